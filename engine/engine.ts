@@ -1,0 +1,702 @@
+/**
+ * The matching engine: one writer over every instrument's book. `execute` runs one command
+ * through named stages (sequence -> expire -> check -> match -> trigger -> publish) and hands
+ * its events to the listeners only after the state change is complete. Synchronous, no I/O, no
+ * clock: the same commands always give the same events and the same state hash.
+ */
+import type { BookKind, MatchHost } from './book.ts';
+import { Code } from './codes.ts';
+import type { EngineEvent, EngineListener, EventKind } from './events.ts';
+import { ExpiryQueue } from './expiry.ts';
+import { feeFor } from './fees.ts';
+import { StateHasher } from './hash.ts';
+import { checkSpec, Instrument } from './instrument.ts';
+import { type Order, OrderPool, OrderState } from './order.ts';
+import { Outbox } from './outbox.ts';
+import type {
+  CancelAllCommand,
+  CancelCommand,
+  CancelReason,
+  Command,
+  InstrumentSpec,
+  ListInstrumentCommand,
+  NewOrderCommand,
+  ReplaceCommand,
+  SetStatusCommand,
+  Side,
+} from './types.ts';
+import { checkNewOrder, checkPrice, checkQuantity, defaultTif, isName, Verdict } from './validate.ts';
+
+export interface EngineOptions {
+  /** Book implementation (default `fast`). */
+  book?: BookKind;
+  /** Told about a listener's exception; the engine goes on either way. */
+  onListenerError?: (err: unknown, event: EngineEvent) => void;
+}
+
+/** A copy of a live order's state. */
+export interface OrderView {
+  orderId: number;
+  instrument: string;
+  account: string;
+  clientOrderId: string;
+  side: Side;
+  orderType: Order['type'];
+  tif: Order['tif'];
+  price: number;
+  stopPrice: number;
+  expireAt: number;
+  leaves: number;
+  filled: number;
+  /** `resting` in the book, or `waiting` for a stop trigger. */
+  state: 'resting' | 'waiting';
+}
+
+interface Account {
+  index: number;
+  id: string;
+  /** Live orders by client order id. */
+  live: Map<string, Order>;
+}
+
+export class Engine {
+  #kind: BookKind;
+  #instruments: Instrument[] = [];
+  #byId = new Map<string, Instrument>();
+  #accounts: Account[] = [];
+  #accountById = new Map<string, Account>();
+  #orders = new Map<number, Order>();
+  #pool = new OrderPool();
+  #expiries = new ExpiryQueue();
+  #outbox: Outbox;
+  #verdict = new Verdict();
+  #host: MatchHost;
+  #touched: Instrument[] = [];
+  // Sequences.
+  #commandSeq = 0;
+  #eventSeq = 0;
+  #orderSeq = 0;
+  #tradeSeq = 0;
+  #timeSeq = 0;
+  #ts = 0;
+  /** The instrument being matched, for the host callbacks. */
+  #current: Instrument | null = null;
+
+  constructor(options: EngineOptions = {}) {
+    this.#kind = options.book ?? 'fast';
+    this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
+    this.#host = {
+      onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
+      onSelfTrade: (maker, taker, makerQty, takerQty) => this.#onSelfTrade(maker, taker, makerQty, takerQty),
+    };
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  addListener(listener: EngineListener): () => void {
+    return this.#outbox.add(listener);
+  }
+
+  /** Listener exceptions caught so far. */
+  get listenerErrors(): number {
+    return this.#outbox.errors;
+  }
+
+  /** Sequence number of the last command executed. */
+  get commandSeq(): number {
+    return this.#commandSeq;
+  }
+
+  /** Sequence number of the last event emitted. */
+  get eventSeq(): number {
+    return this.#eventSeq;
+  }
+
+  /** Live orders: resting and waiting stops. */
+  get liveOrders(): number {
+    return this.#orders.size;
+  }
+
+  /**
+   * Executes one command and delivers its events to the listeners before returning.
+   * Returns the number of events it produced. Never throws for bad input: that is a rejection.
+   */
+  execute(cmd: Command): number {
+    ++this.#commandSeq;
+    const c = cmd as Command | null;
+    if (c === null || typeof c !== 'object') {
+      this.#reject(Code.INVALID_COMMAND, 'a command must be an object');
+    } else if (typeof c.ts !== 'number' || !Number.isSafeInteger(c.ts) || c.ts < this.#ts) {
+      this.#reject(
+        Code.INVALID_TIMESTAMP,
+        `ts must be a whole number >= ${this.#ts}, the previous command's`,
+      );
+    } else {
+      this.#ts = c.ts;
+      this.#expire(c.ts);
+      this.#dispatch(c);
+    }
+    this.#publishDepth();
+    const n = this.#outbox.count;
+    this.#outbox.flush();
+    return n;
+  }
+
+  /** Instrument ids in listing order. */
+  instruments(): string[] {
+    return this.#instruments.map((i) => i.id);
+  }
+
+  /** An instrument's spec and state, or undefined. */
+  instrument(id: string): { spec: Readonly<InstrumentSpec>; status: string; lastPrice: number } | undefined {
+    const inst = this.#byId.get(id);
+    return inst && { spec: inst.spec, status: inst.status, lastPrice: inst.lastPrice };
+  }
+
+  /** Up to `n` best levels per side as [price, qty, count]. */
+  depth(
+    id: string,
+    n: number,
+  ): { bids: Array<[number, number, number]>; asks: Array<[number, number, number]> } {
+    const inst = this.#byId.get(id);
+    if (!inst) return { bids: [], asks: [] };
+    return { bids: inst.book.depth('buy', n), asks: inst.book.depth('sell', n) };
+  }
+
+  /** A live order, or undefined once it is done. */
+  order(orderId: number): OrderView | undefined {
+    const o = this.#orders.get(orderId);
+    return o && this.#view(o);
+  }
+
+  /** An account's live orders, by order id. */
+  openOrders(account: string): OrderView[] {
+    const acc = this.#accountById.get(account);
+    if (!acc) return [];
+    return [...acc.live.values()].sort((a, b) => a.id - b.id).map((o) => this.#view(o));
+  }
+
+  /** Resting orders of one instrument's side, in priority order. */
+  restingOrders(id: string, side: Side): OrderView[] {
+    const out: OrderView[] = [];
+    this.#byId.get(id)?.book.forEach(side, (o) => out.push(this.#view(o)));
+    return out;
+  }
+
+  /**
+   * A hash of the whole state: every instrument (status, last price, resting orders in priority
+   * order, waiting stops) and the sequences. Equal states give equal hashes.
+   */
+  stateHash(): string {
+    const h = new StateHasher();
+    h.num(this.#commandSeq).num(this.#eventSeq).num(this.#orderSeq).num(this.#tradeSeq).num(this.#ts);
+    const add = (o: Order) => {
+      h.num(o.id)
+        .str(this.#accounts[o.account]!.id)
+        .num(o.price)
+        .num(o.stopPrice)
+        .num(o.leaves)
+        .num(o.filled);
+      h.num(o.expireAt);
+    };
+    for (const inst of this.#instruments) {
+      h.str(inst.id).str(inst.status).num(inst.lastPrice);
+      h.num(inst.book.size);
+      inst.book.forEach('buy', add);
+      h.num(0);
+      inst.book.forEach('sell', add);
+      h.num(0);
+      for (const o of inst.stops.all()) add(o);
+    }
+    return h.digest();
+  }
+
+  // ---- stage: dispatch by command type ------------------------------------------------------
+
+  #dispatch(c: Command): void {
+    switch (c.type) {
+      case 'new':
+        this.#newOrder(c);
+        return;
+      case 'cancel':
+        this.#cancel(c);
+        return;
+      case 'cancel-all':
+        this.#cancelAll(c);
+        return;
+      case 'replace':
+        this.#replace(c);
+        return;
+      case 'list-instrument':
+        this.#list(c);
+        return;
+      case 'set-status':
+        this.#setStatus(c);
+        return;
+      case 'tick':
+        return;
+      default:
+        this.#reject(
+          Code.INVALID_COMMAND,
+          'type must be new, cancel, cancel-all, replace, list-instrument, set-status or tick',
+        );
+    }
+  }
+
+  // ---- new orders ------------------------------------------------------------------------
+
+  #newOrder(c: NewOrderCommand): void {
+    const inst = typeof c.instrument === 'string' ? this.#byId.get(c.instrument) : undefined;
+    if (inst === undefined) {
+      this.#rejectOrder(c, Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
+      return;
+    }
+    const v = this.#verdict;
+    if (checkNewOrder(c, inst, v) !== 0) {
+      this.#rejectOrder(c, v.code, v.reason, inst.id);
+      return;
+    }
+    const acc = this.#account(c.account);
+    if (acc.live.has(c.clientOrderId)) {
+      this.#rejectOrder(
+        c,
+        Code.DUPLICATE_CLIENT_ORDER_ID,
+        'clientOrderId is in use by a live order',
+        inst.id,
+      );
+      return;
+    }
+    const tif = c.tif ?? defaultTif(c.orderType);
+    if (c.postOnly === true && this.#wouldTake(inst, c.side, c.price!)) {
+      this.#rejectOrder(c, Code.POST_ONLY_WOULD_TAKE, 'a post-only order would take liquidity', inst.id);
+      return;
+    }
+
+    const o = this.#pool.take();
+    o.id = ++this.#orderSeq;
+    o.instrument = inst.index;
+    o.account = acc.index;
+    o.clientOrderId = c.clientOrderId;
+    o.side = c.side;
+    o.type = c.orderType;
+    o.tif = tif;
+    o.stp = c.stp ?? 'cancel-newest';
+    o.postOnly = c.postOnly === true;
+    o.price = c.price ?? 0;
+    o.stopPrice = c.stopPrice ?? 0;
+    o.expireAt = c.expireAt ?? 0;
+    o.leaves = c.quantity;
+    o.filled = 0;
+    o.time = ++this.#timeSeq;
+    this.#orders.set(o.id, o);
+    acc.live.set(o.clientOrderId, o);
+    if (tif === 'GTD') this.#expiries.push(o.expireAt, o.id);
+
+    const e = this.#orderEvent('accepted', o, inst);
+    e.quantity = c.quantity;
+
+    if (o.type === 'stop' || o.type === 'stop-limit') {
+      o.state = OrderState.Waiting;
+      inst.stops.add(o);
+    } else {
+      this.#take(inst, o);
+    }
+    this.#trigger(inst);
+  }
+
+  /** Whether a limit order on `side` at `price` would meet the other side. */
+  #wouldTake(inst: Instrument, side: Side, price: number): boolean {
+    const best = inst.book.best(side === 'buy' ? 'sell' : 'buy');
+    return best !== 0 && (side === 'buy' ? best <= price : best >= price);
+  }
+
+  /** Matches an order as taker, then rests or cancels what is left, by its time in force. */
+  #take(inst: Instrument, o: Order): void {
+    const market = o.type === 'market' || o.type === 'stop';
+    const limit = market ? (o.side === 'buy' ? inst.bandHigh() : inst.bandLow()) : o.price;
+    o.state = OrderState.Working;
+    if (o.tif === 'FOK' && inst.book.fillable(o, limit, o.leaves) < o.leaves) {
+      this.#cancelOrder(inst, o, 'fok-unfilled');
+      return;
+    }
+    if (o.leaves > 0) {
+      this.#current = inst;
+      inst.book.match(o, limit, this.#host);
+      this.#current = null;
+    }
+    if (o.leaves === 0) {
+      this.#retire(o);
+    } else if (market || o.tif === 'IOC' || o.tif === 'FOK') {
+      this.#cancelOrder(inst, o, 'ioc-remainder');
+    } else {
+      o.state = OrderState.Resting;
+      inst.book.add(o);
+      this.#touch(inst, o.side, o.price);
+    }
+  }
+
+  /** Fires stops the last trade price has reached, one at a time, until none is left. */
+  #trigger(inst: Instrument): void {
+    for (let o = inst.stops.next(inst.lastPrice); o !== null; o = inst.stops.next(inst.lastPrice)) {
+      o.type = o.type === 'stop' ? 'market' : 'limit';
+      o.state = OrderState.Working;
+      const e = this.#orderEvent('triggered', o, inst);
+      e.quantity = o.leaves;
+      this.#take(inst, o);
+    }
+  }
+
+  // ---- matching callbacks -------------------------------------------------------------------
+
+  #onFill(maker: Order, taker: Order, price: number, qty: number): void {
+    const inst = this.#current!;
+    const notional = price * qty;
+    const e = this.#event('trade', inst.id);
+    e.tradeId = ++this.#tradeSeq;
+    e.price = price;
+    e.quantity = qty;
+    e.side = taker.side;
+    e.orderId = taker.id;
+    e.account = this.#accounts[taker.account]!.id;
+    e.clientOrderId = taker.clientOrderId;
+    e.leaves = taker.leaves;
+    e.filled = taker.filled;
+    e.takerFee = feeFor(notional, inst.spec.takerFeeBps);
+    e.makerOrderId = maker.id;
+    e.makerAccount = this.#accounts[maker.account]!.id;
+    e.makerClientOrderId = maker.clientOrderId;
+    e.makerLeaves = maker.leaves;
+    e.makerFilled = maker.filled;
+    e.makerFee = feeFor(notional, inst.spec.makerFeeBps);
+    inst.lastPrice = price;
+    this.#touch(inst, maker.side, price);
+    if (maker.leaves === 0) this.#retire(maker);
+  }
+
+  #onSelfTrade(maker: Order, taker: Order, makerQty: number, takerQty: number): void {
+    const inst = this.#current!;
+    if (makerQty > 0) {
+      this.#touch(inst, maker.side, maker.price);
+      const e = this.#orderEvent('canceled', maker, inst);
+      e.quantity = makerQty;
+      e.reason = 'stp';
+      if (maker.leaves === 0) this.#retire(maker);
+    }
+    if (takerQty > 0) {
+      const e = this.#orderEvent('canceled', taker, inst);
+      e.quantity = takerQty;
+      e.reason = 'stp';
+    }
+  }
+
+  // ---- cancel, replace --------------------------------------------------------------------
+
+  /** Finds the caller's live order named by id or client order id, or rejects and returns null. */
+  #find(c: CancelCommand | ReplaceCommand): Order | null {
+    if (!isName(c.account)) {
+      this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
+      return null;
+    }
+    const byId = c.orderId !== undefined;
+    if (byId === (c.clientOrderId !== undefined)) {
+      this.#reject(Code.INVALID_COMMAND, 'name the order by exactly one of orderId and clientOrderId', c);
+      return null;
+    }
+    if (byId ? !Number.isSafeInteger(c.orderId) : !isName(c.clientOrderId)) {
+      this.#reject(
+        byId ? Code.INVALID_COMMAND : Code.INVALID_CLIENT_ORDER_ID,
+        byId ? 'orderId must be a whole number' : 'clientOrderId must be a string of 1 to 64 characters',
+        c,
+      );
+      return null;
+    }
+    const o = byId
+      ? this.#orders.get(c.orderId!)
+      : this.#accountById.get(c.account)?.live.get(c.clientOrderId!);
+    if (o === undefined) {
+      this.#reject(Code.UNKNOWN_ORDER, 'no live order by that id (unknown, filled or canceled)', c);
+      return null;
+    }
+    if (this.#accounts[o.account]!.id !== c.account) {
+      this.#reject(Code.NOT_ORDER_OWNER, 'the order belongs to another account', c);
+      return null;
+    }
+    return o;
+  }
+
+  #cancel(c: CancelCommand): void {
+    const o = this.#find(c);
+    if (o !== null) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'user');
+  }
+
+  #cancelAll(c: CancelAllCommand): void {
+    if (!isName(c.account)) {
+      this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
+      return;
+    }
+    let only: Instrument | undefined;
+    if (c.instrument !== undefined) {
+      only = typeof c.instrument === 'string' ? this.#byId.get(c.instrument) : undefined;
+      if (only === undefined) {
+        this.#reject(Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
+        return;
+      }
+    }
+    const acc = this.#accountById.get(c.account);
+    if (acc === undefined) return;
+    const victims = [...acc.live.values()]
+      .filter((o) => only === undefined || o.instrument === only.index)
+      .sort((a, b) => a.id - b.id);
+    for (const o of victims) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'cancel-all');
+  }
+
+  #replace(c: ReplaceCommand): void {
+    const o = this.#find(c);
+    if (o === null) return;
+    const inst = this.#instruments[o.instrument]!;
+    const v = this.#verdict;
+    if (o.state !== OrderState.Resting) {
+      this.#reject(
+        Code.NOT_AMENDABLE,
+        'a stop order cannot be amended before it triggers; cancel it instead',
+        c,
+        inst,
+      );
+      return;
+    }
+    if (inst.status !== 'open') {
+      this.#reject(Code.INSTRUMENT_HALTED, `${inst.id} is halted`, c, inst);
+      return;
+    }
+    const price = c.price ?? o.price;
+    const qty = c.quantity ?? o.leaves;
+    if ((c.price !== undefined && checkPrice(price, inst, v) !== 0) || checkQuantity(qty, inst, v, 1) !== 0) {
+      this.#reject(v.code, v.reason, c, inst);
+      return;
+    }
+    if (price === o.price && qty === o.leaves) {
+      this.#reject(Code.NOTHING_TO_CHANGE, 'the new price and quantity equal the current ones', c, inst);
+      return;
+    }
+    if (price !== o.price && o.postOnly && this.#wouldTake(inst, o.side, price)) {
+      this.#reject(Code.POST_ONLY_WOULD_TAKE, 'a post-only order would take liquidity', c, inst);
+      return;
+    }
+    this.#touch(inst, o.side, o.price);
+    const keep = price === o.price && qty < o.leaves;
+    if (keep) {
+      inst.book.reduce(o, qty);
+    } else {
+      inst.book.remove(o);
+      o.price = price;
+      o.leaves = qty;
+      o.time = ++this.#timeSeq;
+    }
+    const e = this.#orderEvent('replaced', o, inst);
+    e.quantity = qty;
+    e.keptPriority = keep;
+    if (!keep) {
+      this.#take(inst, o);
+      this.#trigger(inst);
+    }
+  }
+
+  /** Ends a live order: out of its book or stop list, a `canceled` event, record released. */
+  #cancelOrder(inst: Instrument, o: Order, reason: CancelReason): void {
+    if (o.state === OrderState.Resting) {
+      inst.book.remove(o);
+      this.#touch(inst, o.side, o.price);
+    } else if (o.state === OrderState.Waiting) {
+      inst.stops.remove(o);
+    }
+    const qty = o.leaves;
+    o.leaves = 0;
+    const e = this.#orderEvent('canceled', o, inst);
+    e.quantity = qty;
+    e.reason = reason;
+    this.#retire(o);
+  }
+
+  /** Forgets a done order and returns its record to the pool. */
+  #retire(o: Order): void {
+    this.#orders.delete(o.id);
+    const live = this.#accounts[o.account]!.live;
+    if (live.get(o.clientOrderId) === o) live.delete(o.clientOrderId);
+    this.#pool.give(o);
+  }
+
+  /** Cancels GTD orders whose expiry is at or before `now`. */
+  #expire(now: number): void {
+    for (let id = this.#expiries.pop(now); id !== 0; id = this.#expiries.pop(now)) {
+      const o = this.#orders.get(id);
+      if (o !== undefined) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'expired');
+    }
+  }
+
+  // ---- instruments ------------------------------------------------------------------------
+
+  #list(c: ListInstrumentCommand): void {
+    const problem = checkSpec(c.spec);
+    if (problem !== null) {
+      this.#reject(Code.INVALID_INSTRUMENT, problem);
+      return;
+    }
+    if (this.#byId.has(c.spec.id)) {
+      this.#reject(Code.DUPLICATE_INSTRUMENT, `${c.spec.id} is already listed`);
+      return;
+    }
+    const inst = new Instrument(this.#instruments.length, c.spec, this.#kind);
+    this.#instruments.push(inst);
+    this.#byId.set(inst.id, inst);
+    this.#event('instrument', inst.id).status = inst.status;
+  }
+
+  #setStatus(c: SetStatusCommand): void {
+    const inst = typeof c.instrument === 'string' ? this.#byId.get(c.instrument) : undefined;
+    if (inst === undefined) {
+      this.#reject(Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
+      return;
+    }
+    if (c.status !== 'open' && c.status !== 'halted') {
+      this.#reject(Code.INVALID_COMMAND, 'status must be "open" or "halted"');
+      return;
+    }
+    inst.status = c.status;
+    this.#event('instrument', inst.id).status = inst.status;
+  }
+
+  // ---- accounts -----------------------------------------------------------------------------
+
+  #account(id: string): Account {
+    let acc = this.#accountById.get(id);
+    if (acc === undefined) {
+      acc = { index: this.#accounts.length, id, live: new Map() };
+      this.#accounts.push(acc);
+      this.#accountById.set(id, acc);
+    }
+    return acc;
+  }
+
+  // ---- stage: publish -----------------------------------------------------------------------
+
+  /** Marks a price level as changed by the current command. */
+  #touch(inst: Instrument, side: Side, price: number): void {
+    if (inst.touchedAt !== this.#commandSeq) {
+      inst.touchedAt = this.#commandSeq;
+      this.#touched.push(inst);
+    }
+    (side === 'buy' ? inst.touchedBids : inst.touchedAsks).add(price);
+  }
+
+  /** One depth event per changed level (bids, then asks, in order of first touch), then BBO. */
+  #publishDepth(): void {
+    const touched = this.#touched;
+    for (let i = 0; i < touched.length; i++) {
+      const inst = touched[i]!;
+      this.#levels(inst, 'buy', inst.touchedBids);
+      this.#levels(inst, 'sell', inst.touchedAsks);
+      const book = inst.book;
+      const bid = book.best('buy');
+      const ask = book.best('sell');
+      const bidQty = bid === 0 ? 0 : book.levelQty('buy', bid);
+      const askQty = ask === 0 ? 0 : book.levelQty('sell', ask);
+      if (
+        bid !== inst.bidPrice ||
+        bidQty !== inst.bidQty ||
+        ask !== inst.askPrice ||
+        askQty !== inst.askQty
+      ) {
+        inst.bidPrice = bid;
+        inst.bidQty = bidQty;
+        inst.askPrice = ask;
+        inst.askQty = askQty;
+        const e = this.#event('bbo', inst.id);
+        e.bidPrice = bid;
+        e.bidQty = bidQty;
+        e.askPrice = ask;
+        e.askQty = askQty;
+      }
+    }
+    touched.length = 0;
+  }
+
+  #levels(inst: Instrument, side: Side, prices: Set<number>): void {
+    if (prices.size === 0) return;
+    for (const price of prices) {
+      const e = this.#event('depth', inst.id);
+      e.side = side;
+      e.price = price;
+      e.quantity = inst.book.levelQty(side, price);
+      e.count = inst.book.levelCount(side, price);
+    }
+    prices.clear();
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  #event(kind: EventKind, instrument: string): EngineEvent {
+    const e = this.#outbox.next();
+    e.kind = kind;
+    e.seq = ++this.#eventSeq;
+    e.commandSeq = this.#commandSeq;
+    e.ts = this.#ts;
+    e.instrument = instrument;
+    return e;
+  }
+
+  /** An order event with the order's current state; the caller sets `quantity` and `reason`. */
+  #orderEvent(kind: EventKind, o: Order, inst: Instrument): EngineEvent {
+    const e = this.#event(kind, inst.id);
+    e.orderId = o.id;
+    e.account = this.#accounts[o.account]!.id;
+    e.clientOrderId = o.clientOrderId;
+    e.side = o.side;
+    e.orderType = o.type;
+    e.tif = o.tif;
+    e.price = o.price;
+    e.stopPrice = o.stopPrice;
+    e.expireAt = o.expireAt;
+    e.leaves = o.leaves;
+    e.filled = o.filled;
+    e.quantity = 0;
+    e.reason = '';
+    e.keptPriority = false;
+    return e;
+  }
+
+  /** A rejection; `c` and `inst` name the order and instrument it concerned, where known. */
+  #reject(code: number, reason: string, c?: CancelCommand | ReplaceCommand, inst?: Instrument): void {
+    const e = this.#event('rejected', inst?.id ?? '');
+    e.code = code;
+    e.reason = reason;
+    e.orderId = typeof c?.orderId === 'number' ? c.orderId : 0;
+    e.account = typeof c?.account === 'string' ? c.account : '';
+    e.clientOrderId = typeof c?.clientOrderId === 'string' ? c.clientOrderId : '';
+  }
+
+  #rejectOrder(c: NewOrderCommand, code: number, reason: string, instrument = ''): void {
+    const e = this.#event('rejected', instrument);
+    e.code = code;
+    e.reason = reason;
+    e.orderId = 0;
+    e.account = typeof c.account === 'string' ? c.account : '';
+    e.clientOrderId = typeof c.clientOrderId === 'string' ? c.clientOrderId : '';
+  }
+
+  #view(o: Order): OrderView {
+    return {
+      orderId: o.id,
+      instrument: this.#instruments[o.instrument]!.id,
+      account: this.#accounts[o.account]!.id,
+      clientOrderId: o.clientOrderId,
+      side: o.side,
+      orderType: o.type,
+      tif: o.tif,
+      price: o.price,
+      stopPrice: o.stopPrice,
+      expireAt: o.expireAt,
+      leaves: o.leaves,
+      filled: o.filled,
+      state: o.state === OrderState.Waiting ? 'waiting' : 'resting',
+    };
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Events out of the engine. Each command yields one or more events, in order, numbered by a
+ * gap-free sequence. Events are written into pooled records while a command runs and handed to
+ * the listeners after the state change is complete (never mid-match); a listener that throws
+ * cannot break the book or the other listeners.
+ *
+ * Records are reused for the next command: a listener that keeps an event copies it first
+ * (`eventToObject`). Only the fields of an event's kind are meaningful.
+ */
+import type { InstrumentStatus, OrderType, Side, TimeInForce } from './types.ts';
+
+export type EventKind =
+  | 'accepted' // an order entered (resting, matching or waiting as a stop)
+  | 'rejected' // a command was refused: `code` and `reason`
+  | 'trade' // a match between a resting maker and a taker
+  | 'canceled' // quantity left an order for `reason`; `leaves` > 0 means the order lives on, smaller
+  | 'replaced' // an amendment took effect
+  | 'triggered' // a stop order triggered and now enters the book
+  | 'depth' // a price level's new total (0 when the level is gone), once per level per command
+  | 'bbo' // the best bid or offer of an instrument changed
+  | 'instrument'; // an instrument was listed or its status changed
+
+/** One event; a flat record so that all events share one shape. Prices in ticks, sizes in lots. */
+export class EngineEvent {
+  kind: EventKind = 'accepted';
+  /** Gap-free sequence number of the event, starting at 1. */
+  seq = 0;
+  /** Sequence number of the command that caused it, starting at 1. */
+  commandSeq = 0;
+  /** The command's timestamp. */
+  ts = 0;
+  /** Instrument id, or '' where the command named none. */
+  instrument = '';
+
+  // Orders (accepted, rejected, canceled, replaced, triggered) and the taker of a trade.
+  orderId = 0;
+  account = '';
+  clientOrderId = '';
+  side: Side = 'buy';
+  orderType: OrderType = 'limit';
+  tif: TimeInForce = 'GTC';
+  /** accepted/replaced/triggered: the order's price (0 for market); trade: the trade price; depth: the level. */
+  price = 0;
+  stopPrice = 0;
+  expireAt = 0;
+  /** accepted: order size; canceled: size canceled now; replaced: new leaves; trade: traded; depth: level total. */
+  quantity = 0;
+  /** Open quantity after the event (the taker's, for a trade). */
+  leaves = 0;
+  /** Cumulative filled quantity after the event (the taker's, for a trade). */
+  filled = 0;
+  /** canceled: a `CancelReason`; rejected: what was wrong, in words. */
+  reason = '';
+  /** rejected: a result code from `codes.ts`. */
+  code = 0;
+  /** replaced: whether the order kept its place in the queue. */
+  keptPriority = false;
+
+  // Trades.
+  tradeId = 0;
+  makerOrderId = 0;
+  makerAccount = '';
+  makerClientOrderId = '';
+  makerLeaves = 0;
+  makerFilled = 0;
+  /** Fees in notional units (one tick times one lot); negative is a rebate. See `fees.ts`. */
+  makerFee = 0;
+  takerFee = 0;
+
+  // Depth.
+  /** Orders resting at the level. */
+  count = 0;
+
+  // BBO: 0 where the side is empty.
+  bidPrice = 0;
+  bidQty = 0;
+  askPrice = 0;
+  askQty = 0;
+
+  // Instrument.
+  status: InstrumentStatus = 'open';
+}
+
+/** Receives events by audience. All methods are optional; `onEvent` sees every event in order. */
+export interface EngineListener {
+  onEvent?(e: EngineEvent): void;
+  /** accepted, rejected, canceled, replaced, triggered. */
+  onOrder?(e: EngineEvent): void;
+  onTrade?(e: EngineEvent): void;
+  onDepth?(e: EngineEvent): void;
+  onBbo?(e: EngineEvent): void;
+  onInstrument?(e: EngineEvent): void;
+}
+
+/** A plain object with the fields of the event's kind, safe to keep, compare and serialize. */
+export function eventToObject(e: EngineEvent): Record<string, unknown> {
+  const head = { seq: e.seq, commandSeq: e.commandSeq, ts: e.ts, kind: e.kind, instrument: e.instrument };
+  switch (e.kind) {
+    case 'accepted':
+      return {
+        ...head,
+        ...orderFields(e),
+        orderType: e.orderType,
+        tif: e.tif,
+        price: e.price,
+        stopPrice: e.stopPrice,
+        expireAt: e.expireAt,
+        quantity: e.quantity,
+        leaves: e.leaves,
+      };
+    case 'rejected':
+      return {
+        ...head,
+        orderId: e.orderId,
+        account: e.account,
+        clientOrderId: e.clientOrderId,
+        code: e.code,
+        reason: e.reason,
+      };
+    case 'canceled':
+      return {
+        ...head,
+        ...orderFields(e),
+        quantity: e.quantity,
+        leaves: e.leaves,
+        filled: e.filled,
+        reason: e.reason,
+      };
+    case 'replaced':
+      return {
+        ...head,
+        ...orderFields(e),
+        price: e.price,
+        quantity: e.quantity,
+        leaves: e.leaves,
+        filled: e.filled,
+        keptPriority: e.keptPriority,
+      };
+    case 'triggered':
+      return { ...head, ...orderFields(e), orderType: e.orderType, price: e.price, stopPrice: e.stopPrice };
+    case 'trade':
+      return {
+        ...head,
+        tradeId: e.tradeId,
+        price: e.price,
+        quantity: e.quantity,
+        aggressor: e.side,
+        takerOrderId: e.orderId,
+        takerAccount: e.account,
+        takerClientOrderId: e.clientOrderId,
+        takerLeaves: e.leaves,
+        takerFilled: e.filled,
+        takerFee: e.takerFee,
+        makerOrderId: e.makerOrderId,
+        makerAccount: e.makerAccount,
+        makerClientOrderId: e.makerClientOrderId,
+        makerLeaves: e.makerLeaves,
+        makerFilled: e.makerFilled,
+        makerFee: e.makerFee,
+      };
+    case 'depth':
+      return { ...head, side: e.side, price: e.price, quantity: e.quantity, count: e.count };
+    case 'bbo':
+      return { ...head, bidPrice: e.bidPrice, bidQty: e.bidQty, askPrice: e.askPrice, askQty: e.askQty };
+    case 'instrument':
+      return { ...head, status: e.status };
+  }
+}
+
+function orderFields(e: EngineEvent) {
+  return { orderId: e.orderId, account: e.account, clientOrderId: e.clientOrderId, side: e.side };
+}

@@ -1,0 +1,20 @@
+/**
+ * engine/: Mosaic's matching engine. Pure and synchronous: commands in (integer ticks and lots,
+ * timestamps chosen by the sequencer), events out, price-time priority per instrument, the same
+ * events and state hash on every replay. The only door other folders use.
+ */
+export type { BookKind } from './book.ts';
+export { Code, type CodeName, codeName } from './codes.ts';
+export { Engine, type EngineOptions, type OrderView } from './engine.ts';
+export { EngineEvent, type EngineListener, type EventKind, eventToObject } from './events.ts';
+export { feeFor } from './fees.ts';
+export { checkSpec } from './instrument.ts';
+export type * from './types.ts';
+export {
+  type Converted,
+  lotsToQuantity,
+  parseDecimal,
+  priceToTicks,
+  quantityToLots,
+  ticksToPrice,
+} from './units.ts';

@@ -1,0 +1,175 @@
+/**
+ * The engine's public vocabulary: instruments, commands in, and the meaning of each field.
+ *
+ * Inside the engine every price is an integer number of ticks and every quantity an integer
+ * number of lots (see `units.ts` for the decimal edge). Timestamps are integers chosen by the
+ * sequencer (Mosaic uses milliseconds since the epoch) and arrive inside commands: the engine
+ * never reads a clock.
+ */
+
+export type Side = 'buy' | 'sell';
+
+/**
+ * `limit` and `market` enter the book at once. `stop` (becomes a market order) and `stop-limit`
+ * (becomes a limit order at `price`) wait until the last trade price reaches `stopPrice`:
+ * a buy stop triggers when last >= stopPrice, a sell stop when last <= stopPrice.
+ */
+export type OrderType = 'limit' | 'market' | 'stop' | 'stop-limit';
+
+/**
+ * GTC rests until canceled; GTD rests until `expireAt` (expired by the first command whose `ts`
+ * reaches it); IOC fills what it can now and cancels the rest; FOK fills completely at once or
+ * not at all. Market and stop orders take IOC or FOK (default IOC).
+ */
+export type TimeInForce = 'GTC' | 'GTD' | 'IOC' | 'FOK';
+
+/**
+ * Self-trade prevention, applied when a taker meets a resting order of its own account. The
+ * taker's mode decides (default `cancel-newest`; a security token venue never lets an account
+ * trade with itself):
+ * - `cancel-newest`: the taker's remaining quantity is canceled, the resting order stays;
+ * - `cancel-oldest`: the resting order is canceled and the taker goes on matching;
+ * - `cancel-both`: both are canceled;
+ * - `decrement-and-cancel`: the smaller of the two is canceled and the larger is decremented by
+ *   the same quantity (both canceled when equal); a decremented resting order keeps its place.
+ */
+export type StpMode = 'cancel-newest' | 'cancel-oldest' | 'cancel-both' | 'decrement-and-cancel';
+
+export type InstrumentStatus = 'open' | 'halted';
+
+/** Why an order (or part of it) left the book. */
+export type CancelReason =
+  | 'user' // a cancel command
+  | 'cancel-all' // a cancel-all command
+  | 'ioc-remainder' // what an IOC or market order could not fill at once
+  | 'fok-unfilled' // a FOK order that could not fill completely
+  | 'stp' // self-trade prevention
+  | 'expired'; // a GTD order whose expiry passed
+
+/**
+ * An instrument as listed. Decimal strings are parsed once when listed; every other number is
+ * an integer in ticks, lots or basis points.
+ */
+export interface InstrumentSpec {
+  /** `SYMBOL@venue`, where the venue names a ledger: `ACME@evm:31337`, `ACME@fabric:bank-net`. */
+  id: string;
+  /** Price of one tick in the quote currency, a positive decimal string such as `'0.01'`. */
+  tickSize: string;
+  /** Size of one lot in units of the security, a positive decimal string such as `'1'`. */
+  lotSize: string;
+  /** Decimals shown for prices; at least the decimals of `tickSize`. */
+  priceDecimals: number;
+  /** Decimals shown for quantities; at least the decimals of `lotSize`. */
+  quantityDecimals: number;
+  /** Smallest order, in lots (>= 1). */
+  minQty: number;
+  /** Largest order, in lots. */
+  maxQty: number;
+  /** Highest admissible price in ticks; `maxPrice * maxQty` must be a safe integer. */
+  maxPrice: number;
+  /** Reference price in ticks for the price band until the first trade (0: none). */
+  referencePrice: number;
+  /**
+   * Price band in basis points around the reference (the last trade price once there is one):
+   * limit and stop-limit prices must lie within `ref ± floor(ref * bandBps / 10000)` ticks, and
+   * market orders match no further than that. 0 disables the band.
+   */
+  bandBps: number;
+  /** Maker fee in basis points of the notional; negative is a rebate (|maker| <= taker). */
+  makerFeeBps: number;
+  /** Taker fee in basis points of the notional, >= 0. */
+  takerFeeBps: number;
+  /** Defaults to `open`. */
+  status?: InstrumentStatus;
+}
+
+/** Fields every command carries. */
+interface CommandBase {
+  /** Timestamp from the sequencer: a non-negative safe integer, never less than the previous. */
+  ts: number;
+}
+
+/** Enter a new order. */
+export interface NewOrderCommand extends CommandBase {
+  type: 'new';
+  instrument: string;
+  account: string;
+  /** The client's id for the order, unique among the account's live orders (1 to 64 characters). */
+  clientOrderId: string;
+  side: Side;
+  orderType: OrderType;
+  /** Lots. */
+  quantity: number;
+  /** Ticks: required for `limit` and `stop-limit`, absent otherwise. */
+  price?: number;
+  /** Ticks: required for `stop` and `stop-limit`, absent otherwise. */
+  stopPrice?: number;
+  /** Defaults to GTC for limit and stop-limit orders, IOC for market and stop orders. */
+  tif?: TimeInForce;
+  /** Required with GTD and only then; must be later than `ts`. */
+  expireAt?: number;
+  /** Rejected instead of taking liquidity. Limit GTC/GTD orders only. */
+  postOnly?: boolean;
+  /** Defaults to `cancel-newest`. */
+  stp?: StpMode;
+}
+
+/** Cancel one live order, named by `orderId` or by `clientOrderId` (exactly one of them). */
+export interface CancelCommand extends CommandBase {
+  type: 'cancel';
+  account: string;
+  orderId?: number;
+  clientOrderId?: string;
+}
+
+/** Cancel every live order of an account, or only those on one instrument. */
+export interface CancelAllCommand extends CommandBase {
+  type: 'cancel-all';
+  account: string;
+  instrument?: string;
+}
+
+/**
+ * Amend a resting limit order, named by `orderId` or `clientOrderId`. `quantity` is the new
+ * open (leaves) quantity in lots. Reducing the quantity at the same price keeps the order's
+ * place in the queue; a price change or a larger quantity moves it to the back of its (new)
+ * level, and a new price that crosses the book trades at once. Stop orders that have not
+ * triggered cannot be amended (cancel and enter anew).
+ */
+export interface ReplaceCommand extends CommandBase {
+  type: 'replace';
+  account: string;
+  orderId?: number;
+  clientOrderId?: string;
+  price?: number;
+  quantity?: number;
+}
+
+/** List a new instrument. */
+export interface ListInstrumentCommand extends CommandBase {
+  type: 'list-instrument';
+  spec: InstrumentSpec;
+}
+
+/** Halt an instrument (new orders and amendments are rejected; cancels still work) or resume it. */
+export interface SetStatusCommand extends CommandBase {
+  type: 'set-status';
+  instrument: string;
+  status: InstrumentStatus;
+}
+
+/** Let time pass: expires GTD orders due at `ts`. The sequencer sends one when otherwise idle. */
+export interface TickCommand extends CommandBase {
+  type: 'tick';
+}
+
+export type Command =
+  | NewOrderCommand
+  | CancelCommand
+  | CancelAllCommand
+  | ReplaceCommand
+  | ListInstrumentCommand
+  | SetStatusCommand
+  | TickCommand;
+
+export type CommandType = Command['type'];
