@@ -29,7 +29,10 @@ export function spec(overrides: Partial<InstrumentSpec> = {}): InstrumentSpec {
 export type Ev = Record<string, unknown>;
 
 /** An engine with a recorder attached and the given instruments listed at ts 0. */
-export function engineWith(kind: BookKind, specs: InstrumentSpec[] = [spec()]): { engine: Engine; events: Ev[] } {
+export function engineWith(
+  kind: BookKind,
+  specs: InstrumentSpec[] = [spec()],
+): { engine: Engine; events: Ev[] } {
   const engine = new Engine({ book: kind });
   const events: Ev[] = [];
   engine.addListener({ onEvent: (e) => events.push(eventToObject(e)) });
