@@ -4,15 +4,19 @@
  * its events to the listeners only after the state change is complete. Synchronous, no I/O, no
  * clock: the same commands always give the same events and the same state hash.
  */
+import { Account } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
+import { ClientIdTable } from './client-ids.ts';
 import { Code } from './codes.ts';
 import type { EngineEvent, EngineListener, EventKind } from './events.ts';
 import { ExpiryQueue } from './expiry.ts';
 import { feeFor } from './fees.ts';
 import { StateHasher } from './hash.ts';
+import { IdTable } from './id-table.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderPool, OrderState } from './order.ts';
 import { Outbox } from './outbox.ts';
+import type { TouchedLevels } from './touched.ts';
 import type {
   CancelAllCommand,
   CancelCommand,
@@ -52,20 +56,14 @@ export interface OrderView {
   state: 'resting' | 'waiting';
 }
 
-interface Account {
-  index: number;
-  id: string;
-  /** Live orders by client order id. */
-  live: Map<string, Order>;
-}
-
 export class Engine {
   #kind: BookKind;
   #instruments: Instrument[] = [];
   #byId = new Map<string, Instrument>();
   #accounts: Account[] = [];
   #accountById = new Map<string, Account>();
-  #orders = new Map<number, Order>();
+  #orders = new IdTable<Order>();
+  #clientIds = new ClientIdTable();
   #pool = new OrderPool();
   #expiries = new ExpiryQueue();
   #outbox: Outbox;
@@ -172,7 +170,7 @@ export class Engine {
   openOrders(account: string): OrderView[] {
     const acc = this.#accountById.get(account);
     if (!acc) return [];
-    return [...acc.live.values()].sort((a, b) => a.id - b.id).map((o) => this.#view(o));
+    return acc.orders().map((o) => this.#view(o));
   }
 
   /** Resting orders of one instrument's side, in priority order. */
@@ -256,7 +254,7 @@ export class Engine {
       return;
     }
     const acc = this.#account(c.account);
-    if (acc.live.has(c.clientOrderId)) {
+    if (this.#clientIds.get(acc.index, c.clientOrderId) !== undefined) {
       this.#rejectOrder(
         c,
         Code.DUPLICATE_CLIENT_ORDER_ID,
@@ -288,7 +286,8 @@ export class Engine {
     o.filled = 0;
     o.time = ++this.#timeSeq;
     this.#orders.set(o.id, o);
-    acc.live.set(o.clientOrderId, o);
+    this.#clientIds.add(o);
+    acc.link(o);
     if (tif === 'GTD') this.#expiries.push(o.expireAt, o.id);
 
     const e = this.#orderEvent('accepted', o, inst);
@@ -409,9 +408,7 @@ export class Engine {
       );
       return null;
     }
-    const o = byId
-      ? this.#orders.get(c.orderId!)
-      : this.#accountById.get(c.account)?.live.get(c.clientOrderId!);
+    const o = byId ? this.#orders.get(c.orderId!) : this.#clientOrder(c.account, c.clientOrderId!);
     if (o === undefined) {
       this.#reject(Code.UNKNOWN_ORDER, 'no live order by that id (unknown, filled or canceled)', c);
       return null;
@@ -443,9 +440,7 @@ export class Engine {
     }
     const acc = this.#accountById.get(c.account);
     if (acc === undefined) return;
-    const victims = [...acc.live.values()]
-      .filter((o) => only === undefined || o.instrument === only.index)
-      .sort((a, b) => a.id - b.id);
+    const victims = acc.orders().filter((o) => only === undefined || o.instrument === only.index);
     for (const o of victims) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'cancel-all');
   }
 
@@ -519,8 +514,8 @@ export class Engine {
   /** Forgets a done order and returns its record to the pool. */
   #retire(o: Order): void {
     this.#orders.delete(o.id);
-    const live = this.#accounts[o.account]!.live;
-    if (live.get(o.clientOrderId) === o) live.delete(o.clientOrderId);
+    this.#clientIds.remove(o);
+    this.#accounts[o.account]!.unlink(o);
     this.#pool.give(o);
   }
 
@@ -566,10 +561,15 @@ export class Engine {
 
   // ---- accounts -----------------------------------------------------------------------------
 
+  #clientOrder(account: string, clientOrderId: string): Order | undefined {
+    const acc = this.#accountById.get(account);
+    return acc && this.#clientIds.get(acc.index, clientOrderId);
+  }
+
   #account(id: string): Account {
     let acc = this.#accountById.get(id);
     if (acc === undefined) {
-      acc = { index: this.#accounts.length, id, live: new Map() };
+      acc = new Account(this.#accounts.length, id);
       this.#accounts.push(acc);
       this.#accountById.set(id, acc);
     }
@@ -619,16 +619,17 @@ export class Engine {
     touched.length = 0;
   }
 
-  #levels(inst: Instrument, side: Side, prices: Set<number>): void {
-    if (prices.size === 0) return;
-    for (const price of prices) {
+  #levels(inst: Instrument, side: Side, touched: TouchedLevels): void {
+    const prices = touched.prices;
+    for (let i = 0; i < touched.n; i++) {
+      const price = prices[i]!;
       const e = this.#event('depth', inst.id);
       e.side = side;
       e.price = price;
       e.quantity = inst.book.levelQty(side, price);
       e.count = inst.book.levelCount(side, price);
     }
-    prices.clear();
+    touched.clear();
   }
 
   // ---- events -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import type { BookKind, OrderBook } from './book.ts';
 import { createBook } from './book-factory.ts';
 import { bpsFloor } from './fees.ts';
 import { StopBook } from './stops.ts';
+import { TouchedLevels } from './touched.ts';
 import type { InstrumentSpec, InstrumentStatus } from './types.ts';
 import { decimalsOf } from './units.ts';
 
@@ -72,8 +73,8 @@ export class Instrument {
   /** Command during which this instrument was last touched (to flush depth once). */
   touchedAt = 0;
   /** Levels touched by the current command, bids and asks, in order of first touch. */
-  readonly touchedBids = new Set<number>();
-  readonly touchedAsks = new Set<number>();
+  readonly touchedBids = new TouchedLevels();
+  readonly touchedAsks = new TouchedLevels();
 
   constructor(
     readonly index: number,

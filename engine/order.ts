@@ -39,6 +39,9 @@ export class Order {
   /** Sequence of arrival in the book: stamped by the engine, used for FIFO checks and stops. */
   time = 0;
   state: OrderState = OrderState.Free;
+  // Links of the account's list of live orders, owned by the engine.
+  accountPrev: Order | null = null;
+  accountNext: Order | null = null;
   // Links owned by the fast book; other books leave them alone.
   prev: Order | null = null;
   next: Order | null = null;
@@ -59,6 +62,8 @@ export class OrderPool {
     o.prev = null;
     o.next = null;
     o.level = null;
+    o.accountPrev = null;
+    o.accountNext = null;
     o.clientOrderId = '';
     this.#free.push(o);
   }

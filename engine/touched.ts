@@ -1,0 +1,32 @@
+/**
+ * The price levels of one side that the current command changed, in order of first touch,
+ * without duplicates. Most commands touch one or two levels, so membership is a linear scan
+ * until the list grows long (a sweep), when a set takes over. Reused across commands.
+ */
+const SCAN = 16;
+
+export class TouchedLevels {
+  /** Touched prices; the first `n` are valid. */
+  readonly prices: number[] = [];
+  n = 0;
+  #set = new Set<number>();
+
+  add(price: number): void {
+    const prices = this.prices;
+    const n = this.n;
+    if (n < SCAN) {
+      for (let i = n - 1; i >= 0; i--) if (prices[i] === price) return;
+      if (n === SCAN - 1) for (let i = 0; i < n; i++) this.#set.add(prices[i]!);
+    } else if (this.#set.has(price)) {
+      return;
+    }
+    if (n >= SCAN - 1) this.#set.add(price);
+    prices[n] = price;
+    this.n = n + 1;
+  }
+
+  clear(): void {
+    if (this.n >= SCAN) this.#set.clear();
+    this.n = 0;
+  }
+}
