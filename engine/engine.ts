@@ -4,18 +4,14 @@
  * its events to the listeners only after the state change is complete. Synchronous, no I/O, no
  * clock: the same commands always give the same events and the same state hash.
  */
-import { Account } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
-import { ClientIdTable } from './client-ids.ts';
 import { Code } from './codes.ts';
 import type { EngineEvent, EngineListener, EventKind } from './events.ts';
-import { ExpiryQueue } from './expiry.ts';
 import { feeFor } from './fees.ts';
-import { StateHasher } from './hash.ts';
-import { IdTable } from './id-table.ts';
 import { checkSpec, Instrument } from './instrument.ts';
-import { type Order, OrderPool, OrderState } from './order.ts';
+import { type Order, OrderState } from './order.ts';
 import { Outbox } from './outbox.ts';
+import { EngineState } from './state.ts';
 import type { TouchedLevels } from './touched.ts';
 import type {
   CancelAllCommand,
@@ -30,6 +26,9 @@ import type {
   Side,
 } from './types.ts';
 import { checkNewOrder, checkPrice, checkQuantity, defaultTif, isName, Verdict } from './validate.ts';
+import { type OrderView, stateHash, viewOrder } from './views.ts';
+
+export type { OrderView };
 
 export interface EngineOptions {
   /** Book implementation (default `fast`). */
@@ -38,50 +37,17 @@ export interface EngineOptions {
   onListenerError?: (err: unknown, event: EngineEvent) => void;
 }
 
-/** A copy of a live order's state. */
-export interface OrderView {
-  orderId: number;
-  instrument: string;
-  account: string;
-  clientOrderId: string;
-  side: Side;
-  orderType: Order['type'];
-  tif: Order['tif'];
-  price: number;
-  stopPrice: number;
-  expireAt: number;
-  leaves: number;
-  filled: number;
-  /** `resting` in the book, or `waiting` for a stop trigger. */
-  state: 'resting' | 'waiting';
-}
-
 export class Engine {
-  #kind: BookKind;
-  #instruments: Instrument[] = [];
-  #byId = new Map<string, Instrument>();
-  #accounts: Account[] = [];
-  #accountById = new Map<string, Account>();
-  #orders = new IdTable<Order>();
-  #clientIds = new ClientIdTable();
-  #pool = new OrderPool();
-  #expiries = new ExpiryQueue();
+  #s: EngineState;
   #outbox: Outbox;
   #verdict = new Verdict();
   #host: MatchHost;
   #touched: Instrument[] = [];
-  // Sequences.
-  #commandSeq = 0;
-  #eventSeq = 0;
-  #orderSeq = 0;
-  #tradeSeq = 0;
-  #timeSeq = 0;
-  #ts = 0;
   /** The instrument being matched, for the host callbacks. */
   #current: Instrument | null = null;
 
   constructor(options: EngineOptions = {}) {
-    this.#kind = options.book ?? 'fast';
+    this.#s = new EngineState(options.book ?? 'fast');
     this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
     this.#host = {
       onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
@@ -101,17 +67,17 @@ export class Engine {
 
   /** Sequence number of the last command executed. */
   get commandSeq(): number {
-    return this.#commandSeq;
+    return this.#s.commandSeq;
   }
 
   /** Sequence number of the last event emitted. */
   get eventSeq(): number {
-    return this.#eventSeq;
+    return this.#s.eventSeq;
   }
 
   /** Live orders: resting and waiting stops. */
   get liveOrders(): number {
-    return this.#orders.size;
+    return this.#s.orders.size;
   }
 
   /**
@@ -119,17 +85,17 @@ export class Engine {
    * Returns the number of events it produced. Never throws for bad input: that is a rejection.
    */
   execute(cmd: Command): number {
-    ++this.#commandSeq;
+    ++this.#s.commandSeq;
     const c = cmd as Command | null;
     if (c === null || typeof c !== 'object') {
       this.#reject(Code.INVALID_COMMAND, 'a command must be an object');
-    } else if (typeof c.ts !== 'number' || !Number.isSafeInteger(c.ts) || c.ts < this.#ts) {
+    } else if (typeof c.ts !== 'number' || !Number.isSafeInteger(c.ts) || c.ts < this.#s.ts) {
       this.#reject(
         Code.INVALID_TIMESTAMP,
-        `ts must be a whole number >= ${this.#ts}, the previous command's`,
+        `ts must be a whole number >= ${this.#s.ts}, the previous command's`,
       );
     } else {
-      this.#ts = c.ts;
+      this.#s.ts = c.ts;
       this.#expire(c.ts);
       this.#dispatch(c);
     }
@@ -141,12 +107,12 @@ export class Engine {
 
   /** Instrument ids in listing order. */
   instruments(): string[] {
-    return this.#instruments.map((i) => i.id);
+    return this.#s.instruments.map((i) => i.id);
   }
 
   /** An instrument's spec and state, or undefined. */
   instrument(id: string): { spec: Readonly<InstrumentSpec>; status: string; lastPrice: number } | undefined {
-    const inst = this.#byId.get(id);
+    const inst = this.#s.byId.get(id);
     return inst && { spec: inst.spec, status: inst.status, lastPrice: inst.lastPrice };
   }
 
@@ -155,28 +121,28 @@ export class Engine {
     id: string,
     n: number,
   ): { bids: Array<[number, number, number]>; asks: Array<[number, number, number]> } {
-    const inst = this.#byId.get(id);
+    const inst = this.#s.byId.get(id);
     if (!inst) return { bids: [], asks: [] };
     return { bids: inst.book.depth('buy', n), asks: inst.book.depth('sell', n) };
   }
 
   /** A live order, or undefined once it is done. */
   order(orderId: number): OrderView | undefined {
-    const o = this.#orders.get(orderId);
-    return o && this.#view(o);
+    const o = this.#s.orders.get(orderId);
+    return o && viewOrder(this.#s, o);
   }
 
   /** An account's live orders, by order id. */
   openOrders(account: string): OrderView[] {
-    const acc = this.#accountById.get(account);
+    const acc = this.#s.accountById.get(account);
     if (!acc) return [];
-    return acc.orders().map((o) => this.#view(o));
+    return acc.orders().map((o) => viewOrder(this.#s, o));
   }
 
   /** Resting orders of one instrument's side, in priority order. */
   restingOrders(id: string, side: Side): OrderView[] {
     const out: OrderView[] = [];
-    this.#byId.get(id)?.book.forEach(side, (o) => out.push(this.#view(o)));
+    this.#s.byId.get(id)?.book.forEach(side, (o) => out.push(viewOrder(this.#s, o)));
     return out;
   }
 
@@ -185,27 +151,7 @@ export class Engine {
    * order, waiting stops) and the sequences. Equal states give equal hashes.
    */
   stateHash(): string {
-    const h = new StateHasher();
-    h.num(this.#commandSeq).num(this.#eventSeq).num(this.#orderSeq).num(this.#tradeSeq).num(this.#ts);
-    const add = (o: Order) => {
-      h.num(o.id)
-        .str(this.#accounts[o.account]!.id)
-        .num(o.price)
-        .num(o.stopPrice)
-        .num(o.leaves)
-        .num(o.filled);
-      h.num(o.expireAt);
-    };
-    for (const inst of this.#instruments) {
-      h.str(inst.id).str(inst.status).num(inst.lastPrice);
-      h.num(inst.book.size);
-      inst.book.forEach('buy', add);
-      h.num(0);
-      inst.book.forEach('sell', add);
-      h.num(0);
-      for (const o of inst.stops.all()) add(o);
-    }
-    return h.digest();
+    return stateHash(this.#s);
   }
 
   // ---- stage: dispatch by command type ------------------------------------------------------
@@ -243,7 +189,7 @@ export class Engine {
   // ---- new orders ------------------------------------------------------------------------
 
   #newOrder(c: NewOrderCommand): void {
-    const inst = typeof c.instrument === 'string' ? this.#byId.get(c.instrument) : undefined;
+    const inst = typeof c.instrument === 'string' ? this.#s.byId.get(c.instrument) : undefined;
     if (inst === undefined) {
       this.#rejectOrder(c, Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
       return;
@@ -253,8 +199,8 @@ export class Engine {
       this.#rejectOrder(c, v.code, v.reason, inst.id);
       return;
     }
-    const acc = this.#account(c.account);
-    if (this.#clientIds.get(acc.index, c.clientOrderId) !== undefined) {
+    const acc = this.#s.account(c.account);
+    if (this.#s.clientIds.get(acc.index, c.clientOrderId) !== undefined) {
       this.#rejectOrder(
         c,
         Code.DUPLICATE_CLIENT_ORDER_ID,
@@ -269,8 +215,8 @@ export class Engine {
       return;
     }
 
-    const o = this.#pool.take();
-    o.id = ++this.#orderSeq;
+    const o = this.#s.pool.take();
+    o.id = ++this.#s.orderSeq;
     o.instrument = inst.index;
     o.account = acc.index;
     o.clientOrderId = c.clientOrderId;
@@ -284,11 +230,11 @@ export class Engine {
     o.expireAt = c.expireAt ?? 0;
     o.leaves = c.quantity;
     o.filled = 0;
-    o.time = ++this.#timeSeq;
-    this.#orders.set(o.id, o);
-    this.#clientIds.add(o);
+    o.time = ++this.#s.timeSeq;
+    this.#s.orders.set(o.id, o);
+    this.#s.clientIds.add(o);
     acc.link(o);
-    if (tif === 'GTD') this.#expiries.push(o.expireAt, o.id);
+    if (tif === 'GTD') this.#s.expiries.push(o.expireAt, o.id);
 
     const e = this.#orderEvent('accepted', o, inst);
     e.quantity = c.quantity;
@@ -350,18 +296,18 @@ export class Engine {
     const inst = this.#current!;
     const notional = price * qty;
     const e = this.#event('trade', inst.id);
-    e.tradeId = ++this.#tradeSeq;
+    e.tradeId = ++this.#s.tradeSeq;
     e.price = price;
     e.quantity = qty;
     e.side = taker.side;
     e.orderId = taker.id;
-    e.account = this.#accounts[taker.account]!.id;
+    e.account = this.#s.accountName(taker.account);
     e.clientOrderId = taker.clientOrderId;
     e.leaves = taker.leaves;
     e.filled = taker.filled;
     e.takerFee = feeFor(notional, inst.spec.takerFeeBps);
     e.makerOrderId = maker.id;
-    e.makerAccount = this.#accounts[maker.account]!.id;
+    e.makerAccount = this.#s.accountName(maker.account);
     e.makerClientOrderId = maker.clientOrderId;
     e.makerLeaves = maker.leaves;
     e.makerFilled = maker.filled;
@@ -408,12 +354,12 @@ export class Engine {
       );
       return null;
     }
-    const o = byId ? this.#orders.get(c.orderId!) : this.#clientOrder(c.account, c.clientOrderId!);
+    const o = byId ? this.#s.orders.get(c.orderId!) : this.#clientOrder(c.account, c.clientOrderId!);
     if (o === undefined) {
       this.#reject(Code.UNKNOWN_ORDER, 'no live order by that id (unknown, filled or canceled)', c);
       return null;
     }
-    if (this.#accounts[o.account]!.id !== c.account) {
+    if (this.#s.accountName(o.account) !== c.account) {
       this.#reject(Code.NOT_ORDER_OWNER, 'the order belongs to another account', c);
       return null;
     }
@@ -422,7 +368,7 @@ export class Engine {
 
   #cancel(c: CancelCommand): void {
     const o = this.#find(c);
-    if (o !== null) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'user');
+    if (o !== null) this.#cancelOrder(this.#s.instruments[o.instrument]!, o, 'user');
   }
 
   #cancelAll(c: CancelAllCommand): void {
@@ -432,22 +378,22 @@ export class Engine {
     }
     let only: Instrument | undefined;
     if (c.instrument !== undefined) {
-      only = typeof c.instrument === 'string' ? this.#byId.get(c.instrument) : undefined;
+      only = typeof c.instrument === 'string' ? this.#s.byId.get(c.instrument) : undefined;
       if (only === undefined) {
         this.#reject(Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
         return;
       }
     }
-    const acc = this.#accountById.get(c.account);
+    const acc = this.#s.accountById.get(c.account);
     if (acc === undefined) return;
     const victims = acc.orders().filter((o) => only === undefined || o.instrument === only.index);
-    for (const o of victims) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'cancel-all');
+    for (const o of victims) this.#cancelOrder(this.#s.instruments[o.instrument]!, o, 'cancel-all');
   }
 
   #replace(c: ReplaceCommand): void {
     const o = this.#find(c);
     if (o === null) return;
-    const inst = this.#instruments[o.instrument]!;
+    const inst = this.#s.instruments[o.instrument]!;
     const v = this.#verdict;
     if (o.state !== OrderState.Resting) {
       this.#reject(
@@ -484,7 +430,7 @@ export class Engine {
       inst.book.remove(o);
       o.price = price;
       o.leaves = qty;
-      o.time = ++this.#timeSeq;
+      o.time = ++this.#s.timeSeq;
     }
     const e = this.#orderEvent('replaced', o, inst);
     e.quantity = qty;
@@ -513,17 +459,17 @@ export class Engine {
 
   /** Forgets a done order and returns its record to the pool. */
   #retire(o: Order): void {
-    this.#orders.delete(o.id);
-    this.#clientIds.remove(o);
-    this.#accounts[o.account]!.unlink(o);
-    this.#pool.give(o);
+    this.#s.orders.delete(o.id);
+    this.#s.clientIds.remove(o);
+    this.#s.accounts[o.account]!.unlink(o);
+    this.#s.pool.give(o);
   }
 
   /** Cancels GTD orders whose expiry is at or before `now`. */
   #expire(now: number): void {
-    for (let id = this.#expiries.pop(now); id !== 0; id = this.#expiries.pop(now)) {
-      const o = this.#orders.get(id);
-      if (o !== undefined) this.#cancelOrder(this.#instruments[o.instrument]!, o, 'expired');
+    for (let id = this.#s.expiries.pop(now); id !== 0; id = this.#s.expiries.pop(now)) {
+      const o = this.#s.orders.get(id);
+      if (o !== undefined) this.#cancelOrder(this.#s.instruments[o.instrument]!, o, 'expired');
     }
   }
 
@@ -535,18 +481,18 @@ export class Engine {
       this.#reject(Code.INVALID_INSTRUMENT, problem);
       return;
     }
-    if (this.#byId.has(c.spec.id)) {
+    if (this.#s.byId.has(c.spec.id)) {
       this.#reject(Code.DUPLICATE_INSTRUMENT, `${c.spec.id} is already listed`);
       return;
     }
-    const inst = new Instrument(this.#instruments.length, c.spec, this.#kind);
-    this.#instruments.push(inst);
-    this.#byId.set(inst.id, inst);
+    const inst = new Instrument(this.#s.instruments.length, c.spec, this.#s.kind);
+    this.#s.instruments.push(inst);
+    this.#s.byId.set(inst.id, inst);
     this.#event('instrument', inst.id).status = inst.status;
   }
 
   #setStatus(c: SetStatusCommand): void {
-    const inst = typeof c.instrument === 'string' ? this.#byId.get(c.instrument) : undefined;
+    const inst = typeof c.instrument === 'string' ? this.#s.byId.get(c.instrument) : undefined;
     if (inst === undefined) {
       this.#reject(Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
       return;
@@ -562,26 +508,16 @@ export class Engine {
   // ---- accounts -----------------------------------------------------------------------------
 
   #clientOrder(account: string, clientOrderId: string): Order | undefined {
-    const acc = this.#accountById.get(account);
-    return acc && this.#clientIds.get(acc.index, clientOrderId);
-  }
-
-  #account(id: string): Account {
-    let acc = this.#accountById.get(id);
-    if (acc === undefined) {
-      acc = new Account(this.#accounts.length, id);
-      this.#accounts.push(acc);
-      this.#accountById.set(id, acc);
-    }
-    return acc;
+    const acc = this.#s.accountById.get(account);
+    return acc && this.#s.clientIds.get(acc.index, clientOrderId);
   }
 
   // ---- stage: publish -----------------------------------------------------------------------
 
   /** Marks a price level as changed by the current command. */
   #touch(inst: Instrument, side: Side, price: number): void {
-    if (inst.touchedAt !== this.#commandSeq) {
-      inst.touchedAt = this.#commandSeq;
+    if (inst.touchedAt !== this.#s.commandSeq) {
+      inst.touchedAt = this.#s.commandSeq;
       this.#touched.push(inst);
     }
     (side === 'buy' ? inst.touchedBids : inst.touchedAsks).add(price);
@@ -637,9 +573,9 @@ export class Engine {
   #event(kind: EventKind, instrument: string): EngineEvent {
     const e = this.#outbox.next();
     e.kind = kind;
-    e.seq = ++this.#eventSeq;
-    e.commandSeq = this.#commandSeq;
-    e.ts = this.#ts;
+    e.seq = ++this.#s.eventSeq;
+    e.commandSeq = this.#s.commandSeq;
+    e.ts = this.#s.ts;
     e.instrument = instrument;
     return e;
   }
@@ -648,7 +584,7 @@ export class Engine {
   #orderEvent(kind: EventKind, o: Order, inst: Instrument): EngineEvent {
     const e = this.#event(kind, inst.id);
     e.orderId = o.id;
-    e.account = this.#accounts[o.account]!.id;
+    e.account = this.#s.accountName(o.account);
     e.clientOrderId = o.clientOrderId;
     e.side = o.side;
     e.orderType = o.type;
@@ -681,23 +617,5 @@ export class Engine {
     e.orderId = 0;
     e.account = typeof c.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c.clientOrderId === 'string' ? c.clientOrderId : '';
-  }
-
-  #view(o: Order): OrderView {
-    return {
-      orderId: o.id,
-      instrument: this.#instruments[o.instrument]!.id,
-      account: this.#accounts[o.account]!.id,
-      clientOrderId: o.clientOrderId,
-      side: o.side,
-      orderType: o.type,
-      tif: o.tif,
-      price: o.price,
-      stopPrice: o.stopPrice,
-      expireAt: o.expireAt,
-      leaves: o.leaves,
-      filled: o.filled,
-      state: o.state === OrderState.Waiting ? 'waiting' : 'resting',
-    };
   }
 }

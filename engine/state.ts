@@ -1,0 +1,51 @@
+/**
+ * Everything the engine knows, in one place: instruments, accounts, live orders and the
+ * sequences. The pipeline (`engine.ts`) changes it; views, the state hash and snapshots
+ * (`views.ts`, `snapshot.ts`) read it. Internal to the engine.
+ */
+import { Account } from './account.ts';
+import type { BookKind } from './book.ts';
+import { ClientIdTable } from './client-ids.ts';
+import { ExpiryQueue } from './expiry.ts';
+import { IdTable } from './id-table.ts';
+import type { Instrument } from './instrument.ts';
+import { type Order, OrderPool } from './order.ts';
+
+export class EngineState {
+  readonly instruments: Instrument[] = [];
+  readonly byId = new Map<string, Instrument>();
+  readonly accounts: Account[] = [];
+  readonly accountById = new Map<string, Account>();
+  /** Live orders (resting and waiting stops) by order id. */
+  readonly orders = new IdTable<Order>();
+  /** Live orders by (account, client order id). */
+  readonly clientIds = new ClientIdTable();
+  readonly pool = new OrderPool();
+  readonly expiries = new ExpiryQueue();
+  // Sequences: the last one used of each.
+  commandSeq = 0;
+  eventSeq = 0;
+  orderSeq = 0;
+  tradeSeq = 0;
+  /** Arrival stamp of orders, for stop priority. */
+  timeSeq = 0;
+  /** Timestamp of the last command. */
+  ts = 0;
+
+  constructor(readonly kind: BookKind) {}
+
+  /** The account with this id, created on first use. */
+  account(id: string): Account {
+    let acc = this.accountById.get(id);
+    if (acc === undefined) {
+      acc = new Account(this.accounts.length, id);
+      this.accounts.push(acc);
+      this.accountById.set(id, acc);
+    }
+    return acc;
+  }
+
+  accountName(index: number): string {
+    return this.accounts[index]!.id;
+  }
+}

@@ -1,0 +1,64 @@
+/** Read-only views of engine state: order copies and the state hash. Not hot paths. */
+import { StateHasher } from './hash.ts';
+import { type Order, OrderState } from './order.ts';
+import type { EngineState } from './state.ts';
+import type { Side } from './types.ts';
+
+/** A copy of a live order's state. */
+export interface OrderView {
+  orderId: number;
+  instrument: string;
+  account: string;
+  clientOrderId: string;
+  side: Side;
+  orderType: Order['type'];
+  tif: Order['tif'];
+  price: number;
+  stopPrice: number;
+  expireAt: number;
+  leaves: number;
+  filled: number;
+  /** `resting` in the book, or `waiting` for a stop trigger. */
+  state: 'resting' | 'waiting';
+}
+
+export function viewOrder(s: EngineState, o: Order): OrderView {
+  return {
+    orderId: o.id,
+    instrument: s.instruments[o.instrument]!.id,
+    account: s.accountName(o.account),
+    clientOrderId: o.clientOrderId,
+    side: o.side,
+    orderType: o.type,
+    tif: o.tif,
+    price: o.price,
+    stopPrice: o.stopPrice,
+    expireAt: o.expireAt,
+    leaves: o.leaves,
+    filled: o.filled,
+    state: o.state === OrderState.Waiting ? 'waiting' : 'resting',
+  };
+}
+
+/**
+ * A hash of the whole state: the sequences, and per instrument its status, last price, resting
+ * orders in priority order and waiting stops in trigger order. Equal states give equal hashes.
+ */
+export function stateHash(s: EngineState): string {
+  const h = new StateHasher();
+  h.num(s.commandSeq).num(s.eventSeq).num(s.orderSeq).num(s.tradeSeq).num(s.ts);
+  const add = (o: Order) => {
+    h.num(o.id).str(s.accountName(o.account)).num(o.price).num(o.stopPrice).num(o.leaves).num(o.filled);
+    h.num(o.expireAt);
+  };
+  for (const inst of s.instruments) {
+    h.str(inst.id).str(inst.status).num(inst.lastPrice);
+    h.num(inst.book.size);
+    inst.book.forEach('buy', add);
+    h.num(0);
+    inst.book.forEach('sell', add);
+    h.num(0);
+    for (const o of inst.stops.all()) add(o);
+  }
+  return h.digest();
+}
