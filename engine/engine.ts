@@ -11,6 +11,7 @@ import { feeFor } from './fees.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
 import { Outbox } from './outbox.ts';
+import { type EngineSnapshot, exportState, importState } from './snapshot.ts';
 import { EngineState } from './state.ts';
 import type { TouchedLevels } from './touched.ts';
 import type {
@@ -152,6 +153,21 @@ export class Engine {
    */
   stateHash(): string {
     return stateHash(this.#s);
+  }
+
+  /** The whole state as plain, JSON-safe data (see `snapshot.ts`). */
+  snapshot(): EngineSnapshot {
+    return exportState(this.#s);
+  }
+
+  /**
+   * An engine in the state a snapshot recorded. Throws a RangeError if the snapshot is not
+   * self-consistent; compare `stateHash()` with the hash recorded beside it.
+   */
+  static fromSnapshot(snapshot: EngineSnapshot, options: EngineOptions = {}): Engine {
+    const engine = new Engine(options);
+    engine.#s = importState(snapshot, options.book ?? 'fast');
+    return engine;
   }
 
   // ---- stage: dispatch by command type ------------------------------------------------------

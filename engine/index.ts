@@ -9,6 +9,7 @@ export { Engine, type EngineOptions, type OrderView } from './engine.ts';
 export { EngineEvent, type EngineListener, type EventKind, eventToObject } from './events.ts';
 export { feeFor } from './fees.ts';
 export { checkSpec } from './instrument.ts';
+export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';
 export {
   type Converted,
