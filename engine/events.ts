@@ -94,12 +94,19 @@ export interface EngineListener {
 
 /** A plain object with the fields of the event's kind, safe to keep, compare and serialize. */
 export function eventToObject(e: EngineEvent): Record<string, unknown> {
-  const head = { seq: e.seq, commandSeq: e.commandSeq, ts: e.ts, kind: e.kind, instrument: e.instrument };
-  switch (e.kind) {
+  const { seq, commandSeq, ts, kind, instrument } = e;
+  switch (kind) {
     case 'accepted':
       return {
-        ...head,
-        ...orderFields(e),
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        orderId: e.orderId,
+        account: e.account,
+        clientOrderId: e.clientOrderId,
+        side: e.side,
         orderType: e.orderType,
         tif: e.tif,
         price: e.price,
@@ -110,7 +117,11 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
       };
     case 'rejected':
       return {
-        ...head,
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
         orderId: e.orderId,
         account: e.account,
         clientOrderId: e.clientOrderId,
@@ -119,8 +130,15 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
       };
     case 'canceled':
       return {
-        ...head,
-        ...orderFields(e),
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        orderId: e.orderId,
+        account: e.account,
+        clientOrderId: e.clientOrderId,
+        side: e.side,
         quantity: e.quantity,
         leaves: e.leaves,
         filled: e.filled,
@@ -128,8 +146,15 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
       };
     case 'replaced':
       return {
-        ...head,
-        ...orderFields(e),
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        orderId: e.orderId,
+        account: e.account,
+        clientOrderId: e.clientOrderId,
+        side: e.side,
         price: e.price,
         quantity: e.quantity,
         leaves: e.leaves,
@@ -137,10 +162,27 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         keptPriority: e.keptPriority,
       };
     case 'triggered':
-      return { ...head, ...orderFields(e), orderType: e.orderType, price: e.price, stopPrice: e.stopPrice };
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        orderId: e.orderId,
+        account: e.account,
+        clientOrderId: e.clientOrderId,
+        side: e.side,
+        orderType: e.orderType,
+        price: e.price,
+        stopPrice: e.stopPrice,
+      };
     case 'trade':
       return {
-        ...head,
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
         tradeId: e.tradeId,
         price: e.price,
         quantity: e.quantity,
@@ -159,14 +201,30 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         makerFee: e.makerFee,
       };
     case 'depth':
-      return { ...head, side: e.side, price: e.price, quantity: e.quantity, count: e.count };
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        side: e.side,
+        price: e.price,
+        quantity: e.quantity,
+        count: e.count,
+      };
     case 'bbo':
-      return { ...head, bidPrice: e.bidPrice, bidQty: e.bidQty, askPrice: e.askPrice, askQty: e.askQty };
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        bidPrice: e.bidPrice,
+        bidQty: e.bidQty,
+        askPrice: e.askPrice,
+        askQty: e.askQty,
+      };
     case 'instrument':
-      return { ...head, status: e.status };
+      return { seq, commandSeq, ts, kind, instrument, status: e.status };
   }
-}
-
-function orderFields(e: EngineEvent) {
-  return { orderId: e.orderId, account: e.account, clientOrderId: e.clientOrderId, side: e.side };
 }

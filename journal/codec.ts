@@ -1,0 +1,255 @@
+/**
+ * Binary encoding of engine commands for the journal: a type tag, a presence mask for optional
+ * fields, then the fields in a fixed order (numbers as float64, strings as u16 length + UTF-8).
+ * A rare command (list-instrument) carries its spec as JSON. Encoding writes into a caller's
+ * buffer and allocates nothing but the strings it decodes.
+ */
+import type {
+  Command,
+  InstrumentSpec,
+  NewOrderCommand,
+  OrderType,
+  Side,
+  StpMode,
+  TimeInForce,
+} from '../engine/index.ts';
+
+const TYPES = ['new', 'cancel', 'cancel-all', 'replace', 'list-instrument', 'set-status', 'tick'] as const;
+const SIDES: readonly Side[] = ['buy', 'sell'];
+const ORDER_TYPES: readonly OrderType[] = ['limit', 'market', 'stop', 'stop-limit'];
+const TIFS: readonly TimeInForce[] = ['GTC', 'GTD', 'IOC', 'FOK'];
+const STPS: readonly StpMode[] = ['cancel-newest', 'cancel-oldest', 'cancel-both', 'decrement-and-cancel'];
+const STATUSES = ['open', 'halted'] as const;
+
+/** Room an encoded command may need: strings are capped at 4096 characters (<= 12 KiB UTF-8). */
+export const MAX_COMMAND_BYTES = 64 * 1024;
+
+export class CodecError extends Error {
+  override name = 'CodecError';
+}
+
+/**
+ * Writes fields into a buffer from an offset. Strict: a field that would not read back exactly
+ * as the engine would see it (wrong type, ill-formed string) throws, naming the field.
+ */
+class Writer {
+  buf: Buffer = Buffer.alloc(0);
+  at = 0;
+  u8(v: number): void {
+    this.buf[this.at++] = v;
+  }
+  num(v: unknown, field: string): void {
+    if (typeof v !== 'number') throw new CodecError(`${field} must be a number`);
+    this.buf.writeDoubleLE(v, this.at);
+    this.at += 8;
+  }
+  str(s: unknown, field: string): void {
+    if (typeof s !== 'string') throw new CodecError(`${field} must be a string`);
+    if (s.length > 4096 || !s.isWellFormed())
+      throw new CodecError(`${field} must be well-formed text of at most 4096 characters`);
+    const n = this.buf.write(s, this.at + 2, 'utf8');
+    this.buf.writeUInt16LE(n, this.at);
+    this.at += 2 + n;
+  }
+  pick<T>(list: readonly T[], v: T, field: string): void {
+    const i = list.indexOf(v);
+    if (i < 0) throw new CodecError(`${field} must be one of ${list.join(', ')}`);
+    this.u8(i);
+  }
+}
+
+const w = new Writer();
+
+/** Reads fields from a buffer, checking bounds. */
+class Reader {
+  constructor(
+    readonly buf: Buffer,
+    public at: number,
+    readonly end: number,
+  ) {}
+  #need(n: number): void {
+    if (this.at + n > this.end) throw new CodecError('record ends inside a field');
+  }
+  u8(): number {
+    this.#need(1);
+    return this.buf[this.at++]!;
+  }
+  num(): number {
+    this.#need(8);
+    const v = this.buf.readDoubleLE(this.at);
+    this.at += 8;
+    return v;
+  }
+  str(): string {
+    this.#need(2);
+    const n = this.buf.readUInt16LE(this.at);
+    this.#need(2 + n);
+    const s = this.buf.toString('utf8', this.at + 2, this.at + 2 + n);
+    this.at += 2 + n;
+    return s;
+  }
+  pick<T>(list: readonly T[], what: string): T {
+    const i = this.u8();
+    const v = list[i];
+    if (v === undefined) throw new CodecError(`unknown ${what} ${i}`);
+    return v;
+  }
+}
+
+// Presence bits of a new order's optional fields.
+const PRICE = 1;
+const STOP = 2;
+const TIF = 4;
+const EXPIRE = 8;
+const POST = 16;
+const POST_TRUE = 32;
+const STP = 64;
+// Presence bits of cancel/replace/cancel-all.
+const ORDER_ID = 1;
+const CLIENT_ID = 2;
+const R_PRICE = 4;
+const R_QTY = 8;
+const INSTRUMENT = 16;
+
+/**
+ * Encodes a command at `at` in `buf` (which must have MAX_COMMAND_BYTES free); returns the end
+ * offset. The command must already be well-formed (it is what the engine accepted to journal).
+ */
+export function encodeCommand(c: Command, buf: Buffer, at: number): number {
+  if (c === null || typeof c !== 'object') throw new CodecError('a command must be an object');
+  w.buf = buf;
+  w.at = at;
+  w.pick(TYPES, c.type, 'type');
+  w.num(c.ts, 'ts');
+  switch (c.type) {
+    case 'new': {
+      let mask = 0;
+      if (c.price !== undefined) mask |= PRICE;
+      if (c.stopPrice !== undefined) mask |= STOP;
+      if (c.tif !== undefined) mask |= TIF;
+      if (c.expireAt !== undefined) mask |= EXPIRE;
+      if (c.postOnly !== undefined) {
+        if (typeof c.postOnly !== 'boolean') throw new CodecError('postOnly must be true or false');
+        mask |= POST | (c.postOnly ? POST_TRUE : 0);
+      }
+      if (c.stp !== undefined) mask |= STP;
+      w.u8(mask);
+      w.str(c.instrument, 'instrument');
+      w.str(c.account, 'account');
+      w.str(c.clientOrderId, 'clientOrderId');
+      w.pick(SIDES, c.side, 'side');
+      w.pick(ORDER_TYPES, c.orderType, 'orderType');
+      w.num(c.quantity, 'quantity');
+      if (c.price !== undefined) w.num(c.price, 'price');
+      if (c.stopPrice !== undefined) w.num(c.stopPrice, 'stopPrice');
+      if (c.tif !== undefined) w.pick(TIFS, c.tif, 'tif');
+      if (c.expireAt !== undefined) w.num(c.expireAt, 'expireAt');
+      if (c.stp !== undefined) w.pick(STPS, c.stp, 'stp');
+      break;
+    }
+    case 'cancel':
+    case 'replace':
+    case 'cancel-all': {
+      let mask = 0;
+      if (c.type !== 'cancel-all' && c.orderId !== undefined) mask |= ORDER_ID;
+      if (c.type !== 'cancel-all' && c.clientOrderId !== undefined) mask |= CLIENT_ID;
+      if (c.type === 'replace' && c.price !== undefined) mask |= R_PRICE;
+      if (c.type === 'replace' && c.quantity !== undefined) mask |= R_QTY;
+      if (c.type === 'cancel-all' && c.instrument !== undefined) mask |= INSTRUMENT;
+      w.u8(mask);
+      w.str(c.account, 'account');
+      if (c.type === 'cancel-all') {
+        if (c.instrument !== undefined) w.str(c.instrument, 'instrument');
+        break;
+      }
+      if (c.orderId !== undefined) w.num(c.orderId, 'orderId');
+      if (c.clientOrderId !== undefined) w.str(c.clientOrderId, 'clientOrderId');
+      if (c.type === 'replace') {
+        if (c.price !== undefined) w.num(c.price, 'price');
+        if (c.quantity !== undefined) w.num(c.quantity, 'quantity');
+      }
+      break;
+    }
+    case 'list-instrument':
+      w.str(JSON.stringify(c.spec) ?? 'null', 'spec');
+      break;
+    case 'set-status':
+      w.str(c.instrument, 'instrument');
+      w.pick(STATUSES, c.status, 'status');
+      break;
+    case 'tick':
+      break;
+  }
+  return w.at;
+}
+
+/** Decodes one command from `buf[at, end)`; throws CodecError when the bytes are not one. */
+export function decodeCommand(buf: Buffer, at: number, end: number): Command {
+  const r = new Reader(buf, at, end);
+  const type = r.pick(TYPES, 'command type');
+  const ts = r.num();
+  let c: Command;
+  switch (type) {
+    case 'new': {
+      const mask = r.u8();
+      const n: NewOrderCommand = {
+        type,
+        ts,
+        instrument: r.str(),
+        account: r.str(),
+        clientOrderId: r.str(),
+        side: r.pick(SIDES, 'side'),
+        orderType: r.pick(ORDER_TYPES, 'order type'),
+        quantity: r.num(),
+      };
+      if (mask & PRICE) n.price = r.num();
+      if (mask & STOP) n.stopPrice = r.num();
+      if (mask & TIF) n.tif = r.pick(TIFS, 'tif');
+      if (mask & EXPIRE) n.expireAt = r.num();
+      if (mask & POST) n.postOnly = (mask & POST_TRUE) !== 0;
+      if (mask & STP) n.stp = r.pick(STPS, 'stp');
+      c = n;
+      break;
+    }
+    case 'cancel':
+    case 'replace':
+    case 'cancel-all': {
+      const mask = r.u8();
+      const account = r.str();
+      if (type === 'cancel-all') {
+        c = mask & INSTRUMENT ? { type, ts, account, instrument: r.str() } : { type, ts, account };
+        break;
+      }
+      const named: { orderId?: number; clientOrderId?: string } = {};
+      if (mask & ORDER_ID) named.orderId = r.num();
+      if (mask & CLIENT_ID) named.clientOrderId = r.str();
+      if (type === 'cancel') {
+        c = { type, ts, account, ...named };
+        break;
+      }
+      const change: { price?: number; quantity?: number } = {};
+      if (mask & R_PRICE) change.price = r.num();
+      if (mask & R_QTY) change.quantity = r.num();
+      c = { type, ts, account, ...named, ...change };
+      break;
+    }
+    case 'list-instrument': {
+      let spec: InstrumentSpec;
+      try {
+        spec = JSON.parse(r.str()) as InstrumentSpec;
+      } catch (err) {
+        throw new CodecError('instrument spec is not JSON', { cause: err });
+      }
+      c = { type, ts, spec };
+      break;
+    }
+    case 'set-status':
+      c = { type, ts, instrument: r.str(), status: r.pick(STATUSES, 'status') };
+      break;
+    case 'tick':
+      c = { type, ts };
+      break;
+  }
+  if (r.at !== end) throw new CodecError(`${end - r.at} stray bytes after a ${type} command`);
+  return c;
+}

@@ -1,0 +1,212 @@
+/**
+ * The engine made durable. Each submitted command is sequenced and appended to the journal,
+ * executed at once, and its events held back until the journal reports the command on disk:
+ * only then is the submitter answered and are the events published. Nothing acknowledged can be
+ * lost, and a crash loses only commands nobody heard back about. Opening recovers: the newest
+ * valid snapshot, then the journal after it, replayed through the same engine code.
+ */
+import fs from 'node:fs';
+import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
+import { FileJournal, type FileJournalOptions } from './file-journal.ts';
+import { listSnapshots, loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
+
+export type PublishedEvent = Record<string, unknown>;
+
+export interface DurableOptions {
+  /** Folder of journal segments and snapshots (created if missing). */
+  dir: string;
+  book?: BookKind;
+  /** Snapshot after this many commands (0: only on demand; default 1,000,000). */
+  snapshotEvery?: number;
+  /** Snapshots kept; the journal is pruned below the oldest kept (default 2). */
+  keepSnapshots?: number;
+  journal?: Pick<FileJournalOptions, 'maxBatchBytes' | 'lingerMs' | 'segmentBytes'>;
+  /** Recovery and snapshot notes (default: standard error). */
+  log?: (line: string) => void;
+}
+
+/** What a durable command produced. */
+export interface CommandResult {
+  seq: number;
+  events: PublishedEvent[];
+}
+
+/** What recovery did. */
+export interface RecoveryReport {
+  snapshotSeq: number;
+  replayed: number;
+  lastSeq: number;
+  stateHash: string;
+}
+
+interface Inflight {
+  seq: number;
+  events: PublishedEvent[];
+  resolve: (r: CommandResult) => void;
+  reject: (err: Error) => void;
+}
+
+export class DurableEngine {
+  readonly engine: Engine;
+  readonly journal: FileJournal;
+  readonly recovery: RecoveryReport;
+  #dir: string;
+  #log: (line: string) => void;
+  #every: number;
+  #keep: number;
+  #inflight: Inflight[] = [];
+  #head = 0;
+  #capture: PublishedEvent[] = [];
+  #subscribers: Array<(seq: number, events: PublishedEvent[]) => void> = [];
+  #lastSnapshotSeq: number;
+  #snapshotting: Promise<number> | null = null;
+  #failed: Error | null = null;
+
+  private constructor(options: DurableOptions) {
+    const { dir } = options;
+    this.#dir = dir;
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#every = options.snapshotEvery ?? 1_000_000;
+    this.#keep = Math.max(1, options.keepSnapshots ?? 2);
+    fs.mkdirSync(dir, { recursive: true });
+    const book = options.book ?? 'fast';
+    const snap = loadNewestSnapshot(dir, book, this.#log);
+    const base = snap?.seq ?? 0;
+    this.journal = new FileJournal(dir, {
+      ...options.journal,
+      baseSeq: base,
+      log: this.#log,
+      onDurable: (seq) => this.#release(seq),
+      onError: (err) => this.#fail(err),
+    });
+    if (this.journal.firstSeq > base + 1) {
+      throw new Error(
+        `the journal starts at ${this.journal.firstSeq} but the newest valid snapshot covers only up to ${base}: ` +
+          'commands in between are missing',
+      );
+    }
+    this.engine = snap?.engine ?? new Engine({ book });
+    let replayed = 0;
+    for (const { seq, command } of this.journal.recovered(base)) {
+      this.engine.execute(command);
+      if (this.engine.commandSeq !== seq) {
+        throw new Error(`replay out of step: journal sequence ${seq}, engine at ${this.engine.commandSeq}`);
+      }
+      replayed++;
+    }
+    this.journal.releaseRecovered();
+    this.#lastSnapshotSeq = base;
+    this.recovery = {
+      snapshotSeq: base,
+      replayed,
+      lastSeq: this.engine.commandSeq,
+      stateHash: this.engine.stateHash(),
+    };
+    this.engine.addListener({ onEvent: (e) => this.#capture.push(eventToObject(e)) });
+  }
+
+  /** Opens the durable engine in `options.dir`, recovering whatever is there. */
+  static open(options: DurableOptions): DurableEngine {
+    return new DurableEngine(options);
+  }
+
+  /**
+   * Sequences, journals and executes a command. Resolves with its events once it is durable.
+   * Rejects at once, having changed nothing, if the command cannot be journaled exactly.
+   */
+  submit(command: Command): Promise<CommandResult> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    let seq: number;
+    try {
+      seq = this.journal.append(command);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#capture = [];
+    this.engine.execute(command);
+    const events = this.#capture;
+    if (this.engine.commandSeq !== seq)
+      this.#fail(new Error(`engine at ${this.engine.commandSeq}, journal at ${seq}`));
+    const done = new Promise<CommandResult>((resolve, reject) =>
+      this.#inflight.push({ seq, events, resolve, reject }),
+    );
+    if (this.#every > 0 && seq - this.#lastSnapshotSeq >= this.#every && this.#snapshotting === null) {
+      this.snapshot().catch((err) => this.#log(`snapshot: failed: ${(err as Error).message}`));
+    }
+    return done;
+  }
+
+  /** Receives every durable command's events, in sequence order. */
+  onEvents(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+    this.#subscribers.push(subscriber);
+  }
+
+  /**
+   * Snapshots the state now (at the last sequence), once the journal holds it, then prunes
+   * older snapshots and the journal segments below the oldest one kept. Resolves with its seq.
+   */
+  snapshot(): Promise<number> {
+    if (this.#snapshotting) return this.#snapshotting;
+    const seq = this.engine.commandSeq;
+    const state = this.engine.snapshot();
+    const hash = this.engine.stateHash();
+    this.#snapshotting = this.journal
+      .flush()
+      .then(() => {
+        writeSnapshot(this.#dir, seq, state, hash);
+        this.#lastSnapshotSeq = seq;
+        pruneSnapshots(this.#dir, this.#keep);
+        const oldest = listSnapshots(this.#dir).at(-1)?.seq ?? 0;
+        this.journal.prune(oldest);
+        return seq;
+      })
+      .finally(() => {
+        this.#snapshotting = null;
+      });
+    return this.#snapshotting;
+  }
+
+  /** Waits for every submitted command to be durable and answered, and any snapshot to finish. */
+  async flush(): Promise<void> {
+    await this.journal.flush();
+    if (this.#snapshotting) await this.#snapshotting;
+  }
+
+  /** Flushes and closes the journal. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.journal.close();
+  }
+
+  /** Answers and publishes every command up to `seq`, now durable. */
+  #release(seq: number): void {
+    const q = this.#inflight;
+    let i = this.#head;
+    while (i < q.length && q[i]!.seq <= seq) {
+      const f = q[i++]!;
+      for (const s of this.#subscribers) {
+        try {
+          s(f.seq, f.events);
+        } catch (err) {
+          this.#log(`events: a subscriber failed: ${(err as Error).message}`);
+        }
+      }
+      f.resolve({ seq: f.seq, events: f.events });
+    }
+    if (i === q.length) {
+      q.length = 0;
+      this.#head = 0;
+    } else {
+      this.#head = i;
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = err;
+    this.#log(`journal: ${err.message}; no further commands are accepted`);
+    for (const f of this.#inflight.splice(this.#head)) f.reject(err);
+    this.#inflight.length = 0;
+    this.#head = 0;
+  }
+}

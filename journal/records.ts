@@ -1,0 +1,75 @@
+/**
+ * Journal records: `[u32 length][u32 crc32][payload]`, little-endian, where the payload is
+ * `[f64 sequence][encoded command]` and the CRC covers the payload. Scanning a segment tells a
+ * torn tail (an interrupted last write: safe to cut off) from corruption (a bad record with
+ * data after it, or a sequence gap: never skipped).
+ */
+import { crc32 } from 'node:zlib';
+import { MAX_COMMAND_BYTES } from './codec.ts';
+
+export const HEADER_BYTES = 8;
+export const SEQ_BYTES = 8;
+export const MAX_PAYLOAD_BYTES = SEQ_BYTES + MAX_COMMAND_BYTES;
+
+/** Where one valid record's command bytes are. */
+export interface RecordRef {
+  seq: number;
+  /** Start of the encoded command. */
+  start: number;
+  /** End of the record. */
+  end: number;
+}
+
+export interface Scan {
+  records: RecordRef[];
+  /** End of the last valid record: where a torn tail would be cut. */
+  validEnd: number;
+  /** Why scanning stopped before the end of the buffer, or null. */
+  stop: null | { kind: 'torn' | 'corrupt'; at: number; why: string };
+}
+
+/** Writes a record's header once its payload is in place at `at + HEADER_BYTES`. */
+export function sealRecord(buf: Buffer, at: number, end: number): void {
+  const len = end - at - HEADER_BYTES;
+  buf.writeUInt32LE(len, at);
+  buf.writeUInt32LE(crc32(buf.subarray(at + HEADER_BYTES, end)), at + 4);
+}
+
+/**
+ * Scans a segment's bytes. `expectSeq` is the sequence the first record must carry (0: any).
+ * A bad record is a torn tail when nothing but zeros follows it, or when it runs past the end
+ * of the buffer; otherwise it is corruption.
+ */
+export function scanRecords(buf: Buffer, expectSeq: number): Scan {
+  const records: RecordRef[] = [];
+  let at = 0;
+  let next = expectSeq;
+  while (at < buf.length) {
+    const bad = (why: string, torn: boolean): Scan => ({
+      records,
+      validEnd: at,
+      stop: { kind: torn || zerosFrom(buf, at) ? 'torn' : 'corrupt', at, why },
+    });
+    if (at + HEADER_BYTES > buf.length) return bad('the last record header is cut short', true);
+    const len = buf.readUInt32LE(at);
+    if (len < SEQ_BYTES + 1 || len > MAX_PAYLOAD_BYTES)
+      return bad(`record length ${len} is impossible`, false);
+    const end = at + HEADER_BYTES + len;
+    if (end > buf.length) return bad('the last record is cut short', true);
+    const payload = buf.subarray(at + HEADER_BYTES, end);
+    if (crc32(payload) !== buf.readUInt32LE(at + 4)) {
+      return bad('record checksum does not match', zerosFrom(buf, end));
+    }
+    const seq = payload.readDoubleLE(0);
+    if (next !== 0 && seq !== next) return bad(`sequence ${seq} where ${next} was expected`, false);
+    records.push({ seq, start: at + HEADER_BYTES + SEQ_BYTES, end });
+    next = seq + 1;
+    at = end;
+  }
+  return { records, validEnd: at, stop: null };
+}
+
+function zerosFrom(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
