@@ -1,14 +1,20 @@
 /**
- * An account as the engine knows it: an index for compact order records, and its live orders
- * as an intrusive list in order-id order (for cancel-all and queries, without a scan).
+ * An account as the engine knows it: an index for compact order records, its live orders as an
+ * intrusive list in order-id order (for cancel-all and queries, without a scan), and for the
+ * risk stage its balances and its standing on each venue.
  */
 import type { Order } from './order.ts';
+import type { Balance } from './risk.ts';
 
 export class Account {
   head: Order | null = null;
   tail: Order | null = null;
   /** Live orders of the account. */
   count = 0;
+  /** Balances by asset index (pre-trade risk). */
+  readonly balances: Balance[] = [];
+  /** Per venue: ELIGIBLE and FROZEN flags (pre-trade risk). */
+  readonly venues = new Map<string, number>();
 
   constructor(
     readonly index: number,

@@ -1,5 +1,6 @@
 /**
- * Result codes of the engine: 1000-1999 belong to the engine (the risk stage will own 2000-2999).
+ * Result codes of the engine: 1000-1999 belong to matching, 2000-2999 to the pre-trade risk
+ * stage and settlement.
  * A rejection is an event carrying one of these codes and a reason, never an exception.
  */
 export const Code = {
@@ -41,6 +42,14 @@ export const Code = {
   INSTRUMENT_HALTED: 1051,
   DUPLICATE_INSTRUMENT: 1052,
   INVALID_INSTRUMENT: 1053,
+  // pre-trade risk and settlement (2000-2999)
+  RISK_NOT_ELIGIBLE: 2001,
+  RISK_FROZEN: 2002,
+  RISK_INSUFFICIENT_BALANCE: 2003,
+  RISK_UNKNOWN_ASSET: 2004,
+  RISK_INVALID_AMOUNT: 2005,
+  RISK_UNKNOWN_TRADE: 2006,
+  RISK_OFF: 2007,
 } as const;
 
 export type CodeName = keyof typeof Code;

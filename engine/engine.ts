@@ -11,6 +11,7 @@ import { feeFor } from './fees.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
 import { Outbox } from './outbox.ts';
+import { ELIGIBLE, FROZEN, type RiskBook } from './risk.ts';
 import { type EngineSnapshot, exportState, importState } from './snapshot.ts';
 import { EngineState } from './state.ts';
 import type { TouchedLevels } from './touched.ts';
@@ -19,12 +20,16 @@ import type {
   CancelCommand,
   CancelReason,
   Command,
+  DepositCommand,
   InstrumentSpec,
   ListInstrumentCommand,
   NewOrderCommand,
   ReplaceCommand,
+  SetAccountCommand,
   SetStatusCommand,
+  SettleCommand,
   Side,
+  WithdrawCommand,
 } from './types.ts';
 import { checkNewOrder, checkPrice, checkQuantity, defaultTif, isName, Verdict } from './validate.ts';
 import { type OrderView, stateHash, viewOrder } from './views.ts';
@@ -34,6 +39,11 @@ export type { OrderView };
 export interface EngineOptions {
   /** Book implementation (default `fast`). */
   book?: BookKind;
+  /**
+   * Pre-trade risk (default off): eligibility, frozen accounts and balance reservations before
+   * matching, settlement afterwards (see `risk.ts`).
+   */
+  risk?: boolean;
   /** Told about a listener's exception; the engine goes on either way. */
   onListenerError?: (err: unknown, event: EngineEvent) => void;
 }
@@ -48,7 +58,7 @@ export class Engine {
   #current: Instrument | null = null;
 
   constructor(options: EngineOptions = {}) {
-    this.#s = new EngineState(options.book ?? 'fast');
+    this.#s = new EngineState(options.book ?? 'fast', options.risk === true);
     this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
     this.#host = {
       onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
@@ -86,7 +96,9 @@ export class Engine {
    * Returns the number of events it produced. Never throws for bad input: that is a rejection.
    */
   execute(cmd: Command): number {
-    ++this.#s.commandSeq;
+    const seq = ++this.#s.commandSeq;
+    const risk = this.#s.risk;
+    if (risk !== null) risk.stamp = seq;
     const c = cmd as Command | null;
     if (c === null || typeof c !== 'object') {
       this.#reject(Code.INVALID_COMMAND, 'a command must be an object');
@@ -101,6 +113,7 @@ export class Engine {
       this.#dispatch(c);
     }
     this.#publishDepth();
+    if (risk !== null && risk.touched.length > 0) this.#publishBalances(risk);
     const n = this.#outbox.count;
     this.#outbox.flush();
     return n;
@@ -194,10 +207,24 @@ export class Engine {
         return;
       case 'tick':
         return;
+      case 'deposit':
+      case 'withdraw':
+      case 'set-account':
+      case 'settle':
+        if (this.#s.risk === null) {
+          this.#reject(Code.RISK_OFF, `${c.type} needs pre-trade risk, which is off in this engine`);
+        } else if (c.type === 'settle') {
+          this.#settle(c, this.#s.risk);
+        } else if (c.type === 'set-account') {
+          this.#setAccount(c);
+        } else {
+          this.#transfer(c, this.#s.risk);
+        }
+        return;
       default:
         this.#reject(
           Code.INVALID_COMMAND,
-          'type must be new, cancel, cancel-all, replace, list-instrument, set-status or tick',
+          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, tick, deposit, withdraw, set-account or settle',
         );
     }
   }
@@ -231,6 +258,29 @@ export class Engine {
       return;
     }
 
+    const risk = this.#s.risk;
+    let cap = 0;
+    let need = 0;
+    if (risk !== null) {
+      const buy = c.side === 'buy';
+      if (buy) {
+        cap =
+          c.orderType === 'market'
+            ? inst.bandHigh()
+            : c.orderType === 'stop'
+              ? inst.bandHigh(c.stopPrice)
+              : c.price!;
+        need = risk.buyReserve(inst, c.quantity, cap);
+      } else {
+        need = c.quantity;
+      }
+      const asset = buy ? risk.byInstrument[inst.index]!.cash : risk.byInstrument[inst.index]!.security;
+      if (risk.check(acc, inst, asset, need, v) !== 0) {
+        this.#rejectOrder(c, v.code, v.reason, inst.id);
+        return;
+      }
+    }
+
     const o = this.#s.pool.take();
     o.id = ++this.#s.orderSeq;
     o.instrument = inst.index;
@@ -247,6 +297,8 @@ export class Engine {
     o.leaves = c.quantity;
     o.filled = 0;
     o.time = ++this.#s.timeSeq;
+    o.cap = cap;
+    if (risk !== null) risk.reserve(acc, o, need);
     this.#s.orders.set(o.id, o);
     this.#s.clientIds.add(o);
     acc.link(o);
@@ -273,7 +325,8 @@ export class Engine {
   /** Matches an order as taker, then rests or cancels what is left, by its time in force. */
   #take(inst: Instrument, o: Order): void {
     const market = o.type === 'market' || o.type === 'stop';
-    const limit = market ? (o.side === 'buy' ? inst.bandHigh() : inst.bandLow()) : o.price;
+    let limit = market ? (o.side === 'buy' ? inst.bandHigh() : inst.bandLow()) : o.price;
+    if (o.cap !== 0 && o.cap < limit) limit = o.cap;
     o.state = OrderState.Working;
     if (o.tif === 'FOK' && inst.book.fillable(o, limit, o.leaves) < o.leaves) {
       this.#cancelOrder(inst, o, 'fok-unfilled');
@@ -330,6 +383,25 @@ export class Engine {
     e.makerFee = feeFor(notional, inst.spec.makerFeeBps);
     inst.lastPrice = price;
     this.#touch(inst, maker.side, price);
+    const risk = this.#s.risk;
+    if (risk !== null) {
+      const [buy, sell] = taker.side === 'buy' ? [taker, maker] : [maker, taker];
+      const [buyerFee, sellerFee] =
+        taker.side === 'buy' ? [e.takerFee, e.makerFee] : [e.makerFee, e.takerFee];
+      const accounts = this.#s.accounts;
+      risk.fill(
+        e.tradeId,
+        inst,
+        buy,
+        accounts[buy.account]!,
+        sell,
+        accounts[sell.account]!,
+        price,
+        qty,
+        buyerFee,
+        sellerFee,
+      );
+    }
     if (maker.leaves === 0) this.#retire(maker);
   }
 
@@ -438,6 +510,19 @@ export class Engine {
       this.#reject(Code.POST_ONLY_WOULD_TAKE, 'a post-only order would take liquidity', c, inst);
       return;
     }
+    const risk = this.#s.risk;
+    const acc = this.#s.accounts[o.account]!;
+    const need = risk === null ? 0 : o.side === 'buy' ? risk.buyReserve(inst, qty, price) : qty;
+    if (risk !== null && need > o.reserved) {
+      if (risk.check(acc, inst, risk.orderAsset(o), need - o.reserved, v) !== 0) {
+        this.#reject(v.code, v.reason, c, inst);
+        return;
+      }
+    }
+    if (risk !== null) {
+      risk.reserve(acc, o, need);
+      if (o.side === 'buy') o.cap = price;
+    }
     this.#touch(inst, o.side, o.price);
     const keep = price === o.price && qty < o.leaves;
     if (keep) {
@@ -473,8 +558,9 @@ export class Engine {
     this.#retire(o);
   }
 
-  /** Forgets a done order and returns its record to the pool. */
+  /** Forgets a done order, releases what it still holds, and returns its record to the pool. */
   #retire(o: Order): void {
+    if (o.reserved !== 0) this.#s.risk!.reserve(this.#s.accounts[o.account]!, o, 0);
     this.#s.orders.delete(o.id);
     this.#s.clientIds.remove(o);
     this.#s.accounts[o.account]!.unlink(o);
@@ -502,6 +588,11 @@ export class Engine {
       return;
     }
     const inst = new Instrument(this.#s.instruments.length, c.spec, this.#s.kind);
+    const assetProblem = this.#s.risk?.register(inst) ?? null;
+    if (assetProblem !== null) {
+      this.#reject(Code.INVALID_INSTRUMENT, assetProblem);
+      return;
+    }
     this.#s.instruments.push(inst);
     this.#s.byId.set(inst.id, inst);
     this.#event('instrument', inst.id).status = inst.status;
@@ -519,6 +610,102 @@ export class Engine {
     }
     inst.status = c.status;
     this.#event('instrument', inst.id).status = inst.status;
+  }
+
+  // ---- accounts, balances and settlement (pre-trade risk) ---------------------------------
+
+  #transfer(c: DepositCommand | WithdrawCommand, risk: RiskBook): void {
+    if (!isName(c.account)) {
+      this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
+      return;
+    }
+    const asset = typeof c.asset === 'string' ? risk.assetIndex.get(c.asset) : undefined;
+    if (asset === undefined) {
+      this.#reject(
+        Code.RISK_UNKNOWN_ASSET,
+        `unknown asset ${String(c.asset)}: name one as SYMBOL@venue of a listing`,
+      );
+      return;
+    }
+    if (typeof c.amount !== 'number' || !Number.isSafeInteger(c.amount) || c.amount < 1) {
+      this.#reject(
+        Code.RISK_INVALID_AMOUNT,
+        `amount must be a positive whole number of ${risk.units[asset]} units`,
+      );
+      return;
+    }
+    const acc = this.#s.account(c.account);
+    if (c.type === 'withdraw') {
+      const have = acc.balances[asset]?.available ?? 0;
+      if (have < c.amount) {
+        this.#reject(Code.RISK_INSUFFICIENT_BALANCE, `withdraw ${c.amount} exceeds the available ${have}`);
+        return;
+      }
+      risk.credit(acc, asset, -c.amount);
+    } else if (!Number.isSafeInteger((acc.balances[asset]?.available ?? 0) + c.amount)) {
+      this.#reject(Code.RISK_INVALID_AMOUNT, 'the balance would exceed a safe integer');
+    } else {
+      risk.credit(acc, asset, c.amount);
+    }
+  }
+
+  #setAccount(c: SetAccountCommand): void {
+    if (!isName(c.account)) {
+      this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
+      return;
+    }
+    if (!isName(c.venue) || !this.#s.instruments.some((i) => i.venue === c.venue)) {
+      this.#reject(Code.INVALID_COMMAND, `venue ${String(c.venue)} has no listing`);
+      return;
+    }
+    const flag = (v: unknown) => v === undefined || typeof v === 'boolean';
+    if (!flag(c.eligible) || !flag(c.frozen) || (c.eligible === undefined && c.frozen === undefined)) {
+      this.#reject(Code.INVALID_COMMAND, 'set eligible and/or frozen, each true or false');
+      return;
+    }
+    const acc = this.#s.account(c.account);
+    let flags = acc.venues.get(c.venue) ?? 0;
+    if (c.eligible !== undefined) flags = c.eligible ? flags | ELIGIBLE : flags & ~ELIGIBLE;
+    if (c.frozen !== undefined) flags = c.frozen ? flags | FROZEN : flags & ~FROZEN;
+    acc.venues.set(c.venue, flags);
+    const e = this.#event('account', '');
+    e.account = acc.id;
+    e.venue = c.venue;
+    e.eligible = (flags & ELIGIBLE) !== 0;
+    e.frozen = (flags & FROZEN) !== 0;
+  }
+
+  #settle(c: SettleCommand, risk: RiskBook): void {
+    const t = typeof c.tradeId === 'number' ? risk.pending.get(c.tradeId) : undefined;
+    if (t === undefined) {
+      this.#reject(Code.RISK_UNKNOWN_TRADE, `trade ${String(c.tradeId)} is unknown or already settled`);
+      return;
+    }
+    if (typeof c.ok !== 'boolean' || (c.reason !== undefined && typeof c.reason !== 'string')) {
+      this.#reject(Code.INVALID_COMMAND, 'ok must be true or false, and reason a string');
+      return;
+    }
+    const accounts = this.#s.accounts;
+    risk.settle(t, c.ok, accounts[t.buyer]!, accounts[t.seller]!);
+    const e = this.#event('settlement', this.#s.instruments[t.instrument]!.id);
+    e.tradeId = t.tradeId;
+    e.ok = c.ok;
+    e.reason = c.reason ?? '';
+  }
+
+  /** One balance event per balance the command changed, in order of first change. */
+  #publishBalances(risk: RiskBook): void {
+    for (const [acc, asset] of risk.touched) {
+      const b = acc.balances[asset]!;
+      const e = this.#event('balance', '');
+      e.account = acc.id;
+      e.asset = risk.assets[asset]!;
+      e.available = b.available;
+      e.reserved = b.reserved;
+      e.pendingIn = b.pendingIn;
+      e.pendingOut = b.pendingOut;
+    }
+    risk.touched.length = 0;
   }
 
   // ---- accounts -----------------------------------------------------------------------------

@@ -18,7 +18,10 @@ export type EventKind =
   | 'triggered' // a stop order triggered and now enters the book
   | 'depth' // a price level's new total (0 when the level is gone), once per level per command
   | 'bbo' // the best bid or offer of an instrument changed
-  | 'instrument'; // an instrument was listed or its status changed
+  | 'instrument' // an instrument was listed or its status changed
+  | 'balance' // risk: an account's balance of an asset changed (once per balance per command)
+  | 'settlement' // risk: a ledger's verdict on a trade was applied
+  | 'account'; // risk: an account's standing on a venue changed
 
 /** One event; a flat record so that all events share one shape. Prices in ticks, sizes in lots. */
 export class EngineEvent {
@@ -79,6 +82,18 @@ export class EngineEvent {
 
   // Instrument.
   status: InstrumentStatus = 'open';
+
+  // Risk: balance (account, asset and its four amounts), settlement (tradeId, ok, reason),
+  // account (account, venue, eligible, frozen).
+  asset = '';
+  available = 0;
+  reserved = 0;
+  pendingIn = 0;
+  pendingOut = 0;
+  ok = false;
+  venue = '';
+  eligible = false;
+  frozen = false;
 }
 
 /** Receives events by audience. All methods are optional; `onEvent` sees every event in order. */
@@ -90,6 +105,8 @@ export interface EngineListener {
   onDepth?(e: EngineEvent): void;
   onBbo?(e: EngineEvent): void;
   onInstrument?(e: EngineEvent): void;
+  /** balance, settlement, account (pre-trade risk). */
+  onAccount?(e: EngineEvent): void;
 }
 
 /** A plain object with the fields of the event's kind, safe to keep, compare and serialize. */
@@ -226,5 +243,33 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
       };
     case 'instrument':
       return { seq, commandSeq, ts, kind, instrument, status: e.status };
+    case 'balance':
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        account: e.account,
+        asset: e.asset,
+        available: e.available,
+        reserved: e.reserved,
+        pendingIn: e.pendingIn,
+        pendingOut: e.pendingOut,
+      };
+    case 'settlement':
+      return { seq, commandSeq, ts, kind, instrument, tradeId: e.tradeId, ok: e.ok, reason: e.reason };
+    case 'account':
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        account: e.account,
+        venue: e.venue,
+        eligible: e.eligible,
+        frozen: e.frozen,
+      };
   }
 }

@@ -97,10 +97,14 @@ export class Instrument {
     return Math.max(1, ref - bpsFloor(ref, this.spec.bandBps));
   }
 
-  /** Highest price admitted now (ticks). */
-  bandHigh(): number {
-    const ref = this.lastPrice || this.spec.referencePrice;
+  /** Highest price admitted now (ticks), or around another reference `ref`. */
+  bandHigh(ref = this.lastPrice || this.spec.referencePrice): number {
     if (this.spec.bandBps === 0 || ref === 0) return this.spec.maxPrice;
     return Math.min(this.spec.maxPrice, ref + bpsFloor(ref, this.spec.bandBps));
+  }
+
+  /** The venue part of the id (`evm:31337` of `ACME@evm:31337`). */
+  get venue(): string {
+    return this.spec.id.slice(this.spec.id.indexOf('@') + 1);
   }
 }

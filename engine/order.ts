@@ -36,6 +36,10 @@ export class Order {
   leaves = 0;
   /** Filled quantity in lots. */
   filled = 0;
+  /** Risk: amount held for the order (cash units for a buy, lots for a sell). */
+  reserved = 0;
+  /** Risk: the highest price a buy may pay (0: none). */
+  cap = 0;
   /** Sequence of arrival in the book: stamped by the engine, used for FIFO checks and stops. */
   time = 0;
   state: OrderState = OrderState.Free;
@@ -59,6 +63,8 @@ export class OrderPool {
 
   give(o: Order): void {
     o.state = OrderState.Free;
+    o.reserved = 0;
+    o.cap = 0;
     o.prev = null;
     o.next = null;
     o.level = null;

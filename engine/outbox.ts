@@ -74,6 +74,11 @@ function deliver(l: EngineListener, e: EngineEvent): void {
     case 'instrument':
       l.onInstrument?.(e);
       return;
+    case 'balance':
+    case 'settlement':
+    case 'account':
+      l.onAccount?.(e);
+      return;
     default:
       l.onOrder?.(e);
   }

@@ -8,10 +8,14 @@ import type { BookKind } from './book.ts';
 import { Instrument } from './instrument.ts';
 import type { Order } from './order.ts';
 import { OrderState } from './order.ts';
+import type { PendingTrade, RiskBook } from './risk.ts';
 import { EngineState } from './state.ts';
 import type { InstrumentSpec, InstrumentStatus, OrderType, Side, StpMode, TimeInForce } from './types.ts';
 
-/** One live order: [id, account index, clientOrderId, side, type, tif, stp, postOnly, price, stopPrice, expireAt, leaves, filled, time]. */
+/**
+ * One live order: [id, account index, clientOrderId, side, type, tif, stp, postOnly, price,
+ * stopPrice, expireAt, leaves, filled, time, reserved, cap].
+ */
 export type OrderTuple = [
   number,
   number,
@@ -27,11 +31,29 @@ export type OrderTuple = [
   number,
   number,
   number,
+  number,
+  number,
 ];
+
+/** The risk stage's books. Balances: [account, asset, available, reserved, pendingIn, pendingOut]. */
+export interface RiskSnapshot {
+  assets: string[];
+  units: string[];
+  /** Per instrument: [security asset, cash asset, cash units per notional unit]. */
+  byInstrument: Array<[number, number, number]>;
+  feesPending: number[];
+  feesFinal: number[];
+  pending: PendingTrade[];
+  balances: Array<[number, number, number, number, number, number]>;
+  /** [account, venue, flags]. */
+  venues: Array<[number, string, number]>;
+}
 
 export interface EngineSnapshot {
   version: 1;
   seqs: { command: number; event: number; order: number; trade: number; time: number; ts: number };
+  /** Present when pre-trade risk is on. */
+  risk: RiskSnapshot | null;
   /** Account ids by index. */
   accounts: string[];
   instruments: Array<{
@@ -65,7 +87,51 @@ function tuple(o: Order): OrderTuple {
     o.leaves,
     o.filled,
     o.time,
+    o.reserved,
+    o.cap,
   ];
+}
+
+function exportRisk(s: EngineState, risk: RiskBook): RiskSnapshot {
+  const balances: RiskSnapshot['balances'] = [];
+  const venues: RiskSnapshot['venues'] = [];
+  for (const acc of s.accounts) {
+    acc.balances.forEach((b, asset) => {
+      balances.push([acc.index, asset, b.available, b.reserved, b.pendingIn, b.pendingOut]);
+    });
+    for (const [venue, flags] of acc.venues) venues.push([acc.index, venue, flags]);
+  }
+  return {
+    assets: [...risk.assets],
+    units: [...risk.units],
+    byInstrument: risk.byInstrument.map((a) => [a.security, a.cash, a.k]),
+    feesPending: [...risk.feesPending],
+    feesFinal: [...risk.feesFinal],
+    pending: [...risk.pending.values()].map((t) => ({ ...t })),
+    balances,
+    venues,
+  };
+}
+
+function importRisk(s: EngineState, r: RiskSnapshot): void {
+  const risk = s.risk!;
+  r.assets.forEach((key, i) => {
+    risk.assets.push(key);
+    risk.units.push(r.units[i]!);
+    risk.assetIndex.set(key, i);
+  });
+  for (const [security, cash, k] of r.byInstrument) risk.byInstrument.push({ security, cash, k });
+  risk.feesPending.push(...r.feesPending);
+  risk.feesFinal.push(...r.feesFinal);
+  for (const t of r.pending) risk.pending.set(t.tradeId, { ...t });
+  for (const [acc, asset, available, reserved, pendingIn, pendingOut] of r.balances) {
+    const b = risk.balance(s.accounts[acc]!, asset);
+    b.available = available;
+    b.reserved = reserved;
+    b.pendingIn = pendingIn;
+    b.pendingOut = pendingOut;
+  }
+  for (const [acc, venue, flags] of r.venues) s.accounts[acc]!.venues.set(venue, flags);
 }
 
 /** The state as plain, JSON-safe data. Allocates in proportion to the live orders. */
@@ -80,6 +146,7 @@ export function exportState(s: EngineState): EngineSnapshot {
       time: s.timeSeq,
       ts: s.ts,
     },
+    risk: s.risk === null ? null : exportRisk(s, s.risk),
     accounts: s.accounts.map((a) => a.id),
     instruments: s.instruments.map((inst) => {
       const bids: OrderTuple[] = [];
@@ -105,7 +172,7 @@ export function exportState(s: EngineState): EngineSnapshot {
  */
 export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
   if (snap?.version !== 1) throw new RangeError('unsupported snapshot version');
-  const s = new EngineState(kind);
+  const s = new EngineState(kind, snap.risk !== null && snap.risk !== undefined);
   s.commandSeq = snap.seqs.command;
   s.eventSeq = snap.seqs.event;
   s.orderSeq = snap.seqs.order;
@@ -113,6 +180,7 @@ export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
   s.timeSeq = snap.seqs.time;
   s.ts = snap.seqs.ts;
   for (const id of snap.accounts) s.account(id);
+  if (snap.risk) importRisk(s, snap.risk);
   const all: Order[] = [];
   snap.instruments.forEach((data, index) => {
     const inst = new Instrument(index, data.spec, kind);
@@ -152,7 +220,7 @@ export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
 function order(s: EngineState, instrument: number, t: OrderTuple): Order {
   const o = s.pool.take();
   [o.id, o.account, o.clientOrderId, o.side, o.type, o.tif, o.stp, o.postOnly] = t;
-  [, , , , , , , , o.price, o.stopPrice, o.expireAt, o.leaves, o.filled, o.time] = t;
+  [, , , , , , , , o.price, o.stopPrice, o.expireAt, o.leaves, o.filled, o.time, o.reserved, o.cap] = t;
   o.instrument = instrument;
   if (s.accounts[o.account] === undefined)
     throw new RangeError(`order ${o.id} names unknown account ${o.account}`);

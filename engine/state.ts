@@ -10,6 +10,7 @@ import { ExpiryQueue } from './expiry.ts';
 import { IdTable } from './id-table.ts';
 import type { Instrument } from './instrument.ts';
 import { type Order, OrderPool } from './order.ts';
+import { RiskBook } from './risk.ts';
 
 export class EngineState {
   readonly instruments: Instrument[] = [];
@@ -32,7 +33,15 @@ export class EngineState {
   /** Timestamp of the last command. */
   ts = 0;
 
-  constructor(readonly kind: BookKind) {}
+  /** The pre-trade risk stage's books, or null when risk is off. */
+  readonly risk: RiskBook | null;
+
+  constructor(
+    readonly kind: BookKind,
+    risk: boolean,
+  ) {
+    this.risk = risk ? new RiskBook() : null;
+  }
 
   /** The account with this id, created on first use. */
   account(id: string): Account {

@@ -81,6 +81,17 @@ export interface InstrumentSpec {
   takerFeeBps: number;
   /** Defaults to `open`. */
   status?: InstrumentStatus;
+  /**
+   * The cash asset on the same ledger (default `USD`): its balances are `QUOTE@venue`, counted
+   * in whole `quoteUnit`s. Used by the pre-trade risk stage.
+   */
+  quote?: string;
+  /**
+   * Size of one cash unit, a positive decimal string; `tickSize * lotSize` must be a whole
+   * number of them, and every instrument sharing the cash asset must name the same unit.
+   * Default: `tickSize * lotSize`.
+   */
+  quoteUnit?: string;
 }
 
 /** Fields every command carries. */
@@ -163,6 +174,50 @@ export interface TickCommand extends CommandBase {
   type: 'tick';
 }
 
+/**
+ * Credit an account's available balance of an asset (`SYMBOL@venue` in lots of that symbol's
+ * instrument, or `QUOTE@venue` in cash units). Sent by a settlement connector that saw the
+ * deposit on its ledger.
+ */
+export interface DepositCommand extends CommandBase {
+  type: 'deposit';
+  account: string;
+  asset: string;
+  amount: number;
+}
+
+/** Debit an account's available balance (rejected if it is not there). */
+export interface WithdrawCommand extends CommandBase {
+  type: 'withdraw';
+  account: string;
+  asset: string;
+  amount: number;
+}
+
+/**
+ * Set what the ledger says about an account on a venue: eligible (an investor whitelist such as
+ * an ERC-3643 identity registry or Fabric MSP membership) and frozen. Fields left out stay.
+ */
+export interface SetAccountCommand extends CommandBase {
+  type: 'set-account';
+  account: string;
+  venue: string;
+  eligible?: boolean;
+  frozen?: boolean;
+}
+
+/**
+ * The ledger's verdict on a trade: settled (pending amounts become final) or failed (they
+ * return where they came from). Sent by the settlement connector, once per trade.
+ */
+export interface SettleCommand extends CommandBase {
+  type: 'settle';
+  tradeId: number;
+  ok: boolean;
+  /** Why it failed, for the record. */
+  reason?: string;
+}
+
 export type Command =
   | NewOrderCommand
   | CancelCommand
@@ -170,6 +225,10 @@ export type Command =
   | ReplaceCommand
   | ListInstrumentCommand
   | SetStatusCommand
-  | TickCommand;
+  | TickCommand
+  | DepositCommand
+  | WithdrawCommand
+  | SetAccountCommand
+  | SettleCommand;
 
 export type CommandType = Command['type'];

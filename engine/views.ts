@@ -49,7 +49,7 @@ export function stateHash(s: EngineState): string {
   h.num(s.commandSeq).num(s.eventSeq).num(s.orderSeq).num(s.tradeSeq).num(s.ts);
   const add = (o: Order) => {
     h.num(o.id).str(s.accountName(o.account)).num(o.price).num(o.stopPrice).num(o.leaves).num(o.filled);
-    h.num(o.expireAt);
+    h.num(o.expireAt).num(o.reserved).num(o.cap);
   };
   for (const inst of s.instruments) {
     h.str(inst.id).str(inst.status).num(inst.lastPrice);
@@ -59,6 +59,17 @@ export function stateHash(s: EngineState): string {
     inst.book.forEach('sell', add);
     h.num(0);
     for (const o of inst.stops.all()) add(o);
+  }
+  const risk = s.risk;
+  if (risk !== null) {
+    for (const acc of s.accounts) {
+      acc.balances.forEach((b, asset) => {
+        h.num(acc.index).num(asset).num(b.available).num(b.reserved).num(b.pendingIn).num(b.pendingOut);
+      });
+      for (const [venue, flags] of acc.venues) h.str(venue).num(flags);
+    }
+    for (const t of risk.pending.values()) h.num(t.tradeId).num(t.buyerCash).num(t.sellerCash).num(t.fee);
+    for (let i = 0; i < risk.assets.length; i++) h.num(risk.feesPending[i]!).num(risk.feesFinal[i]!);
   }
   return h.digest();
 }

@@ -9,12 +9,26 @@ import type {
   InstrumentSpec,
   NewOrderCommand,
   OrderType,
+  SetAccountCommand,
+  SettleCommand,
   Side,
   StpMode,
   TimeInForce,
 } from '../engine/index.ts';
 
-const TYPES = ['new', 'cancel', 'cancel-all', 'replace', 'list-instrument', 'set-status', 'tick'] as const;
+const TYPES = [
+  'new',
+  'cancel',
+  'cancel-all',
+  'replace',
+  'list-instrument',
+  'set-status',
+  'tick',
+  'deposit',
+  'withdraw',
+  'set-account',
+  'settle',
+] as const;
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const ORDER_TYPES: readonly OrderType[] = ['limit', 'market', 'stop', 'stop-limit'];
 const TIFS: readonly TimeInForce[] = ['GTC', 'GTD', 'IOC', 'FOK'];
@@ -110,6 +124,19 @@ const CLIENT_ID = 2;
 const R_PRICE = 4;
 const R_QTY = 8;
 const INSTRUMENT = 16;
+// Presence bits of set-account and settle.
+const ELIGIBLE = 1;
+const ELIGIBLE_TRUE = 2;
+const FROZEN = 4;
+const FROZEN_TRUE = 8;
+const OK_TRUE = 1;
+const REASON = 2;
+
+function flag(v: unknown, field: string, present: number, truth: number): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'boolean') throw new CodecError(`${field} must be true or false`);
+  return present | (v ? truth : 0);
+}
 
 /**
  * Encodes a command at `at` in `buf` (which must have MAX_COMMAND_BYTES free); returns the end
@@ -178,6 +205,25 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       w.pick(STATUSES, c.status, 'status');
       break;
     case 'tick':
+      break;
+    case 'deposit':
+    case 'withdraw':
+      w.str(c.account, 'account');
+      w.str(c.asset, 'asset');
+      w.num(c.amount, 'amount');
+      break;
+    case 'set-account':
+      w.u8(
+        flag(c.eligible, 'eligible', ELIGIBLE, ELIGIBLE_TRUE) | flag(c.frozen, 'frozen', FROZEN, FROZEN_TRUE),
+      );
+      w.str(c.account, 'account');
+      w.str(c.venue, 'venue');
+      break;
+    case 'settle':
+      if (typeof c.ok !== 'boolean') throw new CodecError('ok must be true or false');
+      w.u8((c.ok ? OK_TRUE : 0) | (c.reason !== undefined ? REASON : 0));
+      w.num(c.tradeId, 'tradeId');
+      if (c.reason !== undefined) w.str(c.reason, 'reason');
       break;
   }
   return w.at;
@@ -249,6 +295,25 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
     case 'tick':
       c = { type, ts };
       break;
+    case 'deposit':
+    case 'withdraw':
+      c = { type, ts, account: r.str(), asset: r.str(), amount: r.num() };
+      break;
+    case 'set-account': {
+      const mask = r.u8();
+      const a: SetAccountCommand = { type, ts, account: r.str(), venue: r.str() };
+      if (mask & ELIGIBLE) a.eligible = (mask & ELIGIBLE_TRUE) !== 0;
+      if (mask & FROZEN) a.frozen = (mask & FROZEN_TRUE) !== 0;
+      c = a;
+      break;
+    }
+    case 'settle': {
+      const mask = r.u8();
+      const t: SettleCommand = { type, ts, ok: (mask & OK_TRUE) !== 0, tradeId: r.num() };
+      if (mask & REASON) t.reason = r.str();
+      c = t;
+      break;
+    }
   }
   if (r.at !== end) throw new CodecError(`${end - r.at} stray bytes after a ${type} command`);
   return c;
