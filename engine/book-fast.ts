@@ -5,7 +5,7 @@
  * is: taking or dropping the best level is O(1), a new level costs a binary search and a short
  * shift. Levels are pooled; no operation allocates once the pools are warm.
  */
-import type { MatchHost, OrderBook } from './book.ts';
+import type { LevelInfo, MatchHost, OrderBook } from './book.ts';
 import type { Order } from './order.ts';
 import { stpMakerCancel, stpTakerCancel } from './stp.ts';
 import type { Side } from './types.ts';
@@ -59,12 +59,13 @@ export class FastBook implements OrderBook {
     return s.n === 0 ? 0 : s.levels[s.n - 1]!.price;
   }
 
-  levelQty(side: Side, price: number): number {
-    return (side === 'buy' ? this.#bids : this.#asks).byPrice.get(price)?.qty ?? 0;
+  bestQty(side: Side): number {
+    const s = side === 'buy' ? this.#bids : this.#asks;
+    return s.n === 0 ? 0 : s.levels[s.n - 1]!.qty;
   }
 
-  levelCount(side: Side, price: number): number {
-    return (side === 'buy' ? this.#bids : this.#asks).byPrice.get(price)?.count ?? 0;
+  level(side: Side, price: number): LevelInfo | undefined {
+    return (side === 'buy' ? this.#bids : this.#asks).byPrice.get(price);
   }
 
   match(taker: Order, limit: number, host: MatchHost): void {

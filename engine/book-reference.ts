@@ -3,7 +3,7 @@
  * Linear scans and array splices everywhere: slow, and small enough to check by eye. It is the
  * oracle the fast book is tested against.
  */
-import type { MatchHost, OrderBook } from './book.ts';
+import type { LevelInfo, MatchHost, OrderBook } from './book.ts';
 import type { Order } from './order.ts';
 import { stpMakerCancel, stpTakerCancel } from './stp.ts';
 import type { Side } from './types.ts';
@@ -28,13 +28,14 @@ export class ReferenceBook implements OrderBook {
     return this.#levels(side)[0]?.price ?? 0;
   }
 
-  levelQty(side: Side, price: number): number {
-    const level = this.#levels(side).find((l) => l.price === price);
-    return level ? level.orders.reduce((sum, o) => sum + o.leaves, 0) : 0;
+  bestQty(side: Side): number {
+    const best = this.#levels(side)[0];
+    return best ? this.level(side, best.price)!.qty : 0;
   }
 
-  levelCount(side: Side, price: number): number {
-    return this.#levels(side).find((l) => l.price === price)?.orders.length ?? 0;
+  level(side: Side, price: number): LevelInfo | undefined {
+    const level = this.#levels(side).find((l) => l.price === price);
+    return level && { qty: level.orders.reduce((sum, o) => sum + o.leaves, 0), count: level.orders.length };
   }
 
   match(taker: Order, limit: number, host: MatchHost): void {

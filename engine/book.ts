@@ -30,10 +30,10 @@ export interface OrderBook {
   readonly size: number;
   /** Best price of a side in ticks, or 0 when the side is empty. */
   best(side: Side): number;
-  /** Total lots resting at a level (0 when none). */
-  levelQty(side: Side, price: number): number;
-  /** Orders resting at a level (0 when none). */
-  levelCount(side: Side, price: number): number;
+  /** Lots resting at the best level of a side (0 when empty). */
+  bestQty(side: Side): number;
+  /** A level's total lots and order count, or undefined when nothing rests there. Read-only. */
+  level(side: Side, price: number): LevelInfo | undefined;
   /**
    * Matches `taker` against the other side at prices no worse than `limit` (a buy takes asks
    * <= limit, a sell takes bids >= limit), in price-time priority, applying the taker's
@@ -58,3 +58,9 @@ export interface OrderBook {
 }
 
 export type BookKind = 'fast' | 'reference';
+
+/** What a book tells about one price level. */
+export interface LevelInfo {
+  readonly qty: number;
+  readonly count: number;
+}

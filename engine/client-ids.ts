@@ -38,7 +38,8 @@ export class ClientIdTable {
   /** Adds a live order under its account and client order id (which must be free). */
   add(order: Order): void {
     if ((this.#size + 1) * 2 > this.#orders.length) this.#grow();
-    this.#put(order, hash(order.account, order.clientOrderId));
+    order.clientHash = hash(order.account, order.clientOrderId);
+    this.#put(order, order.clientHash);
     this.#size++;
   }
 
@@ -47,7 +48,7 @@ export class ClientIdTable {
     const orders = this.#orders;
     const hashes = this.#hashes;
     const mask = this.#mask;
-    let i = hash(order.account, order.clientOrderId) & mask;
+    let i = order.clientHash & mask;
     while (orders[i] !== order) {
       if (orders[i] === null) return false;
       i = (i + 1) & mask;

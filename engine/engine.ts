@@ -44,6 +44,11 @@ export interface EngineOptions {
    * matching, settlement afterwards (see `risk.ts`).
    */
   risk?: boolean;
+  /**
+   * Live orders to preallocate for (default 1024): order records and tables are made up front,
+   * so that matching does not allocate or pause to grow them until this many orders live.
+   */
+  capacity?: number;
   /** Told about a listener's exception; the engine goes on either way. */
   onListenerError?: (err: unknown, event: EngineEvent) => void;
 }
@@ -58,7 +63,7 @@ export class Engine {
   #current: Instrument | null = null;
 
   constructor(options: EngineOptions = {}) {
-    this.#s = new EngineState(options.book ?? 'fast', options.risk === true);
+    this.#s = new EngineState(options.book ?? 'fast', options.risk === true, options.capacity);
     this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
     this.#host = {
       onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
@@ -736,8 +741,8 @@ export class Engine {
       const book = inst.book;
       const bid = book.best('buy');
       const ask = book.best('sell');
-      const bidQty = bid === 0 ? 0 : book.levelQty('buy', bid);
-      const askQty = ask === 0 ? 0 : book.levelQty('sell', ask);
+      const bidQty = book.bestQty('buy');
+      const askQty = book.bestQty('sell');
       if (
         bid !== inst.bidPrice ||
         bidQty !== inst.bidQty ||
@@ -765,8 +770,9 @@ export class Engine {
       const e = this.#event('depth', inst.id);
       e.side = side;
       e.price = price;
-      e.quantity = inst.book.levelQty(side, price);
-      e.count = inst.book.levelCount(side, price);
+      const level = inst.book.level(side, price);
+      e.quantity = level === undefined ? 0 : level.qty;
+      e.count = level === undefined ? 0 : level.count;
     }
     touched.clear();
   }

@@ -40,6 +40,8 @@ export class Order {
   reserved = 0;
   /** Risk: the highest price a buy may pay (0: none). */
   cap = 0;
+  /** Hash of (account, clientOrderId), cached for the client id table. */
+  clientHash = 0;
   /** Sequence of arrival in the book: stamped by the engine, used for FIFO checks and stops. */
   time = 0;
   state: OrderState = OrderState.Free;
@@ -55,6 +57,11 @@ export class Order {
 /** A free list of order records. */
 export class OrderPool {
   #free: Order[] = [];
+
+  /** Fills the pool with `n` records up front, so that the hot path never allocates them. */
+  constructor(n = 0) {
+    for (let i = 0; i < n; i++) this.#free.push(new Order());
+  }
 
   /** Takes a record (allocates only when the pool is empty). */
   take(): Order {

@@ -18,10 +18,10 @@ export class EngineState {
   readonly accounts: Account[] = [];
   readonly accountById = new Map<string, Account>();
   /** Live orders (resting and waiting stops) by order id. */
-  readonly orders = new IdTable<Order>();
+  readonly orders: IdTable<Order>;
   /** Live orders by (account, client order id). */
-  readonly clientIds = new ClientIdTable();
-  readonly pool = new OrderPool();
+  readonly clientIds: ClientIdTable;
+  readonly pool: OrderPool;
   readonly expiries = new ExpiryQueue();
   // Sequences: the last one used of each.
   commandSeq = 0;
@@ -36,11 +36,16 @@ export class EngineState {
   /** The pre-trade risk stage's books, or null when risk is off. */
   readonly risk: RiskBook | null;
 
+  /** `capacity`: live orders to preallocate records and tables for. */
   constructor(
     readonly kind: BookKind,
     risk: boolean,
+    capacity = 1024,
   ) {
     this.risk = risk ? new RiskBook() : null;
+    this.orders = new IdTable<Order>(capacity);
+    this.clientIds = new ClientIdTable(capacity);
+    this.pool = new OrderPool(capacity);
   }
 
   /** The account with this id, created on first use. */
