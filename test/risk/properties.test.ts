@@ -203,9 +203,9 @@ describe('risk properties (both books side by side)', () => {
           new Engine({ book: 'fast', risk: true }),
         ];
         const logs: string[][] = [[], []];
-        engines.forEach((e, i) =>
-          e.addListener({ onEvent: (ev) => logs[i]!.push(JSON.stringify(eventToObject(ev))) }),
-        );
+        engines.forEach((e, i) => {
+          e.addListener({ onEvent: (ev) => logs[i]!.push(JSON.stringify(eventToObject(ev))) });
+        });
         const live = new Set<number>();
         const pending: number[] = [];
         const net = new Map<number, number>();
