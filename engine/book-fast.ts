@@ -112,9 +112,10 @@ export class FastBook implements OrderBook {
     return got;
   }
 
-  add(order: Order): void {
+  add(order: Order): boolean {
     const side = order.side === 'buy' ? this.#bids : this.#asks;
     let level = side.byPrice.get(order.price);
+    const opened = level === undefined;
     if (level === undefined) level = this.#openLevel(side, order.price);
     order.prev = level.tail;
     order.next = null;
@@ -125,6 +126,7 @@ export class FastBook implements OrderBook {
     level.qty += order.leaves;
     order.level = level;
     this.#size++;
+    return opened;
   }
 
   remove(order: Order): void {

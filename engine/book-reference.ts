@@ -79,15 +79,17 @@ export class ReferenceBook implements OrderBook {
     return Math.min(got, want);
   }
 
-  add(order: Order): void {
+  add(order: Order): boolean {
     const levels = this.#levels(order.side);
     let i = levels.findIndex((l) => l.price === order.price);
-    if (i < 0) {
+    const opened = i < 0;
+    if (opened) {
       i = levels.findIndex((l) => better(order.side, order.price, l.price));
       if (i < 0) i = levels.length;
       levels.splice(i, 0, { price: order.price, orders: [] });
     }
     levels[i]!.orders.push(order);
+    return opened;
   }
 
   remove(order: Order): void {

@@ -45,8 +45,8 @@ export interface OrderBook {
    * self-trade prevention would cancel any of it; changes nothing (for FOK).
    */
   fillable(taker: Order, limit: number, want: number): number;
-  /** Rests an order at the back of its price level. */
-  add(order: Order): void;
+  /** Rests an order at the back of its price level; true when that opened a new level. */
+  add(order: Order): boolean;
   /** Takes a resting order out. */
   remove(order: Order): void;
   /** Lowers a resting order's leaves to `leaves` (> 0) in place: it keeps its priority. */

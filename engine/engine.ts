@@ -348,8 +348,7 @@ export class Engine {
       this.#cancelOrder(inst, o, 'ioc-remainder');
     } else {
       o.state = OrderState.Resting;
-      inst.book.add(o);
-      this.#touch(inst, o.side, o.price);
+      this.#touch(inst, o.side, o.price, inst.book.add(o));
     }
   }
 
@@ -723,15 +722,18 @@ export class Engine {
   // ---- stage: publish -----------------------------------------------------------------------
 
   /** Marks a price level as changed by the current command. */
-  #touch(inst: Instrument, side: Side, price: number): void {
+  #touch(inst: Instrument, side: Side, price: number, opened = false): void {
     if (inst.touchedAt !== this.#s.commandSeq) {
       inst.touchedAt = this.#s.commandSeq;
       this.#touched.push(inst);
     }
-    (side === 'buy' ? inst.touchedBids : inst.touchedAsks).add(price);
+    (side === 'buy' ? inst.touchedBids : inst.touchedAsks).add(price, opened);
   }
 
-  /** One depth event per changed level (bids, then asks, in order of first touch), then BBO. */
+  /**
+   * One depth event per changed level (bids, then asks, in order of first touch; not a level
+   * this command both opened and emptied), then BBO.
+   */
   #publishDepth(): void {
     const touched = this.#touched;
     for (let i = 0; i < touched.length; i++) {
@@ -767,10 +769,11 @@ export class Engine {
     const prices = touched.prices;
     for (let i = 0; i < touched.n; i++) {
       const price = prices[i]!;
+      const level = inst.book.level(side, price);
+      if (level === undefined && touched.opened[i]) continue; // opened and emptied within the command: unseen
       const e = this.#event('depth', inst.id);
       e.side = side;
       e.price = price;
-      const level = inst.book.level(side, price);
       e.quantity = level === undefined ? 0 : level.qty;
       e.count = level === undefined ? 0 : level.count;
     }

@@ -15,7 +15,7 @@ export function bpsFloor(n: number, bps: number): number {
 /** The fee on `notional` at `bps` (negative: a rebate), rounded as stated above. */
 export function feeFor(notional: number, bps: number): number {
   if (bps === 0) return 0;
-  if (bps < 0) return -bpsFloor(notional, -bps);
+  if (bps < 0) return 0 - bpsFloor(notional, -bps); // 0 - x, never -0
   const down = bpsFloor(notional, bps);
   // Exact when down * 10000 === notional * bps; compare without forming the large product.
   const whole = Math.floor(notional / 10000);

@@ -8,10 +8,12 @@ const SCAN = 16;
 export class TouchedLevels {
   /** Touched prices; the first `n` are valid. */
   readonly prices: number[] = [];
+  /** Whether each level was opened by this command (so it may vanish unseen). */
+  readonly opened: boolean[] = [];
   n = 0;
   #set = new Set<number>();
 
-  add(price: number): void {
+  add(price: number, opened: boolean): void {
     const prices = this.prices;
     const n = this.n;
     if (n < SCAN) {
@@ -22,6 +24,7 @@ export class TouchedLevels {
     }
     if (n >= SCAN - 1) this.#set.add(price);
     prices[n] = price;
+    this.opened[n] = opened;
     this.n = n + 1;
   }
 

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine, eventToObject } from '../engine/index.ts';
 import { entries, scanJournal } from './file-journal.ts';
-import { listSnapshots, readSnapshot } from './snapshots.ts';
+import { type JournalConfig, readConfig } from './config.ts';
+import { listSnapshots, loadNewestSnapshot, readSnapshot } from './snapshots.ts';
 
 export const JOURNAL_USAGE = `usage: mosaic journal verify DIR
        mosaic journal replay DIR [--from-snapshot] [--events]
@@ -118,15 +119,26 @@ function verify(dir: string, out: (line: string) => void): number {
 function replay(dir: string, fromSnapshot: boolean, events: boolean, out: (line: string) => void): number {
   const scanned = scan(dir, out);
   if (scanned === null) return 1;
-  let engine = new Engine();
+  let config: JournalConfig | null;
+  try {
+    config = readConfig(dir);
+  } catch (err) {
+    out(`replay: ${(err as Error).message}`);
+    return 1;
+  }
+  let engine = new Engine({ risk: config?.risk === true });
   let after = 0;
   if (fromSnapshot) {
-    const newest = listSnapshots(dir)[0];
-    if (newest === undefined) {
-      out('replay: no snapshot in the folder');
+    const found = loadNewestSnapshot(dir, 'fast', (line) => out(line));
+    if (found === null) {
+      out(
+        listSnapshots(dir).length === 0
+          ? 'replay: no snapshot in the folder'
+          : 'replay: no valid snapshot in the folder',
+      );
       return 1;
     }
-    ({ engine, seq: after } = readSnapshot(newest.file));
+    ({ engine, seq: after } = found);
   }
   const first = scanned.segments[0]?.firstSeq ?? after + 1;
   if (first > after + 1) {
@@ -138,9 +150,16 @@ function replay(dir: string, fromSnapshot: boolean, events: boolean, out: (line:
   if (events) engine.addListener({ onEvent: (e) => out(JSON.stringify(eventToObject(e))) });
   let n = 0;
   for (const s of scanned.segments) {
-    for (const { command } of entries(s.buf, s.scan.records, after)) {
-      engine.execute(command);
-      n++;
+    try {
+      for (const { command } of entries(s.buf, s.scan.records, after)) {
+        engine.execute(command);
+        n++;
+      }
+    } catch (err) {
+      out(
+        `corrupt: ${path.basename(s.file)}: record ${after + n + 1} does not decode: ${(err as Error).message}`,
+      );
+      return 1;
     }
   }
   out(
@@ -154,9 +173,14 @@ function inspect(dir: string, from: number, limit: number, out: (line: string) =
   if (scanned === null) return 1;
   let n = 0;
   for (const s of scanned.segments) {
-    for (const { seq, command } of entries(s.buf, s.scan.records, from - 1)) {
-      if (n++ >= limit) return 0;
-      out(JSON.stringify({ seq, ...command }));
+    try {
+      for (const { seq, command } of entries(s.buf, s.scan.records, from - 1)) {
+        if (n++ >= limit) return 0;
+        out(JSON.stringify({ seq, ...command }));
+      }
+    } catch (err) {
+      out(`corrupt: ${path.basename(s.file)}: a record does not decode: ${(err as Error).message}`);
+      return 1;
     }
   }
   return 0;

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
-import { FileJournal, type FileJournalOptions } from './file-journal.ts';
+import { settleConfig } from './config.ts';
+import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
 import { listSnapshots, loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
 
 export type PublishedEvent = Record<string, unknown>;
@@ -16,6 +17,8 @@ export interface DurableOptions {
   /** Folder of journal segments and snapshots (created if missing). */
   dir: string;
   book?: BookKind;
+  /** Pre-trade risk on (default off); must match how the folder was first opened. */
+  risk?: boolean;
   /** Snapshot after this many commands (0: only on demand; default 1,000,000). */
   snapshotEvery?: number;
   /** Snapshots kept; the journal is pruned below the oldest kept (default 2). */
@@ -70,8 +73,16 @@ export class DurableEngine {
     this.#keep = Math.max(1, options.keepSnapshots ?? 2);
     fs.mkdirSync(dir, { recursive: true });
     const book = options.book ?? 'fast';
+    const { risk } = settleConfig(dir, { risk: options.risk === true });
     const snap = loadNewestSnapshot(dir, book, this.#log);
     const base = snap?.seq ?? 0;
+    const first = listSegments(dir)[0]?.firstSeq ?? base + 1;
+    if (first > base + 1) {
+      throw new Error(
+        `the journal starts at ${first} but the newest valid snapshot covers only up to ${base}: ` +
+          'commands in between are missing',
+      );
+    }
     this.journal = new FileJournal(dir, {
       ...options.journal,
       baseSeq: base,
@@ -79,13 +90,7 @@ export class DurableEngine {
       onDurable: (seq) => this.#release(seq),
       onError: (err) => this.#fail(err),
     });
-    if (this.journal.firstSeq > base + 1) {
-      throw new Error(
-        `the journal starts at ${this.journal.firstSeq} but the newest valid snapshot covers only up to ${base}: ` +
-          'commands in between are missing',
-      );
-    }
-    this.engine = snap?.engine ?? new Engine({ book });
+    this.engine = snap?.engine ?? new Engine({ book, risk });
     let replayed = 0;
     for (const { seq, command } of this.journal.recovered(base)) {
       this.engine.execute(command);

@@ -111,6 +111,8 @@ export class FileJournal {
   #durableSeq: number;
   #writing = false;
   #timer: NodeJS.Immediate | NodeJS.Timeout | null = null;
+  /** Whether `#timer` is a linger timeout (rather than an immediate). */
+  #lingering = false;
   #failed: Error | null = null;
   #closed = false;
   /** Callers of `flush` waiting for a sequence to be durable. */
@@ -218,6 +220,7 @@ export class FileJournal {
     if (this.#failed) return Promise.reject(this.#failed);
     const seq = this.#lastSeq;
     if (this.#durableSeq >= seq) return Promise.resolve();
+    if (this.#lingering) this.#schedule(true);
     return new Promise((resolve, reject) => this.#waiting.push({ seq, resolve, reject }));
   }
 
@@ -242,32 +245,47 @@ export class FileJournal {
     return gone;
   }
 
-  #schedule(): void {
-    if (this.#writing || this.#timer !== null) return;
-    if (this.#pendingBytes >= this.#opts.maxBatchBytes || this.#opts.lingerMs === 0) {
-      this.#timer = setImmediate(() => {
-        this.#timer = null;
-        this.#write();
-      });
-    } else {
-      this.#timer = setTimeout(() => {
-        this.#timer = null;
-        this.#write();
-      }, this.#opts.lingerMs);
+  /** Arranges the next write: at once (`now`, a full batch, or no linger), else after the linger. */
+  #schedule(now = false): void {
+    now ||= this.#pendingBytes >= this.#opts.maxBatchBytes || this.#opts.lingerMs === 0;
+    if (now && this.#lingering) {
+      clearTimeout(this.#timer as NodeJS.Timeout);
+      this.#timer = null;
+      this.#lingering = false;
     }
+    if (this.#writing || this.#timer !== null) return;
+    const write = () => {
+      this.#timer = null;
+      this.#lingering = false;
+      this.#write();
+    };
+    this.#lingering = !now;
+    this.#timer = now ? setImmediate(write) : setTimeout(write, this.#opts.lingerMs);
   }
 
   #write(): void {
     if (this.#pendingBytes === 0 || this.#writing) return;
     const batch = this.#pending;
-    const bytes = this.#pendingBytes;
-    const seq = this.#lastSeq;
+    const pending = this.#pendingBytes;
+    // Cut the batch after the record that reaches maxBatchBytes; the rest waits for the next.
+    let bytes = 0;
+    let last = 0;
+    while (bytes < pending && bytes < this.#opts.maxBatchBytes) {
+      last = bytes;
+      bytes += HEADER_BYTES + batch.readUInt32LE(bytes);
+    }
+    const seq = batch.readDoubleLE(last + HEADER_BYTES);
+    const firstSeq = this.#batchFirstSeq;
     this.#pending = this.#spare.length >= batch.length ? this.#spare : Buffer.allocUnsafe(batch.length);
     this.#spare = batch;
-    this.#pendingBytes = 0;
+    this.#pendingBytes = pending - bytes;
+    if (this.#pendingBytes > 0) {
+      batch.copy(this.#pending, 0, bytes, pending);
+      this.#batchFirstSeq = seq + 1;
+    }
     this.#writing = true;
     try {
-      if (this.#fd < 0 || this.#segmentSize >= this.#opts.segmentBytes) this.#rotate(this.#batchFirstSeq);
+      if (this.#fd < 0 || this.#segmentSize >= this.#opts.segmentBytes) this.#rotate(firstSeq);
     } catch (err) {
       this.#fail(err as Error);
       return;
@@ -287,7 +305,8 @@ export class FileJournal {
           this.#waiting = this.#waiting.filter((w) => w.seq > seq);
           for (const w of done) w.resolve();
         }
-        if (this.#pendingBytes > 0) this.#schedule();
+        // What a cut left behind, or what came in meanwhile, has waited long enough.
+        if (this.#pendingBytes > 0) this.#schedule(true);
       });
     });
   }

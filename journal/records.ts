@@ -38,7 +38,8 @@ export function sealRecord(buf: Buffer, at: number, end: number): void {
 /**
  * Scans a segment's bytes. `expectSeq` is the sequence the first record must carry (0: any).
  * A bad record is a torn tail when nothing but zeros follows it, or when it runs past the end
- * of the buffer; otherwise it is corruption.
+ * of the buffer and no valid later record can be found after its header (a damaged length
+ * field in an earlier record would otherwise look like a torn write); otherwise corruption.
  */
 export function scanRecords(buf: Buffer, expectSeq: number): Scan {
   const records: RecordRef[] = [];
@@ -55,7 +56,11 @@ export function scanRecords(buf: Buffer, expectSeq: number): Scan {
     if (len < SEQ_BYTES + 1 || len > MAX_PAYLOAD_BYTES)
       return bad(`record length ${len} is impossible`, false);
     const end = at + HEADER_BYTES + len;
-    if (end > buf.length) return bad('the last record is cut short', true);
+    if (end > buf.length) {
+      if (laterRecord(buf, at + HEADER_BYTES, next))
+        return bad(`record length ${len} runs past the end, yet records follow`, false);
+      return bad('the last record is cut short', true);
+    }
     const payload = buf.subarray(at + HEADER_BYTES, end);
     if (crc32(payload) !== buf.readUInt32LE(at + 4)) {
       return bad('record checksum does not match', zerosFrom(buf, end));
@@ -67,6 +72,17 @@ export function scanRecords(buf: Buffer, expectSeq: number): Scan {
     at = end;
   }
   return { records, validEnd: at, stop: null };
+}
+
+/** Whether a whole record with a valid checksum and a sequence >= `minSeq` starts anywhere at or after `from`. */
+function laterRecord(buf: Buffer, from: number, minSeq: number): boolean {
+  for (let p = from; p + HEADER_BYTES + SEQ_BYTES < buf.length; p++) {
+    const len = buf.readUInt32LE(p);
+    if (len < SEQ_BYTES + 1 || len > MAX_PAYLOAD_BYTES || p + HEADER_BYTES + len > buf.length) continue;
+    const payload = buf.subarray(p + HEADER_BYTES, p + HEADER_BYTES + len);
+    if (crc32(payload) === buf.readUInt32LE(p + 4) && payload.readDoubleLE(0) >= minSeq) return true;
+  }
+  return false;
 }
 
 function zerosFrom(buf: Buffer, from: number): boolean {

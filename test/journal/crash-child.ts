@@ -1,0 +1,68 @@
+/**
+ * The process crash.test.ts kills. `node crash-child.js DIR SEED` opens a DurableEngine on DIR,
+ * prints `recovered <seq> <stateHash>`, lists the instrument if the engine has none, then
+ * submits a seeded stream of commands as fast as it can (up to IN_FLIGHT unanswered) and prints
+ * `ack <seq> <type>:<clientOrderId>` for each command once `submit` has resolved, until killed.
+ * Small snapshot and segment sizes make the kills land in snapshots and rotations too.
+ */
+import { XorShift32 } from '../../bench/prng.ts';
+import { DurableEngine } from '../../journal/index.ts';
+import { commandKey, Workload } from './support.ts';
+
+const CHILD_OPTIONS = { snapshotEvery: 300, keepSnapshots: 2, journal: { segmentBytes: 16 * 1024 } };
+const IN_FLIGHT = 1000;
+/** A child nobody kills stops by itself. */
+const LIFETIME_MS = 30_000;
+
+function main(dir: string, seed: number): void {
+  const d = DurableEngine.open({ dir, ...CHILD_OPTIONS, log: (line) => process.stderr.write(`${line}\n`) });
+  process.stdout.write(`recovered ${d.recovery.lastSeq} ${d.recovery.stateHash}\n`);
+  const w = new Workload(seed);
+  let inFlight = 0;
+  let out: string[] = [];
+  let scheduled = false;
+
+  // Commands go in chunks of seeded random size, one chunk a turn, so that new commands pile up
+  // while a batch is being written and batches come in all sizes.
+  const chunks = new XorShift32(seed * 7 + 1);
+  const schedule = (): void => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(pump);
+  };
+  const pump = (): void => {
+    scheduled = false;
+    if (out.length > 0) {
+      process.stdout.write(`${out.join('\n')}\n`);
+      out = [];
+    }
+    const n = Math.min(IN_FLIGHT - inFlight, chunks.int(1, 300));
+    for (let i = 0; i < n; i++) {
+      const ts = d.engine.commandSeq + 1;
+      const command = d.engine.instruments().length === 0 ? Workload.listing(ts) : w.next(ts);
+      const key = commandKey(command);
+      inFlight++;
+      d.submit(command).then(
+        (r) => {
+          inFlight--;
+          out.push(`ack ${r.seq} ${key}`);
+          schedule();
+        },
+        (err: Error) => {
+          process.stderr.write(`crash-child: submit failed: ${err.stack}\n`);
+          process.exit(1);
+        },
+      );
+    }
+    if (inFlight < IN_FLIGHT) schedule();
+  };
+  pump();
+  setTimeout(() => process.exit(3), LIFETIME_MS).unref();
+}
+
+const [dir, seed] = process.argv.slice(2);
+if (dir === undefined || !/^[1-9]\d*$/.test(seed ?? '')) {
+  process.stderr.write('usage: node crash-child.js DIR SEED\n');
+  process.exit(2);
+}
+main(dir, Number(seed));
