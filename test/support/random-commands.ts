@@ -76,7 +76,16 @@ export interface GeneratorOptions {
   spread?: number;
   /** Live orders above which the generator mostly cancels (default 120). */
   maxLive?: number;
+  /**
+   * For an engine with pre-trade risk on: the listings name their cash asset, every account is
+   * made eligible and funded first, and about one command in eight is a settlement (ok or
+   * failed) of an observed trade, a deposit or withdrawal, or a change of standing.
+   */
+  risk?: boolean;
 }
+
+/** Venues of the listings, for eligibility. */
+const VENUES = [...new Set(LISTINGS.map((s) => s.id.slice(s.id.indexOf('@') + 1)))];
 
 /** What the generator knows of a live order, from the events. */
 export interface LiveOrder {
@@ -144,6 +153,9 @@ export class RandomCommands {
   #index = new Map<string, number>(LISTINGS.map((s, i) => [s.id, i]));
   #last: number[] = LISTINGS.map(() => 0);
   #halted: boolean[] = LISTINGS.map(() => false);
+  #risk: boolean;
+  /** Trades not yet settled, as observed. */
+  #unsettled: number[] = [];
 
   constructor(seed: number, options: GeneratorOptions = {}) {
     this.seed = seed;
@@ -152,11 +164,25 @@ export class RandomCommands {
     this.#accounts = Array.from({ length: n }, (_, i) => String.fromCharCode(97 + i));
     this.#spread = Math.max(1, options.spread ?? 8);
     this.#maxLive = options.maxLive ?? 120;
+    this.#risk = options.risk === true;
   }
 
-  /** The listing commands that open every stream. */
+  /** The commands that open every stream: listings, and with risk eligibility and funds. */
   listings(): Command[] {
-    return LISTINGS.map((s) => ({ type: 'list-instrument', ts: 0, spec: s }));
+    const list: Command[] = LISTINGS.map((s) => ({
+      type: 'list-instrument',
+      ts: 0,
+      spec: this.#risk ? { ...s, quote: 'USD' } : s,
+    }));
+    if (!this.#risk) return list;
+    for (const account of this.#accounts) {
+      for (const venue of VENUES) {
+        list.push({ type: 'set-account', ts: 0, account, venue, eligible: true });
+        list.push({ type: 'deposit', ts: 0, account, asset: `USD@${venue}`, amount: 50_000_000 });
+      }
+      for (const s of LISTINGS) list.push({ type: 'deposit', ts: 0, account, asset: s.id, amount: 20_000 });
+    }
+    return list;
   }
 
   /** The accounts that trade, `a`, `b`, ... */
@@ -193,6 +219,7 @@ export class RandomCommands {
         return;
       }
       case 'trade':
+        if (this.#risk) this.#unsettled.push(e.tradeId);
         this.#last[this.#index.get(e.instrument)!] = e.price;
         this.#live.leaves(e.orderId, e.leaves);
         this.#live.leaves(e.makerOrderId, e.makerLeaves);
@@ -209,6 +236,9 @@ export class RandomCommands {
       case 'instrument':
         this.#halted[this.#index.get(e.instrument)!] = e.status === 'halted';
         return;
+      case 'settlement':
+        this.#unsettled.splice(this.#unsettled.indexOf(e.tradeId), 1);
+        return;
       default:
     }
   }
@@ -218,6 +248,7 @@ export class RandomCommands {
     const r = this.#r;
     if (r.int(0, 9) >= 7) this.#ts += r.int(1, 3);
     const ts = this.#ts;
+    if (this.#risk && r.int(0, 7) === 0) return this.#riskCommand(ts);
     const roll = r.int(0, 999);
     if (this.#live.size > this.#maxLive) {
       if (roll < 450) return this.#cancel(ts);
@@ -242,6 +273,32 @@ export class RandomCommands {
   }
 
   // ---- valid commands -----------------------------------------------------------------------
+
+  /** A settlement, a transfer or a change of standing (risk on). */
+  #riskCommand(ts: number): Command {
+    const r = this.#r;
+    const roll = r.int(0, 99);
+    const account = this.#account();
+    const venue = VENUES[r.int(0, VENUES.length - 1)]!;
+    if (roll < 60 && this.#unsettled.length > 0) {
+      const tradeId = this.#unsettled[r.int(0, this.#unsettled.length - 1)]!;
+      return r.int(0, 3) === 0
+        ? { type: 'settle', ts, tradeId, ok: false, reason: 'rejected by the ledger' }
+        : { type: 'settle', ts, tradeId, ok: true };
+    }
+    if (roll < 75)
+      return { type: 'deposit', ts, account, asset: `USD@${venue}`, amount: r.int(1, 5_000_000) };
+    if (roll < 80)
+      return { type: 'withdraw', ts, account, asset: `USD@${venue}`, amount: r.int(1, 60_000_000) };
+    if (roll < 85)
+      return { type: 'withdraw', ts, account, asset: this.#instrument().id, amount: r.int(1, 25_000) };
+    if (roll < 90) return { type: 'settle', ts, tradeId: r.int(1, 1_000_000), ok: true }; // mostly unknown
+    // Standing: mostly restore, sometimes freeze or make ineligible.
+    const standing = r.int(0, 7);
+    if (standing === 0) return { type: 'set-account', ts, account, venue, frozen: true };
+    if (standing === 1) return { type: 'set-account', ts, account, venue, eligible: false };
+    return { type: 'set-account', ts, account, venue, eligible: true, frozen: false };
+  }
 
   #newOrder(ts: number): NewOrderCommand {
     const r = this.#r;
