@@ -28,6 +28,7 @@ import type {
   SetAccountCommand,
   SetStatusCommand,
   SettleCommand,
+  UpdateInstrumentCommand,
   Side,
   WithdrawCommand,
 } from './types.ts';
@@ -209,6 +210,9 @@ export class Engine {
         return;
       case 'set-status':
         this.#setStatus(c);
+        return;
+      case 'update-instrument':
+        this.#update(c);
         return;
       case 'tick':
         return;
@@ -613,6 +617,28 @@ export class Engine {
       return;
     }
     inst.status = c.status;
+    this.#event('instrument', inst.id).status = inst.status;
+  }
+
+  #update(c: UpdateInstrumentCommand): void {
+    const inst = typeof c.instrument === 'string' ? this.#s.byId.get(c.instrument) : undefined;
+    if (inst === undefined) {
+      this.#reject(Code.UNKNOWN_INSTRUMENT, `unknown instrument ${String(c.instrument)}`);
+      return;
+    }
+    const fields = ['makerFeeBps', 'takerFeeBps', 'bandBps', 'referencePrice'] as const;
+    if (!fields.some((f) => c[f] !== undefined)) {
+      this.#reject(Code.INVALID_COMMAND, `name at least one of ${fields.join(', ')} to change`);
+      return;
+    }
+    const next: InstrumentSpec = { ...inst.spec };
+    for (const f of fields) if (c[f] !== undefined) next[f] = c[f];
+    const problem = checkSpec(next);
+    if (problem !== null) {
+      this.#reject(Code.INVALID_INSTRUMENT, problem, undefined, inst);
+      return;
+    }
+    inst.spec = Object.freeze(next);
     this.#event('instrument', inst.id).status = inst.status;
   }
 

@@ -59,7 +59,8 @@ function isCount(n: unknown, max = Number.MAX_SAFE_INTEGER): n is number {
 }
 
 export class Instrument {
-  readonly spec: Readonly<InstrumentSpec>;
+  /** The spec in force (replaced whole by an update). */
+  spec: Readonly<InstrumentSpec>;
   readonly book: OrderBook;
   readonly stops = new StopBook();
   status: InstrumentStatus;

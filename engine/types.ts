@@ -169,6 +169,19 @@ export interface SetStatusCommand extends CommandBase {
   status: InstrumentStatus;
 }
 
+/**
+ * Change an instrument's fees, price band or reference price. Fields left out stay; the result
+ * must still pass the listing checks. Resting orders are left as they are.
+ */
+export interface UpdateInstrumentCommand extends CommandBase {
+  type: 'update-instrument';
+  instrument: string;
+  makerFeeBps?: number;
+  takerFeeBps?: number;
+  bandBps?: number;
+  referencePrice?: number;
+}
+
 /** Let time pass: expires GTD orders due at `ts`. The sequencer sends one when otherwise idle. */
 export interface TickCommand extends CommandBase {
   type: 'tick';
@@ -225,6 +238,7 @@ export type Command =
   | ReplaceCommand
   | ListInstrumentCommand
   | SetStatusCommand
+  | UpdateInstrumentCommand
   | TickCommand
   | DepositCommand
   | WithdrawCommand

@@ -52,7 +52,12 @@ export function stateHash(s: EngineState): string {
     h.num(o.expireAt).num(o.reserved).num(o.cap);
   };
   for (const inst of s.instruments) {
+    const { makerFeeBps, takerFeeBps, bandBps, referencePrice } = inst.spec;
     h.str(inst.id).str(inst.status).num(inst.lastPrice);
+    h.num(makerFeeBps + 1000)
+      .num(takerFeeBps)
+      .num(bandBps)
+      .num(referencePrice);
     h.num(inst.book.size);
     inst.book.forEach('buy', add);
     h.num(0);

@@ -14,6 +14,7 @@ import type {
   Side,
   StpMode,
   TimeInForce,
+  UpdateInstrumentCommand,
 } from '../engine/index.ts';
 
 const TYPES = [
@@ -28,6 +29,7 @@ const TYPES = [
   'withdraw',
   'set-account',
   'settle',
+  'update-instrument',
 ] as const;
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const ORDER_TYPES: readonly OrderType[] = ['limit', 'market', 'stop', 'stop-limit'];
@@ -129,6 +131,8 @@ const ELIGIBLE = 1;
 const ELIGIBLE_TRUE = 2;
 const FROZEN = 4;
 const FROZEN_TRUE = 8;
+/** Fields of update-instrument, in presence-bit order. */
+const UPDATES = ['makerFeeBps', 'takerFeeBps', 'bandBps', 'referencePrice'] as const;
 const OK_TRUE = 1;
 const REASON = 2;
 
@@ -219,6 +223,15 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       w.str(c.account, 'account');
       w.str(c.venue, 'venue');
       break;
+    case 'update-instrument': {
+      const present = UPDATES.map((f) => c[f] !== undefined);
+      w.u8(present.reduce((mask, p, i) => mask | (p ? 1 << i : 0), 0));
+      w.str(c.instrument, 'instrument');
+      UPDATES.forEach((f, i) => {
+        if (present[i]) w.num(c[f], f);
+      });
+      break;
+    }
     case 'settle':
       if (typeof c.ok !== 'boolean') throw new CodecError('ok must be true or false');
       w.u8((c.ok ? OK_TRUE : 0) | (c.reason !== undefined ? REASON : 0));
@@ -305,6 +318,15 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
       if (mask & ELIGIBLE) a.eligible = (mask & ELIGIBLE_TRUE) !== 0;
       if (mask & FROZEN) a.frozen = (mask & FROZEN_TRUE) !== 0;
       c = a;
+      break;
+    }
+    case 'update-instrument': {
+      const mask = r.u8();
+      const u: UpdateInstrumentCommand = { type, ts, instrument: r.str() };
+      UPDATES.forEach((f, i) => {
+        if (mask & (1 << i)) u[f] = r.num();
+      });
+      c = u;
       break;
     }
     case 'settle': {

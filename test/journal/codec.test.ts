@@ -196,6 +196,22 @@ const others: Array<[string, Command]> = [
     { type: 'settle', ts: 13, tradeId: 78, ok: false, reason: 'reverted: 0x08c379a0' },
   ],
   ['settle failed without a reason', { type: 'settle', ts: 13, tradeId: 79, ok: false }],
+  [
+    'update-instrument with every field',
+    {
+      type: 'update-instrument',
+      ts: 14,
+      instrument: 'ACME@evm:31337',
+      makerFeeBps: -2,
+      takerFeeBps: 6,
+      bandBps: 300,
+      referencePrice: 1234,
+    },
+  ],
+  [
+    'update-instrument with one field',
+    { type: 'update-instrument', ts: 14, instrument: 'X@e:1', bandBps: 0 },
+  ],
 ];
 
 describe('journal codec: round trip', () => {
@@ -220,6 +236,7 @@ describe('journal codec: round trip', () => {
         'set-status',
         'settle',
         'tick',
+        'update-instrument',
         'withdraw',
       ].sort(),
     );
