@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
 import { settleConfig } from './config.ts';
 import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
+import type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';
 import { listSnapshots, loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
 
 export type PublishedEvent = Record<string, unknown>;
@@ -24,6 +25,8 @@ export interface DurableOptions {
   /** Snapshots kept; the journal is pruned below the oldest kept (default 2). */
   keepSnapshots?: number;
   journal?: Pick<FileJournalOptions, 'maxBatchBytes' | 'lingerMs' | 'segmentBytes'>;
+  /** The command log to use instead of the file journal in `dir` (e.g. a distributed log). */
+  commandLog?: CommandLogFactory;
   /** Recovery and snapshot notes (default: standard error). */
   log?: (line: string) => void;
 }
@@ -51,7 +54,7 @@ interface Inflight {
 
 export class DurableEngine {
   readonly engine: Engine;
-  readonly journal: FileJournal;
+  readonly journal: CommandLog;
   readonly recovery: RecoveryReport;
   #dir: string;
   #log: (line: string) => void;
@@ -60,7 +63,7 @@ export class DurableEngine {
   #inflight: Inflight[] = [];
   #head = 0;
   #capture: PublishedEvent[] = [];
-  #subscribers: Array<(seq: number, events: PublishedEvent[]) => void> = [];
+  #subscribers: EventSubscriber[] = [];
   #lastSnapshotSeq: number;
   #snapshotting: Promise<number> | null = null;
   #failed: Error | null = null;
@@ -76,20 +79,25 @@ export class DurableEngine {
     const { risk } = settleConfig(dir, { risk: options.risk === true });
     const snap = loadNewestSnapshot(dir, book, this.#log);
     const base = snap?.seq ?? 0;
-    const first = listSegments(dir)[0]?.firstSeq ?? base + 1;
-    if (first > base + 1) {
-      throw new Error(
+    const gap = (first: number) =>
+      new Error(
         `the journal starts at ${first} but the newest valid snapshot covers only up to ${base}: ` +
           'commands in between are missing',
       );
-    }
-    this.journal = new FileJournal(dir, {
-      ...options.journal,
+    // Checked before a file journal opens anything, so that a refused open leaves nothing open.
+    const first = options.commandLog ? base + 1 : (listSegments(dir)[0]?.firstSeq ?? base + 1);
+    if (first > base + 1) throw gap(first);
+    const hooks: CommandLogHooks = {
       baseSeq: base,
       log: this.#log,
       onDurable: (seq) => this.#release(seq),
       onError: (err) => this.#fail(err),
-    });
+    };
+    this.journal = options.commandLog?.(dir, hooks) ?? new FileJournal(dir, { ...options.journal, ...hooks });
+    if (this.journal.firstSeq > base + 1) {
+      void this.journal.close();
+      throw gap(this.journal.firstSeq);
+    }
     this.engine = snap?.engine ?? new Engine({ book, risk });
     let replayed = 0;
     for (const { seq, command } of this.journal.recovered(base)) {
@@ -142,7 +150,7 @@ export class DurableEngine {
   }
 
   /** Receives every durable command's events, in sequence order. */
-  onEvents(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+  onEvents(subscriber: EventSubscriber): void {
     this.#subscribers.push(subscriber);
   }
 

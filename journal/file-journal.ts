@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../engine/index.ts';
 import { decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
+import type { CommandLog } from './ports.ts';
 import { HEADER_BYTES, type RecordRef, type Scan, SEQ_BYTES, scanRecords, sealRecord } from './records.ts';
 
 const SEGMENT = /^(\d{20})\.wal$/;
@@ -94,7 +95,7 @@ export function* entries(buf: Buffer, records: RecordRef[], after: number): Gene
     if (r.seq > after) yield { seq: r.seq, command: decodeCommand(buf, r.start, r.end) };
 }
 
-export class FileJournal {
+export class FileJournal implements CommandLog {
   readonly dir: string;
   #opts: Required<Omit<FileJournalOptions, 'onDurable' | 'onError' | 'baseSeq'>> &
     Pick<FileJournalOptions, 'onDurable' | 'onError'>;

@@ -21,3 +21,4 @@ export {
   scanJournal,
 } from './file-journal.ts';
 export { listSnapshots, loadNewestSnapshot, readSnapshot, writeSnapshot } from './snapshots.ts';
+export type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';
