@@ -48,3 +48,6 @@ export class Account {
     return out;
   }
 }
+
+/** Stands in for an account that does not exist yet, in checks that must not create it. */
+export const NOBODY = new Account(-1, '');

@@ -4,6 +4,7 @@
  * its events to the listeners only after the state change is complete. Synchronous, no I/O, no
  * clock: the same commands always give the same events and the same state hash.
  */
+import { NOBODY } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
 import { Code } from './codes.ts';
 import type { EngineEvent, EngineListener, EventKind } from './events.ts';
@@ -60,6 +61,9 @@ export class Engine {
   #verdict = new Verdict();
   #host: MatchHost;
   #touched: Instrument[] = [];
+  /** Whether a command is executing (a listener's `execute` is queued, not nested). */
+  #running = false;
+  #queue: Command[] = [];
   /** The instrument being matched, for the host callbacks. */
   #current: Instrument | null = null;
 
@@ -102,6 +106,24 @@ export class Engine {
    * Returns the number of events it produced. Never throws for bad input: that is a rejection.
    */
   execute(cmd: Command): number {
+    if (this.#running) {
+      // Called from a listener: runs once the current command is complete and delivered.
+      this.#queue.push(cmd);
+      return 0;
+    }
+    this.#running = true;
+    try {
+      const n = this.#run(cmd);
+      for (let next = this.#queue.shift(); next !== undefined; next = this.#queue.shift()) this.#run(next);
+      return n;
+    } finally {
+      this.#running = false;
+      this.#queue.length = 0;
+    }
+  }
+
+  /** One command through every stage, its events delivered. */
+  #run(cmd: Command): number {
     const seq = ++this.#s.commandSeq;
     const risk = this.#s.risk;
     if (risk !== null) risk.stamp = seq;
@@ -251,8 +273,9 @@ export class Engine {
       this.#rejectOrder(c, v.code, v.reason, inst.id);
       return;
     }
-    const acc = this.#s.account(c.account);
-    if (this.#s.clientIds.get(acc.index, c.clientOrderId) !== undefined) {
+    // The account is created only once its first order is accepted.
+    const known = this.#s.accountById.get(c.account);
+    if (known !== undefined && this.#s.clientIds.get(known.index, c.clientOrderId) !== undefined) {
       this.#rejectOrder(
         c,
         Code.DUPLICATE_CLIENT_ORDER_ID,
@@ -284,11 +307,12 @@ export class Engine {
         need = c.quantity;
       }
       const asset = buy ? risk.byInstrument[inst.index]!.cash : risk.byInstrument[inst.index]!.security;
-      if (risk.check(acc, inst, asset, need, v) !== 0) {
+      if (risk.check(known ?? NOBODY, inst, asset, need, v) !== 0) {
         this.#rejectOrder(c, v.code, v.reason, inst.id);
         return;
       }
     }
+    const acc = known ?? this.#s.account(c.account);
 
     const o = this.#s.pool.take();
     o.id = ++this.#s.orderSeq;
@@ -506,7 +530,8 @@ export class Engine {
     }
     const price = c.price ?? o.price;
     const qty = c.quantity ?? o.leaves;
-    if ((c.price !== undefined && checkPrice(price, inst, v) !== 0) || checkQuantity(qty, inst, v, 1) !== 0) {
+    // A price is checked only when it changes: an order may keep a price the band has moved past.
+    if ((price !== o.price && checkPrice(price, inst, v) !== 0) || checkQuantity(qty, inst, v, 1) !== 0) {
       this.#reject(v.code, v.reason, c, inst);
       return;
     }
@@ -664,18 +689,15 @@ export class Engine {
       );
       return;
     }
-    const acc = this.#s.account(c.account);
-    if (c.type === 'withdraw') {
-      const have = acc.balances[asset]?.available ?? 0;
-      if (have < c.amount) {
-        this.#reject(Code.RISK_INSUFFICIENT_BALANCE, `withdraw ${c.amount} exceeds the available ${have}`);
-        return;
-      }
-      risk.credit(acc, asset, -c.amount);
-    } else if (!Number.isSafeInteger((acc.balances[asset]?.available ?? 0) + c.amount)) {
+    const known = this.#s.accountById.get(c.account);
+    const have = known?.balances[asset]?.available ?? 0;
+    if (c.type === 'withdraw' && have < c.amount) {
+      this.#reject(Code.RISK_INSUFFICIENT_BALANCE, `withdraw ${c.amount} exceeds the available ${have}`);
+    } else if (c.type === 'deposit' && !Number.isSafeInteger(have + c.amount)) {
       this.#reject(Code.RISK_INVALID_AMOUNT, 'the balance would exceed a safe integer');
     } else {
-      risk.credit(acc, asset, c.amount);
+      // A withdrawal that passed has an account; a deposit may be an account's first command.
+      risk.credit(known ?? this.#s.account(c.account), asset, c.type === 'withdraw' ? -c.amount : c.amount);
     }
   }
 

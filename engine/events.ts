@@ -190,8 +190,12 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         clientOrderId: e.clientOrderId,
         side: e.side,
         orderType: e.orderType,
+        tif: e.tif,
         price: e.price,
         stopPrice: e.stopPrice,
+        quantity: e.quantity,
+        leaves: e.leaves,
+        filled: e.filled,
       };
     case 'trade':
       return {

@@ -52,7 +52,11 @@ export class Outbox {
           deliver(listeners[j]!, e);
         } catch (err) {
           this.errors++;
-          this.#onError(err, e);
+          try {
+            this.#onError(err, e);
+          } catch {
+            // The error handler failed too; the engine goes on regardless.
+          }
         }
       }
     }
