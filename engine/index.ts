@@ -8,6 +8,7 @@ export { Code, type CodeName, codeName } from './codes.ts';
 export { Engine, type EngineOptions, type OrderView } from './engine.ts';
 export { EngineEvent, type EngineListener, type EventKind, eventToObject } from './events.ts';
 export { feeFor } from './fees.ts';
+export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
 export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';

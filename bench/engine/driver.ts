@@ -1,0 +1,234 @@
+/**
+ * Runs one workload once on one engine: untimed warm-up, then the timed ops, each timed alone
+ * with `performance.now()` around the adapter call. Target picks for cancels and modifies (from
+ * the live set) and W3's refills happen outside the per-op timing; W3's refill time is also taken
+ * out of the wall time. Throughput is ops / wall time of the timed loop, which includes the two
+ * timer reads per op and the driver's own work, so it is a conservative figure; `engineOpsPerSec`
+ * is ops / the sum of per-op latencies.
+ */
+import { readFileSync } from 'node:fs';
+import { XorShift32 } from '../prng.ts';
+import type { AdapterFactory, EngineAdapter } from './adapter.ts';
+import { LiveOrders } from './live-orders.ts';
+import { type Latency, latency, latencyByKind } from './stats.ts';
+import { KIND_NAMES, Kind, type Workload } from './workloads.ts';
+
+export interface RunResult extends Omit<Latency, 'ops'> {
+  engine: string;
+  /** Ops actually timed. */
+  ops: number;
+  opsPerSec: number;
+  liveOrders: number;
+  stateHash: string;
+  perType: Record<string, Latency>;
+  engineOpsPerSec: number;
+  /** Whether the timed ops were cut short of the workload's (`--ops`, `--peer-ops`). */
+  capped: boolean;
+  /** Maker orders touched by trades, warm-up included. */
+  trades: number;
+  rejects: number;
+  /** Cancel/modify ops with no live order to name (not timed, not in `ops`). */
+  skipped: number;
+  /** W2: instruments redrawn because the drawn one had no live order. */
+  redraws: number;
+  /** The driver's live set at the end; equals `liveOrders` unless something is off. */
+  liveTracked?: number;
+  /**
+   * CPU that other processes used during the timed loop, in % of one core (Linux; -1 when
+   * unknown). This machine has few cores: well above 0 means the run competed for them.
+   */
+  otherCpuPct: number;
+}
+
+export interface RunOptions {
+  /** Timed ops to run (at most the workload's). */
+  timedOps: number;
+  /** Prefix of progress lines on stderr. */
+  label: string;
+}
+
+const PROGRESS_MS = 2000;
+
+export function runOnce(w: Workload, make: AdapterFactory, opts: RunOptions): RunResult {
+  const live = w.targets ? new LiveOrders(w.ops.n + 1, w.instruments.length) : null;
+  const a = make(w, live);
+  const started = performance.now();
+  for (let i = 0; i < w.warmup; i++) a.place(i, i);
+  const warmMs = performance.now() - started;
+  progress(`${opts.label}: warm-up of ${w.warmup} orders in ${(warmMs / 1000).toFixed(1)} s`);
+  globalThis.gc?.();
+
+  const timed = Math.min(opts.timedOps, w.ops.n - w.warmup);
+  const samples = new Float64Array(timed);
+  const kinds = new Uint8Array(timed);
+  const busy0 = machineBusyMs();
+  const own0 = process.cpuUsage();
+  const t = timedLoop(w, a, live, timed, samples, kinds, opts.label);
+  const own = process.cpuUsage(own0);
+  const busy = machineBusyMs() - busy0;
+  const n = t.n;
+
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += samples[i]!;
+  const all = latency(samples.subarray(0, n));
+  const counts = a.counts();
+  const result: RunResult = {
+    engine: a.name,
+    ops: n,
+    opsPerSec: Math.round(n / (t.wallMs / 1000)),
+    p50Us: all.p50Us,
+    p99Us: all.p99Us,
+    p999Us: all.p999Us,
+    maxUs: all.maxUs,
+    liveOrders: a.liveOrders(),
+    stateHash: a.stateHash(),
+    perType: latencyByKind(samples.subarray(0, n), kinds.subarray(0, n), KIND_NAMES),
+    engineOpsPerSec: Math.round(n / (sum / 1000)),
+    capped: timed < w.ops.n - w.warmup,
+    trades: counts.trades,
+    rejects: counts.rejects,
+    skipped: t.skipped,
+    redraws: t.redraws,
+    otherCpuPct:
+      busy0 < 0 ? -1 : Math.max(0, Math.round((100 * (busy - (own.user + own.system) / 1000)) / t.totalMs)),
+  };
+  if (live !== null) result.liveTracked = live.size;
+  return result;
+}
+
+interface LoopStats {
+  n: number;
+  /** Wall time of the timed ops (W3: without the refills). */
+  wallMs: number;
+  /** Wall time of the whole loop. */
+  totalMs: number;
+  skipped: number;
+  redraws: number;
+}
+
+/**
+ * Runs timed op `i` of a workload on an adapter: picks the target of a cancel or modify from the
+ * live set (untimed), times the adapter call, refills after a W3 sweep (untimed). Shared by the
+ * synchronous loop here and the journaled loop, which yields between chunks.
+ */
+export class OpStepper {
+  skipped = 0;
+  redraws = 0;
+  /** Time spent in W3 refills, to take out of the wall time. */
+  untimedMs = 0;
+  readonly #redraw: XorShift32;
+
+  constructor(
+    readonly w: Workload,
+    readonly a: EngineAdapter,
+    readonly live: LiveOrders | null,
+  ) {
+    this.#redraw = new XorShift32((w.seed ^ 0x5bd1e995) >>> 0 || 1);
+  }
+
+  /** The op's latency in ms, or -1 when a cancel or modify found no live order (skipped). */
+  step(i: number): number {
+    const { w, a, live } = this;
+    const ops = w.ops;
+    const kind = ops.kind[i]!;
+    let t0: number;
+    let t1: number;
+    if (kind === Kind.Cancel || kind === Kind.Modify) {
+      const u = ops.pick[i]!;
+      let h = live!.pick(ops.instrument[i]!, u);
+      const groups = w.instruments.length;
+      if (h < 0 && groups > 1 && live!.size > 0) {
+        let g: number;
+        do {
+          g = this.#redraw.int(0, groups - 1);
+          this.redraws++;
+        } while (live!.groupSize(g) === 0);
+        h = live!.pick(g, u);
+      }
+      if (h < 0) {
+        this.skipped++;
+        return -1;
+      }
+      if (kind === Kind.Cancel) {
+        t0 = performance.now();
+        a.cancel(h, i);
+        t1 = performance.now();
+      } else {
+        const q = a.openQty(h);
+        const to = q > 1 ? Math.floor(q / 2) : 1;
+        t0 = performance.now();
+        a.reduce(h, to, i);
+        t1 = performance.now();
+      }
+    } else {
+      t0 = performance.now();
+      a.place(i, i);
+      t1 = performance.now();
+      if (kind === Kind.Sweep) this.untimedMs += refill(w, a, i);
+    }
+    return t1 - t0;
+  }
+}
+
+/** The timed ops `warmup .. warmup + timed - 1`; fills `samples` (ms) and `kinds`. */
+function timedLoop(
+  w: Workload,
+  a: EngineAdapter,
+  live: LiveOrders | null,
+  timed: number,
+  samples: Float64Array,
+  kinds: Uint8Array,
+  label: string,
+): LoopStats {
+  const stepper = new OpStepper(w, a, live);
+  const end = w.warmup + timed;
+  let n = 0;
+  const start = performance.now();
+  let report = start + PROGRESS_MS;
+  for (let i = w.warmup; i < end; i++) {
+    const ms = stepper.step(i);
+    if (ms < 0) continue;
+    samples[n] = ms;
+    kinds[n] = w.ops.kind[i]!;
+    n++;
+    if (n % 1024 === 0 && performance.now() >= report) {
+      progress(`${label}: ${n}/${timed} ops`);
+      report = performance.now() + PROGRESS_MS;
+    }
+  }
+  const totalMs = performance.now() - start;
+  return {
+    n,
+    wallMs: totalMs - stepper.untimedMs,
+    totalMs,
+    skipped: stepper.skipped,
+    redraws: stepper.redraws,
+  };
+}
+
+/** W3: places the orders the sweep `i` took, as they were (untimed); returns the time it took. */
+function refill(w: Workload, a: EngineAdapter, i: number): number {
+  const t0 = performance.now();
+  const levels = w.ops.levels[i]!;
+  // A buy swept the asks, a sell the bids.
+  const side = w.sweepBook![w.ops.side[i] === 0 ? 1 : 0];
+  const last = side.start[levels]!;
+  for (let j = 0; j < last; j++) a.place(side.orders[j]!, i);
+  return performance.now() - t0;
+}
+
+/** CPU time all processes have used since boot, in ms (from /proc/stat), or -1 where unknown. */
+function machineBusyMs(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((x, y) => x + y, 0);
+    // user nice system idle iowait irq softirq steal ...; busy = total - idle - iowait, in 10 ms ticks.
+    return (total - f[3]! - f[4]!) * 10;
+  } catch {
+    return -1;
+  }
+}
+
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}

@@ -1,0 +1,334 @@
+/**
+ * Micro-benchmarks of the fast book through `Engine.execute`, on the `benchmark` package:
+ *
+ *   insert   rest a non-crossing limit order in a book of 10,000
+ *   cancel   cancel a resting order by order id
+ *   amend    size-down a resting order (100 -> 50 lots; keeps priority)
+ *   match-1  a buy that takes exactly one ask level (one maker, one trade)
+ *   sweep-10 a buy that takes exactly ten ask levels (ten makers, ten trades)
+ *
+ * One iteration is one `execute`. State stays bounded because each benchmark cycle's untimed
+ * setup makes exactly what its `count` iterations consume (the orders to cancel, amend or take)
+ * and its untimed teardown removes what they left (the inserted or amended orders). Setup and
+ * teardown run in Benchmark.js's compiled test outside the timer, which is why the cases are given
+ * as source strings that reach their state through one global.
+ *
+ *   npm run bench:micro [-- --json]
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import Benchmark from 'benchmark';
+import {
+  type CancelCommand,
+  Engine,
+  type EngineEvent,
+  type NewOrderCommand,
+  type ReplaceCommand,
+} from '../../engine/index.ts';
+import { XorShift32 } from '../prng.ts';
+import { benchListing } from './adapter-mosaic.ts';
+import { MID } from './workloads.ts';
+
+// A full collection after each cycle's teardown (untimed), so that the garbage of setup and
+// teardown is not collected inside the next cycle's timed loop. Works without --expose-gc.
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
+const INSTRUMENT = 'MICRO@bench:mosaic';
+const BASE_ORDERS = 10_000;
+const CAPACITY = 1 << 17;
+const TS = 1;
+
+/** A case's state: what the compiled benchmark calls. */
+abstract class Case {
+  /** Preallocated for more live orders than a cycle makes, so no cycle pays for growing the tables. */
+  readonly engine = new Engine({ book: 'fast', capacity: CAPACITY });
+  trades = 0;
+  rejects = 0;
+  /** Order ids of the orders entered by the current cycle's setup (the first `idCount`). */
+  protected ids = new Float64Array(1024);
+  protected idCount = 0;
+  protected i = 0;
+  /** Whether accepted orders' ids go to `ids` (only during untimed setup). */
+  #recording = false;
+  #problem: string | null = null;
+
+  constructor(
+    readonly key: string,
+    readonly title: string,
+    /** Whether the base book has asks (the matching cases bring their own). */
+    baseAsks: boolean,
+  ) {
+    this.engine.addListener({
+      onTrade: () => {
+        this.trades++;
+      },
+      onOrder: (e: EngineEvent) => {
+        if (e.kind === 'rejected') this.rejects++;
+        else if (e.kind === 'accepted' && this.#recording) this.#record(e.orderId);
+      },
+    });
+    this.engine.execute(benchListing(INSTRUMENT));
+    const rng = new XorShift32(42);
+    for (let k = 0; k < BASE_ORDERS; k++) {
+      const buy = !baseAsks || (k & 1) === 0;
+      const offset = rng.int(1, 50);
+      this.engine.execute(
+        order(`base-${buy ? 'b' : 's'}`, `b${k}`, buy, buy ? MID - offset : MID + offset, rng.int(1, 100)),
+      );
+    }
+  }
+
+  /** Untimed, before `count` iterations. */
+  abstract begin(count: number): void;
+  /** One timed iteration: one `execute`. */
+  abstract run(): void;
+  /** Untimed, after the iterations: back to the base book. */
+  end(): void {
+    for (const account of ['bench-b', 'bench-s'])
+      this.engine.execute({ type: 'cancel-all', ts: TS, account });
+    this.expect(
+      this.engine.liveOrders === BASE_ORDERS,
+      `${this.engine.liveOrders} orders left after a cycle`,
+    );
+    collect();
+  }
+
+  /** Records the first thing that looked wrong (checked after the run). */
+  protected expect(ok: boolean, what: string): void {
+    if (!ok && this.#problem === null) this.#problem = what;
+  }
+
+  get problem(): string | null {
+    if (this.rejects > 0) return `${this.rejects} commands rejected`;
+    return this.#problem;
+  }
+
+  /** Enters `n` orders made by `make` (untimed) and keeps their ids. */
+  protected enter(n: number, make: (k: number) => NewOrderCommand): void {
+    this.idCount = 0;
+    this.i = 0;
+    this.#recording = true;
+    for (let k = 0; k < n; k++) this.engine.execute(make(k));
+    this.#recording = false;
+    this.expect(this.idCount === n, `setup entered ${this.idCount} of ${n} orders`);
+  }
+
+  #record(id: number): void {
+    if (this.idCount === this.ids.length) {
+      const grown = new Float64Array(this.ids.length * 2);
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[this.idCount++] = id;
+  }
+}
+
+function order(
+  account: string,
+  clientOrderId: string,
+  buy: boolean,
+  price: number,
+  quantity: number,
+): NewOrderCommand {
+  return {
+    type: 'new',
+    ts: TS,
+    instrument: INSTRUMENT,
+    account,
+    clientOrderId,
+    side: buy ? 'buy' : 'sell',
+    orderType: 'limit',
+    quantity,
+    price,
+  };
+}
+
+/** Passive orders at the W1 prices, prebuilt as a ring of commands with distinct client ids. */
+class Passive {
+  readonly cmds: NewOrderCommand[] = [];
+  readonly #rng = new XorShift32(7);
+
+  /** At least `n` commands. */
+  ensure(n: number): NewOrderCommand[] {
+    for (let k = this.cmds.length; k < n; k++) {
+      const buy = this.#rng.int(0, 1) === 0;
+      const offset = this.#rng.int(1, 50);
+      this.cmds.push(
+        order(buy ? 'bench-b' : 'bench-s', `p${k}`, buy, buy ? MID - offset : MID + offset, 100),
+      );
+    }
+    return this.cmds;
+  }
+}
+
+class InsertCase extends Case {
+  #passive = new Passive();
+  #cmds: NewOrderCommand[] = [];
+
+  constructor() {
+    super('insert', 'insert (rest a limit order)', true);
+  }
+
+  begin(count: number): void {
+    this.#cmds = this.#passive.ensure(count);
+    this.i = 0;
+  }
+
+  run(): void {
+    this.engine.execute(this.#cmds[this.i++]!);
+  }
+
+  override end(): void {
+    const resting = this.engine.liveOrders - BASE_ORDERS;
+    this.expect(resting === this.i, `${resting} of ${this.i} inserts rest`);
+    super.end();
+  }
+}
+
+class CancelCase extends Case {
+  #passive = new Passive();
+  #cancel: CancelCommand = { type: 'cancel', ts: TS, account: '', orderId: 0 };
+  #cmds: NewOrderCommand[] = [];
+
+  constructor() {
+    super('cancel', 'cancel (by order id)', true);
+  }
+
+  begin(count: number): void {
+    this.#cmds = this.#passive.ensure(count);
+    this.enter(count, (k) => this.#cmds[k]!);
+  }
+
+  run(): void {
+    const c = this.#cancel;
+    c.account = this.#cmds[this.i]!.account;
+    c.orderId = this.ids[this.i++]!;
+    this.engine.execute(c);
+  }
+}
+
+class AmendCase extends Case {
+  #passive = new Passive();
+  #replace: ReplaceCommand = { type: 'replace', ts: TS, account: '', orderId: 0, quantity: 50 };
+  #cmds: NewOrderCommand[] = [];
+
+  constructor() {
+    super('amend', 'amend (size-down 100 -> 50)', true);
+  }
+
+  begin(count: number): void {
+    this.#cmds = this.#passive.ensure(count);
+    this.enter(count, (k) => this.#cmds[k]!);
+  }
+
+  run(): void {
+    const c = this.#replace;
+    c.account = this.#cmds[this.i]!.account;
+    c.orderId = this.ids[this.i++]!;
+    this.engine.execute(c);
+  }
+}
+
+/** A buy that takes exactly `levels` ask levels of one 10-lot order each, best first. */
+class MatchCase extends Case {
+  readonly #levels: number;
+  readonly #taker: NewOrderCommand;
+  /** Maker commands, reused from cycle to cycle with new prices. */
+  readonly #makers: NewOrderCommand[] = [];
+  #count = 0;
+  #tradesBefore = 0;
+
+  constructor(key: string, title: string, levels: number) {
+    super(key, title, false);
+    this.#levels = levels;
+    this.#taker = order('taker', 't', true, 1_000_000, 10 * levels);
+  }
+
+  begin(count: number): void {
+    const n = count * this.#levels;
+    const makers = this.#makers;
+    for (let k = makers.length; k < n; k++) makers.push(order('bench-s', `m${k}`, false, MID + 1, 10));
+    // Worst level first, so that each new level is the best (the cheap end of the level array).
+    this.enter(n, (k) => {
+      const m = makers[k]!;
+      m.price = MID + n - k;
+      return m;
+    });
+    this.#count = count;
+    this.#tradesBefore = this.trades;
+  }
+
+  run(): void {
+    this.engine.execute(this.#taker);
+  }
+
+  override end(): void {
+    const trades = this.trades - this.#tradesBefore;
+    this.expect(trades === this.#count * this.#levels, `${trades} trades for ${this.#count} takers`);
+    super.end();
+  }
+}
+
+const CASES: Case[] = [
+  new InsertCase(),
+  new CancelCase(),
+  new AmendCase(),
+  new MatchCase('match1', 'match one level (1 trade)', 1),
+  new MatchCase('sweep10', 'sweep ten levels (10 trades)', 10),
+];
+
+const GLOBAL = '__mosaicMicro';
+(globalThis as Record<string, unknown>)[GLOBAL] = Object.fromEntries(CASES.map((c) => [c.key, c]));
+
+interface MicroResult {
+  name: string;
+  opsPerSec: number;
+  rmePct: number;
+  samples: number;
+  problem: string | null;
+}
+
+function main(): void {
+  const json = process.argv.includes('--json');
+  const results: MicroResult[] = [];
+  const suite = new Benchmark.Suite('mosaic fast book');
+  for (const c of CASES) {
+    const ref = `${GLOBAL}.${c.key}`;
+    suite.add(c.title, {
+      setup: `${ref}.begin(this.count);`,
+      fn: `${ref}.run();`,
+      teardown: `${ref}.end();`,
+    });
+  }
+  suite.on('cycle', (event: Benchmark.Event) => {
+    const b = event.target as Benchmark.Target & { error?: unknown };
+    const c = CASES.find((x) => x.title === b.name)!;
+    const r: MicroResult = {
+      name: b.name ?? c.key,
+      opsPerSec: Math.round(b.hz ?? 0),
+      rmePct: Math.round((b.stats?.rme ?? 0) * 100) / 100,
+      samples: b.stats?.sample.length ?? 0,
+      problem: b.error ? String(b.error) : c.problem,
+    };
+    results.push(r);
+    if (!json) {
+      process.stdout.write(
+        `${r.name.padEnd(32)} ${r.opsPerSec.toLocaleString('en-US').padStart(12)} ops/sec ` +
+          `±${r.rmePct.toFixed(2)}% (${r.samples} samples)${r.problem ? `  PROBLEM: ${r.problem}` : ''}\n`,
+      );
+    } else {
+      process.stderr.write(`${String(b)}\n`);
+    }
+  });
+  suite.on('complete', () => {
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ suite: 'micro', node: process.version, results }, null, 2)}\n`,
+      );
+    }
+  });
+  suite.run({ async: false });
+}
+
+main();
