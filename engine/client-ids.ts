@@ -19,10 +19,6 @@ export class ClientIdTable {
     this.#mask = cap - 1;
   }
 
-  get size(): number {
-    return this.#size;
-  }
-
   /** The live order of `account` with `clientOrderId`, or undefined. */
   get(account: number, clientOrderId: string): Order | undefined {
     const h = hash(account, clientOrderId);

@@ -6,10 +6,6 @@ export class ExpiryQueue {
   #at: number[] = [];
   #ids: number[] = [];
 
-  get size(): number {
-    return this.#at.length;
-  }
-
   push(expireAt: number, orderId: number): void {
     const at = this.#at;
     const ids = this.#ids;

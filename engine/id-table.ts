@@ -72,12 +72,6 @@ export class IdTable<T> {
     return true;
   }
 
-  /** Visits every entry (in table order). */
-  forEach(visit: (value: T, id: number) => void): void {
-    const keys = this.#keys;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) visit(this.#values[i]!, keys[i]!);
-  }
-
   /** Home slot of an id: the top bits of (low word ^ high word) * 2^32 / golden ratio. */
   #slot(id: number): number {
     return Math.imul((id ^ (id / 4294967296)) | 0, 0x9e3779b1) >>> this.#shift;

@@ -12,10 +12,6 @@ export class StopBook {
   /** Sell stops by stop price descending, then time. */
   #sells: Order[] = [];
 
-  get size(): number {
-    return this.#buys.length + this.#sells.length;
-  }
-
   add(order: Order): void {
     const list = order.side === 'buy' ? this.#buys : this.#sells;
     const up = order.side === 'buy';

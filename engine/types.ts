@@ -244,5 +244,3 @@ export type Command =
   | WithdrawCommand
   | SetAccountCommand
   | SettleCommand;
-
-export type CommandType = Command['type'];
