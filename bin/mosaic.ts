@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
- * The `mosaic` command. `mosaic start` runs the exchange with embedded defaults (until the
- * gateway lands, the seeded engine demo); `mosaic journal ...` looks at a journal folder.
+ * The `mosaic` command. `mosaic start` runs the exchange with embedded defaults;
+ * `mosaic journal ...` looks at a journal folder.
  */
 import { parseArgs } from 'node:util';
 import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/cli.ts';
-import { runDemo } from './demo-engine.ts';
+import { type Config, type Gateway, isGatewayError, loadConfig, startGateway } from '../gateway/index.ts';
 
-const USAGE = `usage: mosaic start [--seed N] [--orders N]
+const USAGE = `usage: mosaic start [--config FILE]
 ${JOURNAL_USAGE.replace('usage: ', '       ')}
 
-  start     run the seeded engine demo: trades as they happen, then the final books
-            --seed N     PRNG seed, a positive integer (default 42)
-            --orders N   trader orders to send, 1 to 1000000 (default 200)
+  start     run the exchange: engine (journal in ./data), gateway on http://127.0.0.1:8080
+            (dashboard /, WebSocket /ws, REST /api, docs /docs), demo instruments and a demo
+            market maker. Settings: a JSON config file (--config or MOSAIC_CONFIG) and MOSAIC_*
+            variables (MOSAIC_PORT, MOSAIC_HOST, MOSAIC_DATA_DIR, MOSAIC_MARKET_MAKER=0, ...;
+            see docs/configuration.md). Ctrl-C stops it cleanly.
   journal   verify a journal folder, replay it to its state hash, or print its commands`;
 
 function fail(message: string): never {
@@ -20,33 +22,54 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function positive(name: string, text: string | undefined, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < 1 || n > max) {
-    fail(`--${name} must be a whole number from 1 to ${max}, got "${text}"`);
-  }
-  return n;
-}
-
-function start(argv: string[]): void {
-  let parsed: { values: { seed?: string; orders?: string }; positionals: string[] };
+async function start(argv: string[]): Promise<void> {
+  let parsed: { values: { config?: string }; positionals: string[] };
   try {
-    parsed = parseArgs({
-      args: argv,
-      options: { seed: { type: 'string' }, orders: { type: 'string' } },
-      allowPositionals: true,
-    });
+    parsed = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
   } catch (err) {
     fail((err as Error).message);
   }
   if (parsed.positionals.length > 0) fail(`unexpected argument "${parsed.positionals[0]}"`);
-  const seed = positive('seed', parsed.values.seed, 42, 0xffffffff);
-  const orders = positive('orders', parsed.values.orders, 200, 1_000_000);
-  runDemo({ seed, orders, print: (line) => process.stdout.write(`${line}\n`) });
+  let config: Config;
+  try {
+    config = loadConfig(process.env, parsed.values.config ?? process.env.MOSAIC_CONFIG);
+  } catch (err) {
+    if (isGatewayError(err, 'BAD_CONFIG')) fail(err.message);
+    throw err;
+  }
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(config, { log: (line) => process.stderr.write(`${line}\n`) });
+  } catch (err) {
+    process.stderr.write(`mosaic: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(
+    `Mosaic is running at ${gateway.url}\n` +
+      `  dashboard ${gateway.url}/   WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws   docs ${gateway.url}/docs\n` +
+      `  journal ${config.dataDir}   market maker ${config.demo.marketMaker ? 'on' : 'off'}   Ctrl-C to stop\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${signal}: stopping (closing connections, flushing the journal)\n`);
+    gateway.close().then(
+      () => {
+        process.stdout.write(`stopped at command ${gateway.exchange.engine.commandSeq}, journal flushed\n`);
+        process.exit(0);
+      },
+      (err: Error) => {
+        process.stderr.write(`mosaic: error while stopping: ${err.message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-function main(argv: string[]): void {
+async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case undefined:
@@ -55,7 +78,7 @@ function main(argv: string[]): void {
       process.stdout.write(`${USAGE}\n`);
       return;
     case 'start':
-      start(rest);
+      await start(rest);
       return;
     case 'journal':
       try {
@@ -70,4 +93,4 @@ function main(argv: string[]): void {
   }
 }
 
-main(process.argv.slice(2));
+await main(process.argv.slice(2));

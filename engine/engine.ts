@@ -34,9 +34,9 @@ import type {
   WithdrawCommand,
 } from './types.ts';
 import { checkNewOrder, checkPrice, checkQuantity, defaultTif, isName, Verdict } from './validate.ts';
-import { type OrderView, stateHash, viewOrder } from './views.ts';
+import { type BalanceView, type OrderView, stateHash, viewOrder } from './views.ts';
 
-export type { OrderView };
+export type { BalanceView, OrderView };
 
 export interface EngineOptions {
   /** Book implementation (default `fast`). */
@@ -174,6 +174,12 @@ export class Engine {
     return o && viewOrder(this.#s, o);
   }
 
+  /** An account's live order with this client order id, or undefined. */
+  orderOf(account: string, clientOrderId: string): OrderView | undefined {
+    const o = this.#clientOrder(account, clientOrderId);
+    return o && viewOrder(this.#s, o);
+  }
+
   /** An account's live orders, by order id. */
   openOrders(account: string): OrderView[] {
     const acc = this.#s.accountById.get(account);
@@ -186,6 +192,41 @@ export class Engine {
     const out: OrderView[] = [];
     this.#s.byId.get(id)?.book.forEach(side, (o) => out.push(viewOrder(this.#s, o)));
     return out;
+  }
+
+  /** Whether pre-trade risk (balances, eligibility, settlement) is on. */
+  get risk(): boolean {
+    return this.#s.risk !== null;
+  }
+
+  /** An account's balances (pre-trade risk; empty when risk is off), in asset units. */
+  balances(account: string): BalanceView[] {
+    const risk = this.#s.risk;
+    const acc = this.#s.accountById.get(account);
+    if (risk === null || acc === undefined) return [];
+    const out: BalanceView[] = [];
+    acc.balances.forEach((b, i) => {
+      if (b === undefined) return;
+      const { available, reserved, pendingIn, pendingOut } = b;
+      out.push({ asset: risk.assets[i]!, unit: risk.units[i]!, available, reserved, pendingIn, pendingOut });
+    });
+    return out;
+  }
+
+  /** An account's standing on each venue it was told about (pre-trade risk). */
+  standing(account: string): Array<{ venue: string; eligible: boolean; frozen: boolean }> {
+    const acc = this.#s.accountById.get(account);
+    if (acc === undefined) return [];
+    return [...acc.venues].map(([venue, flags]) => ({
+      venue,
+      eligible: (flags & ELIGIBLE) !== 0,
+      frozen: (flags & FROZEN) !== 0,
+    }));
+  }
+
+  /** Whether a trade is matched and waiting for its ledger's verdict (pre-trade risk). */
+  awaitingSettlement(tradeId: number): boolean {
+    return this.#s.risk?.pending.has(tradeId) ?? false;
   }
 
   /**

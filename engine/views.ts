@@ -5,6 +5,17 @@ import type { EngineState } from './state.ts';
 import type { Side } from './types.ts';
 
 /** A copy of a live order's state. */
+/** One balance of an account, in the asset's units (lots of a security, `unit`s of cash). */
+export interface BalanceView {
+  asset: string;
+  /** Size of one unit of the asset, a decimal string. */
+  unit: string;
+  available: number;
+  reserved: number;
+  pendingIn: number;
+  pendingOut: number;
+}
+
 export interface OrderView {
   orderId: number;
   instrument: string;

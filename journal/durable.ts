@@ -128,13 +128,21 @@ export class DurableEngine {
    * Rejects at once, having changed nothing, if the command cannot be journaled exactly.
    */
   submit(command: Command): Promise<CommandResult> {
-    if (this.#failed) return Promise.reject(this.#failed);
-    let seq: number;
     try {
-      seq = this.journal.append(command);
+      return this.submitNow(command);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * As `submit`, but a command that cannot be journaled (or an engine that failed) throws here,
+   * synchronously, having changed nothing: a caller can tell a refused command from a failure
+   * of the journal later on.
+   */
+  submitNow(command: Command): Promise<CommandResult> {
+    if (this.#failed) throw this.#failed;
+    const seq = this.journal.append(command);
     this.#capture = [];
     this.engine.execute(command);
     const events = this.#capture;

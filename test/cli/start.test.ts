@@ -1,6 +1,13 @@
-/** `mosaic start`, run as a user runs it: a child process, its output and its exit code. */
+/**
+ * `mosaic start`, run as a user runs it: a child process with its environment, its output, its
+ * exit code, and the exchange it serves until Ctrl-C (SIGINT).
+ */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -8,9 +15,18 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
 
-async function mosaic(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-start-'));
+}
+
+async function mosaic(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args]);
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -18,36 +34,142 @@ async function mosaic(...args: string[]): Promise<{ code: number; stdout: string
   }
 }
 
-describe('mosaic start (engine demo)', () => {
-  it('prints trades and the final books, the same for the same seed', async () => {
-    const a = await mosaic('start', '--orders', '150', '--seed', '7');
-    const b = await mosaic('start', '--orders', '150', '--seed', '7');
-    assert.equal(a.code, 0, a.stderr);
-    assert.match(a.stdout, /^trade #1 /m);
-    assert.match(a.stdout, /ACME@evm:31337 {2}last \d+\.\d{2}/);
-    assert.match(a.stdout, /ACME@fabric:bank-net {2}last \d+\.\d{2}/);
-    const summary = a.stdout.trim().split('\n').at(-1)!;
-    assert.match(
-      summary,
-      /^150 trader orders, [1-9]\d* trades, \d+ rejected, \d+ live orders, state hash [0-9a-f]{16} \(seed 7\)$/,
+/** Starts `mosaic start` and resolves with the URL it prints. */
+async function startExchange(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; out: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'start'], {
+    env: { ...process.env, MOSAIC_PORT: '0', MOSAIC_LOG_LEVEL: 'silent', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start banner within 15 s:\n${out}`)), 15_000);
+    child.stdout!.on('data', () => {
+      const m = /Mosaic is running at (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before starting:\n${out}`)));
+  });
+  return { child, url, out: () => out };
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('mosaic start', () => {
+  it('serves the exchange with the demo market maker, stops cleanly on Ctrl-C and recovers from its journal', async () => {
+    const dir = tempDir();
+    const { child, url, out } = await startExchange({ MOSAIC_DATA_DIR: dir });
+    const health = await fetch(`${url}/health`);
+    assert.equal(health.status, 200);
+    const page = await fetch(`${url}/`);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const instruments = (await (await fetch(`${url}/api/instruments`)).json()) as Array<{ id: string }>;
+    assert.deepEqual(
+      instruments.map((i) => i.id),
+      ['ACME@evm:31337', 'ACME@fabric:bank-net'],
     );
-    assert.equal(a.stdout, b.stdout);
-    const other = await mosaic('start', '--orders', '150', '--seed', '8');
-    assert.notEqual(other.stdout.trim().split('\n').at(-1), summary);
+    // The market maker quotes and, now and then, trades.
+    let trades: unknown[] = [];
+    for (let i = 0; i < 100 && trades.length === 0; i++) {
+      trades = (await (await fetch(`${url}/api/instruments/ACME@evm:31337/trades`)).json()) as unknown[];
+      if (trades.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(trades.length > 0, 'the demo market maker made no trade');
+
+    const done = exited(child);
+    child.kill('SIGINT');
+    assert.equal(await done, 0, out());
+    const stopped = /stopped at command (\d+), journal flushed/.exec(out());
+    assert.ok(stopped, out());
+    const verify = await mosaic(['journal', 'verify', dir]);
+    assert.equal(verify.code, 0, verify.stderr);
+
+    const again = await startExchange({ MOSAIC_DATA_DIR: dir, MOSAIC_MARKET_MAKER: '0' });
+    const h = (await (await fetch(`${again.url}/health`)).json()) as { commandSeq: number };
+    assert.ok(h.commandSeq >= Number(stopped[1]), `recovered to ${h.commandSeq}, stopped at ${stopped[1]}`);
+    const second = exited(again.child);
+    again.child.kill('SIGTERM');
+    assert.equal(await second, 0);
   });
 
-  const bad: Array<[string[], RegExp]> = [
-    [['start', '--orders', '0'], /--orders must be a whole number from 1 to 1000000, got "0"/],
-    [['start', '--orders', '1.5'], /--orders must be a whole number/],
-    [['start', '--seed', '-3'], /--seed|Unknown option|argument/],
-    [['start', '--wat'], /Unknown option '--wat'/],
-    [['launch'], /unknown command "launch"/],
-    [['start', 'extra'], /unexpected argument "extra"/],
+  it('says which address is taken when the port is in use, and exits 1', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    const r = await mosaic(['start'], {
+      MOSAIC_PORT: String(port),
+      MOSAIC_DATA_DIR: tempDir(),
+      MOSAIC_LOG_LEVEL: 'silent',
+    });
+    server.close();
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot start: .*EADDRINUSE/);
+  });
+
+  const configFile = (content: string) => {
+    const file = path.join(tempDir(), 'mosaic.json');
+    fs.writeFileSync(file, content);
+    return file;
+  };
+  const bad: Array<[string, string[], Record<string, string>, RegExp]> = [
+    [
+      'a port that is not a number',
+      ['start'],
+      { MOSAIC_PORT: 'eighty' },
+      /MOSAIC_PORT must be a whole number, got "eighty"/,
+    ],
+    [
+      'a port out of range',
+      ['start'],
+      { MOSAIC_PORT: '70000' },
+      /\/port \(from MOSAIC_PORT\): must be <= 65535/,
+    ],
+    [
+      'a switch that is not a boolean',
+      ['start'],
+      { MOSAIC_MARKET_MAKER: 'maybe' },
+      /MOSAIC_MARKET_MAKER must be true or false/,
+    ],
+    [
+      'a missing config file',
+      ['start', '--config', '/nonexistent/mosaic.json'],
+      {},
+      /cannot read config file \/nonexistent\/mosaic.json/,
+    ],
+    [
+      'a config file that is not JSON',
+      ['start', '--config', configFile('{port: 1')],
+      {},
+      /is not valid JSON/,
+    ],
+    [
+      'an unknown setting',
+      ['start', '--config', configFile('{"prot": 1}')],
+      {},
+      /must not have additional properties/,
+    ],
+    [
+      'a wrong type in the file',
+      ['start', '--config', configFile('{"limits": {"burst": "lots"}}')],
+      {},
+      /\/limits\/burst \(in .*mosaic.json\): must be integer/,
+    ],
+    ['an unknown option', ['start', '--wat'], {}, /Unknown option '--wat'/],
+    ['an unknown command', ['launch'], {}, /unknown command "launch"/],
+    ['an extra argument', ['start', 'extra'], {}, /unexpected argument "extra"/],
   ];
-  for (const [args, message] of bad) {
-    it(`refuses ${args.join(' ')} with a clear error and exit code 2`, async () => {
-      const r = await mosaic(...args);
-      assert.equal(r.code, 2);
+  for (const [name, args, env, message] of bad) {
+    it(`refuses ${name} with a clear error and exit code 2`, async () => {
+      const r = await mosaic(args, { MOSAIC_DATA_DIR: tempDir(), ...env });
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.match(r.stderr, /usage: mosaic start/);
       assert.equal(r.stdout, '');

@@ -1,0 +1,56 @@
+/**
+ * Integer ticks and lots to the wire's decimal strings, per instrument, fast and cached.
+ * bignumber.js (`engine/units.ts`) is exact but slow for a path that formats every changed
+ * level of every command: here `n * unit` is computed as an integer of the unit's last decimal
+ * place and the point placed by hand; only products beyond a safe integer go to bignumber.js.
+ * The result is the same string as `ticksToPrice` / `lotsToQuantity`.
+ */
+import { lotsToQuantity } from '../engine/index.ts';
+
+/** Strings kept per formatter; the cache is cleared when full, so memory stays bounded. */
+const CACHE_LIMIT = 4096;
+
+/** Formats multiples of one decimal unit (a tick or a lot) with a fixed number of decimals. */
+export class Decimals {
+  readonly unit: string;
+  readonly decimals: number;
+  /** The unit as an integer of its own last decimal place (0.05 -> 5) and that place (2). */
+  #mantissa: number;
+  #scale: number;
+  #cache = new Map<number, string>();
+
+  constructor(unit: string, decimals: number) {
+    this.unit = unit;
+    this.decimals = decimals;
+    const dot = unit.indexOf('.');
+    this.#scale = dot < 0 ? 0 : unit.length - dot - 1;
+    this.#mantissa = Number(dot < 0 ? unit : unit.slice(0, dot) + unit.slice(dot + 1));
+  }
+
+  /** `n` units as a decimal string with `decimals` places. */
+  format(n: number): string {
+    let s = this.#cache.get(n);
+    if (s !== undefined) return s;
+    s = this.#compute(n);
+    if (this.#cache.size >= CACHE_LIMIT) this.#cache.clear();
+    this.#cache.set(n, s);
+    return s;
+  }
+
+  #compute(n: number): string {
+    const product = n * this.#mantissa;
+    // Same arithmetic as the engine's (lots and ticks share it): bignumber.js beyond safe integers.
+    if (!Number.isSafeInteger(product) || product < 0 || this.decimals < this.#scale)
+      return lotsToQuantity(n, this.unit, this.decimals);
+    const scale = this.#scale;
+    let digits = String(product);
+    if (scale > 0) {
+      if (digits.length <= scale) digits = '0'.repeat(scale - digits.length + 1) + digits;
+      const cut = digits.length - scale;
+      digits = `${digits.slice(0, cut)}.${digits.slice(cut)}`;
+    }
+    const extra = this.decimals - scale;
+    if (extra > 0) return scale > 0 ? digits + '0'.repeat(extra) : `${digits}.${'0'.repeat(extra)}`;
+    return digits;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * What `npm start` puts on an empty exchange so there is something to look at and trade
+ * against: one security listed on an EVM chain and on a Fabric network (its consolidated book
+ * spans both), a bond on a permissioned Fabric venue, demo balances for new accounts, and a
+ * market maker that quotes a ladder and now and then trades. The market maker can be switched
+ * off (`MOSAIC_MARKET_MAKER=0`).
+ */
+import { XorShift32 } from '../bench/index.ts';
+import type { InstrumentSpec } from '../engine/index.ts';
+import type { Exchange } from './exchange.ts';
+
+const EQUITY = {
+  tickSize: '0.01',
+  lotSize: '1',
+  priceDecimals: 2,
+  quantityDecimals: 0,
+  minQty: 1,
+  maxQty: 100_000,
+  maxPrice: 10_000_000,
+  referencePrice: 10_000,
+  bandBps: 1000,
+  quote: 'USD',
+  quoteUnit: '0.01',
+} as const;
+
+export const DEMO_LISTINGS: InstrumentSpec[] = [
+  { id: 'ACME@evm:31337', ...EQUITY, makerFeeBps: -1, takerFeeBps: 5 },
+  { id: 'ACME@fabric:bank-net', ...EQUITY, makerFeeBps: 0, takerFeeBps: 3 },
+  {
+    id: 'GILT@fabric:club-net',
+    ...EQUITY,
+    referencePrice: 9_850,
+    bandBps: 300,
+    makerFeeBps: 0,
+    takerFeeBps: 2,
+  },
+];
+
+/** Demo balances: this many lots of each security and cash units (cents) of each cash asset. */
+const SECURITY_LOTS = 1_000_000;
+const CASH_UNITS = 10_000_000_000;
+
+/**
+ * Credits a new account demo balances of every asset it may trade and makes it eligible on
+ * every venue it may see. Does nothing for an account the engine already knows.
+ */
+export function fundAccount(exchange: Exchange, account: string, canSee: (venue: string) => boolean): void {
+  const engine = exchange.engine;
+  if (!engine.risk || engine.balances(account).length > 0 || engine.standing(account).length > 0) return;
+  const venues = new Set<string>();
+  const cash = new Set<string>();
+  for (const id of engine.instruments()) {
+    const venue = id.slice(id.indexOf('@') + 1);
+    if (!canSee(venue)) continue;
+    venues.add(venue);
+    cash.add(`${engine.instrument(id)?.spec.quote ?? 'USD'}@${venue}`);
+    exchange.submit({ type: 'deposit', account, asset: id, amount: SECURITY_LOTS });
+  }
+  for (const asset of cash) exchange.submit({ type: 'deposit', account, asset, amount: CASH_UNITS });
+  for (const venue of venues) exchange.submit({ type: 'set-account', account, venue, eligible: true });
+}
+
+/**
+ * A market maker for the demo: every `intervalMs` it requotes five levels a side around a mid
+ * that wanders, and with some chance a second account takes liquidity, so trades happen.
+ */
+export class DemoMarketMaker {
+  #exchange: Exchange;
+  #rng = new XorShift32(2026);
+  #timer: NodeJS.Timeout | null = null;
+  #n = 0;
+  #mids = new Map<string, number>();
+  #instruments: string[];
+
+  constructor(exchange: Exchange, instruments: string[]) {
+    this.#exchange = exchange;
+    this.#instruments = instruments;
+    const all = () => true;
+    fundAccount(exchange, 'demo-maker', all);
+    fundAccount(exchange, 'demo-taker', all);
+  }
+
+  start(intervalMs = 500): void {
+    this.#timer ??= setInterval(() => this.step(), intervalMs);
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** One round of quoting (and perhaps a trade) on every instrument. */
+  step(): void {
+    for (const id of this.#instruments) {
+      const inst = this.#exchange.engine.instrument(id);
+      if (inst === undefined) continue;
+      const ref = inst.lastPrice || inst.spec.referencePrice;
+      const mid = Math.max(100, (this.#mids.get(id) ?? ref) + this.#rng.int(-3, 3));
+      this.#mids.set(id, mid);
+      this.#exchange.submit({ type: 'cancel-all', account: 'demo-maker', instrument: id });
+      for (let level = 1; level <= 5; level++) {
+        for (const side of ['buy', 'sell'] as const) {
+          this.#exchange.submit({
+            type: 'new',
+            instrument: id,
+            account: 'demo-maker',
+            clientOrderId: `mm-${Date.now()}-${++this.#n}`,
+            side,
+            orderType: 'limit',
+            price: side === 'buy' ? mid - level * 2 : mid + level * 2,
+            quantity: 10 * level + this.#rng.int(0, 9),
+          });
+        }
+      }
+      if (this.#rng.int(0, 2) === 0) {
+        this.#exchange.submit({
+          type: 'new',
+          instrument: id,
+          account: 'demo-taker',
+          clientOrderId: `tk-${Date.now()}-${++this.#n}`,
+          side: this.#rng.int(0, 1) === 0 ? 'buy' : 'sell',
+          orderType: 'market',
+          quantity: this.#rng.int(1, 15),
+        });
+      }
+    }
+  }
+}

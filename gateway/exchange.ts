@@ -1,0 +1,144 @@
+/**
+ * The exchange behind the gateway: the durable engine, the sequencer's clock, and the fan-out of
+ * each durable command's events to whoever listens (market data, execution reports, metrics).
+ * The gateway never reads book state except through here, and never sends the engine a command
+ * that did not pass its own checks first.
+ */
+import { type Command, type InstrumentSpec } from '../engine/index.ts';
+import { CodecError, DurableEngine, type EventSubscriber } from '../journal/index.ts';
+import { type Config } from './config.ts';
+import { makeError } from './errors.ts';
+import { InstrumentCodec } from './instrument-codec.ts';
+
+export interface ExchangeOptions {
+  dataDir: string;
+  risk: boolean;
+  /** Recovery and snapshot notes. */
+  log?: (line: string) => void;
+  /** The sequencer's clock (ms since the epoch); timestamps never go backwards. */
+  now?: () => number;
+  /** Let GTD orders expire: a tick command after this long without any command (0: never). */
+  tickMs?: number;
+  venues?: Config['venues'];
+}
+
+/** A command as the gateway sends it: the sequencer stamps the time. */
+export type Unstamped = Command extends infer C ? (C extends Command ? Omit<C, 'ts'> : never) : never;
+
+export class Exchange {
+  readonly durable: DurableEngine;
+  readonly venues: Config['venues'];
+  #now: () => number;
+  #lastTs = 0;
+  #codecs = new Map<string, InstrumentCodec>();
+  #subscribers: EventSubscriber[] = [];
+  #ticker: NodeJS.Timeout | null = null;
+  #lastCommandAt = 0;
+  #closed = false;
+  #failure: ((err: Error) => void) | null = null;
+  #error: Error | null = null;
+
+  constructor(options: ExchangeOptions) {
+    this.#now = options.now ?? Date.now;
+    this.venues = options.venues ?? {};
+    this.durable = DurableEngine.open({ dir: options.dataDir, risk: options.risk, log: options.log });
+    this.#lastTs = this.durable.engine.commandSeq > 0 ? this.#now() : 0;
+    this.durable.onEvents((seq, events) => {
+      for (const sub of this.#subscribers) sub(seq, events);
+    });
+    const tickMs = options.tickMs ?? 1000;
+    if (tickMs > 0) {
+      this.#ticker = setInterval(() => {
+        if (this.#now() - this.#lastCommandAt < tickMs || this.#error !== null || this.#closed) return;
+        this.submit({ type: 'tick' });
+      }, tickMs);
+      this.#ticker.unref();
+    }
+  }
+
+  get engine() {
+    return this.durable.engine;
+  }
+
+  /** Receives every durable command's events, in order (after the journal holds the command). */
+  onEvents(subscriber: EventSubscriber): void {
+    this.#subscribers.push(subscriber);
+  }
+
+  /** Why the exchange stopped accepting commands, or null while it is healthy. */
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  /** Told when the journal fails: the exchange accepts nothing more. */
+  onFailure(handler: (err: Error) => void): void {
+    this.#failure = handler;
+  }
+
+  /**
+   * Stamps, journals and executes a command; returns its sequence number at once. Its events
+   * reach the subscribers once it is durable.
+   */
+  submit(command: Unstamped): number {
+    if (this.#closed) throw makeError('the exchange is shutting down', 'UNAVAILABLE');
+    if (this.#error !== null)
+      throw makeError(`the exchange has stopped: ${this.#error.message}`, 'UNAVAILABLE');
+    const now = this.#now();
+    this.#lastTs = Math.max(this.#lastTs, now);
+    this.#lastCommandAt = now;
+    const stamped = { ...command, ts: this.#lastTs } as Command;
+    let done: Promise<unknown>;
+    try {
+      done = this.durable.submitNow(stamped);
+    } catch (err) {
+      // The codec refusing a command changes nothing; anything else is the journal failing.
+      if (err instanceof CodecError) {
+        throw makeError(`the command cannot be journaled: ${err.message}`, 'BAD_MESSAGE', {}, err);
+      }
+      this.#stop(err as Error);
+      throw makeError(`the exchange has stopped: ${(err as Error).message}`, 'UNAVAILABLE', {}, err);
+    }
+    done.catch((err: Error) => this.#stop(err));
+    return this.engine.commandSeq;
+  }
+
+  #stop(err: Error): void {
+    if (this.#error !== null) return;
+    this.#error = err;
+    this.#failure?.(err);
+  }
+
+  /** Decimal conversion for an instrument, or undefined if it is not listed. */
+  codec(instrument: string): InstrumentCodec | undefined {
+    let codec = this.#codecs.get(instrument);
+    if (codec === undefined) {
+      const inst = this.engine.instrument(instrument);
+      if (inst === undefined) return undefined;
+      codec = new InstrumentCodec(inst.spec);
+      this.#codecs.set(instrument, codec);
+    }
+    return codec;
+  }
+
+  /** Whether an identity's member names (MSP id or address) give it sight of a venue. */
+  canSee(venue: string, memberNames: readonly string[]): boolean {
+    const v = this.venues[venue];
+    if (v === undefined || !v.permissioned) return true;
+    return memberNames.some((name) => v.members.some((m) => m.toLowerCase() === name.toLowerCase()));
+  }
+
+  /** Lists instruments that are not listed yet. */
+  list(specs: readonly InstrumentSpec[]): void {
+    for (const spec of specs) {
+      if (this.engine.instrument(spec.id) === undefined) this.submit({ type: 'list-instrument', spec });
+    }
+  }
+
+  /** Stops ticking, flushes the journal and closes it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#ticker) clearInterval(this.#ticker);
+    await this.durable.close();
+  }
+}

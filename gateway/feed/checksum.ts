@@ -1,0 +1,52 @@
+/**
+ * The book checksum of the protocol (docs/ws-protocol.md, "Checksum"): CRC-32 IEEE 802.3 (the
+ * one of zlib and PNG) over `price:qty` pairs interleaved bid, ask, bid, ask... zlib's, native in
+ * Node 20.15 and later.
+ */
+import { crc32 as zlibCrc32 } from 'node:zlib';
+
+/** CRC-32 (IEEE) of a string's UTF-8 bytes: the book strings are ASCII. */
+export function crc32(text: string): number {
+  return zlibCrc32(text);
+}
+
+/** A level as it travels: its price and quantity strings first. */
+export type WireLevel = readonly [string, string, ...unknown[]];
+
+/**
+ * The checksum string of the protocol over the best `n` levels of each side (best first):
+ * `bid0.price:bid0.qty:ask0.price:ask0.qty:bid1...`, the missing side of a row left out.
+ */
+export function checksumText(bids: readonly WireLevel[], asks: readonly WireLevel[], n: number): string {
+  let s = '';
+  const rows = Math.min(n, Math.max(bids.length, asks.length));
+  for (let i = 0; i < rows; i++) {
+    const b = bids[i];
+    if (b !== undefined) s += `${b[0]}:${b[1]}:`;
+    const a = asks[i];
+    if (a !== undefined) s += `${a[0]}:${a[1]}:`;
+  }
+  return s.length === 0 ? s : s.slice(0, -1);
+}
+
+/** The protocol's checksum of a book: CRC-32 of `checksumText`. */
+export function bookChecksum(bids: readonly WireLevel[], asks: readonly WireLevel[], n: number): number {
+  return crc32(checksumText(bids, asks, n));
+}
+
+/** `bookChecksum` over levels that carry their wire form (a channel's view), without copying. */
+export function viewChecksum(
+  bids: ReadonlyArray<{ readonly wire: WireLevel }>,
+  asks: ReadonlyArray<{ readonly wire: WireLevel }>,
+  n: number,
+): number {
+  let s = '';
+  const rows = Math.min(n, Math.max(bids.length, asks.length));
+  for (let i = 0; i < rows; i++) {
+    const b = bids[i];
+    if (b !== undefined) s += `${b.wire[0]}:${b.wire[1]}:`;
+    const a = asks[i];
+    if (a !== undefined) s += `${a.wire[0]}:${a.wire[1]}:`;
+  }
+  return crc32(s.length === 0 ? s : s.slice(0, -1));
+}

@@ -1,0 +1,90 @@
+/**
+ * What the feed keeps of one instrument between commands: its L2 book, its recent trades, last
+ * price and volume, and its channels (created on first subscribe and kept).
+ */
+import type { InstrumentSpec } from '../../engine/index.ts';
+import type { BookChannel } from './book-channel.ts';
+import { Decimals } from '../decimals.ts';
+import { L2Book } from './l2-book.ts';
+import type { TickerChannel, TradesChannel } from './trade-channels.ts';
+
+/** A trade as it travels (the REST shape too). */
+export interface Trade {
+  tradeId: number;
+  price: string;
+  quantity: string;
+  /** The aggressor's side. */
+  side: string;
+  ts: number;
+}
+
+/** `ACME@evm:31337` -> `['ACME', 'evm:31337']`. */
+export function splitInstrument(id: string): [symbol: string, venue: string] {
+  const at = id.indexOf('@');
+  return at < 0 ? [id, ''] : [id.slice(0, at), id.slice(at + 1)];
+}
+
+export class InstrumentFeed {
+  readonly id: string;
+  readonly symbol: string;
+  readonly venue: string;
+  readonly spec: Readonly<InstrumentSpec>;
+  readonly book: L2Book;
+  /** Last trade price, null before the first one. */
+  last: string | null;
+  /** Timestamp of the last command published that touched it (-1: none since the feed started). */
+  ts = -1;
+  /** Lots traded since the feed started. */
+  volume = 0;
+  /** Trades of the command being published. */
+  readonly pending: Trade[] = [];
+  /** Set while a command is published: the book / the ticker changed. */
+  bookTouched = false;
+  tickerTouched = false;
+  readonly books = new Map<number, BookChannel>();
+  trades: TradesChannel | null = null;
+  ticker: TickerChannel | null = null;
+  #recent: Trade[] = [];
+  #keep: number;
+  #next = 0;
+
+  constructor(spec: Readonly<InstrumentSpec>, lastTicks: number, keep: number) {
+    this.id = spec.id;
+    [this.symbol, this.venue] = splitInstrument(spec.id);
+    this.spec = spec;
+    this.book = new L2Book(
+      spec.id,
+      new Decimals(spec.tickSize, spec.priceDecimals),
+      new Decimals(spec.lotSize, spec.quantityDecimals),
+    );
+    this.last = lastTicks > 0 ? this.book.prices.format(lastTicks) : null;
+    this.#keep = keep;
+  }
+
+  /** Records a trade of the command being published. */
+  trade(tradeId: number, ticks: number, lots: number, side: string, ts: number): void {
+    const t: Trade = {
+      tradeId,
+      price: this.book.prices.format(ticks),
+      quantity: this.book.quantities.format(lots),
+      side,
+      ts,
+    };
+    this.last = t.price;
+    this.volume += lots;
+    this.pending.push(t);
+    this.tickerTouched = true;
+    if (this.#keep === 0) return;
+    if (this.#recent.length < this.#keep) this.#recent.push(t);
+    else {
+      this.#recent[this.#next] = t;
+      this.#next = (this.#next + 1) % this.#keep;
+    }
+  }
+
+  /** The last trades kept, oldest first (a copy). */
+  recentTrades(): Trade[] {
+    const r = this.#recent;
+    return r.length < this.#keep ? r.slice() : [...r.slice(this.#next), ...r.slice(0, this.#next)];
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The market-data side of the gateway: keeps each instrument's published book, trades and
+ * ticker from the durable engine's events, and fans channel messages out to clients. One
+ * `publish` call is one durable command: at most one update per affected channel, serialized
+ * once. See docs/ws-protocol.md, "Channels and market data" to "Slow consumers".
+ */
+import type { Engine } from '../../engine/index.ts';
+import type { EventSubscriber } from '../../journal/ports.ts';
+import { makeError } from '../errors.ts';
+import { BookChannel } from './book-channel.ts';
+import { CHECKSUM_LEVELS } from './levels-channel.ts';
+import type { Channel, Retained } from './channel.ts';
+import { viewChecksum } from './checksum.ts';
+import type { FeedClient, FeedOptions } from './client.ts';
+import { ConsolidatedChannel, consolidatedKey } from './consolidated.ts';
+import { Fanout } from './fanout.ts';
+import { InstrumentFeed, type Trade } from './instrument-feed.ts';
+import { type ChannelName, parseChannel } from './names.ts';
+import { TickerChannel, TradesChannel } from './trade-channels.ts';
+
+/** Counters for /metrics. */
+export interface FeedStats {
+  channels: number;
+  subscriptions: number;
+  framesSent: number;
+  /** Subscriptions whose updates are withheld now (slow consumers). */
+  conflated: number;
+  /** Clients closed as slow consumers so far. */
+  dropped: number;
+  /** Bytes of update frames retained for `fromSeq`. */
+  retainedBytes: number;
+}
+
+/** An L2 book for REST: `seq` is the last durable command it reflects. */
+export interface BookView {
+  seq: number;
+  bids: Array<[string, string]>;
+  asks: Array<[string, string]>;
+  checksum: number;
+}
+
+const MiB = 1024 * 1024;
+
+export class MarketData {
+  #engine: Engine;
+  #retain: number;
+  #heartbeatMs: number;
+  #keepTrades: number;
+  #now: () => number;
+  #fanout: Fanout;
+  #retained: Retained = { bytes: 0 };
+  #instruments = new Map<string, InstrumentFeed>();
+  /** Consolidated channels by key, and by symbol. */
+  #consolidated = new Map<string, ConsolidatedChannel>();
+  #bySymbol = new Map<string, ConsolidatedChannel[]>();
+  #channels: Channel[] = [];
+  /** Instruments touched by the command being published. */
+  #touched: InstrumentFeed[] = [];
+  #touchedSymbols = new Set<string>();
+  /** Sequence of the last command published. */
+  #seq = 0;
+
+  constructor(engine: Engine, options: FeedOptions = {}) {
+    this.#engine = engine;
+    this.#retain = count(options.retain ?? 10_000, 'retain');
+    this.#heartbeatMs = count(options.heartbeatMs ?? 1000, 'heartbeatMs');
+    this.#keepTrades = count(options.trades ?? 50, 'trades');
+    const slowBytes = count(options.slowBytes ?? 4 * MiB, 'slowBytes');
+    const hardBytes = count(options.hardBytes ?? 64 * MiB, 'hardBytes');
+    if (hardBytes < slowBytes) {
+      throw makeError(`hardBytes (${hardBytes}) must be at least slowBytes (${slowBytes})`, 'BAD_CONFIG');
+    }
+    this.#now = options.now ?? Date.now;
+    this.#fanout = new Fanout({ slowBytes, hardBytes }, this.#now);
+    this.#seq = engine.commandSeq;
+    for (const id of engine.instruments()) {
+      const feed = this.#list(id);
+      if (feed === undefined) continue;
+      const { bids, asks } = engine.depth(id, Number.MAX_SAFE_INTEGER);
+      for (const [price, qty] of bids) feed.book.set('buy', price, qty);
+      for (const [price, qty] of asks) feed.book.set('sell', price, qty);
+    }
+  }
+
+  /** Takes one durable command's events (pass to `DurableEngine.onEvents`). */
+  readonly publish: EventSubscriber = (seq, events) => {
+    this.#seq = seq;
+    let ts = 0;
+    for (const e of events) {
+      const kind = e.kind;
+      ts = e.ts as number;
+      if (kind === 'instrument') {
+        // A new listing (its book starts empty, its depth events follow); status changes are not shown.
+        if (!this.#instruments.has(e.instrument as string)) this.#list(e.instrument as string);
+        continue;
+      }
+      if (kind !== 'depth' && kind !== 'bbo' && kind !== 'trade') continue;
+      const feed = this.#instruments.get(e.instrument as string);
+      if (feed === undefined) continue;
+      if (!feed.bookTouched && !feed.tickerTouched && feed.pending.length === 0) this.#touched.push(feed);
+      feed.ts = ts;
+      if (kind === 'depth') {
+        feed.book.set(e.side as 'buy' | 'sell', e.price as number, e.quantity as number);
+        feed.bookTouched = true;
+      } else if (kind === 'bbo') {
+        feed.tickerTouched = true;
+      } else {
+        feed.trade(e.tradeId as number, e.price as number, e.quantity as number, e.aggressor as string, ts);
+      }
+    }
+    if (this.#touched.length > 0) this.#flush(ts);
+  };
+
+  /**
+   * Subscribes `client` to `channel` and sends it `ack` (if given), then the retained updates
+   * after `fromSeq` or a snapshot. Throws, having sent nothing, UNKNOWN_CHANNEL for a name that
+   * is not of the protocol and UNKNOWN_INSTRUMENT for an instrument (or symbol) that does not
+   * exist or whose venue `canSee` refuses.
+   */
+  subscribe(
+    client: FeedClient,
+    channel: string,
+    canSee: (venue: string) => boolean,
+    fromSeq?: number,
+    ack?: Buffer,
+  ): void {
+    const name = parseChannel(channel);
+    const ch =
+      name.kind === 'consolidated'
+        ? this.#consolidatedFor(channel, name, canSee)
+        : this.#channelFor(channel, name, canSee);
+    this.#fanout.join(client, ch, fromSeq, ack);
+  }
+
+  /** Ends `client`'s subscription to `channel`; false if it had none. */
+  unsubscribe(client: FeedClient, channel: string): boolean {
+    return this.#fanout.leaveByName(client, channel);
+  }
+
+  /** Forgets a closed connection everywhere. */
+  drop(client: FeedClient): void {
+    this.#fanout.drop(client);
+  }
+
+  /** Call every ~100 ms: heartbeats of idle channels, resync or close of slow consumers. */
+  tick(): void {
+    this.#fanout.tick(this.#channels, this.#heartbeatMs);
+  }
+
+  /** An instrument's book, best `depth` levels a side (for REST; the caller checks visibility). */
+  book(instrument: string, depth: number): BookView {
+    const feed = this.#feed(instrument);
+    const n = Math.max(0, Math.floor(depth));
+    const { bids, asks } = feed.book;
+    const top = (levels: typeof bids): Array<[string, string]> =>
+      levels.slice(0, n).map((l) => [l.wire[0], l.wire[1]]);
+    return {
+      seq: this.#seq,
+      bids: top(bids),
+      asks: top(asks),
+      checksum: viewChecksum(bids, asks, Math.min(n, CHECKSUM_LEVELS)),
+    };
+  }
+
+  /** The last trades kept of an instrument, oldest first (for REST). */
+  trades(instrument: string): Trade[] {
+    return this.#feed(instrument)
+      .recentTrades()
+      .map((t) => ({ ...t }));
+  }
+
+  stats(): FeedStats {
+    const f = this.#fanout;
+    return {
+      channels: this.#channels.length,
+      subscriptions: f.subscriptions,
+      framesSent: f.framesSent,
+      conflated: f.conflated,
+      dropped: f.dropped,
+      retainedBytes: this.#retained.bytes,
+    };
+  }
+
+  /** Updates of the touched instruments' channels, then of the consolidated books. */
+  #flush(ts: number): void {
+    const now = this.#now();
+    const fanout = this.#fanout;
+    for (const feed of this.#touched) {
+      if (feed.bookTouched) {
+        for (const ch of feed.books.values()) {
+          const frame = ch.refresh(ts, now);
+          if (frame !== null) fanout.deliver(ch, frame);
+        }
+        if (this.#bySymbol.has(feed.symbol)) this.#touchedSymbols.add(feed.symbol);
+      }
+      if (feed.pending.length > 0 && feed.trades !== null) {
+        const frame = feed.trades.refresh(feed.pending, now);
+        if (frame !== null) fanout.deliver(feed.trades, frame);
+      }
+      if ((feed.tickerTouched || feed.pending.length > 0) && feed.ticker !== null) {
+        fanout.deliver(feed.ticker, feed.ticker.refresh(ts, now));
+      }
+      feed.bookTouched = false;
+      feed.tickerTouched = false;
+      feed.pending.length = 0;
+    }
+    this.#touched.length = 0;
+    for (const symbol of this.#touchedSymbols) {
+      for (const ch of this.#bySymbol.get(symbol)!) {
+        const frame = ch.refresh(ts, now);
+        if (frame !== null) fanout.deliver(ch, frame);
+      }
+    }
+    this.#touchedSymbols.clear();
+  }
+
+  #channelFor(channel: string, name: ChannelName, canSee: (venue: string) => boolean): Channel {
+    const feed = this.#instruments.get(name.target);
+    if (feed === undefined || !canSee(feed.venue)) throw unknownInstrument(name.target, channel);
+    const now = this.#now();
+    let ch: Channel | undefined;
+    if (name.kind === 'book') {
+      ch = feed.books.get(name.depth);
+      if (ch === undefined) {
+        const book = new BookChannel(channel, this.#retain, this.#retained, now, feed, name.depth);
+        feed.books.set(name.depth, book);
+        ch = book;
+        this.#channels.push(ch);
+      }
+    } else if (name.kind === 'trades') {
+      ch = feed.trades ??= this.#add(new TradesChannel(channel, this.#retain, this.#retained, now, feed));
+    } else {
+      ch = feed.ticker ??= this.#add(new TickerChannel(channel, this.#retain, this.#retained, now, feed));
+    }
+    return ch;
+  }
+
+  #consolidatedFor(channel: string, name: ChannelName, canSee: (venue: string) => boolean): Channel {
+    const feeds: InstrumentFeed[] = [];
+    for (const f of this.#instruments.values())
+      if (f.symbol === name.target && canSee(f.venue)) feeds.push(f);
+    if (feeds.length === 0) throw unknownInstrument(name.target, channel);
+    feeds.sort((a, b) => (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
+    const key = consolidatedKey(channel, feeds);
+    let ch = this.#consolidated.get(key);
+    if (ch === undefined) {
+      ch = this.#add(
+        new ConsolidatedChannel(channel, this.#retain, this.#retained, this.#now(), feeds, name.depth),
+      );
+      this.#consolidated.set(key, ch);
+      const list = this.#bySymbol.get(name.target);
+      if (list === undefined) this.#bySymbol.set(name.target, [ch]);
+      else list.push(ch);
+    }
+    return ch;
+  }
+
+  #add<C extends Channel>(ch: C): C {
+    this.#channels.push(ch);
+    return ch;
+  }
+
+  #feed(instrument: string): InstrumentFeed {
+    const feed = this.#instruments.get(instrument);
+    if (feed === undefined) throw unknownInstrument(instrument);
+    return feed;
+  }
+
+  #list(id: string): InstrumentFeed | undefined {
+    const info = this.#engine.instrument(id);
+    if (info === undefined) return undefined;
+    const feed = new InstrumentFeed(info.spec, info.lastPrice, this.#keepTrades);
+    this.#instruments.set(id, feed);
+    return feed;
+  }
+}
+
+function unknownInstrument(target: string, channel?: string): Error {
+  return makeError(
+    `unknown instrument ${JSON.stringify(target)}${channel === undefined ? '' : ` in channel ${JSON.stringify(channel)}`}: ` +
+      'it is not listed, or not on a venue this session may see',
+    'UNKNOWN_INSTRUMENT',
+    channel === undefined ? { instrument: target } : { instrument: target, channel },
+  );
+}
+
+function count(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw makeError(`${what} must be a whole number >= 0, not ${String(value)}`, 'BAD_CONFIG', {
+      [what]: value,
+    });
+  }
+  return value;
+}

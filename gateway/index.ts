@@ -1,0 +1,11 @@
+/**
+ * gateway/: how traders and people reach Mosaic. fastify + ws, one plugin per feature:
+ * authenticated order entry and streaming market data on one WebSocket (`/ws`, see
+ * docs/ws-protocol.md), REST under `/api`, `/health`, `/metrics`, OpenAPI at `/docs` and the live
+ * dashboard at `/`. It holds no book state of its own: it reads the engine through the exchange
+ * and sends it only commands that passed its checks. The only door other folders use.
+ */
+export { type Config, ConfigSchema, defaultConfig, loadConfig } from './config.ts';
+export { DEMO_LISTINGS } from './demo.ts';
+export { type ErrorCode, GatewayError, isGatewayError, makeError } from './errors.ts';
+export { type Gateway, startGateway, type StartOptions } from './gateway.ts';

@@ -1,0 +1,105 @@
+/**
+ * Prometheus metrics of the exchange, on their own registry (several exchanges can share a
+ * process in tests). Counters are bumped where things happen; gauges that mirror state are read
+ * at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Exchange } from './exchange.ts';
+import type { MarketData } from './feed/index.ts';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly orders: Counter;
+  readonly messages: Counter;
+  readonly errors: Counter<'code'>;
+  readonly rateLimited: Counter;
+  readonly sessions: Gauge;
+  readonly ackLatency: Histogram;
+  #second = 0;
+  #current = 0;
+  #previous = 0;
+
+  constructor(exchange: Exchange, feed: MarketData, loggedIn: () => number) {
+    const registers = [this.registry];
+    this.orders = new Counter({ name: 'mosaic_orders_total', help: 'New orders submitted', registers });
+    this.messages = new Counter({
+      name: 'mosaic_ws_messages_total',
+      help: 'WebSocket frames received',
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'mosaic_ws_errors_total',
+      help: 'Requests answered with an error, by code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'mosaic_rate_limited_total',
+      help: 'Messages refused by a session token bucket',
+      registers,
+    });
+    this.sessions = new Gauge({
+      name: 'mosaic_ws_connections',
+      help: 'Open WebSocket connections',
+      registers,
+    });
+    this.ackLatency = new Histogram({
+      name: 'mosaic_order_ack_seconds',
+      help: 'From receiving a request to sending its first engine report (journaled and executed)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('mosaic_sessions_logged_in', 'Logged-in sessions', loggedIn);
+    gauge('mosaic_orders_per_second', 'New orders over the last second', () => this.ordersPerSecond());
+    gauge('mosaic_engine_command_seq', 'Last command sequence', () => exchange.engine.commandSeq);
+    gauge('mosaic_engine_live_orders', 'Live orders in all books', () => exchange.engine.liveOrders);
+    gauge('mosaic_feed_channels', 'Market-data channels', () => feed.stats().channels);
+    gauge('mosaic_feed_subscriptions', 'Market-data subscriptions', () => feed.stats().subscriptions);
+    gauge(
+      'mosaic_feed_frames_sent',
+      'Market-data frames sent (all subscribers)',
+      () => feed.stats().framesSent,
+    );
+    gauge(
+      'mosaic_feed_conflated',
+      'Times a slow consumer was switched to conflated updates',
+      () => feed.stats().conflated,
+    );
+    gauge('mosaic_feed_dropped', 'Market-data frames not sent to slow consumers', () => feed.stats().dropped);
+    gauge(
+      'mosaic_feed_retained_bytes',
+      'Bytes of market data retained for resubscription',
+      () => feed.stats().retainedBytes,
+    );
+  }
+
+  /** Counts a new order. */
+  order(now: number): void {
+    this.orders.inc();
+    this.#roll(now);
+    this.#current++;
+  }
+
+  /** New orders in the last whole second. */
+  ordersPerSecond(now = Date.now()): number {
+    this.#roll(now);
+    return this.#previous;
+  }
+
+  #roll(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second === this.#second) return;
+    this.#previous = second === this.#second + 1 ? this.#current : 0;
+    this.#current = 0;
+    this.#second = second;
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * REST under `/api`: instruments, book snapshots and recent trades (public venues for anyone,
+ * permissioned ones for members), login for a bearer token, and a holder's own orders, fills
+ * and balances; settlement status of a trade and of each ledger's pipeline. TypeBox schemas are
+ * the contract (and the OpenAPI document at /docs).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import BigNumber from 'bignumber.js';
+import Type from 'typebox';
+import { makeError } from '../errors.ts';
+import type { Gateway } from '../gateway.ts';
+import type { Holder } from '../tokens.ts';
+import { type Message, parseMessage } from '../wire.ts';
+
+const ErrorBody = Type.Object(
+  { code: Type.String(), message: Type.String() },
+  { additionalProperties: true },
+);
+const Decimal = Type.String({ description: 'a decimal string' });
+const Level = Type.Tuple([Decimal, Decimal]);
+const Depth = Type.Union(
+  [1, 5, 10, 25, 50, 100].map((n) => Type.Literal(n)),
+  { description: 'levels a side', default: 10 },
+);
+const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
+const Auth = { security: [{ bearer: [] }] };
+
+const Instrument = Type.Object({
+  id: Type.String(),
+  symbol: Type.String(),
+  venue: Type.String(),
+  status: Type.String(),
+  tickSize: Decimal,
+  lotSize: Decimal,
+  priceDecimals: Type.Integer(),
+  quantityDecimals: Type.Integer(),
+  minQty: Decimal,
+  maxQty: Decimal,
+  makerFeeBps: Type.Integer(),
+  takerFeeBps: Type.Integer(),
+  quote: Type.String(),
+  lastPrice: Type.Union([Decimal, Type.Null()]),
+});
+
+export default async function restPlugin(base: FastifyInstance, { gateway }: { gateway: Gateway }) {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { exchange, feed, trading, settlements } = gateway;
+  const engine = exchange.engine;
+
+  /** The bearer's holder, or undefined for an anonymous request. */
+  const who = (req: FastifyRequest) => trading.tokens.optional(req.headers.authorization);
+  const must = (req: FastifyRequest): Holder => trading.tokens.holder(req.headers.authorization);
+  const visible = (holder: Holder | undefined, venue: string) =>
+    exchange.canSee(venue, holder?.memberNames ?? []);
+  const codecOf = (req: FastifyRequest, id: string) => {
+    const codec = exchange.codec(id);
+    if (codec === undefined || !visible(who(req), codec.venue)) {
+      throw makeError(`unknown instrument "${id}"`, 'UNKNOWN_INSTRUMENT', { instrument: id });
+    }
+    return codec;
+  };
+
+  app.get(
+    '/api/instruments',
+    { schema: { summary: 'Instruments this caller may see', response: { 200: Type.Array(Instrument) } } },
+    async (req) => {
+      const holder = who(req);
+      return engine
+        .instruments()
+        .map((id) => exchange.codec(id)!)
+        .filter((c) => visible(holder, c.venue))
+        .map((c) => {
+          const inst = engine.instrument(c.spec.id)!;
+          const s = c.spec;
+          return {
+            id: s.id,
+            symbol: c.symbol,
+            venue: c.venue,
+            status: inst.status,
+            tickSize: s.tickSize,
+            lotSize: s.lotSize,
+            priceDecimals: s.priceDecimals,
+            quantityDecimals: s.quantityDecimals,
+            minQty: c.quantity(s.minQty),
+            maxQty: c.quantity(s.maxQty),
+            makerFeeBps: s.makerFeeBps,
+            takerFeeBps: s.takerFeeBps,
+            quote: s.quote ?? 'USD',
+            lastPrice: inst.lastPrice > 0 ? c.price(inst.lastPrice) : null,
+          };
+        });
+    },
+  );
+
+  app.get(
+    '/api/instruments/:id/book',
+    {
+      schema: {
+        summary: 'L2 book snapshot with its channel sequence and checksum',
+        params: InstrumentParams,
+        querystring: Type.Object({ depth: Type.Optional(Depth) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            instrument: Type.String(),
+            seq: Type.Integer(),
+            bids: Type.Array(Level),
+            asks: Type.Array(Level),
+            checksum: Type.Integer(),
+          }),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => {
+      codecOf(req, req.params.id);
+      return { instrument: req.params.id, ...feed.book(req.params.id, req.query.depth ?? 10) };
+    },
+  );
+
+  app.get(
+    '/api/instruments/:id/trades',
+    {
+      schema: {
+        summary: 'Recent trades, oldest first',
+        params: InstrumentParams,
+        response: {
+          200: Type.Array(
+            Type.Object({
+              tradeId: Type.Integer(),
+              price: Decimal,
+              quantity: Decimal,
+              side: Type.String(),
+              ts: Type.Integer(),
+            }),
+          ),
+          404: ErrorBody,
+        },
+      },
+    },
+    async (req) => {
+      codecOf(req, req.params.id);
+      return feed.trades(req.params.id);
+    },
+  );
+
+  app.post(
+    '/api/challenge',
+    { schema: { summary: 'A login challenge to sign (see docs/ws-protocol.md)' } },
+    async () => trading.newChallenge(),
+  );
+
+  app.post(
+    '/api/login',
+    {
+      validatorCompiler: () => (value: unknown) => ({ value }),
+      schema: {
+        summary: 'Exchange a signed challenge for a bearer token',
+        // Documented by the schema below, checked by the WebSocket login's parser (same errors).
+        body: Type.Union([
+          Type.Object(
+            {
+              scheme: Type.Union([Type.Literal('eip191'), Type.Literal('eip712')]),
+              nonce: Type.String({ minLength: 1, maxLength: 1024 }),
+              address: Type.String({ minLength: 1, maxLength: 64 }),
+              signature: Type.String({ minLength: 1, maxLength: 1024 }),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Object(
+            {
+              scheme: Type.Literal('x509'),
+              nonce: Type.String({ minLength: 1, maxLength: 1024 }),
+              mspId: Type.String({ minLength: 1, maxLength: 64 }),
+              certificate: Type.String({ minLength: 1, maxLength: 16_384 }),
+              signature: Type.String({ minLength: 1, maxLength: 1024 }),
+            },
+            { additionalProperties: false },
+          ),
+        ]),
+        response: {
+          200: Type.Object({ account: Type.String(), token: Type.String(), expiresAt: Type.Integer() }),
+          401: ErrorBody,
+        },
+      },
+    },
+    async (req) => {
+      const body = req.body as unknown;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw makeError('the body must be a JSON object: a login proof', 'BAD_MESSAGE');
+      }
+      // The same checks, and the same words, as a WebSocket login.
+      const {
+        op: _op,
+        id: _id,
+        cancelOnDisconnect: _c,
+        ...proof
+      } = parseMessage({ ...body, op: 'login' }) as Message<'login'>;
+      const { account, memberNames } = trading.authenticate(proof);
+      return { account, ...trading.tokens.issue(account, memberNames) };
+    },
+  );
+
+  app.get('/api/orders', { schema: { summary: "The caller's live orders", ...Auth } }, async (req) => {
+    const { account } = must(req);
+    return engine.openOrders(account).map((o) => {
+      const c = exchange.codec(o.instrument)!;
+      return {
+        orderId: o.orderId,
+        clientOrderId: o.clientOrderId,
+        instrument: o.instrument,
+        side: o.side,
+        orderType: o.orderType,
+        tif: o.tif,
+        price: o.price > 0 ? c.price(o.price) : null,
+        stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
+        cumQty: c.quantity(o.filled),
+        leavesQty: c.quantity(o.leaves),
+        state: o.state,
+      };
+    });
+  });
+
+  app.get(
+    '/api/fills',
+    { schema: { summary: "The caller's last 1,000 fills, oldest first", ...Auth } },
+    async (req) => trading.reports.fills(must(req).account),
+  );
+
+  app.get(
+    '/api/balances',
+    { schema: { summary: "The caller's balances per asset (pre-trade risk)", ...Auth } },
+    async (req) => {
+      const { account } = must(req);
+      return engine.balances(account).map((b) => ({
+        asset: b.asset,
+        unit: b.unit,
+        available: times(b.available, b.unit),
+        reserved: times(b.reserved, b.unit),
+        pendingIn: times(b.pendingIn, b.unit),
+        pendingOut: times(b.pendingOut, b.unit),
+      }));
+    },
+  );
+
+  app.get(
+    '/api/settlements',
+    { schema: { summary: 'Settlement pipeline per ledger (venue) since the gateway started' } },
+    async (req) => {
+      const holder = who(req);
+      return settlements.pipelines().filter((p) => visible(holder, p.venue));
+    },
+  );
+
+  app.get(
+    '/api/trades/:tradeId/settlement',
+    {
+      schema: {
+        summary: 'Where a trade stands in settlement',
+        params: Type.Object({ tradeId: Type.Integer({ minimum: 1 }) }),
+      },
+    },
+    async (req) => {
+      const t = settlements.get(req.params.tradeId);
+      if (t === undefined || !visible(who(req), t.venue)) {
+        throw makeError(
+          `trade ${req.params.tradeId} is unknown here (or older than what is kept)`,
+          'NOT_FOUND',
+        );
+      }
+      return t;
+    },
+  );
+}
+
+/** An integer number of units of size `unit`, as a decimal string. */
+function times(amount: number, unit: string): string {
+  return new BigNumber(amount).times(unit).toFixed();
+}

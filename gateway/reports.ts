@@ -1,0 +1,341 @@
+/**
+ * Execution reports: the lifecycle of each order as its owner sees it, built from the engine's
+ * events. The engine tells what happened to an order (accepted, traded, canceled, replaced);
+ * this adds what a trader wants in every report: the order's terms, cumulative and open
+ * quantity, and average fill price. It keeps one small record per live order and forgets it
+ * when the order is done, so it holds no more than the book does.
+ */
+import BigNumber from 'bignumber.js';
+import { codeName, type Engine } from '../engine/index.ts';
+import type { InstrumentCodec } from './instrument-codec.ts';
+
+export type ExecStatus =
+  'pending-new' | 'new' | 'partially-filled' | 'filled' | 'canceled' | 'rejected' | 'replaced';
+
+/** A report as sent (see docs/ws-protocol.md). */
+export interface ExecReport {
+  type: 'exec';
+  status: ExecStatus;
+  orderId?: number;
+  clientOrderId: string;
+  instrument: string;
+  side?: string;
+  orderType?: string;
+  price?: string | null;
+  stopPrice?: string;
+  quantity?: string;
+  cumQty?: string;
+  leavesQty?: string;
+  avgPrice?: string | null;
+  lastQty?: string;
+  lastPrice?: string;
+  tradeId?: number;
+  liquidity?: 'maker' | 'taker';
+  fee?: string;
+  reason?: string;
+  code?: number;
+  codeName?: string;
+  triggered?: boolean;
+  ts: number;
+}
+
+/** A command's refusal that concerns no new order (cancel, replace, cancel-all). */
+export interface RejectReport {
+  type: 'reject';
+  op: string;
+  orderId?: number;
+  clientOrderId?: string;
+  code: number;
+  codeName: string;
+  reason: string;
+  ts: number;
+}
+
+interface Live {
+  account: string;
+  instrument: string;
+  clientOrderId: string;
+  side: string;
+  orderType: string;
+  price: number;
+  stopPrice: number;
+  /** Filled + open quantity, in lots. */
+  size: number;
+  filled: number;
+  /** Sum of price x quantity over fills, in ticks x lots. */
+  notional: number;
+}
+
+/** One fill of an account's order, as REST lists it. */
+export interface Fill {
+  tradeId: number;
+  orderId: number;
+  clientOrderId: string;
+  instrument: string;
+  side: string;
+  price: string;
+  quantity: string;
+  liquidity: 'maker' | 'taker';
+  fee: string;
+  ts: number;
+}
+
+type Ev = Record<string, unknown>;
+
+/** Fills remembered per account for REST. */
+const FILLS_KEPT = 1000;
+
+export class ExecReports {
+  #live = new Map<number, Live>();
+  #fills = new Map<string, Fill[]>();
+  #codec: (instrument: string) => InstrumentCodec | undefined;
+
+  constructor(engine: Engine, codec: (instrument: string) => InstrumentCodec | undefined) {
+    this.#codec = codec;
+    for (const id of engine.instruments()) {
+      for (const side of ['buy', 'sell'] as const) {
+        for (const o of engine.restingOrders(id, side)) {
+          this.#live.set(o.orderId, {
+            account: o.account,
+            instrument: o.instrument,
+            clientOrderId: o.clientOrderId,
+            side: o.side,
+            orderType: o.orderType,
+            price: o.price,
+            stopPrice: o.stopPrice,
+            size: o.filled + o.leaves,
+            filled: o.filled,
+            notional: 0,
+          });
+        }
+      }
+    }
+  }
+
+  /** An account's last fills (up to 1,000), oldest first. */
+  fills(account: string): Fill[] {
+    return this.#fills.get(account)?.slice() ?? [];
+  }
+
+  /** Live orders tracked. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /**
+   * The reports one event makes, each with the account it is for (a trade makes two). `op` is
+   * the operation that sent the command, when known, so that a refusal reads right.
+   */
+  reportsOf(e: Ev, op: string | undefined, out: Array<[string, ExecReport | RejectReport]>): void {
+    switch (e.kind) {
+      case 'accepted':
+        return this.#accepted(e, out);
+      case 'trade':
+        this.#fill(e, 'taker', out);
+        this.#fill(e, 'maker', out);
+        return;
+      case 'canceled':
+        return this.#canceled(e, out);
+      case 'replaced':
+        return this.#replaced(e, out);
+      case 'triggered':
+        return this.#triggered(e, out);
+      case 'rejected':
+        return this.#rejected(e, op, out);
+      default:
+        return;
+    }
+  }
+
+  /** The report a `new` gets before the engine has seen it. */
+  pendingNew(
+    msg: {
+      instrument: string;
+      clientOrderId: string;
+      side: string;
+      orderType: string;
+      quantity: string;
+      price?: string;
+    },
+    ts: number,
+  ): ExecReport {
+    return {
+      type: 'exec',
+      status: 'pending-new',
+      clientOrderId: msg.clientOrderId,
+      instrument: msg.instrument,
+      side: msg.side,
+      orderType: msg.orderType,
+      price: msg.price ?? null,
+      quantity: msg.quantity,
+      cumQty: '0',
+      leavesQty: msg.quantity,
+      avgPrice: null,
+      ts,
+    };
+  }
+
+  #accepted(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
+    const o: Live = {
+      account: e.account as string,
+      instrument: e.instrument as string,
+      clientOrderId: e.clientOrderId as string,
+      side: e.side as string,
+      orderType: e.orderType as string,
+      price: e.price as number,
+      stopPrice: e.stopPrice as number,
+      size: e.quantity as number,
+      filled: 0,
+      notional: 0,
+    };
+    this.#live.set(e.orderId as number, o);
+    out.push([o.account, this.#report(e.orderId as number, o, 'new', e.ts as number, e.leaves as number)]);
+  }
+
+  #fill(e: Ev, role: 'taker' | 'maker', out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e[`${role}OrderId`] as number;
+    const o = this.#live.get(orderId);
+    if (o === undefined) return;
+    const qty = e.quantity as number;
+    const price = e.price as number;
+    const leaves = e[`${role}Leaves`] as number;
+    o.filled = e[`${role}Filled`] as number;
+    o.notional += qty * price;
+    const r = this.#report(orderId, o, leaves === 0 ? 'filled' : 'partially-filled', e.ts as number, leaves);
+    const codec = this.#codec(o.instrument);
+    r.lastQty = codec?.quantity(qty);
+    r.lastPrice = codec?.price(price);
+    r.tradeId = e.tradeId as number;
+    r.liquidity = role;
+    r.fee = codec?.notional(e[`${role}Fee`] as number);
+    out.push([o.account, r]);
+    this.#remember(o.account, {
+      tradeId: r.tradeId,
+      orderId,
+      clientOrderId: o.clientOrderId,
+      instrument: o.instrument,
+      side: o.side,
+      price: r.lastPrice ?? '',
+      quantity: r.lastQty ?? '',
+      liquidity: role,
+      fee: r.fee ?? '',
+      ts: r.ts,
+    });
+    if (leaves === 0) this.#live.delete(orderId);
+  }
+
+  #remember(account: string, fill: Fill): void {
+    let list = this.#fills.get(account);
+    if (list === undefined) {
+      list = [];
+      this.#fills.set(account, list);
+    }
+    if (list.length >= FILLS_KEPT) list.shift();
+    list.push(fill);
+  }
+
+  #canceled(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e.orderId as number;
+    const o = this.#live.get(orderId);
+    if (o === undefined) return;
+    const leaves = e.leaves as number;
+    if (leaves > 0) o.size = o.filled + leaves; // decremented, lives on smaller
+    const status: ExecStatus = leaves === 0 ? 'canceled' : o.filled > 0 ? 'partially-filled' : 'new';
+    const r = this.#report(orderId, o, status, e.ts as number, leaves);
+    r.reason = e.reason as string;
+    out.push([o.account, r]);
+    if (leaves === 0) this.#live.delete(orderId);
+  }
+
+  #replaced(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e.orderId as number;
+    const o = this.#live.get(orderId);
+    if (o === undefined) return;
+    o.price = e.price as number;
+    o.size = (e.filled as number) + (e.leaves as number);
+    out.push([o.account, this.#report(orderId, o, 'replaced', e.ts as number, e.leaves as number)]);
+  }
+
+  #triggered(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e.orderId as number;
+    const o = this.#live.get(orderId);
+    if (o === undefined) return;
+    o.price = e.price as number;
+    const r = this.#report(
+      orderId,
+      o,
+      o.filled > 0 ? 'partially-filled' : 'new',
+      e.ts as number,
+      e.leaves as number,
+    );
+    r.triggered = true;
+    out.push([o.account, r]);
+  }
+
+  #rejected(e: Ev, op: string | undefined, out: Array<[string, ExecReport | RejectReport]>): void {
+    const account = e.account as string;
+    if (account === '') return;
+    const code = e.code as number;
+    if (op === undefined || op === 'new') {
+      out.push([
+        account,
+        {
+          type: 'exec',
+          status: 'rejected',
+          clientOrderId: e.clientOrderId as string,
+          instrument: e.instrument as string,
+          code,
+          codeName: codeName(code),
+          reason: e.reason as string,
+          ts: e.ts as number,
+        },
+      ]);
+      return;
+    }
+    const r: RejectReport = {
+      type: 'reject',
+      op,
+      code,
+      codeName: codeName(code),
+      reason: e.reason as string,
+      ts: e.ts as number,
+    };
+    if (e.orderId) r.orderId = e.orderId as number;
+    if (e.clientOrderId) r.clientOrderId = e.clientOrderId as string;
+    out.push([account, r]);
+  }
+
+  #report(orderId: number, o: Live, status: ExecStatus, ts: number, leaves: number): ExecReport {
+    const codec = this.#codec(o.instrument);
+    const r: ExecReport = {
+      type: 'exec',
+      status,
+      orderId,
+      clientOrderId: o.clientOrderId,
+      instrument: o.instrument,
+      side: o.side,
+      orderType: o.orderType,
+      price: o.price > 0 ? (codec?.price(o.price) ?? null) : null,
+      quantity: codec?.quantity(o.size),
+      cumQty: codec?.quantity(o.filled),
+      leavesQty: codec?.quantity(leaves),
+      avgPrice: null,
+      ts,
+    };
+    if (o.stopPrice > 0) r.stopPrice = codec?.price(o.stopPrice);
+    if (o.filled > 0 && codec !== undefined && o.notional > 0) {
+      r.avgPrice = averagePrice(o.notional, o.filled, codec);
+    }
+    return r;
+  }
+}
+
+/** notional / filled in ticks, as a price; two more decimals than the instrument's when not on a tick. */
+function averagePrice(notional: number, filled: number, codec: InstrumentCodec): string {
+  const ticks = notional / filled;
+  if (Number.isInteger(ticks)) return codec.price(ticks);
+  return new BigNumber(notional)
+    .dividedBy(filled)
+    .times(codec.spec.tickSize)
+    .toFixed(codec.spec.priceDecimals + 2, BigNumber.ROUND_HALF_EVEN);
+}

@@ -1,0 +1,57 @@
+/**
+ * One WebSocket connection: who is behind it (nobody until a login), its rate limit, and how to
+ * send to it. It is also the market-data feed's client, so the feed can check its send buffer.
+ */
+import type WebSocket from 'ws';
+import type { Identity } from './auth/index.ts';
+import type { FeedClient } from './feed/index.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+let nextId = 1;
+
+export class Session implements FeedClient {
+  readonly id = nextId++;
+  readonly bucket: TokenBucket;
+  identity: Identity | null = null;
+  account: string | null = null;
+  /** What venue membership is checked against: MSP id or address. */
+  memberNames: string[] = [];
+  cancelOnDisconnect = false;
+  #ws: WebSocket;
+  #canSee: (venue: string, names: readonly string[]) => boolean;
+
+  constructor(
+    ws: WebSocket,
+    limits: { messagesPerSecond: number; burst: number },
+    canSee: (venue: string, names: readonly string[]) => boolean,
+  ) {
+    this.#ws = ws;
+    this.#canSee = canSee;
+    this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now());
+  }
+
+  /** Whether this session may see a venue's instruments and market data. */
+  readonly canSee = (venue: string): boolean => this.#canSee(venue, this.memberNames);
+
+  get open(): boolean {
+    return this.#ws.readyState === 1;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  /** Sends a frame serialized once for many (market data). */
+  send(frame: Buffer): void {
+    if (this.#ws.readyState === 1) this.#ws.send(frame, { binary: false });
+  }
+
+  /** Sends one message of this session's own. */
+  reply(message: object): void {
+    if (this.#ws.readyState === 1) this.#ws.send(JSON.stringify(message));
+  }
+
+  close(code: number, reason: string): void {
+    this.#ws.close(code, reason);
+  }
+}

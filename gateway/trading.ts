@@ -1,0 +1,301 @@
+/**
+ * Logins and order entry. Each request is checked here in full (identity, instrument and its
+ * visibility, decimals on the grid, order ownership, client order id reuse) before the engine
+ * sees it, so a bad request changes nothing; what passes becomes one engine command, and the
+ * command's events come back to every session of the account as execution reports.
+ */
+import type { OrderView } from '../engine/index.ts';
+import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
+import { assertThat, makeError } from './errors.ts';
+import { ClientIds } from './client-ids.ts';
+import type { Exchange, Unstamped } from './exchange.ts';
+import type { InstrumentCodec } from './instrument-codec.ts';
+import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
+import type { Session } from './session.ts';
+import { Tokens } from './tokens.ts';
+import type { Message } from './wire.ts';
+
+interface Origin {
+  session: Session;
+  id: string | number | undefined;
+  op: string;
+  /** When the request arrived (performance.now()). */
+  at: number;
+  clientOrderId?: string;
+}
+
+export interface TradingHooks {
+  /** An identity logged in (demo funding): its account and what it may see. */
+  onLogin?(account: string, canSee: (venue: string) => boolean): void;
+  /** An order was submitted (metrics). */
+  onOrder?(): void;
+  /** A request's command is journaled and executed: milliseconds since it arrived. */
+  onAck?(ms: number): void;
+}
+
+export class Trading {
+  readonly reports: ExecReports;
+  readonly tokens = new Tokens();
+  #exchange: Exchange;
+  #auth: Authenticator;
+  #hooks: TradingHooks;
+  #ids = new ClientIds();
+  #sessions = new Map<string, Set<Session>>();
+  #origins = new Map<number, Origin>();
+  #out: Array<[string, ExecReport | RejectReport]> = [];
+
+  constructor(exchange: Exchange, auth: Authenticator, hooks: TradingHooks = {}) {
+    this.#exchange = exchange;
+    this.#auth = auth;
+    this.#hooks = hooks;
+    this.reports = new ExecReports(exchange.engine, (id) => exchange.codec(id));
+    exchange.onEvents((seq, events) => this.#publish(seq, events));
+  }
+
+  /** Sessions logged in. */
+  get sessions(): number {
+    let n = 0;
+    for (const set of this.#sessions.values()) n += set.size;
+    return n;
+  }
+
+  challenge(session: Session, msg: Message<'challenge'>): void {
+    session.reply({ type: 'challenge', id: msg.id, ...this.#auth.challenge() });
+  }
+
+  /** A fresh login challenge (REST). */
+  newChallenge(): Challenge {
+    return this.#auth.challenge();
+  }
+
+  login(session: Session, msg: Message<'login'>): void {
+    assertThat(session.identity === null, 'this connection is logged in already', 'ALREADY_LOGGED_IN');
+    const { op: _op, id, cancelOnDisconnect, ...proof } = msg;
+    const { identity, account, memberNames } = this.authenticate(proof);
+    session.identity = identity;
+    session.account = account;
+    session.memberNames = memberNames;
+    session.cancelOnDisconnect = cancelOnDisconnect === true;
+    let set = this.#sessions.get(account);
+    if (set === undefined) {
+      set = new Set();
+      this.#sessions.set(account, set);
+    }
+    set.add(session);
+    const venues = Object.keys(this.#exchange.venues).filter((v) => session.canSee(v));
+    const { token, expiresAt } = this.tokens.issue(account, memberNames);
+    session.reply({
+      type: 'login',
+      id,
+      account,
+      identity,
+      venues,
+      cancelOnDisconnect: session.cancelOnDisconnect,
+      token,
+      tokenExpiresAt: expiresAt,
+    });
+  }
+
+  /** Verifies a login proof: the identity, its account, and the names venue membership is checked by. */
+  authenticate(proof: LoginProof): { identity: Identity; account: string; memberNames: string[] } {
+    const identity = this.#auth.verify(proof);
+    const account = this.#auth.accountOf(identity);
+    const memberNames = identity.kind === 'evm' ? [identity.address] : [identity.mspId];
+    this.#hooks.onLogin?.(account, (venue) => this.#exchange.canSee(venue, memberNames));
+    return { identity, account, memberNames };
+  }
+
+  /** The connection closed: forget the session, and cancel its orders if it asked for that. */
+  disconnect(session: Session): void {
+    const account = session.account;
+    if (account === null) return;
+    const set = this.#sessions.get(account);
+    set?.delete(session);
+    if (set?.size === 0) this.#sessions.delete(account);
+    if (session.cancelOnDisconnect) {
+      try {
+        this.#exchange.submit({ type: 'cancel-all', account });
+      } catch {
+        // shutting down: the orders stay, as they would after a crash
+      }
+    }
+  }
+
+  newOrder(session: Session, msg: Message<'new'>): void {
+    const account = this.#account(session);
+    const codec = this.#instrument(session, msg.instrument);
+    const limitLike = msg.orderType === 'limit' || msg.orderType === 'stop-limit';
+    const stopLike = msg.orderType === 'stop' || msg.orderType === 'stop-limit';
+    assertThat(
+      !limitLike || msg.price !== undefined,
+      `new: a ${msg.orderType} order needs "price"`,
+      'BAD_MESSAGE',
+    );
+    assertThat(
+      limitLike || msg.price === undefined,
+      `new: a ${msg.orderType} order takes no "price"`,
+      'BAD_MESSAGE',
+    );
+    assertThat(
+      !stopLike || msg.stopPrice !== undefined,
+      `new: a ${msg.orderType} order needs "stopPrice"`,
+      'BAD_MESSAGE',
+    );
+    assertThat(
+      stopLike || msg.stopPrice === undefined,
+      `new: a ${msg.orderType} order takes no "stopPrice"`,
+      'BAD_MESSAGE',
+    );
+    const command: Unstamped = {
+      type: 'new',
+      instrument: msg.instrument,
+      account,
+      clientOrderId: msg.clientOrderId,
+      side: msg.side,
+      orderType: msg.orderType,
+      quantity: codec.lots(msg.quantity),
+    };
+    if (msg.price !== undefined) command.price = codec.ticks(msg.price);
+    if (msg.stopPrice !== undefined) command.stopPrice = codec.ticks(msg.stopPrice, 'stopPrice');
+    if (msg.tif !== undefined) command.tif = msg.tif;
+    if (msg.expireAt !== undefined) command.expireAt = msg.expireAt;
+    if (msg.postOnly !== undefined) command.postOnly = msg.postOnly;
+    if (msg.stp !== undefined) command.stp = msg.stp;
+    if (!this.#ids.take(account, msg.clientOrderId)) {
+      throw makeError(
+        `clientOrderId "${msg.clientOrderId}" was used before by this account; each order needs a new one`,
+        'DUPLICATE_CLIENT_ORDER_ID',
+        { clientOrderId: msg.clientOrderId },
+      );
+    }
+    const origin = {
+      session,
+      id: msg.id,
+      op: 'new',
+      at: performance.now(),
+      clientOrderId: msg.clientOrderId,
+    };
+    try {
+      this.#submit(command, origin, this.reports.pendingNew(msg, Date.now()));
+    } catch (err) {
+      this.#ids.release(account, msg.clientOrderId);
+      throw err;
+    }
+    this.#hooks.onOrder?.();
+  }
+
+  cancel(session: Session, msg: Message<'cancel'>): void {
+    const account = this.#account(session);
+    const { ref } = this.#orderRef(account, msg);
+    this.#submit(
+      { type: 'cancel', account, ...ref },
+      { session, id: msg.id, op: 'cancel', at: performance.now() },
+    );
+  }
+
+  replace(session: Session, msg: Message<'replace'>): void {
+    const account = this.#account(session);
+    const { ref, order } = this.#orderRef(account, msg);
+    assertThat(
+      msg.price !== undefined || msg.quantity !== undefined,
+      'replace: give a new "price", a new "quantity", or both',
+      'BAD_MESSAGE',
+    );
+    const codec = this.#exchange.codec(order.instrument)!;
+    const command: Unstamped = { type: 'replace', account, ...ref };
+    if (msg.price !== undefined) command.price = codec.ticks(msg.price);
+    if (msg.quantity !== undefined) command.quantity = codec.lots(msg.quantity);
+    this.#submit(command, { session, id: msg.id, op: 'replace', at: performance.now() });
+  }
+
+  cancelAll(session: Session, msg: Message<'cancel-all'>): void {
+    const account = this.#account(session);
+    const command: Unstamped = { type: 'cancel-all', account };
+    if (msg.instrument !== undefined) {
+      this.#instrument(session, msg.instrument);
+      command.instrument = msg.instrument;
+    }
+    this.#submit(command, { session, id: msg.id, op: 'cancel-all', at: performance.now() });
+  }
+
+  /** Submits a command for a request; `pending` (a pending-new) goes out only if it was taken. */
+  #submit(command: Unstamped, origin: Origin, pending?: ExecReport): void {
+    const seq = this.#exchange.submit(command);
+    this.#origins.set(seq, origin);
+    if (pending !== undefined) origin.session.reply({ ...pending, id: origin.id });
+    origin.session.reply({ type: 'ack', id: origin.id, op: origin.op, seq });
+  }
+
+  #account(session: Session): string {
+    if (session.account === null)
+      throw makeError('log in first: send "challenge", then "login"', 'AUTH_REQUIRED');
+    return session.account;
+  }
+
+  #instrument(session: Session, id: string): InstrumentCodec {
+    const codec = this.#exchange.codec(id);
+    if (codec === undefined || !session.canSee(codec.venue)) {
+      throw makeError(`unknown instrument "${id}"`, 'UNKNOWN_INSTRUMENT', { instrument: id });
+    }
+    return codec;
+  }
+
+  #liveOrder(account: string, ref: { orderId?: number; clientOrderId?: string }): OrderView {
+    const engine = this.#exchange.engine;
+    const order =
+      ref.orderId !== undefined ? engine.order(ref.orderId) : engine.orderOf(account, ref.clientOrderId!);
+    if (order === undefined || order.account !== account) {
+      const named =
+        ref.orderId !== undefined ? `${ref.orderId}` : `with clientOrderId "${ref.clientOrderId}"`;
+      throw makeError(`no live order ${named} of this account`, 'UNKNOWN_ORDER', ref);
+    }
+    return order;
+  }
+
+  /** The live order a cancel or replace names: exactly one of orderId and clientOrderId, of this account. */
+  #orderRef(
+    account: string,
+    msg: { orderId?: number; clientOrderId?: string; op: string },
+  ): { ref: { orderId?: number; clientOrderId?: string }; order: OrderView } {
+    const { orderId, clientOrderId } = msg;
+    assertThat(
+      (orderId === undefined) !== (clientOrderId === undefined),
+      `${msg.op}: name the order by "orderId" or by "clientOrderId", exactly one of them`,
+      'BAD_MESSAGE',
+    );
+    const ref = orderId !== undefined ? { orderId } : { clientOrderId: clientOrderId! };
+    return { ref, order: this.#liveOrder(account, ref) };
+  }
+
+  #publish(seq: number, events: Array<Record<string, unknown>>): void {
+    const origin = this.#origins.get(seq);
+    if (origin !== undefined) {
+      this.#origins.delete(seq);
+      this.#hooks.onAck?.(performance.now() - origin.at);
+    }
+    const out = this.#out;
+    for (const e of events) {
+      this.reports.reportsOf(e, origin?.op, out);
+      if (e.kind === 'rejected' && origin?.op === 'new' && origin.clientOrderId !== undefined) {
+        this.#ids.release(e.account as string, origin.clientOrderId);
+      }
+    }
+    for (const [account, report] of out) this.#deliver(account, report, origin);
+    out.length = 0;
+  }
+
+  /** One serialization for all the account's sessions; the request's own session gets its id. */
+  #deliver(account: string, report: ExecReport | RejectReport, origin: Origin | undefined): void {
+    const set = this.#sessions.get(account);
+    if (set === undefined) return;
+    let shared: Buffer | undefined;
+    for (const s of set) {
+      if (origin !== undefined && s === origin.session && origin.id !== undefined) {
+        s.reply({ ...report, id: origin.id });
+      } else {
+        shared ??= Buffer.from(JSON.stringify(report));
+        s.send(shared);
+      }
+    }
+  }
+}

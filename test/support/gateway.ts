@@ -1,0 +1,29 @@
+/**
+ * The gateway suites' harness: a real exchange started in-process on a free loopback port with a
+ * fresh data folder (the client is `ws-client.ts`).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Config, defaultConfig, type Gateway, startGateway } from '../../gateway/index.ts';
+
+/**
+ * Starts an exchange with the demo instruments, no market maker, quiet logs, on port 0; its
+ * `close` also removes the data folder.
+ */
+export async function testGateway(adjust: (c: Config) => void = () => {}): Promise<Gateway> {
+  const config = defaultConfig();
+  config.port = 0;
+  config.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-gw-'));
+  config.logLevel = 'silent';
+  config.demo.marketMaker = false;
+  adjust(config);
+  const gw = await startGateway(config);
+  const close = gw.close.bind(gw);
+  return Object.assign(gw, {
+    async close() {
+      await close();
+      fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  });
+}
