@@ -16,6 +16,7 @@
  * `--journal DIR` adds runs of Mosaic through its write-ahead journal in DIR (emptied first):
  * acknowledged ops/s, submit-to-ack latency, fsyncs/s and bytes per command (see journaled.ts).
  */
+import { benchCli } from '../cli.ts';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -57,20 +58,10 @@ interface Report {
   results: Array<Reported | MemoryResult | (JournaledResult & { runsOpsPerSec: number[] })>;
 }
 
-function usage(problem: string): never {
-  process.stderr.write(
-    `${problem}\nusage: run.js --workload W1|W2|W3|M1 [--json] [--runs N] [--seed N] ` +
-      `[--engines mosaic,${PEER_NAME}] [--peer-ops N] [--ops N] [--capacity N] [--journal DIR [--chunk N]]\n`,
-  );
-  process.exit(2);
-}
-
-function count(v: string | undefined, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) usage(`--${name} must be a positive whole number, not ${v}`);
-  return n;
-}
+const { usage, count } = benchCli(
+  `usage: run.js --workload W1|W2|W3|M1 [--json] [--runs N] [--seed N] ` +
+    `[--engines mosaic,${PEER_NAME}] [--peer-ops N] [--ops N] [--capacity N] [--journal DIR [--chunk N]]`,
+);
 
 /** `git describe` of the working tree's engine, or 'unknown' outside a git checkout. */
 function commit(): string {

@@ -1,0 +1,78 @@
+/**
+ * The exchange under test, in a process of its own (forked by server.ts): a gateway on a free
+ * loopback port with a fresh data folder, the demo instruments and demo funding, no market
+ * maker, quiet logs and rate limits raised out of the way. Tells the parent its URL, then
+ * answers `mark` (CPU and memory since the last mark) and `stop` (closes, removes the data
+ * folder, exits so that a `--cpu-prof` profile gets written).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { defaultConfig, startGateway } from '../../gateway/index.ts';
+import { FileJournal } from '../../journal/index.ts';
+import type { ServerStats, ToServer } from './server.ts';
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(process.argv[2] ?? os.tmpdir(), 'mosaic-bench-gw-'));
+  const config = defaultConfig();
+  config.port = 0;
+  config.dataDir = dataDir;
+  config.logLevel = 'silent';
+  config.demo.marketMaker = false;
+  config.limits.messagesPerSecond = 10_000_000;
+  config.limits.burst = 10_000_000;
+  const gateway = await startGateway(config, { log: () => {} });
+  const journal = gateway.exchange.durable.journal;
+  let cpu = process.cpuUsage();
+  let at = performance.now();
+  let batches = journal instanceof FileJournal ? journal.stats.batches : 0;
+  let seq = gateway.exchange.engine.commandSeq;
+
+  const stats = (): ServerStats => {
+    const used = process.cpuUsage(cpu);
+    const now = performance.now();
+    const nowBatches = journal instanceof FileJournal ? journal.stats.batches : 0;
+    const nowSeq = gateway.exchange.engine.commandSeq;
+    const feed = gateway.feed.stats();
+    const levels = gateway.exchange.engine.depth('ACME@evm:31337', 1000);
+    const s: ServerStats = {
+      wallMs: now - at,
+      cpuPct: Math.round(((used.user + used.system) / 1000 / (now - at)) * 1000) / 10,
+      sysPct: Math.round((used.system / 1000 / (now - at)) * 1000) / 10,
+      rssMB: Math.round(process.memoryUsage().rss / 1048576),
+      commands: nowSeq - seq,
+      journalBatches: nowBatches - batches,
+      feedFramesSent: feed.framesSent,
+      feedConflated: feed.conflated,
+      feedDropped: feed.dropped,
+      bookLevels: levels.bids.length + levels.asks.length,
+    };
+    cpu = process.cpuUsage();
+    at = now;
+    batches = nowBatches;
+    seq = nowSeq;
+    return s;
+  };
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void gateway.close().finally(() => {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  };
+  process.on('message', (msg: ToServer) => {
+    if (msg.op === 'mark') process.send!({ op: 'stats', stats: stats() });
+    else if (msg.op === 'stop') stop();
+  });
+  // The parent is gone without a `stop`: do not outlive it.
+  process.on('disconnect', stop);
+  process.send!({ op: 'ready', url: gateway.url.replace(/^http/, 'ws') + '/ws', dataDir, pid: process.pid });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench server: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
