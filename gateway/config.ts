@@ -74,6 +74,8 @@ export const ConfigSchema = Type.Object(
         heartbeatMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
         slowBytes: Type.Integer({ minimum: 1024 }),
         hardBytes: Type.Integer({ minimum: 4096 }),
+        /** Unsent market data allowed over all connections together. */
+        totalBytes: Type.Integer({ minimum: 65_536 }),
       },
       { additionalProperties: false },
     ),
@@ -99,7 +101,13 @@ export function defaultConfig(): Config {
     },
     msps: [],
     limits: { messagesPerSecond: 200, burst: 400, maxFrameBytes: 64 * 1024, maxConnections: 10_000 },
-    feed: { retain: 10_000, heartbeatMs: 1000, slowBytes: 4 * 1024 * 1024, hardBytes: 64 * 1024 * 1024 },
+    feed: {
+      retain: 10_000,
+      heartbeatMs: 1000,
+      slowBytes: 4 * 1024 * 1024,
+      hardBytes: 64 * 1024 * 1024,
+      totalBytes: 64 * 1024 * 1024,
+    },
   };
 }
 

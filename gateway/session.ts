@@ -2,12 +2,38 @@
  * One WebSocket connection: who is behind it (nobody until a login), its rate limit, and how to
  * send to it. It is also the market-data feed's client, so the feed can check its send buffer.
  */
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import type { Identity } from './auth/index.ts';
 import type { FeedClient } from './feed/index.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 let nextId = 1;
+
+/**
+ * Sockets written to in this turn of the event loop. A socket is corked at its first write and
+ * uncorked once the turn's work is done, so all its frames of the turn leave in one system call
+ * (one `writev`) instead of one each: the kernel write was half the server's time when every
+ * frame was a write of its own.
+ */
+const corked = new Set<Duplex>();
+let flushScheduled = false;
+
+function flush(): void {
+  flushScheduled = false;
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+}
+
+function cork(socket: Duplex): void {
+  if (corked.has(socket)) return;
+  socket.cork();
+  corked.add(socket);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+}
 
 export class Session implements FeedClient {
   readonly id = nextId++;
@@ -18,14 +44,17 @@ export class Session implements FeedClient {
   memberNames: string[] = [];
   cancelOnDisconnect = false;
   #ws: WebSocket;
+  #socket: Duplex;
   #canSee: (venue: string, names: readonly string[]) => boolean;
 
   constructor(
     ws: WebSocket,
+    socket: Duplex,
     limits: { messagesPerSecond: number; burst: number },
     canSee: (venue: string, names: readonly string[]) => boolean,
   ) {
     this.#ws = ws;
+    this.#socket = socket;
     this.#canSee = canSee;
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now());
   }
@@ -43,12 +72,16 @@ export class Session implements FeedClient {
 
   /** Sends a frame serialized once for many (market data). */
   send(frame: Buffer): void {
-    if (this.#ws.readyState === 1) this.#ws.send(frame, { binary: false });
+    if (this.#ws.readyState !== 1) return;
+    cork(this.#socket);
+    this.#ws.send(frame, { binary: false });
   }
 
   /** Sends one message of this session's own. */
   reply(message: object): void {
-    if (this.#ws.readyState === 1) this.#ws.send(JSON.stringify(message));
+    if (this.#ws.readyState !== 1) return;
+    cork(this.#socket);
+    this.#ws.send(JSON.stringify(message));
   }
 
   close(code: number, reason: string): void {

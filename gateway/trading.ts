@@ -21,7 +21,9 @@ interface Origin {
   op: string;
   /** When the request arrived (performance.now()). */
   at: number;
+  /** The order the request concerns (none for cancel-all): only its reports carry the id. */
   clientOrderId?: string;
+  orderId?: number;
 }
 
 export interface TradingHooks {
@@ -189,7 +191,7 @@ export class Trading {
     const { ref } = this.#orderRef(account, msg);
     this.#submit(
       { type: 'cancel', account, ...ref },
-      { session, id: msg.id, op: 'cancel', at: performance.now() },
+      { session, id: msg.id, op: 'cancel', at: performance.now(), ...ref },
     );
   }
 
@@ -205,7 +207,7 @@ export class Trading {
     const command: Unstamped = { type: 'replace', account, ...ref };
     if (msg.price !== undefined) command.price = codec.ticks(msg.price);
     if (msg.quantity !== undefined) command.quantity = codec.lots(msg.quantity);
-    this.#submit(command, { session, id: msg.id, op: 'replace', at: performance.now() });
+    this.#submit(command, { session, id: msg.id, op: 'replace', at: performance.now(), ...ref });
   }
 
   cancelAll(session: Session, msg: Message<'cancel-all'>): void {
@@ -284,13 +286,23 @@ export class Trading {
     out.length = 0;
   }
 
-  /** One serialization for all the account's sessions; the request's own session gets its id. */
+  /**
+   * One serialization for all the account's sessions; the session that sent the request gets
+   * its id on the reports about the order it named (not on, say, a resting order that
+   * self-trade prevention canceled).
+   */
   #deliver(account: string, report: ExecReport | RejectReport, origin: Origin | undefined): void {
     const set = this.#sessions.get(account);
     if (set === undefined) return;
     let shared: Buffer | undefined;
+    const answers =
+      origin !== undefined &&
+      origin.id !== undefined &&
+      ((origin.clientOrderId === undefined && origin.orderId === undefined) ||
+        (origin.clientOrderId !== undefined && report.clientOrderId === origin.clientOrderId) ||
+        (origin.orderId !== undefined && report.orderId === origin.orderId));
     for (const s of set) {
-      if (origin !== undefined && s === origin.session && origin.id !== undefined) {
+      if (answers && s === origin.session) {
         s.reply({ ...report, id: origin.id });
       } else {
         shared ??= Buffer.from(JSON.stringify(report));

@@ -82,6 +82,8 @@ export const Messages = {
   subscribe: op('subscribe', {
     channel: Type.String({ minLength: 1, maxLength: 128 }),
     fromSeq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    /** The `epoch` of the `subscribed` that `fromSeq` belongs to: sequences restart with the server. */
+    epoch: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
   }),
   unsubscribe: op('unsubscribe', { channel: Type.String({ minLength: 1, maxLength: 128 }) }),
 };

@@ -22,6 +22,11 @@ export interface FeedOptions {
   slowBytes?: number;
   /** Above this many buffered bytes a client is closed with 1008 (default 64 MiB). */
   hardBytes?: number;
+  /**
+   * Buffered bytes allowed over all clients together (default 64 MiB): with many clients, each
+   * one's slow threshold is its share, when that is below `slowBytes`.
+   */
+  totalBytes?: number;
   /** The clock, in ms (default `Date.now`). */
   now?: () => number;
   /** Trades kept per instrument for snapshots and REST (default 50). */

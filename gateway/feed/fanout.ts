@@ -12,6 +12,12 @@ import type { FeedClient } from './client.ts';
 export interface FanoutLimits {
   slowBytes: number;
   hardBytes: number;
+  /**
+   * Unsent bytes allowed over all clients together: each client's slow threshold is at most its
+   * share. What a socket queues costs the server several times its bytes in bookkeeping, so
+   * 1,000 clients at 4 MiB each would be gigabytes.
+   */
+  totalBytes: number;
 }
 
 export class Fanout {
@@ -20,6 +26,9 @@ export class Fanout {
   #doomed: Peer[] = [];
   /** Inside a loop over subscribers: a `drop` (say, from a close handler) waits for its end. */
   #busy = false;
+  #slowMax: number;
+  #total: number;
+  /** The slow threshold now: `slowBytes`, or less when many clients share `totalBytes`. */
   #slow: number;
   #resume: number;
   #hard: number;
@@ -30,6 +39,8 @@ export class Fanout {
   subscriptions = 0;
 
   constructor(limits: FanoutLimits, now: () => number) {
+    this.#slowMax = limits.slowBytes;
+    this.#total = limits.totalBytes;
     this.#slow = limits.slowBytes;
     this.#resume = limits.slowBytes / 4;
     this.#hard = limits.hardBytes;
@@ -62,6 +73,7 @@ export class Fanout {
     if (peer === undefined) {
       peer = { client, subs: new Map(), doomed: false };
       this.#peers.set(client, peer);
+      this.#share();
     }
     if (peer.doomed) return;
     let sub = peer.subs.get(channel);
@@ -118,7 +130,13 @@ export class Fanout {
       return;
     }
     this.#peers.delete(client);
+    this.#share();
     for (const sub of peer.subs.values()) this.#remove(sub);
+  }
+
+  #share(): void {
+    this.#slow = Math.min(this.#slowMax, Math.floor(this.#total / Math.max(1, this.#peers.size)));
+    this.#resume = this.#slow / 4;
   }
 
   /** Heartbeats for idle channels; resync (or close) of conflated clients. */

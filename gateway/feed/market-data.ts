@@ -71,7 +71,8 @@ export class MarketData {
       throw makeError(`hardBytes (${hardBytes}) must be at least slowBytes (${slowBytes})`, 'BAD_CONFIG');
     }
     this.#now = options.now ?? Date.now;
-    this.#fanout = new Fanout({ slowBytes, hardBytes }, this.#now);
+    const totalBytes = count(options.totalBytes ?? 64 * MiB, 'totalBytes');
+    this.#fanout = new Fanout({ slowBytes, hardBytes, totalBytes }, this.#now);
     this.#seq = engine.commandSeq;
     for (const id of engine.instruments()) {
       const feed = this.#list(id);

@@ -21,6 +21,8 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     perMessageDeflate: false,
   });
   const sessions = new Set<Session>();
+  /** Market-data sequences start afresh with each server start: this tells one run from another. */
+  const epoch = Date.now();
   const canSee = (venue: string, names: readonly string[]) => exchange.canSee(venue, names);
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -33,11 +35,11 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => connect(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => connect(ws, socket));
   });
 
-  function connect(ws: WebSocket): void {
-    const session = new Session(ws, config.limits, canSee);
+  function connect(ws: WebSocket, socket: Duplex): void {
+    const session = new Session(ws, socket, config.limits, canSee);
     sessions.add(session);
     metrics.sessions.set(sessions.size);
     ws.on('message', (data, isBinary) => onFrame(session, data as Buffer, isBinary));
@@ -91,14 +93,18 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         return trading.replace(session, msg);
       case 'cancel-all':
         return trading.cancelAll(session, msg);
-      case 'subscribe':
+      case 'subscribe': {
+        // A fromSeq of another epoch (before a restart) names other updates: take a snapshot.
+        const fromSeq = msg.epoch === undefined || msg.epoch === epoch ? msg.fromSeq : undefined;
+        const ack = { type: 'subscribed', id: msg.id, channel: msg.channel, epoch };
         return feed.subscribe(
           session,
           msg.channel,
           session.canSee,
-          msg.fromSeq,
-          Buffer.from(JSON.stringify({ type: 'subscribed', id: msg.id, channel: msg.channel })),
+          fromSeq,
+          Buffer.from(JSON.stringify(ack)),
         );
+      }
       case 'unsubscribe': {
         const had = feed.unsubscribe(session, msg.channel);
         if (!had) return fail(session, msg.id, 'UNKNOWN_CHANNEL', `not subscribed to "${msg.channel}"`);

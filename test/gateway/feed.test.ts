@@ -573,6 +573,27 @@ describe('feed: slow consumers', () => {
     assert.equal(m.feed.stats().conflated, 0);
   });
 
+  it("lowers the slow threshold to each client's share of totalBytes when many are connected", () => {
+    const m = new Market([spec()], { slowBytes: 10_000, hardBytes: 100_000, totalBytes: 4000 });
+    const clients = [new TestClient(), new TestClient(), new TestClient(), new TestClient()];
+    for (const c of clients) m.feed.subscribe(c, `book.10:${ACME}`, ALL);
+    for (const c of clients) c.take();
+    // Four clients share 4,000 bytes: 1,000 each, well under slowBytes.
+    clients[0]!.bufferedAmount = 1500;
+    clients[1]!.bufferedAmount = 900;
+    m.limit('a', 'buy', 1, 100);
+    assert.deepEqual(clients[0]!.take(), [{ type: 'conflated', channel: `book.10:${ACME}`, seq: 1 }]);
+    assert.deepEqual(
+      clients[1]!.take().map((x) => x.type),
+      ['update'],
+    );
+    // With one client left its share is the whole 4,000 bytes.
+    for (const c of clients.slice(1)) m.feed.drop(c);
+    clients[0]!.bufferedAmount = 900;
+    m.feed.tick();
+    assert.equal(clients[0]!.take()[0]!.type, 'snapshot');
+  });
+
   it('resyncs on a later publish as well, and closes a client past hardBytes with 1008', () => {
     const m = new Market([spec()], { slowBytes: 1000, hardBytes: 10_000 });
     const c = new TestClient();

@@ -268,4 +268,57 @@ describe('order entry over WebSocket', () => {
     assert.equal(trades[0]!.side, 'buy');
     await Promise.all([watcher.close(), trader.close(), other.close()]);
   });
+
+  it('puts a request id only on the reports of the order the request named', async () => {
+    const c = await WsClient.connect(gw.url);
+    await login(c, makeWallet());
+    const order = { op: 'new', instrument: ACME, orderType: 'limit', price: '97.30', quantity: '2' };
+    await c.request({ ...order, clientOrderId: 'rest', side: 'sell' });
+    await c.next((m) => m.clientOrderId === 'rest' && m.status === 'new');
+    const taker = await c.request({ ...order, clientOrderId: 'take', side: 'buy', stp: 'cancel-oldest' });
+    const stp = await c.next((m) => m.clientOrderId === 'rest' && m.status === 'canceled');
+    assert.equal(stp.reason, 'stp');
+    assert.equal(stp.id, undefined);
+    const own = c.messages.find((m) => m.clientOrderId === 'take' && m.status === 'new')!;
+    assert.equal(own.id, taker.id);
+    await c.close();
+  });
+
+  it('replays missed market data from a sequence of the same epoch, and sends a snapshot for another', async () => {
+    const channel = `book.5:${ACME}`;
+    const first = await WsClient.connect(gw.url);
+    const subscribed = await first.request({ op: 'subscribe', channel });
+    const snap = await first.next((m) => m.type === 'snapshot' && m.channel === channel);
+    await first.close();
+    const trader = await WsClient.connect(gw.url);
+    await login(trader, makeWallet());
+    await trader.request({
+      op: 'new',
+      instrument: ACME,
+      clientOrderId: 'e1',
+      side: 'buy',
+      orderType: 'limit',
+      price: '93.11',
+      quantity: '1',
+    });
+    await trader.next((m) => m.clientOrderId === 'e1' && m.status === 'new');
+
+    const again = await WsClient.connect(gw.url);
+    await again.request({ op: 'subscribe', channel, fromSeq: snap.seq, epoch: subscribed.epoch });
+    const replayed = await again.next((m) => m.channel === channel && m.type !== 'heartbeat');
+    assert.equal(replayed.type, 'update');
+    assert.equal(replayed.seq, (snap.seq as number) + 1);
+    assert.ok((replayed.bids as string[][]).some(([p, q]) => p === '93.11' && q === '1'));
+
+    const stale = await WsClient.connect(gw.url);
+    await stale.request({
+      op: 'subscribe',
+      channel,
+      fromSeq: snap.seq,
+      epoch: (subscribed.epoch as number) - 1,
+    });
+    const fresh = await stale.next((m) => m.channel === channel && m.type !== 'heartbeat');
+    assert.equal(fresh.type, 'snapshot');
+    await Promise.all([trader.close(), again.close(), stale.close()]);
+  });
 });
