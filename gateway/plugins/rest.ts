@@ -25,6 +25,67 @@ const Depth = Type.Union(
 );
 const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
 const Auth = { security: [{ bearer: [] }] };
+const Unauthorized = { 401: ErrorBody };
+
+const Order = Type.Object({
+  orderId: Type.Integer(),
+  clientOrderId: Type.String(),
+  instrument: Type.String(),
+  side: Type.String(),
+  orderType: Type.String(),
+  tif: Type.String(),
+  price: Type.Union([Decimal, Type.Null()]),
+  stopPrice: Type.Union([Decimal, Type.Null()]),
+  cumQty: Decimal,
+  leavesQty: Decimal,
+  state: Type.String({ description: 'resting, or waiting for its stop price' }),
+});
+const Fill = Type.Object({
+  tradeId: Type.Integer(),
+  orderId: Type.Integer(),
+  clientOrderId: Type.String(),
+  instrument: Type.String(),
+  side: Type.String(),
+  price: Decimal,
+  quantity: Decimal,
+  liquidity: Type.String(),
+  fee: Type.String({ description: 'in the quote currency; negative is a rebate' }),
+  ts: Type.Integer(),
+});
+const Balance = Type.Object({
+  asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
+  unit: Decimal,
+  available: Decimal,
+  reserved: Decimal,
+  pendingIn: Decimal,
+  pendingOut: Decimal,
+});
+const Pipeline = Type.Object({
+  venue: Type.String(),
+  pending: Type.Integer(),
+  settled: Type.Integer(),
+  failed: Type.Integer(),
+});
+const Settlement = Type.Object({
+  tradeId: Type.Integer(),
+  instrument: Type.String(),
+  venue: Type.String(),
+  status: Type.Union([
+    Type.Literal('pending'),
+    Type.Literal('settled'),
+    Type.Literal('failed'),
+    Type.Literal('not-required'),
+  ]),
+  reason: Type.Optional(Type.String()),
+  matchedAt: Type.Integer(),
+  settledAt: Type.Optional(Type.Integer()),
+});
+const Challenge = Type.Object({
+  nonce: Type.String(),
+  message: Type.String({ description: 'signed by eip191 and x509' }),
+  typedData: Type.Object({}, { additionalProperties: true, description: 'signed by eip712' }),
+  expiresAt: Type.Integer(),
+});
 
 const Instrument = Type.Object({
   id: Type.String(),
@@ -146,7 +207,12 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
 
   app.post(
     '/api/challenge',
-    { schema: { summary: 'A login challenge to sign (see docs/ws-protocol.md)' } },
+    {
+      schema: {
+        summary: 'A login challenge to sign (see docs/ws-protocol.md)',
+        response: { 200: Challenge },
+      },
+    },
     async () => trading.newChallenge(),
   );
 
@@ -201,35 +267,57 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
     },
   );
 
-  app.get('/api/orders', { schema: { summary: "The caller's live orders", ...Auth } }, async (req) => {
-    const { account } = must(req);
-    return engine.openOrders(account).map((o) => {
-      const c = exchange.codec(o.instrument)!;
-      return {
-        orderId: o.orderId,
-        clientOrderId: o.clientOrderId,
-        instrument: o.instrument,
-        side: o.side,
-        orderType: o.orderType,
-        tif: o.tif,
-        price: o.price > 0 ? c.price(o.price) : null,
-        stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
-        cumQty: c.quantity(o.filled),
-        leavesQty: c.quantity(o.leaves),
-        state: o.state,
-      };
-    });
-  });
+  app.get(
+    '/api/orders',
+    {
+      schema: {
+        summary: "The caller's live orders",
+        ...Auth,
+        response: { 200: Type.Array(Order), ...Unauthorized },
+      },
+    },
+    async (req) => {
+      const { account } = must(req);
+      return engine.openOrders(account).map((o) => {
+        const c = exchange.codec(o.instrument)!;
+        return {
+          orderId: o.orderId,
+          clientOrderId: o.clientOrderId,
+          instrument: o.instrument,
+          side: o.side,
+          orderType: o.orderType,
+          tif: o.tif,
+          price: o.price > 0 ? c.price(o.price) : null,
+          stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
+          cumQty: c.quantity(o.filled),
+          leavesQty: c.quantity(o.leaves),
+          state: o.state,
+        };
+      });
+    },
+  );
 
   app.get(
     '/api/fills',
-    { schema: { summary: "The caller's last 1,000 fills, oldest first", ...Auth } },
+    {
+      schema: {
+        summary: "The caller's last 1,000 fills, oldest first",
+        ...Auth,
+        response: { 200: Type.Array(Fill), ...Unauthorized },
+      },
+    },
     async (req) => trading.reports.fills(must(req).account),
   );
 
   app.get(
     '/api/balances',
-    { schema: { summary: "The caller's balances per asset (pre-trade risk)", ...Auth } },
+    {
+      schema: {
+        summary: "The caller's balances per asset (pre-trade risk)",
+        ...Auth,
+        response: { 200: Type.Array(Balance), ...Unauthorized },
+      },
+    },
     async (req) => {
       const { account } = must(req);
       return engine.balances(account).map((b) => ({
@@ -245,7 +333,12 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
 
   app.get(
     '/api/settlements',
-    { schema: { summary: 'Settlement pipeline per ledger (venue) since the gateway started' } },
+    {
+      schema: {
+        summary: 'Settlement pipeline per ledger (venue) since the gateway started',
+        response: { 200: Type.Array(Pipeline) },
+      },
+    },
     async (req) => {
       const holder = who(req);
       return settlements.pipelines().filter((p) => visible(holder, p.venue));
@@ -258,6 +351,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       schema: {
         summary: 'Where a trade stands in settlement',
         params: Type.Object({ tradeId: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Settlement, 404: ErrorBody },
       },
     },
     async (req) => {
