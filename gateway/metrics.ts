@@ -58,23 +58,45 @@ export class Metrics {
           this.set(read());
         },
       });
+    /** A counter whose total is kept elsewhere, read at scrape time. */
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
     gauge('mosaic_sessions_logged_in', 'Logged-in sessions', loggedIn);
     gauge('mosaic_orders_per_second', 'New orders over the last second', () => this.ordersPerSecond());
     gauge('mosaic_engine_command_seq', 'Last command sequence', () => exchange.engine.commandSeq);
     gauge('mosaic_engine_live_orders', 'Live orders in all books', () => exchange.engine.liveOrders);
     gauge('mosaic_feed_channels', 'Market-data channels', () => feed.stats().channels);
     gauge('mosaic_feed_subscriptions', 'Market-data subscriptions', () => feed.stats().subscriptions);
-    gauge(
-      'mosaic_feed_frames_sent',
+    const stats = () => feed.stats();
+    counter(
+      'mosaic_feed_frames_sent_total',
       'Market-data frames sent (all subscribers)',
-      () => feed.stats().framesSent,
+      () => stats().framesSent,
     );
     gauge(
       'mosaic_feed_conflated',
-      'Times a slow consumer was switched to conflated updates',
-      () => feed.stats().conflated,
+      'Subscriptions on conflated updates now (slow consumers)',
+      () => stats().conflated,
     );
-    gauge('mosaic_feed_dropped', 'Market-data frames not sent to slow consumers', () => feed.stats().dropped);
+    counter(
+      'mosaic_feed_conflations_total',
+      'Subscriptions switched to conflated updates',
+      () => stats().conflations,
+    );
+    counter(
+      'mosaic_feed_withheld_total',
+      'Market-data frames not sent to conflated subscriptions',
+      () => stats().withheld,
+    );
+    counter('mosaic_feed_dropped_total', 'Connections closed as slow consumers', () => stats().dropped);
     gauge(
       'mosaic_feed_retained_bytes',
       'Bytes of market data retained for resubscription',

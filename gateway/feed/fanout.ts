@@ -36,6 +36,10 @@ export class Fanout {
   framesSent = 0;
   /** Clients closed as slow consumers. */
   dropped = 0;
+  /** Times a subscription was switched to conflated updates. */
+  conflations = 0;
+  /** Frames not sent to conflated subscriptions. */
+  withheld = 0;
   subscriptions = 0;
 
   constructor(limits: FanoutLimits, now: () => number) {
@@ -60,6 +64,7 @@ export class Fanout {
       const sub = subs[i]!;
       if (!sub.conflated) this.#send(sub, frame);
       else if (sub.peer.client.bufferedAmount < this.#resume) this.#resync(sub);
+      else this.withheld++;
     }
     this.#reap();
   }
@@ -167,6 +172,8 @@ export class Fanout {
       else {
         sub.conflated = true;
         this.#conflated.add(sub);
+        this.conflations++;
+        this.withheld++;
         this.#write(peer, sub.channel.conflatedNotice());
       }
       return false;

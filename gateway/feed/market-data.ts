@@ -27,6 +27,10 @@ export interface FeedStats {
   conflated: number;
   /** Clients closed as slow consumers so far. */
   dropped: number;
+  /** Times a subscription was switched to conflated updates so far. */
+  conflations: number;
+  /** Frames not sent to conflated subscriptions so far (their snapshot replaces them). */
+  withheld: number;
   /** Bytes of update frames retained for `fromSeq`. */
   retainedBytes: number;
 }
@@ -178,6 +182,8 @@ export class MarketData {
       framesSent: f.framesSent,
       conflated: f.conflated,
       dropped: f.dropped,
+      conflations: f.conflations,
+      withheld: f.withheld,
       retainedBytes: this.#retained.bytes,
     };
   }

@@ -556,6 +556,8 @@ describe('feed: slow consumers', () => {
     m.limit('a', 'buy', 1, 101);
     assert.deepEqual(slow.take(), [{ type: 'conflated', channel: `book.10:${ACME}`, seq: 1 }]);
     assert.equal(m.feed.stats().conflated, 1);
+    assert.equal(m.feed.stats().conflations, 1);
+    assert.equal(m.feed.stats().withheld, 2);
     slow.bufferedAmount = 300; // below slowBytes, not yet below a quarter of it
     m.feed.tick();
     assert.deepEqual(slow.take(), []);

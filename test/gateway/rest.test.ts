@@ -174,7 +174,10 @@ describe('REST and operations', () => {
       'mosaic_order_ack_seconds_bucket',
       'mosaic_ws_connections',
       'mosaic_feed_conflated',
-      'mosaic_feed_dropped',
+      'mosaic_feed_conflations_total',
+      'mosaic_feed_withheld_total',
+      'mosaic_feed_dropped_total',
+      'mosaic_feed_frames_sent_total',
     ]) {
       assert.match(metrics.body, new RegExp(`^${name}`, 'm'), name);
     }
