@@ -220,12 +220,15 @@ export class Trading {
     this.#submit(command, { session, id: msg.id, op: 'cancel-all', at: performance.now() });
   }
 
-  /** Submits a command for a request; `pending` (a pending-new) goes out only if it was taken. */
+  /**
+   * Submits a command for a request and acknowledges it with the command's sequence: a `new` by
+   * its pending-new report, anything else by an `ack`. Nothing goes out if it was not taken.
+   */
   #submit(command: Unstamped, origin: Origin, pending?: ExecReport): void {
     const seq = this.#exchange.submit(command);
     this.#origins.set(seq, origin);
-    if (pending !== undefined) origin.session.reply({ ...pending, id: origin.id });
-    origin.session.reply({ type: 'ack', id: origin.id, op: origin.op, seq });
+    if (pending !== undefined) origin.session.reply({ ...pending, id: origin.id, seq });
+    else origin.session.reply({ type: 'ack', id: origin.id, op: origin.op, seq });
   }
 
   #account(session: Session): string {

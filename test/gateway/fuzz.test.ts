@@ -425,7 +425,7 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
     await Promise.all(clients.map((c) => c.ping(20_000)));
     assert.ok(sent >= 100_000);
     // Execution reports come once a command is durable, which may be after the last pong.
-    const acks = () => fuzzer.messages.filter((m) => m.type === 'ack' && m.op === 'new').length;
+    const acks = () => fuzzer.messages.filter((m) => m.type === 'exec' && m.status === 'pending-new').length;
     const finals = () =>
       fuzzer.messages.filter((m) => m.type === 'exec' && m.status !== 'pending-new').length;
     await gw.exchange.durable.flush();
