@@ -43,7 +43,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: 64 * 1024,
-    // One log line per request would drown the rest at `info`; /metrics counts requests instead.
+    // One log line per request would drown everything else at `info`.
     disableRequestLogging: true,
     // Refuse unknown fields rather than silently dropping them (fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false } },
