@@ -11,28 +11,18 @@ import { TokenBucket } from './token-bucket.ts';
 let nextId = 1;
 
 /**
- * Sockets written to in this turn of the event loop. A socket is corked at its first write and
- * uncorked once the turn's work is done, so all its frames of the turn leave in one system call
- * (one `writev`) instead of one each: the kernel write was half the server's time when every
- * frame was a write of its own.
+ * Sessions written to in this turn of the event loop. A session's socket is corked at its first
+ * write and uncorked once the turn's work is done, so all its frames of the turn leave in one
+ * system call (one `writev`) instead of one each: the kernel write was half the server's time
+ * when every frame was a write of its own.
  */
-const corked = new Set<Duplex>();
+const corked = new Set<Session>();
 let flushScheduled = false;
 
 function flush(): void {
   flushScheduled = false;
-  for (const socket of corked) socket.uncork();
+  for (const session of corked) session.uncork();
   corked.clear();
-}
-
-function cork(socket: Duplex): void {
-  if (corked.has(socket)) return;
-  socket.cork();
-  corked.add(socket);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flush);
-  }
 }
 
 export class Session implements FeedClient {
@@ -45,6 +35,8 @@ export class Session implements FeedClient {
   cancelOnDisconnect = false;
   #ws: WebSocket;
   #socket: Duplex;
+  /** Bytes written in this turn, held by the cork: not a sign of a slow reader. */
+  #turnBytes = 0;
   #canSee: (venue: string, names: readonly string[]) => boolean;
 
   constructor(
@@ -66,22 +58,41 @@ export class Session implements FeedClient {
     return this.#ws.readyState === 1;
   }
 
+  /** Bytes waiting from earlier turns: what the client has not taken yet. */
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    return Math.max(0, this.#ws.bufferedAmount - this.#turnBytes);
   }
 
   /** Sends a frame serialized once for many (market data). */
   send(frame: Buffer): void {
     if (this.#ws.readyState !== 1) return;
-    cork(this.#socket);
+    this.#cork(frame.length);
     this.#ws.send(frame, { binary: false });
   }
 
   /** Sends one message of this session's own. */
   reply(message: object): void {
     if (this.#ws.readyState !== 1) return;
-    cork(this.#socket);
-    this.#ws.send(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    this.#cork(text.length);
+    this.#ws.send(text);
+  }
+
+  /** Lets this turn's frames go (called once per turn for each corked session). */
+  uncork(): void {
+    this.#turnBytes = 0;
+    this.#socket.uncork();
+  }
+
+  #cork(bytes: number): void {
+    this.#turnBytes += bytes;
+    if (corked.has(this)) return;
+    this.#socket.cork();
+    corked.add(this);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   }
 
   close(code: number, reason: string): void {

@@ -71,6 +71,15 @@ export class WsClient {
     return this.#ws.readyState === WebSocket.OPEN;
   }
 
+  /** Stops reading from the socket (a slow consumer); `resume` reads again. */
+  pause(): void {
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#ws.resume();
+  }
+
   /** A fresh request id (integers, unique on this client). */
   newId(): number {
     return this.#nextId++;
