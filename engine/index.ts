@@ -10,6 +10,7 @@ export { EngineEvent, type EngineListener, type EventKind, eventToObject } from 
 export { feeFor } from './fees.ts';
 export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
+export { cashPerNotional, quoteUnitOf, type TradeCash, tradeCash } from './settlement.ts';
 export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';
 export {

@@ -20,6 +20,7 @@ import { Code } from './codes.ts';
 import { feeFor } from './fees.ts';
 import type { Instrument } from './instrument.ts';
 import type { Order } from './order.ts';
+import { cashPerNotional, quoteUnitOf, tradeCash } from './settlement.ts';
 import { parseDecimal } from './units.ts';
 import type { Verdict } from './validate.ts';
 
@@ -76,25 +77,22 @@ export class RiskBook {
     const quote = inst.spec.quote ?? 'USD';
     if (!/^[A-Z0-9][A-Z0-9._-]{0,31}$/.test(quote)) return 'quote must be an asset symbol such as USDC';
     if (quote === symbol) return 'quote must differ from the security symbol';
-    const notional = parseDecimal(inst.spec.tickSize)!.times(inst.spec.lotSize);
-    const unitText = inst.spec.quoteUnit ?? notional.toFixed();
-    const unit = parseDecimal(unitText);
-    if (unit === null || !unit.isGreaterThan(0)) return 'quoteUnit must be a positive decimal string';
-    const k = notional.dividedBy(unit);
-    if (!k.isInteger())
-      return `tickSize * lotSize (${notional.toFixed()}) must be a whole number of quoteUnit ${unitText}`;
+    const k = cashPerNotional(inst.spec);
+    if (typeof k === 'string') return k;
+    const unitText = quoteUnitOf(inst.spec);
+    const unit = parseDecimal(unitText)!;
     const cashKey = `${quote}@${venue}`;
     const known = this.assetIndex.get(cashKey);
     if (known !== undefined && !parseDecimal(this.units[known])!.isEqualTo(unit)) {
       return `${cashKey} is counted in units of ${this.units[known]}; quoteUnit must be the same`;
     }
-    if (!Number.isSafeInteger(inst.spec.maxPrice * inst.spec.maxQty * k.toNumber() * 2)) {
+    if (!Number.isSafeInteger(inst.spec.maxPrice * inst.spec.maxQty * k * 2)) {
       return 'maxPrice * maxQty in cash units must stay a safe integer';
     }
     if (this.assetIndex.has(inst.id)) return `${inst.id} is already an asset on ${venue}`;
     const security = this.#asset(inst.id, inst.spec.lotSize);
     const cash = known ?? this.#asset(cashKey, unitText);
-    this.byInstrument[inst.index] = { security, cash, k: k.toNumber() };
+    this.byInstrument[inst.index] = { security, cash, k };
     return null;
   }
 
@@ -199,8 +197,7 @@ export class RiskBook {
     sellerFee: number,
   ): void {
     const { security, cash, k } = this.byInstrument[inst.index]!;
-    const buyerCash = (price * qty + buyerFee) * k;
-    const sellerCash = (price * qty - sellerFee) * k;
+    const { buyerCash, sellerCash, fee } = tradeCash(k, price, qty, buyerFee, sellerFee);
     if (buyerCash > buy.reserved || qty > sell.reserved)
       throw new Error(`risk: trade ${tradeId} exceeds a reservation`);
     const bc = this.#touch(buyer, cash);
@@ -213,7 +210,6 @@ export class RiskBook {
     ss.pendingOut += qty;
     sell.reserved -= qty;
     this.#touch(seller, cash).pendingIn += sellerCash;
-    const fee = (buyerFee + sellerFee) * k;
     this.feesPending[cash]! += fee;
     this.pending.set(tradeId, {
       tradeId,
