@@ -1,0 +1,9 @@
+/**
+ * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
+ * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
+ * arithmetic) and the daemon's durable progress (LMDB), so that a trade settles exactly once.
+ * The only door other folders use.
+ */
+export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
+export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
+export { type Batch, Progress, type TradeState } from './progress.ts';

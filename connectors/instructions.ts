@@ -1,0 +1,48 @@
+/**
+ * From the engine's trade event to a settlement instruction: who delivers, who pays, and how
+ * much, computed with the engine's own `tradeCash` so the ledger moves exactly what the risk
+ * stage reserved.
+ */
+import { cashPerNotional, type InstrumentSpec, tradeCash } from '../engine/index.ts';
+import type { SettlementInstruction } from './ledger.ts';
+
+/** A trade event as published (`eventToObject`). */
+export interface TradeEvent {
+  kind: 'trade';
+  ts: number;
+  instrument: string;
+  tradeId: number;
+  price: number;
+  quantity: number;
+  aggressor: 'buy' | 'sell';
+  takerAccount: string;
+  takerFee: number;
+  makerAccount: string;
+  makerFee: number;
+}
+
+/** Whether a published event is a trade. */
+export function isTrade(e: Record<string, unknown>): e is Record<string, unknown> & TradeEvent {
+  return e.kind === 'trade';
+}
+
+/** The instruction that settles a trade of an instrument listed with `spec`. */
+export function instructionOf(e: TradeEvent, spec: Readonly<InstrumentSpec>): SettlementInstruction {
+  const k = cashPerNotional(spec);
+  if (typeof k === 'string') throw new Error(`${spec.id}: ${k}`);
+  const takerBuys = e.aggressor === 'buy';
+  const buyer = takerBuys ? e.takerAccount : e.makerAccount;
+  const seller = takerBuys ? e.makerAccount : e.takerAccount;
+  const [buyerFee, sellerFee] = takerBuys ? [e.takerFee, e.makerFee] : [e.makerFee, e.takerFee];
+  const cash = tradeCash(k, e.price, e.quantity, buyerFee, sellerFee);
+  return {
+    tradeId: e.tradeId,
+    instrument: e.instrument,
+    venue: e.instrument.slice(e.instrument.indexOf('@') + 1),
+    buyer,
+    seller,
+    quantity: e.quantity,
+    ...cash,
+    matchedAt: e.ts,
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * The one small interface every ledger implements, and the ledger-neutral terms the settlement
+ * daemon speaks: an instruction per matched trade (integer amounts in the engine's units: lots
+ * of the security, cash units of its quote) and an outcome per instruction. Everything
+ * chain-specific (addresses, base units, transactions, confirmations) lives behind `Ledger`.
+ */
+
+/** One matched trade to settle, delivery versus payment. */
+export interface SettlementInstruction {
+  tradeId: number;
+  /** `SYMBOL@venue`. */
+  instrument: string;
+  /** The ledger: `evm:31337`, `fabric:bank-net`. */
+  venue: string;
+  /** Engine accounts; the ledger maps each to its own identity (an address, an MSP identity). */
+  buyer: string;
+  seller: string;
+  /** Lots of the security, seller to buyer. */
+  quantity: number;
+  /** Cash units the buyer pays (its fee included). */
+  buyerCash: number;
+  /** Cash units the seller receives (its fee deducted). */
+  sellerCash: number;
+  /** Cash units the venue keeps. */
+  fee: number;
+  /** When it matched (the engine command's timestamp). */
+  matchedAt: number;
+}
+
+/** What the ledger made of one instruction, final (confirmed). */
+export type SettlementOutcome =
+  { tradeId: number; ok: true; ref: string } | { tradeId: number; ok: false; reason: string; ref?: string };
+
+/** A change on the ledger that the engine must hear of. */
+export type LedgerChange =
+  | { kind: 'deposit'; account: string; asset: string; amount: number }
+  | { kind: 'withdrawal'; account: string; asset: string; amount: number }
+  | { kind: 'standing'; account: string; venue: string; eligible?: boolean; frozen?: boolean };
+
+/** A ledger as the settlement daemon sees it. */
+export interface Ledger {
+  readonly venue: string;
+  /**
+   * Settles a batch and resolves once each instruction's outcome is final. Must be idempotent
+   * per trade id: an instruction the ledger has settled before comes back settled, never twice.
+   */
+  settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]>;
+  /**
+   * Delivers the changes after `checkpoint` (null: from the start), each with the checkpoint that
+   * follows it, until the returned function is called.
+   */
+  watch(
+    checkpoint: string | null,
+    onChange: (change: LedgerChange, checkpoint: string) => void,
+  ): Promise<() => void>;
+  close(): Promise<void>;
+}
