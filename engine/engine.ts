@@ -34,9 +34,16 @@ import type {
   WithdrawCommand,
 } from './types.ts';
 import { checkNewOrder, checkPrice, checkQuantity, defaultTif, isName, Verdict } from './validate.ts';
-import { type BalanceView, type OrderView, stateHash, viewOrder } from './views.ts';
+import {
+  type BalanceView,
+  type OrderView,
+  type PendingSettlementView,
+  stateHash,
+  viewOrder,
+  viewPending,
+} from './views.ts';
 
-export type { BalanceView, OrderView };
+export type { BalanceView, OrderView, PendingSettlementView };
 
 export interface EngineOptions {
   /** Book implementation (default `fast`). */
@@ -224,9 +231,22 @@ export class Engine {
     }));
   }
 
-  /** Whether a trade is matched and waiting for its ledger's verdict (pre-trade risk). */
-  awaitingSettlement(tradeId: number): boolean {
-    return this.#s.risk?.pending.has(tradeId) ?? false;
+  /** A trade matched and waiting for its ledger's verdict (pre-trade risk), or undefined. */
+  pendingSettlement(tradeId: number): PendingSettlementView | undefined {
+    const t = this.#s.risk?.pending.get(tradeId);
+    return t && viewPending(this.#s, t);
+  }
+
+  /**
+   * Every trade waiting for its ledger's verdict, in trade-id order: what a settlement daemon
+   * reconciles with after a restart (the journal replays commands, not their events).
+   */
+  pendingSettlements(): PendingSettlementView[] {
+    const risk = this.#s.risk;
+    if (risk === null) return [];
+    return [...risk.pending.values()]
+      .sort((a, b) => a.tradeId - b.tradeId)
+      .map((t) => viewPending(this.#s, t));
   }
 
   /**

@@ -5,7 +5,13 @@
  */
 export type { BookKind } from './book.ts';
 export { Code, type CodeName, codeName } from './codes.ts';
-export { type BalanceView, Engine, type EngineOptions, type OrderView } from './engine.ts';
+export {
+  type BalanceView,
+  Engine,
+  type EngineOptions,
+  type OrderView,
+  type PendingSettlementView,
+} from './engine.ts';
 export { EngineEvent, type EngineListener, type EventKind, eventToObject } from './events.ts';
 export { feeFor } from './fees.ts';
 export { StateHasher } from './hash.ts';

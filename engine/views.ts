@@ -1,6 +1,7 @@
 /** Read-only views of engine state: order copies and the state hash. Not hot paths. */
 import { StateHasher } from './hash.ts';
 import { type Order, OrderState } from './order.ts';
+import type { PendingTrade } from './risk.ts';
 import type { EngineState } from './state.ts';
 import type { Side } from './types.ts';
 
@@ -14,6 +15,33 @@ export interface BalanceView {
   reserved: number;
   pendingIn: number;
   pendingOut: number;
+}
+
+/** A trade waiting for its ledger's verdict, with the amounts the risk stage holds for it. */
+export interface PendingSettlementView {
+  tradeId: number;
+  instrument: string;
+  buyer: string;
+  seller: string;
+  /** Lots. */
+  quantity: number;
+  /** Cash units (see `settlement.ts`). */
+  buyerCash: number;
+  sellerCash: number;
+  fee: number;
+}
+
+export function viewPending(s: EngineState, t: PendingTrade): PendingSettlementView {
+  return {
+    tradeId: t.tradeId,
+    instrument: s.instruments[t.instrument]!.id,
+    buyer: s.accountName(t.buyer),
+    seller: s.accountName(t.seller),
+    quantity: t.qty,
+    buyerCash: t.buyerCash,
+    sellerCash: t.sellerCash,
+    fee: t.fee,
+  };
 }
 
 export interface OrderView {

@@ -57,7 +57,9 @@ describe('settlement instructions', () => {
       assert.equal(lots(seller).pendingOut, i.quantity);
       assert.equal(lots(buyer).pendingIn, i.quantity);
       assert.equal(i.buyerCash - i.sellerCash, i.fee);
-      assert.ok(engine.awaitingSettlement(i.tradeId));
+      const { matchedAt: _at, venue: _venue, ...held } = i;
+      assert.deepEqual(engine.pendingSettlement(i.tradeId), held);
+      assert.deepEqual(engine.pendingSettlements(), [held]);
     });
   }
 });

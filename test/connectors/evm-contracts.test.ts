@@ -1,0 +1,465 @@
+/**
+ * The settlement contracts on a real anvil: deposits, delivery versus payment per trade, the
+ * failure policy (a failing trade is reported, the rest settle), exactly-once trade ids, the
+ * ERC-3643 rules (pause, freeze, verification) on settlement and withdrawal, netting, and the
+ * gas per trade (printed, not asserted).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Contract, decodeBytes32String, id, type TransactionReceipt, Wallet } from 'ethers';
+import { Anvil } from '../../connectors/evm/anvil.ts';
+import { type Artifacts, compileContracts } from '../../connectors/evm/compile.ts';
+import { call, type Deployment, deploy, fundInvestors, send } from '../../connectors/evm/deploy.ts';
+
+const USDC = 1_000_000n; // 6 decimals
+const POOL = 200; // funded investors for the large batches
+const POOL_ACME = 1_000_000n;
+const POOL_USDC = 1_000_000n * USDC;
+
+interface Trade {
+  tradeId: bigint;
+  security: string;
+  cash: string;
+  buyer: string;
+  seller: string;
+  quantity: bigint;
+  cashAmount: bigint;
+  fee: bigint;
+}
+
+interface Outcome {
+  receipt: TransactionReceipt;
+  settled: bigint[];
+  failed: [bigint, string][];
+  skipped: [bigint, string][];
+}
+
+let anvil: Anvil;
+let artifacts: Artifacts;
+let d: Deployment;
+let operatorSettlement: Contract;
+let acme: string;
+let usdc: string;
+let deployer: Wallet;
+const feeAccount = new Wallet(id('mosaic-fee-account')).address;
+let alice: Wallet, bob: Wallet, carol: Wallet, dave: Wallet;
+let pool: Wallet[] = [];
+let nextTradeId = 1n;
+
+function wallet(name: string): Wallet {
+  return new Wallet(id(`mosaic-test-${name}`), anvil.provider());
+}
+
+async function fundEth(wallets: readonly Wallet[]): Promise<void> {
+  for (const w of wallets) await anvil.rpc('anvil_setBalance', [w.address, '0x56BC75E2D63100000']);
+}
+
+/** A trade on ACME/USDC with a fresh id: `price` in whole USDC, fee 5 bp of the notional. */
+function trade(seller: Wallet | string, buyer: Wallet | string, quantity: bigint, price = 25n): Trade {
+  const notional = quantity * price * USDC;
+  const fee = (notional * 5n) / 10_000n;
+  return {
+    tradeId: nextTradeId++,
+    security: acme,
+    cash: usdc,
+    buyer: typeof buyer === 'string' ? buyer : buyer.address,
+    seller: typeof seller === 'string' ? seller : seller.address,
+    quantity,
+    cashAmount: notional + fee,
+    fee,
+  };
+}
+
+async function settle(trades: readonly Trade[], netting = false): Promise<Outcome> {
+  const receipt = await send(operatorSettlement, 'settleBatch', trades, netting);
+  const out: Outcome = { receipt, settled: [], failed: [], skipped: [] };
+  for (const log of receipt.logs) {
+    const ev = d.settlement.interface.parseLog(log);
+    if (ev === null) continue;
+    const tradeId = ev.args[0] as bigint;
+    if (ev.name === 'TradeSettled') out.settled.push(tradeId);
+    if (ev.name === 'TradeFailed') out.failed.push([tradeId, decodeBytes32String(ev.args[1] as string)]);
+    if (ev.name === 'TradeSkipped') out.skipped.push([tradeId, decodeBytes32String(ev.args[1] as string)]);
+  }
+  return out;
+}
+
+function escrow(token: string, who: Wallet | string): Promise<bigint> {
+  return call<bigint>(d.settlement, 'balanceOf', token, typeof who === 'string' ? who : who.address);
+}
+
+/** Escrow balances of ACME and USDC of each account, as plain strings for deepEqual. */
+async function ledger(accounts: readonly string[]): Promise<string[]> {
+  const rows: string[] = [];
+  for (const a of accounts) rows.push(`${a} ${await escrow(acme, a)} ${await escrow(usdc, a)}`);
+  return rows;
+}
+
+/** A seeded generator, so a failing batch can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` trades between distinct random members of `accounts`. */
+function randomTrades(n: number, accounts: readonly Wallet[], seed: number): Trade[] {
+  const next = rng(seed);
+  const pick = (): Wallet => accounts[Math.floor(next() * accounts.length)]!;
+  const trades: Trade[] = [];
+  while (trades.length < n) {
+    const seller = pick();
+    const buyer = pick();
+    if (seller === buyer) continue;
+    trades.push(
+      trade(seller, buyer, BigInt(1 + Math.floor(next() * 100)), BigInt(10 + Math.floor(next() * 90))),
+    );
+  }
+  return trades;
+}
+
+function assertRevert(name: string, args?: readonly unknown[]): (err: unknown) => boolean {
+  return (err: unknown) => {
+    const revert = (err as { revert?: { name: string; args: readonly unknown[] } }).revert;
+    assert.equal(revert?.name, name, `expected revert ${name}, got ${String(err)}`);
+    if (args !== undefined) assert.deepEqual([...revert.args], args);
+    return true;
+  };
+}
+
+describe('EVM settlement contracts on anvil', () => {
+  before(async () => {
+    artifacts = await compileContracts();
+    anvil = await Anvil.start({ gasLimit: 300_000_000n });
+    deployer = anvil.devWallet(0);
+    const operator = anvil.devWallet(1);
+    d = await deploy({
+      deployer,
+      securities: [{ symbol: 'ACME', name: 'Acme Corp. ordinary shares' }],
+      cash: { symbol: 'USDC', name: 'USD Coin (test)' },
+      operator: operator.address,
+      feeAccount,
+      artifacts,
+    });
+    operatorSettlement = d.settlement.connect(operator) as Contract;
+    acme = d.addresses.securities.ACME!;
+    usdc = d.addresses.cash;
+    [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(wallet) as [
+      Wallet,
+      Wallet,
+      Wallet,
+      Wallet,
+    ];
+    pool = Array.from({ length: POOL }, (_, i) => wallet(`pool-${i}`));
+    await fundEth([alice, bob, carol, dave, ...pool]);
+    const started = performance.now();
+    await fundInvestors(d, [
+      ...[alice, bob, carol].map((w) => ({
+        wallet: w,
+        country: 276,
+        securities: { ACME: 1_000n },
+        cash: 100_000n * USDC,
+      })),
+      ...pool.map((w) => ({ wallet: w, securities: { ACME: POOL_ACME }, cash: POOL_USDC })),
+    ]);
+    console.log(`# funded ${POOL + 3} investors in ${Math.round(performance.now() - started)} ms`);
+  });
+
+  after(async () => {
+    await anvil?.stop();
+  });
+
+  it('deploys registry, token, cash and escrow; the escrow is a verified wallet', async () => {
+    for (const address of [d.addresses.registry, acme, usdc, d.addresses.settlement]) {
+      assert.notEqual(await anvil.provider().getCode(address), '0x');
+    }
+    assert.equal(await call<boolean>(d.registry, 'isVerified', d.addresses.settlement), true);
+    assert.equal(await call<string>(d.settlement, 'feeAccount'), feeAccount);
+    assert.equal(await call<bigint>(d.securities.get('ACME')!, 'decimals'), 0n);
+    assert.equal(await call<bigint>(d.cash, 'decimals'), 6n);
+  });
+
+  it('a deposit moves tokens into escrow and emits Deposited', async () => {
+    await send(d.registry, 'registerInvestor', dave.address, 250);
+    await send(d.securities.get('ACME')!, 'mint', dave.address, 40n);
+    const token = d.securities.get('ACME')!.connect(dave) as Contract;
+    await send(token, 'approve', d.addresses.settlement, 40n);
+    const receipt = await send(d.settlement.connect(dave) as Contract, 'deposit', acme, 30n);
+    const events = receipt.logs.map((l) => d.settlement.interface.parseLog(l)).filter((e) => e !== null);
+    assert.deepEqual(
+      events.map((e) => [e.name, ...e.args]),
+      [['Deposited', dave.address, acme, 30n]],
+    );
+    assert.equal(await escrow(acme, dave), 30n);
+    assert.equal(await call<bigint>(token, 'balanceOf', dave.address), 10n);
+    assert.equal((await call<bigint>(token, 'balanceOf', d.addresses.settlement)) >= 30n, true);
+  });
+
+  it('a settled trade moves security and cash exactly, pays the fee and emits TradeSettled', async () => {
+    const before = await ledger([alice.address, bob.address, feeAccount]);
+    const t = trade(alice, bob, 10n, 25n); // 250 USDC + 0.125 USDC fee
+    const out = await settle([t]);
+    assert.deepEqual(out.settled, [t.tradeId]);
+    assert.deepEqual([out.failed, out.skipped], [[], []]);
+    assert.deepEqual(before, [
+      `${alice.address} 1000 ${100_000n * USDC}`,
+      `${bob.address} 1000 ${100_000n * USDC}`,
+      `${feeAccount} 0 0`,
+    ]);
+    assert.deepEqual(await ledger([alice.address, bob.address, feeAccount]), [
+      `${alice.address} 990 ${100_000n * USDC + 250n * USDC}`,
+      `${bob.address} 1010 ${100_000n * USDC - 250n * USDC - 125_000n}`,
+      `${feeAccount} 0 125000`,
+    ]);
+    assert.equal(await call<bigint>(d.settlement, 'tradeStatus', t.tradeId), 1n);
+  });
+
+  it('settles a batch of 500 trades in one transaction, as a reference ledger predicts', async () => {
+    const accounts = pool.slice(0, 50);
+    const trades = randomTrades(500, accounts, 500);
+    const expected = new Map<string, bigint>();
+    const key = (token: string, a: string): string => `${token}/${a}`;
+    for (const a of [...accounts.map((w) => w.address), feeAccount]) {
+      expected.set(key(acme, a), await escrow(acme, a));
+      expected.set(key(usdc, a), await escrow(usdc, a));
+    }
+    const add = (token: string, a: string, v: bigint): void => {
+      expected.set(key(token, a), expected.get(key(token, a))! + v);
+    };
+    for (const t of trades) {
+      add(acme, t.seller, -t.quantity);
+      add(acme, t.buyer, t.quantity);
+      add(usdc, t.buyer, -t.cashAmount);
+      add(usdc, t.seller, t.cashAmount - t.fee);
+      add(usdc, feeAccount, t.fee);
+    }
+    const out = await settle(trades);
+    assert.equal(out.settled.length, 500);
+    assert.deepEqual([out.failed, out.skipped], [[], []]);
+    for (const [k, v] of expected) {
+      const [token, a] = k.split('/') as [string, string];
+      assert.equal(await escrow(token, a), v, k);
+    }
+    console.log(
+      `# batch of 500: ${out.receipt.gasUsed / 500n} gas per trade (${out.receipt.gasUsed} in all)`,
+    );
+  });
+
+  it('refuses a trade id already settled or failed, even twice in one batch: nothing moves twice', async () => {
+    const first = trade(alice, bob, 1n);
+    const bad = trade(alice, bob, 1n);
+    bad.fee = bad.cashAmount + 1n; // refused as BAD_TRADE, which is final too
+    await settle([first, bad]);
+    const before = await ledger([alice.address, bob.address, feeAccount]);
+
+    const fresh = trade(alice, bob, 2n);
+    const out = await settle([first, fresh, fresh, bad]);
+    assert.deepEqual(out.settled, [fresh.tradeId]);
+    assert.deepEqual(out.failed, []);
+    assert.deepEqual(out.skipped, [
+      [first.tradeId, 'ALREADY_SETTLED'],
+      [fresh.tradeId, 'ALREADY_SETTLED'],
+      [bad.tradeId, 'ALREADY_FAILED'],
+    ]);
+    const after = await ledger([alice.address, bob.address, feeAccount]);
+    const moved = (row: string, i: number): bigint[] => {
+      const a = row.split(' ').slice(1).map(BigInt);
+      const b = after[i]!.split(' ').slice(1).map(BigInt);
+      return [b[0]! - a[0]!, b[1]! - a[1]!];
+    };
+    assert.deepEqual(
+      before.map((row, i) => moved(row, i)),
+      [
+        [-2n, fresh.cashAmount - fresh.fee],
+        [2n, -fresh.cashAmount],
+        [0n, fresh.fee],
+      ],
+    );
+    assert.equal(await call<bigint>(d.settlement, 'tradeStatus', bad.tradeId), 2n);
+    assert.equal(await call<bigint>(d.settlement, 'tradeStatus', nextTradeId + 1000n), 0n);
+  });
+
+  it('a buyer frozen between match and settlement fails its trade; the rest of the batch settles', async () => {
+    const t1 = trade(alice, bob, 3n);
+    const t2 = trade(alice, carol, 4n);
+    const t3 = trade(bob, alice, 5n);
+    const token = d.securities.get('ACME')!;
+    await send(token, 'setAddressFrozen', carol.address, true);
+    const carolBefore = await ledger([carol.address]);
+    const out = await settle([t1, t2, t3]);
+    assert.deepEqual(out.settled, [t1.tradeId, t3.tradeId]);
+    assert.deepEqual(out.failed, [[t2.tradeId, 'TO_FROZEN']]);
+    assert.deepEqual(await ledger([carol.address]), carolBefore);
+
+    const t4 = trade(carol, alice, 1n); // a frozen seller cannot deliver either
+    assert.deepEqual((await settle([t4])).failed, [[t4.tradeId, 'FROM_FROZEN']]);
+    await send(token, 'setAddressFrozen', carol.address, false);
+  });
+
+  it('a paused token fails its trades until unpaused', async () => {
+    const token = d.securities.get('ACME')!;
+    await send(token, 'pause');
+    const t = trade(alice, bob, 1n);
+    assert.deepEqual((await settle([t])).failed, [[t.tradeId, 'PAUSED']]);
+    await send(token, 'unpause');
+    const u = trade(alice, bob, 1n);
+    assert.deepEqual((await settle([u])).settled, [u.tradeId]);
+  });
+
+  it('a buyer removed from the identity registry cannot receive the security', async () => {
+    const receipt = await send(d.registry, 'removeInvestor', dave.address);
+    const ev = d.registry.interface.parseLog(receipt.logs[0]!);
+    assert.deepEqual([ev?.name, ...(ev?.args ?? [])], ['InvestorRemoved', dave.address]);
+    const t = trade(alice, dave, 1n, 0n); // price 0: dave holds no cash in escrow
+    const out = await settle([t]);
+    assert.deepEqual(out.failed, [[t.tradeId, 'TO_NOT_VERIFIED']]);
+    // dave may still sell: ERC-3643 checks only the recipient
+    const s = trade(dave, alice, 5n);
+    assert.deepEqual((await settle([s])).settled, [s.tradeId]);
+  });
+
+  it('fails trades the escrow cannot cover or that make no sense, each with its reason', async () => {
+    const cases: [string, Trade][] = [
+      ['INSUFFICIENT_CASH', trade(alice, bob, 1n, 1_000_000_000n)],
+      ['INSUFFICIENT_SECURITY', trade(alice, bob, 1_000_000n)],
+      ['BAD_TRADE', { ...trade(alice, bob, 0n) }],
+      ['BAD_TRADE', { ...trade(alice, bob, 1n), cash: acme }],
+      ['NOT_A_SECURITY', { ...trade(alice, bob, 1n), security: usdc, cash: acme }],
+    ];
+    const before = await ledger([alice.address, bob.address, feeAccount]);
+    const out = await settle(cases.map(([, t]) => t));
+    assert.deepEqual(
+      out.failed,
+      cases.map(([reason, t]) => [t.tradeId, reason]),
+    );
+    assert.deepEqual(await ledger([alice.address, bob.address, feeAccount]), before);
+  });
+
+  it('only the operator may settle: anyone else gets NotOperator', async () => {
+    const owner = d.settlement; // the owner is not the operator
+    await assert.rejects(
+      owner.getFunction('settleBatch').send([trade(alice, bob, 1n)], false),
+      assertRevert('NotOperator', [deployer.address]),
+    );
+    await assert.rejects(
+      (d.settlement.connect(alice) as Contract).getFunction('setOperator').send(alice.address),
+      assertRevert('OwnableUnauthorizedAccount', [alice.address]),
+    );
+  });
+
+  it('a withdrawal obeys the token rules: a frozen wallet cannot take its security out', async () => {
+    const token = d.securities.get('ACME')!;
+    const mine = d.settlement.connect(bob) as Contract;
+    await send(token, 'setAddressFrozen', bob.address, true);
+    await assert.rejects(mine.getFunction('withdraw').send(acme, 5n), (err: unknown) => {
+      const data = (err as { data?: string }).data ?? '';
+      const parsed = token.interface.parseError(data);
+      assert.equal(parsed?.name, 'TransferNotAllowed');
+      assert.deepEqual(
+        [parsed?.args[0], parsed?.args[1], decodeBytes32String(parsed?.args[2] as string)],
+        [d.addresses.settlement, bob.address, 'TO_FROZEN'],
+      );
+      return true;
+    });
+    // cash is a plain ERC-20: it still comes out
+    await send(mine, 'withdraw', usdc, 1n * USDC);
+    await send(token, 'setAddressFrozen', bob.address, false);
+
+    const escrowed = await escrow(acme, bob);
+    const wallet = await call<bigint>(token, 'balanceOf', bob.address);
+    const receipt = await send(mine, 'withdraw', acme, 5n);
+    const ev = d.settlement.interface.parseLog(receipt.logs.at(-1)!);
+    assert.deepEqual([ev?.name, ...(ev?.args ?? [])], ['Withdrawn', bob.address, acme, 5n]);
+    assert.equal(await escrow(acme, bob), escrowed - 5n);
+    assert.equal(await call<bigint>(token, 'balanceOf', bob.address), wallet + 5n);
+    await assert.rejects(
+      mine.getFunction('withdraw').send(acme, escrowed),
+      assertRevert('InsufficientBalance', [acme, bob.address, escrowed - 5n, escrowed]),
+    );
+  });
+
+  it('netting on and off give the same balances, verdicts and events', async () => {
+    const accounts = pool.slice(100, 112);
+    const poor = wallet('poor');
+    await fundEth([poor]);
+    await fundInvestors(d, [{ wallet: poor, securities: { ACME: 3n }, cash: 30n * USDC }]);
+    const trades = [
+      ...randomTrades(40, accounts, 7),
+      trade(poor, accounts[0]!, 2n), // settles
+      trade(accounts[1]!, poor, 1n), // settles: poor pays 25 + fee out of 30 + 50 from its sale
+      trade(poor, accounts[2]!, 3n), // fails: poor has 2 left
+      trade(accounts[3]!, poor, 3n, 20n), // fails: 60 + fee is more than the 54.99 left
+      ...randomTrades(20, [...accounts, poor], 8),
+    ];
+    const token = d.securities.get('ACME')!;
+    await send(token, 'setAddressFrozen', accounts[5]!.address, true);
+    const who = [...accounts, poor].map((w) => w.address).concat(feeAccount);
+
+    const snapshot = await anvil.rpc<string>('evm_snapshot');
+    const plain = await settle(trades, false);
+    const plainLedger = await ledger(who);
+    assert.equal(await anvil.rpc<boolean>('evm_revert', [snapshot]), true);
+    const netted = await settle(trades, true);
+    const nettedLedger = await ledger(who);
+    await send(token, 'setAddressFrozen', accounts[5]!.address, false);
+
+    assert.ok(plain.failed.length >= 3, 'the batch has failing trades');
+    assert.ok(plain.failed.some(([, r]) => r === 'INSUFFICIENT_CASH'));
+    assert.deepEqual(
+      [netted.settled, netted.failed, netted.skipped],
+      [plain.settled, plain.failed, plain.skipped],
+    );
+    assert.deepEqual(nettedLedger, plainLedger);
+  });
+
+  it('prints gas per trade for batches of 1, 10 and 100, with and without netting', async () => {
+    const rows: string[] = [];
+    for (const [label, accounts] of [
+      ['20 active accounts', pool.slice(0, 20)],
+      ['two new accounts per trade', pool],
+    ] as const) {
+      for (const n of [1, 10, 100]) {
+        const cells: string[] = [];
+        for (const netting of [false, true]) {
+          const trades =
+            label === '20 active accounts'
+              ? randomTrades(n, accounts, n)
+              : Array.from({ length: n }, (_, i) => trade(accounts[2 * i]!, accounts[2 * i + 1]!, 1n));
+          const snapshot = await anvil.rpc<string>('evm_snapshot');
+          const out = await settle(trades, netting);
+          await anvil.rpc('evm_revert', [snapshot]);
+          assert.equal(out.settled.length, n);
+          cells.push(String(out.receipt.gasUsed / BigInt(n)).padStart(8));
+        }
+        rows.push(`# ${label.padEnd(28)} batch ${String(n).padStart(3)}: ${cells.join('  ')}`);
+      }
+    }
+    console.log(`# gas per trade (transaction gas / trades)       netting off  on\n${rows.join('\n')}`);
+  });
+
+  it('restarts on the same port with its state file and carries on', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-anvil-'));
+    const local = await Anvil.start({ stateFile: path.join(dir, 'state.json') });
+    try {
+      const mini = await deploy({ deployer: local.devWallet(0), securities: [{ symbol: 'XYZ' }], artifacts });
+      const port = local.port;
+      await local.restart();
+      assert.equal(local.port, port);
+      const provider = local.provider();
+      assert.notEqual(await provider.getCode(mini.addresses.settlement), '0x');
+      const fresh = mini.settlement.connect(provider) as Contract;
+      assert.equal(await call<string>(fresh, 'operator'), await local.devWallet(0).getAddress());
+    } finally {
+      await local.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
