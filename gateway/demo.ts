@@ -94,9 +94,11 @@ export class DemoMarketMaker {
     for (const id of this.#instruments) {
       const inst = this.#exchange.engine.instrument(id);
       if (inst === undefined) continue;
+      // One mid per security across its venues, so that their consolidated book stays uncrossed.
+      const symbol = id.slice(0, id.indexOf('@'));
       const ref = inst.lastPrice || inst.spec.referencePrice;
-      const mid = Math.max(100, (this.#mids.get(id) ?? ref) + this.#rng.int(-3, 3));
-      this.#mids.set(id, mid);
+      const mid = Math.max(100, (this.#mids.get(symbol) ?? ref) + this.#rng.int(-3, 3));
+      this.#mids.set(symbol, mid);
       this.#exchange.submit({ type: 'cancel-all', account: 'demo-maker', instrument: id });
       for (let level = 1; level <= 5; level++) {
         for (const side of ['buy', 'sell'] as const) {

@@ -4,7 +4,7 @@
  * brings it all up from a configuration; `close` takes it down in order (no new connections,
  * sockets closed, journal flushed).
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Authenticator } from './auth/index.ts';
 import type { Config } from './config.ts';
 import { DemoMarketMaker, DEMO_LISTINGS, fundAccount } from './demo.ts';
@@ -44,7 +44,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: 64 * 1024,
     // One log line per request would drown everything else at `info`.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Refuse unknown fields rather than silently dropping them (fastify's default strips them).
     ajv: { customOptions: { removeAdditional: false } },
   });
