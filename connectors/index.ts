@@ -5,5 +5,5 @@
  * The only door other folders use.
  */
 export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
-export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
+export type { Ledger, SettlementInstruction, SettlementOutcome } from './ledger.ts';
 export { type Batch, Progress, type TradeState } from './progress.ts';

@@ -31,12 +31,6 @@ export interface SettlementInstruction {
 export type SettlementOutcome =
   { tradeId: number; ok: true; ref: string } | { tradeId: number; ok: false; reason: string; ref?: string };
 
-/** A change on the ledger that the engine must hear of. */
-export type LedgerChange =
-  | { kind: 'deposit'; account: string; asset: string; amount: number }
-  | { kind: 'withdrawal'; account: string; asset: string; amount: number }
-  | { kind: 'standing'; account: string; venue: string; eligible?: boolean; frozen?: boolean };
-
 /** A ledger as the settlement daemon sees it. */
 export interface Ledger {
   readonly venue: string;
@@ -45,13 +39,5 @@ export interface Ledger {
    * per trade id: an instruction the ledger has settled before comes back settled, never twice.
    */
   settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]>;
-  /**
-   * Delivers the changes after `checkpoint` (null: from the start), each with the checkpoint that
-   * follows it, until the returned function is called.
-   */
-  watch(
-    checkpoint: string | null,
-    onChange: (change: LedgerChange, checkpoint: string) => void,
-  ): Promise<() => void>;
   close(): Promise<void>;
 }
