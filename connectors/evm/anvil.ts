@@ -1,0 +1,254 @@
+/**
+ * A local EVM chain for tests and `npm start`: anvil from the npm package `@foundry-rs/anvil`
+ * (its binary ships in `@foundry-rs/anvil-linux-amd64`), on 127.0.0.1, started as a child
+ * process and stopped with it. The providers it hands out use the settings that keep ethers
+ * from reading stale nonces on a fast local chain (see /work/shared/NOTES.md).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { JsonRpcProvider, Network, Wallet } from 'ethers';
+
+/** Anvil's well-known dev keys (mnemonic "test test ... junk"), each funded with 10,000 ETH. */
+export const DEV_KEYS = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
+] as const;
+
+export const ANVIL_CHAIN_ID = 31337;
+
+export interface AnvilOptions {
+  /** A fixed port; by default a free one is picked (and kept across restarts). */
+  port?: number;
+  /** Seconds between blocks; by default each transaction is mined at once (automine). */
+  blockTime?: number;
+  /** `false`: no mining until `evm_mine` (for batching many transactions into one block). */
+  automine?: boolean;
+  /** Block gas limit; the default 30 M holds about 850 settled trades. */
+  gasLimit?: bigint | number;
+  /** Chain state file (`--state`): loaded at start if present, written at stop. */
+  stateFile?: string;
+  chainId?: number;
+  /** How long to wait for JSON-RPC to answer; default 10 s. */
+  startTimeoutMs?: number;
+  /** Further anvil flags, passed as given. */
+  args?: readonly string[];
+}
+
+/** Why starting anvil failed, with anvil's own output in the message. */
+export class AnvilError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ANVIL_MISSING' | 'ANVIL_START' | 'ANVIL_EXITED',
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'AnvilError';
+  }
+}
+
+/** Path of the anvil binary installed by npm, or a clear error if it is not there. */
+export function anvilBinary(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = `@foundry-rs/anvil-${process.platform}-${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  try {
+    return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'bin', 'anvil');
+  } catch (err) {
+    throw new AnvilError(
+      `anvil binary not found: ${pkg} is not installed (it is an optional dependency of ` +
+        '@foundry-rs/anvil; run `npm install` on a supported platform)',
+      'ANVIL_MISSING',
+      err,
+    );
+  }
+}
+
+/**
+ * A JSON-RPC provider for a local chain: a static network (no chain-id probe), no response
+ * cache (a 250 ms cache served stale nonces) and no request batching (it added 10 ms a call).
+ */
+export function localProvider(url: string, chainId: number = ANVIL_CHAIN_ID): JsonRpcProvider {
+  return new JsonRpcProvider(url, Network.from(chainId), {
+    staticNetwork: true,
+    cacheTimeout: -1,
+    batchMaxCount: 1,
+    pollingInterval: 50,
+  });
+}
+
+/** A running anvil. `stop()` it when done; the process is also killed if Node exits first. */
+export class Anvil {
+  readonly host = '127.0.0.1';
+  readonly chainId: number;
+  #port: number;
+  #options: AnvilOptions;
+  #child: ChildProcess | null = null;
+  #output = '';
+  #providers: JsonRpcProvider[] = [];
+  #killOnExit = (): void => {
+    this.#child?.kill('SIGKILL');
+  };
+
+  private constructor(port: number, options: AnvilOptions) {
+    this.#port = port;
+    this.#options = options;
+    this.chainId = options.chainId ?? ANVIL_CHAIN_ID;
+  }
+
+  /** Starts anvil and resolves once it answers JSON-RPC. */
+  static async start(options: AnvilOptions = {}): Promise<Anvil> {
+    const fixed = options.port !== undefined;
+    for (let attempt = 1; ; attempt++) {
+      const anvil = new Anvil(options.port ?? (await freePort()), options);
+      try {
+        await anvil.#spawn();
+        return anvil;
+      } catch (err) {
+        // a picked port can be taken between picking and binding: try another
+        if (fixed || attempt >= 3 || !(err instanceof AnvilError) || err.code !== 'ANVIL_EXITED') throw err;
+      }
+    }
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get url(): string {
+    return `http://${this.host}:${this.#port}`;
+  }
+
+  get running(): boolean {
+    return this.#child !== null;
+  }
+
+  /** A new provider on this chain (closed by `stop()`). */
+  provider(): JsonRpcProvider {
+    const p = localProvider(this.url, this.chainId);
+    this.#providers.push(p);
+    return p;
+  }
+
+  /** A wallet for one of anvil's dev keys, connected to a new provider. */
+  devWallet(index: number): Wallet {
+    const key = DEV_KEYS[index];
+    if (key === undefined) throw new RangeError(`dev key index ${index} is not in 0..${DEV_KEYS.length - 1}`);
+    return new Wallet(key, this.provider());
+  }
+
+  /** Raw JSON-RPC call (anvil_*, evm_* methods). */
+  async rpc<T>(method: string, params: readonly unknown[] = []): Promise<T> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    });
+    const body = (await res.json()) as { result?: T; error?: { message: string } };
+    if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+    return body.result as T;
+  }
+
+  /** Stops anvil (gracefully, so a state file is written) and closes its providers. */
+  async stop(): Promise<void> {
+    for (const p of this.#providers) p.destroy();
+    this.#providers = [];
+    const child = this.#child;
+    if (child === null) return;
+    this.#child = null;
+    process.off('exit', this.#killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  /** Stops and starts again on the same port; with a state file, the chain carries on. */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.#spawn();
+  }
+
+  #args(): string[] {
+    const o = this.#options;
+    const args = ['--host', this.host, '--port', String(this.#port), '--silent'];
+    if (o.chainId !== undefined) args.push('--chain-id', String(o.chainId));
+    if (o.blockTime !== undefined) args.push('--block-time', String(o.blockTime));
+    if (o.automine === false) args.push('--no-mining');
+    if (o.gasLimit !== undefined) args.push('--gas-limit', String(o.gasLimit));
+    if (o.stateFile !== undefined) args.push('--state', o.stateFile);
+    args.push(...(o.args ?? []));
+    return args;
+  }
+
+  async #spawn(): Promise<void> {
+    const child = spawn(anvilBinary(), this.#args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#output = '';
+    const keep = (chunk: Buffer): void => {
+      this.#output = (this.#output + chunk.toString('utf8')).slice(-4_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (err) =>
+        reject(new AnvilError(`cannot run anvil: ${err.message}`, 'ANVIL_START', err)),
+      );
+      child.once('exit', (code, signal) =>
+        reject(
+          new AnvilError(
+            `anvil exited (${signal ?? `code ${code}`}) before answering on ${this.url}: ${this.#output.trim()}`,
+            'ANVIL_EXITED',
+          ),
+        ),
+      );
+    });
+    failed.catch(() => undefined); // observed below; an exit after a good start is not an error
+    this.#child = child;
+    process.on('exit', this.#killOnExit);
+    try {
+      await Promise.race([this.#waitReady(), failed]);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async #waitReady(): Promise<void> {
+    const deadline = performance.now() + (this.#options.startTimeoutMs ?? 10_000);
+    for (;;) {
+      try {
+        await this.rpc('eth_chainId');
+        return;
+      } catch (err) {
+        if (this.#child === null) return; // exited: the race reports it
+        if (performance.now() > deadline) {
+          throw new AnvilError(
+            `anvil did not answer on ${this.url} in time: ${this.#output.trim()}`,
+            'ANVIL_START',
+            err,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
+}
+
+/** A port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
