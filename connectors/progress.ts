@@ -129,6 +129,11 @@ export class Progress {
     });
   }
 
+  /** Instructions waiting for a batch. */
+  queuedCount(): number {
+    return this.#queued.getCount();
+  }
+
   /** Where a trade stands, or undefined if the daemon never saw it. */
   state(tradeId: number): TradeState | undefined {
     return this.#trades.get(tradeId)?.state;

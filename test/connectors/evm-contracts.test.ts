@@ -17,9 +17,16 @@ import {
   type TransactionReceipt,
   Wallet,
 } from 'ethers';
-import { Anvil } from '../../connectors/evm/anvil.ts';
-import { type Artifacts, compileContracts } from '../../connectors/evm/compile.ts';
-import { call, type Deployment, deploy, fundInvestors, send } from '../../connectors/evm/deploy.ts';
+import {
+  Anvil,
+  type Artifacts,
+  call,
+  compileContracts,
+  type Deployment,
+  deploy,
+  fundInvestors,
+  send,
+} from '../../connectors/evm/index.ts';
 
 const USDC = 1_000_000n; // 6 decimals
 const POOL = 200; // funded investors for the large batches

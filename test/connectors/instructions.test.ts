@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { instructionOf, isTrade } from '../../connectors/instructions.ts';
+import { instructionOf, isTrade } from '../../connectors/index.ts';
 import { type Command, Engine, eventToObject } from '../../engine/index.ts';
 import { spec } from '../support/engine.ts';
 

@@ -2,7 +2,7 @@
  * Run by the progress crash test: takes in trades, batches and finishes them in a loop until it
  * is killed. Prints `seq N` after each durable step so the parent knows how far it got.
  */
-import { Progress } from '../../connectors/progress.ts';
+import { Progress } from '../../connectors/index.ts';
 import { XorShift32 } from '../../bench/index.ts';
 import { tradesOf } from './progress-trades.ts';
 

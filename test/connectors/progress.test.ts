@@ -9,8 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { SettlementInstruction } from '../../connectors/ledger.ts';
-import { Progress } from '../../connectors/progress.ts';
+import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
 import { tradesOf } from './progress-trades.ts';
 
 const CHILD = fileURLToPath(new URL('./progress-child.js', import.meta.url));
@@ -41,7 +40,9 @@ describe('settlement progress (LMDB)', () => {
     assert.equal(p.enqueue(5, [trade(3), trade(1), trade(2)]), 3);
     assert.equal(p.enqueue(6, [trade(2), trade(4)]), 1, 'trade 2 again is ignored');
     assert.equal(p.cursor, 6);
+    assert.equal(p.queuedCount(), 4);
     const batch = p.nextBatch(2)!;
+    assert.equal(p.queuedCount(), 2);
     assert.deepEqual(
       batch.instructions.map((i) => i.tradeId),
       [1, 2],

@@ -1,0 +1,18 @@
+/**
+ * connectors/evm/: settlement on EVM chains. The contracts (an ERC-3643-style security token
+ * with its identity registry, a cash token and the Settlement escrow), their offline compile with
+ * solc-js, a local anvil for tests and the embedded default, a deploy script, and the `Ledger`
+ * that settles batches through the escrow. The only door other folders use.
+ */
+export { Anvil, type AnvilOptions, ANVIL_CHAIN_ID, DEV_KEYS, localProvider } from './anvil.ts';
+export { type Artifacts, compileContracts, CONTRACTS, type ContractName } from './compile.ts';
+export {
+  call,
+  type Deployment,
+  deploy,
+  type DeployOptions,
+  fundInvestors,
+  type InvestorFunding,
+  send,
+} from './deploy.ts';
+export { type BatchGas, type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';

@@ -1,0 +1,197 @@
+/**
+ * The settlement daemon on a real chain: the exchange matches a trade, the daemon settles it on
+ * anvil through the Settlement escrow, and the engine hears the verdict. A frozen buyer fails
+ * its trade and the engine reverses it; a batch settled on chain but not recorded before a
+ * "crash" is sent again by the next daemon and settles nothing twice.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Wallet } from 'ethers';
+import {
+  Anvil,
+  call,
+  type Deployment,
+  deploy,
+  EvmLedger,
+  fundInvestors,
+  send,
+} from '../../connectors/evm/index.ts';
+import { Progress, Settler } from '../../connectors/index.ts';
+import type { Gateway } from '../../gateway/index.ts';
+import { testGateway } from '../support/gateway.ts';
+
+const ACME = 'ACME@evm:31337';
+/** USD has 6 decimals on chain; the engine counts cents (quoteUnit 0.01): 10^4 base units a cent. */
+const CENT = 10_000n;
+
+describe('settlement daemon on anvil', () => {
+  let anvil: Anvil;
+  let d: Deployment;
+  let gw: Gateway;
+  let buyer: Wallet;
+  let seller: Wallet;
+  let ledger: EvmLedger;
+  const dirs: string[] = [];
+  let n = 0;
+
+  const progressDir = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-settler-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const settler = (progress: Progress, batchMs = 20) =>
+    new Settler({
+      ledger,
+      progress,
+      specOf: (id) => gw.exchange.engine.instrument(id)?.spec,
+      send: (command) => gw.exchange.submit(command),
+      batchMs,
+      log: () => {},
+    });
+  const escrow = (token: string, who: string) => call<bigint>(d.settlement, 'balanceOf', token, who);
+  const balance = (account: string, asset: string) =>
+    gw.exchange.engine.balances(account).find((b) => b.asset === asset)!;
+
+  /** Seller sells, buyer buys `qty` at 100.00; returns the trade id. */
+  const trade = async (qty: number): Promise<number> => {
+    const ids: number[] = [];
+    const off = gw.exchange.engine.addListener({ onTrade: (e) => ids.push(e.tradeId) });
+    const order = {
+      type: 'new',
+      instrument: ACME,
+      orderType: 'limit',
+      price: 10_000,
+      quantity: qty,
+    } as const;
+    gw.exchange.submit({ ...order, account: seller.address, clientOrderId: `s${++n}`, side: 'sell' });
+    gw.exchange.submit({ ...order, account: buyer.address, clientOrderId: `b${n}`, side: 'buy' });
+    off();
+    assert.equal(ids.length, 1);
+    return ids[0]!;
+  };
+  const settled = async (tradeId: number) => {
+    for (let i = 0; i < 400; i++) {
+      const s = gw.settlements.get(tradeId);
+      if (s !== undefined && s.status !== 'pending') return s;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`trade ${tradeId} got no verdict`);
+  };
+
+  before(async () => {
+    anvil = await Anvil.start();
+    const deployer = anvil.devWallet(0);
+    seller = anvil.devWallet(1);
+    buyer = anvil.devWallet(2);
+    d = await deploy({ deployer, securities: [{ symbol: 'ACME' }], cash: { symbol: 'USD' } });
+    await fundInvestors(d, [
+      { wallet: seller, securities: { ACME: 1_000n } },
+      { wallet: buyer, cash: 1_000_000n * CENT },
+    ]);
+    gw = await testGateway((c) => {
+      c.demo.fundAccounts = false;
+    });
+    // The engine mirrors the escrow: what the connector would feed it from Deposited events.
+    for (const w of [seller, buyer])
+      gw.exchange.submit({ type: 'set-account', account: w.address, venue: 'evm:31337', eligible: true });
+    gw.exchange.submit({ type: 'deposit', account: seller.address, asset: ACME, amount: 1_000 });
+    gw.exchange.submit({
+      type: 'deposit',
+      account: buyer.address,
+      asset: 'USD@evm:31337',
+      amount: 1_000_000,
+    });
+    ledger = new EvmLedger({
+      venue: 'evm:31337',
+      settlement: d.settlement,
+      asset: (id) =>
+        id === ACME
+          ? { security: d.addresses.securities.ACME!, lotUnits: 1n, cash: d.addresses.cash, cashUnits: CENT }
+          : undefined,
+    });
+  });
+  after(async () => {
+    await gw?.close();
+    await anvil?.stop();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('settles a matched trade on chain and the engine finalizes it', async () => {
+    const progress = Progress.open(progressDir());
+    const s = settler(progress);
+    gw.exchange.onEvents(s.onEvents);
+    s.start(gw.exchange.engine.pendingSettlements());
+    const tradeId = await trade(10);
+    const held = gw.exchange.engine.pendingSettlement(tradeId)!;
+    const verdict = await settled(tradeId);
+    assert.equal(verdict.status, 'settled', JSON.stringify(verdict));
+    await s.stop();
+
+    assert.equal(await escrow(d.addresses.securities.ACME!, buyer.address), 10n);
+    assert.equal(await escrow(d.addresses.securities.ACME!, seller.address), 990n);
+    assert.equal(await escrow(d.addresses.cash, seller.address), BigInt(held.sellerCash) * CENT);
+    assert.equal(await escrow(d.addresses.cash, buyer.address), (1_000_000n - BigInt(held.buyerCash)) * CENT);
+    assert.equal(gw.exchange.engine.pendingSettlement(tradeId), undefined);
+    assert.deepEqual(
+      [balance(buyer.address, ACME).available, balance(buyer.address, ACME).pendingIn],
+      [10, 0],
+    );
+    assert.equal(balance(seller.address, 'USD@evm:31337').available, held.sellerCash);
+    assert.ok(ledger.lastBatch !== null && ledger.lastBatch.gasUsed > 0n);
+    assert.equal(progress.state(tradeId), 'done');
+    await progress.close();
+  });
+
+  it('fails the trade of a buyer frozen after the match, and the engine reverses it', async () => {
+    const progress = Progress.open(progressDir());
+    const s = settler(progress);
+    gw.exchange.onEvents(s.onEvents);
+    s.start(gw.exchange.engine.pendingSettlements());
+    const cashBefore = balance(buyer.address, 'USD@evm:31337').available;
+    await send(d.securities.get('ACME')!, 'setAddressFrozen', buyer.address, true);
+    const tradeId = await trade(5);
+    const verdict = await settled(tradeId);
+    await s.stop();
+    await send(d.securities.get('ACME')!, 'setAddressFrozen', buyer.address, false);
+    assert.deepEqual([verdict.status, verdict.reason], ['failed', 'TO_FROZEN']);
+    assert.equal(balance(buyer.address, 'USD@evm:31337').available, cashBefore);
+    assert.equal(balance(buyer.address, 'USD@evm:31337').pendingOut, 0);
+    assert.equal(await escrow(d.addresses.securities.ACME!, buyer.address), 10n, 'nothing moved on chain');
+    await progress.close();
+  });
+
+  it('after a crash with a batch settled on chain but not recorded, the next daemon settles nothing twice', async () => {
+    const dir = progressDir();
+    const first = Progress.open(dir);
+    const crashed = settler(first, 60_000);
+    gw.exchange.onEvents(crashed.onEvents);
+    crashed.start(gw.exchange.engine.pendingSettlements());
+    const tradeId = await trade(7);
+    await gw.exchange.durable.flush();
+    // The daemon takes the batch and the chain settles it; then the daemon dies before recording.
+    const batch = first.nextBatch(100)!;
+    assert.deepEqual(
+      batch.instructions.map((i) => i.tradeId),
+      [tradeId],
+    );
+    await ledger.settle(batch.instructions);
+    await crashed.stop();
+    await first.close();
+    const onChain = await escrow(d.addresses.securities.ACME!, buyer.address);
+
+    const second = Progress.open(dir);
+    assert.equal(second.inflight().length, 1);
+    const restarted = settler(second);
+    restarted.start(gw.exchange.engine.pendingSettlements());
+    const verdict = await settled(tradeId);
+    await restarted.stop();
+    assert.equal(verdict.status, 'settled');
+    assert.equal(await escrow(d.addresses.securities.ACME!, buyer.address), onChain, 'settled once on chain');
+    assert.equal(second.state(tradeId), 'done');
+    assert.equal(gw.exchange.engine.pendingSettlement(tradeId), undefined);
+    await second.close();
+  });
+});
