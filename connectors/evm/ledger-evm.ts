@@ -5,13 +5,26 @@
  * A trade id the escrow has seen before is skipped on chain and answered with its first verdict,
  * so sending a batch again after a crash settles nothing twice.
  *
- * Not yet here (the issue's next steps): its own durable nonce management, EIP-1559 fee caps,
- * waiting for N confirmations and reorgs, decoding reverts, watching deposits and registry
- * changes.
+ * A batch transaction pays EIP-1559 fees under a cap (above it, `settle` throws and the daemon
+ * retries later), counts as final after N confirmations, and is sent again if a reorganization
+ * drops it. A revert is reported with its decoded custom error.
+ *
+ * Not yet here (the issue's next steps): durable nonce management of its own (ethers takes the
+ * pending nonce from the node for each batch), watching deposits and registry changes.
  */
-import { type Contract, decodeBytes32String, getAddress, isAddress, type Log } from 'ethers';
+import {
+  type Contract,
+  decodeBytes32String,
+  formatUnits,
+  type Interface,
+  getAddress,
+  isAddress,
+  isError,
+  type Log,
+  type Provider,
+  type TransactionReceipt,
+} from 'ethers';
 import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
-import { send } from './deploy.ts';
 
 /** Where an instrument settles on this chain, and the size of its engine units in base units. */
 export interface EvmAsset {
@@ -33,7 +46,18 @@ export interface EvmLedgerOptions {
   asset: (instrument: string) => EvmAsset | undefined;
   /** Sum each account's moves within a batch first (default off: it costs more gas; see docs). */
   netting?: boolean;
+  /** The most wei per gas a batch may pay (default 100 gwei). */
+  maxFeePerGas?: bigint;
+  /** Tip to the block producer, wei per gas (default 1 gwei, never above the cap). */
+  priorityFeePerGas?: bigint;
+  /** Blocks, the transaction's own included, before a batch is final (default 1). */
+  confirmations?: number;
+  /** How often to look for the receipt and new blocks, ms (default 20). */
+  pollMs?: number;
+  log?: (line: string) => void;
 }
+
+const GWEI = 1_000_000_000n;
 
 /** Gas of the last batch, for metrics. */
 export interface BatchGas {
@@ -84,7 +108,7 @@ export class EvmLedger implements Ledger {
       }
     }
     if (trades.length > 0) {
-      const receipt = await send(this.#o.settlement, 'settleBatch', trades, this.#o.netting === true);
+      const receipt = await this.#submit(trades);
       this.lastBatch = {
         trades: trades.length,
         gasUsed: receipt.gasUsed,
@@ -100,6 +124,65 @@ export class EvmLedger implements Ledger {
   }
 
   async close(): Promise<void> {}
+
+  /** Sends the batch transaction until it is final: under the fee cap, confirmed, not reorganized away. */
+  async #submit(trades: unknown[]): Promise<TransactionReceipt> {
+    const { settlement, netting = false } = this.#o;
+    const provider = settlement.runner?.provider;
+    if (provider === null || provider === undefined)
+      throw new Error('the Settlement contract needs a signer with a provider');
+    const cap = this.#o.maxFeePerGas ?? 100n * GWEI;
+    for (;;) {
+      const base = (await provider.getBlock('latest'))?.baseFeePerGas ?? 0n;
+      const tip = min(this.#o.priorityFeePerGas ?? GWEI, cap);
+      if (base + tip > cap) {
+        throw new Error(
+          `base fee ${gwei(base)} gwei plus tip ${gwei(tip)} is above the fee cap of ${gwei(cap)} gwei`,
+        );
+      }
+      let hash: string;
+      try {
+        const tx = await settlement.getFunction('settleBatch').send(trades, netting, {
+          maxFeePerGas: min(base * 2n + tip, cap),
+          maxPriorityFeePerGas: tip,
+        });
+        hash = tx.hash;
+      } catch (err) {
+        throw new Error(`settleBatch refused: ${reason(err, settlement.interface)}`, { cause: err });
+      }
+      const receipt = await this.#final(provider, hash);
+      if (receipt === null) {
+        this.#o.log?.(
+          `${this.venue}: batch transaction ${hash} was dropped by a reorganization; sending again`,
+        );
+        continue;
+      }
+      if (receipt.status !== 1) throw new Error(`settleBatch reverted in ${hash}`);
+      return receipt;
+    }
+  }
+
+  /**
+   * The receipt once the transaction has `confirmations` blocks on a chain that still holds it,
+   * or null once the chain no longer knows it (a reorganization dropped it).
+   */
+  async #final(provider: Provider, hash: string): Promise<TransactionReceipt | null> {
+    const need = this.#o.confirmations ?? 1;
+    const pollMs = this.#o.pollMs ?? 20;
+    for (;;) {
+      const receipt = await provider.getTransactionReceipt(hash);
+      if (receipt === null) {
+        if ((await provider.getTransaction(hash)) === null) return null;
+      } else {
+        const head = await provider.getBlockNumber();
+        if (head - receipt.blockNumber + 1 >= need) {
+          const block = await provider.getBlock(receipt.blockNumber);
+          if (block?.hash === receipt.blockHash) return receipt;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+  }
 
   /** The verdict a Settlement event gives (a skipped trade: its first verdict, from the chain). */
   async #verdict(log: Log, ref: string, outcomes: Map<number, SettlementOutcome>): Promise<void> {
@@ -127,4 +210,21 @@ export class EvmLedger implements Ledger {
       }
     }
   }
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+function gwei(wei: bigint): string {
+  return formatUnits(wei, 'gwei');
+}
+
+/** What a refused transaction says: the contract's custom error, decoded with its ABI, when it has one. */
+function reason(err: unknown, iface: Interface): string {
+  if (isError(err, 'CALL_EXCEPTION')) {
+    const decoded = err.revert ?? (err.data ? iface.parseError(err.data) : null);
+    if (decoded) return `${decoded.name}(${decoded.args.map(String).join(', ')})`;
+  }
+  return err instanceof Error ? err.message : String(err);
 }

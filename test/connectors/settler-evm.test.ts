@@ -194,4 +194,82 @@ describe('settlement daemon on anvil', () => {
     assert.equal(gw.exchange.engine.pendingSettlement(tradeId), undefined);
     await second.close();
   });
+
+  describe('the EVM ledger', () => {
+    let next = 1_000_000;
+    const instruction = (quantity: number) => ({
+      tradeId: ++next,
+      instrument: ACME,
+      venue: 'evm:31337',
+      buyer: buyer.address,
+      seller: seller.address,
+      quantity,
+      buyerCash: quantity * 10_000,
+      sellerCash: quantity * 10_000,
+      fee: 0,
+      matchedAt: 0,
+    });
+    const asset = (id: string) =>
+      id === ACME
+        ? { security: d.addresses.securities.ACME!, lotUnits: 1n, cash: d.addresses.cash, cashUnits: CENT }
+        : undefined;
+
+    it('refuses to pay a base fee above its cap, and settles once the fee is back under it', async () => {
+      const capped = new EvmLedger({
+        venue: 'evm:31337',
+        settlement: d.settlement,
+        asset,
+        maxFeePerGas: 20n * 10n ** 9n,
+      });
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', [`0x${(50n * 10n ** 9n).toString(16)}`]);
+      await anvil.rpc('anvil_mine', ['0x1']);
+      const i = instruction(1);
+      await assert.rejects(
+        capped.settle([i]),
+        /base fee 50\.0 gwei plus tip 1\.0 is above the fee cap of 20\.0 gwei/,
+      );
+      assert.equal(await call<bigint>(d.settlement, 'tradeStatus', i.tradeId), 0n, 'nothing sent');
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', ['0x3b9aca00']);
+      await anvil.rpc('anvil_mine', ['0x1']);
+      assert.deepEqual((await capped.settle([i]))[0]!.ok, true);
+    });
+
+    it('names the custom error of a refused batch', async () => {
+      const outsider = d.settlement.connect(anvil.devWallet(4)) as typeof d.settlement;
+      const refused = new EvmLedger({ venue: 'evm:31337', settlement: outsider, asset });
+      await assert.rejects(refused.settle([instruction(1)]), /settleBatch refused: NotOperator\(0x/);
+    });
+
+    it('sends a batch again when a reorganization drops it, and waits for its confirmations', async () => {
+      const final = new EvmLedger({
+        venue: 'evm:31337',
+        settlement: d.settlement,
+        asset,
+        confirmations: 3,
+        pollMs: 10,
+      });
+      const before = await escrow(d.addresses.securities.ACME!, buyer.address);
+      const snapshot = await anvil.rpc<string>('evm_snapshot');
+      const i = instruction(2);
+      const settling = final.settle([i]);
+      // Wait until the batch is in a block, then take that block away.
+      while ((await call<bigint>(d.settlement, 'tradeStatus', i.tradeId)) === 0n)
+        await new Promise((r) => setTimeout(r, 10));
+      await anvil.rpc('evm_revert', [snapshot]);
+      assert.equal(
+        await call<bigint>(d.settlement, 'tradeStatus', i.tradeId),
+        0n,
+        'the reorganization undid it',
+      );
+      const miner = setInterval(() => void anvil.rpc('anvil_mine', ['0x1']).catch(() => {}), 30);
+      try {
+        const [outcome] = await settling;
+        assert.equal(outcome!.ok, true);
+      } finally {
+        clearInterval(miner);
+      }
+      assert.equal(await call<bigint>(d.settlement, 'tradeStatus', i.tradeId), 1n);
+      assert.equal(await escrow(d.addresses.securities.ACME!, buyer.address), before + 2n, 'settled once');
+    });
+  });
 });
