@@ -4,7 +4,15 @@
  * arithmetic) and the daemon's durable progress (LMDB), so that a trade settles exactly once.
  * The only door other folders use.
  */
+export {
+  applyChange,
+  type ChangeCommand,
+  type ChangeSink,
+  type ChangeSource,
+  ChangeWatcher,
+  reconcileChanges,
+} from './changes.ts';
 export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
-export type { Ledger, SettlementInstruction, SettlementOutcome } from './ledger.ts';
+export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
 export { type Batch, Progress, type TradeState } from './progress.ts';
 export { Settler, type SettlerOptions, type SettlerStats } from './settler.ts';

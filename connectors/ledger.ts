@@ -31,6 +31,15 @@ export interface SettlementInstruction {
 export type SettlementOutcome =
   { tradeId: number; ok: true; ref: string } | { tradeId: number; ok: false; reason: string; ref?: string };
 
+/**
+ * A change on the ledger the engine must hear of, once: `ref` names it uniquely on the ledger
+ * (for an EVM log, its transaction hash and log index).
+ */
+export type LedgerChange = { ref: string } & (
+  | { kind: 'deposit' | 'withdraw'; account: string; asset: string; amount: number }
+  | { kind: 'standing'; account: string; venue: string; eligible?: boolean; frozen?: boolean }
+);
+
 /** A ledger as the settlement daemon sees it. */
 export interface Ledger {
   readonly venue: string;

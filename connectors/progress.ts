@@ -35,6 +35,7 @@ export class Progress {
   #queued: Database<true, number>;
   #inflight: Database<number[], number>;
   #meta: Database<number | string, string>;
+  #changes: Database<number, string>;
 
   private constructor(dir: string) {
     fs.mkdirSync(dir, { recursive: true });
@@ -43,6 +44,7 @@ export class Progress {
     this.#queued = this.#root.openDB<true, number>({ name: 'queued' });
     this.#inflight = this.#root.openDB<number[], number>({ name: 'inflight' });
     this.#meta = this.#root.openDB<number | string, string>({ name: 'meta' });
+    this.#changes = this.#root.openDB<number, string>({ name: 'changes' });
   }
 
   /** Opens (or creates) the progress kept in `dir`. */
@@ -149,6 +151,26 @@ export class Progress {
     const counts = { queued: 0, inflight: 0, done: 0 };
     for (const { value } of this.#trades.getRange()) counts[value.state]++;
     return counts;
+  }
+
+  /** The engine command sequence a ledger change was (to be) applied at, if it was sent. */
+  changeSeq(ref: string): number | undefined {
+    return this.#changes.get(ref);
+  }
+
+  /** Records that the change `ref` goes to the engine as command `seq` (before it is sent). */
+  recordChange(ref: string, seq: number): void {
+    this.#changes.putSync(ref, seq);
+  }
+
+  /** Forgets the changes recorded at a sequence above `seq`; returns how many. */
+  forgetChangesAfter(seq: number): number {
+    return this.#root.transactionSync(() => {
+      const lost: string[] = [];
+      for (const { key, value } of this.#changes.getRange()) if (value > seq) lost.push(key);
+      for (const key of lost) this.#changes.removeSync(key);
+      return lost.length;
+    });
   }
 
   /** A ledger watcher's checkpoint (null before the first). */

@@ -15,4 +15,5 @@ export {
   type InvestorFunding,
   send,
 } from './deploy.ts';
+export { EvmChanges, type EvmChangesOptions, type EvmTokenAsset } from './changes-evm.ts';
 export { type BatchGas, type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';

@@ -1,0 +1,128 @@
+/**
+ * Ledger changes (deposits, withdrawals, an account's standing) into the engine, each exactly
+ * once, without the engine having to remember ledger references. Before a change is sent, the
+ * progress store records the command sequence it will get (the next one: sending is synchronous,
+ * so nothing can come between). After a restart, before any new command, `reconcileChanges`
+ * forgets the changes recorded beyond the sequence the engine recovered (the crash lost them);
+ * the watcher reads the ledger again from its checkpoint, and what is still recorded is skipped.
+ */
+import type { DepositCommand, SetAccountCommand, WithdrawCommand } from '../engine/index.ts';
+import type { LedgerChange } from './ledger.ts';
+import type { Progress } from './progress.ts';
+
+export type ChangeCommand =
+  Omit<DepositCommand, 'ts'> | Omit<WithdrawCommand, 'ts'> | Omit<SetAccountCommand, 'ts'>;
+
+export interface ChangeSink {
+  /** The engine's last command sequence. */
+  lastSeq(): number;
+  /** Sends a command to the engine; returns its sequence. */
+  send(command: ChangeCommand): number;
+}
+
+/**
+ * After a restart and before the engine takes any new command: forgets the changes recorded at a
+ * sequence beyond what the engine recovered. Returns how many.
+ */
+export function reconcileChanges(progress: Progress, recoveredSeq: number): number {
+  return progress.forgetChangesAfter(recoveredSeq);
+}
+
+/** Applies a change unless it was applied before; returns whether it was sent now. */
+export function applyChange(change: LedgerChange, progress: Progress, engine: ChangeSink): boolean {
+  if (progress.changeSeq(change.ref) !== undefined) return false;
+  const next = engine.lastSeq() + 1;
+  progress.recordChange(change.ref, next);
+  const sent = engine.send(commandOf(change));
+  if (sent !== next)
+    throw new Error(`change ${change.ref}: expected command ${next}, the engine gave ${sent}`);
+  return true;
+}
+
+function commandOf(change: LedgerChange): ChangeCommand {
+  switch (change.kind) {
+    case 'deposit':
+    case 'withdraw':
+      return { type: change.kind, account: change.account, asset: change.asset, amount: change.amount };
+    case 'standing': {
+      const c: Omit<SetAccountCommand, 'ts'> = {
+        type: 'set-account',
+        account: change.account,
+        venue: change.venue,
+      };
+      if (change.eligible !== undefined) c.eligible = change.eligible;
+      if (change.frozen !== undefined) c.frozen = change.frozen;
+      return c;
+    }
+  }
+}
+
+/** Where ledger changes come from: everything after a checkpoint (null: from the start), final. */
+export interface ChangeSource {
+  readonly venue: string;
+  poll(after: string | null): Promise<{ changes: LedgerChange[]; checkpoint: string }>;
+}
+
+/**
+ * Polls a ledger for changes and applies each to the engine once; the checkpoint moves only
+ * after the changes before it are applied, so a crash at any point reads them again (and skips
+ * those already applied).
+ */
+export class ChangeWatcher {
+  #source: ChangeSource;
+  #progress: Progress;
+  #engine: ChangeSink;
+  #pollMs: number;
+  #log: (line: string) => void;
+  #timer: NodeJS.Timeout | null = null;
+  #polling: Promise<void> | null = null;
+  #stopped = false;
+  applied = 0;
+
+  constructor(options: {
+    source: ChangeSource;
+    progress: Progress;
+    engine: ChangeSink;
+    pollMs?: number;
+    log?: (line: string) => void;
+  }) {
+    this.#source = options.source;
+    this.#progress = options.progress;
+    this.#engine = options.engine;
+    this.#pollMs = options.pollMs ?? 500;
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** One poll: applies what is new and moves the checkpoint. */
+  async poll(): Promise<number> {
+    const name = `changes:${this.#source.venue}`;
+    const { changes, checkpoint } = await this.#source.poll(this.#progress.checkpoint(name));
+    let n = 0;
+    for (const change of changes) if (applyChange(change, this.#progress, this.#engine)) n++;
+    this.#progress.setCheckpoint(name, checkpoint);
+    this.applied += n;
+    return n;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.#polling = this.poll()
+        .then(
+          () => undefined,
+          (err: Error) =>
+            this.#log(`${this.#source.venue}: polling for ledger changes failed: ${err.message}`),
+        )
+        .finally(() => {
+          this.#polling = null;
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
+        });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#polling;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * Ledger changes from a real chain into the exchange, each once: escrow deposits become engine
+ * deposits in engine units, registry registrations and token freezes become the account's
+ * standing; reading the chain again, or a crash between recording and sending, applies nothing
+ * twice and loses nothing.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { getAddress } from 'ethers';
+import { ChangeWatcher, Progress, reconcileChanges } from '../../connectors/index.ts';
+import {
+  Anvil,
+  type Deployment,
+  deploy,
+  EvmChanges,
+  fundInvestors,
+  send,
+} from '../../connectors/evm/index.ts';
+import type { Gateway } from '../../gateway/index.ts';
+import { testGateway } from '../support/gateway.ts';
+
+const ACME = 'ACME@evm:31337';
+const USD = 'USD@evm:31337';
+const CENT = 10_000n;
+
+describe('ledger changes from anvil into the engine', () => {
+  let anvil: Anvil;
+  let d: Deployment;
+  let gw: Gateway;
+  let progress: Progress;
+  let dir: string;
+  let source: EvmChanges;
+  const engine = () => ({
+    lastSeq: () => gw.exchange.engine.commandSeq,
+    send: (c: Parameters<Gateway['exchange']['submit']>[0]) => gw.exchange.submit(c),
+  });
+  const watcher = () => new ChangeWatcher({ source, progress, engine: engine(), log: () => {} });
+  const balance = (account: string, asset: string) =>
+    gw.exchange.engine.balances(account).find((b) => b.asset === asset)?.available ?? 0;
+  const standing = (account: string) =>
+    gw.exchange.engine.standing(account).find((s) => s.venue === 'evm:31337');
+
+  before(async () => {
+    anvil = await Anvil.start();
+    d = await deploy({
+      deployer: anvil.devWallet(0),
+      securities: [{ symbol: 'ACME' }],
+      cash: { symbol: 'USD' },
+    });
+    gw = await testGateway((c) => {
+      c.demo.fundAccounts = false;
+    });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-changes-'));
+    progress = Progress.open(dir);
+    const assets = new Map([
+      [getAddress(d.addresses.securities.ACME!), { asset: ACME, units: 1n }],
+      [getAddress(d.addresses.cash), { asset: USD, units: CENT }],
+    ]);
+    source = new EvmChanges({
+      venue: 'evm:31337',
+      settlement: d.settlement,
+      registry: d.registry,
+      securities: [...d.securities.values()],
+      assetOf: (token) => assets.get(token),
+    });
+  });
+  after(async () => {
+    await progress?.close();
+    await gw?.close();
+    await anvil?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies registrations and deposits once, in engine units, however often the chain is read', async () => {
+    const investor = anvil.devWallet(1);
+    await fundInvestors(d, [{ wallet: investor, securities: { ACME: 50n }, cash: 5_000n * CENT }]);
+    const w = watcher();
+    const applied = await w.poll();
+    // the escrow's own registration, the investor's, and its two deposits
+    assert.equal(applied, 4);
+    assert.deepEqual(standing(investor.address), { venue: 'evm:31337', eligible: true, frozen: false });
+    assert.equal(balance(investor.address, ACME), 50);
+    assert.equal(balance(investor.address, USD), 5_000);
+
+    const seq = gw.exchange.engine.commandSeq;
+    progress.setCheckpoint('changes:evm:31337', '0');
+    assert.equal(await w.poll(), 0, 'read again from block 0: nothing applied twice');
+    assert.equal(gw.exchange.engine.commandSeq, seq);
+    assert.equal(balance(investor.address, ACME), 50);
+  });
+
+  it('sends again a change recorded before a crash that the engine never got', async () => {
+    const investor = anvil.devWallet(2);
+    const checkpoint = progress.checkpoint('changes:evm:31337');
+    await fundInvestors(d, [{ wallet: investor, cash: 700n * CENT }]);
+    const { changes } = await source.poll(checkpoint);
+    const deposit = changes.find((c) => c.kind === 'deposit')!;
+    // The daemon recorded the deposit's sequence, then died before the engine journaled it.
+    progress.recordChange(deposit.ref, gw.exchange.engine.commandSeq + 1);
+    assert.equal(reconcileChanges(progress, gw.exchange.engine.commandSeq), 1);
+    await watcher().poll();
+    assert.equal(balance(investor.address, USD), 700);
+    await watcher().poll();
+    assert.equal(balance(investor.address, USD), 700);
+  });
+
+  it('turns a freeze and a removal from the registry into the account standing', async () => {
+    const investor = anvil.devWallet(1);
+    await send(d.securities.get('ACME')!, 'setAddressFrozen', investor.address, true);
+    await send(d.registry, 'removeInvestor', investor.address);
+    await watcher().poll();
+    assert.deepEqual(standing(investor.address), { venue: 'evm:31337', eligible: false, frozen: true });
+  });
+
+  it('waits for confirmations before a deposit counts', async () => {
+    const investor = anvil.devWallet(3);
+    const confirmed = new EvmChanges({
+      venue: 'evm:31337',
+      settlement: d.settlement,
+      registry: d.registry,
+      securities: [],
+      assetOf: (token) => (token === getAddress(d.addresses.cash) ? { asset: USD, units: CENT } : undefined),
+      confirmations: 50,
+    });
+    const w = new ChangeWatcher({ source: confirmed, progress, engine: engine(), log: () => {} });
+    await fundInvestors(d, [{ wallet: investor, cash: 300n * CENT }]);
+    // This source keeps its own checkpoint name per venue: start it at the chain's head minus 60.
+    const head = await anvil.provider().getBlockNumber();
+    progress.setCheckpoint('changes:evm:31337', String(Math.max(0, head - 60)));
+    await w.poll();
+    assert.equal(balance(investor.address, USD), 0, 'not yet 50 blocks deep');
+    await anvil.rpc('anvil_mine', ['0x40']);
+    await w.poll();
+    assert.equal(balance(investor.address, USD), 300);
+  });
+});
