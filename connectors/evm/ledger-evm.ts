@@ -140,11 +140,16 @@ export class EvmLedger implements Ledger {
           `base fee ${gwei(base)} gwei plus tip ${gwei(tip)} is above the fee cap of ${gwei(cap)} gwei`,
         );
       }
+      // An explicit gas limit (an upper bound; unused gas is not paid) spares ethers' estimate,
+      // which would execute the whole batch a second time.
+      const blockLimit = (await provider.getBlock('latest'))?.gasLimit ?? 30_000_000n;
+      const gasLimit = min(150_000n + 90_000n * BigInt(trades.length), blockLimit);
       let hash: string;
       try {
         const tx = await settlement.getFunction('settleBatch').send(trades, netting, {
           maxFeePerGas: min(base * 2n + tip, cap),
           maxPriorityFeePerGas: tip,
+          gasLimit,
         });
         hash = tx.hash;
       } catch (err) {
@@ -157,7 +162,17 @@ export class EvmLedger implements Ledger {
         );
         continue;
       }
-      if (receipt.status !== 1) throw new Error(`settleBatch reverted in ${hash}`);
+      if (receipt.status !== 1) {
+        // Run it again as a call to learn why (the receipt does not say).
+        const why = await settlement
+          .getFunction('settleBatch')
+          .staticCall(trades, netting)
+          .then(
+            () => 'unknown (it passes as a call now)',
+            (err: unknown) => reason(err, settlement.interface),
+          );
+        throw new Error(`settleBatch reverted in ${hash}: ${why}`);
+      }
       return receipt;
     }
   }

@@ -1,0 +1,135 @@
+/**
+ * Settlement on a local chain: trades settled per second and gas per trade through `EvmLedger`
+ * (one `settleBatch` transaction per batch, waited for), for batch sizes 1, 10, 100 and 500,
+ * with and without netting. Anvil runs with automine and a raised block gas limit; the trades
+ * are seeded, between 50 funded investors, all settling (sizes that fit their escrow).
+ *
+ *   npm run bench:settlement -- [--trades N] [--json]
+ */
+import { id, Wallet } from 'ethers';
+import { parseArgs } from 'node:util';
+import { Anvil, deploy, EvmLedger, fundInvestors } from '../../connectors/evm/index.ts';
+import type { SettlementInstruction } from '../../connectors/index.ts';
+import { benchCli } from '../cli.ts';
+import { XorShift32 } from '../prng.ts';
+
+const { usage, count } = benchCli('usage: evm.js [--trades N] [--json]');
+const BATCHES = [1, 10, 100, 500];
+const INVESTORS = 50;
+
+interface Row {
+  batch: number;
+  netting: boolean;
+  trades: number;
+  tradesPerSecond: number;
+  gasPerTrade: number;
+}
+
+function options(): { trades?: string; json?: boolean } {
+  try {
+    return parseArgs({ options: { trades: { type: 'string' }, json: { type: 'boolean' } } }).values;
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+}
+
+async function main(): Promise<void> {
+  const values = options();
+  const perRun = count(values.trades, 'trades', 1000);
+  const anvil = await Anvil.start({ gasLimit: 300_000_000n });
+  try {
+    const deployer = anvil.devWallet(0);
+    const d = await deploy({ deployer, securities: [{ symbol: 'ACME' }], cash: { symbol: 'USD' } });
+    const investors = Array.from(
+      { length: INVESTORS },
+      (_, i) => new Wallet(id(`bench-investor-${i}`), anvil.provider()),
+    );
+    for (const w of investors) await anvil.rpc('anvil_setBalance', [w.address, '0x56BC75E2D63100000']);
+    await fundInvestors(
+      d,
+      investors.map((wallet) => ({ wallet, securities: { ACME: 10_000_000n }, cash: 10n ** 15n })),
+    );
+    const ledger = (netting: boolean) =>
+      new EvmLedger({
+        venue: 'evm:31337',
+        settlement: d.settlement,
+        netting,
+        asset: () => ({
+          security: d.addresses.securities.ACME!,
+          lotUnits: 1n,
+          cash: d.addresses.cash,
+          cashUnits: 1n,
+        }),
+      });
+    const rng = new XorShift32(2026);
+    let tradeId = 0;
+    const instruction = (): SettlementInstruction => {
+      const s = rng.int(0, INVESTORS - 1);
+      const b = (s + rng.int(1, INVESTORS - 1)) % INVESTORS;
+      const quantity = rng.int(1, 100);
+      const cash = quantity * rng.int(100, 200);
+      return {
+        tradeId: ++tradeId,
+        instrument: 'ACME@evm:31337',
+        venue: 'evm:31337',
+        buyer: investors[b]!.address,
+        seller: investors[s]!.address,
+        quantity,
+        buyerCash: cash + 1,
+        sellerCash: cash,
+        fee: 1,
+        matchedAt: 0,
+      };
+    };
+
+    const rows: Row[] = [];
+    for (const netting of [false, true]) {
+      for (const batch of BATCHES) {
+        const l = ledger(netting);
+        const trades = Math.max(batch, Math.floor(perRun / batch) * batch);
+        let gas = 0n;
+        const started = performance.now();
+        for (let done = 0; done < trades; done += batch) {
+          const outcomes = await l.settle(Array.from({ length: batch }, instruction));
+          if (!outcomes.every((o) => o.ok))
+            throw new Error(`a trade failed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`);
+          gas += l.lastBatch!.gasUsed;
+        }
+        const seconds = (performance.now() - started) / 1000;
+        rows.push({
+          batch,
+          netting,
+          trades,
+          tradesPerSecond: trades / seconds,
+          gasPerTrade: Number(gas) / trades,
+        });
+        if (!values.json)
+          process.stderr.write(`batch ${batch}${netting ? ' (netting)' : ''}: ${trades} trades\n`);
+      }
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return;
+    }
+    process.stdout.write(
+      '\nSettlement on anvil through EvmLedger (one settleBatch per batch, waited for):\n',
+    );
+    process.stdout.write('   batch  netting     trades   trades/s  gas/trade\n');
+    for (const r of rows) {
+      process.stdout.write(
+        `${String(r.batch).padStart(8)} ${String(r.netting).padStart(8)} ${String(r.trades).padStart(10)} ` +
+          `${r.tradesPerSecond.toFixed(0).padStart(10)} ${r.gasPerTrade.toFixed(0).padStart(10)}\n`,
+      );
+    }
+    const best = Math.max(...rows.map((r) => r.tradesPerSecond));
+    const at100 = rows.find((r) => r.batch === 100 && !r.netting)!.gasPerTrade;
+    process.stdout.write(
+      `\nTargets: >= 2,000 trades/s settled: ${best >= 2000 ? 'met' : 'NOT MET'} (best ${best.toFixed(0)}); ` +
+        `<= 35,000 gas per trade at batch 100: ${at100 <= 35_000 ? 'met' : 'NOT MET'} (${at100.toFixed(0)})\n`,
+    );
+  } finally {
+    await anvil.stop();
+  }
+}
+
+await main();
