@@ -234,6 +234,17 @@ describe('settlement daemon on anvil', () => {
       assert.deepEqual((await capped.settle([i]))[0]!.ok, true);
     });
 
+    it("goes on when an outside transaction has taken the operator key's next nonce", async () => {
+      const operator = anvil.devWallet(0);
+      const outside = await operator.sendTransaction({ to: operator.address, value: 1n });
+      // (polled: ethers' wait() can miss an automined block)
+      while ((await operator.provider!.getTransactionReceipt(outside.hash)) === null) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const [outcome] = await ledger.settle([instruction(1)]);
+      assert.equal(outcome!.ok, true);
+    });
+
     it('names the custom error of a refused batch', async () => {
       const outsider = d.settlement.connect(anvil.devWallet(4)) as typeof d.settlement;
       const refused = new EvmLedger({ venue: 'evm:31337', settlement: outsider, asset });
