@@ -27,9 +27,14 @@ export interface SettlementInstruction {
   matchedAt: number;
 }
 
-/** What the ledger made of one instruction, final (confirmed). */
-export type SettlementOutcome =
-  { tradeId: number; ok: true; ref: string } | { tradeId: number; ok: false; reason: string; ref?: string };
+/**
+ * What the ledger made of one instruction, final (confirmed). `gas` and `fee` are the trade's
+ * share of what its batch cost on the ledger (gas units, and the fee in the smallest unit of the
+ * ledger's native currency, as a decimal string), where the ledger charges for settlement.
+ */
+export type SettlementOutcome = { tradeId: number; gas?: number; fee?: string } & (
+  { ok: true; ref: string } | { ok: false; reason: string; ref?: string }
+);
 
 /**
  * A change on the ledger the engine must hear of, once: `ref` names it uniquely on the ledger

@@ -34,6 +34,11 @@ export interface SettlerStats {
   failed: number;
   /** Ledger errors retried. */
   retries: number;
+  /** What settlement cost on the ledger, over all trades (where it charges): gas and fee. */
+  gas: number;
+  fee: bigint;
+  /** Trades whose cost the ledger reported. */
+  costed: number;
 }
 
 export class Settler {
@@ -42,7 +47,7 @@ export class Settler {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
-  #stats: SettlerStats = { batches: 0, settled: 0, failed: 0, retries: 0 };
+  #stats: SettlerStats = { batches: 0, settled: 0, failed: 0, retries: 0, gas: 0, fee: 0n, costed: 0 };
 
   constructor(options: SettlerOptions) {
     this.venue = options.ledger.venue;
@@ -140,6 +145,11 @@ export class Settler {
         for (const o of outcomes) {
           if (o.ok) this.#stats.settled++;
           else this.#stats.failed++;
+          if (o.gas !== undefined) {
+            this.#stats.gas += o.gas;
+            this.#stats.fee += BigInt(o.fee ?? '0');
+            this.#stats.costed++;
+          }
           send(verdict(o));
         }
         return;

@@ -109,12 +109,16 @@ export class EvmLedger implements Ledger {
     }
     if (trades.length > 0) {
       const receipt = await this.#submit(trades);
-      this.lastBatch = {
-        trades: trades.length,
-        gasUsed: receipt.gasUsed,
-        fee: receipt.gasUsed * receipt.gasPrice,
-      };
+      const fee = receipt.gasUsed * receipt.gasPrice;
+      this.lastBatch = { trades: trades.length, gasUsed: receipt.gasUsed, fee };
       for (const log of receipt.logs) await this.#verdict(log, receipt.hash, outcomes);
+      // Each trade of the transaction carries an equal share of its cost.
+      const gas = Number(receipt.gasUsed) / trades.length;
+      const share = (fee / BigInt(trades.length)).toString();
+      for (const t of trades as Array<{ tradeId: bigint }>) {
+        const o = outcomes.get(Number(t.tradeId));
+        if (o !== undefined) Object.assign(o, { gas, fee: share });
+      }
     }
     return batch.map((i) => {
       const o = outcomes.get(i.tradeId);

@@ -141,6 +141,12 @@ describe('settlement daemon on anvil', () => {
     );
     assert.equal(balance(seller.address, 'USD@evm:31337').available, held.sellerCash);
     assert.ok(ledger.lastBatch !== null && ledger.lastBatch.gasUsed > 0n);
+    const stats = s.stats;
+    assert.equal(stats.settled, 1);
+    assert.equal(stats.costed, 1);
+    assert.equal(stats.gas, Number(ledger.lastBatch.gasUsed), 'one trade carries its whole batch');
+    assert.equal(stats.fee, ledger.lastBatch.fee);
+    assert.equal(progress.outcome(tradeId)!.gas, stats.gas);
     assert.equal(progress.state(tradeId), 'done');
     await progress.close();
   });
