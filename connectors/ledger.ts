@@ -4,26 +4,17 @@
  * of the security, cash units of its quote) and an outcome per instruction. Everything
  * chain-specific (addresses, base units, transactions, confirmations) lives behind `Ledger`.
  */
+import type { PendingSettlementView } from '../engine/index.ts';
 
-/** One matched trade to settle, delivery versus payment. */
-export interface SettlementInstruction {
-  tradeId: number;
-  /** `SYMBOL@venue`. */
-  instrument: string;
+/**
+ * One matched trade to settle, delivery versus payment: the amounts the engine's risk stage holds
+ * for it (`PendingSettlementView`: buyer and seller accounts, which the ledger maps to its own
+ * identities; lots; cash units), its ledger, and when it matched.
+ */
+export interface SettlementInstruction extends PendingSettlementView {
   /** The ledger: `evm:31337`, `fabric:bank-net`. */
   venue: string;
-  /** Engine accounts; the ledger maps each to its own identity (an address, an MSP identity). */
-  buyer: string;
-  seller: string;
-  /** Lots of the security, seller to buyer. */
-  quantity: number;
-  /** Cash units the buyer pays (its fee included). */
-  buyerCash: number;
-  /** Cash units the seller receives (its fee deducted). */
-  sellerCash: number;
-  /** Cash units the venue keeps. */
-  fee: number;
-  /** When it matched (the engine command's timestamp). */
+  /** When it matched (the engine command's timestamp; 0 when recovered after a restart). */
   matchedAt: number;
 }
 

@@ -154,7 +154,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.MOSA
     throw makeError(`invalid configuration: ${problems.slice(0, 10).join('; ')}`, 'BAD_CONFIG', { problems });
   }
   const valid = config as unknown as Config;
-  if (valid.limits.burst < 1) throw makeError('limits.burst must be at least 1', 'BAD_CONFIG');
   if (valid.feed.hardBytes <= valid.feed.slowBytes) {
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }

@@ -3,7 +3,7 @@
  * not exactly on the grid, and back to wire decimals (through the cached `Decimals`).
  */
 import BigNumber from 'bignumber.js';
-import { type InstrumentSpec, priceToTicks, quantityToLots } from '../engine/index.ts';
+import { Code, type Converted, type InstrumentSpec, priceToTicks, quantityToLots } from '../engine/index.ts';
 import { Decimals } from './decimals.ts';
 import { makeError } from './errors.ts';
 
@@ -30,20 +30,12 @@ export class InstrumentCodec {
 
   /** A wire price in ticks; throws BAD_DECIMAL naming the field and the problem. */
   ticks(text: string, field = 'price'): number {
-    const r = priceToTicks(text, this.spec.tickSize);
-    if (!r.ok) throw this.#bad(field, text, r.reason, 'tick', this.spec.tickSize);
-    if (r.value <= 0)
-      throw makeError(`${field} must be greater than 0, got "${text}"`, 'BAD_DECIMAL', { field });
-    return r.value;
+    return this.#units(priceToTicks(text, this.spec.tickSize), text, field, Code.PRICE_NOT_ON_TICK, 'tick');
   }
 
   /** A wire quantity in lots; throws BAD_DECIMAL naming the field and the problem. */
   lots(text: string, field = 'quantity'): number {
-    const r = quantityToLots(text, this.spec.lotSize);
-    if (!r.ok) throw this.#bad(field, text, r.reason, 'lot', this.spec.lotSize);
-    if (r.value <= 0)
-      throw makeError(`${field} must be greater than 0, got "${text}"`, 'BAD_DECIMAL', { field });
-    return r.value;
+    return this.#units(quantityToLots(text, this.spec.lotSize), text, field, Code.QUANTITY_NOT_ON_LOT, 'lot');
   }
 
   /** Ticks as a wire price. */
@@ -61,8 +53,14 @@ export class InstrumentCodec {
     return new BigNumber(units).times(this.spec.tickSize).times(this.spec.lotSize).toFixed();
   }
 
-  #bad(field: string, text: string, reason: string, unit: string, size: string) {
-    const grid = reason.includes('multiple') ? `; ${field} must be a multiple of the ${unit} ${size}` : '';
-    return makeError(`${field} "${text}" is not valid: ${reason}${grid}`, 'BAD_DECIMAL', { field });
+  #units(r: Converted, text: string, field: string, offGrid: number, unit: 'tick' | 'lot'): number {
+    if (!r.ok) {
+      const size = unit === 'tick' ? this.spec.tickSize : this.spec.lotSize;
+      const grid = r.code === offGrid ? `; ${field} must be a multiple of the ${unit} ${size}` : '';
+      throw makeError(`${field} "${text}" is not valid: ${r.reason}${grid}`, 'BAD_DECIMAL', { field });
+    }
+    if (r.value <= 0)
+      throw makeError(`${field} must be greater than 0, got "${text}"`, 'BAD_DECIMAL', { field });
+    return r.value;
   }
 }

@@ -82,6 +82,12 @@ export interface Fill {
 
 type Ev = Record<string, unknown>;
 
+/** The trade event's fields of each side (built once, not per fill). */
+const ROLE_KEYS = {
+  taker: { orderId: 'takerOrderId', leaves: 'takerLeaves', filled: 'takerFilled', fee: 'takerFee' },
+  maker: { orderId: 'makerOrderId', leaves: 'makerLeaves', filled: 'makerFilled', fee: 'makerFee' },
+} as const;
+
 /** Fills remembered per account for REST. */
 const FILLS_KEPT = 1000;
 
@@ -193,13 +199,14 @@ export class ExecReports {
   }
 
   #fill(e: Ev, role: 'taker' | 'maker', out: Array<[string, ExecReport | RejectReport]>): void {
-    const orderId = e[`${role}OrderId`] as number;
+    const keys = ROLE_KEYS[role];
+    const orderId = e[keys.orderId] as number;
     const o = this.#live.get(orderId);
     if (o === undefined) return;
     const qty = e.quantity as number;
     const price = e.price as number;
-    const leaves = e[`${role}Leaves`] as number;
-    o.filled = e[`${role}Filled`] as number;
+    const leaves = e[keys.leaves] as number;
+    o.filled = e[keys.filled] as number;
     o.notional += qty * price;
     const r = this.#report(orderId, o, leaves === 0 ? 'filled' : 'partially-filled', e.ts as number, leaves);
     const codec = this.#codec(o.instrument);
@@ -207,7 +214,7 @@ export class ExecReports {
     r.lastPrice = codec?.price(price);
     r.tradeId = e.tradeId as number;
     r.liquidity = role;
-    r.fee = codec?.notional(e[`${role}Fee`] as number);
+    r.fee = codec?.notional(e[keys.fee] as number);
     out.push([o.account, r]);
     this.#remember(o.account, {
       tradeId: r.tradeId,

@@ -18,15 +18,7 @@ export type WireLevel = readonly [string, string, ...unknown[]];
  * `bid0.price:bid0.qty:ask0.price:ask0.qty:bid1...`, the missing side of a row left out.
  */
 export function checksumText(bids: readonly WireLevel[], asks: readonly WireLevel[], n: number): string {
-  let s = '';
-  const rows = Math.min(n, Math.max(bids.length, asks.length));
-  for (let i = 0; i < rows; i++) {
-    const b = bids[i];
-    if (b !== undefined) s += `${b[0]}:${b[1]}:`;
-    const a = asks[i];
-    if (a !== undefined) s += `${a[0]}:${a[1]}:`;
-  }
-  return s.length === 0 ? s : s.slice(0, -1);
+  return text(bids, asks, n, plain);
 }
 
 /** The protocol's checksum of a book: CRC-32 of `checksumText`. */
@@ -40,13 +32,20 @@ export function viewChecksum(
   asks: ReadonlyArray<{ readonly wire: WireLevel }>,
   n: number,
 ): number {
+  return crc32(text(bids, asks, n, viewed));
+}
+
+const plain = (l: WireLevel): WireLevel => l;
+const viewed = (l: { readonly wire: WireLevel }): WireLevel => l.wire;
+
+function text<L>(bids: readonly L[], asks: readonly L[], n: number, wire: (l: L) => WireLevel): string {
   let s = '';
   const rows = Math.min(n, Math.max(bids.length, asks.length));
   for (let i = 0; i < rows; i++) {
     const b = bids[i];
-    if (b !== undefined) s += `${b.wire[0]}:${b.wire[1]}:`;
+    if (b !== undefined) s += `${wire(b)[0]}:${wire(b)[1]}:`;
     const a = asks[i];
-    if (a !== undefined) s += `${a.wire[0]}:${a.wire[1]}:`;
+    if (a !== undefined) s += `${wire(a)[0]}:${wire(a)[1]}:`;
   }
-  return crc32(s.length === 0 ? s : s.slice(0, -1));
+  return s.length === 0 ? s : s.slice(0, -1);
 }

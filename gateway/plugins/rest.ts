@@ -9,9 +9,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import BigNumber from 'bignumber.js';
 import Type from 'typebox';
 import { makeError } from '../errors.ts';
+import { DEPTHS } from '../feed/index.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Holder } from '../tokens.ts';
-import { type Message, parseMessage } from '../wire.ts';
+import { type Message, Messages, parseMessage } from '../wire.ts';
 
 const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String() },
@@ -20,8 +21,14 @@ const ErrorBody = Type.Object(
 const Decimal = Type.String({ description: 'a decimal string' });
 const Level = Type.Tuple([Decimal, Decimal]);
 const Depth = Type.Union(
-  [1, 5, 10, 25, 50, 100].map((n) => Type.Literal(n)),
+  DEPTHS.map((n) => Type.Literal(n)),
   { description: 'levels a side', default: 10 },
+);
+/** A WebSocket login's proof, as a body: the same schema without the envelope. */
+const LoginBody = Type.Union(
+  Messages.login.anyOf.map((branch) =>
+    Type.Omit(branch, ['op', 'id', 'cancelOnDisconnect'], { additionalProperties: false }),
+  ),
 );
 const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
 const Auth = { security: [{ bearer: [] }] };
@@ -223,27 +230,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       schema: {
         summary: 'Exchange a signed challenge for a bearer token',
         // Documented by the schema below, checked by the WebSocket login's parser (same errors).
-        body: Type.Union([
-          Type.Object(
-            {
-              scheme: Type.Union([Type.Literal('eip191'), Type.Literal('eip712')]),
-              nonce: Type.String({ minLength: 1, maxLength: 1024 }),
-              address: Type.String({ minLength: 1, maxLength: 64 }),
-              signature: Type.String({ minLength: 1, maxLength: 1024 }),
-            },
-            { additionalProperties: false },
-          ),
-          Type.Object(
-            {
-              scheme: Type.Literal('x509'),
-              nonce: Type.String({ minLength: 1, maxLength: 1024 }),
-              mspId: Type.String({ minLength: 1, maxLength: 64 }),
-              certificate: Type.String({ minLength: 1, maxLength: 16_384 }),
-              signature: Type.String({ minLength: 1, maxLength: 1024 }),
-            },
-            { additionalProperties: false },
-          ),
-        ]),
+        body: LoginBody,
         response: {
           200: Type.Object({ account: Type.String(), token: Type.String(), expiresAt: Type.Integer() }),
           401: ErrorBody,
