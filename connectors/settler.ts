@@ -166,8 +166,12 @@ export class Settler {
   }
 }
 
+/** The engine's command for an outcome: the verdict with its ledger reference and cost, for the record. */
 function verdict(o: SettlementOutcome): Omit<SettleCommand, 'ts'> {
-  return o.ok
-    ? { type: 'settle', tradeId: o.tradeId, ok: true }
-    : { type: 'settle', tradeId: o.tradeId, ok: false, reason: o.reason };
+  const c: Omit<SettleCommand, 'ts'> = { type: 'settle', tradeId: o.tradeId, ok: o.ok };
+  if (!o.ok) c.reason = o.reason;
+  if (o.ref !== undefined) c.ref = o.ref;
+  if (o.gas !== undefined) c.gas = o.gas;
+  if (o.fee !== undefined) c.gasFee = o.fee;
+  return c;
 }

@@ -33,7 +33,15 @@ import type {
   Side,
   WithdrawCommand,
 } from './types.ts';
-import { checkNewOrder, checkPrice, checkQuantity, defaultTif, isName, Verdict } from './validate.ts';
+import {
+  checkNewOrder,
+  checkPrice,
+  checkQuantity,
+  defaultTif,
+  isName,
+  settleProblem,
+  Verdict,
+} from './validate.ts';
 import {
   type BalanceView,
   type OrderView,
@@ -794,8 +802,9 @@ export class Engine {
       this.#reject(Code.RISK_UNKNOWN_TRADE, `trade ${String(c.tradeId)} is unknown or already settled`);
       return;
     }
-    if (typeof c.ok !== 'boolean' || (c.reason !== undefined && typeof c.reason !== 'string')) {
-      this.#reject(Code.INVALID_COMMAND, 'ok must be true or false, and reason a string');
+    const problem = settleProblem(c);
+    if (problem !== null) {
+      this.#reject(Code.INVALID_COMMAND, problem);
       return;
     }
     const accounts = this.#s.accounts;
@@ -804,6 +813,9 @@ export class Engine {
     e.tradeId = t.tradeId;
     e.ok = c.ok;
     e.reason = c.reason ?? '';
+    e.ref = c.ref ?? '';
+    e.gas = c.gas ?? 0;
+    e.gasFee = c.gasFee ?? '';
   }
 
   /** One balance event per balance the command changed, in order of first change. */

@@ -83,7 +83,8 @@ export class EngineEvent {
   // Instrument.
   status: InstrumentStatus = 'open';
 
-  // Risk: balance (account, asset and its four amounts), settlement (tradeId, ok, reason),
+  // Risk: balance (account, asset and its four amounts), settlement (tradeId, ok, reason, ref,
+  // gas, gasFee),
   // account (account, venue, eligible, frozen).
   asset = '';
   available = 0;
@@ -91,6 +92,10 @@ export class EngineEvent {
   pendingIn = 0;
   pendingOut = 0;
   ok = false;
+  /** Settlement: the ledger's reference, the trade's share of gas and of the fee (base units). */
+  ref = '';
+  gas = 0;
+  gasFee = '';
   venue = '';
   eligible = false;
   frozen = false;
@@ -266,7 +271,19 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         pendingOut: e.pendingOut,
       };
     case 'settlement':
-      return { seq, commandSeq, ts, kind, instrument, tradeId: e.tradeId, ok: e.ok, reason: e.reason };
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        tradeId: e.tradeId,
+        ok: e.ok,
+        reason: e.reason,
+        ref: e.ref,
+        gas: e.gas,
+        gasFee: e.gasFee,
+      };
     case 'account':
       return {
         seq,

@@ -229,6 +229,12 @@ export interface SettleCommand extends CommandBase {
   ok: boolean;
   /** Why it failed, for the record. */
   reason?: string;
+  /** The ledger's reference of the settlement (a transaction hash or id), for the record. */
+  ref?: string;
+  /** What settling cost on a ledger that charges for it: the trade's share of the gas used... */
+  gas?: number;
+  /** ...and of the fee paid, in the ledger's native base units (wei), as a decimal string. */
+  gasFee?: string;
 }
 
 export type Command =

@@ -4,7 +4,7 @@
  */
 import { Code } from './codes.ts';
 import type { Instrument } from './instrument.ts';
-import type { NewOrderCommand, OrderType, Side, StpMode, TimeInForce } from './types.ts';
+import type { NewOrderCommand, OrderType, SettleCommand, Side, StpMode, TimeInForce } from './types.ts';
 
 /** A reusable place for a rejection's code and reason. */
 export class Verdict {
@@ -121,4 +121,21 @@ export function checkNewOrder(c: NewOrderCommand, inst: Instrument, v: Verdict):
     return v.fail(Code.INVALID_COMBINATION, 'postOnly goes only with GTC or GTD limit orders');
   }
   return 0;
+}
+
+/**
+ * What is wrong with a ledger's verdict (`settle`), or null: ok a boolean, reason and ref text
+ * (ref at most 256 characters), gas a non-negative number (a share of a batch's gas may be
+ * fractional), gasFee a decimal integer.
+ */
+export function settleProblem(c: SettleCommand): string | null {
+  if (typeof c.ok !== 'boolean') return 'ok must be true or false';
+  if (c.reason !== undefined && typeof c.reason !== 'string') return 'reason must be a string';
+  if (c.ref !== undefined && (typeof c.ref !== 'string' || c.ref.length > 256))
+    return 'ref must be a string of at most 256 characters';
+  if (c.gas !== undefined && !(typeof c.gas === 'number' && Number.isFinite(c.gas) && c.gas >= 0))
+    return 'gas must be a non-negative number';
+  if (c.gasFee !== undefined && !(typeof c.gasFee === 'string' && /^(0|[1-9][0-9]{0,77})$/.test(c.gasFee)))
+    return 'gasFee must be a non-negative decimal integer (base units)';
+  return null;
 }

@@ -135,6 +135,9 @@ const FROZEN_TRUE = 8;
 const UPDATES = ['makerFeeBps', 'takerFeeBps', 'bandBps', 'referencePrice'] as const;
 const OK_TRUE = 1;
 const REASON = 2;
+const REF = 4;
+const GAS = 8;
+const GAS_FEE = 16;
 
 function flag(v: unknown, field: string, present: number, truth: number): number {
   if (v === undefined) return 0;
@@ -234,9 +237,18 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
     }
     case 'settle':
       if (typeof c.ok !== 'boolean') throw new CodecError('ok must be true or false');
-      w.u8((c.ok ? OK_TRUE : 0) | (c.reason !== undefined ? REASON : 0));
+      w.u8(
+        (c.ok ? OK_TRUE : 0) |
+          (c.reason !== undefined ? REASON : 0) |
+          (c.ref !== undefined ? REF : 0) |
+          (c.gas !== undefined ? GAS : 0) |
+          (c.gasFee !== undefined ? GAS_FEE : 0),
+      );
       w.num(c.tradeId, 'tradeId');
       if (c.reason !== undefined) w.str(c.reason, 'reason');
+      if (c.ref !== undefined) w.str(c.ref, 'ref');
+      if (c.gas !== undefined) w.num(c.gas, 'gas');
+      if (c.gasFee !== undefined) w.str(c.gasFee, 'gasFee');
       break;
   }
   return w.at;
@@ -333,6 +345,9 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
       const mask = r.u8();
       const t: SettleCommand = { type, ts, ok: (mask & OK_TRUE) !== 0, tradeId: r.num() };
       if (mask & REASON) t.reason = r.str();
+      if (mask & REF) t.ref = r.str();
+      if (mask & GAS) t.gas = r.num();
+      if (mask & GAS_FEE) t.gasFee = r.str();
       c = t;
       break;
     }

@@ -197,6 +197,10 @@ const others: Array<[string, Command]> = [
   ],
   ['settle failed without a reason', { type: 'settle', ts: 13, tradeId: 79, ok: false }],
   [
+    'settle with its ledger reference and cost',
+    { type: 'settle', ts: 13, tradeId: 80, ok: true, ref: '0xabc', gas: 17_064.5, gasFee: '17064500000000' },
+  ],
+  [
     'update-instrument with every field',
     {
       type: 'update-instrument',
@@ -335,6 +339,9 @@ describe('journal codec: commands it cannot write exactly', () => {
       { type: 'settle', ts: 1, tradeId: 1, ok: false, reason: '\uDFFF' },
       'reason',
     ],
+    ['settle gas as a string', { type: 'settle', ts: 1, tradeId: 1, ok: true, gas: '1' }, 'gas'],
+    ['settle gasFee as a number', { type: 'settle', ts: 1, tradeId: 1, ok: true, gasFee: 1 }, 'gasFee'],
+    ['settle ref as a number', { type: 'settle', ts: 1, tradeId: 1, ok: true, ref: 1 }, 'ref'],
   ];
   for (const [name, command, field] of cases) {
     it(`given ${name}, when encoded, then CodecError names ${field}`, () => {
@@ -512,7 +519,16 @@ const accountArb = fc.record(
   { noNullPrototype: true, requiredKeys: ['type', 'ts', 'account', 'venue'] },
 );
 const settleArb = fc.record(
-  { type: fc.constant('settle' as const), ts, tradeId: num, ok: fc.boolean(), reason: text },
+  {
+    type: fc.constant('settle' as const),
+    ts,
+    tradeId: num,
+    ok: fc.boolean(),
+    reason: text,
+    ref: text,
+    gas: num,
+    gasFee: text,
+  },
   { noNullPrototype: true, requiredKeys: ['type', 'ts', 'tradeId', 'ok'] },
 );
 

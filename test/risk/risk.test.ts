@@ -152,10 +152,17 @@ for (const kind of BOOKS) {
       const fill = g.order('bob', 'b1', 'buy', 10_000, 4);
       const trade = fill.find((e) => e.kind === 'trade')!;
       const paid = (40_000 + (trade.takerFee as number)) * K;
-      const evs = g.run({ type: 'settle', tradeId: trade.tradeId as number, ok: true });
+      const evs = g.run({
+        type: 'settle',
+        tradeId: trade.tradeId as number,
+        ok: true,
+        ref: '0xfeed',
+        gas: 17_064.5,
+        gasFee: '34129000000000',
+      });
       assert.deepEqual(
-        evs.filter((e) => e.kind === 'settlement').map((e) => [e.tradeId, e.ok]),
-        [[trade.tradeId, true]],
+        evs.filter((e) => e.kind === 'settlement').map((e) => [e.tradeId, e.ok, e.ref, e.gas, e.gasFee]),
+        [[trade.tradeId, true, '0xfeed', 17_064.5, '34129000000000']],
       );
       assert.deepEqual(g.balance(evs, 'bob', CASH), [5_000_000 - paid, 0, 0, 0]);
       assert.deepEqual(g.balance(evs, 'bob', ID), [4, 0, 0, 0]);
@@ -183,6 +190,30 @@ for (const kind of BOOKS) {
       assert.deepEqual(g.balance(evs, 'bob', ID), [0, 0, 0, 0]);
       assert.deepEqual(g.balance(evs, 'alice', ID), [10, 0, 0, 0]);
       assert.deepEqual(g.balance(evs, 'alice', CASH), [0, 0, 0, 0]);
+    });
+
+    it('refuses a verdict whose reference or cost is malformed, changing nothing', () => {
+      const g = given(kind, { bobCash: 5_000_000, aliceLots: 10 });
+      g.order('alice', 'a1', 'sell', 10_000, 4);
+      const trade = g.order('bob', 'b1', 'buy', 10_000, 4).find((e) => e.kind === 'trade')!;
+      const tradeId = trade.tradeId as number;
+      for (const bad of [
+        { gas: -1 },
+        { gas: Number.NaN },
+        { gas: '5' },
+        { gasFee: '-5' },
+        { gasFee: '1.5' },
+        { gasFee: '' },
+        { gasFee: 5 },
+        { ref: 'x'.repeat(257) },
+      ]) {
+        const hash = g.engine.snapshot().risk;
+        const r = rejected(g.run({ type: 'settle', tradeId, ok: true, ...bad } as unknown as Cmd));
+        assert.equal(r?.code, Code.INVALID_COMMAND, JSON.stringify(bad));
+        assert.match(r?.reason as string, new RegExp(Object.keys(bad)[0]!));
+        assert.deepEqual(g.engine.snapshot().risk, hash);
+      }
+      assert.equal(g.run({ type: 'settle', tradeId, ok: true, gas: 0, gasFee: '0' })[0]?.kind, 'settlement');
     });
 
     it('caps a market buy at the band high it reserved for', () => {
