@@ -17,3 +17,4 @@ export {
 } from './deploy.ts';
 export { EvmChanges, type EvmChangesOptions, type EvmTokenAsset } from './changes-evm.ts';
 export { type BatchGas, type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
+export { packTrades, type PackedTrade, settlePackedCalldata } from './packed.ts';

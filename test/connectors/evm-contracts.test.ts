@@ -2,7 +2,8 @@
  * The settlement contracts on a real anvil: deposits, delivery versus payment per trade, the
  * failure policy (a failing trade is reported, the rest settle), exactly-once trade ids, the
  * ERC-3643 rules (pause, freeze, verification) on settlement and withdrawal, netting, and the
- * gas per trade (printed, not asserted).
+ * gas per trade (printed, not asserted). settlePacked, the packed entry point, must give exactly
+ * what settleBatch gives (events byte for byte, balances); depositFor funds another's escrow.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,11 +12,15 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   type Contract,
+  ContractFactory,
   decodeBytes32String,
   encodeBytes32String,
   id,
+  Interface,
+  type InterfaceAbi,
   type TransactionReceipt,
   Wallet,
+  ZeroAddress,
 } from 'ethers';
 import {
   Anvil,
@@ -25,7 +30,10 @@ import {
   type Deployment,
   deploy,
   fundInvestors,
+  packTrades,
+  type PackedTrade,
   send,
+  settlePackedCalldata,
 } from '../../connectors/evm/index.ts';
 
 const USDC = 1_000_000n; // 6 decimals
@@ -33,16 +41,8 @@ const POOL = 200; // funded investors for the large batches
 const POOL_ACME = 1_000_000n;
 const POOL_USDC = 1_000_000n * USDC;
 
-interface Trade {
-  tradeId: bigint;
-  security: string;
-  cash: string;
-  buyer: string;
-  seller: string;
-  quantity: bigint;
-  cashAmount: bigint;
-  fee: bigint;
-}
+/** One trade as both entry points take it. */
+type Trade = PackedTrade;
 
 interface Outcome {
   receipt: TransactionReceipt;
@@ -87,8 +87,16 @@ function trade(seller: Wallet | string, buyer: Wallet | string, quantity: bigint
   };
 }
 
-async function settle(trades: readonly Trade[], netting = false): Promise<Outcome> {
-  const receipt = await send(operatorSettlement, 'settleBatch', trades, netting);
+/** Settles through settleBatch (ABI-encoded trades) or settlePacked (packTrades). */
+async function settle(
+  trades: readonly Trade[],
+  netting = false,
+  via: 'settleBatch' | 'settlePacked' = 'settleBatch',
+): Promise<Outcome> {
+  const receipt =
+    via === 'settleBatch'
+      ? await send(operatorSettlement, 'settleBatch', trades, netting)
+      : await send(operatorSettlement, 'settlePacked', packTrades(trades), netting);
   const out: Outcome = { receipt, settled: [], failed: [], skipped: [] };
   for (const log of receipt.logs) {
     const ev = d.settlement.interface.parseLog(log);
@@ -347,6 +355,8 @@ describe('EVM settlement contracts on anvil', () => {
       ['BAD_TRADE', { ...trade(alice, bob, 0n) }],
       ['BAD_TRADE', { ...trade(alice, bob, 1n), cash: acme }],
       ['NOT_A_SECURITY', { ...trade(alice, bob, 1n), security: usdc, cash: acme }],
+      // no contract there at all: the batch must not revert for it
+      ['NOT_A_SECURITY', { ...trade(alice, bob, 1n), security: Wallet.createRandom().address }],
     ];
     const before = await ledger([alice.address, bob.address, feeAccount]);
     const out = await settle(cases.map(([, t]) => t));
@@ -472,6 +482,364 @@ describe('EVM settlement contracts on anvil', () => {
     } finally {
       await local.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('settlePacked and depositFor', () => {
+    let beta: Contract;
+    let betaAddress: string;
+    let faucet: Wallet;
+
+    /** Runs `trades` on the same chain state through each way, keeping the last run's state. */
+    type Way = readonly [via: 'settleBatch' | 'settlePacked', netting: boolean];
+    const BOTH_WAYS: readonly Way[] = [
+      ['settleBatch', false],
+      ['settlePacked', false],
+    ];
+    /** In the order of the printed gas table: settleBatch off/on, then settlePacked off/on. */
+    const EVERY_WAY: readonly Way[] = [
+      ['settleBatch', false],
+      ['settleBatch', true],
+      ['settlePacked', false],
+      ['settlePacked', true],
+    ];
+
+    async function both(
+      trades: readonly Trade[],
+      ways: readonly Way[],
+      accounts: readonly string[],
+    ): Promise<{ out: Outcome; logs: string[]; ledger: string[] }[]> {
+      const runs: { out: Outcome; logs: string[]; ledger: string[] }[] = [];
+      for (const [k, [via, netting]] of ways.entries()) {
+        const snapshot = k < ways.length - 1 ? await anvil.rpc<string>('evm_snapshot') : null;
+        const out = await settle(trades, netting, via);
+        const logs = out.receipt.logs.map((l) => `${l.address} ${l.topics.join(' ')} ${l.data}`);
+        const rows = await ledger(accounts);
+        for (const a of accounts) rows.push(`${a} BETA ${await escrow(betaAddress, a)}`);
+        runs.push({ out, logs, ledger: rows });
+        if (snapshot !== null) assert.equal(await anvil.rpc<boolean>('evm_revert', [snapshot]), true);
+      }
+      return runs;
+    }
+
+    function verdicts(out: Outcome): unknown[] {
+      return [out.settled, out.failed, out.skipped];
+    }
+
+    before(async () => {
+      // A second security, so a packed batch has more than one group.
+      const { abi, bytecode } = artifacts.contracts.SecurityToken;
+      const factory = new ContractFactory(abi as InterfaceAbi, bytecode, deployer);
+      const deployed = await factory.deploy('Beta Inc.', 'BETA', 0, d.addresses.registry, deployer.address);
+      await deployed.waitForDeployment();
+      betaAddress = await deployed.getAddress();
+      beta = d.securities.get('ACME')!.attach(betaAddress) as Contract;
+      await send(beta, 'addAgent', deployer.address);
+      faucet = wallet('faucet');
+      await fundEth([faucet]);
+      const withBeta: Deployment = { ...d, securities: new Map([...d.securities, ['BETA', beta]]) };
+      await fundInvestors(withBeta, [
+        ...pool.slice(150, 160).map((w) => ({ wallet: w, securities: { BETA: 1_000n } })),
+        { wallet: faucet, securities: { ACME: 1_000n, BETA: 1_000n }, cash: 10_000n * USDC, deposit: false },
+      ]);
+    });
+
+    it('settlePacked gives the verdicts, events and balances of settleBatch for a mixed batch', async () => {
+      const done = trade(alice, bob, 1n);
+      await settle([done]);
+      const ok1 = trade(alice, bob, 2n);
+      const frozenBuyer = trade(alice, carol, 1n);
+      const poor = trade(bob, alice, 1n, 1_000_000_000n);
+      const bad = { ...trade(alice, bob, 1n), fee: 10n ** 30n };
+      const notSecurity = { ...trade(alice, bob, 1n), security: usdc, cash: acme };
+      const ok2 = trade(bob, alice, 3n);
+      const trades = [done, ok1, frozenBuyer, poor, bad, ok1, notSecurity, ok2];
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', carol.address, true);
+      const who = [alice.address, bob.address, carol.address, feeAccount];
+      const [abi, packed] = await both(trades, BOTH_WAYS, who);
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', carol.address, false);
+
+      assert.deepEqual(verdicts(packed!.out), [
+        [ok1.tradeId, ok2.tradeId],
+        [
+          [frozenBuyer.tradeId, 'TO_FROZEN'],
+          [poor.tradeId, 'INSUFFICIENT_CASH'],
+          [bad.tradeId, 'BAD_TRADE'],
+          [notSecurity.tradeId, 'NOT_A_SECURITY'],
+        ],
+        [
+          [done.tradeId, 'ALREADY_SETTLED'],
+          [ok1.tradeId, 'ALREADY_SETTLED'],
+        ],
+      ]);
+      assert.deepEqual(packed!.logs, abi!.logs);
+      assert.deepEqual(packed!.ledger, abi!.ledger);
+      for (const [t, status] of [
+        [ok2, 1n],
+        [bad, 2n],
+      ] as const) {
+        assert.equal(await call<bigint>(d.settlement, 'tradeStatus', t.tradeId), status);
+      }
+    });
+
+    it('settles groups of two securities in batch order: cash carries over from group to group', async () => {
+      const thrifty = wallet('thrifty');
+      await fundEth([thrifty]);
+      await fundInvestors(d, [{ wallet: thrifty, securities: { ACME: 10n }, cash: 100n * USDC }]);
+      const [p0, p1, p2] = pool.slice(150, 153) as [Wallet, Wallet, Wallet];
+      const onBeta = (t: Trade): Trade => ({ ...t, security: betaAddress });
+      const trades = [
+        trade(p0, thrifty, 2n), // ACME: pays 50.025 of its 100
+        onBeta(trade(p1, thrifty, 2n)), // BETA: 50.025 more than the 49.975 left
+        trade(thrifty, p2, 4n), // ACME: receives 100
+        onBeta(trade(p1, thrifty, 2n)), // BETA: now it can pay
+        onBeta(trade(p0, p2, 5n)),
+      ];
+      assert.equal(packTrades(trades).length, 2 + 2 * (4 * 42 + trades.length * 96));
+      const who = [thrifty, p0, p1, p2].map((w) => w.address).concat(feeAccount);
+      const [abi, packed] = await both(trades, BOTH_WAYS, who);
+      assert.deepEqual(verdicts(packed!.out), [
+        [trades[0]!.tradeId, trades[2]!.tradeId, trades[3]!.tradeId, trades[4]!.tradeId],
+        [[trades[1]!.tradeId, 'INSUFFICIENT_CASH']],
+        [],
+      ]);
+      assert.deepEqual(packed!.logs, abi!.logs);
+      assert.deepEqual(packed!.ledger, abi!.ledger);
+      assert.equal(await escrow(betaAddress, thrifty), 2n);
+      assert.equal(await escrow(acme, thrifty), 10n + 2n - 4n);
+    });
+
+    it('with netting on, settlePacked gives what settleBatch gives with netting off and on', async () => {
+      const accounts = pool.slice(150, 160);
+      const poorer = wallet('poorer');
+      await fundEth([poorer]);
+      await fundInvestors(d, [{ wallet: poorer, securities: { ACME: 3n }, cash: 30n * USDC }]);
+      const onBeta = (t: Trade): Trade => ({ ...t, security: betaAddress });
+      const trades = [
+        ...randomTrades(30, accounts, 11),
+        trade(poorer, accounts[0]!, 2n),
+        trade(poorer, accounts[1]!, 2n), // fails: 1 left
+        ...randomTrades(10, accounts, 12).map(onBeta),
+        onBeta(trade(accounts[2]!, poorer, 1n, 100n)), // fails: 100.05 is more than its 80
+        trade(accounts[3]!, accounts[3]!, 1n), // buyer and seller the same: settles, moves nothing but the fee
+        ...randomTrades(10, [...accounts, poorer], 13),
+      ];
+      trades.push(trades[30]!); // a repeat of a settled trade
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', accounts[4]!.address, true);
+      const who = [...accounts, poorer].map((w) => w.address).concat(feeAccount);
+      const runs = await both(trades, EVERY_WAY, who);
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', accounts[4]!.address, false);
+      const [plain] = runs;
+      assert.ok(plain!.out.failed.length >= 3, 'the batch has failing trades');
+      assert.ok(plain!.out.failed.some(([, r]) => r === 'FROM_FROZEN' || r === 'TO_FROZEN'));
+      assert.deepEqual(plain!.out.skipped, [[trades[30]!.tradeId, 'ALREADY_SETTLED']]);
+      for (const run of runs.slice(1)) {
+        assert.deepEqual(run.logs, plain!.logs);
+        assert.deepEqual(run.ledger, plain!.ledger);
+      }
+    });
+
+    it('malformed packed data reverts with BadPackedData at the group that does not fit', async () => {
+      const [t1, t2, t3] = [trade(alice, bob, 1n), trade(alice, bob, 1n), trade(bob, alice, 1n)];
+      const good = packTrades([t1, t2]).slice(2); // one group: 42 + 2 x 96 = 234 bytes
+      const second = packTrades([{ ...t3, security: betaAddress }]).slice(2);
+      const zeroCount = `${good.slice(0, 80)}0000`;
+      const cases: [string, string, bigint][] = [
+        ['a trade cut short', good.slice(0, -2), 0n],
+        ['a byte too many', `${good}00`, 234n],
+        ['a header cut short', good.slice(0, 82), 0n],
+        ['an empty group', zeroCount, 0n],
+        ['an empty group after a good one', `${good}${zeroCount}`, 234n],
+        ['a count beyond the data', `${good.slice(0, 80)}0003${good.slice(84)}`, 0n],
+        ['a second group cut short', `${good}${second.slice(0, -2)}`, 234n],
+      ];
+      const settlePacked = operatorSettlement.getFunction('settlePacked');
+      for (const [label, hex, offset] of cases) {
+        await assert.rejects(
+          settlePacked.staticCall(`0x${hex}`, false),
+          assertRevert(d.settlement, 'BadPackedData', [offset]),
+          label,
+        );
+      }
+      // no trades at all is no error, as for settleBatch
+      const empty = await settle([], false, 'settlePacked');
+      assert.deepEqual(verdicts(empty), [[], [], []]);
+      assert.equal(await call<bigint>(d.settlement, 'tradeStatus', t1.tradeId), 0n);
+    });
+
+    it('only the operator may call settlePacked', async () => {
+      await assert.rejects(
+        d.settlement.getFunction('settlePacked').send(packTrades([trade(alice, bob, 1n)]), false),
+        assertRevert(d.settlement, 'NotOperator', [deployer.address]),
+      );
+    });
+
+    it('depositFor pulls from the caller, credits the account and emits Deposited for it', async () => {
+      const token = d.securities.get('ACME')!.connect(faucet) as Contract;
+      const fromFaucet = d.settlement.connect(faucet) as Contract;
+      await send(token, 'approve', d.addresses.settlement, 1_000n);
+      await send(d.cash.connect(faucet) as Contract, 'approve', d.addresses.settlement, 10_000n * USDC);
+      const aliceBefore = await escrow(acme, alice);
+      const walletBefore = await call<bigint>(token, 'balanceOf', faucet.address);
+
+      const receipt = await send(fromFaucet, 'depositFor', alice.address, acme, 30n);
+      const events = receipt.logs.map((l) => d.settlement.interface.parseLog(l)).filter((e) => e !== null);
+      assert.deepEqual(
+        events.map((e) => [e.name, ...e.args]),
+        [['Deposited', alice.address, acme, 30n]],
+      );
+      assert.equal(await escrow(acme, alice), aliceBefore + 30n);
+      assert.equal(await escrow(acme, faucet), 0n);
+      assert.equal(await call<bigint>(token, 'balanceOf', faucet.address), walletBefore - 30n);
+
+      // cash has no transfer rules: any account can be funded
+      const stranger = wallet('stranger');
+      await send(fromFaucet, 'depositFor', stranger.address, usdc, 5n * USDC);
+      assert.equal(await escrow(usdc, stranger), 5n * USDC);
+    });
+
+    it('depositFor refuses what deposit refuses, and a security the account may not receive', async () => {
+      const fromFaucet = d.settlement.connect(faucet) as Contract;
+      const depositFor = fromFaucet.getFunction('depositFor');
+      await assert.rejects(
+        depositFor.send(alice.address, acme, 0n),
+        assertRevert(d.settlement, 'ZeroAmount', []),
+      );
+      await assert.rejects(
+        depositFor.send(ZeroAddress, acme, 1n),
+        assertRevert(d.settlement, 'ZeroAddress', []),
+      );
+      const stranger = wallet('stranger'); // not in the identity registry
+      await assert.rejects(
+        depositFor.send(stranger.address, acme, 1n),
+        assertRevert(d.settlement, 'DepositRefused', [
+          acme,
+          stranger.address,
+          encodeBytes32String('TO_NOT_VERIFIED'),
+        ]),
+      );
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', bob.address, true);
+      await assert.rejects(
+        depositFor.send(bob.address, acme, 1n),
+        assertRevert(d.settlement, 'DepositRefused', [acme, bob.address, encodeBytes32String('TO_FROZEN')]),
+      );
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', bob.address, false);
+      assert.equal(await escrow(acme, stranger), 0n);
+    });
+
+    it('prints gas per trade of settleBatch and settlePacked, with and without netting', async () => {
+      const rows: string[] = [];
+      const cases: [string, Trade[]][] = [
+        ['20 active accounts, batch 100', randomTrades(100, pool.slice(0, 20), 100)],
+        [
+          'two new accounts per trade, batch 100',
+          Array.from({ length: 100 }, (_, i) => trade(pool[2 * i]!, pool[2 * i + 1]!, 1n)),
+        ],
+        ['50 active accounts, batch 500', randomTrades(500, pool.slice(0, 50), 501)],
+      ];
+      for (const [label, trades] of cases) {
+        const runs = await both(trades, EVERY_WAY, []);
+        for (const run of runs) assert.equal(run.out.settled.length, trades.length);
+        const gas = runs.map((r) => String(r.out.receipt.gasUsed / BigInt(trades.length)).padStart(9));
+        const abiBytes =
+          (d.settlement.interface.encodeFunctionData('settleBatch', [trades, false]).length - 2) / 2;
+        const packedBytes = (settlePackedCalldata(trades, false).length - 2) / 2;
+        rows.push(
+          `  ${label.padEnd(38)} ${gas.join('')}   ${String(abiBytes).padStart(7)} ${String(packedBytes).padStart(7)}`,
+        );
+      }
+      console.log(
+        `gas per trade                               settleBatch off/on  settlePacked off/on   ` +
+          `calldata bytes ABI/packed\n${rows.join('\n')}`,
+      );
+    });
+  });
+});
+
+describe('packTrades and settlePackedCalldata', () => {
+  const security = new Wallet(id('packed-security')).address;
+  const cash = new Wallet(id('packed-cash')).address;
+  const buyer = new Wallet(id('packed-buyer')).address;
+  const seller = new Wallet(id('packed-seller')).address;
+  const base: PackedTrade = {
+    tradeId: 7n,
+    security,
+    cash,
+    buyer,
+    seller,
+    quantity: 10n,
+    cashAmount: 250_125_000n,
+    fee: 125_000n,
+  };
+  const hex = (n: bigint, bytes: number): string => n.toString(16).padStart(bytes * 2, '0');
+  const bare = (address: string): string => address.slice(2).toLowerCase();
+  /** The address with the case of its first letter flipped: a bad checksum. */
+  const miscased = (address: string): string =>
+    address.replace(/[a-fA-F]/, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
+
+  it('lays out a group header, then each trade in fixed-width big-endian fields', () => {
+    const max64 = (1n << 64n) - 1n;
+    const max128 = (1n << 128n) - 1n;
+    const big = { ...base, tradeId: max64, quantity: max128, cashAmount: max128, fee: 0n };
+    assert.equal(
+      packTrades([base, big]),
+      `0x${bare(security)}${bare(cash)}0002` +
+        `${hex(7n, 8)}${bare(buyer)}${bare(seller)}${hex(10n, 16)}${hex(250_125_000n, 16)}${hex(125_000n, 16)}` +
+        `${hex(max64, 8)}${bare(buyer)}${bare(seller)}${hex(max128, 16)}${hex(max128, 16)}${hex(0n, 16)}`,
+    );
+    assert.equal(packTrades([]), '0x');
+  });
+
+  it('opens a group where the security or cash changes, and after 65,535 trades of one', () => {
+    const other = { ...base, security: cash, cash: security };
+    const groups = (data: string): number => ((data.length - 2) / 2 - 3 * 96) / 42;
+    assert.equal(groups(packTrades([base, other, base])), 3);
+    const many = Array.from({ length: 65_536 }, (_, i) => ({ ...base, tradeId: BigInt(i) }));
+    const data = packTrades(many);
+    assert.equal(data.length, 2 + 2 * (2 * 42 + 65_536 * 96));
+    const second = 2 + 2 * (42 + 65_535 * 96);
+    assert.equal(data.slice(2 + 80, 2 + 84), 'ffff');
+    assert.equal(data.slice(second, second + 84), `${bare(security)}${bare(cash)}0001`);
+  });
+
+  it('builds the same calldata as ethers encodes for settlePacked(packTrades(trades), netting)', async () => {
+    const { abi } = (await compileContracts()).contracts.Settlement;
+    const iface = new Interface(abi as InterfaceAbi);
+    for (const trades of [[], [base], [base, { ...base, tradeId: 8n, security: cash, cash: security }]]) {
+      for (const netting of [false, true]) {
+        assert.equal(
+          settlePackedCalldata(trades, netting),
+          iface.encodeFunctionData('settlePacked', [packTrades(trades), netting]),
+        );
+      }
+    }
+  });
+
+  it('refuses a field that does not fit, naming the trade and the field', () => {
+    // a plain object: some values are of the wrong type on purpose, as from untyped callers
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ tradeId: 1n << 64n }, /^trade 18446744073709551616: tradeId .* 8 bytes/],
+      [{ tradeId: -1n }, /^trade -1: tradeId -1 /],
+      [{ quantity: 1n << 128n }, /^trade 7: quantity .* 16 bytes/],
+      [{ cashAmount: -1n }, /^trade 7: cashAmount -1 /],
+      [{ fee: 1n << 128n }, /^trade 7: fee /],
+      [{ quantity: 5 }, /^trade 7: quantity 5 .*a bigint/],
+      [{ buyer: 'nope' }, /^trade 7: buyer nope is not an address/],
+      [{ seller: buyer.slice(0, 41) }, /^trade 7: seller 0x.* is not an address/],
+      [{ security: miscased(security) }, /^trade 7: security .* checksum/],
+      [{ cash: undefined }, /^trade 7: cash undefined is not an address/],
+    ];
+    for (const [change, message] of cases) {
+      const t = { ...base, ...change } as PackedTrade;
+      assert.throws(
+        () => packTrades([base, t]),
+        (err: unknown) => {
+          assert.ok(err instanceof RangeError, String(err));
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+      assert.throws(() => settlePackedCalldata([t], false), RangeError);
     }
   });
 });

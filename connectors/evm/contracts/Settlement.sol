@@ -26,7 +26,13 @@ interface ITransferRules {
 /// Failure policy: a trade that cannot settle is reported (TradeFailed with a reason) and the
 /// rest of the batch settles, so one frozen wallet cannot hold a whole batch. Each trade id gets
 /// exactly one verdict, settled or failed, and keeps it: a trade id seen before is skipped
-/// (TradeSkipped) and moves nothing. Only an unauthorized caller reverts the batch.
+/// (TradeSkipped) and moves nothing. Only an unauthorized caller (or, for settlePacked, data
+/// that is not whole groups of trades) reverts the batch.
+///
+/// Two entry points feed the same settlement loop: settleBatch takes ABI-encoded Trade structs
+/// (self-describing, for tools), settlePacked the same trades packed into groups that share a
+/// security and a cash token (a third of the calldata, for the daemon: less to encode, sign and
+/// pay for).
 contract Settlement is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -42,6 +48,19 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256 cashAmount;
         uint256 fee;
     }
+
+    /// Where a batch's next trade is read from: a calldata offset, and for packed data the trades
+    /// left in the current group (0: a group header comes next).
+    struct Reader {
+        uint256 cursor;
+        uint256 groupLeft;
+    }
+
+    /// Packed layout (settlePacked), big-endian, no padding: groups, each a header
+    /// [security 20][cash 20][count 2] followed by `count` (1 to 65,535) trades of
+    /// [tradeId 8][buyer 20][seller 20][quantity 16][cashAmount 16][fee 16].
+    uint256 private constant GROUP_HEADER_BYTES = 42;
+    uint256 private constant PACKED_TRADE_BYTES = 96;
 
     /// Verdicts kept per trade id (`tradeStatus`).
     uint8 public constant UNSEEN = 0;
@@ -77,6 +96,10 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     error ZeroAddress();
     error ZeroAmount();
     error InsufficientBalance(address token, address account, uint256 balance, uint256 needed);
+    /// settlePacked: the group starting at byte `offset` of the data is empty or runs past its end.
+    error BadPackedData(uint256 offset);
+    /// depositFor: the security's rules refuse `account` (the reason is the token's, e.g. TO_FROZEN).
+    error DepositRefused(address token, address account, bytes32 reason);
 
     /// Balances a netted batch has read, by storage slot: an open-addressing table in memory.
     struct Cache {
@@ -85,6 +108,11 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256[] values;
         uint256[] used;
         uint256 count;
+    }
+
+    modifier onlyOperator() {
+        if (msg.sender != operator) revert NotOperator(msg.sender);
+        _;
     }
 
     constructor(address initialOwner, address operator_, address feeAccount_) Ownable(initialOwner) {
@@ -111,10 +139,16 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     /// @notice Moves `amount` of `token` from the caller's wallet into escrow (approve first).
     /// A security token applies its rules: the escrow must be a verified wallet.
     function deposit(address token, uint256 amount) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        _balances[token][msg.sender] += amount;
-        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
-        emit Deposited(msg.sender, token, amount);
+        _deposit(msg.sender, token, amount);
+    }
+
+    /// @notice Moves `amount` of `token` from the caller's wallet into `account`'s escrow balance
+    /// (approve first): a faucet or custodian funding an investor. Emits Deposited for `account`.
+    /// For a security, the token's rules are asked as if the caller sent to `account`, so no one
+    /// can credit a security to a wallet the token would refuse (DepositRefused).
+    function depositFor(address account, address token, uint256 amount) external nonReentrant {
+        if (account == address(0)) revert ZeroAddress();
+        _deposit(account, token, amount);
     }
 
     /// @notice Sends escrowed `amount` of `token` back to the caller's wallet; the token's rules
@@ -133,16 +167,43 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     /// @notice Settles each trade or reports why not (see the failure policy above). With
     /// `netting`, every balance the batch touches is read once and written once at the end;
     /// the outcome is the same as without (and on today's EVM it costs more gas, see the docs).
-    function settleBatch(Trade[] calldata trades, bool netting) external {
-        if (msg.sender != operator) revert NotOperator(msg.sender);
+    function settleBatch(Trade[] calldata trades, bool netting) external onlyOperator {
+        uint256 start;
+        assembly ("memory-safe") {
+            start := trades.offset
+        }
+        _settleAll(trades.length, Reader(start, 0), _readAbi, netting);
+    }
+
+    /// @notice settleBatch with the trades packed (layout above and in docs/evm-contracts.md):
+    /// the same verdicts, events and netting. Reverts BadPackedData if `data` is not whole groups.
+    function settlePacked(bytes calldata data, bool netting) external onlyOperator {
+        uint256 count = _countPacked(data);
+        uint256 start;
+        assembly ("memory-safe") {
+            start := data.offset
+        }
+        _settleAll(count, Reader(start, 0), _readPacked, netting);
+    }
+
+    /// The settlement loop of both entry points: `read` fills `t` with each of the `count` trades
+    /// in turn, which then gets its verdict (a trade id seen before is skipped).
+    function _settleAll(
+        uint256 count,
+        Reader memory reader,
+        function(Reader memory, Trade memory) pure read,
+        bool netting
+    ) private {
         address fees = feeAccount;
         Cache memory cache;
-        if (netting) cache = _newCache(trades.length);
+        if (netting) cache = _newCache(count);
+        // One trade in memory, overwritten by each read: memory does not grow with the batch.
+        Trade memory t;
         // The status word in hand; ids of one batch are mostly consecutive.
         uint256 word = type(uint256).max;
         uint256 bits;
-        for (uint256 i = 0; i < trades.length; ++i) {
-            Trade calldata t = trades[i];
+        for (uint256 i = 0; i < count; ++i) {
+            read(reader, t);
             uint256 id = t.tradeId;
             uint256 w = id >> 7;
             if (w != word) {
@@ -169,13 +230,73 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         if (netting) _flush(cache);
     }
 
+    /// Reads the ABI-encoded Trade at the cursor: eight words in field order, copied whole.
+    function _readAbi(Reader memory r, Trade memory t) private pure {
+        uint256 p = r.cursor;
+        assembly ("memory-safe") {
+            calldatacopy(t, p, 0x100)
+            // The ABI decoder refuses an address with bits set above its 160, and so do we.
+            let security_cash := or(mload(add(t, 0x20)), mload(add(t, 0x40)))
+            let buyer_seller := or(mload(add(t, 0x60)), mload(add(t, 0x80)))
+            if shr(160, or(security_cash, buyer_seller)) { revert(0, 0) }
+        }
+        r.cursor = p + 0x100;
+    }
+
+    /// Reads the packed trade at the cursor, after its group's header if it is the group's first.
+    /// Only called for trades _countPacked has seen whole, so it never reads past the data.
+    function _readPacked(Reader memory r, Trade memory t) private pure {
+        uint256 p = r.cursor;
+        uint256 left = r.groupLeft;
+        // Each field is the top bytes of a 32-byte load, shifted down; struct fields are 32 bytes
+        // apart in memory in declaration order (tradeId at 0x00 ... fee at 0xe0).
+        assembly ("memory-safe") {
+            if iszero(left) {
+                mstore(add(t, 0x20), shr(96, calldataload(p))) // security
+                mstore(add(t, 0x40), shr(96, calldataload(add(p, 20)))) // cash
+                left := shr(240, calldataload(add(p, 40))) // count
+                p := add(p, GROUP_HEADER_BYTES)
+            }
+            mstore(t, shr(192, calldataload(p))) // tradeId
+            mstore(add(t, 0x60), shr(96, calldataload(add(p, 8)))) // buyer
+            mstore(add(t, 0x80), shr(96, calldataload(add(p, 28)))) // seller
+            mstore(add(t, 0xa0), shr(128, calldataload(add(p, 48)))) // quantity
+            mstore(add(t, 0xc0), shr(128, calldataload(add(p, 64)))) // cashAmount
+            mstore(add(t, 0xe0), shr(128, calldataload(add(p, 80)))) // fee
+        }
+        unchecked {
+            r.cursor = p + PACKED_TRADE_BYTES;
+            r.groupLeft = left - 1; // a group has at least one trade (_countPacked)
+        }
+    }
+
+    /// The number of trades in packed data, checked to be whole groups of whole trades before
+    /// anything is read, so the loop needs no bounds checks.
+    function _countPacked(bytes calldata data) private pure returns (uint256 count) {
+        uint256 end = data.length;
+        uint256 group = 0;
+        while (group < end) {
+            if (end - group < GROUP_HEADER_BYTES) revert BadPackedData(group);
+            uint256 n = uint16(bytes2(data[group + 40:group + 42])); // the header's count
+            uint256 next = group + GROUP_HEADER_BYTES + n * PACKED_TRADE_BYTES;
+            if (n == 0 || next > end) revert BadPackedData(group);
+            count += n;
+            group = next;
+        }
+    }
+
     /// The trade's shape and the security's transfer rules; 0 if both allow it.
-    function _check(Trade calldata t) private view returns (bytes32) {
+    function _check(Trade memory t) private view returns (bytes32) {
         if (t.quantity == 0 || t.fee > t.cashAmount || t.security == t.cash) return BAD_TRADE;
-        try ITransferRules(t.security).canTransfer(t.seller, t.buyer, t.quantity) returns (
-            bool ok,
-            bytes32 why
-        ) {
+        return _rules(t.security, t.seller, t.buyer, t.quantity);
+    }
+
+    /// What `token`'s ERC-3643 rules say of `from` sending `amount` to `to`: 0 if allowed, else
+    /// the reason; NOT_A_SECURITY if the token does not answer canTransfer (a plain ERC-20, or
+    /// no contract at all: a call there returns nothing to decode, which try/catch cannot catch).
+    function _rules(address token, address from, address to, uint256 amount) private view returns (bytes32) {
+        if (token.code.length == 0) return NOT_A_SECURITY;
+        try ITransferRules(token).canTransfer(from, to, amount) returns (bool ok, bytes32 why) {
             if (!ok) return why == 0 ? REFUSED : why;
         } catch {
             return NOT_A_SECURITY;
@@ -183,7 +304,21 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         return 0;
     }
 
-    function _settle(Trade calldata t, address fees) private returns (bytes32 reason) {
+    /// Credits `account` with `amount` of `token` pulled from the caller (deposit and depositFor).
+    function _deposit(address account, address token, uint256 amount) private {
+        if (amount == 0) revert ZeroAmount();
+        // Crediting someone else moves the token to them on this ledger: a security's rules
+        // apply as if the caller sent it. Cash, a plain ERC-20, has none.
+        if (account != msg.sender) {
+            bytes32 why = _rules(token, msg.sender, account, amount);
+            if (why != 0 && why != NOT_A_SECURITY) revert DepositRefused(token, account, why);
+        }
+        _balances[token][account] += amount;
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        emit Deposited(account, token, amount);
+    }
+
+    function _settle(Trade memory t, address fees) private returns (bytes32 reason) {
         reason = _check(t);
         if (reason != 0) return reason;
         mapping(address => uint256) storage sec = _balances[t.security];
@@ -208,7 +343,7 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         return 0;
     }
 
-    function _settleNetted(Trade calldata t, address fees, Cache memory c)
+    function _settleNetted(Trade memory t, address fees, Cache memory c)
         private
         view
         returns (bytes32 reason)
