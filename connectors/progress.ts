@@ -2,7 +2,9 @@
  * A settlement daemon's progress, kept in LMDB so that a restart never settles a trade twice
  * and never skips one. Each instruction is in exactly one state: queued, in a batch sent to the
  * ledger (in flight), or done with its outcome. Every change is one synchronous, durable LMDB
- * transaction, so a crash leaves a state from before or after it, never between.
+ * transaction, so a crash leaves a state from before or after it, never between. A ledger keeps
+ * its own records here too (`ledgerRecord`: an EVM operator's nonce and the transaction it has
+ * out), so that the daemon's state is one store that a crash cannot split.
  *
  * Why LMDB: an embedded, transactional B-tree that survives a crash at any point (copy-on-write
  * pages, no recovery step), memory-mapped reads without copies, one writer at a time (which is
@@ -36,6 +38,7 @@ export class Progress {
   #inflight: Database<number[], number>;
   #meta: Database<number | string, string>;
   #changes: Database<number, string>;
+  #ledger: Database<unknown, string>;
 
   private constructor(dir: string) {
     fs.mkdirSync(dir, { recursive: true });
@@ -45,6 +48,7 @@ export class Progress {
     this.#inflight = this.#root.openDB<number[], number>({ name: 'inflight' });
     this.#meta = this.#root.openDB<number | string, string>({ name: 'meta' });
     this.#changes = this.#root.openDB<number, string>({ name: 'changes' });
+    this.#ledger = this.#root.openDB<unknown, string>({ name: 'ledger' });
   }
 
   /** Opens (or creates) the progress kept in `dir`. */
@@ -180,6 +184,17 @@ export class Progress {
 
   setCheckpoint(name: string, value: string): void {
     this.#meta.putSync(`checkpoint:${name}`, value);
+  }
+
+  /** A ledger's own record under `key` (undefined if none); the caller names the type it stored. */
+  ledgerRecord<T>(key: string): T | undefined {
+    return this.#ledger.get(key) as T | undefined;
+  }
+
+  /** Writes a ledger's record (undefined removes it), durably, in one transaction of its own. */
+  setLedgerRecord(key: string, value: unknown): void {
+    if (value === undefined) this.#ledger.removeSync(key);
+    else this.#ledger.putSync(key, value);
   }
 
   async close(): Promise<void> {

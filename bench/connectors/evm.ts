@@ -1,15 +1,18 @@
 /**
  * Settlement on a local chain: trades settled per second and gas per trade through `EvmLedger`
- * (one `settleBatch` transaction per batch, waited for), for batch sizes 1, 10, 100 and 500,
+ * (one `settlePacked` transaction per batch, waited for), for batch sizes 1, 10, 100 and 500,
  * with and without netting. Anvil runs with automine and a raised block gas limit; the trades
  * are seeded, between 50 funded investors, all settling (sizes that fit their escrow).
  *
  *   npm run bench:settlement -- [--trades N] [--json]
  */
 import { id, Wallet } from 'ethers';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Anvil, deploy, EvmLedger, fundInvestors } from '../../connectors/evm/index.ts';
-import type { SettlementInstruction } from '../../connectors/index.ts';
+import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
 import { benchCli } from '../cli.ts';
 import { XorShift32 } from '../prng.ts';
 
@@ -37,6 +40,8 @@ async function main(): Promise<void> {
   const values = options();
   const perRun = count(values.trades, 'trades', 1000);
   const anvil = await Anvil.start({ gasLimit: 300_000_000n });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-bench-evm-'));
+  const progress = Progress.open(dir);
   try {
     const deployer = anvil.devWallet(0);
     const d = await deploy({ deployer, securities: [{ symbol: 'ACME' }], cash: { symbol: 'USD' } });
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
       new EvmLedger({
         venue: 'evm:31337',
         settlement: d.settlement,
+        progress,
         netting,
         asset: () => ({
           security: d.addresses.securities.ACME!,
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
       return;
     }
     process.stdout.write(
-      '\nSettlement on anvil through EvmLedger (one settleBatch per batch, waited for):\n',
+      '\nSettlement on anvil through EvmLedger (one settlePacked per batch, waited for):\n',
     );
     process.stdout.write('   batch  netting     trades   trades/s  gas/trade\n');
     for (const r of rows) {
@@ -129,6 +135,8 @@ async function main(): Promise<void> {
     );
   } finally {
     await anvil.stop();
+    await progress.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -17,4 +17,5 @@ export {
 } from './deploy.ts';
 export { EvmChanges, type EvmChangesOptions, type EvmTokenAsset } from './changes-evm.ts';
 export { type BatchGas, type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
+export { type BatchTx, NonceStore } from './nonces.ts';
 export { packTrades, type PackedTrade, settlePackedCalldata } from './packed.ts';

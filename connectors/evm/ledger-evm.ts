@@ -1,30 +1,17 @@
 /**
- * The EVM ledger: settles a batch with one `settleBatch` transaction on the Settlement escrow
- * and reads each trade's verdict from the receipt's events. Engine amounts become token base
- * units here (lots times the security's base units per lot, cash units times the cash token's).
- * A trade id the escrow has seen before is skipped on chain and answered with its first verdict,
- * so sending a batch again after a crash settles nothing twice.
- *
- * A batch transaction pays EIP-1559 fees under a cap (above it, `settle` throws and the daemon
- * retries later), counts as final after N confirmations, and is sent again if a reorganization
- * drops it. A revert is reported with its decoded custom error.
- *
- * Not yet here (the issue's next steps): durable nonce management of its own (ethers takes the
- * pending nonce from the node for each batch), watching deposits and registry changes.
+ * The EVM ledger: settles a batch with one `settlePacked` transaction on the Settlement escrow
+ * (the packed call data of `packed.ts`) and reads each trade's verdict from the receipt's events.
+ * Engine amounts become token base units here (lots times the security's base units per lot,
+ * cash units times the cash token's). A trade id the escrow has seen before is skipped on chain
+ * and answered with its first verdict, so sending a batch again after a crash settles nothing
+ * twice. The transaction itself goes out through `BatchSender` (durable nonces, fee cap,
+ * confirmations, reorganizations), one batch at a time; each trade's outcome carries an equal
+ * share of its gas and fee.
  */
-import {
-  type Contract,
-  decodeBytes32String,
-  formatUnits,
-  type Interface,
-  getAddress,
-  isAddress,
-  isError,
-  type Log,
-  type Provider,
-  type TransactionReceipt,
-} from 'ethers';
+import { decodeBytes32String, getAddress, id, isAddress, type Log } from 'ethers';
 import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
+import { type PackedTrade, settlePackedCalldata } from './packed.ts';
+import { BatchSender, type BatchSenderOptions } from './sender.ts';
 
 /** Where an instrument settles on this chain, and the size of its engine units in base units. */
 export interface EvmAsset {
@@ -38,26 +25,12 @@ export interface EvmAsset {
   cashUnits: bigint;
 }
 
-export interface EvmLedgerOptions {
-  venue: string;
-  /** The Settlement escrow, connected to the operator's signer. */
-  settlement: Contract;
+export interface EvmLedgerOptions extends BatchSenderOptions {
   /** An instrument's tokens and units, or undefined if it does not settle here. */
   asset: (instrument: string) => EvmAsset | undefined;
   /** Sum each account's moves within a batch first (default off: it costs more gas; see docs). */
   netting?: boolean;
-  /** The most wei per gas a batch may pay (default 100 gwei). */
-  maxFeePerGas?: bigint;
-  /** Tip to the block producer, wei per gas (default 1 gwei, never above the cap). */
-  priorityFeePerGas?: bigint;
-  /** Blocks, the transaction's own included, before a batch is final (default 1). */
-  confirmations?: number;
-  /** How often to look for the receipt and new blocks, ms (default 20). */
-  pollMs?: number;
-  log?: (line: string) => void;
 }
-
-const GWEI = 1_000_000_000n;
 
 /** Gas of the last batch, for metrics. */
 export interface BatchGas {
@@ -70,16 +43,28 @@ export interface BatchGas {
 export class EvmLedger implements Ledger {
   readonly venue: string;
   #o: EvmLedgerOptions;
+  #sender: BatchSender;
+  /** The batch being settled: one at a time, as the nonce record holds one transaction out. */
+  #turn: Promise<unknown> = Promise.resolve();
   lastBatch: BatchGas | null = null;
 
   constructor(options: EvmLedgerOptions) {
     this.venue = options.venue;
     this.#o = options;
+    this.#sender = new BatchSender(options);
   }
 
-  async settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+  settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    const settled = this.#turn.then(() => this.#settle(batch));
+    this.#turn = settled.catch(() => undefined);
+    return settled;
+  }
+
+  async close(): Promise<void> {}
+
+  async #settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
     const outcomes = new Map<number, SettlementOutcome>();
-    const trades: unknown[] = [];
+    const trades: PackedTrade[] = [];
     for (const i of batch) {
       const asset = this.#o.asset(i.instrument);
       if (asset === undefined) {
@@ -108,14 +93,15 @@ export class EvmLedger implements Ledger {
       }
     }
     if (trades.length > 0) {
-      const receipt = await this.#submit(trades);
+      const data = settlePackedCalldata(trades, this.#o.netting ?? false);
+      const receipt = await this.#sender.send(batchKey(trades), data, trades.length);
       const fee = receipt.gasUsed * receipt.gasPrice;
       this.lastBatch = { trades: trades.length, gasUsed: receipt.gasUsed, fee };
       for (const log of receipt.logs) await this.#verdict(log, receipt.hash, outcomes);
       // Each trade of the transaction carries an equal share of its cost.
       const gas = Number(receipt.gasUsed) / trades.length;
       const share = (fee / BigInt(trades.length)).toString();
-      for (const t of trades as Array<{ tradeId: bigint }>) {
+      for (const t of trades) {
         const o = outcomes.get(Number(t.tradeId));
         if (o !== undefined) Object.assign(o, { gas, fee: share });
       }
@@ -125,82 +111,6 @@ export class EvmLedger implements Ledger {
       if (o === undefined) throw new Error(`trade ${i.tradeId}: the batch transaction reported no verdict`);
       return o;
     });
-  }
-
-  async close(): Promise<void> {}
-
-  /** Sends the batch transaction until it is final: under the fee cap, confirmed, not reorganized away. */
-  async #submit(trades: unknown[]): Promise<TransactionReceipt> {
-    const { settlement, netting = false } = this.#o;
-    const provider = settlement.runner?.provider;
-    if (provider === null || provider === undefined)
-      throw new Error('the Settlement contract needs a signer with a provider');
-    const cap = this.#o.maxFeePerGas ?? 100n * GWEI;
-    for (;;) {
-      const base = (await provider.getBlock('latest'))?.baseFeePerGas ?? 0n;
-      const tip = min(this.#o.priorityFeePerGas ?? GWEI, cap);
-      if (base + tip > cap) {
-        throw new Error(
-          `base fee ${gwei(base)} gwei plus tip ${gwei(tip)} is above the fee cap of ${gwei(cap)} gwei`,
-        );
-      }
-      // An explicit gas limit (an upper bound; unused gas is not paid) spares ethers' estimate,
-      // which would execute the whole batch a second time.
-      const blockLimit = (await provider.getBlock('latest'))?.gasLimit ?? 30_000_000n;
-      const gasLimit = min(150_000n + 90_000n * BigInt(trades.length), blockLimit);
-      let hash: string;
-      try {
-        const tx = await settlement.getFunction('settleBatch').send(trades, netting, {
-          maxFeePerGas: min(base * 2n + tip, cap),
-          maxPriorityFeePerGas: tip,
-          gasLimit,
-        });
-        hash = tx.hash;
-      } catch (err) {
-        throw new Error(`settleBatch refused: ${reason(err, settlement.interface)}`, { cause: err });
-      }
-      const receipt = await this.#final(provider, hash);
-      if (receipt === null) {
-        this.#o.log?.(
-          `${this.venue}: batch transaction ${hash} was dropped by a reorganization; sending again`,
-        );
-        continue;
-      }
-      if (receipt.status !== 1) {
-        // Run it again as a call to learn why (the receipt does not say).
-        const why = await settlement
-          .getFunction('settleBatch')
-          .staticCall(trades, netting)
-          .then(
-            () => 'unknown (it passes as a call now)',
-            (err: unknown) => reason(err, settlement.interface),
-          );
-        throw new Error(`settleBatch reverted in ${hash}: ${why}`);
-      }
-      return receipt;
-    }
-  }
-
-  /**
-   * The receipt once the transaction has `confirmations` blocks on a chain that still holds it,
-   * or null once the chain no longer knows it (a reorganization dropped it).
-   */
-  async #final(provider: Provider, hash: string): Promise<TransactionReceipt | null> {
-    const need = this.#o.confirmations ?? 1;
-    const pollMs = this.#o.pollMs ?? 20;
-    for (;;) {
-      const receipt = await provider.getTransactionReceipt(hash);
-      if (receipt === null) {
-        if ((await provider.getTransaction(hash)) === null) return null;
-      } else {
-        const head = await provider.getBlockNumber();
-        if (head - receipt.blockNumber + 1 >= need) {
-          const block = await provider.getBlock(receipt.blockNumber);
-          if (block?.hash === receipt.blockHash) return receipt;
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-    }
   }
 
   /** The verdict a Settlement event gives (a skipped trade: its first verdict, from the chain). */
@@ -231,19 +141,7 @@ export class EvmLedger implements Ledger {
   }
 }
 
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
-}
-
-function gwei(wei: bigint): string {
-  return formatUnits(wei, 'gwei');
-}
-
-/** What a refused transaction says: the contract's custom error, decoded with its ABI, when it has one. */
-function reason(err: unknown, iface: Interface): string {
-  if (isError(err, 'CALL_EXCEPTION')) {
-    const decoded = err.revert ?? (err.data ? iface.parseError(err.data) : null);
-    if (decoded) return `${decoded.name}(${decoded.args.map(String).join(', ')})`;
-  }
-  return err instanceof Error ? err.message : String(err);
+/** A batch's name in the nonce record: the hash of its trade ids, in order. */
+function batchKey(trades: readonly PackedTrade[]): string {
+  return id(trades.map((t) => t.tradeId).join(','));
 }

@@ -1,6 +1,11 @@
 /** The ledger contract suite on the EVM ledger, against a real anvil with the real contracts. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Anvil, call, deploy, EvmLedger, fundInvestors } from '../../connectors/evm/index.ts';
+import { Progress } from '../../connectors/index.ts';
 import { ledgerContract } from './ledger-contract.ts';
+import { acmeAsset } from '../support/evm.ts';
 
 const ACME = 'ACME@evm:31337';
 
@@ -17,13 +22,13 @@ ledgerContract('evm', async () => {
     { wallet: buyer, cash: 1_000_000n },
     { wallet: empty },
   ]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ledger-'));
+  const progress = Progress.open(dir);
   const ledger = new EvmLedger({
     venue: 'evm:31337',
     settlement: d.settlement,
-    asset: (id) =>
-      id === ACME
-        ? { security: d.addresses.securities.ACME!, lotUnits: 1n, cash: d.addresses.cash, cashUnits: 1n }
-        : undefined,
+    progress,
+    asset: acmeAsset(d, 1n),
   });
   let tradeId = 0;
   const good = () => ({
@@ -43,6 +48,10 @@ ledgerContract('evm', async () => {
     good,
     bad: () => ({ instruction: { ...good(), seller: empty.address }, reason: /INSUFFICIENT_SECURITY/ }),
     holding: (account) => call<bigint>(d.settlement, 'balanceOf', d.addresses.securities.ACME!, account),
-    close: () => anvil.stop(),
+    close: async () => {
+      await anvil.stop();
+      await progress.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 });

@@ -22,6 +22,7 @@ import {
 import { Progress, Settler } from '../../connectors/index.ts';
 import type { Gateway } from '../../gateway/index.ts';
 import { testGateway } from '../support/gateway.ts';
+import { acmeAsset, matchTrade } from '../support/evm.ts';
 
 const ACME = 'ACME@evm:31337';
 /** USD has 6 decimals on chain; the engine counts cents (quoteUnit 0.01): 10^4 base units a cent. */
@@ -34,6 +35,7 @@ describe('settlement daemon on anvil', () => {
   let buyer: Wallet;
   let seller: Wallet;
   let ledger: EvmLedger;
+  let ledgerProgress: Progress;
   const dirs: string[] = [];
   let n = 0;
 
@@ -56,22 +58,8 @@ describe('settlement daemon on anvil', () => {
     gw.exchange.engine.balances(account).find((b) => b.asset === asset)!;
 
   /** Seller sells, buyer buys `qty` at 100.00; returns the trade id. */
-  const trade = async (qty: number): Promise<number> => {
-    const ids: number[] = [];
-    const off = gw.exchange.engine.addListener({ onTrade: (e) => ids.push(e.tradeId) });
-    const order = {
-      type: 'new',
-      instrument: ACME,
-      orderType: 'limit',
-      price: 10_000,
-      quantity: qty,
-    } as const;
-    gw.exchange.submit({ ...order, account: seller.address, clientOrderId: `s${++n}`, side: 'sell' });
-    gw.exchange.submit({ ...order, account: buyer.address, clientOrderId: `b${n}`, side: 'buy' });
-    off();
-    assert.equal(ids.length, 1);
-    return ids[0]!;
-  };
+  const trade = async (qty: number): Promise<number> =>
+    matchTrade(gw, seller.address, buyer.address, qty, `${++n}`);
   const settled = async (tradeId: number) => {
     for (let i = 0; i < 400; i++) {
       const s = gw.settlements.get(tradeId);
@@ -104,18 +92,18 @@ describe('settlement daemon on anvil', () => {
       asset: 'USD@evm:31337',
       amount: 1_000_000,
     });
+    ledgerProgress = Progress.open(progressDir());
     ledger = new EvmLedger({
       venue: 'evm:31337',
       settlement: d.settlement,
-      asset: (id) =>
-        id === ACME
-          ? { security: d.addresses.securities.ACME!, lotUnits: 1n, cash: d.addresses.cash, cashUnits: CENT }
-          : undefined,
+      progress: ledgerProgress,
+      asset: acmeAsset(d, CENT),
     });
   });
   after(async () => {
     await gw?.close();
     await anvil?.stop();
+    await ledgerProgress?.close();
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -224,6 +212,7 @@ describe('settlement daemon on anvil', () => {
       const capped = new EvmLedger({
         venue: 'evm:31337',
         settlement: d.settlement,
+        progress: ledgerProgress,
         asset,
         maxFeePerGas: 20n * 10n ** 9n,
       });
@@ -253,10 +242,15 @@ describe('settlement daemon on anvil', () => {
 
     it('names the custom error of a refused batch', async () => {
       const outsider = d.settlement.connect(anvil.devWallet(4)) as typeof d.settlement;
-      const refused = new EvmLedger({ venue: 'evm:31337', settlement: outsider, asset });
+      const refused = new EvmLedger({
+        venue: 'evm:31337',
+        settlement: outsider,
+        progress: ledgerProgress,
+        asset,
+      });
       await assert.rejects(
         refused.settle([instruction(1)]),
-        /settleBatch (refused|reverted in 0x[0-9a-f]+): NotOperator\(0x/,
+        /the batch transaction (was refused|reverted in 0x[0-9a-f]+): NotOperator\(0x/,
       );
     });
 
@@ -264,6 +258,7 @@ describe('settlement daemon on anvil', () => {
       const final = new EvmLedger({
         venue: 'evm:31337',
         settlement: d.settlement,
+        progress: ledgerProgress,
         asset,
         confirmations: 3,
         pollMs: 10,
