@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/cli.ts';
 import { type Config, type Gateway, isGatewayError, loadConfig, startGateway } from '../gateway/index.ts';
+import { connectSettlement } from './settlement.ts';
 
 const USAGE = `usage: mosaic start [--config FILE]
 ${JOURNAL_USAGE.replace('usage: ', '       ')}
@@ -39,7 +40,10 @@ async function start(argv: string[]): Promise<void> {
   }
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, { log: (line) => process.stderr.write(`${line}\n`) });
+    gateway = await startGateway(config, {
+      log: (line) => process.stderr.write(`${line}\n`),
+      connect: connectSettlement(config),
+    });
   } catch (err) {
     process.stderr.write(`mosaic: cannot start: ${(err as Error).message}\n`);
     process.exit(1);
@@ -47,7 +51,8 @@ async function start(argv: string[]): Promise<void> {
   process.stdout.write(
     `Mosaic is running at ${gateway.url}\n` +
       `  dashboard ${gateway.url}/   WebSocket ${gateway.url.replace(/^http/, 'ws')}/ws   docs ${gateway.url}/docs\n` +
-      `  journal ${config.dataDir}   market maker ${config.demo.marketMaker ? 'on' : 'off'}   Ctrl-C to stop\n`,
+      `  journal ${config.dataDir}   market maker ${config.demo.marketMaker ? 'on' : 'off'}   Ctrl-C to stop\n` +
+      gateway.connectors.map((c) => `  settlement ${c.venue}: ${c.describe}\n`).join(''),
   );
   let stopping = false;
   const stop = (signal: string) => {

@@ -104,17 +104,29 @@ export class ChangeWatcher {
     return n;
   }
 
+  /** Polls every `pollMs`; after a failure, waits twice as long each time (up to 30 s), logging once per change of error. */
   start(): void {
+    let wait = this.#pollMs;
+    let lastError = '';
     const tick = () => {
       this.#polling = this.poll()
         .then(
-          () => undefined,
-          (err: Error) =>
-            this.#log(`${this.#source.venue}: polling for ledger changes failed: ${err.message}`),
+          () => {
+            if (lastError !== '') this.#log(`${this.#source.venue}: polling for ledger changes works again`);
+            lastError = '';
+            wait = this.#pollMs;
+          },
+          (err: Error) => {
+            if (err.message !== lastError) {
+              this.#log(`${this.#source.venue}: polling for ledger changes failed: ${err.message}; retrying`);
+            }
+            lastError = err.message;
+            wait = Math.min(wait * 2, 30_000);
+          },
         )
         .finally(() => {
           this.#polling = null;
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#pollMs);
+          if (!this.#stopped) this.#timer = setTimeout(tick, wait);
         });
     };
     tick();

@@ -1,8 +1,9 @@
 /**
  * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
  * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
- * arithmetic) and the daemon's durable progress (LMDB), so that a trade settles exactly once.
- * The only door other folders use.
+ * arithmetic), the daemon's durable progress (LMDB), so that a trade settles exactly once, and
+ * the daemon itself (`startDaemon`: settler and change watcher on an `EnginePort`). The only
+ * door other folders use.
  */
 export {
   applyChange,
@@ -12,6 +13,7 @@ export {
   ChangeWatcher,
   reconcileChanges,
 } from './changes.ts';
+export { type Daemon, type DaemonOptions, type EnginePort, startDaemon } from './daemon.ts';
 export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
 export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
 export { type Batch, Progress, type TradeState } from './progress.ts';

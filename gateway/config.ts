@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { defaultEvmConnector, EvmConnectorSchema } from '../connectors/evm/index.ts';
 import { makeError } from './errors.ts';
 
 const Venue = Type.Object(
@@ -68,6 +69,8 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    /** The EVM settlement connector run with the exchange (a local anvil by default). */
+    evm: EvmConnectorSchema,
     feed: Type.Object(
       {
         retain: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
@@ -100,6 +103,7 @@ export function defaultConfig(): Config {
       'fabric:club-net': { permissioned: true, members: ['ClubMSP'] },
     },
     msps: [],
+    evm: defaultEvmConnector(),
     limits: { messagesPerSecond: 200, burst: 400, maxFrameBytes: 64 * 1024, maxConnections: 10_000 },
     feed: {
       retain: 10_000,
@@ -121,6 +125,10 @@ const ENV: Record<string, { path: string[]; kind: 'string' | 'integer' | 'boolea
   MOSAIC_DEMO_INSTRUMENTS: { path: ['demo', 'instruments'], kind: 'boolean' },
   MOSAIC_MARKET_MAKER: { path: ['demo', 'marketMaker'], kind: 'boolean' },
   MOSAIC_FUND_ACCOUNTS: { path: ['demo', 'fundAccounts'], kind: 'boolean' },
+  MOSAIC_EVM: { path: ['evm', 'enabled'], kind: 'boolean' },
+  MOSAIC_EVM_RPC_URL: { path: ['evm', 'rpcUrl'], kind: 'string' },
+  MOSAIC_EVM_OPERATOR_KEY: { path: ['evm', 'operatorKey'], kind: 'string' },
+  MOSAIC_EVM_ANVIL_PORT: { path: ['evm', 'anvilPort'], kind: 'integer' },
   MOSAIC_RATE_LIMIT: { path: ['limits', 'messagesPerSecond'], kind: 'integer' },
   MOSAIC_BURST: { path: ['limits', 'burst'], kind: 'integer' },
 };
@@ -157,8 +165,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.MOSA
   if (valid.feed.hardBytes <= valid.feed.slowBytes) {
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
+  checkEvm(valid.evm, source('/evm/rpcUrl'));
   valid.msps = valid.msps.map((m) => ({ ...m, rootCerts: m.rootCerts.map((c) => readPem(c, m.mspId)) }));
   return valid;
+}
+
+/** What the schema cannot say of the EVM connector: a usable endpoint, and contracts to use there. */
+function checkEvm(evm: Config['evm'], from: string): void {
+  if (!evm.enabled || evm.rpcUrl === '') return;
+  let url: URL | null = null;
+  try {
+    url = new URL(evm.rpcUrl);
+  } catch {
+    // reported below
+  }
+  if (url === null || !['http:', 'https:'].includes(url.protocol)) {
+    throw makeError(`/evm/rpcUrl${from}: must be an http or https URL`, 'BAD_CONFIG');
+  }
+  if (evm.contracts === null) {
+    throw makeError(
+      '/evm/contracts: must name the deployed contracts when evm.rpcUrl is set (only the local anvil deploys its own)',
+      'BAD_CONFIG',
+    );
+  }
 }
 
 function readFile(file: string): Record<string, unknown> {

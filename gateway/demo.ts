@@ -8,6 +8,7 @@
 import { XorShift32 } from '../bench/index.ts';
 import type { InstrumentSpec } from '../engine/index.ts';
 import type { Exchange } from './exchange.ts';
+import type { VenueConnector } from './settlements.ts';
 
 const EQUITY = {
   tickSize: '0.01',
@@ -36,22 +37,33 @@ export const DEMO_LISTINGS: InstrumentSpec[] = [
   },
 ];
 
+/** The market maker's accounts on a venue without a connector. */
+const DEMO_ACCOUNTS = ['demo-maker', 'demo-taker'] as const;
+
 /** Demo balances: this many lots of each security and cash units (cents) of each cash asset. */
 const SECURITY_LOTS = 1_000_000;
 const CASH_UNITS = 10_000_000_000;
 
 /**
  * Credits a new account demo balances of every asset it may trade and makes it eligible on
- * every venue it may see. Does nothing for an account the engine already knows.
+ * every venue it may see. Where a connector settles the venue, its faucet funds the account on
+ * the ledger instead (the engine then hears of it from the ledger, like any deposit). Does
+ * nothing for an account the engine already knows.
  */
-export function fundAccount(exchange: Exchange, account: string, canSee: (venue: string) => boolean): void {
+export function fundAccount(
+  exchange: Exchange,
+  account: string,
+  canSee: (venue: string) => boolean,
+  connectors: readonly VenueConnector[] = [],
+): void {
   const engine = exchange.engine;
   if (!engine.risk || engine.balances(account).length > 0 || engine.standing(account).length > 0) return;
+  for (const c of connectors) if (canSee(c.venue)) c.fund?.(account);
   const venues = new Set<string>();
   const cash = new Set<string>();
   for (const id of engine.instruments()) {
     const venue = id.slice(id.indexOf('@') + 1);
-    if (!canSee(venue)) continue;
+    if (!canSee(venue) || connectors.some((c) => c.venue === venue)) continue;
     venues.add(venue);
     cash.add(`${engine.instrument(id)?.spec.quote ?? 'USD'}@${venue}`);
     exchange.submit({ type: 'deposit', account, asset: id, amount: SECURITY_LOTS });
@@ -72,12 +84,19 @@ export class DemoMarketMaker {
   #mids = new Map<string, number>();
   #instruments: string[];
 
-  constructor(exchange: Exchange, instruments: string[]) {
+  /** Maker and taker account per venue: a connector's demo accounts, else `demo-maker`/`demo-taker`. */
+  #accounts = new Map<string, readonly [string, string]>();
+
+  constructor(exchange: Exchange, instruments: string[], connectors: readonly VenueConnector[] = []) {
     this.#exchange = exchange;
     this.#instruments = instruments;
     const all = () => true;
-    fundAccount(exchange, 'demo-maker', all);
-    fundAccount(exchange, 'demo-taker', all);
+    for (const a of DEMO_ACCOUNTS) fundAccount(exchange, a, all, connectors);
+    for (const c of connectors) {
+      if (c.demoAccounts === null) continue;
+      this.#accounts.set(c.venue, c.demoAccounts);
+      for (const a of c.demoAccounts) c.fund?.(a);
+    }
   }
 
   start(intervalMs = 500): void {
@@ -96,16 +115,17 @@ export class DemoMarketMaker {
       if (inst === undefined) continue;
       // One mid per security across its venues, so that their consolidated book stays uncrossed.
       const symbol = id.slice(0, id.indexOf('@'));
+      const [maker, taker] = this.#accounts.get(id.slice(id.indexOf('@') + 1)) ?? DEMO_ACCOUNTS;
       const ref = inst.lastPrice || inst.spec.referencePrice;
       const mid = Math.max(100, (this.#mids.get(symbol) ?? ref) + this.#rng.int(-3, 3));
       this.#mids.set(symbol, mid);
-      this.#exchange.submit({ type: 'cancel-all', account: 'demo-maker', instrument: id });
+      this.#exchange.submit({ type: 'cancel-all', account: maker, instrument: id });
       for (let level = 1; level <= 5; level++) {
         for (const side of ['buy', 'sell'] as const) {
           this.#exchange.submit({
             type: 'new',
             instrument: id,
-            account: 'demo-maker',
+            account: maker,
             clientOrderId: `mm-${Date.now()}-${++this.#n}`,
             side,
             orderType: 'limit',
@@ -118,7 +138,7 @@ export class DemoMarketMaker {
         this.#exchange.submit({
           type: 'new',
           instrument: id,
-          account: 'demo-taker',
+          account: taker,
           clientOrderId: `tk-${Date.now()}-${++this.#n}`,
           side: this.#rng.int(0, 1) === 0 ? 'buy' : 'sell',
           orderType: 'market',

@@ -127,6 +127,23 @@ export class Exchange {
     return memberNames.some((name) => v.members.some((m) => m.toLowerCase() === name.toLowerCase()));
   }
 
+  // What a settlement connector reads of the engine (it is an `EnginePort` of connectors/).
+
+  /** An instrument's listing, or undefined if it is not listed. */
+  specOf(instrument: string): Readonly<InstrumentSpec> | undefined {
+    return this.engine.instrument(instrument)?.spec;
+  }
+
+  /** Trades waiting for their ledger's verdict. */
+  pendingSettlements(): ReturnType<DurableEngine['engine']['pendingSettlements']> {
+    return this.engine.pendingSettlements();
+  }
+
+  /** The last command's sequence. */
+  lastSeq(): number {
+    return this.engine.commandSeq;
+  }
+
   /** Lists instruments that are not listed yet. */
   list(specs: readonly InstrumentSpec[]): void {
     for (const spec of specs) {

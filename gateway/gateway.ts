@@ -16,7 +16,7 @@ import docsPlugin, { registerOpenApi } from './plugins/docs.ts';
 import opsPlugin, { installErrorHandlers } from './plugins/ops.ts';
 import restPlugin from './plugins/rest.ts';
 import wsPlugin from './plugins/ws.ts';
-import { Settlements } from './settlements.ts';
+import { Settlements, type VenueConnector } from './settlements.ts';
 import { Trading } from './trading.ts';
 
 export interface Gateway {
@@ -28,6 +28,8 @@ export interface Gateway {
   readonly settlements: Settlements;
   readonly app: FastifyInstance;
   readonly maker: DemoMarketMaker | null;
+  /** The settlement connectors running with it. */
+  readonly connectors: readonly VenueConnector[];
   /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
   close(): Promise<void>;
@@ -36,6 +38,11 @@ export interface Gateway {
 export interface StartOptions {
   /** Recovery notes and the like (default: the server's logger). */
   log?: (line: string) => void;
+  /**
+   * Starts the settlement connectors on the recovered exchange, before it takes any new command
+   * (they reconcile with what it recovered first).
+   */
+  connect?: (exchange: Exchange, log: (line: string) => void) => Promise<VenueConnector[]>;
 }
 
 /** Starts the exchange and its gateway from a validated configuration. */
@@ -51,6 +58,17 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const log = options.log ?? ((line: string) => app.log.info(line));
   const exchange = new Exchange({ dataDir: config.dataDir, risk: config.risk, log, venues: config.venues });
   exchange.onFailure((err) => app.log.fatal({ err }, 'journal failed; the exchange accepts nothing more'));
+  let connectors: VenueConnector[];
+  try {
+    connectors = (await options.connect?.(exchange, log)) ?? [];
+  } catch (err) {
+    await exchange.close();
+    throw err;
+  }
+  const closeAll = async () => {
+    for (const c of connectors) await c.close();
+    await exchange.close();
+  };
   if (config.demo.instruments) exchange.list(DEMO_LISTINGS);
   const auth = new Authenticator({ msps: config.msps });
   const feed = new MarketData(exchange.engine, config.feed);
@@ -59,7 +77,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, {
     onLogin(account, canSee) {
-      if (config.demo.fundAccounts) fundAccount(exchange, account, canSee);
+      if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
     },
     onOrder() {
       metrics?.order(Date.now());
@@ -68,7 +86,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
       metrics?.ackLatency.observe(ms / 1000);
     },
   });
-  metrics = new Metrics(exchange, feed, () => trading.sessions);
+  metrics = new Metrics(exchange, feed, settlements, () => trading.sessions);
   const tick = setInterval(() => feed.tick(), 100);
   tick.unref();
 
@@ -77,7 +95,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     const publicIds = exchange.engine
       .instruments()
       .filter((id) => exchange.canSee(id.slice(id.indexOf('@') + 1), []));
-    maker = new DemoMarketMaker(exchange, publicIds);
+    maker = new DemoMarketMaker(exchange, publicIds, connectors);
     maker.start();
   }
 
@@ -90,12 +108,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     settlements,
     app,
     maker,
+    connectors,
     url: '',
     async close() {
       maker?.stop();
       clearInterval(tick);
       await app.close();
-      await exchange.close();
+      await closeAll();
     },
   };
   installErrorHandlers(app);
@@ -108,7 +127,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   try {
     gateway.url = await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    await exchange.close();
+    await closeAll();
     throw err;
   }
   return gateway;

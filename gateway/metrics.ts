@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Exchange } from './exchange.ts';
 import type { MarketData } from './feed/index.ts';
+import type { Settlements, VenuePipeline } from './settlements.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -19,7 +20,7 @@ export class Metrics {
   #current = 0;
   #previous = 0;
 
-  constructor(exchange: Exchange, feed: MarketData, loggedIn: () => number) {
+  constructor(exchange: Exchange, feed: MarketData, settlements: Settlements, loggedIn: () => number) {
     const registers = [this.registry];
     this.orders = new Counter({ name: 'mosaic_orders_total', help: 'New orders submitted', registers });
     this.messages = new Counter({
@@ -101,6 +102,46 @@ export class Metrics {
       'mosaic_feed_retained_bytes',
       'Bytes of market data retained for resubscription',
       () => feed.stats().retainedBytes,
+    );
+    this.#settlement(settlements, registers);
+  }
+
+  /** Settlement per venue, read from the verdicts at scrape time: counts, gas and fees. */
+  #settlement(settlements: Settlements, registers: Registry[]): void {
+    const perVenue = (
+      name: string,
+      help: string,
+      read: (p: VenuePipeline) => number,
+      type: typeof Gauge | typeof Counter = Counter,
+    ) =>
+      new type({
+        name,
+        help,
+        labelNames: ['venue'],
+        registers,
+        // Both kinds can be rebuilt from the totals: reset, then add each venue's.
+        collect(this: Gauge<'venue'> | Counter<'venue'>) {
+          this.reset();
+          for (const p of settlements.pipelines()) this.inc({ venue: p.venue }, read(p));
+        },
+      });
+    perVenue('mosaic_settlement_pending', 'Trades waiting for their ledger', (p) => p.pending, Gauge);
+    perVenue('mosaic_settlement_settled_total', 'Trades settled on their ledger', (p) => p.settled);
+    perVenue('mosaic_settlement_failed_total', 'Trades their ledger refused', (p) => p.failed);
+    perVenue(
+      'mosaic_settlement_gas_total',
+      'Gas used settling trades (their shares of the batches), on ledgers that charge gas',
+      (p) => p.gas,
+    );
+    perVenue(
+      'mosaic_settlement_fee_total',
+      "Fees paid settling trades, in the ledger's native base units (wei)",
+      (p) => Number(p.gasFee),
+    );
+    perVenue(
+      'mosaic_settlement_costed_total',
+      'Settled or failed trades whose cost the ledger reported (divide gas or fee by it for a per-trade figure)',
+      (p) => p.costed,
     );
   }
 

@@ -1,7 +1,8 @@
 /**
  * Where each recent trade stands in settlement, and per ledger how the pipeline is doing. With
  * pre-trade risk on, a matched trade waits for its ledger's verdict (a `settle` command from the
- * venue's connector); with risk off there is nothing to wait for. The last `keep` trades are
+ * venue's connector, with its ledger reference and, where the ledger charges, the trade's share of
+ * the gas and fee); with risk off there is nothing to wait for. The last `keep` trades are
  * remembered (older ones are forgotten first), so memory stays bounded.
  */
 import type { Exchange } from './exchange.ts';
@@ -14,9 +15,14 @@ export interface TradeSettlement {
   venue: string;
   status: SettlementState;
   reason?: string;
-  /** When the trade matched, and when its verdict came (ms since the epoch). */
+  /** When the trade matched (0: before the gateway started), and when its verdict came (ms since the epoch). */
   matchedAt: number;
   settledAt?: number;
+  /** The ledger's reference (transaction hash or id), and the trade's share of its cost. */
+  ref?: string;
+  gas?: number;
+  /** Fee in the ledger's native base units (wei), a decimal string. */
+  gasFee?: string;
 }
 
 export interface VenuePipeline {
@@ -24,16 +30,44 @@ export interface VenuePipeline {
   pending: number;
   settled: number;
   failed: number;
+  /** Verdicts that came with a cost (ledgers that charge for settlement). */
+  costed: number;
+  /** Gas and fee (native base units, a decimal string) over the costed verdicts. */
+  gas: number;
+  gasFee: string;
 }
+
+/**
+ * A settlement connector running with the exchange, as the gateway sees it: its venue, and on a
+ * demo chain a faucet and the addresses the demo market maker trades from there.
+ */
+export interface VenueConnector {
+  readonly venue: string;
+  /** One line for the start banner: where it settles. */
+  readonly describe: string;
+  /** Funds an account on the ledger (it then reaches the engine as deposits); null: no faucet. */
+  readonly fund: ((account: string) => void) | null;
+  /** Market maker and taker accounts for the demo, funded on the ledger. */
+  readonly demoAccounts: readonly [maker: string, taker: string] | null;
+  close(): Promise<void>;
+}
+
+/** A venue's counts as kept: the fee total exact, in a bigint. */
+type Pipeline = Omit<VenuePipeline, 'gasFee'> & { fee: bigint };
 
 export class Settlements {
   #trades = new Map<number, TradeSettlement>();
-  #venues = new Map<string, VenuePipeline>();
+  #venues = new Map<string, Pipeline>();
   #keep: number;
 
   constructor(exchange: Exchange, keep = 100_000) {
     this.#keep = keep;
     const risk = exchange.engine.risk;
+    // Trades matched before this start that still wait for their ledger (when they matched is
+    // not kept: `matchedAt` 0).
+    for (const t of exchange.pendingSettlements()) {
+      this.#matched({ tradeId: t.tradeId, instrument: t.instrument, ts: 0 }, true);
+    }
     exchange.onEvents((_seq, events) => {
       for (const e of events) {
         if (e.kind === 'trade') this.#matched(e, risk);
@@ -49,7 +83,15 @@ export class Settlements {
 
   /** Counts per venue since the gateway started. */
   pipelines(): VenuePipeline[] {
-    return [...this.#venues.values()].map((v) => ({ ...v }));
+    return [...this.#venues.values()].map((v) => ({
+      venue: v.venue,
+      pending: v.pending,
+      settled: v.settled,
+      failed: v.failed,
+      costed: v.costed,
+      gas: v.gas,
+      gasFee: v.fee.toString(),
+    }));
   }
 
   #matched(e: Record<string, unknown>, risk: boolean): void {
@@ -74,6 +116,14 @@ export class Settlements {
     const p = this.#pipeline(t.venue);
     p.pending--;
     t.settledAt = e.ts as number;
+    if (e.ref) t.ref = e.ref as string;
+    if (e.gasFee) {
+      t.gas = e.gas as number;
+      t.gasFee = e.gasFee as string;
+      p.costed++;
+      p.gas += t.gas;
+      p.fee += BigInt(t.gasFee);
+    }
     if (e.ok === true) {
       t.status = 'settled';
       p.settled++;
@@ -84,10 +134,10 @@ export class Settlements {
     }
   }
 
-  #pipeline(venue: string): VenuePipeline {
+  #pipeline(venue: string): Pipeline {
     let p = this.#venues.get(venue);
     if (p === undefined) {
-      p = { venue, pending: 0, settled: 0, failed: 0 };
+      p = { venue, pending: 0, settled: 0, failed: 0, costed: 0, gas: 0, fee: 0n };
       this.#venues.set(venue, p);
     }
     return p;

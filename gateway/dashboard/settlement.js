@@ -1,5 +1,6 @@
-// The settlement pipeline per venue (pending, settled, failed), polled over REST every 2 s; the
-// gas / fee column stays "—" until the connectors report it.
+// The settlement pipeline per venue (pending, settled, failed), polled over REST every 2 s, with
+// what settling cost per trade where the ledger charges for it (gas, and the fee in gwei); "—"
+// where no verdict has reported a cost.
 
 import { $, clock, el } from './dom.js';
 
@@ -31,7 +32,7 @@ export function renderSettlements(pipelines) {
       el('td', { class: 'num' }, String(p.pending)),
       el('td', { class: 'num' }, String(p.settled)),
       el('td', { class: `num${p.failed > 0 ? ' ask' : ''}` }, String(p.failed)),
-      el('td', { class: 'num muted', title: 'not reported by the connectors yet' }, '—'),
+      costCell(p),
     ),
   );
   if (rows.length === 0) {
@@ -44,4 +45,29 @@ export function renderSettlements(pipelines) {
     );
   }
   $('[data-testid="settlement"]').replaceChildren(...rows);
+}
+
+const GWEI = 1_000_000_000n;
+const whole = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const gweiFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+
+/** Average gas and fee (in gwei) per trade whose cost was reported, or "—" if none was. */
+function costCell(p) {
+  if (p.costed === 0) {
+    return el('td', { class: 'num muted', 'data-testid': 'settlement-cost', title: 'no cost reported' }, '—');
+  }
+  const fee = BigInt(p.gasFee) / BigInt(p.costed);
+  // Whole gwei and the remainder in thousandths: exact enough to read, no float on the total.
+  const gwei = Number(fee / GWEI) + Number((fee % GWEI) / 1_000_000n) / 1000;
+  return el(
+    'td',
+    {
+      class: 'num',
+      'data-testid': 'settlement-cost',
+      'data-gas': String(p.gas / p.costed),
+      'data-fee': fee.toString(),
+      title: `${p.costed} trades with a reported cost: ${whole.format(p.gas)} gas, ${p.gasFee} wei in all`,
+    },
+    `${whole.format(p.gas / p.costed)} gas · ${gweiFormat.format(gwei)} gwei`,
+  );
 }

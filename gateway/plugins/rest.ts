@@ -67,11 +67,16 @@ const Balance = Type.Object({
   pendingIn: Decimal,
   pendingOut: Decimal,
 });
+/** An amount in a ledger's native base units (wei on EVM chains), as a decimal string. */
+const baseUnits = (description: string) => Type.String({ pattern: '^[0-9]+$', description });
 const Pipeline = Type.Object({
   venue: Type.String(),
   pending: Type.Integer(),
   settled: Type.Integer(),
   failed: Type.Integer(),
+  costed: Type.Integer({ description: 'verdicts that reported what settling cost' }),
+  gas: Type.Number({ description: 'gas used over the costed verdicts' }),
+  gasFee: baseUnits('fee paid over the costed verdicts, native base units (wei)'),
 });
 const Settlement = Type.Object({
   tradeId: Type.Integer(),
@@ -86,6 +91,9 @@ const Settlement = Type.Object({
   reason: Type.Optional(Type.String()),
   matchedAt: Type.Integer(),
   settledAt: Type.Optional(Type.Integer()),
+  ref: Type.Optional(Type.String({ description: "the ledger's reference: transaction hash or id" })),
+  gas: Type.Optional(Type.Number({ description: "the trade's share of its batch's gas" })),
+  gasFee: Type.Optional(baseUnits("the trade's share of the fee paid, native base units (wei)")),
 });
 const Challenge = Type.Object({
   nonce: Type.String(),

@@ -46,7 +46,7 @@ async function startExchange(
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start banner within 15 s:\n${out}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`no start banner within 60 s:\n${out}`)), 60_000);
     child.stdout!.on('data', () => {
       const m = /Mosaic is running at (http:\/\/[\d.]+:\d+)/.exec(out);
       if (m) {
@@ -78,11 +78,28 @@ describe('mosaic start', () => {
     );
     // The market maker quotes and, now and then, trades.
     let trades: unknown[] = [];
-    for (let i = 0; i < 100 && trades.length === 0; i++) {
+    for (let i = 0; i < 300 && trades.length === 0; i++) {
       trades = (await (await fetch(`${url}/api/instruments/ACME@evm:31337/trades`)).json()) as unknown[];
       if (trades.length === 0) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(trades.length > 0, 'the demo market maker made no trade');
+    // ...on a local chain it funded through the faucet, where the connector settles its trades.
+    assert.match(out(), /settlement evm:31337: local anvil 31337 at http:\/\/127\.0\.0\.1:\d+, escrow 0x/);
+    let evm: { settled: number; costed: number; gas: number; gasFee: string } | undefined;
+    for (let i = 0; i < 300 && !(evm && evm.settled > 0); i++) {
+      const pipelines = (await (await fetch(`${url}/api/settlements`)).json()) as Array<{ venue: string }>;
+      evm = pipelines.find((p) => p.venue === 'evm:31337') as typeof evm;
+      if (!(evm && evm.settled > 0)) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(evm && evm.settled > 0, `no trade settled on the local chain: ${JSON.stringify(evm)}`);
+    assert.ok(evm.costed > 0 && evm.gas > 0 && BigInt(evm.gasFee) > 0n, JSON.stringify(evm));
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    for (const name of ['settled', 'gas', 'fee', 'costed']) {
+      const m = new RegExp(`^mosaic_settlement_${name}_total\\{venue="evm:31337"\\} (\\S+)$`, 'm').exec(
+        metrics,
+      );
+      assert.ok(m && Number(m[1]) > 0, `mosaic_settlement_${name}_total for evm:31337 in:\n${metrics}`);
+    }
 
     const done = exited(child);
     child.kill('SIGINT');
@@ -161,6 +178,36 @@ describe('mosaic start', () => {
       ['start', '--config', configFile('{"limits": {"burst": "lots"}}')],
       {},
       /\/limits\/burst \(in .*mosaic.json\): must be integer/,
+    ],
+    [
+      'an EVM endpoint that is not an http URL',
+      ['start'],
+      { MOSAIC_EVM_RPC_URL: 'ftp://127.0.0.1:8545' },
+      /\/evm\/rpcUrl \(from MOSAIC_EVM_RPC_URL\): must be an http or https URL/,
+    ],
+    [
+      'an EVM endpoint without the contracts deployed there',
+      ['start'],
+      { MOSAIC_EVM_RPC_URL: 'http://127.0.0.1:8545' },
+      /\/evm\/contracts: must name the deployed contracts when evm.rpcUrl is set/,
+    ],
+    [
+      'an operator key that is not one (and it is not echoed)',
+      ['start'],
+      { MOSAIC_EVM_OPERATOR_KEY: '0xsecretsecret' },
+      /^(?![\s\S]*secretsecret)[\s\S]*\/evm\/operatorKey \(from MOSAIC_EVM_OPERATOR_KEY\): must match pattern/,
+    ],
+    [
+      'contracts that are not addresses',
+      [
+        'start',
+        '--config',
+        configFile(
+          '{"evm": {"contracts": {"settlement": "0x12", "registry": "x", "cash": {}, "securities": {}}}}',
+        ),
+      ],
+      {},
+      /\/evm\/contracts/,
     ],
     ['an unknown option', ['start', '--wat'], {}, /Unknown option '--wat'/],
     ['an unknown command', ['launch'], {}, /unknown command "launch"/],

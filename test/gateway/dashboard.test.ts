@@ -63,10 +63,21 @@ async function openPage(context: BrowserContext, problems: string[]): Promise<Pa
 }
 
 /** Two logged-in traders with demo funds. */
+/**
+ * Two Ethereum identities logged in, once the local chain's faucet has funded them and the
+ * connector has credited the engine from the chain's deposit events.
+ */
 async function traders(gw: Gateway): Promise<[WsClient, WsClient]> {
   const seller = await WsClient.connect(gw.url);
   const buyer = await WsClient.connect(gw.url);
-  for (const c of [seller, buyer]) await login(c, makeWallet(), 'eip191');
+  for (const c of [seller, buyer]) {
+    const wallet = makeWallet();
+    await login(c, wallet, 'eip191');
+    for (let i = 0; gw.exchange.engine.balances(wallet.address).length < 2; i++) {
+      if (i > 600) throw new Error(`the faucet did not fund ${wallet.address} on the local chain`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
   return [seller, buyer];
 }
 
@@ -106,7 +117,8 @@ describe('live dashboard in Chromium', () => {
   const problems: string[] = [];
 
   before(async () => {
-    gw = await testGateway();
+    // With the EVM connector on a local anvil, as `npm start` runs it: trades settle on chain.
+    gw = await testGateway(() => {}, { settlement: true });
     profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -205,13 +217,20 @@ describe('live dashboard in Chromium', () => {
     assert.ok(book.passed >= 3, `resting offer and its fill: ${JSON.stringify(book)}`);
     assert.equal(await page.locator('[data-testid="checks-summary"]').getAttribute('data-failed'), '0');
 
-    // And the settlement pipeline (polled every 2 s) lists the venue, its fee column not yet reported
+    // And the settlement pipeline (polled every 2 s) shows the trade settled on chain, with what
+    // it cost: its share of the batch's gas and fee
     const venue = page.locator('[data-testid="settlement-row"][data-venue="evm:31337"]');
-    await venue.waitFor(WAIT);
+    const cost = venue.locator('[data-testid="settlement-cost"][data-gas]');
+    await cost.waitFor(WAIT);
     const row = await venue.locator('td').allTextContents();
-    const counted = row.slice(1, 4).reduce((sum, n) => sum + Number(n), 0);
-    assert.ok(counted >= 1, `pending + settled + failed counts the trade: ${row.join(' | ')}`);
-    assert.equal(row[4], '—');
+    assert.ok(Number(row[2]) >= 1, `settled counts the trade: ${row.join(' | ')}`);
+    const pipeline = gw.settlements.pipelines().find((p) => p.venue === 'evm:31337')!;
+    assert.equal(Number(await cost.getAttribute('data-gas')), pipeline.gas / pipeline.costed);
+    assert.equal(
+      await cost.getAttribute('data-fee'),
+      (BigInt(pipeline.gasFee) / BigInt(pipeline.costed)).toString(),
+    );
+    assert.match(row[4] ?? '', /^[\d,]+ gas · [\d,.]+ gwei$/);
     await page.close();
   });
 

@@ -5,20 +5,28 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { connectSettlement } from '../../bin/settlement.ts';
 import { type Config, defaultConfig, type Gateway, startGateway } from '../../gateway/index.ts';
 
 /**
  * Starts an exchange with the demo instruments, no market maker, quiet logs, on port 0; its
- * `close` also removes the data folder.
+ * `close` also removes the data folder. With `settlement`, the configured connectors run too
+ * (as under `mosaic start`: the EVM one on a local anvil); without, no ledger settles.
  */
-export async function testGateway(adjust: (c: Config) => void = () => {}): Promise<Gateway> {
+export async function testGateway(
+  adjust: (c: Config) => void = () => {},
+  options: { settlement?: boolean; log?: (line: string) => void } = {},
+): Promise<Gateway> {
   const config = defaultConfig();
   config.port = 0;
   config.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-gw-'));
   config.logLevel = 'silent';
   config.demo.marketMaker = false;
   adjust(config);
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, {
+    ...(options.settlement === true ? { connect: connectSettlement(config) } : {}),
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
   const close = gw.close.bind(gw);
   return Object.assign(gw, {
     async close() {

@@ -1,0 +1,304 @@
+/**
+ * The EVM connector as the exchange runs it: a chain (the configured endpoint, or a local anvil
+ * whose state lives in the data folder), the contracts (given, or deployed on the local chain at
+ * first start and remembered), and the settlement daemon on them: `EvmLedger` for batches,
+ * `EvmChanges` for deposits and eligibility, progress in LMDB beside them. On the local chain a
+ * faucet funds demo investors through the chain itself.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Contract, getAddress, type InterfaceAbi, isAddress, type JsonRpcProvider, Wallet } from 'ethers';
+import { type InstrumentSpec, quoteUnitOf } from '../../engine/index.ts';
+import { type Daemon, type EnginePort, startDaemon } from '../daemon.ts';
+import { Progress } from '../progress.ts';
+import { Anvil, DEV_KEYS, localProvider } from './anvil.ts';
+import { EvmChanges, type EvmTokenAsset } from './changes-evm.ts';
+import { type Artifacts, compileContracts } from './compile.ts';
+import type { EvmConnectorConfig } from './config.ts';
+import { call, deploy } from './deploy.ts';
+import { Faucet } from './faucet.ts';
+import { type EvmAsset, EvmLedger } from './ledger-evm.ts';
+
+export interface EvmConnector {
+  readonly venue: string;
+  /** The chain's JSON-RPC endpoint. */
+  readonly rpcUrl: string;
+  /** One line: the chain and the escrow. */
+  readonly describe: string;
+  readonly daemon: Daemon;
+  /** Demo funding through the chain; only on the local anvil. */
+  readonly faucet: Faucet | null;
+  /** Contract addresses in use. */
+  readonly contracts: NonNullable<EvmConnectorConfig['contracts']>;
+  /** Funds an address through the faucet (other accounts are not on this chain); null: no faucet. */
+  readonly fund: ((account: string) => void) | null;
+  /** On the local chain, anvil's third and fourth dev keys: the demo market maker and taker. */
+  readonly demoAccounts: readonly [maker: string, taker: string] | null;
+  close(): Promise<void>;
+}
+
+export interface EvmConnectorOptions {
+  /** The exchange's data folder: the connector keeps its own in `<dataDir>/<venue>/`. */
+  dataDir: string;
+  engine: EnginePort;
+  /** Instruments of the venue listed now (securities deployed on a new local chain). */
+  instruments: readonly Readonly<InstrumentSpec>[];
+  log: (line: string) => void;
+}
+
+const GWEI = 1_000_000_000;
+
+/** Lots of each security and cash units of each currency a demo investor gets from the faucet. */
+export const FAUCET_GRANT = { lots: 1_000_000n, cashUnits: 10_000_000_000n };
+
+/** Starts the connector on a recovered engine, before the engine takes new commands. */
+export async function startEvmConnector(
+  config: EvmConnectorConfig,
+  o: EvmConnectorOptions,
+): Promise<EvmConnector> {
+  const dir = path.join(o.dataDir, config.venue.replace(':', '-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const local = config.rpcUrl === '';
+  const anvil = local
+    ? await Anvil.start({
+        ...(config.anvilPort === 0 ? {} : { port: config.anvilPort }),
+        chainId: config.chainId,
+        stateFile: path.join(dir, 'anvil-state.json'),
+      })
+    : null;
+  try {
+    const rpcUrl = anvil?.url ?? config.rpcUrl;
+    const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
+    await checkChain(provider, config.chainId, rpcUrl);
+    const artifacts = await compileContracts();
+    const contracts =
+      config.contracts ??
+      (await localContracts(config.venue, dir, provider, o.instruments, artifacts, local));
+    const settlementCode = await provider.getCode(contracts.settlement);
+    if (settlementCode === '0x') {
+      throw new Error(
+        `no Settlement contract at ${contracts.settlement} on ${rpcUrl}` +
+          (local ? ` (the local chain's state in ${dir} was lost: remove ${o.dataDir} to start over)` : ''),
+      );
+    }
+    const at = (address: string, name: keyof Artifacts['contracts'], runner = provider) =>
+      new Contract(address, artifacts.contracts[name].abi as InterfaceAbi, runner);
+    const operator = new Wallet(config.operatorKey, provider);
+    const settlement = at(contracts.settlement, 'Settlement');
+    const registry = at(contracts.registry, 'IdentityRegistry');
+    const securities = new Map(
+      Object.entries(contracts.securities).map(([symbol, a]) => [symbol, at(a, 'SecurityToken')]),
+    );
+    const cash = new Map(Object.entries(contracts.cash).map(([quote, a]) => [quote, at(a, 'CashToken')]));
+    const units = new Units(config.venue, o.engine, securities, cash);
+    await units.load();
+
+    const progress = Progress.open(path.join(dir, 'progress'));
+    const ledger = new EvmLedger({
+      venue: config.venue,
+      settlement: settlement.connect(operator) as Contract,
+      progress,
+      asset: (id) => units.asset(id),
+      netting: config.netting,
+      maxFeePerGas: BigInt(Math.round(config.maxFeeGwei * GWEI)),
+      confirmations: config.confirmations,
+      log: o.log,
+    });
+    const changes = new EvmChanges({
+      venue: config.venue,
+      settlement,
+      registry,
+      securities: [...securities.values()],
+      assetOf: (token) => units.tokenAsset(token),
+      confirmations: config.confirmations,
+      log: o.log,
+    });
+    const daemon = startDaemon({
+      ledger,
+      changes,
+      progress,
+      engine: o.engine,
+      batchSize: config.batchSize,
+      batchMs: config.batchMs,
+      pollMs: config.pollMs,
+      log: o.log,
+    });
+    const faucet = local
+      ? new Faucet({
+          agent: new Wallet(DEV_KEYS[0], provider),
+          registry,
+          settlement,
+          grants: () =>
+            [
+              ...[...securities.values()].map((token) => ({
+                token,
+                amount: FAUCET_GRANT.lots * units.lotUnitsOf(token),
+              })),
+              ...[...cash.values()].map((token) => ({
+                token,
+                amount: FAUCET_GRANT.cashUnits * units.cashUnitsOf(token),
+              })),
+            ].filter((g) => g.amount > 0n),
+          log: o.log,
+        })
+      : null;
+    return {
+      venue: config.venue,
+      rpcUrl,
+      describe: `${local ? 'local anvil' : 'chain'} ${config.chainId} at ${rpcUrl}, escrow ${contracts.settlement}`,
+      daemon,
+      faucet,
+      contracts,
+      fund:
+        faucet === null
+          ? null
+          : (account) => {
+              if (isAddress(account)) void faucet.fund(getAddress(account));
+            },
+      demoAccounts: local ? [new Wallet(DEV_KEYS[2]).address, new Wallet(DEV_KEYS[3]).address] : null,
+      async close() {
+        await faucet?.idle();
+        await daemon.close();
+        provider.destroy();
+        await anvil?.stop();
+      },
+    };
+  } catch (err) {
+    await anvil?.stop();
+    throw err;
+  }
+}
+
+async function checkChain(provider: JsonRpcProvider, chainId: number, url: string): Promise<void> {
+  let actual: string;
+  try {
+    actual = (await provider.send('eth_chainId', [])) as string;
+  } catch (err) {
+    throw new Error(`cannot reach the EVM node at ${url}: ${(err as Error).message}`, { cause: err });
+  }
+  if (Number(actual) !== chainId)
+    throw new Error(`the EVM node at ${url} is chain ${Number(actual)}, not ${chainId}`);
+}
+
+/**
+ * Contracts on the local chain: those deployed at an earlier start (remembered beside its state),
+ * else deployed now with a security token for each listed symbol and a cash token per quote.
+ */
+async function localContracts(
+  venue: string,
+  dir: string,
+  provider: JsonRpcProvider,
+  instruments: readonly Readonly<InstrumentSpec>[],
+  artifacts: Artifacts,
+  local: boolean,
+): Promise<NonNullable<EvmConnectorConfig['contracts']>> {
+  if (!local) throw new Error('evm.contracts must name the deployed contracts when evm.rpcUrl is set');
+  const file = path.join(dir, 'deployment.json');
+  if (fs.existsSync(file))
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as NonNullable<EvmConnectorConfig['contracts']>;
+  const here = instruments.filter((s) => s.id.slice(s.id.indexOf('@') + 1) === venue);
+  const symbols = [...new Set(here.map((s) => s.id.slice(0, s.id.indexOf('@'))))];
+  const quotes = [...new Set(here.map((s) => s.quote ?? 'USD'))];
+  if (quotes.length > 1)
+    throw new Error(
+      `the local chain deploys one cash token; the venue's instruments quote ${quotes.join(', ')}`,
+    );
+  const d = await deploy({
+    deployer: new Wallet(DEV_KEYS[0], provider),
+    securities: symbols.map((symbol) => ({ symbol })),
+    cash: { symbol: quotes[0] ?? 'USD' },
+    operator: new Wallet(DEV_KEYS[1]).address,
+    artifacts,
+  });
+  const contracts = {
+    settlement: d.addresses.settlement,
+    registry: d.addresses.registry,
+    cash: { [quotes[0] ?? 'USD']: d.addresses.cash },
+    securities: d.addresses.securities,
+  };
+  fs.writeFileSync(file, `${JSON.stringify(contracts, null, 2)}\n`);
+  return contracts;
+}
+
+/**
+ * Engine units in token base units: a lot of a security is `lotSize` tokens, a cash unit is
+ * `quoteUnit` of the cash token, each scaled by the token's decimals (read from the chain once).
+ */
+class Units {
+  #decimals = new Map<string, number>();
+
+  constructor(
+    readonly venue: string,
+    readonly engine: EnginePort,
+    readonly securities: ReadonlyMap<string, Contract>,
+    readonly cash: ReadonlyMap<string, Contract>,
+  ) {}
+
+  async load(): Promise<void> {
+    for (const token of [...this.securities.values(), ...this.cash.values()]) {
+      this.#decimals.set(getAddress(token.target as string), Number(await call<bigint>(token, 'decimals')));
+    }
+  }
+
+  /** Where an instrument settles, or undefined if it does not settle on this chain. */
+  asset(instrument: string): EvmAsset | undefined {
+    const spec = this.engine.specOf(instrument);
+    const symbol = instrument.slice(0, instrument.indexOf('@'));
+    const security = this.securities.get(symbol);
+    const cash = this.cash.get(spec?.quote ?? 'USD');
+    if (spec === undefined || security === undefined || cash === undefined) return undefined;
+    const lotUnits = this.#scaled(spec.lotSize, security);
+    const cashUnits = this.#scaled(quoteUnitOf(spec), cash);
+    if (lotUnits === 0n || cashUnits === 0n) return undefined;
+    return { security: security.target as string, lotUnits, cash: cash.target as string, cashUnits };
+  }
+
+  /** The engine asset a token's escrow moves are in, and its base units per engine unit. */
+  tokenAsset(token: string): EvmTokenAsset | undefined {
+    for (const [symbol, c] of this.securities) {
+      if (getAddress(c.target as string) !== token) continue;
+      const id = `${symbol}@${this.venue}`;
+      const a = this.asset(id);
+      return a === undefined ? undefined : { asset: id, units: a.lotUnits };
+    }
+    for (const [quote, c] of this.cash) {
+      if (getAddress(c.target as string) !== token) continue;
+      const spec = this.#anyQuoting(quote);
+      return spec === undefined
+        ? undefined
+        : { asset: `${quote}@${this.venue}`, units: this.#scaled(quoteUnitOf(spec), c) };
+    }
+    return undefined;
+  }
+
+  lotUnitsOf(token: Contract): bigint {
+    for (const [symbol, c] of this.securities)
+      if (c === token) return this.asset(`${symbol}@${this.venue}`)?.lotUnits ?? 0n;
+    return 0n;
+  }
+
+  cashUnitsOf(token: Contract): bigint {
+    for (const [quote, c] of this.cash) {
+      if (c !== token) continue;
+      const spec = this.#anyQuoting(quote);
+      return spec === undefined ? 0n : this.#scaled(quoteUnitOf(spec), c);
+    }
+    return 0n;
+  }
+
+  #anyQuoting(quote: string): Readonly<InstrumentSpec> | undefined {
+    for (const symbol of this.securities.keys()) {
+      const spec = this.engine.specOf(`${symbol}@${this.venue}`);
+      if (spec !== undefined && (spec.quote ?? 'USD') === quote) return spec;
+    }
+    return undefined;
+  }
+
+  /** A decimal amount of a token in its base units; 0 if it is not a whole number of them. */
+  #scaled(amount: string, token: Contract): bigint {
+    const decimals = this.#decimals.get(getAddress(token.target as string)) ?? 0;
+    const [whole = '0', frac = ''] = amount.split('.');
+    if (frac.length > decimals && /[^0]/.test(frac.slice(decimals))) return 0n;
+    return BigInt(whole + frac.slice(0, decimals).padEnd(decimals, '0'));
+  }
+}

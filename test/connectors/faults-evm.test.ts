@@ -1,0 +1,611 @@
+/**
+ * The EVM settlement daemon under faults, against real parts: the whole exchange as a child
+ * process (`mosaic start`) on a chain the test runs, killed with a batch in the chain's pool and
+ * with a batch not yet sent, then restarted on the same data folder; anvil stopped and restarted
+ * under a running daemon, losing the batch in its pool; and an endpoint that does not answer at
+ * start. Each time: every trade settled once on chain (one TradeSettled event, the escrow moved
+ * once) and once in the engine (one verdict in the journal, nothing left pending).
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import BigNumber from 'bignumber.js';
+import { type Contract, type Provider, Wallet } from 'ethers';
+import {
+  Anvil,
+  call,
+  type Deployment,
+  deploy,
+  DEV_KEYS,
+  type EvmConnector,
+  fundInvestors,
+} from '../../connectors/evm/index.ts';
+import type { Gateway } from '../../gateway/index.ts';
+import { journalCommand } from '../../journal/cli.ts';
+import { testGateway } from '../support/gateway.ts';
+import { login, type WsClient as Client, WsClient } from '../support/ws-client.ts';
+import { matchTrade } from '../support/evm.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
+const ACME = 'ACME@evm:31337';
+const USD = 'USD@evm:31337';
+/** USD has 6 decimals on chain; the engine counts cents: 10^4 base units a cent. */
+const CENT = 10_000n;
+const OPERATOR_KEY = DEV_KEYS[1];
+const OPERATOR = new Wallet(OPERATOR_KEY).address;
+const SELLER_LOTS = 100_000n;
+const BUYER_CENTS = 100_000_000n;
+/** How long an order's execution report may take on a slow machine. */
+const REPLY_MS = 20_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it gives a value (not undefined or false); `context` explains a timeout. */
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  context: () => string = () => '',
+  timeoutMs = 45_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
+    await sleep(50);
+  }
+}
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-faults-'));
+}
+
+/** Deploys the contracts with anvil's dev key 1 as operator, and funds a seller and a buyer through the escrow. */
+async function chainWithInvestors(anvil: Anvil, seller: Wallet, buyer: Wallet): Promise<Deployment> {
+  const d = await deploy({
+    deployer: anvil.devWallet(0),
+    securities: [{ symbol: 'ACME' }],
+    cash: { symbol: 'USD' },
+    operator: OPERATOR,
+  });
+  await fundInvestors(d, [
+    { wallet: seller, securities: { ACME: SELLER_LOTS } },
+    { wallet: buyer, cash: BUYER_CENTS * CENT },
+  ]);
+  return d;
+}
+
+/** The connector's settings for the test's chain: its endpoint, the deployed contracts, the operator. */
+function evmSettings(anvil: Anvil, d: Deployment) {
+  return {
+    rpcUrl: anvil.url,
+    operatorKey: OPERATOR_KEY,
+    contracts: {
+      settlement: d.addresses.settlement,
+      registry: d.addresses.registry,
+      cash: { USD: d.addresses.cash },
+      securities: { ...d.addresses.securities },
+    },
+    batchSize: 5,
+    batchMs: 50,
+    pollMs: 100,
+  };
+}
+
+/**
+ * What the chain says of each trade: its status, and how many TradeSettled, TradeFailed and
+ * TradeSkipped (a batch sent again) events name it.
+ */
+async function onChain(settlement: Contract, tradeIds: readonly number[]) {
+  const count = async (name: 'TradeSettled' | 'TradeFailed' | 'TradeSkipped') => {
+    const counts = new Map<number, number>();
+    for (const e of await settlement.queryFilter(settlement.filters[name]!(), 0, 'latest')) {
+      const id = Number((e as unknown as { args: { tradeId: bigint } }).args.tradeId);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const [settled, failed, skipped] = [
+    await count('TradeSettled'),
+    await count('TradeFailed'),
+    await count('TradeSkipped'),
+  ];
+  const status = await Promise.all(tradeIds.map((id) => call<bigint>(settlement, 'tradeStatus', id)));
+  return { settled, failed, skipped, status: new Map(tradeIds.map((id, k) => [id, Number(status[k])])) };
+}
+
+/**
+ * Every trade settled once on chain: status settled, exactly one TradeSettled, no TradeFailed,
+ * nothing else settled; and no batch went out twice (none skipped as already settled): after a
+ * crash the daemon follows the transaction it recorded rather than signing a second one.
+ */
+async function assertSettledOnceOnChain(settlement: Contract, tradeIds: readonly number[]): Promise<void> {
+  const chain = await onChain(settlement, tradeIds);
+  for (const id of tradeIds) {
+    assert.equal(chain.status.get(id), 1, `trade ${id}: tradeStatus`);
+    assert.equal(chain.settled.get(id), 1, `trade ${id}: TradeSettled events`);
+  }
+  assert.equal(chain.failed.size, 0, 'no trade failed');
+  assert.deepEqual([...chain.skipped.keys()], [], 'no batch went out twice');
+  assert.deepEqual(
+    [...chain.settled.keys()].sort((a, b) => a - b),
+    [...tradeIds].sort((a, b) => a - b),
+    'the chain settled exactly the trades the engine matched',
+  );
+}
+
+/** Each of the escrow's balances (base units) equals the engine's (engine units times base units a unit). */
+async function assertEscrowMatchesEngine(
+  d: Deployment,
+  settlement: Contract,
+  engineUnits: (account: string, asset: string) => Promise<bigint>,
+  accounts: readonly string[],
+): Promise<void> {
+  const acme = d.addresses.securities.ACME!;
+  for (const who of accounts) {
+    assert.equal(
+      await call<bigint>(settlement, 'balanceOf', acme, who),
+      await engineUnits(who, ACME),
+      `${who}: ACME in escrow and in the engine`,
+    );
+    assert.equal(
+      await call<bigint>(settlement, 'balanceOf', d.addresses.cash, who),
+      (await engineUnits(who, USD)) * CENT,
+      `${who}: USD in escrow and in the engine`,
+    );
+  }
+}
+
+/** `mosaic start --config FILE` run as a child process, its output kept. */
+class MosaicProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly #output: { text: string };
+  readonly exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, url: string, output: { text: string }) {
+    this.child = child;
+    this.url = url;
+    this.#output = output;
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    });
+  }
+
+  /** Everything it printed so far, stdout and stderr. */
+  get output(): string {
+    return this.#output.text;
+  }
+
+  static async start(configFile: string, running: Set<ChildProcess>): Promise<MosaicProcess> {
+    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    const output = { text: '' };
+    child.stdout!.on('data', (b: Buffer) => (output.text += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (output.text += b.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no start banner within 60 s:\n${output.text}`)),
+        60_000,
+      );
+      child.stdout!.on('data', () => {
+        const m = /Mosaic is running at (http:\/\/[\d.]+:\d+)/.exec(output.text);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`mosaic exited (${signal ?? code}) before starting:\n${output.text}`));
+      });
+    });
+    return new MosaicProcess(child, url, output);
+  }
+
+  /** Sends `signal` and waits until the process has exited; its exit code (null if killed). */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** A seller and a buyer logged in over WebSocket, trading ACME at 100.00. */
+class Traders {
+  #n = 0;
+  readonly tradeIds: number[] = [];
+  readonly bought: number[] = [];
+
+  private constructor(
+    readonly url: string,
+    readonly seller: Client,
+    readonly buyer: Client,
+    readonly tokens: Record<'seller' | 'buyer', string>,
+  ) {}
+
+  static async connect(url: string, seller: Wallet, buyer: Wallet, from?: Traders): Promise<Traders> {
+    const [s, b] = [await WsClient.connect(url), await WsClient.connect(url)];
+    const [ls, lb] = [await login(s, seller), await login(b, buyer)];
+    const t = new Traders(url, s, b, { seller: ls.token, buyer: lb.token });
+    if (from !== undefined) {
+      t.#n = from.#n;
+      t.tradeIds.push(...from.tradeIds);
+      t.bought.push(...from.bought);
+    }
+    return t;
+  }
+
+  /** One trade per quantity: the seller rests their total, the buyer takes it piece by piece. */
+  async trade(quantities: readonly number[]): Promise<number[]> {
+    const total = quantities.reduce((a, b) => a + b, 0);
+    const order = { op: 'new', instrument: ACME, orderType: 'limit', price: '100.00' } as const;
+    const sell = `s${++this.#n}`;
+    this.seller.send({ ...order, clientOrderId: sell, side: 'sell', quantity: String(total) });
+    const rested = await this.seller.next(
+      (m) => m.type === 'exec' && m.clientOrderId === sell && m.status !== 'pending-new',
+      REPLY_MS,
+    );
+    assert.equal(rested.status, 'new', JSON.stringify(rested));
+    const ids: number[] = [];
+    for (const q of quantities) {
+      const buy = `b${++this.#n}`;
+      this.buyer.send({ ...order, clientOrderId: buy, side: 'buy', quantity: String(q) });
+      // `new` comes first (accepted and durable), then the fill; a refusal ends it
+      const fill = await this.buyer.next(
+        (m) =>
+          m.type === 'exec' &&
+          m.clientOrderId === buy &&
+          (m.tradeId !== undefined || m.status === 'rejected' || m.status === 'canceled'),
+        REPLY_MS,
+      );
+      assert.equal(fill.status, 'filled', JSON.stringify(fill));
+      ids.push(fill.tradeId as number);
+      this.bought.push(q);
+    }
+    this.tradeIds.push(...ids);
+    return ids;
+  }
+
+  /** The caller's balances over REST, by asset. */
+  async balances(who: 'seller' | 'buyer'): Promise<Map<string, Record<string, string>>> {
+    const res = await fetch(`${this.url}/api/balances`, {
+      headers: { authorization: `Bearer ${this.tokens[who]}` },
+    });
+    assert.equal(res.status, 200);
+    const list = (await res.json()) as Array<Record<string, string>>;
+    return new Map(list.map((b) => [b.asset!, b]));
+  }
+
+  /** Engine units of an asset the caller holds (available plus reserved). */
+  async units(who: 'seller' | 'buyer', asset: string): Promise<bigint> {
+    const b = (await this.balances(who)).get(asset);
+    if (b === undefined) return 0n;
+    return BigInt(new BigNumber(b.available!).plus(b.reserved!).div(b.unit!).toFixed());
+  }
+
+  /** Whether nothing the two hold waits for settlement. */
+  async drained(): Promise<boolean> {
+    for (const who of ['seller', 'buyer'] as const) {
+      for (const b of (await this.balances(who)).values())
+        if (b.pendingIn !== '0' || b.pendingOut !== '0') return false;
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.seller.close(), this.buyer.close()]);
+  }
+}
+
+describe('EVM settlement under faults', { timeout: 240_000 }, () => {
+  const dirs: string[] = [];
+  const running = new Set<ChildProcess>();
+  const anvils: Anvil[] = [];
+  const clients: Traders[] = [];
+  const gateways: Gateway[] = [];
+
+  after(async () => {
+    for (const t of clients) await t.close().catch(() => {});
+    for (const child of running) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    for (const gw of gateways) await gw.close().catch(() => {});
+    for (const a of anvils) await a.stop();
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('the exchange killed and restarted', () => {
+    let anvil: Anvil;
+    let d: Deployment;
+    let provider: Provider;
+    let settlement: Contract;
+    const seller = new Wallet(DEV_KEYS[2]);
+    const buyer = new Wallet(DEV_KEYS[3]);
+    let configFile: string;
+    let dataDir: string;
+
+    before(async () => {
+      anvil = await Anvil.start();
+      anvils.push(anvil);
+      d = await chainWithInvestors(anvil, seller.connect(anvil.provider()), buyer.connect(anvil.provider()));
+      provider = anvil.provider();
+      settlement = d.settlement.connect(provider) as Contract;
+      const dir = tempDir();
+      dirs.push(dir);
+      dataDir = path.join(dir, 'data');
+      configFile = path.join(dir, 'mosaic.json');
+      const config = {
+        port: 0,
+        dataDir,
+        logLevel: 'silent',
+        demo: { instruments: true, marketMaker: false, fundAccounts: false },
+        evm: evmSettings(anvil, d),
+      };
+      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    });
+
+    it('settles every trade exactly once after a SIGKILL mid-batch and after one with a batch not yet sent', async () => {
+      /** Starts the exchange again on its data folder; waits until it has settled everything, once. */
+      const restart = async () => {
+        exchange = await MosaicProcess.start(configFile, running);
+        traders = await Traders.connect(exchange.url, seller, buyer, traders);
+        clients.push(traders);
+        await until(
+          'pending settlements to drain',
+          () => traders.drained(),
+          () => exchange.output,
+        );
+        await assertSettledOnceOnChain(settlement, traders.tradeIds);
+      };
+      // Given the exchange running on the test's chain, the investors' deposits credited from it
+      let exchange = await MosaicProcess.start(configFile, running);
+      let traders = await Traders.connect(exchange.url, seller, buyer);
+      clients.push(traders);
+      await until(
+        'the deposits to reach the engine',
+        async () =>
+          (await traders.units('seller', ACME)) === SELLER_LOTS &&
+          (await traders.units('buyer', USD)) === BUYER_CENTS,
+        () => exchange.output,
+      );
+
+      // and trades settled as usual
+      const first = await traders.trade([1, 2, 3, 4, 5, 6]);
+      for (const id of first) {
+        await until(
+          `trade ${id} to settle`,
+          async () => {
+            const s = (await (await fetch(`${exchange.url}/api/trades/${id}/settlement`)).json()) as {
+              status: string;
+            };
+            return s.status !== 'pending' && s;
+          },
+          () => exchange.output,
+        ).then((s) => assert.equal(s.status, 'settled', JSON.stringify(s)));
+      }
+
+      // When a batch transaction waits in the chain's pool (no mining), more trades queue
+      // behind it, and the exchange is killed
+      await anvil.rpc('evm_setAutomine', [false]);
+      const sent = await provider.getTransactionCount(OPERATOR, 'pending');
+      const midBatch = await traders.trade([2, 1, 3, 1, 2, 1, 1, 2, 3, 1, 1, 2]);
+      await until(
+        'a batch transaction in the pool',
+        async () => (await provider.getTransactionCount(OPERATOR, 'pending')) > sent,
+      );
+      assert.equal(await exchange.kill('SIGKILL'), null);
+      await traders.close();
+      // and the chain mines it while the exchange is down
+      await anvil.rpc('evm_mine');
+      await anvil.rpc('evm_setAutomine', [true]);
+      const mined = (await onChain(settlement, midBatch)).settled;
+      assert.ok(
+        mined.size > 0 && mined.size < midBatch.length,
+        `the batch in the pool settled ${mined.size} trades`,
+      );
+
+      // Then the restarted exchange settles the rest, and nothing twice
+      await restart();
+
+      // When the daemon has taken a batch but cannot send it (the base fee is above its cap),
+      // and the exchange is killed
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', [`0x${(500n * 10n ** 9n).toString(16)}`]);
+      await anvil.rpc('anvil_mine', ['0x1']);
+      const mark = exchange.output.length;
+      const unsent = await traders.trade([4, 1, 2]);
+      await until(
+        'the daemon to retry a batch above the fee cap',
+        () => /batch \d+ failed \(.*above the fee cap/.test(exchange.output.slice(mark)),
+        () => exchange.output,
+      );
+      assert.equal(await exchange.kill('SIGKILL'), null);
+      await traders.close();
+      const before = await onChain(settlement, unsent);
+      assert.deepEqual(
+        unsent.map((id) => before.status.get(id)),
+        unsent.map(() => 0),
+        'nothing of that batch reached the chain',
+      );
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', ['0x3b9aca00']);
+      await anvil.rpc('anvil_mine', ['0x1']);
+
+      // Then the restarted exchange settles it, once
+      await restart();
+      // and its REST knows the trades that were still pending at the restart: each one settled
+      for (const id of unsent) {
+        await until(
+          `trade ${id} to show as settled over REST`,
+          async () => {
+            const res = await fetch(`${exchange.url}/api/trades/${id}/settlement`);
+            return res.status === 200 && ((await res.json()) as { status: string }).status === 'settled';
+          },
+          () => exchange.output,
+        );
+      }
+      const total = BigInt(traders.bought.reduce((a, b) => a + b, 0));
+      assert.equal(
+        await call<bigint>(settlement, 'balanceOf', d.addresses.securities.ACME!, buyer.address),
+        total,
+      );
+      assert.equal(
+        await call<bigint>(settlement, 'balanceOf', d.addresses.securities.ACME!, seller.address),
+        SELLER_LOTS - total,
+      );
+      const units = (who: string, asset: string) =>
+        traders.units(who === buyer.address ? 'buyer' : 'seller', asset);
+      await assertEscrowMatchesEngine(d, settlement, units, [buyer.address, seller.address]);
+
+      // and the journal holds one verdict for each trade, each a success
+      await traders.close();
+      assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
+      const events: Array<Record<string, unknown>> = [];
+      const code = journalCommand(['replay', dataDir, '--events'], (line) => {
+        if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
+      });
+      assert.equal(code, 0);
+      const trades = events.filter((e) => e.kind === 'trade' && e.instrument === ACME).map((e) => e.tradeId);
+      assert.deepEqual(trades, traders.tradeIds, 'the engine matched the trades the clients saw');
+      const verdicts = events.filter((e) => e.kind === 'settlement');
+      assert.deepEqual(
+        verdicts.map((e) => e.tradeId).sort((a, b) => (a as number) - (b as number)),
+        traders.tradeIds,
+        'one verdict per trade',
+      );
+      assert.ok(verdicts.every((e) => e.ok === true));
+    });
+  });
+
+  describe('anvil stopped and restarted under the daemon', () => {
+    let anvil: Anvil;
+    let d: Deployment;
+    let gw: Gateway;
+    const seller = new Wallet(DEV_KEYS[2]);
+    const buyer = new Wallet(DEV_KEYS[3]);
+    let n = 0;
+
+    before(async () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      anvil = await Anvil.start({ stateFile: path.join(dir, 'anvil-state.json') });
+      anvils.push(anvil);
+      d = await chainWithInvestors(anvil, seller.connect(anvil.provider()), buyer.connect(anvil.provider()));
+      gw = await testGateway(
+        (c) => {
+          c.demo.fundAccounts = false;
+          Object.assign(c.evm, evmSettings(anvil, d));
+        },
+        { settlement: true, log: () => {} },
+      );
+      gateways.push(gw);
+    });
+
+    const balance = (account: string, asset: string) =>
+      gw.exchange.engine.balances(account).find((b) => b.asset === asset);
+    /** Seller rests `qty`, buyer takes it at 100.00; returns the trade id. */
+    const trade = (qty: number): number => {
+      quantities.push(qty);
+      return matchTrade(gw, seller.address, buyer.address, qty, `${++n}`);
+    };
+    const daemon = () => (gw.connectors[0] as EvmConnector).daemon;
+    const quantities: number[] = [];
+
+    it('settles every trade once when the chain stops, loses the batch in its pool, and comes back', async () => {
+      // Given the exchange with its daemon on the chain, deposits credited, and trades settled
+      await until(
+        'the deposits to reach the engine',
+        () =>
+          balance(seller.address, ACME)?.available === Number(SELLER_LOTS) &&
+          balance(buyer.address, USD)?.available === Number(BUYER_CENTS),
+      );
+      const tradeIds = [1, 2, 3, 4].map(trade);
+      await until('the first trades to settle', () =>
+        tradeIds.every((id) => gw.settlements.get(id)?.status === 'settled'),
+      );
+
+      // When a batch waits in the chain's pool as the chain stops (its pool is lost)
+      const provider = anvil.provider();
+      await anvil.rpc('evm_setAutomine', [false]);
+      const sent = await provider.getTransactionCount(OPERATOR, 'pending');
+      tradeIds.push(...[3, 1, 2].map(trade));
+      await until(
+        'a batch transaction in the pool',
+        async () => (await provider.getTransactionCount(OPERATOR, 'pending')) > sent,
+      );
+      await anvil.stop();
+      // and trades go on while it is down, the daemon retrying
+      const retries = daemon().stats().retries;
+      tradeIds.push(...[1, 5, 2, 2].map(trade));
+      await until('the daemon to retry', () => daemon().stats().retries > retries);
+      assert.ok(gw.exchange.engine.pendingSettlements().length >= 7);
+
+      // Then, the chain back, every trade settles once and nothing is left pending
+      await anvil.restart();
+      await until(
+        'pending settlements to drain and their verdicts to be published',
+        () =>
+          gw.exchange.engine.pendingSettlements().length === 0 &&
+          tradeIds.every((id) => gw.settlements.get(id)?.status !== 'pending'),
+        () => JSON.stringify(daemon().stats(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+      );
+      for (const id of tradeIds) assert.equal(gw.settlements.get(id)?.status, 'settled', `trade ${id}`);
+      const settlement = d.settlement.connect(anvil.provider()) as Contract;
+      await assertSettledOnceOnChain(settlement, tradeIds);
+      const units = async (who: string, asset: string) => {
+        const b = balance(who, asset);
+        return BigInt((b?.available ?? 0) + (b?.reserved ?? 0));
+      };
+      await assertEscrowMatchesEngine(d, settlement, units, [buyer.address, seller.address]);
+      assert.equal(await units(buyer.address, ACME), BigInt(quantities.reduce((a, b) => a + b, 0)));
+    });
+  });
+
+  it('`mosaic start` with an EVM endpoint nobody answers on exits 1 naming the endpoint', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const p = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(p));
+      });
+    });
+    const dir = tempDir();
+    dirs.push(dir);
+    const url = `http://127.0.0.1:${port}`;
+    const nowhere = `0x${'11'.repeat(20)}`;
+    const configFile = path.join(dir, 'mosaic.json');
+    fs.writeFileSync(
+      configFile,
+      JSON.stringify({
+        port: 0,
+        dataDir: path.join(dir, 'data'),
+        logLevel: 'silent',
+        demo: { instruments: true, marketMaker: false, fundAccounts: false },
+        evm: {
+          rpcUrl: url,
+          contracts: {
+            settlement: nowhere,
+            registry: nowhere,
+            cash: { USD: nowhere },
+            securities: { ACME: nowhere },
+          },
+        },
+      }),
+    );
+    const started = MosaicProcess.start(configFile, running);
+    await assert.rejects(started, (err: Error) => {
+      assert.match(err.message, /mosaic exited \(1\) before starting/);
+      assert.ok(err.message.includes(`cannot start: cannot reach the EVM node at ${url}`), err.message);
+      return true;
+    });
+  });
+});
