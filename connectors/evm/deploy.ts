@@ -9,6 +9,7 @@ import {
   type BaseContract,
   Contract,
   ContractFactory,
+  type ContractTransactionResponse,
   type InterfaceAbi,
   NonceManager,
   type Signer,
@@ -136,17 +137,21 @@ export async function fundInvestors(d: Deployment, investors: readonly InvestorF
     if (unregistered.length > 0) await send(d.registry, 'registerInvestors', unregistered, country);
   }
 
-  // independent transactions of one sender: numbered locally, sent without waiting in between
+  // Independent transactions of one sender: numbered locally and handed to the node one after
+  // another (in nonce order: sent all at once, they can arrive out of order, and anvil then left
+  // one waiting forever now and then), mined while the next go out.
   const minter = new NonceManager(d.deployer);
   const as = (c: Contract): Contract => c.connect(minter) as Contract;
   const mints: Promise<unknown>[] = [];
-  investors.forEach((inv, k) => {
+  for (const [k, inv] of investors.entries()) {
     const to = addresses[k]!;
     for (const [symbol, amount] of Object.entries(inv.securities ?? {})) {
-      if (amount > 0n) mints.push(send(as(security(d, symbol)), 'mint', to, amount));
+      if (amount > 0n)
+        mints.push(mined(await broadcast(as(security(d, symbol)), 'mint', to, amount), 'mint'));
     }
-    if (inv.cash !== undefined && inv.cash > 0n) mints.push(send(as(d.cash), 'mint', to, inv.cash));
-  });
+    if (inv.cash !== undefined && inv.cash > 0n)
+      mints.push(mined(await broadcast(as(d.cash), 'mint', to, inv.cash), 'mint'));
+  }
   await Promise.all(mints);
 
   await Promise.all(
@@ -183,7 +188,20 @@ export async function send(
   method: string,
   ...args: unknown[]
 ): Promise<TransactionReceipt> {
-  const tx = await contract.getFunction(method).send(...args);
+  return mined(await broadcast(contract, method, ...args), method);
+}
+
+/** Hands a transaction to `method` to the node; resolves once the node has it. */
+function broadcast(
+  contract: Contract,
+  method: string,
+  ...args: unknown[]
+): Promise<ContractTransactionResponse> {
+  return contract.getFunction(method).send(...args);
+}
+
+/** Waits until a transaction is mined (polling its receipt); throws if it reverted. */
+async function mined(tx: ContractTransactionResponse, method: string): Promise<TransactionReceipt> {
   const deadline = performance.now() + RECEIPT_TIMEOUT_MS;
   for (;;) {
     const receipt = await tx.provider.getTransactionReceipt(tx.hash);

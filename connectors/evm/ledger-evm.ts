@@ -8,10 +8,10 @@
  * confirmations, reorganizations), one batch at a time; each trade's outcome carries an equal
  * share of its gas and fee.
  */
-import { decodeBytes32String, getAddress, id, isAddress, type Log } from 'ethers';
+import { decodeBytes32String, getAddress, id, isAddress } from 'ethers';
 import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
 import { type PackedTrade, settlePackedCalldata } from './packed.ts';
-import { BatchSender, type BatchSenderOptions } from './sender.ts';
+import { BatchSender, type BatchSenderOptions, type RawLog } from './sender.ts';
 
 /** Where an instrument settles on this chain, and the size of its engine units in base units. */
 export interface EvmAsset {
@@ -44,6 +44,9 @@ export class EvmLedger implements Ledger {
   readonly venue: string;
   #o: EvmLedgerOptions;
   #sender: BatchSender;
+  /** Topic hashes of the verdict events, and the escrow's address (lower case) that emits them. */
+  #topics: { settled: string; failed: string; skipped: string };
+  #escrow: string;
   /** The batch being settled: one at a time, as the nonce record holds one transaction out. */
   #turn: Promise<unknown> = Promise.resolve();
   lastBatch: BatchGas | null = null;
@@ -52,6 +55,13 @@ export class EvmLedger implements Ledger {
     this.venue = options.venue;
     this.#o = options;
     this.#sender = new BatchSender(options);
+    const topic = (name: string) => options.settlement.interface.getEvent(name)!.topicHash;
+    this.#topics = {
+      settled: topic('TradeSettled'),
+      failed: topic('TradeFailed'),
+      skipped: topic('TradeSkipped'),
+    };
+    this.#escrow = String(options.settlement.target).toLowerCase();
   }
 
   settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
@@ -113,21 +123,25 @@ export class EvmLedger implements Ledger {
     });
   }
 
-  /** The verdict a Settlement event gives (a skipped trade: its first verdict, from the chain). */
-  async #verdict(log: Log, ref: string, outcomes: Map<number, SettlementOutcome>): Promise<void> {
+  /**
+   * The verdict a Settlement event of the receipt gives, read from its topics (`TradeSettled`,
+   * `TradeFailed`, `TradeSkipped`: the trade id indexed, the reason the 32 bytes of data); a
+   * skipped trade gets its first verdict, from the chain.
+   */
+  async #verdict(log: RawLog, ref: string, outcomes: Map<number, SettlementOutcome>): Promise<void> {
     const settlement = this.#o.settlement;
-    const event = settlement.interface.parseLog(log);
-    if (event === null) return;
-    const tradeId = Number(event.args.tradeId);
-    switch (event.name) {
-      case 'TradeSettled':
+    const [topic, id] = log.topics;
+    if (id === undefined || log.address.toLowerCase() !== this.#escrow) return;
+    const tradeId = Number(BigInt(id));
+    switch (topic) {
+      case this.#topics.settled:
         outcomes.set(tradeId, { tradeId, ok: true, ref });
         return;
-      case 'TradeFailed':
-        outcomes.set(tradeId, { tradeId, ok: false, reason: decodeBytes32String(event.args.reason), ref });
+      case this.#topics.failed:
+        outcomes.set(tradeId, { tradeId, ok: false, reason: decodeBytes32String(log.data), ref });
         return;
-      case 'TradeSkipped': {
-        if (decodeBytes32String(event.args.reason) === 'ALREADY_SETTLED') {
+      case this.#topics.skipped: {
+        if (decodeBytes32String(log.data) === 'ALREADY_SETTLED') {
           const [first] = await settlement.queryFilter(settlement.filters.TradeSettled!(tradeId));
           outcomes.set(tradeId, { tradeId, ok: true, ref: first?.transactionHash ?? ref });
         } else {

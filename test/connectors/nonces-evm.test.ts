@@ -123,7 +123,11 @@ describe('EVM ledger nonces on anvil', () => {
   /** A ledger that records its batch transaction and dies before broadcasting it. */
   const crashBeforeBroadcast = async (progress: Progress, i: SettlementInstruction) => {
     const provider = anvil.provider();
-    provider.broadcastTransaction = () => Promise.reject(new Error('crashed before broadcast'));
+    const send = provider.send.bind(provider);
+    provider.send = (method, params) =>
+      method === 'eth_sendRawTransaction'
+        ? Promise.reject(new Error('crashed before broadcast'))
+        : send(method, params);
     await assert.rejects(
       ledger(progress, { settlement: settlementOn(provider) }).settle([i]),
       /crashed before broadcast/,
