@@ -80,7 +80,22 @@ export function localProvider(url: string, chainId: number = ANVIL_CHAIN_ID): Js
   });
 }
 
-/** A running anvil. `stop()` it when done; the process is also killed if Node exits first. */
+/**
+ * Runs anvil under a small shell that holds a pipe from this process: when the pipe closes
+ * (`stop()`, or this process ending in any way, SIGKILL included) it interrupts anvil, which then
+ * writes its state file and exits. An anvil never outlives the process that started it, and a
+ * hard kill of that process loses no block of a chain with a state file.
+ */
+const SUPERVISOR = [
+  'exec 3<&0',
+  '"$0" "$@" </dev/null & pid=$!',
+  '(read -r _ <&3; kill -INT "$pid") & reader=$!',
+  'wait "$pid"; status=$?',
+  'kill "$reader" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
+/** A running anvil. `stop()` it when done; it also stops (gracefully) when this process ends. */
 export class Anvil {
   readonly host = '127.0.0.1';
   readonly chainId: number;
@@ -89,9 +104,6 @@ export class Anvil {
   #child: ChildProcess | null = null;
   #output = '';
   #providers: JsonRpcProvider[] = [];
-  #killOnExit = (): void => {
-    this.#child?.kill('SIGKILL');
-  };
 
   private constructor(port: number, options: AnvilOptions) {
     this.#port = port;
@@ -159,11 +171,11 @@ export class Anvil {
     const child = this.#child;
     if (child === null) return;
     this.#child = null;
-    process.off('exit', this.#killOnExit);
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    child.stdin?.end(); // the supervisor interrupts anvil, which writes its state and exits
+    // Stuck: the whole group (supervisor and anvil) goes.
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 5_000);
     await exited;
     clearTimeout(timer);
   }
@@ -187,7 +199,12 @@ export class Anvil {
   }
 
   async #spawn(): Promise<void> {
-    const child = spawn(anvilBinary(), this.#args(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so that a Ctrl-C meant for this process is handled here (which
+    // then stops anvil in order) rather than reaching anvil directly.
+    const child = spawn('/bin/sh', ['-c', SUPERVISOR, anvilBinary(), ...this.#args()], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     this.#output = '';
     const keep = (chunk: Buffer): void => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-4_000);
@@ -209,7 +226,6 @@ export class Anvil {
     });
     failed.catch(() => undefined); // observed below; an exit after a good start is not an error
     this.#child = child;
-    process.on('exit', this.#killOnExit);
     try {
       await Promise.race([this.#waitReady(), failed]);
     } catch (err) {
