@@ -2,7 +2,8 @@
  * The contract every ledger keeps, as one suite each ledger runs against its real chain or
  * network (the EVM on anvil now; Fabric on its devnet when it lands): verdicts per trade in
  * batch order, a batch sent again settles nothing twice and answers the same, a trade that
- * cannot settle is reported while the rest settle, and what does not belong is refused by name.
+ * cannot settle is reported while the rest settle, a batch of 500 settles whole, and what does
+ * not belong is refused by name.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -71,6 +72,19 @@ export function ledgerContract(name: string, setup: () => Promise<LedgerFixture>
       const [o] = await f.ledger.settle([stranger]);
       assert.ok(o !== undefined && !o.ok);
       assert.match(o.reason, /NOPE@elsewhere:1/);
+    });
+
+    it('settles a batch of 500, each trade once, and the buyer holds all of it', async () => {
+      const batch = Array.from({ length: 500 }, () => f.good());
+      const buyer = batch[0]!.buyer;
+      const held = await f.holding(buyer);
+      const outcomes = await f.ledger.settle(batch);
+      assert.deepEqual(
+        outcomes.map((o) => [o.tradeId, o.ok]),
+        batch.map((i) => [i.tradeId, true]),
+      );
+      const bought = batch.reduce((sum, i) => sum + BigInt(i.quantity), 0n);
+      assert.equal(await f.holding(buyer), held + bought);
     });
 
     it('answers an empty batch with no outcomes', async () => {
