@@ -1,0 +1,284 @@
+/**
+ * Ordering and commit, in one process: submitted envelopes queue up and are cut into a block
+ * every `blockMs` (or at `blockSize` transactions); each transaction is validated in block order
+ * against the state as the block's earlier valid transactions left it: a duplicate transaction
+ * id is DUPLICATE_TXID, a missing or bad devnet endorsement ENDORSEMENT_POLICY_FAILURE, a key
+ * read at a version that is no longer current MVCC_READ_CONFLICT, a range scan that would now
+ * return other keys or versions PHANTOM_READ_CONFLICT. Valid writes apply with version (block,
+ * index in block). Block 0 is the (implied) genesis block: transactions start at block 1.
+ */
+import { createHash } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { common, peer } from '@hyperledger/fabric-protos';
+import type { BlockFile } from './block-file.ts';
+import { DevnetError } from './errors.ts';
+import type { SigningIdentity } from './identity.ts';
+import { sameVersion, type WorldState } from './state.ts';
+import { readTransaction, type EndorsedTransaction, type RangeRead } from './transaction.ts';
+
+const Code = peer.TxValidationCode;
+type ValidationCode = (typeof Code)[keyof typeof Code];
+
+/** One committed transaction as the event and status services need it. */
+export interface CommittedTx {
+  txId: string;
+  code: ValidationCode;
+  event: peer.ChaincodeEvent | undefined;
+}
+
+/** One committed block. */
+export interface CommittedBlock {
+  number: number;
+  txs: CommittedTx[];
+}
+
+/** A transaction's final status. */
+export interface TxStatus {
+  code: ValidationCode;
+  block: number;
+}
+
+/** How blocks are cut. */
+export interface CommitterOptions {
+  blockMs: number;
+  blockSize: number;
+}
+
+/** The channel's orderer and committer. */
+export class Committer {
+  readonly #state: WorldState;
+  readonly #identity: SigningIdentity;
+  readonly #file: BlockFile | undefined;
+  readonly #options: CommitterOptions;
+  readonly #blocks: CommittedBlock[] = [{ number: 0, txs: [] }];
+  readonly #statuses = new Map<string, TxStatus>();
+  readonly #pending: { txId: string; envelope: Uint8Array }[] = [];
+  readonly #pendingIds = new Set<string>();
+  readonly #waiters = new Map<string, ((s: TxStatus) => void)[]>();
+  readonly #listeners = new Set<(block: CommittedBlock) => void>();
+  #previousHash: Uint8Array = new Uint8Array();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    state: WorldState,
+    identity: SigningIdentity,
+    options: CommitterOptions,
+    file?: { file: BlockFile; blocks: common.Block[] },
+  ) {
+    this.#state = state;
+    this.#identity = identity;
+    this.#options = options;
+    this.#file = file?.file;
+    for (const block of file?.blocks ?? []) this.#replay(block);
+  }
+
+  /** The number of the next block. */
+  get height(): number {
+    return this.#blocks.length;
+  }
+
+  /** Blocks from `from` (inclusive) up to now. */
+  blocksFrom(from: number): readonly CommittedBlock[] {
+    return this.#blocks.slice(Math.max(0, from));
+  }
+
+  /** Calls `listener` with each block committed from now on; returns the unsubscribe. */
+  onBlock(listener: (block: CommittedBlock) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Whether a transaction with this id has been committed (valid or not). */
+  isCommitted(txId: string): boolean {
+    return this.#statuses.has(txId);
+  }
+
+  /** Queues a signed, checked envelope for ordering; refuses a transaction id already seen. */
+  submit(txId: string, envelope: Uint8Array): void {
+    if (this.#closed) throw new DevnetError(status.UNAVAILABLE, 'devnet is closing');
+    if (this.#statuses.has(txId) || this.#pendingIds.has(txId)) {
+      throw new DevnetError(status.ALREADY_EXISTS, `transaction ${txId} has already been submitted`);
+    }
+    this.#pending.push({ txId, envelope });
+    this.#pendingIds.add(txId);
+    if (this.#pending.length >= this.#options.blockSize) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      setImmediate(() => this.#cut());
+    } else {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#cut();
+      }, this.#options.blockMs);
+    }
+  }
+
+  /** The transaction's status once it is committed (waits until then). */
+  status(txId: string): Promise<TxStatus> {
+    const known = this.#statuses.get(txId);
+    if (known !== undefined) return Promise.resolve(known);
+    if (this.#closed) return Promise.reject(new DevnetError(status.UNAVAILABLE, 'devnet is closing'));
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(txId) ?? [];
+      list.push(resolve);
+      this.#waiters.set(txId, list);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#file?.close();
+  }
+
+  #cut(): void {
+    if (this.#closed || this.#pending.length === 0) return;
+    const batch = this.#pending.splice(0, this.#options.blockSize);
+    const number = this.#blocks.length;
+    const seen = new Set<string>();
+    const txs: CommittedTx[] = [];
+    batch.forEach(({ txId, envelope }, index) => {
+      this.#pendingIds.delete(txId);
+      const duplicate = this.#statuses.has(txId) || seen.has(txId);
+      seen.add(txId);
+      let tx: EndorsedTransaction | undefined;
+      try {
+        tx = readTransaction(envelope);
+      } catch {
+        tx = undefined;
+      }
+      const code: ValidationCode = duplicate
+        ? Code.DUPLICATE_TXID
+        : tx === undefined
+          ? Code.BAD_PAYLOAD
+          : this.#validate(tx);
+      if (code === Code.VALID && tx !== undefined) this.#apply(tx, number, index);
+      txs.push({ txId, code, event: code === Code.VALID ? tx?.event : undefined });
+    });
+    const block = this.#block(
+      number,
+      batch.map((b) => b.envelope),
+      txs.map((t) => t.code),
+    );
+    this.#file?.append(block);
+    this.#record({ number, txs });
+    if (this.#pending.length > 0)
+      this.#timer ??= setTimeout(() => {
+        this.#timer = undefined;
+        this.#cut();
+      }, this.#options.blockMs);
+  }
+
+  #validate(tx: EndorsedTransaction): ValidationCode {
+    const endorsed =
+      tx.hashMatches &&
+      tx.endorsements.some(
+        (e) =>
+          Buffer.from(e.getEndorser_asU8()).equals(this.#identity.serialized) &&
+          this.#identity.verify(
+            Buffer.concat([tx.responsePayload, e.getEndorser_asU8()]),
+            e.getSignature_asU8(),
+          ),
+      );
+    if (!endorsed) return Code.ENDORSEMENT_POLICY_FAILURE;
+    for (const set of tx.rwSets) {
+      for (const read of set.reads) {
+        if (!sameVersion(read.version, this.#state.get(set.namespace, read.key)))
+          return Code.MVCC_READ_CONFLICT;
+      }
+      for (const range of set.ranges) {
+        if (this.#phantom(set.namespace, range)) return Code.PHANTOM_READ_CONFLICT;
+      }
+    }
+    return Code.VALID;
+  }
+
+  /** Whether the range would now return other keys or versions than it did in simulation. */
+  #phantom(namespace: string, range: RangeRead): boolean {
+    let now = this.#state.range(namespace, range.startKey, range.endKey);
+    if (!range.exhausted) {
+      const last = range.reads.at(-1);
+      const upTo = last === undefined ? -1 : now.findIndex((e) => e.key === last.key);
+      now = now.slice(0, upTo + 1);
+    }
+    if (now.length !== range.reads.length) return true;
+    return now.some((entry, i) => {
+      const read = range.reads[i];
+      return read === undefined || read.key !== entry.key || !sameVersion(read.version, entry.versioned);
+    });
+  }
+
+  #apply(tx: EndorsedTransaction, block: number, index: number): void {
+    for (const set of tx.rwSets) {
+      for (const write of set.writes) {
+        this.#state.apply(set.namespace, write.key, write.value, { block, tx: index });
+      }
+    }
+  }
+
+  #block(number: number, envelopes: Uint8Array[], codes: number[]): common.Block {
+    const header = new common.BlockHeader();
+    header.setNumber(number);
+    header.setPreviousHash(this.#previousHash);
+    const dataHash = createHash('sha256');
+    for (const envelope of envelopes) dataHash.update(envelope);
+    header.setDataHash(dataHash.digest());
+    this.#previousHash = createHash('sha256').update(header.serializeBinary()).digest();
+    const data = new common.BlockData();
+    data.setDataList(envelopes);
+    const metadata = new common.BlockMetadata();
+    const entries: Uint8Array[] = [
+      new Uint8Array(),
+      new Uint8Array(),
+      new Uint8Array(),
+      new Uint8Array(),
+      new Uint8Array(),
+    ];
+    entries[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = Uint8Array.from(codes);
+    metadata.setMetadataList(entries);
+    const block = new common.Block();
+    block.setHeader(header);
+    block.setData(data);
+    block.setMetadata(metadata);
+    return block;
+  }
+
+  /** Applies a block read back from the state file (its recorded verdicts stand). */
+  #replay(block: common.Block): void {
+    const number = block.getHeader()?.getNumber() ?? this.#blocks.length;
+    if (number !== this.#blocks.length)
+      throw new Error(`state file: block ${number} where ${this.#blocks.length} was due`);
+    const codes =
+      block.getMetadata()?.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER] ?? [];
+    const txs: CommittedTx[] = (block.getData()?.getDataList_asU8() ?? []).map((envelope, index) => {
+      const tx = readTransaction(envelope);
+      const code = (codes[index] ?? Code.NOT_VALIDATED) as ValidationCode;
+      if (code === Code.VALID) this.#apply(tx, number, index);
+      return { txId: tx.txId, code, event: code === Code.VALID ? tx.event : undefined };
+    });
+    this.#previousHash = createHash('sha256')
+      .update(block.getHeader()?.serializeBinary() ?? new Uint8Array())
+      .digest();
+    this.#record({ number, txs });
+  }
+
+  #record(block: CommittedBlock): void {
+    if (block.number > 0) this.#blocks.push(block);
+    for (const tx of block.txs) {
+      if (tx.code === Code.DUPLICATE_TXID && this.#statuses.has(tx.txId)) continue;
+      const txStatus = { code: tx.code, block: block.number };
+      this.#statuses.set(tx.txId, txStatus);
+      const waiters = this.#waiters.get(tx.txId);
+      this.#waiters.delete(tx.txId);
+      for (const resolve of waiters ?? []) resolve(txStatus);
+    }
+    for (const listener of this.#listeners) {
+      try {
+        listener(block);
+      } catch {
+        // one listener's error cannot stop the others (they are stream writers)
+      }
+    }
+  }
+}

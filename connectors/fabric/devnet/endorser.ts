@@ -1,0 +1,117 @@
+/**
+ * Endorsement: a checked proposal runs on its chaincode against a fresh simulator; the result is
+ * a `ProposalResponse` signed by the devnet peer (its ProposalResponsePayload holds the proposal
+ * hash and a `ChaincodeAction`: read-write set, chaincode event, response, chaincode id) and the
+ * transaction envelope the gateway client signs and submits: `Payload{header: the proposal's
+ * header, data: Transaction{ChaincodeActionPayload{proposal payload without transient data,
+ * ChaincodeEndorsedAction{response payload, endorsements}}}}`.
+ */
+import { status } from '@grpc/grpc-js';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { DevnetError } from './errors.ts';
+import type { ChaincodeLink } from './chaincode-link.ts';
+import type { SigningIdentity } from './identity.ts';
+import type { CheckedProposal } from './proposal.ts';
+import { TxSimulator } from './simulator.ts';
+import type { WorldState } from './state.ts';
+
+/** Fabric's threshold: a chaincode status at or above 400 is an error. */
+const ERROR_THRESHOLD = 400;
+
+/** What simulating a proposal produced. */
+export interface Simulation {
+  response: peer.Response;
+  event: peer.ChaincodeEvent | undefined;
+  readWriteSet: Uint8Array;
+}
+
+/** Runs proposals on chaincodes and signs the results as the devnet peer. */
+export class Endorser {
+  readonly #state: WorldState;
+  readonly #links: ReadonlyMap<string, ChaincodeLink>;
+  readonly #identity: SigningIdentity;
+
+  constructor(state: WorldState, links: ReadonlyMap<string, ChaincodeLink>, identity: SigningIdentity) {
+    this.#state = state;
+    this.#links = links;
+    this.#identity = identity;
+  }
+
+  /** Runs the proposal on its chaincode (simulation only; nothing is committed). */
+  async simulate(proposal: CheckedProposal): Promise<Simulation> {
+    const link = this.#links.get(proposal.chaincodeName);
+    if (link === undefined) {
+      throw new DevnetError(
+        status.NOT_FOUND,
+        `chaincode "${proposal.chaincodeName}" is not defined on the devnet`,
+      );
+    }
+    const simulator = new TxSimulator(this.#state);
+    const { response, event } = await link.execute({
+      channel: proposal.channelHeader.getChannelId(),
+      txId: proposal.txId,
+      signedProposal: proposal.signed,
+      input: proposal.input,
+      simulator,
+    });
+    if (event !== undefined) {
+      // As the peer does: the chaincode sets name and payload; the peer stamps chaincode and tx.
+      event.setChaincodeId(proposal.chaincodeName);
+      event.setTxId(proposal.txId);
+    }
+    return { response, event, readWriteSet: simulator.readWriteSet() };
+  }
+
+  /** Throws the gateway's error for a chaincode response at or above 400. */
+  static checkResponse(response: peer.Response, what: 'evaluate' | 'endorse', chaincodeName: string): void {
+    if (response.getStatus() < ERROR_THRESHOLD) return;
+    const detail = `chaincode response ${response.getStatus()}, ${response.getMessage()}`;
+    const message =
+      what === 'evaluate'
+        ? `evaluate call to endorser returned error: ${response.getMessage()}`
+        : 'failed to endorse transaction, see attached details for more info';
+    throw new DevnetError(status.ABORTED, message, [`${chaincodeName}: ${detail}`]);
+  }
+
+  /** The endorsed transaction envelope, unsigned (the client signs its payload). */
+  endorse(proposal: CheckedProposal, simulation: Simulation): common.Envelope {
+    const action = new peer.ChaincodeAction();
+    action.setResults(simulation.readWriteSet);
+    if (simulation.event !== undefined) action.setEvents(simulation.event.serializeBinary());
+    action.setResponse(simulation.response);
+    const chaincodeId = new peer.ChaincodeID();
+    chaincodeId.setName(proposal.chaincodeName);
+    action.setChaincodeId(chaincodeId);
+
+    const responsePayload = new peer.ProposalResponsePayload();
+    responsePayload.setProposalHash(proposal.proposalHash);
+    responsePayload.setExtension$(action.serializeBinary());
+    const responsePayloadBytes = responsePayload.serializeBinary();
+
+    const endorsement = new peer.Endorsement();
+    endorsement.setEndorser(this.#identity.serialized);
+    endorsement.setSignature(
+      this.#identity.sign(Buffer.concat([responsePayloadBytes, this.#identity.serialized])),
+    );
+
+    const endorsed = new peer.ChaincodeEndorsedAction();
+    endorsed.setProposalResponsePayload(responsePayloadBytes);
+    endorsed.setEndorsementsList([endorsement]);
+    const actionPayload = new peer.ChaincodeActionPayload();
+    actionPayload.setChaincodeProposalPayload(proposal.payloadForTx);
+    actionPayload.setAction(endorsed);
+
+    const txAction = new peer.TransactionAction();
+    txAction.setHeader(proposal.header.getSignatureHeader_asU8());
+    txAction.setPayload(actionPayload.serializeBinary());
+    const transaction = new peer.Transaction();
+    transaction.setActionsList([txAction]);
+
+    const payload = new common.Payload();
+    payload.setHeader(proposal.header);
+    payload.setData(transaction.serializeBinary());
+    const envelope = new common.Envelope();
+    envelope.setPayload(payload.serializeBinary());
+    return envelope;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Devnet: a single-process Hyperledger Fabric peer, orderer and committer for one channel, for
+ * tests and the embedded default of `npm start`. It speaks Fabric's real protocols: the
+ * `gateway.Gateway` gRPC service for the unmodified `@hyperledger/fabric-gateway` client, and the
+ * chaincode-as-a-service `protos.Chaincode/Connect` stream, dialled to real chaincode (fabric-shim,
+ * fabric-contract-api). World state lives in memory; with `stateFile` the committed blocks are
+ * kept in a file and replayed at start. Not supported: private data, rich (CouchDB) queries,
+ * history, chaincode-to-chaincode calls, state metadata, paginated range queries, TLS, the
+ * Deliver (block events) service and endorsement policies beyond "the devnet peer endorsed".
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { gateway } from '@hyperledger/fabric-protos';
+import type { KeyObject } from 'node:crypto';
+import { BlockFile } from './block-file.ts';
+import { makePeerIdentity } from './certs.ts';
+import { ChaincodeLink } from './chaincode-link.ts';
+import { Committer } from './committer.ts';
+import { Endorser } from './endorser.ts';
+import { gatewayService } from './gateway-service.ts';
+import { MspRegistry, SigningIdentity, type DevnetMsp } from './identity.ts';
+import { WorldState } from './state.ts';
+
+export type { DevnetMsp } from './identity.ts';
+export { DevnetError } from './errors.ts';
+
+/** A chaincode server the devnet dials (chaincode-as-a-service). */
+export interface DevnetChaincode {
+  /** The chaincode name clients use (the namespace of its state). */
+  name: string;
+  /** host:port of its fabric-shim server. */
+  address: string;
+}
+
+/** The peer's own signing identity, when not made at start. */
+export interface DevnetPeerIdentity {
+  mspId: string;
+  /** PEM. */
+  certificate: string;
+  privateKey: KeyObject | string;
+}
+
+/** How to start a devnet. */
+export interface DevnetOptions {
+  channel: string;
+  /** The channel's member organizations; clients must hold a certificate issued by one's root. */
+  msps: readonly DevnetMsp[];
+  chaincodes: readonly DevnetChaincode[];
+  /** 0 (default): a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Where committed blocks are kept; a devnet restarted on the same file carries on. */
+  stateFile?: string;
+  /** A block is cut this long after its first transaction arrives; default 10 ms. */
+  blockMs?: number;
+  /** ...or once it holds this many transactions; default 100. */
+  blockSize?: number;
+  /** How long to wait for a chaincode to connect or complete a transaction; default 30 s. */
+  chaincodeTimeoutMs?: number;
+  /** Default: a fresh devnet CA issues the peer a certificate at start (MSP `DevnetPeerMSP`). */
+  peer?: DevnetPeerIdentity;
+}
+
+/** A running devnet. */
+export interface Devnet {
+  port: number;
+  /** host:port for `new grpc.Client(endpoint, credentials.createInsecure())`. */
+  endpoint: string;
+  /** The peer's identity: what endorsements are signed with. */
+  peer: { mspId: string; certificate: string };
+  /** The number of the next block. */
+  height(): number;
+  /** Stops at once (forceShutdown: open event streams would hold a graceful shutdown). */
+  close(): Promise<void>;
+}
+
+/** Starts a devnet; resolves once it listens (chaincodes are dialled on first use). */
+export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
+  const peerOptions = options.peer ?? defaultPeer();
+  const identity = new SigningIdentity(peerOptions.mspId, peerOptions.certificate, peerOptions.privateKey);
+  const msps = new MspRegistry(options.msps);
+  const state = new WorldState();
+  const timeoutMs = options.chaincodeTimeoutMs ?? 30_000;
+  const links = new Map(
+    options.chaincodes.map((c) => [c.name, new ChaincodeLink(c.name, c.address, timeoutMs)]),
+  );
+  const stored = options.stateFile === undefined ? undefined : BlockFile.open(options.stateFile);
+  const committer = new Committer(
+    state,
+    identity,
+    { blockMs: options.blockMs ?? 10, blockSize: options.blockSize ?? 100 },
+    stored,
+  );
+  const host = options.host ?? '127.0.0.1';
+  let endpoint = '';
+  const server = new Server();
+  server.addService(
+    gateway.GatewayService,
+    gatewayService({
+      channel: options.channel,
+      msps,
+      endorser: new Endorser(state, links, identity),
+      committer,
+      address: () => endpoint,
+      peerMspId: identity.mspId,
+    }),
+  );
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${options.port ?? 0}`, ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+  } catch (err) {
+    committer.close();
+    throw err;
+  }
+  endpoint = `${host}:${port}`;
+  for (const link of links.values()) link.ready().catch(() => undefined); // dial early; errors surface on use
+  return {
+    port,
+    endpoint,
+    peer: { mspId: identity.mspId, certificate: peerOptions.certificate },
+    height: () => committer.height,
+    close: async () => {
+      committer.close();
+      for (const link of links.values()) link.close();
+      server.forceShutdown();
+    },
+  };
+}
+
+function defaultPeer(): DevnetPeerIdentity {
+  const mspId = 'DevnetPeerMSP';
+  const { peer } = makePeerIdentity(mspId, 'peer0.devnet');
+  return { mspId, certificate: peer.certificate, privateKey: peer.privateKey };
+}

@@ -1,0 +1,99 @@
+/**
+ * Reading an endorsed transaction envelope back, as the committer and the replay of the block
+ * file need it: transaction id, chaincode, the endorsements and proposal hash to check, the
+ * chaincode event, and the read-write set per namespace.
+ */
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import { proposalHash } from './proposal.ts';
+import type { Version } from './state.ts';
+
+const { kvrwset } = ledger.rwset;
+
+/** A range scan the transaction made, to check for phantoms. */
+export interface RangeRead {
+  startKey: string;
+  endKey: string;
+  exhausted: boolean;
+  reads: { key: string; version: Version | undefined }[];
+}
+
+/** One namespace's reads and writes. */
+export interface NamespaceRwSet {
+  namespace: string;
+  reads: { key: string; version: Version | undefined }[];
+  ranges: RangeRead[];
+  /** `value` undefined: a delete. */
+  writes: { key: string; value: Uint8Array | undefined }[];
+}
+
+/** What the committer reads from an endorsed transaction. */
+export interface EndorsedTransaction {
+  txId: string;
+  chaincodeName: string;
+  event: peer.ChaincodeEvent | undefined;
+  rwSets: NamespaceRwSet[];
+  endorsements: peer.Endorsement[];
+  /** The ProposalResponsePayload the endorsements sign (with each endorser's bytes appended). */
+  responsePayload: Uint8Array;
+  /** Whether the response payload's proposal hash is that of this transaction's header and payload. */
+  hashMatches: boolean;
+}
+
+function version(read: InstanceType<typeof kvrwset.KVRead>): Version | undefined {
+  const v = read.getVersion();
+  return v === undefined ? undefined : { block: v.getBlockNum(), tx: v.getTxNum() };
+}
+
+/** Parses an endorsed transaction envelope; throws when it is not one. */
+export function readTransaction(envelopeBytes: Uint8Array): EndorsedTransaction {
+  const envelope = common.Envelope.deserializeBinary(envelopeBytes);
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const header = payload.getHeader();
+  if (header === undefined) throw new Error('missing header');
+  const channelHeader = common.ChannelHeader.deserializeBinary(header.getChannelHeader_asU8());
+  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const [txAction] = transaction.getActionsList();
+  if (txAction === undefined || transaction.getActionsList().length !== 1) {
+    throw new Error('a transaction must have exactly one action');
+  }
+  const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(txAction.getPayload_asU8());
+  const endorsed = actionPayload.getAction();
+  if (endorsed === undefined) throw new Error('missing endorsed action');
+  const responsePayload = endorsed.getProposalResponsePayload_asU8();
+  const prp = peer.ProposalResponsePayload.deserializeBinary(responsePayload);
+  const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+  const expectedHash = proposalHash(header, actionPayload.getChaincodeProposalPayload_asU8());
+  const eventBytes = action.getEvents_asU8();
+
+  const rwSets: NamespaceRwSet[] = [];
+  const txSet = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+  for (const nsSet of txSet.getNsRwsetList()) {
+    const kv = kvrwset.KVRWSet.deserializeBinary(nsSet.getRwset_asU8());
+    rwSets.push({
+      namespace: nsSet.getNamespace(),
+      reads: kv.getReadsList().map((r) => ({ key: r.getKey(), version: version(r) })),
+      ranges: kv.getRangeQueriesInfoList().map((info) => ({
+        startKey: info.getStartKey(),
+        endKey: info.getEndKey(),
+        exhausted: info.getItrExhausted(),
+        reads: (info.getRawReads()?.getKvReadsList() ?? []).map((r) => ({
+          key: r.getKey(),
+          version: version(r),
+        })),
+      })),
+      writes: kv.getWritesList().map((w) => ({
+        key: w.getKey(),
+        value: w.getIsDelete() ? undefined : w.getValue_asU8(),
+      })),
+    });
+  }
+  return {
+    txId: channelHeader.getTxId(),
+    chaincodeName: action.getChaincodeId()?.getName() ?? '',
+    event: eventBytes.length > 0 ? peer.ChaincodeEvent.deserializeBinary(eventBytes) : undefined,
+    rwSets,
+    endorsements: endorsed.getEndorsementsList(),
+    responsePayload,
+    hashMatches: Buffer.from(prp.getProposalHash_asU8()).equals(expectedHash),
+  };
+}

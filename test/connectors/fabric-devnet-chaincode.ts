@@ -1,0 +1,115 @@
+/**
+ * The devnet suite's chaincode: a small fabric-contract-api contract (no decorators: every
+ * prototype method not starting with `_` is a transaction) served by fabric-shim as
+ * chaincode-as-a-service, for the devnet to dial. It runs as its own process, as CaaS does: run
+ * it with node, it prints `{"address":"127.0.0.1:<port>"}` once serving and exits when its stdin
+ * closes. (It cannot share a process with fabric-gateway: fabric-shim 2.5 brings
+ * @hyperledger/fabric-protos 0.2, whose generated classes and those of 0.3 overwrite each other
+ * in google-protobuf's global `proto` namespace, and grpc's `instanceof` checks then fail.)
+ */
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import type { Server } from '@grpc/grpc-js';
+import { Contract, JSONSerializer, type Context } from 'fabric-contract-api';
+import { Shim, type ChaincodeInterface, type ChaincodeServerOpts } from 'fabric-shim';
+
+process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'CRITICAL';
+
+/** put/get/del a key, a counter with an event, a range query, a failure, Fabric's read semantics. */
+export class DevnetTestContract extends Contract {
+  constructor() {
+    super('devnet');
+  }
+
+  async put(ctx: Context, key: string, value: string): Promise<void> {
+    await ctx.stub.putState(key, Buffer.from(value));
+  }
+
+  async get(ctx: Context, key: string): Promise<string> {
+    return Buffer.from(await ctx.stub.getState(key)).toString();
+  }
+
+  async del(ctx: Context, key: string): Promise<void> {
+    await ctx.stub.deleteState(key);
+  }
+
+  /** Adds one to the counter at `key`, emits `incremented` and returns the new value. */
+  async increment(ctx: Context, key: string): Promise<string> {
+    const value = Number(Buffer.from(await ctx.stub.getState(key)).toString() || '0') + 1;
+    await ctx.stub.putState(key, Buffer.from(String(value)));
+    ctx.stub.setEvent('incremented', Buffer.from(JSON.stringify({ key, value })));
+    return String(value);
+  }
+
+  /** The keys and values in [start, end), as JSON. */
+  async range(ctx: Context, start: string, end: string): Promise<string> {
+    const found: { key: string; value: string }[] = [];
+    for await (const { key, value } of ctx.stub.getStateByRange(start, end)) {
+      found.push({ key, value: Buffer.from(value).toString() });
+    }
+    return JSON.stringify(found);
+  }
+
+  /** Writes `value` then reads the key back: Fabric's simulation does not see its own writes. */
+  async putThenGet(ctx: Context, key: string, value: string): Promise<string> {
+    await ctx.stub.putState(key, Buffer.from(value));
+    return Buffer.from(await ctx.stub.getState(key)).toString();
+  }
+
+  /** The transient value under `name`. */
+  async transient(ctx: Context, name: string): Promise<string> {
+    return Buffer.from(ctx.stub.getTransient().get(name) ?? new Uint8Array()).toString();
+  }
+
+  /** The caller's MSP id. */
+  async whoami(ctx: Context): Promise<string> {
+    return ctx.clientIdentity.getMSPID();
+  }
+
+  async fail(_ctx: Context, message: string): Promise<void> {
+    throw new Error(message);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+/** Serves `DevnetTestContract` as chaincode-as-a-service on a free port of 127.0.0.1. */
+async function serve(ccid: string): Promise<string> {
+  // fabric-shim's ChaincodeFromContract is what its `server` command wraps contracts in; it is not
+  // exported, so it is loaded by path (fabric-shim has no "exports" map).
+  const require = createRequire(import.meta.url);
+  const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
+    contracts: (typeof Contract)[],
+    serializers: unknown,
+    metadata: object,
+    title: string,
+    version: string,
+  ) => ChaincodeInterface;
+  const chaincode = new ChaincodeFromContract(
+    [DevnetTestContract],
+    { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
+    {},
+    'devnet-test',
+    '1.0.0',
+  );
+  const address = `127.0.0.1:${await freePort()}`;
+  // tlsProps is typed as required but may be left out for a plaintext server.
+  const server = Shim.server(chaincode, { ccid, address } as ChaincodeServerOpts);
+  await server.start();
+  // ChaincodeServer has no stop(); its grpc Server is the private `_server`.
+  const stop = (): void => (server as unknown as { _server: Server })._server.forceShutdown();
+  process.stdin.on('end', stop).on('close', stop).resume();
+  return address;
+}
+
+const address = await serve(process.argv[2] ?? 'devnet-test:0123');
+process.stdout.write(`${JSON.stringify({ address })}\n`);

@@ -1,0 +1,308 @@
+/**
+ * The Fabric devnet against the unmodified @hyperledger/fabric-gateway client and a real
+ * fabric-contract-api chaincode served as chaincode-as-a-service: round trips, Fabric's
+ * simulation semantics, MVCC, chaincode events with checkpoints, identity checks and restart on
+ * the state file.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import {
+  checkpointers,
+  connect,
+  hash,
+  signers,
+  type Contract,
+  type Gateway,
+  type GatewayError,
+  type Network,
+} from '@hyperledger/fabric-gateway';
+import { startDevnet, type Devnet } from '../../connectors/fabric/devnet/index.ts';
+import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
+
+const CHANNEL = 'mosaic';
+const CHAINCODE = 'devnet-test';
+const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString();
+
+interface TestChaincode {
+  address: string;
+  close(): void;
+}
+
+/** Starts the suite's chaincode server in a child process (chaincode-as-a-service). */
+async function startTestChaincode(): Promise<TestChaincode> {
+  const script = fileURLToPath(new URL('./fabric-devnet-chaincode.js', import.meta.url));
+  const child = spawn(process.execPath, ['--no-deprecation', script, 'devnet-test:0123'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`chaincode exited with ${code}`)));
+    lines.once('line', (line) => resolve((JSON.parse(line) as { address: string }).address));
+  });
+  return {
+    address,
+    close: () => {
+      lines.close();
+      child.stdin.end(); // the chaincode stops when its stdin closes
+    },
+  };
+}
+
+interface Client {
+  gateway: Gateway;
+  network: Network;
+  contract: Contract;
+  close(): void;
+}
+
+function client(devnet: Devnet, member: FabricMember, signWith = member.privateKey): Client {
+  const grpcClient = new grpc.Client(devnet.endpoint, grpc.credentials.createInsecure());
+  const gateway = connect({
+    client: grpcClient,
+    identity: { mspId: member.mspId, credentials: Buffer.from(member.certificate) },
+    signer: signers.newPrivateKeySigner(signWith),
+    hash: hash.sha256,
+  });
+  const network = gateway.getNetwork(CHANNEL);
+  return {
+    gateway,
+    network,
+    contract: network.getContract(CHAINCODE),
+    close: () => {
+      gateway.close();
+      grpcClient.close();
+    },
+  };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as GatewayError;
+  }
+  assert.fail('expected the devnet to refuse');
+}
+
+describe('Fabric devnet', () => {
+  let chaincode: TestChaincode;
+  let bank: Msp;
+  let alice: FabricMember;
+  let devnet: Devnet;
+  let app: Client;
+  const dir = mkdtempSync(join(tmpdir(), 'fabric-devnet-'));
+  const stateFile = join(dir, 'blocks.bin');
+
+  /** Starts the devnet on the suite's state file, and the app's client on it. */
+  const open = async () => {
+    devnet = await startDevnet({
+      channel: CHANNEL,
+      msps: [bank.config],
+      chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+      stateFile,
+    });
+    app = client(devnet, alice);
+  };
+
+  before(async () => {
+    chaincode = await startTestChaincode();
+    bank = await makeMsp('BankAMSP');
+    alice = await issue(bank, 'alice');
+    await open();
+  });
+
+  after(async () => {
+    app.close();
+    await devnet.close();
+    chaincode.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('submits and evaluates: a put is committed VALID in a block and read back', async () => {
+    // when alice puts a key
+    const submitted = await app.contract.submitAsync('put', { arguments: ['greeting', 'hello'] });
+    const status = await submitted.getStatus();
+    // then it is valid, in a block past genesis, and the key reads back
+    assert.equal(status.successful, true);
+    assert.equal(status.code, 0);
+    assert.ok(status.blockNumber >= 1n);
+    assert.equal(text(await app.contract.evaluateTransaction('get', 'greeting')), 'hello');
+    assert.equal(text(await app.contract.evaluateTransaction('whoami')), 'BankAMSP');
+  });
+
+  it('returns the chaincode result from submit, and transient data reaches the chaincode', async () => {
+    assert.equal(text(await app.contract.submitTransaction('increment', 'counter')), '1');
+    assert.equal(text(await app.contract.submitTransaction('increment', 'counter')), '2');
+    const secret = await app.contract.evaluate('transient', {
+      arguments: ['price'],
+      transientData: { price: Buffer.from('42') },
+    });
+    assert.equal(text(secret), '42');
+  });
+
+  it('follows Fabric: a simulation does not read its own writes; deletes remove the key', async () => {
+    await app.contract.submitTransaction('put', 'own', 'before');
+    assert.equal(text(await app.contract.evaluateTransaction('putThenGet', 'own', 'after')), 'before');
+    await app.contract.submitTransaction('del', 'own');
+    assert.equal(text(await app.contract.evaluateTransaction('get', 'own')), '');
+  });
+
+  it('answers range queries in key order, end key excluded, across result pages', async () => {
+    for (const [key, value] of [
+      ['r2', 'b'],
+      ['r1', 'a'],
+      ['r3', 'c'],
+    ] as const) {
+      await app.contract.submitTransaction('put', key, value);
+    }
+    const found = JSON.parse(text(await app.contract.evaluateTransaction('range', 'r1', 'r3'))) as unknown;
+    assert.deepEqual(found, [
+      { key: 'r1', value: 'a' },
+      { key: 'r2', value: 'b' },
+    ]);
+    // more than one page (100) of results: the shim asks QUERY_STATE_NEXT
+    const proposals = [];
+    for (let i = 0; i < 120; i++) {
+      proposals.push(
+        app.contract.submitAsync('put', { arguments: [`p${String(i).padStart(3, '0')}`, String(i)] }),
+      );
+    }
+    await Promise.all((await Promise.all(proposals)).map((s) => s.getStatus()));
+    const many = JSON.parse(text(await app.contract.evaluateTransaction('range', 'p', 'q'))) as {
+      key: string;
+    }[];
+    assert.equal(many.length, 120);
+    assert.equal(many[119]?.key, 'p119');
+  });
+
+  it('marks the second of two transactions endorsed on the same key MVCC_READ_CONFLICT (11)', async () => {
+    await app.contract.submitTransaction('put', 'race', '0');
+    // given two increments endorsed against the same version of the key
+    const first = await app.contract.newProposal('increment', { arguments: ['race'] }).endorse();
+    const second = await app.contract.newProposal('increment', { arguments: ['race'] }).endorse();
+    // when both are submitted
+    const statuses = await Promise.all([
+      (await first.submit()).getStatus(),
+      (await second.submit()).getStatus(),
+    ]);
+    // then one commits and the other is invalidated
+    assert.deepEqual(statuses.map((s) => s.code).sort(), [0, 11]);
+    assert.equal(text(await app.contract.evaluateTransaction('get', 'race')), '1');
+  });
+
+  it('marks a range read that a later commit changed PHANTOM_READ_CONFLICT (12)', async () => {
+    // given a transaction endorsed after reading a range
+    await app.contract.submitTransaction('put', 'ph1', 'a');
+    const scan = await app.contract.newProposal('range', { arguments: ['ph', 'pi'] }).endorse();
+    // when a key is added inside the range before it commits
+    await app.contract.submitTransaction('put', 'ph2', 'b');
+    const status = await (await scan.submit()).getStatus();
+    // then it is invalidated
+    assert.equal(status.code, 12);
+  });
+
+  it('refuses a transaction submitted twice with ALREADY_EXISTS', async () => {
+    const endorsed = await app.contract.newProposal('put', { arguments: ['twice', 'x'] }).endorse();
+    await (await endorsed.submit()).getStatus();
+    const err = await refusal(endorsed.submit());
+    assert.equal(err.code, grpc.status.ALREADY_EXISTS);
+  });
+
+  it('reports a chaincode error as an endorsement failure with details', async () => {
+    const err = await refusal(app.contract.submitTransaction('fail', 'out of stock'));
+    assert.equal(err.code, grpc.status.ABORTED);
+    assert.match(err.details.map((d) => d.message).join(' '), /out of stock/);
+  });
+
+  it('streams chaincode events from a start block and resumes from a checkpoint', async () => {
+    // given three increments of a fresh key, committed after `start`
+    const start = BigInt(devnet.height());
+    const txIds: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const submitted = await app.contract.submitAsync('increment', { arguments: ['evented'] });
+      txIds.push(submitted.getTransactionId());
+      await submitted.getStatus();
+    }
+    // when a listener reads one event from `start` and checkpoints it
+    const checkpointer = checkpointers.inMemory();
+    const events = await app.network.getChaincodeEvents(CHAINCODE, { startBlock: start });
+    const iterator = events[Symbol.asyncIterator]();
+    const first = (await iterator.next()).value!;
+    events.close();
+    assert.equal(first.eventName, 'incremented');
+    assert.equal(first.transactionId, txIds[0]);
+    assert.deepEqual(JSON.parse(text(first.payload)), { key: 'evented', value: 1 });
+    await checkpointer.checkpointChaincodeEvent(first);
+    // then a listener resuming from the checkpoint gets the next two, then live events
+    const resumed = await app.network.getChaincodeEvents(CHAINCODE, { checkpoint: checkpointer });
+    const again = resumed[Symbol.asyncIterator]();
+    const second = (await again.next()).value!;
+    const third = (await again.next()).value!;
+    assert.deepEqual([second.transactionId, third.transactionId], txIds.slice(1));
+    assert.ok(second.blockNumber > first.blockNumber);
+    const live = await app.contract.submitAsync('increment', { arguments: ['evented'] });
+    const fourth = (await again.next()).value!;
+    assert.equal(fourth.transactionId, live.getTransactionId());
+    resumed.close();
+  });
+
+  it('refuses a certificate not issued by the MSP root, a forged, an expired and a P-384 one', async () => {
+    const stranger = await issue(await makeMsp('BankAMSP'), 'mallory'); // another CA, same MSP id
+    const forged = await issue(bank, 'forger', { signedBy: await makeMsp('OtherMSP') });
+    const expired = await issue(bank, 'old', { expired: true });
+    const p384 = await issue(bank, 'p384', { curve: 'P-384' });
+    for (const [member, why] of [
+      [stranger, /not issued by a root CA of BankAMSP/],
+      [forged, /not issued by a root CA of BankAMSP/],
+      [expired, /validity period/],
+      [p384, /not ECDSA P-256/],
+    ] as const) {
+      const someone = client(devnet, member);
+      const err = await refusal(someone.contract.evaluateTransaction('get', 'greeting'));
+      someone.close();
+      assert.equal(err.code, grpc.status.PERMISSION_DENIED);
+      assert.match(err.message, why);
+    }
+  });
+
+  it('refuses a bad signature', async () => {
+    const bob = await issue(bank, 'bob');
+    const impostor = client(devnet, alice, bob.privateKey); // alice's certificate, bob's key
+    const err = await refusal(impostor.contract.evaluateTransaction('get', 'greeting'));
+    const submitErr = await refusal(impostor.contract.submitTransaction('put', 'greeting', 'hacked'));
+    impostor.close();
+    assert.equal(err.code, grpc.status.PERMISSION_DENIED);
+    assert.match(err.message, /does not verify/);
+    assert.equal(submitErr.code, grpc.status.PERMISSION_DENIED);
+  });
+
+  it('carries on after a restart on the same state file', async () => {
+    // given committed state and its height
+    await app.contract.submitTransaction('put', 'durable', 'yes');
+    const height = devnet.height();
+    // when the devnet restarts on its state file
+    app.close();
+    await devnet.close();
+    await open();
+    // then state, versions and block numbers carry on
+    assert.equal(devnet.height(), height);
+    assert.equal(text(await app.contract.evaluateTransaction('get', 'durable')), 'yes');
+    assert.equal(text(await app.contract.submitTransaction('increment', 'counter')), '3');
+    const status = await (
+      await app.contract.submitAsync('put', { arguments: ['after', 'restart'] })
+    ).getStatus();
+    assert.ok(status.blockNumber >= BigInt(height));
+    // and the old events replay from block 1
+    const events = await app.network.getChaincodeEvents(CHAINCODE, { startBlock: 1n });
+    const replayed = (await events[Symbol.asyncIterator]().next()).value!;
+    events.close();
+    assert.equal(replayed.eventName, 'incremented');
+  });
+});
