@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
+import { freePort } from '../free-port.ts';
 
 /** Anvil's well-known dev keys (mnemonic "test test ... junk"), each funded with 10,000 ETH. */
 export const DEV_KEYS = [
@@ -253,18 +253,4 @@ export class Anvil {
       }
     }
   }
-}
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

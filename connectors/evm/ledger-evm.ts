@@ -9,6 +9,7 @@
  * share of its gas and fee.
  */
 import { decodeBytes32String, getAddress, id, isAddress } from 'ethers';
+import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
 import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
 import { type PackedTrade, settlePackedCalldata } from './packed.ts';
 import { BatchSender, type BatchSenderOptions, type RawLog } from './sender.ts';
@@ -47,8 +48,8 @@ export class EvmLedger implements Ledger {
   /** Topic hashes of the verdict events, and the escrow's address (lower case) that emits them. */
   #topics: { settled: string; failed: string; skipped: string };
   #escrow: string;
-  /** The batch being settled: one at a time, as the nonce record holds one transaction out. */
-  #turn: Promise<unknown> = Promise.resolve();
+  /** One batch at a time: the nonce record holds one transaction out. */
+  #serial = new OneAtATime();
   lastBatch: BatchGas | null = null;
 
   constructor(options: EvmLedgerOptions) {
@@ -65,43 +66,27 @@ export class EvmLedger implements Ledger {
   }
 
   settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    const settled = this.#turn.then(() => this.#settle(batch));
-    this.#turn = settled.catch(() => undefined);
-    return settled;
+    return this.#serial.run(() => this.#settle(batch));
   }
 
   async close(): Promise<void> {}
 
   async #settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    const outcomes = new Map<number, SettlementOutcome>();
-    const trades: PackedTrade[] = [];
-    for (const i of batch) {
+    const { trades, outcomes } = sortOut<PackedTrade>(batch, (i) => {
       const asset = this.#o.asset(i.instrument);
-      if (asset === undefined) {
-        outcomes.set(i.tradeId, {
-          tradeId: i.tradeId,
-          ok: false,
-          reason: `${i.instrument} does not settle on ${this.venue}`,
-        });
-      } else if (!isAddress(i.buyer) || !isAddress(i.seller)) {
-        outcomes.set(i.tradeId, {
-          tradeId: i.tradeId,
-          ok: false,
-          reason: 'buyer or seller is not an Ethereum address',
-        });
-      } else {
-        trades.push({
-          tradeId: BigInt(i.tradeId),
-          security: asset.security,
-          cash: asset.cash,
-          buyer: getAddress(i.buyer),
-          seller: getAddress(i.seller),
-          quantity: BigInt(i.quantity) * asset.lotUnits,
-          cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
-          fee: BigInt(i.fee) * asset.cashUnits,
-        });
-      }
-    }
+      if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
+      if (!isAddress(i.buyer) || !isAddress(i.seller)) return 'buyer or seller is not an Ethereum address';
+      return {
+        tradeId: BigInt(i.tradeId),
+        security: asset.security,
+        cash: asset.cash,
+        buyer: getAddress(i.buyer),
+        seller: getAddress(i.seller),
+        quantity: BigInt(i.quantity) * asset.lotUnits,
+        cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
+        fee: BigInt(i.fee) * asset.cashUnits,
+      };
+    });
     if (trades.length > 0) {
       const data = settlePackedCalldata(trades, this.#o.netting ?? false);
       const receipt = await this.#sender.send(batchKey(trades), data, trades.length);
@@ -116,11 +101,7 @@ export class EvmLedger implements Ledger {
         if (o !== undefined) Object.assign(o, { gas, fee: share });
       }
     }
-    return batch.map((i) => {
-      const o = outcomes.get(i.tradeId);
-      if (o === undefined) throw new Error(`trade ${i.tradeId}: the batch transaction reported no verdict`);
-      return o;
-    });
+    return inBatchOrder(batch, outcomes);
   }
 
   /**

@@ -1,0 +1,108 @@
+/**
+ * What the engine must hear of from a Fabric network, read from the settlement chaincode's events
+ * (`Deposited`, `Withdrawn`, `AccountChanged`) through the fabric-gateway client's event stream.
+ * Fabric keeps one chaincode event per transaction, so a change is named by its transaction id
+ * and reaches the engine once however often it is read. The checkpoint is the block of the last
+ * event read; the stream resumes from that block, and what was applied already is skipped.
+ * Amounts are engine units already (the chaincode counts lots and cash units); an asset `ACME`
+ * of the venue `fabric:bank-net` is the engine's `ACME@fabric:bank-net`.
+ */
+import type { ChaincodeEvent, CloseableAsyncIterable, Network } from '@hyperledger/fabric-gateway';
+import type { ChangeSource } from '../changes.ts';
+import type { LedgerChange } from '../ledger.ts';
+
+export interface FabricChangesOptions {
+  venue: string;
+  network: Network;
+  chaincode: string;
+  log?: (line: string) => void;
+}
+
+export class FabricChanges implements ChangeSource {
+  readonly venue: string;
+  #o: FabricChangesOptions;
+  #stream: CloseableAsyncIterable<ChaincodeEvent> | null = null;
+  #buffer: Array<{ block: bigint; change: LedgerChange }> = [];
+  #failed: Error | null = null;
+
+  constructor(options: FabricChangesOptions) {
+    this.venue = options.venue;
+    this.#o = options;
+  }
+
+  /** The changes read since the last poll; the first poll (and one after a broken stream) starts the stream at `after`. */
+  async poll(after: string | null): Promise<{ changes: LedgerChange[]; checkpoint: string }> {
+    if (this.#failed !== null) {
+      const err = this.#failed;
+      this.#failed = null;
+      this.#stream = null;
+      throw err;
+    }
+    if (this.#stream === null) await this.#open(after === null ? 0n : BigInt(after));
+    const taken = this.#buffer.splice(0);
+    const last = taken.at(-1);
+    return {
+      changes: taken.map((t) => t.change),
+      checkpoint: last === undefined ? (after ?? '0') : String(last.block),
+    };
+  }
+
+  /** Stops reading events. */
+  close(): void {
+    this.#stream?.close();
+    this.#stream = null;
+  }
+
+  async #open(startBlock: bigint): Promise<void> {
+    const stream = await this.#o.network.getChaincodeEvents(this.#o.chaincode, { startBlock });
+    this.#stream = stream;
+    void (async () => {
+      try {
+        for await (const e of stream) {
+          const change = this.#change(e);
+          if (change !== null) this.#buffer.push({ block: e.blockNumber, change });
+        }
+      } catch (err) {
+        // A stream closed by `close` ends quietly; any other end is reported at the next poll.
+        if (this.#stream === stream) this.#failed = err as Error;
+      }
+    })();
+  }
+
+  #change(e: ChaincodeEvent): LedgerChange | null {
+    const ref = e.transactionId;
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as Record<string, unknown>;
+    } catch {
+      this.#o.log?.(`${this.venue}: event ${e.eventName} of ${ref} is not JSON: left out`);
+      return null;
+    }
+    const account = body.account as string;
+    switch (e.eventName) {
+      case 'Deposited':
+      case 'Withdrawn': {
+        const amount = Number(body.amount);
+        if (!Number.isSafeInteger(amount) || amount <= 0) {
+          this.#o.log?.(
+            `${this.venue}: ${ref} moves ${String(body.amount)} of ${String(body.asset)}: left out`,
+          );
+          return null;
+        }
+        const kind = e.eventName === 'Deposited' ? 'deposit' : 'withdraw';
+        return { ref, kind, account, asset: `${String(body.asset)}@${this.venue}`, amount };
+      }
+      case 'AccountChanged':
+        return {
+          ref,
+          kind: 'standing',
+          account,
+          venue: this.venue,
+          eligible: body.eligible === true,
+          frozen: body.frozen === true,
+        };
+      default:
+        return null;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The Fabric ledger: settles a batch with one `SettleBatch` transaction of the settlement
+ * chaincode, through the unmodified fabric-gateway client (endorse, submit, wait for the commit
+ * status), and reads each trade's verdict from the transaction's result.
+ *
+ * Exactly once: the chaincode gives each trade id one verdict and skips it afterwards, so a batch
+ * sent again settles nothing twice. Before a batch is endorsed, its proposal (and so its
+ * transaction id) is recorded in the daemon's LMDB; after a crash the same batch goes out again
+ * under the same transaction id. If that transaction was committed before the crash, the peer
+ * refuses the duplicate (at submit, or as DUPLICATE_TXID at commit) and the verdicts are read
+ * from the chaincode (`TradeStatus`). An MVCC
+ * read conflict (another transaction changed a balance this one read) is retried with a new
+ * proposal; other failures throw, and the daemon retries the batch with backoff.
+ */
+import { createHash } from 'node:crypto';
+import { type Contract, type Gateway, StatusCode } from '@hyperledger/fabric-gateway';
+import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
+import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
+import type { Progress } from '../progress.ts';
+import type { ChainTrade, Verdict } from './chaincode/index.ts';
+
+/** Where an instrument settles on the network: its asset names in the chaincode. */
+export interface FabricAsset {
+  security: string;
+  cash: string;
+}
+
+export interface FabricLedgerOptions {
+  venue: string;
+  gateway: Gateway;
+  /** The settlement chaincode on the venue's channel. */
+  contract: Contract;
+  progress: Progress;
+  /** An instrument's assets, or undefined if it does not settle here. */
+  asset: (instrument: string) => FabricAsset | undefined;
+  log?: (line: string) => void;
+}
+
+/** The proposal of the batch in flight, as recorded. */
+interface Recorded {
+  batch: string;
+  txId: string;
+  /** The serialized proposal, base64. */
+  proposal: string;
+}
+
+/** MVCC conflicts retried within one `settle` before it gives up (and the daemon retries). */
+const MAX_CONFLICTS = 5;
+/** gRPC ALREADY_EXISTS: the peer has a transaction with this id. */
+const ALREADY_EXISTS = 6;
+const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
+
+export class FabricLedger implements Ledger {
+  readonly venue: string;
+  #o: FabricLedgerOptions;
+  #key: string;
+  #serial = new OneAtATime();
+
+  constructor(options: FabricLedgerOptions) {
+    this.venue = options.venue;
+    this.#o = options;
+    this.#key = `fabric-tx:${options.venue}`;
+  }
+
+  /** One batch at a time: the record holds one proposal in flight. */
+  settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    return this.#serial.run(() => this.#settle(batch));
+  }
+
+  async close(): Promise<void> {}
+
+  async #settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    const { trades, outcomes } = sortOut<ChainTrade>(batch, (i) => {
+      const asset = this.#o.asset(i.instrument);
+      if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
+      if (!ACCOUNT.test(i.buyer) || !ACCOUNT.test(i.seller)) {
+        return 'buyer or seller is not a Fabric identity (MSPID:name)';
+      }
+      return {
+        tradeId: i.tradeId,
+        security: asset.security,
+        cash: asset.cash,
+        buyer: i.buyer,
+        seller: i.seller,
+        quantity: String(i.quantity),
+        cashAmount: String(i.buyerCash),
+        fee: String(i.fee),
+      };
+    });
+    if (trades.length > 0) {
+      for (const v of await this.#submit(trades)) {
+        outcomes.set(
+          v.tradeId,
+          v.ok
+            ? { tradeId: v.tradeId, ok: true, ref: v.txId }
+            : { tradeId: v.tradeId, ok: false, reason: v.reason ?? 'FAILED', ref: v.txId },
+        );
+      }
+    }
+    return inBatchOrder(batch, outcomes);
+  }
+
+  /** Endorses, submits and waits for the batch transaction; its verdicts. */
+  async #submit(trades: readonly ChainTrade[]): Promise<Verdict[]> {
+    const { gateway, contract, progress } = this.#o;
+    const batch = createHash('sha256')
+      .update(trades.map((t) => t.tradeId).join(','))
+      .digest('hex');
+    for (let conflicts = 0; ;) {
+      const recorded = progress.ledgerRecord<Recorded>(this.#key);
+      const proposal =
+        recorded?.batch === batch
+          ? gateway.newProposal(Buffer.from(recorded.proposal, 'base64'))
+          : contract.newProposal('SettleBatch', { arguments: [JSON.stringify(trades)] });
+      const txId = proposal.getTransactionId();
+      if (recorded?.batch !== batch) {
+        const bytes = Buffer.from(proposal.getBytes()).toString('base64');
+        progress.setLedgerRecord(this.#key, { batch, txId, proposal: bytes } satisfies Recorded);
+      } else {
+        this.#o.log?.(`${this.venue}: sending batch transaction ${txId} again, as recorded`);
+      }
+      let submitted;
+      try {
+        submitted = await (await proposal.endorse()).submit();
+      } catch (err) {
+        if ((err as { code?: number }).code === ALREADY_EXISTS) {
+          // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.
+          const verdicts = await this.#verdictsOnLedger(trades);
+          progress.setLedgerRecord(this.#key, undefined);
+          return verdicts;
+        }
+        throw new Error(`SettleBatch ${txId} failed: ${describe(err)}`, { cause: err });
+      }
+      const status = await submitted.getStatus();
+      if (status.successful) {
+        progress.setLedgerRecord(this.#key, undefined);
+        return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as Verdict[];
+      }
+      progress.setLedgerRecord(this.#key, undefined);
+      if (status.code === StatusCode.DUPLICATE_TXID) return this.#verdictsOnLedger(trades);
+      const name = statusName(status.code);
+      if (status.code === StatusCode.MVCC_READ_CONFLICT && ++conflicts < MAX_CONFLICTS) {
+        this.#o.log?.(`${this.venue}: batch transaction ${txId} hit ${name}; endorsing it again`);
+        continue;
+      }
+      throw new Error(`SettleBatch ${txId} was not committed: ${name}`);
+    }
+  }
+
+  /** The verdicts the chaincode holds for the trades (each must have one). */
+  async #verdictsOnLedger(trades: readonly ChainTrade[]): Promise<Verdict[]> {
+    const verdicts: Verdict[] = [];
+    for (const t of trades) {
+      const raw = Buffer.from(
+        await this.#o.contract.evaluateTransaction('TradeStatus', String(t.tradeId)),
+      ).toString('utf8');
+      if (raw === '') throw new Error(`trade ${t.tradeId} has no verdict on the ledger yet`);
+      verdicts.push(JSON.parse(raw) as Verdict);
+    }
+    return verdicts;
+  }
+}
+
+/** An error of the gateway client with its details (the peer's own messages). */
+function describe(err: unknown): string {
+  const e = err as Error & { details?: Array<{ message: string }> };
+  const details = e.details?.map((d) => d.message).join('; ');
+  return details ? `${e.message} (${details})` : e.message;
+}
+
+/** A commit status code's name (`MVCC_READ_CONFLICT`). */
+function statusName(code: number): string {
+  return Object.entries(StatusCode).find(([, c]) => c === code)?.[0] ?? `code ${code}`;
+}
