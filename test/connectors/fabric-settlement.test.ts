@@ -44,7 +44,8 @@ interface Network_ {
   account: (m: FabricMember) => string;
   client: (m: FabricMember) => Client;
   /** A new member of BankAMSP, not registered on the venue. */
-  member: (name: string) => Promise<FabricMember>;
+  member: (name: string, attributes?: Record<string, string>) => Promise<FabricMember>;
+  config: Record<string, unknown>;
   dirs: string[];
   close(): Promise<void>;
 }
@@ -115,7 +116,8 @@ async function network(): Promise<Network_> {
     members,
     account,
     client,
-    member: (name) => issue(bank, name),
+    member: (name, attributes) => issue(bank, name, attributes === undefined ? {} : { attributes }),
+    config,
     dirs,
     async close() {
       operator.close();
@@ -197,6 +199,37 @@ describe('settlement on Fabric (devnet)', () => {
       outcomes.map((o) => (o.ok ? 'ok' : o.reason)),
       ['TO_NOT_MEMBER', 'FROM_FROZEN', 'TO_NOT_VERIFIED'],
     );
+  });
+
+  it('enrolls an identity whose certificate carries the venue attribute, and refuses others by name', async () => {
+    const attribute = { name: 'mosaic.investor', value: 'true' };
+    await n.operator.contract.submitTransaction(
+      'Configure',
+      JSON.stringify({ ...n.config, eligibleAttribute: attribute }),
+    );
+    const investor = await n.member('investor', { 'mosaic.investor': 'true' });
+    const plain = await n.member('plain');
+    const enroll = async (m: FabricMember) => {
+      const c = n.client(m);
+      try {
+        return JSON.parse(Buffer.from(await c.contract.submitTransaction('Enroll')).toString()) as unknown;
+      } finally {
+        c.close();
+      }
+    };
+    assert.deepEqual(await enroll(investor), { eligible: true, frozen: false });
+    await assert.rejects(enroll(plain), (err: Error & { details?: Array<{ message: string }> }) =>
+      (err.details ?? []).some((d) => d.message.includes('the certificate lacks mosaic.investor=true')),
+    );
+    await assert.rejects(
+      enroll(n.members.stranger),
+      (err: Error & { details?: Array<{ message: string }> }) =>
+        (err.details ?? []).some((d) => d.message.includes('MSP OtherMSP is not a member of this venue')),
+    );
+    // and the enrolled identity may now buy
+    await n.operator.contract.submitTransaction('Issue', n.account(investor), 'USD', '1000');
+    const [o] = await ledgerOn(n).settle([trade(n, n.members.seller, investor)]);
+    assert.equal(o?.ok, true, JSON.stringify(o));
   });
 
   it('settles concurrent batches that read the same balances once each, retrying the MVCC conflicts', async () => {

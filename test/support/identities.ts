@@ -59,6 +59,8 @@ export interface IssueOptions extends CertOptions {
    * by this other MSP's root key.
    */
   signedBy?: Msp;
+  /** Attributes in the Fabric CA certificate extension (OID 1.2.3.4.5.6.7.8.1), e.g. `{ role: 'investor' }`. */
+  attributes?: Readonly<Record<string, string>>;
 }
 
 function ecKeys(curve: 'P-256' | 'P-384'): Promise<webcrypto.CryptoKeyPair> {
@@ -80,6 +82,8 @@ function validity(options: CertOptions): { notBefore: Date; notAfter: Date } {
 }
 
 const SHA256_ECDSA = { name: 'ECDSA', hash: 'SHA-256' };
+/** Where Fabric CA puts a certificate's attributes (JSON `{"attrs": {...}}`). */
+const FABRIC_ATTRIBUTES_OID = '1.2.3.4.5.6.7.8.1';
 
 /** A new MSP with a self-signed P-256 root CA (`options` can make the root expired). */
 export async function makeMsp(mspId: string, options: CertOptions = {}): Promise<Msp> {
@@ -117,6 +121,15 @@ export async function issue(msp: Msp, commonName: string, options: IssueOptions 
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       await x509.AuthorityKeyIdentifierExtension.create(msp.keys.publicKey),
+      ...(options.attributes === undefined
+        ? []
+        : [
+            new x509.Extension(
+              FABRIC_ATTRIBUTES_OID,
+              false,
+              Buffer.from(JSON.stringify({ attrs: options.attributes })),
+            ),
+          ]),
     ],
   });
   return {
