@@ -1,7 +1,8 @@
 /**
  * What the benchmark commands share on their command line: a usage error that exits with code 2,
- * and positive whole-number options.
+ * positive whole-number options, and the settlement benches' `--trades N --json`.
  */
+import { parseArgs } from 'node:util';
 
 export interface BenchCli {
   /** Prints the problem and the usage line, and exits with code 2. */
@@ -22,4 +23,16 @@ export function benchCli(usageLine: string): BenchCli {
     return n;
   };
   return { usage, count };
+}
+
+/** The settlement benches' options: trades per row (default 1,000) and JSON output. */
+export function settlementOptions(usageLine: string): { trades: number; json: boolean } {
+  const { usage, count } = benchCli(usageLine);
+  let values: { trades?: string; json?: boolean };
+  try {
+    values = parseArgs({ options: { trades: { type: 'string' }, json: { type: 'boolean' } } }).values;
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  return { trades: count(values.trades, 'trades', 1000), json: values.json === true };
 }

@@ -13,6 +13,8 @@ import { Settler, type SettlerStats } from './settler.ts';
 
 /** What a daemon needs of the engine. */
 export interface EnginePort {
+  /** Ids of the listed instruments. */
+  instruments(): readonly string[];
   /** An instrument's listing, or undefined if it is not listed. */
   specOf(instrument: string): Readonly<InstrumentSpec> | undefined;
   /** Trades waiting for a verdict, in trade-id order. */
@@ -82,4 +84,21 @@ export function startDaemon(o: DaemonOptions): Daemon {
       await o.progress.close();
     },
   };
+}
+
+/**
+ * A ledger's connector as the exchange runs it: its daemon, and on a demo ledger a faucet and
+ * the accounts the demo market maker trades from there.
+ */
+export interface Connector {
+  readonly venue: string;
+  /** One line for the start banner: where it settles. */
+  readonly describe: string;
+  readonly daemon: Daemon;
+  /** Funds an account on the ledger (the engine then hears of it from the ledger); null: no faucet. */
+  readonly fund: ((account: string) => void) | null;
+  /** The demo market maker's and taker's accounts on the ledger, when it is a demo one. */
+  readonly demoAccounts: readonly [maker: string, taker: string] | null;
+  /** Stops the daemon, then what the connector started. */
+  close(): Promise<void>;
 }

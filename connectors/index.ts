@@ -13,7 +13,7 @@ export {
   ChangeWatcher,
   reconcileChanges,
 } from './changes.ts';
-export { type Daemon, type DaemonOptions, type EnginePort, startDaemon } from './daemon.ts';
+export { type Connector, type Daemon, type DaemonOptions, type EnginePort, startDaemon } from './daemon.ts';
 export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
 export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
 export { type Batch, Progress, type TradeState } from './progress.ts';

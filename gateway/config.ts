@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { defaultEvmConnector, EvmConnectorSchema } from '../connectors/evm/index.ts';
+import { defaultFabricConnector, FabricConnectorSchema } from '../connectors/fabric/index.ts';
 import { makeError } from './errors.ts';
 
 const Venue = Type.Object(
@@ -71,6 +72,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** The EVM settlement connector run with the exchange (a local anvil by default). */
     evm: EvmConnectorSchema,
+    /** The Fabric settlement connectors run with the exchange (a devnet per venue by default). */
+    fabric: FabricConnectorSchema,
     feed: Type.Object(
       {
         retain: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
@@ -104,6 +107,7 @@ export function defaultConfig(): Config {
     },
     msps: [],
     evm: defaultEvmConnector(),
+    fabric: defaultFabricConnector(),
     limits: { messagesPerSecond: 200, burst: 400, maxFrameBytes: 64 * 1024, maxConnections: 10_000 },
     feed: {
       retain: 10_000,
@@ -126,6 +130,7 @@ const ENV: Record<string, { path: string[]; kind: 'string' | 'integer' | 'boolea
   MOSAIC_MARKET_MAKER: { path: ['demo', 'marketMaker'], kind: 'boolean' },
   MOSAIC_FUND_ACCOUNTS: { path: ['demo', 'fundAccounts'], kind: 'boolean' },
   MOSAIC_EVM: { path: ['evm', 'enabled'], kind: 'boolean' },
+  MOSAIC_FABRIC: { path: ['fabric', 'enabled'], kind: 'boolean' },
   MOSAIC_EVM_RPC_URL: { path: ['evm', 'rpcUrl'], kind: 'string' },
   MOSAIC_EVM_OPERATOR_KEY: { path: ['evm', 'operatorKey'], kind: 'string' },
   MOSAIC_EVM_ANVIL_PORT: { path: ['evm', 'anvilPort'], kind: 'integer' },

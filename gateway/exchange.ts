@@ -129,6 +129,11 @@ export class Exchange {
 
   // What a settlement connector reads of the engine (it is an `EnginePort` of connectors/).
 
+  /** Ids of the listed instruments. */
+  instruments(): string[] {
+    return this.engine.instruments();
+  }
+
   /** An instrument's listing, or undefined if it is not listed. */
   specOf(instrument: string): Readonly<InstrumentSpec> | undefined {
     return this.engine.instrument(instrument)?.spec;

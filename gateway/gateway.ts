@@ -58,6 +58,9 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const log = options.log ?? ((line: string) => app.log.info(line));
   const exchange = new Exchange({ dataDir: config.dataDir, risk: config.risk, log, venues: config.venues });
   exchange.onFailure((err) => app.log.fatal({ err }, 'journal failed; the exchange accepts nothing more'));
+  // Before the connectors start: verdicts they send at start (trades settled before a restart)
+  // must find their trades.
+  const settlements = new Settlements(exchange);
   let connectors: VenueConnector[];
   try {
     connectors = (await options.connect?.(exchange, log)) ?? [];
@@ -73,7 +76,6 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const auth = new Authenticator({ msps: config.msps });
   const feed = new MarketData(exchange.engine, config.feed);
   exchange.onEvents(feed.publish);
-  const settlements = new Settlements(exchange);
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, {
     onLogin(account, canSee) {

@@ -10,13 +10,11 @@ import { id, Wallet } from 'ethers';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Anvil, deploy, EvmLedger, fundInvestors } from '../../connectors/evm/index.ts';
-import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
-import { benchCli } from '../cli.ts';
-import { XorShift32 } from '../prng.ts';
+import { Progress } from '../../connectors/index.ts';
+import { settlementOptions } from '../cli.ts';
+import { seededTrades, timeBatches } from './seeded.ts';
 
-const { usage, count } = benchCli('usage: evm.js [--trades N] [--json]');
 const BATCHES = [1, 10, 100, 500];
 const INVESTORS = 50;
 
@@ -28,17 +26,9 @@ interface Row {
   gasPerTrade: number;
 }
 
-function options(): { trades?: string; json?: boolean } {
-  try {
-    return parseArgs({ options: { trades: { type: 'string' }, json: { type: 'boolean' } } }).values;
-  } catch (err) {
-    return usage((err as Error).message);
-  }
-}
-
 async function main(): Promise<void> {
-  const values = options();
-  const perRun = count(values.trades, 'trades', 1000);
+  const values = settlementOptions('usage: evm.js [--trades N] [--json]');
+  const perRun = values.trades;
   const anvil = await Anvil.start({ gasLimit: 300_000_000n });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-bench-evm-'));
   const progress = Progress.open(dir);
@@ -67,41 +57,20 @@ async function main(): Promise<void> {
           cashUnits: 1n,
         }),
       });
-    const rng = new XorShift32(2026);
-    let tradeId = 0;
-    const instruction = (): SettlementInstruction => {
-      const s = rng.int(0, INVESTORS - 1);
-      const b = (s + rng.int(1, INVESTORS - 1)) % INVESTORS;
-      const quantity = rng.int(1, 100);
-      const cash = quantity * rng.int(100, 200);
-      return {
-        tradeId: ++tradeId,
-        instrument: 'ACME@evm:31337',
-        venue: 'evm:31337',
-        buyer: investors[b]!.address,
-        seller: investors[s]!.address,
-        quantity,
-        buyerCash: cash + 1,
-        sellerCash: cash,
-        fee: 1,
-        matchedAt: 0,
-      };
-    };
+    const instruction = seededTrades(
+      investors.map((w) => w.address),
+      'ACME@evm:31337',
+    );
 
     const rows: Row[] = [];
     for (const netting of [false, true]) {
       for (const batch of BATCHES) {
         const l = ledger(netting);
-        const trades = Math.max(batch, Math.floor(perRun / batch) * batch);
         let gas = 0n;
-        const started = performance.now();
-        for (let done = 0; done < trades; done += batch) {
-          const outcomes = await l.settle(Array.from({ length: batch }, instruction));
-          if (!outcomes.every((o) => o.ok))
-            throw new Error(`a trade failed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`);
+        const { trades, ms } = await timeBatches(l, batch, perRun, instruction, () => {
           gas += l.lastBatch!.gasUsed;
-        }
-        const seconds = (performance.now() - started) / 1000;
+        });
+        const seconds = ms / 1000;
         rows.push({
           batch,
           netting,

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Contract, getAddress, type InterfaceAbi, isAddress, type JsonRpcProvider, Wallet } from 'ethers';
 import { type InstrumentSpec, quoteUnitOf } from '../../engine/index.ts';
-import { type Daemon, type EnginePort, startDaemon } from '../daemon.ts';
+import { type Connector, type EnginePort, startDaemon } from '../daemon.ts';
 import { Progress } from '../progress.ts';
 import { Anvil, DEV_KEYS, localProvider } from './anvil.ts';
 import { EvmChanges, type EvmTokenAsset } from './changes-evm.ts';
@@ -19,22 +19,13 @@ import { call, deploy } from './deploy.ts';
 import { Faucet } from './faucet.ts';
 import { type EvmAsset, EvmLedger } from './ledger-evm.ts';
 
-export interface EvmConnector {
-  readonly venue: string;
+export interface EvmConnector extends Connector {
   /** The chain's JSON-RPC endpoint. */
   readonly rpcUrl: string;
-  /** One line: the chain and the escrow. */
-  readonly describe: string;
-  readonly daemon: Daemon;
   /** Demo funding through the chain; only on the local anvil. */
   readonly faucet: Faucet | null;
   /** Contract addresses in use. */
   readonly contracts: NonNullable<EvmConnectorConfig['contracts']>;
-  /** Funds an address through the faucet (other accounts are not on this chain); null: no faucet. */
-  readonly fund: ((account: string) => void) | null;
-  /** On the local chain, anvil's third and fourth dev keys: the demo market maker and taker. */
-  readonly demoAccounts: readonly [maker: string, taker: string] | null;
-  close(): Promise<void>;
 }
 
 export interface EvmConnectorOptions {
@@ -253,20 +244,22 @@ class Units {
     return { security: security.target as string, lotUnits, cash: cash.target as string, cashUnits };
   }
 
-  /** The engine asset a token's escrow moves are in, and its base units per engine unit. */
+  /**
+   * The engine asset a token's escrow moves are in, and its base units per engine unit; undefined
+   * for a token this venue does not trade. A token of the venue whose instrument is not listed
+   * yet throws, so that the change is read again later rather than passed over.
+   */
   tokenAsset(token: string): EvmTokenAsset | undefined {
     for (const [symbol, c] of this.securities) {
       if (getAddress(c.target as string) !== token) continue;
       const id = `${symbol}@${this.venue}`;
-      const a = this.asset(id);
-      return a === undefined ? undefined : { asset: id, units: a.lotUnits };
+      const a = this.asset(id) ?? notListed(id);
+      return { asset: id, units: a.lotUnits };
     }
     for (const [quote, c] of this.cash) {
       if (getAddress(c.target as string) !== token) continue;
-      const spec = this.#anyQuoting(quote);
-      return spec === undefined
-        ? undefined
-        : { asset: `${quote}@${this.venue}`, units: this.#scaled(quoteUnitOf(spec), c) };
+      const spec = this.#anyQuoting(quote) ?? notListed(`an instrument quoted in ${quote} on ${this.venue}`);
+      return { asset: `${quote}@${this.venue}`, units: this.#scaled(quoteUnitOf(spec), c) };
     }
     return undefined;
   }
@@ -301,4 +294,8 @@ class Units {
     if (frac.length > decimals && /[^0]/.test(frac.slice(decimals))) return 0n;
     return BigInt(whole + frac.slice(0, decimals).padEnd(decimals, '0'));
   }
+}
+
+function notListed(what: string): never {
+  throw new Error(`${what} is not listed yet: its escrow moves are read again once it is`);
 }

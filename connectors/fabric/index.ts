@@ -7,5 +7,14 @@
  */
 export type { ChainTrade, Verdict } from './chaincode/index.ts';
 export { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
+export { type FabricClient, fabricClient, type FabricIdentity } from './client.ts';
+export { type Devnet, type DevnetOptions, makeIdentity, startDevnet } from './devnet/index.ts';
 export { FabricChanges, type FabricChangesOptions } from './changes-fabric.ts';
 export { type FabricAsset, FabricLedger, type FabricLedgerOptions } from './ledger-fabric.ts';
+export {
+  defaultFabricConnector,
+  type FabricConnectorConfig,
+  FabricConnectorSchema,
+  type FabricNetworkConfig,
+} from './config.ts';
+export { type FabricConnector, type FabricConnectorOptions, startFabricConnector } from './connector.ts';

@@ -11,6 +11,14 @@
  * from the chaincode (`TradeStatus`). An MVCC
  * read conflict (another transaction changed a balance this one read) is retried with a new
  * proposal; other failures throw, and the daemon retries the batch with backoff.
+ *
+ * On a venue whose chaincode keeps trade details in a private data collection
+ * (`privateCollection`), the proposal's argument is the trade ids and the trades go as transient
+ * data (`trades`): endorsing peers see them, the transaction and so the ledger do not. Transient
+ * data is part of the signed proposal (fabric-gateway puts the transient map in the
+ * `ChaincodeProposalPayload` it signs; only the transaction built from it leaves the map out), so
+ * the recorded proposal carries it, and a proposal sent again after a crash has its trades; the
+ * record is cleared once the batch is done.
  */
 import { createHash } from 'node:crypto';
 import { type Contract, type Gateway, StatusCode } from '@hyperledger/fabric-gateway';
@@ -33,6 +41,11 @@ export interface FabricLedgerOptions {
   progress: Progress;
   /** An instrument's assets, or undefined if it does not settle here. */
   asset: (instrument: string) => FabricAsset | undefined;
+  /**
+   * The private data collection the venue's chaincode keeps trade details in (its config's
+   * `privateCollection`): the trades then travel as transient data, the ids alone in the clear.
+   */
+  privateCollection?: string;
   log?: (line: string) => void;
 }
 
@@ -46,8 +59,10 @@ interface Recorded {
 
 /** MVCC conflicts retried within one `settle` before it gives up (and the daemon retries). */
 const MAX_CONFLICTS = 5;
-/** gRPC ALREADY_EXISTS: the peer has a transaction with this id. */
+/** gRPC ALREADY_EXISTS: the gateway has a transaction with this id (a submit made twice). */
 const ALREADY_EXISTS = 6;
+/** What a Fabric peer's endorser says of a transaction id already committed. */
+const DUPLICATE_AT_ENDORSE = /duplicate transaction found/;
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
 
 export class FabricLedger implements Ledger {
@@ -111,7 +126,7 @@ export class FabricLedger implements Ledger {
       const proposal =
         recorded?.batch === batch
           ? gateway.newProposal(Buffer.from(recorded.proposal, 'base64'))
-          : contract.newProposal('SettleBatch', { arguments: [JSON.stringify(trades)] });
+          : contract.newProposal('SettleBatch', this.#batchArguments(trades));
       const txId = proposal.getTransactionId();
       if (recorded?.batch !== batch) {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
@@ -123,7 +138,7 @@ export class FabricLedger implements Ledger {
       try {
         submitted = await (await proposal.endorse()).submit();
       } catch (err) {
-        if ((err as { code?: number }).code === ALREADY_EXISTS) {
+        if (duplicate(err)) {
           // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.
           const verdicts = await this.#verdictsOnLedger(trades);
           progress.setLedgerRecord(this.#key, undefined);
@@ -147,6 +162,18 @@ export class FabricLedger implements Ledger {
     }
   }
 
+  /** The proposal's arguments: the trades, or on a private venue their ids and transient trades. */
+  #batchArguments(trades: readonly ChainTrade[]): {
+    arguments: string[];
+    transientData?: Record<string, string>;
+  } {
+    if (this.#o.privateCollection === undefined) return { arguments: [JSON.stringify(trades)] };
+    return {
+      arguments: [JSON.stringify(trades.map((t) => t.tradeId))],
+      transientData: { trades: JSON.stringify(trades) },
+    };
+  }
+
   /** The verdicts the chaincode holds for the trades (each must have one). */
   async #verdictsOnLedger(trades: readonly ChainTrade[]): Promise<Verdict[]> {
     const verdicts: Verdict[] = [];
@@ -159,6 +186,15 @@ export class FabricLedger implements Ledger {
     }
     return verdicts;
   }
+}
+
+/**
+ * Whether the peer refused the transaction as one it has: at endorsement (Fabric's endorser:
+ * ABORTED, detail "duplicate transaction found [txid]") or at submission.
+ */
+function duplicate(err: unknown): boolean {
+  const e = err as { code?: number; details?: Array<{ message: string }> };
+  return e.code === ALREADY_EXISTS || (e.details ?? []).some((d) => DUPLICATE_AT_ENDORSE.test(d.message));
 }
 
 /** An error of the gateway client with its details (the peer's own messages). */

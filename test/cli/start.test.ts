@@ -85,13 +85,19 @@ describe('mosaic start', () => {
     assert.ok(trades.length > 0, 'the demo market maker made no trade');
     // ...on a local chain it funded through the faucet, where the connector settles its trades.
     assert.match(out(), /settlement evm:31337: local anvil 31337 at http:\/\/127\.0\.0\.1:\d+, escrow 0x/);
-    let evm: { settled: number; costed: number; gas: number; gasFee: string } | undefined;
-    for (let i = 0; i < 300 && !(evm && evm.settled > 0); i++) {
-      const pipelines = (await (await fetch(`${url}/api/settlements`)).json()) as Array<{ venue: string }>;
-      evm = pipelines.find((p) => p.venue === 'evm:31337') as typeof evm;
-      if (!(evm && evm.settled > 0)) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(evm && evm.settled > 0, `no trade settled on the local chain: ${JSON.stringify(evm)}`);
+    /** The venue's settlement pipeline once it has settled a trade. */
+    const settledOn = async (venue: string) => {
+      type Pipeline = { venue: string; settled: number; costed: number; gas: number; gasFee: string };
+      let p: Pipeline | undefined;
+      for (let i = 0; i < 300 && !(p && p.settled > 0); i++) {
+        const pipelines = (await (await fetch(`${url}/api/settlements`)).json()) as Pipeline[];
+        p = pipelines.find((x) => x.venue === venue);
+        if (!(p && p.settled > 0)) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(p && p.settled > 0, `no trade settled on ${venue}: ${JSON.stringify(p)}\n${out()}`);
+      return p;
+    };
+    const evm = await settledOn('evm:31337');
     assert.ok(evm.costed > 0 && evm.gas > 0 && BigInt(evm.gasFee) > 0n, JSON.stringify(evm));
     const metrics = await (await fetch(`${url}/metrics`)).text();
     for (const name of ['settled', 'gas', 'fee', 'costed']) {
@@ -100,6 +106,13 @@ describe('mosaic start', () => {
       );
       assert.ok(m && Number(m[1]) > 0, `mosaic_settlement_${name}_total for evm:31337 in:\n${metrics}`);
     }
+
+    // ...and on the Fabric devnet, through the settlement chaincode
+    assert.match(
+      out(),
+      /settlement fabric:bank-net: devnet at 127\.0\.0\.1:\d+, channel bank-net, chaincode mosaic-settlement/,
+    );
+    await settledOn('fabric:bank-net');
 
     const done = exited(child);
     child.kill('SIGINT');

@@ -15,7 +15,10 @@ import { Shim, type ChaincodeInterface, type ChaincodeServerOpts } from 'fabric-
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'CRITICAL';
 
-/** put/get/del a key, a counter with an event, a range query, a failure, Fabric's read semantics. */
+/**
+ * put/get/del a key, a counter with an event, a range query, a failure, Fabric's read semantics,
+ * and the same on private data.
+ */
 export class DevnetTestContract extends Contract {
   constructor() {
     super('devnet');
@@ -59,6 +62,27 @@ export class DevnetTestContract extends Contract {
   /** The transient value under `name`. */
   async transient(ctx: Context, name: string): Promise<string> {
     return Buffer.from(ctx.stub.getTransient().get(name) ?? new Uint8Array()).toString();
+  }
+
+  /** Puts a value into a private data collection. */
+  async putPrivate(ctx: Context, collection: string, key: string, value: string): Promise<void> {
+    await ctx.stub.putPrivateData(collection, key, Buffer.from(value));
+  }
+
+  async getPrivate(ctx: Context, collection: string, key: string): Promise<string> {
+    return Buffer.from(await ctx.stub.getPrivateData(collection, key)).toString();
+  }
+
+  /** The hex sha256 of a private value, as the peer keeps it. */
+  async privateHash(ctx: Context, collection: string, key: string): Promise<string> {
+    return Buffer.from(await ctx.stub.getPrivateDataHash(collection, key)).toString('hex');
+  }
+
+  /** Adds one to a private counter and returns the new value. */
+  async incrementPrivate(ctx: Context, collection: string, key: string): Promise<string> {
+    const value = Number(Buffer.from(await ctx.stub.getPrivateData(collection, key)).toString() || '0') + 1;
+    await ctx.stub.putPrivateData(collection, key, Buffer.from(String(value)));
+    return String(value);
   }
 
   /** The caller's MSP id. */

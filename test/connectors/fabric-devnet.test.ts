@@ -2,11 +2,12 @@
  * The Fabric devnet against the unmodified @hyperledger/fabric-gateway client and a real
  * fabric-contract-api chaincode served as chaincode-as-a-service: round trips, Fabric's
  * simulation semantics, MVCC, chaincode events with checkpoints, identity checks and restart on
- * the state file.
+ * the state file; private data (hashes on the ledger, MVCC by hashed key, restart).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +24,12 @@ import {
   type GatewayError,
   type Network,
 } from '@hyperledger/fabric-gateway';
-import { startDevnet, type Devnet } from '../../connectors/fabric/devnet/index.ts';
 import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
+import { startDevnet, type Devnet } from '../../connectors/fabric/index.ts';
 
 const CHANNEL = 'mosaic';
 const CHAINCODE = 'devnet-test';
+const COLLECTION = 'secrets';
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString();
 
 interface TestChaincode {
@@ -105,7 +107,13 @@ describe('Fabric devnet', () => {
     devnet = await startDevnet({
       channel: CHANNEL,
       msps: [bank.config],
-      chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+      chaincodes: [
+        {
+          name: CHAINCODE,
+          address: chaincode.address,
+          collections: [{ name: COLLECTION, memberMsps: ['BankAMSP'] }],
+        },
+      ],
       stateFile,
     });
     app = client(devnet, alice);
@@ -215,6 +223,14 @@ describe('Fabric devnet', () => {
     assert.equal(err.code, grpc.status.ALREADY_EXISTS);
   });
 
+  it("refuses to endorse a committed transaction id again, as Fabric's endorser does", async () => {
+    const proposal = app.contract.newProposal('put', { arguments: ['again', 'x'] });
+    await (await (await proposal.endorse()).submit()).getStatus();
+    const err = await refusal(app.gateway.newProposal(proposal.getBytes()).endorse());
+    assert.equal(err.code, grpc.status.ABORTED);
+    assert.match(err.details.map((d) => d.message).join(' '), /duplicate transaction found \[[0-9a-f]{64}\]/);
+  });
+
   it('reports a chaincode error as an endorsement failure with details', async () => {
     const err = await refusal(app.contract.submitTransaction('fail', 'out of stock'));
     assert.equal(err.code, grpc.status.ABORTED);
@@ -283,6 +299,35 @@ describe('Fabric devnet', () => {
     assert.equal(submitErr.code, grpc.status.PERMISSION_DENIED);
   });
 
+  it('keeps private data: values for members, their hashes on the ledger, MVCC by hashed key', async () => {
+    // when alice puts a private value
+    await app.contract.submitTransaction('putPrivate', COLLECTION, 'pk', 'secret');
+    // then it reads back, and its hash is sha256 of the value
+    assert.equal(text(await app.contract.evaluateTransaction('getPrivate', COLLECTION, 'pk')), 'secret');
+    assert.equal(
+      text(await app.contract.evaluateTransaction('privateHash', COLLECTION, 'pk')),
+      createHash('sha256').update('secret').digest('hex'),
+    );
+    // given two private increments endorsed against the same version of the key
+    await app.contract.submitTransaction('putPrivate', COLLECTION, 'prace', '0');
+    const first = await app.contract
+      .newProposal('incrementPrivate', { arguments: [COLLECTION, 'prace'] })
+      .endorse();
+    const second = await app.contract
+      .newProposal('incrementPrivate', { arguments: [COLLECTION, 'prace'] })
+      .endorse();
+    // when both are submitted, then one commits and the other is invalidated
+    const statuses = await Promise.all([
+      (await first.submit()).getStatus(),
+      (await second.submit()).getStatus(),
+    ]);
+    assert.deepEqual(statuses.map((s) => s.code).sort(), [0, 11]);
+    assert.equal(text(await app.contract.evaluateTransaction('getPrivate', COLLECTION, 'prace')), '1');
+    // and a collection the chaincode does not define is refused by name
+    const err = await refusal(app.contract.evaluateTransaction('getPrivate', 'nope', 'pk'));
+    assert.match(err.details.map((d) => d.message).join(' '), /collection nope is not defined/);
+  });
+
   it('carries on after a restart on the same state file', async () => {
     // given committed state and its height
     await app.contract.submitTransaction('put', 'durable', 'yes');
@@ -304,5 +349,17 @@ describe('Fabric devnet', () => {
     const replayed = (await events[Symbol.asyncIterator]().next()).value!;
     events.close();
     assert.equal(replayed.eventName, 'incremented');
+  });
+
+  it('keeps private values after a restart on the same state file', async () => {
+    await app.contract.submitTransaction('putPrivate', COLLECTION, 'durable', 'private-yes');
+    app.close();
+    await devnet.close();
+    await open();
+    assert.equal(
+      text(await app.contract.evaluateTransaction('getPrivate', COLLECTION, 'durable')),
+      'private-yes',
+    );
+    assert.equal(text(await app.contract.submitTransaction('incrementPrivate', COLLECTION, 'prace')), '2');
   });
 });

@@ -10,26 +10,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as grpc from '@grpc/grpc-js';
-import {
-  connect,
-  type Contract,
-  type Gateway,
-  hash,
-  type Network,
-  signers,
-} from '@hyperledger/fabric-gateway';
-import { startDevnet, type Devnet } from '../../connectors/fabric/devnet/index.ts';
+import { type Contract, type Gateway, type Network } from '@hyperledger/fabric-gateway';
 import {
   type ChaincodeProcess,
+  type Devnet,
   FabricChanges,
+  fabricClient,
   FabricLedger,
   startChaincode,
+  startDevnet,
   type Verdict,
 } from '../../connectors/fabric/index.ts';
 import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
 import { issue, makeMsp, type FabricMember } from '../support/identities.ts';
 import { ledgerContract } from './ledger-contract.ts';
+import { crashAfterSubmit, waitFor } from '../support/fabric.ts';
 
 const CHANNEL = 'bank-net';
 const CHAINCODE = 'mosaic-settlement';
@@ -69,25 +64,8 @@ async function network(): Promise<Network_> {
     chaincodes: [{ name: CHAINCODE, address }],
   });
   const account = (m: FabricMember) => `${m.mspId}:${m.commonName}`;
-  const client = (m: FabricMember): Client => {
-    const grpcClient = new grpc.Client(devnet.endpoint, grpc.credentials.createInsecure());
-    const gateway = connect({
-      client: grpcClient,
-      identity: { mspId: m.mspId, credentials: Buffer.from(m.certificate) },
-      signer: signers.newPrivateKeySigner(m.privateKey),
-      hash: hash.sha256,
-    });
-    const net_ = gateway.getNetwork(CHANNEL);
-    return {
-      gateway,
-      network: net_,
-      contract: net_.getContract(CHAINCODE),
-      close: () => {
-        gateway.close();
-        grpcClient.close();
-      },
-    };
-  };
+  const client = (m: FabricMember): Client =>
+    fabricClient(devnet.endpoint, m, { channel: CHANNEL, chaincode: CHAINCODE });
   const operatorId = await issue(bank, 'operator');
   const operator = client(operatorId);
   const members = {
@@ -232,6 +210,26 @@ describe('settlement on Fabric (devnet)', () => {
     assert.equal(o?.ok, true, JSON.stringify(o));
   });
 
+  it('refuses to settle for an operator whose certificate no member CA issued, saying why', async () => {
+    const impostor = await issue(await makeMsp('BankAMSP'), 'operator'); // same names, another root
+    const c = n.client(impostor);
+    try {
+      const ledger = new FabricLedger({
+        venue: VENUE,
+        gateway: c.gateway,
+        contract: c.contract,
+        progress: progressIn(n),
+        asset: () => ({ security: 'ACME', cash: 'USD' }),
+      });
+      await assert.rejects(ledger.settle([trade(n, n.members.seller, n.members.buyer)]), (err: Error) => {
+        assert.match(err.message, /SettleBatch .* failed: .*PERMISSION_DENIED|certificate/i);
+        return true;
+      });
+    } finally {
+      c.close();
+    }
+  });
+
   it('settles concurrent batches that read the same balances once each, retrying the MVCC conflicts', async () => {
     const { seller, buyer } = n.members;
     const before = await holding(n, n.account(buyer));
@@ -333,43 +331,3 @@ describe('settlement on Fabric (devnet)', () => {
     }
   });
 });
-
-/** A contract whose submitted transactions go out, and then the daemon "dies" before their status. */
-function crashAfterSubmit(contract: Contract, sent: string[]): Contract {
-  return intercept(contract, {
-    newProposal: (name: string, options?: Parameters<Contract['newProposal']>[1]) => {
-      const proposal = contract.newProposal(name, options);
-      return intercept(proposal, {
-        endorse: async () => {
-          const tx = await proposal.endorse();
-          return intercept(tx, {
-            submit: async () => {
-              await tx.submit();
-              sent.push(tx.getTransactionId());
-              throw new Error('the daemon died after submitting');
-            },
-          });
-        },
-      });
-    },
-  });
-}
-
-/** `target` with some methods replaced; the others called on `target` itself (its private fields need it). */
-function intercept<T extends object>(target: T, overrides: Partial<Record<keyof T, unknown>>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
-      const v = Reflect.get(t, prop) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
-    },
-  });
-}
-
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.fail('timed out');
-}

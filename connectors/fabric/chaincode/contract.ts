@@ -13,6 +13,13 @@
  * verdicts of a batch), `Deposited`, `Withdrawn` or `AccountChanged`. Amounts are whole numbers of
  * engine units (lots, cash units), as decimal strings. Only the operator (the exchange's
  * settlement identity, set by `Configure`) settles, issues and sets standing.
+ *
+ * A venue configured with a private data collection keeps its trades' details out of the public
+ * ledger: `SettleBatch` then takes the public argument as the trade ids only and the trades from
+ * the transient map (`trades`, the same JSON), which the transaction does not carry; it writes
+ * each trade's details into the collection under the trade id, so the ledger holds only their
+ * hashes, and `TradeDetails` reads them back (to clients of the collection's member
+ * organizations, which the peer enforces). Balances, verdicts and events stay public.
  */
 import { type Context, Contract } from 'fabric-contract-api';
 
@@ -47,6 +54,8 @@ interface Config {
   members: string[];
   /** A certificate attribute that makes its holder eligible when it enrolls itself (`Enroll`). */
   eligibleAttribute: { name: string; value: string } | null;
+  /** The private data collection for trade details; null: details go public with the batch. */
+  privateCollection: string | null;
 }
 
 interface Standing {
@@ -57,6 +66,10 @@ interface Standing {
 const MAX_BATCH = 1_000;
 const AMOUNT = /^(0|[1-9][0-9]{0,37})$/;
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
+/** Fabric's collection names: letters, digits, `-`, and `_` after the first. */
+const COLLECTION = /^[A-Za-z0-9-][A-Za-z0-9_-]{0,63}$/;
+/** The transient map key of a private venue's batch. */
+const TRANSIENT_TRADES = 'trades';
 
 export class SettlementContract extends Contract {
   constructor() {
@@ -125,12 +138,14 @@ export class SettlementContract extends Contract {
 
   /**
    * Settles a batch (JSON array of `ChainTrade`), all in this transaction; returns a verdict per
-   * trade, in batch order (JSON), and sets the `Settled` event with the same verdicts.
+   * trade, in batch order (JSON), and sets the `Settled` event with the same verdicts. On a venue
+   * with a private collection `batch` is the JSON array of the trade ids, the trades come from
+   * the transient map, and each trade given its verdict here has its details written privately.
    */
   async SettleBatch(ctx: Context, batch: string): Promise<string> {
     const c = await config(ctx);
     requireOperator(ctx, c);
-    const trades = parseBatch(batch);
+    const trades = c.privateCollection === null ? parseBatch(batch) : privateBatch(ctx, batch);
     const txId = ctx.stub.getTxID();
     const verdicts: Verdict[] = [];
     for (const t of trades) {
@@ -145,6 +160,9 @@ export class SettlementContract extends Contract {
           ? { tradeId: t.tradeId, ok: true, txId }
           : { tradeId: t.tradeId, ok: false, reason, txId };
       await ctx.stub.putState(tradeKey(ctx, t.tradeId), json(v));
+      if (c.privateCollection !== null) {
+        await ctx.stub.putPrivateData(c.privateCollection, String(t.tradeId), json(t));
+      }
       verdicts.push(v);
     }
     ctx.stub.setEvent('Settled', Buffer.from(json({ verdicts })));
@@ -160,6 +178,18 @@ export class SettlementContract extends Contract {
   async TradeStatus(ctx: Context, tradeId: string): Promise<string> {
     const v = await readJson<Verdict>(ctx, tradeKey(ctx, Number(tradeId)));
     return v === null ? '' : JSON.stringify(v);
+  }
+
+  /**
+   * A trade's details (JSON of `ChainTrade`) from the venue's private collection, or an empty
+   * string if it has none. The peer refuses callers outside the collection's member organizations.
+   */
+  async TradeDetails(ctx: Context, tradeId: string): Promise<string> {
+    const c = await config(ctx);
+    if (c.privateCollection === null) throw new Error('this venue keeps no private trade details');
+    if (!/^[1-9][0-9]{0,15}$/.test(tradeId)) throw new Error('tradeId must be a positive integer');
+    const bytes = await ctx.stub.getPrivateData(c.privateCollection, tradeId);
+    return Buffer.from(bytes).toString('utf8');
   }
 
   async #setStanding(ctx: Context, account: string, standing: Standing): Promise<Standing> {
@@ -289,7 +319,39 @@ function parseConfig(text: string): Config {
   ) {
     throw new Error('config.eligibleAttribute must be { name, value } or null');
   }
-  return { operator: c.operator, feeAccount: c.feeAccount, members, eligibleAttribute: attr };
+  const privateCollection = c.privateCollection ?? null;
+  if (
+    privateCollection !== null &&
+    (typeof privateCollection !== 'string' || !COLLECTION.test(privateCollection))
+  )
+    throw new Error('config.privateCollection must be a collection name (letters, digits, - and _) or null');
+  return {
+    operator: c.operator,
+    feeAccount: c.feeAccount,
+    members,
+    eligibleAttribute: attr,
+    privateCollection,
+  };
+}
+
+/**
+ * A private venue's batch: the trade ids of the public argument, the trades of the transient map
+ * (which must be those trades, in that order).
+ */
+function privateBatch(ctx: Context, batch: string): ChainTrade[] {
+  const ids = JSON.parse(batch) as unknown;
+  if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && (id as number) > 0)) {
+    throw new Error('this venue settles privately: the argument is the JSON list of the trade ids');
+  }
+  const details = ctx.stub.getTransient().get(TRANSIENT_TRADES);
+  if (details === undefined || details.length === 0) {
+    throw new Error(`this venue settles privately: send the trades as transient data "${TRANSIENT_TRADES}"`);
+  }
+  const trades = parseBatch(Buffer.from(details).toString('utf8'));
+  if (trades.length !== ids.length || trades.some((t, i) => t.tradeId !== ids[i])) {
+    throw new Error('the transient trades are not the trades of the ids given, in that order');
+  }
+  return trades;
 }
 
 function parseBatch(text: string): ChainTrade[] {

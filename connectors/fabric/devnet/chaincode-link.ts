@@ -9,6 +9,7 @@
  */
 import { credentials, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ledger, peer } from '@hyperledger/fabric-protos';
+import type { Collections } from './collections.ts';
 import { DevnetError } from './errors.ts';
 import type { RangeEntry } from './state.ts';
 import type { TxSimulator } from './simulator.ts';
@@ -23,6 +24,8 @@ export interface Execution {
   txId: string;
   signedProposal: peer.SignedProposal;
   input: peer.ChaincodeInput;
+  /** The MSP of the proposal's creator, for collections' member-only access. */
+  creatorMspId: string;
   simulator: TxSimulator;
 }
 
@@ -47,6 +50,7 @@ function typeName(type: number): string {
 export class ChaincodeLink {
   readonly name: string;
   readonly address: string;
+  readonly #collections: Collections;
   readonly #timeoutMs: number;
   readonly #client: peer.ChaincodeClient;
   #stream: ClientDuplexStream<Message, Message> | undefined;
@@ -55,9 +59,10 @@ export class ChaincodeLink {
   readonly #inFlight = new Map<string, InFlight>();
   #closed = false;
 
-  constructor(name: string, address: string, timeoutMs: number) {
+  constructor(name: string, address: string, collections: Collections, timeoutMs: number) {
     this.name = name;
     this.address = address;
+    this.#collections = collections;
     this.#timeoutMs = timeoutMs;
     this.#client = new peer.ChaincodeClient(address, credentials.createInsecure());
   }
@@ -195,7 +200,7 @@ export class ChaincodeLink {
       return;
     }
     try {
-      this.#reply(msg, Type.RESPONSE, this.#stateCall(type, msg.getPayload_asU8(), tx.execution.simulator));
+      this.#reply(msg, Type.RESPONSE, this.#stateCall(type, msg.getPayload_asU8(), tx.execution));
     } catch (err) {
       this.#reply(msg, Type.ERROR, Buffer.from(err instanceof Error ? err.message : String(err)));
     }
@@ -206,26 +211,42 @@ export class ChaincodeLink {
   }
 
   /** Answers one state call against the simulator; throws to answer ERROR. */
-  #stateCall(type: number, payload: Uint8Array, sim: TxSimulator): Uint8Array {
+  #stateCall(type: number, payload: Uint8Array, execution: Execution): Uint8Array {
     const ns = this.name;
+    const sim = execution.simulator;
     switch (type) {
       case Type.GET_STATE: {
         const call = peer.GetState.deserializeBinary(payload);
-        noCollection(call.getCollection());
-        return sim.getState(ns, call.getKey()) ?? new Uint8Array();
+        const collection = call.getCollection();
+        if (collection === '') return sim.getState(ns, call.getKey()) ?? new Uint8Array();
+        this.#private(execution, collection, 'read');
+        return sim.getPrivateData(ns, collection, call.getKey()) ?? new Uint8Array();
+      }
+      case Type.GET_PRIVATE_DATA_HASH: {
+        const call = peer.GetState.deserializeBinary(payload);
+        this.#private(execution, call.getCollection(), 'hash');
+        return sim.getPrivateDataHash(ns, call.getCollection(), call.getKey()) ?? new Uint8Array();
       }
       case Type.PUT_STATE: {
         const call = peer.PutState.deserializeBinary(payload);
-        noCollection(call.getCollection());
+        const collection = call.getCollection();
         checkKey(call.getKey());
-        sim.putState(ns, call.getKey(), call.getValue_asU8());
+        if (collection === '') sim.putState(ns, call.getKey(), call.getValue_asU8());
+        else {
+          this.#private(execution, collection, 'write');
+          sim.putPrivateData(ns, collection, call.getKey(), call.getValue_asU8());
+        }
         return new Uint8Array();
       }
       case Type.DEL_STATE: {
         const call = peer.DelState.deserializeBinary(payload);
-        noCollection(call.getCollection());
+        const collection = call.getCollection();
         checkKey(call.getKey());
-        sim.deleteState(ns, call.getKey());
+        if (collection === '') sim.deleteState(ns, call.getKey());
+        else {
+          this.#private(execution, collection, 'write');
+          sim.deletePrivateData(ns, collection, call.getKey());
+        }
         return new Uint8Array();
       }
       case Type.GET_STATE_BY_RANGE: {
@@ -255,6 +276,15 @@ export class ChaincodeLink {
     }
   }
 
+  /** Throws unless the execution may make this private data call on the collection. */
+  #private(execution: Execution, collection: string, access: 'read' | 'hash' | 'write'): void {
+    if (collection === '') throw new Error('a private data call must name a collection');
+    if (execution.input.getIsInit()) throw new Error('private data APIs are not allowed in chaincode Init()');
+    if (access === 'read') this.#collections.checkRead(collection, execution.creatorMspId);
+    else if (access === 'write') this.#collections.checkWrite(collection, execution.creatorMspId);
+    else this.#collections.get(collection);
+  }
+
   /** Ends the stream and fails what is in flight. */
   close(): void {
     this.#closed = true;
@@ -270,7 +300,9 @@ export class ChaincodeLink {
 
 function noCollection(collection: string): void {
   if (collection !== '')
-    throw new Error(`private data (collection ${collection}) is not supported by the devnet`);
+    throw new Error(
+      `range queries on private data (collection ${collection}) are not supported by the devnet`,
+    );
 }
 
 function checkKey(key: string): void {

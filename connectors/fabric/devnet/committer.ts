@@ -3,18 +3,29 @@
  * every `blockMs` (or at `blockSize` transactions); each transaction is validated in block order
  * against the state as the block's earlier valid transactions left it: a duplicate transaction
  * id is DUPLICATE_TXID, a missing or bad devnet endorsement ENDORSEMENT_POLICY_FAILURE, a key
- * read at a version that is no longer current MVCC_READ_CONFLICT, a range scan that would now
- * return other keys or versions PHANTOM_READ_CONFLICT. Valid writes apply with version (block,
- * index in block). Block 0 is the (implied) genesis block: transactions start at block 1.
+ * read at a version that is no longer current MVCC_READ_CONFLICT (private keys too, by the
+ * version of their hash), a range scan that would now return other keys or versions
+ * PHANTOM_READ_CONFLICT. Valid writes apply with version (block, index in block). Block 0 is the
+ * (implied) genesis block: transactions start at block 1.
+ *
+ * Private data, as a Fabric peer commits it: a valid transaction's hashed writes apply to every
+ * collection's hashes; its private writes come from the transient store, and a collection's
+ * private read-write set applies only if its sha256 is the hash the transaction carries (else
+ * the values are missing, as on a peer that did not receive them). The private data committed
+ * with a block is stored with it; the transient store forgets the block's transactions.
  */
 import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
-import { common, peer } from '@hyperledger/fabric-protos';
-import type { BlockFile } from './block-file.ts';
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
+import type { BlockFile, BlockPrivateData } from './block-file.ts';
+import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collections.ts';
 import { DevnetError } from './errors.ts';
 import type { SigningIdentity } from './identity.ts';
 import { sameVersion, type WorldState } from './state.ts';
 import { readTransaction, type EndorsedTransaction, type RangeRead } from './transaction.ts';
+import type { TransientStore } from './transient-store.ts';
+
+const { kvrwset } = ledger.rwset;
 
 const Code = peer.TxValidationCode;
 type ValidationCode = (typeof Code)[keyof typeof Code];
@@ -49,6 +60,7 @@ export class Committer {
   readonly #state: WorldState;
   readonly #identity: SigningIdentity;
   readonly #file: BlockFile | undefined;
+  readonly #transient: TransientStore;
   readonly #options: CommitterOptions;
   readonly #blocks: CommittedBlock[] = [{ number: 0, txs: [] }];
   readonly #statuses = new Map<string, TxStatus>();
@@ -64,13 +76,15 @@ export class Committer {
     state: WorldState,
     identity: SigningIdentity,
     options: CommitterOptions,
-    file?: { file: BlockFile; blocks: common.Block[] },
+    transient: TransientStore,
+    file?: { file: BlockFile; blocks: common.Block[]; privateData: ReadonlyMap<number, BlockPrivateData> },
   ) {
     this.#state = state;
     this.#identity = identity;
     this.#options = options;
+    this.#transient = transient;
     this.#file = file?.file;
-    for (const block of file?.blocks ?? []) this.#replay(block);
+    for (const block of file?.blocks ?? []) this.#replay(block, file?.privateData);
   }
 
   /** The number of the next block. */
@@ -138,6 +152,7 @@ export class Committer {
     const number = this.#blocks.length;
     const seen = new Set<string>();
     const txs: CommittedTx[] = [];
+    const privateData = new Map<number, Uint8Array>();
     batch.forEach(({ txId, envelope }, index) => {
       this.#pendingIds.delete(txId);
       const duplicate = this.#statuses.has(txId) || seen.has(txId);
@@ -153,7 +168,10 @@ export class Committer {
         : tx === undefined
           ? Code.BAD_PAYLOAD
           : this.#validate(tx);
-      if (code === Code.VALID && tx !== undefined) this.#apply(tx, number, index);
+      if (code === Code.VALID && tx !== undefined) {
+        const committed = this.#apply(tx, number, index, this.#transient.get(txId));
+        if (committed !== undefined) privateData.set(index, committed);
+      }
       txs.push({ txId, code, event: code === Code.VALID ? tx?.event : undefined });
     });
     const block = this.#block(
@@ -161,7 +179,11 @@ export class Committer {
       batch.map((b) => b.envelope),
       txs.map((t) => t.code),
     );
-    this.#file?.append(block);
+    this.#file?.append(block, privateData);
+    this.#transient.purge(
+      batch.map((b) => b.txId),
+      number,
+    );
     this.#record({ number, txs });
     if (this.#pending.length > 0)
       this.#timer ??= setTimeout(() => {
@@ -190,6 +212,13 @@ export class Committer {
       for (const range of set.ranges) {
         if (this.#phantom(set.namespace, range)) return Code.PHANTOM_READ_CONFLICT;
       }
+      for (const coll of set.collections) {
+        const hashes = hashedNamespace(set.namespace, coll.collection);
+        for (const read of coll.reads) {
+          if (!sameVersion(read.version, this.#state.get(hashes, read.keyHash)))
+            return Code.MVCC_READ_CONFLICT;
+        }
+      }
     }
     return Code.VALID;
   }
@@ -209,12 +238,54 @@ export class Committer {
     });
   }
 
-  #apply(tx: EndorsedTransaction, block: number, index: number): void {
+  /**
+   * Applies a valid transaction's writes and hashed writes, and the private writes of each
+   * collection whose private read-write set is among `candidates` (serialized
+   * `TxPvtReadWriteSet`s) with the hash the transaction carries. Returns the private data applied
+   * (a `TxPvtReadWriteSet`), if any.
+   */
+  #apply(
+    tx: EndorsedTransaction,
+    block: number,
+    index: number,
+    candidates: readonly Uint8Array[],
+  ): Uint8Array | undefined {
+    const version = { block, tx: index };
+    const offered = candidates.flatMap((bytes) => collectionSets(bytes));
+    const committed = new ledger.rwset.TxPvtReadWriteSet();
+    committed.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
     for (const set of tx.rwSets) {
-      for (const write of set.writes) {
-        this.#state.apply(set.namespace, write.key, write.value, { block, tx: index });
+      for (const write of set.writes) this.#state.apply(set.namespace, write.key, write.value, version);
+      const nsCommitted = new ledger.rwset.NsPvtReadWriteSet();
+      nsCommitted.setNamespace(set.namespace);
+      for (const coll of set.collections) {
+        const hashes = hashedNamespace(set.namespace, coll.collection);
+        for (const write of coll.writes) this.#state.apply(hashes, write.keyHash, write.valueHash, version);
+        if (coll.privateHash.length === 0) continue;
+        const expected = Buffer.from(coll.privateHash);
+        const match = offered.find(
+          (o) =>
+            o.namespace === set.namespace &&
+            o.set.getCollectionName() === coll.collection &&
+            sha256(o.set.getRwset_asU8()).equals(expected),
+        );
+        if (match === undefined) continue; // missing private data: the hashes alone are committed
+        const written = new Set(coll.writes.map((w) => w.keyHash));
+        const values = privateNamespace(set.namespace, coll.collection);
+        for (const write of kvrwset.KVRWSet.deserializeBinary(match.set.getRwset_asU8()).getWritesList()) {
+          if (!written.has(keyHash(write.getKey()))) continue;
+          this.#state.apply(
+            values,
+            write.getKey(),
+            write.getIsDelete() ? undefined : write.getValue_asU8(),
+            version,
+          );
+        }
+        nsCommitted.addCollectionPvtRwset(match.set);
       }
+      if (nsCommitted.getCollectionPvtRwsetList().length > 0) committed.addNsPvtRwset(nsCommitted);
     }
+    return committed.getNsPvtRwsetList().length > 0 ? committed.serializeBinary() : undefined;
   }
 
   #block(number: number, envelopes: Uint8Array[], codes: number[]): common.Block {
@@ -245,7 +316,7 @@ export class Committer {
   }
 
   /** Applies a block read back from the state file (its recorded verdicts stand). */
-  #replay(block: common.Block): void {
+  #replay(block: common.Block, privateData: ReadonlyMap<number, BlockPrivateData> | undefined): void {
     const number = block.getHeader()?.getNumber() ?? this.#blocks.length;
     if (number !== this.#blocks.length)
       throw new Error(`state file: block ${number} where ${this.#blocks.length} was due`);
@@ -254,7 +325,10 @@ export class Committer {
     const txs: CommittedTx[] = (block.getData()?.getDataList_asU8() ?? []).map((envelope, index) => {
       const tx = readTransaction(envelope);
       const code = (codes[index] ?? Code.NOT_VALIDATED) as ValidationCode;
-      if (code === Code.VALID) this.#apply(tx, number, index);
+      if (code === Code.VALID) {
+        const stored = privateData?.get(number)?.get(index);
+        this.#apply(tx, number, index, stored === undefined ? [] : [stored]);
+      }
       return { txId: tx.txId, code, event: code === Code.VALID ? tx.event : undefined };
     });
     this.#previousHash = createHash('sha256')
@@ -280,5 +354,18 @@ export class Committer {
         // one listener's error cannot stop the others (they are stream writers)
       }
     }
+  }
+}
+
+/** The collections' private read-write sets in a serialized `TxPvtReadWriteSet`. */
+function collectionSets(
+  bytes: Uint8Array,
+): { namespace: string; set: InstanceType<typeof ledger.rwset.CollectionPvtReadWriteSet> }[] {
+  try {
+    return ledger.rwset.TxPvtReadWriteSet.deserializeBinary(bytes)
+      .getNsPvtRwsetList()
+      .flatMap((ns) => ns.getCollectionPvtRwsetList().map((set) => ({ namespace: ns.getNamespace(), set })));
+  } catch {
+    return [];
   }
 }

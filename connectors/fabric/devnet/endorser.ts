@@ -5,6 +5,11 @@
  * transaction envelope the gateway client signs and submits: `Payload{header: the proposal's
  * header, data: Transaction{ChaincodeActionPayload{proposal payload without transient data,
  * ChaincodeEndorsedAction{response payload, endorsements}}}}`.
+ *
+ * Private data stays out of both: the read-write set carries its hashes, and the private
+ * read-write set of an endorsed proposal goes to the transient store, keyed by transaction id,
+ * where the committer takes it (Fabric's endorser hands it to gossip and its transient store).
+ * An evaluation keeps nothing.
  */
 import { status } from '@grpc/grpc-js';
 import { common, peer } from '@hyperledger/fabric-protos';
@@ -14,6 +19,7 @@ import type { SigningIdentity } from './identity.ts';
 import type { CheckedProposal } from './proposal.ts';
 import { TxSimulator } from './simulator.ts';
 import type { WorldState } from './state.ts';
+import type { TransientStore } from './transient-store.ts';
 
 /** Fabric's threshold: a chaincode status at or above 400 is an error. */
 const ERROR_THRESHOLD = 400;
@@ -23,6 +29,8 @@ export interface Simulation {
   response: peer.Response;
   event: peer.ChaincodeEvent | undefined;
   readWriteSet: Uint8Array;
+  /** The private read-write set (`TxPvtReadWriteSet`), if the chaincode wrote private data. */
+  privateData: Uint8Array | undefined;
 }
 
 /** Runs proposals on chaincodes and signs the results as the devnet peer. */
@@ -30,11 +38,21 @@ export class Endorser {
   readonly #state: WorldState;
   readonly #links: ReadonlyMap<string, ChaincodeLink>;
   readonly #identity: SigningIdentity;
+  readonly #transient: TransientStore;
+  readonly #height: () => number;
 
-  constructor(state: WorldState, links: ReadonlyMap<string, ChaincodeLink>, identity: SigningIdentity) {
+  constructor(
+    state: WorldState,
+    links: ReadonlyMap<string, ChaincodeLink>,
+    identity: SigningIdentity,
+    transient: TransientStore,
+    height: () => number,
+  ) {
     this.#state = state;
     this.#links = links;
     this.#identity = identity;
+    this.#transient = transient;
+    this.#height = height;
   }
 
   /** Runs the proposal on its chaincode (simulation only; nothing is committed). */
@@ -52,6 +70,7 @@ export class Endorser {
       txId: proposal.txId,
       signedProposal: proposal.signed,
       input: proposal.input,
+      creatorMspId: proposal.creator.mspId,
       simulator,
     });
     if (event !== undefined) {
@@ -59,7 +78,8 @@ export class Endorser {
       event.setChaincodeId(proposal.chaincodeName);
       event.setTxId(proposal.txId);
     }
-    return { response, event, readWriteSet: simulator.readWriteSet() };
+    const { readWriteSet, privateData } = simulator.results();
+    return { response, event, readWriteSet, privateData };
   }
 
   /** Throws the gateway's error for a chaincode response at or above 400. */
@@ -73,8 +93,14 @@ export class Endorser {
     throw new DevnetError(status.ABORTED, message, [`${chaincodeName}: ${detail}`]);
   }
 
-  /** The endorsed transaction envelope, unsigned (the client signs its payload). */
+  /**
+   * The endorsed transaction envelope, unsigned (the client signs its payload); the private
+   * read-write set, if any, is kept in the transient store for the committer.
+   */
   endorse(proposal: CheckedProposal, simulation: Simulation): common.Envelope {
+    if (simulation.privateData !== undefined) {
+      this.#transient.put(proposal.txId, simulation.privateData, this.#height());
+    }
     const action = new peer.ChaincodeAction();
     action.setResults(simulation.readWriteSet);
     if (simulation.event !== undefined) action.setEvents(simulation.event.serializeBinary());

@@ -69,11 +69,14 @@ export function gatewayService(ctx: GatewayContext): gateway.IGatewayServer {
 
     endorse: unary(async (request: gateway.EndorseRequest) => {
       const proposal = proposalOf(request);
-      check(
-        !ctx.committer.isCommitted(proposal.txId),
-        status.ALREADY_EXISTS,
-        `transaction ${proposal.txId} has already been committed`,
-      );
+      // As Fabric's endorser: the gateway reports it as an endorsement failure with the detail.
+      if (ctx.committer.isCommitted(proposal.txId)) {
+        throw new DevnetError(
+          status.ABORTED,
+          'failed to endorse transaction, see attached details for more info',
+          [`duplicate transaction found [${proposal.txId}]`],
+        );
+      }
       const simulation = await ctx.endorser.simulate(proposal);
       Endorser.checkResponse(simulation.response, 'endorse', proposal.chaincodeName);
       const result = new gateway.EndorseResponse();

@@ -4,9 +4,13 @@
  * `gateway.Gateway` gRPC service for the unmodified `@hyperledger/fabric-gateway` client, and the
  * chaincode-as-a-service `protos.Chaincode/Connect` stream, dialled to real chaincode (fabric-shim,
  * fabric-contract-api). World state lives in memory; with `stateFile` the committed blocks are
- * kept in a file and replayed at start. Not supported: private data, rich (CouchDB) queries,
- * history, chaincode-to-chaincode calls, state metadata, paginated range queries, TLS, the
- * Deliver (block events) service and endorsement policies beyond "the devnet peer endorsed".
+ * kept in a file and replayed at start. Private data collections (per chaincode) work as on a
+ * Fabric peer that is a member of all of them: transactions carry hashes, values go through the
+ * transient store to the committer and are kept beside the blocks, member-only reads are refused
+ * to clients of other MSPs. Not supported: range or rich queries on private data, purge and
+ * block-to-live of private data, rich (CouchDB) queries, history, chaincode-to-chaincode calls,
+ * state metadata, paginated range queries, TLS, the Deliver (block events) service and
+ * endorsement policies beyond "the devnet peer endorsed".
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { gateway } from '@hyperledger/fabric-protos';
@@ -14,14 +18,19 @@ import type { KeyObject } from 'node:crypto';
 import { BlockFile } from './block-file.ts';
 import { makePeerIdentity } from './certs.ts';
 import { ChaincodeLink } from './chaincode-link.ts';
+import { Collections, type DevnetCollection } from './collections.ts';
 import { Committer } from './committer.ts';
 import { Endorser } from './endorser.ts';
 import { gatewayService } from './gateway-service.ts';
 import { MspRegistry, SigningIdentity, type DevnetMsp } from './identity.ts';
 import { WorldState } from './state.ts';
+import { TransientStore } from './transient-store.ts';
 
+export type { DevnetCollection } from './collections.ts';
 export type { DevnetMsp } from './identity.ts';
 export { DevnetError } from './errors.ts';
+/** An MSP's CA and an identity it issues, made with node:crypto alone (for an embedded operator). */
+export { type KeyedCert, makePeerIdentity as makeIdentity } from './certs.ts';
 
 /** A chaincode server the devnet dials (chaincode-as-a-service). */
 export interface DevnetChaincode {
@@ -29,6 +38,8 @@ export interface DevnetChaincode {
   name: string;
   /** host:port of its fabric-shim server. */
   address: string;
+  /** Its private data collections (the chaincode definition's collection config); default none. */
+  collections?: readonly DevnetCollection[];
 }
 
 /** The peer's own signing identity, when not made at start. */
@@ -49,7 +60,10 @@ export interface DevnetOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** Where committed blocks are kept; a devnet restarted on the same file carries on. */
+  /**
+   * Where committed blocks are kept; a devnet restarted on the same file carries on. Committed
+   * private data is kept beside it, in `<stateFile>.private`.
+   */
   stateFile?: string;
   /** A block is cut this long after its first transaction arrives; default 10 ms. */
   blockMs?: number;
@@ -82,13 +96,18 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const state = new WorldState();
   const timeoutMs = options.chaincodeTimeoutMs ?? 30_000;
   const links = new Map(
-    options.chaincodes.map((c) => [c.name, new ChaincodeLink(c.name, c.address, timeoutMs)]),
+    options.chaincodes.map((c) => [
+      c.name,
+      new ChaincodeLink(c.name, c.address, new Collections(c.name, c.collections), timeoutMs),
+    ]),
   );
+  const transient = new TransientStore();
   const stored = options.stateFile === undefined ? undefined : BlockFile.open(options.stateFile);
   const committer = new Committer(
     state,
     identity,
     { blockMs: options.blockMs ?? 10, blockSize: options.blockSize ?? 100 },
+    transient,
     stored,
   );
   const host = options.host ?? '127.0.0.1';
@@ -99,7 +118,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     gatewayService({
       channel: options.channel,
       msps,
-      endorser: new Endorser(state, links, identity),
+      endorser: new Endorser(state, links, identity, transient, () => committer.height),
       committer,
       address: () => endpoint,
       peerMspId: identity.mspId,

@@ -2,10 +2,17 @@
  * Transaction simulation, as Fabric's TxSimulator: reads see committed state only (never the
  * transaction's own writes), each key's first read is recorded with the version read (or none),
  * writes and deletes are buffered (an empty value is a delete, as in Fabric), and a range scan
- * records the keys it returned, so the committer can detect phantoms. `readWriteSet()` is the
- * `TxReadWriteSet` that goes into the proposal response.
+ * records the keys it returned, so the committer can detect phantoms.
+ *
+ * Private data (a collection of the namespace) goes two ways, as in Fabric's RWSetBuilder: the
+ * public read-write set gets, per collection, a hashed read-write set (sha256 of each key read
+ * with its version, sha256 of each key and value written) and the hash of the collection's
+ * private read-write set; the private read-write set (the written keys and values, no reads)
+ * travels apart. `results()` gives both: the `TxReadWriteSet` that goes into the proposal
+ * response and the `TxPvtReadWriteSet` for the transient store.
  */
 import { ledger } from '@hyperledger/fabric-protos';
+import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collections.ts';
 import type { RangeEntry, Version, WorldState } from './state.ts';
 
 const { kvrwset } = ledger.rwset;
@@ -25,6 +32,21 @@ interface NamespaceSet {
   reads: Map<string, Version | undefined>;
   writes: Map<string, Uint8Array | undefined>;
   ranges: RangeRecord[];
+  /** Per collection: its reads (by key, with the version of the key's hash) and writes. */
+  collections: Map<string, CollectionSet>;
+}
+
+interface CollectionSet {
+  reads: Map<string, Version | undefined>;
+  writes: Map<string, Uint8Array | undefined>;
+}
+
+/** What a simulation produced: the public read-write set and the private one, if any. */
+export interface SimulationResults {
+  /** `TxReadWriteSet`, private data as hashes only. */
+  readWriteSet: Uint8Array;
+  /** `TxPvtReadWriteSet` of the collections written, or undefined. */
+  privateData: Uint8Array | undefined;
 }
 
 /** An open range scan of one simulation. */
@@ -51,7 +73,7 @@ export class TxSimulator {
   #set(namespace: string): NamespaceSet {
     let set = this.#sets.get(namespace);
     if (set === undefined) {
-      set = { reads: new Map(), writes: new Map(), ranges: [] };
+      set = { reads: new Map(), writes: new Map(), ranges: [], collections: new Map() };
       this.#sets.set(namespace, set);
     }
     return set;
@@ -72,6 +94,45 @@ export class TxSimulator {
 
   deleteState(namespace: string, key: string): void {
     this.#set(namespace).writes.set(key, undefined);
+  }
+
+  #collection(namespace: string, collection: string): CollectionSet {
+    const sets = this.#set(namespace).collections;
+    let set = sets.get(collection);
+    if (set === undefined) {
+      set = { reads: new Map(), writes: new Map() };
+      sets.set(collection, set);
+    }
+    return set;
+  }
+
+  /** Records a read of a private key at the version of its hash; returns the committed hash. */
+  #readHash(namespace: string, collection: string, key: string): Uint8Array | undefined {
+    const committed = this.#state.get(hashedNamespace(namespace, collection), keyHash(key));
+    const reads = this.#collection(namespace, collection).reads;
+    if (!reads.has(key)) {
+      reads.set(key, committed === undefined ? undefined : { block: committed.block, tx: committed.tx });
+    }
+    return committed?.value;
+  }
+
+  /** A private value as committed (not this transaction's writes); the read is recorded hashed. */
+  getPrivateData(namespace: string, collection: string, key: string): Uint8Array | undefined {
+    if (this.#readHash(namespace, collection, key) === undefined) return undefined;
+    return this.#state.get(privateNamespace(namespace, collection), key)?.value;
+  }
+
+  /** sha256 of a private value as committed: readable without being a member. */
+  getPrivateDataHash(namespace: string, collection: string, key: string): Uint8Array | undefined {
+    return this.#readHash(namespace, collection, key);
+  }
+
+  putPrivateData(namespace: string, collection: string, key: string, value: Uint8Array): void {
+    this.#collection(namespace, collection).writes.set(key, value.length === 0 ? undefined : value);
+  }
+
+  deletePrivateData(namespace: string, collection: string, key: string): void {
+    this.#collection(namespace, collection).writes.set(key, undefined);
   }
 
   /** Opens a range scan; returns its id and its first page. */
@@ -116,8 +177,12 @@ export class TxSimulator {
     return this.#iterators.has(id);
   }
 
-  /** The `TxReadWriteSet` (serialized), namespaces and keys in byte order as Fabric builds it. */
-  readWriteSet(): Uint8Array {
+  /**
+   * Both read-write sets, namespaces and keys in byte order as Fabric builds them; the private
+   * one's hash per collection is in the public one.
+   */
+  results(): SimulationResults {
+    const privateSet = this.#privateSet();
     const txSet = new ledger.rwset.TxReadWriteSet();
     txSet.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
     for (const namespace of [...this.#sets.keys()].sort(byteOrder)) {
@@ -136,31 +201,94 @@ export class TxSimulator {
         info.setRawReads(reads);
         kv.addRangeQueriesInfo(info);
       }
-      for (const key of [...set.writes.keys()].sort(byteOrder)) {
-        const value = set.writes.get(key);
-        const write = new kvrwset.KVWrite();
-        write.setKey(key);
-        write.setIsDelete(value === undefined);
-        if (value !== undefined) write.setValue(value);
-        kv.addWrites(write);
-      }
+      for (const key of [...set.writes.keys()].sort(byteOrder))
+        kv.addWrites(kvWrite(key, set.writes.get(key)));
       const nsSet = new ledger.rwset.NsReadWriteSet();
       nsSet.setNamespace(namespace);
       nsSet.setRwset(kv.serializeBinary());
+      for (const [collection, collected] of byKey(set.collections)) {
+        const collSet = new ledger.rwset.CollectionHashedReadWriteSet();
+        collSet.setCollectionName(collection);
+        collSet.setHashedRwset(hashedSet(collected).serializeBinary());
+        const privateHash = privateSet.hashes.get(namespace)?.get(collection);
+        if (privateHash !== undefined) collSet.setPvtRwsetHash(privateHash);
+        nsSet.addCollectionHashedRwset(collSet);
+      }
       txSet.addNsRwset(nsSet);
     }
-    return txSet.serializeBinary();
+    return { readWriteSet: txSet.serializeBinary(), privateData: privateSet.bytes };
   }
+
+  /** The `TxPvtReadWriteSet` of the collections written, and each one's rwset hash. */
+  #privateSet(): { bytes: Uint8Array | undefined; hashes: Map<string, Map<string, Buffer>> } {
+    const hashes = new Map<string, Map<string, Buffer>>();
+    const txSet = new ledger.rwset.TxPvtReadWriteSet();
+    txSet.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
+    for (const [namespace, set] of byKey(this.#sets)) {
+      const nsSet = new ledger.rwset.NsPvtReadWriteSet();
+      nsSet.setNamespace(namespace);
+      const nsHashes = new Map<string, Buffer>();
+      for (const [collection, { writes }] of byKey(set.collections)) {
+        if (writes.size === 0) continue;
+        const kv = new kvrwset.KVRWSet();
+        for (const [key, value] of byKey(writes)) kv.addWrites(kvWrite(key, value));
+        const rwset = kv.serializeBinary();
+        nsHashes.set(collection, sha256(rwset));
+        const collSet = new ledger.rwset.CollectionPvtReadWriteSet();
+        collSet.setCollectionName(collection);
+        collSet.setRwset(rwset);
+        nsSet.addCollectionPvtRwset(collSet);
+      }
+      if (nsHashes.size === 0) continue;
+      hashes.set(namespace, nsHashes);
+      txSet.addNsPvtRwset(nsSet);
+    }
+    return { bytes: hashes.size > 0 ? txSet.serializeBinary() : undefined, hashes };
+  }
+}
+
+/** A map's entries in the byte order of their keys. */
+function byKey<V>(map: ReadonlyMap<string, V>): [string, V][] {
+  return [...map].sort(([a], [b]) => byteOrder(a, b));
+}
+
+/** A collection's reads and writes as hashes (sorted by key, as Fabric's builder sorts them). */
+function hashedSet(set: CollectionSet): InstanceType<typeof kvrwset.HashedRWSet> {
+  const hashed = new kvrwset.HashedRWSet();
+  for (const [key, version] of byKey(set.reads)) {
+    const read = new kvrwset.KVReadHash();
+    read.setKeyHash(sha256(key));
+    if (version !== undefined) read.setVersion(kvVersion(version));
+    hashed.addHashedReads(read);
+  }
+  for (const [key, value] of byKey(set.writes)) {
+    const write = new kvrwset.KVWriteHash();
+    write.setKeyHash(sha256(key));
+    write.setIsDelete(value === undefined);
+    if (value !== undefined) write.setValueHash(sha256(value));
+    hashed.addHashedWrites(write);
+  }
+  return hashed;
+}
+
+function kvWrite(key: string, value: Uint8Array | undefined): InstanceType<typeof kvrwset.KVWrite> {
+  const write = new kvrwset.KVWrite();
+  write.setKey(key);
+  write.setIsDelete(value === undefined);
+  if (value !== undefined) write.setValue(value);
+  return write;
+}
+
+function kvVersion(version: Version): InstanceType<typeof kvrwset.Version> {
+  const v = new kvrwset.Version();
+  v.setBlockNum(version.block);
+  v.setTxNum(version.tx);
+  return v;
 }
 
 function kvRead(key: string, version: Version | undefined): InstanceType<typeof kvrwset.KVRead> {
   const read = new kvrwset.KVRead();
   read.setKey(key);
-  if (version !== undefined) {
-    const v = new kvrwset.Version();
-    v.setBlockNum(version.block);
-    v.setTxNum(version.tx);
-    read.setVersion(v);
-  }
+  if (version !== undefined) read.setVersion(kvVersion(version));
   return read;
 }

@@ -1,7 +1,8 @@
 /**
  * Reading an endorsed transaction envelope back, as the committer and the replay of the block
  * file need it: transaction id, chaincode, the endorsements and proposal hash to check, the
- * chaincode event, and the read-write set per namespace.
+ * chaincode event, and the read-write set per namespace, with its collections' hashed
+ * read-write sets.
  */
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { proposalHash } from './proposal.ts';
@@ -17,6 +18,17 @@ export interface RangeRead {
   reads: { key: string; version: Version | undefined }[];
 }
 
+/** A collection's reads and writes as the public ledger carries them: hashes. */
+export interface CollectionHashedRwSet {
+  collection: string;
+  /** `keyHash`: hex of sha256(key). */
+  reads: { keyHash: string; version: Version | undefined }[];
+  /** `valueHash` undefined: a delete. */
+  writes: { keyHash: string; valueHash: Uint8Array | undefined }[];
+  /** sha256 of the collection's private read-write set (empty when nothing was written). */
+  privateHash: Uint8Array;
+}
+
 /** One namespace's reads and writes. */
 export interface NamespaceRwSet {
   namespace: string;
@@ -24,6 +36,7 @@ export interface NamespaceRwSet {
   ranges: RangeRead[];
   /** `value` undefined: a delete. */
   writes: { key: string; value: Uint8Array | undefined }[];
+  collections: CollectionHashedRwSet[];
 }
 
 /** What the committer reads from an endorsed transaction. */
@@ -39,9 +52,15 @@ export interface EndorsedTransaction {
   hashMatches: boolean;
 }
 
-function version(read: InstanceType<typeof kvrwset.KVRead>): Version | undefined {
+function version(
+  read: InstanceType<typeof kvrwset.KVRead> | InstanceType<typeof kvrwset.KVReadHash>,
+): Version | undefined {
   const v = read.getVersion();
   return v === undefined ? undefined : { block: v.getBlockNum(), tx: v.getTxNum() };
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
 }
 
 /** Parses an endorsed transaction envelope; throws when it is not one. */
@@ -85,6 +104,20 @@ export function readTransaction(envelopeBytes: Uint8Array): EndorsedTransaction 
         key: w.getKey(),
         value: w.getIsDelete() ? undefined : w.getValue_asU8(),
       })),
+      collections: nsSet.getCollectionHashedRwsetList().map((c) => {
+        const hashed = kvrwset.HashedRWSet.deserializeBinary(c.getHashedRwset_asU8());
+        return {
+          collection: c.getCollectionName(),
+          reads: hashed
+            .getHashedReadsList()
+            .map((r) => ({ keyHash: hex(r.getKeyHash_asU8()), version: version(r) })),
+          writes: hashed.getHashedWritesList().map((w) => ({
+            keyHash: hex(w.getKeyHash_asU8()),
+            valueHash: w.getIsDelete() ? undefined : w.getValueHash_asU8(),
+          })),
+          privateHash: c.getPvtRwsetHash_asU8(),
+        };
+      }),
     });
   }
   return {

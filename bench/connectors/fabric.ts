@@ -1,0 +1,131 @@
+/**
+ * Settlement on the Fabric devnet: trades settled per second through `FabricLedger` (one
+ * `SettleBatch` transaction per batch, endorsed by the settlement chaincode in its own process,
+ * submitted and waited for until committed), for batch sizes 1, 10 and 100, one batch at a time
+ * as the daemon sends them. The trades are seeded, between 50 Fabric identities of BankAMSP
+ * (`BankAMSP:investor-N`) that the operator registered with `SetStanding` and funded with
+ * `Issue`, all settling. Only the operator signs, so only it has a certificate (a devDependency
+ * makes it, as in the tests: fine for a bench).
+ *
+ *   npm run bench:settlement-fabric -- [--trades N] [--json]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  fabricClient,
+  FabricLedger,
+  makeIdentity,
+  startChaincode,
+  startDevnet,
+} from '../../connectors/fabric/index.ts';
+import { Progress } from '../../connectors/index.ts';
+import { settlementOptions } from '../cli.ts';
+import { seededTrades, timeBatches } from './seeded.ts';
+
+const BATCHES = [1, 10, 100];
+const INVESTORS = 50;
+const CHANNEL = 'bank-net';
+const CHAINCODE = 'mosaic-settlement';
+const VENUE = `fabric:${CHANNEL}`;
+const ACME = `ACME@${VENUE}`;
+/** The devnet's block cutting, as `npm start` runs it (its defaults), stated so the table can say so. */
+const BLOCK_MS = 10;
+const BLOCK_SIZE = 100;
+
+interface Row {
+  batch: number;
+  trades: number;
+  tradesPerSecond: number;
+  /** Mean wall time of one batch: endorse, submit, commit status. */
+  msPerBatch: number;
+  blockMs: number;
+  blockSize: number;
+}
+
+async function main(): Promise<void> {
+  const values = settlementOptions('usage: fabric.js [--trades N] [--json]');
+  const perRun = values.trades;
+  const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+  // The operator's organization: a CA and the operator it issues (node:crypto, as the devnet's own).
+  const { ca, peer: operatorCert } = makeIdentity('BankAMSP', 'operator');
+  const devnet = await startDevnet({
+    channel: CHANNEL,
+    msps: [{ mspId: 'BankAMSP', rootCerts: [ca.certificate] }],
+    chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+    blockMs: BLOCK_MS,
+    blockSize: BLOCK_SIZE,
+  });
+  const operator = { mspId: 'BankAMSP', commonName: 'operator', ...operatorCert };
+  const client = fabricClient(devnet.endpoint, operator, { channel: CHANNEL, chaincode: CHAINCODE });
+  const { gateway, contract } = client;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-bench-fabric-'));
+  const progress = Progress.open(dir);
+  try {
+    await contract.submitTransaction(
+      'Configure',
+      JSON.stringify({
+        operator: `${operator.mspId}:${operator.commonName}`,
+        feeAccount: 'BankAMSP:fees',
+        members: ['BankAMSP'],
+        eligibleAttribute: null,
+      }),
+    );
+    const investors = Array.from({ length: INVESTORS }, (_, i) => `BankAMSP:investor-${i}`);
+    // Each investor's transactions touch only its own keys (and read the config): no conflicts.
+    await Promise.all(
+      investors.map(async (account) => {
+        await contract.submitTransaction('SetStanding', account, 'true', 'false');
+        await contract.submitTransaction('Issue', account, 'ACME', '10000000');
+        await contract.submitTransaction('Issue', account, 'USD', String(10n ** 15n));
+      }),
+    );
+    const instruction = seededTrades(investors, ACME);
+
+    const rows: Row[] = [];
+    for (const batch of BATCHES) {
+      const ledger = new FabricLedger({
+        venue: VENUE,
+        gateway,
+        contract,
+        progress,
+        asset: (instrument) => (instrument === ACME ? { security: 'ACME', cash: 'USD' } : undefined),
+      });
+      const { trades, ms } = await timeBatches(ledger, batch, perRun, instruction);
+      rows.push({
+        batch,
+        trades,
+        tradesPerSecond: trades / (ms / 1000),
+        msPerBatch: ms / (trades / batch),
+        blockMs: BLOCK_MS,
+        blockSize: BLOCK_SIZE,
+      });
+      if (!values.json) process.stderr.write(`batch ${batch}: ${trades} trades\n`);
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(rows)}\n`);
+      return;
+    }
+    process.stdout.write(
+      '\nSettlement on the Fabric devnet through FabricLedger (one SettleBatch per batch, waited for ' +
+        `until committed; devnet blocks cut ${BLOCK_MS} ms after their first transaction or at ` +
+        `${BLOCK_SIZE} transactions):\n`,
+    );
+    process.stdout.write('   batch     trades   trades/s   ms/batch   block ms block size\n');
+    for (const r of rows) {
+      process.stdout.write(
+        `${String(r.batch).padStart(8)} ${String(r.trades).padStart(10)} ` +
+          `${r.tradesPerSecond.toFixed(0).padStart(10)} ${r.msPerBatch.toFixed(1).padStart(10)} ` +
+          `${String(r.blockMs).padStart(10)} ${String(r.blockSize).padStart(10)}\n`,
+      );
+    }
+  } finally {
+    client.close();
+    await devnet.close();
+    await chaincode.stop();
+    await progress.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
