@@ -7,14 +7,12 @@
  * once) and once in the engine (one verdict in the journal, nothing left pending).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import BigNumber from 'bignumber.js';
 import { type Contract, type Provider, Wallet } from 'ethers';
 import {
   Anvil,
@@ -28,10 +26,10 @@ import {
 import type { Gateway } from '../../gateway/index.ts';
 import { journalCommand } from '../../journal/cli.ts';
 import { testGateway } from '../support/gateway.ts';
-import { login, type WsClient as Client, WsClient } from '../support/ws-client.ts';
+import { login, type WsClient } from '../support/ws-client.ts';
 import { matchTrade } from '../support/evm.ts';
+import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
 const ACME = 'ACME@evm:31337';
 const USD = 'USD@evm:31337';
 /** USD has 6 decimals on chain; the engine counts cents: 10^4 base units a cent. */
@@ -40,26 +38,6 @@ const OPERATOR_KEY = DEV_KEYS[1];
 const OPERATOR = new Wallet(OPERATOR_KEY).address;
 const SELLER_LOTS = 100_000n;
 const BUYER_CENTS = 100_000_000n;
-/** How long an order's execution report may take on a slow machine. */
-const REPLY_MS = 20_000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it gives a value (not undefined or false); `context` explains a timeout. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  context: () => string = () => '',
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
-    await sleep(50);
-  }
-}
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-faults-'));
@@ -161,149 +139,9 @@ async function assertEscrowMatchesEngine(
   }
 }
 
-/** `mosaic start --config FILE` run as a child process, its output kept. */
-class MosaicProcess {
-  readonly url: string;
-  readonly child: ChildProcess;
-  readonly #output: { text: string };
-  readonly exited: Promise<number | null>;
-
-  private constructor(child: ChildProcess, url: string, output: { text: string }) {
-    this.child = child;
-    this.url = url;
-    this.#output = output;
-    this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-      else child.once('exit', (code) => resolve(code));
-    });
-  }
-
-  /** Everything it printed so far, stdout and stderr. */
-  get output(): string {
-    return this.#output.text;
-  }
-
-  static async start(configFile: string, running: Set<ChildProcess>): Promise<MosaicProcess> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    const output = { text: '' };
-    child.stdout!.on('data', (b: Buffer) => (output.text += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (output.text += b.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no start banner within 60 s:\n${output.text}`)),
-        60_000,
-      );
-      child.stdout!.on('data', () => {
-        const m = /Mosaic is running at (http:\/\/[\d.]+:\d+)/.exec(output.text);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`mosaic exited (${signal ?? code}) before starting:\n${output.text}`));
-      });
-    });
-    return new MosaicProcess(child, url, output);
-  }
-
-  /** Sends `signal` and waits until the process has exited; its exit code (null if killed). */
-  async kill(signal: NodeJS.Signals): Promise<number | null> {
-    this.child.kill(signal);
-    return this.exited;
-  }
-}
-
-/** A seller and a buyer logged in over WebSocket, trading ACME at 100.00. */
-class Traders {
-  #n = 0;
-  readonly tradeIds: number[] = [];
-  readonly bought: number[] = [];
-
-  private constructor(
-    readonly url: string,
-    readonly seller: Client,
-    readonly buyer: Client,
-    readonly tokens: Record<'seller' | 'buyer', string>,
-  ) {}
-
-  static async connect(url: string, seller: Wallet, buyer: Wallet, from?: Traders): Promise<Traders> {
-    const [s, b] = [await WsClient.connect(url), await WsClient.connect(url)];
-    const [ls, lb] = [await login(s, seller), await login(b, buyer)];
-    const t = new Traders(url, s, b, { seller: ls.token, buyer: lb.token });
-    if (from !== undefined) {
-      t.#n = from.#n;
-      t.tradeIds.push(...from.tradeIds);
-      t.bought.push(...from.bought);
-    }
-    return t;
-  }
-
-  /** One trade per quantity: the seller rests their total, the buyer takes it piece by piece. */
-  async trade(quantities: readonly number[]): Promise<number[]> {
-    const total = quantities.reduce((a, b) => a + b, 0);
-    const order = { op: 'new', instrument: ACME, orderType: 'limit', price: '100.00' } as const;
-    const sell = `s${++this.#n}`;
-    this.seller.send({ ...order, clientOrderId: sell, side: 'sell', quantity: String(total) });
-    const rested = await this.seller.next(
-      (m) => m.type === 'exec' && m.clientOrderId === sell && m.status !== 'pending-new',
-      REPLY_MS,
-    );
-    assert.equal(rested.status, 'new', JSON.stringify(rested));
-    const ids: number[] = [];
-    for (const q of quantities) {
-      const buy = `b${++this.#n}`;
-      this.buyer.send({ ...order, clientOrderId: buy, side: 'buy', quantity: String(q) });
-      // `new` comes first (accepted and durable), then the fill; a refusal ends it
-      const fill = await this.buyer.next(
-        (m) =>
-          m.type === 'exec' &&
-          m.clientOrderId === buy &&
-          (m.tradeId !== undefined || m.status === 'rejected' || m.status === 'canceled'),
-        REPLY_MS,
-      );
-      assert.equal(fill.status, 'filled', JSON.stringify(fill));
-      ids.push(fill.tradeId as number);
-      this.bought.push(q);
-    }
-    this.tradeIds.push(...ids);
-    return ids;
-  }
-
-  /** The caller's balances over REST, by asset. */
-  async balances(who: 'seller' | 'buyer'): Promise<Map<string, Record<string, string>>> {
-    const res = await fetch(`${this.url}/api/balances`, {
-      headers: { authorization: `Bearer ${this.tokens[who]}` },
-    });
-    assert.equal(res.status, 200);
-    const list = (await res.json()) as Array<Record<string, string>>;
-    return new Map(list.map((b) => [b.asset!, b]));
-  }
-
-  /** Engine units of an asset the caller holds (available plus reserved). */
-  async units(who: 'seller' | 'buyer', asset: string): Promise<bigint> {
-    const b = (await this.balances(who)).get(asset);
-    if (b === undefined) return 0n;
-    return BigInt(new BigNumber(b.available!).plus(b.reserved!).div(b.unit!).toFixed());
-  }
-
-  /** Whether nothing the two hold waits for settlement. */
-  async drained(): Promise<boolean> {
-    for (const who of ['seller', 'buyer'] as const) {
-      for (const b of (await this.balances(who)).values())
-        if (b.pendingIn !== '0' || b.pendingOut !== '0') return false;
-    }
-    return true;
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([this.seller.close(), this.buyer.close()]);
-  }
+/** Logs the seller or the buyer in with their Ethereum key. */
+function evmLogin(seller: Wallet, buyer: Wallet) {
+  return (c: WsClient, who: 'seller' | 'buyer') => login(c, who === 'seller' ? seller : buyer);
 }
 
 describe('EVM settlement under faults', { timeout: 240_000 }, () => {
@@ -315,11 +153,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
 
   after(async () => {
     for (const t of clients) await t.close().catch(() => {});
-    for (const child of running) {
-      const gone = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await gone;
-    }
+    await killAll(running);
     for (const gw of gateways) await gw.close().catch(() => {});
     for (const a of anvils) await a.stop();
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
@@ -359,7 +193,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       /** Starts the exchange again on its data folder; waits until it has settled everything, once. */
       const restart = async () => {
         exchange = await MosaicProcess.start(configFile, running);
-        traders = await Traders.connect(exchange.url, seller, buyer, traders);
+        traders = await Traders.connect(exchange.url, ACME, evmLogin(seller, buyer), traders);
         clients.push(traders);
         await until(
           'pending settlements to drain',
@@ -370,7 +204,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       };
       // Given the exchange running on the test's chain, the investors' deposits credited from it
       let exchange = await MosaicProcess.start(configFile, running);
-      let traders = await Traders.connect(exchange.url, seller, buyer);
+      let traders = await Traders.connect(exchange.url, ACME, evmLogin(seller, buyer));
       clients.push(traders);
       await until(
         'the deposits to reach the engine',

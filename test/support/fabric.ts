@@ -1,6 +1,12 @@
-/** Fault helpers of the Fabric suites: a daemon that dies at a chosen step, and waiting for a condition. */
+/**
+ * Fault helpers of the Fabric suites: a daemon that dies at a chosen step, waiting for a condition,
+ * a gateway proxy that holds endorsements and reports submissions, and the verdicts in `Settled` events.
+ */
 import assert from 'node:assert/strict';
-import type { Contract } from '@hyperledger/fabric-gateway';
+import * as grpc from '@grpc/grpc-js';
+import type { Contract, Network } from '@hyperledger/fabric-gateway';
+import { gateway } from '@hyperledger/fabric-protos';
+import type { Verdict } from '../../connectors/fabric/index.ts';
 
 /** A contract whose submitted transactions go out, and then the daemon "dies" before their status. */
 export function crashAfterSubmit(contract: Contract, sent: string[]): Contract {
@@ -50,4 +56,123 @@ export async function waitFor(check: () => Promise<boolean>): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   assert.fail('timed out');
+}
+
+/**
+ * A pass-through proxy of a peer's `gateway.Gateway` service, for fault tests: it can hold
+ * endorsements back until released, and tell the test the moment the peer accepted a
+ * submitted transaction (before the client hears so), so a daemon can be killed right there.
+ */
+export interface GatewayProxy {
+  /** host:port clients dial instead of the peer. */
+  readonly endpoint: string;
+  /** Endorse requests wait until `release`. */
+  hold(): void;
+  release(): void;
+  /** `react` runs once, with the transaction id, when the peer next accepts a submitted transaction. */
+  onceSubmitted(react: (txId: string) => void): void;
+  close(): void;
+}
+
+export async function gatewayProxy(upstream: string): Promise<GatewayProxy> {
+  const client = new grpc.Client(upstream, grpc.credentials.createInsecure());
+  const held: Array<() => void> = [];
+  let holding = false;
+  let submitted: ((txId: string) => void) | null = null;
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const [name, m] of Object.entries(gateway.GatewayService)) {
+    if (m.responseStream) {
+      handlers[name] = (call: grpc.ServerWritableStream<unknown, unknown>) => {
+        const up = client.makeServerStreamRequest(
+          m.path,
+          m.requestSerialize,
+          m.responseDeserialize,
+          call.request,
+        );
+        up.on('data', (d: unknown) => call.write(d));
+        up.on('end', () => call.end());
+        up.on('error', (err: grpc.ServiceError) => {
+          if (err.code !== grpc.status.CANCELLED) call.emit('error', err);
+        });
+        call.on('cancelled', () => up.cancel());
+      };
+      continue;
+    }
+    handlers[name] = (
+      call: grpc.ServerUnaryCall<unknown, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      const forward = () =>
+        client.makeUnaryRequest(
+          m.path,
+          m.requestSerialize,
+          m.responseDeserialize,
+          call.request,
+          (err, res) => {
+            if (err === null && name === 'submit' && submitted !== null) {
+              const react = submitted;
+              submitted = null;
+              react((call.request as gateway.SubmitRequest).getTransactionId());
+            }
+            callback(err, res);
+          },
+        );
+      if (name === 'endorse' && holding) held.push(forward);
+      else forward();
+    };
+  }
+  const server = new grpc.Server();
+  server.addService(gateway.GatewayService, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    endpoint: `127.0.0.1:${port}`,
+    hold: () => (holding = true),
+    release: () => {
+      holding = false;
+      for (const f of held.splice(0)) f();
+    },
+    onceSubmitted: (react) => (submitted = react),
+    close: () => {
+      server.forceShutdown();
+      client.close();
+    },
+  };
+}
+
+/**
+ * Every trade verdict the chaincode's `Settled` events hold, replayed from the first block: per
+ * trade id, the transactions that gave it its verdict (a trade skipped as settled already is not
+ * counted). Reads until the stream has been quiet for `quietMs`.
+ */
+export async function verdictsInEvents(
+  network: Network,
+  chaincode: string,
+  quietMs = 3_000,
+): Promise<Map<number, string[]>> {
+  const verdicts = new Map<number, string[]>();
+  const events = await network.getChaincodeEvents(chaincode, { startBlock: 0n });
+  const it = events[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const quiet = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), quietMs)));
+      const next = await Promise.race([it.next(), quiet]);
+      clearTimeout(timer);
+      if (next === null || next.done === true) break;
+      const e = next.value;
+      if (e.eventName !== 'Settled') continue;
+      const body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as { verdicts: Verdict[] };
+      for (const v of body.verdicts) {
+        if (v.txId !== e.transactionId) continue; // skipped: its verdict came from another transaction
+        verdicts.set(v.tradeId, [...(verdicts.get(v.tradeId) ?? []), e.transactionId]);
+      }
+    }
+  } finally {
+    events.close();
+  }
+  return verdicts;
 }

@@ -62,7 +62,9 @@ function certificate(
 ): string {
   const now = Date.now();
   const serial = randomBytes(8);
-  serial[0] = (serial[0] ?? 0) & 0x7f; // a positive INTEGER
+  // A positive INTEGER in its shortest form: first byte 0x40-0x7f (a leading zero byte, which a
+  // bare `& 0x7f` gives one time in 128, is "illegal padding" to OpenSSL's DER parser).
+  serial[0] = 0x40 | ((serial[0] ?? 0) & 0x3f);
   const basicConstraints = seq(
     oid('2.5.29.19'),
     tlv(0x01, Buffer.from([0xff])), // critical

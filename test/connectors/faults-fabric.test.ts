@@ -1,0 +1,430 @@
+/**
+ * The Fabric settlement daemon under faults, against real parts: the settlement chaincode in its
+ * own process and a devnet the test runs. The devnet stopped and restarted (same blocks, same
+ * port) under an exchange running in-process; and the whole exchange as a child process
+ * (`mosaic start`) killed with SIGKILL the moment the peer accepted its batch transaction, then
+ * restarted on the same data folder. Each time: every trade settled, one verdict per trade on
+ * the chaincode, the balances moved once, and the change stream carrying on.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  type ChaincodeProcess,
+  type Devnet,
+  type FabricClient,
+  type FabricConnector,
+  fabricClient,
+  startChaincode,
+  startDevnet,
+  type Verdict,
+} from '../../connectors/fabric/index.ts';
+import { freePort } from '../../connectors/free-port.ts';
+import type { Gateway } from '../../gateway/index.ts';
+import { testGateway } from '../support/gateway.ts';
+import { type FabricMember, issue, makeMsp, type Msp } from '../support/identities.ts';
+import { type GatewayProxy, gatewayProxy, verdictsInEvents } from '../support/fabric.ts';
+import { loginFabric, type WsClient } from '../support/ws-client.ts';
+import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
+
+const CHANNEL = 'bank-net';
+const CHAINCODE = 'mosaic-settlement';
+const VENUE = 'fabric:bank-net';
+const ACME = `ACME@${VENUE}`;
+const USD = `USD@${VENUE}`;
+const SELLER_LOTS = 100_000n;
+const BUYER_CENTS = 100_000_000n;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const account = (m: FabricMember) => `${m.mspId}:${m.commonName}`;
+
+/** The chaincode, a devnet on a block file, BankAMSP's operator, seller and buyer. */
+class Network {
+  devnet!: Devnet;
+  operator!: FabricClient;
+
+  private constructor(
+    readonly dir: string,
+    readonly chaincode: ChaincodeProcess,
+    readonly msp: Msp,
+    readonly members: Record<'operator' | 'seller' | 'buyer', FabricMember>,
+    readonly options: { port: number; blockMs: number },
+  ) {}
+
+  static async start(blockMs = 10): Promise<Network> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
+    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+    const msp = await makeMsp('BankAMSP');
+    const members = {
+      operator: await issue(msp, 'operator'),
+      seller: await issue(msp, 'seller'),
+      buyer: await issue(msp, 'buyer'),
+    };
+    const n = new Network(dir, chaincode, msp, members, { port: await freePort(), blockMs });
+    await n.startDevnet();
+    return n;
+  }
+
+  /** Starts the devnet (again) on the same block file and port. */
+  async startDevnet(): Promise<void> {
+    this.devnet = await startDevnet({
+      channel: CHANNEL,
+      msps: [this.msp.config],
+      chaincodes: [{ name: CHAINCODE, address: this.chaincode.address }],
+      stateFile: path.join(this.dir, 'blocks.bin'),
+      port: this.options.port,
+      blockMs: this.options.blockMs,
+    });
+    this.operator ??= fabricClient(this.devnet.endpoint, this.members.operator, {
+      channel: CHANNEL,
+      chaincode: CHAINCODE,
+    });
+  }
+
+  /** The venue's rules (the connector sets them only on its own devnet), and the investors funded. */
+  async configure(): Promise<void> {
+    const c = this.operator.contract;
+    const config = {
+      operator: account(this.members.operator),
+      feeAccount: 'BankAMSP:fees',
+      members: ['BankAMSP'],
+      eligibleAttribute: null,
+    };
+    await c.submitTransaction('Configure', JSON.stringify(config));
+    for (const m of [this.members.seller, this.members.buyer]) {
+      await c.submitTransaction('SetStanding', account(m), 'true', 'false');
+    }
+    await c.submitTransaction('Issue', account(this.members.seller), 'ACME', String(SELLER_LOTS));
+    await c.submitTransaction('Issue', account(this.members.buyer), 'USD', String(BUYER_CENTS));
+  }
+
+  /** The connector's settings for this network, the operator's key as PEM text. */
+  settings(endpoint = this.devnet.endpoint) {
+    const op = this.members.operator;
+    return {
+      venue: VENUE,
+      channel: CHANNEL,
+      chaincode: CHAINCODE,
+      endpoint,
+      tlsRootCert: '',
+      operator: {
+        mspId: op.mspId,
+        certificate: op.certificate,
+        privateKey: op.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      },
+      privateCollection: '',
+      batchSize: 5,
+      batchMs: 50,
+    };
+  }
+
+  async holding(who: string, asset: string): Promise<bigint> {
+    const raw = await this.operator.contract.evaluateTransaction('BalanceOf', who, asset);
+    return BigInt(Buffer.from(raw).toString());
+  }
+
+  async verdict(tradeId: number): Promise<Verdict | null> {
+    const raw = Buffer.from(
+      await this.operator.contract.evaluateTransaction('TradeStatus', String(tradeId)),
+    ).toString();
+    return raw === '' ? null : (JSON.parse(raw) as Verdict);
+  }
+
+  /**
+   * Every trade settled once on the chaincode: a successful verdict each, given by exactly one
+   * transaction (the `Settled` events), and nothing else settled; the buyer holds what it bought.
+   */
+  async assertSettledOnce(tradeIds: readonly number[], bought: bigint): Promise<Map<number, Verdict>> {
+    const verdicts = new Map<number, Verdict>();
+    for (const id of tradeIds) {
+      const v = await this.verdict(id);
+      assert.equal(v?.ok, true, `trade ${id}: ${JSON.stringify(v)}`);
+      verdicts.set(id, v!);
+    }
+    const events = await verdictsInEvents(this.operator.network, CHAINCODE);
+    for (const id of tradeIds) {
+      assert.deepEqual(
+        events.get(id),
+        [verdicts.get(id)!.txId],
+        `trade ${id}: one verdict, from one transaction`,
+      );
+    }
+    assert.deepEqual(
+      [...events.keys()].sort((a, b) => a - b),
+      [...tradeIds].sort((a, b) => a - b),
+      'the chaincode settled exactly the trades the engine matched',
+    );
+    assert.equal(await this.holding(account(this.members.buyer), 'ACME'), bought);
+    assert.equal(await this.holding(account(this.members.seller), 'ACME'), SELLER_LOTS - bought);
+    return verdicts;
+  }
+
+  async close(): Promise<void> {
+    this.operator?.close();
+    await this.devnet?.close();
+    await this.chaincode.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Logs the network's seller or buyer in with their X.509 certificate. */
+function fabricLogin(n: Network) {
+  return async (c: WsClient, who: 'seller' | 'buyer') => {
+    const r = await loginFabric(c, n.members[who]);
+    assert.equal(r.account, account(n.members[who]));
+    return r;
+  };
+}
+
+describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
+  const networks: Network[] = [];
+  const gateways: Gateway[] = [];
+  const proxies: GatewayProxy[] = [];
+  const running = new Set<ChildProcess>();
+  const clients: Traders[] = [];
+  const dirs: string[] = [];
+
+  after(async () => {
+    for (const t of clients) await t.close().catch(() => {});
+    await killAll(running);
+    for (const gw of gateways) await gw.close().catch(() => {});
+    for (const p of proxies) p.close();
+    for (const n of networks) await n.close().catch(() => {});
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('the devnet restarted under the daemon', () => {
+    let n: Network;
+    let gw: Gateway;
+    const logs: string[] = [];
+    let k = 0;
+    const quantities: number[] = [];
+
+    before(async () => {
+      n = await Network.start();
+      networks.push(n);
+      await n.configure();
+      gw = await testGateway(
+        (c) => {
+          c.evm.enabled = false;
+          c.demo.fundAccounts = false;
+          c.fabric.networks = [n.settings()];
+        },
+        { settlement: true, log: (line) => logs.push(line) },
+      );
+      gateways.push(gw);
+    });
+
+    const balance = (who: string, asset: string) =>
+      gw.exchange.engine.balances(who).find((b) => b.asset === asset);
+    const daemon = () => (gw.connectors[0] as FabricConnector).daemon;
+    /** Seller rests `qty` of ACME at 100.00 and buyer takes it, straight into the engine; the trade id. */
+    const trade = (qty: number): number => {
+      const ids: number[] = [];
+      const off = gw.exchange.engine.addListener({ onTrade: (e) => ids.push(e.tradeId) });
+      const order = {
+        type: 'new',
+        instrument: ACME,
+        orderType: 'limit',
+        price: 10_000,
+        quantity: qty,
+      } as const;
+      const tag = ++k;
+      gw.exchange.submit({
+        ...order,
+        account: account(n.members.seller),
+        clientOrderId: `s${tag}`,
+        side: 'sell',
+      });
+      gw.exchange.submit({
+        ...order,
+        account: account(n.members.buyer),
+        clientOrderId: `b${tag}`,
+        side: 'buy',
+      });
+      off();
+      assert.equal(ids.length, 1, 'one trade');
+      quantities.push(qty);
+      return ids[0]!;
+    };
+    const context = () =>
+      `${JSON.stringify(daemon().stats(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}\n${logs.join('\n')}`;
+
+    it('settles every trade once when the devnet stops and comes back on the same blocks, and reads changes again', async () => {
+      // Given the exchange settling on the devnet, the investors' issuances credited from its events
+      await until(
+        'the issuances to reach the engine',
+        () =>
+          balance(account(n.members.seller), ACME)?.available === Number(SELLER_LOTS) &&
+          balance(account(n.members.buyer), USD)?.available === Number(BUYER_CENTS),
+        context,
+      );
+      const tradeIds = [1, 2, 3, 4].map(trade);
+      await until(
+        'the first trades to settle',
+        () => tradeIds.every((id) => gw.settlements.get(id)?.status === 'settled'),
+        context,
+      );
+
+      // When the devnet stops, and trades go on while it is down, the daemon retrying
+      await n.devnet.close();
+      const retries = daemon().stats().retries;
+      tradeIds.push(...[3, 1, 2, 2, 5, 1, 1].map(trade));
+      await until('the daemon to retry', () => daemon().stats().retries > retries, context);
+      assert.ok(gw.exchange.engine.pendingSettlements().length >= 7);
+
+      // Then, the devnet back on its blocks and port, every trade settles once
+      await n.startDevnet();
+      await until(
+        'pending settlements to drain and their verdicts to be published',
+        () =>
+          gw.exchange.engine.pendingSettlements().every((p) => !p.instrument.endsWith(`@${VENUE}`)) &&
+          tradeIds.every((id) => gw.settlements.get(id)?.status !== 'pending'),
+        context,
+        90_000,
+      );
+      for (const id of tradeIds) assert.equal(gw.settlements.get(id)?.status, 'settled', `trade ${id}`);
+      const bought = BigInt(quantities.reduce((a, b) => a + b, 0));
+      const verdicts = await n.assertSettledOnce(tradeIds, bought);
+      for (const id of tradeIds)
+        assert.equal(gw.settlements.get(id)?.ref, verdicts.get(id)!.txId, `trade ${id}: ref`);
+      const units = (who: string, asset: string) => {
+        const b = balance(who, asset);
+        return BigInt((b?.available ?? 0) + (b?.reserved ?? 0));
+      };
+      for (const m of [n.members.buyer, n.members.seller]) {
+        for (const [asset, chain] of [
+          [ACME, 'ACME'],
+          [USD, 'USD'],
+        ] as const) {
+          assert.equal(
+            await n.holding(account(m), chain),
+            units(account(m), asset),
+            `${account(m)} ${chain}`,
+          );
+        }
+      }
+
+      // and the change stream carries on: an issuance made after the restart reaches the engine
+      const late = 'BankAMSP:latecomer';
+      await n.operator.contract.submitTransaction('SetStanding', late, 'true', 'false');
+      await n.operator.contract.submitTransaction('Issue', late, 'ACME', '7');
+      await until(
+        'the late issuance to reach the engine',
+        () => balance(late, ACME)?.available === 7,
+        context,
+      );
+    });
+  });
+
+  describe('the exchange killed mid-submit and restarted', () => {
+    let n: Network;
+    let proxy: GatewayProxy;
+    let configFile: string;
+
+    before(async () => {
+      n = await Network.start(500); // slow blocks: a submitted batch waits to be committed
+      networks.push(n);
+      await n.configure();
+      proxy = await gatewayProxy(n.devnet.endpoint);
+      proxies.push(proxy);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
+      dirs.push(dir);
+      configFile = path.join(dir, 'mosaic.json');
+      const config = {
+        port: 0,
+        dataDir: path.join(dir, 'data'),
+        logLevel: 'info',
+        demo: { instruments: true, marketMaker: false, fundAccounts: false },
+        msps: [n.msp.config],
+        evm: { enabled: false },
+        fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
+      };
+      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    });
+
+    it('settles every trade exactly once after a SIGKILL the moment the peer accepted a batch', async () => {
+      // Given the exchange running on the test's devnet, the investors' issuances credited
+      let exchange = await MosaicProcess.start(configFile, running);
+      let traders = await Traders.connect(exchange.url, ACME, fabricLogin(n));
+      clients.push(traders);
+      await until(
+        'the issuances to reach the engine',
+        async () =>
+          (await traders.units('seller', ACME)) === SELLER_LOTS &&
+          (await traders.units('buyer', USD)) === BUYER_CENTS,
+        () => exchange.output,
+      );
+      // and trades settled as usual
+      const first = await traders.trade([1, 2, 3]);
+      await until(
+        'the first trades to settle',
+        async () => {
+          for (const id of first) if ((await traders.status(id)) !== 'settled') return false;
+          return true;
+        },
+        () => exchange.output,
+      );
+
+      // When trades queue behind a held endorsement, and the exchange is killed the moment the
+      // peer accepts the batch transaction (before the daemon hears so)
+      proxy.hold();
+      const midBatch = await traders.trade([2, 1, 3, 1, 2, 1, 1, 2, 3, 1, 1, 2]);
+      const killed = new Promise<string>((resolve) =>
+        proxy.onceSubmitted((txId) => {
+          exchange.child.kill('SIGKILL');
+          resolve(txId);
+        }),
+      );
+      proxy.release();
+      const txId = await until(
+        'a batch transaction accepted by the peer',
+        () => Promise.race([killed, sleep(100).then(() => undefined)]),
+        () => exchange.output,
+      );
+      assert.equal(await exchange.exited, null, 'killed');
+      await traders.close();
+      // and the devnet commits it while the exchange is down
+      await until('the killed batch to be committed', async () => {
+        const vs = await Promise.all(midBatch.map((id) => n.verdict(id)));
+        return vs.some((v) => v?.txId === txId);
+      });
+      const committed = (await Promise.all(midBatch.map((id) => n.verdict(id)))).filter((v) => v !== null);
+      assert.ok(
+        committed.length > 0 && committed.length < midBatch.length,
+        `the batch in flight settled ${committed.length} of ${midBatch.length} trades`,
+      );
+
+      // Then the restarted exchange sends the recorded batch again, learns its verdicts, settles the rest
+      exchange = await MosaicProcess.start(configFile, running);
+      traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), traders);
+      clients.push(traders);
+      await until(
+        'pending settlements to drain',
+        () => traders.drained(),
+        () => exchange.output,
+        90_000,
+      );
+      // (its REST knows the trades pending at the restart; those settled before are in the journal)
+      for (const id of midBatch) assert.equal(await traders.status(id), 'settled', `trade ${id}`);
+      assert.ok(
+        exchange.output.includes(`sending batch transaction ${txId} again, as recorded`),
+        exchange.output,
+      );
+      const bought = BigInt(traders.bought.reduce((a, b) => a + b, 0));
+      const verdicts = await n.assertSettledOnce(traders.tradeIds, bought);
+      for (const v of committed) assert.equal(verdicts.get(v!.tradeId)?.txId, txId);
+      for (const who of ['seller', 'buyer'] as const) {
+        const m = n.members[who];
+        assert.equal(await n.holding(account(m), 'ACME'), await traders.units(who, ACME), `${who} ACME`);
+        assert.equal(await n.holding(account(m), 'USD'), await traders.units(who, USD), `${who} USD`);
+      }
+      await traders.close();
+      assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
+    });
+  });
+});

@@ -1,0 +1,198 @@
+/**
+ * The exchange as its users run it, for the fault suites: `mosaic start --config FILE` as a child
+ * process, a seller and a buyer trading over WebSocket and reading their balances over REST, and
+ * polling until something holds.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import BigNumber from 'bignumber.js';
+import { WsClient } from './ws-client.ts';
+
+const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
+/** How long an order's execution report may take on a slow machine. */
+const REPLY_MS = 20_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it gives a value (not undefined or false); `context` explains a timeout. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  context: () => string = () => '',
+  timeoutMs = 45_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
+    await sleep(50);
+  }
+}
+
+/** `mosaic start --config FILE` run as a child process, its output kept. */
+export class MosaicProcess {
+  readonly url: string;
+  readonly child: ChildProcess;
+  readonly #output: { text: string };
+  readonly exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, url: string, output: { text: string }) {
+    this.child = child;
+    this.url = url;
+    this.#output = output;
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    });
+  }
+
+  /** Everything it printed so far, stdout and stderr. */
+  get output(): string {
+    return this.#output.text;
+  }
+
+  static async start(configFile: string, running: Set<ChildProcess>): Promise<MosaicProcess> {
+    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    child.once('exit', () => running.delete(child));
+    const output = { text: '' };
+    child.stdout!.on('data', (b: Buffer) => (output.text += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (output.text += b.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no start banner within 60 s:\n${output.text}`)),
+        60_000,
+      );
+      child.stdout!.on('data', () => {
+        const m = /Mosaic is running at (http:\/\/[\d.]+:\d+)/.exec(output.text);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`mosaic exited (${signal ?? code}) before starting:\n${output.text}`));
+      });
+    });
+    return new MosaicProcess(child, url, output);
+  }
+
+  /** Sends `signal` and waits until the process has exited; its exit code (null if killed). */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
+    this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** A seller and a buyer logged in over WebSocket, trading an instrument at 100.00. */
+export class Traders {
+  #n = 0;
+  readonly tradeIds: number[] = [];
+  readonly bought: number[] = [];
+
+  private constructor(
+    readonly url: string,
+    readonly instrument: string,
+    readonly seller: WsClient,
+    readonly buyer: WsClient,
+    readonly tokens: Record<'seller' | 'buyer', string>,
+  ) {}
+
+  /** Logs both in (`login` makes the session's proof); `from` carries an earlier pair's trades on. */
+  static async connect(
+    url: string,
+    instrument: string,
+    login: (client: WsClient, who: 'seller' | 'buyer') => Promise<{ token: string }>,
+    from?: Traders,
+  ): Promise<Traders> {
+    const [s, b] = [await WsClient.connect(url), await WsClient.connect(url)];
+    const [ls, lb] = [await login(s, 'seller'), await login(b, 'buyer')];
+    const t = new Traders(url, instrument, s, b, { seller: ls.token, buyer: lb.token });
+    if (from !== undefined) {
+      t.#n = from.#n;
+      t.tradeIds.push(...from.tradeIds);
+      t.bought.push(...from.bought);
+    }
+    return t;
+  }
+
+  /** One trade per quantity: the seller rests their total, the buyer takes it piece by piece. */
+  async trade(quantities: readonly number[]): Promise<number[]> {
+    const total = quantities.reduce((a, b) => a + b, 0);
+    const order = { op: 'new', instrument: this.instrument, orderType: 'limit', price: '100.00' } as const;
+    const sell = `s${++this.#n}`;
+    this.seller.send({ ...order, clientOrderId: sell, side: 'sell', quantity: String(total) });
+    const rested = await this.seller.next(
+      (m) => m.type === 'exec' && m.clientOrderId === sell && m.status !== 'pending-new',
+      REPLY_MS,
+    );
+    assert.equal(rested.status, 'new', JSON.stringify(rested));
+    const ids: number[] = [];
+    for (const q of quantities) {
+      const buy = `b${++this.#n}`;
+      this.buyer.send({ ...order, clientOrderId: buy, side: 'buy', quantity: String(q) });
+      // `new` comes first (accepted and durable), then the fill; a refusal ends it
+      const fill = await this.buyer.next(
+        (m) =>
+          m.type === 'exec' &&
+          m.clientOrderId === buy &&
+          (m.tradeId !== undefined || m.status === 'rejected' || m.status === 'canceled'),
+        REPLY_MS,
+      );
+      assert.equal(fill.status, 'filled', JSON.stringify(fill));
+      ids.push(fill.tradeId as number);
+      this.bought.push(q);
+    }
+    this.tradeIds.push(...ids);
+    return ids;
+  }
+
+  /** The caller's balances over REST, by asset. */
+  async balances(who: 'seller' | 'buyer'): Promise<Map<string, Record<string, string>>> {
+    const res = await fetch(`${this.url}/api/balances`, {
+      headers: { authorization: `Bearer ${this.tokens[who]}` },
+    });
+    assert.equal(res.status, 200);
+    const list = (await res.json()) as Array<Record<string, string>>;
+    return new Map(list.map((b) => [b.asset!, b]));
+  }
+
+  /** Engine units of an asset the caller holds (available plus reserved). */
+  async units(who: 'seller' | 'buyer', asset: string): Promise<bigint> {
+    const b = (await this.balances(who)).get(asset);
+    if (b === undefined) return 0n;
+    return BigInt(new BigNumber(b.available!).plus(b.reserved!).div(b.unit!).toFixed());
+  }
+
+  /** A trade's settlement status over REST (`HTTP 404` if the exchange does not know it). */
+  async status(id: number): Promise<string> {
+    const res = await fetch(`${this.url}/api/trades/${id}/settlement`);
+    return res.status === 200 ? ((await res.json()) as { status: string }).status : `HTTP ${res.status}`;
+  }
+
+  /** Whether nothing the two hold waits for settlement. */
+  async drained(): Promise<boolean> {
+    for (const who of ['seller', 'buyer'] as const) {
+      for (const b of (await this.balances(who)).values())
+        if (b.pendingIn !== '0' || b.pendingOut !== '0') return false;
+    }
+    return true;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.seller.close(), this.buyer.close()]);
+  }
+}
+
+/** Kills what is still running of the exchanges started (SIGKILL) and waits until each is gone. */
+export async function killAll(running: Set<ChildProcess>): Promise<void> {
+  for (const child of running) {
+    const gone = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await gone;
+  }
+}
