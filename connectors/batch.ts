@@ -14,6 +14,11 @@ export class OneAtATime {
     this.#turn = done.catch(() => undefined);
     return done;
   }
+
+  /** Resolves once the tasks given so far have ended (however they ended). */
+  async idle(): Promise<void> {
+    await this.#turn;
+  }
 }
 
 /**

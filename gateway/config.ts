@@ -171,7 +171,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.MOSA
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
   checkEvm(valid.evm, source('/evm/rpcUrl'));
-  valid.msps = valid.msps.map((m) => ({ ...m, rootCerts: m.rootCerts.map((c) => readPem(c, m.mspId)) }));
+  valid.msps = valid.msps.map((m) => ({
+    ...m,
+    rootCerts: m.rootCerts.map((c) => readPem(c, `msps ${m.mspId}: root certificate`)),
+  }));
+  // The Fabric connectors take PEM text: files are read here, once, with the setting named.
+  valid.fabric.networks = valid.fabric.networks.map((n, i) => {
+    const at = `/fabric/networks/${i}`;
+    const operator =
+      n.operator === null
+        ? null
+        : {
+            mspId: n.operator.mspId,
+            certificate: readPem(n.operator.certificate, `${at}/operator/certificate`),
+            privateKey: readPem(n.operator.privateKey, `${at}/operator/privateKey`),
+          };
+    const tlsRootCert = n.tlsRootCert === '' ? '' : readPem(n.tlsRootCert, `${at}/tlsRootCert`);
+    return { ...n, operator, tlsRootCert };
+  });
   return valid;
 }
 
@@ -253,16 +270,12 @@ function setPath(obj: Record<string, unknown>, path: string[], value: unknown): 
   at[path.at(-1)!] = value;
 }
 
-function readPem(textOrPath: string, mspId: string): string {
+/** PEM text as given, or read from the path given; `what` names the setting in an error. */
+function readPem(textOrPath: string, what: string): string {
   if (textOrPath.includes('-----BEGIN')) return textOrPath;
   try {
     return fs.readFileSync(textOrPath, 'utf8');
   } catch (err) {
-    throw makeError(
-      `msps ${mspId}: cannot read root certificate ${textOrPath}: ${(err as Error).message}`,
-      'BAD_CONFIG',
-      {},
-      err,
-    );
+    throw makeError(`${what}: cannot read ${textOrPath}: ${(err as Error).message}`, 'BAD_CONFIG', {}, err);
   }
 }

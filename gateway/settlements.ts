@@ -5,6 +5,7 @@
  * the gas and fee); with risk off there is nothing to wait for. The last `keep` trades are
  * remembered (older ones are forgotten first), so memory stays bounded.
  */
+import type { Connector } from '../connectors/index.ts';
 import type { Exchange } from './exchange.ts';
 
 export type SettlementState = 'pending' | 'settled' | 'failed' | 'not-required';
@@ -37,20 +38,8 @@ export interface VenuePipeline {
   gasFee: string;
 }
 
-/**
- * A settlement connector running with the exchange, as the gateway sees it: its venue, and on a
- * demo chain a faucet and the addresses the demo market maker trades from there.
- */
-export interface VenueConnector {
-  readonly venue: string;
-  /** One line for the start banner: where it settles. */
-  readonly describe: string;
-  /** Funds an account on the ledger (it then reaches the engine as deposits); null: no faucet. */
-  readonly fund: ((account: string) => void) | null;
-  /** Market maker and taker accounts for the demo, funded on the ledger. */
-  readonly demoAccounts: readonly [maker: string, taker: string] | null;
-  close(): Promise<void>;
-}
+/** A settlement connector running with the exchange, as the gateway sees it (not its daemon). */
+export type VenueConnector = Omit<Connector, 'daemon'>;
 
 /** A venue's counts as kept: the fee total exact, in a bigint. */
 type Pipeline = Omit<VenuePipeline, 'gasFee'> & { fee: bigint };

@@ -6,6 +6,7 @@
  * Requests go out one after another, each address once per process.
  */
 import { type Contract, MaxUint256, NonceManager, type Signer } from 'ethers';
+import { OneAtATime } from '../batch.ts';
 import { call, send } from './deploy.ts';
 
 export interface FaucetOptions {
@@ -21,7 +22,7 @@ export interface FaucetOptions {
 export class Faucet {
   #o: FaucetOptions;
   #agent: NonceManager;
-  #queue: Promise<void> = Promise.resolve();
+  #serial = new OneAtATime();
   #seen = new Set<string>();
   /** The agent registered itself (`registry`) and approved the escrow for these tokens. */
   #approved = new Set<string>();
@@ -36,17 +37,16 @@ export class Faucet {
    * the operator registered). Resolves when its transactions are mined; errors are logged.
    */
   fund(address: string): Promise<void> {
-    if (this.#seen.has(address)) return this.#queue;
+    if (this.#seen.has(address)) return this.#serial.idle();
     this.#seen.add(address);
-    this.#queue = this.#queue
-      .then(() => this.#fund(address))
+    return this.#serial
+      .run(() => this.#fund(address))
       .catch((err: Error) => this.#o.log(`faucet: funding ${address} failed: ${err.message}`));
-    return this.#queue;
   }
 
   /** Waits for the requests made so far. */
   idle(): Promise<void> {
-    return this.#queue;
+    return this.#serial.idle();
   }
 
   async #fund(address: string): Promise<void> {

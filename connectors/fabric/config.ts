@@ -13,11 +13,14 @@ export const FabricNetworkSchema = Type.Object(
     chaincode: Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }),
     /** A peer's gateway endpoint (host:port); empty: a devnet started with the exchange. */
     endpoint: Type.String({ maxLength: 512 }),
-    /** TLS root certificate of the endpoint (PEM text or a file path); empty: plain text. */
+    /**
+     * TLS root certificate of the endpoint, PEM; empty: plain text. (The exchange's configuration
+     * also takes a file path here and for the operator's PEMs, and reads it at start.)
+     */
     tlsRootCert: Type.String(),
     /**
      * The identity that settles (the chaincode's operator): MSP id, certificate and private key
-     * (PEM text or file paths). Null on the devnet: made at the first start and kept.
+     * (PEM). Null on the devnet: made at the first start and kept.
      */
     operator: Type.Union([
       Type.Null(),

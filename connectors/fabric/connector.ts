@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Contract } from '@hyperledger/fabric-gateway';
 import type { InstrumentSpec } from '../../engine/index.ts';
+import { OneAtATime } from '../batch.ts';
 import { type Connector, type EnginePort, startDaemon } from '../daemon.ts';
 import { Progress } from '../progress.ts';
 import { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
@@ -77,7 +78,7 @@ export async function startFabricConnector(
       });
     }
     const endpoint = devnet?.endpoint ?? config.endpoint;
-    const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: pem(config.tlsRootCert, 'tlsRootCert') };
+    const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: config.tlsRootCert };
     client = fabricClient(endpoint, operator, {
       channel: config.channel,
       chaincode: config.chaincode,
@@ -187,19 +188,9 @@ function devnetOperator(dir: string, local: boolean): Operator {
 function configuredOperator(o: NonNullable<FabricNetworkConfig['operator']>): Operator {
   return {
     mspId: o.mspId,
-    certificate: pem(o.certificate, 'operator.certificate'),
-    privateKey: createPrivateKey(pem(o.privateKey, 'operator.privateKey')),
+    certificate: o.certificate,
+    privateKey: createPrivateKey(o.privateKey),
   };
-}
-
-/** PEM text as given, or read from the path given. */
-function pem(textOrPath: string, what: string): string {
-  if (textOrPath.includes('-----BEGIN')) return textOrPath;
-  try {
-    return fs.readFileSync(textOrPath, 'utf8');
-  } catch (err) {
-    throw new Error(`fabric: cannot read ${what} ${textOrPath}: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 /** The certificate's subject common name. */
@@ -216,7 +207,7 @@ function commonName(certificatePem: string): string {
  * from the chaincode's events.
  */
 class Faucet {
-  #queue: Promise<void> = Promise.resolve();
+  #serial = new OneAtATime();
   #seen = new Set<string>();
 
   constructor(
@@ -229,13 +220,13 @@ class Faucet {
   fund(account: string): void {
     if (!/^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/.test(account) || this.#seen.has(account)) return;
     this.#seen.add(account);
-    this.#queue = this.#queue
-      .then(() => this.#fund(account))
+    this.#serial
+      .run(() => this.#fund(account))
       .catch((err: Error) => this.log(`${this.venue}: funding ${account} failed: ${err.message}`));
   }
 
   idle(): Promise<void> {
-    return this.#queue;
+    return this.#serial.idle();
   }
 
   async #fund(account: string): Promise<void> {

@@ -14,20 +14,19 @@ export function renderLadder() {
   if (ch === undefined) return body.replaceChildren();
   const max = Math.max(1, ...[...ch.bids, ...ch.asks].slice(0, 2 * DEPTH).map((l) => Number(l[1])));
   const bar = (q) => `${((100 * Number(q)) / max).toFixed(1)}%`;
-  const rows = [];
-  for (const [p, q] of ch.asks.slice(0, DEPTH).reverse()) {
-    const size = el('td', { class: 'num ask size' }, q);
+  // One level: asks show their size on the right, bids on the left, the price in the middle.
+  const level = (side, [p, q]) => {
+    const size = el('td', { class: `num ${side} size` }, q);
     size.style.setProperty('--w', bar(q));
-    rows.push(
-      el(
-        'tr',
-        { 'data-testid': 'ladder-row', 'data-side': 'ask', 'data-price': p, 'data-quantity': q },
-        el('td', { class: 'num' }),
-        el('td', { class: 'num ask price' }, p),
-        size,
-      ),
-    );
-  }
+    const price = el('td', { class: `num ${side} price` }, p);
+    const empty = el('td', { class: 'num' });
+    const attrs = { 'data-testid': 'ladder-row', 'data-side': side, 'data-price': p, 'data-quantity': q };
+    return el('tr', attrs, ...(side === 'ask' ? [empty, price, size] : [size, price, empty]));
+  };
+  const rows = ch.asks
+    .slice(0, DEPTH)
+    .reverse()
+    .map((l) => level('ask', l));
   const bid = ch.bids[0];
   const ask = ch.asks[0];
   const spread = spreadOf(bid, ask, priceDecimals());
@@ -35,19 +34,7 @@ export function renderLadder() {
   rows.push(
     el('tr', { class: 'spread' }, el('td', { colSpan: 3 }, spread === null ? gapText : `spread ${spread}`)),
   );
-  for (const [p, q] of ch.bids.slice(0, DEPTH)) {
-    const size = el('td', { class: 'num bid size' }, q);
-    size.style.setProperty('--w', bar(q));
-    rows.push(
-      el(
-        'tr',
-        { 'data-testid': 'ladder-row', 'data-side': 'bid', 'data-price': p, 'data-quantity': q },
-        size,
-        el('td', { class: 'num bid price' }, p),
-        el('td', { class: 'num' }),
-      ),
-    );
-  }
+  for (const l of ch.bids.slice(0, DEPTH)) rows.push(level('bid', l));
   body.replaceChildren(...rows);
   drawDepth(ch);
 }

@@ -222,6 +222,38 @@ describe('mosaic start', () => {
       {},
       /\/evm\/contracts/,
     ],
+    [
+      'a Fabric operator certificate that cannot be read',
+      [
+        'start',
+        '--config',
+        configFile(
+          JSON.stringify({
+            fabric: {
+              networks: [
+                {
+                  venue: 'fabric:bank-net',
+                  channel: 'bank-net',
+                  chaincode: 'mosaic-settlement',
+                  endpoint: '127.0.0.1:7051',
+                  tlsRootCert: '',
+                  operator: {
+                    mspId: 'BankAMSP',
+                    certificate: '/nonexistent/op.pem',
+                    privateKey: '/nonexistent/op.key',
+                  },
+                  privateCollection: '',
+                  batchSize: 100,
+                  batchMs: 200,
+                },
+              ],
+            },
+          }),
+        ),
+      ],
+      {},
+      /\/fabric\/networks\/0\/operator\/certificate: cannot read \/nonexistent\/op\.pem/,
+    ],
     ['an unknown option', ['start', '--wat'], {}, /Unknown option '--wat'/],
     ['an unknown command', ['launch'], {}, /unknown command "launch"/],
     ['an extra argument', ['start', 'extra'], {}, /unexpected argument "extra"/],
