@@ -66,6 +66,11 @@ export interface EngineOptions {
    * so that matching does not allocate or pause to grow them until this many orders live.
    */
   capacity?: number;
+  /**
+   * Order and trade ids start after this (default 0): engines that share a feed (shards of one
+   * exchange) number from disjoint ranges, so an id names one order or trade across all of them.
+   */
+  idBase?: number;
   /** Told about a listener's exception; the engine goes on either way. */
   onListenerError?: (err: unknown, event: EngineEvent) => void;
 }
@@ -84,6 +89,11 @@ export class Engine {
 
   constructor(options: EngineOptions = {}) {
     this.#s = new EngineState(options.book ?? 'fast', options.risk === true, options.capacity);
+    const idBase = options.idBase ?? 0;
+    if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 52)
+      throw new RangeError(`idBase must be a whole number from 0 to 2^52, not ${idBase}`);
+    this.#s.orderSeq = idBase;
+    this.#s.tradeSeq = idBase;
     this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
     this.#host = {
       onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
@@ -104,6 +114,11 @@ export class Engine {
   /** Sequence number of the last command executed. */
   get commandSeq(): number {
     return this.#s.commandSeq;
+  }
+
+  /** Timestamp of the last command (ms since the epoch); the next one may not be earlier. */
+  get lastTs(): number {
+    return this.#s.ts;
   }
 
   /** Sequence number of the last event emitted. */

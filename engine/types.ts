@@ -250,3 +250,6 @@ export type Command =
   | WithdrawCommand
   | SetAccountCommand
   | SettleCommand;
+
+/** A command as a sender hands it over: the sequencer stamps the time. */
+export type Unstamped = Command extends infer C ? (C extends Command ? Omit<C, 'ts'> : never) : never;

@@ -4,7 +4,7 @@
  * The gateway never reads book state except through here, and never sends the engine a command
  * that did not pass its own checks first.
  */
-import { type Command, type InstrumentSpec } from '../engine/index.ts';
+import { type Command, type InstrumentSpec, type Unstamped } from '../engine/index.ts';
 import { CodecError, DurableEngine, type EventSubscriber } from '../journal/index.ts';
 import { type Config } from './config.ts';
 import { makeError } from './errors.ts';
@@ -22,8 +22,7 @@ export interface ExchangeOptions {
   venues?: Config['venues'];
 }
 
-/** A command as the gateway sends it: the sequencer stamps the time. */
-export type Unstamped = Command extends infer C ? (C extends Command ? Omit<C, 'ts'> : never) : never;
+export type { Unstamped };
 
 export class Exchange {
   readonly durable: DurableEngine;

@@ -4,7 +4,7 @@
  * answers a command only once it is on disk. The engine itself stays pure; a distributed log can
  * take the journal's place behind the same calls.
  */
-export { CodecError, decodeCommand, encodeCommand } from './codec.ts';
+export { CodecError, decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
 export {
   type CommandResult,
   DurableEngine,
@@ -20,5 +20,12 @@ export {
   listSegments,
   scanJournal,
 } from './file-journal.ts';
-export { listSnapshots, loadNewestSnapshot, readSnapshot, writeSnapshot } from './snapshots.ts';
+export {
+  decodeSnapshot,
+  encodeSnapshot,
+  listSnapshots,
+  loadNewestSnapshot,
+  readSnapshot,
+  writeSnapshot,
+} from './snapshots.ts';
 export type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';

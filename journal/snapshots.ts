@@ -32,8 +32,8 @@ export function listSnapshots(dir: string): Array<{ file: string; seq: number }>
     .sort((a, b) => b.seq - a.seq);
 }
 
-/** Writes a snapshot of the state at `seq` atomically; returns its path. */
-export function writeSnapshot(dir: string, seq: number, state: EngineSnapshot, stateHash: string): string {
+/** A snapshot as bytes: the header line, then the state (the file's content; also what a shared store keeps). */
+export function encodeSnapshot(seq: number, state: EngineSnapshot, stateHash: string): Buffer {
   const body = Buffer.from(JSON.stringify(state));
   const header: Header = {
     format: FORMAT,
@@ -43,12 +43,16 @@ export function writeSnapshot(dir: string, seq: number, state: EngineSnapshot, s
     bodyBytes: body.length,
     crc32: crc32(body),
   };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]);
+}
+
+/** Writes a snapshot of the state at `seq` atomically; returns its path. */
+export function writeSnapshot(dir: string, seq: number, state: EngineSnapshot, stateHash: string): string {
   const file = path.join(dir, `${String(seq).padStart(20, '0')}.snap`);
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, `${JSON.stringify(header)}\n`);
-    fs.writeSync(fd, body);
+    fs.writeSync(fd, encodeSnapshot(seq, state, stateHash));
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
@@ -60,7 +64,11 @@ export function writeSnapshot(dir: string, seq: number, state: EngineSnapshot, s
 
 /** Reads and checks one snapshot file; throws an Error saying what is wrong with it. */
 export function readSnapshot(file: string, book: BookKind = 'fast'): { seq: number; engine: Engine } {
-  const buf = fs.readFileSync(file);
+  return decodeSnapshot(fs.readFileSync(file), book);
+}
+
+/** Checks and restores a snapshot's bytes; throws an Error saying what is wrong with them. */
+export function decodeSnapshot(buf: Buffer, book: BookKind = 'fast'): { seq: number; engine: Engine } {
   const nl = buf.indexOf(10);
   if (nl < 0) throw new Error('no header line');
   let header: Header;

@@ -1,0 +1,43 @@
+/**
+ * Sends commands to the shards: each one encoded as the journal encodes it (the shard stamps the
+ * time) and published on its shard's command stream under the sender's command id, which
+ * JetStream keeps as the message id. A command sent again under the same id within the
+ * deduplication window is stored once, and the answer names the sequence it got the first time.
+ */
+import type { JetStreamClient } from 'nats';
+import type { Command, Unstamped } from '../engine/index.ts';
+import { encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
+import { type Topology, venueOf } from './topology.ts';
+
+/** Where a command went. */
+export interface Sent {
+  shard: number;
+  /** Its sequence on the shard (the command sequence). */
+  seq: number;
+  /** It had been sent before under this id: `seq` is the first one's. */
+  duplicate: boolean;
+}
+
+export class CommandBus {
+  #js: JetStreamClient;
+  #topology: Topology;
+  #buf = Buffer.allocUnsafe(MAX_COMMAND_BYTES);
+
+  constructor(js: JetStreamClient, topology: Topology) {
+    this.#js = js;
+    this.#topology = topology;
+  }
+
+  /**
+   * Publishes `command` on shard `shard` under `id`; resolves once JetStream holds it. Throws,
+   * sending nothing, a `CodecError` for a command that cannot be encoded.
+   */
+  async send(shard: number, command: Unstamped, id: string): Promise<Sent> {
+    const n = encodeCommand({ ...command, ts: 0 } as Command, this.#buf, 0);
+    // The client keeps a reference until the bytes are written: each message gets its own copy.
+    const data = Uint8Array.prototype.slice.call(this.#buf, 0, n);
+    const subject = this.#topology.commandSubject(shard, venueOf(command));
+    const ack = await this.#js.publish(subject, data, { msgID: id });
+    return { shard, seq: ack.seq, duplicate: ack.duplicate };
+  }
+}

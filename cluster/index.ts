@@ -1,0 +1,14 @@
+/**
+ * cluster/: the exchange spread over processes on NATS JetStream. Each engine shard owns the
+ * venues configured for it; its command stream is its journal (senders' command ids are
+ * JetStream message ids, so a command sent twice is applied once) and its event stream carries
+ * each command's events. Anything that needs the engine's state follows the command stream
+ * into an engine of its own: the engine is deterministic, so every follower agrees.
+ */
+export { CommandBus, type Sent } from './bus.ts';
+export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
+export { type FollowerOptions, type FollowerSubscriber, ShardFollower } from './follower.ts';
+export { connectNats, ensureStreams, loadSnapshot, saveSnapshot, snapshotStore } from './nats.ts';
+export { type NatsNode, type NatsOptions, natsServerBinary, startNats } from './nats-server.ts';
+export { Shard, type ShardOptions, type ShardStats } from './shard.ts';
+export { ID_SPAN, Topology, venueOf, venueOfId } from './topology.ts';

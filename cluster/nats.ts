@@ -1,0 +1,113 @@
+/**
+ * The NATS side of a cluster process: the connection (reconnecting for as long as it runs), the
+ * streams and the snapshot bucket (made when missing, so the first process up creates them),
+ * and engine snapshots in that bucket (the bytes of a snapshot file: header, state hash, CRC).
+ */
+import {
+  connect,
+  DiscardPolicy,
+  type JetStreamClient,
+  type NatsConnection,
+  type ObjectStore,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
+import { type BookKind, type Engine, type EngineSnapshot } from '../engine/index.ts';
+import { decodeSnapshot, encodeSnapshot } from '../journal/index.ts';
+import type { ClusterConfig } from './config.ts';
+import type { Topology } from './topology.ts';
+
+/** Connects to the cluster's servers; retries for ever once connected. `name` shows in NATS monitoring. */
+export async function connectNats(
+  config: Pick<ClusterConfig, 'servers'>,
+  name: string,
+): Promise<NatsConnection> {
+  return connect({
+    servers: config.servers,
+    name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    pingInterval: 5_000,
+  });
+}
+
+/** Makes each shard's command and event streams and the snapshot bucket, where missing. */
+export async function ensureStreams(
+  nc: NatsConnection,
+  topology: Topology,
+  config: Pick<ClusterConfig, 'replicas' | 'dedupeMinutes'>,
+): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const have = new Set<string>();
+  for await (const name of jsm.streams.names()) have.add(name);
+  const common = {
+    storage: StorageType.File,
+    num_replicas: config.replicas,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_msg_size: 1024 * 1024,
+  };
+  for (let shard = 0; shard < topology.shards; shard++) {
+    const commands = topology.commandStream(shard);
+    if (!have.has(commands)) {
+      await jsm.streams.add({
+        ...common,
+        name: commands,
+        subjects: [`${topology.name}.cmd.${shard}.>`],
+        duplicate_window: config.dedupeMinutes * 60 * 1e9,
+      });
+    }
+    const events = topology.eventStream(shard);
+    if (!have.has(events)) {
+      await jsm.streams.add({
+        ...common,
+        name: events,
+        subjects: [`${topology.name}.evt.${shard}.>`],
+        duplicate_window: 2 * 60 * 1e9,
+      });
+    }
+  }
+  await snapshotStore(nc.jetstream(), topology, config.replicas);
+}
+
+/** The bucket of engine snapshots (made when missing). */
+export function snapshotStore(
+  js: JetStreamClient,
+  topology: Topology,
+  replicas: number,
+): Promise<ObjectStore> {
+  return js.views.os(topology.snapshotBucket, { storage: StorageType.File, replicas });
+}
+
+/** A shard's stored snapshot: its sequence and engine, or null when there is none yet. */
+export async function loadSnapshot(
+  store: ObjectStore,
+  topology: Topology,
+  shard: number,
+  book: BookKind,
+): Promise<{ seq: number; engine: Engine } | null> {
+  const bytes = await store.getBlob(topology.snapshotName(shard));
+  if (bytes === null) return null;
+  try {
+    return decodeSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), book);
+  } catch (err) {
+    throw new Error(`the stored snapshot of shard ${shard} is damaged: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Stores a shard's snapshot, replacing the one before. */
+export async function saveSnapshot(
+  store: ObjectStore,
+  topology: Topology,
+  shard: number,
+  seq: number,
+  state: EngineSnapshot,
+  stateHash: string,
+): Promise<void> {
+  await store.putBlob(
+    { name: topology.snapshotName(shard), description: `shard ${shard} at command ${seq}` },
+    encodeSnapshot(seq, state, stateHash),
+  );
+}

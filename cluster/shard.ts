@@ -1,0 +1,213 @@
+/**
+ * An engine shard: the follower of its command stream that also publishes. Each command's events
+ * go to the shard's event stream as one message whose stream sequence is the command's (the
+ * publish expects the previous sequence, so two instances of a shard cannot interleave, and
+ * both compute the same events anyway). Every `snapshotEvery` commands, once their events are
+ * published, the engine's state goes to the snapshot bucket and commands before the previous
+ * snapshot are purged. When no command has come for `tickMs`, it sends itself a tick (GTD
+ * expiry), once per quiet spell even with two instances running.
+ */
+import type { JetStreamClient, JetStreamManager, NatsConnection, ObjectStore } from 'nats';
+import type { BookKind } from '../engine/index.ts';
+import type { PublishedEvent } from '../journal/index.ts';
+import { CommandBus } from './bus.ts';
+import type { ClusterConfig } from './config.ts';
+import { ShardFollower } from './follower.ts';
+import { saveSnapshot, snapshotStore } from './nats.ts';
+import { type Topology, venueOfId } from './topology.ts';
+
+export interface ShardOptions {
+  nc: NatsConnection;
+  topology: Topology;
+  config: Pick<ClusterConfig, 'replicas' | 'snapshotEvery' | 'tickMs'>;
+  shard: number;
+  risk: boolean;
+  book?: BookKind;
+  log: (line: string) => void;
+  /** The shard stopped on an error it cannot get past: the process should exit and be restarted. */
+  onError: (err: Error) => void;
+}
+
+export interface ShardStats {
+  seq: number;
+  /** Last command whose events the event stream holds. */
+  published: number;
+  snapshotSeq: number;
+  snapshots: number;
+  ticks: number;
+}
+
+/** Event publishes in flight at most before the shard waits for JetStream. */
+const WINDOW = 1_000;
+
+export class Shard {
+  readonly follower: ShardFollower;
+  #o: ShardOptions;
+  #js: JetStreamClient;
+  #jsm: JetStreamManager;
+  #store: ObjectStore;
+  #bus: CommandBus;
+  #published: number;
+  #inflight: Array<Promise<void>> = [];
+  #snapshotSeq: number;
+  #snapshotting: Promise<void> | null = null;
+  #snapshots = 0;
+  #ticks = 0;
+  #ticker: NodeJS.Timeout | null = null;
+  #failed = false;
+
+  private constructor(
+    o: ShardOptions,
+    follower: ShardFollower,
+    jsm: JetStreamManager,
+    store: ObjectStore,
+    published: number,
+  ) {
+    this.#o = o;
+    this.follower = follower;
+    this.#js = o.nc.jetstream();
+    this.#jsm = jsm;
+    this.#store = store;
+    this.#bus = new CommandBus(this.#js, o.topology);
+    this.#published = published;
+    this.#snapshotSeq = follower.snapshotSeq;
+    follower.onEvents((seq, events) => this.#onCommand(seq, events));
+  }
+
+  /** Recovers the shard (its snapshot, then the stream after it) and starts it. */
+  static async start(o: ShardOptions): Promise<Shard> {
+    const follower = await ShardFollower.open({
+      nc: o.nc,
+      topology: o.topology,
+      shard: o.shard,
+      risk: o.risk,
+      replicas: o.config.replicas,
+      log: o.log,
+      onError: o.onError,
+      ...(o.book === undefined ? {} : { book: o.book }),
+    });
+    const jsm = await o.nc.jetstreamManager();
+    const published = (await jsm.streams.info(o.topology.eventStream(o.shard))).state.last_seq;
+    if (published < follower.snapshotSeq) {
+      throw new Error(
+        `shard ${o.shard}: the event stream ends at ${published}, before the snapshot's ${follower.snapshotSeq}`,
+      );
+    }
+    const store = await snapshotStore(o.nc.jetstream(), o.topology, o.config.replicas);
+    const shard = new Shard(o, follower, jsm, store, published);
+    o.log(
+      `shard ${o.shard}: snapshot at ${follower.snapshotSeq}, events published to ${published}; following ${o.topology.commandStream(o.shard)}`,
+    );
+    follower.start();
+    if (o.config.tickMs > 0) {
+      shard.#ticker = setInterval(() => shard.#tick(), Math.max(10, o.config.tickMs / 4));
+      shard.#ticker.unref();
+    }
+    return shard;
+  }
+
+  get stats(): ShardStats {
+    return {
+      seq: this.follower.seq,
+      published: this.#published,
+      snapshotSeq: this.#snapshotSeq,
+      snapshots: this.#snapshots,
+      ticks: this.#ticks,
+    };
+  }
+
+  /** Stops following, waits for the events in flight and any snapshot being stored. */
+  async close(): Promise<void> {
+    if (this.#ticker) clearInterval(this.#ticker);
+    await this.follower.close();
+    await Promise.allSettled(this.#inflight);
+    await this.#snapshotting;
+  }
+
+  #onCommand(seq: number, events: PublishedEvent[]): Promise<void> | undefined {
+    if (seq > this.#published) this.#inflight.push(this.#publish(seq, events));
+    if (
+      seq - this.#snapshotSeq >= this.#o.config.snapshotEvery &&
+      this.#snapshotting === null &&
+      !this.#failed
+    ) {
+      this.#snapshotting = this.#snapshot().finally(() => {
+        this.#snapshotting = null;
+      });
+    }
+    if (this.#inflight.length >= WINDOW) {
+      const done = this.#inflight;
+      this.#inflight = [];
+      return Promise.all(done).then(() => {});
+    }
+    return undefined;
+  }
+
+  /** Publishes one command's events as the event stream's message `seq`. */
+  async #publish(seq: number, events: PublishedEvent[]): Promise<void> {
+    const { topology, shard } = this.#o;
+    const withInstrument = events.find((e) => typeof e.instrument === 'string' && e.instrument !== '');
+    const venue = withInstrument === undefined ? undefined : venueOfId(withInstrument.instrument as string);
+    try {
+      const ack = await this.#js.publish(topology.eventSubject(shard, venue), JSON.stringify(events), {
+        msgID: String(seq),
+        expect: { lastSequence: seq - 1 },
+      });
+      if (ack.seq !== seq) throw new Error(`event stream put command ${seq}'s events at ${ack.seq}`);
+    } catch (err) {
+      // Another instance of the shard published it first: the same events, already there.
+      if (!(await this.#hasEvent(seq))) return this.#fail(err as Error);
+    }
+    if (seq > this.#published) this.#published = seq;
+  }
+
+  async #hasEvent(seq: number): Promise<boolean> {
+    try {
+      await this.#jsm.streams.getMessage(this.#o.topology.eventStream(this.#o.shard), { seq });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stores the state as of now, once its events are published; then purges what it supersedes. */
+  async #snapshot(): Promise<void> {
+    const engine = this.follower.engine;
+    const seq = engine.commandSeq;
+    const state = engine.snapshot();
+    const hash = engine.stateHash();
+    await Promise.allSettled(this.#inflight);
+    if (this.#published < seq || this.#failed) return;
+    const previous = this.#snapshotSeq;
+    try {
+      await saveSnapshot(this.#store, this.#o.topology, this.#o.shard, seq, state, hash);
+      this.#snapshotSeq = seq;
+      this.#snapshots++;
+      // Followers still replaying from the previous snapshot need the commands after it.
+      if (previous > 0) {
+        await this.#jsm.streams.purge(this.#o.topology.commandStream(this.#o.shard), { seq: previous + 1 });
+      }
+      this.#o.log(`shard ${this.#o.shard}: snapshot at ${seq} stored`);
+    } catch (err) {
+      this.#o.log(`shard ${this.#o.shard}: snapshot at ${seq} not stored: ${(err as Error).message}`);
+    }
+  }
+
+  /** A tick after a quiet spell, at most one per command seen (its id dedupes across instances). */
+  #tick(): void {
+    const f = this.follower;
+    if (this.#failed || Date.now() - f.lastCommandAt < this.#o.config.tickMs) return;
+    const seq = f.seq;
+    this.#bus.send(this.#o.shard, { type: 'tick' }, `tick:${seq}`).then(
+      () => this.#ticks++,
+      (err: Error) => this.#o.log(`shard ${this.#o.shard}: tick not sent: ${err.message}`),
+    );
+  }
+
+  #fail(err: Error): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#o.log(`shard ${this.#o.shard}: events not published: ${err.message}`);
+    this.#o.onError(err);
+  }
+}

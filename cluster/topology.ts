@@ -1,0 +1,119 @@
+/**
+ * Where things live in NATS, and which shard owns what. Each shard has a command stream (its
+ * journal: one subject per venue, the instrument group) and an event stream (one message per
+ * command, on the subject of the venue it concerns); snapshots sit in an object store bucket.
+ * Order and trade ids carry their shard: shard N numbers from N * 2^40.
+ */
+import type { Unstamped } from '../engine/index.ts';
+import type { ClusterConfig } from './config.ts';
+
+/** Ids each shard may hand out: 2^40 orders and 2^40 trades. */
+export const ID_SPAN = 2 ** 40;
+
+export class Topology {
+  readonly name: string;
+  readonly shards: number;
+  #owner = new Map<string, number>();
+  #catchAll: number | undefined;
+
+  constructor(config: Pick<ClusterConfig, 'name' | 'shards'>) {
+    this.name = config.name;
+    this.shards = config.shards.length;
+    config.shards.forEach((s, i) => {
+      for (const v of s.venues) {
+        if (v === '*') this.#catchAll = i;
+        else this.#owner.set(v, i);
+      }
+    });
+  }
+
+  commandStream(shard: number): string {
+    return `${this.name.toUpperCase()}_CMD_${shard}`;
+  }
+
+  eventStream(shard: number): string {
+    return `${this.name.toUpperCase()}_EVT_${shard}`;
+  }
+
+  /** The subject of a shard's commands for a venue (`_`: commands of no venue, e.g. ticks). */
+  commandSubject(shard: number, venue: string | undefined): string {
+    return `${this.name}.cmd.${shard}.${token(venue)}`;
+  }
+
+  /** The subject of a shard's events for a venue (`_`: events of no venue). */
+  eventSubject(shard: number, venue: string | undefined): string {
+    return `${this.name}.evt.${shard}.${token(venue)}`;
+  }
+
+  get snapshotBucket(): string {
+    return `${this.name}-snapshots`;
+  }
+
+  snapshotName(shard: number): string {
+    return `shard-${shard}`;
+  }
+
+  /** The shard owning a venue, or undefined when none does. */
+  shardOfVenue(venue: string): number | undefined {
+    return this.#owner.get(venue) ?? this.#catchAll;
+  }
+
+  /** Whether a shard owns a venue. */
+  owns(shard: number, venue: string): boolean {
+    return this.shardOfVenue(venue) === shard;
+  }
+
+  /** The shard that numbered an order or trade id. */
+  shardOfId(id: number): number {
+    return Math.floor(id / ID_SPAN);
+  }
+
+  /** Where shard `shard` starts numbering orders and trades. */
+  idBase(shard: number): number {
+    return shard * ID_SPAN;
+  }
+
+  /**
+   * The shard a command goes to, or undefined when the command does not say (a cancel by client
+   * order id, a cancel-all over every instrument, a tick: the sender picks the shard).
+   */
+  shardOf(command: Unstamped): number | undefined {
+    const venue = venueOf(command);
+    if (venue !== undefined) return this.shardOfVenue(venue);
+    if (command.type === 'settle') return this.shardOfId(command.tradeId);
+    if ((command.type === 'cancel' || command.type === 'replace') && command.orderId !== undefined)
+      return this.shardOfId(command.orderId);
+    return undefined;
+  }
+}
+
+/** The venue of an instrument (`SYMBOL@venue`) or asset (`ASSET@venue`). */
+export function venueOfId(id: string): string {
+  return id.slice(id.indexOf('@') + 1);
+}
+
+/** The venue a command names, if it names one. */
+export function venueOf(command: Unstamped): string | undefined {
+  switch (command.type) {
+    case 'new':
+    case 'set-status':
+    case 'update-instrument':
+      return venueOfId(command.instrument);
+    case 'cancel-all':
+      return command.instrument === undefined ? undefined : venueOfId(command.instrument);
+    case 'list-instrument':
+      return venueOfId(command.spec.id);
+    case 'deposit':
+    case 'withdraw':
+      return venueOfId(command.asset);
+    case 'set-account':
+      return command.venue;
+    default:
+      return undefined;
+  }
+}
+
+/** A venue as one subject token ('.' separates tokens; venue names never hold '~'). */
+function token(venue: string | undefined): string {
+  return venue === undefined ? '_' : venue.replaceAll('.', '~');
+}

@@ -1,0 +1,169 @@
+/**
+ * An engine shard on a real nats-server: the command stream is its journal and the event stream
+ * its output, one message per command at the same sequence; any follower of the stream holds
+ * the same state; command ids make a command sent twice count once; snapshots go to the
+ * bucket and a restarted shard (or a new follower) starts from them.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { NatsConnection } from 'nats';
+import { CommandBus, ID_SPAN, Shard, ShardFollower } from '../../cluster/index.ts';
+import { type TestNats, testNats } from '../support/cluster.ts';
+import { spec } from '../support/engine.ts';
+
+const SPEC = spec({ id: 'ACME@evm:31337' });
+
+describe('an engine shard on NATS JetStream', () => {
+  let nats: TestNats;
+  let nc: NatsConnection;
+  let bus: CommandBus;
+  const log: string[] = [];
+  const shards: Shard[] = [];
+
+  const start = async (shard: number, snapshotEvery = 1_000) => {
+    const s = await Shard.start({
+      nc,
+      topology: nats.topology,
+      config: { ...nats.config, snapshotEvery, tickMs: 0 },
+      shard,
+      risk: false,
+      log: (line) => log.push(line),
+      onError: (err) => log.push(`error: ${err.message}`),
+    });
+    shards.push(s);
+    return s;
+  };
+  const follow = async (shard: number) => {
+    const f = await ShardFollower.open({
+      nc,
+      topology: nats.topology,
+      shard,
+      risk: false,
+      replicas: 1,
+      log: (line) => log.push(line),
+      onError: (err) => log.push(`error: ${err.message}`),
+    });
+    f.start();
+    return f;
+  };
+  const until = async (what: string, ok: () => boolean | Promise<boolean>) => {
+    const deadline = Date.now() + 10_000;
+    while (!(await ok())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log: ${log.join(' | ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const order = (account: string, side: 'buy' | 'sell', n: number) =>
+    ({
+      type: 'new',
+      instrument: SPEC.id,
+      account,
+      clientOrderId: `${account}-${n}`,
+      side,
+      orderType: 'limit',
+      price: 10_000 + (n % 5),
+      quantity: 3,
+    }) as const;
+
+  before(async () => {
+    nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }] });
+    nc = await nats.connect();
+    bus = new CommandBus(nc.jetstream(), nats.topology);
+  });
+  after(async () => {
+    for (const s of shards) await s.close();
+    await nats.stop();
+  });
+
+  it('executes its stream in order, publishes one event message per command at its sequence, and a follower agrees', async () => {
+    // Given shard 0 running
+    const shard = await start(0);
+    // When a listing and a crossing flow of orders are sent
+    await bus.send(0, { type: 'list-instrument', spec: SPEC }, 'list-acme');
+    for (let i = 0; i < 40; i++)
+      await bus.send(0, order(i % 2 ? 'alice' : 'bob', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
+    // Then the shard executed all 41 and the event stream holds 41 messages, sequence for sequence
+    await until('the shard to publish 41', () => shard.stats.published === 41);
+    const jsm = await nc.jetstreamManager();
+    const events = await jsm.streams.info(nats.topology.eventStream(0));
+    assert.equal(events.state.last_seq, 41);
+    assert.equal(events.state.messages, 41);
+    const m1 = await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: 1 });
+    assert.equal(m1.subject, 'mosaic.evt.0.evm:31337');
+    assert.equal((m1.json() as Array<{ kind: string }>)[0]!.kind, 'instrument');
+    // And trades happened, and a follower started afresh holds the same state
+    assert.ok(shard.follower.engine.instrument(SPEC.id)!.lastPrice > 0, 'the orders traded');
+    const f = await follow(0);
+    await f.caughtUp();
+    assert.equal(f.engine.stateHash(), shard.follower.engine.stateHash());
+    await f.close();
+  });
+
+  it('applies a command sent twice under one id once, and answers the first sequence', async () => {
+    const shard = shards[0]!;
+    const first = await bus.send(0, order('carol', 'buy', 900), 'retry-me');
+    const again = await bus.send(0, order('carol', 'buy', 900), 'retry-me');
+    assert.equal(again.duplicate, true);
+    assert.equal(again.seq, first.seq);
+    await until('the shard to reach it', () => shard.stats.published >= first.seq);
+    assert.equal(shard.follower.engine.openOrders('carol').length, 1);
+  });
+
+  it('rejects a message that is not a command, keeping stream and command sequences equal', async () => {
+    const shard = shards[0]!;
+    const ack = await nc.jetstream().publish('mosaic.cmd.0.evm:31337', new Uint8Array([1, 2, 3]));
+    await until('the shard to reach it', () => shard.stats.published >= ack.seq);
+    assert.equal(shard.follower.engine.commandSeq, ack.seq);
+    const msg = await (
+      await nc.jetstreamManager()
+    ).streams.getMessage(nats.topology.eventStream(0), { seq: ack.seq });
+    const [reject] = msg.json() as Array<{ kind: string; code: string }>;
+    assert.equal(reject!.kind, 'rejected');
+    assert.ok(log.some((l) => l.includes(`command ${ack.seq} does not decode`)));
+  });
+
+  it('numbers orders of shard 1 from 2^40, apart from shard 0', async () => {
+    const shard1 = await start(1);
+    const spec = { ...SPEC, id: 'ACME@fabric:bank-net' };
+    await bus.send(1, { type: 'list-instrument', spec }, 'list-acme-fabric');
+    const sent = await bus.send(1, { ...order('dave', 'buy', 1), instrument: spec.id }, 'd-1');
+    await until('shard 1 to take it', () => shard1.stats.published >= sent.seq);
+    const [o] = shard1.follower.engine.openOrders('dave');
+    assert.ok(o!.orderId > ID_SPAN && o!.orderId < 2 * ID_SPAN, `order id ${o!.orderId}`);
+    assert.equal(nats.topology.shardOfId(o!.orderId), 1);
+  });
+
+  it('stores snapshots, purges what they cover, and restarts (or starts a follower) from them', async () => {
+    // Given shard 0 restarted with a snapshot every 10 commands
+    await shards.shift()!.close();
+    const shard = await start(0, 10);
+    await shard.follower.caughtUp();
+    const before = shard.follower.engine.commandSeq;
+    for (let i = 100; i < 135; i++)
+      await bus.send(0, order(i % 2 ? 'erin' : 'frank', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
+    await until('two snapshots', () => shard.stats.snapshots >= 2 && shard.stats.published === before + 35);
+    // Then the stream lost the commands the older snapshot covers, and nothing was published twice
+    const jsm = await nc.jetstreamManager();
+    const cmds = await jsm.streams.info(nats.topology.commandStream(0));
+    assert.ok(cmds.state.first_seq > 1, `first command kept: ${cmds.state.first_seq}`);
+    const evts = await jsm.streams.info(nats.topology.eventStream(0));
+    assert.equal(evts.state.messages, shard.follower.seq);
+    // And a new follower starts from the stored snapshot and agrees
+    const f = await follow(0);
+    assert.ok(f.snapshotSeq > before, `follower started at snapshot ${f.snapshotSeq}`);
+    await f.caughtUp();
+    assert.equal(f.engine.stateHash(), shard.follower.engine.stateHash());
+    await f.close();
+    // And a second instance of the shard running at once publishes nothing twice
+    const twin = await start(0, 10);
+    for (let i = 200; i < 220; i++) await bus.send(0, order('gina', 'buy', i), `o-${i}`);
+    await until(
+      'both to reach the end',
+      () => shard.follower.seq === twin.follower.seq && shard.stats.published === twin.follower.seq,
+    );
+    const again = await jsm.streams.info(nats.topology.eventStream(0));
+    assert.equal(again.state.last_seq, shard.follower.seq);
+    assert.equal(twin.follower.engine.stateHash(), shard.follower.engine.stateHash());
+    assert.ok(!log.some((l) => l.startsWith('error')), log.filter((l) => l.startsWith('error')).join('\n'));
+  });
+});
