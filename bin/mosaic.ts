@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 /**
- * The `mosaic` command. `mosaic start` runs the exchange with embedded defaults;
+ * The `mosaic` command. `mosaic start` runs the exchange with embedded defaults; `mosaic
+ * engine`, `mosaic connector` run the processes of a cluster deployment on NATS JetStream;
  * `mosaic journal ...` looks at a journal folder.
  */
 import { parseArgs } from 'node:util';
 import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/cli.ts';
 import { type Config, type Gateway, isGatewayError, loadConfig, startGateway } from '../gateway/index.ts';
+import { CONNECTOR_USAGE, runConnector } from './connector.ts';
+import { ENGINE_USAGE, runEngine } from './engine.ts';
+import { GATEWAY_USAGE, runGateway } from './gateway.ts';
+import { StartError } from './process.ts';
 import { connectSettlement } from './settlement.ts';
 
 const USAGE = `usage: mosaic start [--config FILE]
@@ -16,7 +21,12 @@ ${JOURNAL_USAGE.replace('usage: ', '       ')}
             market maker. Settings: a JSON config file (--config or MOSAIC_CONFIG) and MOSAIC_*
             variables (MOSAIC_PORT, MOSAIC_HOST, MOSAIC_DATA_DIR, MOSAIC_MARKET_MAKER=0, ...;
             see docs/configuration.md). Ctrl-C stops it cleanly.
-  journal   verify a journal folder, replay it to its state hash, or print its commands`;
+  journal   verify a journal folder, replay it to its state hash, or print its commands
+
+A cluster deployment (docs/deployment.md) runs these instead, each its own process:
+${ENGINE_USAGE.replace('usage: ', '  ')}
+${GATEWAY_USAGE.replace('usage: ', '  ')}
+${CONNECTOR_USAGE.replace('usage: ', '  ')}`;
 
 function fail(message: string): never {
   process.stderr.write(`mosaic: ${message}\n\n${USAGE}\n`);
@@ -84,6 +94,19 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'start':
       await start(rest);
+      return;
+    case 'engine':
+    case 'gateway':
+    case 'connector':
+      try {
+        await { engine: runEngine, gateway: runGateway, connector: runConnector }[command](rest);
+      } catch (err) {
+        if (err instanceof StartError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+          fail((err as Error).message);
+        }
+        process.stderr.write(`mosaic: cannot start: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
       return;
     case 'journal':
       try {

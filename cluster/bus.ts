@@ -6,7 +6,7 @@
  */
 import type { JetStreamClient } from 'nats';
 import type { Command, Unstamped } from '../engine/index.ts';
-import { encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
+import { CodecError, encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
 import { type Topology, venueOf } from './topology.ts';
 
 /** Where a command went. */
@@ -32,12 +32,31 @@ export class CommandBus {
    * Publishes `command` on shard `shard` under `id`; resolves once JetStream holds it. Throws,
    * sending nothing, a `CodecError` for a command that cannot be encoded.
    */
-  async send(shard: number, command: Unstamped, id: string): Promise<Sent> {
+  send(shard: number, command: Unstamped, id: string): Promise<Sent> {
     const n = encodeCommand({ ...command, ts: 0 } as Command, this.#buf, 0);
     // The client keeps a reference until the bytes are written: each message gets its own copy.
     const data = Uint8Array.prototype.slice.call(this.#buf, 0, n);
     const subject = this.#topology.commandSubject(shard, venueOf(command));
-    const ack = await this.#js.publish(subject, data, { msgID: id });
-    return { shard, seq: ack.seq, duplicate: ack.duplicate };
+    return this.#js
+      .publish(subject, data, { msgID: id })
+      .then((ack) => ({ shard, seq: ack.seq, duplicate: ack.duplicate }));
+  }
+
+  /**
+   * As `send`, trying again under the same id (stored once, whatever the tries) while JetStream
+   * does not answer, e.g. during a leader election, for up to `forMs`.
+   */
+  async sendSurely(shard: number, command: Unstamped, id: string, forMs = 30_000): Promise<Sent> {
+    const deadline = Date.now() + forMs;
+    let wait = 100;
+    for (;;) {
+      try {
+        return await this.send(shard, command, id);
+      } catch (err) {
+        if (err instanceof CodecError || Date.now() + wait > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        wait = Math.min(wait * 2, 2_000);
+      }
+    }
   }
 }

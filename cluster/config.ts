@@ -29,6 +29,8 @@ export const ClusterSchema = Type.Object(
     snapshotEvery: Type.Integer({ minimum: 10, maximum: 100_000_000 }),
     /** How long JetStream remembers a command id: a command sent again within it is applied once. */
     dedupeMinutes: Type.Integer({ minimum: 1, maximum: 10_080 }),
+    /** A trade event a settlement daemon took goes to another daemon when not finished after this long (the daemon is gone). */
+    ackWaitSeconds: Type.Integer({ minimum: 1, maximum: 3_600 }),
     /** A shard sends a tick (expiring GTD orders) after this long without a command, ms (0: never). */
     tickMs: Type.Integer({ minimum: 0, maximum: 3_600_000 }),
   },
@@ -46,6 +48,7 @@ export function defaultCluster(): ClusterConfig {
     shards: [{ venues: ['*'] }],
     snapshotEvery: 100_000,
     dedupeMinutes: 60,
+    ackWaitSeconds: 30,
     tickMs: 1000,
   };
 }

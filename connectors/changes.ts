@@ -1,10 +1,9 @@
 /**
  * Ledger changes (deposits, withdrawals, an account's standing) into the engine, each exactly
- * once, without the engine having to remember ledger references. Before a change is sent, the
- * progress store records the command sequence it will get (the next one: sending is synchronous,
- * so nothing can come between). After a restart, before any new command, `reconcileChanges`
- * forgets the changes recorded beyond the sequence the engine recovered (the crash lost them);
- * the watcher reads the ledger again from its checkpoint, and what is still recorded is skipped.
+ * once, without the engine having to remember ledger references. How depends on where the
+ * engine is, so it is a `ChangeSink`: `localChanges` for an engine in this process (below), the
+ * cluster's for a shard across NATS. The watcher reads the ledger from its checkpoint, which
+ * moves only after the changes before it are sent; the sink skips what was sent before.
  */
 import type { DepositCommand, SetAccountCommand, WithdrawCommand } from '../engine/index.ts';
 import type { LedgerChange } from './ledger.ts';
@@ -13,33 +12,48 @@ import type { Progress } from './progress.ts';
 export type ChangeCommand =
   Omit<DepositCommand, 'ts'> | Omit<WithdrawCommand, 'ts'> | Omit<SetAccountCommand, 'ts'>;
 
+/** How ledger changes reach the engine, each exactly once. */
 export interface ChangeSink {
+  /**
+   * At start, before any change is sent: settles what a crash left open. Returns how many
+   * changes recorded as sent will be read from the ledger and sent again.
+   */
+  reconcile(progress: Progress): Promise<number>;
+  /** Sends a change unless it was sent before; resolves whether it was sent now. */
+  apply(change: LedgerChange, progress: Progress): Promise<boolean>;
+}
+
+/**
+ * The sink of an engine in this process. Before a change is sent, the progress store records
+ * the command sequence it will get (the next one: sending is synchronous, so nothing can come
+ * between). `reconcile`, run on the recovered engine before it takes any new command, forgets
+ * the changes recorded beyond the sequence it recovered (the crash lost them).
+ */
+export function localChanges(engine: {
   /** The engine's last command sequence. */
   lastSeq(): number;
   /** Sends a command to the engine; returns its sequence. */
   send(command: ChangeCommand): number;
+}): ChangeSink {
+  return {
+    // Both run synchronously up to their return: nothing can reach the engine in between.
+    async reconcile(progress) {
+      return progress.forgetChangesAfter(engine.lastSeq());
+    },
+    async apply(change, progress) {
+      if (progress.changeSeq(change.ref) !== undefined) return false;
+      const next = engine.lastSeq() + 1;
+      progress.recordChange(change.ref, next);
+      const sent = engine.send(changeCommand(change));
+      if (sent !== next)
+        throw new Error(`change ${change.ref}: expected command ${next}, the engine gave ${sent}`);
+      return true;
+    },
+  };
 }
 
-/**
- * After a restart and before the engine takes any new command: forgets the changes recorded at a
- * sequence beyond what the engine recovered. Returns how many.
- */
-export function reconcileChanges(progress: Progress, recoveredSeq: number): number {
-  return progress.forgetChangesAfter(recoveredSeq);
-}
-
-/** Applies a change unless it was applied before; returns whether it was sent now. */
-export function applyChange(change: LedgerChange, progress: Progress, engine: ChangeSink): boolean {
-  if (progress.changeSeq(change.ref) !== undefined) return false;
-  const next = engine.lastSeq() + 1;
-  progress.recordChange(change.ref, next);
-  const sent = engine.send(commandOf(change));
-  if (sent !== next)
-    throw new Error(`change ${change.ref}: expected command ${next}, the engine gave ${sent}`);
-  return true;
-}
-
-function commandOf(change: LedgerChange): ChangeCommand {
+/** The engine command a ledger change becomes. */
+export function changeCommand(change: LedgerChange): ChangeCommand {
   switch (change.kind) {
     case 'deposit':
     case 'withdraw':
@@ -71,7 +85,7 @@ export interface ChangeSource {
 export class ChangeWatcher {
   #source: ChangeSource;
   #progress: Progress;
-  #engine: ChangeSink;
+  #sink: ChangeSink;
   #pollMs: number;
   #log: (line: string) => void;
   #timer: NodeJS.Timeout | null = null;
@@ -82,13 +96,13 @@ export class ChangeWatcher {
   constructor(options: {
     source: ChangeSource;
     progress: Progress;
-    engine: ChangeSink;
+    sink: ChangeSink;
     pollMs?: number;
     log?: (line: string) => void;
   }) {
     this.#source = options.source;
     this.#progress = options.progress;
-    this.#engine = options.engine;
+    this.#sink = options.sink;
     this.#pollMs = options.pollMs ?? 500;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
   }
@@ -98,7 +112,7 @@ export class ChangeWatcher {
     const name = `changes:${this.#source.venue}`;
     const { changes, checkpoint } = await this.#source.poll(this.#progress.checkpoint(name));
     let n = 0;
-    for (const change of changes) if (applyChange(change, this.#progress, this.#engine)) n++;
+    for (const change of changes) if (await this.#sink.apply(change, this.#progress)) n++;
     this.#progress.setCheckpoint(name, checkpoint);
     this.applied += n;
     return n;

@@ -1,12 +1,18 @@
 /**
  * A settlement daemon for one ledger, assembled from the shared parts in the order a restart
- * needs: the progress store, the recovered engine's view (changes recorded beyond what the engine
- * recovered are forgotten before any new command), then the `Settler` on the engine's events and
- * the `ChangeWatcher` on the ledger's changes. The engine is reached through `EnginePort`, which
- * the embedded exchange provides in-process and a transport can provide across processes.
+ * needs: the progress store, the engine's reconciliation of changes a crash left open, then the
+ * `Settler` on the engine's events and the `ChangeWatcher` on the ledger's changes. The engine
+ * is reached through `EnginePort`: `localPort` for the exchange in this process, the cluster's
+ * for a shard across NATS.
  */
 import type { InstrumentSpec, PendingSettlementView, SettleCommand } from '../engine/index.ts';
-import { type ChangeCommand, type ChangeSource, ChangeWatcher, reconcileChanges } from './changes.ts';
+import {
+  type ChangeCommand,
+  type ChangeSink,
+  type ChangeSource,
+  ChangeWatcher,
+  localChanges,
+} from './changes.ts';
 import type { Ledger } from './ledger.ts';
 import type { Progress } from './progress.ts';
 import { Settler, type SettlerStats } from './settler.ts';
@@ -17,14 +23,38 @@ export interface EnginePort {
   instruments(): readonly string[];
   /** An instrument's listing, or undefined if it is not listed. */
   specOf(instrument: string): Readonly<InstrumentSpec> | undefined;
-  /** Trades waiting for a verdict, in trade-id order. */
+  /** Trades the daemon is to look at when it starts (matched while it was down), in trade-id order. */
+  pendingSettlements(): readonly PendingSettlementView[];
+  /** Sends a verdict to the engine. */
+  settle(command: Omit<SettleCommand, 'ts'>): void;
+  /** How the ledger's changes reach the engine. */
+  readonly changes: ChangeSink;
+  /** Calls `subscriber` with each durable command's events, in order. */
+  onEvents(subscriber: (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void): void;
+}
+
+/** An engine in this process, as the exchange offers it. */
+export interface LocalEngine {
+  instruments(): readonly string[];
+  specOf(instrument: string): Readonly<InstrumentSpec> | undefined;
   pendingSettlements(): readonly PendingSettlementView[];
   /** The engine's last command sequence. */
   lastSeq(): number;
   /** Stamps, journals and executes a command; returns its sequence (throws if refused). */
   submit(command: ChangeCommand | Omit<SettleCommand, 'ts'>): number;
-  /** Calls `subscriber` with each durable command's events, in order. */
   onEvents(subscriber: (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void): void;
+}
+
+/** The port of an engine in this process: verdicts and changes go straight in. */
+export function localPort(engine: LocalEngine): EnginePort {
+  return {
+    instruments: () => engine.instruments(),
+    specOf: (id) => engine.specOf(id),
+    pendingSettlements: () => engine.pendingSettlements(),
+    settle: (command) => engine.submit(command),
+    changes: localChanges({ lastSeq: () => engine.lastSeq(), send: (c) => engine.submit(c) }),
+    onEvents: (subscriber) => engine.onEvents(subscriber),
+  };
 }
 
 export interface DaemonOptions {
@@ -42,21 +72,22 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly venue: string;
+  readonly progress: Progress;
   stats(): SettlerStats & { changes: number };
   /** Stops watching and settling (after the batch in flight), then closes the ledger and store. */
   close(): Promise<void>;
 }
 
-/** Starts a daemon on a recovered engine, before the engine takes any new command. */
-export function startDaemon(o: DaemonOptions): Daemon {
-  const forgotten = reconcileChanges(o.progress, o.engine.lastSeq());
+/** Starts a daemon; with an engine in this process, before the engine takes any new command. */
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const forgotten = await o.engine.changes.reconcile(o.progress);
   if (forgotten > 0)
     o.log(`${o.ledger.venue}: ${forgotten} ledger changes the engine lost will be read again`);
   const settler = new Settler({
     ledger: o.ledger,
     progress: o.progress,
     specOf: (id) => o.engine.specOf(id),
-    send: (command) => o.engine.submit(command),
+    send: (command) => o.engine.settle(command),
     ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
     ...(o.batchMs === undefined ? {} : { batchMs: o.batchMs }),
     log: o.log,
@@ -69,13 +100,14 @@ export function startDaemon(o: DaemonOptions): Daemon {
       : new ChangeWatcher({
           source: o.changes,
           progress: o.progress,
-          engine: { lastSeq: () => o.engine.lastSeq(), send: (c) => o.engine.submit(c) },
+          sink: o.engine.changes,
           ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
           log: o.log,
         });
   watcher?.start();
   return {
     venue: o.ledger.venue,
+    progress: o.progress,
     stats: () => ({ ...settler.stats, changes: watcher?.applied ?? 0 }),
     async close() {
       await watcher?.stop();

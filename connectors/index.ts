@@ -6,14 +6,22 @@
  * door other folders use.
  */
 export {
-  applyChange,
   type ChangeCommand,
+  changeCommand,
   type ChangeSink,
   type ChangeSource,
   ChangeWatcher,
-  reconcileChanges,
+  localChanges,
 } from './changes.ts';
-export { type Connector, type Daemon, type DaemonOptions, type EnginePort, startDaemon } from './daemon.ts';
+export {
+  type Connector,
+  type Daemon,
+  type DaemonOptions,
+  type EnginePort,
+  type LocalEngine,
+  localPort,
+  startDaemon,
+} from './daemon.ts';
 export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
 export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
 export { type Batch, Progress, type TradeState } from './progress.ts';

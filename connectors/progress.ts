@@ -167,6 +167,28 @@ export class Progress {
     this.#changes.putSync(ref, seq);
   }
 
+  /**
+   * Records that the change `ref` is being sent to an engine across a network, after its
+   * command `after` (the sequence it will get is known only once the engine holds it: then
+   * `recordChange`). Kept as `-(after + 1)`, so it reads as sent.
+   */
+  recordChangeSending(ref: string, after: number): void {
+    this.#changes.putSync(ref, -(after + 1));
+  }
+
+  /** Changes being sent whose sequence was never recorded (a crash came between), with where to look. */
+  unconfirmedChanges(): Array<{ ref: string; after: number }> {
+    const out: Array<{ ref: string; after: number }> = [];
+    for (const { key, value } of this.#changes.getRange())
+      if (value < 0) out.push({ ref: key, after: -value - 1 });
+    return out;
+  }
+
+  /** Forgets a change, which will be sent again when the ledger is read from its checkpoint. */
+  forgetChange(ref: string): void {
+    this.#changes.removeSync(ref);
+  }
+
   /** Forgets the changes recorded at a sequence above `seq`; returns how many. */
   forgetChangesAfter(seq: number): number {
     return this.#root.transactionSync(() => {

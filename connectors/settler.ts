@@ -86,13 +86,18 @@ export class Settler {
 
   /** Takes in one durable command's events (pass to `exchange.onEvents`). */
   readonly onEvents = (seq: number, events: ReadonlyArray<Record<string, unknown>>): void => {
-    const { progress, specOf } = this.#o;
-    if (this.#stopped || seq <= progress.cursor) return;
+    const { progress, specOf, send } = this.#o;
+    // Events seen before (a restart, a redelivery) are harmless: the progress store skips a trade it knows.
+    if (this.#stopped) return;
     const instructions: SettlementInstruction[] = [];
     for (const e of events) {
       if (!isTrade(e)) continue;
       const instruction = instructionOf(e, specOf(e.instrument)!);
-      if (instruction.venue === this.venue) instructions.push(instruction);
+      if (instruction.venue !== this.venue) continue;
+      // A trade delivered again (a shared event stream) whose verdict may not have reached the engine.
+      if (progress.state(instruction.tradeId) === 'done')
+        send(verdict(progress.outcome(instruction.tradeId)!));
+      else instructions.push(instruction);
     }
     if (instructions.length === 0) return;
     progress.enqueue(seq, instructions);

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { clusterProblems, ClusterSchema, defaultCluster } from '../cluster/index.ts';
 import { defaultEvmConnector, EvmConnectorSchema } from '../connectors/evm/index.ts';
 import { defaultFabricConnector, FabricConnectorSchema } from '../connectors/fabric/index.ts';
 import { makeError } from './errors.ts';
@@ -74,6 +75,8 @@ export const ConfigSchema = Type.Object(
     evm: EvmConnectorSchema,
     /** The Fabric settlement connectors run with the exchange (a devnet per venue by default). */
     fabric: FabricConnectorSchema,
+    /** The processes of a cluster deployment on NATS JetStream (`mosaic engine|gateway|connector`). */
+    cluster: ClusterSchema,
     feed: Type.Object(
       {
         retain: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
@@ -108,6 +111,7 @@ export function defaultConfig(): Config {
     msps: [],
     evm: defaultEvmConnector(),
     fabric: defaultFabricConnector(),
+    cluster: defaultCluster(),
     limits: { messagesPerSecond: 200, burst: 400, maxFrameBytes: 64 * 1024, maxConnections: 10_000 },
     feed: {
       retain: 10_000,
@@ -171,6 +175,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.MOSA
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
   checkEvm(valid.evm, source('/evm/rpcUrl'));
+  const cluster = clusterProblems(valid.cluster);
+  if (cluster.length > 0) {
+    throw makeError(`invalid configuration: ${cluster.join('; ')}`, 'BAD_CONFIG', { problems: cluster });
+  }
   valid.msps = valid.msps.map((m) => ({
     ...m,
     rootCerts: m.rootCerts.map((c) => readPem(c, `msps ${m.mspId}: root certificate`)),

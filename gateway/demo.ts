@@ -7,7 +7,7 @@
  */
 import { XorShift32 } from '../bench/index.ts';
 import type { InstrumentSpec } from '../engine/index.ts';
-import type { Exchange } from './exchange.ts';
+import type { LocalExchange } from './exchange.ts';
 import type { VenueConnector } from './settlements.ts';
 
 const EQUITY = {
@@ -51,7 +51,7 @@ const CASH_UNITS = 10_000_000_000;
  * nothing for an account the engine already knows.
  */
 export function fundAccount(
-  exchange: Exchange,
+  exchange: LocalExchange,
   account: string,
   canSee: (venue: string) => boolean,
   connectors: readonly VenueConnector[] = [],
@@ -77,7 +77,7 @@ export function fundAccount(
  * that wanders, and with some chance a second account takes liquidity, so trades happen.
  */
 export class DemoMarketMaker {
-  #exchange: Exchange;
+  #exchange: LocalExchange;
   #rng = new XorShift32(2026);
   #timer: NodeJS.Timeout | null = null;
   #n = 0;
@@ -87,7 +87,7 @@ export class DemoMarketMaker {
   /** Maker and taker account per venue: a connector's demo accounts, else `demo-maker`/`demo-taker`. */
   #accounts = new Map<string, readonly [string, string]>();
 
-  constructor(exchange: Exchange, instruments: string[], connectors: readonly VenueConnector[] = []) {
+  constructor(exchange: LocalExchange, instruments: string[], connectors: readonly VenueConnector[] = []) {
     this.#exchange = exchange;
     this.#instruments = instruments;
     const all = () => true;

@@ -1,14 +1,85 @@
 /**
- * The exchange behind the gateway: the durable engine, the sequencer's clock, and the fan-out of
- * each durable command's events to whoever listens (market data, execution reports, metrics).
- * The gateway never reads book state except through here, and never sends the engine a command
- * that did not pass its own checks first.
+ * The exchange behind the gateway: what it reads of the engine, where it sends commands, and the
+ * fan-out of each durable command's events to whoever listens (market data, execution reports,
+ * metrics). The gateway never reads book state except through here, and never sends the engine
+ * a command that did not pass its own checks first. `LocalExchange` is the embedded one (the
+ * durable engine in this process, its journal, the sequencer's clock); a cluster's gateway reads
+ * followers of the engine shards and sends commands over NATS (`ClusterExchange`).
  */
-import { type Command, type InstrumentSpec, type Unstamped } from '../engine/index.ts';
-import { CodecError, DurableEngine, type EventSubscriber } from '../journal/index.ts';
+import type { EngineView } from '../cluster/index.ts';
+import type { Command, InstrumentSpec, PendingSettlementView, Unstamped } from '../engine/index.ts';
+import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
 import { type Config } from './config.ts';
 import { makeError } from './errors.ts';
 import { InstrumentCodec } from './instrument-codec.ts';
+
+/** Names a command sent, in the events it produced: its sequence (embedded) or its command id (cluster). */
+export type CommandRef = number | string;
+
+/** A command sent: its reference, and its sequence once the engine's log holds it. */
+export interface Submitted {
+  ref: CommandRef;
+  /** The sequence now, or once the log has confirmed it (rejects when it could not confirm it). */
+  seq: number | Promise<number>;
+}
+
+/** Receives every durable command's events in order, with the command's reference. */
+export type ExchangeSubscriber = (seq: number, events: PublishedEvent[], ref: CommandRef) => void;
+
+export interface Exchange {
+  /** What the gateway reads of the engine. */
+  readonly engine: EngineView;
+  readonly venues: Config['venues'];
+  /** Why the exchange stopped accepting commands, or null while it is healthy. */
+  readonly error: Error | null;
+  /** Told when the exchange fails and accepts nothing more. */
+  onFailure(handler: (err: Error) => void): void;
+  /** Sends a command; throws, sending nothing, a `GatewayError` for one it cannot take. */
+  send(command: Unstamped): Submitted;
+  /** Receives every durable command's events, in order. */
+  onEvents(subscriber: ExchangeSubscriber): void;
+  /** Decimal conversion for an instrument, or undefined if it is not listed. */
+  codec(instrument: string): InstrumentCodec | undefined;
+  /** Whether an identity's member names (MSP id or address) give it sight of a venue. */
+  canSee(venue: string, memberNames: readonly string[]): boolean;
+  /** Trades waiting for their ledger's verdict. */
+  pendingSettlements(): readonly PendingSettlementView[];
+  /** How it stands, for `/health` (durability, shards). */
+  health(): Record<string, unknown>;
+  close(): Promise<void>;
+}
+
+/** Decimal conversion per listed instrument, made on first use. */
+export class Codecs {
+  #codecs = new Map<string, InstrumentCodec>();
+  #engine: EngineView;
+
+  constructor(engine: EngineView) {
+    this.#engine = engine;
+  }
+
+  get(instrument: string): InstrumentCodec | undefined {
+    let codec = this.#codecs.get(instrument);
+    if (codec === undefined) {
+      const inst = this.#engine.instrument(instrument);
+      if (inst === undefined) return undefined;
+      codec = new InstrumentCodec(inst.spec);
+      this.#codecs.set(instrument, codec);
+    }
+    return codec;
+  }
+}
+
+/** Whether member names see a venue: anyone a public one, members a permissioned one. */
+export function canSeeVenue(
+  venues: Config['venues'],
+  venue: string,
+  memberNames: readonly string[],
+): boolean {
+  const v = venues[venue];
+  if (v === undefined || !v.permissioned) return true;
+  return memberNames.some((name) => v.members.some((m) => m.toLowerCase() === name.toLowerCase()));
+}
 
 export interface ExchangeOptions {
   dataDir: string;
@@ -24,13 +95,13 @@ export interface ExchangeOptions {
 
 export type { Unstamped };
 
-export class Exchange {
+export class LocalExchange implements Exchange {
   readonly durable: DurableEngine;
   readonly venues: Config['venues'];
   #now: () => number;
   #lastTs = 0;
-  #codecs = new Map<string, InstrumentCodec>();
-  #subscribers: EventSubscriber[] = [];
+  #codecs: Codecs;
+  #subscribers: ExchangeSubscriber[] = [];
   #ticker: NodeJS.Timeout | null = null;
   #lastCommandAt = 0;
   #closed = false;
@@ -42,8 +113,9 @@ export class Exchange {
     this.venues = options.venues ?? {};
     this.durable = DurableEngine.open({ dir: options.dataDir, risk: options.risk, log: options.log });
     this.#lastTs = this.durable.engine.commandSeq > 0 ? this.#now() : 0;
+    this.#codecs = new Codecs(this.durable.engine);
     this.durable.onEvents((seq, events) => {
-      for (const sub of this.#subscribers) sub(seq, events);
+      for (const sub of this.#subscribers) sub(seq, events, seq);
     });
     const tickMs = options.tickMs ?? 1000;
     if (tickMs > 0) {
@@ -60,7 +132,7 @@ export class Exchange {
   }
 
   /** Receives every durable command's events, in order (after the journal holds the command). */
-  onEvents(subscriber: EventSubscriber): void {
+  onEvents(subscriber: ExchangeSubscriber): void {
     this.#subscribers.push(subscriber);
   }
 
@@ -101,29 +173,27 @@ export class Exchange {
     return this.engine.commandSeq;
   }
 
+  send(command: Unstamped): Submitted {
+    const seq = this.submit(command);
+    return { ref: seq, seq };
+  }
+
+  health(): Record<string, unknown> {
+    return { commandSeq: this.engine.commandSeq, durableSeq: this.durable.journal.durableSeq };
+  }
+
   #stop(err: Error): void {
     if (this.#error !== null) return;
     this.#error = err;
     this.#failure?.(err);
   }
 
-  /** Decimal conversion for an instrument, or undefined if it is not listed. */
   codec(instrument: string): InstrumentCodec | undefined {
-    let codec = this.#codecs.get(instrument);
-    if (codec === undefined) {
-      const inst = this.engine.instrument(instrument);
-      if (inst === undefined) return undefined;
-      codec = new InstrumentCodec(inst.spec);
-      this.#codecs.set(instrument, codec);
-    }
-    return codec;
+    return this.#codecs.get(instrument);
   }
 
-  /** Whether an identity's member names (MSP id or address) give it sight of a venue. */
   canSee(venue: string, memberNames: readonly string[]): boolean {
-    const v = this.venues[venue];
-    if (v === undefined || !v.permissioned) return true;
-    return memberNames.some((name) => v.members.some((m) => m.toLowerCase() === name.toLowerCase()));
+    return canSeeVenue(this.venues, venue, memberNames);
   }
 
   // What a settlement connector reads of the engine (it is an `EnginePort` of connectors/).
@@ -139,7 +209,7 @@ export class Exchange {
   }
 
   /** Trades waiting for their ledger's verdict. */
-  pendingSettlements(): ReturnType<DurableEngine['engine']['pendingSettlements']> {
+  pendingSettlements(): PendingSettlementView[] {
     return this.engine.pendingSettlements();
   }
 

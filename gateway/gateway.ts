@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { Authenticator } from './auth/index.ts';
 import type { Config } from './config.ts';
 import { DemoMarketMaker, DEMO_LISTINGS, fundAccount } from './demo.ts';
-import { Exchange } from './exchange.ts';
+import { type Exchange, LocalExchange } from './exchange.ts';
 import { MarketData } from './feed/index.ts';
 import { Metrics } from './metrics.ts';
 import dashboardPlugin from './plugins/dashboard.ts';
@@ -19,9 +19,9 @@ import wsPlugin from './plugins/ws.ts';
 import { Settlements, type VenueConnector } from './settlements.ts';
 import { Trading } from './trading.ts';
 
-export interface Gateway {
+export interface Gateway<E extends Exchange = LocalExchange> {
   readonly config: Config;
-  readonly exchange: Exchange;
+  readonly exchange: E;
   readonly trading: Trading;
   readonly feed: MarketData;
   readonly metrics: Metrics;
@@ -42,22 +42,19 @@ export interface StartOptions {
    * Starts the settlement connectors on the recovered exchange, before it takes any new command
    * (they reconcile with what it recovered first).
    */
-  connect?: (exchange: Exchange, log: (line: string) => void) => Promise<VenueConnector[]>;
+  connect?: (exchange: LocalExchange, log: (line: string) => void) => Promise<VenueConnector[]>;
 }
 
 /** Starts the exchange and its gateway from a validated configuration. */
 export async function startGateway(config: Config, options: StartOptions = {}): Promise<Gateway> {
-  const app = Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-    bodyLimit: 64 * 1024,
-    // One log line per request would drown everything else at `info`.
-    logController: new LogController({ disableRequestLogging: true }),
-    // Refuse unknown fields rather than silently dropping them (fastify's default strips them).
-    ajv: { customOptions: { removeAdditional: false } },
-  });
+  const app = makeApp(config);
   const log = options.log ?? ((line: string) => app.log.info(line));
-  const exchange = new Exchange({ dataDir: config.dataDir, risk: config.risk, log, venues: config.venues });
-  exchange.onFailure((err) => app.log.fatal({ err }, 'journal failed; the exchange accepts nothing more'));
+  const exchange = new LocalExchange({
+    dataDir: config.dataDir,
+    risk: config.risk,
+    log,
+    venues: config.venues,
+  });
   // Before the connectors start: verdicts they send at start (trades settled before a restart)
   // must find their trades.
   const settlements = new Settlements(exchange);
@@ -68,19 +65,75 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     await exchange.close();
     throw err;
   }
-  const closeAll = async () => {
-    for (const c of connectors) await c.close();
-    await exchange.close();
-  };
   if (config.demo.instruments) exchange.list(DEMO_LISTINGS);
+  const gateway = await serveExchange(config, exchange, {
+    app,
+    settlements,
+    connectors,
+    onLogin(account, canSee) {
+      if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
+    },
+    async close() {
+      for (const c of connectors) await c.close();
+      await exchange.close();
+    },
+  });
+  if (config.demo.marketMaker) {
+    const publicIds = exchange.engine
+      .instruments()
+      .filter((id) => exchange.canSee(id.slice(id.indexOf('@') + 1), []));
+    const maker = new DemoMarketMaker(exchange, publicIds, connectors);
+    maker.start();
+    const close = gateway.close;
+    return {
+      ...gateway,
+      maker,
+      async close() {
+        maker.stop();
+        await close();
+      },
+    };
+  }
+  return gateway;
+}
+
+/** A fastify server as the gateway runs it. */
+function makeApp(config: Config): FastifyInstance {
+  return Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: 64 * 1024,
+    // One log line per request would drown everything else at `info`.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Refuse unknown fields rather than silently dropping them (fastify's default strips them).
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+}
+
+/**
+ * The gateway over an exchange that is ready (recovered, or following its shards): login,
+ * order entry, market data, metrics and the server. `close` stops the server, then runs
+ * `o.close` (connectors, the exchange). Also how a cluster's gateway process serves.
+ */
+export async function serveExchange<E extends Exchange>(
+  config: Config,
+  exchange: E,
+  o: {
+    app?: FastifyInstance;
+    settlements?: Settlements;
+    connectors?: VenueConnector[];
+    onLogin?: (account: string, canSee: (venue: string) => boolean) => void;
+    close: () => Promise<void>;
+  },
+): Promise<Gateway<E>> {
+  const app = o.app ?? makeApp(config);
+  exchange.onFailure((err) => app.log.fatal({ err }, 'the exchange failed; it accepts nothing more'));
+  const settlements = o.settlements ?? new Settlements(exchange);
   const auth = new Authenticator({ msps: config.msps });
   const feed = new MarketData(exchange.engine, config.feed);
   exchange.onEvents(feed.publish);
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, {
-    onLogin(account, canSee) {
-      if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
-    },
+    ...(o.onLogin === undefined ? {} : { onLogin: o.onLogin }),
     onOrder() {
       metrics?.order(Date.now());
     },
@@ -91,17 +144,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   metrics = new Metrics(exchange, feed, settlements, () => trading.sessions);
   const tick = setInterval(() => feed.tick(), 100);
   tick.unref();
-
-  let maker: DemoMarketMaker | null = null;
-  if (config.demo.marketMaker) {
-    const publicIds = exchange.engine
-      .instruments()
-      .filter((id) => exchange.canSee(id.slice(id.indexOf('@') + 1), []));
-    maker = new DemoMarketMaker(exchange, publicIds, connectors);
-    maker.start();
-  }
-
-  const gateway = {
+  const gateway: Gateway<E> = {
     config,
     exchange,
     trading,
@@ -109,14 +152,13 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     metrics,
     settlements,
     app,
-    maker,
-    connectors,
+    maker: null,
+    connectors: o.connectors ?? [],
     url: '',
     async close() {
-      maker?.stop();
       clearInterval(tick);
       await app.close();
-      await closeAll();
+      await o.close();
     },
   };
   installErrorHandlers(app);
@@ -127,9 +169,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   await app.register(dashboardPlugin, { gateway });
   await app.register(wsPlugin, { gateway });
   try {
-    gateway.url = await app.listen({ host: config.host, port: config.port });
+    (gateway as { url: string }).url = await app.listen({ host: config.host, port: config.port });
   } catch (err) {
-    await closeAll();
+    clearInterval(tick);
+    await o.close();
     throw err;
   }
   return gateway;

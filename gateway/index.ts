@@ -8,4 +8,6 @@
 export { type Config, ConfigSchema, defaultConfig, loadConfig } from './config.ts';
 export { DEMO_LISTINGS } from './demo.ts';
 export { type ErrorCode, GatewayError, isGatewayError, makeError } from './errors.ts';
-export { type Gateway, startGateway, type StartOptions } from './gateway.ts';
+export { ClusterExchange, type ClusterExchangeOptions } from './cluster-exchange.ts';
+export { type Exchange, LocalExchange } from './exchange.ts';
+export { type Gateway, serveExchange, startGateway, type StartOptions } from './gateway.ts';

@@ -6,7 +6,8 @@
  * when the order is done, so it holds no more than the book does.
  */
 import BigNumber from 'bignumber.js';
-import { codeName, type Engine } from '../engine/index.ts';
+import type { EngineView } from '../cluster/index.ts';
+import { codeName } from '../engine/index.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 
 export type ExecStatus =
@@ -96,7 +97,7 @@ export class ExecReports {
   #fills = new Map<string, Fill[]>();
   #codec: (instrument: string) => InstrumentCodec | undefined;
 
-  constructor(engine: Engine, codec: (instrument: string) => InstrumentCodec | undefined) {
+  constructor(engine: EngineView, codec: (instrument: string) => InstrumentCodec | undefined) {
     this.#codec = codec;
     for (const id of engine.instruments()) {
       for (const side of ['buy', 'sell'] as const) {

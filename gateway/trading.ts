@@ -8,7 +8,7 @@ import type { OrderView } from '../engine/index.ts';
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
 import { ClientIds } from './client-ids.ts';
-import type { Exchange, Unstamped } from './exchange.ts';
+import type { CommandRef, Exchange, Unstamped } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
@@ -24,6 +24,10 @@ interface Origin {
   /** The order the request concerns (none for cancel-all): only its reports carry the id. */
   clientOrderId?: string;
   orderId?: number;
+  /** The request's first answer (a `new`'s pending-new report, else an ack) once it has a sequence. */
+  answer: ExecReport | undefined;
+  /** Whether that answer went out. */
+  answered: boolean;
 }
 
 export interface TradingHooks {
@@ -43,7 +47,7 @@ export class Trading {
   #hooks: TradingHooks;
   #ids = new ClientIds();
   #sessions = new Map<string, Set<Session>>();
-  #origins = new Map<number, Origin>();
+  #origins = new Map<CommandRef, Origin>();
   #out: Array<[string, ExecReport | RejectReport]> = [];
 
   constructor(exchange: Exchange, auth: Authenticator, hooks: TradingHooks = {}) {
@@ -51,7 +55,7 @@ export class Trading {
     this.#auth = auth;
     this.#hooks = hooks;
     this.reports = new ExecReports(exchange.engine, (id) => exchange.codec(id));
-    exchange.onEvents((seq, events) => this.#publish(seq, events));
+    exchange.onEvents((seq, events, ref) => this.#publish(seq, events, ref));
   }
 
   /** Sessions logged in. */
@@ -116,7 +120,7 @@ export class Trading {
     if (set?.size === 0) this.#sessions.delete(account);
     if (session.cancelOnDisconnect) {
       try {
-        this.#exchange.submit({ type: 'cancel-all', account });
+        this.#exchange.send({ type: 'cancel-all', account });
       } catch {
         // shutting down: the orders stay, as they would after a crash
       }
@@ -176,9 +180,11 @@ export class Trading {
       op: 'new',
       at: performance.now(),
       clientOrderId: msg.clientOrderId,
+      answer: this.reports.pendingNew(msg, Date.now()),
+      answered: false,
     };
     try {
-      this.#submit(command, origin, this.reports.pendingNew(msg, Date.now()));
+      this.#submit(command, origin);
     } catch (err) {
       this.#ids.release(account, msg.clientOrderId);
       throw err;
@@ -191,7 +197,15 @@ export class Trading {
     const { ref } = this.#orderRef(account, msg);
     this.#submit(
       { type: 'cancel', account, ...ref },
-      { session, id: msg.id, op: 'cancel', at: performance.now(), ...ref },
+      {
+        session,
+        id: msg.id,
+        op: 'cancel',
+        at: performance.now(),
+        ...ref,
+        answer: undefined,
+        answered: false,
+      },
     );
   }
 
@@ -207,7 +221,15 @@ export class Trading {
     const command: Unstamped = { type: 'replace', account, ...ref };
     if (msg.price !== undefined) command.price = codec.ticks(msg.price);
     if (msg.quantity !== undefined) command.quantity = codec.lots(msg.quantity);
-    this.#submit(command, { session, id: msg.id, op: 'replace', at: performance.now(), ...ref });
+    this.#submit(command, {
+      session,
+      id: msg.id,
+      op: 'replace',
+      at: performance.now(),
+      ...ref,
+      answer: undefined,
+      answered: false,
+    });
   }
 
   cancelAll(session: Session, msg: Message<'cancel-all'>): void {
@@ -217,17 +239,49 @@ export class Trading {
       this.#instrument(session, msg.instrument);
       command.instrument = msg.instrument;
     }
-    this.#submit(command, { session, id: msg.id, op: 'cancel-all', at: performance.now() });
+    this.#submit(command, {
+      session,
+      id: msg.id,
+      op: 'cancel-all',
+      at: performance.now(),
+      answer: undefined,
+      answered: false,
+    });
   }
 
   /**
-   * Submits a command for a request and acknowledges it with the command's sequence: a `new` by
-   * its pending-new report, anything else by an `ack`. Nothing goes out if it was not taken.
+   * Sends a command for a request and answers the request with the command's sequence, once it
+   * has one: a `new` by its pending-new report, anything else by an `ack`. Nothing goes out if
+   * the command was not taken. On a cluster the sequence comes once the shard's stream holds the
+   * command, or with its events if those come first; if the stream cannot confirm it, the
+   * request gets an error (the command may still come through: its reports then follow).
    */
-  #submit(command: Unstamped, origin: Origin, pending?: ExecReport): void {
-    const seq = this.#exchange.submit(command);
-    this.#origins.set(seq, origin);
-    if (pending !== undefined) origin.session.reply({ ...pending, id: origin.id, seq });
+  #submit(command: Unstamped, origin: Origin): void {
+    const { ref, seq } = this.#exchange.send(command);
+    this.#origins.set(ref, origin);
+    if (typeof seq === 'number') {
+      this.#answer(origin, seq);
+      return;
+    }
+    seq.then(
+      (n) => this.#answer(origin, n),
+      (err: Error) => {
+        if (origin.answered) return;
+        origin.answered = true;
+        origin.session.reply({
+          type: 'error',
+          id: origin.id,
+          code: 'UNAVAILABLE',
+          message: `${origin.op}: not confirmed (${err.message}); it may still be executed`,
+        });
+      },
+    );
+  }
+
+  #answer(origin: Origin, seq: number): void {
+    if (origin.answered) return;
+    origin.answered = true;
+    if (origin.answer !== undefined) origin.session.reply({ ...origin.answer, id: origin.id, seq });
     else origin.session.reply({ type: 'ack', id: origin.id, op: origin.op, seq });
   }
 
@@ -272,10 +326,11 @@ export class Trading {
     return { ref, order: this.#liveOrder(account, ref) };
   }
 
-  #publish(seq: number, events: Array<Record<string, unknown>>): void {
-    const origin = this.#origins.get(seq);
+  #publish(seq: number, events: Array<Record<string, unknown>>, ref: CommandRef): void {
+    const origin = this.#origins.get(ref);
     if (origin !== undefined) {
-      this.#origins.delete(seq);
+      this.#origins.delete(ref);
+      this.#answer(origin, seq);
       this.#hooks.onAck?.(performance.now() - origin.at);
     }
     const out = this.#out;

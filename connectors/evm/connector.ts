@@ -104,7 +104,7 @@ export async function startEvmConnector(
       confirmations: config.confirmations,
       log: o.log,
     });
-    const daemon = startDaemon({
+    const daemon = await startDaemon({
       ledger,
       changes,
       progress,

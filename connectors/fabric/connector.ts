@@ -115,7 +115,7 @@ export async function startFabricConnector(
       chaincode: config.chaincode,
       log: o.log,
     });
-    const daemon = startDaemon({
+    const daemon = await startDaemon({
       ledger,
       changes,
       progress,

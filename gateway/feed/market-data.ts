@@ -4,7 +4,7 @@
  * `publish` call is one durable command: at most one update per affected channel, serialized
  * once. See docs/ws-protocol.md, "Channels and market data" to "Slow consumers".
  */
-import type { Engine } from '../../engine/index.ts';
+import type { EngineView } from '../../cluster/index.ts';
 import type { EventSubscriber } from '../../journal/ports.ts';
 import { makeError } from '../errors.ts';
 import { BookChannel } from './book-channel.ts';
@@ -46,7 +46,7 @@ export interface BookView {
 const MiB = 1024 * 1024;
 
 export class MarketData {
-  #engine: Engine;
+  #engine: EngineView;
   #retain: number;
   #heartbeatMs: number;
   #keepTrades: number;
@@ -64,7 +64,7 @@ export class MarketData {
   /** Sequence of the last command published. */
   #seq = 0;
 
-  constructor(engine: Engine, options: FeedOptions = {}) {
+  constructor(engine: EngineView, options: FeedOptions = {}) {
     this.#engine = engine;
     this.#retain = count(options.retain ?? 10_000, 'retain');
     this.#heartbeatMs = count(options.heartbeatMs ?? 1000, 'heartbeatMs');

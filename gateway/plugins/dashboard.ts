@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { projectRoot } from '../assets.ts';
+import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 
 const TYPES: Record<string, string> = {
@@ -15,7 +16,7 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
 };
 
-export default async function dashboardPlugin(app: FastifyInstance, _opts: { gateway: Gateway }) {
+export default async function dashboardPlugin(app: FastifyInstance, _opts: { gateway: Gateway<Exchange> }) {
   const folder = path.join(projectRoot(), 'gateway', 'dashboard');
   const cache = new Map<string, Buffer>();
   const serve = (file: string) => {

@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { readAsset } from '../assets.ts';
+import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 
 /** Registers the OpenAPI generator; on the root instance, before any route, so it sees them all. */
@@ -24,7 +25,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
   });
 }
 
-export default async function docsPlugin(app: FastifyInstance, _opts: { gateway: Gateway }) {
+export default async function docsPlugin(app: FastifyInstance, _opts: { gateway: Gateway<Exchange> }) {
   let page: Buffer | null = null;
   const protocol = readAsset('docs/ws-protocol.md');
   app.get('/docs/openapi.json', { schema: { hide: true } }, async () => app.swagger());

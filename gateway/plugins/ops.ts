@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { type ErrorCode, isGatewayError } from '../errors.ts';
+import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
@@ -41,17 +42,15 @@ export function installErrorHandlers(app: FastifyInstance): void {
   );
 }
 
-export default async function opsPlugin(app: FastifyInstance, { gateway }: { gateway: Gateway }) {
+export default async function opsPlugin(app: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
   const { exchange, metrics } = gateway;
 
   app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
-    const journal = exchange.durable.journal;
     const failed = exchange.error;
     const body = {
       status: failed === null ? 'ok' : 'failed',
       ...(failed === null ? {} : { reason: failed.message }),
-      commandSeq: exchange.engine.commandSeq,
-      durableSeq: journal.durableSeq,
+      ...exchange.health(),
       instruments: exchange.engine.instruments().length,
       liveOrders: exchange.engine.liveOrders,
       uptimeSeconds: Math.round(process.uptime()),

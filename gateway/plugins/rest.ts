@@ -10,6 +10,7 @@ import BigNumber from 'bignumber.js';
 import Type from 'typebox';
 import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
+import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 import type { Holder } from '../tokens.ts';
 import { type Message, Messages, parseMessage } from '../wire.ts';
@@ -119,7 +120,7 @@ const Instrument = Type.Object({
   lastPrice: Type.Union([Decimal, Type.Null()]),
 });
 
-export default async function restPlugin(base: FastifyInstance, { gateway }: { gateway: Gateway }) {
+export default async function restPlugin(base: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { exchange, feed, trading, settlements } = gateway;
   const engine = exchange.engine;

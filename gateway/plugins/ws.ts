@@ -9,11 +9,12 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { isGatewayError } from '../errors.ts';
+import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 import { Session } from '../session.ts';
 import { parseMessage, type Request, requestId } from '../wire.ts';
 
-export default async function wsPlugin(app: FastifyInstance, { gateway }: { gateway: Gateway }) {
+export default async function wsPlugin(app: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
   const { config, trading, feed, metrics, exchange } = gateway;
   const wss = new WebSocketServer({
     noServer: true,

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getAddress } from 'ethers';
-import { ChangeWatcher, Progress, reconcileChanges } from '../../connectors/index.ts';
+import { ChangeWatcher, localChanges, Progress } from '../../connectors/index.ts';
 import {
   Anvil,
   type Deployment,
@@ -37,7 +37,7 @@ describe('ledger changes from anvil into the engine', () => {
     lastSeq: () => gw.exchange.engine.commandSeq,
     send: (c: Parameters<Gateway['exchange']['submit']>[0]) => gw.exchange.submit(c),
   });
-  const watcher = () => new ChangeWatcher({ source, progress, engine: engine(), log: () => {} });
+  const watcher = () => new ChangeWatcher({ source, progress, sink: localChanges(engine()), log: () => {} });
   const balance = (account: string, asset: string) =>
     gw.exchange.engine.balances(account).find((b) => b.asset === asset)?.available ?? 0;
   const standing = (account: string) =>
@@ -100,7 +100,7 @@ describe('ledger changes from anvil into the engine', () => {
     const deposit = changes.find((c) => c.kind === 'deposit')!;
     // The daemon recorded the deposit's sequence, then died before the engine journaled it.
     progress.recordChange(deposit.ref, gw.exchange.engine.commandSeq + 1);
-    assert.equal(reconcileChanges(progress, gw.exchange.engine.commandSeq), 1);
+    assert.equal(await localChanges(engine()).reconcile(progress), 1);
     await watcher().poll();
     assert.equal(balance(investor.address, USD), 700);
     await watcher().poll();
@@ -125,7 +125,7 @@ describe('ledger changes from anvil into the engine', () => {
       assetOf: (token) => (token === getAddress(d.addresses.cash) ? { asset: USD, units: CENT } : undefined),
       confirmations: 50,
     });
-    const w = new ChangeWatcher({ source: confirmed, progress, engine: engine(), log: () => {} });
+    const w = new ChangeWatcher({ source: confirmed, progress, sink: localChanges(engine()), log: () => {} });
     await fundInvestors(d, [{ wallet: investor, cash: 300n * CENT }]);
     // This source keeps its own checkpoint name per venue: start it at the chain's head minus 60.
     const head = await anvil.provider().getBlockNumber();

@@ -367,15 +367,26 @@ describe('EVM settlement contracts on anvil', () => {
     assert.deepEqual(await ledger([alice.address, bob.address, feeAccount]), before);
   });
 
-  it('only the operator may settle: anyone else gets NotOperator', async () => {
-    const owner = d.settlement; // the owner is not the operator
+  it('only an operator may settle: anyone else gets NotOperator; the owner allows and stops operators', async () => {
+    const owner = d.settlement; // the owner is not an operator
     await assert.rejects(
       owner.getFunction('settleBatch').send([trade(alice, bob, 1n)], false),
       assertRevert(d.settlement, 'NotOperator', [deployer.address]),
     );
     await assert.rejects(
-      (d.settlement.connect(alice) as Contract).getFunction('setOperator').send(alice.address),
+      (d.settlement.connect(alice) as Contract).getFunction('setOperator').send(alice.address, true),
       assertRevert(d.settlement, 'OwnableUnauthorizedAccount', [alice.address]),
+    );
+    // A second operator (a second daemon, its own key) settles; once stopped, it cannot.
+    const second = anvil.devWallet(4);
+    await send(owner, 'setOperator', second.address, true);
+    assert.equal(await call<boolean>(owner, 'isOperator', second.address), true);
+    const asSecond = d.settlement.connect(second) as Contract;
+    await send(asSecond, 'settleBatch', [], false);
+    await send(owner, 'setOperator', second.address, false);
+    await assert.rejects(
+      asSecond.getFunction('settleBatch').send([], false),
+      assertRevert(d.settlement, 'NotOperator', [second.address]),
     );
   });
 
@@ -478,7 +489,7 @@ describe('EVM settlement contracts on anvil', () => {
       const provider = local.provider();
       assert.notEqual(await provider.getCode(mini.addresses.settlement), '0x');
       const fresh = mini.settlement.connect(provider) as Contract;
-      assert.equal(await call<string>(fresh, 'operator'), await local.devWallet(0).getAddress());
+      assert.equal(await call<boolean>(fresh, 'isOperator', await local.devWallet(0).getAddress()), true);
     } finally {
       await local.stop();
       fs.rmSync(dir, { recursive: true, force: true });

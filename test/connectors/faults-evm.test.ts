@@ -14,129 +14,28 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Contract, type Provider, Wallet } from 'ethers';
-import {
-  Anvil,
-  call,
-  type Deployment,
-  deploy,
-  DEV_KEYS,
-  type EvmConnector,
-  fundInvestors,
-} from '../../connectors/evm/index.ts';
+import { Anvil, call, type Deployment, DEV_KEYS, type EvmConnector } from '../../connectors/evm/index.ts';
 import type { Gateway } from '../../gateway/index.ts';
 import { journalCommand } from '../../journal/cli.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, type WsClient } from '../support/ws-client.ts';
-import { matchTrade } from '../support/evm.ts';
+import {
+  ACME,
+  assertEscrowMatchesEngine,
+  assertSettledOnceOnChain,
+  BUYER_CENTS,
+  chainWithInvestors,
+  evmSettings,
+  matchTrade,
+  onChain,
+  OPERATOR,
+  SELLER_LOTS,
+  USD,
+} from '../support/evm.ts';
 import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
-
-const ACME = 'ACME@evm:31337';
-const USD = 'USD@evm:31337';
-/** USD has 6 decimals on chain; the engine counts cents: 10^4 base units a cent. */
-const CENT = 10_000n;
-const OPERATOR_KEY = DEV_KEYS[1];
-const OPERATOR = new Wallet(OPERATOR_KEY).address;
-const SELLER_LOTS = 100_000n;
-const BUYER_CENTS = 100_000_000n;
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-faults-'));
-}
-
-/** Deploys the contracts with anvil's dev key 1 as operator, and funds a seller and a buyer through the escrow. */
-async function chainWithInvestors(anvil: Anvil, seller: Wallet, buyer: Wallet): Promise<Deployment> {
-  const d = await deploy({
-    deployer: anvil.devWallet(0),
-    securities: [{ symbol: 'ACME' }],
-    cash: { symbol: 'USD' },
-    operator: OPERATOR,
-  });
-  await fundInvestors(d, [
-    { wallet: seller, securities: { ACME: SELLER_LOTS } },
-    { wallet: buyer, cash: BUYER_CENTS * CENT },
-  ]);
-  return d;
-}
-
-/** The connector's settings for the test's chain: its endpoint, the deployed contracts, the operator. */
-function evmSettings(anvil: Anvil, d: Deployment) {
-  return {
-    rpcUrl: anvil.url,
-    operatorKey: OPERATOR_KEY,
-    contracts: {
-      settlement: d.addresses.settlement,
-      registry: d.addresses.registry,
-      cash: { USD: d.addresses.cash },
-      securities: { ...d.addresses.securities },
-    },
-    batchSize: 5,
-    batchMs: 50,
-    pollMs: 100,
-  };
-}
-
-/**
- * What the chain says of each trade: its status, and how many TradeSettled, TradeFailed and
- * TradeSkipped (a batch sent again) events name it.
- */
-async function onChain(settlement: Contract, tradeIds: readonly number[]) {
-  const count = async (name: 'TradeSettled' | 'TradeFailed' | 'TradeSkipped') => {
-    const counts = new Map<number, number>();
-    for (const e of await settlement.queryFilter(settlement.filters[name]!(), 0, 'latest')) {
-      const id = Number((e as unknown as { args: { tradeId: bigint } }).args.tradeId);
-      counts.set(id, (counts.get(id) ?? 0) + 1);
-    }
-    return counts;
-  };
-  const [settled, failed, skipped] = [
-    await count('TradeSettled'),
-    await count('TradeFailed'),
-    await count('TradeSkipped'),
-  ];
-  const status = await Promise.all(tradeIds.map((id) => call<bigint>(settlement, 'tradeStatus', id)));
-  return { settled, failed, skipped, status: new Map(tradeIds.map((id, k) => [id, Number(status[k])])) };
-}
-
-/**
- * Every trade settled once on chain: status settled, exactly one TradeSettled, no TradeFailed,
- * nothing else settled; and no batch went out twice (none skipped as already settled): after a
- * crash the daemon follows the transaction it recorded rather than signing a second one.
- */
-async function assertSettledOnceOnChain(settlement: Contract, tradeIds: readonly number[]): Promise<void> {
-  const chain = await onChain(settlement, tradeIds);
-  for (const id of tradeIds) {
-    assert.equal(chain.status.get(id), 1, `trade ${id}: tradeStatus`);
-    assert.equal(chain.settled.get(id), 1, `trade ${id}: TradeSettled events`);
-  }
-  assert.equal(chain.failed.size, 0, 'no trade failed');
-  assert.deepEqual([...chain.skipped.keys()], [], 'no batch went out twice');
-  assert.deepEqual(
-    [...chain.settled.keys()].sort((a, b) => a - b),
-    [...tradeIds].sort((a, b) => a - b),
-    'the chain settled exactly the trades the engine matched',
-  );
-}
-
-/** Each of the escrow's balances (base units) equals the engine's (engine units times base units a unit). */
-async function assertEscrowMatchesEngine(
-  d: Deployment,
-  settlement: Contract,
-  engineUnits: (account: string, asset: string) => Promise<bigint>,
-  accounts: readonly string[],
-): Promise<void> {
-  const acme = d.addresses.securities.ACME!;
-  for (const who of accounts) {
-    assert.equal(
-      await call<bigint>(settlement, 'balanceOf', acme, who),
-      await engineUnits(who, ACME),
-      `${who}: ACME in escrow and in the engine`,
-    );
-    assert.equal(
-      await call<bigint>(settlement, 'balanceOf', d.addresses.cash, who),
-      (await engineUnits(who, USD)) * CENT,
-      `${who}: USD in escrow and in the engine`,
-    );
-  }
 }
 
 /** Logs the seller or the buyer in with their Ethereum key. */
@@ -437,7 +336,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     );
     const started = MosaicProcess.start(configFile, running);
     await assert.rejects(started, (err: Error) => {
-      assert.match(err.message, /mosaic exited \(1\) before starting/);
+      assert.match(err.message, /mosaic start .* exited \(1\) before it was ready/);
       assert.ok(err.message.includes(`cannot start: cannot reach the EVM node at ${url}`), err.message);
       return true;
     });

@@ -1,6 +1,19 @@
-/** Shared pieces of the EVM connector suites: the demo security's asset and a matched trade. */
+/**
+ * Shared pieces of the EVM connector suites: the demo security's asset, a chain with a funded
+ * seller and buyer, a matched trade, and what the chain says of trades and balances.
+ */
 import assert from 'node:assert/strict';
-import type { Deployment, EvmAsset } from '../../connectors/evm/index.ts';
+import { type Contract, Wallet } from 'ethers';
+import {
+  type Anvil,
+  call,
+  type Deployment,
+  deploy,
+  DEV_KEYS,
+  type EvmAsset,
+  fundInvestors,
+  send,
+} from '../../connectors/evm/index.ts';
 import type { Gateway } from '../../gateway/index.ts';
 
 export const ACME = 'ACME@evm:31337';
@@ -23,4 +36,122 @@ export function matchTrade(gw: Gateway, seller: string, buyer: string, qty: numb
   off();
   assert.equal(ids.length, 1, 'one trade');
   return ids[0]!;
+}
+
+export const USD = 'USD@evm:31337';
+/** USD has 6 decimals on chain; the engine counts cents: 10^4 base units a cent. */
+export const CENT = 10_000n;
+export const OPERATOR_KEY = DEV_KEYS[1];
+export const OPERATOR = new Wallet(OPERATOR_KEY).address;
+export const SELLER_LOTS = 100_000n;
+export const BUYER_CENTS = 100_000_000n;
+
+/**
+ * Deploys the contracts with anvil's dev key 1 as operator (and `moreOperators`), and funds a
+ * seller and a buyer through the escrow.
+ */
+export async function chainWithInvestors(
+  anvil: Anvil,
+  seller: Wallet,
+  buyer: Wallet,
+  moreOperators: readonly string[] = [],
+): Promise<Deployment> {
+  const d = await deploy({
+    deployer: anvil.devWallet(0),
+    securities: [{ symbol: 'ACME' }],
+    cash: { symbol: 'USD' },
+    operator: OPERATOR,
+  });
+  for (const o of moreOperators) await send(d.settlement, 'setOperator', o, true);
+  await fundInvestors(d, [
+    { wallet: seller, securities: { ACME: SELLER_LOTS } },
+    { wallet: buyer, cash: BUYER_CENTS * CENT },
+  ]);
+  return d;
+}
+
+/** The connector's settings for the test's chain: its endpoint, the deployed contracts, the operator. */
+export function evmSettings(anvil: Anvil, d: Deployment, operatorKey: string = OPERATOR_KEY) {
+  return {
+    rpcUrl: anvil.url,
+    operatorKey,
+    contracts: {
+      settlement: d.addresses.settlement,
+      registry: d.addresses.registry,
+      cash: { USD: d.addresses.cash },
+      securities: { ...d.addresses.securities },
+    },
+    batchSize: 5,
+    batchMs: 50,
+    pollMs: 100,
+  };
+}
+
+/**
+ * What the chain says of each trade: its status, and how many TradeSettled, TradeFailed and
+ * TradeSkipped (a batch sent again) events name it.
+ */
+export async function onChain(settlement: Contract, tradeIds: readonly number[]) {
+  const count = async (name: 'TradeSettled' | 'TradeFailed' | 'TradeSkipped') => {
+    const counts = new Map<number, number>();
+    for (const e of await settlement.queryFilter(settlement.filters[name]!(), 0, 'latest')) {
+      const id = Number((e as unknown as { args: { tradeId: bigint } }).args.tradeId);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+    return counts;
+  };
+  const [settled, failed, skipped] = [
+    await count('TradeSettled'),
+    await count('TradeFailed'),
+    await count('TradeSkipped'),
+  ];
+  const status = await Promise.all(tradeIds.map((id) => call<bigint>(settlement, 'tradeStatus', id)));
+  return { settled, failed, skipped, status: new Map(tradeIds.map((id, k) => [id, Number(status[k])])) };
+}
+
+/**
+ * Every trade settled once on chain: status settled, exactly one TradeSettled, no TradeFailed,
+ * nothing else settled; and no batch went out twice (none skipped as already settled): after a
+ * crash the daemon follows the transaction it recorded rather than signing a second one.
+ */
+export async function assertSettledOnceOnChain(
+  settlement: Contract,
+  tradeIds: readonly number[],
+  /** Whether a batch may have gone out twice (two daemons on one trade): skipped events allowed. */
+  resent = false,
+): Promise<void> {
+  const chain = await onChain(settlement, tradeIds);
+  for (const id of tradeIds) {
+    assert.equal(chain.status.get(id), 1, `trade ${id}: tradeStatus`);
+    assert.equal(chain.settled.get(id), 1, `trade ${id}: TradeSettled events`);
+  }
+  assert.equal(chain.failed.size, 0, 'no trade failed');
+  if (!resent) assert.deepEqual([...chain.skipped.keys()], [], 'no batch went out twice');
+  assert.deepEqual(
+    [...chain.settled.keys()].sort((a, b) => a - b),
+    [...tradeIds].sort((a, b) => a - b),
+    'the chain settled exactly the trades the engine matched',
+  );
+}
+
+/** Each of the escrow's balances (base units) equals the engine's (engine units times base units a unit). */
+export async function assertEscrowMatchesEngine(
+  d: Deployment,
+  settlement: Contract,
+  engineUnits: (account: string, asset: string) => Promise<bigint>,
+  accounts: readonly string[],
+): Promise<void> {
+  const acme = d.addresses.securities.ACME!;
+  for (const who of accounts) {
+    assert.equal(
+      await call<bigint>(settlement, 'balanceOf', acme, who),
+      await engineUnits(who, ACME),
+      `${who}: ACME in escrow and in the engine`,
+    );
+    assert.equal(
+      await call<bigint>(settlement, 'balanceOf', d.addresses.cash, who),
+      (await engineUnits(who, USD)) * CENT,
+      `${who}: USD in escrow and in the engine`,
+    );
+  }
 }

@@ -1,7 +1,7 @@
 /**
- * The exchange as its users run it, for the fault suites: `mosaic start --config FILE` as a child
- * process, a seller and a buyer trading over WebSocket and reading their balances over REST, and
- * polling until something holds.
+ * The exchange as its users run it, for the fault suites: `mosaic start --config FILE` (or any
+ * other `mosaic` command) as a child process, a seller and a buyer trading over WebSocket and
+ * reading their balances over REST, and polling until something holds.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -52,10 +52,20 @@ export class MosaicProcess {
     return this.#output.text;
   }
 
-  static async start(configFile: string, running: Set<ChildProcess>): Promise<MosaicProcess> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+  static start(configFile: string, running: Set<ChildProcess>): Promise<MosaicProcess> {
+    return MosaicProcess.spawn(
+      ['start', '--config', configFile],
+      /Mosaic is running at (http:\/\/[\d.]+:\d+)/,
+      running,
+    );
+  }
+
+  /**
+   * `mosaic ARGS...` as a child process; resolves once its output matches `ready` (group 1 is its
+   * address), within 60 s.
+   */
+  static async spawn(args: string[], ready: RegExp, running: Set<ChildProcess>): Promise<MosaicProcess> {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     child.once('exit', () => running.delete(child));
     const output = { text: '' };
@@ -63,11 +73,11 @@ export class MosaicProcess {
     child.stderr!.on('data', (b: Buffer) => (output.text += b.toString()));
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no start banner within 60 s:\n${output.text}`)),
+        () => reject(new Error(`mosaic ${args.join(' ')}: not ready within 60 s:\n${output.text}`)),
         60_000,
       );
       child.stdout!.on('data', () => {
-        const m = /Mosaic is running at (http:\/\/[\d.]+:\d+)/.exec(output.text);
+        const m = ready.exec(output.text);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);
@@ -75,7 +85,11 @@ export class MosaicProcess {
       });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`mosaic exited (${signal ?? code}) before starting:\n${output.text}`));
+        reject(
+          new Error(
+            `mosaic ${args.join(' ')} exited (${signal ?? code}) before it was ready:\n${output.text}`,
+          ),
+        );
       });
     });
     return new MosaicProcess(child, url, output);

@@ -78,7 +78,8 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     bytes32 public constant INSUFFICIENT_SECURITY = "INSUFFICIENT_SECURITY";
     bytes32 public constant INSUFFICIENT_CASH = "INSUFFICIENT_CASH";
 
-    address public operator;
+    /// Who may settle: each settlement daemon signs with its own key (its own nonces).
+    mapping(address account => bool) public isOperator;
     address public feeAccount;
     mapping(address token => mapping(address account => uint256)) private _balances;
     /// Two bits per trade id, 128 ids per slot, so a batch of consecutive ids writes a slot once.
@@ -89,7 +90,7 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     event TradeSettled(uint256 indexed tradeId);
     event TradeFailed(uint256 indexed tradeId, bytes32 reason);
     event TradeSkipped(uint256 indexed tradeId, bytes32 reason);
-    event OperatorSet(address indexed operator);
+    event OperatorSet(address indexed operator, bool allowed);
     event FeeAccountSet(address indexed feeAccount);
 
     error NotOperator(address caller);
@@ -111,17 +112,18 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     }
 
     modifier onlyOperator() {
-        if (msg.sender != operator) revert NotOperator(msg.sender);
+        if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
         _;
     }
 
     constructor(address initialOwner, address operator_, address feeAccount_) Ownable(initialOwner) {
-        _setOperator(operator_);
+        _setOperator(operator_, true);
         _setFeeAccount(feeAccount_);
     }
 
-    function setOperator(address operator_) external onlyOwner {
-        _setOperator(operator_);
+    /// Allows (or stops) `operator_` to settle.
+    function setOperator(address operator_, bool allowed) external onlyOwner {
+        _setOperator(operator_, allowed);
     }
 
     function setFeeAccount(address feeAccount_) external onlyOwner {
@@ -419,10 +421,10 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         }
     }
 
-    function _setOperator(address operator_) private {
+    function _setOperator(address operator_, bool allowed) private {
         if (operator_ == address(0)) revert ZeroAddress();
-        operator = operator_;
-        emit OperatorSet(operator_);
+        isOperator[operator_] = allowed;
+        emit OperatorSet(operator_, allowed);
     }
 
     function _setFeeAccount(address feeAccount_) private {

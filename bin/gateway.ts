@@ -1,0 +1,47 @@
+/**
+ * `mosaic gateway`: a stateless gateway of a cluster deployment, as its own process. It follows
+ * every engine shard (reads, market data, execution reports) and sends each command to the shard
+ * owning its instrument. Run several behind any load balancer: they hold nothing of their own.
+ */
+import { parseArgs } from 'node:util';
+import { ClusterExchange, type Gateway, serveExchange } from '../gateway/index.ts';
+import { joinCluster, processConfig, processLogger, StartError, stopOnSignals } from './process.ts';
+
+export const GATEWAY_USAGE = `usage: mosaic gateway [--config FILE]
+
+  Runs a gateway (WebSocket /ws, REST /api, dashboard /, /health, /metrics on host:port of the
+  config) on the cluster in the config's "cluster" section. No demo market maker or funding.`;
+
+export async function runGateway(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' } },
+  });
+  if (positionals.length > 0) throw new StartError(`unexpected argument "${positionals[0]}"`);
+  const config = processConfig(values.config);
+  const log = processLogger(config, { role: 'gateway' });
+  const member = await joinCluster(config, 'mosaic-gateway');
+  const { nc, topology } = member;
+  const exchange = await ClusterExchange.open({
+    nc,
+    topology,
+    cluster: config.cluster,
+    risk: config.risk,
+    venues: config.venues,
+    log: (line) => log.info(line),
+    connected: () => member.connected,
+  });
+  let gateway: Gateway<ClusterExchange> | null = null;
+  const stopper = stopOnSignals(log, async () => {
+    if (gateway !== null) await gateway.close();
+    else await exchange.close();
+    await nc.drain();
+  });
+  exchange.onFailure((err) => stopper.fatal(err));
+  gateway = await serveExchange(config, exchange, { close: () => exchange.close() });
+  log.info(
+    { ops: gateway.url, shards: exchange.followers.map((f) => ({ shard: f.shard, seq: f.seq })) },
+    'gateway running',
+  );
+}

@@ -1,0 +1,267 @@
+/**
+ * A settlement daemon's view of the engine shard owning its venue, across NATS (a connectors
+ * `EnginePort`):
+ * - what it reads of the engine (listings, trades pending) from a follower of the shard's
+ *   command stream;
+ * - the venue's trades from the shard's event stream through a durable consumer that every
+ *   daemon of the venue shares: each message goes to one of them, and one that is not acked is
+ *   delivered again (to any of them) once its ack wait runs out. A message is acked once no
+ *   trade in it is pending in the engine any more, so a daemon that dies leaves nothing behind;
+ * - verdicts and ledger changes back as commands under ids that make a resend count once:
+ *   `settle:<trade>` and `change:<venue>:<ref>`. A change is recorded as being sent before it
+ *   goes out; after a crash, the command stream is searched for it, so it counts once even
+ *   after the deduplication window.
+ */
+import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import type { ChangeSink, EnginePort, LedgerChange, Progress } from '../connectors/index.ts';
+import { changeCommand } from '../connectors/index.ts';
+import type { InstrumentSpec, PendingSettlementView, SettleCommand } from '../engine/index.ts';
+import { CommandBus } from './bus.ts';
+import type { ClusterConfig } from './config.ts';
+import { ShardFollower } from './follower.ts';
+import type { Topology } from './topology.ts';
+
+export interface DaemonPortOptions {
+  nc: NatsConnection;
+  topology: Topology;
+  config: Pick<ClusterConfig, 'replicas' | 'ackWaitSeconds'>;
+  /** The venue the daemon settles. */
+  venue: string;
+  risk: boolean;
+  log: (line: string) => void;
+  /** The port stopped on an error it cannot get past: the process should exit and be restarted. */
+  onError: (err: Error) => void;
+}
+
+type Subscriber = (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void;
+
+interface Unacked {
+  msg: JsMsg;
+  seq: number;
+  trades: number[];
+}
+
+export class DaemonPort implements EnginePort {
+  readonly shard: number;
+  readonly follower: ShardFollower;
+  readonly changes: ChangeSink;
+  #o: DaemonPortOptions;
+  #bus: CommandBus;
+  #consumerName: string;
+  /** The durable consumer was made now: trades from before it are the engine's pending ones. */
+  #fresh: boolean;
+  #messages: ConsumerMessages | null = null;
+  #loop: Promise<void> | null = null;
+  #unacked: Unacked[] = [];
+  #sweeper: NodeJS.Timeout;
+  #lastWorking = Date.now();
+  #resend: Array<Omit<SettleCommand, 'ts'>> = [];
+  #resending: NodeJS.Timeout | null = null;
+  #closed = false;
+  /** Verdicts the engine holds (sent and stored), for metrics. */
+  verdictsSent = 0;
+
+  private constructor(
+    o: DaemonPortOptions,
+    shard: number,
+    follower: ShardFollower,
+    name: string,
+    fresh: boolean,
+  ) {
+    this.#o = o;
+    this.shard = shard;
+    this.follower = follower;
+    this.#bus = new CommandBus(o.nc.jetstream(), o.topology);
+    this.#consumerName = name;
+    this.#fresh = fresh;
+    this.changes = this.#changeSink();
+    this.#sweeper = setInterval(() => this.#sweep(), 100);
+    this.#sweeper.unref();
+  }
+
+  /** Follows the venue's shard up to the end of its stream, and makes the shared consumer where missing. */
+  static async open(o: DaemonPortOptions): Promise<DaemonPort> {
+    const shard = o.topology.shardOfVenue(o.venue);
+    if (shard === undefined) throw new Error(`no shard owns venue ${o.venue} (cluster.shards)`);
+    const follower = await ShardFollower.open({
+      nc: o.nc,
+      topology: o.topology,
+      shard,
+      risk: o.risk,
+      replicas: o.config.replicas,
+      log: o.log,
+      onError: o.onError,
+    });
+    follower.start();
+    await follower.caughtUp();
+    const jsm = await o.nc.jetstreamManager();
+    const stream = o.topology.eventStream(shard);
+    const name = `settle-${o.venue.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+    let fresh = false;
+    try {
+      await jsm.consumers.info(stream, name);
+    } catch {
+      await jsm.consumers.add(stream, {
+        durable_name: name,
+        filter_subject: o.topology.eventSubject(shard, o.venue),
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: o.config.ackWaitSeconds * 1e9,
+        max_ack_pending: 20_000,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: follower.seq + 1,
+      });
+      fresh = true;
+      o.log(`${o.venue}: consumer ${name} made on ${stream} from event ${follower.seq + 1}`);
+    }
+    return new DaemonPort(o, shard, follower, name, fresh);
+  }
+
+  instruments(): readonly string[] {
+    return this.follower.engine.instruments();
+  }
+
+  specOf(instrument: string): Readonly<InstrumentSpec> | undefined {
+    return this.follower.engine.instrument(instrument)?.spec;
+  }
+
+  /**
+   * At the first start only, the trades the engine matched before the consumer existed; after
+   * that the consumer delivers again whatever was not finished.
+   */
+  pendingSettlements(): readonly PendingSettlementView[] {
+    return this.#fresh ? this.follower.engine.pendingSettlements() : [];
+  }
+
+  settle(command: Omit<SettleCommand, 'ts'>): void {
+    this.#bus.send(this.shard, command, `settle:${command.tradeId}`).then(
+      () => this.verdictsSent++,
+      (err: Error) => {
+        this.#o.log(
+          `${this.#o.venue}: verdict on trade ${command.tradeId} not sent (${err.message}); retrying`,
+        );
+        this.#resend.push(command);
+        this.#resending ??= setTimeout(() => this.#retry(), 500);
+      },
+    );
+  }
+
+  /** Starts taking the venue's trade events from the shared consumer. */
+  onEvents(subscriber: Subscriber): void {
+    if (this.#loop !== null) throw new Error('one subscriber only');
+    this.#loop = this.#consume(subscriber).catch((err: Error) => {
+      if (this.#closed) return;
+      this.#o.log(`${this.#o.venue}: trade events stopped: ${err.message}`);
+      this.#o.onError(err);
+    });
+  }
+
+  /** Stops taking events (unacked ones go to another daemon), stops following. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    if (this.#resending) clearTimeout(this.#resending);
+    this.#messages?.stop();
+    await this.#loop;
+    await this.follower.close();
+  }
+
+  async #consume(subscriber: Subscriber): Promise<void> {
+    const consumer = await this.#o.nc
+      .jetstream()
+      .consumers.get(this.#o.topology.eventStream(this.shard), this.#consumerName);
+    this.#messages = await consumer.consume({ max_messages: 1_000 });
+    for await (const msg of this.#messages) {
+      const events = msg.json<Array<Record<string, unknown>>>();
+      const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId as number);
+      subscriber(msg.seq, events);
+      if (trades.length === 0) msg.ack();
+      else this.#unacked.push({ msg, seq: msg.seq, trades });
+    }
+  }
+
+  /** Acks the messages whose trades the engine (as followed) no longer holds pending. */
+  #sweep(): void {
+    const engine = this.follower.engine;
+    const at = this.follower.seq;
+    const keep: Unacked[] = [];
+    for (const u of this.#unacked) {
+      if (u.seq <= at && u.trades.every((id) => engine.pendingSettlement(id) === undefined)) u.msg.ack();
+      else keep.push(u);
+    }
+    this.#unacked = keep;
+    // Still working on the rest: keep them from going to another daemon meanwhile.
+    if (Date.now() - this.#lastWorking > (this.#o.config.ackWaitSeconds * 1000) / 3) {
+      this.#lastWorking = Date.now();
+      for (const u of keep) u.msg.working();
+    }
+  }
+
+  #retry(): void {
+    this.#resending = null;
+    if (this.#closed) return;
+    for (const command of this.#resend.splice(0)) this.settle(command);
+  }
+
+  #changeSink(): ChangeSink {
+    const { venue, topology } = this.#o;
+    const idOf = (ref: string) => `change:${venue}:${ref}`;
+    return {
+      reconcile: async (progress: Progress) => {
+        const open = progress.unconfirmedChanges();
+        if (open.length === 0) return 0;
+        const found = await this.#findIds(
+          Math.min(...open.map((c) => c.after)) + 1,
+          topology.commandSubject(this.shard, venue),
+        );
+        let again = 0;
+        for (const { ref } of open) {
+          const seq = found.get(idOf(ref));
+          if (seq === undefined) {
+            progress.forgetChange(ref);
+            again++;
+          } else {
+            progress.recordChange(ref, seq);
+          }
+        }
+        return again;
+      },
+      apply: async (change: LedgerChange, progress: Progress) => {
+        if (progress.changeSeq(change.ref) !== undefined) return false;
+        progress.recordChangeSending(change.ref, this.follower.seq);
+        const sent = await this.#bus.send(this.shard, changeCommand(change), idOf(change.ref));
+        progress.recordChange(change.ref, sent.seq);
+        return true;
+      },
+    };
+  }
+
+  /** The message ids on `subject` from sequence `from` on, with their sequences. */
+  async #findIds(from: number, subject: string): Promise<Map<string, number>> {
+    const js = this.#o.nc.jetstream();
+    const stream = this.#o.topology.commandStream(this.shard);
+    const jsm = await this.#o.nc.jetstreamManager();
+    const { first_seq: first } = (await jsm.streams.info(stream)).state;
+    if (first > from) {
+      this.#o.log(
+        `${this.#o.venue}: changes sent after command ${from - 1} are looked for from ${first} (the stream no longer holds the ones before); ` +
+          'older ones rely on the deduplication window',
+      );
+    }
+    const consumer = await js.consumers.get(stream, {
+      filterSubjects: subject,
+      opt_start_seq: Math.max(from, 1),
+      headers_only: true,
+    });
+    const ids = new Map<string, number>();
+    for (;;) {
+      const batch = await consumer.fetch({ max_messages: 1_000, expires: 1_000 });
+      let last: JsMsg | null = null;
+      for await (const m of batch) {
+        const id = m.headers?.get('Nats-Msg-Id');
+        if (id) ids.set(id, m.seq);
+        last = m;
+      }
+      if (last === null || last.info.pending === 0) return ids;
+    }
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The exchange as a cluster's gateway sees it: a follower of every engine shard's command stream
+ * (so it reads books, orders and balances as the shards hold them, and publishes their events
+ * as they execute), and commands sent to the shard that owns them over NATS under ids of this
+ * gateway (`<gateway>:<n>`), which JetStream keeps as message ids: a command sent again after a
+ * lost answer counts once. The gateway holds nothing of its own: a restart follows the shards
+ * again from their snapshots.
+ */
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import {
+  type ClusterConfig,
+  CommandBus,
+  ShardedView,
+  ShardFollower,
+  type Topology,
+  venueOfId,
+} from '../cluster/index.ts';
+import type { PendingSettlementView, Unstamped } from '../engine/index.ts';
+import { CodecError } from '../journal/index.ts';
+import type { Config } from './config.ts';
+import { makeError } from './errors.ts';
+import { canSeeVenue, Codecs, type Exchange, type ExchangeSubscriber, type Submitted } from './exchange.ts';
+import type { InstrumentCodec } from './instrument-codec.ts';
+
+export interface ClusterExchangeOptions {
+  nc: NatsConnection;
+  topology: Topology;
+  cluster: ClusterConfig;
+  risk: boolean;
+  venues: Config['venues'];
+  log: (line: string) => void;
+  /** Whether the NATS connection is up (for `/health`). */
+  connected: () => boolean;
+}
+
+export class ClusterExchange implements Exchange {
+  readonly engine: ShardedView;
+  readonly venues: Config['venues'];
+  readonly followers: readonly ShardFollower[];
+  #o: ClusterExchangeOptions;
+  #bus: CommandBus;
+  #codecs: Codecs;
+  /** This gateway's part of every command id it makes. */
+  #id = randomBytes(6).toString('hex');
+  #n = 0;
+  #error: Error | null = null;
+  #failure: ((err: Error) => void) | null = null;
+  #closed = false;
+
+  private constructor(o: ClusterExchangeOptions, followers: ShardFollower[]) {
+    this.#o = o;
+    this.venues = o.venues;
+    this.followers = followers;
+    this.engine = new ShardedView(
+      followers.map((f) => f.engine),
+      o.topology,
+    );
+    this.#codecs = new Codecs(this.engine);
+    this.#bus = new CommandBus(o.nc.jetstream(), o.topology);
+  }
+
+  /** Follows every shard up to the end of its stream. */
+  static async open(o: ClusterExchangeOptions): Promise<ClusterExchange> {
+    const failed: { exchange: ClusterExchange | null } = { exchange: null };
+    const followers: ShardFollower[] = [];
+    for (let shard = 0; shard < o.topology.shards; shard++) {
+      followers.push(
+        await ShardFollower.open({
+          nc: o.nc,
+          topology: o.topology,
+          shard,
+          risk: o.risk,
+          replicas: o.cluster.replicas,
+          log: o.log,
+          onError: (err) => failed.exchange?.fail(err),
+        }),
+      );
+    }
+    const exchange = new ClusterExchange(o, followers);
+    failed.exchange = exchange;
+    for (const f of followers) f.start();
+    await Promise.all(followers.map((f) => f.caughtUp()));
+    return exchange;
+  }
+
+  get error(): Error | null {
+    return this.#error;
+  }
+
+  onFailure(handler: (err: Error) => void): void {
+    this.#failure = handler;
+  }
+
+  send(command: Unstamped): Submitted {
+    if (this.#closed) throw makeError('the gateway is shutting down', 'UNAVAILABLE');
+    if (this.#error !== null)
+      throw makeError(`the gateway has stopped: ${this.#error.message}`, 'UNAVAILABLE');
+    const ref = `${this.#id}:${++this.#n}`;
+    const shards = this.#shardsOf(command);
+    try {
+      // A cancel-all over every instrument goes to each shard; the request is answered by the first.
+      for (const shard of shards.slice(1)) {
+        this.#bus.sendSurely(shard, command, `${ref}/${shard}`).catch((err: Error) => {
+          this.#o.log(`cancel-all ${ref} on shard ${shard} not confirmed: ${err.message}`);
+        });
+      }
+      return { ref, seq: this.#bus.sendSurely(shards[0]!, command, ref).then((s) => s.seq) };
+    } catch (err) {
+      if (err instanceof CodecError) {
+        throw makeError(`the command cannot be journaled: ${err.message}`, 'BAD_MESSAGE', {}, err);
+      }
+      throw err;
+    }
+  }
+
+  /** The shards a command goes to. */
+  #shardsOf(command: Unstamped): number[] {
+    const { topology } = this.#o;
+    const shard = topology.shardOf(command);
+    if (shard !== undefined) return [shard];
+    if ((command.type === 'cancel' || command.type === 'replace') && command.clientOrderId !== undefined) {
+      const order = this.engine.orderOf(command.account, command.clientOrderId);
+      const owner = order && topology.shardOfVenue(venueOfId(order.instrument));
+      if (owner !== undefined) return [owner];
+    }
+    if (command.type === 'cancel-all') return Array.from({ length: topology.shards }, (_, i) => i);
+    throw makeError(`${command.type}: no shard owns what it names`, 'BAD_MESSAGE');
+  }
+
+  onEvents(subscriber: ExchangeSubscriber): void {
+    for (const f of this.followers) {
+      f.onEvents((seq, events, msgId) => subscriber(seq, events, msgId ?? `${f.shard}:${seq}`));
+    }
+  }
+
+  codec(instrument: string): InstrumentCodec | undefined {
+    return this.#codecs.get(instrument);
+  }
+
+  canSee(venue: string, memberNames: readonly string[]): boolean {
+    return canSeeVenue(this.venues, venue, memberNames);
+  }
+
+  pendingSettlements(): readonly PendingSettlementView[] {
+    return this.engine.pendingSettlements();
+  }
+
+  health(): Record<string, unknown> {
+    return {
+      nats: this.#o.connected() ? 'connected' : 'reconnecting',
+      shards: this.followers.map((f) => ({ shard: f.shard, commandSeq: f.seq })),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const f of this.followers) await f.close();
+  }
+
+  /** A follower stopped: the gateway accepts nothing more (its process is to be restarted). */
+  fail(err: Error): void {
+    if (this.#error !== null) return;
+    this.#error = err;
+    this.#failure?.(err);
+  }
+}
