@@ -26,10 +26,8 @@ import {
   USD,
 } from '../support/evm.ts';
 import { killAll, MosaicProcess, until } from '../support/exchange-process.ts';
-import { type TestNats, testNats } from '../support/cluster.ts';
+import { READY, type TestNats, testNats } from '../support/cluster.ts';
 
-/** A cluster process is ready once it logs its operations address and that it runs. */
-export const READY = /"ops":"(http:\/\/[\d.]+:\d+)"[^\n]*running"/;
 const SECOND_KEY = DEV_KEYS[2];
 
 describe('settlement daemons as their own processes', { timeout: 240_000 }, () => {

@@ -13,6 +13,9 @@ import {
   Topology,
 } from '../../cluster/index.ts';
 
+/** A cluster process (`mosaic engine|gateway|connector`) is ready once it logs its address and that it runs. */
+export const READY = /"ops":"(http:\/\/[\d.]+:\d+)"[^\n]*running"/;
+
 export interface TestNats {
   dir: string;
   nodes: NatsNode[];

@@ -1,0 +1,130 @@
+/**
+ * Stateless gateways on a cluster, each its own process (`mosaic gateway`), with two engine
+ * shards (`mosaic engine`): an order entered at one gateway goes to the shard owning its
+ * instrument, the other gateway's clients see its fills and the same books; a gateway killed
+ * with SIGKILL and started again follows the shards anew, and its clients find their orders.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ID_SPAN } from '../../cluster/index.ts';
+import { READY, type TestNats, testNats } from '../support/cluster.ts';
+import { killAll, MosaicProcess } from '../support/exchange-process.ts';
+import { makeWallet } from '../support/identities.ts';
+import { login, WsClient } from '../support/ws-client.ts';
+
+const EVM = 'ACME@evm:31337';
+const FABRIC = 'ACME@fabric:bank-net';
+
+describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
+  const running = new Set<ChildProcess>();
+  const clients: WsClient[] = [];
+  let nats: TestNats;
+  let config: string;
+  const seller = makeWallet();
+  const buyer = makeWallet();
+
+  before(async () => {
+    nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }] });
+    config = path.join(nats.dir, 'mosaic.json');
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        dataDir: path.join(nats.dir, 'data'),
+        risk: false,
+        port: 0,
+        logLevel: 'info',
+        demo: { instruments: true, marketMaker: false, fundAccounts: false },
+        evm: { enabled: false },
+        fabric: { enabled: false },
+        cluster: nats.config,
+      }),
+    );
+  });
+  after(async () => {
+    for (const c of clients) await c.close();
+    await killAll(running);
+    await nats?.stop();
+  });
+
+  const spawn = (args: string[]) => MosaicProcess.spawn([...args, '--config', config], READY, running);
+  const connect = async (url: string) => {
+    const c = await WsClient.connect(url);
+    clients.push(c);
+    return c;
+  };
+  const book = async (url: string, id: string) => {
+    const res = await fetch(`${url}/api/instruments/${id}/book?depth=10`);
+    assert.equal(res.status, 200);
+    const { bids, asks, checksum } = (await res.json()) as Record<string, unknown>;
+    return { bids, asks, checksum };
+  };
+  const order = (side: 'buy' | 'sell', clientOrderId: string, instrument = EVM, quantity = '5') => ({
+    op: 'new',
+    instrument,
+    side,
+    orderType: 'limit',
+    price: '100.00',
+    quantity,
+    clientOrderId,
+  });
+  const exec = (c: WsClient, clientOrderId: string, status: string) =>
+    c.next((m) => m.type === 'exec' && m.clientOrderId === clientOrderId && m.status === status, 20_000);
+
+  it('route each order to its shard and show both gateways the same fills and books; a restarted gateway follows again', async () => {
+    // Given two shards and two gateways, each its own process
+    await spawn(['engine', '--shard', '0', '--port', '0']);
+    await spawn(['engine', '--shard', '1', '--port', '0']);
+    let a = await spawn(['gateway']);
+    const b = await spawn(['gateway']);
+    const [s, bu] = [await connect(a.url), await connect(b.url)];
+    await login(s, seller);
+    await login(bu, buyer);
+    const watch = await connect(b.url);
+    const sub = await watch.request({ op: 'subscribe', channel: `trades:${EVM}` });
+    assert.equal(sub.type, 'subscribed');
+
+    // When the seller rests 5 at gateway a and the buyer takes 2 at gateway b
+    s.send(order('sell', 's1'));
+    const pending = await exec(s, 's1', 'pending-new');
+    assert.equal(typeof pending.seq, 'number', 'the request is answered with its sequence');
+    await exec(s, 's1', 'new');
+    bu.send(order('buy', 'b1', EVM, '2'));
+    const fill = await exec(bu, 'b1', 'filled');
+    // Then the seller, on the other gateway, hears of the fill, and b's trade feed shows it
+    const partial = await exec(s, 's1', 'partially-filled');
+    assert.equal(partial.tradeId, fill.tradeId);
+    await watch.next((m) => m.channel === `trades:${EVM}` && m.type === 'update', 20_000);
+    // And both gateways serve the same book
+    const bookA = await book(a.url, EVM);
+    assert.deepEqual(bookA.asks, [['100.00', '3']]);
+    assert.deepEqual(await book(b.url, EVM), bookA);
+
+    // When the buyer rests an order on the Fabric venue (shard 1) and cancels it by client id
+    bu.send(order('buy', 'f1', FABRIC, '1'));
+    const rested = await exec(bu, 'f1', 'new');
+    assert.ok((rested.orderId as number) > ID_SPAN, `shard 1 numbered order ${rested.orderId}`);
+    const ack = await bu.request({ op: 'cancel', clientOrderId: 'f1' }, 20_000);
+    assert.equal(ack.type, 'ack', JSON.stringify(ack));
+    await exec(bu, 'f1', 'canceled');
+
+    // When gateway a is killed outright and started again
+    assert.equal(await a.kill('SIGKILL'), null);
+    a = await spawn(['gateway']);
+    // Then it follows the shards again: same book, and the seller finds its open order there
+    assert.deepEqual(await book(a.url, EVM), bookA);
+    const again = await connect(a.url);
+    const { token } = await login(again, seller);
+    const res = await fetch(`${a.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+    const open = (await res.json()) as Array<Record<string, unknown>>;
+    assert.deepEqual(
+      open.map((o) => [o.clientOrderId, o.leavesQty]),
+      [['s1', '3']],
+    );
+    // And a trade at the other gateway reaches the seller on the restarted one
+    bu.send(order('buy', 'b2', EVM, '3'));
+    await exec(again, 's1', 'filled');
+  });
+});
