@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Gauge, Registry } from 'prom-client';
-import { DaemonPort, Topology } from '../cluster/index.ts';
+import { DaemonPort, serveFaucet, Topology } from '../cluster/index.ts';
 import type { Connector } from '../connectors/index.ts';
 import { wholeNumber } from './engine.ts';
 import {
@@ -91,6 +91,9 @@ export async function runConnector(argv: string[]): Promise<void> {
         ? await startEvm(config, enginePort, line)
         : await startFabric(config, network!, enginePort, line);
     running.push({ port: enginePort, connector });
+    if (config.demo.fundAccounts && connector.fund !== null) {
+      serveFaucet(nc, topology, venue, connector.fund, line);
+    }
     log.info({ venue, shard: enginePort.shard }, `settling ${venue}: ${connector.describe}`);
   }
   const registry = new Registry();

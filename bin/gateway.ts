@@ -4,13 +4,15 @@
  * owning its instrument. Run several behind any load balancer: they hold nothing of their own.
  */
 import { parseArgs } from 'node:util';
+import { requestFunding, venueOfId } from '../cluster/index.ts';
 import { ClusterExchange, type Gateway, serveExchange } from '../gateway/index.ts';
 import { joinCluster, processConfig, processLogger, StartError, stopOnSignals } from './process.ts';
 
 export const GATEWAY_USAGE = `usage: mosaic gateway [--config FILE]
 
   Runs a gateway (WebSocket /ws, REST /api, dashboard /, /health, /metrics on host:port of the
-  config) on the cluster in the config's "cluster" section. No demo market maker or funding.`;
+  config) on the cluster in the config's "cluster" section. Demo funding (demo.fundAccounts) asks
+  the settlement daemons' faucets; no demo market maker.`;
 
 export async function runGateway(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -39,7 +41,15 @@ export async function runGateway(argv: string[]): Promise<void> {
     await nc.drain();
   });
   exchange.onFailure((err) => stopper.fatal(err));
-  gateway = await serveExchange(config, exchange, { close: () => exchange.close() });
+  gateway = await serveExchange(config, exchange, {
+    // Demo funding: the daemons of each venue the account sees fund it on their ledgers.
+    onLogin(account, canSee) {
+      if (!config.demo.fundAccounts) return;
+      const venues = new Set(exchange.engine.instruments().map((id) => venueOfId(id)));
+      for (const venue of venues) if (canSee(venue)) void requestFunding(nc, topology, venue, account);
+    },
+    close: () => exchange.close(),
+  });
   log.info(
     { ops: gateway.url, shards: exchange.followers.map((f) => ({ shard: f.shard, seq: f.seq })) },
     'gateway running',

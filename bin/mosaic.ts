@@ -10,6 +10,7 @@ import { type Config, type Gateway, isGatewayError, loadConfig, startGateway } f
 import { CONNECTOR_USAGE, runConnector } from './connector.ts';
 import { ENGINE_USAGE, runEngine } from './engine.ts';
 import { GATEWAY_USAGE, runGateway } from './gateway.ts';
+import { type LocalCluster, startLocalCluster } from './local-cluster.ts';
 import { StartError } from './process.ts';
 import { connectSettlement } from './settlement.ts';
 
@@ -20,7 +21,9 @@ ${JOURNAL_USAGE.replace('usage: ', '       ')}
             (dashboard /, WebSocket /ws, REST /api, docs /docs), demo instruments and a demo
             market maker. Settings: a JSON config file (--config or MOSAIC_CONFIG) and MOSAIC_*
             variables (MOSAIC_PORT, MOSAIC_HOST, MOSAIC_DATA_DIR, MOSAIC_MARKET_MAKER=0, ...;
-            see docs/configuration.md). Ctrl-C stops it cleanly.
+            see docs/configuration.md). Ctrl-C stops it cleanly. With cluster.enabled (or
+            MOSAIC_CLUSTER=1) it runs the parts as processes on NATS JetStream instead, with a
+            local nats-server (docs/deployment.md).
   journal   verify a journal folder, replay it to its state hash, or print its commands
 
 A cluster deployment (docs/deployment.md) runs these instead, each its own process:
@@ -48,6 +51,10 @@ async function start(argv: string[]): Promise<void> {
     if (isGatewayError(err, 'BAD_CONFIG')) fail(err.message);
     throw err;
   }
+  if (config.cluster.enabled) {
+    await startCluster(config, parsed.values.config ?? process.env.MOSAIC_CONFIG);
+    return;
+  }
   let gateway: Gateway;
   try {
     gateway = await startGateway(config, {
@@ -64,14 +71,22 @@ async function start(argv: string[]): Promise<void> {
       `  journal ${config.dataDir}   market maker ${config.demo.marketMaker ? 'on' : 'off'}   Ctrl-C to stop\n` +
       gateway.connectors.map((c) => `  settlement ${c.venue}: ${c.describe}\n`).join(''),
   );
+  onCtrlC('closing connections, flushing the journal', async () => {
+    await gateway.close();
+    return `stopped at command ${gateway.exchange.engine.commandSeq}, journal flushed`;
+  });
+}
+
+/** On the first SIGINT or SIGTERM: says what it stops, runs `close`, prints what it says, exits 0 (1 if it failed). */
+function onCtrlC(what: string, close: () => Promise<string>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    process.stdout.write(`${signal}: stopping (closing connections, flushing the journal)\n`);
-    gateway.close().then(
-      () => {
-        process.stdout.write(`stopped at command ${gateway.exchange.engine.commandSeq}, journal flushed\n`);
+    process.stdout.write(`${signal}: stopping (${what})\n`);
+    close().then(
+      (done) => {
+        process.stdout.write(`${done}\n`);
         process.exit(0);
       },
       (err: Error) => {
@@ -82,6 +97,27 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** `mosaic start` with `cluster.enabled`: the parts as processes on NATS, on this machine. */
+async function startCluster(config: Config, file: string | undefined): Promise<void> {
+  const log = (line: string) => process.stderr.write(`mosaic: ${line}\n`);
+  let cluster: LocalCluster;
+  try {
+    cluster = await startLocalCluster(config, file === '' ? undefined : file, log);
+  } catch (err) {
+    process.stderr.write(`mosaic: cannot start: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(
+    `Mosaic is running at ${cluster.url} (a cluster on NATS JetStream, each part its own process)\n` +
+      cluster.parts.map((p) => `  ${p}\n`).join('') +
+      '  Ctrl-C to stop\n',
+  );
+  onCtrlC('gateway, daemons, shards, NATS', async () => {
+    await cluster.stop();
+    return 'stopped';
+  });
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -46,7 +46,13 @@ export class CommandBus {
    * As `send`, trying again under the same id (stored once, whatever the tries) while JetStream
    * does not answer, e.g. during a leader election, for up to `forMs`.
    */
-  async sendSurely(shard: number, command: Unstamped, id: string, forMs = 30_000): Promise<Sent> {
+  async sendSurely(
+    shard: number,
+    command: Unstamped,
+    id: string,
+    onRetry: (err: Error) => void = () => {},
+    forMs = 30_000,
+  ): Promise<Sent> {
     const deadline = Date.now() + forMs;
     let wait = 100;
     for (;;) {
@@ -54,6 +60,7 @@ export class CommandBus {
         return await this.send(shard, command, id);
       } catch (err) {
         if (err instanceof CodecError || Date.now() + wait > deadline) throw err;
+        onRetry(err as Error);
         await new Promise((resolve) => setTimeout(resolve, wait));
         wait = Math.min(wait * 2, 2_000);
       }

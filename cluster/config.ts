@@ -8,6 +8,10 @@ const Venue = Type.String({ pattern: '^([a-z0-9]+:[A-Za-z0-9._-]+|\\*)$' });
 
 export const ClusterSchema = Type.Object(
   {
+    /** `mosaic start` runs the exchange as a cluster on this machine: each part its own process, on NATS. */
+    enabled: Type.Boolean(),
+    /** With `enabled`: `mosaic start` also runs a nats-server (JetStream) on the first server's port, its store in the data folder. */
+    startNats: Type.Boolean(),
     /** NATS servers to connect to: any nodes of the cluster, `host:port` or `nats://host:port`. */
     servers: Type.Array(Type.String({ pattern: '^(nats://)?[A-Za-z0-9.\\[\\]:_-]+:[0-9]{1,5}$' }), {
       minItems: 1,
@@ -42,6 +46,8 @@ export type ClusterConfig = Static<typeof ClusterSchema>;
 /** One local NATS, one shard owning every venue. */
 export function defaultCluster(): ClusterConfig {
   return {
+    enabled: false,
+    startNats: true,
     servers: ['127.0.0.1:4222'],
     name: 'mosaic',
     replicas: 1,
@@ -56,6 +62,11 @@ export function defaultCluster(): ClusterConfig {
 /** What the schema cannot say: a venue named by two shards, or two catch-all shards. Returns the problems. */
 export function clusterProblems(c: ClusterConfig): string[] {
   const problems: string[] = [];
+  if (c.enabled && c.startNats && !/^(nats:\/\/)?(127\.0\.0\.1|localhost):\d+$/.test(c.servers[0]!)) {
+    problems.push(
+      '/cluster/servers/0: with startNats, the first server must be on this machine (127.0.0.1:PORT)',
+    );
+  }
   const owner = new Map<string, number>();
   c.shards.forEach((s, i) => {
     for (const v of s.venues) {

@@ -12,13 +12,15 @@
  *   goes out; after a crash, the command stream is searched for it, so it counts once even
  *   after the deduplication window.
  */
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
+import { consume } from './consume.ts';
 import type { ChangeSink, EnginePort, LedgerChange, Progress } from '../connectors/index.ts';
 import { changeCommand } from '../connectors/index.ts';
 import type { InstrumentSpec, PendingSettlementView, SettleCommand } from '../engine/index.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
+import { answered, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
 
 export interface DaemonPortOptions {
@@ -50,7 +52,7 @@ export class DaemonPort implements EnginePort {
   #consumerName: string;
   /** The durable consumer was made now: trades from before it are the engine's pending ones. */
   #fresh: boolean;
-  #messages: ConsumerMessages | null = null;
+  #consuming: { done: Promise<void>; stop(): void } | null = null;
   #loop: Promise<void> | null = null;
   #unacked: Unacked[] = [];
   #sweeper: NodeJS.Timeout;
@@ -94,22 +96,24 @@ export class DaemonPort implements EnginePort {
     });
     follower.start();
     await follower.caughtUp();
-    const jsm = await o.nc.jetstreamManager();
+    const jsm = await jetStreamReady(o.nc);
     const stream = o.topology.eventStream(shard);
     const name = `settle-${o.venue.replace(/[^A-Za-z0-9_-]/g, '_')}`;
     let fresh = false;
     try {
-      await jsm.consumers.info(stream, name);
+      await answered(() => jsm.consumers.info(stream, name));
     } catch {
-      await jsm.consumers.add(stream, {
-        durable_name: name,
-        filter_subject: o.topology.eventSubject(shard, o.venue),
-        ack_policy: AckPolicy.Explicit,
-        ack_wait: o.config.ackWaitSeconds * 1e9,
-        max_ack_pending: 20_000,
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: follower.seq + 1,
-      });
+      await answered(() =>
+        jsm.consumers.add(stream, {
+          durable_name: name,
+          filter_subject: o.topology.eventSubject(shard, o.venue),
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: o.config.ackWaitSeconds * 1e9,
+          max_ack_pending: 20_000,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: follower.seq + 1,
+        }),
+      );
       fresh = true;
       o.log(`${o.venue}: consumer ${name} made on ${stream} from event ${follower.seq + 1}`);
     }
@@ -160,23 +164,32 @@ export class DaemonPort implements EnginePort {
     this.#closed = true;
     clearInterval(this.#sweeper);
     if (this.#resending) clearTimeout(this.#resending);
-    this.#messages?.stop();
+    this.#consuming?.stop();
     await this.#loop;
     await this.follower.close();
   }
 
   async #consume(subscriber: Subscriber): Promise<void> {
-    const consumer = await this.#o.nc
-      .jetstream()
-      .consumers.get(this.#o.topology.eventStream(this.shard), this.#consumerName);
-    this.#messages = await consumer.consume({ max_messages: 1_000 });
-    for await (const msg of this.#messages) {
-      const events = msg.json<Array<Record<string, unknown>>>();
-      const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId as number);
-      subscriber(msg.seq, events);
-      if (trades.length === 0) msg.ack();
-      else this.#unacked.push({ msg, seq: msg.seq, trades });
-    }
+    const js = this.#o.nc.jetstream();
+    const stream = this.#o.topology.eventStream(this.shard);
+    this.#consuming = consume({
+      get: () => js.consumers.get(stream, this.#consumerName),
+      handle: (msg) => {
+        const events = msg.json<Array<Record<string, unknown>>>();
+        const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId as number);
+        subscriber(msg.seq, events);
+        if (trades.length === 0) msg.ack();
+        else this.#unacked.push({ msg, seq: msg.seq, trades });
+      },
+      batch: 1_000,
+      behind: async () => {
+        const jsm = await this.#o.nc.jetstreamManager();
+        return (await jsm.consumers.info(stream, this.#consumerName)).num_pending > 0;
+      },
+      name: `${this.#o.venue}: trade events`,
+      log: this.#o.log,
+    });
+    await this.#consuming.done;
   }
 
   /** Acks the messages whose trades the engine (as followed) no longer holds pending. */
@@ -239,8 +252,8 @@ export class DaemonPort implements EnginePort {
   async #findIds(from: number, subject: string): Promise<Map<string, number>> {
     const js = this.#o.nc.jetstream();
     const stream = this.#o.topology.commandStream(this.shard);
-    const jsm = await this.#o.nc.jetstreamManager();
-    const { first_seq: first } = (await jsm.streams.info(stream)).state;
+    const jsm = await jetStreamReady(this.#o.nc);
+    const { first_seq: first } = (await answered(() => jsm.streams.info(stream))).state;
     if (first > from) {
       this.#o.log(
         `${this.#o.venue}: changes sent after command ${from - 1} are looked for from ${first} (the stream no longer holds the ones before); ` +

@@ -6,10 +6,11 @@
  * read view, a daemon's. Stream sequence and command sequence are one: a message that does not
  * decode is executed as nothing and rejected, like any bad command.
  */
-import type { ConsumerMessages, JsMsg, NatsConnection } from 'nats';
+import type { JsMsg, NatsConnection } from 'nats';
+import { consume } from './consume.ts';
 import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
 import { decodeCommand, type PublishedEvent } from '../journal/index.ts';
-import { loadSnapshot, snapshotStore } from './nats.ts';
+import { answered, jetStreamReady, loadSnapshot, snapshotStore } from './nats.ts';
 import type { Topology } from './topology.ts';
 
 /**
@@ -43,7 +44,7 @@ export class ShardFollower {
   #o: FollowerOptions;
   #subscribers: FollowerSubscriber[] = [];
   #capture: PublishedEvent[] = [];
-  #messages: ConsumerMessages | null = null;
+  #consuming: { done: Promise<void>; stop(): void } | null = null;
   #loop: Promise<void> | null = null;
   #target: number;
   #caughtUp: Array<() => void> = [];
@@ -69,8 +70,8 @@ export class ShardFollower {
         `shard ${o.shard} runs with risk ${engine.risk ? 'on' : 'off'}; the configuration says ${o.risk ? 'on' : 'off'}`,
       );
     }
-    const jsm = await o.nc.jetstreamManager();
-    const info = await jsm.streams.info(o.topology.commandStream(o.shard));
+    const jsm = await jetStreamReady(o.nc);
+    const info = await answered(() => jsm.streams.info(o.topology.commandStream(o.shard)));
     const seq = snap?.seq ?? 0;
     if (info.state.first_seq > seq + 1 && info.state.messages > 0) {
       throw new Error(
@@ -112,20 +113,27 @@ export class ShardFollower {
 
   /** Stops following (after the command in hand). */
   async close(): Promise<void> {
-    this.#messages?.stop();
+    this.#consuming?.stop();
     await this.#loop;
   }
 
   async #follow(): Promise<void> {
     const { nc, topology } = this.#o;
-    const consumer = await nc
-      .jetstream()
-      .consumers.get(topology.commandStream(this.shard), { opt_start_seq: this.seq + 1 });
-    this.#messages = await consumer.consume({ max_messages: 2_000 });
-    for await (const m of this.#messages) {
-      const hold = this.#apply(m);
-      if (hold !== undefined) await hold;
-    }
+    const js = nc.jetstream();
+    const stream = topology.commandStream(this.shard);
+    this.#consuming = consume({
+      // Made again from the next command each time: an ordered consumer starts where it is told.
+      get: () => js.consumers.get(stream, { opt_start_seq: this.seq + 1 }),
+      handle: (m) => this.#apply(m),
+      batch: 2_000,
+      behind: async () => {
+        const jsm = await nc.jetstreamManager();
+        return (await jsm.streams.info(stream)).state.last_seq > this.seq;
+      },
+      name: `shard ${this.shard}: command stream`,
+      log: this.#o.log,
+    });
+    await this.#consuming.done;
   }
 
   #apply(m: JsMsg): Promise<void> | undefined {

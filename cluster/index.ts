@@ -9,6 +9,7 @@ export { CommandBus, type Sent } from './bus.ts';
 export { DaemonPort, type DaemonPortOptions } from './daemon-port.ts';
 export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
 export { type EngineView, ShardedView } from './sharded-view.ts';
+export { requestFunding, serveFaucet } from './faucet.ts';
 export { type FollowerOptions, type FollowerSubscriber, ShardFollower } from './follower.ts';
 export { connectNats, ensureStreams, loadSnapshot, saveSnapshot, snapshotStore } from './nats.ts';
 export { type NatsNode, type NatsOptions, natsServerBinary, startNats } from './nats-server.ts';

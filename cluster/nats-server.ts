@@ -16,6 +16,8 @@ export interface NatsNode {
   readonly dir: string;
   /** Whether the process runs. */
   readonly running: boolean;
+  /** Its process id while it runs, else null. */
+  readonly pid: number | null;
   /** Starts the node again (same ports, same store) after a stop or a kill. */
   restart(): Promise<void>;
   /** SIGKILL: no shutdown at all. */
@@ -95,6 +97,10 @@ class Node implements NatsNode {
 
   get running(): boolean {
     return this.#child !== null;
+  }
+
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
   }
 
   async restart(): Promise<void> {

@@ -7,6 +7,7 @@ import {
   connect,
   DiscardPolicy,
   type JetStreamClient,
+  type JetStreamManager,
   type NatsConnection,
   type ObjectStore,
   RetentionPolicy,
@@ -31,15 +32,61 @@ export async function connectNats(
   });
 }
 
+/** Whether an error from NATS is one a moment may cure: no answer, no responder, no leader yet. */
+function passing(err: unknown): boolean {
+  const e = err as { code?: string; api_error?: { code?: number; err_code?: number } };
+  return (
+    e.code === 'TIMEOUT' || e.code === '503' || e.api_error?.code === 503 || e.api_error?.err_code === 10008
+  );
+}
+
+/**
+ * Runs a JetStream request, trying again for up to `timeoutMs` while NATS cannot answer yet (a
+ * cluster forming, a stream electing a leader); other errors go to the caller at once.
+ */
+export async function answered<T>(request: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await request();
+    } catch (err) {
+      if (!passing(err) || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
+/**
+ * Waits until JetStream answers (a cluster elects its meta leader a moment after its nodes are
+ * up), for up to `timeoutMs`.
+ */
+export async function jetStreamReady(nc: NatsConnection, timeoutMs = 30_000): Promise<JetStreamManager> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const jsm = await nc.jetstreamManager({ timeout: 2_000 });
+      await jsm.getAccountInfo();
+      return jsm;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`JetStream does not answer: ${(err as Error).message}`, { cause: err });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Makes each shard's command and event streams and the snapshot bucket, where missing. */
 export async function ensureStreams(
   nc: NatsConnection,
   topology: Topology,
   config: Pick<ClusterConfig, 'replicas' | 'dedupeMinutes'>,
 ): Promise<void> {
-  const jsm = await nc.jetstreamManager();
-  const have = new Set<string>();
-  for await (const name of jsm.streams.names()) have.add(name);
+  const jsm = await jetStreamReady(nc);
+  const have = await answered(async () => {
+    const names = new Set<string>();
+    for await (const name of jsm.streams.names()) names.add(name);
+    return names;
+  });
   const common = {
     storage: StorageType.File,
     num_replicas: config.replicas,
@@ -50,21 +97,25 @@ export async function ensureStreams(
   for (let shard = 0; shard < topology.shards; shard++) {
     const commands = topology.commandStream(shard);
     if (!have.has(commands)) {
-      await jsm.streams.add({
-        ...common,
-        name: commands,
-        subjects: [`${topology.name}.cmd.${shard}.>`],
-        duplicate_window: config.dedupeMinutes * 60 * 1e9,
-      });
+      await answered(() =>
+        jsm.streams.add({
+          ...common,
+          name: commands,
+          subjects: [`${topology.name}.cmd.${shard}.>`],
+          duplicate_window: config.dedupeMinutes * 60 * 1e9,
+        }),
+      );
     }
     const events = topology.eventStream(shard);
     if (!have.has(events)) {
-      await jsm.streams.add({
-        ...common,
-        name: events,
-        subjects: [`${topology.name}.evt.${shard}.>`],
-        duplicate_window: 2 * 60 * 1e9,
-      });
+      await answered(() =>
+        jsm.streams.add({
+          ...common,
+          name: events,
+          subjects: [`${topology.name}.evt.${shard}.>`],
+          duplicate_window: 2 * 60 * 1e9,
+        }),
+      );
     }
   }
   await snapshotStore(nc.jetstream(), topology, config.replicas);
@@ -76,7 +127,7 @@ export function snapshotStore(
   topology: Topology,
   replicas: number,
 ): Promise<ObjectStore> {
-  return js.views.os(topology.snapshotBucket, { storage: StorageType.File, replicas });
+  return answered(() => js.views.os(topology.snapshotBucket, { storage: StorageType.File, replicas }));
 }
 
 /** A shard's stored snapshot: its sequence and engine, or null when there is none yet. */
@@ -86,7 +137,7 @@ export async function loadSnapshot(
   shard: number,
   book: BookKind,
 ): Promise<{ seq: number; engine: Engine } | null> {
-  const bytes = await store.getBlob(topology.snapshotName(shard));
+  const bytes = await answered(() => store.getBlob(topology.snapshotName(shard)));
   if (bytes === null) return null;
   try {
     return decodeSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), book);

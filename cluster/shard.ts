@@ -13,7 +13,7 @@ import type { PublishedEvent } from '../journal/index.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
-import { saveSnapshot, snapshotStore } from './nats.ts';
+import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { type Topology, venueOfId } from './topology.ts';
 
 export interface ShardOptions {
@@ -54,7 +54,11 @@ export class Shard {
   #snapshots = 0;
   #ticks = 0;
   #ticker: NodeJS.Timeout | null = null;
-  #failed = false;
+  #ticking = false;
+  #tickLogged = 0;
+  #closing = false;
+  /** The last publish started (settled either way): a retry waits for it. */
+  #last: Promise<void> = Promise.resolve();
 
   private constructor(
     o: ShardOptions,
@@ -86,8 +90,9 @@ export class Shard {
       onError: o.onError,
       ...(o.book === undefined ? {} : { book: o.book }),
     });
-    const jsm = await o.nc.jetstreamManager();
-    const published = (await jsm.streams.info(o.topology.eventStream(o.shard))).state.last_seq;
+    const jsm = await jetStreamReady(o.nc);
+    const published = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state
+      .last_seq;
     if (published < follower.snapshotSeq) {
       throw new Error(
         `shard ${o.shard}: the event stream ends at ${published}, before the snapshot's ${follower.snapshotSeq}`,
@@ -118,6 +123,7 @@ export class Shard {
 
   /** Stops following, waits for the events in flight and any snapshot being stored. */
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#ticker) clearInterval(this.#ticker);
     await this.follower.close();
     await Promise.allSettled(this.#inflight);
@@ -126,11 +132,7 @@ export class Shard {
 
   #onCommand(seq: number, events: PublishedEvent[]): Promise<void> | undefined {
     if (seq > this.#published) this.#inflight.push(this.#publish(seq, events));
-    if (
-      seq - this.#snapshotSeq >= this.#o.config.snapshotEvery &&
-      this.#snapshotting === null &&
-      !this.#failed
-    ) {
+    if (seq - this.#snapshotSeq >= this.#o.config.snapshotEvery && this.#snapshotting === null) {
       this.#snapshotting = this.#snapshot().finally(() => {
         this.#snapshotting = null;
       });
@@ -143,22 +145,55 @@ export class Shard {
     return undefined;
   }
 
-  /** Publishes one command's events as the event stream's message `seq`. */
-  async #publish(seq: number, events: PublishedEvent[]): Promise<void> {
+  /**
+   * Publishes one command's events as the event stream's message `seq`, trying again until the
+   * stream has it (NATS may be electing a leader, or reconnecting): the shard cannot go past a
+   * command whose events are not out, and the window of publishes in flight holds it back. A try
+   * after a failure waits for the message before it, so that the stream's sequence check passes.
+   */
+  #publish(seq: number, events: PublishedEvent[]): Promise<void> {
     const { topology, shard } = this.#o;
     const withInstrument = events.find((e) => typeof e.instrument === 'string' && e.instrument !== '');
     const venue = withInstrument === undefined ? undefined : venueOfId(withInstrument.instrument as string);
-    try {
-      const ack = await this.#js.publish(topology.eventSubject(shard, venue), JSON.stringify(events), {
+    const subject = topology.eventSubject(shard, venue);
+    const data = JSON.stringify(events);
+    const before = this.#last;
+    const attempt = async (): Promise<void> => {
+      const ack = await this.#js.publish(subject, data, {
         msgID: String(seq),
         expect: { lastSequence: seq - 1 },
       });
-      if (ack.seq !== seq) throw new Error(`event stream put command ${seq}'s events at ${ack.seq}`);
-    } catch (err) {
-      // Another instance of the shard published it first: the same events, already there.
-      if (!(await this.#hasEvent(seq))) return this.#fail(err as Error);
-    }
-    if (seq > this.#published) this.#published = seq;
+      if (ack.seq !== seq) throw new Error(`the event stream put command ${seq}'s events at ${ack.seq}`);
+    };
+    const done = attempt()
+      .catch(async (err: Error) => {
+        let wait = 100;
+        let lastLog = 0;
+        for (;;) {
+          if (this.#closing) throw err;
+          // Another instance of the shard may have published it: the same events, already there.
+          if (await this.#hasEvent(seq)) return;
+          if (Date.now() - lastLog > 10_000) {
+            this.#o.log(
+              `shard ${shard}: events of command ${seq} not published yet (${err.message}); trying again`,
+            );
+            lastLog = Date.now();
+          }
+          await before;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          wait = Math.min(wait * 2, 2_000);
+          try {
+            return await attempt();
+          } catch (again) {
+            err = again as Error;
+          }
+        }
+      })
+      .then(() => {
+        if (seq > this.#published) this.#published = seq;
+      });
+    this.#last = done.catch(() => {});
+    return done;
   }
 
   async #hasEvent(seq: number): Promise<boolean> {
@@ -177,7 +212,7 @@ export class Shard {
     const state = engine.snapshot();
     const hash = engine.stateHash();
     await Promise.allSettled(this.#inflight);
-    if (this.#published < seq || this.#failed) return;
+    if (this.#published < seq) return;
     const previous = this.#snapshotSeq;
     try {
       await saveSnapshot(this.#store, this.#o.topology, this.#o.shard, seq, state, hash);
@@ -196,18 +231,22 @@ export class Shard {
   /** A tick after a quiet spell, at most one per command seen (its id dedupes across instances). */
   #tick(): void {
     const f = this.follower;
-    if (this.#failed || Date.now() - f.lastCommandAt < this.#o.config.tickMs) return;
-    const seq = f.seq;
-    this.#bus.send(this.#o.shard, { type: 'tick' }, `tick:${seq}`).then(
-      () => this.#ticks++,
-      (err: Error) => this.#o.log(`shard ${this.#o.shard}: tick not sent: ${err.message}`),
-    );
-  }
-
-  #fail(err: Error): void {
-    if (this.#failed) return;
-    this.#failed = true;
-    this.#o.log(`shard ${this.#o.shard}: events not published: ${err.message}`);
-    this.#o.onError(err);
+    if (this.#ticking || Date.now() - f.lastCommandAt < this.#o.config.tickMs) return;
+    this.#ticking = true;
+    this.#bus
+      .send(this.#o.shard, { type: 'tick' }, `tick:${f.seq}`)
+      .then(
+        (sent) => {
+          if (!sent.duplicate) this.#ticks++;
+        },
+        (err: Error) => {
+          if (Date.now() - this.#tickLogged < 10_000) return;
+          this.#tickLogged = Date.now();
+          this.#o.log(`shard ${this.#o.shard}: tick not sent: ${err.message}`);
+        },
+      )
+      .finally(() => {
+        this.#ticking = false;
+      });
   }
 }

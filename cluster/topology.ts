@@ -45,6 +45,11 @@ export class Topology {
     return `${this.name}.evt.${shard}.${token(venue)}`;
   }
 
+  /** Where a venue's daemons take demo funding requests. */
+  faucetSubject(venue: string): string {
+    return `${this.name}.fund.${token(venue)}`;
+  }
+
   get snapshotBucket(): string {
     return `${this.name}-snapshots`;
   }

@@ -47,6 +47,7 @@ export class ClusterExchange implements Exchange {
   #error: Error | null = null;
   #failure: ((err: Error) => void) | null = null;
   #closed = false;
+  #lastRetryLog = 0;
 
   private constructor(o: ClusterExchangeOptions, followers: ShardFollower[]) {
     this.#o = o;
@@ -105,13 +106,22 @@ export class ClusterExchange implements Exchange {
           this.#o.log(`cancel-all ${ref} on shard ${shard} not confirmed: ${err.message}`);
         });
       }
-      return { ref, seq: this.#bus.sendSurely(shards[0]!, command, ref).then((s) => s.seq) };
+      const retry = (err: Error) => this.#retrying(err);
+      // Sent again for up to a minute: long enough for NATS to elect a new leader for the stream.
+      return { ref, seq: this.#bus.sendSurely(shards[0]!, command, ref, retry, 60_000).then((s) => s.seq) };
     } catch (err) {
       if (err instanceof CodecError) {
         throw makeError(`the command cannot be journaled: ${err.message}`, 'BAD_MESSAGE', {}, err);
       }
       throw err;
     }
+  }
+
+  /** Logs that commands are being sent again, once a second at most. */
+  #retrying(err: Error): void {
+    if (Date.now() - this.#lastRetryLog < 1_000) return;
+    this.#lastRetryLog = Date.now();
+    this.#o.log(`commands not confirmed yet (${err.message}); sending them again under the same ids`);
   }
 
   /** The shards a command goes to. */

@@ -138,6 +138,7 @@ const ENV: Record<string, { path: string[]; kind: 'string' | 'integer' | 'boolea
   MOSAIC_EVM_RPC_URL: { path: ['evm', 'rpcUrl'], kind: 'string' },
   MOSAIC_EVM_OPERATOR_KEY: { path: ['evm', 'operatorKey'], kind: 'string' },
   MOSAIC_EVM_ANVIL_PORT: { path: ['evm', 'anvilPort'], kind: 'integer' },
+  MOSAIC_CLUSTER: { path: ['cluster', 'enabled'], kind: 'boolean' },
   MOSAIC_RATE_LIMIT: { path: ['limits', 'messagesPerSecond'], kind: 'integer' },
   MOSAIC_BURST: { path: ['limits', 'burst'], kind: 'integer' },
 };

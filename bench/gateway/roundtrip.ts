@@ -42,7 +42,7 @@ export function crossingFrame(n: number, i: number): string {
 }
 
 export async function roundTrip(
-  server: BenchServer,
+  server: Pick<BenchServer, 'url' | 'mark'>,
   rates: number[],
   seconds: number,
 ): Promise<RoundTripResult[]> {

@@ -29,11 +29,12 @@ export interface ThroughputResult {
 const RING = 1 << 20;
 
 export async function throughput(
-  server: BenchServer,
+  server: Pick<BenchServer, 'url' | 'mark'>,
   seconds: number,
   connections: number,
   window: number,
   warmSeconds = 1,
+  instrument = INSTRUMENT,
 ): Promise<ThroughputResult> {
   const pairs = Math.max(1, Math.floor(connections / 2));
   const conns = await Promise.all(Array.from({ length: pairs * 2 }, () => BenchSocket.trader(server.url)));
@@ -51,7 +52,7 @@ export async function throughput(
   let errors = 0;
   let firstError = '';
   const frames = conns.map(
-    (_, c) => (n: number) => newOrder(INSTRUMENT, n, c % 2 === 0 ? 'buy' : 'sell', '100.00', '1'),
+    (_, c) => (n: number) => newOrder(instrument, n, c % 2 === 0 ? 'buy' : 'sell', '100.00', '1'),
   );
   const sendOne = (c: number) => {
     const n = next++;

@@ -9,9 +9,9 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ID_SPAN } from '../../cluster/index.ts';
+import { ID_SPAN, requestFunding, serveFaucet } from '../../cluster/index.ts';
 import { READY, type TestNats, testNats } from '../support/cluster.ts';
-import { killAll, MosaicProcess } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess, until } from '../support/exchange-process.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, WsClient } from '../support/ws-client.ts';
 
@@ -36,12 +36,15 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
         risk: false,
         port: 0,
         logLevel: 'info',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
+        demo: { instruments: true, marketMaker: false, fundAccounts: true },
         evm: { enabled: false },
         fabric: { enabled: false },
         cluster: nats.config,
       }),
     );
+    // Two engine shards, each its own process (the EVM venue, and the rest)
+    await spawn(['engine', '--shard', '0', '--port', '0']);
+    await spawn(['engine', '--shard', '1', '--port', '0']);
   });
   after(async () => {
     for (const c of clients) await c.close();
@@ -73,10 +76,36 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
   const exec = (c: WsClient, clientOrderId: string, status: string) =>
     c.next((m) => m.type === 'exec' && m.clientOrderId === clientOrderId && m.status === status, 20_000);
 
+  it("ask the venues' faucets over NATS to fund an account that logs in, on the venues it may see", async () => {
+    // Given a faucet for each Fabric venue, answering as a daemon on a devnet would
+    const nc = await nats.connect();
+    const funded: string[] = [];
+    for (const venue of ['fabric:bank-net', 'fabric:club-net']) {
+      serveFaucet(
+        nc,
+        nats.topology,
+        venue,
+        (account) => funded.push(`${venue} ${account}`),
+        () => {},
+      );
+    }
+    // When an account logs in at a gateway
+    const gw = await spawn(['gateway']);
+    const wallet = makeWallet();
+    await login(await connect(gw.url), wallet);
+    // Then the public venue's faucet is asked to fund it, the permissioned one's is not
+    await until('the funding request', () => funded.length > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(funded, [`fabric:bank-net ${wallet.address}`]);
+    // And a malformed account is refused by the faucet; a venue without one answers nothing
+    assert.equal(await requestFunding(nc, nats.topology, 'fabric:bank-net', 'bad account'), false);
+    assert.equal(await requestFunding(nc, nats.topology, 'evm:31337', wallet.address), false);
+    assert.equal(funded.length, 1);
+    await gw.kill('SIGTERM');
+  });
+
   it('route each order to its shard and show both gateways the same fills and books; a restarted gateway follows again', async () => {
     // Given two shards and two gateways, each its own process
-    await spawn(['engine', '--shard', '0', '--port', '0']);
-    await spawn(['engine', '--shard', '1', '--port', '0']);
     let a = await spawn(['gateway']);
     const b = await spawn(['gateway']);
     const [s, bu] = [await connect(a.url), await connect(b.url)];

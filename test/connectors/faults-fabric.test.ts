@@ -12,173 +12,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import {
-  type ChaincodeProcess,
-  type Devnet,
-  type FabricClient,
-  type FabricConnector,
-  fabricClient,
-  startChaincode,
-  startDevnet,
-  type Verdict,
-} from '../../connectors/fabric/index.ts';
-import { freePort } from '../../connectors/free-port.ts';
+import type { FabricConnector } from '../../connectors/fabric/index.ts';
 import type { Gateway } from '../../gateway/index.ts';
+import { BUYER_CENTS, SELLER_LOTS } from '../support/evm.ts';
+import { type GatewayProxy, gatewayProxy } from '../support/fabric.ts';
+import {
+  account,
+  FABRIC_ACME as ACME,
+  FABRIC_USD as USD,
+  FABRIC_VENUE,
+  fabricLogin,
+  Network,
+} from '../support/fabric-network.ts';
 import { testGateway } from '../support/gateway.ts';
-import { type FabricMember, issue, makeMsp, type Msp } from '../support/identities.ts';
-import { type GatewayProxy, gatewayProxy, verdictsInEvents } from '../support/fabric.ts';
-import { loginFabric, type WsClient } from '../support/ws-client.ts';
 import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
 
-const CHANNEL = 'bank-net';
-const CHAINCODE = 'mosaic-settlement';
-const VENUE = 'fabric:bank-net';
-const ACME = `ACME@${VENUE}`;
-const USD = `USD@${VENUE}`;
-const SELLER_LOTS = 100_000n;
-const BUYER_CENTS = 100_000_000n;
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const account = (m: FabricMember) => `${m.mspId}:${m.commonName}`;
-
-/** The chaincode, a devnet on a block file, BankAMSP's operator, seller and buyer. */
-class Network {
-  devnet!: Devnet;
-  operator!: FabricClient;
-
-  private constructor(
-    readonly dir: string,
-    readonly chaincode: ChaincodeProcess,
-    readonly msp: Msp,
-    readonly members: Record<'operator' | 'seller' | 'buyer', FabricMember>,
-    readonly options: { port: number; blockMs: number },
-  ) {}
-
-  static async start(blockMs = 10): Promise<Network> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
-    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
-    const msp = await makeMsp('BankAMSP');
-    const members = {
-      operator: await issue(msp, 'operator'),
-      seller: await issue(msp, 'seller'),
-      buyer: await issue(msp, 'buyer'),
-    };
-    const n = new Network(dir, chaincode, msp, members, { port: await freePort(), blockMs });
-    await n.startDevnet();
-    return n;
-  }
-
-  /** Starts the devnet (again) on the same block file and port. */
-  async startDevnet(): Promise<void> {
-    this.devnet = await startDevnet({
-      channel: CHANNEL,
-      msps: [this.msp.config],
-      chaincodes: [{ name: CHAINCODE, address: this.chaincode.address }],
-      stateFile: path.join(this.dir, 'blocks.bin'),
-      port: this.options.port,
-      blockMs: this.options.blockMs,
-    });
-    this.operator ??= fabricClient(this.devnet.endpoint, this.members.operator, {
-      channel: CHANNEL,
-      chaincode: CHAINCODE,
-    });
-  }
-
-  /** The venue's rules (the connector sets them only on its own devnet), and the investors funded. */
-  async configure(): Promise<void> {
-    const c = this.operator.contract;
-    const config = {
-      operator: account(this.members.operator),
-      feeAccount: 'BankAMSP:fees',
-      members: ['BankAMSP'],
-      eligibleAttribute: null,
-    };
-    await c.submitTransaction('Configure', JSON.stringify(config));
-    for (const m of [this.members.seller, this.members.buyer]) {
-      await c.submitTransaction('SetStanding', account(m), 'true', 'false');
-    }
-    await c.submitTransaction('Issue', account(this.members.seller), 'ACME', String(SELLER_LOTS));
-    await c.submitTransaction('Issue', account(this.members.buyer), 'USD', String(BUYER_CENTS));
-  }
-
-  /** The connector's settings for this network, the operator's key as PEM text. */
-  settings(endpoint = this.devnet.endpoint) {
-    const op = this.members.operator;
-    return {
-      venue: VENUE,
-      channel: CHANNEL,
-      chaincode: CHAINCODE,
-      endpoint,
-      tlsRootCert: '',
-      operator: {
-        mspId: op.mspId,
-        certificate: op.certificate,
-        privateKey: op.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      },
-      privateCollection: '',
-      batchSize: 5,
-      batchMs: 50,
-    };
-  }
-
-  async holding(who: string, asset: string): Promise<bigint> {
-    const raw = await this.operator.contract.evaluateTransaction('BalanceOf', who, asset);
-    return BigInt(Buffer.from(raw).toString());
-  }
-
-  async verdict(tradeId: number): Promise<Verdict | null> {
-    const raw = Buffer.from(
-      await this.operator.contract.evaluateTransaction('TradeStatus', String(tradeId)),
-    ).toString();
-    return raw === '' ? null : (JSON.parse(raw) as Verdict);
-  }
-
-  /**
-   * Every trade settled once on the chaincode: a successful verdict each, given by exactly one
-   * transaction (the `Settled` events), and nothing else settled; the buyer holds what it bought.
-   */
-  async assertSettledOnce(tradeIds: readonly number[], bought: bigint): Promise<Map<number, Verdict>> {
-    const verdicts = new Map<number, Verdict>();
-    for (const id of tradeIds) {
-      const v = await this.verdict(id);
-      assert.equal(v?.ok, true, `trade ${id}: ${JSON.stringify(v)}`);
-      verdicts.set(id, v!);
-    }
-    const events = await verdictsInEvents(this.operator.network, CHAINCODE);
-    for (const id of tradeIds) {
-      assert.deepEqual(
-        events.get(id),
-        [verdicts.get(id)!.txId],
-        `trade ${id}: one verdict, from one transaction`,
-      );
-    }
-    assert.deepEqual(
-      [...events.keys()].sort((a, b) => a - b),
-      [...tradeIds].sort((a, b) => a - b),
-      'the chaincode settled exactly the trades the engine matched',
-    );
-    assert.equal(await this.holding(account(this.members.buyer), 'ACME'), bought);
-    assert.equal(await this.holding(account(this.members.seller), 'ACME'), SELLER_LOTS - bought);
-    return verdicts;
-  }
-
-  async close(): Promise<void> {
-    this.operator?.close();
-    await this.devnet?.close();
-    await this.chaincode.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** Logs the network's seller or buyer in with their X.509 certificate. */
-function fabricLogin(n: Network) {
-  return async (c: WsClient, who: 'seller' | 'buyer') => {
-    const r = await loginFabric(c, n.members[who]);
-    assert.equal(r.account, account(n.members[who]));
-    return r;
-  };
-}
 
 describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
   const networks: Network[] = [];
@@ -282,7 +131,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       await until(
         'pending settlements to drain and their verdicts to be published',
         () =>
-          gw.exchange.engine.pendingSettlements().every((p) => !p.instrument.endsWith(`@${VENUE}`)) &&
+          gw.exchange.engine.pendingSettlements().every((p) => !p.instrument.endsWith(`@${FABRIC_VENUE}`)) &&
           tradeIds.every((id) => gw.settlements.get(id)?.status !== 'pending'),
         context,
         90_000,

@@ -13,8 +13,7 @@ import {
   Topology,
 } from '../../cluster/index.ts';
 
-/** A cluster process (`mosaic engine|gateway|connector`) is ready once it logs its address and that it runs. */
-export const READY = /"ops":"(http:\/\/[\d.]+:\d+)"[^\n]*running"/;
+export { CLUSTER_READY as READY } from '../../bin/children.ts';
 
 export interface TestNats {
   dir: string;

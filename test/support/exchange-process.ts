@@ -4,12 +4,11 @@
  * reading their balances over REST, and polling until something holds.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import BigNumber from 'bignumber.js';
+import { spawnMosaic, START_READY } from '../../bin/children.ts';
 import { WsClient } from './ws-client.ts';
 
-const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
 /** How long an order's execution report may take on a slow machine. */
 const REPLY_MS = 20_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -53,44 +52,16 @@ export class MosaicProcess {
   }
 
   static start(configFile: string, running: Set<ChildProcess>): Promise<MosaicProcess> {
-    return MosaicProcess.spawn(
-      ['start', '--config', configFile],
-      /Mosaic is running at (http:\/\/[\d.]+:\d+)/,
-      running,
-    );
+    return MosaicProcess.spawn(['start', '--config', configFile], START_READY, running);
   }
 
-  /**
-   * `mosaic ARGS...` as a child process; resolves once its output matches `ready` (group 1 is its
-   * address), within 60 s.
-   */
+  /** `mosaic ARGS...` as a child process; resolves once its output matches `ready` (group 1 is its address). */
   static async spawn(args: string[], ready: RegExp, running: Set<ChildProcess>): Promise<MosaicProcess> {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    const output = { text: '' };
-    child.stdout!.on('data', (b: Buffer) => (output.text += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (output.text += b.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`mosaic ${args.join(' ')}: not ready within 60 s:\n${output.text}`)),
-        60_000,
-      );
-      child.stdout!.on('data', () => {
-        const m = ready.exec(output.text);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(
-          new Error(
-            `mosaic ${args.join(' ')} exited (${signal ?? code}) before it was ready:\n${output.text}`,
-          ),
-        );
-      });
+    const { child, url, output } = await spawnMosaic(args, ready, {
+      started(c) {
+        running.add(c);
+        c.once('exit', () => running.delete(c));
+      },
     });
     return new MosaicProcess(child, url, output);
   }
@@ -102,14 +73,16 @@ export class MosaicProcess {
   }
 }
 
-/** A seller and a buyer logged in over WebSocket, trading an instrument at 100.00. */
+/** A seller and a buyer logged in over WebSocket (one gateway, or one each), trading an instrument at 100.00. */
 export class Traders {
   #n = 0;
   readonly tradeIds: number[] = [];
   readonly bought: number[] = [];
+  /** How long an order's execution report may take (longer while NATS elects a stream leader). */
+  replyMs = REPLY_MS;
 
   private constructor(
-    readonly url: string,
+    readonly urls: Record<'seller' | 'buyer', string>,
     readonly instrument: string,
     readonly seller: WsClient,
     readonly buyer: WsClient,
@@ -118,14 +91,15 @@ export class Traders {
 
   /** Logs both in (`login` makes the session's proof); `from` carries an earlier pair's trades on. */
   static async connect(
-    url: string,
+    url: string | Record<'seller' | 'buyer', string>,
     instrument: string,
     login: (client: WsClient, who: 'seller' | 'buyer') => Promise<{ token: string }>,
     from?: Traders,
   ): Promise<Traders> {
-    const [s, b] = [await WsClient.connect(url), await WsClient.connect(url)];
+    const urls = typeof url === 'string' ? { seller: url, buyer: url } : url;
+    const [s, b] = [await WsClient.connect(urls.seller), await WsClient.connect(urls.buyer)];
     const [ls, lb] = [await login(s, 'seller'), await login(b, 'buyer')];
-    const t = new Traders(url, instrument, s, b, { seller: ls.token, buyer: lb.token });
+    const t = new Traders(urls, instrument, s, b, { seller: ls.token, buyer: lb.token });
     if (from !== undefined) {
       t.#n = from.#n;
       t.tradeIds.push(...from.tradeIds);
@@ -142,7 +116,7 @@ export class Traders {
     this.seller.send({ ...order, clientOrderId: sell, side: 'sell', quantity: String(total) });
     const rested = await this.seller.next(
       (m) => m.type === 'exec' && m.clientOrderId === sell && m.status !== 'pending-new',
-      REPLY_MS,
+      this.replyMs,
     );
     assert.equal(rested.status, 'new', JSON.stringify(rested));
     const ids: number[] = [];
@@ -155,7 +129,7 @@ export class Traders {
           m.type === 'exec' &&
           m.clientOrderId === buy &&
           (m.tradeId !== undefined || m.status === 'rejected' || m.status === 'canceled'),
-        REPLY_MS,
+        this.replyMs,
       );
       assert.equal(fill.status, 'filled', JSON.stringify(fill));
       ids.push(fill.tradeId as number);
@@ -167,7 +141,7 @@ export class Traders {
 
   /** The caller's balances over REST, by asset. */
   async balances(who: 'seller' | 'buyer'): Promise<Map<string, Record<string, string>>> {
-    const res = await fetch(`${this.url}/api/balances`, {
+    const res = await fetch(`${this.urls[who]}/api/balances`, {
       headers: { authorization: `Bearer ${this.tokens[who]}` },
     });
     assert.equal(res.status, 200);
@@ -184,7 +158,7 @@ export class Traders {
 
   /** A trade's settlement status over REST (`HTTP 404` if the exchange does not know it). */
   async status(id: number): Promise<string> {
-    const res = await fetch(`${this.url}/api/trades/${id}/settlement`);
+    const res = await fetch(`${this.urls.seller}/api/trades/${id}/settlement`);
     return res.status === 200 ? ((await res.json()) as { status: string }).status : `HTTP ${res.status}`;
   }
 

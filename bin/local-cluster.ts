@@ -1,0 +1,100 @@
+/**
+ * `mosaic start` with `cluster.enabled`: the exchange as a cluster on this machine, each part its
+ * own process on NATS JetStream, as a deployment runs them (docs/deployment.md): a nats-server
+ * (with `cluster.startNats`), an engine per shard, a settlement daemon per ledger and a gateway,
+ * all on one configuration file. A part that exits unexpectedly is started again; Ctrl-C stops
+ * them in order (gateway, daemons, shards, NATS).
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { type NatsNode, startNats } from '../cluster/index.ts';
+import type { Config } from '../gateway/index.ts';
+import { CLUSTER_READY, type MosaicChild, spawnMosaic } from './children.ts';
+
+interface Part {
+  name: string;
+  args: string[];
+  child: MosaicChild | null;
+}
+
+export interface LocalCluster {
+  /** The gateway's address. */
+  readonly url: string;
+  /** One line per part: what runs. */
+  readonly parts: string[];
+  stop(): Promise<void>;
+}
+
+export async function startLocalCluster(
+  config: Config,
+  configFile: string | undefined,
+  log: (line: string) => void,
+): Promise<LocalCluster> {
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  // The parts read the same settings: the file given, or those in force now (defaults and variables).
+  const file = configFile ?? path.join(config.dataDir, 'cluster-config.json');
+  if (configFile === undefined)
+    fs.writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  let nats: NatsNode[] = [];
+  if (config.cluster.startNats) {
+    const port = Number(/:(\d+)$/.exec(config.cluster.servers[0]!)![1]);
+    nats = await startNats({ dir: path.join(config.dataDir, 'nats'), ports: [port] });
+  }
+  const parts: Part[] = [
+    // Operations ports: any free ones (each part's /health is in the banner).
+    ...config.cluster.shards.map((_, i) => ({
+      name: `engine shard ${i}`,
+      args: ['engine', '--shard', String(i), '--port', '0'],
+      child: null,
+    })),
+    ...(config.evm.enabled
+      ? [{ name: 'EVM connector', args: ['connector', 'evm', '--port', '0'], child: null }]
+      : []),
+    ...(config.fabric.enabled
+      ? [{ name: 'Fabric connector', args: ['connector', 'fabric', '--port', '0'], child: null }]
+      : []),
+    { name: 'gateway', args: ['gateway'], child: null },
+  ];
+  let stopping = false;
+  const run = async (p: Part): Promise<void> => {
+    p.child = await spawnMosaic([...p.args, '--config', file], CLUSTER_READY, {
+      started: (c) => watch(p, c),
+      keep: false,
+    });
+    // Its log lines go to this process's output, as they come.
+    p.child.child.stdout!.on('data', (b: Buffer) => process.stdout.write(b));
+    p.child.child.stderr!.on('data', (b: Buffer) => process.stderr.write(b));
+  };
+  const watch = (p: Part, c: ChildProcess) =>
+    c.once('exit', (code, signal) => {
+      if (stopping) return;
+      log(`${p.name} exited (${signal ?? code}); starting it again`);
+      setTimeout(() => void run(p).catch((err: Error) => log(`${p.name}: ${err.message}`)), 1_000);
+    });
+  const stop = async () => {
+    stopping = true;
+    for (const p of [...parts].reverse()) {
+      const c = p.child?.child;
+      if (c === undefined || c.exitCode !== null || c.signalCode !== null) continue;
+      const gone = new Promise((resolve) => c.once('exit', resolve));
+      c.kill('SIGTERM');
+      await gone;
+    }
+    for (const n of nats) await n.stop();
+  };
+  try {
+    for (const p of parts) await run(p);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    url: parts.at(-1)!.child!.url,
+    parts: [
+      ...nats.map((n) => `nats-server (JetStream) ${n.url}, store ${n.dir}`),
+      ...parts.map((p) => `${p.name}: pid ${p.child!.child.pid}, /health ${p.child!.url}/health`),
+    ],
+    stop,
+  };
+}
