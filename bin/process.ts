@@ -118,10 +118,12 @@ export interface Member {
   readonly connected: boolean;
 }
 
-/** Connects to the cluster's NATS as `name`; a `StartError` when it cannot be reached. */
+/** Connects to the cluster's NATS as `name`; throws, naming the servers, when it cannot be reached. */
 export async function joinCluster(config: Config, name: string): Promise<Member> {
   const nc = await connectNats(config.cluster, name).catch((err: Error) => {
-    throw new StartError(`cannot reach NATS at ${config.cluster.servers.join(', ')}: ${err.message}`);
+    throw new Error(`cannot reach NATS at ${config.cluster.servers.join(', ')}: ${err.message}`, {
+      cause: err,
+    });
   });
   const topology = new Topology(config.cluster);
   await ensureStreams(nc, topology, config.cluster);

@@ -7,6 +7,7 @@
  */
 export { CommandBus, type Sent } from './bus.ts';
 export { DaemonPort, type DaemonPortOptions } from './daemon-port.ts';
+export { consume } from './consume.ts';
 export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
 export { type EngineView, ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';

@@ -1,7 +1,8 @@
 /**
  * The exchange as a cluster's gateway sees it: a follower of every engine shard's command stream
- * (so it reads books, orders and balances as the shards hold them, and publishes their events
- * as they execute), and commands sent to the shard that owns them over NATS under ids of this
+ * (so it reads books, orders and balances as the shards hold them, and answers requests with
+ * their execution reports as they execute, even while a shard process is down), market data
+ * from the shards' event streams, and commands sent to the shard that owns them over NATS under ids of this
  * gateway (`<gateway>:<n>`), which JetStream keeps as message ids: a command sent again after a
  * lost answer counts once. The gateway holds nothing of its own: a restart follows the shards
  * again from their snapshots.
@@ -11,13 +12,14 @@ import type { NatsConnection } from 'nats';
 import {
   type ClusterConfig,
   CommandBus,
+  consume,
   ShardedView,
   ShardFollower,
   type Topology,
   venueOfId,
 } from '../cluster/index.ts';
 import type { PendingSettlementView, Unstamped } from '../engine/index.ts';
-import { CodecError } from '../journal/index.ts';
+import { CodecError, type PublishedEvent } from '../journal/index.ts';
 import type { Config } from './config.ts';
 import { makeError } from './errors.ts';
 import { canSeeVenue, Codecs, type Exchange, type ExchangeSubscriber, type Submitted } from './exchange.ts';
@@ -48,6 +50,7 @@ export class ClusterExchange implements Exchange {
   #failure: ((err: Error) => void) | null = null;
   #closed = false;
   #lastRetryLog = 0;
+  #feeds: Array<ReturnType<typeof consume>> = [];
 
   private constructor(o: ClusterExchangeOptions, followers: ShardFollower[]) {
     this.#o = o;
@@ -144,6 +147,37 @@ export class ClusterExchange implements Exchange {
     }
   }
 
+  /**
+   * Market data from each shard's event stream, from the commands the followers have executed
+   * now on (the feed's books start from their state): what the shards published, as they
+   * publish it.
+   */
+  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+    const js = this.#o.nc.jetstream();
+    for (const f of this.followers) {
+      let seq = f.seq;
+      const stream = this.#o.topology.eventStream(f.shard);
+      this.#feeds.push(
+        consume({
+          get: () => js.consumers.get(stream, { opt_start_seq: seq + 1 }),
+          handle: (m) => {
+            if (m.seq !== seq + 1) throw new Error(`shard ${f.shard}: event ${m.seq} came after ${seq}`);
+            seq = m.seq;
+            subscriber(m.seq, m.json<PublishedEvent[]>());
+          },
+          batch: 2_000,
+          behind: async () => {
+            const jsm = await this.#o.nc.jetstreamManager();
+            return (await jsm.streams.info(stream)).state.last_seq > seq;
+          },
+          name: `shard ${f.shard}: event stream`,
+          log: this.#o.log,
+        }),
+      );
+      void this.#feeds.at(-1)!.done.catch((err: Error) => this.fail(err));
+    }
+  }
+
   codec(instrument: string): InstrumentCodec | undefined {
     return this.#codecs.get(instrument);
   }
@@ -166,6 +200,8 @@ export class ClusterExchange implements Exchange {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const feed of this.#feeds) feed.stop();
+    await Promise.allSettled(this.#feeds.map((feed) => feed.done));
     for (const f of this.followers) await f.close();
   }
 

@@ -38,6 +38,11 @@ export interface Exchange {
   send(command: Unstamped): Submitted;
   /** Receives every durable command's events, in order. */
   onEvents(subscriber: ExchangeSubscriber): void;
+  /**
+   * Receives the events as published for market data, in order, from the engine's state now on
+   * (a cluster's event streams; the embedded engine's events).
+   */
+  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void;
   /** Decimal conversion for an instrument, or undefined if it is not listed. */
   codec(instrument: string): InstrumentCodec | undefined;
   /** Whether an identity's member names (MSP id or address) give it sight of a venue. */
@@ -171,6 +176,10 @@ export class LocalExchange implements Exchange {
     }
     done.catch((err: Error) => this.#stop(err));
     return this.engine.commandSeq;
+  }
+
+  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+    this.onEvents(subscriber);
   }
 
   send(command: Unstamped): Submitted {

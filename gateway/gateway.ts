@@ -130,7 +130,7 @@ export async function serveExchange<E extends Exchange>(
   const settlements = o.settlements ?? new Settlements(exchange);
   const auth = new Authenticator({ msps: config.msps });
   const feed = new MarketData(exchange.engine, config.feed);
-  exchange.onEvents(feed.publish);
+  exchange.onPublished(feed.publish);
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, {
     ...(o.onLogin === undefined ? {} : { onLogin: o.onLogin }),

@@ -94,7 +94,9 @@ class Deployment {
       if (setup.shards === 0) await run('exchange', ['start'], START_READY);
       for (let s = 0; s < setup.shards; s++)
         await run(`shard ${s}`, ['engine', '--shard', String(s), '--port', '0'], CLUSTER_READY);
-      for (let g = 0; g < setup.gateways; g++) await run(`gateway ${g}`, ['gateway'], CLUSTER_READY);
+      for (let g = 0; g < (setup.shards > 0 ? setup.gateways : 0); g++) {
+        await run(`gateway ${g}`, ['gateway'], CLUSTER_READY);
+      }
     } catch (err) {
       await d.stop();
       throw err;
@@ -243,7 +245,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
-  const fmt = (n: number) => n.toLocaleString('en-US');
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   const lines = [
     `node ${report.node}, ${report.cpu}, load ${report.loadAvg.start.toFixed(2)} -> ${report.loadAvg.end.toFixed(2)}`,
     '',
