@@ -13,6 +13,6 @@ export { type EngineView, ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
 export { type FollowerOptions, type FollowerSubscriber, ShardFollower } from './follower.ts';
 export { connectNats, ensureStreams, loadSnapshot, saveSnapshot, snapshotStore } from './nats.ts';
-export { type NatsNode, type NatsOptions, natsServerBinary, startNats } from './nats-server.ts';
+export { type NatsNode, type NatsOptions, startNats } from './nats-server.ts';
 export { Shard, type ShardOptions, type ShardStats } from './shard.ts';
-export { ID_SPAN, Topology, venueOf, venueOfId } from './topology.ts';
+export { ID_SPAN, Topology, venueOfId } from './topology.ts';

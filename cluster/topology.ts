@@ -63,11 +63,6 @@ export class Topology {
     return this.#owner.get(venue) ?? this.#catchAll;
   }
 
-  /** Whether a shard owns a venue. */
-  owns(shard: number, venue: string): boolean {
-    return this.shardOfVenue(venue) === shard;
-  }
-
   /** The shard that numbered an order or trade id. */
   shardOfId(id: number): number {
     return Math.floor(id / ID_SPAN);

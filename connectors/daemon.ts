@@ -72,7 +72,6 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly venue: string;
-  readonly progress: Progress;
   stats(): SettlerStats & { changes: number };
   /** Stops watching and settling (after the batch in flight), then closes the ledger and store. */
   close(): Promise<void>;
@@ -107,7 +106,6 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   watcher?.start();
   return {
     venue: o.ledger.venue,
-    progress: o.progress,
     stats: () => ({ ...settler.stats, changes: watcher?.applied ?? 0 }),
     async close() {
       await watcher?.stop();

@@ -98,8 +98,6 @@ export interface ExchangeOptions {
   venues?: Config['venues'];
 }
 
-export type { Unstamped };
-
 export class LocalExchange implements Exchange {
   readonly durable: DurableEngine;
   readonly venues: Config['venues'];

@@ -4,11 +4,11 @@
  * sees it, so a bad request changes nothing; what passes becomes one engine command, and the
  * command's events come back to every session of the account as execution reports.
  */
-import type { OrderView } from '../engine/index.ts';
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
 import { ClientIds } from './client-ids.ts';
-import type { CommandRef, Exchange, Unstamped } from './exchange.ts';
+import type { OrderView, Unstamped } from '../engine/index.ts';
+import type { CommandRef, Exchange } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Wallet } from 'ethers';
-import type { Unstamped } from '../../gateway/exchange.ts';
+import type { Unstamped } from '../../engine/index.ts';
 import { type Config, type Gateway } from '../../gateway/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import {
