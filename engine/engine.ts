@@ -7,12 +7,12 @@
 import { NOBODY } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
 import { Code } from './codes.ts';
-import type { EngineEvent, EngineListener, EventKind } from './events.ts';
+import type { EngineEvent, EngineListener, EventKind, WithdrawalStatus } from './events.ts';
 import { feeFor } from './fees.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
 import { Outbox } from './outbox.ts';
-import { ELIGIBLE, FROZEN, type RiskBook } from './risk.ts';
+import { ELIGIBLE, FROZEN, type PendingWithdrawal, type RiskBook } from './risk.ts';
 import { type EngineSnapshot, exportState, importState } from './snapshot.ts';
 import { EngineState } from './state.ts';
 import type { TouchedLevels } from './touched.ts';
@@ -26,9 +26,11 @@ import type {
   ListInstrumentCommand,
   NewOrderCommand,
   ReplaceCommand,
+  RequestWithdrawalCommand,
   SetAccountCommand,
   SetStatusCommand,
   SettleCommand,
+  SettleWithdrawalCommand,
   UpdateInstrumentCommand,
   Side,
   WithdrawCommand,
@@ -46,12 +48,14 @@ import {
   type BalanceView,
   type OrderView,
   type PendingSettlementView,
+  type PendingWithdrawalView,
   stateHash,
   viewOrder,
   viewPending,
+  viewWithdrawal,
 } from './views.ts';
 
-export type { BalanceView, OrderView, PendingSettlementView };
+export type { BalanceView, OrderView, PendingSettlementView, PendingWithdrawalView };
 
 export interface EngineOptions {
   /** Book implementation (default `fast`). */
@@ -94,6 +98,7 @@ export class Engine {
       throw new RangeError(`idBase must be a whole number from 0 to 2^52, not ${idBase}`);
     this.#s.orderSeq = idBase;
     this.#s.tradeSeq = idBase;
+    if (this.#s.risk !== null) this.#s.risk.withdrawalSeq = idBase;
     this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
     this.#host = {
       onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
@@ -272,6 +277,31 @@ export class Engine {
       .map((t) => viewPending(this.#s, t));
   }
 
+  /** A withdrawal waiting for its ledger's release (pre-trade risk), or undefined. */
+  pendingWithdrawal(withdrawalId: number): PendingWithdrawalView | undefined {
+    const w = this.#s.risk?.withdrawals.get(withdrawalId);
+    return w && viewWithdrawal(this.#s, w);
+  }
+
+  /**
+   * Every withdrawal waiting for its ledger's release, in withdrawal-id order: what a settlement
+   * daemon releases after a restart, as it settles `pendingSettlements`.
+   */
+  pendingWithdrawals(): PendingWithdrawalView[] {
+    const risk = this.#s.risk;
+    if (risk === null) return [];
+    return [...risk.withdrawals.values()]
+      .sort((a, b) => a.withdrawalId - b.withdrawalId)
+      .map((w) => viewWithdrawal(this.#s, w));
+  }
+
+  /** The size of one unit of an asset (`SYMBOL@venue`, `QUOTE@venue`), or undefined if it is unknown. */
+  assetUnit(asset: string): string | undefined {
+    const risk = this.#s.risk;
+    const i = risk?.assetIndex.get(asset);
+    return i === undefined ? undefined : risk!.units[i];
+  }
+
   /**
    * A hash of the whole state: every instrument (status, last price, resting orders in priority
    * order, waiting stops) and the sequences. Equal states give equal hashes.
@@ -324,12 +354,16 @@ export class Engine {
         return;
       case 'deposit':
       case 'withdraw':
+      case 'request-withdrawal':
       case 'set-account':
       case 'settle':
+      case 'settle-withdrawal':
         if (this.#s.risk === null) {
           this.#reject(Code.RISK_OFF, `${c.type} needs pre-trade risk, which is off in this engine`);
         } else if (c.type === 'settle') {
           this.#settle(c, this.#s.risk);
+        } else if (c.type === 'settle-withdrawal') {
+          this.#settleWithdrawal(c, this.#s.risk);
         } else if (c.type === 'set-account') {
           this.#setAccount(c);
         } else {
@@ -339,7 +373,7 @@ export class Engine {
       default:
         this.#reject(
           Code.INVALID_COMMAND,
-          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, tick, deposit, withdraw, set-account or settle',
+          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, update-instrument, tick, deposit, withdraw, request-withdrawal, set-account, settle or settle-withdrawal',
         );
     }
   }
@@ -753,21 +787,27 @@ export class Engine {
 
   // ---- accounts, balances and settlement (pre-trade risk) ---------------------------------
 
-  #transfer(c: DepositCommand | WithdrawCommand, risk: RiskBook): void {
+  /** A deposit, a withdrawal the ledger reports, or a withdrawal an account requests. */
+  #transfer(c: DepositCommand | WithdrawCommand | RequestWithdrawalCommand, risk: RiskBook): void {
+    // A refused request goes back to the account that made it.
+    const refuse = (code: number, reason: string) => {
+      const e = this.#reject(code, reason);
+      if (c.type === 'request-withdrawal' && isName(c.account)) e.account = c.account;
+    };
     if (!isName(c.account)) {
-      this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
+      refuse(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
       return;
     }
     const asset = typeof c.asset === 'string' ? risk.assetIndex.get(c.asset) : undefined;
     if (asset === undefined) {
-      this.#reject(
+      refuse(
         Code.RISK_UNKNOWN_ASSET,
         `unknown asset ${String(c.asset)}: name one as SYMBOL@venue of a listing`,
       );
       return;
     }
     if (typeof c.amount !== 'number' || !Number.isSafeInteger(c.amount) || c.amount < 1) {
-      this.#reject(
+      refuse(
         Code.RISK_INVALID_AMOUNT,
         `amount must be a positive whole number of ${risk.units[asset]} units`,
       );
@@ -777,8 +817,19 @@ export class Engine {
     const have = known?.balances[asset]?.available ?? 0;
     if (c.type === 'withdraw' && have < c.amount) {
       this.#reject(Code.RISK_INSUFFICIENT_BALANCE, `withdraw ${c.amount} exceeds the available ${have}`);
+    } else if (c.type === 'request-withdrawal' && have < c.amount) {
+      const reserved = known?.balances[asset]?.reserved ?? 0;
+      refuse(
+        Code.RISK_INSUFFICIENT_BALANCE,
+        `a withdrawal of ${c.amount} exceeds the available ${have}` +
+          (reserved > 0 ? ` (open orders reserve ${reserved} more)` : ''),
+      );
     } else if (c.type === 'deposit' && !Number.isSafeInteger(have + c.amount)) {
       this.#reject(Code.RISK_INVALID_AMOUNT, 'the balance would exceed a safe integer');
+    } else if (c.type === 'request-withdrawal') {
+      const w = { withdrawalId: ++risk.withdrawalSeq, account: known!.index, asset, amount: c.amount };
+      risk.withdraw(known!, w);
+      this.#withdrawalEvent(w, 'pending');
     } else {
       // A withdrawal that passed has an account; a deposit may be an account's first command.
       risk.credit(known ?? this.#s.account(c.account), asset, c.type === 'withdraw' ? -c.amount : c.amount);
@@ -831,6 +882,43 @@ export class Engine {
     e.ref = c.ref ?? '';
     e.gas = c.gas ?? 0;
     e.gasFee = c.gasFee ?? '';
+  }
+
+  #settleWithdrawal(c: SettleWithdrawalCommand, risk: RiskBook): void {
+    const w = typeof c.withdrawalId === 'number' ? risk.withdrawals.get(c.withdrawalId) : undefined;
+    if (w === undefined) {
+      this.#reject(
+        Code.RISK_UNKNOWN_WITHDRAWAL,
+        `withdrawal ${String(c.withdrawalId)} is unknown or already settled`,
+      );
+      return;
+    }
+    const problem = settleProblem(c);
+    if (problem !== null) {
+      this.#reject(Code.INVALID_COMMAND, problem);
+      return;
+    }
+    risk.release(w, c.ok, this.#s.accounts[w.account]!);
+    const e = this.#withdrawalEvent(w, c.ok ? 'released' : 'refused');
+    e.reason = c.reason ?? '';
+    e.ref = c.ref ?? '';
+    e.gas = c.gas ?? 0;
+    e.gasFee = c.gasFee ?? '';
+  }
+
+  /** A withdrawal's event, its verdict's fields empty. */
+  #withdrawalEvent(w: PendingWithdrawal, status: WithdrawalStatus): EngineEvent {
+    const e = this.#event('withdrawal', '');
+    e.withdrawalId = w.withdrawalId;
+    e.withdrawalStatus = status;
+    e.account = this.#s.accountName(w.account);
+    e.asset = this.#s.risk!.assets[w.asset]!;
+    e.amount = w.amount;
+    e.reason = '';
+    e.ref = '';
+    e.gas = 0;
+    e.gasFee = '';
+    return e;
   }
 
   /** One balance event per balance the command changed, in order of first change. */
@@ -949,13 +1037,14 @@ export class Engine {
   }
 
   /** A rejection; `c` and `inst` name the order and instrument it concerned, where known. */
-  #reject(code: number, reason: string, c?: CancelCommand | ReplaceCommand, inst?: Instrument): void {
+  #reject(code: number, reason: string, c?: CancelCommand | ReplaceCommand, inst?: Instrument): EngineEvent {
     const e = this.#event('rejected', inst?.id ?? '');
     e.code = code;
     e.reason = reason;
     e.orderId = typeof c?.orderId === 'number' ? c.orderId : 0;
     e.account = typeof c?.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c?.clientOrderId === 'string' ? c.clientOrderId : '';
+    return e;
   }
 
   #rejectOrder(c: NewOrderCommand, code: number, reason: string, instrument = ''): void {

@@ -8,7 +8,7 @@ import type { BookKind } from './book.ts';
 import { Instrument } from './instrument.ts';
 import type { Order } from './order.ts';
 import { OrderState } from './order.ts';
-import type { PendingTrade, RiskBook } from './risk.ts';
+import type { PendingTrade, PendingWithdrawal, RiskBook } from './risk.ts';
 import { EngineState } from './state.ts';
 import type { InstrumentSpec, InstrumentStatus, OrderType, Side, StpMode, TimeInForce } from './types.ts';
 
@@ -47,6 +47,9 @@ export interface RiskSnapshot {
   balances: Array<[number, number, number, number, number, number]>;
   /** [account, venue, flags]. */
   venues: Array<[number, string, number]>;
+  /** Withdrawals waiting for their ledger, and the last withdrawal id given (absent before withdrawals existed). */
+  withdrawals?: PendingWithdrawal[];
+  withdrawalSeq?: number;
 }
 
 export interface EngineSnapshot {
@@ -110,6 +113,8 @@ function exportRisk(s: EngineState, risk: RiskBook): RiskSnapshot {
     pending: [...risk.pending.values()].map((t) => ({ ...t })),
     balances,
     venues,
+    withdrawals: [...risk.withdrawals.values()].map((w) => ({ ...w })),
+    withdrawalSeq: risk.withdrawalSeq,
   };
 }
 
@@ -132,6 +137,9 @@ function importRisk(s: EngineState, r: RiskSnapshot): void {
     b.pendingOut = pendingOut;
   }
   for (const [acc, venue, flags] of r.venues) s.accounts[acc]!.venues.set(venue, flags);
+  for (const w of r.withdrawals ?? []) risk.withdrawals.set(w.withdrawalId, { ...w });
+  // A snapshot from before withdrawals: number them after the trades, within this engine's id range.
+  risk.withdrawalSeq = r.withdrawalSeq ?? s.tradeSeq;
 }
 
 /** The state as plain, JSON-safe data. Allocates in proportion to the live orders. */
