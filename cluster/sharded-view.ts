@@ -20,6 +20,8 @@ export type EngineView = Pick<
   | 'standing'
   | 'pendingSettlement'
   | 'pendingSettlements'
+  | 'pendingWithdrawals'
+  | 'assetUnit'
   | 'risk'
   | 'liveOrders'
   | 'commandSeq'
@@ -90,6 +92,14 @@ export class ShardedView implements EngineView {
 
   pendingSettlements(): ReturnType<Engine['pendingSettlements']> {
     return this.#engines.flatMap((e) => e.pendingSettlements());
+  }
+
+  pendingWithdrawals(): ReturnType<Engine['pendingWithdrawals']> {
+    return this.#engines.flatMap((e) => e.pendingWithdrawals());
+  }
+
+  assetUnit(asset: string): string | undefined {
+    return this.#ofInstrument(asset)?.assetUnit(asset);
   }
 
   get risk(): boolean {

@@ -7,7 +7,13 @@
  * followers of the engine shards and sends commands over NATS (`ClusterExchange`).
  */
 import type { EngineView } from '../cluster/index.ts';
-import type { Command, InstrumentSpec, PendingSettlementView, Unstamped } from '../engine/index.ts';
+import type {
+  Command,
+  InstrumentSpec,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  Unstamped,
+} from '../engine/index.ts';
 import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
 import { type Config } from './config.ts';
 import { makeError } from './errors.ts';
@@ -218,6 +224,11 @@ export class LocalExchange implements Exchange {
   /** Trades waiting for their ledger's verdict. */
   pendingSettlements(): PendingSettlementView[] {
     return this.engine.pendingSettlements();
+  }
+
+  /** Withdrawals waiting for their ledger's release. */
+  pendingWithdrawals(): PendingWithdrawalView[] {
+    return this.engine.pendingWithdrawals();
   }
 
   /** The last command's sequence. */

@@ -17,7 +17,7 @@ import { type Artifacts, compileContracts } from './compile.ts';
 import type { EvmConnectorConfig } from './config.ts';
 import { call, deploy } from './deploy.ts';
 import { Faucet } from './faucet.ts';
-import { type EvmAsset, EvmLedger } from './ledger-evm.ts';
+import { type EvmAsset, EvmLedger, type EvmToken } from './ledger-evm.ts';
 
 export interface EvmConnector extends Connector {
   /** The chain's JSON-RPC endpoint. */
@@ -90,6 +90,7 @@ export async function startEvmConnector(
       settlement: settlement.connect(operator) as Contract,
       progress,
       asset: (id) => units.asset(id),
+      token: (asset) => units.token(asset),
       netting: config.netting,
       maxFeePerGas: BigInt(Math.round(config.maxFeeGwei * GWEI)),
       confirmations: config.confirmations,
@@ -242,6 +243,25 @@ class Units {
     const cashUnits = this.#scaled(quoteUnitOf(spec), cash);
     if (lotUnits === 0n || cashUnits === 0n) return undefined;
     return { security: security.target as string, lotUnits, cash: cash.target as string, cashUnits };
+  }
+
+  /**
+   * The token of an engine asset (`ACME@<venue>`, `USD@<venue>`) and its base units per engine
+   * unit, or undefined if the asset is not one of this chain's (or no listing counts it yet).
+   */
+  token(asset: string): EvmToken | undefined {
+    const at = asset.indexOf('@');
+    if (asset.slice(at + 1) !== this.venue) return undefined;
+    const symbol = asset.slice(0, at);
+    if (this.securities.has(symbol)) {
+      const a = this.asset(asset);
+      return a && { address: a.security, units: a.lotUnits };
+    }
+    const cash = this.cash.get(symbol);
+    const spec = this.#anyQuoting(symbol);
+    if (cash === undefined || spec === undefined) return undefined;
+    const units = this.#scaled(quoteUnitOf(spec), cash);
+    return units === 0n ? undefined : { address: cash.target as string, units };
   }
 
   /**

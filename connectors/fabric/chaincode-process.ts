@@ -19,14 +19,23 @@ export interface ChaincodeProcess {
 
 const MAIN = fileURLToPath(new URL('./chaincode/main.js', import.meta.url));
 
-/** Starts the chaincode on 127.0.0.1 (a free port unless given); resolves once it listens. */
-export async function startChaincode(o: { ccid: string; port?: number }): Promise<ChaincodeProcess> {
+/**
+ * Starts the chaincode on 127.0.0.1 (a free port unless given); resolves once it listens. `admin`
+ * names who may configure the venue the first time (`CHAINCODE_ADMIN`: `MSPID:CommonName`
+ * identities and MSP ids, comma-separated).
+ */
+export async function startChaincode(o: {
+  ccid: string;
+  admin: string;
+  port?: number;
+}): Promise<ChaincodeProcess> {
   const address = `127.0.0.1:${o.port ?? (await freePort())}`;
   const child = spawn(process.execPath, ['--no-deprecation', MAIN], {
     env: {
       ...process.env,
       CHAINCODE_ID: o.ccid,
       CHAINCODE_SERVER_ADDRESS: address,
+      CHAINCODE_ADMIN: o.admin,
       CHAINCODE_EXIT_WITH_STDIN: '1',
     },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -46,7 +55,8 @@ export async function startChaincode(o: { ccid: string; port?: number }): Promis
         resolve();
       }
     });
-    child.once('exit', (code) => {
+    // 'close', not 'exit': its output is all read by then.
+    child.once('close', (code) => {
       clearTimeout(timer);
       reject(new Error(`chaincode exited with ${code} before listening: ${output}`));
     });

@@ -134,8 +134,8 @@ describe('settlement daemon on anvil', () => {
     assert.equal(stats.costed, 1);
     assert.equal(stats.gas, Number(ledger.lastBatch.gasUsed), 'one trade carries its whole batch');
     assert.equal(stats.fee, ledger.lastBatch.fee);
-    assert.equal(progress.outcome(tradeId)!.gas, stats.gas);
-    assert.equal(progress.state(tradeId), 'done');
+    assert.equal(progress.trades.outcome(tradeId)!.gas, stats.gas);
+    assert.equal(progress.trades.state(tradeId), 'done');
     await progress.close();
   });
 
@@ -166,7 +166,7 @@ describe('settlement daemon on anvil', () => {
     const tradeId = await trade(7);
     await gw.exchange.durable.flush();
     // The daemon takes the batch and the chain settles it; then the daemon dies before recording.
-    const batch = first.nextBatch(100)!;
+    const batch = first.trades.nextBatch(100)!;
     assert.deepEqual(
       batch.instructions.map((i) => i.tradeId),
       [tradeId],
@@ -177,14 +177,14 @@ describe('settlement daemon on anvil', () => {
     const onChain = await escrow(d.addresses.securities.ACME!, buyer.address);
 
     const second = Progress.open(dir);
-    assert.equal(second.inflight().length, 1);
+    assert.equal(second.trades.inflight().length, 1);
     const restarted = settler(second);
     restarted.start(gw.exchange.engine.pendingSettlements());
     const verdict = await settled(tradeId);
     await restarted.stop();
     assert.equal(verdict.status, 'settled');
     assert.equal(await escrow(d.addresses.securities.ACME!, buyer.address), onChain, 'settled once on chain');
-    assert.equal(second.state(tradeId), 'done');
+    assert.equal(second.trades.state(tradeId), 'done');
     assert.equal(gw.exchange.engine.pendingSettlement(tradeId), undefined);
     await second.close();
   });

@@ -46,7 +46,7 @@ export class Network {
 
   static async start(blockMs = 10): Promise<Network> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
-    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:operator' });
     const msp = await makeMsp('BankAMSP');
     const members = {
       operator: await issue(msp, 'operator'),
