@@ -27,10 +27,12 @@ export { cashPerNotional, quoteUnitOf, type TradeCash, tradeCash } from './settl
 export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';
 export {
+  amountToUnits,
   type Converted,
   lotsToQuantity,
   parseDecimal,
   priceToTicks,
   quantityToLots,
   ticksToPrice,
+  unitsToAmount,
 } from './units.ts';

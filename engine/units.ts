@@ -47,6 +47,16 @@ export function quantityToLots(text: unknown, lotSize: string): Converted {
   return toUnits(text, new BigNumber(lotSize), 'quantity', Code.QUANTITY_NOT_ON_LOT);
 }
 
+/** Decimal amount of an asset (a withdrawal) to units of size `unit`: lots of a security, cash units. */
+export function amountToUnits(text: unknown, unit: string): Converted {
+  return toUnits(text, new BigNumber(unit), 'amount', Code.RISK_INVALID_AMOUNT);
+}
+
+/** Units of an asset as a decimal amount, with no more decimals than it needs. */
+export function unitsToAmount(units: number, unit: string): string {
+  return new BigNumber(units).times(unit).toFixed();
+}
+
 /** Ticks to a decimal price string with `decimals` places. */
 export function ticksToPrice(ticks: number, tickSize: string, decimals: number): string {
   return new BigNumber(ticks).times(tickSize).toFixed(decimals);

@@ -1,8 +1,9 @@
 /**
- * Logins and order entry. Each request is checked here in full (identity, instrument and its
- * visibility, decimals on the grid, order ownership, client order id reuse) before the engine
- * sees it, so a bad request changes nothing; what passes becomes one engine command, and the
- * command's events come back to every session of the account as execution reports.
+ * Logins, order entry and withdrawal requests. Each request is checked here in full (identity,
+ * instrument or asset and its visibility, decimals on the grid, order ownership, client order id
+ * reuse) before the engine sees it, so a bad request changes nothing; what passes becomes one
+ * engine command, and the command's events come back to every session of the account as
+ * execution reports (and withdrawal reports).
  */
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
@@ -14,6 +15,7 @@ import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
 import type { Message } from './wire.ts';
+import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
 interface Origin {
   session: Session;
@@ -49,10 +51,12 @@ export class Trading {
   #sessions = new Map<string, Set<Session>>();
   #origins = new Map<CommandRef, Origin>();
   #out: Array<[string, ExecReport | RejectReport]> = [];
+  #withdrawals: Withdrawals;
 
-  constructor(exchange: Exchange, auth: Authenticator, hooks: TradingHooks = {}) {
+  constructor(exchange: Exchange, auth: Authenticator, withdrawals: Withdrawals, hooks: TradingHooks = {}) {
     this.#exchange = exchange;
     this.#auth = auth;
+    this.#withdrawals = withdrawals;
     this.#hooks = hooks;
     this.reports = new ExecReports(exchange.engine, (id) => exchange.codec(id));
     exchange.onEvents((seq, events, ref) => this.#publish(seq, events, ref));
@@ -250,6 +254,20 @@ export class Trading {
   }
 
   /**
+   * Asks for a withdrawal of a visible asset, in its units (`UNKNOWN_ASSET`, `BAD_DECIMAL`
+   * otherwise). Answered with an `ack`; then the engine grants it (a `withdrawal` report,
+   * `pending`, with its id) or refuses it (a `reject` with the engine's code and reason).
+   */
+  withdraw(session: Session, msg: Message<'withdraw'>): void {
+    const account = this.#account(session);
+    const amount = this.#withdrawals.units(msg.asset, msg.amount, session.canSee);
+    this.#submit(
+      { type: 'request-withdrawal', account, asset: msg.asset, amount },
+      { session, id: msg.id, op: 'withdraw', at: performance.now(), answer: undefined, answered: false },
+    );
+  }
+
+  /**
    * Sends a command for a request and answers the request with the command's sequence, once it
    * has one: a `new` by its pending-new report, anything else by an `ack`. Nothing goes out if
    * the command was not taken. On a cluster the sequence comes once the shard's stream holds the
@@ -336,6 +354,8 @@ export class Trading {
     const out = this.#out;
     for (const e of events) {
       this.reports.reportsOf(e, origin?.op, out);
+      // A withdrawal's command has no execution reports to keep its report in order with.
+      if (e.kind === 'withdrawal') this.#deliver(e.account as string, this.#withdrawals.report(e), origin);
       if (e.kind === 'rejected' && origin?.op === 'new' && origin.clientOrderId !== undefined) {
         this.#ids.release(e.account as string, origin.clientOrderId);
       }
@@ -349,7 +369,11 @@ export class Trading {
    * its id on the reports about the order it named (not on, say, a resting order that
    * self-trade prevention canceled).
    */
-  #deliver(account: string, report: ExecReport | RejectReport, origin: Origin | undefined): void {
+  #deliver(
+    account: string,
+    report: ExecReport | RejectReport | WithdrawalReport,
+    origin: Origin | undefined,
+  ): void {
     const set = this.#sessions.get(account);
     if (set === undefined) return;
     let shared: Buffer | undefined;

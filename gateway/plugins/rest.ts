@@ -1,8 +1,8 @@
 /**
  * REST under `/api`: instruments, book snapshots and recent trades (public venues for anyone,
- * permissioned ones for members), login for a bearer token, and a holder's own orders, fills
- * and balances; settlement status of a trade and of each ledger's pipeline. TypeBox schemas are
- * the contract (and the OpenAPI document at /docs).
+ * permissioned ones for members), login for a bearer token, and a holder's own orders, fills,
+ * balances and withdrawals; settlement status of a trade and of each ledger's pipeline. TypeBox
+ * schemas are the contract (and the OpenAPI document at /docs).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -96,6 +96,24 @@ const Settlement = Type.Object({
   gas: Type.Optional(Type.Number({ description: "the trade's share of its batch's gas" })),
   gasFee: Type.Optional(baseUnits("the trade's share of the fee paid, native base units (wei)")),
 });
+const Withdrawal = Type.Object({
+  withdrawalId: Type.Integer(),
+  account: Type.String(),
+  asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
+  venue: Type.String(),
+  amount: Decimal,
+  status: Type.Union([Type.Literal('pending'), Type.Literal('released'), Type.Literal('refused')]),
+  requestedAt: Type.Integer({ description: 'ms since the epoch; 0 if granted before the gateway started' }),
+  settledAt: Type.Optional(Type.Integer()),
+  reason: Type.Optional(
+    Type.String({ description: 'why the ledger refused it (the amount is available again)' }),
+  ),
+  ref: Type.Optional(
+    Type.String({ description: "the ledger's reference of the release: transaction hash or id" }),
+  ),
+  gas: Type.Optional(Type.Number({ description: "the release's share of its transaction's gas" })),
+  gasFee: Type.Optional(baseUnits("the release's share of the fee paid, native base units (wei)")),
+});
 const Challenge = Type.Object({
   nonce: Type.String(),
   message: Type.String({ description: 'signed by eip191 and x509' }),
@@ -122,7 +140,7 @@ const Instrument = Type.Object({
 
 export default async function restPlugin(base: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { exchange, feed, trading, settlements } = gateway;
+  const { exchange, feed, trading, settlements, withdrawals } = gateway;
   const engine = exchange.engine;
 
   /** The bearer's holder, or undefined for an anonymous request. */
@@ -324,6 +342,41 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         pendingIn: times(b.pendingIn, b.unit),
         pendingOut: times(b.pendingOut, b.unit),
       }));
+    },
+  );
+
+  app.get(
+    '/api/withdrawals',
+    {
+      schema: {
+        summary: "The caller's withdrawals (ask for one with the WebSocket op withdraw), oldest first",
+        ...Auth,
+        response: { 200: Type.Array(Withdrawal), ...Unauthorized },
+      },
+    },
+    async (req) => withdrawals.of(must(req).account),
+  );
+
+  app.get(
+    '/api/withdrawals/:withdrawalId',
+    {
+      schema: {
+        summary: "Where one of the caller's withdrawals stands",
+        ...Auth,
+        params: Type.Object({ withdrawalId: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Withdrawal, 404: ErrorBody, ...Unauthorized },
+      },
+    },
+    async (req) => {
+      const { account } = must(req);
+      const w = withdrawals.get(req.params.withdrawalId);
+      if (w === undefined || w.account !== account) {
+        throw makeError(
+          `withdrawal ${req.params.withdrawalId} of this account is unknown here (or older than what is kept)`,
+          'NOT_FOUND',
+        );
+      }
+      return w;
     },
   );
 

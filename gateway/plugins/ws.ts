@@ -94,6 +94,8 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         return trading.replace(session, msg);
       case 'cancel-all':
         return trading.cancelAll(session, msg);
+      case 'withdraw':
+        return trading.withdraw(session, msg);
       case 'subscribe': {
         // A fromSeq of another epoch (before a restart) names other updates: take a snapshot.
         const fromSeq = msg.epoch === undefined || msg.epoch === epoch ? msg.fromSeq : undefined;
