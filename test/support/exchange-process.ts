@@ -1,7 +1,8 @@
 /**
  * The exchange as its users run it, for the fault suites: `mosaic start --config FILE` (or any
- * other `mosaic` command) as a child process, a seller and a buyer trading over WebSocket and
- * reading their balances over REST, and polling until something holds.
+ * other `mosaic` command) as a child process, a seller and a buyer trading and asking for
+ * withdrawals over WebSocket and reading their balances and withdrawals over REST, and polling
+ * until something holds.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -162,7 +163,30 @@ export class Traders {
     return res.status === 200 ? ((await res.json()) as { status: string }).status : `HTTP ${res.status}`;
   }
 
-  /** Whether nothing the two hold waits for settlement. */
+  /**
+   * Asks for a withdrawal over WebSocket (`amount` a decimal of the asset); the withdrawal id the
+   * engine granted (asserts that it did).
+   */
+  async withdraw(who: 'seller' | 'buyer', asset: string, amount: string): Promise<number> {
+    const c = this[who];
+    const ack = await c.request({ op: 'withdraw', asset, amount }, this.replyMs);
+    assert.equal(ack.type, 'ack', JSON.stringify(ack));
+    const granted = await c.next((m) => m.id === ack.id && m.type !== 'ack', this.replyMs);
+    assert.deepEqual([granted.type, granted.status], ['withdrawal', 'pending'], JSON.stringify(granted));
+    return granted.withdrawalId as number;
+  }
+
+  /** A withdrawal of the caller's as REST shows it (`{ status: 'HTTP 404' }` if the exchange does not know it). */
+  async withdrawal(who: 'seller' | 'buyer', id: number): Promise<Record<string, unknown>> {
+    const res = await fetch(`${this.urls[who]}/api/withdrawals/${id}`, {
+      headers: { authorization: `Bearer ${this.tokens[who]}` },
+    });
+    return res.status === 200
+      ? ((await res.json()) as Record<string, unknown>)
+      : { status: `HTTP ${res.status}` };
+  }
+
+  /** Whether nothing the two hold waits for settlement (or for a withdrawal's release). */
   async drained(): Promise<boolean> {
     for (const who of ['seller', 'buyer'] as const) {
       for (const b of (await this.balances(who)).values())

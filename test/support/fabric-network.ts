@@ -15,6 +15,7 @@ import {
   startChaincode,
   startDevnet,
   type Verdict,
+  type WithdrawalVerdict,
 } from '../../connectors/fabric/index.ts';
 import { freePort } from '../../connectors/free-port.ts';
 import { BUYER_CENTS, SELLER_LOTS } from './evm.ts';
@@ -114,6 +115,14 @@ export class Network {
   async holding(who: string, asset: string): Promise<bigint> {
     const raw = await this.operator.contract.evaluateTransaction('BalanceOf', who, asset);
     return BigInt(Buffer.from(raw).toString());
+  }
+
+  /** A withdrawal's verdict on the chaincode, or null if it has none. */
+  async withdrawalVerdict(withdrawalId: number): Promise<WithdrawalVerdict | null> {
+    const raw = Buffer.from(
+      await this.operator.contract.evaluateTransaction('WithdrawalStatus', String(withdrawalId)),
+    ).toString();
+    return raw === '' ? null : (JSON.parse(raw) as WithdrawalVerdict);
   }
 
   async verdict(tradeId: number): Promise<Verdict | null> {
