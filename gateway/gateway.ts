@@ -147,7 +147,7 @@ export async function serveExchange<E extends Exchange>(
       metrics?.ackLatency.observe(ms / 1000);
     },
   });
-  metrics = new Metrics(exchange, feed, settlements, () => trading.sessions);
+  metrics = new Metrics(exchange, feed, settlements, withdrawals, () => trading.sessions);
   const tick = setInterval(() => feed.tick(), 100);
   tick.unref();
   const gateway: Gateway<E> = {

@@ -51,10 +51,24 @@ export interface WithdrawalReport {
   orderId?: undefined;
 }
 
+/** Withdrawals of one venue since the gateway started: counts, and what the releases cost. */
+export interface WithdrawalPipeline {
+  venue: string;
+  pending: number;
+  released: number;
+  refused: number;
+  /** Verdicts that came with a cost (ledgers that charge for a release). */
+  costed: number;
+  gas: number;
+  /** Fee in the ledger's native base units (wei), over the costed verdicts. */
+  fee: bigint;
+}
+
 export class Withdrawals {
   #exchange: Exchange;
   #byId = new Map<number, WithdrawalView>();
   #byAccount = new Map<string, Set<number>>();
+  #venues = new Map<string, WithdrawalPipeline>();
   #keep: number;
 
   constructor(exchange: Exchange, keep = 100_000) {
@@ -71,6 +85,11 @@ export class Withdrawals {
   /** A withdrawal, or undefined if it is unknown or too old to be remembered. */
   get(withdrawalId: number): WithdrawalView | undefined {
     return this.#byId.get(withdrawalId);
+  }
+
+  /** Counts and costs per venue since the gateway started. */
+  pipelines(): WithdrawalPipeline[] {
+    return [...this.#venues.values()].map((p) => ({ ...p }));
   }
 
   /** An account's withdrawals remembered, oldest first. */
@@ -139,8 +158,25 @@ export class Withdrawals {
     const r = this.report(e);
     w.status = r.status;
     w.settledAt = r.ts;
+    const p = this.#pipeline(w.venue);
+    p.pending--;
+    p[r.status === 'released' ? 'released' : 'refused']++;
+    if (r.gasFee !== undefined) {
+      p.costed++;
+      p.gas += r.gas ?? 0;
+      p.fee += BigInt(r.gasFee);
+    }
     for (const f of ['reason', 'ref', 'gas', 'gasFee'] as const)
       if (r[f] !== undefined) Object.assign(w, { [f]: r[f] });
+  }
+
+  #pipeline(venue: string): WithdrawalPipeline {
+    let p = this.#venues.get(venue);
+    if (p === undefined) {
+      p = { venue, pending: 0, released: 0, refused: 0, costed: 0, gas: 0, fee: 0n };
+      this.#venues.set(venue, p);
+    }
+    return p;
   }
 
   #granted(w: { withdrawalId: number; account: string; asset: string; amount: number; ts: number }): void {
@@ -151,11 +187,13 @@ export class Withdrawals {
       theirs?.delete(oldest.withdrawalId);
       if (theirs?.size === 0) this.#byAccount.delete(oldest.account);
     }
+    const venue = w.asset.slice(w.asset.indexOf('@') + 1);
+    this.#pipeline(venue).pending++;
     this.#byId.set(w.withdrawalId, {
       withdrawalId: w.withdrawalId,
       account: w.account,
       asset: w.asset,
-      venue: w.asset.slice(w.asset.indexOf('@') + 1),
+      venue,
       amount: this.#amount(w.asset, w.amount),
       status: 'pending',
       requestedAt: w.ts,

@@ -107,6 +107,17 @@ describe('withdrawals through the gateway', () => {
       ['released', '0xfeed', 61_234, '61234000000000', 'number'],
     );
     assert.deepEqual(await a.balance(USD), { ...before, available: '0' });
+    // and /metrics counts it, with its cost
+    const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+    for (const line of [
+      'mosaic_withdrawal_pending{venue="evm:31337"} 0',
+      'mosaic_withdrawal_released_total{venue="evm:31337"} 1',
+      'mosaic_withdrawal_gas_total{venue="evm:31337"} 61234',
+      'mosaic_withdrawal_fee_total{venue="evm:31337"} 61234000000000',
+      'mosaic_withdrawal_costed_total{venue="evm:31337"} 1',
+    ]) {
+      assert.ok(metrics.split('\n').includes(line), line);
+    }
     await second.close();
     await a.c.close();
   });
