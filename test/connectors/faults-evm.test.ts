@@ -61,6 +61,30 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A chain of the test's own with the contracts, the seller and buyer funded, and a configuration of the exchange settling on it. */
+  const chainAndConfig = async (seller: Wallet, buyer: Wallet) => {
+    const anvil = await Anvil.start();
+    anvils.push(anvil);
+    const d = await chainWithInvestors(
+      anvil,
+      seller.connect(anvil.provider()),
+      buyer.connect(anvil.provider()),
+    );
+    const dir = tempDir();
+    dirs.push(dir);
+    const dataDir = path.join(dir, 'data');
+    const configFile = path.join(dir, 'mosaic.json');
+    const config = {
+      port: 0,
+      dataDir,
+      logLevel: 'silent',
+      demo: { instruments: true, marketMaker: false, fundAccounts: false },
+      evm: evmSettings(anvil, d),
+    };
+    fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    return { anvil, d, settlement: d.settlement.connect(anvil.provider()) as Contract, dataDir, configFile };
+  };
+
   describe('the exchange killed and restarted', () => {
     let anvil: Anvil;
     let d: Deployment;
@@ -72,23 +96,8 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     let dataDir: string;
 
     before(async () => {
-      anvil = await Anvil.start();
-      anvils.push(anvil);
-      d = await chainWithInvestors(anvil, seller.connect(anvil.provider()), buyer.connect(anvil.provider()));
+      ({ anvil, d, settlement, dataDir, configFile } = await chainAndConfig(seller, buyer));
       provider = anvil.provider();
-      settlement = d.settlement.connect(provider) as Contract;
-      const dir = tempDir();
-      dirs.push(dir);
-      dataDir = path.join(dir, 'data');
-      configFile = path.join(dir, 'mosaic.json');
-      const config = {
-        port: 0,
-        dataDir,
-        logLevel: 'silent',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: evmSettings(anvil, d),
-      };
-      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     });
 
     it('settles every trade exactly once after a SIGKILL mid-batch and after one with a batch not yet sent', async () => {
@@ -232,22 +241,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     let dataDir: string;
 
     before(async () => {
-      anvil = await Anvil.start();
-      anvils.push(anvil);
-      d = await chainWithInvestors(anvil, seller.connect(anvil.provider()), buyer.connect(anvil.provider()));
-      settlement = d.settlement.connect(anvil.provider()) as Contract;
-      const dir = tempDir();
-      dirs.push(dir);
-      dataDir = path.join(dir, 'data');
-      configFile = path.join(dir, 'mosaic.json');
-      const config = {
-        port: 0,
-        dataDir,
-        logLevel: 'silent',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: evmSettings(anvil, d),
-      };
-      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+      ({ anvil, d, settlement, dataDir, configFile } = await chainAndConfig(seller, buyer));
     });
 
     it('releases each withdrawal once: after a SIGKILL between the debit and the release, and one after the release before the verdict', async () => {
@@ -262,19 +256,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
         traders = await Traders.connect(exchange.url, ACME, evmLogin(seller, buyer), traders);
         clients.push(traders);
       };
-      /** Waits until the exchange reports the withdrawal released; its REST view. */
-      const released = (id: number) =>
-        until(
-          `withdrawal ${id} to be released`,
-          async () => {
-            const w = await traders.withdrawal('seller', id);
-            return w.status !== 'pending' && w.status !== 'HTTP 404' && w;
-          },
-          () => exchange.output,
-        ).then((w) => {
-          assert.equal(w.status, 'released', JSON.stringify(w));
-          return w;
-        });
+      const released = (id: number) => traders.released('seller', id, () => exchange.output);
       // Given the exchange running on the test's chain, the seller's deposit credited from it
       await until(
         'the deposits to reach the engine',

@@ -49,6 +49,33 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /**
+   * A devnet of the test's own with slow blocks (a submitted transaction waits to be committed),
+   * configured and funded, a gateway proxy in front of it, and a configuration of the exchange
+   * settling through the proxy.
+   */
+  const networkAndConfig = async () => {
+    const n = await Network.start(500);
+    networks.push(n);
+    await n.configure();
+    const proxy = await gatewayProxy(n.devnet.endpoint);
+    proxies.push(proxy);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
+    dirs.push(dir);
+    const configFile = path.join(dir, 'mosaic.json');
+    const config = {
+      port: 0,
+      dataDir: path.join(dir, 'data'),
+      logLevel: 'info',
+      demo: { instruments: true, marketMaker: false, fundAccounts: false },
+      msps: [n.msp.config],
+      evm: { enabled: false },
+      fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
+    };
+    fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    return { n, proxy, configFile };
+  };
+
   describe('the devnet restarted under the daemon', () => {
     let n: Network;
     let gw: Gateway;
@@ -177,28 +204,9 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
     let n: Network;
     let proxy: GatewayProxy;
     let configFile: string;
-    let dataDir: string;
 
     before(async () => {
-      n = await Network.start(500); // slow blocks: a submitted release waits to be committed
-      networks.push(n);
-      await n.configure();
-      proxy = await gatewayProxy(n.devnet.endpoint);
-      proxies.push(proxy);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
-      dirs.push(dir);
-      dataDir = path.join(dir, 'data');
-      configFile = path.join(dir, 'mosaic.json');
-      const config = {
-        port: 0,
-        dataDir,
-        logLevel: 'info',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        msps: [n.msp.config],
-        evm: { enabled: false },
-        fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
-      };
-      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+      ({ n, proxy, configFile } = await networkAndConfig());
     });
 
     it('releases each withdrawal once: after a SIGKILL between the debit and the release, and one the moment the peer accepted the release', async () => {
@@ -212,19 +220,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
         traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), traders);
         clients.push(traders);
       };
-      const released = (id: number) =>
-        until(
-          `withdrawal ${id} to be released`,
-          async () => {
-            const w = await traders.withdrawal('seller', id);
-            return w.status !== 'pending' && w.status !== 'HTTP 404' && w;
-          },
-          () => exchange.output,
-          90_000,
-        ).then((w) => {
-          assert.equal(w.status, 'released', JSON.stringify(w));
-          return w;
-        });
+      const released = (id: number) => traders.released('seller', id, () => exchange.output, 90_000);
       // Given the exchange running on the test's devnet, the seller's issuance credited
       await until(
         'the issuances to reach the engine',
@@ -309,24 +305,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
     let configFile: string;
 
     before(async () => {
-      n = await Network.start(500); // slow blocks: a submitted batch waits to be committed
-      networks.push(n);
-      await n.configure();
-      proxy = await gatewayProxy(n.devnet.endpoint);
-      proxies.push(proxy);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
-      dirs.push(dir);
-      configFile = path.join(dir, 'mosaic.json');
-      const config = {
-        port: 0,
-        dataDir: path.join(dir, 'data'),
-        logLevel: 'info',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        msps: [n.msp.config],
-        evm: { enabled: false },
-        fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
-      };
-      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+      ({ n, proxy, configFile } = await networkAndConfig());
     });
 
     it('settles every trade exactly once after a SIGKILL the moment the peer accepted a batch', async () => {

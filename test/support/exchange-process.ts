@@ -186,6 +186,26 @@ export class Traders {
       : { status: `HTTP ${res.status}` };
   }
 
+  /** Waits until a withdrawal of the caller's has its verdict over REST, asserts it was released; its view. */
+  async released(
+    who: 'seller' | 'buyer',
+    id: number,
+    context: () => string,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>> {
+    const w = await until(
+      `withdrawal ${id} to be released`,
+      async () => {
+        const v = await this.withdrawal(who, id);
+        return v.status !== 'pending' && v.status !== 'HTTP 404' && v;
+      },
+      context,
+      timeoutMs,
+    );
+    assert.equal(w.status, 'released', JSON.stringify(w));
+    return w;
+  }
+
   /** Whether nothing the two hold waits for settlement (or for a withdrawal's release). */
   async drained(): Promise<boolean> {
     for (const who of ['seller', 'buyer'] as const) {
