@@ -2,7 +2,9 @@
  * The settlement daemon on a real chain: the exchange matches a trade, the daemon settles it on
  * anvil through the Settlement escrow, and the engine hears the verdict. A frozen buyer fails
  * its trade and the engine reverses it; a batch settled on chain but not recorded before a
- * "crash" is sent again by the next daemon and settles nothing twice.
+ * "crash" is sent again by the next daemon and settles nothing twice. Withdrawals granted while
+ * the daemon was down are released when it starts, and a verdict the engine did not hear is
+ * sent again, nothing released twice.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -98,6 +100,7 @@ describe('settlement daemon on anvil', () => {
       settlement: d.settlement,
       progress: ledgerProgress,
       asset: acmeAsset(d, CENT),
+      token: (asset) => (asset === ACME ? { address: d.addresses.securities.ACME!, units: 1n } : undefined),
     });
   });
   after(async () => {
@@ -187,6 +190,69 @@ describe('settlement daemon on anvil', () => {
     assert.equal(second.trades.state(tradeId), 'done');
     assert.equal(gw.exchange.engine.pendingSettlement(tradeId), undefined);
     await second.close();
+  });
+
+  it('releases withdrawals the engine granted while it was down, and sends again a verdict the engine did not hear', async () => {
+    const token = d.securities.get('ACME')!;
+    const wallet = () => call<bigint>(token, 'balanceOf', seller.address);
+    const inWallet = await wallet();
+    const request = (amount: number) => {
+      gw.exchange.submit({ type: 'request-withdrawal', account: seller.address, asset: ACME, amount });
+      return gw.exchange.engine.pendingWithdrawals().at(-1)!.withdrawalId;
+    };
+    /** The withdrawal once the engine's verdict on it is published. */
+    const done = async (id: number) => {
+      for (let i = 0; i < 400 && gw.withdrawals.get(id)?.status === 'pending'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      return gw.withdrawals.get(id)!;
+    };
+    // Given a withdrawal granted while no daemon runs
+    const first = request(4);
+    await gw.exchange.durable.flush();
+    // When a daemon starts, then it releases it from the engine's pending withdrawals
+    const dir = progressDir();
+    const progress = Progress.open(dir);
+    const s = settler(progress);
+    gw.exchange.onEvents(s.onEvents);
+    s.start(gw.exchange.engine.pendingSettlements(), gw.exchange.engine.pendingWithdrawals());
+    assert.equal((await done(first)).status, 'released');
+    assert.equal(await wallet(), inWallet + 4n);
+    assert.equal(s.stats.released, 1);
+    await s.stop();
+    await progress.close();
+
+    // When a daemon releases one and dies before the engine hears the verdict
+    const deaf = Progress.open(dir);
+    const dying = new Settler({
+      ledger,
+      progress: deaf,
+      specOf: (id) => gw.exchange.engine.instrument(id)?.spec,
+      send: () => {},
+      batchMs: 20,
+      log: () => {},
+    });
+    gw.exchange.onEvents(dying.onEvents);
+    dying.start([]);
+    const second = request(3);
+    for (let i = 0; i < 400 && deaf.withdrawals.state(second) !== 'done'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    await dying.stop();
+    await deaf.close();
+    assert.equal(gw.exchange.engine.pendingWithdrawal(second)?.amount, 3, 'the engine did not hear');
+    // Then the next daemon sends the verdict again, and releases nothing twice
+    const again = Progress.open(dir);
+    const next = settler(again);
+    next.start(gw.exchange.engine.pendingSettlements(), gw.exchange.engine.pendingWithdrawals());
+    assert.equal((await done(second)).status, 'released');
+    await next.stop();
+    await again.close();
+    assert.equal(await wallet(), inWallet + 7n);
+    const released = await d.settlement.queryFilter(d.settlement.filters.WithdrawalReleased!(), 0, 'latest');
+    assert.deepEqual(
+      released.map((e) => Number((e as unknown as { args: [bigint] }).args[0])),
+      [first, second],
+    );
+    assert.equal(balance(seller.address, ACME).pendingOut, 0);
   });
 
   describe('the EVM ledger', () => {
