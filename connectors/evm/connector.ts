@@ -76,6 +76,7 @@ export async function startEvmConnector(
       new Contract(address, artifacts.contracts[name].abi as InterfaceAbi, runner);
     const operator = new Wallet(config.operatorKey, provider);
     const settlement = at(contracts.settlement, 'Settlement');
+    await releasesWithdrawals(settlement, local ? ` (remove ${o.dataDir} to start over)` : '');
     const registry = at(contracts.registry, 'IdentityRegistry');
     const securities = new Map(
       Object.entries(contracts.securities).map(([symbol, a]) => [symbol, at(a, 'SecurityToken')]),
@@ -158,6 +159,23 @@ export async function startEvmConnector(
   } catch (err) {
     await anvil?.stop();
     throw err;
+  }
+}
+
+/**
+ * Checks that the escrow is one that releases withdrawals by id (an escrow deployed before
+ * withdrawals went through the exchange lets investors withdraw by themselves and has no
+ * `releaseBatch`): the daemon could not release anything there.
+ */
+async function releasesWithdrawals(settlement: Contract, advice: string): Promise<void> {
+  try {
+    await call<bigint>(settlement, 'withdrawalStatus', 0);
+  } catch (err) {
+    throw new Error(
+      `the Settlement contract at ${String(settlement.target)} does not release withdrawals (no withdrawalStatus): ` +
+        `it predates withdrawals through the exchange; deploy the current contracts${advice}`,
+      { cause: err },
+    );
   }
 }
 

@@ -447,6 +447,26 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     });
   });
 
+  it('`mosaic start` on an escrow that does not release withdrawals exits 1 saying so', async () => {
+    const { d, configFile } = await chainAndConfig(new Wallet(DEV_KEYS[2]), new Wallet(DEV_KEYS[3]));
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as {
+      evm: { contracts: { settlement: string } };
+    };
+    // Any contract without releaseBatch, as an escrow deployed before withdrawals went through the exchange.
+    config.evm.contracts.settlement = d.addresses.registry;
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    await assert.rejects(MosaicProcess.start(configFile, running), (err: Error) => {
+      assert.match(err.message, /mosaic start .* exited \(1\) before it was ready/);
+      assert.ok(
+        err.message.includes(
+          `the Settlement contract at ${d.addresses.registry} does not release withdrawals (no withdrawalStatus)`,
+        ),
+        err.message,
+      );
+      return true;
+    });
+  });
+
   it('`mosaic start` with an EVM endpoint nobody answers on exits 1 naming the endpoint', async () => {
     const port = await new Promise<number>((resolve) => {
       const server = net.createServer();
