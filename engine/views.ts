@@ -115,5 +115,10 @@ export function stateHash(s: EngineState): string {
     for (const t of risk.pending.values()) h.num(t.tradeId).num(t.buyerCash).num(t.sellerCash).num(t.fee);
     for (let i = 0; i < risk.assets.length; i++) h.num(risk.feesPending[i]!).num(risk.feesFinal[i]!);
   }
+  // Folded only when there are any, so that states from before ids were remembered hash as they did.
+  if (s.usedClientIds.size > 0) {
+    h.num(s.usedClientIds.size);
+    s.usedClientIds.forEach((hi, lo) => h.num(hi >>> 0).num(lo >>> 0));
+  }
   return h.digest();
 }
