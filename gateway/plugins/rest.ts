@@ -180,7 +180,14 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         response: {
           200: Type.Object({
             instrument: Type.String(),
-            seq: Type.Integer(),
+            seq: Type.Integer({
+              description:
+                'the book.N channel sequence of this depth: a WebSocket subscription resumes after it with fromSeq and epoch',
+            }),
+            epoch: Type.Integer({
+              description: 'the epoch of that sequence (the subscribed answer carries the same)',
+            }),
+            commandSeq: Type.Integer({ description: 'the last engine command the book reflects' }),
             bids: Type.Array(Level),
             asks: Type.Array(Level),
             checksum: Type.Integer(),
