@@ -21,22 +21,6 @@ function engineOf(options: ConstructorParameters<typeof Engine>[0]): { engine: E
   return { engine, events };
 }
 
-/** Rests a buy and cancels it: the order is gone, its id stays used. */
-function restAndCancel(engine: Engine, account: string, clientOrderId: string): void {
-  engine.execute({
-    type: 'new',
-    ts: 1,
-    instrument: ACME,
-    account,
-    clientOrderId,
-    side: 'buy',
-    orderType: 'limit',
-    price: 100,
-    quantity: 1,
-  });
-  engine.execute({ type: 'cancel', ts: 1, account, clientOrderId });
-}
-
 function newOrder(engine: Engine, account: string, clientOrderId: string, quantity = 1): void {
   engine.execute({
     type: 'new',
@@ -49,6 +33,12 @@ function newOrder(engine: Engine, account: string, clientOrderId: string, quanti
     price: 100,
     quantity,
   });
+}
+
+/** Rests a buy and cancels it: the order is gone, its id stays used. */
+function restAndCancel(engine: Engine, account: string, clientOrderId: string): void {
+  newOrder(engine, account, clientOrderId);
+  engine.execute({ type: 'cancel', ts: 1, account, clientOrderId });
 }
 
 for (const book of BOOKS) {
