@@ -75,11 +75,7 @@ export async function startLocalCluster(
   const stop = async () => {
     stopping = true;
     for (const p of [...parts].reverse()) {
-      const c = p.child?.child;
-      if (c === undefined || c.exitCode !== null || c.signalCode !== null) continue;
-      const gone = new Promise((resolve) => c.once('exit', resolve));
-      c.kill('SIGTERM');
-      await gone;
+      await p.child?.process.stop();
     }
     for (const n of nats) await n.stop();
   };
