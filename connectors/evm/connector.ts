@@ -59,6 +59,7 @@ export async function startEvmConnector(
     : null;
   try {
     const rpcUrl = anvil?.url ?? config.rpcUrl;
+    if (anvil !== null) o.log(`${config.venue}: local anvil up at ${rpcUrl}`);
     const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
     await checkChain(provider, config.chainId, rpcUrl);
     const artifacts = await compileContracts();
