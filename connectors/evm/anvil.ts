@@ -37,6 +37,8 @@ export interface AnvilOptions {
   startTimeoutMs?: number;
   /** Further anvil flags, passed as given. */
   args?: readonly string[];
+  /** Hears when the process is started (before it answers). */
+  log?: (line: string) => void;
 }
 
 /** Why starting anvil failed, with anvil's own output in the message. */
@@ -183,6 +185,7 @@ export class Anvil {
   async #spawn(): Promise<void> {
     const running = spawnSupervised(anvilBinary(), this.#args());
     const { child } = running;
+    this.#options.log?.(`anvil started (pid ${child.pid}) on port ${this.#port}`);
     this.#output = '';
     const keep = (chunk: Buffer): void => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-4_000);

@@ -55,6 +55,7 @@ export async function startEvmConnector(
         ...(config.anvilPort === 0 ? {} : { port: config.anvilPort }),
         chainId: config.chainId,
         stateFile: path.join(dir, 'anvil-state.json'),
+        log: (line) => o.log(`${config.venue}: ${line}`),
       })
     : null;
   try {

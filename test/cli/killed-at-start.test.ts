@@ -63,17 +63,18 @@ describe('mosaic start killed during start-up', { timeout: 480_000 }, () => {
     );
   }
 
-  it('embedded: killed once anvil is up, a chaincode is up, a devnet is up, and at the banner', async () => {
+  it('embedded: killed once anvil is started, is up, a chaincode is up, a devnet is up, and at the banner', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-killed-'));
     dirs.push(dir);
     const env = { MOSAIC_DATA_DIR: dir };
     for (const stage of [
+      /evm:31337: anvil started/,
       /evm:31337: local anvil up/,
       /fabric:bank-net: chaincode process up/,
       /fabric:bank-net: devnet up/,
       /fabric:club-net: chaincode process up/,
       /Mosaic is running at/,
-      /evm:31337: local anvil up/,
+      /evm:31337: anvil started/,
     ]) {
       await killAt(env, stage);
     }
