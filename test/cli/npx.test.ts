@@ -2,7 +2,8 @@
  * The `mosaic` command as the README shows it, `npx mosaic ...` in the project folder, after the
  * build the test run began with (`npm test` builds first, as `npm start` does). npx runs the
  * project's own `bin` (through a link in npm's cache made at its first use), so the built file
- * must keep its run bit across builds; and the build leaves nothing of deleted sources behind.
+ * must keep its run bit across builds; a build compiles only what changed (each `npm start` builds)
+ * and leaves nothing of deleted sources behind.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -32,6 +33,24 @@ describe('npx mosaic', () => {
     });
     assert.match(stdout, /journal: 120 records, sequences 1 to 120/);
     assert.match(stdout, /verify: ok/);
+  });
+
+  it('build: a build with nothing changed rewrites nothing (no TypeScript or Solidity compiled again)', async () => {
+    // `npm test` built just before; so does `npm start`, at every start.
+    const stamps = () => {
+      const out = new Map<string, number>();
+      for (const f of fs.readdirSync(path.join(ROOT, 'dist'), { recursive: true }) as string[]) {
+        const stat = fs.statSync(path.join(ROOT, 'dist', f));
+        if (stat.isFile()) out.set(f, stat.mtimeMs);
+      }
+      return out;
+    };
+    const before = stamps();
+    await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 120_000 });
+    const after = stamps();
+    const changed = [...after].filter(([f, t]) => before.get(f) !== t).map(([f]) => f);
+    assert.deepEqual(changed, [], 'files rewritten by a build with nothing to do');
+    assert.equal(after.size, before.size);
   });
 
   it('build: outputs of deleted sources are removed, those of present sources and other files kept', (t) => {
