@@ -26,3 +26,4 @@ export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
 export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
 export { type Batch, Progress, type TradeState } from './progress.ts';
 export { Settler, type SettlerOptions, type SettlerStats } from './settler.ts';
+export { spawnSupervised, type Supervised } from './supervised.ts';

@@ -47,6 +47,9 @@ export class Settler {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
+  #abandoned = false;
+  /** Ends the wait before a retry (at stop). */
+  #wake: (() => void) | null = null;
   #stats: SettlerStats = { batches: 0, settled: 0, failed: 0, retries: 0, gas: 0, fee: 0n, costed: 0 };
 
   constructor(options: SettlerOptions) {
@@ -104,11 +107,22 @@ export class Settler {
     this.#kick(progress.queuedCount() >= this.#o.batchSize);
   };
 
-  /** Stops after the batch in flight (if any) is done. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking batches. The batch in flight may finish within `graceMs` (default 2 s); if it
+   * does not, or the ledger fails meanwhile, it is left in flight as a crash would leave it, and
+   * sent again at the next start (the ledger settles a trade id once).
+   */
+  async stop(graceMs = 2_000): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    this.#wake?.();
+    if (this.#running === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([this.#running, late]);
+    clearTimeout(timer);
+    // What the ledger answers from now on is not recorded: the store is about to close.
+    this.#abandoned = true;
   }
 
   /** Runs the loop now (`now`) or once the batch time is up. */
@@ -132,7 +146,10 @@ export class Settler {
   /** Batches in flight first (after a restart), then full batches, then what waited long enough. */
   async #loop(): Promise<void> {
     const { progress, batchSize } = this.#o;
-    for (const batch of progress.inflight()) await this.#settle(batch);
+    for (const batch of progress.inflight()) {
+      if (this.#stopped) return;
+      await this.#settle(batch);
+    }
     for (let batch = progress.nextBatch(batchSize); batch !== null; batch = progress.nextBatch(batchSize)) {
       if (this.#stopped) return;
       await this.#settle(batch);
@@ -143,30 +160,46 @@ export class Settler {
     const { ledger, progress, send, retryMs } = this.#o;
     let wait = retryMs;
     for (;;) {
+      let outcomes: SettlementOutcome[];
       try {
-        const outcomes = await ledger.settle(batch.instructions);
-        progress.finish(batch.id, outcomes);
-        this.#stats.batches++;
-        for (const o of outcomes) {
-          if (o.ok) this.#stats.settled++;
-          else this.#stats.failed++;
-          if (o.gas !== undefined) {
-            this.#stats.gas += o.gas;
-            this.#stats.fee += BigInt(o.fee ?? '0');
-            this.#stats.costed++;
-          }
-          send(verdict(o));
-        }
-        return;
+        outcomes = await ledger.settle(batch.instructions);
       } catch (err) {
-        if (this.#stopped) throw err;
+        if (this.#stopped) {
+          this.#o.log(
+            `${this.venue}: batch ${batch.id} left in flight at stop; it is sent again at the next start`,
+          );
+          return;
+        }
         this.#stats.retries++;
         this.#o.log(
           `${this.venue}: batch ${batch.id} failed (${(err as Error).message}); retrying in ${wait} ms`,
         );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = null;
         wait = Math.min(wait * 2, 30_000);
+        if (this.#stopped) return;
+        continue;
       }
+      if (this.#abandoned) return;
+      progress.finish(batch.id, outcomes);
+      this.#stats.batches++;
+      for (const o of outcomes) {
+        if (o.ok) this.#stats.settled++;
+        else this.#stats.failed++;
+        if (o.gas !== undefined) {
+          this.#stats.gas += o.gas;
+          this.#stats.fee += BigInt(o.fee ?? '0');
+          this.#stats.costed++;
+        }
+        send(verdict(o));
+      }
+      return;
     }
   }
 }

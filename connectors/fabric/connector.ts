@@ -61,6 +61,7 @@ export async function startFabricConnector(
   try {
     if (local) {
       chaincode = await startChaincode({ ccid: `${config.chaincode}:1` });
+      o.log(`${config.venue}: chaincode process up at ${chaincode.address}`);
       devnet = await startDevnet({
         channel: config.channel,
         msps: [{ mspId: operator.mspId, rootCerts: [operator.rootCert!] }],
@@ -76,6 +77,7 @@ export async function startFabricConnector(
         ],
         stateFile: path.join(dir, 'blocks.bin'),
       });
+      o.log(`${config.venue}: devnet up at ${devnet.endpoint}`);
     }
     const endpoint = devnet?.endpoint ?? config.endpoint;
     const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: config.tlsRootCert };
