@@ -71,6 +71,12 @@ describe('configuration errors', () => {
       ['/evm/maxFee (in FILE): unknown setting'],
     ],
     [
+      'a batch replacement sooner than 100 ms, and a fee bump below what nodes ask',
+      {},
+      { evm: { replaceAfterMs: 50, feeBumpPercent: 5 } },
+      ['/evm/replaceAfterMs (in FILE): must be >= 100', '/evm/feeBumpPercent (in FILE): must be >= 10'],
+    ],
+    [
       'more problems than TypeBox keeps by default (8 errors), every one named',
       { MOSAIC_LOG_LEVEL: 'verbose', MOSAIC_PORT: '70000' },
       { evm: { maxFeeGwei: 0 }, feed: { retain: 0 } },
