@@ -2,7 +2,9 @@
  * The EVM ledger's own nonces on a real anvil: a batch transaction is recorded before it goes
  * out, so a crash before or after the broadcast, a restart, or a reorganization ends in the same
  * transaction rather than a second one; a nonce taken by another transaction from the operator's
- * key is read again from the chain. Each trade settles exactly once on chain.
+ * key is read again from the chain; a transaction the base fee outgrew in the pool is replaced
+ * (the next block's base fee raised with `anvil_setNextBlockBaseFeePerGas`), and whichever of its
+ * versions is mined counts, across crashes. Each trade settles exactly once on chain.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -354,6 +356,19 @@ describe('EVM ledger nonces on anvil', () => {
       await lowerBaseFee();
       await anvil.rpc('anvil_mine', ['0x1']);
     });
+    /**
+     * Runs `run` with automine off, on a fresh progress folder and trade, then checks the trade
+     * settled once, by one transaction.
+     */
+    const oneTransaction = async (run: (dir: string, i: SettlementInstruction) => Promise<void>) => {
+      const dir = progressDir();
+      const i = instruction();
+      const before = await chainNonce();
+      await withoutAutomine(() => run(dir, i));
+      await lowerBaseFee();
+      await settledOnce(i.tradeId);
+      assert.equal(await chainNonce(), before + 1, 'one transaction');
+    };
     /** Waits (up to a minute: the machine is shared) until the nonce record holds a replacement of `hash`. */
     const replaced = (progress: Progress, hash: string) =>
       untilLong(
@@ -361,13 +376,11 @@ describe('EVM ledger nonces on anvil', () => {
         async () => nonces(progress).last?.earlier?.includes(hash) === true,
       );
 
-    it('is replaced under the same nonce, at least the bump higher on both fees and within the cap, and settles once', async () => {
-      const progress = open();
-      const lines: string[] = [];
-      const i = instruction();
-      const before = await chainNonce();
-      const cap = 500n * GWEI;
-      await withoutAutomine(async () => {
+    it('is replaced under the same nonce, at least the bump higher on both fees and within the cap, and settles once', () =>
+      oneTransaction(async (dir, i) => {
+        const progress = open(dir);
+        const lines: string[] = [];
+        const cap = 500n * GWEI;
         const settling = replacing(progress, lines, { maxFeePerGas: cap, feeBumpPercent: 25 }).settle([i]);
         await inPool(progress);
         const original = nonces(progress).last!;
@@ -403,17 +416,10 @@ describe('EVM ledger nonces on anvil', () => {
           lines.join('\n'),
         );
         assert.deepEqual(nonces(progress).last, { batch: original.batch, nonce: original.nonce, hash: ref });
-      });
-      await lowerBaseFee();
-      await settledOnce(i.tradeId);
-      assert.equal(await chainNonce(), before + 1, 'one transaction');
-    });
+      }));
 
-    it('given a crash after recording the replacement, before broadcasting it, and the original mined: the next ledger answers with the original', async () => {
-      const dir = progressDir();
-      const i = instruction();
-      const before = await chainNonce();
-      await withoutAutomine(async () => {
+    it('given a crash after recording the replacement, before broadcasting it, and the original mined: the next ledger answers with the original', () =>
+      oneTransaction(async (dir, i) => {
         const first = Progress.open(dir);
         const provider = anvil.provider();
         const send = provider.send.bind(provider);
@@ -441,16 +447,10 @@ describe('EVM ledger nonces on anvil', () => {
         const ref = refOf((await mining(ledger(second).settle([i])))[0]);
         assert.equal(ref, original.hash, "the original's receipt counts");
         assert.equal(nonces(second).last?.hash, original.hash);
-      });
-      await settledOnce(i.tradeId);
-      assert.equal(await chainNonce(), before + 1, 'one transaction');
-    });
+      }));
 
-    it('given a crash after broadcasting the replacement, and a node that lost its pool: the next ledger sends the replacement again', async () => {
-      const dir = progressDir();
-      const i = instruction();
-      const before = await chainNonce();
-      await withoutAutomine(async () => {
+    it('given a crash after broadcasting the replacement, and a node that lost its pool: the next ledger sends the replacement again', () =>
+      oneTransaction(async (dir, i) => {
         const first = Progress.open(dir);
         const provider = anvil.provider();
         const crashed = replacing(first, [], { settlement: settlementOn(provider) }).settle([i]);
@@ -470,11 +470,7 @@ describe('EVM ledger nonces on anvil', () => {
         const second = open(dir);
         const ref = refOf((await mining(ledger(second).settle([i])))[0]);
         assert.equal(ref, replacement.hash, 'the recorded replacement, sent again as it was');
-      });
-      await lowerBaseFee();
-      await settledOnce(i.tradeId);
-      assert.equal(await chainNonce(), before + 1, 'one transaction');
-    });
+      }));
 
     it('with no room under the cap, it is not replaced and waits until the base fee comes down', async () => {
       const progress = open();
