@@ -94,6 +94,8 @@ export async function startEvmConnector(
       asset: (id) => units.asset(id),
       netting: config.netting,
       maxFeePerGas: BigInt(Math.round(config.maxFeeGwei * GWEI)),
+      replaceAfterMs: config.replaceAfterMs,
+      feeBumpPercent: config.feeBumpPercent,
       confirmations: config.confirmations,
       log: o.log,
     });

@@ -6,7 +6,7 @@
  * and answered with its first verdict, so sending a batch again after a crash settles nothing
  * twice. The transaction itself goes out through `BatchSender` (durable nonces, fee cap,
  * confirmations, reorganizations), one batch at a time; each trade's outcome carries an equal
- * share of its gas and fee.
+ * share of its gas and fee, in whole units.
  */
 import { decodeBytes32String, getAddress, id, isAddress } from 'ethers';
 import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
@@ -93,13 +93,13 @@ export class EvmLedger implements Ledger {
       const fee = receipt.gasUsed * receipt.gasPrice;
       this.lastBatch = { trades: trades.length, gasUsed: receipt.gasUsed, fee };
       for (const log of receipt.logs) await this.#verdict(log, receipt.hash, outcomes);
-      // Each trade of the transaction carries an equal share of its cost.
-      const gas = Number(receipt.gasUsed) / trades.length;
-      const share = (fee / BigInt(trades.length)).toString();
-      for (const t of trades) {
+      // Each trade of the transaction carries an equal share of its cost, in whole gas and wei.
+      const gas = shares(receipt.gasUsed, trades.length);
+      const fees = shares(fee, trades.length);
+      trades.forEach((t, k) => {
         const o = outcomes.get(Number(t.tradeId));
-        if (o !== undefined) Object.assign(o, { gas, fee: share });
-      }
+        if (o !== undefined) Object.assign(o, { gas: Number(gas[k]), fee: fees[k]!.toString() });
+      });
     }
     return inBatchOrder(batch, outcomes);
   }
@@ -134,6 +134,16 @@ export class EvmLedger implements Ledger {
       }
     }
   }
+}
+
+/**
+ * `total` split in `n` whole shares that add up to it: the first `total % n` trades carry one
+ * more unit, so the costs the trades report sum to what the transaction cost, to the unit.
+ */
+function shares(total: bigint, n: number): bigint[] {
+  const each = total / BigInt(n);
+  const more = Number(total % BigInt(n));
+  return Array.from({ length: n }, (_, k) => (k < more ? each + 1n : each));
 }
 
 /** A batch's name in the nonce record: the hash of its trade ids, in order. */

@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import BigNumber from 'bignumber.js';
 import Type from 'typebox';
+import { times } from '../decimals.ts';
 import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
 import type { Exchange } from '../exchange.ts';
@@ -57,16 +57,20 @@ const Fill = Type.Object({
   price: Decimal,
   quantity: Decimal,
   liquidity: Type.String(),
-  fee: Type.String({ description: 'in the quote currency; negative is a rebate' }),
+  fee: Type.String({
+    description: 'in the quote currency, with the decimals of its cash unit; negative is a rebate',
+  }),
   ts: Type.Integer(),
 });
+/** An amount of a balance's asset, with as many decimals as its unit. */
+const Amount = Type.String({ description: 'a decimal string with the decimals of `unit`' });
 const Balance = Type.Object({
   asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
   unit: Decimal,
-  available: Decimal,
-  reserved: Decimal,
-  pendingIn: Decimal,
-  pendingOut: Decimal,
+  available: Amount,
+  reserved: Amount,
+  pendingIn: Amount,
+  pendingOut: Amount,
 });
 /** An amount in a ledger's native base units (wei on EVM chains), as a decimal string. */
 const baseUnits = (description: string) => Type.String({ pattern: '^[0-9]+$', description });
@@ -76,7 +80,7 @@ const Pipeline = Type.Object({
   settled: Type.Integer(),
   failed: Type.Integer(),
   costed: Type.Integer({ description: 'verdicts that reported what settling cost' }),
-  gas: Type.Number({ description: 'gas used over the costed verdicts' }),
+  gas: Type.Integer({ description: 'gas used over the costed verdicts, whole units' }),
   gasFee: baseUnits('fee paid over the costed verdicts, native base units (wei)'),
 });
 const Settlement = Type.Object({
@@ -93,7 +97,7 @@ const Settlement = Type.Object({
   matchedAt: Type.Integer(),
   settledAt: Type.Optional(Type.Integer()),
   ref: Type.Optional(Type.String({ description: "the ledger's reference: transaction hash or id" })),
-  gas: Type.Optional(Type.Number({ description: "the trade's share of its batch's gas" })),
+  gas: Type.Optional(Type.Integer({ description: "the trade's share of its batch's gas, whole units" })),
   gasFee: Type.Optional(baseUnits("the trade's share of the fee paid, native base units (wei)")),
 });
 const Challenge = Type.Object({
@@ -368,9 +372,4 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       return t;
     },
   );
-}
-
-/** An integer number of units of size `unit`, as a decimal string. */
-function times(amount: number, unit: string): string {
-  return new BigNumber(amount).times(unit).toFixed();
 }

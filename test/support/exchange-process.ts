@@ -176,7 +176,7 @@ export class Traders {
   async drained(): Promise<boolean> {
     for (const who of ['seller', 'buyer'] as const) {
       for (const b of (await this.balances(who)).values())
-        if (b.pendingIn !== '0' || b.pendingOut !== '0') return false;
+        if (!new BigNumber(b.pendingIn!).isZero() || !new BigNumber(b.pendingOut!).isZero()) return false;
     }
     return true;
   }
