@@ -14,6 +14,7 @@ export type EngineView = Pick<
   | 'depth'
   | 'order'
   | 'orderOf'
+  | 'clientOrderIdUsed'
   | 'openOrders'
   | 'restingOrders'
   | 'balances'
@@ -68,6 +69,11 @@ export class ShardedView implements EngineView {
       if (o !== undefined) return o;
     }
     return undefined;
+  }
+
+  /** Used on any shard: an account's client order ids are its own across venues. */
+  clientOrderIdUsed(account: string, clientOrderId: string): boolean {
+    return this.#engines.some((e) => e.clientOrderIdUsed(account, clientOrderId));
   }
 
   openOrders(account: string): OrderView[] {

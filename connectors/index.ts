@@ -43,3 +43,4 @@ export {
 } from './ledger.ts';
 export { type Batch, type ItemState, Progress, Queue } from './progress.ts';
 export { Settler, type SettlerOptions, type SettlerStats, type VerdictCommand } from './settler.ts';
+export { spawnSupervised, type Supervised } from './supervised.ts';

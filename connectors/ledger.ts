@@ -26,8 +26,9 @@ type Verdict = { gas?: number; fee?: string } & (
 
 /**
  * What the ledger made of one instruction, final (confirmed). `gas` and `fee` are the trade's
- * share of what its batch cost on the ledger (gas units, and the fee in the smallest unit of the
- * ledger's native currency, as a decimal string), where the ledger charges for settlement.
+ * share of what its batch cost on the ledger (whole gas units, and the fee in the smallest unit of
+ * the ledger's native currency, as a decimal string), where the ledger charges for settlement;
+ * the shares of a batch add up to its cost.
  */
 export type SettlementOutcome = { tradeId: number } & Verdict;
 

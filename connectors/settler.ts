@@ -79,6 +79,9 @@ export class Settler {
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
+  #abandoned = false;
+  /** Ends the wait before a retry (at stop). */
+  #wake: (() => void) | null = null;
   #stats: SettlerStats = {
     batches: 0,
     settled: 0,
@@ -173,11 +176,22 @@ export class Settler {
     else if (trades.length + withdrawals.length > 0) this.#kick(false);
   };
 
-  /** Stops after the batch in flight (if any) is done. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking batches. The batch in flight may finish within `graceMs` (default 2 s); if it
+   * does not, or the ledger fails meanwhile, it is left in flight as a crash would leave it, and
+   * sent again at the next start (the ledger settles a trade id, and releases a withdrawal id, once).
+   */
+  async stop(graceMs = 2_000): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    this.#wake?.();
+    if (this.#running === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([this.#running, late]);
+    clearTimeout(timer);
+    // What the ledger answers from now on is not recorded: the store is about to close.
+    this.#abandoned = true;
   }
 
   /** At start: queues what the daemon never saw; sends again the verdicts of what it finished. */
@@ -240,8 +254,14 @@ export class Settler {
   /** Batches in flight first (after a restart), then what is queued, a batch of each kind in turn. */
   async #loop(): Promise<void> {
     const batchSize = this.#o.batchSize;
-    for (const batch of this.#trades.queue.inflight()) await this.#run(this.#trades, batch);
-    for (const batch of this.#withdrawals.queue.inflight()) await this.#run(this.#withdrawals, batch);
+    for (const batch of this.#trades.queue.inflight()) {
+      if (this.#stopped) return;
+      await this.#run(this.#trades, batch);
+    }
+    for (const batch of this.#withdrawals.queue.inflight()) {
+      if (this.#stopped) return;
+      await this.#run(this.#withdrawals, batch);
+    }
     for (;;) {
       if (this.#stopped) return;
       const trades = this.#trades.queue.nextBatch(batchSize);
@@ -258,26 +278,43 @@ export class Settler {
     lane: Lane<I, O>,
     batch: Batch<I>,
   ): Promise<void> {
+    const noun = lane.kind.noun;
     let wait = this.#o.retryMs;
     for (;;) {
+      let outcomes: O[];
       try {
-        const outcomes = await lane.submit(batch.instructions);
-        lane.queue.finish(batch.id, outcomes);
-        this.#stats.batches++;
-        for (const o of outcomes) {
-          lane.count(o);
-          this.#o.send(verdict(o));
-        }
-        return;
+        outcomes = await lane.submit(batch.instructions);
       } catch (err) {
-        if (this.#stopped) throw err;
+        if (this.#stopped) {
+          this.#o.log(
+            `${this.venue}: ${noun} batch ${batch.id} left in flight at stop; it is sent again at the next start`,
+          );
+          return;
+        }
         this.#stats.retries++;
         this.#o.log(
-          `${this.venue}: ${lane.kind.noun} batch ${batch.id} failed (${(err as Error).message}); retrying in ${wait} ms`,
+          `${this.venue}: ${noun} batch ${batch.id} failed (${(err as Error).message}); retrying in ${wait} ms`,
         );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = null;
         wait = Math.min(wait * 2, 30_000);
+        if (this.#stopped) return;
+        continue;
       }
+      if (this.#abandoned) return;
+      lane.queue.finish(batch.id, outcomes);
+      this.#stats.batches++;
+      for (const o of outcomes) {
+        lane.count(o);
+        this.#o.send(verdict(o));
+      }
+      return;
     }
   }
 }

@@ -75,6 +75,12 @@ export interface EngineOptions {
    * exchange) number from disjoint ranges, so an id names one order or trade across all of them.
    */
   idBase?: number;
+  /**
+   * Client order ids remembered after their orders end (default `CLIENT_ID_MEMORY`): an
+   * account's new order may not reuse the id of any of the engine's last this many accepted
+   * orders, nor of a live order.
+   */
+  clientIdMemory?: number;
   /** Told about a listener's exception; the engine goes on either way. */
   onListenerError?: (err: unknown, event: EngineEvent) => void;
 }
@@ -92,7 +98,12 @@ export class Engine {
   #current: Instrument | null = null;
 
   constructor(options: EngineOptions = {}) {
-    this.#s = new EngineState(options.book ?? 'fast', options.risk === true, options.capacity);
+    this.#s = new EngineState(
+      options.book ?? 'fast',
+      options.risk === true,
+      options.capacity,
+      options.clientIdMemory,
+    );
     const idBase = options.idBase ?? 0;
     if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 52)
       throw new RangeError(`idBase must be a whole number from 0 to 2^52, not ${idBase}`);
@@ -215,6 +226,15 @@ export class Engine {
     return o && viewOrder(this.#s, o);
   }
 
+  /**
+   * Whether a new order of the account may not use this client order id: a live order holds it,
+   * or an accepted order held it within the engine's memory of ids.
+   */
+  clientOrderIdUsed(account: string, clientOrderId: string): boolean {
+    const acc = this.#s.accountById.get(account);
+    return acc !== undefined && this.#usedBy(acc.index, clientOrderId);
+  }
+
   /** An account's live orders, by order id. */
   openOrders(account: string): OrderView[] {
     const acc = this.#s.accountById.get(account);
@@ -321,7 +341,7 @@ export class Engine {
    */
   static fromSnapshot(snapshot: EngineSnapshot, options: EngineOptions = {}): Engine {
     const engine = new Engine(options);
-    engine.#s = importState(snapshot, options.book ?? 'fast');
+    engine.#s = importState(snapshot, options.book ?? 'fast', options.clientIdMemory);
     return engine;
   }
 
@@ -393,11 +413,11 @@ export class Engine {
     }
     // The account is created only once its first order is accepted.
     const known = this.#s.accountById.get(c.account);
-    if (known !== undefined && this.#s.clientIds.get(known.index, c.clientOrderId) !== undefined) {
+    if (known !== undefined && this.#usedBy(known.index, c.clientOrderId)) {
       this.#rejectOrder(
         c,
         Code.DUPLICATE_CLIENT_ORDER_ID,
-        'clientOrderId is in use by a live order',
+        'clientOrderId was used before by this account',
         inst.id,
       );
       return;
@@ -452,6 +472,7 @@ export class Engine {
     if (risk !== null) risk.reserve(acc, o, need);
     this.#s.orders.set(o.id, o);
     this.#s.clientIds.add(o);
+    this.#s.usedClientIds.add(acc.index, o.clientOrderId);
     acc.link(o);
     if (tif === 'GTD') this.#s.expiries.push(o.expireAt, o.id);
 
@@ -937,6 +958,14 @@ export class Engine {
   }
 
   // ---- accounts -----------------------------------------------------------------------------
+
+  /** Whether an account's live order holds the id, or one of its remembered accepted orders did. */
+  #usedBy(account: number, clientOrderId: string): boolean {
+    return (
+      this.#s.clientIds.get(account, clientOrderId) !== undefined ||
+      this.#s.usedClientIds.has(account, clientOrderId)
+    );
+  }
 
   #clientOrder(account: string, clientOrderId: string): Order | undefined {
     const acc = this.#s.accountById.get(account);

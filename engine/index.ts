@@ -34,5 +34,4 @@ export {
   priceToTicks,
   quantityToLots,
   ticksToPrice,
-  unitsToAmount,
 } from './units.ts';

@@ -59,6 +59,8 @@ export interface EngineSnapshot {
   risk: RiskSnapshot | null;
   /** Account ids by index. */
   accounts: string[];
+  /** Fingerprints of remembered client order ids, oldest first, in base64 (absent: none). */
+  usedClientIds?: string;
   instruments: Array<{
     spec: InstrumentSpec;
     status: InstrumentStatus;
@@ -156,6 +158,7 @@ export function exportState(s: EngineState): EngineSnapshot {
     },
     risk: s.risk === null ? null : exportRisk(s, s.risk),
     accounts: s.accounts.map((a) => a.id),
+    usedClientIds: Buffer.from(s.usedClientIds.export()).toString('base64'),
     instruments: s.instruments.map((inst) => {
       const bids: OrderTuple[] = [];
       const asks: OrderTuple[] = [];
@@ -178,9 +181,9 @@ export function exportState(s: EngineState): EngineSnapshot {
  * Rebuilds a state from a snapshot. Throws a RangeError naming what is inconsistent; the caller
  * also compares the state hash recorded with the snapshot.
  */
-export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
+export function importState(snap: EngineSnapshot, kind: BookKind, clientIdMemory?: number): EngineState {
   if (snap?.version !== 1) throw new RangeError('unsupported snapshot version');
-  const s = new EngineState(kind, snap.risk !== null && snap.risk !== undefined);
+  const s = new EngineState(kind, snap.risk !== null && snap.risk !== undefined, undefined, clientIdMemory);
   s.commandSeq = snap.seqs.command;
   s.eventSeq = snap.seqs.event;
   s.orderSeq = snap.seqs.order;
@@ -188,6 +191,7 @@ export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
   s.timeSeq = snap.seqs.time;
   s.ts = snap.seqs.ts;
   for (const id of snap.accounts) s.account(id);
+  if (snap.usedClientIds !== undefined) s.usedClientIds.import(Buffer.from(snap.usedClientIds, 'base64'));
   if (snap.risk) importRisk(s, snap.risk);
   const all: Order[] = [];
   snap.instruments.forEach((data, index) => {

@@ -52,11 +52,6 @@ export function amountToUnits(text: unknown, unit: string): Converted {
   return toUnits(text, new BigNumber(unit), 'amount', Code.RISK_INVALID_AMOUNT);
 }
 
-/** Units of an asset as a decimal amount, with no more decimals than it needs. */
-export function unitsToAmount(units: number, unit: string): string {
-  return new BigNumber(units).times(unit).toFixed();
-}
-
 /** Ticks to a decimal price string with `decimals` places. */
 export function ticksToPrice(ticks: number, tickSize: string, decimals: number): string {
   return new BigNumber(ticks).times(tickSize).toFixed(decimals);

@@ -137,5 +137,10 @@ export function stateHash(s: EngineState): string {
     for (const w of risk.withdrawals.values())
       h.num(w.withdrawalId).num(w.account).num(w.asset).num(w.amount);
   }
+  // Folded only when there are any, so that states from before ids were remembered hash as they did.
+  if (s.usedClientIds.size > 0) {
+    h.num(s.usedClientIds.size);
+    s.usedClientIds.forEach((hi, lo) => h.num(hi >>> 0).num(lo >>> 0));
+  }
   return h.digest();
 }

@@ -121,7 +121,8 @@ export class LocalExchange implements Exchange {
     this.#now = options.now ?? Date.now;
     this.venues = options.venues ?? {};
     this.durable = DurableEngine.open({ dir: options.dataDir, risk: options.risk, log: options.log });
-    this.#lastTs = this.durable.engine.commandSeq > 0 ? this.#now() : 0;
+    // After recovery the sequencer goes on from the journal's last time, even if the clock is behind it.
+    this.#lastTs = this.durable.engine.lastTs;
     this.#codecs = new Codecs(this.durable.engine);
     this.durable.onEvents((seq, events) => {
       for (const sub of this.#subscribers) sub(seq, events, seq);

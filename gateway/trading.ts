@@ -7,13 +7,13 @@
  */
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
-import { ClientIds } from './client-ids.ts';
-import type { OrderView, Unstamped } from '../engine/index.ts';
+import { Code, type OrderView, type Unstamped } from '../engine/index.ts';
 import type { CommandRef, Exchange } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
+import { venueAccess } from './venue-access.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
@@ -47,7 +47,12 @@ export class Trading {
   #exchange: Exchange;
   #auth: Authenticator;
   #hooks: TradingHooks;
-  #ids = new ClientIds();
+  /**
+   * Client order ids of `new` requests sent and not yet executed (account NUL id): the engine
+   * knows every id it executed (`clientOrderIdUsed`), these not yet (a cluster's shard may not
+   * have answered).
+   */
+  #inFlight = new Set<string>();
   #sessions = new Map<string, Set<Session>>();
   #origins = new Map<CommandRef, Origin>();
   #out: Array<[string, ExecReport | RejectReport]> = [];
@@ -100,6 +105,7 @@ export class Trading {
       account,
       identity,
       venues,
+      access: venueAccess(this.#exchange.engine, identity.kind, account, venues),
       cancelOnDisconnect: session.cancelOnDisconnect,
       token,
       tokenExpiresAt: expiresAt,
@@ -171,12 +177,9 @@ export class Trading {
     if (msg.expireAt !== undefined) command.expireAt = msg.expireAt;
     if (msg.postOnly !== undefined) command.postOnly = msg.postOnly;
     if (msg.stp !== undefined) command.stp = msg.stp;
-    if (!this.#ids.take(account, msg.clientOrderId)) {
-      throw makeError(
-        `clientOrderId "${msg.clientOrderId}" was used before by this account; each order needs a new one`,
-        'DUPLICATE_CLIENT_ORDER_ID',
-        { clientOrderId: msg.clientOrderId },
-      );
+    const key = `${account}\u0000${msg.clientOrderId}`;
+    if (this.#inFlight.has(key) || this.#exchange.engine.clientOrderIdUsed(account, msg.clientOrderId)) {
+      throw duplicate(msg.clientOrderId);
     }
     const origin = {
       session,
@@ -187,12 +190,8 @@ export class Trading {
       answer: this.reports.pendingNew(msg, Date.now()),
       answered: false,
     };
-    try {
-      this.#submit(command, origin);
-    } catch (err) {
-      this.#ids.release(account, msg.clientOrderId);
-      throw err;
-    }
+    this.#submit(command, origin);
+    this.#inFlight.add(key);
     this.#hooks.onOrder?.();
   }
 
@@ -284,6 +283,7 @@ export class Trading {
     seq.then(
       (n) => this.#answer(origin, n),
       (err: Error) => {
+        this.#landed(origin);
         if (origin.answered) return;
         origin.answered = true;
         origin.session.reply({
@@ -294,6 +294,11 @@ export class Trading {
         });
       },
     );
+  }
+
+  /** The request's command was executed (or will not be confirmed): its id is the engine's to know. */
+  #landed(origin: Origin): void {
+    if (origin.op === 'new') this.#inFlight.delete(`${origin.session.account}\u0000${origin.clientOrderId}`);
   }
 
   #answer(origin: Origin, seq: number): void {
@@ -348,17 +353,35 @@ export class Trading {
     const origin = this.#origins.get(ref);
     if (origin !== undefined) {
       this.#origins.delete(ref);
+      this.#landed(origin);
+      // A `new` whose id the engine found used (a race the checks above could not see: the same
+      // id through another gateway of a cluster) is answered like one refused here, with no report.
+      const first = events[0];
+      if (
+        origin.op === 'new' &&
+        first?.kind === 'rejected' &&
+        first.code === Code.DUPLICATE_CLIENT_ORDER_ID
+      ) {
+        origin.answered = true;
+        const err = duplicate(origin.clientOrderId!);
+        origin.session.reply({
+          type: 'error',
+          id: origin.id,
+          code: err.code,
+          message: err.message,
+          ...err.info,
+        });
+        return;
+      }
       this.#answer(origin, seq);
       this.#hooks.onAck?.(performance.now() - origin.at);
     }
     const out = this.#out;
     for (const e of events) {
+      if (e.kind === 'rejected' && e.code === Code.DUPLICATE_CLIENT_ORDER_ID) continue;
       this.reports.reportsOf(e, origin?.op, out);
       // A withdrawal's command has no execution reports to keep its report in order with.
       if (e.kind === 'withdrawal') this.#deliver(e.account as string, this.#withdrawals.report(e), origin);
-      if (e.kind === 'rejected' && origin?.op === 'new' && origin.clientOrderId !== undefined) {
-        this.#ids.release(e.account as string, origin.clientOrderId);
-      }
     }
     for (const [account, report] of out) this.#deliver(account, report, origin);
     out.length = 0;
@@ -392,4 +415,12 @@ export class Trading {
       }
     }
   }
+}
+
+function duplicate(clientOrderId: string) {
+  return makeError(
+    `clientOrderId "${clientOrderId}" was used before by this account; each order needs a new one`,
+    'DUPLICATE_CLIENT_ORDER_ID',
+    { clientOrderId },
+  );
 }

@@ -189,7 +189,7 @@ function describe(value: object, errors: SchemaError[]): [ErrorCode, string] {
 }
 
 /** A value as an error message shows it: short, and never a deep walk of what a client sent. */
-function shown(v: unknown): string {
+export function shown(v: unknown): string {
   if (typeof v === 'string')
     return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}...` : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);

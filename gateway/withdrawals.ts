@@ -8,7 +8,8 @@
  * account's withdrawals. Withdrawals pending at start are known from the engine, later ones from
  * its events; the last `keep` are remembered (the oldest forgotten first), as settlements are.
  */
-import { amountToUnits, type WithdrawalStatus, unitsToAmount } from '../engine/index.ts';
+import { amountToUnits, type WithdrawalStatus } from '../engine/index.ts';
+import { times } from './decimals.ts';
 import { makeError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
 
@@ -19,7 +20,7 @@ export interface WithdrawalView {
   /** `SYMBOL@venue` or `QUOTE@venue`. */
   asset: string;
   venue: string;
-  /** A decimal amount of the asset. */
+  /** A decimal amount of the asset, with the decimals of its unit (as its balance). */
   amount: string;
   status: WithdrawalStatus;
   /** When it was granted (0: before the gateway started), and when its verdict came (ms since the epoch). */
@@ -143,7 +144,7 @@ export class Withdrawals {
   }
 
   #amount(asset: string, units: number): string {
-    return unitsToAmount(units, this.#exchange.engine.assetUnit(asset) ?? '1');
+    return times(units, this.#exchange.engine.assetUnit(asset) ?? '1');
   }
 
   #step(e: Record<string, unknown>): void {

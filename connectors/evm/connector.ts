@@ -55,10 +55,12 @@ export async function startEvmConnector(
         ...(config.anvilPort === 0 ? {} : { port: config.anvilPort }),
         chainId: config.chainId,
         stateFile: path.join(dir, 'anvil-state.json'),
+        log: (line) => o.log(`${config.venue}: ${line}`),
       })
     : null;
   try {
     const rpcUrl = anvil?.url ?? config.rpcUrl;
+    if (anvil !== null) o.log(`${config.venue}: local anvil up at ${rpcUrl}`);
     const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
     await checkChain(provider, config.chainId, rpcUrl);
     const artifacts = await compileContracts();
@@ -94,6 +96,8 @@ export async function startEvmConnector(
       token: (asset) => units.token(asset),
       netting: config.netting,
       maxFeePerGas: BigInt(Math.round(config.maxFeeGwei * GWEI)),
+      replaceAfterMs: config.replaceAfterMs,
+      feeBumpPercent: config.feeBumpPercent,
       confirmations: config.confirmations,
       log: o.log,
     });

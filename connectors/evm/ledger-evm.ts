@@ -7,7 +7,7 @@
  * with its first verdict, so sending a batch again after a crash moves nothing twice. The
  * transaction itself goes out through `BatchSender` (durable nonces, fee cap, confirmations,
  * reorganizations), one at a time; each instruction's outcome carries an equal share of its gas
- * and fee.
+ * and fee, in whole units.
  */
 import { decodeBytes32String, getAddress, id, isAddress } from 'ethers';
 import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
@@ -204,13 +204,13 @@ export class EvmLedger implements Ledger {
       const fee = receipt.gasUsed * receipt.gasPrice;
       this.lastBatch = { trades: ids.length, gasUsed: receipt.gasUsed, fee };
       for (const log of receipt.logs) await this.#verdict(v, log, receipt.hash, outcomes);
-      // Each instruction of the transaction carries an equal share of its cost.
-      const gas = Number(receipt.gasUsed) / ids.length;
-      const share = (fee / BigInt(ids.length)).toString();
-      for (const i of ids) {
+      // Each instruction of the transaction carries an equal share of its cost, in whole gas and wei.
+      const gas = shares(receipt.gasUsed, ids.length);
+      const fees = shares(fee, ids.length);
+      ids.forEach((i, k) => {
         const o = outcomes.get(Number(i));
-        if (o !== undefined) Object.assign(o, { gas, fee: share });
-      }
+        if (o !== undefined) Object.assign(o, { gas: Number(gas[k]), fee: fees[k]!.toString() });
+      });
     }
     return inBatchOrder(v.kind, batch, outcomes);
   }
@@ -237,4 +237,14 @@ export class EvmLedger implements Ledger {
       outcomes.set(n, v.make(n, okBefore, why, first?.transactionHash ?? ref));
     }
   }
+}
+
+/**
+ * `total` split in `n` whole shares that add up to it: the first `total % n` instructions carry
+ * one more unit, so the costs they report sum to what the transaction cost, to the unit.
+ */
+function shares(total: bigint, n: number): bigint[] {
+  const each = total / BigInt(n);
+  const more = Number(total % BigInt(n));
+  return Array.from({ length: n }, (_, k) => (k < more ? each + 1n : each));
 }

@@ -63,6 +63,7 @@ export async function startFabricConnector(
     if (local) {
       // The exchange deploys the devnet's chaincode: its operator is the admin that configures it.
       chaincode = await startChaincode({ ccid: `${config.chaincode}:1`, admin: account });
+      o.log(`${config.venue}: chaincode process up at ${chaincode.address}`);
       devnet = await startDevnet({
         channel: config.channel,
         msps: [{ mspId: operator.mspId, rootCerts: [operator.rootCert!] }],
@@ -78,6 +79,7 @@ export async function startFabricConnector(
         ],
         stateFile: path.join(dir, 'blocks.bin'),
       });
+      o.log(`${config.venue}: devnet up at ${devnet.endpoint}`);
     }
     const endpoint = devnet?.endpoint ?? config.endpoint;
     const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: config.tlsRootCert };

@@ -6,8 +6,8 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import BigNumber from 'bignumber.js';
 import Type from 'typebox';
+import { times } from '../decimals.ts';
 import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
 import type { Exchange } from '../exchange.ts';
@@ -57,16 +57,20 @@ const Fill = Type.Object({
   price: Decimal,
   quantity: Decimal,
   liquidity: Type.String(),
-  fee: Type.String({ description: 'in the quote currency; negative is a rebate' }),
+  fee: Type.String({
+    description: 'in the quote currency, with the decimals of its cash unit; negative is a rebate',
+  }),
   ts: Type.Integer(),
 });
+/** An amount of a balance's asset, with as many decimals as its unit. */
+const Amount = Type.String({ description: 'a decimal string with the decimals of `unit`' });
 const Balance = Type.Object({
   asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
   unit: Decimal,
-  available: Decimal,
-  reserved: Decimal,
-  pendingIn: Decimal,
-  pendingOut: Decimal,
+  available: Amount,
+  reserved: Amount,
+  pendingIn: Amount,
+  pendingOut: Amount,
 });
 /** An amount in a ledger's native base units (wei on EVM chains), as a decimal string. */
 const baseUnits = (description: string) => Type.String({ pattern: '^[0-9]+$', description });
@@ -76,7 +80,7 @@ const Pipeline = Type.Object({
   settled: Type.Integer(),
   failed: Type.Integer(),
   costed: Type.Integer({ description: 'verdicts that reported what settling cost' }),
-  gas: Type.Number({ description: 'gas used over the costed verdicts' }),
+  gas: Type.Integer({ description: 'gas used over the costed verdicts, whole units' }),
   gasFee: baseUnits('fee paid over the costed verdicts, native base units (wei)'),
 });
 const Settlement = Type.Object({
@@ -93,7 +97,7 @@ const Settlement = Type.Object({
   matchedAt: Type.Integer(),
   settledAt: Type.Optional(Type.Integer()),
   ref: Type.Optional(Type.String({ description: "the ledger's reference: transaction hash or id" })),
-  gas: Type.Optional(Type.Number({ description: "the trade's share of its batch's gas" })),
+  gas: Type.Optional(Type.Integer({ description: "the trade's share of its batch's gas, whole units" })),
   gasFee: Type.Optional(baseUnits("the trade's share of the fee paid, native base units (wei)")),
 });
 const Withdrawal = Type.Object({
@@ -101,7 +105,9 @@ const Withdrawal = Type.Object({
   account: Type.String(),
   asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
   venue: Type.String(),
-  amount: Decimal,
+  amount: Type.String({
+    description: "a decimal string with the decimals of the asset's unit, as its balance",
+  }),
   status: Type.Union([Type.Literal('pending'), Type.Literal('released'), Type.Literal('refused')]),
   requestedAt: Type.Integer({ description: 'ms since the epoch; 0 if granted before the gateway started' }),
   settledAt: Type.Optional(Type.Integer()),
@@ -111,7 +117,9 @@ const Withdrawal = Type.Object({
   ref: Type.Optional(
     Type.String({ description: "the ledger's reference of the release: transaction hash or id" }),
   ),
-  gas: Type.Optional(Type.Number({ description: "the release's share of its transaction's gas" })),
+  gas: Type.Optional(
+    Type.Integer({ description: "the release's share of its transaction's gas, whole units" }),
+  ),
   gasFee: Type.Optional(baseUnits("the release's share of the fee paid, native base units (wei)")),
 });
 const Challenge = Type.Object({
@@ -198,7 +206,14 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         response: {
           200: Type.Object({
             instrument: Type.String(),
-            seq: Type.Integer(),
+            seq: Type.Integer({
+              description:
+                'the book.N channel sequence of this depth: a WebSocket subscription resumes after it with fromSeq and epoch',
+            }),
+            epoch: Type.Integer({
+              description: 'the epoch of that sequence (the subscribed answer carries the same)',
+            }),
+            commandSeq: Type.Integer({ description: 'the last engine command the book reflects' }),
             bids: Type.Array(Level),
             asks: Type.Array(Level),
             checksum: Type.Integer(),
@@ -414,9 +429,4 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       return t;
     },
   );
-}
-
-/** An integer number of units of size `unit`, as a decimal string. */
-function times(amount: number, unit: string): string {
-  return new BigNumber(amount).times(unit).toFixed();
 }

@@ -255,6 +255,53 @@ describe('settlement daemon on anvil', () => {
     assert.equal(balance(seller.address, ACME).pendingOut, 0);
   });
 
+  it("splits a batch's gas and fee in whole shares that add up to it, and REST shows them so", async () => {
+    // Given three trades matched while no daemon runs: the next one settles them in one batch
+    const ids = [await trade(1), await trade(2), await trade(3)];
+    const progress = Progress.open(progressDir());
+    const s = settler(progress);
+    gw.exchange.onEvents(s.onEvents);
+    s.start(gw.exchange.engine.pendingSettlements());
+    const verdicts = [];
+    for (const id of ids) verdicts.push(await settled(id));
+    await s.stop();
+    await progress.close();
+    const batch = ledger.lastBatch!;
+    assert.equal(batch.trades, 3, 'one batch');
+    assert.equal(new Set(verdicts.map((v) => v.ref)).size, 1, 'one transaction');
+
+    const rest = async (url: string) => {
+      const res = await gw.app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.body;
+    };
+    const shares: Array<{ gas: bigint; fee: bigint }> = [];
+    for (const id of ids) {
+      const text = await rest(`/api/trades/${id}/settlement`);
+      const { gas, gasFee } = JSON.parse(text) as { gas: number; gasFee: string };
+      assert.ok(Number.isSafeInteger(gas) && /"gas":\d+[,}]/.test(text), `whole gas: ${text}`);
+      assert.match(gasFee, /^\d+$/);
+      shares.push({ gas: BigInt(gas), fee: BigInt(gasFee) });
+    }
+    assert.equal(
+      shares.reduce((sum, x) => sum + x.gas, 0n),
+      batch.gasUsed,
+      'the gas shares add up to the batch',
+    );
+    assert.equal(
+      shares.reduce((sum, x) => sum + x.fee, 0n),
+      batch.fee,
+      'the fee shares add up to the batch',
+    );
+    assert.ok(
+      shares.every((x) => x.gas - shares[0]!.gas <= 1n && shares[0]!.gas - x.gas <= 1n),
+      'equal shares',
+    );
+    const pipelines = await rest('/api/settlements');
+    assert.match(pipelines, /"venue":"evm:31337"/);
+    assert.doesNotMatch(pipelines, /"gas":\d+\./, `whole gas in ${pipelines}`);
+  });
+
   describe('the EVM ledger', () => {
     let next = 1_000_000;
     const instruction = (quantity: number) => ({

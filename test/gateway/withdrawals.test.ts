@@ -84,7 +84,7 @@ describe('withdrawals through the gateway', () => {
     assert.equal(seen.id, undefined, 'only the session that asked sees its id');
     assert.deepEqual(await a.balance(USD), {
       ...before,
-      available: '0',
+      available: '0.00',
       pendingOut: before.available,
     });
     const listed = (await a.rest('/api/withdrawals')).body as Array<Record<string, unknown>>;
@@ -106,7 +106,7 @@ describe('withdrawals through the gateway', () => {
       [shown.status, shown.ref, shown.gas, shown.gasFee, typeof shown.settledAt],
       ['released', '0xfeed', 61_234, '61234000000000', 'number'],
     );
-    assert.deepEqual(await a.balance(USD), { ...before, available: '0' });
+    assert.deepEqual(await a.balance(USD), { ...before, available: '0.00' });
     // and /metrics counts it, with its cost
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     for (const line of [

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import BigNumber from 'bignumber.js';
 import { spawnMosaic, START_READY } from '../../bin/children.ts';
 import { WsClient } from './ws-client.ts';
@@ -56,9 +57,18 @@ export class MosaicProcess {
     return MosaicProcess.spawn(['start', '--config', configFile], START_READY, running);
   }
 
-  /** `mosaic ARGS...` as a child process; resolves once its output matches `ready` (group 1 is its address). */
-  static async spawn(args: string[], ready: RegExp, running: Set<ChildProcess>): Promise<MosaicProcess> {
+  /**
+   * `mosaic ARGS...` as a child process, with `env` added to its environment; resolves once its
+   * output matches `ready` (group 1 is its address).
+   */
+  static async spawn(
+    args: string[],
+    ready: RegExp,
+    running: Set<ChildProcess>,
+    env: Record<string, string> = {},
+  ): Promise<MosaicProcess> {
     const { child, url, output } = await spawnMosaic(args, ready, {
+      env,
       started(c) {
         running.add(c);
         c.once('exit', () => running.delete(c));
@@ -210,7 +220,7 @@ export class Traders {
   async drained(): Promise<boolean> {
     for (const who of ['seller', 'buyer'] as const) {
       for (const b of (await this.balances(who)).values())
-        if (b.pendingIn !== '0' || b.pendingOut !== '0') return false;
+        if (!new BigNumber(b.pendingIn!).isZero() || !new BigNumber(b.pendingOut!).isZero()) return false;
     }
     return true;
   }
@@ -218,6 +228,26 @@ export class Traders {
   async close(): Promise<void> {
     await Promise.all([this.seller.close(), this.buyer.close()]);
   }
+}
+
+/**
+ * Processes whose environment holds `name=value` (a variable given only to an exchange started by
+ * a test is inherited by everything it starts), with their command lines: what is left of it.
+ */
+export function processesWith(name: string, value: string): string[] {
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${pid}/environ`)]);
+      if (!env.includes(needle)) continue;
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      found.push(`${pid} ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 /** Kills what is still running of the exchanges started (SIGKILL) and waits until each is gone. */

@@ -31,11 +31,8 @@ try {
 }
 const server = await serveChaincode({ ccid, address });
 process.stdout.write(`settlement chaincode ${ccid} listening on ${address}\n`);
-// Started by the exchange (`chaincode-process.ts`): stop with it.
-if (process.env.CHAINCODE_EXIT_WITH_STDIN === '1') {
-  process.stdin.on('end', () => {
-    server.stop();
-    process.exit(0);
-  });
-  process.stdin.resume();
-}
+// How the exchange stops it (`chaincode-process.ts`), as a container runtime would.
+process.once('SIGTERM', () => {
+  server.stop();
+  process.exit(0);
+});
