@@ -1,16 +1,20 @@
 /**
- * Binary encoding of engine commands for the journal: a type tag, a presence mask for optional
- * fields, then the fields in a fixed order (numbers as float64, strings as u16 length + UTF-8).
- * A rare command (list-instrument) carries its spec as JSON. Encoding writes into a caller's
- * buffer and allocates nothing but the strings it decodes.
+ * Binary encoding of engine commands for the journal and the cluster's command streams: a type
+ * tag, a presence mask for optional fields, then the fields in a fixed order (numbers as float64,
+ * strings as u16 length + UTF-8). A rare command (list-instrument) carries its spec as JSON.
+ * Encoding writes into a caller's buffer and allocates nothing but the strings it decodes.
  *
- * The type tag is the command's index in `TYPES`: a new command type is appended, never inserted,
- * and an existing type's fields keep their order (new optional ones take a new presence bit), so
- * journals written before still decode to the same commands.
+ * Every enumerated value is written as an explicit numeric tag from the tables below, never as
+ * its position in a list, so reordering source code cannot change the bytes. The rule that keeps
+ * old journals and streams readable: a tag is never reused or renumbered, a new value takes a new
+ * tag, an existing type's fields keep their order (a new optional field takes a new presence
+ * bit); any other change to the layout is a new FORMAT_VERSION, which segment headers and NATS
+ * messages carry (see records.ts and cluster/wire-format.ts).
  */
 import type {
   Command,
   InstrumentSpec,
+  InstrumentStatus,
   NewOrderCommand,
   OrderType,
   SetAccountCommand,
@@ -22,33 +26,98 @@ import type {
   UpdateInstrumentCommand,
 } from '../engine/index.ts';
 
-const TYPES = [
-  'new',
-  'cancel',
-  'cancel-all',
-  'replace',
-  'list-instrument',
-  'set-status',
-  'tick',
-  'deposit',
-  'withdraw',
-  'set-account',
-  'settle',
-  'update-instrument',
-  'request-withdrawal',
-  'settle-withdrawal',
-] as const;
-const SIDES: readonly Side[] = ['buy', 'sell'];
-const ORDER_TYPES: readonly OrderType[] = ['limit', 'market', 'stop', 'stop-limit'];
-const TIFS: readonly TimeInForce[] = ['GTC', 'GTD', 'IOC', 'FOK'];
-const STPS: readonly StpMode[] = ['cancel-newest', 'cancel-oldest', 'cancel-both', 'decrement-and-cancel'];
-const STATUSES = ['open', 'halted'] as const;
+/**
+ * The version of this encoding. Version 1 is the layout of every release so far, including those
+ * that wrote no version at all: a reader treats a missing version as 1.
+ */
+export const FORMAT_VERSION = 1;
+
+/** Tags of command types (the first byte of an encoded command). Append only. */
+export const COMMAND_TAGS = {
+  new: 0,
+  cancel: 1,
+  'cancel-all': 2,
+  replace: 3,
+  'list-instrument': 4,
+  'set-status': 5,
+  tick: 6,
+  deposit: 7,
+  withdraw: 8,
+  'set-account': 9,
+  settle: 10,
+  'update-instrument': 11,
+  'request-withdrawal': 12,
+  'settle-withdrawal': 13,
+} as const satisfies Record<Command['type'], number>;
+/** Tags of order sides. Append only. */
+export const SIDE_TAGS = { buy: 0, sell: 1 } as const satisfies Record<Side, number>;
+/** Tags of order types. Append only. */
+export const ORDER_TYPE_TAGS = { limit: 0, market: 1, stop: 2, 'stop-limit': 3 } as const satisfies Record<
+  OrderType,
+  number
+>;
+/** Tags of times in force. Append only. */
+export const TIF_TAGS = { GTC: 0, GTD: 1, IOC: 2, FOK: 3 } as const satisfies Record<TimeInForce, number>;
+/** Tags of self-trade prevention modes. Append only. */
+export const STP_TAGS = {
+  'cancel-newest': 0,
+  'cancel-oldest': 1,
+  'cancel-both': 2,
+  'decrement-and-cancel': 3,
+} as const satisfies Record<StpMode, number>;
+/** Tags of instrument statuses. Append only. */
+export const STATUS_TAGS = { open: 0, halted: 1 } as const satisfies Record<InstrumentStatus, number>;
+
+/**
+ * Both directions of a tag table: the tag of a value (only the table's own keys, so that a
+ * name such as `toString` is no value) and the value of a tag.
+ */
+class Tags<T extends string> {
+  #tag: Map<string, number>;
+  #value: Array<T | undefined> = [];
+  readonly names: string;
+  constructor(table: Record<T, number>) {
+    this.#tag = new Map(Object.entries(table));
+    for (const [value, tag] of this.#tag) {
+      if (this.#value[tag] !== undefined) throw new Error(`tag ${tag} is used twice`);
+      this.#value[tag] = value as T;
+    }
+    this.names = [...this.#tag.keys()].join(', ');
+  }
+  tag(value: unknown): number | undefined {
+    return this.#tag.get(value as string);
+  }
+  value(tag: number): T | undefined {
+    return this.#value[tag];
+  }
+}
+
+const TYPES = new Tags(COMMAND_TAGS);
+const SIDES = new Tags(SIDE_TAGS);
+const ORDER_TYPES = new Tags(ORDER_TYPE_TAGS);
+const TIFS = new Tags(TIF_TAGS);
+const STPS = new Tags(STP_TAGS);
+const STATUSES = new Tags(STATUS_TAGS);
 
 /** Room an encoded command may need: strings are capped at 4096 characters (<= 12 KiB UTF-8). */
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
 export class CodecError extends Error {
   override name = 'CodecError';
+}
+
+/** Bytes written in a format version this release does not know (a newer release wrote them). */
+export class FormatVersionError extends CodecError {
+  override name = 'FormatVersionError';
+}
+
+/** Throws FormatVersionError unless `version` is the one this release reads; `where` names the bytes. */
+export function checkFormatVersion(version: number, where: string): void {
+  if (version !== FORMAT_VERSION) {
+    throw new FormatVersionError(
+      `${where} is in format version ${version}; this release reads version ${FORMAT_VERSION} only: read it with a release that knows version ${version}`,
+    );
+  }
 }
 
 /**
@@ -74,10 +143,10 @@ class Writer {
     this.buf.writeUInt16LE(n, this.at);
     this.at += 2 + n;
   }
-  pick<T>(list: readonly T[], v: T, field: string): void {
-    const i = list.indexOf(v);
-    if (i < 0) throw new CodecError(`${field} must be one of ${list.join(', ')}`);
-    this.u8(i);
+  pick<T extends string>(tags: Tags<T>, v: T, field: string): void {
+    const tag = tags.tag(v);
+    if (tag === undefined) throw new CodecError(`${field} must be one of ${tags.names}`);
+    this.u8(tag);
   }
 }
 
@@ -111,10 +180,10 @@ class Reader {
     this.at += 2 + n;
     return s;
   }
-  pick<T>(list: readonly T[], what: string): T {
-    const i = this.u8();
-    const v = list[i];
-    if (v === undefined) throw new CodecError(`unknown ${what} ${i}`);
+  pick<T extends string>(tags: Tags<T>, what: string): T {
+    const tag = this.u8();
+    const v = tags.value(tag);
+    if (v === undefined) throw new CodecError(`unknown ${what} ${tag}`);
     return v;
   }
 }
@@ -138,8 +207,13 @@ const ELIGIBLE = 1;
 const ELIGIBLE_TRUE = 2;
 const FROZEN = 4;
 const FROZEN_TRUE = 8;
-/** Fields of update-instrument, in presence-bit order. */
-const UPDATES = ['makerFeeBps', 'takerFeeBps', 'bandBps', 'referencePrice'] as const;
+/** Presence bits of update-instrument's fields; the fields follow in this order. */
+const UPDATES = [
+  ['makerFeeBps', 1],
+  ['takerFeeBps', 2],
+  ['bandBps', 4],
+  ['referencePrice', 8],
+] as const;
 const OK_TRUE = 1;
 const REASON = 2;
 const REF = 4;
@@ -235,12 +309,9 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       w.str(c.venue, 'venue');
       break;
     case 'update-instrument': {
-      const present = UPDATES.map((f) => c[f] !== undefined);
-      w.u8(present.reduce((mask, p, i) => mask | (p ? 1 << i : 0), 0));
+      w.u8(UPDATES.reduce((mask, [f, bit]) => (c[f] !== undefined ? mask | bit : mask), 0));
       w.str(c.instrument, 'instrument');
-      UPDATES.forEach((f, i) => {
-        if (present[i]) w.num(c[f], f);
-      });
+      for (const [f] of UPDATES) if (c[f] !== undefined) w.num(c[f], f);
       break;
     }
     case 'settle':
@@ -346,9 +417,7 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
     case 'update-instrument': {
       const mask = r.u8();
       const u: UpdateInstrumentCommand = { type, ts, instrument: r.str() };
-      UPDATES.forEach((f, i) => {
-        if (mask & (1 << i)) u[f] = r.num();
-      });
+      for (const [f, bit] of UPDATES) if (mask & bit) u[f] = r.num();
       c = u;
       break;
     }

@@ -4,14 +4,30 @@
  * being written and fsynced; each batch is one write and one fdatasync, and `onDurable(seq)`
  * reports the highest sequence on disk. A batch is cut at `maxBatchBytes`; `lingerMs` may hold a
  * batch open briefly to grow it. Segments rotate at `segmentBytes` and are pruned below a
- * snapshot.
+ * snapshot. Each segment holds one format version, named in its header: appends go on in the last
+ * segment only when it is in the current version, else into a new one.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from '../engine/index.ts';
-import { decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
+import {
+  checkFormatVersion,
+  decodeCommand,
+  encodeCommand,
+  FORMAT_VERSION,
+  MAX_COMMAND_BYTES,
+} from './codec.ts';
 import type { CommandLog } from './ports.ts';
-import { HEADER_BYTES, type RecordRef, type Scan, SEQ_BYTES, scanRecords, sealRecord } from './records.ts';
+import {
+  HEADER_BYTES,
+  type RecordRef,
+  SEGMENT_HEADER_BYTES,
+  type SegmentScan,
+  SEQ_BYTES,
+  scanSegment,
+  sealRecord,
+  segmentHeader,
+} from './records.ts';
 
 const SEGMENT = /^(\d{20})\.wal$/;
 
@@ -57,15 +73,18 @@ export function listSegments(dir: string): Array<{ file: string; firstSeq: numbe
     .sort((a, b) => a.firstSeq - b.firstSeq);
 }
 
-/** Scans every segment of `dir`; throws JournalCorruptError on corruption; reports a torn tail. */
+/**
+ * Scans every segment of `dir`; throws JournalCorruptError on corruption and FormatVersionError
+ * on a segment in a format version this release does not know; reports a torn tail.
+ */
 export function scanJournal(dir: string): {
-  segments: Array<{ file: string; firstSeq: number; buf: Buffer; scan: Scan }>;
+  segments: Array<{ file: string; firstSeq: number; buf: Buffer; scan: SegmentScan }>;
   lastSeq: number;
 } {
   const segments = listSegments(dir).map((s) => ({
     ...s,
     buf: fs.readFileSync(s.file),
-    scan: undefined as unknown as Scan,
+    scan: undefined as unknown as SegmentScan,
   }));
   let lastSeq = 0;
   segments.forEach((s, i) => {
@@ -74,7 +93,8 @@ export function scanJournal(dir: string): {
         `${path.basename(s.file)} starts at ${s.firstSeq}, but the journal before it ends at ${lastSeq}`,
       );
     }
-    s.scan = scanRecords(s.buf, s.firstSeq);
+    s.scan = scanSegment(s.buf, s.firstSeq);
+    if (s.scan.version !== null) checkFormatVersion(s.scan.version, `${s.file} (header, byte 4)`);
     const stop = s.scan.stop;
     const last = i === segments.length - 1;
     if (stop !== null && (stop.kind === 'corrupt' || !last)) {
@@ -158,7 +178,9 @@ export class FileJournal implements CommandLog {
       this.#opts.maxBatchBytes + MAX_COMMAND_BYTES + HEADER_BYTES + SEQ_BYTES,
     );
     this.#spare = Buffer.allocUnsafe(this.#pending.length);
-    if (last) {
+    // A segment without a header (written before headers, or cut to nothing) gets no more
+    // records: the next write starts a segment with one (reusing the name of an empty one).
+    if (last?.scan.version === FORMAT_VERSION) {
       this.#fd = fs.openSync(last.file, 'a');
       this.#segmentSize = last.scan.validEnd;
     }
@@ -312,14 +334,19 @@ export class FileJournal implements CommandLog {
     });
   }
 
-  /** Closes the current segment and starts one whose first record is `firstSeq`. */
+  /**
+   * Closes the current segment and starts one whose first record is `firstSeq`, with its header
+   * (made durable by the batch's fdatasync; a crash before leaves a header cut short: a torn tail).
+   */
   #rotate(firstSeq: number): void {
     if (this.#fd >= 0) {
       fs.fsyncSync(this.#fd);
       fs.closeSync(this.#fd);
     }
     this.#fd = fs.openSync(path.join(this.dir, segmentName(firstSeq)), 'a');
-    this.#segmentSize = 0;
+    fs.writeSync(this.#fd, segmentHeader());
+    this.#segmentSize = SEGMENT_HEADER_BYTES;
+    this.stats.bytes += SEGMENT_HEADER_BYTES;
     syncDir(this.dir);
   }
 

@@ -4,7 +4,21 @@
  * answers a command only once it is on disk. The engine itself stays pure; a distributed log can
  * take the journal's place behind the same calls.
  */
-export { CodecError, decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
+export {
+  CodecError,
+  checkFormatVersion,
+  COMMAND_TAGS,
+  decodeCommand,
+  encodeCommand,
+  FORMAT_VERSION,
+  FormatVersionError,
+  MAX_COMMAND_BYTES,
+  ORDER_TYPE_TAGS,
+  SIDE_TAGS,
+  STATUS_TAGS,
+  STP_TAGS,
+  TIF_TAGS,
+} from './codec.ts';
 export {
   type CommandResult,
   DurableEngine,

@@ -1,11 +1,20 @@
 /**
- * Journal records: `[u32 length][u32 crc32][payload]`, little-endian, where the payload is
+ * Journal segments: an 8-byte header, `MWAL` then the format version as a u32, followed by
+ * records `[u32 length][u32 crc32][payload]`, little-endian, where the payload is
  * `[f64 sequence][encoded command]` and the CRC covers the payload. Scanning a segment tells a
  * torn tail (an interrupted last write: safe to cut off) from corruption (a bad record with
  * data after it, or a sequence gap: never skipped).
+ *
+ * Segments written before the header existed start straight with a record; they are format
+ * version 1. They cannot be mistaken for a header: `MWAL` read as a record length is far beyond
+ * MAX_PAYLOAD_BYTES.
  */
 import { crc32 } from 'node:zlib';
-import { MAX_COMMAND_BYTES } from './codec.ts';
+import { FORMAT_VERSION, MAX_COMMAND_BYTES } from './codec.ts';
+
+/** The bytes a segment header starts with. */
+const MAGIC = Buffer.from('MWAL', 'latin1');
+export const SEGMENT_HEADER_BYTES = 8;
 
 export const HEADER_BYTES = 8;
 export const SEQ_BYTES = 8;
@@ -28,6 +37,36 @@ export interface Scan {
   stop: null | { kind: 'torn' | 'corrupt'; at: number; why: string };
 }
 
+/** The header of a new segment: the magic and the current format version. */
+export function segmentHeader(): Buffer {
+  const header = Buffer.alloc(SEGMENT_HEADER_BYTES);
+  MAGIC.copy(header);
+  header.writeUInt32LE(FORMAT_VERSION, MAGIC.length);
+  return header;
+}
+
+/** A scanned segment and the format version its header names (null: it has no header). */
+export interface SegmentScan extends Scan {
+  version: number | null;
+}
+
+/**
+ * Scans a segment: its header, if any, then its records (see scanRecords). A header cut short
+ * (a crash right after the segment was created) is a torn tail at byte 0. The version is
+ * returned, not checked: the caller names the file when it refuses one.
+ */
+export function scanSegment(buf: Buffer, expectSeq: number): SegmentScan {
+  const magic = buf.subarray(0, MAGIC.length);
+  if (buf.length === 0 || !MAGIC.subarray(0, magic.length).equals(magic))
+    return { ...scanRecords(buf, expectSeq, 0), version: null };
+  if (buf.length < SEGMENT_HEADER_BYTES) {
+    const why = 'the segment header is cut short';
+    return { records: [], validEnd: 0, stop: { kind: 'torn', at: 0, why }, version: null };
+  }
+  const version = buf.readUInt32LE(MAGIC.length);
+  return { ...scanRecords(buf, expectSeq, SEGMENT_HEADER_BYTES), version };
+}
+
 /** Writes a record's header once its payload is in place at `at + HEADER_BYTES`. */
 export function sealRecord(buf: Buffer, at: number, end: number): void {
   const len = end - at - HEADER_BYTES;
@@ -36,14 +75,15 @@ export function sealRecord(buf: Buffer, at: number, end: number): void {
 }
 
 /**
- * Scans a segment's bytes. `expectSeq` is the sequence the first record must carry (0: any).
+ * Scans a segment's records from byte `from`. `expectSeq` is the sequence the first record must
+ * carry (0: any).
  * A bad record is a torn tail when nothing but zeros follows it, or when it runs past the end
  * of the buffer and no valid later record can be found after its header (a damaged length
  * field in an earlier record would otherwise look like a torn write); otherwise corruption.
  */
-export function scanRecords(buf: Buffer, expectSeq: number): Scan {
+function scanRecords(buf: Buffer, expectSeq: number, from: number): Scan {
   const records: RecordRef[] = [];
-  let at = 0;
+  let at = from;
   let next = expectSeq;
   while (at < buf.length) {
     const bad = (why: string, torn: boolean): Scan => ({

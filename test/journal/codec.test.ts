@@ -266,31 +266,6 @@ describe('journal codec: round trip', () => {
     );
   });
 
-  it('keeps the type tags journals were written with: new types come after them', () => {
-    const tags: Array<[Command, number]> = [
-      [
-        {
-          type: 'new',
-          ts: 0,
-          instrument: 'X@e:1',
-          account: 'a',
-          clientOrderId: 'c',
-          side: 'buy',
-          orderType: 'market',
-          quantity: 1,
-        },
-        0,
-      ],
-      [{ type: 'deposit', ts: 0, account: 'a', asset: 'X@e:1', amount: 1 }, 7],
-      [{ type: 'withdraw', ts: 0, account: 'a', asset: 'X@e:1', amount: 1 }, 8],
-      [{ type: 'settle', ts: 0, tradeId: 1, ok: true }, 10],
-      [{ type: 'update-instrument', ts: 0, instrument: 'X@e:1', bandBps: 1 }, 11],
-      [{ type: 'request-withdrawal', ts: 0, account: 'a', asset: 'X@e:1', amount: 1 }, 12],
-      [{ type: 'settle-withdrawal', ts: 0, withdrawalId: 1, ok: true }, 13],
-    ];
-    for (const [command, tag] of tags) assert.equal(encode(command)[0], tag, command.type);
-  });
-
   it('property: any well-formed command reads back deep-equal, and any cut of it is refused', () => {
     fc.assert(
       fc.property(commandArb, fc.nat(), (command, cut) => {

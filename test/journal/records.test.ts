@@ -17,6 +17,7 @@ import {
   journalEntries,
   recordBounds,
   restoreFolder,
+  SEGMENT_HEADER,
   segmentFiles,
   tempDir,
   Workload,
@@ -109,7 +110,7 @@ describe('journal records: a torn tail', () => {
     }
   });
 
-  it('given a last segment whose only record is torn, when opened, then the segment is emptied and reused', async (t) => {
+  it('given a last segment whose only record is torn, when opened, then the segment keeps its header only and is reused', async (t) => {
     const { dir, commands } = await journalOf(t, 6, 1, 1);
     const segments = segmentFiles(dir);
     assert.equal(segments.length, 6, 'one segment per one-record batch');
@@ -117,16 +118,44 @@ describe('journal records: a torn tail', () => {
     const file = path.join(dir, name);
     const full = fs.readFileSync(file);
     const pristine = folderImage(dir);
-    for (let cut = 1; cut < full.length; cut++) {
+    for (let cut = SEGMENT_HEADER + 1; cut < full.length; cut++) {
       restoreFolder(dir, pristine);
       fs.writeFileSync(file, full.subarray(0, cut));
       assert.equal(scanJournal(dir).lastSeq, 5);
-      const j = openTorn(dir, name, 0, cut);
+      const j = openTorn(dir, name, SEGMENT_HEADER, cut - SEGMENT_HEADER);
+      assert.equal(fs.statSync(file).size, SEGMENT_HEADER);
+      assert.equal(j.lastSeq, 5);
+      assert.equal(j.firstSeq, 1);
+      await appendAndCheck(dir, j, commands.slice(0, 5));
+      assert.deepStrictEqual(segmentFiles(dir), segments, 'the sixth command goes back into its segment');
+    }
+  });
+
+  it('given a last segment cut inside its header (a crash as it was created), when opened, then it is emptied and reused with a whole header', async (t) => {
+    const { dir, commands } = await journalOf(t, 6, 1, 1);
+    const segments = segmentFiles(dir);
+    const name = segments.at(-1)!;
+    const file = path.join(dir, name);
+    const full = fs.readFileSync(file);
+    const pristine = folderImage(dir);
+    for (let cut = 1; cut < SEGMENT_HEADER; cut++) {
+      restoreFolder(dir, pristine);
+      fs.writeFileSync(file, full.subarray(0, cut));
+      assert.equal(scanJournal(dir).lastSeq, 5);
+      const lines: string[] = [];
+      const j = new FileJournal(dir, { log: (line) => lines.push(line) });
+      assert.deepStrictEqual(lines, [
+        `journal: ${name} has a torn tail at byte 0 (the segment header is cut short); cutting ${cut} bytes`,
+      ]);
       assert.equal(fs.statSync(file).size, 0);
       assert.equal(j.lastSeq, 5);
       assert.equal(j.firstSeq, 1);
       await appendAndCheck(dir, j, commands.slice(0, 5));
       assert.deepStrictEqual(segmentFiles(dir), segments, 'the sixth command goes back into its segment');
+      assert.deepStrictEqual(
+        fs.readFileSync(file).subarray(0, SEGMENT_HEADER),
+        full.subarray(0, SEGMENT_HEADER),
+      );
     }
   });
 
@@ -135,7 +164,7 @@ describe('journal records: a torn tail', () => {
     const [name] = segmentFiles(dir);
     const file = path.join(dir, name!);
     fs.truncateSync(file, fs.statSync(file).size - 3);
-    const j = openTorn(dir, name!, 0, fs.statSync(file).size);
+    const j = openTorn(dir, name!, SEGMENT_HEADER, fs.statSync(file).size - SEGMENT_HEADER);
     assert.equal(j.lastSeq, 0);
     await appendAndCheck(dir, j, commands.slice(0, 0));
   });
@@ -267,7 +296,7 @@ describe('journal records: corruption before the tail', () => {
     const later = '00000000000000000002.wal';
     assert.notEqual(later, second);
     fs.renameSync(path.join(dir, first), path.join(dir, later));
-    assertRefused(dir, corruptAt(later, 0, 'sequence 1 where 2 was expected'));
+    assertRefused(dir, corruptAt(later, SEGMENT_HEADER, 'sequence 1 where 2 was expected'));
   });
 
   const lengths: Array<[string, (r: { start: number; end: number }, size: number) => number]> = [

@@ -76,6 +76,9 @@ export function recordBounds(
   return s.scan.records.map((r) => ({ seq: r.seq, start: r.start - RECORD_PREFIX, end: r.end }));
 }
 
+/** Bytes of a segment's header before its first record: `MWAL`, u32 format version. */
+export const SEGMENT_HEADER = 8;
+
 /** Bytes before a record's command: u32 length, u32 CRC32, f64 sequence. */
 export const RECORD_PREFIX = 16;
 
