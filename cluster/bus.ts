@@ -1,6 +1,6 @@
 /**
  * Sends commands to the shards: each one encoded as the journal encodes it (the shard stamps the
- * time) and published on its shard's command stream under the sender's command id, which
+ * time), marked with the format version (wire-format.ts) and published on its shard's command stream under the sender's command id, which
  * JetStream keeps as the message id. A command sent again under the same id within the
  * deduplication window is stored once, and the answer names the sequence it got the first time.
  */
@@ -8,6 +8,7 @@ import type { JetStreamClient } from 'nats';
 import type { Command, Unstamped } from '../engine/index.ts';
 import { CodecError, encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
 import { type Topology, venueOf } from './topology.ts';
+import { formatHeaders } from './wire-format.ts';
 
 /** Where a command went. */
 export interface Sent {
@@ -38,7 +39,7 @@ export class CommandBus {
     const data = Uint8Array.prototype.slice.call(this.#buf, 0, n);
     const subject = this.#topology.commandSubject(shard, venueOf(command));
     return this.#js
-      .publish(subject, data, { msgID: id })
+      .publish(subject, data, { msgID: id, headers: formatHeaders() })
       .then((ack) => ({ shard, seq: ack.seq, duplicate: ack.duplicate }));
   }
 

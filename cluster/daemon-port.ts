@@ -23,6 +23,7 @@ import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
 import { answered, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
+import { eventsOf } from './wire-format.ts';
 
 export interface DaemonPortOptions {
   nc: NatsConnection;
@@ -184,7 +185,7 @@ export class DaemonPort implements EnginePort {
     this.#consuming = consume({
       get: () => js.consumers.get(stream, this.#consumerName),
       handle: (msg) => {
-        const events = msg.json<Array<Record<string, unknown>>>();
+        const events = eventsOf(msg, `${this.#o.venue}: event ${msg.seq} of ${stream}`);
         const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId as number);
         const withdrawals = events.filter(isWithdrawalRequest).map((e) => e.withdrawalId);
         subscriber(msg.seq, events);

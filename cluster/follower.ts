@@ -4,7 +4,8 @@
  * is the stream's (the later of the message's timestamp and the previous command's), so every
  * follower of a shard holds the same state at the same sequence: the shard itself, a gateway's
  * read view, a daemon's. Stream sequence and command sequence are one: a message that does not
- * decode is executed as nothing and rejected, like any bad command.
+ * decode is executed as nothing and rejected, like any bad command; a message in a format version
+ * this release does not know stops the follower, which cannot know what it would do.
  */
 import type { JsMsg, NatsConnection } from 'nats';
 import { consume } from './consume.ts';
@@ -12,6 +13,7 @@ import { type BookKind, type Command, Engine, eventToObject } from '../engine/in
 import { decodeCommand, type PublishedEvent } from '../journal/index.ts';
 import { answered, jetStreamReady, loadSnapshot, snapshotStore } from './nats.ts';
 import type { Topology } from './topology.ts';
+import { checkMessageFormat } from './wire-format.ts';
 
 /**
  * Receives each command's events in sequence order, with the command's message id. A promise
@@ -144,6 +146,10 @@ export class ShardFollower {
       );
     }
     this.#lastAt = Date.now();
+    checkMessageFormat(
+      m,
+      `shard ${this.shard}: command ${seq} of ${this.#o.topology.commandStream(this.shard)}`,
+    );
     const command = this.#decode(m);
     this.#capture = [];
     this.engine.execute(command as Command);

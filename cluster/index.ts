@@ -16,3 +16,4 @@ export { connectNats, ensureStreams, loadSnapshot, saveSnapshot, snapshotStore }
 export { type NatsNode, type NatsOptions, startNats } from './nats-server.ts';
 export { Shard, type ShardOptions, type ShardStats } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';
+export { checkMessageFormat, eventsOf, FORMAT_HEADER, formatHeaders } from './wire-format.ts';

@@ -15,6 +15,7 @@ import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { type Topology, venueOfId } from './topology.ts';
+import { formatHeaders } from './wire-format.ts';
 
 export interface ShardOptions {
   nc: NatsConnection;
@@ -165,6 +166,7 @@ export class Shard {
     const attempt = async (): Promise<void> => {
       const ack = await this.#js.publish(subject, data, {
         msgID: String(seq),
+        headers: formatHeaders(),
         expect: { lastSequence: seq - 1 },
       });
       if (ack.seq !== seq) throw new Error(`the event stream put command ${seq}'s events at ${ack.seq}`);

@@ -13,6 +13,7 @@ import {
   type ClusterConfig,
   CommandBus,
   consume,
+  eventsOf,
   ShardedView,
   ShardFollower,
   type Topology,
@@ -163,7 +164,7 @@ export class ClusterExchange implements Exchange {
           handle: (m) => {
             if (m.seq !== seq + 1) throw new Error(`shard ${f.shard}: event ${m.seq} came after ${seq}`);
             seq = m.seq;
-            subscriber(m.seq, m.json<PublishedEvent[]>());
+            subscriber(m.seq, eventsOf(m, `shard ${f.shard}: event ${m.seq} of ${stream}`));
           },
           batch: 2_000,
           behind: async () => {

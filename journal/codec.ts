@@ -112,7 +112,7 @@ export class FormatVersionError extends CodecError {
 }
 
 /** Throws FormatVersionError unless `version` is the one this release reads; `where` names the bytes. */
-export function checkFormatVersion(version: number, where: string): void {
+export function checkFormatVersion(version: number | string, where: string): void {
   if (version !== FORMAT_VERSION) {
     throw new FormatVersionError(
       `${where} is in format version ${version}; this release reads version ${FORMAT_VERSION} only: read it with a release that knows version ${version}`,

@@ -2,12 +2,15 @@
  * An engine shard on a real nats-server: the command stream is its journal and the event stream
  * its output, one message per command at the same sequence; any follower of the stream holds
  * the same state; command ids make a command sent twice count once; snapshots go to the
- * bucket and a restarted shard (or a new follower) starts from them.
+ * bucket and a restarted shard (or a new follower) starts from them. Messages carry the format
+ * version in a header: one without it (an earlier release's) is version 1, one in a version this
+ * release does not know stops the shard rather than be executed as something else.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NatsConnection } from 'nats';
-import { CommandBus, ID_SPAN, Shard, ShardFollower } from '../../cluster/index.ts';
+import { headers, type NatsConnection } from 'nats';
+import { CommandBus, FORMAT_HEADER, ID_SPAN, Shard, ShardFollower } from '../../cluster/index.ts';
+import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
 
@@ -165,5 +168,42 @@ describe('an engine shard on NATS JetStream', () => {
     assert.equal(again.state.last_seq, shard.follower.seq);
     assert.equal(twin.follower.engine.stateHash(), shard.follower.engine.stateHash());
     assert.ok(!log.some((l) => l.startsWith('error')), log.filter((l) => l.startsWith('error')).join('\n'));
+  });
+
+  it('marks command and event messages with format version 1, executes one without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
+    const shard1 = shards.find((s) => s.follower.shard === 1)!;
+    const jsm = await nc.jetstreamManager();
+    const subject = nats.topology.commandSubject(1, 'fabric:bank-net');
+    const instrument = 'ACME@fabric:bank-net';
+    // Given a command sent as this release sends it
+    const sent = await bus.send(1, { ...order('hana', 'buy', 1), instrument }, 'h-1');
+    await until('shard 1 to take it', () => shard1.stats.published >= sent.seq);
+    // Then its command message and its event message carry the format version
+    for (const stream of [nats.topology.commandStream(1), nats.topology.eventStream(1)]) {
+      const m = await jsm.streams.getMessage(stream, { seq: sent.seq });
+      assert.equal(m.header.get(FORMAT_HEADER), '1', stream);
+    }
+    // When a command comes without the header, as earlier releases sent them
+    const buf = Buffer.alloc(MAX_COMMAND_BYTES);
+    const n = encodeCommand({ ...order('ivan', 'sell', 1), instrument, ts: 0 }, buf, 0);
+    const legacy = await nc.jetstream().publish(subject, buf.subarray(0, n), { msgID: 'h-2' });
+    await until('shard 1 to take it', () => shard1.stats.published >= legacy.seq);
+    // Then it is executed as version 1: the order is accepted and trades
+    const events = (await jsm.streams.getMessage(nats.topology.eventStream(1), { seq: legacy.seq })).json<
+      Array<{ kind: string }>
+    >();
+    assert.deepStrictEqual(
+      events.filter((e) => e.kind === 'accepted' || e.kind === 'trade').map((e) => e.kind),
+      ['accepted', 'trade'],
+    );
+    // When a command comes in a format version this release does not know
+    const h = headers();
+    h.set(FORMAT_HEADER, '2');
+    const newer = await nc.jetstream().publish(subject, buf.subarray(0, n), { msgID: 'h-3', headers: h });
+    // Then the shard stops before it, saying which message and which version, and executes nothing
+    const stopped = `error: shard 1: command ${newer.seq} of ${nats.topology.commandStream(1)} (header ${FORMAT_HEADER}) is in format version 2; this release reads version 1 only`;
+    await until('shard 1 to stop', () => log.some((l) => l.startsWith(stopped)));
+    assert.equal(shard1.follower.engine.commandSeq, legacy.seq);
+    assert.equal((await jsm.streams.info(nats.topology.eventStream(1))).state.last_seq, legacy.seq);
   });
 });
