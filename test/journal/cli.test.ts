@@ -16,6 +16,7 @@ import {
   journalEntries,
   mosaic,
   recordBounds,
+  SEGMENT_HEADER,
   segmentFiles,
   tempDir,
   Workload,
@@ -287,10 +288,10 @@ describe('mosaic journal inspect', () => {
   it('given a corrupt journal, then it says so, exit 1', async (t) => {
     const f = await folder(t);
     const [segment] = segmentFiles(f.dir);
-    flipByte(path.join(f.dir, segment!), 12);
+    flipByte(path.join(f.dir, segment!), SEGMENT_HEADER + 12);
     const r = await readOnly(f.dir, 'inspect', f.dir);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`^corrupt: ${segment} is corrupt at byte 0: `));
+    assert.match(r.stdout, new RegExp(`^corrupt: ${segment} is corrupt at byte ${SEGMENT_HEADER}: `));
   });
 });
 
