@@ -44,3 +44,12 @@ export {
 export { type Batch, type ItemState, Progress, Queue } from './progress.ts';
 export { Settler, type SettlerOptions, type SettlerStats, type VerdictCommand } from './settler.ts';
 export { spawnSupervised, type Supervised } from './supervised.ts';
+export { freePort } from './free-port.ts';
+// What outside connectors/ starts and configures of each ledger's connector.
+export { defaultEvmConnector, EvmConnectorSchema, startEvmConnector } from './evm/index.ts';
+export {
+  defaultFabricConnector,
+  FabricConnectorSchema,
+  type FabricNetworkConfig,
+  startFabricConnector,
+} from './fabric/index.ts';

@@ -2,8 +2,10 @@
  * journal/: durability for the engine. A write-ahead command journal on local disk (binary
  * records with CRC32, group commit, segments), snapshots, recovery, and `DurableEngine`, which
  * answers a command only once it is on disk. The engine itself stays pure; a distributed log can
- * take the journal's place behind the same calls.
+ * take the journal's place behind the same calls. `journalCommand` is `mosaic journal`: verify,
+ * replay or inspect a journal folder without changing it.
  */
+export { JOURNAL_USAGE, journalCommand, UsageError } from './cli.ts';
 export { CodecError, decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
 export {
   type CommandResult,
