@@ -7,13 +7,7 @@
  */
 export { JOURNAL_USAGE, journalCommand, UsageError } from './cli.ts';
 export { CodecError, decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
-export {
-  type CommandResult,
-  DurableEngine,
-  type DurableOptions,
-  type PublishedEvent,
-  type RecoveryReport,
-} from './durable.ts';
+export { type CommandResult, DurableEngine, type DurableOptions, type PublishedEvent } from './durable.ts';
 export {
   FileJournal,
   type FileJournalOptions,
@@ -22,12 +16,5 @@ export {
   listSegments,
   scanJournal,
 } from './file-journal.ts';
-export {
-  decodeSnapshot,
-  encodeSnapshot,
-  listSnapshots,
-  loadNewestSnapshot,
-  readSnapshot,
-  writeSnapshot,
-} from './snapshots.ts';
-export type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';
+export { decodeSnapshot, encodeSnapshot, listSnapshots, readSnapshot, writeSnapshot } from './snapshots.ts';
+export type { CommandLog, CommandLogHooks, EventSubscriber } from './ports.ts';
