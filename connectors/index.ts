@@ -2,17 +2,21 @@
  * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
  * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
  * arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal is
- * released exactly once, and
- * the daemon itself (`startDaemon`: settler and change watcher on an `EnginePort`). The only
- * door other folders use.
+ * released exactly once, the check at start that a ledger still holds what the daemon saw of it
+ * (`checkLedgerKept`), and the daemon itself (`startDaemon`: settler and change watcher on an
+ * `EnginePort`). The only door other folders use.
  */
 export {
+  type BlockCheckpoint,
+  blockCheckpoint,
   type ChangeCommand,
   changeCommand,
+  changesCheckpoint,
   type ChangeSink,
   type ChangeSource,
   ChangeWatcher,
   localChanges,
+  readBlockCheckpoint,
 } from './changes.ts';
 export {
   type Connector,
@@ -30,6 +34,7 @@ export {
   type TradeEvent,
   type WithdrawalRequestEvent,
 } from './instructions.ts';
+export { checkLedgerKept, type LedgerBlocks, type LedgerCheck } from './ledger-check.ts';
 export {
   type InstructionKind,
   type Ledger,

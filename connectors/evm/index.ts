@@ -17,7 +17,7 @@ export {
   type InvestorFunding,
   send,
 } from './deploy.ts';
-export { EvmChanges, type EvmChangesOptions, type EvmTokenAsset } from './changes-evm.ts';
+export { evmBlocks, EvmChanges, type EvmChangesOptions, type EvmTokenAsset } from './changes-evm.ts';
 export { type BatchGas, type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
 export { type BatchTx, NonceStore } from './nonces.ts';
 export { packTrades, type PackedTrade, settlePackedCalldata } from './packed.ts';
