@@ -10,6 +10,7 @@ export type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './
 export { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
 export { type FabricClient, fabricClient, type FabricIdentity } from './client.ts';
 export { blockHash, type Devnet, type DevnetOptions, makeIdentity, startDevnet } from './devnet/index.ts';
+export { FabricBlocks } from './blocks-fabric.ts';
 export { FabricChanges, type FabricChangesOptions } from './changes-fabric.ts';
 export { type FabricAsset, FabricLedger, type FabricLedgerOptions } from './ledger-fabric.ts';
 export {
