@@ -38,13 +38,11 @@ export interface LedgerCheck {
 
 /** Throws if the ledger lacks the block (or its hash) or the transaction the daemon recorded. */
 export async function checkLedgerKept(c: LedgerCheck): Promise<void> {
-  const seen = readBlockCheckpoint(c.progress.checkpoint(changesCheckpoint(c.venue)));
-  if ((seen === null || seen.block < 0) && c.lastTx === undefined) return;
+  const checkpoint = readBlockCheckpoint(c.progress.checkpoint(changesCheckpoint(c.venue)));
+  // A checkpoint below block 0 says that nothing was read yet.
+  const seen = checkpoint !== null && checkpoint.block >= 0 ? checkpoint : null;
+  if (seen === null && c.lastTx === undefined) return;
   const head = await c.blocks.head();
-  const recorded =
-    seen === null || seen.block < 0
-      ? 'the exchange read none of its blocks'
-      : `the exchange read it up to block ${seen.block}${seen.hash === null ? '' : ` (hash ${seen.hash})`}`;
   let found: string | null = null;
   if (seen !== null && head < seen.block) {
     found = `its last block is ${head} (hash ${await c.blocks.blockHash(head)})`;
@@ -58,6 +56,10 @@ export async function checkLedgerKept(c: LedgerCheck): Promise<void> {
       `there (its last block is ${head})`;
   }
   if (found === null) return;
+  const recorded =
+    seen === null
+      ? 'the exchange read none of its blocks'
+      : `the exchange read it up to block ${seen.block}${seen.hash === null ? '' : ` (hash ${seen.hash})`}`;
   const kept = c.stateFile === undefined ? '' : ` (kept in ${c.stateFile})`;
   throw new Error(
     `${c.venue}: ${c.ledger} went back, or is another one: ${recorded}, and ${found}. ` +
