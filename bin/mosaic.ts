@@ -5,7 +5,7 @@
  * `mosaic journal ...` looks at a journal folder.
  */
 import { parseArgs } from 'node:util';
-import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/cli.ts';
+import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/index.ts';
 import { type Config, type Gateway, isGatewayError, loadConfig, startGateway } from '../gateway/index.ts';
 import { CONNECTOR_USAGE, runConnector } from './connector.ts';
 import { ENGINE_USAGE, runEngine } from './engine.ts';

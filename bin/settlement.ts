@@ -4,9 +4,14 @@
  * `startEvm` and `startFabric` start one on any engine port (also a cluster shard's, for
  * `mosaic connector`). If one fails to start, those started are stopped again.
  */
-import { type Connector, type EnginePort, localPort } from '../connectors/index.ts';
-import { startEvmConnector } from '../connectors/evm/index.ts';
-import { type FabricNetworkConfig, startFabricConnector } from '../connectors/fabric/index.ts';
+import {
+  type Connector,
+  type EnginePort,
+  type FabricNetworkConfig,
+  localPort,
+  startEvmConnector,
+  startFabricConnector,
+} from '../connectors/index.ts';
 import { type Config, DEMO_LISTINGS, type StartOptions } from '../gateway/index.ts';
 
 type Connect = NonNullable<StartOptions['connect']>;

@@ -5,14 +5,14 @@
  * each command's events. Anything that needs the engine's state follows the command stream
  * into an engine of its own: the engine is deterministic, so every follower agrees.
  */
-export { CommandBus, type Sent } from './bus.ts';
-export { DaemonPort, type DaemonPortOptions } from './daemon-port.ts';
+export { CommandBus } from './bus.ts';
+export { DaemonPort } from './daemon-port.ts';
 export { consume } from './consume.ts';
 export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
 export { type EngineView, ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
-export { type FollowerOptions, type FollowerSubscriber, ShardFollower } from './follower.ts';
-export { connectNats, ensureStreams, loadSnapshot, saveSnapshot, snapshotStore } from './nats.ts';
-export { type NatsNode, type NatsOptions, startNats } from './nats-server.ts';
-export { Shard, type ShardOptions, type ShardStats } from './shard.ts';
+export { ShardFollower } from './follower.ts';
+export { connectNats, ensureStreams } from './nats.ts';
+export { type NatsNode, startNats } from './nats-server.ts';
+export { Shard } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';

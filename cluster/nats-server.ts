@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort } from '../connectors/free-port.ts';
-import { spawnSupervised, type Supervised } from '../connectors/supervised.ts';
+import { freePort, spawnSupervised, type Supervised } from '../connectors/index.ts';
 
 export interface NatsNode {
   readonly name: string;

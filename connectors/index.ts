@@ -7,45 +7,32 @@
  * `EnginePort`). The only door other folders use.
  */
 export {
-  type BlockCheckpoint,
   blockCheckpoint,
-  type ChangeCommand,
   changeCommand,
   changesCheckpoint,
   type ChangeSink,
-  type ChangeSource,
   ChangeWatcher,
   localChanges,
   readBlockCheckpoint,
 } from './changes.ts';
+export { type Connector, type EnginePort, localPort } from './daemon.ts';
+export { instructionOf, isTrade, isWithdrawalRequest } from './instructions.ts';
+export { checkLedgerKept } from './ledger-check.ts';
 export {
-  type Connector,
-  type Daemon,
-  type DaemonOptions,
-  type EnginePort,
-  type LocalEngine,
-  localPort,
-  startDaemon,
-} from './daemon.ts';
-export {
-  instructionOf,
-  isTrade,
-  isWithdrawalRequest,
-  type TradeEvent,
-  type WithdrawalRequestEvent,
-} from './instructions.ts';
-export { checkLedgerKept, type LedgerBlocks, type LedgerCheck } from './ledger-check.ts';
-export {
-  type InstructionKind,
   type Ledger,
   type LedgerChange,
   type SettlementInstruction,
-  type SettlementOutcome,
-  TRADES,
   type WithdrawalInstruction,
-  type WithdrawalOutcome,
-  WITHDRAWALS,
 } from './ledger.ts';
-export { type Batch, type ItemState, Progress, Queue } from './progress.ts';
-export { Settler, type SettlerOptions, type SettlerStats, type VerdictCommand } from './settler.ts';
+export { Progress } from './progress.ts';
+export { Settler, type VerdictCommand } from './settler.ts';
 export { spawnSupervised, type Supervised } from './supervised.ts';
+export { freePort } from './free-port.ts';
+// What outside connectors/ starts and configures of each ledger's connector.
+export { defaultEvmConnector, EvmConnectorSchema, startEvmConnector } from './evm/index.ts';
+export {
+  defaultFabricConnector,
+  FabricConnectorSchema,
+  type FabricNetworkConfig,
+  startFabricConnector,
+} from './fabric/index.ts';

@@ -54,7 +54,6 @@ export const Code = {
 } as const;
 
 export type CodeName = keyof typeof Code;
-export type CodeValue = (typeof Code)[CodeName];
 
 const names = new Map<number, CodeName>(Object.entries(Code).map(([k, v]) => [v, k as CodeName]));
 

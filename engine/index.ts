@@ -4,15 +4,8 @@
  * events and state hash on every replay. The only door other folders use.
  */
 export type { BookKind } from './book.ts';
-export { Code, type CodeName, codeName } from './codes.ts';
-export {
-  type BalanceView,
-  Engine,
-  type EngineOptions,
-  type OrderView,
-  type PendingSettlementView,
-  type PendingWithdrawalView,
-} from './engine.ts';
+export { Code, codeName } from './codes.ts';
+export { Engine, type OrderView, type PendingSettlementView, type PendingWithdrawalView } from './engine.ts';
 export {
   EngineEvent,
   type EngineListener,
@@ -23,7 +16,7 @@ export {
 export { feeFor } from './fees.ts';
 export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
-export { cashPerNotional, quoteUnitOf, type TradeCash, tradeCash } from './settlement.ts';
+export { cashPerNotional, quoteUnitOf, tradeCash } from './settlement.ts';
 export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';
 export {

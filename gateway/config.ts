@@ -7,8 +7,12 @@ import fs from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { clusterProblems, ClusterSchema, defaultCluster } from '../cluster/index.ts';
-import { defaultEvmConnector, EvmConnectorSchema } from '../connectors/evm/index.ts';
-import { defaultFabricConnector, FabricConnectorSchema } from '../connectors/fabric/index.ts';
+import {
+  defaultEvmConnector,
+  defaultFabricConnector,
+  EvmConnectorSchema,
+  FabricConnectorSchema,
+} from '../connectors/index.ts';
 import { configProblems } from './config-problems.ts';
 import { makeError } from './errors.ts';
 

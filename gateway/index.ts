@@ -5,9 +5,9 @@
  * dashboard at `/`. It holds no book state of its own: it reads the engine through the exchange
  * and sends it only commands that passed its checks. The only door other folders use.
  */
-export { type Config, ConfigSchema, defaultConfig, loadConfig } from './config.ts';
+export { type Config, defaultConfig, loadConfig } from './config.ts';
 export { DEMO_LISTINGS } from './demo.ts';
-export { type ErrorCode, GatewayError, isGatewayError, makeError } from './errors.ts';
-export { ClusterExchange, type ClusterExchangeOptions } from './cluster-exchange.ts';
-export { type Exchange, LocalExchange } from './exchange.ts';
+export { isGatewayError } from './errors.ts';
+export { ClusterExchange } from './cluster-exchange.ts';
+export { LocalExchange } from './exchange.ts';
 export { type Gateway, serveExchange, startGateway, type StartOptions } from './gateway.ts';

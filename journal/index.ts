@@ -2,16 +2,12 @@
  * journal/: durability for the engine. A write-ahead command journal on local disk (binary
  * records with CRC32, group commit, segments), snapshots, recovery, and `DurableEngine`, which
  * answers a command only once it is on disk. The engine itself stays pure; a distributed log can
- * take the journal's place behind the same calls.
+ * take the journal's place behind the same calls. `journalCommand` is `mosaic journal`: verify,
+ * replay or inspect a journal folder without changing it.
  */
+export { JOURNAL_USAGE, journalCommand, UsageError } from './cli.ts';
 export { CodecError, decodeCommand, encodeCommand, MAX_COMMAND_BYTES } from './codec.ts';
-export {
-  type CommandResult,
-  DurableEngine,
-  type DurableOptions,
-  type PublishedEvent,
-  type RecoveryReport,
-} from './durable.ts';
+export { type CommandResult, DurableEngine, type DurableOptions, type PublishedEvent } from './durable.ts';
 export {
   FileJournal,
   type FileJournalOptions,
@@ -20,12 +16,5 @@ export {
   listSegments,
   scanJournal,
 } from './file-journal.ts';
-export {
-  decodeSnapshot,
-  encodeSnapshot,
-  listSnapshots,
-  loadNewestSnapshot,
-  readSnapshot,
-  writeSnapshot,
-} from './snapshots.ts';
-export type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';
+export { decodeSnapshot, encodeSnapshot, listSnapshots, readSnapshot, writeSnapshot } from './snapshots.ts';
+export type { CommandLog, CommandLogHooks, EventSubscriber } from './ports.ts';

@@ -6,21 +6,12 @@
  * for the engine, and the connector that runs it all with the exchange (with a demo faucet on the
  * local chain). The only door other folders use.
  */
-export { Anvil, type AnvilOptions, ANVIL_CHAIN_ID, DEV_KEYS, localProvider } from './anvil.ts';
-export { type Artifacts, compileContracts, CONTRACTS, type ContractName } from './compile.ts';
-export {
-  call,
-  type Deployment,
-  deploy,
-  type DeployOptions,
-  fundInvestors,
-  type InvestorFunding,
-  send,
-} from './deploy.ts';
-export { evmBlocks, EvmChanges, type EvmChangesOptions, type EvmTokenAsset } from './changes-evm.ts';
-export { type BatchGas, type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
-export { type BatchTx, NonceStore } from './nonces.ts';
+export { Anvil, DEV_KEYS } from './anvil.ts';
+export { type Artifacts, compileContracts } from './compile.ts';
+export { call, type Deployment, deploy, fundInvestors, send } from './deploy.ts';
+export { evmBlocks, EvmChanges } from './changes-evm.ts';
+export { type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
+export { NonceStore } from './nonces.ts';
 export { packTrades, type PackedTrade, settlePackedCalldata } from './packed.ts';
-export { defaultEvmConnector, type EvmConnectorConfig, EvmConnectorSchema } from './config.ts';
-export { type EvmConnector, type EvmConnectorOptions, FAUCET_GRANT, startEvmConnector } from './connector.ts';
-export { Faucet } from './faucet.ts';
+export { defaultEvmConnector, EvmConnectorSchema } from './config.ts';
+export { type EvmConnector, startEvmConnector } from './connector.ts';

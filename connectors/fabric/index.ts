@@ -6,17 +6,12 @@
  * unmodified fabric-gateway client. The only door other folders use (fabric-shim stays out of
  * this process: see `chaincode-process.ts`).
  */
-export type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './chaincode/index.ts';
+export type { ChainTrade, Verdict, WithdrawalVerdict } from './chaincode/index.ts';
 export { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
-export { type FabricClient, fabricClient, type FabricIdentity } from './client.ts';
+export { type FabricClient, fabricClient } from './client.ts';
 export { blockHash, type Devnet, type DevnetOptions, makeIdentity, startDevnet } from './devnet/index.ts';
 export { FabricBlocks } from './blocks-fabric.ts';
-export { FabricChanges, type FabricChangesOptions } from './changes-fabric.ts';
-export { type FabricAsset, FabricLedger, type FabricLedgerOptions } from './ledger-fabric.ts';
-export {
-  defaultFabricConnector,
-  type FabricConnectorConfig,
-  FabricConnectorSchema,
-  type FabricNetworkConfig,
-} from './config.ts';
-export { type FabricConnector, type FabricConnectorOptions, startFabricConnector } from './connector.ts';
+export { FabricChanges } from './changes-fabric.ts';
+export { FabricLedger } from './ledger-fabric.ts';
+export { defaultFabricConnector, FabricConnectorSchema, type FabricNetworkConfig } from './config.ts';
+export { type FabricConnector, startFabricConnector } from './connector.ts';

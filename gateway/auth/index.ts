@@ -5,6 +5,6 @@
  * "Identity and sessions".
  */
 export { type AuthOptions, Authenticator } from './authenticator.ts';
-export type { Challenge, LoginTypedData } from './challenge.ts';
+export type { Challenge } from './challenge.ts';
 export type { EvmProof, Identity, LoginProof, X509Proof } from './identity.ts';
 export type { MspConfig } from './x509.ts';

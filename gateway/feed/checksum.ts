@@ -17,7 +17,7 @@ export type WireLevel = readonly [string, string, ...unknown[]];
  * The checksum string of the protocol over the best `n` levels of each side (best first):
  * `bid0.price:bid0.qty:ask0.price:ask0.qty:bid1...`, the missing side of a row left out.
  */
-export function checksumText(bids: readonly WireLevel[], asks: readonly WireLevel[], n: number): string {
+function checksumText(bids: readonly WireLevel[], asks: readonly WireLevel[], n: number): string {
   return text(bids, asks, n, plain);
 }
 

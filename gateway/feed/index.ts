@@ -6,7 +6,6 @@
  * published events; knows nothing of `ws` (a connection is a `FeedClient`). The only door.
  */
 export type { FeedClient, FeedOptions } from './client.ts';
-export { bookChecksum, checksumText, crc32, type WireLevel } from './checksum.ts';
-export { type BookView, type FeedStats, MarketData } from './market-data.ts';
-export type { Trade } from './instrument-feed.ts';
-export { type ChannelKind, type ChannelName, DEPTHS, parseChannel } from './names.ts';
+export { bookChecksum, crc32 } from './checksum.ts';
+export { MarketData } from './market-data.ts';
+export { DEPTHS } from './names.ts';

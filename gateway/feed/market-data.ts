@@ -5,7 +5,7 @@
  * once. See docs/ws-protocol.md, "Channels and market data" to "Slow consumers".
  */
 import type { EngineView } from '../../cluster/index.ts';
-import type { EventSubscriber } from '../../journal/ports.ts';
+import type { EventSubscriber } from '../../journal/index.ts';
 import { makeError } from '../errors.ts';
 import { BookChannel } from './book-channel.ts';
 import { CHECKSUM_LEVELS } from './levels-channel.ts';

@@ -28,12 +28,9 @@ import { MspRegistry, SigningIdentity, type DevnetMsp } from './identity.ts';
 import { WorldState } from './state.ts';
 import { TransientStore } from './transient-store.ts';
 
-export type { DevnetCollection } from './collections.ts';
-export type { DevnetMsp } from './identity.ts';
-export { DevnetError } from './errors.ts';
 export { blockHash } from './block-hash.ts';
 /** An MSP's CA and an identity it issues, made with node:crypto alone (for an embedded operator). */
-export { type KeyedCert, makePeerIdentity as makeIdentity } from './certs.ts';
+export { makePeerIdentity as makeIdentity } from './certs.ts';
 
 /** A chaincode server the devnet dials (chaincode-as-a-service). */
 export interface DevnetChaincode {
