@@ -69,10 +69,39 @@ export function changeCommand(change: LedgerChange): ChangeCommand {
   }
 }
 
-/** Where ledger changes come from: everything after a checkpoint (null: from the start), final. */
+/**
+ * Where ledger changes come from: everything after a checkpoint (null: from the start), final.
+ * A ledger of blocks writes its checkpoints with `blockCheckpoint` (the last block read and its
+ * hash), so that a start can see whether the ledger still has that block (`checkLedgerKept`).
+ */
 export interface ChangeSource {
   readonly venue: string;
   poll(after: string | null): Promise<{ changes: LedgerChange[]; checkpoint: string }>;
+}
+
+/** A block as a change checkpoint names it; `hash` null in one written before hashes were kept. */
+export interface BlockCheckpoint {
+  block: number;
+  hash: string | null;
+}
+
+/** The checkpoint of a ledger of blocks: `N:hash`. */
+export function blockCheckpoint(block: number | bigint, hash: string): string {
+  return `${block}:${hash}`;
+}
+
+/** The block a checkpoint names (null for none); the number alone is an older checkpoint. */
+export function readBlockCheckpoint(checkpoint: string | null): BlockCheckpoint | null {
+  if (checkpoint === null) return null;
+  const at = checkpoint.indexOf(':');
+  return at < 0
+    ? { block: Number(checkpoint), hash: null }
+    : { block: Number(checkpoint.slice(0, at)), hash: checkpoint.slice(at + 1) };
+}
+
+/** The name of a venue's change checkpoint in the daemon's progress. */
+export function changesCheckpoint(venue: string): string {
+  return `changes:${venue}`;
 }
 
 /**
@@ -107,7 +136,7 @@ export class ChangeWatcher {
 
   /** One poll: applies what is new and moves the checkpoint. */
   async poll(): Promise<number> {
-    const name = `changes:${this.#source.venue}`;
+    const name = changesCheckpoint(this.#source.venue);
     const { changes, checkpoint } = await this.#source.poll(this.#progress.checkpoint(name));
     let n = 0;
     for (const change of changes) if (await this.#sink.apply(change, this.#progress)) n++;

@@ -2,13 +2,22 @@
  * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
  * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
  * arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal is
- * released exactly once, and
- * the daemon itself (`startDaemon`: settler and change watcher on an `EnginePort`). The only
- * door other folders use.
+ * released exactly once, the check at start that a ledger still holds what the daemon saw of it
+ * (`checkLedgerKept`), and the daemon itself (`startDaemon`: settler and change watcher on an
+ * `EnginePort`). The only door other folders use.
  */
-export { changeCommand, type ChangeSink, ChangeWatcher, localChanges } from './changes.ts';
+export {
+  blockCheckpoint,
+  changeCommand,
+  changesCheckpoint,
+  type ChangeSink,
+  ChangeWatcher,
+  localChanges,
+  readBlockCheckpoint,
+} from './changes.ts';
 export { type Connector, type EnginePort, localPort } from './daemon.ts';
 export { instructionOf, isTrade, isWithdrawalRequest } from './instructions.ts';
+export { checkLedgerKept } from './ledger-check.ts';
 export {
   type Ledger,
   type LedgerChange,

@@ -5,10 +5,11 @@
  * a security token. Nothing leaves the escrow but the withdrawals the exchange releases, whose
  * verdicts the daemon reads from its own transactions. Each change is named by its transaction hash and log
  * index, so it reaches the engine once however often it is read. The checkpoint is the last
- * block read.
+ * block read and its hash (`blockCheckpoint`), for the check at start that the chain still has it.
  */
-import { type Contract, type EventLog, getAddress, type Log } from 'ethers';
-import type { ChangeSource } from '../changes.ts';
+import { type Contract, type EventLog, getAddress, type Log, type Provider } from 'ethers';
+import { blockCheckpoint, type ChangeSource, readBlockCheckpoint } from '../changes.ts';
+import type { LedgerBlocks } from '../ledger-check.ts';
 import type { LedgerChange } from '../ledger.ts';
 
 /** A token's asset in the engine and its base units per engine unit. */
@@ -46,25 +47,26 @@ export class EvmChanges implements ChangeSource {
     const provider = settlement.runner?.provider;
     if (provider === null || provider === undefined)
       throw new Error('the Settlement contract needs a provider');
-    const from = after === null ? 0 : Number(after) + 1;
+    const from = (readBlockCheckpoint(after)?.block ?? -1) + 1;
     const head = await provider.getBlockNumber();
     const to = Math.min(head - (this.#o.confirmations ?? 1) + 1, from + (this.#o.maxBlocks ?? 5000) - 1);
     if (to < from) return { changes: [], checkpoint: after ?? String(from - 1) };
-    const logs = (
-      await Promise.all([
-        settlement.queryFilter(settlement.filters.Deposited!(), from, to),
-        registry.queryFilter(registry.filters.InvestorRegistered!(), from, to),
-        registry.queryFilter(registry.filters.InvestorRemoved!(), from, to),
-        ...securities.map((s) => s.queryFilter(s.filters.AddressFrozen!(), from, to)),
-      ])
-    ).flat();
+    const [block, ...found] = await Promise.all([
+      provider.getBlock(to),
+      settlement.queryFilter(settlement.filters.Deposited!(), from, to),
+      registry.queryFilter(registry.filters.InvestorRegistered!(), from, to),
+      registry.queryFilter(registry.filters.InvestorRemoved!(), from, to),
+      ...securities.map((s) => s.queryFilter(s.filters.AddressFrozen!(), from, to)),
+    ]);
+    if (!block?.hash) throw new Error(`block ${to} of ${this.venue} has no hash yet`);
+    const logs = found.flat();
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const changes: LedgerChange[] = [];
     for (const log of logs) {
       const change = this.#change(log);
       if (change !== null) changes.push(change);
     }
-    return { changes, checkpoint: String(to) };
+    return { changes, checkpoint: blockCheckpoint(to, block.hash) };
   }
 
   #change(log: Log): LedgerChange | null {
@@ -113,4 +115,19 @@ export class EvmChanges implements ChangeSource {
         return null;
     }
   }
+}
+
+/** The chain's blocks as the check at start asks for them: a transaction is held if it has a receipt. */
+export function evmBlocks(provider: Provider): LedgerBlocks {
+  return {
+    head: () => provider.getBlockNumber(),
+    async blockHash(n) {
+      const block = await provider.getBlock(n);
+      if (!block?.hash) throw new Error(`the chain has no block ${n}`);
+      return block.hash;
+    },
+    async holds(hash) {
+      return (await provider.getTransactionReceipt(hash)) !== null;
+    },
+  };
 }

@@ -10,14 +10,16 @@ import path from 'node:path';
 import { Contract, getAddress, type InterfaceAbi, isAddress, type JsonRpcProvider, Wallet } from 'ethers';
 import { type InstrumentSpec, quoteUnitOf } from '../../engine/index.ts';
 import { type Connector, type EnginePort, startDaemon } from '../daemon.ts';
+import { checkLedgerKept } from '../ledger-check.ts';
 import { Progress } from '../progress.ts';
 import { Anvil, DEV_KEYS, localProvider } from './anvil.ts';
-import { EvmChanges, type EvmTokenAsset } from './changes-evm.ts';
+import { evmBlocks, EvmChanges, type EvmTokenAsset } from './changes-evm.ts';
 import { type Artifacts, compileContracts } from './compile.ts';
 import type { EvmConnectorConfig } from './config.ts';
 import { call, deploy } from './deploy.ts';
 import { Faucet } from './faucet.ts';
 import { type EvmAsset, EvmLedger, type EvmToken } from './ledger-evm.ts';
+import { NonceStore } from './nonces.ts';
 
 export interface EvmConnector extends Connector {
   /** The chain's JSON-RPC endpoint. */
@@ -50,19 +52,33 @@ export async function startEvmConnector(
   const dir = path.join(o.dataDir, config.venue.replace(':', '-'));
   fs.mkdirSync(dir, { recursive: true });
   const local = config.rpcUrl === '';
+  const stateFile = path.join(dir, 'anvil-state.json');
   const anvil = local
     ? await Anvil.start({
         ...(config.anvilPort === 0 ? {} : { port: config.anvilPort }),
         chainId: config.chainId,
-        stateFile: path.join(dir, 'anvil-state.json'),
+        stateFile,
         log: (line) => o.log(`${config.venue}: ${line}`),
       })
     : null;
+  let progress: Progress | null = null;
   try {
     const rpcUrl = anvil?.url ?? config.rpcUrl;
     if (anvil !== null) o.log(`${config.venue}: local anvil up at ${rpcUrl}`);
     const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
     await checkChain(provider, config.chainId, rpcUrl);
+    const operator = new Wallet(config.operatorKey, provider);
+    progress = Progress.open(path.join(dir, 'progress'));
+    // Before anything is deployed, funded or settled: the chain still has what the daemon saw.
+    await checkLedgerKept({
+      venue: config.venue,
+      ledger: `the chain at ${rpcUrl}`,
+      blocks: evmBlocks(provider),
+      progress,
+      lastTx: new NonceStore(progress, BigInt(config.chainId), operator.address).lastFinal,
+      dataDir: o.dataDir,
+      ...(local ? { stateFile } : {}),
+    });
     const artifacts = await compileContracts();
     const contracts =
       config.contracts ??
@@ -76,7 +92,6 @@ export async function startEvmConnector(
     }
     const at = (address: string, name: keyof Artifacts['contracts'], runner = provider) =>
       new Contract(address, artifacts.contracts[name].abi as InterfaceAbi, runner);
-    const operator = new Wallet(config.operatorKey, provider);
     const settlement = at(contracts.settlement, 'Settlement');
     await releasesWithdrawals(settlement, local ? ` (remove ${o.dataDir} to start over)` : '');
     const registry = at(contracts.registry, 'IdentityRegistry');
@@ -87,7 +102,6 @@ export async function startEvmConnector(
     const units = new Units(config.venue, o.engine, securities, cash);
     await units.load();
 
-    const progress = Progress.open(path.join(dir, 'progress'));
     const ledger = new EvmLedger({
       venue: config.venue,
       settlement: settlement.connect(operator) as Contract,
@@ -161,6 +175,7 @@ export async function startEvmConnector(
       },
     };
   } catch (err) {
+    await progress?.close();
     await anvil?.stop();
     throw err;
   }

@@ -9,7 +9,7 @@
 export { Anvil, DEV_KEYS } from './anvil.ts';
 export { type Artifacts, compileContracts } from './compile.ts';
 export { call, type Deployment, deploy, fundInvestors, send } from './deploy.ts';
-export { EvmChanges } from './changes-evm.ts';
+export { evmBlocks, EvmChanges } from './changes-evm.ts';
 export { type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
 export { NonceStore } from './nonces.ts';
 export { packTrades, type PackedTrade, settlePackedCalldata } from './packed.ts';

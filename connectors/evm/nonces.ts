@@ -60,6 +60,12 @@ export class NonceStore {
     return this.#read()?.last;
   }
 
+  /** The hash of the last batch transaction, if it is final (for the check at start that the chain holds it). */
+  get lastFinal(): string | undefined {
+    const last = this.last;
+    return last !== undefined && last.raw === undefined ? last.hash : undefined;
+  }
+
   /**
    * Records a signed transaction, or a replacement of the last one, before it is broadcast; the
    * next nonce is the one after it.

@@ -5,18 +5,23 @@
  * own transactions.
  * Fabric keeps one chaincode event per transaction, so a change is named by its transaction id
  * and reaches the engine once however often it is read. The checkpoint is the block of the last
- * event read; the stream resumes from that block, and what was applied already is skipped.
+ * event read and its hash (`blockCheckpoint`, from the peer's qscc), for the check at start that
+ * the network still has it; the stream resumes from that block, and what was applied already is
+ * skipped.
  * Amounts are engine units already (the chaincode counts lots and cash units); an asset `ACME`
  * of the venue `fabric:bank-net` is the engine's `ACME@fabric:bank-net`.
  */
 import type { ChaincodeEvent, CloseableAsyncIterable, Network } from '@hyperledger/fabric-gateway';
-import type { ChangeSource } from '../changes.ts';
+import { blockCheckpoint, type ChangeSource, readBlockCheckpoint } from '../changes.ts';
 import type { LedgerChange } from '../ledger.ts';
+import type { FabricBlocks } from './blocks-fabric.ts';
 
 export interface FabricChangesOptions {
   venue: string;
   network: Network;
   chaincode: string;
+  /** The channel's blocks: the hash of a checkpoint's block. */
+  blocks: FabricBlocks;
   log?: (line: string) => void;
 }
 
@@ -40,13 +45,15 @@ export class FabricChanges implements ChangeSource {
       this.#stream = null;
       throw err;
     }
-    if (this.#stream === null) await this.#open(after === null ? 0n : BigInt(after));
-    const taken = this.#buffer.splice(0);
-    const last = taken.at(-1);
-    return {
-      changes: taken.map((t) => t.change),
-      checkpoint: last === undefined ? (after ?? '0') : String(last.block),
-    };
+    if (this.#stream === null) await this.#open(BigInt(readBlockCheckpoint(after)?.block ?? 0));
+    // Taken only once the checkpoint is known: a failure here leaves them for the next poll.
+    const count = this.#buffer.length;
+    const last = this.#buffer[count - 1];
+    const checkpoint =
+      last === undefined
+        ? (after ?? '0')
+        : blockCheckpoint(last.block, await this.#o.blocks.blockHash(Number(last.block)));
+    return { changes: this.#buffer.splice(0, count).map((t) => t.change), checkpoint };
   }
 
   /** Stops reading events. */

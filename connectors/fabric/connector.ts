@@ -13,7 +13,9 @@ import type { Contract } from '@hyperledger/fabric-gateway';
 import type { InstrumentSpec } from '../../engine/index.ts';
 import { OneAtATime } from '../batch.ts';
 import { type Connector, type EnginePort, startDaemon } from '../daemon.ts';
+import { checkLedgerKept } from '../ledger-check.ts';
 import { Progress } from '../progress.ts';
+import { FabricBlocks } from './blocks-fabric.ts';
 import { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
 import { type FabricClient, fabricClient } from './client.ts';
 import { FabricChanges } from './changes-fabric.ts';
@@ -53,12 +55,14 @@ export async function startFabricConnector(
   const dir = path.join(o.dataDir, config.venue.replace(':', '-'));
   fs.mkdirSync(dir, { recursive: true });
   const local = config.endpoint === '';
+  const blockFile = path.join(dir, 'blocks.bin');
   const operator =
     config.operator === null ? devnetOperator(dir, local) : configuredOperator(config.operator);
   const account = `${operator.mspId}:${commonName(operator.certificate)}`;
   let chaincode: ChaincodeProcess | null = null;
   let devnet: Devnet | null = null;
   let client: FabricClient | null = null;
+  let progress: Progress | null = null;
   try {
     if (local) {
       // The exchange deploys the devnet's chaincode: its operator is the admin that configures it.
@@ -77,7 +81,7 @@ export async function startFabricConnector(
                 : [{ name: config.privateCollection, memberMsps: [operator.mspId, ...o.members] }],
           },
         ],
-        stateFile: path.join(dir, 'blocks.bin'),
+        stateFile: blockFile,
       });
       o.log(`${config.venue}: devnet up at ${devnet.endpoint}`);
     }
@@ -89,6 +93,18 @@ export async function startFabricConnector(
       ...tls,
     });
     const { gateway, network, contract } = client;
+    const blocks = new FabricBlocks(network);
+    progress = Progress.open(path.join(dir, 'progress'));
+    // Before anything is configured, funded or settled: the network still has what the daemon saw.
+    await checkLedgerKept({
+      venue: config.venue,
+      ledger: `the ${local ? 'devnet' : 'peer'} at ${endpoint} (channel ${config.channel})`,
+      blocks,
+      progress,
+      lastTx: FabricLedger.lastBatchTx(progress, config.venue),
+      dataDir: o.dataDir,
+      ...(local ? { stateFile: blockFile } : {}),
+    });
     if (local) {
       // The venue's rules: set at every start (the operator may change them; the first call deploys).
       await contract.submitTransaction(
@@ -102,7 +118,6 @@ export async function startFabricConnector(
         }),
       );
     }
-    const progress = Progress.open(path.join(dir, 'progress'));
     const ledger = new FabricLedger({
       venue: config.venue,
       gateway,
@@ -116,6 +131,7 @@ export async function startFabricConnector(
       venue: config.venue,
       network,
       chaincode: config.chaincode,
+      blocks,
       log: o.log,
     });
     const daemon = await startDaemon({
@@ -145,6 +161,7 @@ export async function startFabricConnector(
       },
     };
   } catch (err) {
+    await progress?.close();
     client?.close();
     await devnet?.close();
     await chaincode?.stop();

@@ -19,7 +19,8 @@
  * data is part of the signed proposal (fabric-gateway puts the transient map in the
  * `ChaincodeProposalPayload` it signs; only the transaction built from it leaves the map out), so
  * the recorded proposal carries it, and a proposal sent again after a crash has its trades; the
- * record is cleared once the batch is done.
+ * record is cleared once the batch is done. The last batch transaction committed is kept
+ * (`lastBatchTx`): at start the network must still hold it.
  */
 import { createHash } from 'node:crypto';
 import { type Contract, type Gateway, StatusCode } from '@hyperledger/fabric-gateway';
@@ -84,6 +85,11 @@ export class FabricLedger implements Ledger {
     this.venue = options.venue;
     this.#o = options;
     this.#key = `fabric-tx:${options.venue}`;
+  }
+
+  /** The last batch transaction committed on `venue`, as its ledger recorded it in `progress`. */
+  static lastBatchTx(progress: Progress, venue: string): string | undefined {
+    return progress.ledgerRecord<string>(lastTxKey(venue));
   }
 
   /** One batch at a time: the record holds one proposal in flight. */
@@ -185,6 +191,7 @@ export class FabricLedger implements Ledger {
       const status = await submitted.getStatus();
       if (status.successful) {
         progress.setLedgerRecord(this.#key, undefined);
+        progress.setLedgerRecord(lastTxKey(this.venue), txId);
         return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as V[];
       }
       progress.setLedgerRecord(this.#key, undefined);
@@ -222,6 +229,10 @@ export class FabricLedger implements Ledger {
     }
     return verdicts;
   }
+}
+
+function lastTxKey(venue: string): string {
+  return `fabric-last-tx:${venue}`;
 }
 
 /** A chaincode function that gives each item of a batch its verdict once, and how to read one back. */

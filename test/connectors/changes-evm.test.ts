@@ -2,7 +2,8 @@
  * Ledger changes from a real chain into the exchange, each once: escrow deposits become engine
  * deposits in engine units, registry registrations and token freezes become the account's
  * standing; reading the chain again, or a crash between recording and sending, applies nothing
- * twice and loses nothing.
+ * twice and loses nothing. The checkpoint names its block by number and hash, and the check at
+ * start finds a chain that went back, holds other blocks, or lost the last batch transaction.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,11 +11,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getAddress } from 'ethers';
-import { ChangeWatcher, localChanges, Progress } from '../../connectors/index.ts';
+import {
+  changesCheckpoint,
+  ChangeWatcher,
+  checkLedgerKept,
+  localChanges,
+  Progress,
+} from '../../connectors/index.ts';
 import {
   Anvil,
   type Deployment,
   deploy,
+  evmBlocks,
   EvmChanges,
   fundInvestors,
   send,
@@ -135,5 +143,75 @@ describe('ledger changes from anvil into the engine', () => {
     await anvil.rpc('anvil_mine', ['0x40']);
     await w.poll();
     assert.equal(balance(investor.address, USD), 300);
+  });
+
+  it('names its checkpoint block by hash; the check at start refuses a chain that went back, holds other blocks or lost the last batch', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-kept-'));
+    const kept = Progress.open(dataDir);
+    const provider = anvil.provider();
+    const name = changesCheckpoint('evm:31337');
+    const poll = () =>
+      new ChangeWatcher({ source, progress: kept, sink: localChanges(engine()), log: () => {} }).poll();
+    const check = (lastTx?: string) =>
+      checkLedgerKept({
+        venue: 'evm:31337',
+        ledger: `the chain at ${anvil.url}`,
+        blocks: evmBlocks(provider),
+        progress: kept,
+        lastTx,
+        dataDir,
+      });
+    const refused = (lastTx: string | undefined, found: string) =>
+      assert.rejects(check(lastTx), (err: Error) => {
+        const recorded = kept.checkpoint(name)!.replace(':', ' (hash ') + ')';
+        assert.equal(
+          err.message,
+          `evm:31337: the chain at ${anvil.url} went back, or is another one: the exchange read it up to ` +
+            `block ${recorded}, and ${found}. What the exchange recorded there (deposits, settlements, ` +
+            'withdrawals) may be missing from it, so the exchange does not start on it: restore its state ' +
+            `as it was when the exchange last stopped, or start with a new data folder in place of ${dataDir}`,
+        );
+        return true;
+      });
+    try {
+      // Given nothing recorded yet, any chain will do
+      await check();
+      // and once read, the checkpoint names the chain's head by number and hash
+      await poll();
+      const before = kept.checkpoint(name)!;
+      const [n, hash] = before.split(':');
+      assert.equal(Number(n), await provider.getBlockNumber());
+      assert.equal(hash, (await provider.getBlock(Number(n)))!.hash);
+      const snapshot = await anvil.rpc<string>('evm_snapshot');
+      // and after a batch transaction, read up to its block, the chain holds what was recorded
+      const tx = (await send(d.registry, 'registerInvestors', [anvil.devWallet(4).address], 0)).hash;
+      await poll();
+      const after = kept.checkpoint(name)!;
+      await check(tx);
+      const [m] = after.split(':').map(Number);
+
+      // When the chain goes back to before that batch
+      await anvil.rpc('evm_revert', [snapshot]);
+      const head = await provider.getBlockNumber();
+      const headHash = (await provider.getBlock(head))!.hash!;
+      // then the start is refused: behind the block read,
+      await refused(tx, `its last block is ${head} (hash ${headHash})`);
+      // or, with the block read still there, without the last batch transaction,
+      kept.setCheckpoint(name, before);
+      await refused(
+        tx,
+        `it does not hold transaction ${tx}, the last batch the exchange settled or released there (its last block is ${head})`,
+      );
+      // or, with new blocks up to that height, another block where the recorded one was
+      await anvil.rpc('anvil_mine', [`0x${(m! - head + 2).toString(16)}`]);
+      kept.setCheckpoint(name, after);
+      await refused(
+        tx,
+        `its block ${m} has hash ${(await provider.getBlock(m!))!.hash} (its last block is ${m! + 2})`,
+      );
+    } finally {
+      await kept.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

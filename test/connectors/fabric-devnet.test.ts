@@ -2,7 +2,8 @@
  * The Fabric devnet against the unmodified @hyperledger/fabric-gateway client and a real
  * fabric-contract-api chaincode served as chaincode-as-a-service: round trips, Fabric's
  * simulation semantics, MVCC, chaincode events with checkpoints, identity checks and restart on
- * the state file; private data (hashes on the ledger, MVCC by hashed key, restart).
+ * the state file; private data (hashes on the ledger, MVCC by hashed key, restart); the query
+ * system chaincode (chain info, blocks linked by Fabric's block hash, transactions by id).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,8 +25,9 @@ import {
   type GatewayError,
   type Network,
 } from '@hyperledger/fabric-gateway';
+import { common, peer } from '@hyperledger/fabric-protos';
 import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
-import { startDevnet, type Devnet } from '../../connectors/fabric/index.ts';
+import { blockHash, startDevnet, type Devnet } from '../../connectors/fabric/index.ts';
 
 const CHANNEL = 'mosaic';
 const CHAINCODE = 'devnet-test';
@@ -235,6 +237,76 @@ describe('Fabric devnet', () => {
     const err = await refusal(app.contract.submitTransaction('fail', 'out of stock'));
     assert.equal(err.code, grpc.status.ABORTED);
     assert.match(err.details.map((d) => d.message).join(' '), /out of stock/);
+  });
+
+  it('hashes a block header as Fabric does: sha256 of its ASN.1 DER (number, previous hash, data hash)', () => {
+    const header = new common.BlockHeader();
+    header.setNumber(200);
+    header.setPreviousHash(Buffer.alloc(32, 1));
+    header.setDataHash(Buffer.alloc(200, 2));
+    // SEQUENCE (long-form length 241) { INTEGER 200 (a leading 0: its top bit is set), OCTET STRING 32, OCTET STRING 200 }
+    const der = Buffer.concat([
+      Buffer.from([0x30, 0x81, 241, 0x02, 0x02, 0x00, 0xc8, 0x04, 0x20]),
+      Buffer.alloc(32, 1),
+      Buffer.from([0x04, 0x81, 200]),
+      Buffer.alloc(200, 2),
+    ]);
+    assert.deepEqual(blockHash(header), createHash('sha256').update(der).digest());
+  });
+
+  it('answers the query system chaincode: chain info, blocks linked by their hash, transactions by id, across a restart', async () => {
+    const submitted = await app.contract.submitAsync('put', { arguments: ['queried', 'yes'] });
+    const status = await submitted.getStatus();
+    const txId = submitted.getTransactionId();
+    const qscc = () => app.network.getContract('qscc');
+    const block = async (n: number) =>
+      common.Block.deserializeBinary(
+        await qscc().evaluateTransaction('GetBlockByNumber', CHANNEL, String(n)),
+      );
+    const info = async () =>
+      common.BlockchainInfo.deserializeBinary(await qscc().evaluateTransaction('GetChainInfo', CHANNEL));
+    // the chain info: its height, the hash of the last block and the one before it
+    const before = await info();
+    assert.equal(before.getHeight(), devnet.height());
+    const last = (await block(devnet.height() - 1)).getHeader()!;
+    assert.deepEqual(Buffer.from(before.getCurrentblockhash_asU8()), blockHash(last));
+    assert.deepEqual(before.getPreviousblockhash_asU8(), last.getPreviousHash_asU8());
+    // every block holds the hash of the one before it, from the genesis block on
+    const hashes = [blockHash((await block(0)).getHeader()!)];
+    for (let n = 1; n < devnet.height(); n++) {
+      const header = (await block(n)).getHeader()!;
+      assert.equal(header.getNumber(), n);
+      assert.deepEqual(Buffer.from(header.getPreviousHash_asU8()), hashes[n - 1], `block ${n}`);
+      hashes.push(blockHash(header));
+    }
+    // a transaction by id: its envelope and its validation code, in the block its status named
+    const processed = peer.ProcessedTransaction.deserializeBinary(
+      await qscc().evaluateTransaction('GetTransactionByID', CHANNEL, txId),
+    );
+    assert.equal(processed.getValidationcode(), 0);
+    const payload = common.Payload.deserializeBinary(processed.getTransactionenvelope()!.getPayload_asU8());
+    const channelHeader = common.ChannelHeader.deserializeBinary(
+      payload.getHeader()!.getChannelHeader_asU8(),
+    );
+    assert.equal(channelHeader.getTxId(), txId);
+    const inBlock = (await block(Number(status.blockNumber))).getData()!.getDataList_asU8();
+    assert.ok(
+      inBlock.some((e) => Buffer.from(e).equals(processed.getTransactionenvelope()!.serializeBinary())),
+    );
+    // what the ledger does not hold is refused as Fabric refuses it
+    const missing = await refusal(qscc().evaluateTransaction('GetTransactionByID', CHANNEL, 'f'.repeat(64)));
+    assert.match(missing.details.map((d) => d.message).join(' '), /no such transaction ID \[f{64}\]/);
+    const beyond = await refusal(
+      qscc().evaluateTransaction('GetBlockByNumber', CHANNEL, String(devnet.height())),
+    );
+    assert.match(beyond.details.map((d) => d.message).join(' '), /no such block number/);
+    // and after a restart on the state file, the same blocks with the same hashes
+    app.close();
+    await devnet.close();
+    await open();
+    assert.deepEqual((await info()).toObject(), before.toObject());
+    for (let n = 1; n < hashes.length; n++)
+      assert.deepEqual(blockHash((await block(n)).getHeader()!), hashes[n]);
   });
 
   it('streams chaincode events from a start block and resumes from a checkpoint', async () => {

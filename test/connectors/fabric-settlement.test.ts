@@ -3,7 +3,8 @@
  * as chaincode-as-a-service), the devnet peer, and the unmodified fabric-gateway client. The
  * shared ledger contract suite runs on it; then its own cases: standing and freezes, concurrent
  * batches that conflict (MVCC) and still settle once, a batch sent again under its recorded
- * transaction id after a crash, and the chaincode's events into ledger changes.
+ * transaction id after a crash, the chaincode's events into ledger changes, and the check at
+ * start that the network still holds the block and the batch transaction the daemon recorded.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,6 +15,7 @@ import { type Contract, type Gateway, type Network } from '@hyperledger/fabric-g
 import {
   type ChaincodeProcess,
   type Devnet,
+  FabricBlocks,
   FabricChanges,
   fabricClient,
   FabricLedger,
@@ -21,7 +23,13 @@ import {
   startDevnet,
   type Verdict,
 } from '../../connectors/fabric/index.ts';
-import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
+import {
+  blockCheckpoint,
+  changesCheckpoint,
+  checkLedgerKept,
+  Progress,
+  type SettlementInstruction,
+} from '../../connectors/index.ts';
 import { issue, makeMsp, type FabricMember } from '../support/identities.ts';
 import { ledgerContract } from './ledger-contract.ts';
 import { crashAfterSubmit, waitFor } from '../support/fabric.ts';
@@ -304,6 +312,49 @@ describe('settlement on Fabric (devnet)', () => {
     assert.deepEqual([status.ok, status.txId], [true, sent[0]]);
   });
 
+  it('keeps its last batch transaction; the check at start refuses a network behind, with other blocks or without it', async () => {
+    const { seller, buyer } = n.members;
+    const progress = progressIn(n);
+    const blocks = new FabricBlocks(n.operator.network);
+    // Given a batch settled, its transaction kept, and the change checkpoint at the last block
+    const [outcome] = await ledgerOn(n, progress).settle([trade(n, seller, buyer)]);
+    const tx = FabricLedger.lastBatchTx(progress, VENUE);
+    assert.equal(tx, outcome!.ref);
+    const head = await blocks.head();
+    assert.equal(head, n.devnet.height() - 1);
+    const hash = await blocks.blockHash(head);
+    const name = changesCheckpoint(VENUE);
+    progress.setCheckpoint(name, blockCheckpoint(head, hash));
+    const check = (lastTx: string | undefined) =>
+      checkLedgerKept({ venue: VENUE, ledger: 'the devnet', blocks, progress, lastTx, dataDir: '/data' });
+    await check(tx);
+    // When the network does not hold what was recorded, the start is refused saying what differs
+    const other = '0'.repeat(64);
+    const cases: Array<[string, string | undefined, string]> = [
+      [blockCheckpoint(head + 3, hash), tx, `its last block is ${head} (hash ${hash})`],
+      [blockCheckpoint(head, other), tx, `its block ${head} has hash ${hash} (its last block is ${head})`],
+      [
+        blockCheckpoint(head, hash),
+        other,
+        `it does not hold transaction ${other}, the last batch the exchange settled or released there`,
+      ],
+    ];
+    for (const [checkpoint, lastTx, found] of cases) {
+      progress.setCheckpoint(name, checkpoint);
+      const [block, recorded] = checkpoint.split(':');
+      await assert.rejects(check(lastTx), (err: Error) => {
+        assert.ok(
+          err.message.startsWith(
+            `${VENUE}: the devnet went back, or is another one: the exchange read it up to block ` +
+              `${block} (hash ${recorded}), and ${found}`,
+          ),
+          err.message,
+        );
+        return true;
+      });
+    }
+  });
+
   it('lets no account take assets off the venue by itself: only the operator releases, by withdrawal id', async () => {
     const { seller } = n.members;
     const before = await holding(n, n.account(seller));
@@ -332,7 +383,13 @@ describe('settlement on Fabric (devnet)', () => {
 
   it('turns issuances and standing into ledger changes, once each, and a release into none', async () => {
     const { seller } = n.members;
-    const source = new FabricChanges({ venue: VENUE, network: n.operator.network, chaincode: CHAINCODE });
+    const blocks = new FabricBlocks(n.operator.network);
+    const source = new FabricChanges({
+      venue: VENUE,
+      network: n.operator.network,
+      chaincode: CHAINCODE,
+      blocks,
+    });
     try {
       await n.operator.contract.submitTransaction('Issue', n.account(seller), 'USD', '500');
       const release = [{ withdrawalId: 900_002, account: n.account(seller), asset: 'USD', amount: '200' }];
@@ -356,6 +413,9 @@ describe('settlement on Fabric (devnet)', () => {
         ],
       );
       assert.equal(new Set(changes.map((c) => c.ref)).size, changes.length, 'one change per transaction');
+      // The checkpoint names the block of the last change by its number and its hash.
+      const [block, hash] = checkpoint!.split(':');
+      assert.equal(hash, await blocks.blockHash(Number(block)));
     } finally {
       source.close();
     }

@@ -2,7 +2,8 @@
  * The optional state file: every committed block (`common.Block`, its transaction filter in the
  * metadata) appended as a 4-byte big-endian length and the block's bytes, synced before anyone
  * hears of the commit. At start the file is read back; a torn last frame (a crash mid-write) is
- * cut off.
+ * cut off. A block is read again by its number (for the query system chaincode) from where its
+ * frame lies.
  *
  * Private data is not part of blocks (as in Fabric, whose peers keep it in a private data store
  * beside the block store): the committed private read-write sets of a block go to a second file,
@@ -18,6 +19,7 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
+  readSync,
   writeSync,
 } from 'node:fs';
 import { common } from '@hyperledger/fabric-protos';
@@ -37,15 +39,26 @@ export interface StoredBlocks {
 export class BlockFile {
   readonly #fd: number;
   readonly #privateFd: number;
+  /** Where each block's bytes lie in the file, in block order (the file holds blocks 1, 2, ...). */
+  readonly #frames: Array<{ at: number; length: number }>;
+  #size: number;
 
-  private constructor(fd: number, privateFd: number) {
+  private constructor(
+    fd: number,
+    privateFd: number,
+    frames: Array<{ at: number; length: number }>,
+    size: number,
+  ) {
     this.#fd = fd;
     this.#privateFd = privateFd;
+    this.#frames = frames;
+    this.#size = size;
   }
 
   /** Opens (or creates) the files and returns them with the blocks and private data they hold. */
   static open(path: string): StoredBlocks {
     const blocks: common.Block[] = [];
+    const frames: Array<{ at: number; length: number }> = [];
     let good = 0;
     if (existsSync(path)) {
       const bytes = readFileSync(path);
@@ -53,6 +66,7 @@ export class BlockFile {
         const length = bytes.readUInt32BE(good);
         if (good + 4 + length > bytes.length) break;
         blocks.push(common.Block.deserializeBinary(bytes.subarray(good + 4, good + 4 + length)));
+        frames.push({ at: good + 4, length });
         good += 4 + length;
       }
     }
@@ -65,7 +79,7 @@ export class BlockFile {
       : { privateData: new Map<number, BlockPrivateData>(), length: 0 };
     const privateFd = openSync(privatePath, 'a+');
     ftruncateSync(privateFd, length);
-    return { file: new BlockFile(fd, privateFd), blocks, privateData };
+    return { file: new BlockFile(fd, privateFd, frames, good), blocks, privateData };
   }
 
   /** Appends a block, after its private data (if it has any). */
@@ -73,7 +87,19 @@ export class BlockFile {
     if (privateData !== undefined && privateData.size > 0) {
       writeFrame(this.#privateFd, privateFrame(block.getHeader()?.getNumber() ?? 0, privateData));
     }
-    writeFrame(this.#fd, block.serializeBinary());
+    const bytes = block.serializeBinary();
+    writeFrame(this.#fd, bytes);
+    this.#frames.push({ at: this.#size + 4, length: bytes.length });
+    this.#size += 4 + bytes.length;
+  }
+
+  /** The block `number` as the file holds it (undefined if it holds no such block). */
+  read(number: number): common.Block | undefined {
+    const frame = this.#frames[number - 1];
+    if (frame === undefined) return undefined;
+    const bytes = Buffer.alloc(frame.length);
+    readSync(this.#fd, bytes, 0, frame.length, frame.at);
+    return common.Block.deserializeBinary(bytes);
   }
 
   close(): void {

@@ -5,8 +5,10 @@
  * id is DUPLICATE_TXID, a missing or bad devnet endorsement ENDORSEMENT_POLICY_FAILURE, a key
  * read at a version that is no longer current MVCC_READ_CONFLICT (private keys too, by the
  * version of their hash), a range scan that would now return other keys or versions
- * PHANTOM_READ_CONFLICT. Valid writes apply with version (block, index in block). Block 0 is the
- * (implied) genesis block: transactions start at block 1.
+ * PHANTOM_READ_CONFLICT. Valid writes apply with version (block, index in block). Block 0 is an
+ * empty genesis block, made at start: transactions start at block 1. Each block's header holds
+ * the Fabric hash of the one before it (`blockHash`), and committed blocks can be read again by
+ * number (from the state file, else from memory) for the query system chaincode.
  *
  * Private data, as a Fabric peer commits it: a valid transaction's hashed writes apply to every
  * collection's hashes; its private writes come from the transient store, and a collection's
@@ -18,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import type { BlockFile, BlockPrivateData } from './block-file.ts';
+import { blockHash } from './block-hash.ts';
 import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collections.ts';
 import { DevnetError } from './errors.ts';
 import type { SigningIdentity } from './identity.ts';
@@ -68,7 +71,11 @@ export class Committer {
   readonly #pendingIds = new Set<string>();
   readonly #waiters = new Map<string, ((s: TxStatus) => void)[]>();
   readonly #listeners = new Set<(block: CommittedBlock) => void>();
-  #previousHash: Uint8Array = new Uint8Array();
+  readonly #genesis = makeBlock(0, new Uint8Array(), [], []);
+  /** The committed blocks when there is no state file to read them from. */
+  readonly #kept: common.Block[] = [];
+  /** The hash of the last block. */
+  #previousHash: Uint8Array = blockHash(this.#genesis.getHeader()!);
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -101,6 +108,27 @@ export class Committer {
   onBlock(listener: (block: CommittedBlock) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /** A committed block (0: the genesis block), or undefined if there is none with that number yet. */
+  block(number: number): common.Block | undefined {
+    if (number === 0) return this.#genesis;
+    if (number < 0 || number >= this.height) return undefined;
+    return this.#file === undefined ? this.#kept[number - 1] : this.#file.read(number);
+  }
+
+  /** The hash of the last block (Fabric's, as the next block's header holds it). */
+  get lastHash(): Uint8Array {
+    return this.#previousHash;
+  }
+
+  /** A committed transaction's envelope and validation code, or undefined if none has this id. */
+  transaction(txId: string): { envelope: Uint8Array; code: ValidationCode } | undefined {
+    const committed = this.#statuses.get(txId);
+    if (committed === undefined) return undefined;
+    const index = this.#blocks[committed.block]?.txs.findIndex((tx) => tx.txId === txId) ?? -1;
+    const envelope = this.block(committed.block)?.getData()?.getDataList_asU8()[index];
+    return envelope === undefined ? undefined : { envelope, code: committed.code };
   }
 
   /** Whether a transaction with this id has been committed (valid or not). */
@@ -174,12 +202,15 @@ export class Committer {
       }
       txs.push({ txId, code, event: code === Code.VALID ? tx?.event : undefined });
     });
-    const block = this.#block(
+    const block = makeBlock(
       number,
+      this.#previousHash,
       batch.map((b) => b.envelope),
       txs.map((t) => t.code),
     );
-    this.#file?.append(block, privateData);
+    this.#previousHash = blockHash(block.getHeader()!);
+    if (this.#file === undefined) this.#kept.push(block);
+    else this.#file.append(block, privateData);
     this.#transient.purge(
       batch.map((b) => b.txId),
       number,
@@ -288,33 +319,6 @@ export class Committer {
     return committed.getNsPvtRwsetList().length > 0 ? committed.serializeBinary() : undefined;
   }
 
-  #block(number: number, envelopes: Uint8Array[], codes: number[]): common.Block {
-    const header = new common.BlockHeader();
-    header.setNumber(number);
-    header.setPreviousHash(this.#previousHash);
-    const dataHash = createHash('sha256');
-    for (const envelope of envelopes) dataHash.update(envelope);
-    header.setDataHash(dataHash.digest());
-    this.#previousHash = createHash('sha256').update(header.serializeBinary()).digest();
-    const data = new common.BlockData();
-    data.setDataList(envelopes);
-    const metadata = new common.BlockMetadata();
-    const entries: Uint8Array[] = [
-      new Uint8Array(),
-      new Uint8Array(),
-      new Uint8Array(),
-      new Uint8Array(),
-      new Uint8Array(),
-    ];
-    entries[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = Uint8Array.from(codes);
-    metadata.setMetadataList(entries);
-    const block = new common.Block();
-    block.setHeader(header);
-    block.setData(data);
-    block.setMetadata(metadata);
-    return block;
-  }
-
   /** Applies a block read back from the state file (its recorded verdicts stand). */
   #replay(block: common.Block, privateData: ReadonlyMap<number, BlockPrivateData> | undefined): void {
     const number = block.getHeader()?.getNumber() ?? this.#blocks.length;
@@ -331,9 +335,7 @@ export class Committer {
       }
       return { txId: tx.txId, code, event: code === Code.VALID ? tx.event : undefined };
     });
-    this.#previousHash = createHash('sha256')
-      .update(block.getHeader()?.serializeBinary() ?? new Uint8Array())
-      .digest();
+    this.#previousHash = blockHash(block.getHeader() ?? new common.BlockHeader());
     this.#record({ number, txs });
   }
 
@@ -355,6 +357,38 @@ export class Committer {
       }
     }
   }
+}
+
+/** A block: its header (number, the previous block's hash, the hash of its data), data and transaction filter. */
+function makeBlock(
+  number: number,
+  previousHash: Uint8Array,
+  envelopes: Uint8Array[],
+  codes: number[],
+): common.Block {
+  const header = new common.BlockHeader();
+  header.setNumber(number);
+  header.setPreviousHash(previousHash);
+  const dataHash = createHash('sha256');
+  for (const envelope of envelopes) dataHash.update(envelope);
+  header.setDataHash(dataHash.digest());
+  const data = new common.BlockData();
+  data.setDataList(envelopes);
+  const metadata = new common.BlockMetadata();
+  const entries: Uint8Array[] = [
+    new Uint8Array(),
+    new Uint8Array(),
+    new Uint8Array(),
+    new Uint8Array(),
+    new Uint8Array(),
+  ];
+  entries[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = Uint8Array.from(codes);
+  metadata.setMetadataList(entries);
+  const block = new common.Block();
+  block.setHeader(header);
+  block.setData(data);
+  block.setMetadata(metadata);
+  return block;
 }
 
 /** The collections' private read-write sets in a serialized `TxPvtReadWriteSet`. */

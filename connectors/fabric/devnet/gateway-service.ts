@@ -1,6 +1,6 @@
 /**
  * The `gateway.Gateway` gRPC service the fabric-gateway client calls: Evaluate and Endorse run a
- * checked proposal on its chaincode; Submit checks the client's signature over the prepared
+ * checked proposal on its chaincode (Evaluate also on the query system chaincode, `qscc`); Submit checks the client's signature over the prepared
  * transaction and queues it for ordering; CommitStatus waits until the transaction is committed;
  * ChaincodeEvents streams a chaincode's events of valid transactions, block by block, from a
  * given block (replayed from memory, skipping through `after_transaction_id` in that block) or
@@ -13,6 +13,7 @@ import { Endorser } from './endorser.ts';
 import { DevnetError, check, toServiceError } from './errors.ts';
 import type { MspRegistry } from './identity.ts';
 import { checkHeader, checkProposal } from './proposal.ts';
+import { QSCC, queryLedger } from './qscc.ts';
 
 /** What the service works with. */
 export interface GatewayContext {
@@ -60,7 +61,10 @@ export function gatewayService(ctx: GatewayContext): gateway.IGatewayServer {
   return {
     evaluate: unary(async (request: gateway.EvaluateRequest) => {
       const proposal = proposalOf(request);
-      const { response } = await ctx.endorser.simulate(proposal);
+      const response =
+        proposal.chaincodeName === QSCC
+          ? queryLedger(ctx.committer, ctx.channel, proposal.input)
+          : (await ctx.endorser.simulate(proposal)).response;
       Endorser.checkResponse(response, 'evaluate', proposal.chaincodeName);
       const result = new gateway.EvaluateResponse();
       result.setResult(response);

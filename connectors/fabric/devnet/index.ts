@@ -7,10 +7,12 @@
  * kept in a file and replayed at start. Private data collections (per chaincode) work as on a
  * Fabric peer that is a member of all of them: transactions carry hashes, values go through the
  * transient store to the committer and are kept beside the blocks, member-only reads are refused
- * to clients of other MSPs. Not supported: range or rich queries on private data, purge and
- * block-to-live of private data, rich (CouchDB) queries, history, chaincode-to-chaincode calls,
- * state metadata, paginated range queries, TLS, the Deliver (block events) service and
- * endorsement policies beyond "the devnet peer endorsed".
+ * to clients of other MSPs. Blocks are linked by Fabric's block hash, and the query system
+ * chaincode (`qscc`) answers `GetChainInfo`, `GetBlockByNumber` and `GetTransactionByID`. Not
+ * supported: range or rich queries on private data, purge and block-to-live of private data, rich
+ * (CouchDB) queries, history, chaincode-to-chaincode calls, state metadata, paginated range
+ * queries, TLS, the Deliver (block events) service, the other system chaincodes and endorsement
+ * policies beyond "the devnet peer endorsed".
  */
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { gateway } from '@hyperledger/fabric-protos';
@@ -26,6 +28,7 @@ import { MspRegistry, SigningIdentity, type DevnetMsp } from './identity.ts';
 import { WorldState } from './state.ts';
 import { TransientStore } from './transient-store.ts';
 
+export { blockHash } from './block-hash.ts';
 /** An MSP's CA and an identity it issues, made with node:crypto alone (for an embedded operator). */
 export { makePeerIdentity as makeIdentity } from './certs.ts';
 
