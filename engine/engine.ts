@@ -956,6 +956,7 @@ export class Engine {
     e.orderId = typeof c?.orderId === 'number' ? c.orderId : 0;
     e.account = typeof c?.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c?.clientOrderId === 'string' ? c.clientOrderId : '';
+    e.op = c?.type ?? '';
   }
 
   #rejectOrder(c: NewOrderCommand, code: number, reason: string, instrument = ''): void {
@@ -965,5 +966,6 @@ export class Engine {
     e.orderId = 0;
     e.account = typeof c.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c.clientOrderId === 'string' ? c.clientOrderId : '';
+    e.op = 'new';
   }
 }

@@ -56,6 +56,8 @@ export class EngineEvent {
   reason = '';
   /** rejected: a result code from `codes.ts`. */
   code = 0;
+  /** rejected: `new` for an order refused at entry, `cancel` or `replace` for a refused change, else ''. */
+  op = '';
   /** replaced: whether the order kept its place in the queue. */
   keptPriority = false;
 
@@ -153,6 +155,7 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         clientOrderId: e.clientOrderId,
         code: e.code,
         reason: e.reason,
+        op: e.op,
       };
     case 'canceled':
       return {
