@@ -28,4 +28,10 @@ export {
   readSnapshot,
   writeSnapshot,
 } from './snapshots.ts';
-export type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';
+export type {
+  CommandLog,
+  CommandLogFactory,
+  CommandLogHooks,
+  EventReader,
+  EventSubscriber,
+} from './ports.ts';
