@@ -12,6 +12,7 @@ export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } fr
 export { type EngineView, ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
 export { type FollowerOptions, type FollowerSubscriber, ShardFollower } from './follower.ts';
+export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
 export { connectNats, ensureStreams, loadSnapshot, saveSnapshot, snapshotStore } from './nats.ts';
 export { type NatsNode, type NatsOptions, startNats } from './nats-server.ts';
 export { Shard, type ShardOptions, type ShardStats } from './shard.ts';

@@ -67,20 +67,6 @@ interface Live {
   notional: number;
 }
 
-/** One fill of an account's order, as REST lists it. */
-export interface Fill {
-  tradeId: number;
-  orderId: number;
-  clientOrderId: string;
-  instrument: string;
-  side: string;
-  price: string;
-  quantity: string;
-  liquidity: 'maker' | 'taker';
-  fee: string;
-  ts: number;
-}
-
 type Ev = Record<string, unknown>;
 
 /** The trade event's fields of each side (built once, not per fill). */
@@ -89,12 +75,8 @@ const ROLE_KEYS = {
   maker: { orderId: 'makerOrderId', leaves: 'makerLeaves', filled: 'makerFilled', fee: 'makerFee' },
 } as const;
 
-/** Fills remembered per account for REST. */
-const FILLS_KEPT = 1000;
-
 export class ExecReports {
   #live = new Map<number, Live>();
-  #fills = new Map<string, Fill[]>();
   #codec: (instrument: string) => InstrumentCodec | undefined;
 
   constructor(engine: EngineView, codec: (instrument: string) => InstrumentCodec | undefined) {
@@ -117,11 +99,6 @@ export class ExecReports {
         }
       }
     }
-  }
-
-  /** An account's last fills (up to 1,000), oldest first. */
-  fills(account: string): Fill[] {
-    return this.#fills.get(account)?.slice() ?? [];
   }
 
   /** Live orders tracked. */
@@ -217,29 +194,7 @@ export class ExecReports {
     r.liquidity = role;
     r.fee = codec?.notional(e[keys.fee] as number);
     out.push([o.account, r]);
-    this.#remember(o.account, {
-      tradeId: r.tradeId,
-      orderId,
-      clientOrderId: o.clientOrderId,
-      instrument: o.instrument,
-      side: o.side,
-      price: r.lastPrice ?? '',
-      quantity: r.lastQty ?? '',
-      liquidity: role,
-      fee: r.fee ?? '',
-      ts: r.ts,
-    });
     if (leaves === 0) this.#live.delete(orderId);
-  }
-
-  #remember(account: string, fill: Fill): void {
-    let list = this.#fills.get(account);
-    if (list === undefined) {
-      list = [];
-      this.#fills.set(account, list);
-    }
-    if (list.length >= FILLS_KEPT) list.shift();
-    list.push(fill);
   }
 
   #canceled(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
@@ -339,7 +294,7 @@ export class ExecReports {
 }
 
 /** notional / filled in ticks, as a price; two more decimals than the instrument's when not on a tick. */
-function averagePrice(notional: number, filled: number, codec: InstrumentCodec): string {
+export function averagePrice(notional: number, filled: number, codec: InstrumentCodec): string {
   const ticks = notional / filled;
   if (Number.isInteger(ticks)) return codec.price(ticks);
   return new BigNumber(notional)

@@ -1,8 +1,8 @@
 /**
  * REST under `/api`: instruments, book snapshots and recent trades (public venues for anyone,
- * permissioned ones for members), login for a bearer token, and a holder's own orders, fills
- * and balances; settlement status of a trade and of each ledger's pipeline. TypeBox schemas are
- * the contract (and the OpenAPI document at /docs).
+ * permissioned ones for members), login for a bearer token, and a holder's live orders and
+ * balances (its fills and finished orders: `history.ts`); settlement status of a trade and of
+ * each ledger's pipeline. TypeBox schemas are the contract (and the OpenAPI document at /docs).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,11 +15,11 @@ import type { Gateway } from '../gateway.ts';
 import type { Holder } from '../tokens.ts';
 import { type Message, Messages, parseMessage } from '../wire.ts';
 
-const ErrorBody = Type.Object(
+export const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String() },
   { additionalProperties: true },
 );
-const Decimal = Type.String({ description: 'a decimal string' });
+export const Decimal = Type.String({ description: 'a decimal string' });
 const Level = Type.Tuple([Decimal, Decimal]);
 const Depth = Type.Union(
   DEPTHS.map((n) => Type.Literal(n)),
@@ -32,8 +32,8 @@ const LoginBody = Type.Union(
   ),
 );
 const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
-const Auth = { security: [{ bearer: [] }] };
-const Unauthorized = { 401: ErrorBody };
+export const Auth = { security: [{ bearer: [] }] };
+export const Unauthorized = { 401: ErrorBody };
 
 const Order = Type.Object({
   orderId: Type.Integer(),
@@ -47,18 +47,6 @@ const Order = Type.Object({
   cumQty: Decimal,
   leavesQty: Decimal,
   state: Type.String({ description: 'resting, or waiting for its stop price' }),
-});
-const Fill = Type.Object({
-  tradeId: Type.Integer(),
-  orderId: Type.Integer(),
-  clientOrderId: Type.String(),
-  instrument: Type.String(),
-  side: Type.String(),
-  price: Decimal,
-  quantity: Decimal,
-  liquidity: Type.String(),
-  fee: Type.String({ description: 'in the quote currency; negative is a rebate' }),
-  ts: Type.Integer(),
 });
 const Balance = Type.Object({
   asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
@@ -291,18 +279,6 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         };
       });
     },
-  );
-
-  app.get(
-    '/api/fills',
-    {
-      schema: {
-        summary: "The caller's last 1,000 fills, oldest first",
-        ...Auth,
-        response: { 200: Type.Array(Fill), ...Unauthorized },
-      },
-    },
-    async (req) => trading.reports.fills(must(req).account),
   );
 
   app.get(
