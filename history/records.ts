@@ -74,10 +74,9 @@ export interface LiveOrder {
 
 /** Where the recorder's output goes (the store's writes). */
 export interface RecordSink {
-  fill(account: string, pos: Position, fill: FillRecord): void;
+  /** One trade's fills: the taker's and the maker's. */
+  fills(pos: Position, taker: [string, FillRecord], maker: [string, FillRecord]): void;
   finished(account: string, pos: Position, order: OrderRecord): void;
-  /** A live order changed (undefined: it ended). */
-  live(orderId: number, order: LiveOrder | undefined): void;
 }
 
 type Ev = Record<string, unknown>;
@@ -91,17 +90,42 @@ const SIDE_OF = {
   maker: { leaves: 'makerLeaves', filled: 'makerFilled', fee: 'makerFee' },
 } as const;
 
-/** Turns one shard's events into history records. */
+/**
+ * Turns one shard's events into history records. The live orders it follows are written back
+ * in batches (`takeChanged`): an order that comes and goes between two writes (a market order,
+ * an IOC, one filled at once) costs the store nothing.
+ */
 export class Recorder {
   readonly #shard: number;
   readonly #live: Map<number, LiveOrder>;
   readonly #sink: RecordSink;
+  /** Live orders changed, added or ended since the last `takeChanged`. */
+  #changed = new Set<number>();
+  /** Of those, the ones the store held before they changed. */
+  #stored: Set<number>;
 
   /** `live`: the live orders as the store kept them. */
   constructor(shard: number, live: Map<number, LiveOrder>, sink: RecordSink) {
     this.#shard = shard;
     this.#live = live;
     this.#sink = sink;
+    this.#stored = new Set(live.keys());
+  }
+
+  /** The live orders to write (undefined: to delete, it ended) since the last call. */
+  takeChanged(): Array<[number, LiveOrder | undefined]> {
+    const out: Array<[number, LiveOrder | undefined]> = [];
+    for (const id of this.#changed) {
+      const o = this.#live.get(id);
+      if (o !== undefined) {
+        out.push([id, o]);
+        this.#stored.add(id);
+      } else if (this.#stored.delete(id)) {
+        out.push([id, undefined]);
+      }
+    }
+    this.#changed.clear();
+    return out;
   }
 
   /** Records what one command's events tell. */
@@ -112,8 +136,7 @@ export class Recorder {
           this.#accepted(e);
           break;
         case 'trade':
-          this.#fill(e, 'taker');
-          this.#fill(e, 'maker');
+          this.#trade(e);
           break;
         case 'canceled':
           this.#canceled(e);
@@ -151,36 +174,46 @@ export class Recorder {
       createdAt: e.ts as number,
     };
     this.#live.set(e.orderId as number, o);
-    this.#sink.live(e.orderId as number, o);
+    this.#changed.add(e.orderId as number);
   }
 
-  #fill(e: Ev, role: 'taker' | 'maker'): void {
+  #trade(e: Ev): void {
+    const taker = this.#fill(e, 'taker');
+    const maker = this.#fill(e, 'maker');
+    this.#sink.fills(this.#pos(e), taker, maker);
+    this.#filled(e, 'taker', taker[1]);
+    this.#filled(e, 'maker', maker[1]);
+  }
+
+  /** One side's fill of a trade, with its account. */
+  #fill(e: Ev, role: 'taker' | 'maker'): [string, FillRecord] {
     const names = ROLES[role];
+    const aggressor = e.aggressor as Side;
+    return [
+      e[names.account] as string,
+      {
+        tradeId: e.tradeId as number,
+        orderId: e[names.orderId] as number,
+        clientOrderId: e[names.clientOrderId] as string,
+        instrument: e.instrument as string,
+        side: role === 'taker' ? aggressor : aggressor === 'buy' ? 'sell' : 'buy',
+        price: e.price as number,
+        quantity: e.quantity as number,
+        fee: e[SIDE_OF[role].fee] as number,
+        liquidity: role,
+        ts: e.ts as number,
+      },
+    ];
+  }
+
+  /** The order of one side of a trade: more filled, or done. */
+  #filled(e: Ev, role: 'taker' | 'maker', f: FillRecord): void {
     const fields = SIDE_OF[role];
-    const orderId = e[names.orderId] as number;
-    const account = e[names.account] as string;
-    const taker = e.aggressor as Side;
-    const side: Side = role === 'taker' ? taker : taker === 'buy' ? 'sell' : 'buy';
-    const price = e.price as number;
-    const quantity = e.quantity as number;
-    this.#sink.fill(account, this.#pos(e), {
-      tradeId: e.tradeId as number,
-      orderId,
-      clientOrderId: e[names.clientOrderId] as string,
-      instrument: e.instrument as string,
-      side,
-      price,
-      quantity,
-      fee: e[fields.fee] as number,
-      liquidity: role,
-      ts: e.ts as number,
-    });
-    const o = this.#order(orderId, e, account, e[names.clientOrderId] as string, side);
+    const o = this.#order(f.orderId, e, e[ROLES[role].account] as string, f.clientOrderId, f.side);
     o.filled = e[fields.filled] as number;
-    if (o.notional !== null) o.notional += price * quantity;
-    const leaves = e[fields.leaves] as number;
-    if (leaves === 0) this.#end(orderId, o, e, 'filled', '');
-    else this.#sink.live(orderId, o);
+    if (o.notional !== null) o.notional += f.price * f.quantity;
+    if ((e[fields.leaves] as number) === 0) this.#end(f.orderId, o, e, 'filled', '');
+    else this.#changed.add(f.orderId);
   }
 
   #canceled(e: Ev): void {
@@ -192,7 +225,7 @@ export class Recorder {
     o.size = o.filled + (leaves > 0 ? leaves : (e.quantity as number));
     const reason = e.reason as string;
     if (leaves > 0)
-      this.#sink.live(orderId, o); // decremented, lives on smaller
+      this.#changed.add(orderId); // decremented, lives on smaller
     else this.#end(orderId, o, e, reason === 'expired' ? 'expired' : 'canceled', reason);
   }
 
@@ -202,7 +235,7 @@ export class Recorder {
     o.price = e.price as number;
     o.filled = e.filled as number;
     o.size = o.filled + (e.leaves as number);
-    this.#sink.live(orderId, o);
+    this.#changed.add(orderId);
   }
 
   #refused(e: Ev): void {
@@ -251,7 +284,7 @@ export class Recorder {
 
   #end(orderId: number, o: LiveOrder, e: Ev, status: FinalStatus, reason: string): void {
     this.#live.delete(orderId);
-    this.#sink.live(orderId, undefined);
+    this.#changed.add(orderId);
     this.#sink.finished(o.account, this.#pos(e), {
       orderId,
       clientOrderId: o.clientOrderId,

@@ -2,7 +2,7 @@
  * The trading history of one engine (or shard) on disk, in LMDB: each account's fills and
  * finished orders, keyed by account and position so that a page is one range read, with an
  * index from trade id and order id to position (for `before`/`after` by id); the live orders the
- * recorder follows; and the last command applied.
+ * recorder follows (written once a turn); and the last command applied.
  *
  * It takes each durable command's events once: writes go out asynchronously and LMDB commits
  * every write of one event-loop turn in one transaction, to which the last command applied is
@@ -13,13 +13,12 @@
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
 import type { EventReader } from '../journal/index.ts';
+import { decodeAt, decodeFill, decodeOrder, encodeAt, encodeFill, encodeOrder } from './codec.ts';
 import { type Entry, type HistoryKind, localBound, type PageQuery, type Position } from './query.ts';
 import { type FillRecord, type LiveOrder, type OrderRecord, type RecordSink, Recorder } from './records.ts';
 
 /** `[account, ts, event seq]`: an entry of one account, in time order. */
 type EntryKey = [string, number, number];
-/** `[account, trade id or order id]`. */
-type IdKey = [string, number];
 
 export interface HistoryStoreOptions {
   /** Its folder (created if missing). */
@@ -32,8 +31,9 @@ export interface HistoryStoreOptions {
 export class HistoryStore implements EventReader {
   readonly shard: number;
   #root: RootDatabase;
-  #entries: Record<HistoryKind, Database<FillRecord | OrderRecord, EntryKey>>;
-  #ids: Record<HistoryKind, Database<[number, number], IdKey>>;
+  #entries: Record<HistoryKind, Database<Buffer, EntryKey>>;
+  /** Trade id or order id to its `ts` and event seq (a trade's one entry serves both its fills). */
+  #ids: Record<HistoryKind, Database<Buffer, number>>;
   #live: Database<LiveOrder, number>;
   #meta: Database<number, string>;
   #recorder: Recorder;
@@ -46,6 +46,8 @@ export class HistoryStore implements EventReader {
   #open = false;
   #waiting: Array<{ seq: number; resolve: () => void }> = [];
   #failed: Error | null = null;
+  /** The promise of the transaction being filled. */
+  #commit: Promise<boolean> | null = null;
 
   private constructor(o: HistoryStoreOptions) {
     fs.mkdirSync(o.dir, { recursive: true });
@@ -53,12 +55,12 @@ export class HistoryStore implements EventReader {
     this.#log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#root = open({ path: o.dir, maxDbs: 8, compression: false });
     this.#entries = {
-      fills: this.#root.openDB({ name: 'fills' }),
-      orders: this.#root.openDB({ name: 'orders' }),
+      fills: this.#root.openDB({ name: 'fills', encoding: 'binary' }),
+      orders: this.#root.openDB({ name: 'orders', encoding: 'binary' }),
     };
     this.#ids = {
-      fills: this.#root.openDB({ name: 'fill-ids' }),
-      orders: this.#root.openDB({ name: 'order-ids' }),
+      fills: this.#root.openDB({ name: 'fill-ids', encoding: 'binary' }),
+      orders: this.#root.openDB({ name: 'order-ids', encoding: 'binary' }),
     };
     this.#live = this.#root.openDB({ name: 'live' });
     this.#meta = this.#root.openDB({ name: 'meta' });
@@ -120,12 +122,15 @@ export class HistoryStore implements EventReader {
       desc ? { start: high, end: low, reverse: true } : { start: low, end: high },
     );
     const hidden = new Set(q.hidden ?? []);
+    const decode = q.kind === 'fills' ? decodeFill : decodeOrder;
     const out: Entry<FillRecord | OrderRecord>[] = [];
     for (const { key, value } of range) {
       if (out.length >= q.limit) break;
       if (sameKey(key, low) || sameKey(key, high)) continue; // bounds are exclusive
-      if (hidden.size > 0 && hidden.has(value.instrument.slice(value.instrument.indexOf('@') + 1))) continue;
-      out.push({ pos: [key[1], this.shard, key[2]], record: value });
+      const record = decode(value, key[1]);
+      if (hidden.size > 0 && hidden.has(record.instrument.slice(record.instrument.indexOf('@') + 1)))
+        continue;
+      out.push({ pos: [key[1], this.shard, key[2]], record });
     }
     return out;
   }
@@ -133,8 +138,10 @@ export class HistoryStore implements EventReader {
   /** Where an account's fill (by trade id) or finished order (by order id) stands, if it has one here. */
   async position(kind: HistoryKind, account: string, id: number, atLeast = 0): Promise<Position | undefined> {
     await this.#settled(Math.max(atLeast, this.#applied), 10_000);
-    const at = this.#ids[kind].get([account, id]);
-    return at === undefined ? undefined : [at[0], this.shard, at[1]];
+    const bytes = this.#ids[kind].get(id);
+    if (bytes === undefined) return undefined;
+    const [ts, seq] = decodeAt(bytes);
+    return this.#entries[kind].doesExist([account, ts, seq]) ? [ts, this.shard, seq] : undefined;
   }
 
   /** Waits for the writes in flight, then closes the store. */
@@ -145,31 +152,39 @@ export class HistoryStore implements EventReader {
   /** The recorder's writes, each into this turn's transaction. */
   #sink(): RecordSink {
     return {
-      fill: (account, [ts, , seq], fill) => {
-        this.#write(this.#entries.fills, [account, ts, seq], fill);
-        this.#write(this.#ids.fills, [account, fill.tradeId], [ts, seq]);
+      fills: ([ts, , seq], [taker, t], [maker, m]) => {
+        this.#write(this.#entries.fills, [taker, ts, seq], encodeFill(t));
+        this.#write(this.#entries.fills, [maker, ts, seq], encodeFill(m));
+        this.#write(this.#ids.fills, t.tradeId, encodeAt(ts, seq));
       },
       finished: (account, [ts, , seq], order) => {
-        this.#write(this.#entries.orders, [account, ts, seq], order);
-        if (order.orderId !== null) this.#write(this.#ids.orders, [account, order.orderId], [ts, seq]);
-      },
-      live: (orderId, order) => {
-        this.#open = true;
-        (order === undefined ? this.#live.remove(orderId) : this.#live.put(orderId, order)).catch(
-          (err: Error) => this.#fail(err),
-        );
+        this.#write(this.#entries.orders, [account, ts, seq], encodeOrder(order));
+        if (order.orderId !== null) this.#write(this.#ids.orders, order.orderId, encodeAt(ts, seq));
       },
     };
   }
 
-  #write<K extends EntryKey | IdKey | number | string, V>(db: Database<V, K>, key: K, value: V): void {
+  #write<K extends EntryKey | number | string, V>(db: Database<V, K>, key: K, value: V): void {
     this.#open = true;
-    db.put(key, value).catch((err: Error) => this.#fail(err));
+    this.#watch(db.put(key, value));
   }
 
-  /** Just before a commit: adds the last command applied to it, and notes when it is visible and durable. */
+  /** Fails the store if a commit fails: once per transaction (its writes share one promise). */
+  #watch(commit: Promise<boolean>): void {
+    if (commit === this.#commit) return;
+    this.#commit = commit;
+    commit.catch((err: Error) => this.#fail(err));
+  }
+
+  /**
+   * Just before a commit: adds the live orders changed this turn and the last command applied to
+   * it, and notes when it is visible and durable.
+   */
   #mark(): void {
     this.#open = false;
+    for (const [orderId, order] of this.#recorder.takeChanged()) {
+      this.#watch(order === undefined ? this.#live.remove(orderId) : this.#live.put(orderId, order));
+    }
     const seq = this.#applied;
     this.#meta
       .put('seq', seq)
