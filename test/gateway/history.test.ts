@@ -1,8 +1,9 @@
 /**
  * REST history on a real exchange: `/api/fills` and `/api/orders/history` in pages (newest or
  * oldest first, a cursor to the next page, exclusive bounds by id and by time), a clear 400 for
- * each bad parameter, each account seeing only its own, and the same pages after the exchange
- * is stopped and started again on its data folder.
+ * each bad parameter, each account seeing only its own, the same pages after the exchange is
+ * stopped and started again on its data folder, and a permissioned venue's entries only for its
+ * members.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Config, defaultConfig, type Gateway, startGateway } from '../../gateway/index.ts';
-import { makeWallet } from '../support/identities.ts';
-import { login, WsClient } from '../support/ws-client.ts';
+import { type FabricMember, issue, makeMsp, makeWallet } from '../support/identities.ts';
+import { login, loginFabric, WsClient } from '../support/ws-client.ts';
 
 type Json = Record<string, unknown>;
 const ACME = 'ACME@evm:31337';
@@ -77,7 +78,12 @@ describe('REST history', () => {
   const done = (c: WsClient, clientOrderId: string, status: string) =>
     c.next((m) => m.type === 'exec' && m.clientOrderId === clientOrderId && m.status === status, 10_000);
 
+  const members: FabricMember[] = [];
+
   before(async () => {
+    const club = await makeMsp('ClubMSP');
+    members.push(await issue(club, 'erin'), await issue(club, 'frank'));
+    config.msps = [club.config];
     config.port = 0;
     config.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-history-'));
     config.logLevel = 'silent';
@@ -260,5 +266,38 @@ describe('REST history', () => {
     assert.deepEqual(await fills('', tokens.seller), before.sold);
     assert.deepEqual(await orders('', tokens.buyer), before.orders);
     assert.deepEqual(await orders('', tokens.seller), before.canceled);
+  });
+
+  it("shows a permissioned venue's fills and orders to its members only: none once the caller is no member", async () => {
+    // Given two members of the club venue trading its instrument
+    const [erin, frank] = [await WsClient.connect(gw.url), await WsClient.connect(gw.url)];
+    clients.push(erin, frank);
+    await loginFabric(frank, members[1]!);
+    const token = (await loginFabric(erin, members[0]!)).token;
+    const gilt = { instrument: 'GILT@fabric:club-net', price: '98.50' };
+    frank.send(order('f1', 'sell', '2', gilt));
+    await done(frank, 'f1', 'new');
+    erin.send(order('e1', 'buy', '2', gilt));
+    await done(erin, 'e1', 'filled');
+    assert.deepEqual(
+      (await fills('', token)).fills.map((f) => [f.instrument, f.quantity]),
+      [['GILT@fabric:club-net', '2']],
+    );
+    assert.equal((await orders('', token)).orders.length, 1);
+    // When the exchange starts again with the venue's membership no longer naming their MSP
+    for (const c of clients.splice(0)) await c.close();
+    await gw.close();
+    gw = await startGateway({
+      ...config,
+      venues: { ...config.venues, 'fabric:club-net': { permissioned: true, members: ['OtherMSP'] } },
+    });
+    const again = await WsClient.connect(gw.url);
+    clients.push(again);
+    const other = (await loginFabric(again, members[0]!)).token;
+    // Then the caller's history of that venue is not shown, and a page is not cut short by it
+    assert.deepEqual(await fills('', other), { fills: [], next: null });
+    assert.deepEqual(await orders('', other), { orders: [], next: null });
+    await connect();
+    assert.equal((await fills('limit=1')).fills.length, 1, 'others see theirs as before');
   });
 });
