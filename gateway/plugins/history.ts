@@ -3,7 +3,8 @@
  * orders), read from the history store (the embedded engine's, or the shards' over NATS) in
  * pages. Newest first unless `order=asc`; `before`/`after` (an id), `beforeTime`/`afterTime`
  * (ms) and `cursor` (a page's `next`) are exclusive bounds and all apply together. Entries of
- * a permissioned venue the caller is no member of are left out. See docs/history.md.
+ * a permissioned venue the caller is no member of are left out. See docs/history.md (also served
+ * at /docs/history.md).
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifySchemaValidationError } from 'fastify';
@@ -186,7 +187,7 @@ export default async function historyPlugin(
       schema: {
         summary: summary.fills,
         description:
-          'Ordered by time (then by shard and event); bounds are exclusive and apply together. See docs/history.md.',
+          'Ordered by time (then by shard and event); bounds are exclusive and apply together. See /docs/history.md.',
         ...Auth,
         querystring: FillsQuery,
         response: {

@@ -105,6 +105,31 @@ describe('REST history', () => {
     fs.rmSync(config.dataDir, { recursive: true, force: true });
   });
 
+  it('documents both routes and their parameters in the OpenAPI document, and serves the page about them', async () => {
+    const doc = (await get('/docs/openapi.json')).body as {
+      paths: Record<string, { get: { parameters: Array<{ name: string; description?: string }> } }>;
+    };
+    for (const route of ['/api/fills', '/api/orders/history']) {
+      const params = doc.paths[route]!.get.parameters;
+      assert.deepEqual(params.map((p) => p.name).sort(), [
+        'after',
+        'afterTime',
+        'before',
+        'beforeTime',
+        'cursor',
+        'limit',
+        'order',
+      ]);
+      assert.ok(
+        params.every((p) => (p.description ?? '') !== ''),
+        route,
+      );
+    }
+    const page = await gw.app.inject({ method: 'GET', url: '/docs/history.md' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /^# Fill and order history/);
+  });
+
   it('lists the fills newest first, each account its own side of each trade', async () => {
     assert.equal(all.length, 7);
     const ids = all.map((f) => f.tradeId as number);
