@@ -17,5 +17,11 @@ export {
   tighter,
   timeBound,
 } from './query.ts';
-export type { FillRecord, FinalStatus, OrderRecord } from './records.ts';
+export {
+  acceptedOrder,
+  type FillRecord,
+  type FinalStatus,
+  type LiveOrder,
+  type OrderRecord,
+} from './records.ts';
 export { HistoryStore, type HistoryStoreOptions } from './store.ts';

@@ -55,7 +55,7 @@ export interface OrderRecord {
   ts: number;
 }
 
-/** A live order as the recorder follows it. */
+/** A live order as the recorder (and the gateway's execution reports) follow it. */
 export interface LiveOrder {
   account: string;
   instrument: string;
@@ -89,6 +89,24 @@ const SIDE_OF = {
   taker: { leaves: 'takerLeaves', filled: 'takerFilled', fee: 'takerFee' },
   maker: { leaves: 'makerLeaves', filled: 'makerFilled', fee: 'makerFee' },
 } as const;
+
+/** A live order as its `accepted` event tells it: nothing filled yet. */
+export function acceptedOrder(e: Ev): LiveOrder {
+  return {
+    account: e.account as string,
+    instrument: e.instrument as string,
+    clientOrderId: e.clientOrderId as string,
+    side: e.side as Side,
+    orderType: e.orderType as OrderType,
+    tif: e.tif as TimeInForce,
+    price: e.price as number,
+    stopPrice: e.stopPrice as number,
+    size: e.quantity as number,
+    filled: 0,
+    notional: 0,
+    createdAt: e.ts as number,
+  };
+}
 
 /**
  * Turns one shard's events into history records. The live orders it follows are written back
@@ -159,21 +177,7 @@ export class Recorder {
   }
 
   #accepted(e: Ev): void {
-    const o: LiveOrder = {
-      account: e.account as string,
-      instrument: e.instrument as string,
-      clientOrderId: e.clientOrderId as string,
-      side: e.side as Side,
-      orderType: e.orderType as OrderType,
-      tif: e.tif as TimeInForce,
-      price: e.price as number,
-      stopPrice: e.stopPrice as number,
-      size: e.quantity as number,
-      filled: 0,
-      notional: 0,
-      createdAt: e.ts as number,
-    };
-    this.#live.set(e.orderId as number, o);
+    this.#live.set(e.orderId as number, acceptedOrder(e));
     this.#changed.add(e.orderId as number);
   }
 

@@ -27,7 +27,7 @@ import type { Gateway } from '../gateway.ts';
 import type { InstrumentCodec } from '../instrument-codec.ts';
 import { averagePrice } from '../reports.ts';
 import type { Holder } from '../tokens.ts';
-import { Auth, Decimal, ErrorBody, Unauthorized } from './rest.ts';
+import { Auth, Decimal, ErrorBody, orderTerms, Unauthorized } from './rest.ts';
 
 /** Entries a page holds at most. */
 export const MAX_LIMIT = 1000;
@@ -235,16 +235,8 @@ export default async function historyPlugin(
 /** A finished order as REST shows it. */
 function finished(c: InstrumentCodec, o: OrderRecord) {
   return {
-    orderId: o.orderId,
-    clientOrderId: o.clientOrderId,
-    instrument: o.instrument,
-    side: o.side,
-    orderType: o.orderType,
-    tif: o.tif,
-    price: o.price > 0 ? c.price(o.price) : null,
-    stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
+    ...orderTerms(c, o),
     quantity: c.quantity(o.quantity),
-    cumQty: c.quantity(o.filled),
     avgPrice: o.filled > 0 && o.notional !== null ? averagePrice(o.notional, o.filled, c) : null,
     status: o.status,
     reason: o.reason === '' ? null : o.reason,

@@ -12,6 +12,7 @@ import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
 import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
+import type { InstrumentCodec } from '../instrument-codec.ts';
 import type { Holder } from '../tokens.ts';
 import { type Message, Messages, parseMessage } from '../wire.ts';
 
@@ -264,19 +265,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       const { account } = must(req);
       return engine.openOrders(account).map((o) => {
         const c = exchange.codec(o.instrument)!;
-        return {
-          orderId: o.orderId,
-          clientOrderId: o.clientOrderId,
-          instrument: o.instrument,
-          side: o.side,
-          orderType: o.orderType,
-          tif: o.tif,
-          price: o.price > 0 ? c.price(o.price) : null,
-          stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
-          cumQty: c.quantity(o.filled),
-          leavesQty: c.quantity(o.leaves),
-          state: o.state,
-        };
+        return { ...orderTerms(c, o), leavesQty: c.quantity(o.leaves), state: o.state };
       });
     },
   );
@@ -337,6 +326,33 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       return t;
     },
   );
+}
+
+/** What REST shows of any order, live or finished: its ids, terms and what filled. */
+export function orderTerms<
+  O extends {
+    orderId: number | null;
+    clientOrderId: string;
+    instrument: string;
+    side: string | null;
+    orderType: string | null;
+    tif: string | null;
+    price: number;
+    stopPrice: number;
+    filled: number;
+  },
+>(c: InstrumentCodec, o: O) {
+  return {
+    orderId: o.orderId as O['orderId'],
+    clientOrderId: o.clientOrderId,
+    instrument: o.instrument,
+    side: o.side as O['side'],
+    orderType: o.orderType as O['orderType'],
+    tif: o.tif as O['tif'],
+    price: o.price > 0 ? c.price(o.price) : null,
+    stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
+    cumQty: c.quantity(o.filled),
+  };
 }
 
 /** An integer number of units of size `unit`, as a decimal string. */

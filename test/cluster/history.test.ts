@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ID_SPAN } from '../../cluster/index.ts';
-import { READY, type TestNats, testNats } from '../support/cluster.ts';
+import { clusterConfigFile, READY, type TestNats, testNats } from '../support/cluster.ts';
 import { killAll, MosaicProcess } from '../support/exchange-process.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, WsClient } from '../support/ws-client.ts';
@@ -31,21 +31,8 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
 
   before(async () => {
     nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }] });
-    config = path.join(nats.dir, 'mosaic.json');
+    config = clusterConfigFile(nats);
     dataDir = path.join(nats.dir, 'data');
-    fs.writeFileSync(
-      config,
-      JSON.stringify({
-        dataDir,
-        risk: false,
-        port: 0,
-        logLevel: 'info',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: { enabled: false },
-        fabric: { enabled: false },
-        cluster: nats.config,
-      }),
-    );
   });
   after(async () => {
     for (const c of clients) await c.close();
