@@ -5,7 +5,7 @@
  * by catching its history up from the journal. At the end, opened once more in this process:
  * every trade the engine made has exactly its two fills (a taker's and a maker's), and every
  * order it accepted is either live in the engine or finished in the history exactly once, with
- * as much filled as its fills add up to.
+ * as much filled, at as much notional, as its fills add up to.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -57,11 +57,13 @@ describe('history across SIGKILLs under load', () => {
       // Then each trade has a taker's fill and a maker's, and no more
       const byTrade = new Map<number, Array<FillRecord & { account: string }>>();
       const filled = new Map<number, number>();
+      const notional = new Map<number, number>();
       const finished = new Map<number, OrderRecord[]>();
       for (const account of new Workload(1).accounts) {
         for (const f of await everything<FillRecord>('fills', account)) {
           byTrade.set(f.tradeId, [...(byTrade.get(f.tradeId) ?? []), { ...f, account }]);
           filled.set(f.orderId, (filled.get(f.orderId) ?? 0) + f.quantity);
+          notional.set(f.orderId, (notional.get(f.orderId) ?? 0) + f.quantity * f.price);
         }
         for (const o of await everything<OrderRecord>('orders', account)) {
           if (o.orderId !== null) finished.set(o.orderId, [...(finished.get(o.orderId) ?? []), o]);
@@ -91,6 +93,13 @@ describe('history across SIGKILLs under load', () => {
         const cum = live?.filled ?? records[0]!.filled;
         assert.equal(filled.get(id) ?? 0, cum, `order ${id}: fills add up to what it filled`);
         if (records[0]?.status === 'filled') assert.equal(records[0].filled, records[0].quantity);
+        if (records[0] !== undefined) {
+          assert.equal(
+            records[0].notional,
+            notional.get(id) ?? 0,
+            `order ${id}: its average price is its fills'`,
+          );
+        }
         ended += records.length;
       }
       assert.equal(finished.size, ended, 'no finished order the engine did not number');
