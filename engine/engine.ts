@@ -956,7 +956,7 @@ export class Engine {
     e.orderId = typeof c?.orderId === 'number' ? c.orderId : 0;
     e.account = typeof c?.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c?.clientOrderId === 'string' ? c.clientOrderId : '';
-    e.op = c?.type ?? '';
+    e.newOrder = false;
   }
 
   #rejectOrder(c: NewOrderCommand, code: number, reason: string, instrument = ''): void {
@@ -966,6 +966,6 @@ export class Engine {
     e.orderId = 0;
     e.account = typeof c.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c.clientOrderId === 'string' ? c.clientOrderId : '';
-    e.op = 'new';
+    e.newOrder = true;
   }
 }

@@ -56,8 +56,8 @@ export class EngineEvent {
   reason = '';
   /** rejected: a result code from `codes.ts`. */
   code = 0;
-  /** rejected: `new` for an order refused at entry, `cancel` or `replace` for a refused change, else ''. */
-  op = '';
+  /** rejected: whether the command refused was a new order (which got no order id). */
+  newOrder = false;
   /** replaced: whether the order kept its place in the queue. */
   keptPriority = false;
 
@@ -155,7 +155,7 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         clientOrderId: e.clientOrderId,
         code: e.code,
         reason: e.reason,
-        op: e.op,
+        newOrder: e.newOrder,
       };
     case 'canceled':
       return {

@@ -164,7 +164,7 @@ export class Recorder {
           this.#amended(e);
           break;
         case 'rejected':
-          if (e.op === 'new' && e.account !== '') this.#refused(e);
+          if (e.newOrder === true && e.account !== '') this.#refused(e);
           break;
         default:
           break;
