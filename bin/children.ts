@@ -1,11 +1,13 @@
 /**
  * `mosaic` commands as child processes: started, ready once their output says so, their CPU
  * time read from /proc. How `mosaic start` runs a cluster on one machine, and how the cluster
- * benchmark and the tests run theirs.
+ * benchmark and the tests run theirs. Each is supervised (`spawnSupervised`): a terminal's
+ * Ctrl-C reaches only the parent, which stops them in order, and none outlives its parent.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnSupervised, type Supervised } from '../connectors/index.ts';
 
 const CLI = fileURLToPath(new URL('./mosaic.js', import.meta.url));
 
@@ -16,6 +18,8 @@ export const START_READY = /Mosaic is running at (http:\/\/[\d.]+:\d+)/;
 
 export interface MosaicChild {
   child: ChildProcess;
+  /** Stops it (SIGTERM, SIGKILL after a grace) or kills it. */
+  process: Supervised;
   /** The address its output announced (group 1 of `ready`). */
   url: string;
   /** Everything it printed so far, stdout and stderr. */
@@ -30,16 +34,25 @@ export interface MosaicChild {
 export async function spawnMosaic(
   args: string[],
   ready: RegExp,
-  o: { started?: (child: ChildProcess) => void; timeoutMs?: number; keep?: boolean } = {},
+  o: {
+    started?: (child: ChildProcess) => void;
+    timeoutMs?: number;
+    keep?: boolean;
+    /** Variables added to this process's environment. */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<MosaicChild> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const supervised = spawnSupervised(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...o.env },
+  });
+  const { child } = supervised;
   o.started?.(child);
   const output = { text: '' };
   const keep = (b: Buffer) => (output.text += b.toString());
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const url = await new Promise<string>((resolve, reject) => {
+  const announced = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () =>
         reject(
@@ -65,7 +78,14 @@ export async function spawnMosaic(
       );
     });
   });
-  return { child, url, output };
+  let url: string;
+  try {
+    url = await announced;
+  } catch (err) {
+    await supervised.stop();
+    throw err;
+  }
+  return { child, process: supervised, url, output };
 }
 
 /** CPU time a process has used so far, ms (user + system, from /proc; 0 if it is gone). */

@@ -40,6 +40,7 @@ export async function startLocalCluster(
   if (config.cluster.startNats) {
     const port = Number(/:(\d+)$/.exec(config.cluster.servers[0]!)![1]);
     nats = await startNats({ dir: path.join(config.dataDir, 'nats'), ports: [port] });
+    log(`nats-server up at ${nats[0]!.url}`);
   }
   const parts: Part[] = [
     // Operations ports: any free ones (each part's /health is in the banner).
@@ -62,6 +63,7 @@ export async function startLocalCluster(
       started: (c) => watch(p, c),
       keep: false,
     });
+    log(`${p.name} up (pid ${p.child.child.pid})`);
     // Its log lines go to this process's output, as they come.
     p.child.child.stdout!.on('data', (b: Buffer) => process.stdout.write(b));
     p.child.child.stderr!.on('data', (b: Buffer) => process.stderr.write(b));
@@ -75,11 +77,7 @@ export async function startLocalCluster(
   const stop = async () => {
     stopping = true;
     for (const p of [...parts].reverse()) {
-      const c = p.child?.child;
-      if (c === undefined || c.exitCode !== null || c.signalCode !== null) continue;
-      const gone = new Promise((resolve) => c.once('exit', resolve));
-      c.kill('SIGTERM');
-      await gone;
+      await p.child?.process.stop();
     }
     for (const n of nats) await n.stop();
   };

@@ -31,8 +31,15 @@ ${ENGINE_USAGE.replace('usage: ', '  ')}
 ${GATEWAY_USAGE.replace('usage: ', '  ')}
 ${CONNECTOR_USAGE.replace('usage: ', '  ')}`;
 
+/** A command line it cannot run: what is wrong, then the usage; exit 2. */
 function fail(message: string): never {
   process.stderr.write(`mosaic: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+/** A bad setting: the message names it and what it may be, so no usage follows; exit 2. */
+function badConfig(message: string): never {
+  process.stderr.write(`mosaic: ${message}\n`);
   process.exit(2);
 }
 
@@ -48,7 +55,7 @@ async function start(argv: string[]): Promise<void> {
   try {
     config = loadConfig(process.env, parsed.values.config ?? process.env.MOSAIC_CONFIG);
   } catch (err) {
-    if (isGatewayError(err, 'BAD_CONFIG')) fail(err.message);
+    if (isGatewayError(err, 'BAD_CONFIG')) badConfig(err.message);
     throw err;
   }
   if (config.cluster.enabled) {
@@ -137,6 +144,7 @@ async function main(argv: string[]): Promise<void> {
       try {
         await { engine: runEngine, gateway: runGateway, connector: runConnector }[command](rest);
       } catch (err) {
+        if (isGatewayError(err, 'BAD_CONFIG')) badConfig(err.message);
         if (err instanceof StartError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
           fail((err as Error).message);
         }

@@ -8,20 +8,15 @@ import { pino, type Logger } from 'pino';
 import type { NatsConnection } from 'nats';
 import { Gauge, type Registry } from 'prom-client';
 import { connectNats, ensureStreams, Topology } from '../cluster/index.ts';
-import { type Config, isGatewayError, loadConfig } from '../gateway/index.ts';
+import { type Config, loadConfig } from '../gateway/index.ts';
 
 export class StartError extends Error {
   override name = 'StartError';
 }
 
-/** The configuration from `file` (or MOSAIC_CONFIG) and the environment; a `StartError` names what is wrong. */
+/** The configuration from `file` (or MOSAIC_CONFIG) and the environment; a BAD_CONFIG error names what is wrong. */
 export function processConfig(file: string | undefined): Config {
-  try {
-    return loadConfig(process.env, file ?? process.env.MOSAIC_CONFIG);
-  } catch (err) {
-    if (isGatewayError(err, 'BAD_CONFIG')) throw new StartError(err.message);
-    throw err;
-  }
+  return loadConfig(process.env, file ?? process.env.MOSAIC_CONFIG);
 }
 
 /** A JSON logger to standard output at the configured level, each line naming the process. */

@@ -3,20 +3,21 @@
  * `EnginePort`):
  * - what it reads of the engine (listings, trades pending) from a follower of the shard's
  *   command stream;
- * - the venue's trades from the shard's event stream through a durable consumer that every
- *   daemon of the venue shares: each message goes to one of them, and one that is not acked is
- *   delivered again (to any of them) once its ack wait runs out. A message is acked once no
- *   trade in it is pending in the engine any more, so a daemon that dies leaves nothing behind;
+ * - the venue's trades and granted withdrawals from the shard's event stream through a durable
+ *   consumer that every daemon of the venue shares: each message goes to one of them, and one
+ *   that is not acked is delivered again (to any of them) once its ack wait runs out. A message
+ *   is acked once no trade or withdrawal in it is pending in the engine any more, so a daemon
+ *   that dies leaves nothing behind;
  * - verdicts and ledger changes back as commands under ids that make a resend count once:
- *   `settle:<trade>` and `change:<venue>:<ref>`. A change is recorded as being sent before it
+ *   `settle:<trade>`, `settle-withdrawal:<withdrawal>` and `change:<venue>:<ref>`. A change is recorded as being sent before it
  *   goes out; after a crash, the command stream is searched for it, so it counts once even
  *   after the deduplication window.
  */
 import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
 import { consume } from './consume.ts';
-import type { ChangeSink, EnginePort, LedgerChange, Progress } from '../connectors/index.ts';
-import { changeCommand } from '../connectors/index.ts';
-import type { InstrumentSpec, PendingSettlementView, SettleCommand } from '../engine/index.ts';
+import type { ChangeSink, EnginePort, LedgerChange, Progress, VerdictCommand } from '../connectors/index.ts';
+import { changeCommand, isWithdrawalRequest } from '../connectors/index.ts';
+import type { InstrumentSpec, PendingSettlementView, PendingWithdrawalView } from '../engine/index.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
@@ -41,6 +42,7 @@ interface Unacked {
   msg: JsMsg;
   seq: number;
   trades: number[];
+  withdrawals: number[];
 }
 
 export class DaemonPort implements EnginePort {
@@ -57,7 +59,7 @@ export class DaemonPort implements EnginePort {
   #unacked: Unacked[] = [];
   #sweeper: NodeJS.Timeout;
   #lastWorking = Date.now();
-  #resend: Array<Omit<SettleCommand, 'ts'>> = [];
+  #resend: VerdictCommand[] = [];
   #resending: NodeJS.Timeout | null = null;
   #closed = false;
   /** Verdicts the engine holds (sent and stored), for metrics. */
@@ -136,13 +138,20 @@ export class DaemonPort implements EnginePort {
     return this.#fresh ? this.follower.engine.pendingSettlements() : [];
   }
 
-  settle(command: Omit<SettleCommand, 'ts'>): void {
-    this.#bus.send(this.shard, command, `settle:${command.tradeId}`).then(
+  /** Withdrawals granted before the consumer existed, at its first start only (as `pendingSettlements`). */
+  pendingWithdrawals(): readonly PendingWithdrawalView[] {
+    return this.#fresh ? this.follower.engine.pendingWithdrawals() : [];
+  }
+
+  settle(command: VerdictCommand): void {
+    const what =
+      command.type === 'settle' ? `trade ${command.tradeId}` : `withdrawal ${command.withdrawalId}`;
+    const id =
+      command.type === 'settle' ? `settle:${command.tradeId}` : `settle-withdrawal:${command.withdrawalId}`;
+    this.#bus.send(this.shard, command, id).then(
       () => this.verdictsSent++,
       (err: Error) => {
-        this.#o.log(
-          `${this.#o.venue}: verdict on trade ${command.tradeId} not sent (${err.message}); retrying`,
-        );
+        this.#o.log(`${this.#o.venue}: verdict on ${what} not sent (${err.message}); retrying`);
         this.#resend.push(command);
         this.#resending ??= setTimeout(() => this.#retry(), 500);
       },
@@ -177,9 +186,10 @@ export class DaemonPort implements EnginePort {
       handle: (msg) => {
         const events = msg.json<Array<Record<string, unknown>>>();
         const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId as number);
+        const withdrawals = events.filter(isWithdrawalRequest).map((e) => e.withdrawalId);
         subscriber(msg.seq, events);
-        if (trades.length === 0) msg.ack();
-        else this.#unacked.push({ msg, seq: msg.seq, trades });
+        if (trades.length + withdrawals.length === 0) msg.ack();
+        else this.#unacked.push({ msg, seq: msg.seq, trades, withdrawals });
       },
       batch: 1_000,
       behind: async () => {
@@ -192,13 +202,16 @@ export class DaemonPort implements EnginePort {
     await this.#consuming.done;
   }
 
-  /** Acks the messages whose trades the engine (as followed) no longer holds pending. */
+  /** Acks the messages whose trades and withdrawals the engine (as followed) no longer holds pending. */
   #sweep(): void {
     const engine = this.follower.engine;
     const at = this.follower.seq;
     const keep: Unacked[] = [];
     for (const u of this.#unacked) {
-      if (u.seq <= at && u.trades.every((id) => engine.pendingSettlement(id) === undefined)) u.msg.ack();
+      const done =
+        u.trades.every((id) => engine.pendingSettlement(id) === undefined) &&
+        u.withdrawals.every((id) => engine.pendingWithdrawal(id) === undefined);
+      if (u.seq <= at && done) u.msg.ack();
       else keep.push(u);
     }
     this.#unacked = keep;

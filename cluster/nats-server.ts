@@ -1,13 +1,16 @@
 /**
  * Runs Debian's `nats-server` with JetStream on loopback: one node, or a cluster of nodes that
  * route to each other (JetStream replicates streams over them). Used by the tests, and by a
- * single machine that wants a local NATS.
+ * single machine that wants a local NATS. Each node is supervised (`spawnSupervised`): a Ctrl-C in
+ * a terminal leaves it to this process to stop after what uses it, and it never outlives this
+ * process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { freePort } from '../connectors/free-port.ts';
+import { spawnSupervised, type Supervised } from '../connectors/supervised.ts';
 
 export interface NatsNode {
   readonly name: string;
@@ -22,7 +25,7 @@ export interface NatsNode {
   restart(): Promise<void>;
   /** SIGKILL: no shutdown at all. */
   kill(): Promise<void>;
-  /** SIGTERM, and waits for the exit. */
+  /** SIGTERM (a clean shutdown), and waits for the exit. */
   stop(): Promise<void>;
 }
 
@@ -81,8 +84,7 @@ export async function startNats(o: NatsOptions): Promise<NatsNode[]> {
 
 class Node implements NatsNode {
   readonly url: string;
-  #child: ChildProcess | null = null;
-  #exited: Promise<void> = Promise.resolve();
+  #process: Supervised | null = null;
 
   constructor(
     readonly binary: string,
@@ -96,40 +98,35 @@ class Node implements NatsNode {
   }
 
   get running(): boolean {
-    return this.#child !== null;
+    return this.#process !== null;
   }
 
   get pid(): number | null {
-    return this.#child?.pid ?? null;
+    return this.#process?.child.pid ?? null;
   }
 
   async restart(): Promise<void> {
-    if (this.#child !== null) return;
-    const child = spawn(this.binary, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.#child = child;
+    if (this.#process !== null) return;
+    const running = spawnSupervised(this.binary, this.args);
+    this.#process = running;
     const log = this.log;
     const forward = (chunk: Buffer) => {
       if (log) for (const line of chunk.toString().split('\n')) if (line !== '') log(`${this.name}: ${line}`);
     };
-    child.stdout!.on('data', forward);
-    child.stderr!.on('data', forward);
-    this.#exited = new Promise((resolve) =>
-      child.once('exit', () => {
-        if (this.#child === child) this.#child = null;
-        resolve();
-      }),
-    );
-    await waitForPort(this.port, child, this.name);
+    running.child.stdout!.on('data', forward);
+    running.child.stderr!.on('data', forward);
+    void running.exited.then(() => {
+      if (this.#process === running) this.#process = null;
+    });
+    await waitForPort(this.port, running.child, this.name);
   }
 
   async kill(): Promise<void> {
-    this.#child?.kill('SIGKILL');
-    await this.#exited;
+    await this.#process?.kill();
   }
 
   async stop(): Promise<void> {
-    this.#child?.kill('SIGTERM');
-    await this.#exited;
+    await this.#process?.stop();
   }
 }
 

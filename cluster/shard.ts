@@ -170,8 +170,12 @@ export class Shard {
    */
   #publish(seq: number, events: PublishedEvent[]): Promise<void> {
     const { topology, shard } = this.#o;
-    const withInstrument = events.find((e) => typeof e.instrument === 'string' && e.instrument !== '');
-    const venue = withInstrument === undefined ? undefined : venueOfId(withInstrument.instrument as string);
+    // The venue the command concerns: its instrument's, or its withdrawal's asset's.
+    const named = events.find(
+      (e) => (typeof e.instrument === 'string' && e.instrument !== '') || e.kind === 'withdrawal',
+    );
+    const id = named === undefined ? undefined : (named.instrument as string) || (named.asset as string);
+    const venue = id === undefined ? undefined : venueOfId(id);
     const subject = topology.eventSubject(shard, venue);
     const data = JSON.stringify(events);
     const before = this.#last;

@@ -14,12 +14,15 @@ export type EngineView = Pick<
   | 'depth'
   | 'order'
   | 'orderOf'
+  | 'clientOrderIdUsed'
   | 'openOrders'
   | 'restingOrders'
   | 'balances'
   | 'standing'
   | 'pendingSettlement'
   | 'pendingSettlements'
+  | 'pendingWithdrawals'
+  | 'assetUnit'
   | 'risk'
   | 'liveOrders'
   | 'commandSeq'
@@ -68,6 +71,11 @@ export class ShardedView implements EngineView {
     return undefined;
   }
 
+  /** Used on any shard: an account's client order ids are its own across venues. */
+  clientOrderIdUsed(account: string, clientOrderId: string): boolean {
+    return this.#engines.some((e) => e.clientOrderIdUsed(account, clientOrderId));
+  }
+
   openOrders(account: string): OrderView[] {
     return this.#engines.flatMap((e) => e.openOrders(account));
   }
@@ -90,6 +98,14 @@ export class ShardedView implements EngineView {
 
   pendingSettlements(): ReturnType<Engine['pendingSettlements']> {
     return this.#engines.flatMap((e) => e.pendingSettlements());
+  }
+
+  pendingWithdrawals(): ReturnType<Engine['pendingWithdrawals']> {
+    return this.#engines.flatMap((e) => e.pendingWithdrawals());
+  }
+
+  assetUnit(asset: string): string | undefined {
+    return this.#ofInstrument(asset)?.assetUnit(asset);
   }
 
   get risk(): boolean {

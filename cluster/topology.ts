@@ -2,7 +2,7 @@
  * Where things live in NATS, and which shard owns what. Each shard has a command stream (its
  * journal: one subject per venue, the instrument group) and an event stream (one message per
  * command, on the subject of the venue it concerns); snapshots sit in an object store bucket.
- * Order and trade ids carry their shard: shard N numbers from N * 2^40.
+ * Order, trade and withdrawal ids carry their shard: shard N numbers from N * 2^40.
  */
 import type { Unstamped } from '../engine/index.ts';
 import type { ClusterConfig } from './config.ts';
@@ -86,6 +86,7 @@ export class Topology {
     const venue = venueOf(command);
     if (venue !== undefined) return this.shardOfVenue(venue);
     if (command.type === 'settle') return this.shardOfId(command.tradeId);
+    if (command.type === 'settle-withdrawal') return this.shardOfId(command.withdrawalId);
     if ((command.type === 'cancel' || command.type === 'replace') && command.orderId !== undefined)
       return this.shardOfId(command.orderId);
     return undefined;
@@ -110,6 +111,7 @@ export function venueOf(command: Unstamped): string | undefined {
       return venueOfId(command.spec.id);
     case 'deposit':
     case 'withdraw':
+    case 'request-withdrawal':
       return venueOfId(command.asset);
     case 'set-account':
       return command.venue;

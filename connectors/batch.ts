@@ -3,7 +3,7 @@
  * instructions it cannot even send answered at once with the reason, and the outcomes returned
  * in batch order, each instruction with exactly one.
  */
-import type { SettlementInstruction, SettlementOutcome } from './ledger.ts';
+import type { InstructionKind } from './ledger.ts';
 
 /** Runs one task at a time, in call order (a ledger keeps one transaction in flight). */
 export class OneAtATime {
@@ -22,31 +22,34 @@ export class OneAtATime {
 }
 
 /**
- * Turns each instruction into the ledger's trade, or answers it at once: `convert` returns the
- * trade, or a string saying why the instruction cannot go to this ledger.
+ * Turns each instruction into the ledger's own form, or answers it at once: `convert` returns
+ * the ledger's item, or a string saying why the instruction cannot go to this ledger.
  */
-export function sortOut<T>(
-  batch: readonly SettlementInstruction[],
-  convert: (i: SettlementInstruction) => T | string,
-): { trades: T[]; outcomes: Map<number, SettlementOutcome> } {
-  const trades: T[] = [];
-  const outcomes = new Map<number, SettlementOutcome>();
+export function sortOut<I, O, T>(
+  kind: InstructionKind<I, O>,
+  batch: readonly I[],
+  convert: (i: I) => T | string,
+): { items: T[]; outcomes: Map<number, O> } {
+  const items: T[] = [];
+  const outcomes = new Map<number, O>();
   for (const i of batch) {
     const t = convert(i);
-    if (typeof t === 'string') outcomes.set(i.tradeId, { tradeId: i.tradeId, ok: false, reason: t });
-    else trades.push(t);
+    if (typeof t === 'string') outcomes.set(kind.idOf(i), kind.refused(i, t));
+    else items.push(t);
   }
-  return { trades, outcomes };
+  return { items, outcomes };
 }
 
 /** The outcomes in batch order; throws if the ledger left an instruction without one. */
-export function inBatchOrder(
-  batch: readonly SettlementInstruction[],
-  outcomes: ReadonlyMap<number, SettlementOutcome>,
-): SettlementOutcome[] {
+export function inBatchOrder<I, O>(
+  kind: InstructionKind<I, O>,
+  batch: readonly I[],
+  outcomes: ReadonlyMap<number, O>,
+): O[] {
   return batch.map((i) => {
-    const o = outcomes.get(i.tradeId);
-    if (o === undefined) throw new Error(`trade ${i.tradeId}: the batch transaction reported no verdict`);
+    const o = outcomes.get(kind.idOf(i));
+    if (o === undefined)
+      throw new Error(`${kind.noun} ${kind.idOf(i)}: the batch transaction reported no verdict`);
     return o;
   });
 }

@@ -1,16 +1,15 @@
 /**
- * Ledger changes (deposits, withdrawals, an account's standing) into the engine, each exactly
+ * Ledger changes (deposits, an account's standing) into the engine, each exactly
  * once, without the engine having to remember ledger references. How depends on where the
  * engine is, so it is a `ChangeSink`: `localChanges` for an engine in this process (below), the
  * cluster's for a shard across NATS. The watcher reads the ledger from its checkpoint, which
  * moves only after the changes before it are sent; the sink skips what was sent before.
  */
-import type { DepositCommand, SetAccountCommand, WithdrawCommand } from '../engine/index.ts';
+import type { DepositCommand, SetAccountCommand } from '../engine/index.ts';
 import type { LedgerChange } from './ledger.ts';
 import type { Progress } from './progress.ts';
 
-export type ChangeCommand =
-  Omit<DepositCommand, 'ts'> | Omit<WithdrawCommand, 'ts'> | Omit<SetAccountCommand, 'ts'>;
+export type ChangeCommand = Omit<DepositCommand, 'ts'> | Omit<SetAccountCommand, 'ts'>;
 
 /** How ledger changes reach the engine, each exactly once. */
 export interface ChangeSink {
@@ -56,8 +55,7 @@ export function localChanges(engine: {
 export function changeCommand(change: LedgerChange): ChangeCommand {
   switch (change.kind) {
     case 'deposit':
-    case 'withdraw':
-      return { type: change.kind, account: change.account, asset: change.asset, amount: change.amount };
+      return { type: 'deposit', account: change.account, asset: change.asset, amount: change.amount };
     case 'standing': {
       const c: Omit<SetAccountCommand, 'ts'> = {
         type: 'set-account',

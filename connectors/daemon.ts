@@ -5,7 +5,7 @@
  * is reached through `EnginePort`: `localPort` for the exchange in this process, the cluster's
  * for a shard across NATS.
  */
-import type { InstrumentSpec, PendingSettlementView, SettleCommand } from '../engine/index.ts';
+import type { InstrumentSpec, PendingSettlementView, PendingWithdrawalView } from '../engine/index.ts';
 import {
   type ChangeCommand,
   type ChangeSink,
@@ -15,7 +15,7 @@ import {
 } from './changes.ts';
 import type { Ledger } from './ledger.ts';
 import type { Progress } from './progress.ts';
-import { Settler, type SettlerStats } from './settler.ts';
+import { Settler, type SettlerStats, type VerdictCommand } from './settler.ts';
 
 /** What a daemon needs of the engine. */
 export interface EnginePort {
@@ -25,8 +25,10 @@ export interface EnginePort {
   specOf(instrument: string): Readonly<InstrumentSpec> | undefined;
   /** Trades the daemon is to look at when it starts (matched while it was down), in trade-id order. */
   pendingSettlements(): readonly PendingSettlementView[];
-  /** Sends a verdict to the engine. */
-  settle(command: Omit<SettleCommand, 'ts'>): void;
+  /** Withdrawals the daemon is to look at when it starts (granted while it was down), in id order. */
+  pendingWithdrawals(): readonly PendingWithdrawalView[];
+  /** Sends a verdict on a trade or a withdrawal to the engine. */
+  settle(command: VerdictCommand): void;
   /** How the ledger's changes reach the engine. */
   readonly changes: ChangeSink;
   /** Calls `subscriber` with each durable command's events, in order. */
@@ -38,10 +40,11 @@ export interface LocalEngine {
   instruments(): readonly string[];
   specOf(instrument: string): Readonly<InstrumentSpec> | undefined;
   pendingSettlements(): readonly PendingSettlementView[];
+  pendingWithdrawals(): readonly PendingWithdrawalView[];
   /** The engine's last command sequence. */
   lastSeq(): number;
   /** Stamps, journals and executes a command; returns its sequence (throws if refused). */
-  submit(command: ChangeCommand | Omit<SettleCommand, 'ts'>): number;
+  submit(command: ChangeCommand | VerdictCommand): number;
   onEvents(subscriber: (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void): void;
 }
 
@@ -51,6 +54,7 @@ export function localPort(engine: LocalEngine): EnginePort {
     instruments: () => engine.instruments(),
     specOf: (id) => engine.specOf(id),
     pendingSettlements: () => engine.pendingSettlements(),
+    pendingWithdrawals: () => engine.pendingWithdrawals(),
     settle: (command) => engine.submit(command),
     changes: localChanges({ lastSeq: () => engine.lastSeq(), send: (c) => engine.submit(c) }),
     onEvents: (subscriber) => engine.onEvents(subscriber),
@@ -59,7 +63,7 @@ export function localPort(engine: LocalEngine): EnginePort {
 
 export interface DaemonOptions {
   ledger: Ledger;
-  /** Where the ledger's changes come from (deposits, withdrawals, standing); none if omitted. */
+  /** Where the ledger's changes come from (deposits, standing); none if omitted. */
   changes?: ChangeSource;
   progress: Progress;
   engine: EnginePort;
@@ -92,7 +96,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     log: o.log,
   });
   o.engine.onEvents(settler.onEvents);
-  settler.start(o.engine.pendingSettlements());
+  settler.start(o.engine.pendingSettlements(), o.engine.pendingWithdrawals());
   const watcher =
     o.changes === undefined
       ? null

@@ -1,7 +1,8 @@
 /**
  * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
  * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
- * arithmetic), the daemon's durable progress (LMDB), so that a trade settles exactly once, and
+ * arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal is
+ * released exactly once, and
  * the daemon itself (`startDaemon`: settler and change watcher on an `EnginePort`). The only
  * door other folders use.
  */
@@ -22,7 +23,24 @@ export {
   localPort,
   startDaemon,
 } from './daemon.ts';
-export { instructionOf, isTrade, type TradeEvent } from './instructions.ts';
-export type { Ledger, LedgerChange, SettlementInstruction, SettlementOutcome } from './ledger.ts';
-export { type Batch, Progress, type TradeState } from './progress.ts';
-export { Settler, type SettlerOptions, type SettlerStats } from './settler.ts';
+export {
+  instructionOf,
+  isTrade,
+  isWithdrawalRequest,
+  type TradeEvent,
+  type WithdrawalRequestEvent,
+} from './instructions.ts';
+export {
+  type InstructionKind,
+  type Ledger,
+  type LedgerChange,
+  type SettlementInstruction,
+  type SettlementOutcome,
+  TRADES,
+  type WithdrawalInstruction,
+  type WithdrawalOutcome,
+  WITHDRAWALS,
+} from './ledger.ts';
+export { type Batch, type ItemState, Progress, Queue } from './progress.ts';
+export { Settler, type SettlerOptions, type SettlerStats, type VerdictCommand } from './settler.ts';
+export { spawnSupervised, type Supervised } from './supervised.ts';

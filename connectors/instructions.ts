@@ -1,7 +1,8 @@
 /**
- * From the engine's trade event to a settlement instruction: who delivers, who pays, and how
- * much, computed with the engine's own `tradeCash` so the ledger moves exactly what the risk
- * stage reserved.
+ * From the engine's events to the daemon's instructions. A trade event becomes a settlement
+ * instruction: who delivers, who pays, and how much, computed with the engine's own `tradeCash`
+ * so the ledger moves exactly what the risk stage reserved. A granted withdrawal's event carries
+ * its instruction's fields as they are.
  */
 import { cashPerNotional, type InstrumentSpec, tradeCash } from '../engine/index.ts';
 import type { SettlementInstruction } from './ledger.ts';
@@ -24,6 +25,23 @@ export interface TradeEvent {
 /** Whether a published event is a trade. */
 export function isTrade(e: Record<string, unknown>): e is Record<string, unknown> & TradeEvent {
   return e.kind === 'trade';
+}
+
+/** A withdrawal event as published, as the engine grants it (status `pending`). */
+export interface WithdrawalRequestEvent {
+  kind: 'withdrawal';
+  status: 'pending';
+  withdrawalId: number;
+  account: string;
+  asset: string;
+  amount: number;
+}
+
+/** Whether a published event is a withdrawal the engine has just granted (its request). */
+export function isWithdrawalRequest(
+  e: Record<string, unknown>,
+): e is Record<string, unknown> & WithdrawalRequestEvent {
+  return e.kind === 'withdrawal' && e.status === 'pending';
 }
 
 /** The instruction that settles a trade of an instrument listed with `spec`. */

@@ -1,7 +1,7 @@
 /**
- * A settlement daemon's progress, kept in LMDB so that a restart never settles a trade twice
- * and never skips one. Each instruction is in exactly one state: queued, in a batch sent to the
- * ledger (in flight), or done with its outcome. Every change is one synchronous, durable LMDB
+ * A settlement daemon's progress, kept in LMDB so that a restart never settles a trade (or
+ * releases a withdrawal) twice and never skips one. Each instruction is in exactly one state:
+ * queued, in a batch sent to the ledger (in flight), or done with its outcome. Every change is one synchronous, durable LMDB
  * transaction, so a crash leaves a state from before or after it, never between. A ledger keeps
  * its own records here too (`ledgerRecord`: an EVM operator's nonce and the transaction it has
  * out), so that the daemon's state is one store that a crash cannot split.
@@ -14,39 +14,180 @@
  */
 import fs from 'node:fs';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import type { SettlementInstruction, SettlementOutcome } from './ledger.ts';
+import {
+  type InstructionKind,
+  type SettlementInstruction,
+  type SettlementOutcome,
+  TRADES,
+  type WithdrawalInstruction,
+  type WithdrawalOutcome,
+  WITHDRAWALS,
+} from './ledger.ts';
 
-export type TradeState = 'queued' | 'inflight' | 'done';
+export type ItemState = 'queued' | 'inflight' | 'done';
 
-interface TradeRecord {
-  instruction: SettlementInstruction;
-  state: TradeState;
+interface ItemRecord<I, O> {
+  instruction: I;
+  state: ItemState;
   batch?: number;
-  outcome?: SettlementOutcome;
+  outcome?: O;
 }
 
-/** A batch taken from the queue and sent (or about to be sent) to the ledger. */
-export interface Batch {
+/** A batch taken from a queue and sent (or about to be sent) to the ledger. */
+export interface Batch<I> {
   id: number;
-  instructions: SettlementInstruction[];
+  instructions: I[];
+}
+
+/**
+ * One kind of instruction on its way through the daemon (trades to settle, withdrawals to
+ * release), each queued, in flight or done, keyed by its id. Its own LMDB databases and batch
+ * numbers; the event cursor is the daemon's, shared.
+ */
+export class Queue<I, O> {
+  #root: RootDatabase;
+  #kind: InstructionKind<I, O>;
+  #items: Database<ItemRecord<I, O>, number>;
+  #queued: Database<true, number>;
+  #inflight: Database<number[], number>;
+  #meta: Database<number | string, string>;
+  #batchKey: string;
+
+  constructor(
+    root: RootDatabase,
+    meta: Database<number | string, string>,
+    kind: InstructionKind<I, O>,
+    names: { items: string; queued: string; inflight: string; batch: string },
+  ) {
+    this.#root = root;
+    this.#kind = kind;
+    this.#meta = meta;
+    this.#items = root.openDB<ItemRecord<I, O>, number>({ name: names.items });
+    this.#queued = root.openDB<true, number>({ name: names.queued });
+    this.#inflight = root.openDB<number[], number>({ name: names.inflight });
+    this.#batchKey = names.batch;
+  }
+
+  /**
+   * Takes in the instructions of the events up to `seq`, atomically with the cursor. An id seen
+   * before is ignored (events read again after a restart); returns how many were new.
+   */
+  enqueue(seq: number, instructions: readonly I[]): number {
+    return this.#root.transactionSync(() => {
+      let added = 0;
+      for (const instruction of instructions) {
+        const id = this.#kind.idOf(instruction);
+        if (this.#items.get(id) !== undefined) continue;
+        this.#items.putSync(id, { instruction, state: 'queued' });
+        this.#queued.putSync(id, true);
+        added++;
+      }
+      if (seq > ((this.#meta.get('cursor') as number | undefined) ?? 0)) this.#meta.putSync('cursor', seq);
+      return added;
+    });
+  }
+
+  /** Takes up to `max` queued instructions, in id order, into a new batch; null if none. */
+  nextBatch(max: number): Batch<I> | null {
+    return this.#root.transactionSync(() => {
+      const ids: number[] = [];
+      for (const { key } of this.#queued.getRange({ limit: max })) ids.push(key);
+      if (ids.length === 0) return null;
+      const id = ((this.#meta.get(this.#batchKey) as number | undefined) ?? 0) + 1;
+      this.#meta.putSync(this.#batchKey, id);
+      const instructions: I[] = [];
+      for (const itemId of ids) {
+        const record = this.#items.get(itemId)!;
+        this.#items.putSync(itemId, { ...record, state: 'inflight', batch: id });
+        this.#queued.removeSync(itemId);
+        instructions.push(record.instruction);
+      }
+      this.#inflight.putSync(id, ids);
+      return { id, instructions };
+    });
+  }
+
+  /** Batches taken but not finished, oldest first: after a restart, send them again as they were. */
+  inflight(): Array<Batch<I>> {
+    const out: Array<Batch<I>> = [];
+    for (const { key, value } of this.#inflight.getRange()) {
+      out.push({ id: key, instructions: value.map((id) => this.#items.get(id)!.instruction) });
+    }
+    return out;
+  }
+
+  /**
+   * Records the ledger's outcomes of a batch and ends it. Every instruction of the batch needs an
+   * outcome (else nothing is written and it throws); one done before keeps its first outcome.
+   */
+  finish(batchId: number, outcomes: readonly O[]): void {
+    const noun = this.#kind.noun;
+    this.#root.transactionSync(() => {
+      const ids = this.#inflight.get(batchId);
+      if (ids === undefined) throw new Error(`${noun} batch ${batchId} is not in flight`);
+      const byId = new Map(outcomes.map((o) => [this.#kind.idOf(o), o]));
+      const missing = ids.filter((id) => !byId.has(id));
+      if (missing.length > 0) {
+        throw new Error(`${noun} batch ${batchId}: no outcome for ${noun} ${missing.slice(0, 5).join(', ')}`);
+      }
+      for (const id of ids) {
+        const record = this.#items.get(id)!;
+        if (record.state === 'done') continue;
+        this.#items.putSync(id, { ...record, state: 'done', batch: batchId, outcome: byId.get(id)! });
+      }
+      this.#inflight.removeSync(batchId);
+    });
+  }
+
+  /** Instructions waiting for a batch. */
+  queuedCount(): number {
+    return this.#queued.getCount();
+  }
+
+  /** Where an instruction stands, or undefined if the daemon never saw it. */
+  state(id: number): ItemState | undefined {
+    return this.#items.get(id)?.state;
+  }
+
+  /** A finished instruction's outcome. */
+  outcome(id: number): O | undefined {
+    return this.#items.get(id)?.outcome;
+  }
+
+  /** Instructions per state (for metrics and tests). */
+  counts(): Record<ItemState, number> {
+    const counts = { queued: 0, inflight: 0, done: 0 };
+    for (const { value } of this.#items.getRange()) counts[value.state]++;
+    return counts;
+  }
 }
 
 export class Progress {
+  /** Matched trades to settle. */
+  readonly trades: Queue<SettlementInstruction, SettlementOutcome>;
+  /** Granted withdrawals to release. */
+  readonly withdrawals: Queue<WithdrawalInstruction, WithdrawalOutcome>;
   #root: RootDatabase;
-  #trades: Database<TradeRecord, number>;
-  #queued: Database<true, number>;
-  #inflight: Database<number[], number>;
   #meta: Database<number | string, string>;
   #changes: Database<number, string>;
   #ledger: Database<unknown, string>;
 
   private constructor(dir: string) {
     fs.mkdirSync(dir, { recursive: true });
-    this.#root = open({ path: dir, maxDbs: 8, compression: false });
-    this.#trades = this.#root.openDB<TradeRecord, number>({ name: 'trades' });
-    this.#queued = this.#root.openDB<true, number>({ name: 'queued' });
-    this.#inflight = this.#root.openDB<number[], number>({ name: 'inflight' });
+    this.#root = open({ path: dir, maxDbs: 12, compression: false });
     this.#meta = this.#root.openDB<number | string, string>({ name: 'meta' });
+    this.trades = new Queue(this.#root, this.#meta, TRADES, {
+      items: 'trades',
+      queued: 'queued',
+      inflight: 'inflight',
+      batch: 'batch',
+    });
+    this.withdrawals = new Queue(this.#root, this.#meta, WITHDRAWALS, {
+      items: 'withdrawals',
+      queued: 'withdrawals-queued',
+      inflight: 'withdrawals-inflight',
+      batch: 'withdrawal-batch',
+    });
     this.#changes = this.#root.openDB<number, string>({ name: 'changes' });
     this.#ledger = this.#root.openDB<unknown, string>({ name: 'ledger' });
   }
@@ -59,102 +200,6 @@ export class Progress {
   /** Sequence of the last engine event the daemon has taken in. */
   get cursor(): number {
     return (this.#meta.get('cursor') as number | undefined) ?? 0;
-  }
-
-  /**
-   * Takes in the instructions of the events up to `seq`, atomically with the cursor. A trade id
-   * seen before is ignored (events read again after a restart); returns how many were new.
-   */
-  enqueue(seq: number, instructions: readonly SettlementInstruction[]): number {
-    return this.#root.transactionSync(() => {
-      let added = 0;
-      for (const instruction of instructions) {
-        if (this.#trades.get(instruction.tradeId) !== undefined) continue;
-        this.#trades.putSync(instruction.tradeId, { instruction, state: 'queued' });
-        this.#queued.putSync(instruction.tradeId, true);
-        added++;
-      }
-      if (seq > this.cursor) this.#meta.putSync('cursor', seq);
-      return added;
-    });
-  }
-
-  /** Takes up to `max` queued instructions, in trade-id order, into a new batch; null if none. */
-  nextBatch(max: number): Batch | null {
-    return this.#root.transactionSync(() => {
-      const ids: number[] = [];
-      for (const { key } of this.#queued.getRange({ limit: max })) ids.push(key);
-      if (ids.length === 0) return null;
-      const id = ((this.#meta.get('batch') as number | undefined) ?? 0) + 1;
-      this.#meta.putSync('batch', id);
-      const instructions: SettlementInstruction[] = [];
-      for (const tradeId of ids) {
-        const record = this.#trades.get(tradeId)!;
-        this.#trades.putSync(tradeId, { ...record, state: 'inflight', batch: id });
-        this.#queued.removeSync(tradeId);
-        instructions.push(record.instruction);
-      }
-      this.#inflight.putSync(id, ids);
-      return { id, instructions };
-    });
-  }
-
-  /** Batches taken but not finished, oldest first: after a restart, send them again as they were. */
-  inflight(): Batch[] {
-    const out: Batch[] = [];
-    for (const { key, value } of this.#inflight.getRange()) {
-      out.push({ id: key, instructions: value.map((tradeId) => this.#trades.get(tradeId)!.instruction) });
-    }
-    return out;
-  }
-
-  /**
-   * Records the ledger's outcomes of a batch and ends it. Every instruction of the batch needs an
-   * outcome (else nothing is written and it throws); a trade done before keeps its first outcome.
-   */
-  finish(batchId: number, outcomes: readonly SettlementOutcome[]): void {
-    this.#root.transactionSync(() => {
-      const ids = this.#inflight.get(batchId);
-      if (ids === undefined) throw new Error(`batch ${batchId} is not in flight`);
-      const byId = new Map(outcomes.map((o) => [o.tradeId, o]));
-      const missing = ids.filter((tradeId) => !byId.has(tradeId));
-      if (missing.length > 0) {
-        throw new Error(`batch ${batchId}: no outcome for trade ${missing.slice(0, 5).join(', ')}`);
-      }
-      for (const tradeId of ids) {
-        const record = this.#trades.get(tradeId)!;
-        if (record.state === 'done') continue;
-        this.#trades.putSync(tradeId, {
-          ...record,
-          state: 'done',
-          batch: batchId,
-          outcome: byId.get(tradeId)!,
-        });
-      }
-      this.#inflight.removeSync(batchId);
-    });
-  }
-
-  /** Instructions waiting for a batch. */
-  queuedCount(): number {
-    return this.#queued.getCount();
-  }
-
-  /** Where a trade stands, or undefined if the daemon never saw it. */
-  state(tradeId: number): TradeState | undefined {
-    return this.#trades.get(tradeId)?.state;
-  }
-
-  /** A finished trade's outcome. */
-  outcome(tradeId: number): SettlementOutcome | undefined {
-    return this.#trades.get(tradeId)?.outcome;
-  }
-
-  /** Trades per state (for metrics and tests). */
-  counts(): Record<TradeState, number> {
-    const counts = { queued: 0, inflight: 0, done: 0 };
-    for (const { value } of this.#trades.getRange()) counts[value.state]++;
-    return counts;
   }
 
   /** The engine command sequence a ledger change was (to be) applied at, if it was sent. */

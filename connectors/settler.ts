@@ -1,16 +1,35 @@
 /**
- * The settlement daemon's loop, the same for every ledger: take in the venue's trades from the
- * engine's durable events, batch them by size and time, hand each batch to the ledger, record
- * the outcomes, and send the engine its verdicts (`settle` commands). Progress is in LMDB
+ * The settlement daemon's loop, the same for every ledger: take in the venue's trades and granted
+ * withdrawals from the engine's durable events, batch each kind by size and time, hand each
+ * batch to the ledger (trades to settle, withdrawals to release), record the outcomes, and send
+ * the engine its verdicts (`settle` and `settle-withdrawal` commands). Progress is in LMDB
  * (`Progress`), so after a crash the batches in flight are sent again as they were (the ledger
- * is idempotent per trade id) and verdicts not yet heard by the engine are sent again (the engine
- * refuses a second verdict on a trade). Trades the engine matched while the daemon was down
- * come from `engine.pendingSettlements()` at start.
+ * is idempotent per trade id and per withdrawal id) and verdicts not yet heard by the engine are
+ * sent again (the engine refuses a second verdict). Trades and withdrawals the engine took while
+ * the daemon was down come from `engine.pendingSettlements()` and `pendingWithdrawals()` at start.
  */
-import type { InstrumentSpec, PendingSettlementView, SettleCommand } from '../engine/index.ts';
-import { instructionOf, isTrade } from './instructions.ts';
-import type { Ledger, SettlementInstruction, SettlementOutcome } from './ledger.ts';
-import type { Batch, Progress } from './progress.ts';
+import type {
+  InstrumentSpec,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  SettleCommand,
+  SettleWithdrawalCommand,
+} from '../engine/index.ts';
+import { instructionOf, isTrade, isWithdrawalRequest } from './instructions.ts';
+import {
+  type InstructionKind,
+  type Ledger,
+  type SettlementInstruction,
+  type SettlementOutcome,
+  TRADES,
+  type WithdrawalInstruction,
+  type WithdrawalOutcome,
+  WITHDRAWALS,
+} from './ledger.ts';
+import type { Batch, Progress, Queue } from './progress.ts';
+
+/** A ledger's verdict as the engine takes it. */
+export type VerdictCommand = Omit<SettleCommand, 'ts'> | Omit<SettleWithdrawalCommand, 'ts'>;
 
 export interface SettlerOptions {
   ledger: Ledger;
@@ -18,10 +37,10 @@ export interface SettlerOptions {
   /** An instrument's listing, to turn its trades into instructions. */
   specOf: (instrument: string) => Readonly<InstrumentSpec> | undefined;
   /** Sends a verdict to the engine (the exchange stamps and journals it). */
-  send: (command: Omit<SettleCommand, 'ts'>) => void;
-  /** Trades a batch holds at most (default 100). */
+  send: (command: VerdictCommand) => void;
+  /** Instructions a batch holds at most (default 100). */
   batchSize?: number;
-  /** A trade waits at most this long for its batch to fill (default 200 ms). */
+  /** An instruction waits at most this long for its batch to fill (default 200 ms). */
   batchMs?: number;
   /** First wait after a ledger error, doubled up to 30 s (default 500 ms). */
   retryMs?: number;
@@ -32,22 +51,48 @@ export interface SettlerStats {
   batches: number;
   settled: number;
   failed: number;
+  /** Withdrawals released and refused. */
+  released: number;
+  refused: number;
   /** Ledger errors retried. */
   retries: number;
-  /** What settlement cost on the ledger, over all trades (where it charges): gas and fee. */
+  /** What settling trades cost on the ledger, over all trades (where it charges): gas and fee. */
   gas: number;
   fee: bigint;
   /** Trades whose cost the ledger reported. */
   costed: number;
 }
 
+/** One kind of instruction through the loop: its queue, how the ledger takes a batch, what its outcomes count. */
+interface Lane<I, O> {
+  kind: InstructionKind<I, O>;
+  queue: Queue<I, O>;
+  submit(batch: readonly I[]): Promise<O[]>;
+  count(o: O): void;
+}
+
 export class Settler {
   readonly venue: string;
   #o: Required<Omit<SettlerOptions, 'log'>> & { log: (line: string) => void };
+  #trades: Lane<SettlementInstruction, SettlementOutcome>;
+  #withdrawals: Lane<WithdrawalInstruction, WithdrawalOutcome>;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
   #stopped = false;
-  #stats: SettlerStats = { batches: 0, settled: 0, failed: 0, retries: 0, gas: 0, fee: 0n, costed: 0 };
+  #abandoned = false;
+  /** Ends the wait before a retry (at stop). */
+  #wake: (() => void) | null = null;
+  #stats: SettlerStats = {
+    batches: 0,
+    settled: 0,
+    failed: 0,
+    released: 0,
+    refused: 0,
+    retries: 0,
+    gas: 0,
+    fee: 0n,
+    costed: 0,
+  };
 
   constructor(options: SettlerOptions) {
     this.venue = options.ledger.venue;
@@ -58,6 +103,31 @@ export class Settler {
       log: (line: string) => process.stderr.write(`${line}\n`),
       ...options,
     };
+    const { ledger, progress } = this.#o;
+    const stats = this.#stats;
+    this.#trades = {
+      kind: TRADES,
+      queue: progress.trades,
+      submit: (batch) => ledger.settle(batch),
+      count(o) {
+        if (o.ok) stats.settled++;
+        else stats.failed++;
+        if (o.gas !== undefined) {
+          stats.gas += o.gas;
+          stats.fee += BigInt(o.fee ?? '0');
+          stats.costed++;
+        }
+      },
+    };
+    this.#withdrawals = {
+      kind: WITHDRAWALS,
+      queue: progress.withdrawals,
+      submit: (batch) => ledger.release(batch),
+      count(o) {
+        if (o.ok) stats.released++;
+        else stats.refused++;
+      },
+    };
   }
 
   get stats(): SettlerStats {
@@ -65,50 +135,102 @@ export class Settler {
   }
 
   /**
-   * Reconciles with what the engine holds pending (trades matched while the daemon was down,
-   * verdicts it has not heard), then sends the batches left in flight.
+   * Reconciles with what the engine holds pending (trades matched and withdrawals granted while
+   * the daemon was down, verdicts it has not heard), then sends the batches left in flight.
    */
-  start(pending: readonly PendingSettlementView[]): void {
-    const { progress, send } = this.#o;
-    const missed: SettlementInstruction[] = [];
-    for (const t of pending) {
-      if (t.instrument.slice(t.instrument.indexOf('@') + 1) !== this.venue) continue;
-      const state = progress.state(t.tradeId);
-      if (state === undefined) missed.push({ ...t, venue: this.venue, matchedAt: 0 });
-      else if (state === 'done') send(verdict(progress.outcome(t.tradeId)!));
-    }
-    if (missed.length > 0) {
-      progress.enqueue(progress.cursor, missed);
-      this.#o.log(`${this.venue}: ${missed.length} trades matched while the daemon was down, queued`);
-    }
+  start(pending: readonly PendingSettlementView[], withdrawals: readonly PendingWithdrawalView[] = []): void {
+    const here = (asset: string) => asset.slice(asset.indexOf('@') + 1) === this.venue;
+    this.#reconcile(
+      this.#trades,
+      pending.filter((t) => here(t.instrument)).map((t) => ({ ...t, venue: this.venue, matchedAt: 0 })),
+      'trades matched',
+    );
+    this.#reconcile(
+      this.#withdrawals,
+      withdrawals.filter((w) => here(w.asset)).map((w) => ({ ...w, venue: this.venue })),
+      'withdrawals granted',
+    );
     this.#kick(true);
   }
 
   /** Takes in one durable command's events (pass to `exchange.onEvents`). */
   readonly onEvents = (seq: number, events: ReadonlyArray<Record<string, unknown>>): void => {
-    const { progress, specOf, send } = this.#o;
-    // Events seen before (a restart, a redelivery) are harmless: the progress store skips a trade it knows.
+    // Events seen before (a restart, a redelivery) are harmless: the progress store skips what it knows.
     if (this.#stopped) return;
-    const instructions: SettlementInstruction[] = [];
+    const trades: SettlementInstruction[] = [];
+    const withdrawals: WithdrawalInstruction[] = [];
     for (const e of events) {
-      if (!isTrade(e)) continue;
-      const instruction = instructionOf(e, specOf(e.instrument)!);
-      if (instruction.venue !== this.venue) continue;
-      // A trade delivered again (a shared event stream) whose verdict may not have reached the engine.
-      if (progress.state(instruction.tradeId) === 'done')
-        send(verdict(progress.outcome(instruction.tradeId)!));
-      else instructions.push(instruction);
+      if (isTrade(e)) {
+        const instruction = instructionOf(e, this.#o.specOf(e.instrument)!);
+        if (instruction.venue === this.venue) trades.push(instruction);
+      } else if (isWithdrawalRequest(e)) {
+        const venue = e.asset.slice(e.asset.indexOf('@') + 1);
+        if (venue === this.venue) {
+          const { withdrawalId, account, asset, amount } = e;
+          withdrawals.push({ withdrawalId, account, asset, amount, venue });
+        }
+      }
     }
-    if (instructions.length === 0) return;
-    progress.enqueue(seq, instructions);
-    this.#kick(progress.queuedCount() >= this.#o.batchSize);
+    const full = [this.#take(this.#trades, seq, trades), this.#take(this.#withdrawals, seq, withdrawals)];
+    if (full.some((n) => n >= this.#o.batchSize)) this.#kick(true);
+    else if (trades.length + withdrawals.length > 0) this.#kick(false);
   };
 
-  /** Stops after the batch in flight (if any) is done. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking batches. The batch in flight may finish within `graceMs` (default 2 s); if it
+   * does not, or the ledger fails meanwhile, it is left in flight as a crash would leave it, and
+   * sent again at the next start (the ledger settles a trade id, and releases a withdrawal id, once).
+   */
+  async stop(graceMs = 2_000): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    await this.#running;
+    this.#wake?.();
+    if (this.#running === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([this.#running, late]);
+    clearTimeout(timer);
+    // What the ledger answers from now on is not recorded: the store is about to close.
+    this.#abandoned = true;
+  }
+
+  /** At start: queues what the daemon never saw; sends again the verdicts of what it finished. */
+  #reconcile<I, O extends SettlementOutcome | WithdrawalOutcome>(
+    lane: Lane<I, O>,
+    pending: readonly I[],
+    what: string,
+  ): void {
+    const missed: I[] = [];
+    for (const i of pending) {
+      const id = lane.kind.idOf(i);
+      const state = lane.queue.state(id);
+      if (state === undefined) missed.push(i);
+      else if (state === 'done') this.#o.send(verdict(lane.queue.outcome(id)!));
+    }
+    if (missed.length > 0) {
+      lane.queue.enqueue(this.#o.progress.cursor, missed);
+      this.#o.log(`${this.venue}: ${missed.length} ${what} while the daemon was down, queued`);
+    }
+  }
+
+  /**
+   * Queues instructions of the events up to `seq`, except those done already (delivered again by
+   * a shared event stream), whose verdicts may not have reached the engine: sent again. Returns
+   * how many the queue holds.
+   */
+  #take<I, O extends SettlementOutcome | WithdrawalOutcome>(
+    lane: Lane<I, O>,
+    seq: number,
+    instructions: readonly I[],
+  ): number {
+    const fresh: I[] = [];
+    for (const i of instructions) {
+      const id = lane.kind.idOf(i);
+      if (lane.queue.state(id) === 'done') this.#o.send(verdict(lane.queue.outcome(id)!));
+      else fresh.push(i);
+    }
+    if (fresh.length > 0) lane.queue.enqueue(seq, fresh);
+    return lane.queue.queuedCount();
   }
 
   /** Runs the loop now (`now`) or once the batch time is up. */
@@ -119,7 +241,7 @@ export class Settler {
       this.#timer = null;
       this.#running = this.#loop().finally(() => {
         this.#running = null;
-        if (this.#o.progress.queuedCount() > 0) this.#kick(false);
+        if (this.#trades.queue.queuedCount() + this.#withdrawals.queue.queuedCount() > 0) this.#kick(false);
       });
     } else {
       this.#timer ??= setTimeout(() => {
@@ -129,51 +251,80 @@ export class Settler {
     }
   }
 
-  /** Batches in flight first (after a restart), then full batches, then what waited long enough. */
+  /** Batches in flight first (after a restart), then what is queued, a batch of each kind in turn. */
   async #loop(): Promise<void> {
-    const { progress, batchSize } = this.#o;
-    for (const batch of progress.inflight()) await this.#settle(batch);
-    for (let batch = progress.nextBatch(batchSize); batch !== null; batch = progress.nextBatch(batchSize)) {
+    const batchSize = this.#o.batchSize;
+    for (const batch of this.#trades.queue.inflight()) {
       if (this.#stopped) return;
-      await this.#settle(batch);
+      await this.#run(this.#trades, batch);
+    }
+    for (const batch of this.#withdrawals.queue.inflight()) {
+      if (this.#stopped) return;
+      await this.#run(this.#withdrawals, batch);
+    }
+    for (;;) {
+      if (this.#stopped) return;
+      const trades = this.#trades.queue.nextBatch(batchSize);
+      if (trades !== null) await this.#run(this.#trades, trades);
+      if (this.#stopped) return;
+      const withdrawals = this.#withdrawals.queue.nextBatch(batchSize);
+      if (withdrawals !== null) await this.#run(this.#withdrawals, withdrawals);
+      if (trades === null && withdrawals === null) return;
     }
   }
 
-  async #settle(batch: Batch): Promise<void> {
-    const { ledger, progress, send, retryMs } = this.#o;
-    let wait = retryMs;
+  /** Hands one batch to the ledger until it gives its outcomes, records them, sends the verdicts. */
+  async #run<I, O extends SettlementOutcome | WithdrawalOutcome>(
+    lane: Lane<I, O>,
+    batch: Batch<I>,
+  ): Promise<void> {
+    const noun = lane.kind.noun;
+    let wait = this.#o.retryMs;
     for (;;) {
+      let outcomes: O[];
       try {
-        const outcomes = await ledger.settle(batch.instructions);
-        progress.finish(batch.id, outcomes);
-        this.#stats.batches++;
-        for (const o of outcomes) {
-          if (o.ok) this.#stats.settled++;
-          else this.#stats.failed++;
-          if (o.gas !== undefined) {
-            this.#stats.gas += o.gas;
-            this.#stats.fee += BigInt(o.fee ?? '0');
-            this.#stats.costed++;
-          }
-          send(verdict(o));
-        }
-        return;
+        outcomes = await lane.submit(batch.instructions);
       } catch (err) {
-        if (this.#stopped) throw err;
+        if (this.#stopped) {
+          this.#o.log(
+            `${this.venue}: ${noun} batch ${batch.id} left in flight at stop; it is sent again at the next start`,
+          );
+          return;
+        }
         this.#stats.retries++;
         this.#o.log(
-          `${this.venue}: batch ${batch.id} failed (${(err as Error).message}); retrying in ${wait} ms`,
+          `${this.venue}: ${noun} batch ${batch.id} failed (${(err as Error).message}); retrying in ${wait} ms`,
         );
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          this.#wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.#wake = null;
         wait = Math.min(wait * 2, 30_000);
+        if (this.#stopped) return;
+        continue;
       }
+      if (this.#abandoned) return;
+      lane.queue.finish(batch.id, outcomes);
+      this.#stats.batches++;
+      for (const o of outcomes) {
+        lane.count(o);
+        this.#o.send(verdict(o));
+      }
+      return;
     }
   }
 }
 
 /** The engine's command for an outcome: the verdict with its ledger reference and cost, for the record. */
-function verdict(o: SettlementOutcome): Omit<SettleCommand, 'ts'> {
-  const c: Omit<SettleCommand, 'ts'> = { type: 'settle', tradeId: o.tradeId, ok: o.ok };
+function verdict(o: SettlementOutcome | WithdrawalOutcome): VerdictCommand {
+  const c: VerdictCommand =
+    'tradeId' in o
+      ? { type: 'settle', tradeId: o.tradeId, ok: o.ok }
+      : { type: 'settle-withdrawal', withdrawalId: o.withdrawalId, ok: o.ok };
   if (!o.ok) c.reason = o.reason;
   if (o.ref !== undefined) c.ref = o.ref;
   if (o.gas !== undefined) c.gas = o.gas;

@@ -50,6 +50,7 @@ export const Code = {
   RISK_INVALID_AMOUNT: 2005,
   RISK_UNKNOWN_TRADE: 2006,
   RISK_OFF: 2007,
+  RISK_UNKNOWN_WITHDRAWAL: 2008,
 } as const;
 
 export type CodeName = keyof typeof Code;

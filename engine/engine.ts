@@ -7,12 +7,12 @@
 import { NOBODY } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
 import { Code } from './codes.ts';
-import type { EngineEvent, EngineListener, EventKind } from './events.ts';
+import type { EngineEvent, EngineListener, EventKind, WithdrawalStatus } from './events.ts';
 import { feeFor } from './fees.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
 import { Outbox } from './outbox.ts';
-import { ELIGIBLE, FROZEN, type RiskBook } from './risk.ts';
+import { ELIGIBLE, FROZEN, type PendingWithdrawal, type RiskBook } from './risk.ts';
 import { type EngineSnapshot, exportState, importState } from './snapshot.ts';
 import { EngineState } from './state.ts';
 import type { TouchedLevels } from './touched.ts';
@@ -26,9 +26,11 @@ import type {
   ListInstrumentCommand,
   NewOrderCommand,
   ReplaceCommand,
+  RequestWithdrawalCommand,
   SetAccountCommand,
   SetStatusCommand,
   SettleCommand,
+  SettleWithdrawalCommand,
   UpdateInstrumentCommand,
   Side,
   WithdrawCommand,
@@ -46,12 +48,14 @@ import {
   type BalanceView,
   type OrderView,
   type PendingSettlementView,
+  type PendingWithdrawalView,
   stateHash,
   viewOrder,
   viewPending,
+  viewWithdrawal,
 } from './views.ts';
 
-export type { BalanceView, OrderView, PendingSettlementView };
+export type { BalanceView, OrderView, PendingSettlementView, PendingWithdrawalView };
 
 export interface EngineOptions {
   /** Book implementation (default `fast`). */
@@ -71,6 +75,12 @@ export interface EngineOptions {
    * exchange) number from disjoint ranges, so an id names one order or trade across all of them.
    */
   idBase?: number;
+  /**
+   * Client order ids remembered after their orders end (default `CLIENT_ID_MEMORY`): an
+   * account's new order may not reuse the id of any of the engine's last this many accepted
+   * orders, nor of a live order.
+   */
+  clientIdMemory?: number;
   /** Told about a listener's exception; the engine goes on either way. */
   onListenerError?: (err: unknown, event: EngineEvent) => void;
 }
@@ -88,12 +98,18 @@ export class Engine {
   #current: Instrument | null = null;
 
   constructor(options: EngineOptions = {}) {
-    this.#s = new EngineState(options.book ?? 'fast', options.risk === true, options.capacity);
+    this.#s = new EngineState(
+      options.book ?? 'fast',
+      options.risk === true,
+      options.capacity,
+      options.clientIdMemory,
+    );
     const idBase = options.idBase ?? 0;
     if (!Number.isSafeInteger(idBase) || idBase < 0 || idBase > 2 ** 52)
       throw new RangeError(`idBase must be a whole number from 0 to 2^52, not ${idBase}`);
     this.#s.orderSeq = idBase;
     this.#s.tradeSeq = idBase;
+    if (this.#s.risk !== null) this.#s.risk.withdrawalSeq = idBase;
     this.#outbox = new Outbox(options.onListenerError ?? (() => {}));
     this.#host = {
       onFill: (maker, taker, price, qty) => this.#onFill(maker, taker, price, qty),
@@ -210,6 +226,15 @@ export class Engine {
     return o && viewOrder(this.#s, o);
   }
 
+  /**
+   * Whether a new order of the account may not use this client order id: a live order holds it,
+   * or an accepted order held it within the engine's memory of ids.
+   */
+  clientOrderIdUsed(account: string, clientOrderId: string): boolean {
+    const acc = this.#s.accountById.get(account);
+    return acc !== undefined && this.#usedBy(acc.index, clientOrderId);
+  }
+
   /** An account's live orders, by order id. */
   openOrders(account: string): OrderView[] {
     const acc = this.#s.accountById.get(account);
@@ -272,6 +297,31 @@ export class Engine {
       .map((t) => viewPending(this.#s, t));
   }
 
+  /** A withdrawal waiting for its ledger's release (pre-trade risk), or undefined. */
+  pendingWithdrawal(withdrawalId: number): PendingWithdrawalView | undefined {
+    const w = this.#s.risk?.withdrawals.get(withdrawalId);
+    return w && viewWithdrawal(this.#s, w);
+  }
+
+  /**
+   * Every withdrawal waiting for its ledger's release, in withdrawal-id order: what a settlement
+   * daemon releases after a restart, as it settles `pendingSettlements`.
+   */
+  pendingWithdrawals(): PendingWithdrawalView[] {
+    const risk = this.#s.risk;
+    if (risk === null) return [];
+    return [...risk.withdrawals.values()]
+      .sort((a, b) => a.withdrawalId - b.withdrawalId)
+      .map((w) => viewWithdrawal(this.#s, w));
+  }
+
+  /** The size of one unit of an asset (`SYMBOL@venue`, `QUOTE@venue`), or undefined if it is unknown. */
+  assetUnit(asset: string): string | undefined {
+    const risk = this.#s.risk;
+    const i = risk?.assetIndex.get(asset);
+    return i === undefined ? undefined : risk!.units[i];
+  }
+
   /**
    * A hash of the whole state: every instrument (status, last price, resting orders in priority
    * order, waiting stops) and the sequences. Equal states give equal hashes.
@@ -291,7 +341,7 @@ export class Engine {
    */
   static fromSnapshot(snapshot: EngineSnapshot, options: EngineOptions = {}): Engine {
     const engine = new Engine(options);
-    engine.#s = importState(snapshot, options.book ?? 'fast');
+    engine.#s = importState(snapshot, options.book ?? 'fast', options.clientIdMemory);
     return engine;
   }
 
@@ -324,12 +374,16 @@ export class Engine {
         return;
       case 'deposit':
       case 'withdraw':
+      case 'request-withdrawal':
       case 'set-account':
       case 'settle':
+      case 'settle-withdrawal':
         if (this.#s.risk === null) {
           this.#reject(Code.RISK_OFF, `${c.type} needs pre-trade risk, which is off in this engine`);
         } else if (c.type === 'settle') {
           this.#settle(c, this.#s.risk);
+        } else if (c.type === 'settle-withdrawal') {
+          this.#settleWithdrawal(c, this.#s.risk);
         } else if (c.type === 'set-account') {
           this.#setAccount(c);
         } else {
@@ -339,7 +393,7 @@ export class Engine {
       default:
         this.#reject(
           Code.INVALID_COMMAND,
-          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, tick, deposit, withdraw, set-account or settle',
+          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, update-instrument, tick, deposit, withdraw, request-withdrawal, set-account, settle or settle-withdrawal',
         );
     }
   }
@@ -359,11 +413,11 @@ export class Engine {
     }
     // The account is created only once its first order is accepted.
     const known = this.#s.accountById.get(c.account);
-    if (known !== undefined && this.#s.clientIds.get(known.index, c.clientOrderId) !== undefined) {
+    if (known !== undefined && this.#usedBy(known.index, c.clientOrderId)) {
       this.#rejectOrder(
         c,
         Code.DUPLICATE_CLIENT_ORDER_ID,
-        'clientOrderId is in use by a live order',
+        'clientOrderId was used before by this account',
         inst.id,
       );
       return;
@@ -418,6 +472,7 @@ export class Engine {
     if (risk !== null) risk.reserve(acc, o, need);
     this.#s.orders.set(o.id, o);
     this.#s.clientIds.add(o);
+    this.#s.usedClientIds.add(acc.index, o.clientOrderId);
     acc.link(o);
     if (tif === 'GTD') this.#s.expiries.push(o.expireAt, o.id);
 
@@ -753,21 +808,27 @@ export class Engine {
 
   // ---- accounts, balances and settlement (pre-trade risk) ---------------------------------
 
-  #transfer(c: DepositCommand | WithdrawCommand, risk: RiskBook): void {
+  /** A deposit, a withdrawal the ledger reports, or a withdrawal an account requests. */
+  #transfer(c: DepositCommand | WithdrawCommand | RequestWithdrawalCommand, risk: RiskBook): void {
+    // A refused request goes back to the account that made it.
+    const refuse = (code: number, reason: string) => {
+      const e = this.#reject(code, reason);
+      if (c.type === 'request-withdrawal' && isName(c.account)) e.account = c.account;
+    };
     if (!isName(c.account)) {
-      this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
+      refuse(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
       return;
     }
     const asset = typeof c.asset === 'string' ? risk.assetIndex.get(c.asset) : undefined;
     if (asset === undefined) {
-      this.#reject(
+      refuse(
         Code.RISK_UNKNOWN_ASSET,
         `unknown asset ${String(c.asset)}: name one as SYMBOL@venue of a listing`,
       );
       return;
     }
     if (typeof c.amount !== 'number' || !Number.isSafeInteger(c.amount) || c.amount < 1) {
-      this.#reject(
+      refuse(
         Code.RISK_INVALID_AMOUNT,
         `amount must be a positive whole number of ${risk.units[asset]} units`,
       );
@@ -777,8 +838,19 @@ export class Engine {
     const have = known?.balances[asset]?.available ?? 0;
     if (c.type === 'withdraw' && have < c.amount) {
       this.#reject(Code.RISK_INSUFFICIENT_BALANCE, `withdraw ${c.amount} exceeds the available ${have}`);
+    } else if (c.type === 'request-withdrawal' && have < c.amount) {
+      const reserved = known?.balances[asset]?.reserved ?? 0;
+      refuse(
+        Code.RISK_INSUFFICIENT_BALANCE,
+        `a withdrawal of ${c.amount} exceeds the available ${have}` +
+          (reserved > 0 ? ` (open orders reserve ${reserved} more)` : ''),
+      );
     } else if (c.type === 'deposit' && !Number.isSafeInteger(have + c.amount)) {
       this.#reject(Code.RISK_INVALID_AMOUNT, 'the balance would exceed a safe integer');
+    } else if (c.type === 'request-withdrawal') {
+      const w = { withdrawalId: ++risk.withdrawalSeq, account: known!.index, asset, amount: c.amount };
+      risk.withdraw(known!, w);
+      this.#withdrawalEvent(w, 'pending');
     } else {
       // A withdrawal that passed has an account; a deposit may be an account's first command.
       risk.credit(known ?? this.#s.account(c.account), asset, c.type === 'withdraw' ? -c.amount : c.amount);
@@ -833,6 +905,43 @@ export class Engine {
     e.gasFee = c.gasFee ?? '';
   }
 
+  #settleWithdrawal(c: SettleWithdrawalCommand, risk: RiskBook): void {
+    const w = typeof c.withdrawalId === 'number' ? risk.withdrawals.get(c.withdrawalId) : undefined;
+    if (w === undefined) {
+      this.#reject(
+        Code.RISK_UNKNOWN_WITHDRAWAL,
+        `withdrawal ${String(c.withdrawalId)} is unknown or already settled`,
+      );
+      return;
+    }
+    const problem = settleProblem(c);
+    if (problem !== null) {
+      this.#reject(Code.INVALID_COMMAND, problem);
+      return;
+    }
+    risk.release(w, c.ok, this.#s.accounts[w.account]!);
+    const e = this.#withdrawalEvent(w, c.ok ? 'released' : 'refused');
+    e.reason = c.reason ?? '';
+    e.ref = c.ref ?? '';
+    e.gas = c.gas ?? 0;
+    e.gasFee = c.gasFee ?? '';
+  }
+
+  /** A withdrawal's event, its verdict's fields empty. */
+  #withdrawalEvent(w: PendingWithdrawal, status: WithdrawalStatus): EngineEvent {
+    const e = this.#event('withdrawal', '');
+    e.withdrawalId = w.withdrawalId;
+    e.withdrawalStatus = status;
+    e.account = this.#s.accountName(w.account);
+    e.asset = this.#s.risk!.assets[w.asset]!;
+    e.amount = w.amount;
+    e.reason = '';
+    e.ref = '';
+    e.gas = 0;
+    e.gasFee = '';
+    return e;
+  }
+
   /** One balance event per balance the command changed, in order of first change. */
   #publishBalances(risk: RiskBook): void {
     for (const [acc, asset] of risk.touched) {
@@ -849,6 +958,14 @@ export class Engine {
   }
 
   // ---- accounts -----------------------------------------------------------------------------
+
+  /** Whether an account's live order holds the id, or one of its remembered accepted orders did. */
+  #usedBy(account: number, clientOrderId: string): boolean {
+    return (
+      this.#s.clientIds.get(account, clientOrderId) !== undefined ||
+      this.#s.usedClientIds.has(account, clientOrderId)
+    );
+  }
 
   #clientOrder(account: string, clientOrderId: string): Order | undefined {
     const acc = this.#s.accountById.get(account);
@@ -949,7 +1066,7 @@ export class Engine {
   }
 
   /** A rejection; `c` and `inst` name the order and instrument it concerned, where known. */
-  #reject(code: number, reason: string, c?: CancelCommand | ReplaceCommand, inst?: Instrument): void {
+  #reject(code: number, reason: string, c?: CancelCommand | ReplaceCommand, inst?: Instrument): EngineEvent {
     const e = this.#event('rejected', inst?.id ?? '');
     e.code = code;
     e.reason = reason;
@@ -957,6 +1074,7 @@ export class Engine {
     e.account = typeof c?.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c?.clientOrderId === 'string' ? c.clientOrderId : '';
     e.newOrder = false;
+    return e;
   }
 
   #rejectOrder(c: NewOrderCommand, code: number, reason: string, instrument = ''): void {

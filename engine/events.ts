@@ -21,7 +21,11 @@ export type EventKind =
   | 'instrument' // an instrument was listed or its status changed
   | 'balance' // risk: an account's balance of an asset changed (once per balance per command)
   | 'settlement' // risk: a ledger's verdict on a trade was applied
-  | 'account'; // risk: an account's standing on a venue changed
+  | 'account' // risk: an account's standing on a venue changed
+  | 'withdrawal'; // risk: a withdrawal was requested (pending), released or refused by its ledger
+
+/** Where a withdrawal stands: waiting for its ledger, or its ledger's verdict. */
+export type WithdrawalStatus = 'pending' | 'released' | 'refused';
 
 /** One event; a flat record so that all events share one shape. Prices in ticks, sizes in lots. */
 export class EngineEvent {
@@ -101,6 +105,12 @@ export class EngineEvent {
   venue = '';
   eligible = false;
   frozen = false;
+
+  // Withdrawal (account, asset, and for a verdict reason, ref, gas, gasFee as a settlement's).
+  withdrawalId = 0;
+  withdrawalStatus: WithdrawalStatus = 'pending';
+  /** In the asset's units. */
+  amount = 0;
 }
 
 /** Receives events by audience. All methods are optional; `onEvent` sees every event in order. */
@@ -112,7 +122,7 @@ export interface EngineListener {
   onDepth?(e: EngineEvent): void;
   onBbo?(e: EngineEvent): void;
   onInstrument?(e: EngineEvent): void;
-  /** balance, settlement, account (pre-trade risk). */
+  /** balance, settlement, account, withdrawal (pre-trade risk). */
   onAccount?(e: EngineEvent): void;
 }
 
@@ -298,6 +308,23 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         venue: e.venue,
         eligible: e.eligible,
         frozen: e.frozen,
+      };
+    case 'withdrawal':
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        withdrawalId: e.withdrawalId,
+        status: e.withdrawalStatus,
+        account: e.account,
+        asset: e.asset,
+        amount: e.amount,
+        reason: e.reason,
+        ref: e.ref,
+        gas: e.gas,
+        gasFee: e.gasFee,
       };
   }
 }

@@ -11,8 +11,15 @@ export {
   type EngineOptions,
   type OrderView,
   type PendingSettlementView,
+  type PendingWithdrawalView,
 } from './engine.ts';
-export { EngineEvent, type EngineListener, type EventKind, eventToObject } from './events.ts';
+export {
+  EngineEvent,
+  type EngineListener,
+  type EventKind,
+  eventToObject,
+  type WithdrawalStatus,
+} from './events.ts';
 export { feeFor } from './fees.ts';
 export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
@@ -20,6 +27,7 @@ export { cashPerNotional, quoteUnitOf, type TradeCash, tradeCash } from './settl
 export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';
 export {
+  amountToUnits,
   type Converted,
   lotsToQuantity,
   parseDecimal,

@@ -81,6 +81,7 @@ function deliver(l: EngineListener, e: EngineEvent): void {
     case 'balance':
     case 'settlement':
     case 'account':
+    case 'withdrawal':
       l.onAccount?.(e);
       return;
     default:

@@ -13,6 +13,8 @@
  * - A fill moves what it costs from reserved to pending-out and credits pending-in on the other
  *   side; fees go to the venue's fee balance. When an order is done its leftover is released.
  * - Settlement finalizes (pending-in becomes available) or reverses (pending-out returns).
+ * - A withdrawal takes its amount from available (never from what orders reserve) into
+ *   pending-out until its ledger's verdict: released, the amount is gone; refused, it returns.
  */
 
 import type { Account } from './account.ts';
@@ -48,6 +50,14 @@ export interface PendingTrade {
   fee: number;
 }
 
+/** A withdrawal waiting for its ledger's release. The amount in the asset's units. */
+export interface PendingWithdrawal {
+  withdrawalId: number;
+  account: number;
+  asset: number;
+  amount: number;
+}
+
 export const ELIGIBLE = 1;
 export const FROZEN = 2;
 
@@ -70,6 +80,9 @@ export class RiskBook {
   readonly feesPending: number[] = [];
   readonly feesFinal: number[] = [];
   readonly pending = new Map<number, PendingTrade>();
+  readonly withdrawals = new Map<number, PendingWithdrawal>();
+  /** The last withdrawal id given. */
+  withdrawalSeq = 0;
 
   /** Registers an instrument's assets; returns what is wrong, or null. */
   register(inst: Instrument): string | null {
@@ -244,6 +257,22 @@ export class RiskBook {
       ss.available += t.qty;
     }
     this.pending.delete(t.tradeId);
+  }
+
+  /** Takes a requested withdrawal's amount from available into pending-out, and keeps it pending. */
+  withdraw(acc: Account, w: PendingWithdrawal): void {
+    const b = this.#touch(acc, w.asset);
+    b.available -= w.amount;
+    b.pendingOut += w.amount;
+    this.withdrawals.set(w.withdrawalId, w);
+  }
+
+  /** Applies a ledger's verdict on a pending withdrawal: released, the amount is gone; refused, it returns. */
+  release(w: PendingWithdrawal, ok: boolean, acc: Account): void {
+    const b = this.#touch(acc, w.asset);
+    b.pendingOut -= w.amount;
+    if (!ok) b.available += w.amount;
+    this.withdrawals.delete(w.withdrawalId);
   }
 
   /** Adds `amount` (negative: takes) to an account's available balance of an asset. */

@@ -8,7 +8,7 @@ import type { BookKind } from './book.ts';
 import { Instrument } from './instrument.ts';
 import type { Order } from './order.ts';
 import { OrderState } from './order.ts';
-import type { PendingTrade, RiskBook } from './risk.ts';
+import type { PendingTrade, PendingWithdrawal, RiskBook } from './risk.ts';
 import { EngineState } from './state.ts';
 import type { InstrumentSpec, InstrumentStatus, OrderType, Side, StpMode, TimeInForce } from './types.ts';
 
@@ -47,6 +47,9 @@ export interface RiskSnapshot {
   balances: Array<[number, number, number, number, number, number]>;
   /** [account, venue, flags]. */
   venues: Array<[number, string, number]>;
+  /** Withdrawals waiting for their ledger, and the last withdrawal id given (absent before withdrawals existed). */
+  withdrawals?: PendingWithdrawal[];
+  withdrawalSeq?: number;
 }
 
 export interface EngineSnapshot {
@@ -56,6 +59,8 @@ export interface EngineSnapshot {
   risk: RiskSnapshot | null;
   /** Account ids by index. */
   accounts: string[];
+  /** Fingerprints of remembered client order ids, oldest first, in base64 (absent: none). */
+  usedClientIds?: string;
   instruments: Array<{
     spec: InstrumentSpec;
     status: InstrumentStatus;
@@ -110,6 +115,8 @@ function exportRisk(s: EngineState, risk: RiskBook): RiskSnapshot {
     pending: [...risk.pending.values()].map((t) => ({ ...t })),
     balances,
     venues,
+    withdrawals: [...risk.withdrawals.values()].map((w) => ({ ...w })),
+    withdrawalSeq: risk.withdrawalSeq,
   };
 }
 
@@ -132,6 +139,9 @@ function importRisk(s: EngineState, r: RiskSnapshot): void {
     b.pendingOut = pendingOut;
   }
   for (const [acc, venue, flags] of r.venues) s.accounts[acc]!.venues.set(venue, flags);
+  for (const w of r.withdrawals ?? []) risk.withdrawals.set(w.withdrawalId, { ...w });
+  // A snapshot from before withdrawals: number them after the trades, within this engine's id range.
+  risk.withdrawalSeq = r.withdrawalSeq ?? s.tradeSeq;
 }
 
 /** The state as plain, JSON-safe data. Allocates in proportion to the live orders. */
@@ -148,6 +158,7 @@ export function exportState(s: EngineState): EngineSnapshot {
     },
     risk: s.risk === null ? null : exportRisk(s, s.risk),
     accounts: s.accounts.map((a) => a.id),
+    usedClientIds: Buffer.from(s.usedClientIds.export()).toString('base64'),
     instruments: s.instruments.map((inst) => {
       const bids: OrderTuple[] = [];
       const asks: OrderTuple[] = [];
@@ -170,9 +181,9 @@ export function exportState(s: EngineState): EngineSnapshot {
  * Rebuilds a state from a snapshot. Throws a RangeError naming what is inconsistent; the caller
  * also compares the state hash recorded with the snapshot.
  */
-export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
+export function importState(snap: EngineSnapshot, kind: BookKind, clientIdMemory?: number): EngineState {
   if (snap?.version !== 1) throw new RangeError('unsupported snapshot version');
-  const s = new EngineState(kind, snap.risk !== null && snap.risk !== undefined);
+  const s = new EngineState(kind, snap.risk !== null && snap.risk !== undefined, undefined, clientIdMemory);
   s.commandSeq = snap.seqs.command;
   s.eventSeq = snap.seqs.event;
   s.orderSeq = snap.seqs.order;
@@ -180,6 +191,7 @@ export function importState(snap: EngineSnapshot, kind: BookKind): EngineState {
   s.timeSeq = snap.seqs.time;
   s.ts = snap.seqs.ts;
   for (const id of snap.accounts) s.account(id);
+  if (snap.usedClientIds !== undefined) s.usedClientIds.import(Buffer.from(snap.usedClientIds, 'base64'));
   if (snap.risk) importRisk(s, snap.risk);
   const all: Order[] = [];
   snap.instruments.forEach((data, index) => {

@@ -11,6 +11,7 @@ import { IdTable } from './id-table.ts';
 import type { Instrument } from './instrument.ts';
 import { type Order, OrderPool } from './order.ts';
 import { RiskBook } from './risk.ts';
+import { CLIENT_ID_MEMORY, UsedClientIds } from './used-client-ids.ts';
 
 export class EngineState {
   readonly instruments: Instrument[] = [];
@@ -21,6 +22,8 @@ export class EngineState {
   readonly orders: IdTable<Order>;
   /** Live orders by (account, client order id). */
   readonly clientIds: ClientIdTable;
+  /** Client order ids of accepted orders, remembered after the orders end. */
+  readonly usedClientIds: UsedClientIds;
   readonly pool: OrderPool;
   readonly expiries = new ExpiryQueue();
   // Sequences: the last one used of each.
@@ -36,15 +39,17 @@ export class EngineState {
   /** The pre-trade risk stage's books, or null when risk is off. */
   readonly risk: RiskBook | null;
 
-  /** `capacity`: live orders to preallocate records and tables for. */
+  /** `capacity`: live orders to preallocate records and tables for; `clientIdMemory`: ids remembered. */
   constructor(
     readonly kind: BookKind,
     risk: boolean,
     capacity = 1024,
+    clientIdMemory = CLIENT_ID_MEMORY,
   ) {
     this.risk = risk ? new RiskBook() : null;
     this.orders = new IdTable<Order>(capacity);
     this.clientIds = new ClientIdTable(capacity);
+    this.usedClientIds = new UsedClientIds(clientIdMemory);
     this.pool = new OrderPool(capacity);
   }
 

@@ -199,12 +199,49 @@ export interface DepositCommand extends CommandBase {
   amount: number;
 }
 
-/** Debit an account's available balance (rejected if it is not there). */
+/**
+ * Debit an account's available balance (rejected if it is not there): funds a ledger reports as
+ * gone outside the exchange. No connector sends it any more, since withdrawals go through the
+ * exchange (`request-withdrawal`); it stays so that journals written before replay as they were.
+ */
 export interface WithdrawCommand extends CommandBase {
   type: 'withdraw';
   account: string;
   asset: string;
   amount: number;
+}
+
+/**
+ * An account asks to take an amount of an asset off the exchange, to its own wallet on the
+ * asset's ledger. Refused unless the account's available balance (what open orders do not
+ * reserve) holds it; otherwise the amount moves from available to pending-out at once, under a
+ * withdrawal id the engine gives (numbered like trades, from `idBase`), and waits there until the
+ * venue's settlement connector has released it on the ledger (`settle-withdrawal`).
+ */
+export interface RequestWithdrawalCommand extends CommandBase {
+  type: 'request-withdrawal';
+  account: string;
+  /** `SYMBOL@venue` (lots) or `QUOTE@venue` (cash units). */
+  asset: string;
+  amount: number;
+}
+
+/**
+ * The ledger's verdict on a withdrawal: released (the pending amount has left the exchange) or
+ * refused (it returns to available). Sent by the settlement connector, once per withdrawal.
+ */
+export interface SettleWithdrawalCommand extends CommandBase {
+  type: 'settle-withdrawal';
+  withdrawalId: number;
+  ok: boolean;
+  /** Why the ledger refused it, for the record. */
+  reason?: string;
+  /** The ledger's reference of the release (a transaction hash or id). */
+  ref?: string;
+  /** What releasing cost on a ledger that charges for it: the withdrawal's share of the gas used... */
+  gas?: number;
+  /** ...and of the fee paid, in the ledger's native base units (wei), as a decimal string. */
+  gasFee?: string;
 }
 
 /**
@@ -249,7 +286,9 @@ export type Command =
   | DepositCommand
   | WithdrawCommand
   | SetAccountCommand
-  | SettleCommand;
+  | SettleCommand
+  | RequestWithdrawalCommand
+  | SettleWithdrawalCommand;
 
 /** A command as a sender hands it over: the sequencer stamps the time. */
 export type Unstamped = Command extends infer C ? (C extends Command ? Omit<C, 'ts'> : never) : never;

@@ -47,6 +47,11 @@ export function quantityToLots(text: unknown, lotSize: string): Converted {
   return toUnits(text, new BigNumber(lotSize), 'quantity', Code.QUANTITY_NOT_ON_LOT);
 }
 
+/** Decimal amount of an asset (a withdrawal) to units of size `unit`: lots of a security, cash units. */
+export function amountToUnits(text: unknown, unit: string): Converted {
+  return toUnits(text, new BigNumber(unit), 'amount', Code.RISK_INVALID_AMOUNT);
+}
+
 /** Ticks to a decimal price string with `decimals` places. */
 export function ticksToPrice(ticks: number, tickSize: string, decimals: number): string {
   return new BigNumber(ticks).times(tickSize).toFixed(decimals);

@@ -4,7 +4,15 @@
  */
 import { Code } from './codes.ts';
 import type { Instrument } from './instrument.ts';
-import type { NewOrderCommand, OrderType, SettleCommand, Side, StpMode, TimeInForce } from './types.ts';
+import type {
+  NewOrderCommand,
+  OrderType,
+  SettleCommand,
+  SettleWithdrawalCommand,
+  Side,
+  StpMode,
+  TimeInForce,
+} from './types.ts';
 
 /** A reusable place for a rejection's code and reason. */
 export class Verdict {
@@ -124,11 +132,11 @@ export function checkNewOrder(c: NewOrderCommand, inst: Instrument, v: Verdict):
 }
 
 /**
- * What is wrong with a ledger's verdict (`settle`), or null: ok a boolean, reason and ref text
- * (ref at most 256 characters), gas a non-negative number (a share of a batch's gas may be
- * fractional), gasFee a decimal integer.
+ * What is wrong with a ledger's verdict (`settle`, `settle-withdrawal`), or null: ok a boolean,
+ * reason and ref text (ref at most 256 characters), gas a non-negative number (a share of a
+ * batch's gas may be fractional), gasFee a decimal integer.
  */
-export function settleProblem(c: SettleCommand): string | null {
+export function settleProblem(c: SettleCommand | SettleWithdrawalCommand): string | null {
   if (typeof c.ok !== 'boolean') return 'ok must be true or false';
   if (c.reason !== undefined && typeof c.reason !== 'string') return 'reason must be a string';
   if (c.ref !== undefined && (typeof c.ref !== 'string' || c.ref.length > 256))

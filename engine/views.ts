@@ -1,7 +1,7 @@
 /** Read-only views of engine state: order copies and the state hash. Not hot paths. */
 import { StateHasher } from './hash.ts';
 import { type Order, OrderState } from './order.ts';
-import type { PendingTrade } from './risk.ts';
+import type { PendingTrade, PendingWithdrawal } from './risk.ts';
 import type { EngineState } from './state.ts';
 import type { Side } from './types.ts';
 
@@ -41,6 +41,25 @@ export function viewPending(s: EngineState, t: PendingTrade): PendingSettlementV
     buyerCash: t.buyerCash,
     sellerCash: t.sellerCash,
     fee: t.fee,
+  };
+}
+
+/** A withdrawal waiting for its ledger's release. */
+export interface PendingWithdrawalView {
+  withdrawalId: number;
+  account: string;
+  /** `SYMBOL@venue` or `QUOTE@venue`. */
+  asset: string;
+  /** In the asset's units (lots of a security, cash units). */
+  amount: number;
+}
+
+export function viewWithdrawal(s: EngineState, w: PendingWithdrawal): PendingWithdrawalView {
+  return {
+    withdrawalId: w.withdrawalId,
+    account: s.accountName(w.account),
+    asset: s.risk!.assets[w.asset]!,
+    amount: w.amount,
   };
 }
 
@@ -114,6 +133,14 @@ export function stateHash(s: EngineState): string {
     }
     for (const t of risk.pending.values()) h.num(t.tradeId).num(t.buyerCash).num(t.sellerCash).num(t.fee);
     for (let i = 0; i < risk.assets.length; i++) h.num(risk.feesPending[i]!).num(risk.feesFinal[i]!);
+    h.num(risk.withdrawalSeq);
+    for (const w of risk.withdrawals.values())
+      h.num(w.withdrawalId).num(w.account).num(w.asset).num(w.amount);
+  }
+  // Folded only when there are any, so that states from before ids were remembered hash as they did.
+  if (s.usedClientIds.size > 0) {
+    h.num(s.usedClientIds.size);
+    s.usedClientIds.forEach((hi, lo) => h.num(hi >>> 0).num(lo >>> 0));
   }
   return h.digest();
 }

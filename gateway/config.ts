@@ -9,6 +9,7 @@ import { Compile } from 'typebox/compile';
 import { clusterProblems, ClusterSchema, defaultCluster } from '../cluster/index.ts';
 import { defaultEvmConnector, EvmConnectorSchema } from '../connectors/evm/index.ts';
 import { defaultFabricConnector, FabricConnectorSchema } from '../connectors/fabric/index.ts';
+import { configProblems } from './config-problems.ts';
 import { makeError } from './errors.ts';
 
 const Venue = Type.Object(
@@ -165,9 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, file = env.MOSA
     if (name !== undefined) return ` (from ${name})`;
     return hasFile ? ` (in ${file})` : '';
   };
-  const problems = [...check.Errors(config)].map(
-    (e) => `${e.instancePath || '/'}${source(e.instancePath)}: ${e.message}`,
-  );
+  const problems = configProblems(check, config).map(({ at, text }) => `${at || '/'}${source(at)}: ${text}`);
   if (problems.length > 0) {
     throw makeError(`invalid configuration: ${problems.slice(0, 10).join('; ')}`, 'BAD_CONFIG', { problems });
   }

@@ -5,6 +5,7 @@
  * place and the point placed by hand; only products beyond a safe integer go to bignumber.js.
  * The result is the same string as `ticksToPrice` / `lotsToQuantity`.
  */
+import BigNumber from 'bignumber.js';
 import { lotsToQuantity } from '../engine/index.ts';
 
 /** Strings kept per formatter; the cache is cleared when full, so memory stays bounded. */
@@ -53,4 +54,12 @@ export class Decimals {
     if (extra > 0) return scale > 0 ? digits + '0'.repeat(extra) : `${digits}.${'0'.repeat(extra)}`;
     return digits;
   }
+}
+
+/**
+ * `n` units of size `unit`, exactly, with `decimals` places: by default the unit's own, so every
+ * amount counted in that unit shows alike (`10 x 0.01` is `0.10`, not `0.1`).
+ */
+export function times(n: number, unit: string, decimals = new BigNumber(unit).decimalPlaces() ?? 0): string {
+  return new BigNumber(n).times(unit).toFixed(decimals);
 }

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'ALREADY_LOGGED_IN'
   // what a message names
   | 'UNKNOWN_INSTRUMENT' // no such instrument, or not visible to this session
+  | 'UNKNOWN_ASSET' // no such asset, or not visible to this session
   | 'UNKNOWN_CHANNEL'
   | 'UNKNOWN_ORDER' // no such order of this session's account
   | 'DUPLICATE_CLIENT_ORDER_ID' // the account used this client order id before

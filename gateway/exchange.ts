@@ -8,7 +8,13 @@
  */
 import path from 'node:path';
 import type { EngineView } from '../cluster/index.ts';
-import type { Command, InstrumentSpec, PendingSettlementView, Unstamped } from '../engine/index.ts';
+import type {
+  Command,
+  InstrumentSpec,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  Unstamped,
+} from '../engine/index.ts';
 import { type HistoryReader, HistoryStore } from '../history/index.ts';
 import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
 import { type Config } from './config.ts';
@@ -132,7 +138,8 @@ export class LocalExchange implements Exchange {
       void this.history.close();
       throw err;
     }
-    this.#lastTs = this.durable.engine.commandSeq > 0 ? this.#now() : 0;
+    // After recovery the sequencer goes on from the journal's last time, even if the clock is behind it.
+    this.#lastTs = this.durable.engine.lastTs;
     this.#codecs = new Codecs(this.durable.engine);
     this.durable.onEvents((seq, events) => {
       for (const sub of this.#subscribers) sub(seq, events, seq);
@@ -239,6 +246,11 @@ export class LocalExchange implements Exchange {
   /** Trades waiting for their ledger's verdict. */
   pendingSettlements(): PendingSettlementView[] {
     return this.engine.pendingSettlements();
+  }
+
+  /** Withdrawals waiting for their ledger's release. */
+  pendingWithdrawals(): PendingWithdrawalView[] {
+    return this.engine.pendingWithdrawals();
   }
 
   /** The last command's sequence. */

@@ -19,6 +19,7 @@ import restPlugin from './plugins/rest.ts';
 import wsPlugin from './plugins/ws.ts';
 import { Settlements, type VenueConnector } from './settlements.ts';
 import { Trading } from './trading.ts';
+import { Withdrawals } from './withdrawals.ts';
 
 export interface Gateway<E extends Exchange = LocalExchange> {
   readonly config: Config;
@@ -27,6 +28,7 @@ export interface Gateway<E extends Exchange = LocalExchange> {
   readonly feed: MarketData;
   readonly metrics: Metrics;
   readonly settlements: Settlements;
+  readonly withdrawals: Withdrawals;
   readonly app: FastifyInstance;
   readonly maker: DemoMarketMaker | null;
   /** The settlement connectors running with it. */
@@ -56,9 +58,10 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     log,
     venues: config.venues,
   });
-  // Before the connectors start: verdicts they send at start (trades settled before a restart)
-  // must find their trades.
+  // Before the connectors start: verdicts they send at start (trades settled and withdrawals
+  // released before a restart) must find their trades and withdrawals.
   const settlements = new Settlements(exchange);
+  const withdrawals = new Withdrawals(exchange);
   let connectors: VenueConnector[];
   try {
     connectors = (await options.connect?.(exchange, log)) ?? [];
@@ -70,6 +73,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
   const gateway = await serveExchange(config, exchange, {
     app,
     settlements,
+    withdrawals,
     connectors,
     onLogin(account, canSee) {
       if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
@@ -121,6 +125,7 @@ export async function serveExchange<E extends Exchange>(
   o: {
     app?: FastifyInstance;
     settlements?: Settlements;
+    withdrawals?: Withdrawals;
     connectors?: VenueConnector[];
     onLogin?: (account: string, canSee: (venue: string) => boolean) => void;
     close: () => Promise<void>;
@@ -129,11 +134,12 @@ export async function serveExchange<E extends Exchange>(
   const app = o.app ?? makeApp(config);
   exchange.onFailure((err) => app.log.fatal({ err }, 'the exchange failed; it accepts nothing more'));
   const settlements = o.settlements ?? new Settlements(exchange);
+  const withdrawals = o.withdrawals ?? new Withdrawals(exchange);
   const auth = new Authenticator({ msps: config.msps });
   const feed = new MarketData(exchange.engine, config.feed);
   exchange.onPublished(feed.publish);
   let metrics: Metrics | null = null;
-  const trading = new Trading(exchange, auth, {
+  const trading = new Trading(exchange, auth, withdrawals, {
     ...(o.onLogin === undefined ? {} : { onLogin: o.onLogin }),
     onOrder() {
       metrics?.order(Date.now());
@@ -142,7 +148,7 @@ export async function serveExchange<E extends Exchange>(
       metrics?.ackLatency.observe(ms / 1000);
     },
   });
-  metrics = new Metrics(exchange, feed, settlements, () => trading.sessions);
+  metrics = new Metrics(exchange, feed, settlements, withdrawals, () => trading.sessions);
   const tick = setInterval(() => feed.tick(), 100);
   tick.unref();
   const gateway: Gateway<E> = {
@@ -152,6 +158,7 @@ export async function serveExchange<E extends Exchange>(
     feed,
     metrics,
     settlements,
+    withdrawals,
     app,
     maker: null,
     connectors: o.connectors ?? [],

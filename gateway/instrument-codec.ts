@@ -3,19 +3,31 @@
  * not exactly on the grid, and back to wire decimals (through the cached `Decimals`).
  */
 import BigNumber from 'bignumber.js';
-import { Code, type Converted, type InstrumentSpec, priceToTicks, quantityToLots } from '../engine/index.ts';
-import { Decimals } from './decimals.ts';
+import {
+  Code,
+  type Converted,
+  type InstrumentSpec,
+  priceToTicks,
+  quantityToLots,
+  quoteUnitOf,
+} from '../engine/index.ts';
+import { Decimals, times } from './decimals.ts';
 import { makeError } from './errors.ts';
 
 export class InstrumentCodec {
   readonly spec: Readonly<InstrumentSpec>;
   #prices: Decimals;
   #sizes: Decimals;
+  /** One notional unit (a tick times a lot) in the quote currency, and the decimals of its cash unit. */
+  #notional: string;
+  #cashDecimals: number;
 
   constructor(spec: Readonly<InstrumentSpec>) {
     this.spec = spec;
     this.#prices = new Decimals(spec.tickSize, spec.priceDecimals);
     this.#sizes = new Decimals(spec.lotSize, spec.quantityDecimals);
+    this.#notional = new BigNumber(spec.tickSize).times(spec.lotSize).toFixed();
+    this.#cashDecimals = new BigNumber(quoteUnitOf(spec)).decimalPlaces() ?? 0;
   }
 
   /** Venue part of the id: `evm:31337` of `ACME@evm:31337`. */
@@ -48,9 +60,13 @@ export class InstrumentCodec {
     return this.#sizes.format(lots);
   }
 
-  /** A notional amount (ticks x lots, e.g. a fee) in the quote currency. */
+  /**
+   * A notional amount (ticks x lots, e.g. a fee) in the quote currency, with the decimals of its
+   * cash unit (`quoteUnit`), as the cash balance shows it: `0.10` and `0.21`, not `0.1` and `0.21`.
+   * Exact: a notional unit is a whole number of cash units.
+   */
   notional(units: number): string {
-    return new BigNumber(units).times(this.spec.tickSize).times(this.spec.lotSize).toFixed();
+    return times(units, this.#notional, this.#cashDecimals);
   }
 
   #units(r: Converted, text: string, field: string, offGrid: number, unit: 'tick' | 'lot'): number {

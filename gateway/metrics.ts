@@ -6,7 +6,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Exchange } from './exchange.ts';
 import type { MarketData } from './feed/index.ts';
-import type { Settlements, VenuePipeline } from './settlements.ts';
+import type { Settlements } from './settlements.ts';
+import type { Withdrawals } from './withdrawals.ts';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -20,7 +21,13 @@ export class Metrics {
   #current = 0;
   #previous = 0;
 
-  constructor(exchange: Exchange, feed: MarketData, settlements: Settlements, loggedIn: () => number) {
+  constructor(
+    exchange: Exchange,
+    feed: MarketData,
+    settlements: Settlements,
+    withdrawals: Withdrawals,
+    loggedIn: () => number,
+  ) {
     const registers = [this.registry];
     this.orders = new Counter({ name: 'mosaic_orders_total', help: 'New orders submitted', registers });
     this.messages = new Counter({
@@ -103,28 +110,26 @@ export class Metrics {
       'Bytes of market data retained for resubscription',
       () => feed.stats().retainedBytes,
     );
-    this.#settlement(settlements, registers);
+    this.#settlement(settlements, withdrawals, registers);
   }
 
-  /** Settlement per venue, read from the verdicts at scrape time: counts, gas and fees. */
-  #settlement(settlements: Settlements, registers: Registry[]): void {
-    const perVenue = (
-      name: string,
-      help: string,
-      read: (p: VenuePipeline) => number,
-      type: typeof Gauge | typeof Counter = Counter,
-    ) =>
-      new type({
-        name,
-        help,
-        labelNames: ['venue'],
-        registers,
-        // Both kinds can be rebuilt from the totals: reset, then add each venue's.
-        collect(this: Gauge<'venue'> | Counter<'venue'>) {
-          this.reset();
-          for (const p of settlements.pipelines()) this.inc({ venue: p.venue }, read(p));
-        },
-      });
+  /** Settlement and withdrawals per venue, read from the verdicts at scrape time: counts, gas and fees. */
+  #settlement(settlements: Settlements, withdrawals: Withdrawals, registers: Registry[]): void {
+    const perVenueOf =
+      <P extends { venue: string }>(rows: () => P[]) =>
+      (name: string, help: string, read: (p: P) => number, type: typeof Gauge | typeof Counter = Counter) =>
+        new type({
+          name,
+          help,
+          labelNames: ['venue'],
+          registers,
+          // Both kinds can be rebuilt from the totals: reset, then add each venue's.
+          collect(this: Gauge<'venue'> | Counter<'venue'>) {
+            this.reset();
+            for (const p of rows()) this.inc({ venue: p.venue }, read(p));
+          },
+        });
+    const perVenue = perVenueOf(() => settlements.pipelines());
     perVenue('mosaic_settlement_pending', 'Trades waiting for their ledger', (p) => p.pending, Gauge);
     perVenue('mosaic_settlement_settled_total', 'Trades settled on their ledger', (p) => p.settled);
     perVenue('mosaic_settlement_failed_total', 'Trades their ledger refused', (p) => p.failed);
@@ -141,6 +146,25 @@ export class Metrics {
     perVenue(
       'mosaic_settlement_costed_total',
       'Settled or failed trades whose cost the ledger reported (divide gas or fee by it for a per-trade figure)',
+      (p) => p.costed,
+    );
+    const perVenueW = perVenueOf(() => withdrawals.pipelines());
+    perVenueW('mosaic_withdrawal_pending', 'Withdrawals waiting for their release', (p) => p.pending, Gauge);
+    perVenueW('mosaic_withdrawal_released_total', 'Withdrawals released on their ledger', (p) => p.released);
+    perVenueW('mosaic_withdrawal_refused_total', 'Withdrawals their ledger refused', (p) => p.refused);
+    perVenueW(
+      'mosaic_withdrawal_gas_total',
+      'Gas used releasing withdrawals (their shares of the transactions), on ledgers that charge gas',
+      (p) => p.gas,
+    );
+    perVenueW(
+      'mosaic_withdrawal_fee_total',
+      "Fees paid releasing withdrawals, in the ledger's native base units (wei)",
+      (p) => Number(p.fee),
+    );
+    perVenueW(
+      'mosaic_withdrawal_costed_total',
+      'Withdrawals whose release cost the ledger reported (divide gas or fee by it for a per-withdrawal figure)',
       (p) => p.costed,
     );
   }

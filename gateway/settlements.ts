@@ -21,6 +21,7 @@ export interface TradeSettlement {
   settledAt?: number;
   /** The ledger's reference (transaction hash or id), and the trade's share of its cost. */
   ref?: string;
+  /** Whole gas units. */
   gas?: number;
   /** Fee in the ledger's native base units (wei), a decimal string. */
   gasFee?: string;
@@ -33,7 +34,7 @@ export interface VenuePipeline {
   failed: number;
   /** Verdicts that came with a cost (ledgers that charge for settlement). */
   costed: number;
-  /** Gas and fee (native base units, a decimal string) over the costed verdicts. */
+  /** Gas (whole units) and fee (native base units, a decimal string) over the costed verdicts. */
   gas: number;
   gasFee: string;
 }
@@ -107,7 +108,9 @@ export class Settlements {
     t.settledAt = e.ts as number;
     if (e.ref) t.ref = e.ref as string;
     if (e.gasFee) {
-      t.gas = e.gas as number;
+      // Whole since ledgers split a batch's gas in whole shares; a share journaled before then
+      // may be fractional, and is shown rounded.
+      t.gas = Math.round(e.gas as number);
       t.gasFee = e.gasFee as string;
       p.costed++;
       p.gas += t.gas;

@@ -31,9 +31,13 @@ export class Tokens {
     return { token, expiresAt };
   }
 
-  /** The holder of an `Authorization: Bearer <token>` header; throws AUTH_REQUIRED otherwise. */
+  /**
+   * The holder of an `Authorization: Bearer <token>` header; throws AUTH_REQUIRED otherwise. The
+   * scheme is case-insensitive and parted from the token by one or more spaces (RFC 7235), so
+   * `bearer <token>` from a client library counts too.
+   */
   holder(header: string | undefined, now = Date.now()): Holder {
-    const match = /^Bearer ([A-Za-z0-9_-]{16,64})$/.exec(header ?? '');
+    const match = /^bearer +([A-Za-z0-9_-]{16,64})$/i.exec(header ?? '');
     if (match === null) {
       throw makeError(
         'this needs "Authorization: Bearer <token>"; get a token from POST /api/login or the WebSocket login',

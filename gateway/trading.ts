@@ -1,19 +1,21 @@
 /**
- * Logins and order entry. Each request is checked here in full (identity, instrument and its
- * visibility, decimals on the grid, order ownership, client order id reuse) before the engine
- * sees it, so a bad request changes nothing; what passes becomes one engine command, and the
- * command's events come back to every session of the account as execution reports.
+ * Logins, order entry and withdrawal requests. Each request is checked here in full (identity,
+ * instrument or asset and its visibility, decimals on the grid, order ownership, client order id
+ * reuse) before the engine sees it, so a bad request changes nothing; what passes becomes one
+ * engine command, and the command's events come back to every session of the account as
+ * execution reports (and withdrawal reports).
  */
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
-import { ClientIds } from './client-ids.ts';
-import type { OrderView, Unstamped } from '../engine/index.ts';
+import { Code, type OrderView, type Unstamped } from '../engine/index.ts';
 import type { CommandRef, Exchange } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
+import { venueAccess } from './venue-access.ts';
 import type { Message } from './wire.ts';
+import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
 interface Origin {
   session: Session;
@@ -45,14 +47,21 @@ export class Trading {
   #exchange: Exchange;
   #auth: Authenticator;
   #hooks: TradingHooks;
-  #ids = new ClientIds();
+  /**
+   * Client order ids of `new` requests sent and not yet executed (account NUL id): the engine
+   * knows every id it executed (`clientOrderIdUsed`), these not yet (a cluster's shard may not
+   * have answered).
+   */
+  #inFlight = new Set<string>();
   #sessions = new Map<string, Set<Session>>();
   #origins = new Map<CommandRef, Origin>();
   #out: Array<[string, ExecReport | RejectReport]> = [];
+  #withdrawals: Withdrawals;
 
-  constructor(exchange: Exchange, auth: Authenticator, hooks: TradingHooks = {}) {
+  constructor(exchange: Exchange, auth: Authenticator, withdrawals: Withdrawals, hooks: TradingHooks = {}) {
     this.#exchange = exchange;
     this.#auth = auth;
+    this.#withdrawals = withdrawals;
     this.#hooks = hooks;
     this.reports = new ExecReports(exchange.engine, (id) => exchange.codec(id));
     exchange.onEvents((seq, events, ref) => this.#publish(seq, events, ref));
@@ -96,6 +105,7 @@ export class Trading {
       account,
       identity,
       venues,
+      access: venueAccess(this.#exchange.engine, identity.kind, account, venues),
       cancelOnDisconnect: session.cancelOnDisconnect,
       token,
       tokenExpiresAt: expiresAt,
@@ -167,12 +177,9 @@ export class Trading {
     if (msg.expireAt !== undefined) command.expireAt = msg.expireAt;
     if (msg.postOnly !== undefined) command.postOnly = msg.postOnly;
     if (msg.stp !== undefined) command.stp = msg.stp;
-    if (!this.#ids.take(account, msg.clientOrderId)) {
-      throw makeError(
-        `clientOrderId "${msg.clientOrderId}" was used before by this account; each order needs a new one`,
-        'DUPLICATE_CLIENT_ORDER_ID',
-        { clientOrderId: msg.clientOrderId },
-      );
+    const key = `${account}\u0000${msg.clientOrderId}`;
+    if (this.#inFlight.has(key) || this.#exchange.engine.clientOrderIdUsed(account, msg.clientOrderId)) {
+      throw duplicate(msg.clientOrderId);
     }
     const origin = {
       session,
@@ -183,12 +190,8 @@ export class Trading {
       answer: this.reports.pendingNew(msg, Date.now()),
       answered: false,
     };
-    try {
-      this.#submit(command, origin);
-    } catch (err) {
-      this.#ids.release(account, msg.clientOrderId);
-      throw err;
-    }
+    this.#submit(command, origin);
+    this.#inFlight.add(key);
     this.#hooks.onOrder?.();
   }
 
@@ -250,6 +253,20 @@ export class Trading {
   }
 
   /**
+   * Asks for a withdrawal of a visible asset, in its units (`UNKNOWN_ASSET`, `BAD_DECIMAL`
+   * otherwise). Answered with an `ack`; then the engine grants it (a `withdrawal` report,
+   * `pending`, with its id) or refuses it (a `reject` with the engine's code and reason).
+   */
+  withdraw(session: Session, msg: Message<'withdraw'>): void {
+    const account = this.#account(session);
+    const amount = this.#withdrawals.units(msg.asset, msg.amount, session.canSee);
+    this.#submit(
+      { type: 'request-withdrawal', account, asset: msg.asset, amount },
+      { session, id: msg.id, op: 'withdraw', at: performance.now(), answer: undefined, answered: false },
+    );
+  }
+
+  /**
    * Sends a command for a request and answers the request with the command's sequence, once it
    * has one: a `new` by its pending-new report, anything else by an `ack`. Nothing goes out if
    * the command was not taken. On a cluster the sequence comes once the shard's stream holds the
@@ -266,6 +283,7 @@ export class Trading {
     seq.then(
       (n) => this.#answer(origin, n),
       (err: Error) => {
+        this.#landed(origin);
         if (origin.answered) return;
         origin.answered = true;
         origin.session.reply({
@@ -276,6 +294,11 @@ export class Trading {
         });
       },
     );
+  }
+
+  /** The request's command was executed (or will not be confirmed): its id is the engine's to know. */
+  #landed(origin: Origin): void {
+    if (origin.op === 'new') this.#inFlight.delete(`${origin.session.account}\u0000${origin.clientOrderId}`);
   }
 
   #answer(origin: Origin, seq: number): void {
@@ -330,15 +353,35 @@ export class Trading {
     const origin = this.#origins.get(ref);
     if (origin !== undefined) {
       this.#origins.delete(ref);
+      this.#landed(origin);
+      // A `new` whose id the engine found used (a race the checks above could not see: the same
+      // id through another gateway of a cluster) is answered like one refused here, with no report.
+      const first = events[0];
+      if (
+        origin.op === 'new' &&
+        first?.kind === 'rejected' &&
+        first.code === Code.DUPLICATE_CLIENT_ORDER_ID
+      ) {
+        origin.answered = true;
+        const err = duplicate(origin.clientOrderId!);
+        origin.session.reply({
+          type: 'error',
+          id: origin.id,
+          code: err.code,
+          message: err.message,
+          ...err.info,
+        });
+        return;
+      }
       this.#answer(origin, seq);
       this.#hooks.onAck?.(performance.now() - origin.at);
     }
     const out = this.#out;
     for (const e of events) {
+      if (e.kind === 'rejected' && e.code === Code.DUPLICATE_CLIENT_ORDER_ID) continue;
       this.reports.reportsOf(e, origin?.op, out);
-      if (e.kind === 'rejected' && origin?.op === 'new' && origin.clientOrderId !== undefined) {
-        this.#ids.release(e.account as string, origin.clientOrderId);
-      }
+      // A withdrawal's command has no execution reports to keep its report in order with.
+      if (e.kind === 'withdrawal') this.#deliver(e.account as string, this.#withdrawals.report(e), origin);
     }
     for (const [account, report] of out) this.#deliver(account, report, origin);
     out.length = 0;
@@ -349,7 +392,11 @@ export class Trading {
    * its id on the reports about the order it named (not on, say, a resting order that
    * self-trade prevention canceled).
    */
-  #deliver(account: string, report: ExecReport | RejectReport, origin: Origin | undefined): void {
+  #deliver(
+    account: string,
+    report: ExecReport | RejectReport | WithdrawalReport,
+    origin: Origin | undefined,
+  ): void {
     const set = this.#sessions.get(account);
     if (set === undefined) return;
     let shared: Buffer | undefined;
@@ -368,4 +415,12 @@ export class Trading {
       }
     }
   }
+}
+
+function duplicate(clientOrderId: string) {
+  return makeError(
+    `clientOrderId "${clientOrderId}" was used before by this account; each order needs a new one`,
+    'DUPLICATE_CLIENT_ORDER_ID',
+    { clientOrderId },
+  );
 }

@@ -79,6 +79,7 @@ export const Messages = {
     quantity: Type.Optional(Decimal),
   }),
   'cancel-all': op('cancel-all', { instrument: Type.Optional(InstrumentId) }),
+  withdraw: op('withdraw', { asset: InstrumentId, amount: Decimal }),
   subscribe: op('subscribe', {
     channel: Type.String({ minLength: 1, maxLength: 128 }),
     fromSeq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
@@ -105,7 +106,7 @@ const loginBranches = new Map(
   }),
 );
 const OPS = Object.keys(Messages).join(', ');
-const DECIMAL_FIELDS = new Set(['quantity', 'price', 'stopPrice']);
+const DECIMAL_FIELDS = new Set(['quantity', 'price', 'stopPrice', 'amount']);
 
 /** The `id` of a frame if it has a usable one, to echo in an error. */
 export function requestId(value: unknown): string | number | undefined {
@@ -188,7 +189,7 @@ function describe(value: object, errors: SchemaError[]): [ErrorCode, string] {
 }
 
 /** A value as an error message shows it: short, and never a deep walk of what a client sent. */
-function shown(v: unknown): string {
+export function shown(v: unknown): string {
   if (typeof v === 'string')
     return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}...` : JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);

@@ -3,6 +3,10 @@
  * fields, then the fields in a fixed order (numbers as float64, strings as u16 length + UTF-8).
  * A rare command (list-instrument) carries its spec as JSON. Encoding writes into a caller's
  * buffer and allocates nothing but the strings it decodes.
+ *
+ * The type tag is the command's index in `TYPES`: a new command type is appended, never inserted,
+ * and an existing type's fields keep their order (new optional ones take a new presence bit), so
+ * journals written before still decode to the same commands.
  */
 import type {
   Command,
@@ -11,6 +15,7 @@ import type {
   OrderType,
   SetAccountCommand,
   SettleCommand,
+  SettleWithdrawalCommand,
   Side,
   StpMode,
   TimeInForce,
@@ -30,6 +35,8 @@ const TYPES = [
   'set-account',
   'settle',
   'update-instrument',
+  'request-withdrawal',
+  'settle-withdrawal',
 ] as const;
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const ORDER_TYPES: readonly OrderType[] = ['limit', 'market', 'stop', 'stop-limit'];
@@ -215,6 +222,7 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       break;
     case 'deposit':
     case 'withdraw':
+    case 'request-withdrawal':
       w.str(c.account, 'account');
       w.str(c.asset, 'asset');
       w.num(c.amount, 'amount');
@@ -236,6 +244,7 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       break;
     }
     case 'settle':
+    case 'settle-withdrawal':
       if (typeof c.ok !== 'boolean') throw new CodecError('ok must be true or false');
       w.u8(
         (c.ok ? OK_TRUE : 0) |
@@ -244,7 +253,8 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
           (c.gas !== undefined ? GAS : 0) |
           (c.gasFee !== undefined ? GAS_FEE : 0),
       );
-      w.num(c.tradeId, 'tradeId');
+      if (c.type === 'settle') w.num(c.tradeId, 'tradeId');
+      else w.num(c.withdrawalId, 'withdrawalId');
       if (c.reason !== undefined) w.str(c.reason, 'reason');
       if (c.ref !== undefined) w.str(c.ref, 'ref');
       if (c.gas !== undefined) w.num(c.gas, 'gas');
@@ -322,6 +332,7 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
       break;
     case 'deposit':
     case 'withdraw':
+    case 'request-withdrawal':
       c = { type, ts, account: r.str(), asset: r.str(), amount: r.num() };
       break;
     case 'set-account': {
@@ -341,9 +352,13 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
       c = u;
       break;
     }
-    case 'settle': {
+    case 'settle':
+    case 'settle-withdrawal': {
       const mask = r.u8();
-      const t: SettleCommand = { type, ts, ok: (mask & OK_TRUE) !== 0, tradeId: r.num() };
+      const ok = (mask & OK_TRUE) !== 0;
+      const id = r.num();
+      const t: SettleCommand | SettleWithdrawalCommand =
+        type === 'settle' ? { type, ts, ok, tradeId: id } : { type, ts, ok, withdrawalId: id };
       if (mask & REASON) t.reason = r.str();
       if (mask & REF) t.ref = r.str();
       if (mask & GAS) t.gas = r.num();

@@ -46,7 +46,7 @@ interface Row {
 async function main(): Promise<void> {
   const values = settlementOptions('usage: fabric.js [--trades N] [--json]');
   const perRun = values.trades;
-  const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+  const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:operator' });
   // The operator's organization: a CA and the operator it issues (node:crypto, as the devnet's own).
   const { ca, peer: operatorCert } = makeIdentity('BankAMSP', 'operator');
   const devnet = await startDevnet({

@@ -4,11 +4,11 @@
  * process and stopped with it. The providers it hands out use the settings that keep ethers
  * from reading stale nonces on a fast local chain (see /work/shared/NOTES.md).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
 import { freePort } from '../free-port.ts';
+import { spawnSupervised, type Supervised } from '../supervised.ts';
 
 /** Anvil's well-known dev keys (mnemonic "test test ... junk"), each funded with 10,000 ETH. */
 export const DEV_KEYS = [
@@ -37,6 +37,8 @@ export interface AnvilOptions {
   startTimeoutMs?: number;
   /** Further anvil flags, passed as given. */
   args?: readonly string[];
+  /** Hears when the process is started (before it answers). */
+  log?: (line: string) => void;
 }
 
 /** Why starting anvil failed, with anvil's own output in the message. */
@@ -81,27 +83,16 @@ export function localProvider(url: string, chainId: number = ANVIL_CHAIN_ID): Js
 }
 
 /**
- * Runs anvil under a small shell that holds a pipe from this process: when the pipe closes
- * (`stop()`, or this process ending in any way, SIGKILL included) it interrupts anvil, which then
- * writes its state file and exits. An anvil never outlives the process that started it, and a
- * hard kill of that process loses no block of a chain with a state file.
+ * A running anvil, supervised (`spawnSupervised`): `stop()` it when done; it also stops, writing
+ * its state file, when this process ends in any way, SIGKILL included, and a Ctrl-C in a
+ * terminal does not reach it (this process stops it in order).
  */
-const SUPERVISOR = [
-  'exec 3<&0',
-  '"$0" "$@" </dev/null & pid=$!',
-  '(read -r _ <&3; kill -INT "$pid") & reader=$!',
-  'wait "$pid"; status=$?',
-  'kill "$reader" 2>/dev/null',
-  'exit "$status"',
-].join('\n');
-
-/** A running anvil. `stop()` it when done; it also stops (gracefully) when this process ends. */
 export class Anvil {
   readonly host = '127.0.0.1';
   readonly chainId: number;
   #port: number;
   #options: AnvilOptions;
-  #child: ChildProcess | null = null;
+  #process: Supervised | null = null;
   #output = '';
   #providers: JsonRpcProvider[] = [];
 
@@ -135,7 +126,7 @@ export class Anvil {
   }
 
   get running(): boolean {
-    return this.#child !== null;
+    return this.#process !== null;
   }
 
   /** A new provider on this chain (closed by `stop()`). */
@@ -164,20 +155,13 @@ export class Anvil {
     return body.result as T;
   }
 
-  /** Stops anvil (gracefully, so a state file is written) and closes its providers. */
+  /** Stops anvil (SIGTERM: it writes its state file and exits) and closes its providers. */
   async stop(): Promise<void> {
     for (const p of this.#providers) p.destroy();
     this.#providers = [];
-    const child = this.#child;
-    if (child === null) return;
-    this.#child = null;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.stdin?.end(); // the supervisor interrupts anvil, which writes its state and exits
-    // Stuck: the whole group (supervisor and anvil) goes.
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
+    const running = this.#process;
+    this.#process = null;
+    await running?.stop();
   }
 
   /** Stops and starts again on the same port; with a state file, the chain carries on. */
@@ -199,18 +183,15 @@ export class Anvil {
   }
 
   async #spawn(): Promise<void> {
-    // Its own process group, so that a Ctrl-C meant for this process is handled here (which
-    // then stops anvil in order) rather than reaching anvil directly.
-    const child = spawn('/bin/sh', ['-c', SUPERVISOR, anvilBinary(), ...this.#args()], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    const running = spawnSupervised(anvilBinary(), this.#args());
+    const { child } = running;
+    this.#options.log?.(`anvil started (pid ${child.pid}) on port ${this.#port}`);
     this.#output = '';
     const keep = (chunk: Buffer): void => {
       this.#output = (this.#output + chunk.toString('utf8')).slice(-4_000);
     };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (err) =>
         reject(new AnvilError(`cannot run anvil: ${err.message}`, 'ANVIL_START', err)),
@@ -225,7 +206,7 @@ export class Anvil {
       );
     });
     failed.catch(() => undefined); // observed below; an exit after a good start is not an error
-    this.#child = child;
+    this.#process = running;
     try {
       await Promise.race([this.#waitReady(), failed]);
     } catch (err) {
@@ -241,7 +222,7 @@ export class Anvil {
         await this.rpc('eth_chainId');
         return;
       } catch (err) {
-        if (this.#child === null) return; // exited: the race reports it
+        if (this.#process?.running !== true) return; // exited: the race reports it
         if (performance.now() > deadline) {
           throw new AnvilError(
             `anvil did not answer on ${this.url} in time: ${this.#output.trim()}`,

@@ -1,8 +1,9 @@
 /**
  * What the engine must hear of from an EVM chain, read from contract events in confirmed blocks:
- * deposits into and withdrawals from the Settlement escrow (in engine units: lots of a security,
- * cash units), identity-registry registrations and removals (eligibility on the venue), and
- * wallet freezes of a security token. Each change is named by its transaction hash and log
+ * deposits into the Settlement escrow (in engine units: lots of a security, cash units),
+ * identity-registry registrations and removals (eligibility on the venue), and wallet freezes of
+ * a security token. Nothing leaves the escrow but the withdrawals the exchange releases, whose
+ * verdicts the daemon reads from its own transactions. Each change is named by its transaction hash and log
  * index, so it reaches the engine once however often it is read. The checkpoint is the last
  * block read.
  */
@@ -52,7 +53,6 @@ export class EvmChanges implements ChangeSource {
     const logs = (
       await Promise.all([
         settlement.queryFilter(settlement.filters.Deposited!(), from, to),
-        settlement.queryFilter(settlement.filters.Withdrawn!(), from, to),
         registry.queryFilter(registry.filters.InvestorRegistered!(), from, to),
         registry.queryFilter(registry.filters.InvestorRemoved!(), from, to),
         ...securities.map((s) => s.queryFilter(s.filters.AddressFrozen!(), from, to)),
@@ -73,8 +73,7 @@ export class EvmChanges implements ChangeSource {
     const ref = `${e.transactionHash}:${e.index}`;
     const venue = this.venue;
     switch (e.eventName) {
-      case 'Deposited':
-      case 'Withdrawn': {
+      case 'Deposited': {
         const token = this.#o.assetOf(getAddress(e.args.token as string));
         if (token === undefined) return null;
         const amount = e.args.amount as bigint;
@@ -84,10 +83,9 @@ export class EvmChanges implements ChangeSource {
           );
           return null;
         }
-        const kind = e.eventName === 'Deposited' ? 'deposit' : 'withdraw';
         return {
           ref,
-          kind,
+          kind: 'deposit',
           account: getAddress(e.args.account as string),
           asset: token.asset,
           amount: Number(amount / token.units),

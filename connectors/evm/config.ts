@@ -42,6 +42,10 @@ export const EvmConnectorSchema = Type.Object(
     batchMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
     /** Most a batch may pay per gas, gwei. */
     maxFeeGwei: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
+    /** How long a batch transaction may wait unmined before it is replaced, if the base fee rose past what it offers, ms. */
+    replaceAfterMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
+    /** How much more a replacement offers on each fee, percent: at least the node's replacement bump (geth: 10). */
+    feeBumpPercent: Type.Integer({ minimum: 10, maximum: 1_000 }),
     /** Sum each account's moves within a batch first (costs gas; see docs/evm-contracts.md). */
     netting: Type.Boolean(),
     /** How often to read the chain for deposits and registry changes, ms. */
@@ -69,6 +73,8 @@ export function defaultEvmConnector(): EvmConnectorConfig {
     batchSize: 100,
     batchMs: 200,
     maxFeeGwei: 100,
+    replaceAfterMs: 30_000,
+    feeBumpPercent: 10,
     netting: false,
     pollMs: 250,
   };

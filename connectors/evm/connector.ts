@@ -17,7 +17,7 @@ import { type Artifacts, compileContracts } from './compile.ts';
 import type { EvmConnectorConfig } from './config.ts';
 import { call, deploy } from './deploy.ts';
 import { Faucet } from './faucet.ts';
-import { type EvmAsset, EvmLedger } from './ledger-evm.ts';
+import { type EvmAsset, EvmLedger, type EvmToken } from './ledger-evm.ts';
 
 export interface EvmConnector extends Connector {
   /** The chain's JSON-RPC endpoint. */
@@ -55,10 +55,12 @@ export async function startEvmConnector(
         ...(config.anvilPort === 0 ? {} : { port: config.anvilPort }),
         chainId: config.chainId,
         stateFile: path.join(dir, 'anvil-state.json'),
+        log: (line) => o.log(`${config.venue}: ${line}`),
       })
     : null;
   try {
     const rpcUrl = anvil?.url ?? config.rpcUrl;
+    if (anvil !== null) o.log(`${config.venue}: local anvil up at ${rpcUrl}`);
     const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
     await checkChain(provider, config.chainId, rpcUrl);
     const artifacts = await compileContracts();
@@ -76,6 +78,7 @@ export async function startEvmConnector(
       new Contract(address, artifacts.contracts[name].abi as InterfaceAbi, runner);
     const operator = new Wallet(config.operatorKey, provider);
     const settlement = at(contracts.settlement, 'Settlement');
+    await releasesWithdrawals(settlement, local ? ` (remove ${o.dataDir} to start over)` : '');
     const registry = at(contracts.registry, 'IdentityRegistry');
     const securities = new Map(
       Object.entries(contracts.securities).map(([symbol, a]) => [symbol, at(a, 'SecurityToken')]),
@@ -90,8 +93,11 @@ export async function startEvmConnector(
       settlement: settlement.connect(operator) as Contract,
       progress,
       asset: (id) => units.asset(id),
+      token: (asset) => units.token(asset),
       netting: config.netting,
       maxFeePerGas: BigInt(Math.round(config.maxFeeGwei * GWEI)),
+      replaceAfterMs: config.replaceAfterMs,
+      feeBumpPercent: config.feeBumpPercent,
       confirmations: config.confirmations,
       log: o.log,
     });
@@ -157,6 +163,23 @@ export async function startEvmConnector(
   } catch (err) {
     await anvil?.stop();
     throw err;
+  }
+}
+
+/**
+ * Checks that the escrow is one that releases withdrawals by id (an escrow deployed before
+ * withdrawals went through the exchange lets investors withdraw by themselves and has no
+ * `releaseBatch`): the daemon could not release anything there.
+ */
+async function releasesWithdrawals(settlement: Contract, advice: string): Promise<void> {
+  try {
+    await call<bigint>(settlement, 'withdrawalStatus', 0);
+  } catch (err) {
+    throw new Error(
+      `the Settlement contract at ${String(settlement.target)} does not release withdrawals (no withdrawalStatus): ` +
+        `it predates withdrawals through the exchange; deploy the current contracts${advice}`,
+      { cause: err },
+    );
   }
 }
 
@@ -242,6 +265,25 @@ class Units {
     const cashUnits = this.#scaled(quoteUnitOf(spec), cash);
     if (lotUnits === 0n || cashUnits === 0n) return undefined;
     return { security: security.target as string, lotUnits, cash: cash.target as string, cashUnits };
+  }
+
+  /**
+   * The token of an engine asset (`ACME@<venue>`, `USD@<venue>`) and its base units per engine
+   * unit, or undefined if the asset is not one of this chain's (or no listing counts it yet).
+   */
+  token(asset: string): EvmToken | undefined {
+    const at = asset.indexOf('@');
+    if (asset.slice(at + 1) !== this.venue) return undefined;
+    const symbol = asset.slice(0, at);
+    if (this.securities.has(symbol)) {
+      const a = this.asset(asset);
+      return a && { address: a.security, units: a.lotUnits };
+    }
+    const cash = this.cash.get(symbol);
+    const spec = this.#anyQuoting(symbol);
+    if (cash === undefined || spec === undefined) return undefined;
+    const units = this.#scaled(quoteUnitOf(spec), cash);
+    return units === 0n ? undefined : { address: cash.target as string, units };
   }
 
   /**

@@ -1,16 +1,26 @@
 /**
  * The EVM ledger: settles a batch with one `settlePacked` transaction on the Settlement escrow
- * (the packed call data of `packed.ts`) and reads each trade's verdict from the receipt's events.
- * Engine amounts become token base units here (lots times the security's base units per lot,
- * cash units times the cash token's). A trade id the escrow has seen before is skipped on chain
- * and answered with its first verdict, so sending a batch again after a crash settles nothing
- * twice. The transaction itself goes out through `BatchSender` (durable nonces, fee cap,
- * confirmations, reorganizations), one batch at a time; each trade's outcome carries an equal
- * share of its gas and fee.
+ * (the packed call data of `packed.ts`) and releases a batch of withdrawals with one
+ * `releaseBatch`, reading each verdict from the receipt's events. Engine amounts become token
+ * base units here (lots times the security's base units per lot, cash units times the cash
+ * token's). A trade or withdrawal id the escrow has seen before is skipped on chain and answered
+ * with its first verdict, so sending a batch again after a crash moves nothing twice. The
+ * transaction itself goes out through `BatchSender` (durable nonces, fee cap, confirmations,
+ * reorganizations), one at a time; each instruction's outcome carries an equal share of its gas
+ * and fee, in whole units.
  */
 import { decodeBytes32String, getAddress, id, isAddress } from 'ethers';
 import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
-import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
+import {
+  type InstructionKind,
+  type Ledger,
+  type SettlementInstruction,
+  type SettlementOutcome,
+  TRADES,
+  type WithdrawalInstruction,
+  type WithdrawalOutcome,
+  WITHDRAWALS,
+} from '../ledger.ts';
 import { type PackedTrade, settlePackedCalldata } from './packed.ts';
 import { BatchSender, type BatchSenderOptions, type RawLog } from './sender.ts';
 
@@ -26,9 +36,17 @@ export interface EvmAsset {
   cashUnits: bigint;
 }
 
+/** The token of an engine asset (`ACME@evm:31337`, `USD@evm:31337`) and its base units per engine unit. */
+export interface EvmToken {
+  address: string;
+  units: bigint;
+}
+
 export interface EvmLedgerOptions extends BatchSenderOptions {
   /** An instrument's tokens and units, or undefined if it does not settle here. */
   asset: (instrument: string) => EvmAsset | undefined;
+  /** An asset's token, or undefined if it is not released here (default: none is). */
+  token?: (asset: string) => EvmToken | undefined;
   /** Sum each account's moves within a batch first (default off: it costs more gas; see docs). */
   netting?: boolean;
 }
@@ -41,13 +59,56 @@ export interface BatchGas {
   fee: bigint;
 }
 
+/**
+ * How the escrow answers one kind of instruction: events named by id (its first topic) for the
+ * verdicts (ok; refused with a bytes32 reason; skipped, with the reason that says which verdict
+ * it had first), and the first verdict read back for a skipped id.
+ */
+interface Verdicts<I, O> {
+  kind: InstructionKind<I, O>;
+  ok: string;
+  refused: string;
+  skipped: string;
+  /** The skip reason that means the first verdict was ok. */
+  okBefore: string;
+  /** Before the ids, names a batch in the nonce record (a trade batch and a release batch with the same ids differ). */
+  tag: string;
+  /** Gas a transaction may use per instruction is this many times a trade's (`BatchSender`'s limit). */
+  weight: number;
+  make(id: number, ok: boolean, reason: string, ref: string): O;
+}
+
+const TRADE_VERDICTS: Verdicts<SettlementInstruction, SettlementOutcome> = {
+  kind: TRADES,
+  ok: 'TradeSettled',
+  refused: 'TradeFailed',
+  skipped: 'TradeSkipped',
+  okBefore: 'ALREADY_SETTLED',
+  tag: '',
+  weight: 1,
+  make: (tradeId, ok, reason, ref) => (ok ? { tradeId, ok, ref } : { tradeId, ok, reason, ref }),
+};
+
+const WITHDRAWAL_VERDICTS: Verdicts<WithdrawalInstruction, WithdrawalOutcome> = {
+  kind: WITHDRAWALS,
+  ok: 'WithdrawalReleased',
+  refused: 'WithdrawalRefused',
+  skipped: 'WithdrawalSkipped',
+  okBefore: 'ALREADY_RELEASED',
+  tag: 'release:',
+  // A release moves a token (its rules asked, its balances written): up to twice a trade's gas.
+  weight: 2,
+  make: (withdrawalId, ok, reason, ref) =>
+    ok ? { withdrawalId, ok, ref } : { withdrawalId, ok, reason, ref },
+};
+
 export class EvmLedger implements Ledger {
   readonly venue: string;
   #o: EvmLedgerOptions;
   #sender: BatchSender;
-  /** Topic hashes of the verdict events, and the escrow's address (lower case) that emits them. */
-  #topics: { settled: string; failed: string; skipped: string };
+  /** The escrow's address (lower case), which emits the verdicts, and their topic hashes by event name. */
   #escrow: string;
+  #topics: Map<string, string>;
   /** One batch at a time: the nonce record holds one transaction out. */
   #serial = new OneAtATime();
   lastBatch: BatchGas | null = null;
@@ -56,87 +117,134 @@ export class EvmLedger implements Ledger {
     this.venue = options.venue;
     this.#o = options;
     this.#sender = new BatchSender(options);
-    const topic = (name: string) => options.settlement.interface.getEvent(name)!.topicHash;
-    this.#topics = {
-      settled: topic('TradeSettled'),
-      failed: topic('TradeFailed'),
-      skipped: topic('TradeSkipped'),
-    };
     this.#escrow = String(options.settlement.target).toLowerCase();
+    const events = [TRADE_VERDICTS, WITHDRAWAL_VERDICTS].flatMap((v) => [v.ok, v.refused, v.skipped]);
+    this.#topics = new Map(events.map((e) => [e, options.settlement.interface.getEvent(e)!.topicHash]));
   }
 
   settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    return this.#serial.run(() => this.#settle(batch));
+    return this.#serial.run(() => {
+      const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, PackedTrade>(
+        TRADES,
+        batch,
+        (i) => {
+          const asset = this.#o.asset(i.instrument);
+          if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
+          if (!isAddress(i.buyer) || !isAddress(i.seller))
+            return 'buyer or seller is not an Ethereum address';
+          return {
+            tradeId: BigInt(i.tradeId),
+            security: asset.security,
+            cash: asset.cash,
+            buyer: getAddress(i.buyer),
+            seller: getAddress(i.seller),
+            quantity: BigInt(i.quantity) * asset.lotUnits,
+            cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
+            fee: BigInt(i.fee) * asset.cashUnits,
+          };
+        },
+      );
+      const data = () => settlePackedCalldata(items, this.#o.netting ?? false);
+      return this.#run(
+        TRADE_VERDICTS,
+        batch,
+        items.map((t) => t.tradeId),
+        data,
+        outcomes,
+      );
+    });
+  }
+
+  release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
+    return this.#serial.run(() => {
+      type Row = [bigint, string, string, bigint];
+      const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, Row>(
+        WITHDRAWALS,
+        batch,
+        (w) => {
+          const token = this.#o.token?.(w.asset);
+          if (token === undefined) return `${w.asset} is not released on ${this.venue}`;
+          if (!isAddress(w.account)) return 'the account is not an Ethereum address';
+          return [
+            BigInt(w.withdrawalId),
+            getAddress(w.account),
+            token.address,
+            BigInt(w.amount) * token.units,
+          ];
+        },
+      );
+      const settlement = this.#o.settlement;
+      const data = () => settlement.interface.encodeFunctionData('releaseBatch', [items]);
+      return this.#run(
+        WITHDRAWAL_VERDICTS,
+        batch,
+        items.map((w) => w[0]),
+        data,
+        outcomes,
+      );
+    });
   }
 
   async close(): Promise<void> {}
 
-  async #settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    const { trades, outcomes } = sortOut<PackedTrade>(batch, (i) => {
-      const asset = this.#o.asset(i.instrument);
-      if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
-      if (!isAddress(i.buyer) || !isAddress(i.seller)) return 'buyer or seller is not an Ethereum address';
-      return {
-        tradeId: BigInt(i.tradeId),
-        security: asset.security,
-        cash: asset.cash,
-        buyer: getAddress(i.buyer),
-        seller: getAddress(i.seller),
-        quantity: BigInt(i.quantity) * asset.lotUnits,
-        cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
-        fee: BigInt(i.fee) * asset.cashUnits,
-      };
-    });
-    if (trades.length > 0) {
-      const data = settlePackedCalldata(trades, this.#o.netting ?? false);
-      const receipt = await this.#sender.send(batchKey(trades), data, trades.length);
+  /**
+   * Sends the transaction of the instructions `ids` (those the ledger could take; the others
+   * already have their outcomes), reads their verdicts, shares the cost among them.
+   */
+  async #run<I, O extends SettlementOutcome | WithdrawalOutcome>(
+    v: Verdicts<I, O>,
+    batch: readonly I[],
+    ids: readonly bigint[],
+    data: () => string,
+    outcomes: Map<number, O>,
+  ): Promise<O[]> {
+    if (ids.length > 0) {
+      const key = id(`${v.tag}${ids.join(',')}`);
+      const receipt = await this.#sender.send(key, data(), ids.length * v.weight);
       const fee = receipt.gasUsed * receipt.gasPrice;
-      this.lastBatch = { trades: trades.length, gasUsed: receipt.gasUsed, fee };
-      for (const log of receipt.logs) await this.#verdict(log, receipt.hash, outcomes);
-      // Each trade of the transaction carries an equal share of its cost.
-      const gas = Number(receipt.gasUsed) / trades.length;
-      const share = (fee / BigInt(trades.length)).toString();
-      for (const t of trades) {
-        const o = outcomes.get(Number(t.tradeId));
-        if (o !== undefined) Object.assign(o, { gas, fee: share });
-      }
+      this.lastBatch = { trades: ids.length, gasUsed: receipt.gasUsed, fee };
+      for (const log of receipt.logs) await this.#verdict(v, log, receipt.hash, outcomes);
+      // Each instruction of the transaction carries an equal share of its cost, in whole gas and wei.
+      const gas = shares(receipt.gasUsed, ids.length);
+      const fees = shares(fee, ids.length);
+      ids.forEach((i, k) => {
+        const o = outcomes.get(Number(i));
+        if (o !== undefined) Object.assign(o, { gas: Number(gas[k]), fee: fees[k]!.toString() });
+      });
     }
-    return inBatchOrder(batch, outcomes);
+    return inBatchOrder(v.kind, batch, outcomes);
   }
 
   /**
-   * The verdict a Settlement event of the receipt gives, read from its topics (`TradeSettled`,
-   * `TradeFailed`, `TradeSkipped`: the trade id indexed, the reason the 32 bytes of data); a
-   * skipped trade gets its first verdict, from the chain.
+   * The verdict a Settlement event of the receipt gives, read from its topics (the id indexed
+   * first; a refusal's or skip's reason the first 32 bytes of data); a skipped id gets its first
+   * verdict, from the chain.
    */
-  async #verdict(log: RawLog, ref: string, outcomes: Map<number, SettlementOutcome>): Promise<void> {
+  async #verdict<I, O>(v: Verdicts<I, O>, log: RawLog, ref: string, outcomes: Map<number, O>): Promise<void> {
     const settlement = this.#o.settlement;
-    const [topic, id] = log.topics;
-    if (id === undefined || log.address.toLowerCase() !== this.#escrow) return;
-    const tradeId = Number(BigInt(id));
-    switch (topic) {
-      case this.#topics.settled:
-        outcomes.set(tradeId, { tradeId, ok: true, ref });
-        return;
-      case this.#topics.failed:
-        outcomes.set(tradeId, { tradeId, ok: false, reason: decodeBytes32String(log.data), ref });
-        return;
-      case this.#topics.skipped: {
-        if (decodeBytes32String(log.data) === 'ALREADY_SETTLED') {
-          const [first] = await settlement.queryFilter(settlement.filters.TradeSettled!(tradeId));
-          outcomes.set(tradeId, { tradeId, ok: true, ref: first?.transactionHash ?? ref });
-        } else {
-          const [first] = await settlement.queryFilter(settlement.filters.TradeFailed!(tradeId));
-          const reason = first && 'args' in first ? decodeBytes32String(first.args.reason) : 'ALREADY_FAILED';
-          outcomes.set(tradeId, { tradeId, ok: false, reason, ref: first?.transactionHash ?? ref });
-        }
-        return;
-      }
+    const [topic, idTopic] = log.topics;
+    if (idTopic === undefined || log.address.toLowerCase() !== this.#escrow) return;
+    const n = Number(BigInt(idTopic));
+    const reason = () => decodeBytes32String(log.data.slice(0, 66));
+    const topics = this.#topics;
+    if (topic === topics.get(v.ok)) outcomes.set(n, v.make(n, true, '', ref));
+    else if (topic === topics.get(v.refused)) outcomes.set(n, v.make(n, false, reason(), ref));
+    else if (topic === topics.get(v.skipped)) {
+      const okBefore = reason() === v.okBefore;
+      const [first] = await settlement.queryFilter(settlement.filters[okBefore ? v.ok : v.refused]!(n));
+      const why =
+        first && 'args' in first && !okBefore ? decodeBytes32String(first.args[1] as string) : reason();
+      outcomes.set(n, v.make(n, okBefore, why, first?.transactionHash ?? ref));
     }
   }
 }
 
-/** A batch's name in the nonce record: the hash of its trade ids, in order. */
-function batchKey(trades: readonly PackedTrade[]): string {
-  return id(trades.map((t) => t.tradeId).join(','));
+/**
+ * `total` split in `n` whole shares that add up to it: the first `total % n` instructions carry
+ * one more unit, so the costs they report sum to what the transaction cost, to the unit.
+ */
+function shares(total: bigint, n: number): bigint[] {
+  const each = total / BigInt(n);
+  const more = Number(total % BigInt(n));
+  return Array.from({ length: n }, (_, k) => (k < more ? each + 1n : each));
 }

@@ -9,8 +9,11 @@
  *
  * - signed (`record`): written before it is broadcast, so after a crash it is known whether or
  *   not it reached the chain; it holds its nonce from then on.
- * - final (`final`): confirmed; the signed bytes are dropped, the hash is kept so the same batch
- *   asked again is answered from its receipt.
+ * - replaced (`record` again, same batch and nonce): a version with higher fees, written before
+ *   it is broadcast; the hashes of the versions it replaces are kept (`earlier`), since any one
+ *   of them may be the one mined, and the bytes sent again are the newest.
+ * - final (`final`): confirmed; the signed bytes are dropped, the hash of the version mined is
+ *   kept so the same batch asked again is answered from its receipt.
  * - forgotten (`forget`): it reverted, or its nonce went to another transaction; the batch is
  *   signed anew.
  *
@@ -28,6 +31,8 @@ export interface BatchTx {
   hash: string;
   /** The signed transaction, to broadcast again; kept until the transaction is final. */
   raw?: string;
+  /** Hashes of the versions this one replaced (same nonce, lower fees), oldest first; until final. */
+  earlier?: string[];
 }
 
 interface NonceRecord {
@@ -55,17 +60,20 @@ export class NonceStore {
     return this.#read()?.last;
   }
 
-  /** Records a signed transaction, before it is broadcast; the next nonce is the one after it. */
+  /**
+   * Records a signed transaction, or a replacement of the last one, before it is broadcast; the
+   * next nonce is the one after it.
+   */
   record(tx: BatchTx & { raw: string }): void {
-    const { batch, nonce, hash, raw } = tx;
-    this.#write({ next: nonce + 1, last: { batch, nonce, hash, raw } });
+    const { batch, nonce, hash, raw, earlier } = tx;
+    this.#write({ next: nonce + 1, last: { batch, nonce, hash, raw, ...(earlier ? { earlier } : {}) } });
   }
 
-  /** The last transaction is final: its signed bytes are no longer needed. */
-  final(): void {
+  /** The last transaction is final, mined as `hash` (it or a version it replaced): its signed bytes are no longer needed. */
+  final(hash: string): void {
     const r = this.#read();
     if (r?.last === undefined) return;
-    const { batch, nonce, hash } = r.last;
+    const { batch, nonce } = r.last;
     this.#write({ next: r.next, last: { batch, nonce, hash } });
   }
 

@@ -8,25 +8,26 @@
  *
  * A transaction pays EIP-1559 fees under a cap (above it, `send` throws and the daemon retries
  * later), counts as final after N confirmations, and is sent again (the same bytes, while its
- * nonce is free) if a reorganization drops it. A revert is reported with its decoded custom error.
- *
- * Not yet here: raising the fee of a transaction that waits in the pool (one signed before the
- * base fee more than doubled waits until it comes down).
+ * nonce is free) if a reorganization drops it. One that waits unmined longer than `replaceAfterMs`
+ * because the base fee rose past what it offers is replaced: the same call under the same nonce
+ * with higher fees (`fees.ts`), recorded before it is broadcast like the first; whichever version
+ * is mined settles the batch, once. A revert is reported with its decoded custom error.
  */
 import {
   type Contract,
   type ContractRunner,
-  formatUnits,
   type Interface,
   isError,
   JsonRpcApiProvider,
   keccak256,
   type Signer,
+  Transaction,
   Wallet,
 } from 'ethers';
 import type { Progress } from '../progress.ts';
+import { gwei, min, newFees, outbid, replacementFees } from './fees.ts';
 import { type BatchTx, NonceStore } from './nonces.ts';
-import { signEip1559 } from './raw-tx.ts';
+import { type Eip1559Fields, signEip1559 } from './raw-tx.ts';
 
 export interface BatchSenderOptions {
   venue: string;
@@ -42,10 +43,20 @@ export interface BatchSenderOptions {
   confirmations?: number;
   /** How often to look for the receipt and new blocks, at most, ms (default 20). */
   pollMs?: number;
+  /**
+   * How long a transaction may wait unmined, since it was (last) broadcast, before it is replaced
+   * with higher fees if the base fee has risen past what it offers, ms (default 30 s).
+   */
+  replaceAfterMs?: number;
+  /** How much more a replacement offers on each fee, percent: at least the node's replacement bump (default 10). */
+  feeBumpPercent?: number;
   log?: (line: string) => void;
 }
 
 const GWEI = 1_000_000_000n;
+
+/** Where a followed transaction stands (`#look`): final (its receipt), mined but not yet final, in the pool, or unknown. */
+type Seen = BatchReceipt | 'mined' | 'waiting' | 'gone';
 
 /** Nonces lost to other transactions within one `send` before it gives up (and the daemon retries). */
 const MAX_LOST_NONCES = 3;
@@ -133,11 +144,11 @@ export class BatchSender {
       if (receipt.status !== 1) {
         op.nonces.forget();
         if (tx.batch === key)
-          throw new Error(`the batch transaction reverted in ${tx.hash}: ${await this.#why(op, data)}`);
-        this.#o.log?.(`${this.#o.venue}: an earlier batch transaction ${tx.hash} reverted`);
+          throw new Error(`the batch transaction reverted in ${receipt.hash}: ${await this.#why(op, data)}`);
+        this.#o.log?.(`${this.#o.venue}: an earlier batch transaction ${receipt.hash} reverted`);
         continue;
       }
-      op.nonces.final();
+      op.nonces.final(receipt.hash);
       if (tx.batch === key) return receipt;
     }
   }
@@ -145,37 +156,77 @@ export class BatchSender {
   /** Signs the batch transaction under the fee cap with the next nonce, and records it before it goes out. */
   async #sign(op: Operator, key: string, data: string, count: number): Promise<BatchTx & { raw: string }> {
     const block = await op.provider.getBlock('latest');
-    const base = block?.baseFeePerGas ?? 0n;
-    const cap = this.#o.maxFeePerGas ?? 100n * GWEI;
-    const tip = min(this.#o.priorityFeePerGas ?? GWEI, cap);
-    if (base + tip > cap) {
-      throw new Error(
-        `base fee ${gwei(base)} gwei plus tip ${gwei(tip)} is above the fee cap of ${gwei(cap)} gwei`,
-      );
-    }
+    const fees = newFees(block?.baseFeePerGas ?? 0n, this.#tip, this.#cap);
+    if (typeof fees === 'string') throw new Error(fees);
     // An explicit gas limit (an upper bound; unused gas is not paid) spares an estimate, which
     // would execute the whole batch a second time.
     const gasLimit = min(150_000n + 90_000n * BigInt(count), block?.gasLimit ?? 30_000_000n);
     const nonce = await this.#nextNonce(op);
+    const fields = { chainId: op.chainId, to: op.escrow, data, nonce, gasLimit, ...fees };
+    const tx = { batch: key, nonce, ...(await this.#signed(op, fields)) };
+    op.nonces.record(tx);
+    return tx;
+  }
+
+  /** The signed bytes and hash: a key held here signs in buffers (`raw-tx.ts`), any other signer through ethers. */
+  async #signed(op: Operator, fields: Eip1559Fields): Promise<{ raw: string; hash: string }> {
+    if (op.signer instanceof Wallet) return signEip1559(fields, op.signer.signingKey);
+    const raw = await op.signer.signTransaction({ type: 2, ...fields });
+    return { raw, hash: keccak256(raw) };
+  }
+
+  /**
+   * Replaces `tx` if the base fee rose past what it offers: the same call and nonce with higher
+   * fees, signed and recorded (the versions it replaces kept) before it is broadcast. Null when it
+   * waits for another reason, or (logged) when the cap leaves no room for a replacement: then it
+   * waits for the base fee to come down.
+   */
+  async #replace(op: Operator, tx: Readonly<BatchTx> & { raw: string }): Promise<BatchTx | null> {
+    // Read back from the recorded bytes, so a transaction recorded before a restart is replaced alike.
+    const sent = Transaction.from(tx.raw);
+    const sentFees = {
+      maxFeePerGas: sent.maxFeePerGas ?? 0n,
+      maxPriorityFeePerGas: sent.maxPriorityFeePerGas ?? 0n,
+    };
+    const base = await this.#nextBaseFee(op.provider);
+    if (!outbid(sentFees, base)) return null;
+    const fees = replacementFees(sentFees, base, this.#tip, this.#cap, this.#o.feeBumpPercent ?? 10);
+    const waits = `${this.#o.venue}: batch transaction ${tx.hash} waits: the base fee is ${gwei(base)} gwei`;
+    if (typeof fees === 'string') {
+      this.#o.log?.(`${waits}, and ${fees}; it waits for the base fee to come down`);
+      return null;
+    }
     const fields = {
       chainId: op.chainId,
       to: op.escrow,
-      data,
-      nonce,
-      gasLimit,
-      maxFeePerGas: min(base * 2n + tip, cap),
-      maxPriorityFeePerGas: tip,
+      data: sent.data,
+      nonce: tx.nonce,
+      gasLimit: sent.gasLimit,
+      ...fees,
     };
-    // A key held here signs in buffers (`raw-tx.ts`); any other signer through ethers.
-    const { raw, hash } =
-      op.signer instanceof Wallet
-        ? signEip1559(fields, op.signer.signingKey)
-        : await op.signer
-            .signTransaction({ type: 2, ...fields })
-            .then((r) => ({ raw: r, hash: keccak256(r) }));
-    const tx = { batch: key, nonce, hash, raw };
-    op.nonces.record(tx);
-    return tx;
+    const replacement = {
+      batch: tx.batch,
+      nonce: tx.nonce,
+      ...(await this.#signed(op, fields)),
+      earlier: [...(tx.earlier ?? []), tx.hash],
+    };
+    op.nonces.record(replacement);
+    this.#o.log?.(
+      `${waits}; replaced by ${replacement.hash} at ${gwei(fees.maxFeePerGas)} gwei ` +
+        `(tip ${gwei(fees.maxPriorityFeePerGas)}), nonce ${tx.nonce}`,
+    );
+    await this.#broadcast(op, replacement.raw);
+    return replacement;
+  }
+
+  /** The most a batch may pay per gas. */
+  get #cap(): bigint {
+    return this.#o.maxFeePerGas ?? 100n * GWEI;
+  }
+
+  /** The tip a batch offers, never above the cap. */
+  get #tip(): bigint {
+    return min(this.#o.priorityFeePerGas ?? GWEI, this.#cap);
   }
 
   /**
@@ -214,26 +265,44 @@ export class BatchSender {
   }
 
   /**
-   * Follows a recorded transaction until it is final: its receipt, or null once its nonce is
-   * another transaction's. While the chain does not know it (it never went out before a crash, or
-   * a reorganization dropped it) and its nonce is next, the same signed bytes go out again.
+   * Follows a recorded transaction until it is final: the receipt of whichever of its versions
+   * was mined, or null once its nonce is another transaction's. While the chain does not know it
+   * (it never went out before a crash, or a reorganization dropped it) and its nonce is next, the
+   * same signed bytes go out again. While it waits in the pool longer than `replaceAfterMs`
+   * because the base fee rose past what it offers, it is replaced (`#replace`).
    */
-  async #follow(op: Operator, tx: Readonly<BatchTx>): Promise<BatchReceipt | null> {
-    for (;;) {
-      const receipt = await this.#final(op.provider, tx.hash);
-      if (receipt !== null) return receipt;
-      // Above its nonce: another transaction has it. Below: the chain lost the ones before it,
-      // and it would wait behind the gap forever.
-      const count = await op.provider.getTransactionCount(op.address, 'pending');
-      if (count !== tx.nonce || tx.raw === undefined) {
-        this.#o.log?.(
-          `${this.#o.venue}: batch transaction ${tx.hash} lost nonce ${tx.nonce} of ${op.address} ` +
-            `(the chain's next is ${count}); signing anew`,
-        );
-        return null;
+  async #follow(op: Operator, recorded: Readonly<BatchTx>): Promise<BatchReceipt | null> {
+    const pollMs = this.#o.pollMs ?? 20;
+    const replaceAfterMs = this.#o.replaceAfterMs ?? 30_000;
+    let tx = recorded;
+    let sentAt = Date.now();
+    // A local chain mines within a millisecond or two of the broadcast: look again soon at first,
+    // then every `pollMs`.
+    for (let wait = 1; ; wait = Math.min(wait * 2, pollMs)) {
+      const seen = await this.#look(op.provider, tx);
+      if (typeof seen === 'object') return seen;
+      if (seen === 'gone') {
+        // Above its nonce: another transaction has it. Below: the chain lost the ones before it,
+        // and it would wait behind the gap forever.
+        const count = await op.provider.getTransactionCount(op.address, 'pending');
+        if (count !== tx.nonce || tx.raw === undefined) {
+          this.#o.log?.(
+            `${this.#o.venue}: batch transaction ${tx.hash} lost nonce ${tx.nonce} of ${op.address} ` +
+              `(the chain's next is ${count}); signing anew`,
+          );
+          return null;
+        }
+        this.#o.log?.(`${this.#o.venue}: batch transaction ${tx.hash} is not on chain; sending it again`);
+        await this.#broadcast(op, tx.raw);
+        sentAt = Date.now();
+        wait = 1;
+        continue;
       }
-      this.#o.log?.(`${this.#o.venue}: batch transaction ${tx.hash} is not on chain; sending it again`);
-      await this.#broadcast(op, tx.raw);
+      if (seen === 'waiting' && tx.raw !== undefined && Date.now() - sentAt >= replaceAfterMs) {
+        tx = (await this.#replace(op, { ...tx, raw: tx.raw })) ?? tx;
+        sentAt = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 
@@ -275,38 +344,47 @@ export class BatchSender {
   }
 
   /**
-   * The receipt once the transaction has `confirmations` blocks on a chain that still holds it,
-   * or null once the chain no longer knows it (a reorganization dropped it).
+   * Where `tx` stands: the receipt of whichever of its versions (it, or one it replaced) was
+   * mined, once it has `confirmations` blocks on a chain that still holds it; 'mined' before that;
+   * 'waiting' while a version is in the pool; 'gone' once the chain knows none of them (never
+   * broadcast, or dropped by a reorganization).
    */
-  async #final(provider: JsonRpcApiProvider, hash: string): Promise<BatchReceipt | null> {
+  async #look(provider: JsonRpcApiProvider, tx: Readonly<BatchTx>): Promise<Seen> {
     const need = this.#o.confirmations ?? 1;
-    const pollMs = this.#o.pollMs ?? 20;
-    // A local chain mines within a millisecond or two of the broadcast: look again soon at first,
-    // then every `pollMs`.
-    for (let wait = 1; ; wait = Math.min(wait * 2, pollMs)) {
+    const hashes = [tx.hash, ...(tx.earlier ?? [])];
+    for (const hash of hashes) {
       const r = (await provider.send('eth_getTransactionReceipt', [hash])) as RpcReceipt | null;
-      if (r === null) {
-        if ((await provider.send('eth_getTransactionByHash', [hash])) === null) return null;
-      } else {
-        const receipt: BatchReceipt = {
-          hash: r.transactionHash,
-          blockNumber: Number(r.blockNumber),
-          blockHash: r.blockHash,
-          status: Number(r.status),
-          gasUsed: BigInt(r.gasUsed),
-          gasPrice: BigInt(r.effectiveGasPrice),
-          logs: r.logs,
-        };
-        // One confirmation is the receipt itself: the node answers from the chain it holds.
-        if (need <= 1) return receipt;
-        const head = await provider.getBlockNumber();
-        if (head - receipt.blockNumber + 1 >= need) {
-          const block = await provider.getBlock(receipt.blockNumber);
-          if (block?.hash === receipt.blockHash) return receipt;
-        }
+      if (r === null) continue;
+      const receipt: BatchReceipt = {
+        hash: r.transactionHash,
+        blockNumber: Number(r.blockNumber),
+        blockHash: r.blockHash,
+        status: Number(r.status),
+        gasUsed: BigInt(r.gasUsed),
+        gasPrice: BigInt(r.effectiveGasPrice),
+        logs: r.logs,
+      };
+      // One confirmation is the receipt itself: the node answers from the chain it holds.
+      if (need <= 1) return receipt;
+      const head = await provider.getBlockNumber();
+      if (head - receipt.blockNumber + 1 >= need) {
+        const block = await provider.getBlock(receipt.blockNumber);
+        if (block?.hash === receipt.blockHash) return receipt;
       }
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      return 'mined';
     }
+    for (const hash of hashes) {
+      if ((await provider.send('eth_getTransactionByHash', [hash])) !== null) return 'waiting';
+    }
+    return 'gone';
+  }
+
+  /** The next block's base fee: the last of `eth_feeHistory`'s, which runs one block ahead. */
+  async #nextBaseFee(provider: JsonRpcApiProvider): Promise<bigint> {
+    const history = (await provider.send('eth_feeHistory', ['0x1', 'latest', []])) as {
+      baseFeePerGas: string[];
+    };
+    return BigInt(history.baseFeePerGas.at(-1) ?? 0);
   }
 }
 
@@ -317,14 +395,6 @@ function isSigner(runner: ContractRunner | null): runner is Signer {
 /** A node's answer that it has the transaction already (geth "already known", anvil "already imported"). */
 function alreadyKnown(err: unknown): boolean {
   return isError(err, 'UNKNOWN_ERROR') && /already (known|imported)/i.test(String(err.error?.message));
-}
-
-function min(a: bigint, b: bigint): bigint {
-  return a < b ? a : b;
-}
-
-function gwei(wei: bigint): string {
-  return formatUnits(wei, 'gwei');
 }
 
 /** What a refused transaction says: the contract's custom error, decoded with its ABI, when it has one. */

@@ -1,6 +1,8 @@
 /**
  * What the engine must hear of from a Fabric network, read from the settlement chaincode's events
- * (`Deposited`, `Withdrawn`, `AccountChanged`) through the fabric-gateway client's event stream.
+ * (`Deposited`, `AccountChanged`) through the fabric-gateway client's event stream. Nothing leaves
+ * the venue but the withdrawals the exchange releases, whose verdicts the daemon reads from its
+ * own transactions.
  * Fabric keeps one chaincode event per transaction, so a change is named by its transaction id
  * and reaches the engine once however often it is read. The checkpoint is the block of the last
  * event read; the stream resumes from that block, and what was applied already is skipped.
@@ -80,8 +82,7 @@ export class FabricChanges implements ChangeSource {
     }
     const account = body.account as string;
     switch (e.eventName) {
-      case 'Deposited':
-      case 'Withdrawn': {
+      case 'Deposited': {
         const amount = Number(body.amount);
         if (!Number.isSafeInteger(amount) || amount <= 0) {
           this.#o.log?.(
@@ -89,8 +90,7 @@ export class FabricChanges implements ChangeSource {
           );
           return null;
         }
-        const kind = e.eventName === 'Deposited' ? 'deposit' : 'withdraw';
-        return { ref, kind, account, asset: `${String(body.asset)}@${this.venue}`, amount };
+        return { ref, kind: 'deposit', account, asset: `${String(body.asset)}@${this.venue}`, amount };
       }
       case 'AccountChanged':
         return {

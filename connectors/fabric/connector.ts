@@ -3,7 +3,7 @@
  * endpoint, or a devnet with the settlement chaincode started with the exchange, its blocks and
  * the operator identity kept in the data folder), the venue's rules set on the chaincode
  * (`Configure`: operator, fee account, member MSPs), and the settlement daemon on them:
- * `FabricLedger` for batches, `FabricChanges` for issuances, withdrawals and standing, progress
+ * `FabricLedger` for batches and releases, `FabricChanges` for issuances and standing, progress
  * in LMDB beside them. On a devnet the operator funds demo accounts through the chaincode.
  */
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
@@ -55,12 +55,15 @@ export async function startFabricConnector(
   const local = config.endpoint === '';
   const operator =
     config.operator === null ? devnetOperator(dir, local) : configuredOperator(config.operator);
+  const account = `${operator.mspId}:${commonName(operator.certificate)}`;
   let chaincode: ChaincodeProcess | null = null;
   let devnet: Devnet | null = null;
   let client: FabricClient | null = null;
   try {
     if (local) {
-      chaincode = await startChaincode({ ccid: `${config.chaincode}:1` });
+      // The exchange deploys the devnet's chaincode: its operator is the admin that configures it.
+      chaincode = await startChaincode({ ccid: `${config.chaincode}:1`, admin: account });
+      o.log(`${config.venue}: chaincode process up at ${chaincode.address}`);
       devnet = await startDevnet({
         channel: config.channel,
         msps: [{ mspId: operator.mspId, rootCerts: [operator.rootCert!] }],
@@ -76,6 +79,7 @@ export async function startFabricConnector(
         ],
         stateFile: path.join(dir, 'blocks.bin'),
       });
+      o.log(`${config.venue}: devnet up at ${devnet.endpoint}`);
     }
     const endpoint = devnet?.endpoint ?? config.endpoint;
     const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: config.tlsRootCert };
@@ -85,7 +89,6 @@ export async function startFabricConnector(
       ...tls,
     });
     const { gateway, network, contract } = client;
-    const account = `${operator.mspId}:${commonName(operator.certificate)}`;
     if (local) {
       // The venue's rules: set at every start (the operator may change them; the first call deploys).
       await contract.submitTransaction(

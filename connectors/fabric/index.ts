@@ -5,7 +5,7 @@
  * source that settle through the unmodified fabric-gateway client. The only door other folders
  * use (fabric-shim stays out of this process: see `chaincode-process.ts`).
  */
-export type { ChainTrade, Verdict } from './chaincode/index.ts';
+export type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './chaincode/index.ts';
 export { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
 export { type FabricClient, fabricClient, type FabricIdentity } from './client.ts';
 export { type Devnet, type DevnetOptions, makeIdentity, startDevnet } from './devnet/index.ts';

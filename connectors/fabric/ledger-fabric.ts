@@ -1,14 +1,15 @@
 /**
  * The Fabric ledger: settles a batch with one `SettleBatch` transaction of the settlement
- * chaincode, through the unmodified fabric-gateway client (endorse, submit, wait for the commit
- * status), and reads each trade's verdict from the transaction's result.
+ * chaincode, and releases a batch of withdrawals with one `ReleaseBatch`, through the unmodified
+ * fabric-gateway client (endorse, submit, wait for the commit status), and reads each verdict
+ * from the transaction's result.
  *
- * Exactly once: the chaincode gives each trade id one verdict and skips it afterwards, so a batch
- * sent again settles nothing twice. Before a batch is endorsed, its proposal (and so its
+ * Exactly once: the chaincode gives each trade id (and withdrawal id) one verdict and skips it
+ * afterwards, so a batch sent again moves nothing twice. Before a batch is endorsed, its proposal (and so its
  * transaction id) is recorded in the daemon's LMDB; after a crash the same batch goes out again
  * under the same transaction id. If that transaction was committed before the crash, the peer
  * refuses the duplicate (at submit, or as DUPLICATE_TXID at commit) and the verdicts are read
- * from the chaincode (`TradeStatus`). An MVCC
+ * from the chaincode (`TradeStatus`, `WithdrawalStatus`). An MVCC
  * read conflict (another transaction changed a balance this one read) is retried with a new
  * proposal; other failures throw, and the daemon retries the batch with backoff.
  *
@@ -23,9 +24,17 @@
 import { createHash } from 'node:crypto';
 import { type Contract, type Gateway, StatusCode } from '@hyperledger/fabric-gateway';
 import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
-import type { Ledger, SettlementInstruction, SettlementOutcome } from '../ledger.ts';
+import {
+  type Ledger,
+  type SettlementInstruction,
+  type SettlementOutcome,
+  TRADES,
+  type WithdrawalInstruction,
+  type WithdrawalOutcome,
+  WITHDRAWALS,
+} from '../ledger.ts';
 import type { Progress } from '../progress.ts';
-import type { ChainTrade, Verdict } from './chaincode/index.ts';
+import type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './chaincode/index.ts';
 
 /** Where an instrument settles on the network: its asset names in the chaincode. */
 export interface FabricAsset {
@@ -79,54 +88,81 @@ export class FabricLedger implements Ledger {
 
   /** One batch at a time: the record holds one proposal in flight. */
   settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    return this.#serial.run(() => this.#settle(batch));
+    return this.#serial.run(async () => {
+      const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, ChainTrade>(
+        TRADES,
+        batch,
+        (i) => {
+          const asset = this.#o.asset(i.instrument);
+          if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
+          if (!ACCOUNT.test(i.buyer) || !ACCOUNT.test(i.seller)) {
+            return 'buyer or seller is not a Fabric identity (MSPID:name)';
+          }
+          return {
+            tradeId: i.tradeId,
+            security: asset.security,
+            cash: asset.cash,
+            buyer: i.buyer,
+            seller: i.seller,
+            quantity: String(i.quantity),
+            cashAmount: String(i.buyerCash),
+            fee: String(i.fee),
+          };
+        },
+      );
+      if (items.length > 0) {
+        const ids = items.map((t) => t.tradeId);
+        const verdicts = await this.#submit<Verdict>(SETTLE, ids, this.#batchArguments(items));
+        for (const v of verdicts) outcomes.set(v.tradeId, { tradeId: v.tradeId, ...outcomeOf(v) });
+      }
+      return inBatchOrder(TRADES, batch, outcomes);
+    });
+  }
+
+  /** Releases withdrawals with one `ReleaseBatch` transaction, exactly once as a batch settles. */
+  release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
+    return this.#serial.run(async () => {
+      const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, ChainWithdrawal>(
+        WITHDRAWALS,
+        batch,
+        (w) => {
+          const at = w.asset.indexOf('@');
+          if (w.asset.slice(at + 1) !== this.venue) return `${w.asset} is not released on ${this.venue}`;
+          if (!ACCOUNT.test(w.account)) return 'the account is not a Fabric identity (MSPID:name)';
+          const { withdrawalId, account } = w;
+          return { withdrawalId, account, asset: w.asset.slice(0, at), amount: String(w.amount) };
+        },
+      );
+      if (items.length > 0) {
+        const ids = items.map((w) => w.withdrawalId);
+        const verdicts = await this.#submit<WithdrawalVerdict>(RELEASE, ids, {
+          arguments: [JSON.stringify(items)],
+        });
+        for (const v of verdicts)
+          outcomes.set(v.withdrawalId, { withdrawalId: v.withdrawalId, ...outcomeOf(v) });
+      }
+      return inBatchOrder(WITHDRAWALS, batch, outcomes);
+    });
   }
 
   async close(): Promise<void> {}
 
-  async #settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    const { trades, outcomes } = sortOut<ChainTrade>(batch, (i) => {
-      const asset = this.#o.asset(i.instrument);
-      if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
-      if (!ACCOUNT.test(i.buyer) || !ACCOUNT.test(i.seller)) {
-        return 'buyer or seller is not a Fabric identity (MSPID:name)';
-      }
-      return {
-        tradeId: i.tradeId,
-        security: asset.security,
-        cash: asset.cash,
-        buyer: i.buyer,
-        seller: i.seller,
-        quantity: String(i.quantity),
-        cashAmount: String(i.buyerCash),
-        fee: String(i.fee),
-      };
-    });
-    if (trades.length > 0) {
-      for (const v of await this.#submit(trades)) {
-        outcomes.set(
-          v.tradeId,
-          v.ok
-            ? { tradeId: v.tradeId, ok: true, ref: v.txId }
-            : { tradeId: v.tradeId, ok: false, reason: v.reason ?? 'FAILED', ref: v.txId },
-        );
-      }
-    }
-    return inBatchOrder(batch, outcomes);
-  }
-
-  /** Endorses, submits and waits for the batch transaction; its verdicts. */
-  async #submit(trades: readonly ChainTrade[]): Promise<Verdict[]> {
+  /** Endorses, submits and waits for the batch transaction of the items `ids`; their verdicts. */
+  async #submit<V>(
+    fn: BatchFunction,
+    ids: readonly number[],
+    args: { arguments: string[]; transientData?: Record<string, string> },
+  ): Promise<V[]> {
     const { gateway, contract, progress } = this.#o;
     const batch = createHash('sha256')
-      .update(trades.map((t) => t.tradeId).join(','))
+      .update(fn.tag + ids.join(','))
       .digest('hex');
     for (let conflicts = 0; ;) {
       const recorded = progress.ledgerRecord<Recorded>(this.#key);
       const proposal =
         recorded?.batch === batch
           ? gateway.newProposal(Buffer.from(recorded.proposal, 'base64'))
-          : contract.newProposal('SettleBatch', this.#batchArguments(trades));
+          : contract.newProposal(fn.name, args);
       const txId = proposal.getTransactionId();
       if (recorded?.batch !== batch) {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
@@ -140,25 +176,25 @@ export class FabricLedger implements Ledger {
       } catch (err) {
         if (duplicate(err)) {
           // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.
-          const verdicts = await this.#verdictsOnLedger(trades);
+          const verdicts = await this.#verdictsOnLedger<V>(fn, ids);
           progress.setLedgerRecord(this.#key, undefined);
           return verdicts;
         }
-        throw new Error(`SettleBatch ${txId} failed: ${describe(err)}`, { cause: err });
+        throw new Error(`${fn.name} ${txId} failed: ${describe(err)}`, { cause: err });
       }
       const status = await submitted.getStatus();
       if (status.successful) {
         progress.setLedgerRecord(this.#key, undefined);
-        return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as Verdict[];
+        return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as V[];
       }
       progress.setLedgerRecord(this.#key, undefined);
-      if (status.code === StatusCode.DUPLICATE_TXID) return this.#verdictsOnLedger(trades);
+      if (status.code === StatusCode.DUPLICATE_TXID) return this.#verdictsOnLedger<V>(fn, ids);
       const name = statusName(status.code);
       if (status.code === StatusCode.MVCC_READ_CONFLICT && ++conflicts < MAX_CONFLICTS) {
         this.#o.log?.(`${this.venue}: batch transaction ${txId} hit ${name}; endorsing it again`);
         continue;
       }
-      throw new Error(`SettleBatch ${txId} was not committed: ${name}`);
+      throw new Error(`${fn.name} ${txId} was not committed: ${name}`);
     }
   }
 
@@ -174,18 +210,42 @@ export class FabricLedger implements Ledger {
     };
   }
 
-  /** The verdicts the chaincode holds for the trades (each must have one). */
-  async #verdictsOnLedger(trades: readonly ChainTrade[]): Promise<Verdict[]> {
-    const verdicts: Verdict[] = [];
-    for (const t of trades) {
-      const raw = Buffer.from(
-        await this.#o.contract.evaluateTransaction('TradeStatus', String(t.tradeId)),
-      ).toString('utf8');
-      if (raw === '') throw new Error(`trade ${t.tradeId} has no verdict on the ledger yet`);
-      verdicts.push(JSON.parse(raw) as Verdict);
+  /** The verdicts the chaincode holds for the items `ids` (each must have one). */
+  async #verdictsOnLedger<V>(fn: BatchFunction, ids: readonly number[]): Promise<V[]> {
+    const verdicts: V[] = [];
+    for (const id of ids) {
+      const raw = Buffer.from(await this.#o.contract.evaluateTransaction(fn.status, String(id))).toString(
+        'utf8',
+      );
+      if (raw === '') throw new Error(`${fn.noun} ${id} has no verdict on the ledger yet`);
+      verdicts.push(JSON.parse(raw) as V);
     }
     return verdicts;
   }
+}
+
+/** A chaincode function that gives each item of a batch its verdict once, and how to read one back. */
+interface BatchFunction {
+  name: string;
+  status: string;
+  noun: string;
+  /** Before the ids in the recorded batch's name (a settle and a release batch with the same ids differ). */
+  tag: string;
+}
+
+const SETTLE: BatchFunction = { name: 'SettleBatch', status: 'TradeStatus', noun: 'trade', tag: '' };
+const RELEASE: BatchFunction = {
+  name: 'ReleaseBatch',
+  status: 'WithdrawalStatus',
+  noun: 'withdrawal',
+  tag: 'release:',
+};
+
+/** A chaincode verdict as the daemon's outcome: its transaction id the reference. */
+function outcomeOf(v: { ok: boolean; reason?: string; txId: string }) {
+  return v.ok
+    ? { ok: true as const, ref: v.txId }
+    : { ok: false as const, reason: v.reason ?? 'FAILED', ref: v.txId };
 }
 
 /**

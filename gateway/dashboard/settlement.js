@@ -56,6 +56,8 @@ function costCell(p) {
   if (p.costed === 0) {
     return el('td', { class: 'num muted', 'data-testid': 'settlement-cost', title: 'no cost reported' }, '—');
   }
+  // Whole gas and wei per trade, rounded down alike.
+  const gas = Math.floor(p.gas / p.costed);
   const fee = BigInt(p.gasFee) / BigInt(p.costed);
   // Whole gwei and the remainder in thousandths: exact enough to read, no float on the total.
   const gwei = Number(fee / GWEI) + Number((fee % GWEI) / 1_000_000n) / 1000;
@@ -64,10 +66,10 @@ function costCell(p) {
     {
       class: 'num',
       'data-testid': 'settlement-cost',
-      'data-gas': String(p.gas / p.costed),
+      'data-gas': String(gas),
       'data-fee': fee.toString(),
       title: `${p.costed} trades with a reported cost: ${whole.format(p.gas)} gas, ${p.gasFee} wei in all`,
     },
-    `${whole.format(p.gas / p.costed)} gas · ${gweiFormat.format(gwei)} gwei`,
+    `${whole.format(gas)} gas · ${gweiFormat.format(gwei)} gwei`,
   );
 }

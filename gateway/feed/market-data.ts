@@ -35,9 +35,15 @@ export interface FeedStats {
   retainedBytes: number;
 }
 
-/** An L2 book for REST: `seq` is the last durable command it reflects. */
+/**
+ * An L2 book for REST, as the `book.N` channel of its depth holds it: `seq` and `epoch` are that
+ * channel's (usable as `fromSeq` and `epoch` of a WebSocket subscription), `commandSeq` the last
+ * engine command it reflects.
+ */
 export interface BookView {
   seq: number;
+  epoch: number;
+  commandSeq: number;
   bids: Array<[string, string]>;
   asks: Array<[string, string]>;
   checksum: number;
@@ -46,6 +52,8 @@ export interface BookView {
 const MiB = 1024 * 1024;
 
 export class MarketData {
+  /** When these sequences began: they start again with the server (a `fromSeq` names one epoch's updates). */
+  readonly epoch = Date.now();
   #engine: EngineView;
   #retain: number;
   #heartbeatMs: number;
@@ -152,18 +160,28 @@ export class MarketData {
     this.#fanout.tick(this.#channels, this.#heartbeatMs);
   }
 
-  /** An instrument's book, best `depth` levels a side (for REST; the caller checks visibility). */
+  /**
+   * An instrument's book, best `depth` levels a side, with the sequence of its `book.<depth>`
+   * channel (made now if nobody subscribed to it yet). For REST; the caller checks visibility,
+   * and `depth` is one of the channel depths.
+   */
   book(instrument: string, depth: number): BookView {
+    const channel = this.#channelFor(
+      `book.${depth}:${instrument}`,
+      { kind: 'book', depth, target: instrument },
+      () => true,
+    );
     const feed = this.#feed(instrument);
-    const n = Math.max(0, Math.floor(depth));
     const { bids, asks } = feed.book;
     const top = (levels: typeof bids): Array<[string, string]> =>
-      levels.slice(0, n).map((l) => [l.wire[0], l.wire[1]]);
+      levels.slice(0, depth).map((l) => [l.wire[0], l.wire[1]]);
     return {
-      seq: this.#seq,
+      seq: channel.seq,
+      epoch: this.epoch,
+      commandSeq: this.#seq,
       bids: top(bids),
       asks: top(asks),
-      checksum: viewChecksum(bids, asks, Math.min(n, CHECKSUM_LEVELS)),
+      checksum: viewChecksum(bids, asks, Math.min(depth, CHECKSUM_LEVELS)),
     };
   }
 

@@ -77,7 +77,9 @@ const Fill = Type.Object({
   price: Decimal,
   quantity: Decimal,
   liquidity: Type.String({ description: 'maker or taker' }),
-  fee: Type.String({ description: 'in the quote currency; negative is a rebate' }),
+  fee: Type.String({
+    description: 'in the quote currency, with the decimals of its cash unit; negative is a rebate',
+  }),
   ts: Type.Integer(),
 });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T, description: string) =>

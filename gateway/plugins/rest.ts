@@ -1,13 +1,14 @@
 /**
  * REST under `/api`: instruments, book snapshots and recent trades (public venues for anyone,
- * permissioned ones for members), login for a bearer token, and a holder's live orders and
- * balances (its fills and finished orders: `history.ts`); settlement status of a trade and of
- * each ledger's pipeline. TypeBox schemas are the contract (and the OpenAPI document at /docs).
+ * permissioned ones for members), login for a bearer token, and a holder's live orders,
+ * balances and withdrawals (its fills and finished orders: `history.ts`); settlement status of a
+ * trade and of each ledger's pipeline. TypeBox schemas are the contract (and the OpenAPI document
+ * at /docs).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import BigNumber from 'bignumber.js';
 import Type from 'typebox';
+import { times } from '../decimals.ts';
 import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
 import type { Exchange } from '../exchange.ts';
@@ -49,13 +50,15 @@ const Order = Type.Object({
   leavesQty: Decimal,
   state: Type.String({ description: 'resting, or waiting for its stop price' }),
 });
+/** An amount of a balance's asset, with as many decimals as its unit. */
+const Amount = Type.String({ description: 'a decimal string with the decimals of `unit`' });
 const Balance = Type.Object({
   asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
   unit: Decimal,
-  available: Decimal,
-  reserved: Decimal,
-  pendingIn: Decimal,
-  pendingOut: Decimal,
+  available: Amount,
+  reserved: Amount,
+  pendingIn: Amount,
+  pendingOut: Amount,
 });
 /** An amount in a ledger's native base units (wei on EVM chains), as a decimal string. */
 const baseUnits = (description: string) => Type.String({ pattern: '^[0-9]+$', description });
@@ -65,7 +68,7 @@ const Pipeline = Type.Object({
   settled: Type.Integer(),
   failed: Type.Integer(),
   costed: Type.Integer({ description: 'verdicts that reported what settling cost' }),
-  gas: Type.Number({ description: 'gas used over the costed verdicts' }),
+  gas: Type.Integer({ description: 'gas used over the costed verdicts, whole units' }),
   gasFee: baseUnits('fee paid over the costed verdicts, native base units (wei)'),
 });
 const Settlement = Type.Object({
@@ -82,8 +85,30 @@ const Settlement = Type.Object({
   matchedAt: Type.Integer(),
   settledAt: Type.Optional(Type.Integer()),
   ref: Type.Optional(Type.String({ description: "the ledger's reference: transaction hash or id" })),
-  gas: Type.Optional(Type.Number({ description: "the trade's share of its batch's gas" })),
+  gas: Type.Optional(Type.Integer({ description: "the trade's share of its batch's gas, whole units" })),
   gasFee: Type.Optional(baseUnits("the trade's share of the fee paid, native base units (wei)")),
+});
+const Withdrawal = Type.Object({
+  withdrawalId: Type.Integer(),
+  account: Type.String(),
+  asset: Type.String({ description: 'SYMBOL@venue or QUOTE@venue' }),
+  venue: Type.String(),
+  amount: Type.String({
+    description: "a decimal string with the decimals of the asset's unit, as its balance",
+  }),
+  status: Type.Union([Type.Literal('pending'), Type.Literal('released'), Type.Literal('refused')]),
+  requestedAt: Type.Integer({ description: 'ms since the epoch; 0 if granted before the gateway started' }),
+  settledAt: Type.Optional(Type.Integer()),
+  reason: Type.Optional(
+    Type.String({ description: 'why the ledger refused it (the amount is available again)' }),
+  ),
+  ref: Type.Optional(
+    Type.String({ description: "the ledger's reference of the release: transaction hash or id" }),
+  ),
+  gas: Type.Optional(
+    Type.Integer({ description: "the release's share of its transaction's gas, whole units" }),
+  ),
+  gasFee: Type.Optional(baseUnits("the release's share of the fee paid, native base units (wei)")),
 });
 const Challenge = Type.Object({
   nonce: Type.String(),
@@ -111,7 +136,7 @@ const Instrument = Type.Object({
 
 export default async function restPlugin(base: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
-  const { exchange, feed, trading, settlements } = gateway;
+  const { exchange, feed, trading, settlements, withdrawals } = gateway;
   const engine = exchange.engine;
 
   /** The bearer's holder, or undefined for an anonymous request. */
@@ -169,7 +194,14 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         response: {
           200: Type.Object({
             instrument: Type.String(),
-            seq: Type.Integer(),
+            seq: Type.Integer({
+              description:
+                'the book.N channel sequence of this depth: a WebSocket subscription resumes after it with fromSeq and epoch',
+            }),
+            epoch: Type.Integer({
+              description: 'the epoch of that sequence (the subscribed answer carries the same)',
+            }),
+            commandSeq: Type.Integer({ description: 'the last engine command the book reflects' }),
             bids: Type.Array(Level),
             asks: Type.Array(Level),
             checksum: Type.Integer(),
@@ -293,6 +325,41 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
   );
 
   app.get(
+    '/api/withdrawals',
+    {
+      schema: {
+        summary: "The caller's withdrawals (ask for one with the WebSocket op withdraw), oldest first",
+        ...Auth,
+        response: { 200: Type.Array(Withdrawal), ...Unauthorized },
+      },
+    },
+    async (req) => withdrawals.of(must(req).account),
+  );
+
+  app.get(
+    '/api/withdrawals/:withdrawalId',
+    {
+      schema: {
+        summary: "Where one of the caller's withdrawals stands",
+        ...Auth,
+        params: Type.Object({ withdrawalId: Type.Integer({ minimum: 1 }) }),
+        response: { 200: Withdrawal, 404: ErrorBody, ...Unauthorized },
+      },
+    },
+    async (req) => {
+      const { account } = must(req);
+      const w = withdrawals.get(req.params.withdrawalId);
+      if (w === undefined || w.account !== account) {
+        throw makeError(
+          `withdrawal ${req.params.withdrawalId} of this account is unknown here (or older than what is kept)`,
+          'NOT_FOUND',
+        );
+      }
+      return w;
+    },
+  );
+
+  app.get(
     '/api/settlements',
     {
       schema: {
@@ -353,9 +420,4 @@ export function orderTerms<
     stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
     cumQty: c.quantity(o.filled),
   };
-}
-
-/** An integer number of units of size `unit`, as a decimal string. */
-function times(amount: number, unit: string): string {
-  return new BigNumber(amount).times(unit).toFixed();
 }

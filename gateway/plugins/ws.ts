@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { isGatewayError } from '../errors.ts';
+import { assertThat, isGatewayError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 import { Session } from '../session.ts';
@@ -23,7 +23,6 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   });
   const sessions = new Set<Session>();
   /** Market-data sequences start afresh with each server start: this tells one run from another. */
-  const epoch = Date.now();
   const canSee = (venue: string, names: readonly string[]) => exchange.canSee(venue, names);
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -94,10 +93,17 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         return trading.replace(session, msg);
       case 'cancel-all':
         return trading.cancelAll(session, msg);
+      case 'withdraw':
+        return trading.withdraw(session, msg);
       case 'subscribe': {
+        assertThat(
+          msg.fromSeq === undefined || msg.epoch !== undefined,
+          'subscribe: "fromSeq" needs "epoch", the one of the "subscribed" answer (or REST book) it came from: sequences start again with the server',
+          'BAD_MESSAGE',
+        );
         // A fromSeq of another epoch (before a restart) names other updates: take a snapshot.
-        const fromSeq = msg.epoch === undefined || msg.epoch === epoch ? msg.fromSeq : undefined;
-        const ack = { type: 'subscribed', id: msg.id, channel: msg.channel, epoch };
+        const fromSeq = msg.epoch === feed.epoch ? msg.fromSeq : undefined;
+        const ack = { type: 'subscribed', id: msg.id, channel: msg.channel, epoch: feed.epoch };
         return feed.subscribe(
           session,
           msg.channel,

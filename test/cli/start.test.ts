@@ -184,7 +184,19 @@ describe('mosaic start', () => {
       'an unknown setting',
       ['start', '--config', configFile('{"prot": 1}')],
       {},
-      /must not have additional properties/,
+      /^mosaic: invalid configuration: \/prot \(in .*mosaic.json\): unknown setting$/,
+    ],
+    [
+      'a log level that is not one (the allowed ones named, once)',
+      ['start'],
+      { MOSAIC_LOG_LEVEL: 'verbose' },
+      /^mosaic: invalid configuration: \/logLevel \(from MOSAIC_LOG_LEVEL\): must be "fatal", "error", "warn", "info", "debug" or "silent", got "verbose"$/,
+    ],
+    [
+      'a log level of the wrong type in the file, with another problem',
+      ['start', '--config', configFile('{"logLevel": 3, "evm": {"maxFeeGwei": 0}}')],
+      {},
+      /^mosaic: invalid configuration: \/logLevel \(in .*mosaic.json\): must be "fatal", .* or "silent", got 3; \/evm\/maxFeeGwei \(in .*mosaic.json\): must be > 0$/,
     ],
     [
       'a wrong type in the file',
@@ -254,17 +266,37 @@ describe('mosaic start', () => {
       {},
       /\/fabric\/networks\/0\/operator\/certificate: cannot read \/nonexistent\/op\.pem/,
     ],
-    ['an unknown option', ['start', '--wat'], {}, /Unknown option '--wat'/],
-    ['an unknown command', ['launch'], {}, /unknown command "launch"/],
-    ['an extra argument', ['start', 'extra'], {}, /unexpected argument "extra"/],
   ];
   for (const [name, args, env, message] of bad) {
-    it(`refuses ${name} with a clear error and exit code 2`, async () => {
+    it(`refuses ${name} with one line naming the setting, exit code 2 and no usage`, async () => {
       const r = await mosaic(args, { MOSAIC_DATA_DIR: tempDir(), ...env });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.split('\n').length, 2, `one line:\n${r.stderr}`);
+      assert.match(r.stderr.trimEnd(), message);
+      assert.equal(r.stdout, '');
+    });
+  }
+  for (const [name, args, message] of [
+    ['an unknown option', ['start', '--wat'], /Unknown option '--wat'/],
+    ['an unknown command', ['launch'], /unknown command "launch"/],
+    ['an extra argument', ['start', 'extra'], /unexpected argument "extra"/],
+  ] as const) {
+    it(`refuses ${name} with a clear error, the usage and exit code 2`, async () => {
+      const r = await mosaic([...args], { MOSAIC_DATA_DIR: tempDir() });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.match(r.stderr, /usage: mosaic start/);
       assert.equal(r.stdout, '');
+    });
+  }
+  for (const command of [['gateway'], ['engine', '--shard', '0'], ['connector', 'evm']]) {
+    it(`mosaic ${command.join(' ')} refuses a bad setting the same way`, async () => {
+      const r = await mosaic(command, { MOSAIC_LOG_LEVEL: 'verbose' });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(
+        r.stderr,
+        'mosaic: invalid configuration: /logLevel (from MOSAIC_LOG_LEVEL): must be "fatal", "error", "warn", "info", "debug" or "silent", got "verbose"\n',
+      );
     });
   }
 });

@@ -4,6 +4,7 @@
  * nats-server and a real anvil. Both daemons see every deposit: it counts once. They share the
  * venue's trades through one durable consumer; one is killed with SIGKILL in the middle of the
  * flow and restarted: every trade settles exactly once on chain, and the escrow equals the engine.
+ * A withdrawal asked of the shard is released by one of them, once.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -17,6 +18,7 @@ import { Anvil, type Deployment, DEV_KEYS } from '../../connectors/evm/index.ts'
 import {
   ACME,
   assertEscrowMatchesEngine,
+  assertReleasedOnceOnChain,
   assertSettledOnceOnChain,
   BUYER_CENTS,
   chainWithInvestors,
@@ -41,6 +43,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
   const buyer = () => anvil.devWallet(4);
   const configs: string[] = [];
   const trades: number[] = [];
+  const withdrawals: Array<Record<string, unknown>> = [];
 
   before(async () => {
     nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }], ackWaitSeconds: 3 });
@@ -74,7 +77,10 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
       onError: (err) => assert.fail(err),
     });
     follower.onEvents((_seq, events) => {
-      for (const e of events) if (e.kind === 'trade') trades.push(e.tradeId as number);
+      for (const e of events) {
+        if (e.kind === 'trade') trades.push(e.tradeId as number);
+        if (e.kind === 'withdrawal') withdrawals.push(e);
+      }
     });
     follower.start();
   });
@@ -154,6 +160,26 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
     );
     // And every verdict reached the engine once: settled trades, no failure
     assert.equal(follower.engine.pendingSettlements().length, 0);
+
+    // When the seller asks the shard for a withdrawal, then one of the daemons releases it, once
+    await bus.send(0, { type: 'request-withdrawal', account: s, asset: ACME, amount: 3 }, 'w1');
+    await until(
+      'the withdrawal released',
+      () => withdrawals.some((e) => e.status === 'released'),
+      output,
+      60_000,
+    );
+    const id = withdrawals[0]!.withdrawalId as number;
+    assert.deepEqual(
+      withdrawals.map((e) => [e.withdrawalId, e.status]),
+      [
+        [id, 'pending'],
+        [id, 'released'],
+      ],
+    );
+    assert.equal(follower.engine.pendingWithdrawals().length, 0);
+    await assertReleasedOnceOnChain(settlement, [id]);
+    await assertEscrowMatchesEngine(d, settlement, units, [s, bu]);
     await engine.kill('SIGTERM');
   });
 });

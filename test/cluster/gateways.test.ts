@@ -141,4 +141,48 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     bu.send(order('buy', 'b2', EVM, '3'));
     await exec(again, 's1', 'filled');
   });
+
+  it('refuse a client order id used through the other gateway, also when both are sent at once, without a rejected report', async () => {
+    // Given two gateways and one account logged in at both
+    const [a, b] = [await spawn(['gateway']), await spawn(['gateway'])];
+    const trader = makeWallet();
+    const [ca, cb] = [await connect(a.url), await connect(b.url)];
+    await login(ca, trader);
+    await login(cb, trader);
+    const noRejects = (c: WsClient) => c.messages.filter((m) => m.type === 'exec' && m.status === 'rejected');
+
+    // When an order rests through gateway a and is canceled there
+    ca.send(order('buy', 'once', EVM, '1'));
+    await exec(ca, 'once', 'new');
+    assert.equal((await ca.request({ op: 'cancel', clientOrderId: 'once' }, 20_000)).type, 'ack');
+    await exec(cb, 'once', 'canceled');
+    // Then gateway b refuses the same id for the account
+    const again = await cb.request({ ...order('buy', 'once', EVM, '1') }, 20_000);
+    assert.equal(again.code, 'DUPLICATE_CLIENT_ORDER_ID', JSON.stringify(again));
+
+    // When a new id is sent through both gateways at the same moment
+    const [ida, idb] = [ca.newId(), cb.newId()];
+    ca.send({ ...order('buy', 'twice', EVM, '1'), id: ida });
+    cb.send({ ...order('buy', 'twice', EVM, '1'), id: idb });
+    // Then one of the requests makes the order and the other is refused as a duplicate
+    const errors = () =>
+      [...ca.messages.filter((m) => m.id === ida), ...cb.messages.filter((m) => m.id === idb)].filter(
+        (m) => m.type === 'error',
+      );
+    await until('the duplicate refused', () => errors().length > 0);
+    await exec(ca, 'twice', 'new');
+    await Promise.all([ca.ping(), cb.ping()]);
+    assert.deepEqual(
+      errors().map((m) => m.code),
+      ['DUPLICATE_CLIENT_ORDER_ID'],
+    );
+    const { token } = await login(await connect(a.url), trader);
+    const res = await fetch(`${a.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+    const orders = (await res.json()) as Array<Record<string, unknown>>;
+    assert.equal(orders.filter((o) => o.clientOrderId === 'twice').length, 1, 'one order with the id');
+    // And no session of the account saw an execution report refusing an order for its id
+    assert.deepEqual([...noRejects(ca), ...noRejects(cb)], []);
+    await a.kill('SIGTERM');
+    await b.kill('SIGTERM');
+  });
 });

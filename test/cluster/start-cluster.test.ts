@@ -53,7 +53,7 @@ describe('mosaic start with cluster.enabled', { timeout: 120_000 }, () => {
     );
     const mosaic = await MosaicProcess.start(file, running);
     assert.match(mosaic.output, /a cluster on NATS JetStream/);
-    const pids = [...mosaic.output.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+    const pids = [...mosaic.output.matchAll(/: pid (\d+)/g)].map((m) => Number(m[1]));
     assert.equal(pids.length, 3, `two shards and a gateway:\n${mosaic.output}`);
     assert.ok(mosaic.output.includes(`nats://127.0.0.1:${natsPort}`), mosaic.output);
 

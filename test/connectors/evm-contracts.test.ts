@@ -1,7 +1,8 @@
 /**
  * The settlement contracts on a real anvil: deposits, delivery versus payment per trade, the
  * failure policy (a failing trade is reported, the rest settle), exactly-once trade ids, the
- * ERC-3643 rules (pause, freeze, verification) on settlement and withdrawal, netting, and the
+ * ERC-3643 rules (pause, freeze, verification) on settlement and release, withdrawals released by
+ * the operator only and once per withdrawal id, netting, and the
  * gas per trade (printed, not asserted). settlePacked, the packed entry point, must give exactly
  * what settleBatch gives (events byte for byte, balances); depositFor funds another's escrow.
  */
@@ -62,6 +63,10 @@ const feeAccount = new Wallet(id('mosaic-fee-account')).address;
 let alice: Wallet, bob: Wallet, carol: Wallet, dave: Wallet;
 let pool: Wallet[] = [];
 let nextTradeId = 1n;
+let nextWithdrawalId = 1n;
+
+/** One withdrawal as releaseBatch takes it: [withdrawalId, account, token, amount]. */
+type Withdrawal = [bigint, string, string, bigint];
 
 function wallet(name: string): Wallet {
   return new Wallet(id(`mosaic-test-${name}`), anvil.provider());
@@ -105,6 +110,26 @@ async function settle(
     if (ev.name === 'TradeSettled') out.settled.push(tradeId);
     if (ev.name === 'TradeFailed') out.failed.push([tradeId, decodeBytes32String(ev.args[1] as string)]);
     if (ev.name === 'TradeSkipped') out.skipped.push([tradeId, decodeBytes32String(ev.args[1] as string)]);
+  }
+  return out;
+}
+
+/** Releases through releaseBatch; what each withdrawal's event said. */
+async function release(withdrawals: readonly Withdrawal[]) {
+  const receipt = await send(operatorSettlement, 'releaseBatch', withdrawals);
+  const out = {
+    receipt,
+    released: [] as unknown[][],
+    refused: [] as [bigint, string][],
+    skipped: [] as [bigint, string][],
+  };
+  for (const log of receipt.logs) {
+    const ev = d.settlement.interface.parseLog(log);
+    if (ev?.name === 'WithdrawalReleased') out.released.push([...ev.args]);
+    if (ev?.name === 'WithdrawalRefused')
+      out.refused.push([ev.args[0] as bigint, decodeBytes32String(ev.args[1] as string)]);
+    if (ev?.name === 'WithdrawalSkipped')
+      out.skipped.push([ev.args[0] as bigint, decodeBytes32String(ev.args[1] as string)]);
   }
   return out;
 }
@@ -390,33 +415,88 @@ describe('EVM settlement contracts on anvil', () => {
     );
   });
 
-  it('a withdrawal obeys the token rules: a frozen wallet cannot take its security out', async () => {
-    const token = d.securities.get('ACME')!;
+  it('an investor cannot take escrowed funds out by itself: only an operator releases, by withdrawal id', async () => {
     const mine = d.settlement.connect(bob) as Contract;
-    await send(token, 'setAddressFrozen', bob.address, true);
+    // The escrow has no withdrawal of one's own: the old selector finds no function.
+    assert.equal(d.settlement.interface.getFunction('withdraw(address,uint256)'), null);
+    const before = await escrow(acme, bob);
+    const oldWithdraw = new Interface(['function withdraw(address token, uint256 amount)']);
     await assert.rejects(
-      mine.getFunction('withdraw').send(acme, 5n),
-      assertRevert(token, 'TransferNotAllowed', [
-        d.addresses.settlement,
-        bob.address,
-        encodeBytes32String('TO_FROZEN'),
-      ]),
+      bob.sendTransaction({
+        to: d.addresses.settlement,
+        data: oldWithdraw.encodeFunctionData('withdraw', [acme, 5n]),
+      }),
     );
-    // cash is a plain ERC-20: it still comes out
-    await send(mine, 'withdraw', usdc, 1n * USDC);
-    await send(token, 'setAddressFrozen', bob.address, false);
+    await assert.rejects(
+      mine.getFunction('releaseBatch').send([[nextWithdrawalId++, bob.address, acme, 5n]]),
+      assertRevert(d.settlement, 'NotOperator', [bob.address]),
+    );
+    assert.equal(await escrow(acme, bob), before);
+  });
 
-    const escrowed = await escrow(acme, bob);
-    const wallet = await call<bigint>(token, 'balanceOf', bob.address);
-    const receipt = await send(mine, 'withdraw', acme, 5n);
-    const ev = d.settlement.interface.parseLog(receipt.logs.at(-1)!);
-    assert.deepEqual([ev?.name, ...(ev?.args ?? [])], ['Withdrawn', bob.address, acme, 5n]);
-    assert.equal(await escrow(acme, bob), escrowed - 5n);
-    assert.equal(await call<bigint>(token, 'balanceOf', bob.address), wallet + 5n);
-    await assert.rejects(
-      mine.getFunction('withdraw').send(acme, escrowed),
-      assertRevert(d.settlement, 'InsufficientBalance', [acme, bob.address, escrowed - 5n, escrowed]),
+  it('the operator releases a withdrawal once: sent again, its id is skipped and nothing moves', async () => {
+    const token = d.securities.get('ACME')!;
+    const cash = d.cash;
+    const [escrowAcme, escrowUsdc] = [await escrow(acme, bob), await escrow(usdc, bob)];
+    const [walletAcme, walletUsdc] = [
+      await call<bigint>(token, 'balanceOf', bob.address),
+      await call<bigint>(cash, 'balanceOf', bob.address),
+    ];
+    const batch: Withdrawal[] = [
+      [nextWithdrawalId++, bob.address, acme, 5n],
+      [nextWithdrawalId++, bob.address, usdc, 7n * USDC],
+    ];
+    const first = await release(batch);
+    assert.deepEqual(first.released, [
+      [batch[0]![0], bob.address, acme, 5n],
+      [batch[1]![0], bob.address, usdc, 7n * USDC],
+    ]);
+    assert.deepEqual([first.refused, first.skipped], [[], []]);
+    const again = await release(batch);
+    assert.deepEqual(again.released, []);
+    assert.deepEqual(again.skipped, [
+      [batch[0]![0], 'ALREADY_RELEASED'],
+      [batch[1]![0], 'ALREADY_RELEASED'],
+    ]);
+    for (const [id] of batch) assert.equal(await call<bigint>(d.settlement, 'withdrawalStatus', id), 1n);
+    assert.equal(await escrow(acme, bob), escrowAcme - 5n);
+    assert.equal(await escrow(usdc, bob), escrowUsdc - 7n * USDC);
+    assert.equal(await call<bigint>(token, 'balanceOf', bob.address), walletAcme + 5n);
+    assert.equal(await call<bigint>(cash, 'balanceOf', bob.address), walletUsdc + 7n * USDC);
+    console.log(
+      `release gas: ${first.receipt.gasUsed} for 2 withdrawals (${first.receipt.gasUsed / 2n} each), ` +
+        `${again.receipt.gasUsed} to skip them`,
     );
+  });
+
+  it('refuses a withdrawal the escrow cannot cover or the token would not allow, with its reason; the rest are released', async () => {
+    const token = d.securities.get('ACME')!;
+    await send(token, 'setAddressFrozen', bob.address, true);
+    const escrowed = await escrow(acme, carol);
+    const batch: Withdrawal[] = [
+      [nextWithdrawalId++, bob.address, acme, 5n], // bob's wallet is frozen
+      [nextWithdrawalId++, bob.address, usdc, 1n * USDC], // cash, a plain ERC-20, still comes out
+      [nextWithdrawalId++, carol.address, acme, escrowed + 1n], // more than carol has in escrow
+      [nextWithdrawalId++, carol.address, acme, 0n],
+      [nextWithdrawalId++, ZeroAddress, usdc, 1n],
+      [nextWithdrawalId++, carol.address, d.addresses.registry, 1n], // not a token
+    ];
+    const out = await release(batch);
+    await send(token, 'setAddressFrozen', bob.address, false);
+    const ids = batch.map(([id]) => id);
+    assert.deepEqual(out.released, [[ids[1], bob.address, usdc, 1n * USDC]]);
+    assert.deepEqual(out.refused, [
+      [ids[0], 'TO_FROZEN'],
+      [ids[2], 'INSUFFICIENT_BALANCE'],
+      [ids[3], 'BAD_WITHDRAWAL'],
+      [ids[4], 'BAD_WITHDRAWAL'],
+      [ids[5], 'INSUFFICIENT_BALANCE'],
+    ]);
+    assert.equal(await escrow(acme, carol), escrowed);
+    // A refusal is a verdict like a release: the id keeps it.
+    const again = await release([batch[0]!]);
+    assert.deepEqual(again.skipped, [[ids[0], 'ALREADY_REFUSED']]);
+    assert.equal(await call<bigint>(d.settlement, 'withdrawalStatus', ids[0]), 2n);
   });
 
   it('netting on and off give the same balances, verdicts and events', async () => {

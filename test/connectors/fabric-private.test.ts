@@ -120,7 +120,7 @@ describe('private trade details on Fabric (devnet)', () => {
   };
 
   before(async () => {
-    chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+    chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'ClubMSP:operator' });
     club = await makeMsp('ClubMSP');
     other = await makeMsp('OtherMSP');
     devnet = await startDevnet(options());

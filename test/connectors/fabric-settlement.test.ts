@@ -54,7 +54,8 @@ interface Client {
 
 /** A devnet with the settlement chaincode, configured, its investors standing and funded. */
 async function network(): Promise<Network_> {
-  const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+  // The operator deploys the chaincode, so it is the admin that configures the venue.
+  const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:operator' });
   const address = chaincode.address;
   const bank = await makeMsp('BankAMSP');
   const other = await makeMsp('OtherMSP');
@@ -124,6 +125,7 @@ function ledgerOn(n: Network_, progress = progressIn(n), log?: (line: string) =>
 }
 
 let nextTrade = 1;
+let nextWithdrawal = 1;
 function trade(n: Network_, seller: FabricMember, buyer: FabricMember, quantity = 1): SettlementInstruction {
   return {
     tradeId: nextTrade++,
@@ -153,6 +155,13 @@ ledgerContract('fabric', async () => {
     good: () => trade(n, seller, buyer),
     bad: () => ({ instruction: trade(n, empty, buyer), reason: /INSUFFICIENT_SECURITY/ }),
     holding: (account) => holding(n, account),
+    withdrawal: (lots) => ({
+      withdrawalId: nextWithdrawal++,
+      account: n.account(seller),
+      asset: ACME,
+      amount: lots,
+      venue: VENUE,
+    }),
     close: () => n.close(),
   };
 });
@@ -295,39 +304,148 @@ describe('settlement on Fabric (devnet)', () => {
     assert.deepEqual([status.ok, status.txId], [true, sent[0]]);
   });
 
-  it('turns issuances, withdrawals and standing into ledger changes, once each, resuming from its checkpoint', async () => {
+  it('lets no account take assets off the venue by itself: only the operator releases, by withdrawal id', async () => {
+    const { seller } = n.members;
+    const before = await holding(n, n.account(seller));
+    const sellerClient = n.client(seller);
+    const refusal = (text: string) => (err: Error & { details?: Array<{ message: string }> }) =>
+      (err.details ?? []).some((d) => d.message.includes(text));
+    try {
+      await assert.rejects(
+        sellerClient.contract.submitTransaction('Withdraw', 'ACME', '1'),
+        refusal('Withdraw'),
+      );
+      const batch = [{ withdrawalId: 900_001, account: n.account(seller), asset: 'ACME', amount: '1' }];
+      await assert.rejects(
+        sellerClient.contract.submitTransaction('ReleaseBatch', JSON.stringify(batch)),
+        refusal(`only the operator ${n.config.operator as string} may do this, not ${n.account(seller)}`),
+      );
+    } finally {
+      sellerClient.close();
+    }
+    assert.equal(await holding(n, n.account(seller)), before);
+    assert.equal(
+      Buffer.from(await n.operator.contract.evaluateTransaction('WithdrawalStatus', '900001')).toString(),
+      '',
+    );
+  });
+
+  it('turns issuances and standing into ledger changes, once each, and a release into none', async () => {
     const { seller } = n.members;
     const source = new FabricChanges({ venue: VENUE, network: n.operator.network, chaincode: CHAINCODE });
     try {
       await n.operator.contract.submitTransaction('Issue', n.account(seller), 'USD', '500');
+      const release = [{ withdrawalId: 900_002, account: n.account(seller), asset: 'USD', amount: '200' }];
+      await n.operator.contract.submitTransaction('ReleaseBatch', JSON.stringify(release));
       await n.operator.contract.submitTransaction('SetStanding', n.account(seller), 'true', 'true');
-      const sellerClient = n.client(seller);
-      try {
-        await sellerClient.contract.submitTransaction('Withdraw', 'USD', '200');
-      } finally {
-        sellerClient.close();
-      }
       let changes: Awaited<ReturnType<FabricChanges['poll']>>['changes'] = [];
       let checkpoint: string | null = null;
       for (let i = 0; i < 100; i++) {
         const r = await source.poll(checkpoint);
         changes = changes.concat(r.changes);
         checkpoint = r.checkpoint;
-        if (changes.some((c) => c.kind === 'withdraw')) break;
+        if (changes.some((c) => c.kind === 'standing' && c.frozen === true)) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       const mine = changes.filter((c) => c.account === n.account(seller));
       assert.deepEqual(
-        mine.slice(-3).map((c) => (c.kind === 'standing' ? [c.kind, c.frozen] : [c.kind, c.asset, c.amount])),
+        mine.slice(-2).map((c) => (c.kind === 'standing' ? [c.kind, c.frozen] : [c.kind, c.asset, c.amount])),
         [
           ['deposit', `USD@${VENUE}`, 500],
           ['standing', true],
-          ['withdraw', `USD@${VENUE}`, 200],
         ],
       );
       assert.equal(new Set(changes.map((c) => c.ref)).size, changes.length, 'one change per transaction');
     } finally {
       source.close();
     }
+  });
+});
+
+describe('configuring the settlement chaincode', () => {
+  const refusal = (text: string) => (err: Error & { details?: Array<{ message: string }> }) => {
+    assert.ok(
+      (err.details ?? []).some((d) => d.message.includes(text)),
+      `${err.message}: ${JSON.stringify(err.details)}`,
+    );
+    return true;
+  };
+
+  it('takes the first Configure only from its admin (an identity, or any of an admin MSP), later also from the operator', async () => {
+    const [bank, admins, other] = [
+      await makeMsp('BankAMSP'),
+      await makeMsp('AdminMSP'),
+      await makeMsp('OtherMSP'),
+    ];
+    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:deployer, AdminMSP' });
+    const devnet = await startDevnet({
+      channel: CHANNEL,
+      msps: [bank.config, admins.config, other.config],
+      chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+    });
+    try {
+      const [deployer, operator, adminMember, stranger] = [
+        await issue(bank, 'deployer'),
+        await issue(bank, 'operator'),
+        await issue(admins, 'anyone'),
+        await issue(other, 'stranger'),
+      ];
+      const account = (m: FabricMember) => `${m.mspId}:${m.commonName}`;
+      const submit = async (m: FabricMember, fn: string, ...args: string[]) => {
+        const c = fabricClient(devnet.endpoint, m, { channel: CHANNEL, chaincode: CHAINCODE });
+        try {
+          await c.contract.submitTransaction(fn, ...args);
+        } finally {
+          c.close();
+        }
+      };
+      const config = {
+        operator: account(operator),
+        feeAccount: 'BankAMSP:fees',
+        members: ['BankAMSP'],
+        eligibleAttribute: null,
+      };
+      const configure = (m: FabricMember, c: object = config) => submit(m, 'Configure', JSON.stringify(c));
+
+      // Given the chaincode just deployed: no one but its admin may configure it, not even the operator-to-be
+      for (const m of [stranger, operator]) {
+        await assert.rejects(
+          configure(m, { ...config, operator: account(m) }),
+          refusal(
+            `only the chaincode's admin (BankAMSP:deployer, any identity of AdminMSP) may configure this venue, not ${account(m)}`,
+          ),
+        );
+      }
+      await assert.rejects(
+        submit(operator, 'SetStanding', 'BankAMSP:x', 'true', 'false'),
+        refusal('the venue is not configured'),
+      );
+      // When an identity of the admin MSP configures it, then the operator it names may change it, and the deployer
+      await configure(adminMember);
+      await configure(operator, { ...config, members: ['BankAMSP', 'OtherMSP'] });
+      await configure(deployer);
+      await submit(operator, 'SetStanding', 'BankAMSP:x', 'true', 'false');
+      // and anyone else is refused, naming who may
+      await assert.rejects(
+        configure(stranger, { ...config, operator: account(stranger) }),
+        refusal(
+          `only the chaincode's admin (BankAMSP:deployer, any identity of AdminMSP) or the operator ${account(operator)} may configure this venue, not ${account(stranger)}`,
+        ),
+      );
+    } finally {
+      await devnet.close();
+      await chaincode.stop();
+    }
+  });
+
+  it('does not start without CHAINCODE_ADMIN, nor with an entry that is neither an identity nor an MSP', async () => {
+    await assert.rejects(
+      startChaincode({ ccid: `${CHAINCODE}:1`, admin: ' ' }),
+      /exited with 2 before listening: .*CHAINCODE_ADMIN \(who may configure the venue/s,
+    );
+    await assert.rejects(
+      startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:ops, Bank AMSP' }),
+      /"Bank AMSP" is neither MSPID:CommonName nor an MSP id/,
+    );
   });
 });

@@ -4,7 +4,9 @@
  * with a batch not yet sent, then restarted on the same data folder; anvil stopped and restarted
  * under a running daemon, losing the batch in its pool; and an endpoint that does not answer at
  * start. Each time: every trade settled once on chain (one TradeSettled event, the escrow moved
- * once) and once in the engine (one verdict in the journal, nothing left pending).
+ * once) and once in the engine (one verdict in the journal, nothing left pending). The same for
+ * withdrawals asked of the exchange, with it killed between the engine's debit and the release,
+ * and after the release before the verdict.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -22,6 +24,7 @@ import { login, type WsClient } from '../support/ws-client.ts';
 import {
   ACME,
   assertEscrowMatchesEngine,
+  assertReleasedOnceOnChain,
   assertSettledOnceOnChain,
   BUYER_CENTS,
   chainWithInvestors,
@@ -58,6 +61,30 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A chain of the test's own with the contracts, the seller and buyer funded, and a configuration of the exchange settling on it. */
+  const chainAndConfig = async (seller: Wallet, buyer: Wallet) => {
+    const anvil = await Anvil.start();
+    anvils.push(anvil);
+    const d = await chainWithInvestors(
+      anvil,
+      seller.connect(anvil.provider()),
+      buyer.connect(anvil.provider()),
+    );
+    const dir = tempDir();
+    dirs.push(dir);
+    const dataDir = path.join(dir, 'data');
+    const configFile = path.join(dir, 'mosaic.json');
+    const config = {
+      port: 0,
+      dataDir,
+      logLevel: 'silent',
+      demo: { instruments: true, marketMaker: false, fundAccounts: false },
+      evm: evmSettings(anvil, d),
+    };
+    fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    return { anvil, d, settlement: d.settlement.connect(anvil.provider()) as Contract, dataDir, configFile };
+  };
+
   describe('the exchange killed and restarted', () => {
     let anvil: Anvil;
     let d: Deployment;
@@ -69,23 +96,8 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     let dataDir: string;
 
     before(async () => {
-      anvil = await Anvil.start();
-      anvils.push(anvil);
-      d = await chainWithInvestors(anvil, seller.connect(anvil.provider()), buyer.connect(anvil.provider()));
+      ({ anvil, d, settlement, dataDir, configFile } = await chainAndConfig(seller, buyer));
       provider = anvil.provider();
-      settlement = d.settlement.connect(provider) as Contract;
-      const dir = tempDir();
-      dirs.push(dir);
-      dataDir = path.join(dir, 'data');
-      configFile = path.join(dir, 'mosaic.json');
-      const config = {
-        port: 0,
-        dataDir,
-        logLevel: 'silent',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: evmSettings(anvil, d),
-      };
-      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     });
 
     it('settles every trade exactly once after a SIGKILL mid-batch and after one with a batch not yet sent', async () => {
@@ -219,6 +231,138 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     });
   });
 
+  describe('withdrawals through the exchange, the exchange killed and restarted', () => {
+    let anvil: Anvil;
+    let d: Deployment;
+    let settlement: Contract;
+    const seller = new Wallet(DEV_KEYS[2]);
+    const buyer = new Wallet(DEV_KEYS[3]);
+    let configFile: string;
+    let dataDir: string;
+
+    before(async () => {
+      ({ anvil, d, settlement, dataDir, configFile } = await chainAndConfig(seller, buyer));
+    });
+
+    it('releases each withdrawal once: after a SIGKILL between the debit and the release, and one after the release before the verdict', async () => {
+      const token = d.securities.get('ACME')!;
+      const wallet = () => call<bigint>(token, 'balanceOf', seller.address);
+      const granted: number[] = [];
+      let exchange = await MosaicProcess.start(configFile, running);
+      let traders = await Traders.connect(exchange.url, ACME, evmLogin(seller, buyer));
+      clients.push(traders);
+      const restart = async () => {
+        exchange = await MosaicProcess.start(configFile, running);
+        traders = await Traders.connect(exchange.url, ACME, evmLogin(seller, buyer), traders);
+        clients.push(traders);
+      };
+      const released = (id: number) => traders.released('seller', id, () => exchange.output);
+      // Given the exchange running on the test's chain, the seller's deposit credited from it
+      await until(
+        'the deposits to reach the engine',
+        async () => (await traders.units('seller', ACME)) === SELLER_LOTS,
+        () => exchange.output,
+      );
+      // and the seller's ACME partly reserved by an open sell order
+      traders.seller.send({
+        op: 'new',
+        instrument: ACME,
+        clientOrderId: 'rest',
+        side: 'sell',
+        orderType: 'limit',
+        price: '100.00',
+        quantity: String(SELLER_LOTS - 100n),
+      });
+      await traders.seller.next((m) => m.clientOrderId === 'rest' && m.status === 'new', 20_000);
+
+      // When the seller asks for a withdrawal of the free part, then it is released on chain to its wallet
+      const inWallet = await wallet();
+      granted.push(await traders.withdraw('seller', ACME, '10'));
+      const first = await released(granted[0]!);
+      console.log(
+        `release gas, one withdrawal a transaction: ${String(first.gas)} (fee ${String(first.gasFee)} wei)`,
+      );
+      assert.equal(await wallet(), inWallet + 10n);
+      // and what the open order reserves cannot be withdrawn
+      const refusal = await traders.seller.request({ op: 'withdraw', asset: ACME, amount: '91' });
+      const rejected = await traders.seller.next((m) => m.id === refusal.id && m.type === 'reject');
+      assert.equal(rejected.codeName, 'RISK_INSUFFICIENT_BALANCE');
+
+      // When the engine has granted a withdrawal but the daemon cannot send its release (the base
+      // fee is above its cap), and the exchange is killed
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', [`0x${(500n * 10n ** 9n).toString(16)}`]);
+      await anvil.rpc('anvil_mine', ['0x1']);
+      const mark = exchange.output.length;
+      granted.push(await traders.withdraw('seller', ACME, '7'));
+      await until(
+        'the daemon to retry a release above the fee cap',
+        () => /withdrawal batch \d+ failed \(.*above the fee cap/.test(exchange.output.slice(mark)),
+        () => exchange.output,
+      );
+      assert.equal(await exchange.kill('SIGKILL'), null);
+      await traders.close();
+      assert.equal(await call<bigint>(settlement, 'withdrawalStatus', granted[1]!), 0n, 'not released yet');
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', ['0x3b9aca00']);
+      await anvil.rpc('anvil_mine', ['0x1']);
+      // Then the restarted exchange releases it, once
+      await restart();
+      await released(granted[1]!);
+      assert.equal(await wallet(), inWallet + 17n);
+
+      // When a release waits in the chain's pool (no mining) and the exchange is killed
+      await anvil.rpc('evm_setAutomine', [false]);
+      const sent = await anvil.provider().getTransactionCount(OPERATOR, 'pending');
+      granted.push(await traders.withdraw('seller', ACME, '5'));
+      await until(
+        'a release transaction in the pool',
+        async () => (await anvil.provider().getTransactionCount(OPERATOR, 'pending')) > sent,
+      );
+      assert.equal(await exchange.kill('SIGKILL'), null);
+      await traders.close();
+      // and the chain mines it while the exchange is down
+      await anvil.rpc('evm_mine');
+      await anvil.rpc('evm_setAutomine', [true]);
+      assert.equal(
+        await call<bigint>(settlement, 'withdrawalStatus', granted[2]!),
+        1n,
+        'released while down',
+      );
+      // Then the restarted exchange learns its verdict from the transaction it recorded, and releases nothing twice
+      await restart();
+      const third = await released(granted[2]!);
+      const onChain = await assertReleasedOnceOnChain(settlement, granted);
+      assert.equal(third.ref, onChain.get(granted[2]!)!.hash);
+      assert.equal(await wallet(), inWallet + 22n);
+      await until(
+        'nothing left pending',
+        () => traders.drained(),
+        () => exchange.output,
+      );
+      const units = (who: string, asset: string) =>
+        traders.units(who === buyer.address ? 'buyer' : 'seller', asset);
+      await assertEscrowMatchesEngine(d, settlement, units, [buyer.address, seller.address]);
+
+      // and the journal holds one release per withdrawal
+      await traders.close();
+      assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
+      const events: Array<Record<string, unknown>> = [];
+      assert.equal(
+        journalCommand(['replay', dataDir, '--events'], (line) => {
+          if (line.startsWith('{')) events.push(JSON.parse(line) as Record<string, unknown>);
+        }),
+        0,
+      );
+      const steps = events.filter((e) => e.kind === 'withdrawal').map((e) => [e.withdrawalId, e.status]);
+      assert.deepEqual(
+        steps,
+        granted.flatMap((id) => [
+          [id, 'pending'],
+          [id, 'released'],
+        ]),
+      );
+    });
+  });
+
   describe('anvil stopped and restarted under the daemon', () => {
     let anvil: Anvil;
     let d: Deployment;
@@ -300,6 +444,26 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       };
       await assertEscrowMatchesEngine(d, settlement, units, [buyer.address, seller.address]);
       assert.equal(await units(buyer.address, ACME), BigInt(quantities.reduce((a, b) => a + b, 0)));
+    });
+  });
+
+  it('`mosaic start` on an escrow that does not release withdrawals exits 1 saying so', async () => {
+    const { d, configFile } = await chainAndConfig(new Wallet(DEV_KEYS[2]), new Wallet(DEV_KEYS[3]));
+    const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as {
+      evm: { contracts: { settlement: string } };
+    };
+    // Any contract without releaseBatch, as an escrow deployed before withdrawals went through the exchange.
+    config.evm.contracts.settlement = d.addresses.registry;
+    fs.writeFileSync(configFile, JSON.stringify(config));
+    await assert.rejects(MosaicProcess.start(configFile, running), (err: Error) => {
+      assert.match(err.message, /mosaic start .* exited \(1\) before it was ready/);
+      assert.ok(
+        err.message.includes(
+          `the Settlement contract at ${d.addresses.registry} does not release withdrawals (no withdrawalStatus)`,
+        ),
+        err.message,
+      );
+      return true;
     });
   });
 

@@ -4,7 +4,9 @@
  * port) under an exchange running in-process; and the whole exchange as a child process
  * (`mosaic start`) killed with SIGKILL the moment the peer accepted its batch transaction, then
  * restarted on the same data folder. Each time: every trade settled, one verdict per trade on
- * the chaincode, the balances moved once, and the change stream carrying on.
+ * the chaincode, the balances moved once, and the change stream carrying on. The same for
+ * withdrawals asked of the exchange, with it killed between the engine's debit and the release,
+ * and the moment the peer accepted the release.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -15,9 +17,10 @@ import { after, before, describe, it } from 'node:test';
 import type { FabricConnector } from '../../connectors/fabric/index.ts';
 import type { Gateway } from '../../gateway/index.ts';
 import { BUYER_CENTS, SELLER_LOTS } from '../support/evm.ts';
-import { type GatewayProxy, gatewayProxy } from '../support/fabric.ts';
+import { type GatewayProxy, gatewayProxy, verdictsInEvents } from '../support/fabric.ts';
 import {
   account,
+  CHAINCODE,
   FABRIC_ACME as ACME,
   FABRIC_USD as USD,
   FABRIC_VENUE,
@@ -45,6 +48,33 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
     for (const n of networks) await n.close().catch(() => {});
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  /**
+   * A devnet of the test's own with slow blocks (a submitted transaction waits to be committed),
+   * configured and funded, a gateway proxy in front of it, and a configuration of the exchange
+   * settling through the proxy.
+   */
+  const networkAndConfig = async () => {
+    const n = await Network.start(500);
+    networks.push(n);
+    await n.configure();
+    const proxy = await gatewayProxy(n.devnet.endpoint);
+    proxies.push(proxy);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
+    dirs.push(dir);
+    const configFile = path.join(dir, 'mosaic.json');
+    const config = {
+      port: 0,
+      dataDir: path.join(dir, 'data'),
+      logLevel: 'info',
+      demo: { instruments: true, marketMaker: false, fundAccounts: false },
+      msps: [n.msp.config],
+      evm: { enabled: false },
+      fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
+    };
+    fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+    return { n, proxy, configFile };
+  };
 
   describe('the devnet restarted under the daemon', () => {
     let n: Network;
@@ -170,30 +200,112 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
     });
   });
 
+  describe('withdrawals through the exchange, the exchange killed and restarted', () => {
+    let n: Network;
+    let proxy: GatewayProxy;
+    let configFile: string;
+
+    before(async () => {
+      ({ n, proxy, configFile } = await networkAndConfig());
+    });
+
+    it('releases each withdrawal once: after a SIGKILL between the debit and the release, and one the moment the peer accepted the release', async () => {
+      const seller = account(n.members.seller);
+      const granted: number[] = [];
+      let exchange = await MosaicProcess.start(configFile, running);
+      let traders = await Traders.connect(exchange.url, ACME, fabricLogin(n));
+      clients.push(traders);
+      const restart = async () => {
+        exchange = await MosaicProcess.start(configFile, running);
+        traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), traders);
+        clients.push(traders);
+      };
+      const released = (id: number) => traders.released('seller', id, () => exchange.output, 90_000);
+      // Given the exchange running on the test's devnet, the seller's issuance credited
+      await until(
+        'the issuances to reach the engine',
+        async () => (await traders.units('seller', ACME)) === SELLER_LOTS,
+        () => exchange.output,
+      );
+      // When the seller asks for a withdrawal, then it is released: off the venue
+      granted.push(await traders.withdraw('seller', ACME, '10'));
+      await released(granted[0]!);
+      assert.equal(await n.holding(seller, 'ACME'), SELLER_LOTS - 10n);
+
+      // When the engine has granted one whose release is held before endorsement, and the exchange is killed
+      proxy.hold();
+      granted.push(await traders.withdraw('seller', ACME, '7'));
+      await until(
+        'the release held at endorsement',
+        () => proxy.held > 0,
+        () => exchange.output,
+      );
+      assert.equal(await exchange.kill('SIGKILL'), null);
+      await traders.close();
+      proxy.release();
+      assert.equal(await n.withdrawalVerdict(granted[1]!), null, 'not released');
+      // Then the restarted exchange releases it, once
+      await restart();
+      await released(granted[1]!);
+      assert.equal(await n.holding(seller, 'ACME'), SELLER_LOTS - 17n);
+
+      // When the exchange is killed the moment the peer accepts a release (before the daemon hears so)
+      const killed = new Promise<string>((resolve) =>
+        proxy.onceSubmitted((txId) => {
+          exchange.child.kill('SIGKILL');
+          resolve(txId);
+        }),
+      );
+      granted.push(await traders.withdraw('seller', ACME, '5'));
+      const txId = await until(
+        'a release accepted by the peer',
+        () => Promise.race([killed, sleep(100).then(() => undefined)]),
+        () => exchange.output,
+      );
+      assert.equal(await exchange.exited, null, 'killed');
+      await traders.close();
+      // and the devnet commits it while the exchange is down
+      await until(
+        'the release to be committed',
+        async () => (await n.withdrawalVerdict(granted[2]!))?.txId === txId,
+      );
+      // Then the restarted exchange sends the recorded release again, learns its verdict, and releases nothing twice
+      await restart();
+      const third = await released(granted[2]!);
+      assert.equal(third.ref, txId);
+      assert.ok(
+        exchange.output.includes(`sending batch transaction ${txId} again, as recorded`),
+        exchange.output,
+      );
+      const events = await verdictsInEvents(n.operator.network, CHAINCODE, 'Released');
+      assert.deepEqual(
+        [...events.keys()].sort((a, b) => a - b),
+        granted,
+      );
+      for (const id of granted) {
+        const v = await n.withdrawalVerdict(id);
+        assert.equal(v?.ok, true, `withdrawal ${id}: ${JSON.stringify(v)}`);
+        assert.deepEqual(events.get(id), [v!.txId], `withdrawal ${id}: one release, from one transaction`);
+      }
+      assert.equal(await n.holding(seller, 'ACME'), SELLER_LOTS - 22n);
+      await until(
+        'nothing left pending',
+        () => traders.drained(),
+        () => exchange.output,
+      );
+      assert.equal(await traders.units('seller', ACME), SELLER_LOTS - 22n);
+      await traders.close();
+      assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
+    });
+  });
+
   describe('the exchange killed mid-submit and restarted', () => {
     let n: Network;
     let proxy: GatewayProxy;
     let configFile: string;
 
     before(async () => {
-      n = await Network.start(500); // slow blocks: a submitted batch waits to be committed
-      networks.push(n);
-      await n.configure();
-      proxy = await gatewayProxy(n.devnet.endpoint);
-      proxies.push(proxy);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
-      dirs.push(dir);
-      configFile = path.join(dir, 'mosaic.json');
-      const config = {
-        port: 0,
-        dataDir: path.join(dir, 'data'),
-        logLevel: 'info',
-        demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        msps: [n.msp.config],
-        evm: { enabled: false },
-        fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
-      };
-      fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+      ({ n, proxy, configFile } = await networkAndConfig());
     });
 
     it('settles every trade exactly once after a SIGKILL the moment the peer accepted a batch', async () => {

@@ -29,8 +29,10 @@ ledgerContract('evm', async () => {
     settlement: d.settlement,
     progress,
     asset: acmeAsset(d, 1n),
+    token: (asset) => (asset === ACME ? { address: d.addresses.securities.ACME!, units: 1n } : undefined),
   });
   let tradeId = 0;
+  let withdrawalId = 0;
   const good = () => ({
     tradeId: ++tradeId,
     instrument: ACME,
@@ -48,6 +50,13 @@ ledgerContract('evm', async () => {
     good,
     bad: () => ({ instruction: { ...good(), seller: empty.address }, reason: /INSUFFICIENT_SECURITY/ }),
     holding: (account) => call<bigint>(d.settlement, 'balanceOf', d.addresses.securities.ACME!, account),
+    withdrawal: (lots) => ({
+      withdrawalId: ++withdrawalId,
+      account: seller.address,
+      asset: ACME,
+      amount: lots,
+      venue: 'evm:31337',
+    }),
     close: async () => {
       await anvil.stop();
       await progress.close();

@@ -2,14 +2,16 @@
  * The EVM ledger's own nonces on a real anvil: a batch transaction is recorded before it goes
  * out, so a crash before or after the broadcast, a restart, or a reorganization ends in the same
  * transaction rather than a second one; a nonce taken by another transaction from the operator's
- * key is read again from the chain. Each trade settles exactly once on chain.
+ * key is read again from the chain; a transaction the base fee outgrew in the pool is replaced
+ * (the next block's base fee raised with `anvil_setNextBlockBaseFeePerGas`), and whichever of its
+ * versions is mined counts, across crashes. Each trade settles exactly once on chain.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { type Contract, JsonRpcProvider, Wallet } from 'ethers';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { type Contract, JsonRpcProvider, Transaction, Wallet } from 'ethers';
 import {
   Anvil,
   call,
@@ -92,6 +94,14 @@ describe('EVM ledger nonces on anvil', () => {
     for (let i = 0; i < 500; i++) {
       if (await done()) return;
       await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  };
+  /** `until` for what waits on the ledger's own timer: up to a minute on this shared machine. */
+  const untilLong = async (what: string, done: () => Promise<boolean>) => {
+    for (let i = 0; i < 3000; i++) {
+      if (await done()) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     throw new Error(`timed out waiting until ${what}`);
   };
@@ -316,6 +326,175 @@ describe('EVM ledger nonces on anvil', () => {
       await settledOnce(i.tradeId);
     },
   );
+
+  describe('given the base fee rises past a batch transaction waiting in the pool', () => {
+    const GWEI = 10n ** 9n;
+    const REPLACE_AFTER_MS = 200;
+    /** A ledger that replaces a transaction waiting for more than 200 ms, under a cap of 100,000 gwei unless given. */
+    const replacing = (progress: Progress, lines: string[], options: Partial<EvmLedgerOptions> = {}) =>
+      ledger(progress, {
+        replaceAfterMs: REPLACE_AFTER_MS,
+        maxFeePerGas: 100_000n * GWEI,
+        log: (line) => lines.push(line),
+        ...options,
+      });
+    const inPool = (progress: Progress) =>
+      until('the batch transaction is in the pool', async () => {
+        const hash = nonces(progress).last?.hash;
+        return hash !== undefined && (await operator.provider!.getTransaction(hash)) !== null;
+      });
+    /** The next block's base fee, set above what the transaction `hash` offers; nothing mined. */
+    const raiseBaseFee = async (hash: string) => {
+      const offered = (await operator.provider!.getTransaction(hash))!.maxFeePerGas!;
+      const base = offered * 10n;
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', [`0x${base.toString(16)}`]);
+      return base;
+    };
+    const lowerBaseFee = () => anvil.rpc('anvil_setNextBlockBaseFeePerGas', [`0x${GWEI.toString(16)}`]);
+    // Each case starts from a base fee of 1 gwei, whatever the one before left.
+    beforeEach(async () => {
+      await lowerBaseFee();
+      await anvil.rpc('anvil_mine', ['0x1']);
+    });
+    /**
+     * Runs `run` with automine off, on a fresh progress folder and trade, then checks the trade
+     * settled once, by one transaction.
+     */
+    const oneTransaction = async (run: (dir: string, i: SettlementInstruction) => Promise<void>) => {
+      const dir = progressDir();
+      const i = instruction();
+      const before = await chainNonce();
+      await withoutAutomine(() => run(dir, i));
+      await lowerBaseFee();
+      await settledOnce(i.tradeId);
+      assert.equal(await chainNonce(), before + 1, 'one transaction');
+    };
+    /** Waits (up to a minute: the machine is shared) until the nonce record holds a replacement of `hash`. */
+    const replaced = (progress: Progress, hash: string) =>
+      untilLong(
+        'the batch transaction is replaced',
+        async () => nonces(progress).last?.earlier?.includes(hash) === true,
+      );
+
+    it('is replaced under the same nonce, at least the bump higher on both fees and within the cap, and settles once', () =>
+      oneTransaction(async (dir, i) => {
+        const progress = open(dir);
+        const lines: string[] = [];
+        const cap = 500n * GWEI;
+        const settling = replacing(progress, lines, { maxFeePerGas: cap, feeBumpPercent: 25 }).settle([i]);
+        await inPool(progress);
+        const original = nonces(progress).last!;
+        const base = await raiseBaseFee(original.hash);
+        await replaced(progress, original.hash);
+        const replacement = nonces(progress).last!;
+        assert.deepEqual(
+          [replacement.nonce, replacement.batch, replacement.earlier],
+          [original.nonce, original.batch, [original.hash]],
+        );
+        const ref = refOf((await mining(settling))[0]);
+        assert.equal(ref, replacement.hash, 'the replacement settled the batch');
+
+        const [first, second] = await Promise.all(
+          [original.raw!, replacement.raw!].map((raw) => Transaction.from(raw)),
+        );
+        assert.equal(second!.nonce, first!.nonce);
+        assert.equal(second!.data, first!.data, 'the same call');
+        assert.ok(second!.maxFeePerGas! * 100n >= first!.maxFeePerGas! * 125n, 'max fee 25% higher');
+        assert.ok(
+          second!.maxPriorityFeePerGas! * 100n >= first!.maxPriorityFeePerGas! * 125n,
+          'tip 25% higher',
+        );
+        assert.ok(second!.maxFeePerGas! <= cap, 'within the cap');
+        assert.ok(second!.maxFeePerGas! >= base + second!.maxPriorityFeePerGas!, 'pays the base fee and tip');
+        assert.equal(await operator.provider!.getTransactionReceipt(original.hash), null, 'never mined');
+        assert.ok(
+          lines.some(
+            (line) =>
+              line.includes(`batch transaction ${original.hash} waits`) &&
+              line.includes(`replaced by ${ref}`),
+          ),
+          lines.join('\n'),
+        );
+        assert.deepEqual(nonces(progress).last, { batch: original.batch, nonce: original.nonce, hash: ref });
+      }));
+
+    it('given a crash after recording the replacement, before broadcasting it, and the original mined: the next ledger answers with the original', () =>
+      oneTransaction(async (dir, i) => {
+        const first = Progress.open(dir);
+        const provider = anvil.provider();
+        const send = provider.send.bind(provider);
+        let broadcasts = 0;
+        provider.send = (method, params) =>
+          method === 'eth_sendRawTransaction' && ++broadcasts > 1
+            ? Promise.reject(new Error('crashed before broadcast'))
+            : send(method, params);
+        const crashed = replacing(first, [], { settlement: settlementOn(provider) }).settle([i]);
+        await inPool(first);
+        const original = nonces(first).last!;
+        await raiseBaseFee(original.hash);
+        await assert.rejects(crashed, /crashed before broadcast/);
+        const recorded = nonces(first).last!;
+        assert.deepEqual(recorded.earlier, [original.hash], 'the replacement was recorded');
+        assert.equal(await operator.provider!.getTransaction(recorded.hash), null, 'and never sent');
+        await first.close();
+
+        // The base fee comes down, and the chain mines the original.
+        await lowerBaseFee();
+        await anvil.rpc('evm_mine');
+        assert.equal((await operator.provider!.getTransactionReceipt(original.hash))?.status, 1);
+
+        const second = open(dir);
+        const ref = refOf((await mining(ledger(second).settle([i])))[0]);
+        assert.equal(ref, original.hash, "the original's receipt counts");
+        assert.equal(nonces(second).last?.hash, original.hash);
+      }));
+
+    it('given a crash after broadcasting the replacement, and a node that lost its pool: the next ledger sends the replacement again', () =>
+      oneTransaction(async (dir, i) => {
+        const first = Progress.open(dir);
+        const provider = anvil.provider();
+        const crashed = replacing(first, [], { settlement: settlementOn(provider) }).settle([i]);
+        crashed.catch(() => {});
+        await inPool(first);
+        const original = nonces(first).last!;
+        await raiseBaseFee(original.hash);
+        await replaced(first, original.hash);
+        await inPool(first);
+        const replacement = nonces(first).last!;
+        provider.destroy(); // the daemon dies while it waits for the receipt
+        await assert.rejects(crashed);
+        await first.close();
+        await anvil.rpc('anvil_dropAllTransactions');
+        assert.equal(await operator.provider!.getTransaction(replacement.hash), null, 'the pool is empty');
+
+        const second = open(dir);
+        const ref = refOf((await mining(ledger(second).settle([i])))[0]);
+        assert.equal(ref, replacement.hash, 'the recorded replacement, sent again as it was');
+      }));
+
+    it('with no room under the cap, it is not replaced and waits until the base fee comes down', async () => {
+      const progress = open();
+      const lines: string[] = [];
+      const i = instruction();
+      await withoutAutomine(async () => {
+        const settling = replacing(progress, lines, { maxFeePerGas: 20n * GWEI }).settle([i]);
+        await inPool(progress);
+        const original = nonces(progress).last!;
+        await raiseBaseFee(original.hash);
+        await untilLong('the ledger finds no room for a replacement', async () =>
+          lines.some((line) =>
+            /is above the fee cap of 20\.0 gwei; it waits for the base fee to come down/.test(line),
+          ),
+        );
+        assert.equal(nonces(progress).last?.hash, original.hash, 'not replaced');
+        await lowerBaseFee();
+        const ref = refOf((await mining(settling))[0]);
+        assert.equal(ref, original.hash);
+        assert.ok(!lines.some((line) => line.includes('replaced by')), lines.join('\n'));
+      });
+      await settledOnce(i.tradeId);
+    });
+  });
 
   describe('given a reorganization drops the batch transaction', () => {
     /**

@@ -12,8 +12,8 @@ const progress = Progress.open(dir!);
 const rng = new XorShift32(Number(seedText));
 let seq = progress.cursor;
 // A restart: batches in flight are finished first, as a daemon would (after sending them again).
-for (const batch of progress.inflight()) {
-  progress.finish(
+for (const batch of progress.trades.inflight()) {
+  progress.trades.finish(
     batch.id,
     batch.instructions.map((i) => ({ tradeId: i.tradeId, ok: true, ref: `re-${batch.id}` })),
   );
@@ -35,11 +35,11 @@ for (;;) {
       matchedAt: seq,
     });
   }
-  progress.enqueue(seq, instructions);
+  progress.trades.enqueue(seq, instructions);
   if (rng.int(0, 2) === 0) {
-    const batch = progress.nextBatch(rng.int(1, 5));
+    const batch = progress.trades.nextBatch(rng.int(1, 5));
     if (batch && rng.int(0, 1) === 0) {
-      progress.finish(
+      progress.trades.finish(
         batch.id,
         batch.instructions.map((i) => ({ tradeId: i.tradeId, ok: true, ref: `b-${batch.id}` })),
       );

@@ -37,47 +37,50 @@ describe('settlement progress (LMDB)', () => {
   it('takes a trade in once, batches in trade-id order, and keeps the first outcome', async () => {
     const dir = tempDir();
     const p = Progress.open(dir);
-    assert.equal(p.enqueue(5, [trade(3), trade(1), trade(2)]), 3);
-    assert.equal(p.enqueue(6, [trade(2), trade(4)]), 1, 'trade 2 again is ignored');
+    assert.equal(p.trades.enqueue(5, [trade(3), trade(1), trade(2)]), 3);
+    assert.equal(p.trades.enqueue(6, [trade(2), trade(4)]), 1, 'trade 2 again is ignored');
     assert.equal(p.cursor, 6);
-    assert.equal(p.queuedCount(), 4);
-    const batch = p.nextBatch(2)!;
-    assert.equal(p.queuedCount(), 2);
+    assert.equal(p.trades.queuedCount(), 4);
+    const batch = p.trades.nextBatch(2)!;
+    assert.equal(p.trades.queuedCount(), 2);
     assert.deepEqual(
       batch.instructions.map((i) => i.tradeId),
       [1, 2],
     );
-    assert.deepEqual([p.state(1), p.state(3)], ['inflight', 'queued']);
-    assert.throws(() => p.finish(batch.id, [{ tradeId: 1, ok: true, ref: '0x1' }]), /no outcome for trade 2/);
-    assert.equal(p.state(1), 'inflight', 'a refused finish writes nothing');
-    p.finish(batch.id, [
+    assert.deepEqual([p.trades.state(1), p.trades.state(3)], ['inflight', 'queued']);
+    assert.throws(
+      () => p.trades.finish(batch.id, [{ tradeId: 1, ok: true, ref: '0x1' }]),
+      /no outcome for trade 2/,
+    );
+    assert.equal(p.trades.state(1), 'inflight', 'a refused finish writes nothing');
+    p.trades.finish(batch.id, [
       { tradeId: 1, ok: true, ref: '0x1' },
       { tradeId: 2, ok: false, reason: 'buyer frozen' },
     ]);
-    assert.deepEqual(p.outcome(2), { tradeId: 2, ok: false, reason: 'buyer frozen' });
-    assert.throws(() => p.finish(batch.id, []), /not in flight/);
-    assert.deepEqual(p.counts(), { queued: 2, inflight: 0, done: 2 });
+    assert.deepEqual(p.trades.outcome(2), { tradeId: 2, ok: false, reason: 'buyer frozen' });
+    assert.throws(() => p.trades.finish(batch.id, []), /not in flight/);
+    assert.deepEqual(p.trades.counts(), { queued: 2, inflight: 0, done: 2 });
     await p.close();
   });
 
   it('keeps queue, batches in flight, outcomes, cursor and checkpoints across a reopen', async () => {
     const dir = tempDir();
     const p = Progress.open(dir);
-    p.enqueue(10, [trade(1), trade(2), trade(3)]);
-    const first = p.nextBatch(1)!;
-    p.finish(first.id, [{ tradeId: 1, ok: true, ref: '0xa' }]);
-    const second = p.nextBatch(1)!;
+    p.trades.enqueue(10, [trade(1), trade(2), trade(3)]);
+    const first = p.trades.nextBatch(1)!;
+    p.trades.finish(first.id, [{ tradeId: 1, ok: true, ref: '0xa' }]);
+    const second = p.trades.nextBatch(1)!;
     p.setCheckpoint('evm:31337', 'block 42');
     await p.close();
 
     const q = Progress.open(dir);
     assert.equal(q.cursor, 10);
-    assert.deepEqual(q.inflight(), [second]);
-    assert.deepEqual(q.outcome(1), { tradeId: 1, ok: true, ref: '0xa' });
+    assert.deepEqual(q.trades.inflight(), [second]);
+    assert.deepEqual(q.trades.outcome(1), { tradeId: 1, ok: true, ref: '0xa' });
     assert.equal(q.checkpoint('evm:31337'), 'block 42');
     assert.equal(q.checkpoint('fabric:bank-net'), null);
-    assert.equal(q.nextBatch(10)!.instructions[0]!.tradeId, 3);
-    assert.ok(q.nextBatch(10) === null);
+    assert.equal(q.trades.nextBatch(10)!.instructions[0]!.tradeId, 3);
+    assert.ok(q.trades.nextBatch(10) === null);
     await q.close();
   });
 
@@ -105,15 +108,15 @@ describe('settlement progress (LMDB)', () => {
       let expected = 0;
       for (let seq = 1; seq <= p.cursor + 3; seq++) {
         for (let i = 0; i < 4; i++) {
-          const known = p.state(seq * 4 + i) !== undefined;
+          const known = p.trades.state(seq * 4 + i) !== undefined;
           assert.equal(known, seq <= p.cursor && i < tradesOf(seq), `trade ${seq * 4 + i}`);
           if (known) expected++;
         }
       }
-      const counts = p.counts();
+      const counts = p.trades.counts();
       assert.equal(counts.queued + counts.inflight + counts.done, expected);
-      for (const batch of p.inflight()) {
-        for (const i of batch.instructions) assert.equal(p.state(i.tradeId), 'inflight');
+      for (const batch of p.trades.inflight()) {
+        for (const i of batch.instructions) assert.equal(p.trades.state(i.tradeId), 'inflight');
       }
       await p.close();
     }

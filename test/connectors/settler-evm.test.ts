@@ -2,7 +2,9 @@
  * The settlement daemon on a real chain: the exchange matches a trade, the daemon settles it on
  * anvil through the Settlement escrow, and the engine hears the verdict. A frozen buyer fails
  * its trade and the engine reverses it; a batch settled on chain but not recorded before a
- * "crash" is sent again by the next daemon and settles nothing twice.
+ * "crash" is sent again by the next daemon and settles nothing twice. Withdrawals granted while
+ * the daemon was down are released when it starts, and a verdict the engine did not hear is
+ * sent again, nothing released twice.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -98,6 +100,7 @@ describe('settlement daemon on anvil', () => {
       settlement: d.settlement,
       progress: ledgerProgress,
       asset: acmeAsset(d, CENT),
+      token: (asset) => (asset === ACME ? { address: d.addresses.securities.ACME!, units: 1n } : undefined),
     });
   });
   after(async () => {
@@ -134,8 +137,8 @@ describe('settlement daemon on anvil', () => {
     assert.equal(stats.costed, 1);
     assert.equal(stats.gas, Number(ledger.lastBatch.gasUsed), 'one trade carries its whole batch');
     assert.equal(stats.fee, ledger.lastBatch.fee);
-    assert.equal(progress.outcome(tradeId)!.gas, stats.gas);
-    assert.equal(progress.state(tradeId), 'done');
+    assert.equal(progress.trades.outcome(tradeId)!.gas, stats.gas);
+    assert.equal(progress.trades.state(tradeId), 'done');
     await progress.close();
   });
 
@@ -166,7 +169,7 @@ describe('settlement daemon on anvil', () => {
     const tradeId = await trade(7);
     await gw.exchange.durable.flush();
     // The daemon takes the batch and the chain settles it; then the daemon dies before recording.
-    const batch = first.nextBatch(100)!;
+    const batch = first.trades.nextBatch(100)!;
     assert.deepEqual(
       batch.instructions.map((i) => i.tradeId),
       [tradeId],
@@ -177,16 +180,126 @@ describe('settlement daemon on anvil', () => {
     const onChain = await escrow(d.addresses.securities.ACME!, buyer.address);
 
     const second = Progress.open(dir);
-    assert.equal(second.inflight().length, 1);
+    assert.equal(second.trades.inflight().length, 1);
     const restarted = settler(second);
     restarted.start(gw.exchange.engine.pendingSettlements());
     const verdict = await settled(tradeId);
     await restarted.stop();
     assert.equal(verdict.status, 'settled');
     assert.equal(await escrow(d.addresses.securities.ACME!, buyer.address), onChain, 'settled once on chain');
-    assert.equal(second.state(tradeId), 'done');
+    assert.equal(second.trades.state(tradeId), 'done');
     assert.equal(gw.exchange.engine.pendingSettlement(tradeId), undefined);
     await second.close();
+  });
+
+  it('releases withdrawals the engine granted while it was down, and sends again a verdict the engine did not hear', async () => {
+    const token = d.securities.get('ACME')!;
+    const wallet = () => call<bigint>(token, 'balanceOf', seller.address);
+    const inWallet = await wallet();
+    const request = (amount: number) => {
+      gw.exchange.submit({ type: 'request-withdrawal', account: seller.address, asset: ACME, amount });
+      return gw.exchange.engine.pendingWithdrawals().at(-1)!.withdrawalId;
+    };
+    /** The withdrawal once the engine's verdict on it is published. */
+    const done = async (id: number) => {
+      for (let i = 0; i < 400 && gw.withdrawals.get(id)?.status === 'pending'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      return gw.withdrawals.get(id)!;
+    };
+    // Given a withdrawal granted while no daemon runs
+    const first = request(4);
+    await gw.exchange.durable.flush();
+    // When a daemon starts, then it releases it from the engine's pending withdrawals
+    const dir = progressDir();
+    const progress = Progress.open(dir);
+    const s = settler(progress);
+    gw.exchange.onEvents(s.onEvents);
+    s.start(gw.exchange.engine.pendingSettlements(), gw.exchange.engine.pendingWithdrawals());
+    assert.equal((await done(first)).status, 'released');
+    assert.equal(await wallet(), inWallet + 4n);
+    assert.equal(s.stats.released, 1);
+    await s.stop();
+    await progress.close();
+
+    // When a daemon releases one and dies before the engine hears the verdict
+    const deaf = Progress.open(dir);
+    const dying = new Settler({
+      ledger,
+      progress: deaf,
+      specOf: (id) => gw.exchange.engine.instrument(id)?.spec,
+      send: () => {},
+      batchMs: 20,
+      log: () => {},
+    });
+    gw.exchange.onEvents(dying.onEvents);
+    dying.start([]);
+    const second = request(3);
+    for (let i = 0; i < 400 && deaf.withdrawals.state(second) !== 'done'; i++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    await dying.stop();
+    await deaf.close();
+    assert.equal(gw.exchange.engine.pendingWithdrawal(second)?.amount, 3, 'the engine did not hear');
+    // Then the next daemon sends the verdict again, and releases nothing twice
+    const again = Progress.open(dir);
+    const next = settler(again);
+    next.start(gw.exchange.engine.pendingSettlements(), gw.exchange.engine.pendingWithdrawals());
+    assert.equal((await done(second)).status, 'released');
+    await next.stop();
+    await again.close();
+    assert.equal(await wallet(), inWallet + 7n);
+    const released = await d.settlement.queryFilter(d.settlement.filters.WithdrawalReleased!(), 0, 'latest');
+    assert.deepEqual(
+      released.map((e) => Number((e as unknown as { args: [bigint] }).args[0])),
+      [first, second],
+    );
+    assert.equal(balance(seller.address, ACME).pendingOut, 0);
+  });
+
+  it("splits a batch's gas and fee in whole shares that add up to it, and REST shows them so", async () => {
+    // Given three trades matched while no daemon runs: the next one settles them in one batch
+    const ids = [await trade(1), await trade(2), await trade(3)];
+    const progress = Progress.open(progressDir());
+    const s = settler(progress);
+    gw.exchange.onEvents(s.onEvents);
+    s.start(gw.exchange.engine.pendingSettlements());
+    const verdicts = [];
+    for (const id of ids) verdicts.push(await settled(id));
+    await s.stop();
+    await progress.close();
+    const batch = ledger.lastBatch!;
+    assert.equal(batch.trades, 3, 'one batch');
+    assert.equal(new Set(verdicts.map((v) => v.ref)).size, 1, 'one transaction');
+
+    const rest = async (url: string) => {
+      const res = await gw.app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 200, res.body);
+      return res.body;
+    };
+    const shares: Array<{ gas: bigint; fee: bigint }> = [];
+    for (const id of ids) {
+      const text = await rest(`/api/trades/${id}/settlement`);
+      const { gas, gasFee } = JSON.parse(text) as { gas: number; gasFee: string };
+      assert.ok(Number.isSafeInteger(gas) && /"gas":\d+[,}]/.test(text), `whole gas: ${text}`);
+      assert.match(gasFee, /^\d+$/);
+      shares.push({ gas: BigInt(gas), fee: BigInt(gasFee) });
+    }
+    assert.equal(
+      shares.reduce((sum, x) => sum + x.gas, 0n),
+      batch.gasUsed,
+      'the gas shares add up to the batch',
+    );
+    assert.equal(
+      shares.reduce((sum, x) => sum + x.fee, 0n),
+      batch.fee,
+      'the fee shares add up to the batch',
+    );
+    assert.ok(
+      shares.every((x) => x.gas - shares[0]!.gas <= 1n && shares[0]!.gas - x.gas <= 1n),
+      'equal shares',
+    );
+    const pipelines = await rest('/api/settlements');
+    assert.match(pipelines, /"venue":"evm:31337"/);
+    assert.doesNotMatch(pipelines, /"gas":\d+\./, `whole gas in ${pipelines}`);
   });
 
   describe('the EVM ledger', () => {

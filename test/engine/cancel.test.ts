@@ -1,7 +1,7 @@
 /**
  * Cancel and cancel-all: an account cancels its own live orders (resting or waiting stops) by
  * order id or client order id, one instrument's or all; another account's order is refused
- * without revealing where it is; a client order id is free again once its order is done. Every
+ * without revealing where it is; a client order id stays used once its order is done. Every
  * case on both books.
  */
 import assert from 'node:assert/strict';
@@ -227,19 +227,25 @@ for (const kind of BOOKS) {
       );
     });
 
-    it('is free again once the order is canceled, filled or expired', () => {
-      const s = given(kind).orders(
-        buy('A', 'x', 5, 10_000),
-        { type: 'cancel', account: 'A', clientOrderId: 'x' },
-        buy('A', 'x', 2, 10_000),
-        sell('B', 's1', 2, 10_000),
-        buy('A', 'x', 1, 9_000, { tif: 'GTD', expireAt: 100 }),
-        { type: 'tick', ts: 100 },
-      );
-      const t = s.when(buy('A', 'x', 3, 9_500));
-      assert.deepEqual(t.orders, [s.accepted('x')]);
-      assert.equal(s.id('x'), 5);
-      assert.deepEqual(s.queue('buy'), ['x:3@9500']);
+    it('stays used once the order is canceled, filled or expired', () => {
+      const setup = () =>
+        given(kind).orders(
+          buy('A', 'x', 5, 10_000),
+          { type: 'cancel', account: 'A', clientOrderId: 'x' },
+          buy('A', 'y', 2, 10_000),
+          sell('B', 's1', 2, 10_000),
+          buy('A', 'z', 1, 9_000, { tif: 'GTD', expireAt: 100 }),
+          { type: 'tick', ts: 100 },
+        );
+      assert.equal(setup().engine.liveOrders, 0);
+      for (const id of ['x', 'y', 'z']) {
+        const t = withoutChange(setup, buy('A', id, 3, 9_500));
+        assert.deepEqual(
+          t.orders.map((e) => [e.kind, e.code]),
+          [['rejected', Code.DUPLICATE_CLIENT_ORDER_ID]],
+          id,
+        );
+      }
     });
 
     it('stay findable by id and client order id beyond the preallocated capacity (1024)', () => {
@@ -268,16 +274,20 @@ for (const kind of BOOKS) {
         const account = accounts[i % 3] ?? 'A';
         const live = i % 3 === 2;
         assert.equal(s.engine.order(s.id(`c${i}`))?.clientOrderId, live ? `c${i}` : undefined, `c${i}`);
+        assert.equal(s.engine.orderOf(account, `c${i}`)?.orderId, live ? s.id(`c${i}`) : undefined, `c${i}`);
         const [e] = s.when(buy(account, `c${i}`, 1, 5_000)).orders;
-        assert.equal(e?.kind, live ? 'rejected' : 'accepted', `reuse of c${i}`);
-        if (live) assert.equal(e?.code, Code.DUPLICATE_CLIENT_ORDER_ID);
+        assert.deepEqual([e?.kind, e?.code], ['rejected', Code.DUPLICATE_CLIENT_ORDER_ID], `reuse of c${i}`);
       }
-      assert.equal(s.engine.liveOrders, 3_000);
+      assert.equal(s.engine.liveOrders, 1_000);
     });
 
-    it('an IOC remainder frees its id within the same command', () => {
+    it('an IOC remainder ends its order, and its id stays used', () => {
       const s = given(kind).orders(buy('A', 'x', 5, 10_000, { tif: 'IOC' }));
-      assert.deepEqual(s.when(buy('A', 'x', 5, 10_000)).orders, [s.accepted('x')]);
+      assert.equal(s.engine.liveOrders, 0);
+      assert.deepEqual(
+        s.when(buy('A', 'x', 5, 10_000)).orders.map((e) => [e.kind, e.code]),
+        [['rejected', Code.DUPLICATE_CLIENT_ORDER_ID]],
+      );
     });
   });
 }

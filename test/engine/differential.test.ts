@@ -74,6 +74,12 @@ class Tally {
         c[key] = (c[key] ?? 0) + 1;
         return;
       }
+      case 'withdrawal': {
+        // Counted only when risk is on, as settlements are.
+        const key = `withdrawal:${e.withdrawalStatus}`;
+        c[key] = (c[key] ?? 0) + 1;
+        return;
+      }
       case 'instrument':
         if (e.status === 'halted') c['instrument:halted']!++;
         return;
@@ -193,6 +199,9 @@ describe('differential: reference book vs fast book, seeded', () => {
       'trade',
       'settlement:ok',
       'settlement:failed',
+      'withdrawal:pending',
+      'withdrawal:released',
+      'withdrawal:refused',
       'rejected:insufficient',
       'rejected:frozen',
       'rejected:not-eligible',

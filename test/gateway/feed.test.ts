@@ -294,16 +294,21 @@ describe('feed: L2 book channels', () => {
     assert.equal(c.take()[0]!.type, 'snapshot');
   });
 
-  it('answers REST with the book at the last command and its recent trades', () => {
+  it("answers REST with the book at the last command, its channel's sequence, and its recent trades", () => {
     const m = new Market([spec()], { trades: 2 });
+    const sub = new TestClient();
+    m.feed.subscribe(sub, `book.1:${ACME}`, ALL);
     m.limit('a', 'buy', 10, 100);
     m.limit('a', 'buy', 10, 99);
     m.limit('b', 'sell', 1, 100);
     m.limit('b', 'sell', 1, 100);
     m.limit('b', 'sell', 2, 100);
     const view = m.feed.book(ACME, 1);
+    const last = sub.take().at(-1)!;
     assert.deepEqual(view, {
-      seq: m.engine.commandSeq,
+      seq: last.seq,
+      epoch: m.feed.epoch,
+      commandSeq: m.engine.commandSeq,
       bids: [['1.00', '6']],
       asks: [],
       checksum: crc32('1.00:6'),

@@ -201,6 +201,24 @@ const others: Array<[string, Command]> = [
     { type: 'settle', ts: 13, tradeId: 80, ok: true, ref: '0xabc', gas: 17_064.5, gasFee: '17064500000000' },
   ],
   [
+    'request-withdrawal',
+    { type: 'request-withdrawal', ts: 15, account: 'dan', asset: 'USD@evm:31337', amount: 4_200 },
+  ],
+  ['settle-withdrawal released', { type: 'settle-withdrawal', ts: 16, withdrawalId: 3, ok: true }],
+  [
+    'settle-withdrawal refused, with its reason, reference and cost',
+    {
+      type: 'settle-withdrawal',
+      ts: 16,
+      withdrawalId: 4,
+      ok: false,
+      reason: 'TO_FROZEN',
+      ref: '0xdef',
+      gas: 61_000,
+      gasFee: '61000000000000',
+    },
+  ],
+  [
     'update-instrument with every field',
     {
       type: 'update-instrument',
@@ -236,14 +254,41 @@ describe('journal codec: round trip', () => {
         'list-instrument',
         'new',
         'replace',
+        'request-withdrawal',
         'set-account',
         'set-status',
         'settle',
+        'settle-withdrawal',
         'tick',
         'update-instrument',
         'withdraw',
       ].sort(),
     );
+  });
+
+  it('keeps the type tags journals were written with: new types come after them', () => {
+    const tags: Array<[Command, number]> = [
+      [
+        {
+          type: 'new',
+          ts: 0,
+          instrument: 'X@e:1',
+          account: 'a',
+          clientOrderId: 'c',
+          side: 'buy',
+          orderType: 'market',
+          quantity: 1,
+        },
+        0,
+      ],
+      [{ type: 'deposit', ts: 0, account: 'a', asset: 'X@e:1', amount: 1 }, 7],
+      [{ type: 'withdraw', ts: 0, account: 'a', asset: 'X@e:1', amount: 1 }, 8],
+      [{ type: 'settle', ts: 0, tradeId: 1, ok: true }, 10],
+      [{ type: 'update-instrument', ts: 0, instrument: 'X@e:1', bandBps: 1 }, 11],
+      [{ type: 'request-withdrawal', ts: 0, account: 'a', asset: 'X@e:1', amount: 1 }, 12],
+      [{ type: 'settle-withdrawal', ts: 0, withdrawalId: 1, ok: true }, 13],
+    ];
+    for (const [command, tag] of tags) assert.equal(encode(command)[0], tag, command.type);
   });
 
   it('property: any well-formed command reads back deep-equal, and any cut of it is refused', () => {
@@ -499,7 +544,7 @@ const statusArb = fc.record(
 const tickArb = fc.record({ type: fc.constant('tick' as const), ts }, { noNullPrototype: true });
 const transferArb = fc.record(
   {
-    type: fc.constantFrom('deposit' as const, 'withdraw' as const),
+    type: fc.constantFrom('deposit' as const, 'withdraw' as const, 'request-withdrawal' as const),
     ts,
     account: text,
     asset: text,
@@ -531,6 +576,19 @@ const settleArb = fc.record(
   },
   { noNullPrototype: true, requiredKeys: ['type', 'ts', 'tradeId', 'ok'] },
 );
+const settleWithdrawalArb = fc.record(
+  {
+    type: fc.constant('settle-withdrawal' as const),
+    ts,
+    withdrawalId: num,
+    ok: fc.boolean(),
+    reason: text,
+    ref: text,
+    gas: num,
+    gasFee: text,
+  },
+  { noNullPrototype: true, requiredKeys: ['type', 'ts', 'withdrawalId', 'ok'] },
+);
 
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
   newArb,
@@ -543,4 +601,5 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   transferArb,
   accountArb,
   settleArb,
+  settleWithdrawalArb,
 ) as fc.Arbitrary<Command>;

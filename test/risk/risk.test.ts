@@ -267,6 +267,141 @@ for (const kind of BOOKS) {
       );
     });
 
+    it('a withdrawal takes only the available balance: what open orders reserve stays, and a request beyond it is refused to its account', () => {
+      // Given bob with 5,000,000 cash units, part of them reserved by a resting buy
+      const g = given(kind, { bobCash: 5_000_000 });
+      g.order('bob', 'b1', 'buy', 10_000, 2);
+      const reserved = buyReserve(2, 10_000);
+      const free = 5_000_000 - reserved;
+      // When bob asks for one unit more than is free, then the engine refuses it to bob, naming both, and changes nothing
+      const before = g.engine.stateHash();
+      const refused = rejected(
+        g.run({ type: 'request-withdrawal', account: 'bob', asset: CASH, amount: free + 1 }),
+      );
+      assert.equal(refused?.code, Code.RISK_INSUFFICIENT_BALANCE);
+      assert.equal(refused?.account, 'bob');
+      assert.equal(
+        refused?.reason,
+        `a withdrawal of ${free + 1} exceeds the available ${free} (open orders reserve ${reserved} more)`,
+      );
+      assert.equal(g.engine.pendingWithdrawals().length, 0);
+      // (only the command sequence moved)
+      assert.notEqual(g.engine.stateHash(), before);
+      // When bob asks for what is free, then it waits as pending-out under a withdrawal id
+      const asked = g.run({ type: 'request-withdrawal', account: 'bob', asset: CASH, amount: free });
+      const w = asked.find((e) => e.kind === 'withdrawal');
+      assert.deepEqual(
+        { ...w, seq: 0, commandSeq: 0, ts: 0 },
+        {
+          seq: 0,
+          commandSeq: 0,
+          ts: 0,
+          kind: 'withdrawal',
+          instrument: '',
+          withdrawalId: 1,
+          status: 'pending',
+          account: 'bob',
+          asset: CASH,
+          amount: free,
+          reason: '',
+          ref: '',
+          gas: 0,
+          gasFee: '',
+        },
+      );
+      assert.deepEqual(g.balance(asked, 'bob', CASH), [0, reserved, 0, free]);
+      assert.deepEqual(g.engine.pendingWithdrawals(), [
+        { withdrawalId: 1, account: 'bob', asset: CASH, amount: free },
+      ]);
+      // and nothing more can be asked, nor can the order grow into it
+      assert.equal(
+        rejected(g.run({ type: 'request-withdrawal', account: 'bob', asset: CASH, amount: 1 }))?.code,
+        Code.RISK_INSUFFICIENT_BALANCE,
+      );
+      // When the ledger releases it, then the amount is gone
+      const released = g.run({
+        type: 'settle-withdrawal',
+        withdrawalId: 1,
+        ok: true,
+        ref: '0xabc',
+        gas: 60_000,
+        gasFee: '60000',
+      });
+      assert.deepEqual(g.balance(released, 'bob', CASH), [0, reserved, 0, 0]);
+      assert.deepEqual(
+        released
+          .filter((e) => e.kind === 'withdrawal')
+          .map((e) => [e.withdrawalId, e.status, e.ref, e.gas, e.gasFee]),
+        [[1, 'released', '0xabc', 60_000, '60000']],
+      );
+      assert.deepEqual(g.engine.pendingWithdrawals(), []);
+      // and a second verdict on it is refused
+      assert.equal(
+        rejected(g.run({ type: 'settle-withdrawal', withdrawalId: 1, ok: true }))?.code,
+        Code.RISK_UNKNOWN_WITHDRAWAL,
+      );
+    });
+
+    it('a withdrawal the ledger refuses returns to available; requests and verdicts are checked', () => {
+      const g = given(kind, { aliceLots: 10 });
+      const cases: Array<[Cmd, number]> = [
+        [
+          { type: 'request-withdrawal', account: 'alice', asset: 'EUR@evm:31337', amount: 1 },
+          Code.RISK_UNKNOWN_ASSET,
+        ],
+        [{ type: 'request-withdrawal', account: 'alice', asset: ID, amount: 0 }, Code.RISK_INVALID_AMOUNT],
+        [{ type: 'request-withdrawal', account: 'alice', asset: ID, amount: 2.5 }, Code.RISK_INVALID_AMOUNT],
+        [
+          { type: 'request-withdrawal', account: 'carol', asset: ID, amount: 1 },
+          Code.RISK_INSUFFICIENT_BALANCE,
+        ],
+        [{ type: 'request-withdrawal', account: '', asset: ID, amount: 1 }, Code.INVALID_ACCOUNT],
+        [{ type: 'settle-withdrawal', withdrawalId: 7, ok: true }, Code.RISK_UNKNOWN_WITHDRAWAL],
+      ];
+      for (const [command, code] of cases) {
+        const state = g.engine.snapshot().risk;
+        assert.equal(rejected(g.run(command))?.code, code, JSON.stringify(command));
+        assert.deepEqual(g.engine.snapshot().risk, state);
+      }
+      g.run({ type: 'request-withdrawal', account: 'alice', asset: ID, amount: 4 });
+      const id = g.engine.pendingWithdrawals()[0]!.withdrawalId;
+      assert.equal(
+        rejected(g.run({ type: 'settle-withdrawal', withdrawalId: id, ok: 'yes' } as unknown as Cmd))?.code,
+        Code.INVALID_COMMAND,
+      );
+      const refused = g.run({ type: 'settle-withdrawal', withdrawalId: id, ok: false, reason: 'TO_FROZEN' });
+      assert.deepEqual(g.balance(refused, 'alice', ID), [10, 0, 0, 0]);
+      assert.deepEqual(
+        refused.filter((e) => e.kind === 'withdrawal').map((e) => [e.status, e.reason, e.amount]),
+        [['refused', 'TO_FROZEN', 4]],
+      );
+    });
+
+    it('keeps pending withdrawals through a snapshot, and numbers them from idBase', () => {
+      const g = given(kind, { bobCash: 5_000 });
+      g.run({ type: 'request-withdrawal', account: 'bob', asset: CASH, amount: 1_200 });
+      const restored = Engine.fromSnapshot(JSON.parse(JSON.stringify(g.engine.snapshot())), { book: kind });
+      assert.equal(restored.stateHash(), g.engine.stateHash());
+      assert.deepEqual(restored.pendingWithdrawals(), g.engine.pendingWithdrawals());
+      for (const e of [g.engine, restored]) {
+        e.execute({ type: 'request-withdrawal', ts: 1_000, account: 'bob', asset: CASH, amount: 800 });
+        e.execute({ type: 'settle-withdrawal', ts: 1_000, withdrawalId: 1, ok: true });
+      }
+      assert.equal(restored.stateHash(), g.engine.stateHash());
+      assert.deepEqual(restored.pendingWithdrawals(), [
+        { withdrawalId: 2, account: 'bob', asset: CASH, amount: 800 },
+      ]);
+
+      const shard = new Engine({ book: kind, risk: true, idBase: 2 ** 40 });
+      shard.execute({ type: 'list-instrument', ts: 1, spec: LISTING });
+      shard.execute({ type: 'deposit', ts: 1, account: 'bob', asset: CASH, amount: 10 });
+      shard.execute({ type: 'request-withdrawal', ts: 1, account: 'bob', asset: CASH, amount: 10 });
+      assert.deepEqual(
+        shard.pendingWithdrawals().map((w) => w.withdrawalId),
+        [2 ** 40 + 1],
+      );
+    });
+
     it('keeps risk state through a snapshot', () => {
       const g = given(kind, { bobCash: 5_000_000, aliceLots: 10 });
       g.order('alice', 'a1', 'sell', 10_000, 4);
@@ -284,6 +419,8 @@ describe('risk commands with risk off', () => {
     engine.addListener({ onOrder: (e) => codes.push(e.code) });
     engine.execute({ type: 'deposit', ts: 1, account: 'a', asset: CASH, amount: 1 });
     engine.execute({ type: 'settle', ts: 1, tradeId: 1, ok: true });
-    assert.deepEqual(codes, [Code.RISK_OFF, Code.RISK_OFF]);
+    engine.execute({ type: 'request-withdrawal', ts: 1, account: 'a', asset: CASH, amount: 1 });
+    engine.execute({ type: 'settle-withdrawal', ts: 1, withdrawalId: 1, ok: true });
+    assert.deepEqual(codes, [Code.RISK_OFF, Code.RISK_OFF, Code.RISK_OFF, Code.RISK_OFF]);
   });
 });

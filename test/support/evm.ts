@@ -134,6 +134,35 @@ export async function assertSettledOnceOnChain(
   );
 }
 
+/**
+ * Every withdrawal released once on chain: status released, exactly one WithdrawalReleased and
+ * none refused or skipped (after a crash the daemon follows its recorded transaction), and
+ * nothing else released; the release events by id.
+ */
+export async function assertReleasedOnceOnChain(
+  settlement: Contract,
+  withdrawalIds: readonly number[],
+): Promise<Map<number, { hash: string; amount: bigint }>> {
+  const released = new Map<number, { hash: string; amount: bigint }>();
+  for (const e of await settlement.queryFilter(settlement.filters.WithdrawalReleased!(), 0, 'latest')) {
+    const { args } = e as unknown as { args: { withdrawalId: bigint; amount: bigint } };
+    const id = Number(args.withdrawalId);
+    assert.ok(!released.has(id), `withdrawal ${id}: released twice`);
+    released.set(id, { hash: e.transactionHash, amount: args.amount });
+  }
+  for (const id of withdrawalIds)
+    assert.equal(await call<bigint>(settlement, 'withdrawalStatus', id), 1n, `withdrawal ${id}: status`);
+  for (const name of ['WithdrawalRefused', 'WithdrawalSkipped']) {
+    assert.deepEqual(await settlement.queryFilter(settlement.filters[name]!(), 0, 'latest'), [], name);
+  }
+  assert.deepEqual(
+    [...released.keys()].sort((a, b) => a - b),
+    [...withdrawalIds].sort((a, b) => a - b),
+    'the chain released exactly the withdrawals the engine granted',
+  );
+  return released;
+}
+
 /** Each of the escrow's balances (base units) equals the engine's (engine units times base units a unit). */
 export async function assertEscrowMatchesEngine(
   d: Deployment,

@@ -1,10 +1,12 @@
 /**
  * The exchange as its users run it, for the fault suites: `mosaic start --config FILE` (or any
- * other `mosaic` command) as a child process, a seller and a buyer trading over WebSocket and
- * reading their balances over REST, and polling until something holds.
+ * other `mosaic` command) as a child process, a seller and a buyer trading and asking for
+ * withdrawals over WebSocket and reading their balances and withdrawals over REST, and polling
+ * until something holds.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import BigNumber from 'bignumber.js';
 import { spawnMosaic, START_READY } from '../../bin/children.ts';
 import { WsClient } from './ws-client.ts';
@@ -55,9 +57,18 @@ export class MosaicProcess {
     return MosaicProcess.spawn(['start', '--config', configFile], START_READY, running);
   }
 
-  /** `mosaic ARGS...` as a child process; resolves once its output matches `ready` (group 1 is its address). */
-  static async spawn(args: string[], ready: RegExp, running: Set<ChildProcess>): Promise<MosaicProcess> {
+  /**
+   * `mosaic ARGS...` as a child process, with `env` added to its environment; resolves once its
+   * output matches `ready` (group 1 is its address).
+   */
+  static async spawn(
+    args: string[],
+    ready: RegExp,
+    running: Set<ChildProcess>,
+    env: Record<string, string> = {},
+  ): Promise<MosaicProcess> {
     const { child, url, output } = await spawnMosaic(args, ready, {
+      env,
       started(c) {
         running.add(c);
         c.once('exit', () => running.delete(c));
@@ -162,11 +173,54 @@ export class Traders {
     return res.status === 200 ? ((await res.json()) as { status: string }).status : `HTTP ${res.status}`;
   }
 
-  /** Whether nothing the two hold waits for settlement. */
+  /**
+   * Asks for a withdrawal over WebSocket (`amount` a decimal of the asset); the withdrawal id the
+   * engine granted (asserts that it did).
+   */
+  async withdraw(who: 'seller' | 'buyer', asset: string, amount: string): Promise<number> {
+    const c = this[who];
+    const ack = await c.request({ op: 'withdraw', asset, amount }, this.replyMs);
+    assert.equal(ack.type, 'ack', JSON.stringify(ack));
+    const granted = await c.next((m) => m.id === ack.id && m.type !== 'ack', this.replyMs);
+    assert.deepEqual([granted.type, granted.status], ['withdrawal', 'pending'], JSON.stringify(granted));
+    return granted.withdrawalId as number;
+  }
+
+  /** A withdrawal of the caller's as REST shows it (`{ status: 'HTTP 404' }` if the exchange does not know it). */
+  async withdrawal(who: 'seller' | 'buyer', id: number): Promise<Record<string, unknown>> {
+    const res = await fetch(`${this.urls[who]}/api/withdrawals/${id}`, {
+      headers: { authorization: `Bearer ${this.tokens[who]}` },
+    });
+    return res.status === 200
+      ? ((await res.json()) as Record<string, unknown>)
+      : { status: `HTTP ${res.status}` };
+  }
+
+  /** Waits until a withdrawal of the caller's has its verdict over REST, asserts it was released; its view. */
+  async released(
+    who: 'seller' | 'buyer',
+    id: number,
+    context: () => string,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>> {
+    const w = await until(
+      `withdrawal ${id} to be released`,
+      async () => {
+        const v = await this.withdrawal(who, id);
+        return v.status !== 'pending' && v.status !== 'HTTP 404' && v;
+      },
+      context,
+      timeoutMs,
+    );
+    assert.equal(w.status, 'released', JSON.stringify(w));
+    return w;
+  }
+
+  /** Whether nothing the two hold waits for settlement (or for a withdrawal's release). */
   async drained(): Promise<boolean> {
     for (const who of ['seller', 'buyer'] as const) {
       for (const b of (await this.balances(who)).values())
-        if (b.pendingIn !== '0' || b.pendingOut !== '0') return false;
+        if (!new BigNumber(b.pendingIn!).isZero() || !new BigNumber(b.pendingOut!).isZero()) return false;
     }
     return true;
   }
@@ -174,6 +228,26 @@ export class Traders {
   async close(): Promise<void> {
     await Promise.all([this.seller.close(), this.buyer.close()]);
   }
+}
+
+/**
+ * Processes whose environment holds `name=value` (a variable given only to an exchange started by
+ * a test is inherited by everything it starts), with their command lines: what is left of it.
+ */
+export function processesWith(name: string, value: string): string[] {
+  const needle = Buffer.from(`\0${name}=${value}\0`);
+  const found: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${pid}/environ`)]);
+      if (!env.includes(needle)) continue;
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      found.push(`${pid} ${cmd}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 /** Kills what is still running of the exchanges started (SIGKILL) and waits until each is gone. */

@@ -15,6 +15,7 @@ import {
   startChaincode,
   startDevnet,
   type Verdict,
+  type WithdrawalVerdict,
 } from '../../connectors/fabric/index.ts';
 import { freePort } from '../../connectors/free-port.ts';
 import { BUYER_CENTS, SELLER_LOTS } from './evm.ts';
@@ -46,7 +47,7 @@ export class Network {
 
   static async start(blockMs = 10): Promise<Network> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-ffaults-'));
-    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1` });
+    const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:operator' });
     const msp = await makeMsp('BankAMSP');
     const members = {
       operator: await issue(msp, 'operator'),
@@ -114,6 +115,14 @@ export class Network {
   async holding(who: string, asset: string): Promise<bigint> {
     const raw = await this.operator.contract.evaluateTransaction('BalanceOf', who, asset);
     return BigInt(Buffer.from(raw).toString());
+  }
+
+  /** A withdrawal's verdict on the chaincode, or null if it has none. */
+  async withdrawalVerdict(withdrawalId: number): Promise<WithdrawalVerdict | null> {
+    const raw = Buffer.from(
+      await this.operator.contract.evaluateTransaction('WithdrawalStatus', String(withdrawalId)),
+    ).toString();
+    return raw === '' ? null : (JSON.parse(raw) as WithdrawalVerdict);
   }
 
   async verdict(tradeId: number): Promise<Verdict | null> {

@@ -1,12 +1,13 @@
 /**
  * Fault helpers of the Fabric suites: a daemon that dies at a chosen step, waiting for a condition,
- * a gateway proxy that holds endorsements and reports submissions, and the verdicts in `Settled` events.
+ * a gateway proxy that holds endorsements and reports submissions, and the verdicts in `Settled`
+ * and `Released` events.
  */
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract, Network } from '@hyperledger/fabric-gateway';
 import { gateway } from '@hyperledger/fabric-protos';
-import type { Verdict } from '../../connectors/fabric/index.ts';
+import type { Verdict, WithdrawalVerdict } from '../../connectors/fabric/index.ts';
 
 /** A contract whose submitted transactions go out, and then the daemon "dies" before their status. */
 export function crashAfterSubmit(contract: Contract, sent: string[]): Contract {
@@ -68,6 +69,8 @@ export interface GatewayProxy {
   readonly endpoint: string;
   /** Endorse requests wait until `release`. */
   hold(): void;
+  /** Endorse requests waiting now. */
+  readonly held: number;
   release(): void;
   /** `react` runs once, with the transaction id, when the peer next accepts a submitted transaction. */
   onceSubmitted(react: (txId: string) => void): void;
@@ -131,6 +134,9 @@ export async function gatewayProxy(upstream: string): Promise<GatewayProxy> {
   return {
     endpoint: `127.0.0.1:${port}`,
     hold: () => (holding = true),
+    get held() {
+      return held.length;
+    },
     release: () => {
       holding = false;
       for (const f of held.splice(0)) f();
@@ -144,13 +150,15 @@ export async function gatewayProxy(upstream: string): Promise<GatewayProxy> {
 }
 
 /**
- * Every trade verdict the chaincode's `Settled` events hold, replayed from the first block: per
- * trade id, the transactions that gave it its verdict (a trade skipped as settled already is not
- * counted). Reads until the stream has been quiet for `quietMs`.
+ * Every trade verdict the chaincode's `Settled` events hold (or withdrawal verdict its `Released`
+ * events hold), replayed from the first block: per trade (withdrawal) id, the transactions that
+ * gave it its verdict (one skipped as done already is not counted). Reads until the stream has
+ * been quiet for `quietMs`.
  */
 export async function verdictsInEvents(
   network: Network,
   chaincode: string,
+  event: 'Settled' | 'Released' = 'Settled',
   quietMs = 3_000,
 ): Promise<Map<number, string[]>> {
   const verdicts = new Map<number, string[]>();
@@ -164,11 +172,14 @@ export async function verdictsInEvents(
       clearTimeout(timer);
       if (next === null || next.done === true) break;
       const e = next.value;
-      if (e.eventName !== 'Settled') continue;
-      const body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as { verdicts: Verdict[] };
+      if (e.eventName !== event) continue;
+      const body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as {
+        verdicts: Array<Verdict | WithdrawalVerdict>;
+      };
       for (const v of body.verdicts) {
         if (v.txId !== e.transactionId) continue; // skipped: its verdict came from another transaction
-        verdicts.set(v.tradeId, [...(verdicts.get(v.tradeId) ?? []), e.transactionId]);
+        const id = 'tradeId' in v ? v.tradeId : v.withdrawalId;
+        verdicts.set(id, [...(verdicts.get(id) ?? []), e.transactionId]);
       }
     }
   } finally {

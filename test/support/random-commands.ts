@@ -79,7 +79,8 @@ export interface GeneratorOptions {
   /**
    * For an engine with pre-trade risk on: the listings name their cash asset, every account is
    * made eligible and funded first, and about one command in eight is a settlement (ok or
-   * failed) of an observed trade, a deposit or withdrawal, or a change of standing.
+   * failed) of an observed trade, a deposit, a withdrawal (requested, settled, or as a ledger
+   * reports it), or a change of standing.
    */
   risk?: boolean;
 }
@@ -156,6 +157,8 @@ export class RandomCommands {
   #risk: boolean;
   /** Trades not yet settled, as observed. */
   #unsettled: number[] = [];
+  /** Withdrawals waiting for their ledger, as observed. */
+  #withdrawing: number[] = [];
 
   constructor(seed: number, options: GeneratorOptions = {}) {
     this.seed = seed;
@@ -239,6 +242,10 @@ export class RandomCommands {
       case 'settlement':
         this.#unsettled.splice(this.#unsettled.indexOf(e.tradeId), 1);
         return;
+      case 'withdrawal':
+        if (e.withdrawalStatus === 'pending') this.#withdrawing.push(e.withdrawalId);
+        else this.#withdrawing.splice(this.#withdrawing.indexOf(e.withdrawalId), 1);
+        return;
       default:
     }
   }
@@ -286,9 +293,21 @@ export class RandomCommands {
         ? { type: 'settle', ts, tradeId, ok: false, reason: 'rejected by the ledger' }
         : { type: 'settle', ts, tradeId, ok: true };
     }
-    if (roll < 75)
+    if (roll < 72)
       return { type: 'deposit', ts, account, asset: `USD@${venue}`, amount: r.int(1, 5_000_000) };
-    if (roll < 80)
+    if (roll < 75)
+      return { type: 'request-withdrawal', ts, account, asset: `USD@${venue}`, amount: r.int(1, 60_000_000) };
+    if (roll < 78) {
+      const amount = r.int(1, 25_000);
+      return { type: 'request-withdrawal', ts, account, asset: this.#instrument().id, amount };
+    }
+    if (roll < 82 && this.#withdrawing.length > 0) {
+      const withdrawalId = this.#withdrawing[r.int(0, this.#withdrawing.length - 1)]!;
+      return r.int(0, 3) === 0
+        ? { type: 'settle-withdrawal', ts, withdrawalId, ok: false, reason: 'TO_FROZEN' }
+        : { type: 'settle-withdrawal', ts, withdrawalId, ok: true, ref: `0x${withdrawalId}` };
+    }
+    if (roll < 83)
       return { type: 'withdraw', ts, account, asset: `USD@${venue}`, amount: r.int(1, 60_000_000) };
     if (roll < 85)
       return { type: 'withdraw', ts, account, asset: this.#instrument().id, amount: r.int(1, 25_000) };

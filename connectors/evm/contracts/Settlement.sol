@@ -16,7 +16,11 @@ interface ITransferRules {
 
 /// @title Settlement: delivery versus payment on an escrow ledger.
 /// @notice Investors deposit security and cash tokens into this escrow, which keeps its own
-/// ledger of who holds what. The exchange's operator settles matched trades in batches by moving
+/// ledger of who holds what. Funds leave it only through the exchange: an investor asks the
+/// exchange for a withdrawal, the exchange takes it from the balance that open orders do not
+/// reserve, and its operator releases it here by withdrawal id (`releaseBatch`), once; an
+/// investor cannot take escrowed funds out by itself, so nothing the exchange holds for open
+/// orders can leave behind its back. The exchange's operator settles matched trades in batches by moving
 /// ledger balances: security seller to buyer, cash buyer to seller, the fee to the fee account,
 /// all or nothing per trade. Moving ledger entries instead of tokens keeps a trade at a few
 /// storage writes. Before a trade moves, the security's ERC-3643 rules are asked as if the
@@ -56,6 +60,15 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256 groupLeft;
     }
 
+    /// One withdrawal the exchange has granted: `amount` of `token` from `account`'s escrow
+    /// balance to `account`'s wallet.
+    struct Withdrawal {
+        uint256 withdrawalId;
+        address account;
+        address token;
+        uint256 amount;
+    }
+
     /// Packed layout (settlePacked), big-endian, no padding: groups, each a header
     /// [security 20][cash 20][count 2] followed by `count` (1 to 65,535) trades of
     /// [tradeId 8][buyer 20][seller 20][quantity 16][cashAmount 16][fee 16].
@@ -67,6 +80,10 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     uint8 public constant SETTLED = 1;
     uint8 public constant FAILED = 2;
 
+    /// Verdicts kept per withdrawal id (`withdrawalStatus`), besides UNSEEN.
+    uint8 public constant RELEASED = 1;
+    uint8 public constant RELEASE_REFUSED = 2;
+
     /// Reasons of TradeSkipped.
     bytes32 public constant ALREADY_SETTLED = "ALREADY_SETTLED";
     bytes32 public constant ALREADY_FAILED = "ALREADY_FAILED";
@@ -77,6 +94,12 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     bytes32 public constant REFUSED = "REFUSED";
     bytes32 public constant INSUFFICIENT_SECURITY = "INSUFFICIENT_SECURITY";
     bytes32 public constant INSUFFICIENT_CASH = "INSUFFICIENT_CASH";
+    /// Reasons of WithdrawalSkipped and WithdrawalRefused (besides the security's own, as for a trade).
+    bytes32 public constant ALREADY_RELEASED = "ALREADY_RELEASED";
+    bytes32 public constant ALREADY_REFUSED = "ALREADY_REFUSED";
+    bytes32 public constant BAD_WITHDRAWAL = "BAD_WITHDRAWAL";
+    bytes32 public constant INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE";
+    bytes32 public constant TRANSFER_FAILED = "TRANSFER_FAILED";
 
     /// Who may settle: each settlement daemon signs with its own key (its own nonces).
     mapping(address account => bool) public isOperator;
@@ -84,9 +107,15 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     mapping(address token => mapping(address account => uint256)) private _balances;
     /// Two bits per trade id, 128 ids per slot, so a batch of consecutive ids writes a slot once.
     mapping(uint256 word => uint256 bits) private _status;
+    /// A verdict per withdrawal id: UNSEEN, RELEASED or RELEASE_REFUSED.
+    mapping(uint256 withdrawalId => uint8) public withdrawalStatus;
 
     event Deposited(address indexed account, address indexed token, uint256 amount);
-    event Withdrawn(address indexed account, address indexed token, uint256 amount);
+    event WithdrawalReleased(
+        uint256 indexed withdrawalId, address indexed account, address indexed token, uint256 amount
+    );
+    event WithdrawalRefused(uint256 indexed withdrawalId, bytes32 reason);
+    event WithdrawalSkipped(uint256 indexed withdrawalId, bytes32 reason);
     event TradeSettled(uint256 indexed tradeId);
     event TradeFailed(uint256 indexed tradeId, bytes32 reason);
     event TradeSkipped(uint256 indexed tradeId, bytes32 reason);
@@ -96,7 +125,6 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     error NotOperator(address caller);
     error ZeroAddress();
     error ZeroAmount();
-    error InsufficientBalance(address token, address account, uint256 balance, uint256 needed);
     /// settlePacked: the group starting at byte `offset` of the data is empty or runs past its end.
     error BadPackedData(uint256 offset);
     /// depositFor: the security's rules refuse `account` (the reason is the token's, e.g. TO_FROZEN).
@@ -153,17 +181,31 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         _deposit(account, token, amount);
     }
 
-    /// @notice Sends escrowed `amount` of `token` back to the caller's wallet; the token's rules
-    /// apply (a frozen or unverified wallet cannot take a security out).
-    function withdraw(address token, uint256 amount) external nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        uint256 balance = _balances[token][msg.sender];
-        if (balance < amount) revert InsufficientBalance(token, msg.sender, balance, amount);
-        unchecked {
-            _balances[token][msg.sender] = balance - amount;
+    /// @notice Releases withdrawals the exchange has granted, each from the account's escrow
+    /// balance to the account's wallet, or refuses it with a reason while the rest go on: a zero
+    /// amount or account (BAD_WITHDRAWAL), an escrow balance short of it (INSUFFICIENT_BALANCE),
+    /// the security's rules as if the escrow sent it (TO_FROZEN, TO_NOT_VERIFIED, PAUSED, ...),
+    /// or a token transfer that fails (TRANSFER_FAILED). Each withdrawal id gets one verdict and
+    /// keeps it: an id seen before is skipped (WithdrawalSkipped) and moves nothing, so a batch
+    /// sent again after a crash releases nothing twice. Operators only.
+    function releaseBatch(Withdrawal[] calldata withdrawals) external onlyOperator nonReentrant {
+        for (uint256 i = 0; i < withdrawals.length; ++i) {
+            Withdrawal calldata w = withdrawals[i];
+            uint256 id = w.withdrawalId;
+            uint8 prior = withdrawalStatus[id];
+            if (prior != UNSEEN) {
+                emit WithdrawalSkipped(id, prior == RELEASED ? ALREADY_RELEASED : ALREADY_REFUSED);
+                continue;
+            }
+            bytes32 reason = _release(w.account, w.token, w.amount);
+            if (reason == 0) {
+                withdrawalStatus[id] = RELEASED;
+                emit WithdrawalReleased(id, w.account, w.token, w.amount);
+            } else {
+                withdrawalStatus[id] = RELEASE_REFUSED;
+                emit WithdrawalRefused(id, reason);
+            }
         }
-        IERC20(token).safeTransfer(msg.sender, amount);
-        emit Withdrawn(msg.sender, token, amount);
     }
 
     /// @notice Settles each trade or reports why not (see the failure policy above). With
@@ -318,6 +360,24 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         _balances[token][account] += amount;
         IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
         emit Deposited(account, token, amount);
+    }
+
+    /// Sends `amount` of `token` from `account`'s escrow balance to its wallet; 0, or why not
+    /// (nothing moved then).
+    function _release(address account, address token, uint256 amount) private returns (bytes32) {
+        if (amount == 0 || account == address(0)) return BAD_WITHDRAWAL;
+        uint256 balance = _balances[token][account];
+        if (balance < amount) return INSUFFICIENT_BALANCE;
+        bytes32 why = _rules(token, address(this), account, amount);
+        if (why != 0 && why != NOT_A_SECURITY) return why;
+        unchecked {
+            _balances[token][account] = balance - amount;
+        }
+        if (!IERC20(token).trySafeTransfer(account, amount)) {
+            _balances[token][account] = balance;
+            return TRANSFER_FAILED;
+        }
+        return 0;
     }
 
     function _settle(Trade memory t, address fees) private returns (bytes32 reason) {

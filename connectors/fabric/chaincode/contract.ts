@@ -9,10 +9,16 @@
  * settle is reported with its reason while the rest of the batch settles; the buyer pays the cash
  * amount, fee included, the seller receives it less the fee, and the fee account the fee.
  *
+ * Assets leave the venue only through the exchange: an account asks the exchange for a
+ * withdrawal, the exchange takes it from the balance open orders do not reserve, and the operator
+ * releases it here by withdrawal id (`ReleaseBatch`), once per id, as trades settle once per id.
+ *
  * Fabric keeps one chaincode event per transaction, so each transaction sets one: `Settled` (the
- * verdicts of a batch), `Deposited`, `Withdrawn` or `AccountChanged`. Amounts are whole numbers of
- * engine units (lots, cash units), as decimal strings. Only the operator (the exchange's
- * settlement identity, set by `Configure`) settles, issues and sets standing.
+ * verdicts of a batch), `Released` (those of a release batch), `Deposited` or `AccountChanged`.
+ * Amounts are whole numbers of engine units (lots, cash units), as decimal strings. Only the
+ * operator (the exchange's settlement identity, set by `Configure`) settles, releases, issues and
+ * sets standing; only the chaincode's admin (`CHAINCODE_ADMIN`, named by whoever deploys and runs
+ * the chaincode) configures the venue the first time.
  *
  * A venue configured with a private data collection keeps its trades' details out of the public
  * ledger: `SettleBatch` then takes the public argument as the trade ids only and the trades from
@@ -46,6 +52,24 @@ export interface Verdict {
   txId: string;
 }
 
+/** One withdrawal the exchange has granted, as the connector sends it. */
+export interface ChainWithdrawal {
+  withdrawalId: number;
+  account: string;
+  asset: string;
+  amount: string;
+}
+
+export interface WithdrawalVerdict {
+  withdrawalId: number;
+  /** Released (true) or refused. */
+  ok: boolean;
+  /** Why it was refused, or that it was released before (`ALREADY_RELEASED`). */
+  reason?: string;
+  /** The transaction that gave the first verdict. */
+  txId: string;
+}
+
 interface Config {
   /** Account (`MSPID:CommonName`) that settles, issues and sets standing. */
   operator: string;
@@ -64,6 +88,7 @@ interface Standing {
 }
 
 const MAX_BATCH = 1_000;
+const MSP = /^[A-Za-z0-9._-]{1,64}$/;
 const AMOUNT = /^(0|[1-9][0-9]{0,37})$/;
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
 /** Fabric's collection names: letters, digits, `-`, and `_` after the first. */
@@ -72,17 +97,33 @@ const COLLECTION = /^[A-Za-z0-9-][A-Za-z0-9_-]{0,63}$/;
 const TRANSIENT_TRADES = 'trades';
 
 export class SettlementContract extends Contract {
+  /** Who may configure the venue: accounts (`MSPID:CommonName`) and whole MSPs. */
+  #admins: Admins;
+
   constructor() {
     super('mosaic.settlement');
+    this.#admins = parseAdmins(process.env.CHAINCODE_ADMIN ?? '');
   }
 
   /**
-   * Sets the operator, fee account and membership rules: by anyone the first time (the
-   * deployment), by the operator afterwards. `config` is JSON of `Config`.
+   * Sets the operator, fee account and membership rules. The first time (the venue's deployment)
+   * only the chaincode's admin may: the identity, or an identity of the MSP, named in
+   * `CHAINCODE_ADMIN` when the chaincode was started; afterwards the admin or the operator.
+   * `config` is JSON of `Config`.
    */
   async Configure(ctx: Context, config: string): Promise<void> {
     const current = await readJson<Config>(ctx, 'config');
-    if (current !== null) requireOperator(ctx, current);
+    const caller = callerAccount(ctx);
+    const admin =
+      this.#admins.accounts.includes(caller) || this.#admins.msps.includes(ctx.clientIdentity.getMSPID());
+    if (!admin && caller !== current?.operator) {
+      const who = [...this.#admins.accounts, ...this.#admins.msps.map((m) => `any identity of ${m}`)];
+      throw new Error(
+        who.length === 0
+          ? 'this chaincode was started without CHAINCODE_ADMIN, so no one may configure it: start it with CHAINCODE_ADMIN naming the deployer (MSPID:CommonName) or an admin MSP'
+          : `only the chaincode's admin (${who.join(', ')})${current === null ? '' : ` or the operator ${current.operator}`} may configure this venue, not ${caller}`,
+      );
+    }
     const c = parseConfig(config);
     await ctx.stub.putState('config', json(c));
   }
@@ -126,14 +167,36 @@ export class SettlementContract extends Contract {
     ctx.stub.setEvent('Deposited', Buffer.from(json({ account, asset, amount: n.toString() })));
   }
 
-  /** An account takes assets off the venue (its own). */
-  async Withdraw(ctx: Context, asset: string, amount: string): Promise<void> {
-    const account = callerAccount(ctx);
-    const n = positive(amount);
-    const have = await balance(ctx, asset, account);
-    if (have < n) throw new Error(`${account} holds ${have} ${asset}, not ${n}`);
-    await addBalance(ctx, asset, account, -n);
-    ctx.stub.setEvent('Withdrawn', Buffer.from(json({ account, asset, amount: n.toString() })));
+  /**
+   * Releases withdrawals the exchange has granted (JSON array of `ChainWithdrawal`), all in this
+   * transaction: each takes its amount off the account's balance, off the venue, or is refused
+   * with a reason while the rest go on (`BAD_WITHDRAWAL` for a zero amount, `NOT_MEMBER`,
+   * `FROZEN`, `INSUFFICIENT_BALANCE`). Each withdrawal id gets one verdict and keeps it: an id
+   * seen before is skipped and its first verdict returned. Returns the verdicts in batch order
+   * (JSON) and sets the `Released` event with them.
+   */
+  async ReleaseBatch(ctx: Context, batch: string): Promise<string> {
+    const c = await config(ctx);
+    requireOperator(ctx, c);
+    const verdicts = await verdictsOnce(ctx, parseWithdrawals(batch), {
+      key: (w) => withdrawalKey(ctx, w.withdrawalId),
+      verdict: (w, reason, txId) => ({
+        withdrawalId: w.withdrawalId,
+        ok: reason === null,
+        ...(reason === null ? {} : { reason }),
+        txId,
+      }),
+      already: { ok: 'ALREADY_RELEASED', refused: 'ALREADY_REFUSED' },
+      apply: (w) => this.#release(ctx, c, w),
+    });
+    ctx.stub.setEvent('Released', Buffer.from(json({ verdicts })));
+    return JSON.stringify(verdicts);
+  }
+
+  /** A withdrawal's verdict, or an empty string if it has none. */
+  async WithdrawalStatus(ctx: Context, withdrawalId: string): Promise<string> {
+    const v = await readJson<WithdrawalVerdict>(ctx, withdrawalKey(ctx, Number(withdrawalId)));
+    return v === null ? '' : JSON.stringify(v);
   }
 
   /**
@@ -146,25 +209,19 @@ export class SettlementContract extends Contract {
     const c = await config(ctx);
     requireOperator(ctx, c);
     const trades = c.privateCollection === null ? parseBatch(batch) : privateBatch(ctx, batch);
-    const txId = ctx.stub.getTxID();
-    const verdicts: Verdict[] = [];
-    for (const t of trades) {
-      const seen = await readJson<Verdict>(ctx, tradeKey(ctx, t.tradeId));
-      if (seen !== null) {
-        verdicts.push({ ...seen, reason: seen.ok ? 'ALREADY_SETTLED' : (seen.reason ?? 'ALREADY_FAILED') });
-        continue;
-      }
-      const reason = await this.#settle(ctx, c, t);
-      const v: Verdict =
+    const collection = c.privateCollection;
+    const verdicts = await verdictsOnce(ctx, trades, {
+      key: (t) => tradeKey(ctx, t.tradeId),
+      verdict: (t, reason, txId): Verdict =>
         reason === null
           ? { tradeId: t.tradeId, ok: true, txId }
-          : { tradeId: t.tradeId, ok: false, reason, txId };
-      await ctx.stub.putState(tradeKey(ctx, t.tradeId), json(v));
-      if (c.privateCollection !== null) {
-        await ctx.stub.putPrivateData(c.privateCollection, String(t.tradeId), json(t));
-      }
-      verdicts.push(v);
-    }
+          : { tradeId: t.tradeId, ok: false, reason, txId },
+      already: { ok: 'ALREADY_SETTLED', refused: 'ALREADY_FAILED' },
+      apply: (t) => this.#settle(ctx, c, t),
+      ...(collection === null
+        ? {}
+        : { after: (t: ChainTrade) => ctx.stub.putPrivateData(collection, String(t.tradeId), json(t)) }),
+    });
     ctx.stub.setEvent('Settled', Buffer.from(json({ verdicts })));
     return JSON.stringify(verdicts);
   }
@@ -198,6 +255,18 @@ export class SettlementContract extends Contract {
     return standing;
   }
 
+  /** Takes a withdrawal off the venue, or says why it cannot (nothing moved then). */
+  async #release(ctx: Context, c: Config, w: ChainWithdrawal): Promise<string | null> {
+    const amount = BigInt(w.amount);
+    if (amount === 0n) return 'BAD_WITHDRAWAL';
+    const msp = w.account.slice(0, w.account.indexOf(':'));
+    if (c.members.length > 0 && !c.members.includes(msp)) return 'NOT_MEMBER';
+    if ((await standingOf(ctx, w.account)).frozen) return 'FROZEN';
+    if ((await balance(ctx, w.asset, w.account)) < amount) return 'INSUFFICIENT_BALANCE';
+    await addBalance(ctx, w.asset, w.account, -amount);
+    return null;
+  }
+
   /** Moves both legs of a trade, or says why it cannot (nothing moved then). */
   async #settle(ctx: Context, c: Config, t: ChainTrade): Promise<string | null> {
     const qty = BigInt(t.quantity);
@@ -227,6 +296,41 @@ export class SettlementContract extends Contract {
 
 // ---- state -----------------------------------------------------------------------------------
 
+/**
+ * Gives each item of a batch its verdict, once: an item whose key holds a verdict is skipped and
+ * that verdict returned (its reason: `already.ok` if it was ok, else its first reason); otherwise
+ * `apply` moves it (or says why not, moving nothing), its verdict is written under its key with
+ * this transaction's id, and `after` runs for it.
+ */
+async function verdictsOnce<T, V extends { ok: boolean; reason?: string }>(
+  ctx: Context,
+  items: readonly T[],
+  o: {
+    key(item: T): string;
+    verdict(item: T, reason: string | null, txId: string): V;
+    /** The reasons of a skipped item whose first verdict was ok, or a refusal without a reason. */
+    already: { ok: string; refused: string };
+    apply(item: T): Promise<string | null>;
+    after?(item: T): Promise<void>;
+  },
+): Promise<V[]> {
+  const txId = ctx.stub.getTxID();
+  const verdicts: V[] = [];
+  for (const item of items) {
+    const key = o.key(item);
+    const seen = await readJson<V>(ctx, key);
+    if (seen !== null) {
+      verdicts.push({ ...seen, reason: seen.ok ? o.already.ok : (seen.reason ?? o.already.refused) });
+      continue;
+    }
+    const v = o.verdict(item, await o.apply(item), txId);
+    await ctx.stub.putState(key, json(v));
+    await o.after?.(item);
+    verdicts.push(v);
+  }
+  return verdicts;
+}
+
 async function config(ctx: Context): Promise<Config> {
   const c = await readJson<Config>(ctx, 'config');
   if (c === null) throw new Error('the venue is not configured: call Configure first');
@@ -253,6 +357,10 @@ function balanceKey(ctx: Context, asset: string, account: string): string {
 
 function tradeKey(ctx: Context, tradeId: number): string {
   return ctx.stub.createCompositeKey('trade', [String(tradeId)]);
+}
+
+function withdrawalKey(ctx: Context, withdrawalId: number): string {
+  return ctx.stub.createCompositeKey('withdrawal', [String(withdrawalId)]);
 }
 
 /**
@@ -376,6 +484,48 @@ function parseBatch(text: string): ChainTrade[] {
     }
   }
   return trades;
+}
+
+function parseWithdrawals(text: string): ChainWithdrawal[] {
+  const list = JSON.parse(text) as ChainWithdrawal[];
+  if (!Array.isArray(list) || list.length > MAX_BATCH)
+    throw new Error(`a release batch is a list of at most ${MAX_BATCH} withdrawals`);
+  for (const [i, w] of list.entries()) {
+    const where = `withdrawal ${i}`;
+    if (!Number.isSafeInteger(w.withdrawalId) || w.withdrawalId <= 0)
+      throw new Error(`${where}: withdrawalId must be a positive integer`);
+    if (typeof w.account !== 'string' || !ACCOUNT.test(w.account))
+      throw new Error(`${where}: account must be an account (MSPID:name)`);
+    if (typeof w.asset !== 'string' || !/^[A-Za-z0-9._-]{1,32}$/.test(w.asset))
+      throw new Error(`${where}: asset must be an asset name`);
+    if (typeof w.amount !== 'string' || !AMOUNT.test(w.amount))
+      throw new Error(`${where}: amount must be a whole number (decimal string)`);
+  }
+  return list;
+}
+
+/** Who may configure a venue, as `CHAINCODE_ADMIN` names them. */
+export interface Admins {
+  /** Identities, `MSPID:CommonName`. */
+  accounts: string[];
+  /** MSPs any of whose identities may. */
+  msps: string[];
+}
+
+/**
+ * `CHAINCODE_ADMIN`: a comma-separated list of identities (`MSPID:CommonName`: the deployer) and
+ * MSP ids (an admin MSP: any of its identities). Throws naming an entry that is neither.
+ */
+export function parseAdmins(text: string): Admins {
+  const admins: Admins = { accounts: [], msps: [] };
+  for (const entry of text.split(',').map((e) => e.trim())) {
+    if (entry === '') continue;
+    if (ACCOUNT.test(entry)) admins.accounts.push(entry);
+    else if (MSP.test(entry)) admins.msps.push(entry);
+    else
+      throw new Error(`CHAINCODE_ADMIN: ${JSON.stringify(entry)} is neither MSPID:CommonName nor an MSP id`);
+  }
+  return admins;
 }
 
 function checkAccount(account: string): void {

@@ -1,0 +1,177 @@
+/**
+ * Client order ids of accepted orders, remembered after their orders end, so that an id is used
+ * once per account even across restarts (this is engine state: journaled, snapshotted, rebuilt
+ * by replay) and through any gateway. It keeps the 64-bit fingerprints of (account, client order
+ * id) of the last `capacity` accepted orders, oldest forgotten first: a ring of fingerprints in
+ * acceptance order, indexed by an open-addressing table of ring positions (linear probing,
+ * backward-shift deletion). Both grow by doubling up to the capacity, so memory follows use: at
+ * most 8 bytes in the ring and 8 in the table per id. A different id shares a fingerprint with
+ * odds of about n / 2^64 for n ids remembered.
+ */
+
+/** Ids remembered by default: 4,000,000 (64 MB once full). */
+export const CLIENT_ID_MEMORY = 4_000_000;
+
+export class UsedClientIds {
+  readonly capacity: number;
+  /** Ring of fingerprints, oldest at `#head`: two halves per id. */
+  #hi: Int32Array;
+  #lo: Int32Array;
+  #head = 0;
+  #count = 0;
+  /** Ring position + 1 per slot; 0 is empty. */
+  #table: Int32Array;
+  #mask: number;
+  /** The last fingerprint computed by `#fingerprint`. */
+  #fh = 0;
+  #fl = 0;
+
+  constructor(capacity = CLIENT_ID_MEMORY) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 2 ** 28)
+      throw new RangeError(`the client order id memory must be from 1 to 2^28 ids, not ${capacity}`);
+    this.capacity = capacity;
+    const ring = Math.min(capacity, 16);
+    this.#hi = new Int32Array(ring);
+    this.#lo = new Int32Array(ring);
+    this.#table = new Int32Array(tableSize(ring));
+    this.#mask = this.#table.length - 1;
+  }
+
+  /** Ids remembered now. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** Whether `account` (an account index) accepted an order with `clientOrderId` within memory. */
+  has(account: number, clientOrderId: string): boolean {
+    this.#fingerprint(account, clientOrderId);
+    return this.#find(this.#fh, this.#fl) >= 0;
+  }
+
+  /** Remembers an id (which `has` just denied), forgetting the oldest when full. */
+  add(account: number, clientOrderId: string): void {
+    this.#fingerprint(account, clientOrderId);
+    this.#push(this.#fh, this.#fl);
+  }
+
+  /** The fingerprints oldest first, 8 bytes each (high then low half, little-endian), for snapshots. Allocates. */
+  export(): Uint8Array {
+    const out = new Uint8Array(this.#count * 8);
+    const view = new DataView(out.buffer);
+    let at = 0;
+    this.forEach((hi, lo) => {
+      view.setInt32(at, hi, true);
+      view.setInt32(at + 4, lo, true);
+      at += 8;
+    });
+    return out;
+  }
+
+  /** Remembers exported fingerprints, oldest first (the oldest are forgotten if they do not fit). */
+  import(bytes: Uint8Array): void {
+    if (bytes.length % 8 !== 0) throw new RangeError('client order id fingerprints are 8 bytes each');
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let at = 0; at < bytes.length; at += 8) {
+      const hi = view.getInt32(at, true);
+      const lo = view.getInt32(at + 4, true);
+      if (this.#find(hi, lo) >= 0) throw new RangeError('a client order id fingerprint appears twice');
+      this.#push(hi, lo);
+    }
+  }
+
+  /** Folds every fingerprint, oldest first, into `fold` (the state hash). */
+  forEach(fold: (hi: number, lo: number) => void): void {
+    const n = this.#hi.length;
+    for (let i = 0; i < this.#count; i++) {
+      const p = (this.#head + i) % n;
+      fold(this.#hi[p]!, this.#lo[p]!);
+    }
+  }
+
+  #push(hi: number, lo: number): void {
+    if (this.#count === this.#hi.length) {
+      if (this.#count < this.capacity) this.#grow();
+      else this.#forgetOldest();
+    }
+    const n = this.#hi.length;
+    const p = (this.#head + this.#count) % n;
+    this.#hi[p] = hi;
+    this.#lo[p] = lo;
+    this.#count++;
+    const mask = this.#mask;
+    let i = lo & mask;
+    while (this.#table[i] !== 0) i = (i + 1) & mask;
+    this.#table[i] = p + 1;
+  }
+
+  /** The slot holding this fingerprint, or -1. */
+  #find(hi: number, lo: number): number {
+    const table = this.#table;
+    const mask = this.#mask;
+    for (let i = lo & mask; ; i = (i + 1) & mask) {
+      const t = table[i]!;
+      if (t === 0) return -1;
+      if (this.#lo[t - 1] === lo && this.#hi[t - 1] === hi) return i;
+    }
+  }
+
+  #forgetOldest(): void {
+    const table = this.#table;
+    const mask = this.#mask;
+    let i = this.#find(this.#hi[this.#head]!, this.#lo[this.#head]!);
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = this.#lo[table[j]! - 1]! & mask;
+      const between = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (between) continue;
+      table[i] = table[j]!;
+      i = j;
+    }
+    table[i] = 0;
+    this.#head = (this.#head + 1) % this.#hi.length;
+    this.#count--;
+  }
+
+  /** Doubles the ring (oldest first again) and rebuilds the table for it. */
+  #grow(): void {
+    const n = Math.min(this.capacity, this.#hi.length * 2);
+    const hi = new Int32Array(n);
+    const lo = new Int32Array(n);
+    let k = 0;
+    this.forEach((h, l) => {
+      hi[k] = h;
+      lo[k++] = l;
+    });
+    this.#hi = hi;
+    this.#lo = lo;
+    this.#head = 0;
+    this.#table = new Int32Array(tableSize(n));
+    const mask = (this.#mask = this.#table.length - 1);
+    for (let p = 0; p < k; p++) {
+      let i = lo[p]! & mask;
+      while (this.#table[i] !== 0) i = (i + 1) & mask;
+      this.#table[i] = p + 1;
+    }
+  }
+
+  /** Two independent 32-bit hashes of the account index and the id's UTF-16 code units. */
+  #fingerprint(account: number, s: string): void {
+    let a = 0x811c9dc5 ^ Math.imul(account + 1, 0x9e3779b1);
+    let b = 0x3c6ef372 ^ Math.imul(account + 1, 0x85ebca6b);
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul((b << 5) | (b >>> 27), 0x2c1b3c6d) ^ c;
+    }
+    a = Math.imul(a ^ (a >>> 16), 0x7feb352d);
+    b = Math.imul(b ^ (b >>> 15), 0x846ca68b) ^ s.length;
+    this.#fh = (a ^ (a >>> 15)) | 0;
+    this.#fl = (b ^ (b >>> 16)) | 0;
+  }
+}
+
+/** A power of two at least twice the ring. */
+function tableSize(ring: number): number {
+  let t = 16;
+  while (t < ring * 2) t *= 2;
+  return t;
+}
