@@ -1,9 +1,11 @@
 /**
  * `mosaic engine --shard N`: one engine shard of a cluster deployment, as its own process. It
  * recovers from the shard's snapshot and command stream (on this machine or any other), then
- * executes the stream and publishes the events; at its first start it lists the demo instruments
- * of its venues (when the configuration asks for them).
+ * executes the stream and publishes the events; it keeps the history of its venues in
+ * `history-shard-N` of the data folder (rebuilt from the event stream on a fresh machine); at its
+ * first start it lists the demo instruments of its venues (when the configuration asks for them).
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { CommandBus, Shard } from '../cluster/index.ts';
@@ -58,6 +60,7 @@ export async function runEngine(argv: string[]): Promise<void> {
       failed = err;
       stopper.fatal(err);
     },
+    historyDir: path.join(config.dataDir, `history-shard-${shardNo}`),
   });
   await shard.follower.caughtUp();
   const s = shard;
@@ -82,6 +85,7 @@ export async function runEngine(argv: string[]): Promise<void> {
     ['mosaic_shard_snapshot_seq', 'Command the stored snapshot covers', () => s.stats.snapshotSeq],
     ['mosaic_shard_snapshots_total', 'Snapshots stored since start', () => s.stats.snapshots],
     ['mosaic_shard_ticks_total', 'Ticks sent since start', () => s.stats.ticks],
+    ['mosaic_shard_history_seq', 'Last command in the history store', () => s.history?.store.appliedSeq ?? 0],
     ['mosaic_engine_live_orders', 'Live orders in all books', () => s.follower.engine.liveOrders],
   ]);
   const served = await serveOps({

@@ -12,6 +12,7 @@ export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } fr
 export { type EngineView, ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
 export { ShardFollower } from './follower.ts';
+export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
 export { connectNats, ensureStreams } from './nats.ts';
 export { type NatsNode, startNats } from './nats-server.ts';
 export { Shard } from './shard.ts';

@@ -13,6 +13,7 @@ import type { PublishedEvent } from '../journal/index.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
+import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { type Topology, venueOfId } from './topology.ts';
 import { formatHeaders } from './wire-format.ts';
@@ -27,6 +28,8 @@ export interface ShardOptions {
   log: (line: string) => void;
   /** The shard stopped on an error it cannot get past: the process should exit and be restarted. */
   onError: (err: Error) => void;
+  /** Where it keeps the history of its venues (none kept without). */
+  historyDir?: string;
 }
 
 export interface ShardStats {
@@ -43,6 +46,8 @@ const WINDOW = 1_000;
 
 export class Shard {
   readonly follower: ShardFollower;
+  /** The history of its venues, answering the gateways' reads. */
+  history: ShardHistory | null = null;
   #o: ShardOptions;
   #js: JetStreamClient;
   #jsm: JetStreamManager;
@@ -101,6 +106,17 @@ export class Shard {
     }
     const store = await snapshotStore(o.nc.jetstream(), o.topology, o.config.replicas);
     const shard = new Shard(o, follower, jsm, store, published);
+    if (o.historyDir !== undefined) {
+      const { nc, topology, log, onError } = o;
+      shard.history = await ShardHistory.start({
+        nc,
+        topology,
+        shard: o.shard,
+        dir: o.historyDir,
+        log,
+        onError,
+      });
+    }
     o.log(
       `shard ${o.shard}: snapshot at ${follower.snapshotSeq}, events published to ${published}; following ${o.topology.commandStream(o.shard)}`,
     );
@@ -129,6 +145,7 @@ export class Shard {
     await this.follower.close();
     await Promise.allSettled(this.#inflight);
     await this.#snapshotting;
+    await this.history?.close();
   }
 
   #onCommand(seq: number, events: PublishedEvent[]): Promise<void> | undefined {

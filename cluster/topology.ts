@@ -45,6 +45,11 @@ export class Topology {
     return `${this.name}.evt.${shard}.${token(venue)}`;
   }
 
+  /** Where a shard's history answers reads (request/reply). */
+  historySubject(shard: number): string {
+    return `${this.name}.history.${shard}`;
+  }
+
   /** Where a venue's daemons take demo funding requests. */
   faucetSubject(venue: string): string {
     return `${this.name}.fund.${token(venue)}`;

@@ -1073,6 +1073,7 @@ export class Engine {
     e.orderId = typeof c?.orderId === 'number' ? c.orderId : 0;
     e.account = typeof c?.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c?.clientOrderId === 'string' ? c.clientOrderId : '';
+    e.newOrder = false;
     return e;
   }
 
@@ -1083,5 +1084,6 @@ export class Engine {
     e.orderId = 0;
     e.account = typeof c.account === 'string' ? c.account : '';
     e.clientOrderId = typeof c.clientOrderId === 'string' ? c.clientOrderId : '';
+    e.newOrder = true;
   }
 }

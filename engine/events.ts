@@ -60,6 +60,8 @@ export class EngineEvent {
   reason = '';
   /** rejected: a result code from `codes.ts`. */
   code = 0;
+  /** rejected: whether the command refused was a new order (which got no order id). */
+  newOrder = false;
   /** replaced: whether the order kept its place in the queue. */
   keptPriority = false;
 
@@ -163,6 +165,7 @@ export function eventToObject(e: EngineEvent): Record<string, unknown> {
         clientOrderId: e.clientOrderId,
         code: e.code,
         reason: e.reason,
+        newOrder: e.newOrder,
       };
     case 'canceled':
       return {

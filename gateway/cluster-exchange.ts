@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import {
   type ClusterConfig,
+  ClusterHistory,
   CommandBus,
   consume,
   eventsOf,
@@ -41,6 +42,8 @@ export class ClusterExchange implements Exchange {
   readonly engine: ShardedView;
   readonly venues: Config['venues'];
   readonly followers: readonly ShardFollower[];
+  /** The shards' histories, each read once it holds what this gateway's followers executed. */
+  readonly history: ClusterHistory;
   #o: ClusterExchangeOptions;
   #bus: CommandBus;
   #codecs: Codecs;
@@ -63,6 +66,7 @@ export class ClusterExchange implements Exchange {
     );
     this.#codecs = new Codecs(this.engine);
     this.#bus = new CommandBus(o.nc.jetstream(), o.topology);
+    this.history = new ClusterHistory(o.nc, o.topology, (shard) => followers[shard]?.seq ?? 0);
   }
 
   /** Follows every shard up to the end of its stream. */

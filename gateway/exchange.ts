@@ -6,6 +6,7 @@
  * durable engine in this process, its journal, the sequencer's clock); a cluster's gateway reads
  * followers of the engine shards and sends commands over NATS (`ClusterExchange`).
  */
+import path from 'node:path';
 import type { EngineView } from '../cluster/index.ts';
 import type {
   Command,
@@ -14,6 +15,7 @@ import type {
   PendingWithdrawalView,
   Unstamped,
 } from '../engine/index.ts';
+import { type HistoryReader, HistoryStore } from '../history/index.ts';
 import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
 import { type Config } from './config.ts';
 import { makeError } from './errors.ts';
@@ -55,6 +57,8 @@ export interface Exchange {
   canSee(venue: string, memberNames: readonly string[]): boolean;
   /** Trades waiting for their ledger's verdict. */
   pendingSettlements(): readonly PendingSettlementView[];
+  /** Every account's fills and finished orders, kept across restarts. */
+  readonly history: HistoryReader;
   /** How it stands, for `/health` (durability, shards). */
   health(): Record<string, unknown>;
   close(): Promise<void>;
@@ -107,6 +111,8 @@ export interface ExchangeOptions {
 export class LocalExchange implements Exchange {
   readonly durable: DurableEngine;
   readonly venues: Config['venues'];
+  /** In `history/` of the data folder: fed by the durable engine, caught up from its journal at start. */
+  readonly history: HistoryStore;
   #now: () => number;
   #lastTs = 0;
   #codecs: Codecs;
@@ -120,7 +126,18 @@ export class LocalExchange implements Exchange {
   constructor(options: ExchangeOptions) {
     this.#now = options.now ?? Date.now;
     this.venues = options.venues ?? {};
-    this.durable = DurableEngine.open({ dir: options.dataDir, risk: options.risk, log: options.log });
+    this.history = HistoryStore.open({ dir: path.join(options.dataDir, 'history'), log: options.log });
+    try {
+      this.durable = DurableEngine.open({
+        dir: options.dataDir,
+        risk: options.risk,
+        log: options.log,
+        readers: [this.history],
+      });
+    } catch (err) {
+      void this.history.close();
+      throw err;
+    }
     // After recovery the sequencer goes on from the journal's last time, even if the clock is behind it.
     this.#lastTs = this.durable.engine.lastTs;
     this.#codecs = new Codecs(this.durable.engine);
@@ -193,7 +210,11 @@ export class LocalExchange implements Exchange {
   }
 
   health(): Record<string, unknown> {
-    return { commandSeq: this.engine.commandSeq, durableSeq: this.durable.journal.durableSeq };
+    return {
+      commandSeq: this.engine.commandSeq,
+      durableSeq: this.durable.journal.durableSeq,
+      historySeq: this.history.durableSeq,
+    };
   }
 
   #stop(err: Error): void {
@@ -250,5 +271,6 @@ export class LocalExchange implements Exchange {
     this.#closed = true;
     if (this.#ticker) clearInterval(this.#ticker);
     await this.durable.close();
+    await this.history.close();
   }
 }

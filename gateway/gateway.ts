@@ -13,6 +13,7 @@ import { MarketData } from './feed/index.ts';
 import { Metrics } from './metrics.ts';
 import dashboardPlugin from './plugins/dashboard.ts';
 import docsPlugin, { registerOpenApi } from './plugins/docs.ts';
+import historyPlugin from './plugins/history.ts';
 import opsPlugin, { installErrorHandlers } from './plugins/ops.ts';
 import restPlugin from './plugins/rest.ts';
 import wsPlugin from './plugins/ws.ts';
@@ -173,6 +174,7 @@ export async function serveExchange<E extends Exchange>(
   await app.register(docsPlugin, { gateway });
   await app.register(opsPlugin, { gateway });
   await app.register(restPlugin, { gateway });
+  await app.register(historyPlugin, { gateway });
   await app.register(dashboardPlugin, { gateway });
   await app.register(wsPlugin, { gateway });
   try {

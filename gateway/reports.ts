@@ -8,6 +8,7 @@
 import BigNumber from 'bignumber.js';
 import type { EngineView } from '../cluster/index.ts';
 import { codeName } from '../engine/index.ts';
+import { acceptedOrder, type LiveOrder } from '../history/index.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 
 export type ExecStatus =
@@ -52,35 +53,6 @@ export interface RejectReport {
   ts: number;
 }
 
-interface Live {
-  account: string;
-  instrument: string;
-  clientOrderId: string;
-  side: string;
-  orderType: string;
-  price: number;
-  stopPrice: number;
-  /** Filled + open quantity, in lots. */
-  size: number;
-  filled: number;
-  /** Sum of price x quantity over fills, in ticks x lots. */
-  notional: number;
-}
-
-/** One fill of an account's order, as REST lists it. */
-export interface Fill {
-  tradeId: number;
-  orderId: number;
-  clientOrderId: string;
-  instrument: string;
-  side: string;
-  price: string;
-  quantity: string;
-  liquidity: 'maker' | 'taker';
-  fee: string;
-  ts: number;
-}
-
 type Ev = Record<string, unknown>;
 
 /** The trade event's fields of each side (built once, not per fill). */
@@ -89,12 +61,8 @@ const ROLE_KEYS = {
   maker: { orderId: 'makerOrderId', leaves: 'makerLeaves', filled: 'makerFilled', fee: 'makerFee' },
 } as const;
 
-/** Fills remembered per account for REST. */
-const FILLS_KEPT = 1000;
-
 export class ExecReports {
-  #live = new Map<number, Live>();
-  #fills = new Map<string, Fill[]>();
+  #live = new Map<number, LiveOrder>();
   #codec: (instrument: string) => InstrumentCodec | undefined;
 
   constructor(engine: EngineView, codec: (instrument: string) => InstrumentCodec | undefined) {
@@ -108,20 +76,17 @@ export class ExecReports {
             clientOrderId: o.clientOrderId,
             side: o.side,
             orderType: o.orderType,
+            tif: o.tif,
             price: o.price,
             stopPrice: o.stopPrice,
             size: o.filled + o.leaves,
             filled: o.filled,
             notional: 0,
+            createdAt: null,
           });
         }
       }
     }
-  }
-
-  /** An account's last fills (up to 1,000), oldest first. */
-  fills(account: string): Fill[] {
-    return this.#fills.get(account)?.slice() ?? [];
   }
 
   /** Live orders tracked. */
@@ -183,18 +148,7 @@ export class ExecReports {
   }
 
   #accepted(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
-    const o: Live = {
-      account: e.account as string,
-      instrument: e.instrument as string,
-      clientOrderId: e.clientOrderId as string,
-      side: e.side as string,
-      orderType: e.orderType as string,
-      price: e.price as number,
-      stopPrice: e.stopPrice as number,
-      size: e.quantity as number,
-      filled: 0,
-      notional: 0,
-    };
+    const o = acceptedOrder(e);
     this.#live.set(e.orderId as number, o);
     out.push([o.account, this.#report(e.orderId as number, o, 'new', e.ts as number, e.leaves as number)]);
   }
@@ -208,7 +162,7 @@ export class ExecReports {
     const price = e.price as number;
     const leaves = e[keys.leaves] as number;
     o.filled = e[keys.filled] as number;
-    o.notional += qty * price;
+    if (o.notional !== null) o.notional += qty * price;
     const r = this.#report(orderId, o, leaves === 0 ? 'filled' : 'partially-filled', e.ts as number, leaves);
     const codec = this.#codec(o.instrument);
     r.lastQty = codec?.quantity(qty);
@@ -217,29 +171,7 @@ export class ExecReports {
     r.liquidity = role;
     r.fee = codec?.notional(e[keys.fee] as number);
     out.push([o.account, r]);
-    this.#remember(o.account, {
-      tradeId: r.tradeId,
-      orderId,
-      clientOrderId: o.clientOrderId,
-      instrument: o.instrument,
-      side: o.side,
-      price: r.lastPrice ?? '',
-      quantity: r.lastQty ?? '',
-      liquidity: role,
-      fee: r.fee ?? '',
-      ts: r.ts,
-    });
     if (leaves === 0) this.#live.delete(orderId);
-  }
-
-  #remember(account: string, fill: Fill): void {
-    let list = this.#fills.get(account);
-    if (list === undefined) {
-      list = [];
-      this.#fills.set(account, list);
-    }
-    if (list.length >= FILLS_KEPT) list.shift();
-    list.push(fill);
   }
 
   #canceled(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
@@ -313,7 +245,7 @@ export class ExecReports {
     out.push([account, r]);
   }
 
-  #report(orderId: number, o: Live, status: ExecStatus, ts: number, leaves: number): ExecReport {
+  #report(orderId: number, o: LiveOrder, status: ExecStatus, ts: number, leaves: number): ExecReport {
     const codec = this.#codec(o.instrument);
     const r: ExecReport = {
       type: 'exec',
@@ -322,7 +254,7 @@ export class ExecReports {
       clientOrderId: o.clientOrderId,
       instrument: o.instrument,
       side: o.side,
-      orderType: o.orderType,
+      orderType: o.orderType ?? undefined,
       price: o.price > 0 ? (codec?.price(o.price) ?? null) : null,
       quantity: codec?.quantity(o.size),
       cumQty: codec?.quantity(o.filled),
@@ -331,7 +263,7 @@ export class ExecReports {
       ts,
     };
     if (o.stopPrice > 0) r.stopPrice = codec?.price(o.stopPrice);
-    if (o.filled > 0 && codec !== undefined && o.notional > 0) {
+    if (o.filled > 0 && codec !== undefined && o.notional !== null && o.notional > 0) {
       r.avgPrice = averagePrice(o.notional, o.filled, codec);
     }
     return r;
@@ -339,7 +271,7 @@ export class ExecReports {
 }
 
 /** notional / filled in ticks, as a price; two more decimals than the instrument's when not on a tick. */
-function averagePrice(notional: number, filled: number, codec: InstrumentCodec): string {
+export function averagePrice(notional: number, filled: number, codec: InstrumentCodec): string {
   const ticks = notional / filled;
   if (Number.isInteger(ticks)) return codec.price(ticks);
   return new BigNumber(notional)

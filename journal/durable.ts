@@ -9,8 +9,14 @@ import fs from 'node:fs';
 import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
 import { settleConfig } from './config.ts';
 import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
-import type { CommandLog, CommandLogFactory, CommandLogHooks, EventSubscriber } from './ports.ts';
-import { listSnapshots, loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
+import type {
+  CommandLog,
+  CommandLogFactory,
+  CommandLogHooks,
+  EventReader,
+  EventSubscriber,
+} from './ports.ts';
+import { loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
 
 export type PublishedEvent = Record<string, unknown>;
 
@@ -29,6 +35,11 @@ export interface DurableOptions {
   commandLog?: CommandLogFactory;
   /** Recovery and snapshot notes (default: standard error). */
   log?: (line: string) => void;
+  /**
+   * Read models fed from the events (e.g. the trading history): each gets, at recovery, the
+   * events of the commands after its durable position, then every durable command's events.
+   */
+  readers?: readonly EventReader[];
 }
 
 /** What a durable command produced. */
@@ -67,6 +78,7 @@ export class DurableEngine {
   #lastSnapshotSeq: number;
   #snapshotting: Promise<number> | null = null;
   #failed: Error | null = null;
+  #readers: readonly EventReader[];
 
   private constructor(options: DurableOptions) {
     const { dir } = options;
@@ -77,7 +89,19 @@ export class DurableEngine {
     fs.mkdirSync(dir, { recursive: true });
     const book = options.book ?? 'fast';
     const { risk } = settleConfig(dir, { risk: options.risk === true });
-    const snap = loadNewestSnapshot(dir, book, this.#log);
+    this.#readers = options.readers ?? [];
+    const from = this.#retained();
+    const onDisk = options.commandLog ? 1 : (listSegments(dir)[0]?.firstSeq ?? 1);
+    let snap = loadNewestSnapshot(dir, book, this.#log, from);
+    if (snap === null && onDisk > 1 && from !== Infinity) {
+      // The journal no longer reaches back to where a reader stands (it came after compaction).
+      snap = loadNewestSnapshot(dir, book, this.#log);
+      if (snap !== null) {
+        this.#log(
+          `readers: commands ${from + 1} to ${snap.seq} were compacted away; they start after ${snap.seq}`,
+        );
+      }
+    }
     const base = snap?.seq ?? 0;
     const gap = (first: number) =>
       new Error(
@@ -100,14 +124,31 @@ export class DurableEngine {
     }
     this.engine = snap?.engine ?? new Engine({ book, risk });
     let replayed = 0;
+    // Events are copied during replay only for the commands some reader has not made durable.
+    const stop = this.engine.addListener({
+      onEvent: (e) => {
+        if (this.engine.commandSeq > from) this.#capture.push(eventToObject(e));
+      },
+    });
     for (const { seq, command } of this.journal.recovered(base)) {
+      this.#capture = [];
       this.engine.execute(command);
       if (this.engine.commandSeq !== seq) {
         throw new Error(`replay out of step: journal sequence ${seq}, engine at ${this.engine.commandSeq}`);
       }
+      for (const r of this.#readers) if (seq > r.durableSeq) r.apply(seq, this.#capture);
       replayed++;
     }
+    stop();
     this.journal.releaseRecovered();
+    for (const r of this.#readers) {
+      if (r.durableSeq > this.engine.commandSeq) {
+        void this.journal.close();
+        throw new Error(
+          `a reader of the events is at command ${r.durableSeq}, beyond the journal's last, ${this.engine.commandSeq}: it was built from another journal`,
+        );
+      }
+    }
     this.#lastSnapshotSeq = base;
     this.recovery = {
       snapshotSeq: base,
@@ -116,6 +157,7 @@ export class DurableEngine {
       stateHash: this.engine.stateHash(),
     };
     this.engine.addListener({ onEvent: (e) => this.#capture.push(eventToObject(e)) });
+    for (const r of this.#readers) this.onEvents((seq, events) => r.apply(seq, events));
   }
 
   /** Opens the durable engine in `options.dir`, recovering whatever is there. */
@@ -164,7 +206,9 @@ export class DurableEngine {
 
   /**
    * Snapshots the state now (at the last sequence), once the journal holds it, then prunes
-   * older snapshots and the journal segments below the oldest one kept. Resolves with its seq.
+   * older snapshots and the journal segments below the oldest one kept. A reader's durable
+   * position holds the pruning back: the newest snapshot at or before it, and the journal after
+   * that snapshot, stay. Resolves with its seq.
    */
   snapshot(): Promise<number> {
     if (this.#snapshotting) return this.#snapshotting;
@@ -176,9 +220,11 @@ export class DurableEngine {
       .then(() => {
         writeSnapshot(this.#dir, seq, state, hash);
         this.#lastSnapshotSeq = seq;
-        pruneSnapshots(this.#dir, this.#keep);
-        const oldest = listSnapshots(this.#dir).at(-1)?.seq ?? 0;
-        this.journal.prune(oldest);
+        const retain = this.#retained();
+        const kept = pruneSnapshots(this.#dir, this.#keep, retain);
+        // With no snapshot at or before a reader's position yet, replay starts from nothing.
+        const anchor = kept.find((s) => s.seq <= retain);
+        this.journal.prune(anchor === undefined ? 0 : kept.at(-1)!.seq);
         return seq;
       })
       .finally(() => {
@@ -197,6 +243,11 @@ export class DurableEngine {
   async close(): Promise<void> {
     await this.flush();
     await this.journal.close();
+  }
+
+  /** The lowest durable position of the readers (Infinity with none): what must stay replayable. */
+  #retained(): number {
+    return this.#readers.reduce((low, r) => Math.min(low, r.durableSeq), Infinity);
   }
 
   /** Answers and publishes every command up to `seq`, now durable. */

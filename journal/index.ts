@@ -31,4 +31,4 @@ export {
   scanJournal,
 } from './file-journal.ts';
 export { decodeSnapshot, encodeSnapshot, listSnapshots, readSnapshot, writeSnapshot } from './snapshots.ts';
-export type { CommandLog, CommandLogHooks, EventSubscriber } from './ports.ts';
+export type { CommandLog, CommandLogHooks, EventReader, EventSubscriber } from './ports.ts';

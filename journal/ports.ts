@@ -42,5 +42,18 @@ export interface CommandLogHooks {
 /** Opens the command log of a durable engine. */
 export type CommandLogFactory = (dir: string, hooks: CommandLogHooks) => CommandLog;
 
+/**
+ * A read model built from the durable events (the trading history) that keeps its own durable
+ * position. Recovery hands it the events of every command after that position, replayed from a
+ * snapshot at or before it, and compaction keeps the snapshot and the journal that replay needs:
+ * a crash between a snapshot and the reader's own commit loses nothing.
+ */
+export interface EventReader {
+  /** The last command whose events it holds durably (0: none). */
+  readonly durableSeq: number;
+  /** Takes one durable command's events: in sequence order, each command once per process. */
+  apply(seq: number, events: Array<Record<string, unknown>>): void;
+}
+
 /** Receives each durable command's events, in sequence order. */
 export type EventSubscriber = (seq: number, events: Array<Record<string, unknown>>) => void;

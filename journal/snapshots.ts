@@ -90,13 +90,18 @@ export function decodeSnapshot(buf: Buffer, book: BookKind = 'fast'): { seq: num
   return { seq: header.seq, engine };
 }
 
-/** The newest valid snapshot, or null when there is none; damaged ones are logged and skipped. */
+/**
+ * The newest valid snapshot at or before `atMost`, or null when there is none; damaged ones are
+ * logged and skipped.
+ */
 export function loadNewestSnapshot(
   dir: string,
   book: BookKind,
   log: (line: string) => void,
+  atMost = Infinity,
 ): { seq: number; engine: Engine; file: string } | null {
-  for (const { file } of listSnapshots(dir)) {
+  for (const { file, seq } of listSnapshots(dir)) {
+    if (seq > atMost) continue;
     try {
       return { ...readSnapshot(file, book), file };
     } catch (err) {
@@ -106,8 +111,20 @@ export function loadNewestSnapshot(
   return null;
 }
 
-/** Deletes all but the newest `keep` snapshots, and stray temporary files. */
-export function pruneSnapshots(dir: string, keep: number): void {
-  for (const { file } of listSnapshots(dir).slice(keep)) fs.unlinkSync(file);
+/**
+ * Deletes all but the newest `keep` snapshots and the newest one at or before `retain` (what a
+ * reader of the events still needs to start from), and stray temporary files. Returns the
+ * snapshots kept, newest first.
+ */
+export function pruneSnapshots(
+  dir: string,
+  keep: number,
+  retain = Infinity,
+): Array<{ file: string; seq: number }> {
+  const all = listSnapshots(dir);
+  const anchor = all.find((s) => s.seq <= retain);
+  const kept = all.filter((s, i) => i < keep || s === anchor);
+  for (const s of all) if (!kept.includes(s)) fs.unlinkSync(s.file);
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.snap.tmp')) fs.unlinkSync(path.join(dir, f));
+  return kept;
 }

@@ -129,6 +129,8 @@ async function main() {
     el('br'),
     'WebSocket protocol: ',
     el('a', { href: '/docs/ws-protocol.md' }, '/docs/ws-protocol.md'),
+    ' · fill and order history: ',
+    el('a', { href: '/docs/history.md' }, '/docs/history.md'),
     ' · raw OpenAPI document: ',
     el('a', { href: '/docs/openapi.json' }, '/docs/openapi.json'),
   );

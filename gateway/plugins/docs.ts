@@ -1,7 +1,7 @@
 /**
  * Documentation served by the gateway: the OpenAPI document of the REST routes (generated from
- * their TypeBox schemas) at `/docs/openapi.json`, a readable page of it at `/docs`, and the
- * WebSocket protocol at `/docs/ws-protocol.md`.
+ * their TypeBox schemas) at `/docs/openapi.json`, a readable page of it at `/docs`, the
+ * WebSocket protocol at `/docs/ws-protocol.md` and the REST history's pages at `/docs/history.md`.
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
@@ -33,7 +33,12 @@ export default async function docsPlugin(app: FastifyInstance, _opts: { gateway:
     page ??= readAsset('gateway/dashboard/docs.html');
     return reply.type('text/html; charset=utf-8').send(page);
   });
-  app.get('/docs/ws-protocol.md', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/markdown; charset=utf-8').send(protocol),
-  );
+  for (const [url, text] of [
+    ['/docs/ws-protocol.md', protocol],
+    ['/docs/history.md', readAsset('docs/history.md')],
+  ] as const) {
+    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
+      reply.type('text/markdown; charset=utf-8').send(text),
+    );
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * REST under `/api`: instruments, book snapshots and recent trades (public venues for anyone,
- * permissioned ones for members), login for a bearer token, and a holder's own orders, fills,
- * balances and withdrawals; settlement status of a trade and of each ledger's pipeline. TypeBox
- * schemas are the contract (and the OpenAPI document at /docs).
+ * permissioned ones for members), login for a bearer token, and a holder's live orders,
+ * balances and withdrawals (its fills and finished orders: `history.ts`); settlement status of a
+ * trade and of each ledger's pipeline. TypeBox schemas are the contract (and the OpenAPI document
+ * at /docs).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -12,14 +13,15 @@ import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
 import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
+import type { InstrumentCodec } from '../instrument-codec.ts';
 import type { Holder } from '../tokens.ts';
 import { type Message, Messages, parseMessage } from '../wire.ts';
 
-const ErrorBody = Type.Object(
+export const ErrorBody = Type.Object(
   { code: Type.String(), message: Type.String() },
   { additionalProperties: true },
 );
-const Decimal = Type.String({ description: 'a decimal string' });
+export const Decimal = Type.String({ description: 'a decimal string' });
 const Level = Type.Tuple([Decimal, Decimal]);
 const Depth = Type.Union(
   DEPTHS.map((n) => Type.Literal(n)),
@@ -32,8 +34,8 @@ const LoginBody = Type.Union(
   ),
 );
 const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
-const Auth = { security: [{ bearer: [] }] };
-const Unauthorized = { 401: ErrorBody };
+export const Auth = { security: [{ bearer: [] }] };
+export const Unauthorized = { 401: ErrorBody };
 
 const Order = Type.Object({
   orderId: Type.Integer(),
@@ -47,20 +49,6 @@ const Order = Type.Object({
   cumQty: Decimal,
   leavesQty: Decimal,
   state: Type.String({ description: 'resting, or waiting for its stop price' }),
-});
-const Fill = Type.Object({
-  tradeId: Type.Integer(),
-  orderId: Type.Integer(),
-  clientOrderId: Type.String(),
-  instrument: Type.String(),
-  side: Type.String(),
-  price: Decimal,
-  quantity: Decimal,
-  liquidity: Type.String(),
-  fee: Type.String({
-    description: 'in the quote currency, with the decimals of its cash unit; negative is a rebate',
-  }),
-  ts: Type.Integer(),
 });
 /** An amount of a balance's asset, with as many decimals as its unit. */
 const Amount = Type.String({ description: 'a decimal string with the decimals of `unit`' });
@@ -309,33 +297,9 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       const { account } = must(req);
       return engine.openOrders(account).map((o) => {
         const c = exchange.codec(o.instrument)!;
-        return {
-          orderId: o.orderId,
-          clientOrderId: o.clientOrderId,
-          instrument: o.instrument,
-          side: o.side,
-          orderType: o.orderType,
-          tif: o.tif,
-          price: o.price > 0 ? c.price(o.price) : null,
-          stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
-          cumQty: c.quantity(o.filled),
-          leavesQty: c.quantity(o.leaves),
-          state: o.state,
-        };
+        return { ...orderTerms(c, o), leavesQty: c.quantity(o.leaves), state: o.state };
       });
     },
-  );
-
-  app.get(
-    '/api/fills',
-    {
-      schema: {
-        summary: "The caller's last 1,000 fills, oldest first",
-        ...Auth,
-        response: { 200: Type.Array(Fill), ...Unauthorized },
-      },
-    },
-    async (req) => trading.reports.fills(must(req).account),
   );
 
   app.get(
@@ -429,4 +393,31 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       return t;
     },
   );
+}
+
+/** What REST shows of any order, live or finished: its ids, terms and what filled. */
+export function orderTerms<
+  O extends {
+    orderId: number | null;
+    clientOrderId: string;
+    instrument: string;
+    side: string | null;
+    orderType: string | null;
+    tif: string | null;
+    price: number;
+    stopPrice: number;
+    filled: number;
+  },
+>(c: InstrumentCodec, o: O) {
+  return {
+    orderId: o.orderId as O['orderId'],
+    clientOrderId: o.clientOrderId,
+    instrument: o.instrument,
+    side: o.side as O['side'],
+    orderType: o.orderType as O['orderType'],
+    tif: o.tif as O['tif'],
+    price: o.price > 0 ? c.price(o.price) : null,
+    stopPrice: o.stopPrice > 0 ? c.price(o.stopPrice) : null,
+    cumQty: c.quantity(o.filled),
+  };
 }

@@ -6,11 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ID_SPAN, requestFunding, serveFaucet } from '../../cluster/index.ts';
-import { READY, type TestNats, testNats } from '../support/cluster.ts';
+import { clusterConfigFile, READY, type TestNats, testNats } from '../support/cluster.ts';
 import { killAll, MosaicProcess, until } from '../support/exchange-process.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, WsClient } from '../support/ws-client.ts';
@@ -28,20 +26,7 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
 
   before(async () => {
     nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }] });
-    config = path.join(nats.dir, 'mosaic.json');
-    fs.writeFileSync(
-      config,
-      JSON.stringify({
-        dataDir: path.join(nats.dir, 'data'),
-        risk: false,
-        port: 0,
-        logLevel: 'info',
-        demo: { instruments: true, marketMaker: false, fundAccounts: true },
-        evm: { enabled: false },
-        fabric: { enabled: false },
-        cluster: nats.config,
-      }),
-    );
+    config = clusterConfigFile(nats, { demo: { instruments: true, marketMaker: false, fundAccounts: true } });
     // Two engine shards, each its own process (the EVM venue, and the rest)
     await spawn(['engine', '--shard', '0', '--port', '0']);
     await spawn(['engine', '--shard', '1', '--port', '0']);

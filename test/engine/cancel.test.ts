@@ -213,6 +213,7 @@ for (const kind of BOOKS) {
             instrument: ACME,
             account: 'A',
             clientOrderId: cmd.clientOrderId,
+            newOrder: true,
           }),
         ]);
       }

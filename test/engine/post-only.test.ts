@@ -52,7 +52,12 @@ for (const kind of BOOKS) {
       it(`is rejected with POST_ONLY_WOULD_TAKE and changes nothing: ${name}`, () => {
         const t = withoutChange(spread, cmd);
         assert.deepEqual(t.all, [
-          rejected(Code.POST_ONLY_WOULD_TAKE, { instrument: ACME, account: 'C', clientOrderId: 'p1' }),
+          rejected(Code.POST_ONLY_WOULD_TAKE, {
+            instrument: ACME,
+            account: 'C',
+            clientOrderId: 'p1',
+            newOrder: true,
+          }),
         ]);
       });
     }
@@ -77,7 +82,12 @@ for (const kind of BOOKS) {
       it(`is INVALID_COMBINATION with ${name}`, () => {
         const t = withoutChange(spread, cmd);
         assert.deepEqual(t.all, [
-          rejected(Code.INVALID_COMBINATION, { instrument: ACME, account: 'C', clientOrderId: 'p1' }),
+          rejected(Code.INVALID_COMBINATION, {
+            instrument: ACME,
+            account: 'C',
+            clientOrderId: 'p1',
+            newOrder: true,
+          }),
         ]);
       });
     }

@@ -19,11 +19,12 @@ describe('amounts in REST and execution reports', () => {
   let taker: { ws: WsClient; token: string };
   let fills: { maker: Msg; taker: Msg };
 
-  const rest = async (url: string, token: string) => {
+  const rest = async <T = Array<Record<string, string>>>(url: string, token: string) => {
     const res = await gw.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.statusCode, 200, res.body);
-    return res.json() as Array<Record<string, string>>;
+    return res.json() as T;
   };
+  type Fills = { fills: Array<Record<string, string>> };
   const order = (ws: WsClient, clientOrderId: string, side: string) =>
     ws.request({
       op: 'new',
@@ -64,11 +65,11 @@ describe('amounts in REST and execution reports', () => {
 
   it('shows the same fee strings in REST fills', async () => {
     assert.deepEqual(
-      (await rest('/api/fills', taker.token)).map((f) => [f.clientOrderId, f.fee]),
+      (await rest<Fills>('/api/fills', taker.token)).fills.map((f) => [f.clientOrderId, f.fee]),
       [['t1', '0.10']],
     );
     assert.deepEqual(
-      (await rest('/api/fills', maker.token)).map((f) => [f.clientOrderId, f.fee]),
+      (await rest<Fills>('/api/fills', maker.token)).fills.map((f) => [f.clientOrderId, f.fee]),
       [['m1', '-0.02']],
     );
   });

@@ -141,7 +141,7 @@ describe('REST and operations', () => {
     const balances = (await get('/api/balances', token)).body as Json[];
     const usd = balances.find((b) => b.asset === 'USD@evm:31337')!;
     assert.ok(Number(usd.reserved) > 0, JSON.stringify(usd));
-    assert.deepEqual(await get('/api/fills', token).then((r) => r.body), []);
+    assert.deepEqual(await get('/api/fills', token).then((r) => r.body), { fills: [], next: null });
 
     for (const url of ['/api/orders', '/api/fills', '/api/balances']) {
       const none = await get(url);

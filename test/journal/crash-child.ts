@@ -1,11 +1,15 @@
 /**
- * The process crash.test.ts kills. `node crash-child.js DIR SEED` opens a DurableEngine on DIR,
+ * The process crash.test.ts kills. `node crash-child.js DIR SEED [--history]` opens a DurableEngine on DIR,
  * prints `recovered <seq> <stateHash>`, lists the instrument if the engine has none, then
  * submits a seeded stream of commands as fast as it can (up to IN_FLIGHT unanswered) and prints
  * `ack <seq> <type>:<clientOrderId>` for each command once `submit` has resolved, until killed.
- * Small snapshot and segment sizes make the kills land in snapshots and rotations too.
+ * Small snapshot and segment sizes make the kills land in snapshots and rotations too. With
+ * `--history`, a history store in DIR/history reads the events (test/history/crash.test.ts), and
+ * only one snapshot is kept, so that compaction leans on what the store has made durable.
  */
+import path from 'node:path';
 import { XorShift32 } from '../../bench/prng.ts';
+import { HistoryStore } from '../../history/index.ts';
 import { DurableEngine } from '../../journal/index.ts';
 import { commandKey, Workload } from './support.ts';
 
@@ -14,8 +18,16 @@ const IN_FLIGHT = 1000;
 /** A child nobody kills stops by itself. */
 const LIFETIME_MS = 30_000;
 
-function main(dir: string, seed: number): void {
-  const d = DurableEngine.open({ dir, ...CHILD_OPTIONS, log: (line) => process.stderr.write(`${line}\n`) });
+function main(dir: string, seed: number, history: boolean): void {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const d = DurableEngine.open({
+    dir,
+    ...CHILD_OPTIONS,
+    log,
+    ...(history
+      ? { keepSnapshots: 1, readers: [HistoryStore.open({ dir: path.join(dir, 'history'), log })] }
+      : {}),
+  });
   process.stdout.write(`recovered ${d.recovery.lastSeq} ${d.recovery.stateHash}\n`);
   const w = new Workload(seed);
   let inFlight = 0;
@@ -60,9 +72,9 @@ function main(dir: string, seed: number): void {
   setTimeout(() => process.exit(3), LIFETIME_MS).unref();
 }
 
-const [dir, seed] = process.argv.slice(2);
-if (dir === undefined || !/^[1-9]\d*$/.test(seed ?? '')) {
-  process.stderr.write('usage: node crash-child.js DIR SEED\n');
+const [dir, seed, flag] = process.argv.slice(2);
+if (dir === undefined || !/^[1-9]\d*$/.test(seed ?? '') || (flag !== undefined && flag !== '--history')) {
+  process.stderr.write('usage: node crash-child.js DIR SEED [--history]\n');
   process.exit(2);
 }
-main(dir, Number(seed));
+main(dir, Number(seed), flag === '--history');

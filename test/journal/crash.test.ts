@@ -7,18 +7,16 @@
  * crash also leaves half a record behind, as a torn write would.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { XorShift32 } from '../../bench/prng.ts';
 import { DurableEngine, listSnapshots, scanJournal } from '../../journal/index.ts';
 import {
   commandKey,
   journalEntries,
+  liveAndDie,
   mosaic,
   replayHash,
   segmentFiles,
@@ -26,61 +24,8 @@ import {
   Workload,
 } from './support.ts';
 
-const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 const CYCLES = 24;
 const SEED = 20_240_923;
-
-interface Life {
-  recovered: { seq: number; hash: string };
-  acks: Array<{ seq: number; key: string }>;
-  stderr: string;
-}
-
-/** Starts the child on `dir`, lets it acknowledge for `liveMs`, then kills it with SIGKILL. */
-async function liveAndDie(dir: string, seed: number, liveMs: number): Promise<Life> {
-  const child = spawn(process.execPath, [CHILD, dir, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: string[] = [];
-  let partial = '';
-  let stderr = '';
-  let acking: () => void = () => {};
-  const firstAck = new Promise<void>((resolve) => {
-    acking = resolve;
-  });
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop()!; // a line the kill may cut short is not counted
-    for (const line of parts) {
-      lines.push(line);
-      if (line.startsWith('ack ')) acking();
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  const started = await Promise.race([
-    firstAck.then(() => true),
-    closed.then(() => false),
-    sleep(20_000, false, { ref: false }),
-  ]);
-  if (started) await sleep(liveMs);
-  child.kill('SIGKILL');
-  const { code, signal } = await closed;
-  assert.ok(started, `the child never acknowledged a command (exit ${code}): ${stderr}`);
-  assert.equal(signal, 'SIGKILL', `the child ended by itself (exit ${code}): ${stderr}`);
-
-  const [head, ...rest] = lines;
-  const m = /^recovered (\d+) ([0-9a-f]+)$/.exec(head ?? '');
-  assert.ok(m, `the child's first line: ${head}`);
-  const acks = rest.map((line) => {
-    const a = /^ack (\d+) (\S+)$/.exec(line);
-    assert.ok(a, `an ack line: ${line}`);
-    return { seq: Number(a[1]), key: a[2]! };
-  });
-  return { recovered: { seq: Number(m[1]), hash: m[2]! }, acks, stderr };
-}
 
 /** Leaves half of a plausible next record after the last one, as a write torn by a power cut. */
 function tearTail(dir: string, rng: XorShift32): void {

@@ -1,13 +1,16 @@
 /**
  * Shared by the journal suites: fresh temporary folders, byte images of a folder (to prove that
- * something left it unchanged), the built `mosaic` CLI run as a child process, and a seeded
- * stream of trading commands that the durable and crash suites replay.
+ * something left it unchanged), the built `mosaic` CLI run as a child process, a life of the
+ * crash child ended by SIGKILL, and a seeded stream of trading commands that the durable and
+ * crash suites replay.
  */
-import { execFile } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { XorShift32 } from '../../bench/prng.ts';
@@ -81,6 +84,71 @@ export const SEGMENT_HEADER = 8;
 
 /** Bytes before a record's command: u32 length, u32 CRC32, f64 sequence. */
 export const RECORD_PREFIX = 16;
+
+/** What one life of crash-child.ts printed before it was killed. */
+export interface Life {
+  recovered: { seq: number; hash: string };
+  acks: Array<{ seq: number; key: string }>;
+  stderr: string;
+}
+
+const CRASH_CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
+
+/**
+ * Starts crash-child.ts on `dir` (with `args` after its own), lets it acknowledge for `liveMs`,
+ * then kills it with SIGKILL.
+ */
+export async function liveAndDie(
+  dir: string,
+  seed: number,
+  liveMs: number,
+  args: string[] = [],
+): Promise<Life> {
+  const child = spawn(process.execPath, [CRASH_CHILD, dir, String(seed), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  let acking: () => void = () => {};
+  const firstAck = new Promise<void>((resolve) => {
+    acking = resolve;
+  });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!; // a line the kill may cut short is not counted
+    for (const line of parts) {
+      lines.push(line);
+      if (line.startsWith('ack ')) acking();
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  const started = await Promise.race([
+    firstAck.then(() => true),
+    closed.then(() => false),
+    sleep(20_000, false, { ref: false }),
+  ]);
+  if (started) await sleep(liveMs);
+  child.kill('SIGKILL');
+  const { code, signal } = await closed;
+  assert.ok(started, `the child never acknowledged a command (exit ${code}): ${stderr}`);
+  assert.equal(signal, 'SIGKILL', `the child ended by itself (exit ${code}): ${stderr}`);
+
+  const [head, ...rest] = lines;
+  const m = /^recovered (\d+) ([0-9a-f]+)$/.exec(head ?? '');
+  assert.ok(m, `the child's first line: ${head}`);
+  const acks = rest.map((line) => {
+    const a = /^ack (\d+) (\S+)$/.exec(line);
+    assert.ok(a, `an ack line: ${line}`);
+    return { seq: Number(a[1]), key: a[2]! };
+  });
+  return { recovered: { seq: Number(m[1]), hash: m[2]! }, acks, stderr };
+}
 
 /** Restores a folder to an image taken by `folderImage`: extra files go, the others are rewritten. */
 export function restoreFolder(dir: string, image: Map<string, Buffer>): void {

@@ -1,4 +1,7 @@
-/** A NATS (one node or a cluster) in a temporary folder, and a cluster config pointing at it. */
+/**
+ * A NATS (one node or a cluster) in a temporary folder, a cluster config pointing at it, and a
+ * configuration file for `mosaic` processes on it.
+ */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,4 +57,28 @@ export async function testNats(nodes = 1, adjust: Partial<ClusterConfig> = {}): 
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Writes `mosaic.json` in the NATS folder for `mosaic engine|gateway|connector` processes on
+ * this cluster: data under `data/`, risk off, no ledgers, the demo listings without the market
+ * maker or funding; `settings` replace top-level sections. Returns the file's path.
+ */
+export function clusterConfigFile(nats: TestNats, settings: Record<string, unknown> = {}): string {
+  const file = path.join(nats.dir, 'mosaic.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      dataDir: path.join(nats.dir, 'data'),
+      risk: false,
+      port: 0,
+      logLevel: 'info',
+      demo: { instruments: true, marketMaker: false, fundAccounts: false },
+      evm: { enabled: false },
+      fabric: { enabled: false },
+      cluster: nats.config,
+      ...settings,
+    }),
+  );
+  return file;
 }

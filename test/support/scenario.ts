@@ -141,7 +141,13 @@ export function bbo(
 /** A rejection; fields default to what a rejected command without them reports ('' and 0). */
 export function rejected(
   code: number,
-  f: { instrument?: string; orderId?: number; account?: string; clientOrderId?: string } = {},
+  f: {
+    instrument?: string;
+    orderId?: number;
+    account?: string;
+    clientOrderId?: string;
+    newOrder?: boolean;
+  } = {},
 ): Ev {
   return {
     kind: 'rejected',
@@ -151,13 +157,19 @@ export function rejected(
     clientOrderId: f.clientOrderId ?? '',
     code,
     reason: REASON,
+    newOrder: f.newOrder ?? false,
   };
 }
 
 /** The rejection of a new order's command: its account and clientOrderId where they are strings. */
 export function rejectedOrder(code: number, c: NewOrder, instrument: string = c.instrument): Ev {
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
-  return rejected(code, { instrument, account: text(c.account), clientOrderId: text(c.clientOrderId) });
+  return rejected(code, {
+    instrument,
+    account: text(c.account),
+    clientOrderId: text(c.clientOrderId),
+    newOrder: true,
+  });
 }
 
 /** An event without its sequence numbers and timestamp, a rejection's reason as `REASON`. */

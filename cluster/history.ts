@@ -1,0 +1,150 @@
+/**
+ * A cluster's trading history: each engine shard keeps the history of its venues in a store of
+ * its own (its data folder), fed from its event stream, which holds every command's events (from
+ * where the store stands, so a shard on a fresh machine rebuilds it), and answers reads over NATS
+ * request/reply. A gateway asks every shard for a page and merges them by position (an account
+ * may trade on several shards' venues); `before`/`after` by id ask the shard that numbered the
+ * id. Each read names the command the gateway has seen of that shard, and the shard answers once
+ * its history holds it: a fill a client was told of is in the next page it reads.
+ */
+import type { NatsConnection, Subscription } from 'nats';
+import {
+  type Entry,
+  type FillRecord,
+  type HistoryKind,
+  type HistoryReader,
+  HistoryStore,
+  mergePages,
+  type OrderRecord,
+  type PageQuery,
+  type Position,
+} from '../history/index.ts';
+import type { PublishedEvent } from '../journal/index.ts';
+import { consume } from './consume.ts';
+import { answered, jetStreamReady } from './nats.ts';
+import type { Topology } from './topology.ts';
+
+type HistoryRequest =
+  | { op: 'page'; query: PageQuery; atLeast: number }
+  | { op: 'position'; kind: HistoryKind; account: string; id: number; atLeast: number };
+type HistoryAnswer =
+  { entries: Entry<FillRecord | OrderRecord>[] } | { pos: Position | null } | { error: string };
+
+/** How long a shard's history may take to hold what a gateway has seen; the request waits a little longer. */
+const CATCH_UP_MS = 10_000;
+const REQUEST_MS = CATCH_UP_MS + 5_000;
+
+export interface ShardHistoryOptions {
+  nc: NatsConnection;
+  topology: Topology;
+  shard: number;
+  /** The store's folder. */
+  dir: string;
+  log: (line: string) => void;
+  /** Reading the event stream stopped on an error it cannot get past. */
+  onError: (err: Error) => void;
+}
+
+/** A shard's history: its store, kept up from the event stream, answering reads. */
+export class ShardHistory {
+  readonly store: HistoryStore;
+  #feed: ReturnType<typeof consume>;
+  #sub: Subscription;
+
+  private constructor(o: ShardHistoryOptions, store: HistoryStore) {
+    this.store = store;
+    const { nc, topology, shard } = o;
+    const js = nc.jetstream();
+    const stream = topology.eventStream(shard);
+    this.#feed = consume({
+      get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
+      handle: (m) => store.apply(m.seq, m.json<PublishedEvent[]>()),
+      batch: 2_000,
+      behind: async () =>
+        (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq > store.appliedSeq,
+      name: `shard ${shard}: history`,
+      log: o.log,
+    });
+    this.#feed.done.catch((err: Error) => o.onError(err));
+    // One instance of the shard answers each request (any of them holds the same history).
+    this.#sub = nc.subscribe(topology.historySubject(shard), {
+      queue: 'history',
+      callback: (err, msg) => {
+        if (err !== null) return;
+        void this.#answer(msg.json<HistoryRequest>()).then((answer) => msg.respond(JSON.stringify(answer)));
+      },
+    });
+  }
+
+  /** Opens the store in `o.dir` and starts following the event stream from where it stands. */
+  static async start(o: ShardHistoryOptions): Promise<ShardHistory> {
+    const store = HistoryStore.open({ dir: o.dir, shard: o.shard, log: o.log });
+    const jsm = await jetStreamReady(o.nc);
+    const last = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state.last_seq;
+    o.log(`shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${last}`);
+    return new ShardHistory(o, store);
+  }
+
+  async #answer(r: HistoryRequest): Promise<HistoryAnswer> {
+    try {
+      if (r.op === 'page') return { entries: await this.store.page(r.query, r.atLeast, CATCH_UP_MS) };
+      return { pos: (await this.store.position(r.kind, r.account, r.id, r.atLeast)) ?? null };
+    } catch (err) {
+      return { error: (err as Error).message };
+    }
+  }
+
+  /** Stops answering and following, and closes the store. */
+  async close(): Promise<void> {
+    this.#sub.unsubscribe();
+    this.#feed.stop();
+    await this.#feed.done.catch(() => {});
+    await this.store.close();
+  }
+}
+
+/** The history as a gateway reads it: every shard's, merged. */
+export class ClusterHistory implements HistoryReader {
+  #nc: NatsConnection;
+  #topology: Topology;
+  #seen: (shard: number) => number;
+
+  /** `seen(shard)`: the last command of the shard this gateway has told its clients of. */
+  constructor(nc: NatsConnection, topology: Topology, seen: (shard: number) => number) {
+    this.#nc = nc;
+    this.#topology = topology;
+    this.#seen = seen;
+  }
+
+  async page(query: PageQuery): Promise<Entry<FillRecord | OrderRecord>[]> {
+    const shards = Array.from({ length: this.#topology.shards }, (_, shard) => shard);
+    const pages = await Promise.all(
+      shards.map(async (shard) => {
+        const a = await this.#ask(shard, { op: 'page', query, atLeast: this.#seen(shard) });
+        return 'entries' in a ? a.entries : [];
+      }),
+    );
+    return mergePages(pages, query);
+  }
+
+  async position(kind: HistoryKind, account: string, id: number): Promise<Position | undefined> {
+    const shard = this.#topology.shardOfId(id);
+    if (shard >= this.#topology.shards) return undefined;
+    const a = await this.#ask(shard, { op: 'position', kind, account, id, atLeast: this.#seen(shard) });
+    return 'pos' in a && a.pos !== null ? a.pos : undefined;
+  }
+
+  async #ask(shard: number, request: HistoryRequest): Promise<HistoryAnswer> {
+    let answer: HistoryAnswer;
+    try {
+      const msg = await this.#nc.request(this.#topology.historySubject(shard), JSON.stringify(request), {
+        timeout: REQUEST_MS,
+      });
+      answer = msg.json<HistoryAnswer>();
+    } catch (err) {
+      throw new Error(`shard ${shard} does not answer (${(err as Error).message})`, { cause: err });
+    }
+    if ('error' in answer) throw new Error(`shard ${shard}: ${answer.error}`);
+    return answer;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * history/: the trading history that survives a restart. A read model built from the durable
+ * events of each command (an `EventReader` of the journal, or a shard's event stream): every
+ * account's fills and finished orders on disk (LMDB), read in pages by position, a position
+ * being time, shard and event. The engine knows nothing of it. The only door other folders use.
+ */
+export {
+  comparePositions,
+  cursorOf,
+  type Entry,
+  type HistoryKind,
+  type HistoryReader,
+  mergePages,
+  type PageQuery,
+  parseCursor,
+  type Position,
+  tighter,
+  timeBound,
+} from './query.ts';
+export {
+  acceptedOrder,
+  type FillRecord,
+  type FinalStatus,
+  type LiveOrder,
+  type OrderRecord,
+} from './records.ts';
+export { HistoryStore, type HistoryStoreOptions } from './store.ts';

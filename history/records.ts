@@ -1,0 +1,311 @@
+/**
+ * What the history keeps, and how events become it. A trade gives each of its two accounts a
+ * fill; an order that ends (filled, canceled, expired, or refused at entry) gives its account a
+ * finished-order record with its final state. To write that record the recorder follows each
+ * live order from its `accepted` event (terms, cumulative quantity, notional for the average
+ * price); the store keeps those live orders too, so a restart picks them up where they were.
+ * Prices are ticks, quantities lots and fees notional units, as in the engine.
+ */
+import type { OrderType, Side, TimeInForce } from '../engine/index.ts';
+import type { Position } from './query.ts';
+
+/** One fill of an account's order. */
+export interface FillRecord {
+  tradeId: number;
+  orderId: number;
+  clientOrderId: string;
+  instrument: string;
+  side: Side;
+  price: number;
+  quantity: number;
+  /** Notional units (one tick times one lot); negative is a rebate. */
+  fee: number;
+  liquidity: 'maker' | 'taker';
+  ts: number;
+}
+
+export type FinalStatus = 'filled' | 'canceled' | 'expired' | 'rejected';
+
+/** An order that ended, as it ended. */
+export interface OrderRecord {
+  /** null for an order refused at entry (it never got an id). */
+  orderId: number | null;
+  clientOrderId: string;
+  instrument: string;
+  /** null where the history did not see the order's terms (refused at entry, or older than the history). */
+  side: Side | null;
+  orderType: OrderType | null;
+  tif: TimeInForce | null;
+  /** 0: none (a market order, or unknown). */
+  price: number;
+  stopPrice: number;
+  /** Its final size (filled plus what was canceled), lots. */
+  quantity: number;
+  filled: number;
+  /** Sum of price x quantity over its fills; null when fills came before the history began. */
+  notional: number | null;
+  status: FinalStatus;
+  /** Why it was canceled or refused ('' when filled). */
+  reason: string;
+  /** The engine's result code of a refusal (0 otherwise). */
+  code: number;
+  /** When it was accepted (null: refused, or older than the history). */
+  createdAt: number | null;
+  /** When it ended. */
+  ts: number;
+}
+
+/** A live order as the recorder (and the gateway's execution reports) follow it. */
+export interface LiveOrder {
+  account: string;
+  instrument: string;
+  clientOrderId: string;
+  side: Side;
+  orderType: OrderType | null;
+  tif: TimeInForce | null;
+  price: number;
+  stopPrice: number;
+  /** Filled plus open quantity. */
+  size: number;
+  filled: number;
+  notional: number | null;
+  createdAt: number | null;
+}
+
+/** Where the recorder's output goes (the store's writes). */
+export interface RecordSink {
+  /** One trade's fills: the taker's and the maker's. */
+  fills(pos: Position, taker: [string, FillRecord], maker: [string, FillRecord]): void;
+  finished(account: string, pos: Position, order: OrderRecord): void;
+}
+
+type Ev = Record<string, unknown>;
+
+const ROLES = {
+  taker: { orderId: 'takerOrderId', account: 'takerAccount', clientOrderId: 'takerClientOrderId' },
+  maker: { orderId: 'makerOrderId', account: 'makerAccount', clientOrderId: 'makerClientOrderId' },
+} as const;
+const SIDE_OF = {
+  taker: { leaves: 'takerLeaves', filled: 'takerFilled', fee: 'takerFee' },
+  maker: { leaves: 'makerLeaves', filled: 'makerFilled', fee: 'makerFee' },
+} as const;
+
+/** A live order as its `accepted` event tells it: nothing filled yet. */
+export function acceptedOrder(e: Ev): LiveOrder {
+  return {
+    account: e.account as string,
+    instrument: e.instrument as string,
+    clientOrderId: e.clientOrderId as string,
+    side: e.side as Side,
+    orderType: e.orderType as OrderType,
+    tif: e.tif as TimeInForce,
+    price: e.price as number,
+    stopPrice: e.stopPrice as number,
+    size: e.quantity as number,
+    filled: 0,
+    notional: 0,
+    createdAt: e.ts as number,
+  };
+}
+
+/**
+ * Turns one shard's events into history records. The live orders it follows are written back
+ * in batches (`takeChanged`): an order that comes and goes between two writes (a market order,
+ * an IOC, one filled at once) costs the store nothing.
+ */
+export class Recorder {
+  readonly #shard: number;
+  readonly #live: Map<number, LiveOrder>;
+  readonly #sink: RecordSink;
+  /** Live orders changed, added or ended since the last `takeChanged`. */
+  #changed = new Set<number>();
+  /** Of those, the ones the store held before they changed. */
+  #stored: Set<number>;
+
+  /** `live`: the live orders as the store kept them. */
+  constructor(shard: number, live: Map<number, LiveOrder>, sink: RecordSink) {
+    this.#shard = shard;
+    this.#live = live;
+    this.#sink = sink;
+    this.#stored = new Set(live.keys());
+  }
+
+  /** The live orders to write (undefined: to delete, it ended) since the last call. */
+  takeChanged(): Array<[number, LiveOrder | undefined]> {
+    const out: Array<[number, LiveOrder | undefined]> = [];
+    for (const id of this.#changed) {
+      const o = this.#live.get(id);
+      if (o !== undefined) {
+        out.push([id, o]);
+        this.#stored.add(id);
+      } else if (this.#stored.delete(id)) {
+        out.push([id, undefined]);
+      }
+    }
+    this.#changed.clear();
+    return out;
+  }
+
+  /** Records what one command's events tell. */
+  apply(events: readonly Ev[]): void {
+    for (const e of events) {
+      switch (e.kind) {
+        case 'accepted':
+          this.#accepted(e);
+          break;
+        case 'trade':
+          this.#trade(e);
+          break;
+        case 'canceled':
+          this.#canceled(e);
+          break;
+        case 'replaced':
+        case 'triggered':
+          this.#amended(e);
+          break;
+        case 'rejected':
+          if (e.newOrder === true && e.account !== '') this.#refused(e);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  #pos(e: Ev): Position {
+    return [e.ts as number, this.#shard, e.seq as number];
+  }
+
+  #accepted(e: Ev): void {
+    this.#live.set(e.orderId as number, acceptedOrder(e));
+    this.#changed.add(e.orderId as number);
+  }
+
+  #trade(e: Ev): void {
+    const taker = this.#fill(e, 'taker');
+    const maker = this.#fill(e, 'maker');
+    this.#sink.fills(this.#pos(e), taker, maker);
+    this.#filled(e, 'taker', taker[1]);
+    this.#filled(e, 'maker', maker[1]);
+  }
+
+  /** One side's fill of a trade, with its account. */
+  #fill(e: Ev, role: 'taker' | 'maker'): [string, FillRecord] {
+    const names = ROLES[role];
+    const aggressor = e.aggressor as Side;
+    return [
+      e[names.account] as string,
+      {
+        tradeId: e.tradeId as number,
+        orderId: e[names.orderId] as number,
+        clientOrderId: e[names.clientOrderId] as string,
+        instrument: e.instrument as string,
+        side: role === 'taker' ? aggressor : aggressor === 'buy' ? 'sell' : 'buy',
+        price: e.price as number,
+        quantity: e.quantity as number,
+        fee: e[SIDE_OF[role].fee] as number,
+        liquidity: role,
+        ts: e.ts as number,
+      },
+    ];
+  }
+
+  /** The order of one side of a trade: more filled, or done. */
+  #filled(e: Ev, role: 'taker' | 'maker', f: FillRecord): void {
+    const fields = SIDE_OF[role];
+    const o = this.#order(f.orderId, e, e[ROLES[role].account] as string, f.clientOrderId, f.side);
+    o.filled = e[fields.filled] as number;
+    if (o.notional !== null) o.notional += f.price * f.quantity;
+    if ((e[fields.leaves] as number) === 0) this.#end(f.orderId, o, e, 'filled', '');
+    else this.#changed.add(f.orderId);
+  }
+
+  #canceled(e: Ev): void {
+    const orderId = e.orderId as number;
+    const o = this.#order(orderId, e, e.account as string, e.clientOrderId as string, e.side as Side);
+    o.filled = e.filled as number;
+    const leaves = e.leaves as number;
+    // What is left, or (when it ends) what it was: filled plus what was canceled now.
+    o.size = o.filled + (leaves > 0 ? leaves : (e.quantity as number));
+    const reason = e.reason as string;
+    if (leaves > 0)
+      this.#changed.add(orderId); // decremented, lives on smaller
+    else this.#end(orderId, o, e, reason === 'expired' ? 'expired' : 'canceled', reason);
+  }
+
+  #amended(e: Ev): void {
+    const orderId = e.orderId as number;
+    const o = this.#order(orderId, e, e.account as string, e.clientOrderId as string, e.side as Side);
+    o.price = e.price as number;
+    o.filled = e.filled as number;
+    o.size = o.filled + (e.leaves as number);
+    this.#changed.add(orderId);
+  }
+
+  #refused(e: Ev): void {
+    this.#sink.finished(e.account as string, this.#pos(e), {
+      orderId: null,
+      clientOrderId: e.clientOrderId as string,
+      instrument: e.instrument as string,
+      side: null,
+      orderType: null,
+      tif: null,
+      price: 0,
+      stopPrice: 0,
+      quantity: 0,
+      filled: 0,
+      notional: 0,
+      status: 'rejected',
+      reason: e.reason as string,
+      code: e.code as number,
+      createdAt: null,
+      ts: e.ts as number,
+    });
+  }
+
+  /** The live order, or what the event tells of one accepted before the history began. */
+  #order(orderId: number, e: Ev, account: string, clientOrderId: string, side: Side): LiveOrder {
+    let o = this.#live.get(orderId);
+    if (o === undefined) {
+      o = {
+        account,
+        instrument: e.instrument as string,
+        clientOrderId,
+        side,
+        orderType: null,
+        tif: null,
+        price: 0,
+        stopPrice: 0,
+        size: 0,
+        filled: 0,
+        notional: null,
+        createdAt: null,
+      };
+      this.#live.set(orderId, o);
+    }
+    return o;
+  }
+
+  #end(orderId: number, o: LiveOrder, e: Ev, status: FinalStatus, reason: string): void {
+    this.#live.delete(orderId);
+    this.#changed.add(orderId);
+    this.#sink.finished(o.account, this.#pos(e), {
+      orderId,
+      clientOrderId: o.clientOrderId,
+      instrument: o.instrument,
+      side: o.side,
+      orderType: o.orderType,
+      tif: o.tif,
+      price: o.price,
+      stopPrice: o.stopPrice,
+      quantity: o.size,
+      filled: o.filled,
+      notional: o.notional,
+      status,
+      reason,
+      code: 0,
+      createdAt: o.createdAt,
+      ts: e.ts as number,
+    });
+  }
+}
