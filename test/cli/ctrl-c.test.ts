@@ -14,7 +14,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { START_READY } from '../../bin/children.ts';
 import { Progress } from '../../connectors/index.ts';
-import { killAll, MosaicProcess, processesWith, until } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess, nothingLeft, until } from '../support/exchange-process.ts';
 
 describe('Ctrl-C', { timeout: 240_000 }, () => {
   const running = new Set<ChildProcess>();
@@ -63,7 +63,7 @@ describe('Ctrl-C', { timeout: 240_000 }, () => {
     }
     assert.match(exchange.output, /stopped at command \d+, journal flushed/);
     assert.doesNotMatch(exchange.output, /error|fail|unavailable/i);
-    assert.deepEqual(processesWith('MOSAIC_TEST_RUN', run), [], 'processes left behind');
+    await nothingLeft('MOSAIC_TEST_RUN', run);
 
     // And the next start settles the trades that were in flight
     const again = await start({ MOSAIC_MARKET_MAKER: '0' });
@@ -78,7 +78,7 @@ describe('Ctrl-C', { timeout: 240_000 }, () => {
       () => `${pipelines}\n${again.output}`,
     );
     assert.equal(await again.kill('SIGTERM'), 0, again.output);
-    assert.deepEqual(processesWith('MOSAIC_TEST_RUN', run), [], 'processes left behind');
+    await nothingLeft('MOSAIC_TEST_RUN', run);
     const done = Progress.open(path.join(dir, 'fabric-bank-net', 'progress'));
     assert.deepEqual(
       inflight.map((id) => done.trades.state(id)),

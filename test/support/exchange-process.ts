@@ -250,6 +250,20 @@ export function processesWith(name: string, value: string): string[] {
   return found;
 }
 
+/**
+ * Waits until nothing with `name=value` in its environment runs any more (a supervisor's pipe
+ * reader ends a moment after the process it watched), naming what is left if it lasts.
+ */
+export async function nothingLeft(name: string, value: string, timeoutMs = 15_000): Promise<void> {
+  let left: string[] = [];
+  await until(
+    'nothing left running',
+    () => (left = processesWith(name, value)).length === 0,
+    () => `processes left behind:\n${left.join('\n')}`,
+    timeoutMs,
+  );
+}
+
 /** Kills what is still running of the exchanges started (SIGKILL) and waits until each is gone. */
 export async function killAll(running: Set<ChildProcess>): Promise<void> {
   for (const child of running) {
