@@ -121,8 +121,18 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
     );
     // And the seller's orders, which ended on both shards, are its finished orders
     s.c.send({ op: 'cancel-all', id: 99 });
-    await exec(s.c, 'se', 'canceled');
-    await exec(s.c, 'sf', 'canceled');
+    // (the two shards cancel in either order)
+    const ended = new Set<unknown>();
+    while (ended.size < 2) {
+      const m = await s.c.next(
+        (r) =>
+          r.type === 'exec' &&
+          r.status === 'canceled' &&
+          (r.clientOrderId === 'se' || r.clientOrderId === 'sf'),
+        20_000,
+      );
+      ended.add(m.clientOrderId);
+    }
     const sold = await read(a.url, s.token, '/api/orders/history');
     assert.deepEqual(
       (sold.orders as Json[]).map((o) => [o.clientOrderId, o.status, o.reason, o.cumQty]).sort(),
