@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Contract, type Provider, Wallet } from 'ethers';
 import { Anvil, call, type Deployment, DEV_KEYS, type EvmConnector } from '../../connectors/evm/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { journalCommand } from '../../journal/cli.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, type WsClient } from '../support/ws-client.ts';
@@ -51,7 +51,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
   const running = new Set<ChildProcess>();
   const anvils: Anvil[] = [];
   const clients: Traders[] = [];
-  const gateways: Gateway[] = [];
+  const gateways: Embedded[] = [];
 
   after(async () => {
     for (const t of clients) await t.close().catch(() => {});
@@ -366,7 +366,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
   describe('anvil stopped and restarted under the daemon', () => {
     let anvil: Anvil;
     let d: Deployment;
-    let gw: Gateway;
+    let gw: Embedded;
     const seller = new Wallet(DEV_KEYS[2]);
     const buyer = new Wallet(DEV_KEYS[3]);
     let n = 0;
@@ -380,7 +380,10 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       gw = await testGateway(
         (c) => {
           c.demo.fundAccounts = false;
-          Object.assign(c.evm, evmSettings(anvil, d));
+          Object.assign(
+            c.connectors.find((x) => x.kind === 'evm')!,
+            evmSettings(anvil, d),
+          );
         },
         { settlement: true, log: () => {} },
       );

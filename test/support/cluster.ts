@@ -16,7 +16,7 @@ import {
   Topology,
 } from '../../cluster/index.ts';
 
-export { CLUSTER_READY as READY } from '../../bin/children.ts';
+export { CLUSTER_READY as READY } from '../../app/children.ts';
 
 export interface TestNats {
   dir: string;

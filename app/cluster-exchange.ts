@@ -22,17 +22,23 @@ import {
 } from '../cluster/index.ts';
 import type { PendingSettlementView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
-import type { Config } from './config.ts';
-import { makeError } from './errors.ts';
-import { canSeeVenue, Codecs, type Exchange, type ExchangeSubscriber, type Submitted } from './exchange.ts';
-import type { InstrumentCodec } from './instrument-codec.ts';
+import {
+  canSeeVenue,
+  Codecs,
+  type Exchange,
+  type ExchangeSubscriber,
+  type GatewayConfig,
+  type InstrumentCodec,
+  makeError,
+  type Submitted,
+} from '../gateway/index.ts';
 
 export interface ClusterExchangeOptions {
   nc: NatsConnection;
   topology: Topology;
   cluster: ClusterConfig;
   risk: boolean;
-  venues: Config['venues'];
+  venues: GatewayConfig['venues'];
   log: (line: string) => void;
   /** Whether the NATS connection is up (for `/health`). */
   connected: () => boolean;
@@ -40,7 +46,7 @@ export interface ClusterExchangeOptions {
 
 export class ClusterExchange implements Exchange {
   readonly engine: ShardedView;
-  readonly venues: Config['venues'];
+  readonly venues: GatewayConfig['venues'];
   readonly followers: readonly ShardFollower[];
   /** The shards' histories, each read once it holds what this gateway's followers executed. */
   readonly history: ClusterHistory;
