@@ -48,7 +48,7 @@ const properties = {
 
 export const ConfigSchema = Type.Object(properties, { additionalProperties: false });
 
-export type Config = Static<typeof ConfigSchema> & { connectors: ConnectorSettings[] };
+export type Config = Omit<Static<typeof ConfigSchema>, 'connectors'> & { connectors: ConnectorSettings[] };
 
 /** The embedded defaults: everything on one machine, on loopback. */
 export function defaultConfig(): Config {
@@ -77,9 +77,9 @@ const ENV: Record<string, { path: string[]; kind: 'string' | 'integer' | 'boolea
   MOSAIC_BURST: { path: ['limits', 'burst'], kind: 'integer' },
 };
 
-/** A deprecation, told once per start (Node prints it on stderr). */
+/** A deprecation, told at once on standard error (before a bad configuration ends the process). */
 function deprecated(message: string): void {
-  process.emitWarning(message, 'DeprecationWarning');
+  process.stderr.write(`mosaic: deprecated: ${message}\n`);
 }
 
 /**
@@ -150,8 +150,13 @@ export function loadConfig(
         })
       : [],
   );
+  // One connector a venue: two would settle its trades twice.
+  const venues = valid.connectors.filter((c) => c.enabled).map((c) => c.venue);
+  const twice = [...new Set(venues.filter((v, i) => venues.indexOf(v) !== i))].map(
+    (v) => `/connectors: ${v} has more than one enabled connector; a venue settles on one ledger`,
+  );
   const cluster = clusterProblems(valid.cluster);
-  for (const found of [ofConnectors, cluster]) {
+  for (const found of [ofConnectors, twice, cluster]) {
     if (found.length > 0) {
       throw makeError(`invalid configuration: ${found.join('; ')}`, 'BAD_CONFIG', { problems: found });
     }

@@ -6,7 +6,7 @@
  */
 import Type, { type TSchema } from 'typebox';
 import { type ConnectorSettings, LEDGER_KINDS, ledgerKind } from '../connectors/index.ts';
-import { makeError } from '../gateway/index.ts';
+import { makeError, type VenueLedger } from '../gateway/index.ts';
 
 /** A connector entry's shape for the configuration's type: its kind's own settings besides. */
 export const ConnectorEntry = Type.Object(
@@ -38,6 +38,7 @@ export function readLegacy(
     );
   }
   const rest = { ...raw };
+  const added: Array<{ at: string; entry: Record<string, unknown> }> = [];
   for (const kind of old) {
     const { section, entries } = kind.legacy!;
     const value = raw[section];
@@ -45,16 +46,13 @@ export function readLegacy(
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw makeError(`/${section} (in ${file}): must be an object`, 'BAD_CONFIG');
     }
-    const kept = connectors.filter((c) => (c as ConnectorSettings).kind !== kind.name);
-    const added = entries(value as Record<string, unknown>);
-    connectors.splice(0, connectors.length, ...kept, ...added.map((e) => ({ ...e, kind: kind.name })));
-    added.forEach((_, i) => {
-      const at = Array.isArray((value as { networks?: unknown }).networks)
-        ? `/${section}/networks/${i}`
-        : `/${section}`;
-      origins.set(`/connectors/${kept.length + i}`, at);
-    });
+    for (const { at, entry } of entries(value as Record<string, unknown>)) {
+      added.push({ at: `/${section}${at}`, entry: { ...entry, kind: kind.name } });
+    }
   }
+  const kept = connectors.filter((c) => !old.some((k) => k.name === (c as ConnectorSettings).kind));
+  connectors.splice(0, connectors.length, ...kept, ...added.map((a) => a.entry));
+  added.forEach(({ at }, i) => origins.set(`/connectors/${kept.length + i}`, at));
   warn(
     `${file}: ${sections} ${old.length > 1 ? 'are' : 'is'} deprecated: list the ledgers in "connectors", ` +
       `e.g. [{ "kind": "${old[0]!.name}", "venue": ... }] (docs/configuration.md)`,
@@ -115,4 +113,21 @@ export function connectorEnv(
     }
   }
   return vars;
+}
+
+/**
+ * The ledger each venue settles on, for the gateway's login answer: its configured connector's
+ * kind, else the kind whose venues are named like it; undefined when no kind settles such a venue.
+ */
+export function ledgerOf(
+  connectors: readonly ConnectorSettings[],
+): (venue: string) => VenueLedger | undefined {
+  return (venue) => {
+    const configured = connectors.find((c) => c.venue === venue);
+    const kind =
+      configured === undefined
+        ? LEDGER_KINDS.find((k) => new RegExp(k.venuePattern).test(venue))
+        : ledgerKind(configured.kind);
+    return kind === undefined ? undefined : { kind: kind.name, scheme: kind.identity };
+  };
 }

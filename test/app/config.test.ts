@@ -196,6 +196,42 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     );
   });
 
+  it('names problems of both old sections where each was written', () => {
+    assert.deepEqual(
+      refused({ evm: { maxFee: 3 }, fabric: { networks: [{ venue: 'fabric:x-net', batchSize: 0 }] } }).map(
+        (p) => p.replace(/ \(in [^)]*\)/, ''),
+      ),
+      ['/evm/maxFee: unknown setting', '/fabric/networks/0/batchSize: must be >= 1'],
+    );
+  });
+
+  it('refuses two enabled connectors for one venue, and a devnet given an operator', () => {
+    assert.deepEqual(refused({ connectors: [{ kind: 'evm' }, { kind: 'evm', venue: 'evm:31337' }] }), [
+      '/connectors: evm:31337 has more than one enabled connector; a venue settles on one ledger',
+    ]);
+    assert.deepEqual(
+      refused({
+        connectors: [{ kind: 'fabric', operator: { mspId: 'M', certificate: 'c', privateKey: 'k' } }],
+      }).map((p) => p.replace(/ \(in [^)]*\)/, '')),
+      [
+        '/connectors/0/operator: must be null on the devnet (endpoint empty): the devnet makes its own operator',
+      ],
+    );
+  });
+
+  it('takes the chain id from an EVM venue named by a decimal number only', () => {
+    const { config } = load({
+      connectors: [
+        { kind: 'evm', venue: 'evm:0x10' },
+        { kind: 'evm', venue: 'evm:137' },
+      ],
+    });
+    assert.deepEqual(
+      config.connectors.map((c) => c.chainId),
+      [31337, 137],
+    );
+  });
+
   it('refuses the old and the new form together', () => {
     assert.match(
       refused({ evm: {}, connectors: [] })[0]!,
