@@ -17,6 +17,7 @@ import {
   connectorsSchema,
   type Origins,
   readLegacy,
+  venuesTwice,
   withDefaults,
 } from './connector-config.ts';
 
@@ -142,14 +143,14 @@ export function loadConfig(
   if (valid.feed.hardBytes <= valid.feed.slowBytes) {
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
-  const ofConnectors = valid.connectors.flatMap((c, i) =>
-    c.enabled
-      ? (ledgerKind(c.kind)!.problems?.(c) ?? []).map(({ at, text }) => {
-          const path = `/connectors/${i}${at}`;
-          return `${where(path)}${source(path)}: ${text}`;
-        })
-      : [],
-  );
+  const ofConnectors = [
+    ...valid.connectors.flatMap((c, i) =>
+      c.enabled
+        ? (ledgerKind(c.kind)!.problems?.(c) ?? []).map((p) => ({ ...p, at: `/connectors/${i}${p.at}` }))
+        : [],
+    ),
+    ...venuesTwice(valid.connectors, where),
+  ].map(({ at, text }) => `${where(at)}${source(at)}: ${text}`);
   const cluster = clusterProblems(valid.cluster);
   for (const found of [ofConnectors, cluster]) {
     if (found.length > 0) {

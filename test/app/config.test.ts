@@ -196,6 +196,28 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     );
   });
 
+  it('refuses a venue named twice, where each was written', () => {
+    const strip = (problems: string[]) => problems.map((p) => p.replace(/ \(in [^)]*\)/, ''));
+    assert.deepEqual(
+      strip(
+        refused({
+          connectors: [
+            { kind: 'evm', venue: 'evm:31337' },
+            { kind: 'evm', venue: 'evm:31338' },
+            { kind: 'evm', venue: 'evm:31337', enabled: false },
+          ],
+        }),
+      ),
+      ['/connectors/2/venue: evm:31337 is the venue of /connectors/0 already: one entry per venue'],
+    );
+    assert.deepEqual(
+      strip(refused({ fabric: { networks: [{ venue: 'fabric:x-net' }, { venue: 'fabric:x-net' }] } })),
+      [
+        '/fabric/networks/1/venue: fabric:x-net is the venue of /fabric/networks/0 already: one entry per venue',
+      ],
+    );
+  });
+
   it('refuses the old and the new form together', () => {
     assert.match(
       refused({ evm: {}, connectors: [] })[0]!,
