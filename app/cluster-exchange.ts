@@ -32,6 +32,7 @@ import {
   makeError,
   type Submitted,
 } from '../gateway/index.ts';
+import { Availability } from './availability.ts';
 
 export interface ClusterExchangeOptions {
   nc: NatsConnection;
@@ -56,9 +57,7 @@ export class ClusterExchange implements Exchange {
   /** This gateway's part of every command id it makes. */
   #id = randomBytes(6).toString('hex');
   #n = 0;
-  #error: Error | null = null;
-  #failure: ((err: Error) => void) | null = null;
-  #closed = false;
+  #availability = new Availability('gateway');
   #lastRetryLog = 0;
   #feeds: Array<ReturnType<typeof consume>> = [];
 
@@ -100,17 +99,15 @@ export class ClusterExchange implements Exchange {
   }
 
   get error(): Error | null {
-    return this.#error;
+    return this.#availability.error;
   }
 
   onFailure(handler: (err: Error) => void): void {
-    this.#failure = handler;
+    this.#availability.onFailure(handler);
   }
 
   send(command: Unstamped): Submitted {
-    if (this.#closed) throw makeError('the gateway is shutting down', 'UNAVAILABLE');
-    if (this.#error !== null)
-      throw makeError(`the gateway has stopped: ${this.#error.message}`, 'UNAVAILABLE');
+    this.#availability.check();
     const ref = `${this.#id}:${++this.#n}`;
     const shards = this.#shardsOf(command);
     try {
@@ -209,8 +206,7 @@ export class ClusterExchange implements Exchange {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#availability.close()) return;
     for (const feed of this.#feeds) feed.stop();
     await Promise.allSettled(this.#feeds.map((feed) => feed.done));
     for (const f of this.followers) await f.close();
@@ -218,8 +214,6 @@ export class ClusterExchange implements Exchange {
 
   /** A follower stopped: the gateway accepts nothing more (its process is to be restarted). */
   fail(err: Error): void {
-    if (this.#error !== null) return;
-    this.#error = err;
-    this.#failure?.(err);
+    this.#availability.fail(err);
   }
 }

@@ -22,6 +22,7 @@ import {
   type Submitted,
 } from '../gateway/index.ts';
 import { HistoryStore } from '../history/index.ts';
+import { Availability } from './availability.ts';
 import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
 
 export interface ExchangeOptions {
@@ -47,9 +48,7 @@ export class LocalExchange implements Exchange {
   #subscribers: ExchangeSubscriber[] = [];
   #ticker: NodeJS.Timeout | null = null;
   #lastCommandAt = 0;
-  #closed = false;
-  #failure: ((err: Error) => void) | null = null;
-  #error: Error | null = null;
+  #availability = new Availability('exchange');
 
   constructor(options: ExchangeOptions) {
     this.#now = options.now ?? Date.now;
@@ -75,7 +74,7 @@ export class LocalExchange implements Exchange {
     const tickMs = options.tickMs ?? 1000;
     if (tickMs > 0) {
       this.#ticker = setInterval(() => {
-        if (this.#now() - this.#lastCommandAt < tickMs || this.#error !== null || this.#closed) return;
+        if (this.#now() - this.#lastCommandAt < tickMs || !this.#availability.open) return;
         this.submit({ type: 'tick' });
       }, tickMs);
       this.#ticker.unref();
@@ -93,12 +92,12 @@ export class LocalExchange implements Exchange {
 
   /** Why the exchange stopped accepting commands, or null while it is healthy. */
   get error(): Error | null {
-    return this.#error;
+    return this.#availability.error;
   }
 
   /** Told when the journal fails: the exchange accepts nothing more. */
   onFailure(handler: (err: Error) => void): void {
-    this.#failure = handler;
+    this.#availability.onFailure(handler);
   }
 
   /**
@@ -106,9 +105,7 @@ export class LocalExchange implements Exchange {
    * reach the subscribers once it is durable.
    */
   submit(command: Unstamped): number {
-    if (this.#closed) throw makeError('the exchange is shutting down', 'UNAVAILABLE');
-    if (this.#error !== null)
-      throw makeError(`the exchange has stopped: ${this.#error.message}`, 'UNAVAILABLE');
+    this.#availability.check();
     const now = this.#now();
     this.#lastTs = Math.max(this.#lastTs, now);
     this.#lastCommandAt = now;
@@ -121,10 +118,10 @@ export class LocalExchange implements Exchange {
       if (err instanceof CodecError) {
         throw makeError(`the command cannot be journaled: ${err.message}`, 'BAD_MESSAGE', {}, err);
       }
-      this.#stop(err as Error);
+      this.#availability.fail(err as Error);
       throw makeError(`the exchange has stopped: ${(err as Error).message}`, 'UNAVAILABLE', {}, err);
     }
-    done.catch((err: Error) => this.#stop(err));
+    done.catch((err: Error) => this.#availability.fail(err));
     return this.engine.commandSeq;
   }
 
@@ -143,12 +140,6 @@ export class LocalExchange implements Exchange {
       durableSeq: this.durable.journal.durableSeq,
       historySeq: this.history.durableSeq,
     };
-  }
-
-  #stop(err: Error): void {
-    if (this.#error !== null) return;
-    this.#error = err;
-    this.#failure?.(err);
   }
 
   codec(instrument: string): InstrumentCodec | undefined {
@@ -195,8 +186,7 @@ export class LocalExchange implements Exchange {
 
   /** Stops ticking, flushes the journal and closes it. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#availability.close()) return;
     if (this.#ticker) clearInterval(this.#ticker);
     await this.durable.close();
     await this.history.close();

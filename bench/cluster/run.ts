@@ -69,8 +69,7 @@ class Deployment {
       port: 0,
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
-      evm: { enabled: false },
-      fabric: { enabled: false },
+      connectors: [],
       limits: {
         messagesPerSecond: 10_000_000,
         burst: 10_000_000,

@@ -79,7 +79,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       dataDir,
       logLevel: 'silent',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
-      evm: evmSettings(anvil, d),
+      connectors: [{ kind: 'evm', venue: 'evm:31337', ...evmSettings(anvil, d) }],
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     return { anvil, d, settlement: d.settlement.connect(anvil.provider()) as Contract, dataDir, configFile };
@@ -453,10 +453,10 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
   it('`mosaic start` on an escrow that does not release withdrawals exits 1 saying so', async () => {
     const { d, configFile } = await chainAndConfig(new Wallet(DEV_KEYS[2]), new Wallet(DEV_KEYS[3]));
     const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as {
-      evm: { contracts: { settlement: string } };
+      connectors: [{ contracts: { settlement: string } }];
     };
     // Any contract without releaseBatch, as an escrow deployed before withdrawals went through the exchange.
-    config.evm.contracts.settlement = d.addresses.registry;
+    config.connectors[0]!.contracts.settlement = d.addresses.registry;
     fs.writeFileSync(configFile, JSON.stringify(config));
     await assert.rejects(MosaicProcess.start(configFile, running), (err: Error) => {
       assert.match(err.message, /mosaic start .* exited \(1\) before it was ready/);
@@ -490,15 +490,19 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
         dataDir: path.join(dir, 'data'),
         logLevel: 'silent',
         demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: {
-          rpcUrl: url,
-          contracts: {
-            settlement: nowhere,
-            registry: nowhere,
-            cash: { USD: nowhere },
-            securities: { ACME: nowhere },
+        connectors: [
+          {
+            kind: 'evm',
+            venue: 'evm:31337',
+            rpcUrl: url,
+            contracts: {
+              settlement: nowhere,
+              registry: nowhere,
+              cash: { USD: nowhere },
+              securities: { ACME: nowhere },
+            },
           },
-        },
+        ],
       }),
     );
     const started = MosaicProcess.start(configFile, running);

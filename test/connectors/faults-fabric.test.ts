@@ -69,8 +69,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
       msps: [n.msp.config],
-      evm: { enabled: false },
-      fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
+      connectors: [{ kind: 'fabric', ...n.settings(proxy.endpoint) }],
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     return { n, proxy, configFile };
