@@ -17,6 +17,7 @@ import {
   connectorsSchema,
   type Origins,
   readLegacy,
+  venuesTwice,
   withDefaults,
 } from './connector-config.ts';
 
@@ -142,21 +143,16 @@ export function loadConfig(
   if (valid.feed.hardBytes <= valid.feed.slowBytes) {
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
-  const ofConnectors = valid.connectors.flatMap((c, i) =>
-    c.enabled
-      ? (ledgerKind(c.kind)!.problems?.(c) ?? []).map(({ at, text }) => {
-          const path = `/connectors/${i}${at}`;
-          return `${where(path)}${source(path)}: ${text}`;
-        })
-      : [],
-  );
-  // One connector a venue: two would settle its trades twice.
-  const venues = valid.connectors.filter((c) => c.enabled).map((c) => c.venue);
-  const twice = [...new Set(venues.filter((v, i) => venues.indexOf(v) !== i))].map(
-    (v) => `/connectors: ${v} has more than one enabled connector; a venue settles on one ledger`,
-  );
+  const ofConnectors = [
+    ...valid.connectors.flatMap((c, i) =>
+      c.enabled
+        ? (ledgerKind(c.kind)!.problems?.(c) ?? []).map((p) => ({ ...p, at: `/connectors/${i}${p.at}` }))
+        : [],
+    ),
+    ...venuesTwice(valid.connectors, where),
+  ].map(({ at, text }) => `${where(at)}${source(at)}: ${text}`);
   const cluster = clusterProblems(valid.cluster);
-  for (const found of [ofConnectors, twice, cluster]) {
+  for (const found of [ofConnectors, cluster]) {
     if (found.length > 0) {
       throw makeError(`invalid configuration: ${found.join('; ')}`, 'BAD_CONFIG', { problems: found });
     }

@@ -73,6 +73,30 @@ export function withDefaults(connectors: unknown[]): void {
   });
 }
 
+/**
+ * Entries that name a venue an earlier entry names: two connectors would settle its trades and
+ * share its data folder (`<dataDir>/<venue>/`). Each as a JSON pointer to the venue and a text;
+ * `where` names an entry where it was written.
+ */
+export function venuesTwice(
+  connectors: readonly ConnectorSettings[],
+  where: (at: string) => string,
+): { at: string; text: string }[] {
+  const first = new Map<string, number>();
+  return connectors.flatMap((c, i) => {
+    const j = first.get(c.venue);
+    if (j === undefined) first.set(c.venue, i);
+    return j === undefined
+      ? []
+      : [
+          {
+            at: `/connectors/${i}/venue`,
+            text: `${c.venue} is the venue of ${where(`/connectors/${j}`)} already: one entry per venue`,
+          },
+        ];
+  });
+}
+
 /** The schema of this list: each entry by its kind's settings, an unknown kind by the kinds there are. */
 export function connectorsSchema(connectors: unknown): TSchema {
   const kinds = Type.Object({ kind: Type.Union(LEDGER_KINDS.map((k) => Type.Literal(k.name))) });

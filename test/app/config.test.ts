@@ -205,16 +205,35 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     );
   });
 
-  it('refuses two enabled connectors for one venue, and a devnet given an operator', () => {
-    assert.deepEqual(refused({ connectors: [{ kind: 'evm' }, { kind: 'evm', venue: 'evm:31337' }] }), [
-      '/connectors: evm:31337 has more than one enabled connector; a venue settles on one ledger',
-    ]);
+  it('refuses a devnet given an operator', () => {
     assert.deepEqual(
       refused({
         connectors: [{ kind: 'fabric', operator: { mspId: 'M', certificate: 'c', privateKey: 'k' } }],
       }).map((p) => p.replace(/ \(in [^)]*\)/, '')),
       [
         '/connectors/0/operator: must be null on the devnet (endpoint empty): the devnet makes its own operator',
+      ],
+    );
+  });
+
+  it('refuses a venue named twice, where each was written', () => {
+    const strip = (problems: string[]) => problems.map((p) => p.replace(/ \(in [^)]*\)/, ''));
+    assert.deepEqual(
+      strip(
+        refused({
+          connectors: [
+            { kind: 'evm', venue: 'evm:31337' },
+            { kind: 'evm', venue: 'evm:31338' },
+            { kind: 'evm', venue: 'evm:31337', enabled: false },
+          ],
+        }),
+      ),
+      ['/connectors/2/venue: evm:31337 is the venue of /connectors/0 already: one entry per venue'],
+    );
+    assert.deepEqual(
+      strip(refused({ fabric: { networks: [{ venue: 'fabric:x-net' }, { venue: 'fabric:x-net' }] } })),
+      [
+        '/fabric/networks/1/venue: fabric:x-net is the venue of /fabric/networks/0 already: one entry per venue',
       ],
     );
   });
