@@ -6,11 +6,11 @@
  * when the order is done, so it holds no more than the book does.
  */
 import BigNumber from 'bignumber.js';
-import type { EngineView } from '../cluster/index.ts';
 import {
   type AcceptedEvent,
   type CanceledEvent,
   codeName,
+  type EngineView,
   type PublishedEvent,
   type RejectedEvent,
   type ReplacedEvent,
