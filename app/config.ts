@@ -17,6 +17,7 @@ import {
   connectorsSchema,
   type Origins,
   readLegacy,
+  venuesTwice,
   withDefaults,
 } from './connector-config.ts';
 
@@ -48,7 +49,7 @@ const properties = {
 
 export const ConfigSchema = Type.Object(properties, { additionalProperties: false });
 
-export type Config = Static<typeof ConfigSchema> & { connectors: ConnectorSettings[] };
+export type Config = Omit<Static<typeof ConfigSchema>, 'connectors'> & { connectors: ConnectorSettings[] };
 
 /** The embedded defaults: everything on one machine, on loopback. */
 export function defaultConfig(): Config {
@@ -77,9 +78,9 @@ const ENV: Record<string, { path: string[]; kind: 'string' | 'integer' | 'boolea
   MOSAIC_BURST: { path: ['limits', 'burst'], kind: 'integer' },
 };
 
-/** A deprecation, told once per start (Node prints it on stderr). */
+/** A deprecation, told at once on standard error (before a bad configuration ends the process). */
 function deprecated(message: string): void {
-  process.emitWarning(message, 'DeprecationWarning');
+  process.stderr.write(`mosaic: deprecated: ${message}\n`);
 }
 
 /**
@@ -142,14 +143,14 @@ export function loadConfig(
   if (valid.feed.hardBytes <= valid.feed.slowBytes) {
     throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
-  const ofConnectors = valid.connectors.flatMap((c, i) =>
-    c.enabled
-      ? (ledgerKind(c.kind)!.problems?.(c) ?? []).map(({ at, text }) => {
-          const path = `/connectors/${i}${at}`;
-          return `${where(path)}${source(path)}: ${text}`;
-        })
-      : [],
-  );
+  const ofConnectors = [
+    ...valid.connectors.flatMap((c, i) =>
+      c.enabled
+        ? (ledgerKind(c.kind)!.problems?.(c) ?? []).map((p) => ({ ...p, at: `/connectors/${i}${p.at}` }))
+        : [],
+    ),
+    ...venuesTwice(valid.connectors, where),
+  ].map(({ at, text }) => `${where(at)}${source(at)}: ${text}`);
   const cluster = clusterProblems(valid.cluster);
   for (const found of [ofConnectors, cluster]) {
     if (found.length > 0) {

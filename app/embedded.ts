@@ -7,6 +7,7 @@
 import type { Connector } from '../connectors/index.ts';
 import { type Gateway, makeApp, serveExchange, Settlements, Withdrawals } from '../gateway/index.ts';
 import type { Config } from './config.ts';
+import { ledgerOf } from './connector-config.ts';
 import { DemoMarketMaker, DEMO_LISTINGS, fundAccount } from './demo.ts';
 import { LocalExchange } from './local-exchange.ts';
 
@@ -55,6 +56,7 @@ export async function startExchange(config: Config, options: StartOptions = {}):
     app,
     settlements,
     withdrawals,
+    ledgerOf: ledgerOf(config.connectors),
     onLogin(account, canSee) {
       if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
     },

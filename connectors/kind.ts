@@ -25,7 +25,7 @@ export interface ConnectorSettings {
 
 /** What a connector is started with, besides its settings. */
 export interface StartContext {
-  /** The exchange's data folder: the connector keeps its own in `<dataDir>/<venue>/`. */
+  /** The exchange's data folder: the connector of `<kind>:<name>` keeps its own in `<kind>-<name>/` there. */
   dataDir: string;
   engine: EnginePort;
   /** The venue's instruments listed now and about to be listed (a new local chain deploys a token for each). */
@@ -67,7 +67,11 @@ export interface LedgerKind {
    * The configuration's old form for this kind (a top-level section, before `connectors`), read
    * with a deprecation warning into connector entries.
    */
-  readonly legacy?: { section: string; entries(section: Record<string, unknown>): Record<string, unknown>[] };
+  readonly legacy?: {
+    section: string;
+    /** Each entry, and where in the section it was written (a JSON pointer, '' for the section itself). */
+    entries(section: Record<string, unknown>): Array<{ at: string; entry: Record<string, unknown> }>;
+  };
   /** Starts a connector on a recovered engine, before the engine takes new commands. */
   start(settings: ConnectorSettings, context: StartContext): Promise<Connector>;
 }

@@ -196,6 +196,61 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     );
   });
 
+  it('names problems of both old sections where each was written', () => {
+    assert.deepEqual(
+      refused({ evm: { maxFee: 3 }, fabric: { networks: [{ venue: 'fabric:x-net', batchSize: 0 }] } }).map(
+        (p) => p.replace(/ \(in [^)]*\)/, ''),
+      ),
+      ['/evm/maxFee: unknown setting', '/fabric/networks/0/batchSize: must be >= 1'],
+    );
+  });
+
+  it('refuses a devnet given an operator', () => {
+    assert.deepEqual(
+      refused({
+        connectors: [{ kind: 'fabric', operator: { mspId: 'M', certificate: 'c', privateKey: 'k' } }],
+      }).map((p) => p.replace(/ \(in [^)]*\)/, '')),
+      [
+        '/connectors/0/operator: must be null on the devnet (endpoint empty): the devnet makes its own operator',
+      ],
+    );
+  });
+
+  it('refuses a venue named twice, where each was written', () => {
+    const strip = (problems: string[]) => problems.map((p) => p.replace(/ \(in [^)]*\)/, ''));
+    assert.deepEqual(
+      strip(
+        refused({
+          connectors: [
+            { kind: 'evm', venue: 'evm:31337' },
+            { kind: 'evm', venue: 'evm:31338' },
+            { kind: 'evm', venue: 'evm:31337', enabled: false },
+          ],
+        }),
+      ),
+      ['/connectors/2/venue: evm:31337 is the venue of /connectors/0 already: one entry per venue'],
+    );
+    assert.deepEqual(
+      strip(refused({ fabric: { networks: [{ venue: 'fabric:x-net' }, { venue: 'fabric:x-net' }] } })),
+      [
+        '/fabric/networks/1/venue: fabric:x-net is the venue of /fabric/networks/0 already: one entry per venue',
+      ],
+    );
+  });
+
+  it('takes the chain id from an EVM venue named by a decimal number only', () => {
+    const { config } = load({
+      connectors: [
+        { kind: 'evm', venue: 'evm:0x10' },
+        { kind: 'evm', venue: 'evm:137' },
+      ],
+    });
+    assert.deepEqual(
+      config.connectors.map((c) => c.chainId),
+      [31337, 137],
+    );
+  });
+
   it('refuses the old and the new form together', () => {
     assert.match(
       refused({ evm: {}, connectors: [] })[0]!,
