@@ -17,7 +17,12 @@ import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats'
 import { consume } from './consume.ts';
 import type { ChangeSink, EnginePort, LedgerChange, Progress, VerdictCommand } from '../connectors/index.ts';
 import { changeCommand, isWithdrawalRequest } from '../connectors/index.ts';
-import type { InstrumentSpec, PendingSettlementView, PendingWithdrawalView } from '../engine/index.ts';
+import type {
+  InstrumentSpec,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  PublishedEvent,
+} from '../engine/index.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
@@ -37,7 +42,7 @@ export interface DaemonPortOptions {
   onError: (err: Error) => void;
 }
 
-type Subscriber = (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void;
+type Subscriber = (seq: number, events: readonly PublishedEvent[]) => void;
 
 interface Unacked {
   msg: JsMsg;
@@ -186,7 +191,7 @@ export class DaemonPort implements EnginePort {
       get: () => js.consumers.get(stream, this.#consumerName),
       handle: (msg) => {
         const events = eventsOf(msg, `${this.#o.venue}: event ${msg.seq} of ${stream}`);
-        const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId as number);
+        const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId);
         const withdrawals = events.filter(isWithdrawalRequest).map((e) => e.withdrawalId);
         subscriber(msg.seq, events);
         if (trades.length + withdrawals.length === 0) msg.ack();

@@ -172,10 +172,8 @@ export class Shard {
   #publish(seq: number, events: PublishedEvent[]): Promise<void> {
     const { topology, shard } = this.#o;
     // The venue the command concerns: its instrument's, or its withdrawal's asset's.
-    const named = events.find(
-      (e) => (typeof e.instrument === 'string' && e.instrument !== '') || e.kind === 'withdrawal',
-    );
-    const id = named === undefined ? undefined : (named.instrument as string) || (named.asset as string);
+    const named = events.find((e) => e.instrument !== '' || e.kind === 'withdrawal');
+    const id = named?.kind === 'withdrawal' ? named.instrument || named.asset : named?.instrument;
     const venue = id === undefined ? undefined : venueOfId(id);
     const subject = topology.eventSubject(shard, venue);
     const data = JSON.stringify(events);

@@ -5,7 +5,12 @@
  * is reached through `EnginePort`: `localPort` for the exchange in this process, the cluster's
  * for a shard across NATS.
  */
-import type { InstrumentSpec, PendingSettlementView, PendingWithdrawalView } from '../engine/index.ts';
+import type {
+  InstrumentSpec,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  PublishedEvent,
+} from '../engine/index.ts';
 import {
   type ChangeCommand,
   type ChangeSink,
@@ -32,7 +37,7 @@ export interface EnginePort {
   /** How the ledger's changes reach the engine. */
   readonly changes: ChangeSink;
   /** Calls `subscriber` with each durable command's events, in order. */
-  onEvents(subscriber: (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void): void;
+  onEvents(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void;
 }
 
 /** An engine in this process, as the exchange offers it. */
@@ -45,7 +50,7 @@ export interface LocalEngine {
   lastSeq(): number;
   /** Stamps, journals and executes a command; returns its sequence (throws if refused). */
   submit(command: ChangeCommand | VerdictCommand): number;
-  onEvents(subscriber: (seq: number, events: ReadonlyArray<Record<string, unknown>>) => void): void;
+  onEvents(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void;
 }
 
 /** The port of an engine in this process: verdicts and changes go straight in. */

@@ -4,43 +4,26 @@
  * so the ledger moves exactly what the risk stage reserved. A granted withdrawal's event carries
  * its instruction's fields as they are.
  */
-import { cashPerNotional, type InstrumentSpec, tradeCash } from '../engine/index.ts';
+import {
+  cashPerNotional,
+  type InstrumentSpec,
+  type PublishedEvent,
+  type TradeEvent,
+  tradeCash,
+  type WithdrawalEvent,
+} from '../engine/index.ts';
 import type { SettlementInstruction } from './ledger.ts';
 
-/** A trade event as published (`eventToObject`). */
-export interface TradeEvent {
-  kind: 'trade';
-  ts: number;
-  instrument: string;
-  tradeId: number;
-  price: number;
-  quantity: number;
-  aggressor: 'buy' | 'sell';
-  takerAccount: string;
-  takerFee: number;
-  makerAccount: string;
-  makerFee: number;
-}
-
 /** Whether a published event is a trade. */
-export function isTrade(e: Record<string, unknown>): e is Record<string, unknown> & TradeEvent {
+export function isTrade(e: PublishedEvent): e is TradeEvent {
   return e.kind === 'trade';
 }
 
-/** A withdrawal event as published, as the engine grants it (status `pending`). */
-export interface WithdrawalRequestEvent {
-  kind: 'withdrawal';
-  status: 'pending';
-  withdrawalId: number;
-  account: string;
-  asset: string;
-  amount: number;
-}
+/** A withdrawal event as the engine grants it (status `pending`): the request a ledger is to release. */
+type WithdrawalRequestEvent = WithdrawalEvent & { readonly status: 'pending' };
 
 /** Whether a published event is a withdrawal the engine has just granted (its request). */
-export function isWithdrawalRequest(
-  e: Record<string, unknown>,
-): e is Record<string, unknown> & WithdrawalRequestEvent {
+export function isWithdrawalRequest(e: PublishedEvent): e is WithdrawalRequestEvent {
   return e.kind === 'withdrawal' && e.status === 'pending';
 }
 

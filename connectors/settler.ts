@@ -12,6 +12,7 @@ import type {
   InstrumentSpec,
   PendingSettlementView,
   PendingWithdrawalView,
+  PublishedEvent,
   SettleCommand,
   SettleWithdrawalCommand,
 } from '../engine/index.ts';
@@ -154,7 +155,7 @@ export class Settler {
   }
 
   /** Takes in one durable command's events (pass to `exchange.onEvents`). */
-  readonly onEvents = (seq: number, events: ReadonlyArray<Record<string, unknown>>): void => {
+  readonly onEvents = (seq: number, events: readonly PublishedEvent[]): void => {
     // Events seen before (a restart, a redelivery) are harmless: the progress store skips what it knows.
     if (this.#stopped) return;
     const trades: SettlementInstruction[] = [];

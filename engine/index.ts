@@ -7,17 +7,29 @@ export type { BookKind } from './book.ts';
 export { Code, codeName } from './codes.ts';
 export type { EngineView } from './engine-view.ts';
 export { Engine, type OrderView, type PendingSettlementView, type PendingWithdrawalView } from './engine.ts';
-export {
-  EngineEvent,
-  type EngineListener,
-  type EventKind,
-  eventToObject,
-  type WithdrawalStatus,
-} from './events.ts';
+export { EngineEvent, type EngineListener, type EventKind, type WithdrawalStatus } from './events.ts';
 export { feeFor } from './fees.ts';
 export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
 export { cashPerNotional, quoteUnitOf, tradeCash } from './settlement.ts';
+export {
+  type AcceptedEvent,
+  type AccountEvent,
+  type BalanceEvent,
+  type BboEvent,
+  type CanceledEvent,
+  type DepthEvent,
+  type EventOf,
+  eventToObject,
+  type InstrumentEvent,
+  type PublishedEvent,
+  type RejectedEvent,
+  type ReplacedEvent,
+  type SettlementEvent,
+  type TradeEvent,
+  type TriggeredEvent,
+  type WithdrawalEvent,
+} from './published.ts';
 export type { EngineSnapshot } from './snapshot.ts';
 export type * from './types.ts';
 export {

@@ -6,8 +6,17 @@
  * when the order is done, so it holds no more than the book does.
  */
 import BigNumber from 'bignumber.js';
-import type { EngineView } from '../engine/index.ts';
-import { codeName } from '../engine/index.ts';
+import {
+  type AcceptedEvent,
+  type CanceledEvent,
+  codeName,
+  type EngineView,
+  type PublishedEvent,
+  type RejectedEvent,
+  type ReplacedEvent,
+  type TradeEvent,
+  type TriggeredEvent,
+} from '../engine/index.ts';
 import { acceptedOrder, type LiveOrder } from '../history/index.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 
@@ -53,8 +62,6 @@ export interface RejectReport {
   ts: number;
 }
 
-type Ev = Record<string, unknown>;
-
 /** The trade event's fields of each side (built once, not per fill). */
 const ROLE_KEYS = {
   taker: { orderId: 'takerOrderId', leaves: 'takerLeaves', filled: 'takerFilled', fee: 'takerFee' },
@@ -98,7 +105,11 @@ export class ExecReports {
    * The reports one event makes, each with the account it is for (a trade makes two). `op` is
    * the operation that sent the command, when known, so that a refusal reads right.
    */
-  reportsOf(e: Ev, op: string | undefined, out: Array<[string, ExecReport | RejectReport]>): void {
+  reportsOf(
+    e: PublishedEvent,
+    op: string | undefined,
+    out: Array<[string, ExecReport | RejectReport]>,
+  ): void {
     switch (e.kind) {
       case 'accepted':
         return this.#accepted(e, out);
@@ -147,87 +158,81 @@ export class ExecReports {
     };
   }
 
-  #accepted(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
+  #accepted(e: AcceptedEvent, out: Array<[string, ExecReport | RejectReport]>): void {
     const o = acceptedOrder(e);
-    this.#live.set(e.orderId as number, o);
-    out.push([o.account, this.#report(e.orderId as number, o, 'new', e.ts as number, e.leaves as number)]);
+    this.#live.set(e.orderId, o);
+    out.push([o.account, this.#report(e.orderId, o, 'new', e.ts, e.leaves)]);
   }
 
-  #fill(e: Ev, role: 'taker' | 'maker', out: Array<[string, ExecReport | RejectReport]>): void {
+  #fill(e: TradeEvent, role: 'taker' | 'maker', out: Array<[string, ExecReport | RejectReport]>): void {
     const keys = ROLE_KEYS[role];
-    const orderId = e[keys.orderId] as number;
+    const orderId = e[keys.orderId];
     const o = this.#live.get(orderId);
     if (o === undefined) return;
-    const qty = e.quantity as number;
-    const price = e.price as number;
-    const leaves = e[keys.leaves] as number;
-    o.filled = e[keys.filled] as number;
+    const qty = e.quantity;
+    const price = e.price;
+    const leaves = e[keys.leaves];
+    o.filled = e[keys.filled];
     if (o.notional !== null) o.notional += qty * price;
-    const r = this.#report(orderId, o, leaves === 0 ? 'filled' : 'partially-filled', e.ts as number, leaves);
+    const r = this.#report(orderId, o, leaves === 0 ? 'filled' : 'partially-filled', e.ts, leaves);
     const codec = this.#codec(o.instrument);
     r.lastQty = codec?.quantity(qty);
     r.lastPrice = codec?.price(price);
-    r.tradeId = e.tradeId as number;
+    r.tradeId = e.tradeId;
     r.liquidity = role;
-    r.fee = codec?.notional(e[keys.fee] as number);
+    r.fee = codec?.notional(e[keys.fee]);
     out.push([o.account, r]);
     if (leaves === 0) this.#live.delete(orderId);
   }
 
-  #canceled(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
-    const orderId = e.orderId as number;
+  #canceled(e: CanceledEvent, out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e.orderId;
     const o = this.#live.get(orderId);
     if (o === undefined) return;
-    const leaves = e.leaves as number;
+    const leaves = e.leaves;
     if (leaves > 0) o.size = o.filled + leaves; // decremented, lives on smaller
     const status: ExecStatus = leaves === 0 ? 'canceled' : o.filled > 0 ? 'partially-filled' : 'new';
-    const r = this.#report(orderId, o, status, e.ts as number, leaves);
-    r.reason = e.reason as string;
+    const r = this.#report(orderId, o, status, e.ts, leaves);
+    r.reason = e.reason;
     out.push([o.account, r]);
     if (leaves === 0) this.#live.delete(orderId);
   }
 
-  #replaced(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
-    const orderId = e.orderId as number;
+  #replaced(e: ReplacedEvent, out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e.orderId;
     const o = this.#live.get(orderId);
     if (o === undefined) return;
-    o.price = e.price as number;
-    o.size = (e.filled as number) + (e.leaves as number);
-    out.push([o.account, this.#report(orderId, o, 'replaced', e.ts as number, e.leaves as number)]);
+    o.price = e.price;
+    o.size = e.filled + e.leaves;
+    out.push([o.account, this.#report(orderId, o, 'replaced', e.ts, e.leaves)]);
   }
 
-  #triggered(e: Ev, out: Array<[string, ExecReport | RejectReport]>): void {
-    const orderId = e.orderId as number;
+  #triggered(e: TriggeredEvent, out: Array<[string, ExecReport | RejectReport]>): void {
+    const orderId = e.orderId;
     const o = this.#live.get(orderId);
     if (o === undefined) return;
-    o.price = e.price as number;
-    const r = this.#report(
-      orderId,
-      o,
-      o.filled > 0 ? 'partially-filled' : 'new',
-      e.ts as number,
-      e.leaves as number,
-    );
+    o.price = e.price;
+    const r = this.#report(orderId, o, o.filled > 0 ? 'partially-filled' : 'new', e.ts, e.leaves);
     r.triggered = true;
     out.push([o.account, r]);
   }
 
-  #rejected(e: Ev, op: string | undefined, out: Array<[string, ExecReport | RejectReport]>): void {
-    const account = e.account as string;
+  #rejected(e: RejectedEvent, op: string | undefined, out: Array<[string, ExecReport | RejectReport]>): void {
+    const account = e.account;
     if (account === '') return;
-    const code = e.code as number;
+    const code = e.code;
     if (op === undefined || op === 'new') {
       out.push([
         account,
         {
           type: 'exec',
           status: 'rejected',
-          clientOrderId: e.clientOrderId as string,
-          instrument: e.instrument as string,
+          clientOrderId: e.clientOrderId,
+          instrument: e.instrument,
           code,
           codeName: codeName(code),
-          reason: e.reason as string,
-          ts: e.ts as number,
+          reason: e.reason,
+          ts: e.ts,
         },
       ]);
       return;
@@ -237,11 +242,11 @@ export class ExecReports {
       op,
       code,
       codeName: codeName(code),
-      reason: e.reason as string,
-      ts: e.ts as number,
+      reason: e.reason,
+      ts: e.ts,
     };
-    if (e.orderId) r.orderId = e.orderId as number;
-    if (e.clientOrderId) r.clientOrderId = e.clientOrderId as string;
+    if (e.orderId) r.orderId = e.orderId;
+    if (e.clientOrderId) r.clientOrderId = e.clientOrderId;
     out.push([account, r]);
   }
 

@@ -5,6 +5,7 @@
  * the gas and fee); with risk off there is nothing to wait for. The last `keep` trades are
  * remembered (older ones are forgotten first), so memory stays bounded.
  */
+import type { SettlementEvent, TradeEvent } from '../engine/index.ts';
 import type { Exchange } from './exchange.ts';
 
 export type SettlementState = 'pending' | 'settled' | 'failed' | 'not-required';
@@ -80,44 +81,44 @@ export class Settlements {
     }));
   }
 
-  #matched(e: Record<string, unknown>, risk: boolean): void {
-    const instrument = e.instrument as string;
+  #matched(e: Pick<TradeEvent, 'tradeId' | 'instrument' | 'ts'>, risk: boolean): void {
+    const instrument = e.instrument;
     const venue = instrument.slice(instrument.indexOf('@') + 1);
     const status: SettlementState = risk ? 'pending' : 'not-required';
     const t: TradeSettlement = {
-      tradeId: e.tradeId as number,
+      tradeId: e.tradeId,
       instrument,
       venue,
       status,
-      matchedAt: e.ts as number,
+      matchedAt: e.ts,
     };
     if (this.#trades.size >= this.#keep) this.#trades.delete(this.#trades.keys().next().value!);
     this.#trades.set(t.tradeId, t);
     if (risk) this.#pipeline(venue).pending++;
   }
 
-  #verdict(e: Record<string, unknown>): void {
-    const t = this.#trades.get(e.tradeId as number);
+  #verdict(e: SettlementEvent): void {
+    const t = this.#trades.get(e.tradeId);
     if (t === undefined || t.status !== 'pending') return;
     const p = this.#pipeline(t.venue);
     p.pending--;
-    t.settledAt = e.ts as number;
-    if (e.ref) t.ref = e.ref as string;
+    t.settledAt = e.ts;
+    if (e.ref) t.ref = e.ref;
     if (e.gasFee) {
       // Whole since ledgers split a batch's gas in whole shares; a share journaled before then
       // may be fractional, and is shown rounded.
-      t.gas = Math.round(e.gas as number);
-      t.gasFee = e.gasFee as string;
+      t.gas = Math.round(e.gas);
+      t.gasFee = e.gasFee;
       p.costed++;
       p.gas += t.gas;
       p.fee += BigInt(t.gasFee);
     }
-    if (e.ok === true) {
+    if (e.ok) {
       t.status = 'settled';
       p.settled++;
     } else {
       t.status = 'failed';
-      t.reason = (e.reason as string) || 'refused by the ledger';
+      t.reason = e.reason || 'refused by the ledger';
       p.failed++;
     }
   }

@@ -7,7 +7,7 @@
  */
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
-import { Code, type OrderView, type Unstamped } from '../engine/index.ts';
+import { Code, type OrderView, type PublishedEvent, type Unstamped } from '../engine/index.ts';
 import { type CommandRef, type Exchange, memberName } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
@@ -351,7 +351,7 @@ export class Trading {
     return { ref, order: this.#liveOrder(account, ref) };
   }
 
-  #publish(seq: number, events: Array<Record<string, unknown>>, ref: CommandRef): void {
+  #publish(seq: number, events: PublishedEvent[], ref: CommandRef): void {
     const origin = this.#origins.get(ref);
     if (origin !== undefined) {
       this.#origins.delete(ref);
@@ -383,7 +383,7 @@ export class Trading {
       if (e.kind === 'rejected' && e.code === Code.DUPLICATE_CLIENT_ORDER_ID) continue;
       this.reports.reportsOf(e, origin?.op, out);
       // A withdrawal's command has no execution reports to keep its report in order with.
-      if (e.kind === 'withdrawal') this.#deliver(e.account as string, this.#withdrawals.report(e), origin);
+      if (e.kind === 'withdrawal') this.#deliver(e.account, this.#withdrawals.report(e), origin);
     }
     for (const [account, report] of out) this.#deliver(account, report, origin);
     out.length = 0;

@@ -8,7 +8,7 @@
  * account's withdrawals. Withdrawals pending at start are known from the engine, later ones from
  * its events; the last `keep` are remembered (the oldest forgotten first), as settlements are.
  */
-import { amountToUnits, type WithdrawalStatus } from '../engine/index.ts';
+import { amountToUnits, type WithdrawalEvent, type WithdrawalStatus } from '../engine/index.ts';
 import { times } from './decimals.ts';
 import { makeError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
@@ -125,20 +125,20 @@ export class Withdrawals {
   }
 
   /** The report a withdrawal event makes for its account. */
-  report(e: Record<string, unknown>): WithdrawalReport {
+  report(e: WithdrawalEvent): WithdrawalReport {
     const r: WithdrawalReport = {
       type: 'withdrawal',
-      withdrawalId: e.withdrawalId as number,
-      asset: e.asset as string,
-      amount: this.#amount(e.asset as string, e.amount as number),
-      status: e.status as WithdrawalStatus,
-      ts: e.ts as number,
+      withdrawalId: e.withdrawalId,
+      asset: e.asset,
+      amount: this.#amount(e.asset, e.amount),
+      status: e.status,
+      ts: e.ts,
     };
-    if (e.reason) r.reason = e.reason as string;
-    if (e.ref) r.ref = e.ref as string;
+    if (e.reason) r.reason = e.reason;
+    if (e.ref) r.ref = e.ref;
     if (e.gasFee) {
-      r.gas = e.gas as number;
-      r.gasFee = e.gasFee as string;
+      r.gas = e.gas;
+      r.gasFee = e.gasFee;
     }
     return r;
   }
@@ -147,14 +147,12 @@ export class Withdrawals {
     return times(units, this.#exchange.engine.assetUnit(asset) ?? '1');
   }
 
-  #step(e: Record<string, unknown>): void {
+  #step(e: WithdrawalEvent): void {
     if (e.status === 'pending') {
-      this.#granted(
-        e as { withdrawalId: number; account: string; asset: string; amount: number; ts: number },
-      );
+      this.#granted(e);
       return;
     }
-    const w = this.#byId.get(e.withdrawalId as number);
+    const w = this.#byId.get(e.withdrawalId);
     if (w === undefined || w.status !== 'pending') return;
     const r = this.report(e);
     w.status = r.status;

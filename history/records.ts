@@ -6,7 +6,18 @@
  * price); the store keeps those live orders too, so a restart picks them up where they were.
  * Prices are ticks, quantities lots and fees notional units, as in the engine.
  */
-import type { OrderType, Side, TimeInForce } from '../engine/index.ts';
+import type {
+  AcceptedEvent,
+  CanceledEvent,
+  OrderType,
+  PublishedEvent,
+  RejectedEvent,
+  ReplacedEvent,
+  Side,
+  TimeInForce,
+  TradeEvent,
+  TriggeredEvent,
+} from '../engine/index.ts';
 import type { Position } from './query.ts';
 
 /** One fill of an account's order. */
@@ -79,8 +90,6 @@ export interface RecordSink {
   finished(account: string, pos: Position, order: OrderRecord): void;
 }
 
-type Ev = Record<string, unknown>;
-
 const ROLES = {
   taker: { orderId: 'takerOrderId', account: 'takerAccount', clientOrderId: 'takerClientOrderId' },
   maker: { orderId: 'makerOrderId', account: 'makerAccount', clientOrderId: 'makerClientOrderId' },
@@ -91,20 +100,20 @@ const SIDE_OF = {
 } as const;
 
 /** A live order as its `accepted` event tells it: nothing filled yet. */
-export function acceptedOrder(e: Ev): LiveOrder {
+export function acceptedOrder(e: AcceptedEvent): LiveOrder {
   return {
-    account: e.account as string,
-    instrument: e.instrument as string,
-    clientOrderId: e.clientOrderId as string,
-    side: e.side as Side,
-    orderType: e.orderType as OrderType,
-    tif: e.tif as TimeInForce,
-    price: e.price as number,
-    stopPrice: e.stopPrice as number,
-    size: e.quantity as number,
+    account: e.account,
+    instrument: e.instrument,
+    clientOrderId: e.clientOrderId,
+    side: e.side,
+    orderType: e.orderType,
+    tif: e.tif,
+    price: e.price,
+    stopPrice: e.stopPrice,
+    size: e.quantity,
     filled: 0,
     notional: 0,
-    createdAt: e.ts as number,
+    createdAt: e.ts,
   };
 }
 
@@ -147,7 +156,7 @@ export class Recorder {
   }
 
   /** Records what one command's events tell. */
-  apply(events: readonly Ev[]): void {
+  apply(events: readonly PublishedEvent[]): void {
     for (const e of events) {
       switch (e.kind) {
         case 'accepted':
@@ -172,16 +181,16 @@ export class Recorder {
     }
   }
 
-  #pos(e: Ev): Position {
-    return [e.ts as number, this.#shard, e.seq as number];
+  #pos(e: PublishedEvent): Position {
+    return [e.ts, this.#shard, e.seq];
   }
 
-  #accepted(e: Ev): void {
-    this.#live.set(e.orderId as number, acceptedOrder(e));
-    this.#changed.add(e.orderId as number);
+  #accepted(e: AcceptedEvent): void {
+    this.#live.set(e.orderId, acceptedOrder(e));
+    this.#changed.add(e.orderId);
   }
 
-  #trade(e: Ev): void {
+  #trade(e: TradeEvent): void {
     const taker = this.#fill(e, 'taker');
     const maker = this.#fill(e, 'maker');
     this.#sink.fills(this.#pos(e), taker, maker);
@@ -190,63 +199,63 @@ export class Recorder {
   }
 
   /** One side's fill of a trade, with its account. */
-  #fill(e: Ev, role: 'taker' | 'maker'): [string, FillRecord] {
+  #fill(e: TradeEvent, role: 'taker' | 'maker'): [string, FillRecord] {
     const names = ROLES[role];
-    const aggressor = e.aggressor as Side;
+    const aggressor = e.aggressor;
     return [
-      e[names.account] as string,
+      e[names.account],
       {
-        tradeId: e.tradeId as number,
-        orderId: e[names.orderId] as number,
-        clientOrderId: e[names.clientOrderId] as string,
-        instrument: e.instrument as string,
+        tradeId: e.tradeId,
+        orderId: e[names.orderId],
+        clientOrderId: e[names.clientOrderId],
+        instrument: e.instrument,
         side: role === 'taker' ? aggressor : aggressor === 'buy' ? 'sell' : 'buy',
-        price: e.price as number,
-        quantity: e.quantity as number,
-        fee: e[SIDE_OF[role].fee] as number,
+        price: e.price,
+        quantity: e.quantity,
+        fee: e[SIDE_OF[role].fee],
         liquidity: role,
-        ts: e.ts as number,
+        ts: e.ts,
       },
     ];
   }
 
   /** The order of one side of a trade: more filled, or done. */
-  #filled(e: Ev, role: 'taker' | 'maker', f: FillRecord): void {
+  #filled(e: TradeEvent, role: 'taker' | 'maker', f: FillRecord): void {
     const fields = SIDE_OF[role];
-    const o = this.#order(f.orderId, e, e[ROLES[role].account] as string, f.clientOrderId, f.side);
-    o.filled = e[fields.filled] as number;
+    const o = this.#order(f.orderId, e, e[ROLES[role].account], f.clientOrderId, f.side);
+    o.filled = e[fields.filled];
     if (o.notional !== null) o.notional += f.price * f.quantity;
-    if ((e[fields.leaves] as number) === 0) this.#end(f.orderId, o, e, 'filled', '');
+    if (e[fields.leaves] === 0) this.#end(f.orderId, o, e, 'filled', '');
     else this.#changed.add(f.orderId);
   }
 
-  #canceled(e: Ev): void {
-    const orderId = e.orderId as number;
-    const o = this.#order(orderId, e, e.account as string, e.clientOrderId as string, e.side as Side);
-    o.filled = e.filled as number;
-    const leaves = e.leaves as number;
+  #canceled(e: CanceledEvent): void {
+    const orderId = e.orderId;
+    const o = this.#order(orderId, e, e.account, e.clientOrderId, e.side);
+    o.filled = e.filled;
+    const leaves = e.leaves;
     // What is left, or (when it ends) what it was: filled plus what was canceled now.
-    o.size = o.filled + (leaves > 0 ? leaves : (e.quantity as number));
-    const reason = e.reason as string;
+    o.size = o.filled + (leaves > 0 ? leaves : e.quantity);
+    const reason = e.reason;
     if (leaves > 0)
       this.#changed.add(orderId); // decremented, lives on smaller
     else this.#end(orderId, o, e, reason === 'expired' ? 'expired' : 'canceled', reason);
   }
 
-  #amended(e: Ev): void {
-    const orderId = e.orderId as number;
-    const o = this.#order(orderId, e, e.account as string, e.clientOrderId as string, e.side as Side);
-    o.price = e.price as number;
-    o.filled = e.filled as number;
-    o.size = o.filled + (e.leaves as number);
+  #amended(e: ReplacedEvent | TriggeredEvent): void {
+    const orderId = e.orderId;
+    const o = this.#order(orderId, e, e.account, e.clientOrderId, e.side);
+    o.price = e.price;
+    o.filled = e.filled;
+    o.size = o.filled + e.leaves;
     this.#changed.add(orderId);
   }
 
-  #refused(e: Ev): void {
-    this.#sink.finished(e.account as string, this.#pos(e), {
+  #refused(e: RejectedEvent): void {
+    this.#sink.finished(e.account, this.#pos(e), {
       orderId: null,
-      clientOrderId: e.clientOrderId as string,
-      instrument: e.instrument as string,
+      clientOrderId: e.clientOrderId,
+      instrument: e.instrument,
       side: null,
       orderType: null,
       tif: null,
@@ -256,20 +265,20 @@ export class Recorder {
       filled: 0,
       notional: 0,
       status: 'rejected',
-      reason: e.reason as string,
-      code: e.code as number,
+      reason: e.reason,
+      code: e.code,
       createdAt: null,
-      ts: e.ts as number,
+      ts: e.ts,
     });
   }
 
   /** The live order, or what the event tells of one accepted before the history began. */
-  #order(orderId: number, e: Ev, account: string, clientOrderId: string, side: Side): LiveOrder {
+  #order(orderId: number, e: PublishedEvent, account: string, clientOrderId: string, side: Side): LiveOrder {
     let o = this.#live.get(orderId);
     if (o === undefined) {
       o = {
         account,
-        instrument: e.instrument as string,
+        instrument: e.instrument,
         clientOrderId,
         side,
         orderType: null,
@@ -286,7 +295,7 @@ export class Recorder {
     return o;
   }
 
-  #end(orderId: number, o: LiveOrder, e: Ev, status: FinalStatus, reason: string): void {
+  #end(orderId: number, o: LiveOrder, e: PublishedEvent, status: FinalStatus, reason: string): void {
     this.#live.delete(orderId);
     this.#changed.add(orderId);
     this.#sink.finished(o.account, this.#pos(e), {
@@ -305,7 +314,7 @@ export class Recorder {
       reason,
       code: 0,
       createdAt: o.createdAt,
-      ts: e.ts as number,
+      ts: e.ts,
     });
   }
 }

@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import type { PublishedEvent } from '../engine/index.ts';
 import type { EventReader } from '../journal/index.ts';
 import { decodeAt, decodeFill, decodeOrder, encodeAt, encodeFill, encodeOrder } from './codec.ts';
 import { type Entry, type HistoryKind, localBound, type PageQuery, type Position } from './query.ts';
@@ -102,7 +103,7 @@ export class HistoryStore implements EventReader {
   }
 
   /** Records one command's events; a command seen before is skipped. */
-  apply(seq: number, events: ReadonlyArray<Record<string, unknown>>): void {
+  apply(seq: number, events: readonly PublishedEvent[]): void {
     if (seq <= this.#applied || this.#failed !== null) return;
     if (seq > this.#applied + 1) {
       this.#log(

@@ -6,7 +6,7 @@
  * valid snapshot, then the journal after it, replayed through the same engine code.
  */
 import fs from 'node:fs';
-import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
+import { type BookKind, type Command, Engine, eventToObject, type PublishedEvent } from '../engine/index.ts';
 import { settleConfig } from './config.ts';
 import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
 import type {
@@ -17,8 +17,6 @@ import type {
   EventSubscriber,
 } from './ports.ts';
 import { loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
-
-export type PublishedEvent = Record<string, unknown>;
 
 export interface DurableOptions {
   /** Folder of journal segments and snapshots (created if missing). */

@@ -21,7 +21,8 @@ export {
   STP_TAGS,
   TIF_TAGS,
 } from './codec.ts';
-export { type CommandResult, DurableEngine, type DurableOptions, type PublishedEvent } from './durable.ts';
+export type { PublishedEvent } from '../engine/index.ts';
+export { type CommandResult, DurableEngine, type DurableOptions } from './durable.ts';
 export {
   FileJournal,
   type FileJournalOptions,

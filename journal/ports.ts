@@ -3,7 +3,7 @@
  * subscribers; a distributed log (one stream for commands, one for events) can take their
  * place behind the same calls without touching the engine.
  */
-import type { Command } from '../engine/index.ts';
+import type { Command, PublishedEvent } from '../engine/index.ts';
 import type { JournalEntry } from './file-journal.ts';
 
 /** Where commands are made durable, in sequence. */
@@ -52,8 +52,8 @@ export interface EventReader {
   /** The last command whose events it holds durably (0: none). */
   readonly durableSeq: number;
   /** Takes one durable command's events: in sequence order, each command once per process. */
-  apply(seq: number, events: Array<Record<string, unknown>>): void;
+  apply(seq: number, events: PublishedEvent[]): void;
 }
 
 /** Receives each durable command's events, in sequence order. */
-export type EventSubscriber = (seq: number, events: Array<Record<string, unknown>>) => void;
+export type EventSubscriber = (seq: number, events: PublishedEvent[]) => void;

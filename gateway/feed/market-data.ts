@@ -100,25 +100,24 @@ export class MarketData {
     this.#seq = seq;
     let ts = 0;
     for (const e of events) {
-      const kind = e.kind;
-      ts = e.ts as number;
-      if (kind === 'instrument') {
+      ts = e.ts;
+      if (e.kind === 'instrument') {
         // A new listing (its book starts empty, its depth events follow); status changes are not shown.
-        if (!this.#instruments.has(e.instrument as string)) this.#list(e.instrument as string);
+        if (!this.#instruments.has(e.instrument)) this.#list(e.instrument);
         continue;
       }
-      if (kind !== 'depth' && kind !== 'bbo' && kind !== 'trade') continue;
-      const feed = this.#instruments.get(e.instrument as string);
+      if (e.kind !== 'depth' && e.kind !== 'bbo' && e.kind !== 'trade') continue;
+      const feed = this.#instruments.get(e.instrument);
       if (feed === undefined) continue;
       if (!feed.bookTouched && !feed.tickerTouched && feed.pending.length === 0) this.#touched.push(feed);
       feed.ts = ts;
-      if (kind === 'depth') {
-        feed.book.set(e.side as 'buy' | 'sell', e.price as number, e.quantity as number);
+      if (e.kind === 'depth') {
+        feed.book.set(e.side, e.price, e.quantity);
         feed.bookTouched = true;
-      } else if (kind === 'bbo') {
+      } else if (e.kind === 'bbo') {
         feed.tickerTouched = true;
       } else {
-        feed.trade(e.tradeId as number, e.price as number, e.quantity as number, e.aggressor as string, ts);
+        feed.trade(e.tradeId, e.price, e.quantity, e.aggressor, ts);
       }
     }
     if (this.#touched.length > 0) this.#flush(ts);

@@ -15,6 +15,7 @@ import { type Contract, Wallet } from 'ethers';
 import type { NatsConnection } from 'nats';
 import { CommandBus, ShardFollower } from '../../cluster/index.ts';
 import { Anvil, type Deployment, DEV_KEYS } from '../../connectors/evm/index.ts';
+import type { WithdrawalEvent } from '../../engine/index.ts';
 import {
   ACME,
   assertEscrowMatchesEngine,
@@ -43,7 +44,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
   const buyer = () => anvil.devWallet(4);
   const configs: string[] = [];
   const trades: number[] = [];
-  const withdrawals: Array<Record<string, unknown>> = [];
+  const withdrawals: WithdrawalEvent[] = [];
 
   before(async () => {
     nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }], ackWaitSeconds: 3 });
@@ -77,7 +78,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
     });
     follower.onEvents((_seq, events) => {
       for (const e of events) {
-        if (e.kind === 'trade') trades.push(e.tradeId as number);
+        if (e.kind === 'trade') trades.push(e.tradeId);
         if (e.kind === 'withdrawal') withdrawals.push(e);
       }
     });
@@ -168,7 +169,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
       output,
       60_000,
     );
-    const id = withdrawals[0]!.withdrawalId as number;
+    const id = withdrawals[0]!.withdrawalId;
     assert.deepEqual(
       withdrawals.map((e) => [e.withdrawalId, e.status]),
       [

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { instructionOf, isTrade } from '../../connectors/index.ts';
-import { type Command, Engine, eventToObject } from '../../engine/index.ts';
+import { type Command, Engine, eventToObject, type PublishedEvent } from '../../engine/index.ts';
 import { spec } from '../support/engine.ts';
 
 describe('settlement instructions', () => {
@@ -23,7 +23,7 @@ describe('settlement instructions', () => {
         referencePrice: 2_001,
       });
       const engine = new Engine({ risk: true });
-      const trades: Array<Record<string, unknown>> = [];
+      const trades: PublishedEvent[] = [];
       engine.addListener({ onTrade: (e) => trades.push(eventToObject(e)) });
       let ts = 0;
       const run = (c: Record<string, unknown>) => engine.execute({ ts: ++ts, ...c } as Command);

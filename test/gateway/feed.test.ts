@@ -13,6 +13,7 @@ import {
   eventToObject,
   type InstrumentSpec,
   lotsToQuantity,
+  type PublishedEvent,
   type Side,
   ticksToPrice,
 } from '../../engine/index.ts';
@@ -79,7 +80,7 @@ class Market {
   readonly feed: MarketData;
   clock = 1_000_000;
   #ts = 0;
-  #events: Array<Record<string, unknown>> = [];
+  #events: PublishedEvent[] = [];
   #orders = 0;
 
   constructor(specs: InstrumentSpec[], options: FeedOptions = {}, listFirst = false) {
@@ -645,7 +646,7 @@ describe('feed: a long seeded random run', () => {
   it('client books rebuilt from snapshot and updates equal the engine, with every checksum and seq checked', () => {
     const gen = new RandomCommands(2024);
     const engine = new Engine();
-    let events: Array<Record<string, unknown>> = [];
+    let events: PublishedEvent[] = [];
     engine.addListener({
       onEvent: (e) => {
         gen.observe(e);

@@ -11,6 +11,7 @@ import {
   Engine,
   eventToObject,
   type InstrumentSpec,
+  type PublishedEvent,
   type Unstamped,
 } from '../../engine/index.ts';
 import {
@@ -33,7 +34,7 @@ const GILT = 'GILT@fabric:club-net';
 /** An engine whose every command's events go to `store`, at times 1000, 2000, … (or as given). */
 function feed(store: HistoryStore, specs: InstrumentSpec[] = [spec(), spec({ id: GILT })], idBase = 0) {
   const engine = new Engine({ idBase });
-  let events: Array<Record<string, unknown>> = [];
+  let events: PublishedEvent[] = [];
   engine.addListener({ onEvent: (e) => events.push(eventToObject(e)) });
   let ts = 0;
   const run = (c: Unstamped, at?: number) => {
@@ -186,8 +187,8 @@ describe('history store', () => {
     const dir = tempDir(t, 'history');
     const first = HistoryStore.open({ dir, log: () => {} });
     const engine = new Engine();
-    const log: Array<Array<Record<string, unknown>>> = [];
-    let events: Array<Record<string, unknown>> = [];
+    const log: PublishedEvent[][] = [];
+    let events: PublishedEvent[] = [];
     engine.addListener({ onEvent: (e) => events.push(eventToObject(e)) });
     const commands: Unstamped[] = [
       { type: 'list-instrument', spec: spec() },

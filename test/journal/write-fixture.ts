@@ -45,10 +45,9 @@ async function main(dir: string): Promise<void> {
     ts += r.int(1, 1_000);
     const { events } = await d.submit({ ...c, ts } as Command);
     for (const e of events) {
-      if (e.kind === 'accepted')
-        orders.push(e as unknown as { account: string; orderId: number; clientOrderId: string });
-      if (e.kind === 'trade') trades.push(e.tradeId as number);
-      if (e.kind === 'withdrawal' && e.status === 'pending') withdrawals.push(e.withdrawalId as number);
+      if (e.kind === 'accepted') orders.push(e);
+      if (e.kind === 'trade') trades.push(e.tradeId);
+      if (e.kind === 'withdrawal' && e.status === 'pending') withdrawals.push(e.withdrawalId);
     }
     return events;
   };
