@@ -57,7 +57,7 @@ const allowed: [file: string, code: string][] = [
   ['cluster/x.ts', "export { freePort, startEvmConnector } from '../connectors/index.ts';"],
   ['engine/x.ts', "export { Engine } from './engine.ts';"],
   ['connectors/evm/x.ts', "export { TRADES } from '../ledger.ts';"],
-  ['connectors/fabric/x.ts', "export type { ChainTrade } from './chaincode/index.ts';"],
+  ['connectors/fabric/x.ts', "export { startDevnet } from './devnet/index.ts';"],
   ['gateway/x.ts', "export { default } from './plugins/rest.ts';"],
   ['test/x.ts', "export type { EventSubscriber } from '../journal/ports.ts';"],
   ['bench/x.ts', "export { Settler } from '../connectors/settler.ts';"],
