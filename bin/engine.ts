@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { CommandBus, Shard } from '../cluster/index.ts';
 import { DEMO_LISTINGS } from '../gateway/index.ts';
@@ -65,7 +66,7 @@ export async function runEngine(argv: string[]): Promise<void> {
   await shard.follower.caughtUp();
   const s = shard;
   if (config.demo.instruments) {
-    const bus = new CommandBus(nc.jetstream(), topology);
+    const bus = new CommandBus(jetstream(nc), topology);
     for (const spec of DEMO_LISTINGS) {
       const owned = topology.shardOfVenue(spec.id.slice(spec.id.indexOf('@') + 1)) === shardNo;
       if (owned && s.follower.engine.instrument(spec.id) === undefined) {
