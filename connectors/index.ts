@@ -28,11 +28,12 @@ export { Progress } from './progress.ts';
 export { Settler, type VerdictCommand } from './settler.ts';
 export { spawnSupervised, type Supervised } from './supervised.ts';
 export { freePort } from './free-port.ts';
-// What outside connectors/ starts and configures of each ledger's connector.
-export { defaultEvmConnector, EvmConnectorSchema, startEvmConnector } from './evm/index.ts';
+// What outside connectors/ configures and starts of a ledger: through its kind, never by name.
 export {
-  defaultFabricConnector,
-  FabricConnectorSchema,
-  type FabricNetworkConfig,
-  startFabricConnector,
-} from './fabric/index.ts';
+  type ConnectorSettings,
+  type IdentityKind,
+  type LedgerKind,
+  type SettingProblem,
+  type StartContext,
+} from './kind.ts';
+export { defaultConnectors, LEDGER_KINDS, ledgerKind } from './kinds.ts';

@@ -8,7 +8,7 @@
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
 import { Code, type OrderView, type Unstamped } from '../engine/index.ts';
-import type { CommandRef, Exchange } from './exchange.ts';
+import { type CommandRef, type Exchange, memberName } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
@@ -116,7 +116,7 @@ export class Trading {
   authenticate(proof: LoginProof): { identity: Identity; account: string; memberNames: string[] } {
     const identity = this.#auth.verify(proof);
     const account = this.#auth.accountOf(identity);
-    const memberNames = identity.kind === 'evm' ? [identity.address] : [identity.mspId];
+    const memberNames = [memberName(identity)];
     this.#hooks.onLogin?.(account, (venue) => this.#exchange.canSee(venue, memberNames));
     return { identity, account, memberNames };
   }

@@ -4,7 +4,7 @@
  * identity is of one kind, and the venue's ledger must have made the account eligible and not
  * frozen it. Without pre-trade risk the engine checks none of this: every venue is open. Without this, an order there is simply refused (`RISK_NOT_ELIGIBLE`).
  */
-import type { EngineView } from '../cluster/index.ts';
+import type { EngineView } from '../engine/index.ts';
 
 export type AccessReason = 'other-ledger' | 'not-eligible' | 'frozen';
 

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connectSettlement } from '../../bin/settlement.ts';
-import { type Config, defaultConfig, type Gateway, startGateway } from '../../gateway/index.ts';
+import { connectSettlement } from '../../app/settlement.ts';
+import { type Config, defaultConfig, type Embedded, startExchange } from '../../app/index.ts';
 
 /**
  * Starts an exchange with the demo instruments, no market maker, quiet logs, on port 0; its
@@ -16,14 +16,14 @@ import { type Config, defaultConfig, type Gateway, startGateway } from '../../ga
 export async function testGateway(
   adjust: (c: Config) => void = () => {},
   options: { settlement?: boolean; log?: (line: string) => void } = {},
-): Promise<Gateway> {
+): Promise<Embedded> {
   const config = defaultConfig();
   config.port = 0;
   config.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-gw-'));
   config.logLevel = 'silent';
   config.demo.marketMaker = false;
   adjust(config);
-  const gw = await startGateway(config, {
+  const gw = await startExchange(config, {
     ...(options.settlement === true ? { connect: connectSettlement(config) } : {}),
     ...(options.log === undefined ? {} : { log: options.log }),
   });

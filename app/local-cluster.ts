@@ -9,7 +9,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type NatsNode, startNats } from '../cluster/index.ts';
-import type { Config } from '../gateway/index.ts';
+import { LEDGER_KINDS } from '../connectors/index.ts';
+import type { Config } from './config.ts';
 import { CLUSTER_READY, type MosaicChild, spawnMosaic } from './children.ts';
 
 interface Part {
@@ -49,12 +50,12 @@ export async function startLocalCluster(
       args: ['engine', '--shard', String(i), '--port', '0'],
       child: null,
     })),
-    ...(config.evm.enabled
-      ? [{ name: 'EVM connector', args: ['connector', 'evm', '--port', '0'], child: null }]
-      : []),
-    ...(config.fabric.enabled
-      ? [{ name: 'Fabric connector', args: ['connector', 'fabric', '--port', '0'], child: null }]
-      : []),
+    // A connector process per kind of ledger: it runs the kind's enabled connectors.
+    ...LEDGER_KINDS.filter((k) => config.connectors.some((c) => c.kind === k.name && c.enabled)).map((k) => ({
+      name: `${k.name} connector`,
+      args: ['connector', k.name, '--port', '0'],
+      child: null,
+    })),
     { name: 'gateway', args: ['gateway'], child: null },
   ];
   let stopping = false;

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { requestFunding, venueOfId } from '../cluster/index.ts';
-import { ClusterExchange, type Gateway, serveExchange } from '../gateway/index.ts';
+import { type Gateway, serveExchange } from '../gateway/index.ts';
+import { ClusterExchange } from './cluster-exchange.ts';
 import { joinCluster, processConfig, processLogger, StartError, stopOnSignals } from './process.ts';
 
 export const GATEWAY_USAGE = `usage: mosaic gateway [--config FILE]

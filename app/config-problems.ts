@@ -7,7 +7,7 @@
  */
 import { Settings } from 'typebox/system';
 import { Pointer } from 'typebox/value';
-import { shown } from './wire.ts';
+import { shown } from '../gateway/index.ts';
 
 /** A schema error as TypeBox reports it. */
 export interface SchemaError {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { CommandBus, Shard } from '../cluster/index.ts';
-import { DEMO_LISTINGS } from '../gateway/index.ts';
+import { DEMO_LISTINGS } from './demo.ts';
 import {
   joinCluster,
   type Ops,
