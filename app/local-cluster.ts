@@ -1,9 +1,10 @@
 /**
  * `mosaic start` with `cluster.enabled`: the exchange as a cluster on this machine, each part its
  * own process on NATS JetStream, as a deployment runs them (docs/deployment.md): a nats-server
- * (with `cluster.startNats`), an engine per shard, a settlement daemon per ledger and a gateway,
- * all on one configuration file. A part that exits unexpectedly is started again; Ctrl-C stops
- * them in order (gateway, daemons, shards, NATS).
+ * (with `cluster.startNats`), an engine per shard, a connector process per ledger kind with an
+ * enabled connector (`mosaic connector <kind>`) and a gateway, all on one configuration file. A
+ * part that exits unexpectedly is started again; Ctrl-C stops them in order (gateway, daemons,
+ * shards, NATS).
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

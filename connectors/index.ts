@@ -1,8 +1,8 @@
 /**
- * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
- * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
- * arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal is
- * released exactly once, the check at start that a ledger still holds what the daemon saw of it
+ * connectors/: settlement, one daemon per venue's ledger behind one small interface (`Ledger`).
+ * What is shared lives here, once: the instruction each matched trade becomes (the engine's own
+ * cash arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal
+ * is released exactly once, the check at start that a ledger still holds what the daemon saw of it
  * (`checkLedgerKept`), and the daemon itself (`startDaemon`: settler and change watcher on an
  * `EnginePort`). The only door other folders use.
  */

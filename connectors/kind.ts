@@ -25,7 +25,7 @@ export interface ConnectorSettings {
 
 /** What a connector is started with, besides its settings. */
 export interface StartContext {
-  /** The exchange's data folder: the connector keeps its own in `<dataDir>/<venue>/`. */
+  /** The exchange's data folder: the connector of `<kind>:<name>` keeps its own in `<kind>-<name>/` there. */
   dataDir: string;
   engine: EnginePort;
   /** The venue's instruments listed now and about to be listed (a new local chain deploys a token for each). */

@@ -26,7 +26,7 @@ import { FabricLedger } from './ledger-fabric.ts';
 export type FabricConnector = Connector;
 
 export interface FabricConnectorOptions {
-  /** The exchange's data folder: the connector keeps its own in `<dataDir>/<venue>/`. */
+  /** The exchange's data folder: the connector of `fabric:<name>` keeps its own in `fabric-<name>/` there. */
   dataDir: string;
   engine: EnginePort;
   /** MSPs whose identities may hold the venue's assets (a permissioned venue's members); empty: any. */
