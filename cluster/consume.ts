@@ -38,6 +38,11 @@ export function consume(o: ConsumeOptions): { done: Promise<void>; stop(): void 
           10_000,
           (late) => late.stop(),
         );
+        // Stopped while it was got: `stop` could not reach these messages.
+        if (stopped) {
+          messages.stop();
+          break;
+        }
         if (wait > 250 || restarted) o.log(`${o.name}: consuming again`);
         wait = 250;
         restarted = false;
