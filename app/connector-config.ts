@@ -6,7 +6,7 @@
  */
 import Type, { type TSchema } from 'typebox';
 import { type ConnectorSettings, LEDGER_KINDS, ledgerKind } from '../connectors/index.ts';
-import { makeError } from '../gateway/index.ts';
+import { makeError, type VenueLedger } from '../gateway/index.ts';
 
 /** A connector entry's shape for the configuration's type: its kind's own settings besides. */
 export const ConnectorEntry = Type.Object(
@@ -38,6 +38,7 @@ export function readLegacy(
     );
   }
   const rest = { ...raw };
+  const added: Array<{ at: string; entry: Record<string, unknown> }> = [];
   for (const kind of old) {
     const { section, entries } = kind.legacy!;
     const value = raw[section];
@@ -45,16 +46,13 @@ export function readLegacy(
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw makeError(`/${section} (in ${file}): must be an object`, 'BAD_CONFIG');
     }
-    const kept = connectors.filter((c) => (c as ConnectorSettings).kind !== kind.name);
-    const added = entries(value as Record<string, unknown>);
-    connectors.splice(0, connectors.length, ...kept, ...added.map((e) => ({ ...e, kind: kind.name })));
-    added.forEach((_, i) => {
-      const at = Array.isArray((value as { networks?: unknown }).networks)
-        ? `/${section}/networks/${i}`
-        : `/${section}`;
-      origins.set(`/connectors/${kept.length + i}`, at);
-    });
+    for (const { at, entry } of entries(value as Record<string, unknown>)) {
+      added.push({ at: `/${section}${at}`, entry: { ...entry, kind: kind.name } });
+    }
   }
+  const kept = connectors.filter((c) => !old.some((k) => k.name === (c as ConnectorSettings).kind));
+  connectors.splice(0, connectors.length, ...kept, ...added.map((a) => a.entry));
+  added.forEach(({ at }, i) => origins.set(`/connectors/${kept.length + i}`, at));
   warn(
     `${file}: ${sections} ${old.length > 1 ? 'are' : 'is'} deprecated: list the ledgers in "connectors", ` +
       `e.g. [{ "kind": "${old[0]!.name}", "venue": ... }] (docs/configuration.md)`,
@@ -72,6 +70,30 @@ export function withDefaults(connectors: unknown[]): void {
     const venue =
       typeof e.venue === 'string' && new RegExp(kind.venuePattern).test(e.venue) ? e.venue : undefined;
     connectors[i] = { ...kind.defaults(venue), ...e };
+  });
+}
+
+/**
+ * Entries that name a venue an earlier entry names: two connectors would settle its trades and
+ * share its data folder (`<dataDir>/<venue>/`). Each as a JSON pointer to the venue and a text;
+ * `where` names an entry where it was written.
+ */
+export function venuesTwice(
+  connectors: readonly ConnectorSettings[],
+  where: (at: string) => string,
+): { at: string; text: string }[] {
+  const first = new Map<string, number>();
+  return connectors.flatMap((c, i) => {
+    const j = first.get(c.venue);
+    if (j === undefined) first.set(c.venue, i);
+    return j === undefined
+      ? []
+      : [
+          {
+            at: `/connectors/${i}/venue`,
+            text: `${c.venue} is the venue of ${where(`/connectors/${j}`)} already: one entry per venue`,
+          },
+        ];
   });
 }
 
@@ -115,4 +137,21 @@ export function connectorEnv(
     }
   }
   return vars;
+}
+
+/**
+ * The ledger each venue settles on, for the gateway's login answer: its configured connector's
+ * kind, else the kind whose venues are named like it; undefined when no kind settles such a venue.
+ */
+export function ledgerOf(
+  connectors: readonly ConnectorSettings[],
+): (venue: string) => VenueLedger | undefined {
+  return (venue) => {
+    const configured = connectors.find((c) => c.venue === venue);
+    const kind =
+      configured === undefined
+        ? LEDGER_KINDS.find((k) => new RegExp(k.venuePattern).test(venue))
+        : ledgerKind(configured.kind);
+    return kind === undefined ? undefined : { kind: kind.name, scheme: kind.identity };
+  };
 }

@@ -67,7 +67,11 @@ export interface LedgerKind {
    * The configuration's old form for this kind (a top-level section, before `connectors`), read
    * with a deprecation warning into connector entries.
    */
-  readonly legacy?: { section: string; entries(section: Record<string, unknown>): Record<string, unknown>[] };
+  readonly legacy?: {
+    section: string;
+    /** Each entry, and where in the section it was written (a JSON pointer, '' for the section itself). */
+    entries(section: Record<string, unknown>): Array<{ at: string; entry: Record<string, unknown> }>;
+  };
   /** Starts a connector on a recovered engine, before the engine takes new commands. */
   start(settings: ConnectorSettings, context: StartContext): Promise<Connector>;
 }

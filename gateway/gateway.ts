@@ -17,6 +17,7 @@ import restPlugin from './plugins/rest.ts';
 import wsPlugin from './plugins/ws.ts';
 import { Settlements } from './settlements.ts';
 import { Trading } from './trading.ts';
+import type { VenueLedger } from './venue-access.ts';
 import { Withdrawals } from './withdrawals.ts';
 
 export interface Gateway<E extends Exchange = Exchange> {
@@ -58,6 +59,8 @@ export async function serveExchange<E extends Exchange>(
     settlements?: Settlements;
     withdrawals?: Withdrawals;
     onLogin?: (account: string, canSee: (venue: string) => boolean) => void;
+    /** The ledger each venue settles on (the login's `access`). */
+    ledgerOf?: (venue: string) => VenueLedger | undefined;
     close: () => Promise<void>;
   },
 ): Promise<Gateway<E>> {
@@ -71,6 +74,7 @@ export async function serveExchange<E extends Exchange>(
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, withdrawals, {
     ...(o.onLogin === undefined ? {} : { onLogin: o.onLogin }),
+    ...(o.ledgerOf === undefined ? {} : { ledgerOf: o.ledgerOf }),
     onOrder() {
       metrics?.order(Date.now());
     },

@@ -21,4 +21,5 @@ export { type Gateway, makeApp, serveExchange } from './gateway.ts';
 export type { InstrumentCodec } from './instrument-codec.ts';
 export { shown } from './wire.ts';
 export { Settlements } from './settlements.ts';
+export type { LoginScheme, VenueLedger } from './venue-access.ts';
 export { Withdrawals } from './withdrawals.ts';

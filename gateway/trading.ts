@@ -13,7 +13,7 @@ import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
-import { venueAccess } from './venue-access.ts';
+import { type VenueLedger, venueAccess } from './venue-access.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
@@ -39,6 +39,8 @@ export interface TradingHooks {
   onOrder?(): void;
   /** A request's command is journaled and executed: milliseconds since it arrived. */
   onAck?(ms: number): void;
+  /** The ledger a venue settles on, for the login's `access` (none known: not judged by ledger). */
+  ledgerOf?(venue: string): VenueLedger | undefined;
 }
 
 export class Trading {
@@ -105,7 +107,7 @@ export class Trading {
       account,
       identity,
       venues,
-      access: venueAccess(this.#exchange.engine, identity.kind, account, venues),
+      access: venueAccess(this.#exchange.engine, identity, account, venues, (v) => this.#hooks.ledgerOf?.(v)),
       cancelOnDisconnect: session.cancelOnDisconnect,
       token,
       tokenExpiresAt: expiresAt,

@@ -60,7 +60,8 @@ export type EvmConnectorConfig = Static<TObject<typeof EvmSettings>> & { venue: 
  * as operator. Those keys are public: never on a real chain.
  */
 export function defaultEvmConnector(venue = 'evm:31337'): EvmConnectorConfig {
-  const id = Number(venue.slice('evm:'.length));
+  const name = venue.slice('evm:'.length);
+  const id = /^[1-9]\d{0,15}$/.test(name) ? Number(name) : 0;
   return {
     venue,
     rpcUrl: '',

@@ -20,7 +20,7 @@ export const evmKind: LedgerKind = {
   opsPort: 9400,
   problems,
   // The old form: one EVM connector in the section `evm`.
-  legacy: { section: 'evm', entries: (section) => [{ ...section }] },
+  legacy: { section: 'evm', entries: (section) => [{ at: '', entry: { ...section } }] },
   start: (settings, c) =>
     startEvmConnector(settings as unknown as EvmConnectorConfig, {
       dataDir: c.dataDir,

@@ -14,15 +14,25 @@ export const fabricKind: LedgerKind = {
   defaults: (venue) => ({ kind: 'fabric', enabled: true, ...defaultFabricConnector(venue) }),
   env: {},
   opsPort: 9401,
-  problems: (settings) =>
-    settings.endpoint !== '' && settings.operator === null
-      ? [
-          {
-            at: '/operator',
-            text: 'must name the identity that settles when endpoint is set (null only on the devnet)',
-          },
-        ]
-      : [],
+  problems(settings) {
+    if (settings.endpoint !== '' && settings.operator === null) {
+      return [
+        {
+          at: '/operator',
+          text: 'must name the identity that settles when endpoint is set (null only on the devnet)',
+        },
+      ];
+    }
+    if (settings.endpoint === '' && settings.operator !== null) {
+      return [
+        {
+          at: '/operator',
+          text: 'must be null on the devnet (endpoint empty): the devnet makes its own operator',
+        },
+      ];
+    }
+    return [];
+  },
   // PEMs may be given as paths: read once, here.
   resolve(settings, read) {
     const n = settings as unknown as FabricNetworkConfig;
@@ -41,11 +51,13 @@ export const fabricKind: LedgerKind = {
   legacy: {
     section: 'fabric',
     entries(section) {
-      const networks = Array.isArray(section.networks) ? (section.networks as unknown[]) : null;
       const enabled = section.enabled ?? true;
-      return (networks ?? DEFAULT_NETWORKS.map((n) => ({ ...n }))).map((n) => ({
-        enabled,
-        ...(n as Record<string, unknown>),
+      if (!Array.isArray(section.networks)) {
+        return DEFAULT_NETWORKS.map((n) => ({ at: '', entry: { enabled, ...n } }));
+      }
+      return (section.networks as unknown[]).map((n, i) => ({
+        at: `/networks/${i}`,
+        entry: { enabled, ...(n as Record<string, unknown>) },
       }));
     },
   },
