@@ -50,7 +50,7 @@ const doors = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'data/', 'node_modules/', '.*-dist/'] },
+  { ignores: ['**/dist/', 'data/', 'node_modules/', '.*-dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

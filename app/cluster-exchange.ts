@@ -8,7 +8,8 @@
  * again from their snapshots.
  */
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   type ClusterConfig,
   ClusterHistory,
@@ -70,7 +71,7 @@ export class ClusterExchange implements Exchange {
       o.topology,
     );
     this.#codecs = new Codecs(this.engine);
-    this.#bus = new CommandBus(o.nc.jetstream(), o.topology);
+    this.#bus = new CommandBus(jetstream(o.nc), o.topology);
     this.history = new ClusterHistory(o.nc, o.topology, (shard) => followers[shard]?.seq ?? 0);
   }
 
@@ -161,7 +162,7 @@ export class ClusterExchange implements Exchange {
    * publish it.
    */
   onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
-    const js = this.#o.nc.jetstream();
+    const js = jetstream(this.#o.nc);
     for (const f of this.followers) {
       let seq = f.seq;
       const stream = this.#o.topology.eventStream(f.shard);
@@ -175,7 +176,7 @@ export class ClusterExchange implements Exchange {
           },
           batch: 2_000,
           behind: async () => {
-            const jsm = await this.#o.nc.jetstreamManager();
+            const jsm = await jetstreamManager(this.#o.nc);
             return (await jsm.streams.info(stream)).state.last_seq > seq;
           },
           name: `shard ${f.shard}: event stream`,

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { CommandBus, Shard } from '../cluster/index.ts';
 import { listings } from './config.ts';
@@ -67,7 +68,7 @@ export async function runEngine(argv: string[]): Promise<void> {
   const s = shard;
   const toList = listings(config);
   if (toList.length > 0) {
-    const bus = new CommandBus(nc.jetstream(), topology);
+    const bus = new CommandBus(jetstream(nc), topology);
     for (const spec of toList) {
       const owned = topology.shardOfVenue(spec.id.slice(spec.id.indexOf('@') + 1)) === shardNo;
       if (owned && s.follower.engine.instrument(spec.id) === undefined) {

@@ -5,7 +5,7 @@
  */
 import Fastify from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge, type Registry } from 'prom-client';
 import { connectNats, ensureStreams, Topology } from '../cluster/index.ts';
 import { type Config, loadConfig } from './config.ts';

@@ -4,7 +4,7 @@
  * JetStream keeps as the message id. A command sent again under the same id within the
  * deduplication window is stored once, and the answer names the sequence it got the first time.
  */
-import type { JetStreamClient } from 'nats';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import type { Command, Unstamped } from '../engine/index.ts';
 import { CodecError, encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
 import { type Topology, venueOf } from './topology.ts';

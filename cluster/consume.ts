@@ -5,7 +5,7 @@
  * got or made again, and consumption goes on where it was. So is it when getting it fails
  * (a stream leader being elected).
  */
-import type { Consumer, ConsumerMessages, JsMsg } from 'nats';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 
 export interface ConsumeOptions {
   /** Gets the consumer, or makes it again (an ordered one from where the caller is). */
@@ -38,6 +38,11 @@ export function consume(o: ConsumeOptions): { done: Promise<void>; stop(): void 
           10_000,
           (late) => late.stop(),
         );
+        // Stopped while it was got: `stop` could not reach these messages.
+        if (stopped) {
+          messages.stop();
+          break;
+        }
         if (wait > 250 || restarted) o.log(`${o.name}: consuming again`);
         wait = 250;
         restarted = false;
@@ -55,8 +60,8 @@ export function consume(o: ConsumeOptions): { done: Promise<void>; stop(): void 
         current.stop();
       };
       void (async () => {
-        for await (const s of await current.status()) {
-          if (s.type === 'heartbeats_missed' && (s.data as number) >= 3) again('its server does not answer');
+        for await (const s of current.status()) {
+          if (s.type === 'heartbeats_missed' && s.count >= 3) again('its server does not answer');
           if (s.type === 'consumer_deleted') again('it was deleted');
         }
       })();

@@ -13,7 +13,8 @@
  *   goes out; after a crash, the command stream is searched for it, so it counts once even
  *   after the deduplication window.
  */
-import { AckPolicy, DeliverPolicy, type JsMsg, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { consume } from './consume.ts';
 import type { ChangeSink, EnginePort, LedgerChange, Progress, VerdictCommand } from '../connectors/index.ts';
 import { changeCommand, isWithdrawalRequest } from '../connectors/index.ts';
@@ -81,7 +82,7 @@ export class DaemonPort implements EnginePort {
     this.#o = o;
     this.shard = shard;
     this.follower = follower;
-    this.#bus = new CommandBus(o.nc.jetstream(), o.topology);
+    this.#bus = new CommandBus(jetstream(o.nc), o.topology);
     this.#consumerName = name;
     this.#fresh = fresh;
     this.changes = this.#changeSink();
@@ -185,7 +186,7 @@ export class DaemonPort implements EnginePort {
   }
 
   async #consume(subscriber: Subscriber): Promise<void> {
-    const js = this.#o.nc.jetstream();
+    const js = jetstream(this.#o.nc);
     const stream = this.#o.topology.eventStream(this.shard);
     this.#consuming = consume({
       get: () => js.consumers.get(stream, this.#consumerName),
@@ -199,7 +200,7 @@ export class DaemonPort implements EnginePort {
       },
       batch: 1_000,
       behind: async () => {
-        const jsm = await this.#o.nc.jetstreamManager();
+        const jsm = await jetstreamManager(this.#o.nc);
         return (await jsm.consumers.info(stream, this.#consumerName)).num_pending > 0;
       },
       name: `${this.#o.venue}: trade events`,
@@ -269,7 +270,7 @@ export class DaemonPort implements EnginePort {
 
   /** The message ids on `subject` from sequence `from` on, with their sequences. */
   async #findIds(from: number, subject: string): Promise<Map<string, number>> {
-    const js = this.#o.nc.jetstream();
+    const js = jetstream(this.#o.nc);
     const stream = this.#o.topology.commandStream(this.shard);
     const jsm = await jetStreamReady(this.#o.nc);
     const { first_seq: first } = (await answered(() => jsm.streams.info(stream))).state;
@@ -280,7 +281,7 @@ export class DaemonPort implements EnginePort {
       );
     }
     const consumer = await js.consumers.get(stream, {
-      filterSubjects: subject,
+      filter_subjects: subject,
       opt_start_seq: Math.max(from, 1),
       headers_only: true,
     });

@@ -4,7 +4,7 @@
  * group); a gateway asks when an account logs in. The engine then hears of the funds from the
  * ledger, like any deposit.
  */
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Topology } from './topology.ts';
 
 const ACCOUNT = /^[\x21-\x7e]{1,128}$/;

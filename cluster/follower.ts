@@ -7,7 +7,8 @@
  * decode is executed as nothing and rejected, like any bad command; a message in a format version
  * this release does not know stops the follower, which cannot know what it would do.
  */
-import type { JsMsg, NatsConnection } from 'nats';
+import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { consume } from './consume.ts';
 import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
 import { decodeCommand, type PublishedEvent } from '../journal/index.ts';
@@ -63,7 +64,7 @@ export class ShardFollower {
 
   /** Loads the shard's snapshot (or starts empty) and notes where the stream ends now. */
   static async open(o: FollowerOptions): Promise<ShardFollower> {
-    const store = await snapshotStore(o.nc.jetstream(), o.topology, o.replicas);
+    const store = await snapshotStore(jetstream(o.nc), o.topology, o.replicas);
     const book = o.book ?? 'fast';
     const snap = await loadSnapshot(store, o.topology, o.shard, book);
     const engine = snap?.engine ?? new Engine({ book, risk: o.risk, idBase: o.topology.idBase(o.shard) });
@@ -121,7 +122,7 @@ export class ShardFollower {
 
   async #follow(): Promise<void> {
     const { nc, topology } = this.#o;
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const stream = topology.commandStream(this.shard);
     this.#consuming = consume({
       // Made again from the next command each time: an ordered consumer starts where it is told.
@@ -129,7 +130,7 @@ export class ShardFollower {
       handle: (m) => this.#apply(m),
       batch: 2_000,
       behind: async () => {
-        const jsm = await nc.jetstreamManager();
+        const jsm = await jetstreamManager(nc);
         return (await jsm.streams.info(stream)).state.last_seq > this.seq;
       },
       name: `shard ${this.shard}: command stream`,

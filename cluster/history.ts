@@ -7,7 +7,8 @@
  * id. Each read names the command the gateway has seen of that shard, and the shard answers once
  * its history holds it: a fill a client was told of is in the next page it reads.
  */
-import type { NatsConnection, Subscription } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   type Entry,
   type FillRecord,
@@ -54,7 +55,7 @@ export class ShardHistory {
   private constructor(o: ShardHistoryOptions, store: HistoryStore) {
     this.store = store;
     const { nc, topology, shard } = o;
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const stream = topology.eventStream(shard);
     this.#feed = consume({
       get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),

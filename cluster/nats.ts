@@ -4,15 +4,17 @@
  * and engine snapshots in that bucket (the bytes of a snapshot file: header, state hash, CRC).
  */
 import {
-  connect,
   DiscardPolicy,
   type JetStreamClient,
+  JetStreamApiError,
   type JetStreamManager,
-  type NatsConnection,
-  type ObjectStore,
+  jetstream,
+  jetstreamManager,
   RetentionPolicy,
   StorageType,
-} from 'nats';
+} from '@nats-io/jetstream';
+import { type ObjectStore, Objm } from '@nats-io/obj';
+import { connect, type NatsConnection, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { type BookKind, type Engine, type EngineSnapshot } from '../engine/index.ts';
 import { decodeSnapshot, encodeSnapshot } from '../journal/index.ts';
 import type { ClusterConfig } from './config.ts';
@@ -32,12 +34,17 @@ export async function connectNats(
   });
 }
 
-/** Whether an error from NATS is one a moment may cure: no answer, no responder, no leader yet. */
+/**
+ * Whether an error from NATS is one a moment may cure: no answer, no responder, no leader yet.
+ * The client wraps some in others (no responder to the JetStream API comes as "jetstream is not
+ * enabled" caused by it), so the causes count too.
+ */
 function passing(err: unknown): boolean {
-  const e = err as { code?: string; api_error?: { code?: number; err_code?: number } };
-  return (
-    e.code === 'TIMEOUT' || e.code === '503' || e.api_error?.code === 503 || e.api_error?.err_code === 10008
-  );
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof TimeoutError || (e instanceof RequestError && e.isNoResponders())) return true;
+    if (e instanceof JetStreamApiError && (e.status === 503 || e.code === 10008)) return true;
+  }
+  return false;
 }
 
 /**
@@ -64,7 +71,7 @@ export async function jetStreamReady(nc: NatsConnection, timeoutMs = 30_000): Pr
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const jsm = await nc.jetstreamManager({ timeout: 2_000 });
+      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
       await jsm.getAccountInfo();
       return jsm;
     } catch (err) {
@@ -118,7 +125,7 @@ export async function ensureStreams(
       );
     }
   }
-  await snapshotStore(nc.jetstream(), topology, config.replicas);
+  await snapshotStore(jetstream(nc), topology, config.replicas);
 }
 
 /** The bucket of engine snapshots (made when missing). */
@@ -127,7 +134,9 @@ export function snapshotStore(
   topology: Topology,
   replicas: number,
 ): Promise<ObjectStore> {
-  return answered(() => js.views.os(topology.snapshotBucket, { storage: StorageType.File, replicas }));
+  return answered(() =>
+    new Objm(js).create(topology.snapshotBucket, { storage: StorageType.File, replicas }),
+  );
 }
 
 /** A shard's stored snapshot: its sequence and engine, or null when there is none yet. */

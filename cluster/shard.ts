@@ -7,7 +7,9 @@
  * snapshot are purged. When no command has come for `tickMs`, it sends itself a tick (GTD
  * expiry), once per quiet spell even with two instances running.
  */
-import type { JetStreamClient, JetStreamManager, NatsConnection, ObjectStore } from 'nats';
+import { type JetStreamClient, type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import type { ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { BookKind } from '../engine/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
 import { CommandBus } from './bus.ts';
@@ -75,7 +77,7 @@ export class Shard {
   ) {
     this.#o = o;
     this.follower = follower;
-    this.#js = o.nc.jetstream();
+    this.#js = jetstream(o.nc);
     this.#jsm = jsm;
     this.#store = store;
     this.#bus = new CommandBus(this.#js, o.topology);
@@ -104,7 +106,7 @@ export class Shard {
         `shard ${o.shard}: the event stream ends at ${published}, before the snapshot's ${follower.snapshotSeq}`,
       );
     }
-    const store = await snapshotStore(o.nc.jetstream(), o.topology, o.config.replicas);
+    const store = await snapshotStore(jetstream(o.nc), o.topology, o.config.replicas);
     const shard = new Shard(o, follower, jsm, store, published);
     if (o.historyDir !== undefined) {
       const { nc, topology, log, onError } = o;
@@ -219,8 +221,9 @@ export class Shard {
 
   async #hasEvent(seq: number): Promise<boolean> {
     try {
-      await this.#jsm.streams.getMessage(this.#o.topology.eventStream(this.#o.shard), { seq });
-      return true;
+      return (
+        (await this.#jsm.streams.getMessage(this.#o.topology.eventStream(this.#o.shard), { seq })) !== null
+      );
     } catch {
       return false;
     }

@@ -6,7 +6,8 @@
  * existed: it is version 1. A message in a version this release does not know is refused with a
  * FormatVersionError naming it: following on would fork the state of the followers.
  */
-import { headers, type JsMsg, type MsgHdrs } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { checkFormatVersion, FORMAT_VERSION, type PublishedEvent } from '../journal/index.ts';
 
 export const FORMAT_HEADER = 'Mosaic-Format';

@@ -1,9 +1,11 @@
 /**
  * Runs the settlement chaincode as its own process, as chaincode-as-a-service runs on a real
- * network: `node dist/connectors/fabric/chaincode/main.js`, listening on a loopback port the peer
- * dials. It has to be its own process anyway: fabric-shim brings an older @hyperledger/fabric-protos
- * whose classes and the gateway's share one global protobuf namespace and break each other's
- * messages ("Error serializing response") when both load in one process. It is supervised
+ * network: `main.js` of the chaincode's own package (`mosaic-settlement-chaincode`, the npm
+ * workspace in `chaincode/`, which `npm run build` compiles into `chaincode/dist/`), listening on
+ * a loopback port the peer dials. It has to be its own process anyway: fabric-shim brings an
+ * older @hyperledger/fabric-protos whose classes and the gateway's share one global protobuf
+ * namespace and break each other's messages ("Error serializing response") when both load in one
+ * process. It is supervised
  * (`spawnSupervised`): a Ctrl-C in a terminal does not reach it, and it stops when this process
  * stops it or ends in any way, so the exchange stops its daemon before its chaincode.
  */
@@ -18,7 +20,7 @@ export interface ChaincodeProcess {
   stop(): Promise<void>;
 }
 
-const MAIN = fileURLToPath(new URL('./chaincode/main.js', import.meta.url));
+const MAIN = fileURLToPath(import.meta.resolve('mosaic-settlement-chaincode/main'));
 
 /**
  * Starts the chaincode on 127.0.0.1 (a free port unless given); resolves once it listens. `admin`

@@ -35,7 +35,7 @@ import {
   WITHDRAWALS,
 } from '../ledger.ts';
 import type { Progress } from '../progress.ts';
-import type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './chaincode/index.ts';
+import type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from 'mosaic-settlement-chaincode';
 
 /** Where an instrument settles on the network: its asset names in the chaincode. */
 export interface FabricAsset {

@@ -62,6 +62,7 @@ describe('npx mosaic', () => {
       'dist/a/kept.js.map': 'map',
       'dist/a/gone.js': 'stale',
       'dist/a/gone.js.map': 'stale',
+      'dist/a/gone.d.ts': 'stale',
       'dist/b/only-stale.test.js': 'stale',
       'dist/a/artifacts.json': 'data',
       'dist/.tsbuildinfo': 'info',
@@ -70,7 +71,12 @@ describe('npx mosaic', () => {
       fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       fs.writeFileSync(path.join(root, file), text);
     }
-    assert.deepEqual(pruneStale(dist, root).sort(), ['a/gone.js', 'a/gone.js.map', 'b/only-stale.test.js']);
+    assert.deepEqual(pruneStale(dist, root).sort(), [
+      'a/gone.d.ts',
+      'a/gone.js',
+      'a/gone.js.map',
+      'b/only-stale.test.js',
+    ]);
     assert.deepEqual(fs.readdirSync(path.join(dist, 'a')).sort(), [
       'artifacts.json',
       'kept.js',

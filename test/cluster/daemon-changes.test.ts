@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBus, DaemonPort, Shard } from '../../cluster/index.ts';
 import { type LedgerChange, Progress } from '../../connectors/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
@@ -45,7 +46,7 @@ describe('ledger changes from a daemon across NATS', () => {
       onError: (err) => assert.fail(err),
     });
     // The venue's instrument, so that its cash is an asset the engine takes deposits of
-    await new CommandBus(nc.jetstream(), nats.topology).send(
+    await new CommandBus(jetstream(nc), nats.topology).send(
       0,
       { type: 'list-instrument', spec: spec() },
       'list',
@@ -88,7 +89,7 @@ describe('ledger changes from a daemon across NATS', () => {
     // change was recorded as being sent but never went out
     const after = shard.follower.seq;
     progress.recordChangeSending('tx2:0', after);
-    const bus = new CommandBus(nc.jetstream(), nats.topology);
+    const bus = new CommandBus(jetstream(nc), nats.topology);
     const sent = await bus.send(
       0,
       { type: 'deposit', account: 'alice', asset: USD, amount: 20 },

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Contract, Wallet } from 'ethers';
-import type { NatsConnection } from 'nats';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBus, ShardFollower } from '../../cluster/index.ts';
 import { Anvil, type Deployment, DEV_KEYS } from '../../connectors/evm/index.ts';
 import type { WithdrawalEvent } from '../../engine/index.ts';
@@ -118,7 +119,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
     );
 
     // When the seller and the buyer trade 40 times, and daemon a is killed after the 15th
-    const bus = new CommandBus(nc.jetstream(), nats.topology);
+    const bus = new CommandBus(jetstream(nc), nats.topology);
     const order = { type: 'new', instrument: ACME, orderType: 'limit', price: 10_000, quantity: 1 } as const;
     for (let i = 0; i < 40; i++) {
       await bus.send(0, { ...order, account: s, clientOrderId: `s${i}`, side: 'sell' }, `s${i}`);

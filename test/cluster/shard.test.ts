@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { headers, type NatsConnection } from 'nats';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { CommandBus, FORMAT_HEADER, ID_SPAN, Shard, ShardFollower } from '../../cluster/index.ts';
 import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
@@ -71,7 +72,7 @@ describe('an engine shard on NATS JetStream', () => {
   before(async () => {
     nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }] });
     nc = await nats.connect();
-    bus = new CommandBus(nc.jetstream(), nats.topology);
+    bus = new CommandBus(jetstream(nc), nats.topology);
   });
   after(async () => {
     for (const s of shards) await s.close();
@@ -87,11 +88,11 @@ describe('an engine shard on NATS JetStream', () => {
       await bus.send(0, order(i % 2 ? 'alice' : 'bob', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
     // Then the shard executed all 41 and the event stream holds 41 messages, sequence for sequence
     await until('the shard to publish 41', () => shard.stats.published === 41);
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const events = await jsm.streams.info(nats.topology.eventStream(0));
     assert.equal(events.state.last_seq, 41);
     assert.equal(events.state.messages, 41);
-    const m1 = await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: 1 });
+    const m1 = (await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: 1 }))!;
     assert.equal(m1.subject, 'mosaic.evt.0.evm:31337');
     assert.equal((m1.json() as Array<{ kind: string }>)[0]!.kind, 'instrument');
     // And trades happened, and a follower started afresh holds the same state
@@ -114,12 +115,12 @@ describe('an engine shard on NATS JetStream', () => {
 
   it('rejects a message that is not a command, keeping stream and command sequences equal', async () => {
     const shard = shards[0]!;
-    const ack = await nc.jetstream().publish('mosaic.cmd.0.evm:31337', new Uint8Array([1, 2, 3]));
+    const ack = await jetstream(nc).publish('mosaic.cmd.0.evm:31337', new Uint8Array([1, 2, 3]));
     await until('the shard to reach it', () => shard.stats.published >= ack.seq);
     assert.equal(shard.follower.engine.commandSeq, ack.seq);
-    const msg = await (
-      await nc.jetstreamManager()
-    ).streams.getMessage(nats.topology.eventStream(0), { seq: ack.seq });
+    const msg = (await (
+      await jetstreamManager(nc)
+    ).streams.getMessage(nats.topology.eventStream(0), { seq: ack.seq }))!;
     const [reject] = msg.json() as Array<{ kind: string; code: string }>;
     assert.equal(reject!.kind, 'rejected');
     assert.ok(log.some((l) => l.includes(`command ${ack.seq} does not decode`)));
@@ -146,7 +147,7 @@ describe('an engine shard on NATS JetStream', () => {
       await bus.send(0, order(i % 2 ? 'erin' : 'frank', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
     await until('two snapshots', () => shard.stats.snapshots >= 2 && shard.stats.published === before + 35);
     // Then the stream lost the commands the older snapshot covers, and nothing was published twice
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const cmds = await jsm.streams.info(nats.topology.commandStream(0));
     assert.ok(cmds.state.first_seq > 1, `first command kept: ${cmds.state.first_seq}`);
     const evts = await jsm.streams.info(nats.topology.eventStream(0));
@@ -172,7 +173,7 @@ describe('an engine shard on NATS JetStream', () => {
 
   it('marks command and event messages with format version 1, executes one without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
     const shard1 = shards.find((s) => s.follower.shard === 1)!;
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const subject = nats.topology.commandSubject(1, 'fabric:bank-net');
     const instrument = 'ACME@fabric:bank-net';
     // Given a command sent as this release sends it
@@ -180,16 +181,16 @@ describe('an engine shard on NATS JetStream', () => {
     await until('shard 1 to take it', () => shard1.stats.published >= sent.seq);
     // Then its command message and its event message carry the format version
     for (const stream of [nats.topology.commandStream(1), nats.topology.eventStream(1)]) {
-      const m = await jsm.streams.getMessage(stream, { seq: sent.seq });
+      const m = (await jsm.streams.getMessage(stream, { seq: sent.seq }))!;
       assert.equal(m.header.get(FORMAT_HEADER), '1', stream);
     }
     // When a command comes without the header, as earlier releases sent them
     const buf = Buffer.alloc(MAX_COMMAND_BYTES);
     const n = encodeCommand({ ...order('ivan', 'sell', 1), instrument, ts: 0 }, buf, 0);
-    const legacy = await nc.jetstream().publish(subject, buf.subarray(0, n), { msgID: 'h-2' });
+    const legacy = await jetstream(nc).publish(subject, buf.subarray(0, n), { msgID: 'h-2' });
     await until('shard 1 to take it', () => shard1.stats.published >= legacy.seq);
     // Then it is executed as version 1: the order is accepted and trades
-    const events = (await jsm.streams.getMessage(nats.topology.eventStream(1), { seq: legacy.seq })).json<
+    const events = (await jsm.streams.getMessage(nats.topology.eventStream(1), { seq: legacy.seq }))!.json<
       Array<{ kind: string }>
     >();
     assert.deepStrictEqual(
@@ -199,7 +200,7 @@ describe('an engine shard on NATS JetStream', () => {
     // When a command comes in a format version this release does not know
     const h = headers();
     h.set(FORMAT_HEADER, '2');
-    const newer = await nc.jetstream().publish(subject, buf.subarray(0, n), { msgID: 'h-3', headers: h });
+    const newer = await jetstream(nc).publish(subject, buf.subarray(0, n), { msgID: 'h-3', headers: h });
     // Then the shard stops before it, saying which message and which version, and executes nothing
     const stopped = `error: shard 1: command ${newer.seq} of ${nats.topology.commandStream(1)} (header ${FORMAT_HEADER}) is in format version 2; this release reads version 1 only`;
     await until('shard 1 to stop', () => log.some((l) => l.startsWith(stopped)));

@@ -41,7 +41,7 @@ interface TestChaincode {
 
 /** Starts the suite's chaincode server in a child process (chaincode-as-a-service). */
 async function startTestChaincode(): Promise<TestChaincode> {
-  const script = fileURLToPath(new URL('./fabric-devnet-chaincode.js', import.meta.url));
+  const script = fileURLToPath(import.meta.resolve('mosaic-settlement-chaincode/devnet-test-contract'));
   const child = spawn(process.execPath, ['--no-deprecation', script, 'devnet-test:0123'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -1,7 +1,9 @@
 /**
  * connectors/fabric/chaincode/: the settlement chaincode (fabric-contract-api) and how it is
- * served (chaincode as a service). It runs as its own process (`main.ts`, started by
- * `../chaincode-process.ts`), so other folders take only the types of its answers from here:
- * fabric-shim stays out of theirs. The only door other folders use.
+ * served (chaincode as a service), its own package (`mosaic-settlement-chaincode`, an npm
+ * workspace with its own dependencies, fabric-shim and fabric-contract-api, which stay out of the
+ * exchange's). It runs as its own process (`main.ts`, the package's `./main`, started by
+ * `../chaincode-process.ts`), so the exchange takes only the types of its answers from here (the
+ * package's `.`): the only door other folders use.
  */
 export type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './contract.ts';

@@ -5,12 +5,12 @@
  * address, approve and commit the definition as usual, and run this process (or its container)
  * with the package id as `CHAINCODE_ID`; docs/fabric.md has the steps. `CHAINCODE_ADMIN` names who
  * may configure the venue the first time: the deployer's identity (`MSPID:CommonName`) and/or
- * admin MSPs, comma-separated.
+ * admin MSPs, comma-separated. From this package's folder, after `npm run build`:
  *
  *   CHAINCODE_ID=mosaic:abc… CHAINCODE_SERVER_ADDRESS=0.0.0.0:9999 CHAINCODE_ADMIN=BankAMSP:admin \
- *     node dist/connectors/fabric/chaincode/main.js
+ *     node dist/main.js
  */
-import { parseAdmins } from './contract.ts';
+import { parseAdmins, SettlementContract } from './contract.ts';
 import { serveChaincode } from './serve.ts';
 
 const ccid = process.env.CHAINCODE_ID;
@@ -29,7 +29,12 @@ try {
   process.stderr.write(`settlement chaincode: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const server = await serveChaincode({ ccid, address });
+const server = await serveChaincode({
+  contract: SettlementContract,
+  title: 'mosaic-settlement',
+  ccid,
+  address,
+});
 process.stdout.write(`settlement chaincode ${ccid} listening on ${address}\n`);
 // How the exchange stops it (`chaincode-process.ts`), as a container runtime would.
 process.once('SIGTERM', () => {

@@ -1,12 +1,12 @@
 /**
- * Runs the settlement contract as a chaincode server (fabric-shim's chaincode-as-a-service), the
- * way fabric-chaincode-node's `server` command does, without its package.json lookup (which
- * `require`s the module and cannot load ES modules).
+ * Runs a contract as a chaincode server (fabric-shim's chaincode-as-a-service), the way
+ * fabric-chaincode-node's `server` command does, without its package.json lookup (which
+ * `require`s the module and cannot load ES modules): the settlement contract (`main.ts`) and the
+ * devnet suite's test contract (`test/devnet-contract.ts`).
  */
 import { createRequire } from 'node:module';
-import { JSONSerializer } from 'fabric-contract-api';
+import { type Contract, JSONSerializer } from 'fabric-contract-api';
 import { type ChaincodeInterface, type ChaincodeServerOpts, Shim } from 'fabric-shim';
-import { SettlementContract } from './contract.ts';
 
 const require = createRequire(import.meta.url);
 /** fabric-shim's adapter from contract classes to the chaincode interface (not in its typings). */
@@ -24,16 +24,18 @@ export interface ChaincodeServer {
   stop(): void;
 }
 
-/** Starts the chaincode server on `address` (host:port) as chaincode `ccid`, without TLS. */
-export async function serveChaincode(o: { ccid: string; address: string }): Promise<ChaincodeServer> {
+/**
+ * Starts `contract` as a chaincode server on `address` (host:port), chaincode `ccid`, without
+ * TLS; `title` names it in the contract metadata.
+ */
+export async function serveChaincode(o: {
+  contract: new () => Contract;
+  title: string;
+  ccid: string;
+  address: string;
+}): Promise<ChaincodeServer> {
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
-  const chaincode = new ChaincodeFromContract(
-    [SettlementContract],
-    serializers,
-    {},
-    'mosaic-settlement',
-    '1.0.0',
-  );
+  const chaincode = new ChaincodeFromContract([o.contract], serializers, {}, o.title, '1.0.0');
   // The typings make `tlsProps` required; the server takes its absence as plain text.
   const server = Shim.server(chaincode, { ccid: o.ccid, address: o.address } as ChaincodeServerOpts);
   await server.start();

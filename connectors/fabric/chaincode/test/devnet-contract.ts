@@ -1,17 +1,17 @@
 /**
- * The devnet suite's chaincode: a small fabric-contract-api contract (no decorators: every
- * prototype method not starting with `_` is a transaction) served by fabric-shim as
- * chaincode-as-a-service, for the devnet to dial. It runs as its own process, as CaaS does: run
- * it with node, it prints `{"address":"127.0.0.1:<port>"}` once serving and exits when its stdin
- * closes. (It cannot share a process with fabric-gateway: fabric-shim 2.5 brings
- * @hyperledger/fabric-protos 0.2, whose generated classes and those of 0.3 overwrite each other
- * in google-protobuf's global `proto` namespace, and grpc's `instanceof` checks then fail.)
+ * The devnet suite's chaincode (test/connectors/fabric-devnet.test.ts in the exchange): a small
+ * fabric-contract-api contract (no decorators: every prototype method not starting with `_` is a
+ * transaction) served as chaincode-as-a-service, for the devnet to dial. It lives in this package
+ * because fabric-shim and fabric-contract-api are this package's dependencies, not the
+ * exchange's. It runs as its own process, as CaaS does: run it with node, it prints
+ * `{"address":"127.0.0.1:<port>"}` once serving and exits when its stdin closes. (It cannot share
+ * a process with fabric-gateway: fabric-shim 2.5 brings @hyperledger/fabric-protos 0.2, whose
+ * generated classes and those of 0.3 overwrite each other in google-protobuf's global `proto`
+ * namespace, and grpc's `instanceof` checks then fail.)
  */
 import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
-import type { Server } from '@grpc/grpc-js';
-import { Contract, JSONSerializer, type Context } from 'fabric-contract-api';
-import { Shim, type ChaincodeInterface, type ChaincodeServerOpts } from 'fabric-shim';
+import { Contract, type Context } from 'fabric-contract-api';
+import { serveChaincode } from '../serve.ts';
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'CRITICAL';
 
@@ -108,30 +108,9 @@ function freePort(): Promise<number> {
 
 /** Serves `DevnetTestContract` as chaincode-as-a-service on a free port of 127.0.0.1. */
 async function serve(ccid: string): Promise<string> {
-  // fabric-shim's ChaincodeFromContract is what its `server` command wraps contracts in; it is not
-  // exported, so it is loaded by path (fabric-shim has no "exports" map).
-  const require = createRequire(import.meta.url);
-  const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
-    contracts: (typeof Contract)[],
-    serializers: unknown,
-    metadata: object,
-    title: string,
-    version: string,
-  ) => ChaincodeInterface;
-  const chaincode = new ChaincodeFromContract(
-    [DevnetTestContract],
-    { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
-    {},
-    'devnet-test',
-    '1.0.0',
-  );
   const address = `127.0.0.1:${await freePort()}`;
-  // tlsProps is typed as required but may be left out for a plaintext server.
-  const server = Shim.server(chaincode, { ccid, address } as ChaincodeServerOpts);
-  await server.start();
-  // ChaincodeServer has no stop(); its grpc Server is the private `_server`.
-  const stop = (): void => (server as unknown as { _server: Server })._server.forceShutdown();
-  process.stdin.on('end', stop).on('close', stop).resume();
+  const server = await serveChaincode({ contract: DevnetTestContract, title: 'devnet-test', ccid, address });
+  process.stdin.on('end', server.stop).on('close', server.stop).resume();
   return address;
 }
 
