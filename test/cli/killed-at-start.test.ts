@@ -13,7 +13,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../connectors/free-port.ts';
-import { processesWith, until } from '../support/exchange-process.ts';
+import { processesWith } from '../support/exchange-process.ts';
+import { until } from '../support/wait.ts';
 
 const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
 
