@@ -7,11 +7,8 @@
  * @hyperledger/fabric-protos 0.2, whose generated classes and those of 0.3 overwrite each other
  * in google-protobuf's global `proto` namespace, and grpc's `instanceof` checks then fail.)
  */
-import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
-import type { Server } from '@grpc/grpc-js';
-import { Contract, JSONSerializer, type Context } from 'fabric-contract-api';
-import { Shim, type ChaincodeInterface, type ChaincodeServerOpts } from 'fabric-shim';
+import { Contract, type Context } from 'fabric-contract-api';
+import { serveChaincode } from '../../connectors/fabric/chaincode/serve.ts';
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'CRITICAL';
 
@@ -95,44 +92,16 @@ export class DevnetTestContract extends Contract {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-/** Serves `DevnetTestContract` as chaincode-as-a-service on a free port of 127.0.0.1. */
+/** Serves `DevnetTestContract` as chaincode-as-a-service on a port of 127.0.0.1 it binds itself. */
 async function serve(ccid: string): Promise<string> {
-  // fabric-shim's ChaincodeFromContract is what its `server` command wraps contracts in; it is not
-  // exported, so it is loaded by path (fabric-shim has no "exports" map).
-  const require = createRequire(import.meta.url);
-  const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
-    contracts: (typeof Contract)[],
-    serializers: unknown,
-    metadata: object,
-    title: string,
-    version: string,
-  ) => ChaincodeInterface;
-  const chaincode = new ChaincodeFromContract(
-    [DevnetTestContract],
-    { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } },
-    {},
-    'devnet-test',
-    '1.0.0',
-  );
-  const address = `127.0.0.1:${await freePort()}`;
-  // tlsProps is typed as required but may be left out for a plaintext server.
-  const server = Shim.server(chaincode, { ccid, address } as ChaincodeServerOpts);
-  await server.start();
-  // ChaincodeServer has no stop(); its grpc Server is the private `_server`.
-  const stop = (): void => (server as unknown as { _server: Server })._server.forceShutdown();
-  process.stdin.on('end', stop).on('close', stop).resume();
-  return address;
+  const server = await serveChaincode({
+    ccid,
+    address: '127.0.0.1:0',
+    contracts: [DevnetTestContract],
+    title: 'devnet-test',
+  });
+  process.stdin.on('end', server.stop).on('close', server.stop).resume();
+  return server.address;
 }
 
 const address = await serve(process.argv[2] ?? 'devnet-test:0123');

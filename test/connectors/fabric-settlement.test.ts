@@ -501,7 +501,7 @@ describe('configuring the settlement chaincode', () => {
   it('does not start without CHAINCODE_ADMIN, nor with an entry that is neither an identity nor an MSP', async () => {
     await assert.rejects(
       startChaincode({ ccid: `${CHAINCODE}:1`, admin: ' ' }),
-      /exited with 2 before listening: .*CHAINCODE_ADMIN \(who may configure the venue/s,
+      /the chaincode exited \(2\) before it was ready:.*CHAINCODE_ADMIN \(who may configure the venue/s,
     );
     await assert.rejects(
       startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:ops, Bank AMSP' }),

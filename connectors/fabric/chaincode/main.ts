@@ -1,6 +1,7 @@
 /**
  * The settlement chaincode as a service (Fabric's "chaincode as a service"): it listens on
- * `CHAINCODE_SERVER_ADDRESS` as chaincode `CHAINCODE_ID` and the peer connects to it. On a
+ * `CHAINCODE_SERVER_ADDRESS` (port 0: any free one, printed) as chaincode `CHAINCODE_ID` and the
+ * peer connects to it. On a
  * production Fabric network, install a package of type `ccaas` whose connection.json names this
  * address, approve and commit the definition as usual, and run this process (or its container)
  * with the package id as `CHAINCODE_ID`; docs/fabric.md has the steps. `CHAINCODE_ADMIN` names who
@@ -10,7 +11,7 @@
  *   CHAINCODE_ID=mosaic:abc… CHAINCODE_SERVER_ADDRESS=0.0.0.0:9999 CHAINCODE_ADMIN=BankAMSP:admin \
  *     node dist/connectors/fabric/chaincode/main.js
  */
-import { parseAdmins } from './contract.ts';
+import { parseAdmins, SettlementContract } from './contract.ts';
 import { serveChaincode } from './serve.ts';
 
 const ccid = process.env.CHAINCODE_ID;
@@ -29,8 +30,14 @@ try {
   process.stderr.write(`settlement chaincode: ${(err as Error).message}\n`);
   process.exit(2);
 }
-const server = await serveChaincode({ ccid, address });
-process.stdout.write(`settlement chaincode ${ccid} listening on ${address}\n`);
+const server = await serveChaincode({
+  ccid,
+  address,
+  contracts: [SettlementContract],
+  title: 'mosaic-settlement',
+});
+// With port 0 the address says which port it bound: the exchange reads it here.
+process.stdout.write(`settlement chaincode ${ccid} listening on ${server.address}\n`);
 // How the exchange stops it (`chaincode-process.ts`), as a container runtime would.
 process.once('SIGTERM', () => {
   server.stop();
