@@ -5,7 +5,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * `mosaic/doors`: the folders' boundaries. engine/ imports nothing outside engine/; any other
+ * `mosaic/doors`: the folders' boundaries. engine/ imports nothing outside engine/; app/, which
+ * wires the parts into processes, is used by bin/ alone; any other
  * folder enters a top-level folder only through its `index.ts`, and a subfolder that has an
  * `index.ts` (connectors/evm/, gateway/feed/, ...) only through it, from anywhere outside that
  * subfolder. A subfolder without one is open to its parent folder: gateway/plugins/ is the
@@ -27,6 +28,8 @@ const doors = {
       const report = (message) => context.report({ node: node.source, message: `${spec}: ${message}` });
       const parts = target.split(path.sep);
       if (top === 'engine' && parts[0] !== 'engine') return report('engine/ imports nothing outside engine/');
+      if (parts[0] === 'app' && top !== 'app' && top !== 'bin')
+        return report('app/ wires the parts: only bin/ uses it');
       for (let depth = 1; depth < parts.length; depth++) {
         const folder = parts.slice(0, depth).join(path.sep);
         if (from.startsWith(folder + path.sep)) continue; // inside it already

@@ -6,13 +6,23 @@
  */
 import { parseArgs } from 'node:util';
 import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/index.ts';
-import { type Config, type Gateway, isGatewayError, loadConfig, startGateway } from '../gateway/index.ts';
-import { CONNECTOR_USAGE, runConnector } from './connector.ts';
-import { ENGINE_USAGE, runEngine } from './engine.ts';
-import { GATEWAY_USAGE, runGateway } from './gateway.ts';
-import { type LocalCluster, startLocalCluster } from './local-cluster.ts';
-import { StartError } from './process.ts';
-import { connectSettlement } from './settlement.ts';
+import {
+  type Config,
+  connectSettlement,
+  CONNECTOR_USAGE,
+  type Embedded,
+  ENGINE_USAGE,
+  GATEWAY_USAGE,
+  type LocalCluster,
+  loadConfig,
+  runConnector,
+  runEngine,
+  runGateway,
+  startExchange,
+  StartError,
+  startLocalCluster,
+} from '../app/index.ts';
+import { isGatewayError } from '../gateway/index.ts';
 
 const USAGE = `usage: mosaic start [--config FILE]
 ${JOURNAL_USAGE.replace('usage: ', '       ')}
@@ -62,9 +72,9 @@ async function start(argv: string[]): Promise<void> {
     await startCluster(config, parsed.values.config ?? process.env.MOSAIC_CONFIG);
     return;
   }
-  let gateway: Gateway;
+  let gateway: Embedded;
   try {
-    gateway = await startGateway(config, {
+    gateway = await startExchange(config, {
       log: (line) => process.stderr.write(`${line}\n`),
       connect: connectSettlement(config),
     });

@@ -9,7 +9,7 @@ export { CommandBus } from './bus.ts';
 export { DaemonPort } from './daemon-port.ts';
 export { consume } from './consume.ts';
 export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
-export { type EngineView, ShardedView } from './sharded-view.ts';
+export { ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
 export { ShardFollower } from './follower.ts';
 export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';

@@ -3,30 +3,8 @@
  * instrument's venue, an order's or trade's id range), and account-wide ones to all of them.
  * What a gateway reads through, over the engines its followers keep.
  */
-import type { Engine, OrderView, Side } from '../engine/index.ts';
+import type { Engine, EngineView, OrderView, Side } from '../engine/index.ts';
 import { type Topology, venueOfId } from './topology.ts';
-
-/** What is read of an engine (the gateway's view); `Engine` itself is one. */
-export type EngineView = Pick<
-  Engine,
-  | 'instruments'
-  | 'instrument'
-  | 'depth'
-  | 'order'
-  | 'orderOf'
-  | 'clientOrderIdUsed'
-  | 'openOrders'
-  | 'restingOrders'
-  | 'balances'
-  | 'standing'
-  | 'pendingSettlement'
-  | 'pendingSettlements'
-  | 'pendingWithdrawals'
-  | 'assetUnit'
-  | 'risk'
-  | 'liveOrders'
-  | 'commandSeq'
->;
 
 export class ShardedView implements EngineView {
   #engines: readonly Engine[];

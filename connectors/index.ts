@@ -1,8 +1,8 @@
 /**
- * connectors/: settlement, one daemon per ledger behind one small interface (`Ledger`). What is
- * shared lives here, once: the instruction each matched trade becomes (the engine's own cash
- * arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal is
- * released exactly once, the check at start that a ledger still holds what the daemon saw of it
+ * connectors/: settlement, one daemon per venue's ledger behind one small interface (`Ledger`).
+ * What is shared lives here, once: the instruction each matched trade becomes (the engine's own
+ * cash arithmetic), the daemon's durable progress (LMDB), so that a trade settles and a withdrawal
+ * is released exactly once, the check at start that a ledger still holds what the daemon saw of it
  * (`checkLedgerKept`), and the daemon itself (`startDaemon`: settler and change watcher on an
  * `EnginePort`). The only door other folders use.
  */
@@ -27,11 +27,12 @@ export {
 export { Progress } from './progress.ts';
 export { Settler, type VerdictCommand } from './settler.ts';
 export { spawnSupervised, type Supervised, whenReady } from './supervised.ts';
-// What outside connectors/ starts and configures of each ledger's connector.
-export { defaultEvmConnector, EvmConnectorSchema, startEvmConnector } from './evm/index.ts';
+// What outside connectors/ configures and starts of a ledger: through its kind, never by name.
 export {
-  defaultFabricConnector,
-  FabricConnectorSchema,
-  type FabricNetworkConfig,
-  startFabricConnector,
-} from './fabric/index.ts';
+  type ConnectorSettings,
+  type IdentityKind,
+  type LedgerKind,
+  type SettingProblem,
+  type StartContext,
+} from './kind.ts';
+export { defaultConnectors, LEDGER_KINDS, ledgerKind } from './kinds.ts';

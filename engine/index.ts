@@ -5,6 +5,7 @@
  */
 export type { BookKind } from './book.ts';
 export { Code, codeName } from './codes.ts';
+export type { EngineView } from './engine-view.ts';
 export { Engine, type OrderView, type PendingSettlementView, type PendingWithdrawalView } from './engine.ts';
 export {
   EngineEvent,

@@ -1,12 +1,17 @@
 /**
- * Integer ticks and lots to the wire's decimal strings, per instrument, fast and cached.
+ * Integer ticks and lots to and from the wire's decimal strings, per instrument, fast.
  * bignumber.js (`engine/units.ts`) is exact but slow for a path that formats every changed
- * level of every command: here `n * unit` is computed as an integer of the unit's last decimal
- * place and the point placed by hand; only products beyond a safe integer go to bignumber.js.
- * The result is the same string as `ticksToPrice` / `lotsToQuantity`.
+ * level of every command and parses every order: here `n * unit` is computed as an integer of the
+ * unit's last decimal place and the point placed by hand (cached), and a plain decimal is read
+ * digit by digit into the same integers. Whatever is not plainly exact within safe integers (and
+ * every refusal) goes to bignumber.js, so the results are those of `ticksToPrice`,
+ * `lotsToQuantity`, `priceToTicks` and `quantityToLots`.
  */
 import BigNumber from 'bignumber.js';
 import { lotsToQuantity } from '../engine/index.ts';
+
+/** Powers of ten that doubles hold exactly. */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /** Strings kept per formatter; the cache is cleared when full, so memory stays bounded. */
 const CACHE_LIMIT = 4096;
@@ -26,6 +31,43 @@ export class Decimals {
     const dot = unit.indexOf('.');
     this.#scale = dot < 0 ? 0 : unit.length - dot - 1;
     this.#mantissa = Number(dot < 0 ? unit : unit.slice(0, dot) + unit.slice(dot + 1));
+  }
+
+  /**
+   * `text` as a whole number of units when it plainly is one: a plain decimal string (no sign,
+   * exponent, spaces or leading zeros) exactly on the grid, within safe integers. -1 when the
+   * exact reference must decide (refusals included).
+   */
+  units(text: unknown): number {
+    if (typeof text !== 'string') return -1;
+    const len = text.length;
+    if (len === 0 || len > 32 || (len > 1 && text.charCodeAt(0) === 48 && text.charCodeAt(1) !== 46))
+      return -1;
+    let value = 0;
+    let fraction = -1;
+    for (let i = 0; i < len; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 46) {
+        if (fraction >= 0 || i === 0 || i === len - 1) return -1;
+        fraction = 0;
+      } else if (c >= 48 && c <= 57) {
+        value = value * 10 + (c - 48);
+        if (fraction >= 0) fraction++;
+      } else return -1;
+    }
+    // Every step was exact if the end is within safe integers (each step only grows).
+    if (value > Number.MAX_SAFE_INTEGER || this.#mantissa <= 0) return -1;
+    const places = fraction < 0 ? 0 : fraction;
+    let scaled: number;
+    if (places <= this.#scale) {
+      scaled = value * POW10[this.#scale - places]!;
+      if (!Number.isSafeInteger(scaled)) return -1;
+    } else {
+      const p = POW10[places - this.#scale];
+      if (p === undefined || value % p !== 0) return -1;
+      scaled = value / p;
+    }
+    return scaled % this.#mantissa === 0 ? scaled / this.#mantissa : -1;
   }
 
   /** `n` units as a decimal string with `decimals` places. */

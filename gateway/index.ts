@@ -2,12 +2,24 @@
  * gateway/: how traders and people reach Mosaic. fastify + ws, one plugin per feature:
  * authenticated order entry and streaming market data on one WebSocket (`/ws`, see
  * docs/ws-protocol.md), REST under `/api`, `/health`, `/metrics`, OpenAPI at `/docs` and the live
- * dashboard at `/`. It holds no book state of its own: it reads the engine through the exchange
- * and sends it only commands that passed its checks. The only door other folders use.
+ * dashboard at `/`. It holds no book state of its own: it reads the engine through an `Exchange`
+ * (made by app/: the embedded engine, or a cluster's shards) and sends it only commands that
+ * passed its checks. The only door other folders use.
  */
-export { type Config, defaultConfig, loadConfig } from './config.ts';
-export { DEMO_LISTINGS } from './demo.ts';
-export { isGatewayError } from './errors.ts';
-export { ClusterExchange } from './cluster-exchange.ts';
-export { LocalExchange } from './exchange.ts';
-export { type Gateway, serveExchange, startGateway, type StartOptions } from './gateway.ts';
+export { defaultGatewayConfig, type GatewayConfig, GatewaySettings } from './config.ts';
+export { isGatewayError, makeError } from './errors.ts';
+export { MEMBER } from './config.ts';
+export {
+  canSeeVenue,
+  Codecs,
+  type CommandRef,
+  type Exchange,
+  type ExchangeSubscriber,
+  type Submitted,
+} from './exchange.ts';
+export { type Gateway, makeApp, serveExchange } from './gateway.ts';
+export type { InstrumentCodec } from './instrument-codec.ts';
+export { shown } from './wire.ts';
+export { Settlements } from './settlements.ts';
+export type { LoginScheme, VenueLedger } from './venue-access.ts';
+export { Withdrawals } from './withdrawals.ts';

@@ -42,11 +42,15 @@ export class InstrumentCodec {
 
   /** A wire price in ticks; throws BAD_DECIMAL naming the field and the problem. */
   ticks(text: string, field = 'price'): number {
+    const fast = this.#prices.units(text);
+    if (fast > 0) return fast;
     return this.#units(priceToTicks(text, this.spec.tickSize), text, field, Code.PRICE_NOT_ON_TICK, 'tick');
   }
 
   /** A wire quantity in lots; throws BAD_DECIMAL naming the field and the problem. */
   lots(text: string, field = 'quantity'): number {
+    const fast = this.#sizes.units(text);
+    if (fast > 0) return fast;
     return this.#units(quantityToLots(text, this.spec.lotSize), text, field, Code.QUANTITY_NOT_ON_LOT, 'lot');
   }
 

@@ -6,7 +6,7 @@
  * when the order is done, so it holds no more than the book does.
  */
 import BigNumber from 'bignumber.js';
-import type { EngineView } from '../cluster/index.ts';
+import type { EngineView } from '../engine/index.ts';
 import { codeName } from '../engine/index.ts';
 import { acceptedOrder, type LiveOrder } from '../history/index.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';

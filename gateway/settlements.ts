@@ -5,7 +5,6 @@
  * the gas and fee); with risk off there is nothing to wait for. The last `keep` trades are
  * remembered (older ones are forgotten first), so memory stays bounded.
  */
-import type { Connector } from '../connectors/index.ts';
 import type { Exchange } from './exchange.ts';
 
 export type SettlementState = 'pending' | 'settled' | 'failed' | 'not-required';
@@ -38,9 +37,6 @@ export interface VenuePipeline {
   gas: number;
   gasFee: string;
 }
-
-/** A settlement connector running with the exchange, as the gateway sees it (not its daemon). */
-export type VenueConnector = Omit<Connector, 'daemon'>;
 
 /** A venue's counts as kept: the fee total exact, in a bigint. */
 type Pipeline = Omit<VenuePipeline, 'gasFee'> & { fee: bigint };

@@ -8,12 +8,12 @@
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
 import { Code, type OrderView, type Unstamped } from '../engine/index.ts';
-import type { CommandRef, Exchange } from './exchange.ts';
+import { type CommandRef, type Exchange, memberName } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
-import { venueAccess } from './venue-access.ts';
+import { type VenueLedger, venueAccess } from './venue-access.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
@@ -39,6 +39,8 @@ export interface TradingHooks {
   onOrder?(): void;
   /** A request's command is journaled and executed: milliseconds since it arrived. */
   onAck?(ms: number): void;
+  /** The ledger a venue settles on, for the login's `access` (none known: not judged by ledger). */
+  ledgerOf?(venue: string): VenueLedger | undefined;
 }
 
 export class Trading {
@@ -105,7 +107,7 @@ export class Trading {
       account,
       identity,
       venues,
-      access: venueAccess(this.#exchange.engine, identity.kind, account, venues),
+      access: venueAccess(this.#exchange.engine, identity, account, venues, (v) => this.#hooks.ledgerOf?.(v)),
       cancelOnDisconnect: session.cancelOnDisconnect,
       token,
       tokenExpiresAt: expiresAt,
@@ -116,7 +118,7 @@ export class Trading {
   authenticate(proof: LoginProof): { identity: Identity; account: string; memberNames: string[] } {
     const identity = this.#auth.verify(proof);
     const account = this.#auth.accountOf(identity);
-    const memberNames = identity.kind === 'evm' ? [identity.address] : [identity.mspId];
+    const memberNames = [memberName(identity)];
     this.#hooks.onLogin?.(account, (venue) => this.#exchange.canSee(venue, memberNames));
     return { identity, account, memberNames };
   }

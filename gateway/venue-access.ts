@@ -1,10 +1,13 @@
 /**
  * Whether an account may trade on each venue it may see, and if not why, for the login answer:
- * a venue settles on one kind of ledger (the part of its name before the colon, `evm:31337`), an
- * identity is of one kind, and the venue's ledger must have made the account eligible and not
- * frozen it. Without pre-trade risk the engine checks none of this: every venue is open. Without this, an order there is simply refused (`RISK_NOT_ELIGIBLE`).
+ * a venue settles on one kind of ledger, which names its parties one way (Ethereum addresses, or
+ * the X.509 identities of MSPs), an identity that logs in is of one of those ways, and the venue's
+ * ledger must have made the account eligible and not frozen it. Without pre-trade risk the engine
+ * checks none of this: every venue is open. Without this, an order there is simply refused
+ * (`RISK_NOT_ELIGIBLE`).
  */
-import type { EngineView } from '../cluster/index.ts';
+import type { EngineView } from '../engine/index.ts';
+import type { Identity } from './auth/index.ts';
 
 export type AccessReason = 'other-ledger' | 'not-eligible' | 'frozen';
 
@@ -16,28 +19,37 @@ export interface VenueAccess {
   message?: string;
 }
 
-/** The ledger kind a venue settles on. */
-export function ledgerKindOf(venue: string): string {
-  const colon = venue.indexOf(':');
-  return colon < 0 ? venue : venue.slice(0, colon);
+/** How a login names an identity: an Ethereum account (`evm`) or an MSP's X.509 certificate (`x509`). */
+export type LoginScheme = 'evm' | 'x509';
+
+/** The kind of ledger a venue settles on (`evm`, `fabric`) and the scheme of the identities it holds assets for. */
+export interface VenueLedger {
+  kind: string;
+  scheme: LoginScheme;
+}
+
+/** The scheme an identity logged in with. */
+export function schemeOf(identity: Identity): LoginScheme {
+  return identity.kind === 'evm' ? 'evm' : 'x509';
 }
 
 export function venueAccess(
   engine: EngineView,
-  identityKind: string,
+  identity: Identity,
   account: string,
   venues: readonly string[],
+  ledgerOf: (venue: string) => VenueLedger | undefined,
 ): VenueAccess[] {
   const standing = new Map(engine.standing(account).map((s) => [s.venue, s]));
   return venues.map((venue): VenueAccess => {
     if (!engine.risk) return { venue, canTrade: true };
-    const kind = ledgerKindOf(venue);
-    if (kind !== identityKind) {
+    const ledger = ledgerOf(venue);
+    if (ledger !== undefined && ledger.scheme !== schemeOf(identity)) {
       return {
         venue,
         canTrade: false,
         reason: 'other-ledger',
-        message: `${venue} settles on a ${kind} ledger, where this ${identityKind} identity has no account: log in with a ${kind} identity to trade there`,
+        message: `${venue} settles on a ${ledger.kind} ledger, where this ${identity.kind} identity has no account: log in with a ${ledger.kind} identity to trade there`,
       };
     }
     const s = standing.get(venue);

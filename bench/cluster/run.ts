@@ -23,7 +23,7 @@ import { median } from '../engine/stats.ts';
 import { roundTrip } from '../gateway/roundtrip.ts';
 import type { ServerStats } from '../gateway/server.ts';
 import { throughput } from '../gateway/throughput.ts';
-import { CLUSTER_READY, cpuMs, type MosaicChild, spawnMosaic, START_READY } from '../../bin/children.ts';
+import { CLUSTER_READY, cpuMs, type MosaicChild, spawnMosaic, START_READY } from '../../app/children.ts';
 
 const USAGE = 'usage: npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--json]';
 const EVM = 'ACME@evm:31337';
@@ -69,8 +69,7 @@ class Deployment {
       port: 0,
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
-      evm: { enabled: false },
-      fabric: { enabled: false },
+      connectors: [],
       limits: {
         messagesPerSecond: 10_000_000,
         burst: 10_000_000,

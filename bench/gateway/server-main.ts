@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultConfig, startGateway } from '../../gateway/index.ts';
+import { defaultConfig, startExchange } from '../../app/index.ts';
 import { FileJournal } from '../../journal/index.ts';
 import type { ServerStats, ToServer } from './server.ts';
 
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   config.demo.marketMaker = false;
   config.limits.messagesPerSecond = 10_000_000;
   config.limits.burst = 10_000_000;
-  const gateway = await startGateway(config, { log: () => {} });
+  const gateway = await startExchange(config, { log: () => {} });
   const journal = gateway.exchange.durable.journal;
   let cpu = process.cpuUsage();
   let at = performance.now();

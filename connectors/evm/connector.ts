@@ -31,7 +31,7 @@ export interface EvmConnector extends Connector {
 }
 
 export interface EvmConnectorOptions {
-  /** The exchange's data folder: the connector keeps its own in `<dataDir>/<venue>/`. */
+  /** The exchange's data folder: the connector of `evm:<name>` keeps its own in `evm-<name>/` there. */
   dataDir: string;
   engine: EnginePort;
   /** Instruments of the venue listed now (securities deployed on a new local chain). */

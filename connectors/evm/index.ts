@@ -13,5 +13,5 @@ export { evmBlocks, EvmChanges } from './changes-evm.ts';
 export { type EvmAsset, EvmLedger, type EvmLedgerOptions } from './ledger-evm.ts';
 export { NonceStore } from './nonces.ts';
 export { packTrades, type PackedTrade, settlePackedCalldata } from './packed.ts';
-export { defaultEvmConnector, EvmConnectorSchema } from './config.ts';
 export { type EvmConnector, startEvmConnector } from './connector.ts';
+export { evmKind } from './kind.ts';

@@ -23,10 +23,13 @@ import type { FabricNetworkConfig } from './config.ts';
 import { type Devnet, makeIdentity, startDevnet } from './devnet/index.ts';
 import { FabricLedger } from './ledger-fabric.ts';
 
-export type FabricConnector = Connector;
+export interface FabricConnector extends Connector {
+  /** The peer's gateway endpoint (host:port): the devnet's when it runs one. */
+  readonly endpoint: string;
+}
 
 export interface FabricConnectorOptions {
-  /** The exchange's data folder: the connector keeps its own in `<dataDir>/<venue>/`. */
+  /** The exchange's data folder: the connector of `fabric:<name>` keeps its own in `fabric-<name>/` there. */
   dataDir: string;
   engine: EnginePort;
   /** MSPs whose identities may hold the venue's assets (a permissioned venue's members); empty: any. */
@@ -147,6 +150,7 @@ export async function startFabricConnector(
     const [c, d, fc] = [chaincode, devnet, client];
     return {
       venue: config.venue,
+      endpoint,
       describe: `${local ? 'devnet' : 'peer'} at ${endpoint}, channel ${config.channel}, chaincode ${config.chaincode}`,
       daemon,
       fund: faucet === null ? null : (a) => faucet.fund(a),

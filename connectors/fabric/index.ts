@@ -13,5 +13,5 @@ export { blockHash, type Devnet, type DevnetOptions, makeIdentity, startDevnet }
 export { FabricBlocks } from './blocks-fabric.ts';
 export { FabricChanges } from './changes-fabric.ts';
 export { FabricLedger } from './ledger-fabric.ts';
-export { defaultFabricConnector, FabricConnectorSchema, type FabricNetworkConfig } from './config.ts';
 export { type FabricConnector, startFabricConnector } from './connector.ts';
+export { DEFAULT_NETWORKS, fabricKind } from './kind.ts';

@@ -4,7 +4,7 @@
  * `publish` call is one durable command: at most one update per affected channel, serialized
  * once. See docs/ws-protocol.md, "Channels and market data" to "Slow consumers".
  */
-import type { EngineView } from '../../cluster/index.ts';
+import type { EngineView } from '../../engine/index.ts';
 import type { EventSubscriber } from '../../journal/index.ts';
 import { makeError } from '../errors.ts';
 import { BookChannel } from './book-channel.ts';

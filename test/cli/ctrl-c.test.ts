@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { START_READY } from '../../bin/children.ts';
+import { START_READY } from '../../app/children.ts';
 import { Progress } from '../../connectors/index.ts';
 import { killAll, MosaicProcess, nothingLeft } from '../support/exchange-process.ts';
 import { until } from '../support/wait.ts';

@@ -95,7 +95,7 @@ describe('mosaic start killed during start-up', { timeout: 480_000 }, () => {
         cluster: { enabled: true, servers: ['127.0.0.1:0'] },
       }),
     );
-    for (const stage of [/nats-server up/, /engine shard 0 up/, /EVM connector up/, /is running at/]) {
+    for (const stage of [/nats-server up/, /engine shard 0 up/, /evm connector up/, /is running at/]) {
       await killAt({}, stage, ['--config', file]);
     }
   });

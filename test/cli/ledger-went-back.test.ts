@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { START_READY } from '../../bin/children.ts';
+import { START_READY } from '../../app/children.ts';
 import { Anvil } from '../../connectors/evm/index.ts';
 import { startDevnet } from '../../connectors/fabric/index.ts';
 import { changesCheckpoint, Progress, readBlockCheckpoint } from '../../connectors/index.ts';

@@ -207,19 +207,19 @@ describe('mosaic start', () => {
       'an EVM endpoint that is not an http URL',
       ['start'],
       { MOSAIC_EVM_RPC_URL: 'ftp://127.0.0.1:8545' },
-      /\/evm\/rpcUrl \(from MOSAIC_EVM_RPC_URL\): must be an http or https URL/,
+      /\/connectors\/0\/rpcUrl \(from MOSAIC_EVM_RPC_URL\): must be an http or https URL/,
     ],
     [
       'an EVM endpoint without the contracts deployed there',
       ['start'],
       { MOSAIC_EVM_RPC_URL: 'http://127.0.0.1:8545' },
-      /\/evm\/contracts: must name the deployed contracts when evm.rpcUrl is set/,
+      /\/connectors\/0\/contracts: must name the deployed contracts when rpcUrl is set/,
     ],
     [
       'an operator key that is not one (and it is not echoed)',
       ['start'],
       { MOSAIC_EVM_OPERATOR_KEY: '0xsecretsecret' },
-      /^(?![\s\S]*secretsecret)[\s\S]*\/evm\/operatorKey \(from MOSAIC_EVM_OPERATOR_KEY\): must match pattern/,
+      /^(?![\s\S]*secretsecret)[\s\S]*\/connectors\/0\/operatorKey \(from MOSAIC_EVM_OPERATOR_KEY\): must match pattern/,
     ],
     [
       'contracts that are not addresses',

@@ -57,8 +57,10 @@ describe('the cluster under faults', { timeout: 420_000 }, () => {
         logLevel: 'info',
         demo: { instruments: true, marketMaker: false, fundAccounts: false },
         msps: [fabric.msp.config],
-        evm: { enabled: true, ...evmSettings(anvil, d) },
-        fabric: { enabled: true, networks: [fabric.settings()] },
+        connectors: [
+          { kind: 'evm', venue: 'evm:31337', ...evmSettings(anvil, d) },
+          { kind: 'fabric', ...fabric.settings() },
+        ],
         cluster: nats.config,
       }),
     );

@@ -62,8 +62,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
         dataDir: dir,
         logLevel: 'info',
         demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        fabric: { enabled: false },
-        evm: evmSettings(anvil, d, key),
+        connectors: [{ kind: 'evm', venue: 'evm:31337', ...evmSettings(anvil, d, key) }],
         cluster: nats.config,
       };
       fs.writeFileSync(file, JSON.stringify(config));

@@ -41,8 +41,7 @@ describe('mosaic start with cluster.enabled', { timeout: 120_000 }, () => {
         port: 0,
         risk: false,
         demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: { enabled: false },
-        fabric: { enabled: false },
+        connectors: [],
         cluster: {
           enabled: true,
           servers: ['127.0.0.1:0'],

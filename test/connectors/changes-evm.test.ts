@@ -27,7 +27,7 @@ import {
   fundInvestors,
   send,
 } from '../../connectors/evm/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 
 const ACME = 'ACME@evm:31337';
@@ -37,13 +37,13 @@ const CENT = 10_000n;
 describe('ledger changes from anvil into the engine', () => {
   let anvil: Anvil;
   let d: Deployment;
-  let gw: Gateway;
+  let gw: Embedded;
   let progress: Progress;
   let dir: string;
   let source: EvmChanges;
   const engine = () => ({
     lastSeq: () => gw.exchange.engine.commandSeq,
-    send: (c: Parameters<Gateway['exchange']['submit']>[0]) => gw.exchange.submit(c),
+    send: (c: Parameters<Embedded['exchange']['submit']>[0]) => gw.exchange.submit(c),
   });
   const watcher = () => new ChangeWatcher({ source, progress, sink: localChanges(engine()), log: () => {} });
   const balance = (account: string, asset: string) =>

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Contract, type Provider, Wallet } from 'ethers';
 import { Anvil, call, type Deployment, DEV_KEYS, type EvmConnector } from '../../connectors/evm/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { journalCommand } from '../../journal/cli.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, type WsClient } from '../support/ws-client.ts';
@@ -52,7 +52,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
   const running = new Set<ChildProcess>();
   const anvils: Anvil[] = [];
   const clients: Traders[] = [];
-  const gateways: Gateway[] = [];
+  const gateways: Embedded[] = [];
 
   after(async () => {
     for (const t of clients) await t.close().catch(() => {});
@@ -80,7 +80,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       dataDir,
       logLevel: 'silent',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
-      evm: evmSettings(anvil, d),
+      connectors: [{ kind: 'evm', venue: 'evm:31337', ...evmSettings(anvil, d) }],
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     return { anvil, d, settlement: d.settlement.connect(anvil.provider()) as Contract, dataDir, configFile };
@@ -367,7 +367,7 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
   describe('anvil stopped and restarted under the daemon', () => {
     let anvil: Anvil;
     let d: Deployment;
-    let gw: Gateway;
+    let gw: Embedded;
     const seller = new Wallet(DEV_KEYS[2]);
     const buyer = new Wallet(DEV_KEYS[3]);
     let n = 0;
@@ -381,7 +381,10 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
       gw = await testGateway(
         (c) => {
           c.demo.fundAccounts = false;
-          Object.assign(c.evm, evmSettings(anvil, d));
+          Object.assign(
+            c.connectors.find((x) => x.kind === 'evm')!,
+            evmSettings(anvil, d),
+          );
         },
         { settlement: true, log: () => {} },
       );
@@ -451,10 +454,10 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
   it('`mosaic start` on an escrow that does not release withdrawals exits 1 saying so', async () => {
     const { d, configFile } = await chainAndConfig(new Wallet(DEV_KEYS[2]), new Wallet(DEV_KEYS[3]));
     const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as {
-      evm: { contracts: { settlement: string } };
+      connectors: [{ contracts: { settlement: string } }];
     };
     // Any contract without releaseBatch, as an escrow deployed before withdrawals went through the exchange.
-    config.evm.contracts.settlement = d.addresses.registry;
+    config.connectors[0]!.contracts.settlement = d.addresses.registry;
     fs.writeFileSync(configFile, JSON.stringify(config));
     await assert.rejects(MosaicProcess.start(configFile, running), (err: Error) => {
       assert.match(err.message, /mosaic start .* exited \(1\) before it was ready/);
@@ -488,15 +491,19 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
         dataDir: path.join(dir, 'data'),
         logLevel: 'silent',
         demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: {
-          rpcUrl: url,
-          contracts: {
-            settlement: nowhere,
-            registry: nowhere,
-            cash: { USD: nowhere },
-            securities: { ACME: nowhere },
+        connectors: [
+          {
+            kind: 'evm',
+            venue: 'evm:31337',
+            rpcUrl: url,
+            contracts: {
+              settlement: nowhere,
+              registry: nowhere,
+              cash: { USD: nowhere },
+              securities: { ACME: nowhere },
+            },
           },
-        },
+        ],
       }),
     );
     const started = MosaicProcess.start(configFile, running);

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FabricConnector } from '../../connectors/fabric/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { BUYER_CENTS, SELLER_LOTS } from '../support/evm.ts';
 import { type GatewayProxy, gatewayProxy, verdictsInEvents } from '../support/fabric.ts';
 import {
@@ -33,7 +33,7 @@ import { until, within } from '../support/wait.ts';
 
 describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
   const networks: Network[] = [];
-  const gateways: Gateway[] = [];
+  const gateways: Embedded[] = [];
   const proxies: GatewayProxy[] = [];
   const running = new Set<ChildProcess>();
   const clients: Traders[] = [];
@@ -68,8 +68,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
       msps: [n.msp.config],
-      evm: { enabled: false },
-      fabric: { enabled: true, networks: [n.settings(proxy.endpoint)] },
+      connectors: [{ kind: 'fabric', ...n.settings(proxy.endpoint) }],
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     return { n, proxy, configFile };
@@ -77,7 +76,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
 
   describe('the devnet restarted under the daemon', () => {
     let n: Network;
-    let gw: Gateway;
+    let gw: Embedded;
     const logs: string[] = [];
     let k = 0;
     const quantities: number[] = [];
@@ -88,9 +87,8 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       await n.configure();
       gw = await testGateway(
         (c) => {
-          c.evm.enabled = false;
           c.demo.fundAccounts = false;
-          c.fabric.networks = [n.settings()];
+          c.connectors = [{ kind: 'fabric', enabled: true, ...n.settings() }];
         },
         { settlement: true, log: (line) => logs.push(line) },
       );

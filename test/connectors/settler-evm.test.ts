@@ -22,7 +22,7 @@ import {
   send,
 } from '../../connectors/evm/index.ts';
 import { Progress, Settler } from '../../connectors/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { acmeAsset, matchTrade } from '../support/evm.ts';
 import { until } from '../support/wait.ts';
@@ -34,7 +34,7 @@ const CENT = 10_000n;
 describe('settlement daemon on anvil', () => {
   let anvil: Anvil;
   let d: Deployment;
-  let gw: Gateway;
+  let gw: Embedded;
   let buyer: Wallet;
   let seller: Wallet;
   let ledger: EvmLedger;

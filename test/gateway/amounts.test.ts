@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
@@ -14,7 +14,7 @@ import { login, type Msg, WsClient } from '../support/ws-client.ts';
 const ACME = 'ACME@evm:31337';
 
 describe('amounts in REST and execution reports', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let maker: { ws: WsClient; token: string };
   let taker: { ws: WsClient; token: string };
   let fills: { maker: Msg; taker: Msg };

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Wallet } from 'ethers';
 import type { Unstamped } from '../../engine/index.ts';
-import { type Config, type Gateway } from '../../gateway/index.ts';
+import { type Config, type Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import {
   evmLogin,
@@ -31,7 +31,7 @@ const GILT = 'GILT@fabric:club-net';
 /** A gateway on a fresh data folder, with every command it submits recorded. */
 async function start(
   tweak: (config: Config) => void = () => {},
-): Promise<{ gw: Gateway; submitted: Unstamped[]; dataDir: string }> {
+): Promise<{ gw: Embedded; submitted: Unstamped[]; dataDir: string }> {
   const gw = await testGateway(tweak);
   const submitted: Unstamped[] = [];
   const submit = gw.exchange.submit.bind(gw.exchange);
@@ -42,7 +42,7 @@ async function start(
   return { gw, submitted, dataDir: gw.config.dataDir };
 }
 
-async function stop(gw: Gateway, dataDir: string, clients: WsClient[]): Promise<void> {
+async function stop(gw: Embedded, dataDir: string, clients: WsClient[]): Promise<void> {
   await Promise.all(clients.map((c) => c.close()));
   await gw.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -55,7 +55,7 @@ interface State {
   books: Record<string, unknown>;
 }
 
-function stateOf(gw: Gateway, submitted: Unstamped[]): State {
+function stateOf(gw: Embedded, submitted: Unstamped[]): State {
   const engine = gw.exchange.engine;
   const books: Record<string, unknown> = {};
   for (const id of engine.instruments()) books[id] = engine.depth(id, 100);
@@ -63,7 +63,7 @@ function stateOf(gw: Gateway, submitted: Unstamped[]): State {
 }
 
 /** Nothing but the exchange's own idle `tick` reached the engine, and books and orders are as they were. */
-function assertUnchanged(gw: Gateway, submitted: Unstamped[], was: State): void {
+function assertUnchanged(gw: Embedded, submitted: Unstamped[], was: State): void {
   const since = submitted.slice(was.submitted);
   assert.deepEqual(
     since.filter((c) => c.type !== 'tick'),
@@ -89,7 +89,7 @@ const json = (value: unknown): Frame => ({ json: value });
 
 // ---- the exchange and its sessions -----------------------------------------------------------
 
-let gw: Gateway;
+let gw: Embedded;
 let submitted: Unstamped[];
 let dataDir: string;
 let anon: WsClient;
@@ -1096,7 +1096,7 @@ describe('an oversized frame', () => {
 // ---- rate limit -------------------------------------------------------------------------------
 
 describe('rate limiting (5 messages/s, burst 5)', () => {
-  let rl: { gw: Gateway; submitted: Unstamped[]; dataDir: string };
+  let rl: { gw: Embedded; submitted: Unstamped[]; dataDir: string };
   const clients: WsClient[] = [];
 
   before(async () => {
@@ -1174,7 +1174,7 @@ describe('rate limiting (5 messages/s, burst 5)', () => {
 // ---- text the journal cannot hold ---------------------------------------------------------------
 
 describe('text that is not well-formed', () => {
-  let own: { gw: Gateway; submitted: Unstamped[]; dataDir: string };
+  let own: { gw: Embedded; submitted: Unstamped[]; dataDir: string };
   let trader: WsClient;
   const processErrors: unknown[] = [];
   const onProcessError = (err: unknown) => processErrors.push(err);

@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { evmLogin, makeWallet } from '../support/identities.ts';
 
 describe('REST bearer tokens', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let token: string;
 
   const balances = async (authorization: string) => {

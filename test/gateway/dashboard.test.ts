@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { type BrowserContext, type Page, type WebSocketRoute, chromium } from 'playwright-core';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, type Msg, reports, WsClient } from '../support/ws-client.ts';
 import { makeWallet } from '../support/identities.ts';
@@ -68,7 +68,7 @@ async function openPage(context: BrowserContext, problems: string[]): Promise<Pa
  * Two Ethereum identities logged in, once the local chain's faucet has funded them and the
  * connector has credited the engine from the chain's deposit events.
  */
-async function traders(gw: Gateway): Promise<[WsClient, WsClient]> {
+async function traders(gw: Embedded): Promise<[WsClient, WsClient]> {
   const seller = await WsClient.connect(gw.url);
   const buyer = await WsClient.connect(gw.url);
   for (const c of [seller, buyer]) {
@@ -110,7 +110,7 @@ async function limit(
 }
 
 describe('live dashboard in Chromium', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let context: BrowserContext;
   let profile: string;
   let seller: WsClient;

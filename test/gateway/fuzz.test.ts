@@ -11,9 +11,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { XorShift32 } from '../../bench/prng.ts';
-import { defaultConfig } from '../../gateway/config.ts';
-import { fundAccount } from '../../gateway/demo.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import { defaultConfig } from '../../app/config.ts';
+import { fundAccount } from '../../app/demo.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
 import { until } from '../support/wait.ts';
@@ -333,7 +333,7 @@ interface Snapshot {
   liveOrders: number;
 }
 
-function snapshot(gw: Gateway): Snapshot {
+function snapshot(gw: Embedded): Snapshot {
   const engine = gw.exchange.engine;
   const depth: Record<string, unknown> = {};
   const feed: Record<string, unknown> = {};
@@ -350,7 +350,7 @@ async function drain(client: WsClient): Promise<void> {
 }
 
 describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let anon: WsClient;
   let fuzzer: WsClient;
   let account: string;

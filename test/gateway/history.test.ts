@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Config, defaultConfig, type Gateway, startGateway } from '../../gateway/index.ts';
+import { type Config, defaultConfig, type Embedded, startExchange } from '../../app/index.ts';
 import { type FabricMember, issue, makeMsp, makeWallet } from '../support/identities.ts';
 import { login, loginFabric, WsClient } from '../support/ws-client.ts';
 
@@ -19,7 +19,7 @@ const ACME = 'ACME@evm:31337';
 
 describe('REST history', () => {
   const config: Config = defaultConfig();
-  let gw: Gateway;
+  let gw: Embedded;
   const seller = makeWallet();
   const buyer = makeWallet();
   const tokens = { seller: '', buyer: '' };
@@ -88,7 +88,7 @@ describe('REST history', () => {
     config.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-history-'));
     config.logLevel = 'silent';
     config.demo.marketMaker = false;
-    gw = await startGateway(config);
+    gw = await startExchange(config);
     const { s, b } = await connect();
     // Given the seller resting 10 and the buyer taking 1 seven times
     s.send(order('s1', 'sell', '10'));
@@ -284,7 +284,7 @@ describe('REST history', () => {
     // When it is closed and started again on its data folder
     for (const c of clients.splice(0)) await c.close();
     await gw.close();
-    gw = await startGateway(config);
+    gw = await startExchange(config);
     await connect();
     // Then every page is as it was
     assert.deepEqual(await fills(''), before.fills);
@@ -312,7 +312,7 @@ describe('REST history', () => {
     // When the exchange starts again with the venue's membership no longer naming their MSP
     for (const c of clients.splice(0)) await c.close();
     await gw.close();
-    gw = await startGateway({
+    gw = await startExchange({
       ...config,
       venues: { ...config.venues, 'fabric:club-net': { permissioned: true, members: ['OtherMSP'] } },
     });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, WsClient } from '../support/ws-client.ts';
 import { evmLogin, issue, makeMsp, makeWallet, type FabricMember, x509Login } from '../support/identities.ts';
@@ -13,7 +13,7 @@ import { evmLogin, issue, makeMsp, makeWallet, type FabricMember, x509Login } fr
 type Json = Record<string, unknown>;
 
 describe('REST and operations', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let member: FabricMember;
 
   const get = async (url: string, token?: string) => {

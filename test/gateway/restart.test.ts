@@ -13,10 +13,10 @@ import {
   type Config,
   defaultConfig,
   DEMO_LISTINGS,
-  type Gateway,
+  type Embedded,
   LocalExchange,
-  startGateway,
-} from '../../gateway/index.ts';
+  startExchange,
+} from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
@@ -44,14 +44,14 @@ describe('restart safety', () => {
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  const start = (dataDir: string, adjust: (c: Config) => void = () => {}): Promise<Gateway> => {
+  const start = (dataDir: string, adjust: (c: Config) => void = () => {}): Promise<Embedded> => {
     const config = defaultConfig();
     config.port = 0;
     config.dataDir = dataDir;
     config.logLevel = 'silent';
     config.demo.marketMaker = false;
     adjust(config);
-    return startGateway(config);
+    return startExchange(config);
   };
 
   it('refuses after a restart the client order ids of orders filled or canceled before it', async () => {
@@ -141,7 +141,7 @@ describe('restart safety', () => {
 });
 
 describe('market data across restarts, and what a login says', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   after(() => gw?.close());
 
   it("answers the REST book with its channel's sequence and epoch, from which a subscription resumes", async () => {

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { XorShift32 } from '../../bench/index.ts';
-import { fundAccount } from '../../gateway/demo.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import { fundAccount } from '../../app/demo.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { type Msg, WsClient } from '../support/ws-client.ts';
 
@@ -26,7 +26,7 @@ const CHANNELS = [
 const SLOW_BYTES = 64 * 1024;
 
 describe('a slow consumer on a real socket', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   before(async () => {
     gw = await testGateway((c) => {
       c.feed = { ...c.feed, slowBytes: SLOW_BYTES };

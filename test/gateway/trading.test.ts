@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, loginFabric, type Msg, reports, WsClient } from '../support/ws-client.ts';
 import { issue, makeMsp, makeWallet, type FabricMember } from '../support/identities.ts';
@@ -14,7 +14,7 @@ const ACME = 'ACME@evm:31337';
 const GILT = 'GILT@fabric:club-net';
 
 describe('order entry over WebSocket', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let club: FabricMember;
   let outsider: FabricMember;
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Code } from '../../engine/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { issue, makeMsp, makeWallet } from '../support/identities.ts';
 import { login, loginFabric, type Msg, WsClient } from '../support/ws-client.ts';
@@ -16,7 +16,7 @@ const ACME = 'ACME@evm:31337';
 const USD = 'USD@evm:31337';
 
 describe('withdrawals through the gateway', () => {
-  let gw: Gateway;
+  let gw: Embedded;
   let msps: Awaited<ReturnType<typeof makeMsp>>[];
 
   before(async () => {

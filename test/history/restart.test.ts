@@ -34,8 +34,7 @@ describe('history across a SIGKILL of the exchange', { timeout: 120_000 }, () =>
         logLevel: 'silent',
         risk: false,
         demo: { instruments: true, marketMaker: false, fundAccounts: false },
-        evm: { enabled: false },
-        fabric: { enabled: false },
+        connectors: [],
       }),
     );
     const wallets = { seller: makeWallet(), buyer: makeWallet() };

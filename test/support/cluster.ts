@@ -16,7 +16,7 @@ import {
   Topology,
 } from '../../cluster/index.ts';
 
-export { CLUSTER_READY as READY } from '../../bin/children.ts';
+export { CLUSTER_READY as READY } from '../../app/children.ts';
 
 export interface TestNats {
   dir: string;
@@ -74,8 +74,7 @@ export function clusterConfigFile(nats: TestNats, settings: Record<string, unkno
       port: 0,
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
-      evm: { enabled: false },
-      fabric: { enabled: false },
+      connectors: [],
       cluster: nats.config,
       ...settings,
     }),

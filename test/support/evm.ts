@@ -14,7 +14,7 @@ import {
   fundInvestors,
   send,
 } from '../../connectors/evm/index.ts';
-import type { Gateway } from '../../gateway/index.ts';
+import type { Embedded } from '../../app/index.ts';
 
 export const ACME = 'ACME@evm:31337';
 
@@ -27,7 +27,7 @@ export function acmeAsset(d: Deployment, cashUnits: bigint): (instrument: string
 }
 
 /** Seller rests `qty` of ACME at 100.00 and buyer takes it, straight into the engine; returns the trade id. */
-export function matchTrade(gw: Gateway, seller: string, buyer: string, qty: number, tag: string): number {
+export function matchTrade(gw: Embedded, seller: string, buyer: string, qty: number, tag: string): number {
   const ids: number[] = [];
   const off = gw.exchange.engine.addListener({ onTrade: (e) => ids.push(e.tradeId) });
   const order = { type: 'new', instrument: ACME, orderType: 'limit', price: 10_000, quantity: qty } as const;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import BigNumber from 'bignumber.js';
-import { spawnMosaic, START_READY } from '../../bin/children.ts';
+import { spawnMosaic, START_READY } from '../../app/children.ts';
 import { until } from './wait.ts';
 import { WsClient } from './ws-client.ts';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { CommandBus, Shard } from '../cluster/index.ts';
-import { DEMO_LISTINGS } from '../gateway/index.ts';
+import { DEMO_LISTINGS } from './demo.ts';
 import {
   joinCluster,
   type Ops,

@@ -5,7 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { requestFunding, venueOfId } from '../cluster/index.ts';
-import { ClusterExchange, type Gateway, serveExchange } from '../gateway/index.ts';
+import { type Gateway, serveExchange } from '../gateway/index.ts';
+import { ClusterExchange } from './cluster-exchange.ts';
+import { ledgerOf } from './connector-config.ts';
 import { joinCluster, processConfig, processLogger, StartError, stopOnSignals } from './process.ts';
 
 export const GATEWAY_USAGE = `usage: mosaic gateway [--config FILE]
@@ -43,6 +45,7 @@ export async function runGateway(argv: string[]): Promise<void> {
   exchange.onFailure((err) => stopper.fatal(err));
   gateway = await serveExchange(config, exchange, {
     // Demo funding: the daemons of each venue the account sees fund it on their ledgers.
+    ledgerOf: ledgerOf(config.connectors),
     onLogin(account, canSee) {
       if (!config.demo.fundAccounts) return;
       const venues = new Set(exchange.engine.instruments().map((id) => venueOfId(id)));

@@ -8,7 +8,7 @@ import { pino, type Logger } from 'pino';
 import type { NatsConnection } from 'nats';
 import { Gauge, type Registry } from 'prom-client';
 import { connectNats, ensureStreams, Topology } from '../cluster/index.ts';
-import { type Config, loadConfig } from '../gateway/index.ts';
+import { type Config, loadConfig } from './config.ts';
 
 export class StartError extends Error {
   override name = 'StartError';

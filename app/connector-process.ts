@@ -1,5 +1,5 @@
 /**
- * `mosaic connector evm|fabric`: settlement daemons as their own process, on a cluster. Each
+ * `mosaic connector <kind>`: settlement daemons as their own process, on a cluster. Each
  * venue's daemon follows the shard owning the venue, takes the venue's trades from the shared
  * durable consumer (several daemons of a venue share the work, one message each), and sends
  * verdicts, deposits, withdrawals and eligibility back as commands.
@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { Gauge, Registry } from 'prom-client';
 import { DaemonPort, serveFaucet, Topology } from '../cluster/index.ts';
-import type { Connector } from '../connectors/index.ts';
-import { wholeNumber } from './engine.ts';
+import { type Connector, LEDGER_KINDS, ledgerKind } from '../connectors/index.ts';
+import { wholeNumber } from './engine-process.ts';
 import {
   joinCluster,
   type Ops,
@@ -18,13 +18,15 @@ import {
   StartError,
   stopOnSignals,
 } from './process.ts';
-import { startEvm, startFabric } from './settlement.ts';
+import { startConnector } from './settlement.ts';
 
-export const CONNECTOR_USAGE = `usage: mosaic connector evm|fabric [--config FILE] [--port PORT] [--venue VENUE]
+const KINDS = LEDGER_KINDS.map((k) => k.name).join('|');
 
-  Runs the settlement daemon of the EVM venue (config "evm"), or of each Fabric network (config
-  "fabric.networks"; --venue picks one), on the cluster in the config's "cluster" section.
-  /health and /metrics on PORT (default 9400 for evm, 9401 for fabric).`;
+export const CONNECTOR_USAGE = `usage: mosaic connector ${KINDS} [--config FILE] [--port PORT] [--venue VENUE]
+
+  Runs the settlement daemon of each enabled connector of that kind of ledger in the config's
+  "connectors" (--venue picks one), on the cluster in the config's "cluster" section.
+  /health and /metrics on PORT (default ${LEDGER_KINDS.map((k) => `${k.opsPort} for ${k.name}`).join(', ')}).`;
 
 export async function runConnector(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -32,31 +34,29 @@ export async function runConnector(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { config: { type: 'string' }, port: { type: 'string' }, venue: { type: 'string' } },
   });
-  const [kind, extra] = positionals;
-  if (kind !== 'evm' && kind !== 'fabric')
-    throw new StartError('name the ledger: mosaic connector evm|fabric');
+  const [name, extra] = positionals;
+  const ledger = ledgerKind(name);
+  if (ledger === undefined) throw new StartError(`name the ledger: mosaic connector ${KINDS}`);
+  const kind = ledger.name;
   if (extra !== undefined) throw new StartError(`unexpected argument "${extra}"`);
   const config = processConfig(values.config);
-  const venues =
-    kind === 'evm'
-      ? [config.evm.venue]
-      : config.fabric.networks
-          .map((n) => n.venue)
-          .filter((v) => values.venue === undefined || v === values.venue);
-  if (kind === 'evm' && values.venue !== undefined && values.venue !== config.evm.venue) {
+  const entries = config.connectors.filter(
+    (c) => c.kind === kind && c.enabled && (values.venue === undefined || c.venue === values.venue),
+  );
+  if (entries.length === 0) {
     throw new StartError(
-      `--venue ${values.venue}: the EVM connector settles ${config.evm.venue} (evm.venue)`,
+      values.venue === undefined
+        ? `no ${kind} connector is enabled in connectors`
+        : `--venue ${values.venue}: no enabled ${kind} connector settles it (connectors)`,
     );
   }
-  if (venues.length === 0)
-    throw new StartError(`--venue ${values.venue}: no such network in fabric.networks`);
+  const venues = entries.map((c) => c.venue);
   const topology = new Topology(config.cluster);
   for (const v of venues) {
     if (topology.shardOfVenue(v) === undefined)
       throw new StartError(`no shard owns venue ${v} (cluster.shards)`);
   }
-  const port =
-    values.port === undefined ? (kind === 'evm' ? 9400 : 9401) : wholeNumber(values.port, '--port');
+  const port = values.port === undefined ? ledger.opsPort : wholeNumber(values.port, '--port');
   const log = processLogger(config, { role: 'connector', ledger: kind });
   const member = await joinCluster(config, `mosaic-connector-${kind}`);
   const { nc } = member;
@@ -85,11 +85,8 @@ export async function runConnector(argv: string[]): Promise<void> {
         stopper.fatal(err);
       },
     });
-    const network = config.fabric.networks.find((n) => n.venue === venue);
-    const connector =
-      kind === 'evm'
-        ? await startEvm(config, enginePort, line)
-        : await startFabric(config, network!, enginePort, line);
+    const settings = entries.find((c) => c.venue === venue)!;
+    const connector = await startConnector(config, settings, enginePort, line);
     running.push({ port: enginePort, connector });
     if (config.demo.fundAccounts && connector.fund !== null) {
       serveFaucet(nc, topology, venue, connector.fund, line);

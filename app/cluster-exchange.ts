@@ -22,17 +22,24 @@ import {
 } from '../cluster/index.ts';
 import type { PendingSettlementView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
-import type { Config } from './config.ts';
-import { makeError } from './errors.ts';
-import { canSeeVenue, Codecs, type Exchange, type ExchangeSubscriber, type Submitted } from './exchange.ts';
-import type { InstrumentCodec } from './instrument-codec.ts';
+import {
+  canSeeVenue,
+  Codecs,
+  type Exchange,
+  type ExchangeSubscriber,
+  type GatewayConfig,
+  type InstrumentCodec,
+  makeError,
+  type Submitted,
+} from '../gateway/index.ts';
+import { Availability } from './availability.ts';
 
 export interface ClusterExchangeOptions {
   nc: NatsConnection;
   topology: Topology;
   cluster: ClusterConfig;
   risk: boolean;
-  venues: Config['venues'];
+  venues: GatewayConfig['venues'];
   log: (line: string) => void;
   /** Whether the NATS connection is up (for `/health`). */
   connected: () => boolean;
@@ -40,7 +47,7 @@ export interface ClusterExchangeOptions {
 
 export class ClusterExchange implements Exchange {
   readonly engine: ShardedView;
-  readonly venues: Config['venues'];
+  readonly venues: GatewayConfig['venues'];
   readonly followers: readonly ShardFollower[];
   /** The shards' histories, each read once it holds what this gateway's followers executed. */
   readonly history: ClusterHistory;
@@ -50,9 +57,7 @@ export class ClusterExchange implements Exchange {
   /** This gateway's part of every command id it makes. */
   #id = randomBytes(6).toString('hex');
   #n = 0;
-  #error: Error | null = null;
-  #failure: ((err: Error) => void) | null = null;
-  #closed = false;
+  #availability = new Availability('gateway');
   #lastRetryLog = 0;
   #feeds: Array<ReturnType<typeof consume>> = [];
 
@@ -94,17 +99,15 @@ export class ClusterExchange implements Exchange {
   }
 
   get error(): Error | null {
-    return this.#error;
+    return this.#availability.error;
   }
 
   onFailure(handler: (err: Error) => void): void {
-    this.#failure = handler;
+    this.#availability.onFailure(handler);
   }
 
   send(command: Unstamped): Submitted {
-    if (this.#closed) throw makeError('the gateway is shutting down', 'UNAVAILABLE');
-    if (this.#error !== null)
-      throw makeError(`the gateway has stopped: ${this.#error.message}`, 'UNAVAILABLE');
+    this.#availability.check();
     const ref = `${this.#id}:${++this.#n}`;
     const shards = this.#shardsOf(command);
     try {
@@ -203,8 +206,7 @@ export class ClusterExchange implements Exchange {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (!this.#availability.close()) return;
     for (const feed of this.#feeds) feed.stop();
     await Promise.allSettled(this.#feeds.map((feed) => feed.done));
     for (const f of this.followers) await f.close();
@@ -212,8 +214,6 @@ export class ClusterExchange implements Exchange {
 
   /** A follower stopped: the gateway accepts nothing more (its process is to be restarted). */
   fail(err: Error): void {
-    if (this.#error !== null) return;
-    this.#error = err;
-    this.#failure?.(err);
+    this.#availability.fail(err);
   }
 }

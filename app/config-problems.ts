@@ -2,12 +2,12 @@
  * A configuration's schema errors in words, one line per problem. TypeBox reports a union by
  * each of its branches: a `logLevel` outside its six names is six "must be equal to constant"
  * and a "must match a schema in anyOf". Here a union of values is one line naming them, a union
- * of shapes (`evm.contracts`: null or an object) is reported by the branch the value has the
- * shape of, and an unknown key is named once.
+ * of shapes (an EVM connector's `contracts`: null or an object) is reported by the branch the
+ * value has the shape of, and an unknown key is named once.
  */
 import { Settings } from 'typebox/system';
 import { Pointer } from 'typebox/value';
-import { shown } from './wire.ts';
+import { shown } from '../gateway/index.ts';
 
 /** A schema error as TypeBox reports it. */
 export interface SchemaError {
@@ -18,7 +18,7 @@ export interface SchemaError {
   message: string;
 }
 
-/** What is wrong (`text`) with the setting at `at` (a JSON pointer such as `/evm/maxFeeGwei`). */
+/** What is wrong (`text`) with the setting at `at` (a JSON pointer such as `/connectors/0/maxFeeGwei`). */
 export interface ConfigProblem {
   at: string;
   text: string;

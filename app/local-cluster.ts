@@ -1,15 +1,17 @@
 /**
  * `mosaic start` with `cluster.enabled`: the exchange as a cluster on this machine, each part its
  * own process on NATS JetStream, as a deployment runs them (docs/deployment.md): a nats-server
- * (with `cluster.startNats`), an engine per shard, a settlement daemon per ledger and a gateway,
- * all on one configuration file. A part that exits unexpectedly is started again; Ctrl-C stops
- * them in order (gateway, daemons, shards, NATS).
+ * (with `cluster.startNats`), an engine per shard, a connector process per ledger kind with an
+ * enabled connector (`mosaic connector <kind>`) and a gateway, all on one configuration file. A
+ * part that exits unexpectedly is started again; Ctrl-C stops them in order (gateway, daemons,
+ * shards, NATS).
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { type NatsNode, startNats } from '../cluster/index.ts';
-import type { Config } from '../gateway/index.ts';
+import { LEDGER_KINDS } from '../connectors/index.ts';
+import type { Config } from './config.ts';
 import { CLUSTER_READY, type MosaicChild, spawnMosaic } from './children.ts';
 
 interface Part {
@@ -61,12 +63,12 @@ export async function startLocalCluster(
       args: ['engine', '--shard', String(i), '--port', '0'],
       child: null,
     })),
-    ...(config.evm.enabled
-      ? [{ name: 'EVM connector', args: ['connector', 'evm', '--port', '0'], child: null }]
-      : []),
-    ...(config.fabric.enabled
-      ? [{ name: 'Fabric connector', args: ['connector', 'fabric', '--port', '0'], child: null }]
-      : []),
+    // A connector process per kind of ledger: it runs the kind's enabled connectors.
+    ...LEDGER_KINDS.filter((k) => config.connectors.some((c) => c.kind === k.name && c.enabled)).map((k) => ({
+      name: `${k.name} connector`,
+      args: ['connector', k.name, '--port', '0'],
+      child: null,
+    })),
     { name: 'gateway', args: ['gateway'], child: null },
   ];
   let stopping = false;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnSupervised, type Supervised, whenReady } from '../connectors/index.ts';
 
-const CLI = fileURLToPath(new URL('./mosaic.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../bin/mosaic.js', import.meta.url));
 
 /** A cluster process is ready once it logs its address and that it runs (pino JSON). */
 export const CLUSTER_READY = /"ops":"(http:\/\/[\d.]+:\d+)"[^\n]*running"/;

@@ -7,8 +7,11 @@
  */
 import { XorShift32 } from '../bench/index.ts';
 import type { InstrumentSpec } from '../engine/index.ts';
-import type { LocalExchange } from './exchange.ts';
-import type { VenueConnector } from './settlements.ts';
+import type { Connector } from '../connectors/index.ts';
+import type { LocalExchange } from './local-exchange.ts';
+
+/** What the demo uses of a settlement connector: its faucet and its demo accounts. */
+type VenueConnector = Pick<Connector, 'venue' | 'fund' | 'demoAccounts'>;
 
 const EQUITY = {
   tickSize: '0.01',

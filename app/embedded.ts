@@ -1,0 +1,77 @@
+/**
+ * `mosaic start`: the whole exchange in one process. The durable engine is recovered first, then
+ * the settlement connectors start on it (they reconcile with what it recovered before it takes a
+ * new command), then the demo listings, the gateway and the demo market maker. `close` takes it
+ * down in the opposite order.
+ */
+import type { Connector } from '../connectors/index.ts';
+import { type Gateway, makeApp, serveExchange, Settlements, Withdrawals } from '../gateway/index.ts';
+import type { Config } from './config.ts';
+import { ledgerOf } from './connector-config.ts';
+import { DemoMarketMaker, DEMO_LISTINGS, fundAccount } from './demo.ts';
+import { LocalExchange } from './local-exchange.ts';
+
+/** The exchange running in this process: its gateway, with the connectors and demo beside it. */
+export interface Embedded extends Gateway<LocalExchange> {
+  readonly config: Config;
+  /** The settlement connectors running with it. */
+  readonly connectors: readonly Connector[];
+  readonly maker: DemoMarketMaker | null;
+}
+
+export interface StartOptions {
+  /** Recovery notes and the like (default: the server's logger). */
+  log?: (line: string) => void;
+  /**
+   * Starts the settlement connectors on the recovered exchange, before it takes any new command
+   * (they reconcile with what it recovered first).
+   */
+  connect?: (exchange: LocalExchange, log: (line: string) => void) => Promise<Connector[]>;
+}
+
+/** Starts the exchange and its gateway from a validated configuration. */
+export async function startExchange(config: Config, options: StartOptions = {}): Promise<Embedded> {
+  const app = makeApp(config);
+  const log = options.log ?? ((line: string) => app.log.info(line));
+  const exchange = new LocalExchange({
+    dataDir: config.dataDir,
+    risk: config.risk,
+    log,
+    venues: config.venues,
+  });
+  // Before the connectors start: verdicts they send at start (trades settled and withdrawals
+  // released before a restart) must find their trades and withdrawals.
+  const settlements = new Settlements(exchange);
+  const withdrawals = new Withdrawals(exchange);
+  let connectors: Connector[];
+  try {
+    connectors = (await options.connect?.(exchange, log)) ?? [];
+  } catch (err) {
+    await exchange.close();
+    throw err;
+  }
+  if (config.demo.instruments) exchange.list(DEMO_LISTINGS);
+  let maker: DemoMarketMaker | null = null;
+  const gateway = await serveExchange(config, exchange, {
+    app,
+    settlements,
+    withdrawals,
+    ledgerOf: ledgerOf(config.connectors),
+    onLogin(account, canSee) {
+      if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
+    },
+    async close() {
+      maker?.stop();
+      for (const c of connectors) await c.close();
+      await exchange.close();
+    },
+  });
+  if (config.demo.marketMaker) {
+    const publicIds = exchange.engine
+      .instruments()
+      .filter((id) => exchange.canSee(id.slice(id.indexOf('@') + 1), []));
+    maker = new DemoMarketMaker(exchange, publicIds, connectors);
+    maker.start();
+  }
+  return { ...gateway, config, connectors, maker };
+}

@@ -1,0 +1,194 @@
+/**
+ * The embedded exchange: the durable engine in this process (its journal and snapshots), the
+ * history store it feeds, and the sequencer's clock that stamps each command. What `mosaic start`
+ * serves the gateway over, and the engine port its settlement connectors use.
+ */
+import path from 'node:path';
+import type {
+  Command,
+  InstrumentSpec,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  Unstamped,
+} from '../engine/index.ts';
+import {
+  canSeeVenue,
+  Codecs,
+  type Exchange,
+  type ExchangeSubscriber,
+  type GatewayConfig,
+  type InstrumentCodec,
+  makeError,
+  type Submitted,
+} from '../gateway/index.ts';
+import { HistoryStore } from '../history/index.ts';
+import { Availability } from './availability.ts';
+import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
+
+export interface ExchangeOptions {
+  dataDir: string;
+  risk: boolean;
+  /** Recovery and snapshot notes. */
+  log?: (line: string) => void;
+  /** The sequencer's clock (ms since the epoch); timestamps never go backwards. */
+  now?: () => number;
+  /** Let GTD orders expire: a tick command after this long without any command (0: never). */
+  tickMs?: number;
+  venues?: GatewayConfig['venues'];
+}
+
+export class LocalExchange implements Exchange {
+  readonly durable: DurableEngine;
+  readonly venues: GatewayConfig['venues'];
+  /** In `history/` of the data folder: fed by the durable engine, caught up from its journal at start. */
+  readonly history: HistoryStore;
+  #now: () => number;
+  #lastTs = 0;
+  #codecs: Codecs;
+  #subscribers: ExchangeSubscriber[] = [];
+  #ticker: NodeJS.Timeout | null = null;
+  #lastCommandAt = 0;
+  #availability = new Availability('exchange');
+
+  constructor(options: ExchangeOptions) {
+    this.#now = options.now ?? Date.now;
+    this.venues = options.venues ?? {};
+    this.history = HistoryStore.open({ dir: path.join(options.dataDir, 'history'), log: options.log });
+    try {
+      this.durable = DurableEngine.open({
+        dir: options.dataDir,
+        risk: options.risk,
+        log: options.log,
+        readers: [this.history],
+      });
+    } catch (err) {
+      void this.history.close();
+      throw err;
+    }
+    // After recovery the sequencer goes on from the journal's last time, even if the clock is behind it.
+    this.#lastTs = this.durable.engine.lastTs;
+    this.#codecs = new Codecs(this.durable.engine);
+    this.durable.onEvents((seq, events) => {
+      for (const sub of this.#subscribers) sub(seq, events, seq);
+    });
+    const tickMs = options.tickMs ?? 1000;
+    if (tickMs > 0) {
+      this.#ticker = setInterval(() => {
+        if (this.#now() - this.#lastCommandAt < tickMs || !this.#availability.open) return;
+        this.submit({ type: 'tick' });
+      }, tickMs);
+      this.#ticker.unref();
+    }
+  }
+
+  get engine() {
+    return this.durable.engine;
+  }
+
+  /** Receives every durable command's events, in order (after the journal holds the command). */
+  onEvents(subscriber: ExchangeSubscriber): void {
+    this.#subscribers.push(subscriber);
+  }
+
+  /** Why the exchange stopped accepting commands, or null while it is healthy. */
+  get error(): Error | null {
+    return this.#availability.error;
+  }
+
+  /** Told when the journal fails: the exchange accepts nothing more. */
+  onFailure(handler: (err: Error) => void): void {
+    this.#availability.onFailure(handler);
+  }
+
+  /**
+   * Stamps, journals and executes a command; returns its sequence number at once. Its events
+   * reach the subscribers once it is durable.
+   */
+  submit(command: Unstamped): number {
+    this.#availability.check();
+    const now = this.#now();
+    this.#lastTs = Math.max(this.#lastTs, now);
+    this.#lastCommandAt = now;
+    const stamped = { ...command, ts: this.#lastTs } as Command;
+    let done: Promise<unknown>;
+    try {
+      done = this.durable.submitNow(stamped);
+    } catch (err) {
+      // The codec refusing a command changes nothing; anything else is the journal failing.
+      if (err instanceof CodecError) {
+        throw makeError(`the command cannot be journaled: ${err.message}`, 'BAD_MESSAGE', {}, err);
+      }
+      this.#availability.fail(err as Error);
+      throw makeError(`the exchange has stopped: ${(err as Error).message}`, 'UNAVAILABLE', {}, err);
+    }
+    done.catch((err: Error) => this.#availability.fail(err));
+    return this.engine.commandSeq;
+  }
+
+  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+    this.onEvents(subscriber);
+  }
+
+  send(command: Unstamped): Submitted {
+    const seq = this.submit(command);
+    return { ref: seq, seq };
+  }
+
+  health(): Record<string, unknown> {
+    return {
+      commandSeq: this.engine.commandSeq,
+      durableSeq: this.durable.journal.durableSeq,
+      historySeq: this.history.durableSeq,
+    };
+  }
+
+  codec(instrument: string): InstrumentCodec | undefined {
+    return this.#codecs.get(instrument);
+  }
+
+  canSee(venue: string, memberNames: readonly string[]): boolean {
+    return canSeeVenue(this.venues, venue, memberNames);
+  }
+
+  // What a settlement connector reads of the engine (it is an `EnginePort` of connectors/).
+
+  /** Ids of the listed instruments. */
+  instruments(): string[] {
+    return this.engine.instruments();
+  }
+
+  /** An instrument's listing, or undefined if it is not listed. */
+  specOf(instrument: string): Readonly<InstrumentSpec> | undefined {
+    return this.engine.instrument(instrument)?.spec;
+  }
+
+  /** Trades waiting for their ledger's verdict. */
+  pendingSettlements(): PendingSettlementView[] {
+    return this.engine.pendingSettlements();
+  }
+
+  /** Withdrawals waiting for their ledger's release. */
+  pendingWithdrawals(): PendingWithdrawalView[] {
+    return this.engine.pendingWithdrawals();
+  }
+
+  /** The last command's sequence. */
+  lastSeq(): number {
+    return this.engine.commandSeq;
+  }
+
+  /** Lists instruments that are not listed yet. */
+  list(specs: readonly InstrumentSpec[]): void {
+    for (const spec of specs) {
+      if (this.engine.instrument(spec.id) === undefined) this.submit({ type: 'list-instrument', spec });
+    }
+  }
+
+  /** Stops ticking, flushes the journal and closes it. */
+  async close(): Promise<void> {
+    if (!this.#availability.close()) return;
+    if (this.#ticker) clearInterval(this.#ticker);
+    await this.durable.close();
+    await this.history.close();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The settlement connectors a configuration asks for: `connectSettlement` starts them on the
+ * exchange's recovered engine in this process (what `mosaic start` and the test harness share);
+ * `startConnector` starts one on any engine port (also a cluster shard's, for `mosaic
+ * connector`). If one fails to start, those started are stopped again.
+ */
+import {
+  type Connector,
+  type ConnectorSettings,
+  type EnginePort,
+  ledgerKind,
+  localPort,
+} from '../connectors/index.ts';
+import type { Config } from './config.ts';
+import { DEMO_LISTINGS } from './demo.ts';
+import type { StartOptions } from './embedded.ts';
+
+type Connect = NonNullable<StartOptions['connect']>;
+
+export function connectSettlement(config: Config): Connect {
+  return async (exchange, log) => {
+    const started: Connector[] = [];
+    const engine = localPort(exchange);
+    try {
+      for (const settings of config.connectors) {
+        if (settings.enabled) started.push(await startConnector(config, settings, engine, log));
+      }
+    } catch (err) {
+      for (const c of started) await c.close();
+      throw err;
+    }
+    return started;
+  };
+}
+
+/** The connector of one venue's ledger on `engine`. */
+export function startConnector(
+  config: Config,
+  settings: ConnectorSettings,
+  engine: EnginePort,
+  log: (line: string) => void,
+): Promise<Connector> {
+  const kind = ledgerKind(settings.kind)!;
+  const ofVenue = (id: string) => id.slice(id.indexOf('@') + 1) === settings.venue;
+  // What the venue lists now, and the demo listings about to be made: a new local chain deploys a
+  // token for each at its first start.
+  const listed = engine.instruments().map((id) => engine.specOf(id)!);
+  const instruments = [...listed, ...(config.demo.instruments ? DEMO_LISTINGS : [])].filter((s) =>
+    ofVenue(s.id),
+  );
+  // A permissioned venue's members that this kind of ledger names (an MSP holds no EVM assets).
+  const venue = config.venues[settings.venue];
+  const prefix = `${kind.identity}:`;
+  const members =
+    venue?.permissioned === true
+      ? venue.members.filter((m) => m.startsWith(prefix)).map((m) => m.slice(prefix.length))
+      : [];
+  return kind.start(settings, { dataDir: config.dataDir, engine, instruments, members, log });
+}

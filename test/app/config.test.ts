@@ -1,0 +1,274 @@
+/**
+ * Configuration errors are short: each problem once, naming the setting, where it came from, and
+ * for a setting of a few values those values; a setting of several shapes is judged by the shape
+ * it has. (`test/cli/start.test.ts` runs the same through `mosaic start`.)
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { isGatewayError } from '../../gateway/index.ts';
+import { loadConfig } from '../../app/index.ts';
+
+describe('configuration errors', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-config-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (content: unknown) => {
+    const f = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    fs.writeFileSync(f, JSON.stringify(content));
+    return f;
+  };
+  const problems = (env: Record<string, string>, content?: unknown): string[] => {
+    try {
+      loadConfig(env, content === undefined ? undefined : file(content));
+    } catch (err) {
+      assert.ok(isGatewayError(err, 'BAD_CONFIG'), String(err));
+      return (err.info.problems as string[]).map((p) => p.replace(/ \(in [^)]*\)/, ' (in FILE)'));
+    }
+    assert.fail('the configuration was accepted');
+  };
+
+  const cases: Array<[string, Record<string, string>, unknown, string[]]> = [
+    [
+      'a log level that is none of the levels',
+      { MOSAIC_LOG_LEVEL: 'verbose' },
+      undefined,
+      [
+        '/logLevel (from MOSAIC_LOG_LEVEL): must be "fatal", "error", "warn", "info", "debug" or "silent", got "verbose"',
+      ],
+    ],
+    [
+      'a log level of another type',
+      {},
+      { logLevel: true },
+      ['/logLevel (in FILE): must be "fatal", "error", "warn", "info", "debug" or "silent", got true'],
+    ],
+    [
+      'contracts of neither shape',
+      {},
+      { evm: { contracts: 5 } },
+      ['/evm/contracts (in FILE): must be null or object, got 5'],
+    ],
+    [
+      'contracts with one address wrong: that field, not the null branch',
+      {},
+      {
+        evm: {
+          contracts: {
+            settlement: '0x12',
+            registry: `0x${'1'.repeat(40)}`,
+            cash: {},
+            securities: {},
+          },
+        },
+      },
+      ['/evm/contracts/settlement (in FILE): must match pattern "^0x[0-9a-fA-F]{40}$"'],
+    ],
+    [
+      'an unknown setting, nested',
+      {},
+      { evm: { maxFeeGwei: 10, maxFee: 10 } },
+      ['/evm/maxFee (in FILE): unknown setting'],
+    ],
+    [
+      'a batch replacement sooner than 100 ms, and a fee bump below what nodes ask',
+      {},
+      { evm: { replaceAfterMs: 50, feeBumpPercent: 5 } },
+      ['/evm/replaceAfterMs (in FILE): must be >= 100', '/evm/feeBumpPercent (in FILE): must be >= 10'],
+    ],
+    [
+      'more problems than TypeBox keeps by default (8 errors), every one named',
+      { MOSAIC_LOG_LEVEL: 'verbose', MOSAIC_PORT: '70000' },
+      { evm: { maxFeeGwei: 0 }, feed: { retain: 0 } },
+      [
+        '/port (from MOSAIC_PORT): must be <= 65535',
+        '/logLevel (from MOSAIC_LOG_LEVEL): must be "fatal", "error", "warn", "info", "debug" or "silent", got "verbose"',
+        '/evm/maxFeeGwei (in FILE): must be > 0',
+        '/feed/retain (in FILE): must be >= 1',
+      ],
+    ],
+  ];
+  for (const [name, env, content, expected] of cases) {
+    it(`given ${name}: ${expected.length === 1 ? 'one problem' : 'each problem once'}`, () => {
+      assert.deepEqual(problems(env, content), expected);
+    });
+  }
+});
+
+describe('connectors: the ledgers as one list, each entry by its kind', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-config-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const load = (content: unknown, env: Record<string, string> = {}) => {
+    const f = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    fs.writeFileSync(f, JSON.stringify(content));
+    const warnings: string[] = [];
+    const config = loadConfig(env, f, (w) => warnings.push(w));
+    return { config, warnings };
+  };
+  const refused = (content: unknown): string[] => {
+    try {
+      load(content);
+    } catch (err) {
+      assert.ok(isGatewayError(err, 'BAD_CONFIG'), String(err));
+      return (err.info.problems as string[] | undefined) ?? [err.message];
+    }
+    assert.fail('the configuration was accepted');
+  };
+
+  it('by default: a local anvil for evm:31337 and a devnet for each demo Fabric venue', () => {
+    const { config, warnings } = load({});
+    assert.deepEqual(
+      config.connectors.map((c) => [c.kind, c.venue, c.enabled]),
+      [
+        ['evm', 'evm:31337', true],
+        ['fabric', 'fabric:bank-net', true],
+        ['fabric', 'fabric:club-net', true],
+      ],
+    );
+    assert.deepEqual(warnings, []);
+  });
+
+  it("fills what an entry leaves out from its kind's defaults for its venue", () => {
+    const { config } = load({
+      connectors: [
+        { kind: 'evm', venue: 'evm:31338' },
+        { kind: 'fabric', venue: 'fabric:trade-net' },
+      ],
+    });
+    const [evm, fabric] = config.connectors;
+    assert.equal(evm!.chainId, 31338);
+    assert.equal(evm!.rpcUrl, '');
+    assert.equal(fabric!.channel, 'trade-net');
+    assert.equal(fabric!.endpoint, '');
+  });
+
+  it('switches every connector of a kind off with MOSAIC_<KIND>=0', () => {
+    const { config } = load({}, { MOSAIC_FABRIC: '0' });
+    assert.deepEqual(
+      config.connectors.map((c) => [c.kind, c.enabled]),
+      [
+        ['evm', true],
+        ['fabric', false],
+        ['fabric', false],
+      ],
+    );
+  });
+
+  it('refuses an unknown kind, naming the kinds there are', () => {
+    assert.deepEqual(
+      refused({ connectors: [{ kind: 'ripple', venue: 'xrp:main' }] }).map((p) =>
+        p.replace(/ \(in [^)]*\)/, ''),
+      ),
+      ['/connectors/0/kind: must be "evm" or "fabric", got "ripple"'],
+    );
+  });
+
+  it("refuses a setting of another kind and a venue its kind does not settle, by the entry's kind", () => {
+    const problems = refused({ connectors: [{ kind: 'fabric', venue: 'evm:1', rpcUrl: '' }] }).map((p) =>
+      p.replace(/ \(in [^)]*\)/, ''),
+    );
+    assert.deepEqual(problems, [
+      '/connectors/0/rpcUrl: unknown setting',
+      '/connectors/0/venue: must match pattern "^fabric:[A-Za-z0-9._-]{1,64}$"',
+    ]);
+  });
+
+  it('reads the old form (a section per kind) with a deprecation warning, its problems named where written', () => {
+    const { config, warnings } = load({
+      evm: { enabled: false },
+      fabric: { networks: [{ venue: 'fabric:x-net' }] },
+    });
+    assert.deepEqual(
+      config.connectors.map((c) => [c.kind, c.venue, c.enabled]),
+      [
+        ['evm', 'evm:31337', false],
+        ['fabric', 'fabric:x-net', true],
+      ],
+    );
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /"evm" and "fabric" are deprecated: list the ledgers in "connectors"/);
+    assert.deepEqual(
+      refused({ fabric: { networks: [{ venue: 'fabric:x-net' }, { venue: 'fabric:y', batchSize: 0 }] } }).map(
+        (p) => p.replace(/ \(in [^)]*\)/, ''),
+      ),
+      ['/fabric/networks/1/batchSize: must be >= 1'],
+    );
+  });
+
+  it('names problems of both old sections where each was written', () => {
+    assert.deepEqual(
+      refused({ evm: { maxFee: 3 }, fabric: { networks: [{ venue: 'fabric:x-net', batchSize: 0 }] } }).map(
+        (p) => p.replace(/ \(in [^)]*\)/, ''),
+      ),
+      ['/evm/maxFee: unknown setting', '/fabric/networks/0/batchSize: must be >= 1'],
+    );
+  });
+
+  it('refuses a devnet given an operator', () => {
+    assert.deepEqual(
+      refused({
+        connectors: [{ kind: 'fabric', operator: { mspId: 'M', certificate: 'c', privateKey: 'k' } }],
+      }).map((p) => p.replace(/ \(in [^)]*\)/, '')),
+      [
+        '/connectors/0/operator: must be null on the devnet (endpoint empty): the devnet makes its own operator',
+      ],
+    );
+  });
+
+  it('refuses a venue named twice, where each was written', () => {
+    const strip = (problems: string[]) => problems.map((p) => p.replace(/ \(in [^)]*\)/, ''));
+    assert.deepEqual(
+      strip(
+        refused({
+          connectors: [
+            { kind: 'evm', venue: 'evm:31337' },
+            { kind: 'evm', venue: 'evm:31338' },
+            { kind: 'evm', venue: 'evm:31337', enabled: false },
+          ],
+        }),
+      ),
+      ['/connectors/2/venue: evm:31337 is the venue of /connectors/0 already: one entry per venue'],
+    );
+    assert.deepEqual(
+      strip(refused({ fabric: { networks: [{ venue: 'fabric:x-net' }, { venue: 'fabric:x-net' }] } })),
+      [
+        '/fabric/networks/1/venue: fabric:x-net is the venue of /fabric/networks/0 already: one entry per venue',
+      ],
+    );
+  });
+
+  it('takes the chain id from an EVM venue named by a decimal number only', () => {
+    const { config } = load({
+      connectors: [
+        { kind: 'evm', venue: 'evm:0x10' },
+        { kind: 'evm', venue: 'evm:137' },
+      ],
+    });
+    assert.deepEqual(
+      config.connectors.map((c) => c.chainId),
+      [31337, 137],
+    );
+  });
+
+  it('refuses the old and the new form together', () => {
+    assert.match(
+      refused({ evm: {}, connectors: [] })[0]!,
+      /"evm" is the old form of "connectors": give "connectors" alone/,
+    );
+  });
+
+  it('names venue members with their kind of identity; reads bare ones with a deprecation warning', () => {
+    const address = `0x${'ab'.repeat(20)}`;
+    const { config, warnings } = load({
+      venues: { 'fabric:club-net': { permissioned: true, members: ['ClubMSP', address, 'x509:OtherMSP'] } },
+    });
+    assert.deepEqual(config.venues['fabric:club-net']!.members, [
+      'x509:ClubMSP',
+      `evm:${address}`,
+      'x509:OtherMSP',
+    ]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /venue members without their kind of identity are deprecated/);
+  });
+});
