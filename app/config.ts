@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { clusterProblems, ClusterSchema, defaultCluster } from '../cluster/index.ts';
+import { checkSpec, type InstrumentSpec } from '../engine/index.ts';
 import { type ConnectorSettings, defaultConnectors, ledgerKind } from '../connectors/index.ts';
 import { defaultGatewayConfig, GatewaySettings, makeError, MEMBER } from '../gateway/index.ts';
 import { configProblems } from './config-problems.ts';
+import { DEMO_LISTINGS } from './demo.ts';
 import {
   connectorEnv,
   ConnectorEntry,
@@ -40,6 +42,32 @@ const properties = {
     },
     { additionalProperties: false },
   ),
+  /**
+   * Instruments listed at start when not listed yet (each as `InstrumentSpec` of engine/types.ts;
+   * a listed instrument is not changed by a different entry here).
+   */
+  instruments: Type.Array(
+    Type.Object(
+      {
+        id: Type.String({ maxLength: 160 }),
+        tickSize: Type.String({ maxLength: 64 }),
+        lotSize: Type.String({ maxLength: 64 }),
+        priceDecimals: Type.Integer(),
+        quantityDecimals: Type.Integer(),
+        minQty: Type.Integer(),
+        maxQty: Type.Integer(),
+        maxPrice: Type.Integer(),
+        referencePrice: Type.Integer(),
+        bandBps: Type.Integer(),
+        makerFeeBps: Type.Integer(),
+        takerFeeBps: Type.Integer(),
+        quote: Type.Optional(Type.String({ maxLength: 12 })),
+        quoteUnit: Type.Optional(Type.String({ maxLength: 64 })),
+      },
+      { additionalProperties: false },
+    ),
+    { maxItems: 10_000 },
+  ),
   /** The ledgers' settlement connectors run with the exchange, one per venue (connectors/kinds.ts). */
   connectors: Type.Array(ConnectorEntry, { maxItems: 64 }),
   /** The processes of a cluster deployment on NATS JetStream (`mosaic engine|gateway|connector`). */
@@ -58,6 +86,7 @@ export function defaultConfig(): Config {
     dataDir: './data',
     risk: true,
     demo: { instruments: true, marketMaker: true, fundAccounts: true },
+    instruments: [],
     connectors: defaultConnectors(),
     cluster: defaultCluster(),
   };
@@ -151,8 +180,12 @@ export function loadConfig(
     ),
     ...venuesTwice(valid.connectors, where),
   ].map(({ at, text }) => `${where(at)}${source(at)}: ${text}`);
+  const specs = valid.instruments.flatMap((spec, i) => {
+    const wrong = checkSpec(spec);
+    return wrong === null ? [] : [`/instruments/${i}${source(`/instruments/${i}`)}: ${wrong}`];
+  });
   const cluster = clusterProblems(valid.cluster);
-  for (const found of [ofConnectors, cluster]) {
+  for (const found of [ofConnectors, specs, cluster]) {
     if (found.length > 0) {
       throw makeError(`invalid configuration: ${found.join('; ')}`, 'BAD_CONFIG', { problems: found });
     }
@@ -261,4 +294,9 @@ function readPem(textOrPath: string, what: string): string {
   } catch (err) {
     throw makeError(`${what}: cannot read ${textOrPath}: ${(err as Error).message}`, 'BAD_CONFIG', {}, err);
   }
+}
+
+/** What to list at start: the configured instruments, and the demo's when it asks for them. */
+export function listings(config: Config): InstrumentSpec[] {
+  return [...config.instruments, ...(config.demo.instruments ? DEMO_LISTINGS : [])];
 }

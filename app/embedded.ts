@@ -6,9 +6,9 @@
  */
 import type { Connector } from '../connectors/index.ts';
 import { type Gateway, makeApp, serveExchange, Settlements, Withdrawals } from '../gateway/index.ts';
-import type { Config } from './config.ts';
+import { type Config, listings } from './config.ts';
 import { ledgerOf } from './connector-config.ts';
-import { DemoMarketMaker, DEMO_LISTINGS, fundAccount } from './demo.ts';
+import { DemoMarketMaker, fundAccount } from './demo.ts';
 import { LocalExchange } from './local-exchange.ts';
 
 /** The exchange running in this process: its gateway, with the connectors and demo beside it. */
@@ -50,7 +50,7 @@ export async function startExchange(config: Config, options: StartOptions = {}):
     await exchange.close();
     throw err;
   }
-  if (config.demo.instruments) exchange.list(DEMO_LISTINGS);
+  exchange.list(listings(config));
   let maker: DemoMarketMaker | null = null;
   const gateway = await serveExchange(config, exchange, {
     app,

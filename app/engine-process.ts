@@ -3,13 +3,14 @@
  * recovers from the shard's snapshot and command stream (on this machine or any other), then
  * executes the stream and publishes the events; it keeps the history of its venues in
  * `history-shard-N` of the data folder (rebuilt from the event stream on a fresh machine); at its
- * first start it lists the demo instruments of its venues (when the configuration asks for them).
+ * start it lists the configured instruments of its venues that are not listed yet (and the
+ * demo's, when the configuration asks for them).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Registry } from 'prom-client';
 import { CommandBus, Shard } from '../cluster/index.ts';
-import { DEMO_LISTINGS } from './demo.ts';
+import { listings } from './config.ts';
 import {
   joinCluster,
   type Ops,
@@ -64,9 +65,10 @@ export async function runEngine(argv: string[]): Promise<void> {
   });
   await shard.follower.caughtUp();
   const s = shard;
-  if (config.demo.instruments) {
+  const toList = listings(config);
+  if (toList.length > 0) {
     const bus = new CommandBus(nc.jetstream(), topology);
-    for (const spec of DEMO_LISTINGS) {
+    for (const spec of toList) {
       const owned = topology.shardOfVenue(spec.id.slice(spec.id.indexOf('@') + 1)) === shardNo;
       if (owned && s.follower.engine.instrument(spec.id) === undefined) {
         await bus.send(shardNo, { type: 'list-instrument', spec }, `list:${spec.id}`);

@@ -11,8 +11,7 @@ import {
   ledgerKind,
   localPort,
 } from '../connectors/index.ts';
-import type { Config } from './config.ts';
-import { DEMO_LISTINGS } from './demo.ts';
+import { type Config, listings } from './config.ts';
 import type { StartOptions } from './embedded.ts';
 
 type Connect = NonNullable<StartOptions['connect']>;
@@ -45,9 +44,7 @@ export function startConnector(
   // What the venue lists now, and the demo listings about to be made: a new local chain deploys a
   // token for each at its first start.
   const listed = engine.instruments().map((id) => engine.specOf(id)!);
-  const instruments = [...listed, ...(config.demo.instruments ? DEMO_LISTINGS : [])].filter((s) =>
-    ofVenue(s.id),
-  );
+  const instruments = [...listed, ...listings(config)].filter((s) => ofVenue(s.id));
   // A permissioned venue's members that this kind of ledger names (an MSP holds no EVM assets).
   const venue = config.venues[settings.venue];
   const prefix = `${kind.identity}:`;

@@ -157,6 +157,11 @@ export function execReport(data: Buffer): number {
   return m.status === 'pending-new' ? PENDING : ENGINE;
 }
 
+/** The instrument every gateway scenario trades, and the market-data channels fan-out watches. */
+export const INSTRUMENT = 'ACME@evm:31337';
+export const BOOK = `book.10:${INSTRUMENT}`;
+export const TRADES = `trades:${INSTRUMENT}`;
+
 /** The `new` frame of order number `n` (client order id `o<n>`), a GTC limit on `instrument`. */
 export function newOrder(
   instrument: string,
@@ -168,5 +173,25 @@ export function newOrder(
   return (
     `{"op":"new","instrument":"${instrument}","clientOrderId":"o${n}","side":"${side}",` +
     `"orderType":"limit","quantity":"${qty}","price":"${price}","tif":"GTC"}`
+  );
+}
+
+/**
+ * Order `i` of a crossing stream: 1 lot at 100.00, buys on even `i` and sells on odd, so every
+ * buy that rests is taken by the next sell (and the other way round) and the book stays at one
+ * level.
+ */
+export function crossingOrder(instrument: string, n: number, i: number): string {
+  return newOrder(instrument, n, i % 2 === 0 ? 'buy' : 'sell', '100.00', '1');
+}
+
+/**
+ * What a load generator sends to the bare `ws` echo server in place of order `n`: the size of an
+ * order, shaped like the engine's report, so that its echo is timed by the same code (`execReport`).
+ */
+export function echoFrame(n: number): string {
+  return (
+    `{"type":"exec","status":"new","clientOrderId":"o${n}","instrument":"${INSTRUMENT}",` +
+    `"side":"buy","orderType":"limit","quantity":"1","price":"100.00","tif":"GTC"}`
   );
 }

@@ -1,11 +1,12 @@
 /**
- * A process of market-data subscribers (forked by fanout.ts): opens its share of the
+ * A process of market-data subscribers (forked by subscriber-pool.ts): opens its share of the
  * connections, subscribes each to the book and trades channels, and checks every frame each one
  * receives (book-check.ts). Driven over IPC: `start` and `stop` bound the counted window,
  * `final` waits for every subscriber to reach the channels' last seq and reports, `exit` ends.
  */
 import WebSocket from 'ws';
 import { type CheckCounts, emptyCounts, FrameCache, Subscriber } from './book-check.ts';
+import { childArgs, cpuPct as cpuSince } from './child.ts';
 import { connectMany } from './client.ts';
 
 export interface WorkerArgs {
@@ -35,7 +36,7 @@ export interface WorkerReport {
 export type FromWorker = { op: 'ready' } | WorkerReport;
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2]!) as WorkerArgs;
+  const args = childArgs<WorkerArgs>();
   const cache = new FrameCache();
   const subs: Subscriber[] = [];
   const sockets = await connectMany(args.count, 50, async () => {
@@ -77,8 +78,7 @@ async function main(): Promise<void> {
       t0 = performance.now();
     } else if (msg.op === 'stop') {
       for (const s of subs) s.counting = false;
-      const used = process.cpuUsage(cpu);
-      cpuPct = Math.round(((used.user + used.system) / 1000 / (performance.now() - t0)) * 1000) / 10;
+      cpuPct = cpuSince(cpu, performance.now() - t0);
       process.send!(report(0));
     } else if (msg.op === 'final') {
       const done = (s: Subscriber) =>

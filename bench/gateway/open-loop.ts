@@ -4,6 +4,10 @@
  * counts against every order it delays, instead of hiding it). Orders alternate over the given
  * connections; each one's first `pending-new` and first engine report (matched by client order
  * id) are timed.
+ *
+ * The sender polls the clock between event-loop turns (a timer cannot wait less than a
+ * millisecond), so its process is always busy: `spinMs` measures the turns in which it only
+ * waited, so that the load's own work can be told apart from its waiting.
  */
 import { type BenchSocket, ENGINE, ERROR, execReport, parsed, PENDING } from './client.ts';
 
@@ -24,6 +28,8 @@ export interface OpenLoopSamples {
   firstError: string;
   /** Wall time from the first scheduled send to the last one, ms. */
   spanMs: number;
+  /** Wall time of turns in which the sender found nothing due and no frame arrived, ms. */
+  spinMs: number;
 }
 
 /** An order's frame: `n` is its number (client order id `o<n>`), `i` its index in the run. */
@@ -58,6 +64,7 @@ export function openLoop(
     errors: 0,
     firstError: '',
     spanMs: 0,
+    spinMs: 0,
   };
   const t0 = performance.now() + 5;
   return new Promise((resolve) => {
@@ -70,7 +77,11 @@ export function openLoop(
       for (const c of conns) c.onFrame = () => {};
       resolve(s);
     };
+    // Start of the last turn that sent nothing (-1: it sent), and whether a frame came since.
+    let idleSince = -1;
+    let heard = false;
     const onFrame = (data: Buffer) => {
+      heard = true;
       const now = performance.now();
       const kind = execReport(data);
       if (kind === ERROR) {
@@ -92,11 +103,15 @@ export function openLoop(
     let i = 0;
     const pump = () => {
       const now = performance.now();
+      if (idleSince >= 0 && !heard) s.spinMs += now - idleSince;
+      heard = false;
+      const from = i;
       while (i < total && t0 + i * period <= now) {
         sendLag[i] = performance.now() - (t0 + i * period);
         conns[i % conns.length]!.send(frame(firstOrder + i, i));
         i++;
       }
+      idleSince = i === from ? now : -1;
       if (i < total) setImmediate(pump);
       else {
         s.spanMs = performance.now() - t0;
@@ -117,4 +132,31 @@ export function over(samples: Float64Array, ms: number): number {
   let n = 0;
   for (const x of samples) if (x > ms) n++;
   return n;
+}
+
+/** Several senders' samples as one run: arrays joined, counts added, the longest span. */
+export function mergeSamples(parts: readonly OpenLoopSamples[]): OpenLoopSamples {
+  const join = (key: 'engine' | 'pending' | 'sendLag') => {
+    const out = new Float64Array(parts.reduce((n, p) => n + p[key].length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[key], at);
+      at += p[key].length;
+    }
+    return out;
+  };
+  const add = (key: 'orders' | 'answered' | 'rejected' | 'errors' | 'spinMs') =>
+    parts.reduce((n, p) => n + p[key], 0);
+  return {
+    orders: add('orders'),
+    engine: join('engine'),
+    pending: join('pending'),
+    sendLag: join('sendLag'),
+    answered: add('answered'),
+    rejected: add('rejected'),
+    errors: add('errors'),
+    firstError: parts.find((p) => p.errors > 0)?.firstError ?? '',
+    spanMs: Math.max(0, ...parts.map((p) => p.spanMs)),
+    spinMs: add('spinMs'),
+  };
 }

@@ -1,21 +1,29 @@
 /**
  * Gateway benchmarks: orders and market data through the real WebSocket gateway over loopback,
  * with the exchange (gateway, engine, journal) in a child process of its own and the load in
- * this process (and, for fan-out, in subscriber processes), so that each gets a core.
+ * forked generator processes (for fan-out, subscriber processes), so that none of it shares a
+ * process with the server. Each scenario also measures a baseline in the same run, with the
+ * exchange stopped: a bare `ws` server (echo, or sending the exchange's own frames), and for
+ * throughput the engine alone on W1.
  *
  *   npm run bench:gateway -- [--scenario roundtrip|throughput|fanout|all] [--seconds N]
- *     [--rates 1000,5000,10000,20000] [--runs 3] [--connections 8] [--window 64]
- *     [--subscribers 1000] [--fanout-rates 50,100,200] [--workers 2]
- *     [--data-dir DIR] [--profile DIR] [--json]
+ *     [--rates 1000,10000,50000] [--runs 3] [--connections 8] [--window 64]
+ *     [--subscribers 1000] [--fanout-rates 50,100,200] [--workers 2] [--generators 4]
+ *     [--w1-ops N] [--data-dir DIR] [--profile DIR] [--json]
  *
  * - roundtrip: open loop at each of `--rates` orders/s for `--seconds` (after a warm-up), latency
- *   from each order's scheduled send time to its engine report (and to `pending-new`).
+ *   from each order's scheduled send time to its engine report (and to `pending-new`); then the
+ *   same rates against a bare `ws` echo server.
  * - throughput: closed loop, `--connections` x `--window` orders in flight, engine reports per
- *   second over `--seconds`; `--runs` runs, the median reported.
+ *   second over `--seconds`; `--runs` runs, the median reported; then the same loop against a
+ *   bare `ws` echo server, and W1 on the engine alone (`--w1-ops` timed ops, default all).
  * - fanout: `--subscribers` connections over `--workers` processes on the book and trades
  *   channels while a driver sends orders at each of `--fanout-rates`; frames delivered per second,
- *   gaps and checksum failures (every subscriber checks every frame).
+ *   gaps and checksum failures (every subscriber checks every frame); then a bare `ws` server
+ *   sends the same frames to as many subscribers, and each rate's figure is given as a ratio.
  *
+ * Load processes report their CPU; where one works 90% of a core or more, the run is repeated
+ * with twice as many, up to `--generators` (fan-out: subscriber processes from `--workers`).
  * `--profile DIR` runs the server with `--cpu-prof` (a .cpuprofile per scenario in DIR).
  * `--data-dir DIR` puts the journal's temporary folder under DIR (default: the OS temp folder).
  * `--json` prints exactly one JSON object on stdout; progress goes to stderr.
@@ -25,19 +33,14 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { median } from '../engine/stats.ts';
-import { fanout, type FanoutResult } from './fanout.ts';
-import { roundTrip, type RoundTripResult } from './roundtrip.ts';
+import { INSTRUMENT } from './client.ts';
+import { engineW1 } from './engine-w1.ts';
+import { fanoutWithBaseline } from './fanout.ts';
+import { escalate, type LoadReport, loadReport } from './generators.ts';
+import { judge, type Report, table } from './report.ts';
+import { roundTripForked } from './roundtrip.ts';
 import { BenchServer, type ServerOptions } from './server.ts';
-import { throughput, type ThroughputResult } from './throughput.ts';
-
-/** The issue's targets. */
-export const TARGETS = {
-  ordersPerSec: 100_000,
-  roundTripRate: 10_000,
-  roundTripP99Us: 1000,
-  fanoutSubscribers: 1000,
-  fanoutPerSec: 1_000_000,
-};
+import { type ClosedLoopPlan, closedLoop, type ThroughputResult } from './throughput.ts';
 
 export interface Options {
   scenarios: Array<'roundtrip' | 'throughput' | 'fanout'>;
@@ -49,28 +52,16 @@ export interface Options {
   subscribers: number;
   fanoutRates: number[];
   workers: number;
+  /** The most load processes a run may use (generators; fan-out's subscriber processes). */
+  generators: number;
+  /** Timed ops of the engine's W1 run beside throughput (W1 has 1,000,000). */
+  w1Ops: number;
   server: ServerOptions;
-}
-
-export interface Report {
-  commit: string;
-  node: string;
-  cpu: string;
-  /** What ran in which process. */
-  processes: string[];
-  dataDir: string;
-  loadAvg: { start: number; end: number };
-  roundtrip?: RoundTripResult[];
-  throughput?: ThroughputResult & { runsOrdersPerSec: number[] };
-  fanout?: FanoutResult;
-  /** Each target, what was reached, and the ratio (reached / target; for latency target / reached). */
-  targets: Array<{ what: string; target: string; reached: string; ratio: number; met: boolean }>;
-  notes: string[];
 }
 
 const DEFAULT_SECONDS = { roundtrip: 10, throughput: 10, fanout: 10 };
 
-/** Runs the chosen scenarios, each on a fresh server. */
+/** Runs the chosen scenarios, each on a fresh server, each with its baselines. */
 export async function runBench(o: Options): Promise<Report> {
   const report: Report = {
     commit: commit(),
@@ -85,201 +76,105 @@ export async function runBench(o: Options): Promise<Report> {
   report.dataDir += ` (${fsType(report.dataDir)})`;
   const secs = (s: keyof typeof DEFAULT_SECONDS) => o.seconds ?? DEFAULT_SECONDS[s];
   for (const scenario of o.scenarios) {
-    const server = await BenchServer.start(o.server);
-    try {
-      const where = `${scenario}: server pid ${server.pid} (gateway + engine + journal), load pid ${process.pid} (this process)`;
-      if (scenario === 'roundtrip') {
-        report.processes.push(`${where}: 2 connections`);
-        report.roundtrip = await roundTrip(server, o.rates, secs('roundtrip'));
-      } else if (scenario === 'throughput') {
-        report.processes.push(`${where}: ${o.connections} connections x ${o.window} in flight`);
-        const runs: ThroughputResult[] = [];
-        for (let r = 0; r < o.runs; r++)
-          runs.push(await throughput(server, secs('throughput'), o.connections, o.window));
-        const best = median(runs, (x) => x.ordersPerSec);
-        report.throughput = { ...best, runsOrdersPerSec: runs.map((x) => x.ordersPerSec) };
-      } else {
-        report.processes.push(
-          `${where}: order driver; ${o.subscribers} subscribers in ${Math.min(o.workers, o.subscribers)} forked processes`,
-        );
-        report.fanout = await fanout(server, o.subscribers, o.fanoutRates, secs('fanout'), o.workers);
+    if (scenario === 'roundtrip') {
+      const server = await BenchServer.start(o.server);
+      let runs;
+      try {
+        runs = await roundTripForked(server, o.rates, secs('roundtrip'), 'trader', o.generators);
+      } finally {
+        await server.stop();
       }
-    } finally {
-      await server.stop();
+      const echo = await BenchServer.raw('echo');
+      let echoes;
+      try {
+        echoes = await roundTripForked(echo, o.rates, secs('roundtrip'), 'echo', o.generators);
+      } finally {
+        await echo.stop();
+      }
+      report.roundtrip = runs.map((r, i) => ({ ...r, echo: echoes[i]! }));
+      report.processes.push(
+        'roundtrip: the exchange in a process of its own, then a bare ws echo server in one; load generators ' +
+          `(a buyer and a seller connection each) per rate: ${runs.map((r) => `${r.rate}/s ${r.load.processes}`).join(', ')}`,
+      );
+    } else if (scenario === 'throughput') {
+      report.throughput = await throughputScenario(o, secs('throughput'));
+      const t = report.throughput;
+      report.processes.push(
+        `throughput: the exchange in a process of its own, then a bare ws echo server, then the engine alone; ` +
+          `${t.load.processes} load generators, ${t.connections} connections x ${t.window} in flight in all`,
+      );
+    } else {
+      const { result, load } = await escalate(
+        Math.min(o.workers, o.subscribers),
+        Math.max(o.workers, o.generators),
+        (n) => fanoutWithBaseline(o.server, o.subscribers, o.fanoutRates, secs('fanout'), n),
+        (f) => Math.min(...f.runs.map((x) => x.ratioToRaw ?? 0)),
+      );
+      report.fanout = { ...result, load };
+      report.processes.push(
+        'fanout: the exchange in a process of its own (the order driver and a capturing subscriber in this one), ' +
+          `then a bare ws server sending the captured frames; ${o.subscribers} subscribers in ${result.workers} processes`,
+      );
     }
   }
   report.loadAvg.end = round2(loadavg()[0]!);
-  judge(report, o);
+  judge(report, o.server.profileDir);
   return report;
 }
 
-function judge(r: Report, o: Options): void {
-  const fmt = (n: number) => n.toLocaleString('en-US');
-  if (r.throughput !== undefined) {
-    const x = r.throughput.ordersPerSec;
-    r.targets.push({
-      what: 'orders/s through one gateway (closed loop, acknowledged after journaling)',
-      target: `>= ${fmt(TARGETS.ordersPerSec)}`,
-      reached: `${fmt(x)} (median of ${r.throughput.runsOrdersPerSec.length})`,
-      ratio: round2(x / TARGETS.ordersPerSec),
-      met: x >= TARGETS.ordersPerSec,
-    });
-  }
-  const at = r.roundtrip?.find((x) => x.rate === TARGETS.roundTripRate);
-  if (at !== undefined) {
-    const p99 = at.engine.p99Us;
-    r.targets.push({
-      what: `round trip p99 at ${fmt(TARGETS.roundTripRate)} orders/s (scheduled send to engine report)`,
-      target: `< ${fmt(TARGETS.roundTripP99Us)} us`,
-      reached: `${fmt(p99)} us (pending-new p99 ${fmt(at.pending.p99Us)} us)`,
-      ratio: round2(TARGETS.roundTripP99Us / Math.max(p99, 1e-3)),
-      met: p99 < TARGETS.roundTripP99Us && at.answered === at.orders,
-    });
-  } else if (r.roundtrip !== undefined) {
-    r.notes.push(`no round-trip run at ${TARGETS.roundTripRate} orders/s: the latency target is not judged`);
-  }
-  if (r.fanout !== undefined) {
-    const f = r.fanout;
-    const best = f.runs.reduce((a, b) => (b.deliveredPerSec > a.deliveredPerSec ? b : a), f.runs[0]!);
-    r.targets.push({
-      what: `fan-out to ${fmt(f.subscribers)} subscribers (frames delivered/s, best driver rate)`,
-      target: `>= ${fmt(TARGETS.fanoutPerSec)} to ${fmt(TARGETS.fanoutSubscribers)}`,
-      reached: `${fmt(best.deliveredPerSec)} at ${fmt(best.rate)} orders/s; gaps ${f.gaps}, checksum failures ${f.checksumFailures}`,
-      ratio: round2(best.deliveredPerSec / TARGETS.fanoutPerSec),
-      met:
-        best.deliveredPerSec >= TARGETS.fanoutPerSec &&
-        f.subscribers >= TARGETS.fanoutSubscribers &&
-        f.gaps === 0 &&
-        f.checksumFailures === 0,
-    });
-    if (f.conflations > 0) {
-      r.notes.push(
-        `fanout: ${f.conflations} conflations: the server withheld updates from subscribers that fell 4 MiB behind ` +
-          '(then resynced them with a snapshot); those frames are not counted as delivered',
-      );
-    }
-  }
-  if (o.server.profileDir !== undefined)
-    r.notes.push(`server CPU profiles (.cpuprofile) in ${o.server.profileDir}`);
-}
-
-// ---- the table ----------------------------------------------------------------------------
-
-export function table(r: Report): string {
-  const fmt = (n: number) => n.toLocaleString('en-US');
-  const out: string[] = [
-    `gateway bench  commit ${r.commit}  node ${r.node}  ${r.cpu}  load ${r.loadAvg.start} -> ${r.loadAvg.end}`,
-    `journal data under ${r.dataDir}`,
-    ...r.processes.map((p) => `  ${p}`),
-    '',
-  ];
-  if (r.roundtrip !== undefined) {
-    out.push('Round trip (open loop, from the scheduled send time; us):');
-    const head = [
-      'rate/s',
-      'orders',
-      'p50',
-      'p99',
-      'p99.9',
-      'max',
-      'pend p50',
-      'pend p99',
-      '>1ms',
-      'late',
-      'srv cpu%',
-      'cli cpu%',
-    ];
-    out.push(`  ${head.map((h) => h.padStart(10)).join('')}`);
-    for (const x of r.roundtrip) {
-      const row = [
-        fmt(x.rate),
-        fmt(x.answered) + (x.answered < x.orders ? `/${fmt(x.orders)}` : ''),
-        x.engine.p50Us,
-        x.engine.p99Us,
-        x.engine.p999Us,
-        x.engine.maxUs,
-        x.pending.p50Us,
-        x.pending.p99Us,
-        fmt(x.over1ms),
-        fmt(x.lateSends),
-        x.server.cpuPct,
-        x.clientCpuPct,
-      ];
-      out.push(`  ${row.map((v) => String(v).padStart(10)).join('')}`);
-      if (x.errors > 0) out.push(`    ${x.errors} errors, first: ${x.firstError}`);
-      if (x.rejected > 0) out.push(`    ${x.rejected} orders rejected by the engine`);
-    }
-    const b = r.roundtrip.at(-1)!.server;
-    out.push(
-      `  (">1ms": engine report later than 1 ms after schedule, or none; "late": sent over 1 ms behind schedule; ` +
-        `last run: ${fmt(b.journalBatches)} journal batches for ${fmt(b.commands)} commands)`,
-      '',
+/**
+ * `--runs` closed-loop runs on one server, the first repeated with more generators while one is
+ * saturated and the rest with as many; then the bare `ws` echo and the engine on W1.
+ */
+async function throughputScenario(o: Options, seconds: number): Promise<NonNullable<Report['throughput']>> {
+  const plan: ClosedLoopPlan = {
+    mode: 'trader',
+    instrument: INSTRUMENT,
+    connections: o.connections,
+    window: o.window,
+    seconds,
+    warmSeconds: 1,
+  };
+  const runs: Array<ThroughputResult> = [];
+  const server = await BenchServer.start(o.server);
+  try {
+    const first = await escalate(
+      1,
+      o.generators,
+      (n) => closedLoop(server, plan, n),
+      (x) => x.ordersPerSec,
     );
-  }
-  if (r.throughput !== undefined) {
-    const t = r.throughput;
-    out.push(
-      `Throughput (closed loop, ${t.connections} connections x ${t.window} in flight, ${t.seconds} s):`,
-      `  ${fmt(t.ordersPerSec)} orders/s acknowledged (runs ${t.runsOrdersPerSec.map(fmt).join(', ')})`,
-      `  send to engine report under load us: p50 ${t.latency.p50Us}  p99 ${t.latency.p99Us}  p99.9 ${t.latency.p999Us}  max ${t.latency.maxUs}`,
-      `  server cpu ${t.server.cpuPct}%, load process cpu ${t.clientCpuPct}%, ` +
-        `${fmt(Math.round(t.server.commands / (t.server.wallMs / 1000)))} engine commands/s, ` +
-        `${fmt(Math.round(t.server.journalBatches / (t.server.wallMs / 1000)))} journal batches/s, server rss ${t.server.rssMB} MB`,
-    );
-    if (t.errors > 0) out.push(`  ${t.errors} errors, first: ${t.firstError}`);
-    out.push('');
-  }
-  if (r.fanout !== undefined) {
-    const f = r.fanout;
-    out.push(`Fan-out (${fmt(f.subscribers)} subscribers to book.10 + trades in ${f.workers} processes):`);
-    const head = [
-      'orders/s',
-      'updates',
-      'demanded/s',
-      'delivered/s',
-      'ratio',
-      'gaps',
-      'crc bad',
-      'conflated',
-      'srv cpu%',
-      'subs cpu%',
-    ];
-    out.push(`  ${head.map((h) => h.padStart(12)).join('')}`);
-    for (const x of f.runs) {
-      const row = [
-        fmt(x.rate),
-        fmt(x.channelUpdates),
-        fmt(x.demandedPerSec),
-        fmt(x.deliveredPerSec),
-        x.demandedPerSec === 0 ? '-' : (x.deliveredPerSec / x.demandedPerSec).toFixed(2),
-        fmt(x.counts.gaps),
-        fmt(x.counts.checksumFailures),
-        fmt(x.counts.conflations),
-        x.server.cpuPct,
-        x.workerCpuPct.join('+'),
-      ];
-      out.push(`  ${row.map((v) => String(v).padStart(12)).join('')}`);
-      if (x.answered < x.orders)
-        out.push(`    driver: only ${fmt(x.answered)} of ${fmt(x.orders)} orders answered`);
-      if (x.errors > 0) out.push(`    driver: ${x.errors} errors, first: ${x.firstError}`);
+    runs.push({ ...first.result, load: first.load });
+    for (let r = 1; r < o.runs; r++) {
+      const { result, usage } = await closedLoop(server, plan, first.load.processes);
+      const load: LoadReport = { ...loadReport(usage), escalated: first.load.escalated };
+      runs.push({ ...result, load });
     }
-    out.push(
-      `  book messages checked: ${fmt(f.runs.reduce((n, x) => n + x.counts.bookChecks, 0))}; ` +
-        `${fmt(f.complete)} of ${fmt(f.subscribers)} subscribers reached both channels' last seq; ` +
-        `gaps ${f.gaps}, checksum failures ${f.checksumFailures}, conflations ${f.conflations}`,
-      '',
+  } finally {
+    await server.stop();
+  }
+  const echoServer = await BenchServer.raw('echo');
+  let echo: ThroughputResult;
+  try {
+    const e = await escalate(
+      runs[0]!.load.processes,
+      o.generators,
+      (n) => closedLoop(echoServer, { ...plan, mode: 'echo' }, n),
+      (x) => x.ordersPerSec,
     );
+    echo = { ...e.result, load: e.load };
+  } finally {
+    await echoServer.stop();
   }
-  if (r.targets.length > 0) {
-    out.push('Targets:');
-    for (const t of r.targets) {
-      out.push(
-        `  ${t.met ? 'MET    ' : 'NOT MET'} ${t.what}: target ${t.target}, reached ${t.reached} (x${t.ratio})`,
-      );
-    }
-  }
-  for (const n of r.notes) out.push(`note: ${n}`);
-  return `${out.join('\n')}\n`;
+  const w1 = await engineW1(o.w1Ops);
+  const best = median(runs, (x) => x.ordersPerSec);
+  return {
+    ...best,
+    runsOrdersPerSec: runs.map((x) => x.ordersPerSec),
+    echo,
+    engineW1: w1,
+    ratioToEngineW1: Math.round((best.ordersPerSec / Math.max(1, w1.opsPerSec)) * 1000) / 1000,
+  };
 }
 
 // ---- command line -------------------------------------------------------------------------
@@ -287,7 +182,7 @@ export function table(r: Report): string {
 const { usage, count } = benchCli(
   `usage: run.js [--scenario roundtrip|throughput|fanout|all] [--seconds N] [--rates 1000,10000] ` +
     '[--runs N] [--connections N] [--window N] [--subscribers N] [--fanout-rates 100,200] [--workers N] ' +
-    '[--data-dir DIR] [--profile DIR] [--json]',
+    '[--generators N] [--w1-ops N] [--data-dir DIR] [--profile DIR] [--json]',
 );
 
 function list(v: string | undefined, name: string, fallback: number[]): number[] {
@@ -308,6 +203,8 @@ export function parseOptions(argv: string[]): Options & { json: boolean } {
       subscribers: { type: 'string' },
       'fanout-rates': { type: 'string' },
       workers: { type: 'string' },
+      generators: { type: 'string' },
+      'w1-ops': { type: 'string' },
       'data-dir': { type: 'string' },
       profile: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -323,13 +220,15 @@ export function parseOptions(argv: string[]): Options & { json: boolean } {
   return {
     scenarios: s === 'all' ? [...all] : [s as (typeof all)[number]],
     seconds: values.seconds === undefined ? undefined : count(values.seconds, 'seconds', 1),
-    rates: list(values.rates, 'rates', [1000, 5000, 10_000, 20_000]),
+    rates: list(values.rates, 'rates', [1000, 10_000, 50_000]),
     runs: count(values.runs, 'runs', 3),
     connections: count(values.connections, 'connections', 8),
     window: count(values.window, 'window', 64),
     subscribers: count(values.subscribers, 'subscribers', 1000),
     fanoutRates: list(values['fanout-rates'], 'fanout-rates', [50, 100, 200]),
     workers: count(values.workers, 'workers', 2),
+    generators: count(values.generators, 'generators', 4),
+    w1Ops: count(values['w1-ops'], 'w1-ops', 1_000_000),
     server,
     json: values.json,
   };

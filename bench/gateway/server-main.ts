@@ -10,10 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultConfig, startExchange } from '../../app/index.ts';
 import { FileJournal } from '../../journal/index.ts';
-import type { ServerStats, ToServer } from './server.ts';
+import { childArgs } from './child.ts';
+import { type FromServer, ownStats, type ServerStats, type ToServer } from './server.ts';
 
 async function main(): Promise<void> {
-  const dataDir = fs.mkdtempSync(path.join(process.argv[2] ?? os.tmpdir(), 'mosaic-bench-gw-'));
+  const { dataParent } = childArgs<{ dataParent?: string }>();
+  const dataDir = fs.mkdtempSync(path.join(dataParent ?? os.tmpdir(), 'mosaic-bench-gw-'));
   const config = defaultConfig();
   config.port = 0;
   config.dataDir = dataDir;
@@ -36,10 +38,7 @@ async function main(): Promise<void> {
     const feed = gateway.feed.stats();
     const levels = gateway.exchange.engine.depth('ACME@evm:31337', 1000);
     const s: ServerStats = {
-      wallMs: now - at,
-      cpuPct: Math.round(((used.user + used.system) / 1000 / (now - at)) * 1000) / 10,
-      sysPct: Math.round((used.system / 1000 / (now - at)) * 1000) / 10,
-      rssMB: Math.round(process.memoryUsage().rss / 1048576),
+      ...ownStats(now - at, used),
       commands: nowSeq - seq,
       journalBatches: nowBatches - batches,
       feedFramesSent: feed.framesSent,
@@ -63,13 +62,14 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   };
+  const send = (m: FromServer) => process.send!(m);
   process.on('message', (msg: ToServer) => {
-    if (msg.op === 'mark') process.send!({ op: 'stats', stats: stats() });
+    if (msg.op === 'mark') send({ op: 'stats', stats: stats() });
     else if (msg.op === 'stop') stop();
   });
   // The parent is gone without a `stop`: do not outlive it.
   process.on('disconnect', stop);
-  process.send!({ op: 'ready', url: gateway.url.replace(/^http/, 'ws') + '/ws', dataDir, pid: process.pid });
+  send({ op: 'ready', url: gateway.url.replace(/^http/, 'ws') + '/ws' });
 }
 
 main().catch((err: unknown) => {

@@ -1,9 +1,11 @@
 /**
- * The parent's handle on the exchange under test: forks server-main.js (optionally with
- * `--cpu-prof`), waits for its URL, and asks it for CPU and memory figures between phases.
+ * The parent's handle on the server under test, in a process of its own: the exchange
+ * (server-main.js, optionally under `--cpu-prof`) or the bare `ws` baseline (raw-server-main.js).
+ * Both tell their URL, answer `mark` with CPU and memory since the previous mark, and end on
+ * `stop`; the baseline also takes captured frames to replay (`ask`).
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { Child, pctOfCore } from './child.ts';
+import type { RawReply, RawRequest } from './raw-server-main.ts';
 
 /** What the server process measured since the previous mark. */
 export interface ServerStats {
@@ -13,7 +15,7 @@ export interface ServerStats {
   /** The part of `cpuPct` spent in the kernel (socket and file system calls). */
   sysPct: number;
   rssMB: number;
-  /** Engine commands sequenced. */
+  /** Engine commands sequenced (0 for the bare `ws` server). */
   commands: number;
   /** Group commits (one write and one fdatasync each). */
   journalBatches: number;
@@ -27,9 +29,8 @@ export interface ServerStats {
   bookLevels: number;
 }
 
-export type ToServer = { op: 'mark' } | { op: 'stop' };
-type FromServer =
-  { op: 'ready'; url: string; dataDir: string; pid: number } | { op: 'stats'; stats: ServerStats };
+export type ToServer = { op: 'mark' } | { op: 'stop' } | RawRequest;
+export type FromServer = { op: 'ready'; url: string } | { op: 'stats'; stats: ServerStats } | RawReply;
 
 export interface ServerOptions {
   /** Folder for the `--cpu-prof` profile of the server process; no profiling if undefined. */
@@ -40,51 +41,59 @@ export interface ServerOptions {
 
 export class BenchServer {
   readonly url: string;
-  readonly pid: number;
-  readonly dataDir: string;
-  #child: ChildProcess;
+  #child: Child<ToServer, FromServer>;
 
-  private constructor(child: ChildProcess, ready: { url: string; pid: number; dataDir: string }) {
+  private constructor(child: Child<ToServer, FromServer>, first: FromServer) {
+    if (first.op !== 'ready') throw new Error(`bench server said ${first.op} before ready`);
     this.#child = child;
-    this.url = ready.url;
-    this.pid = ready.pid;
-    this.dataDir = ready.dataDir;
+    this.url = first.url;
   }
 
+  /** The exchange (gateway, engine, journal) on a fresh data folder. */
   static async start(options: ServerOptions = {}): Promise<BenchServer> {
-    const entry = fileURLToPath(new URL('./server-main.js', import.meta.url));
     const execArgv =
       options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
-    const args = options.dataParent === undefined ? [] : [options.dataParent];
-    const child = fork(entry, args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const ready = await new Promise<{ url: string; pid: number; dataDir: string }>((resolve, reject) => {
-      child.once('message', (m: FromServer) => {
-        if (m.op === 'ready') resolve(m);
-        else reject(new Error(`bench server said ${m.op} before ready`));
-      });
-      child.once('exit', (code) => reject(new Error(`bench server exited with code ${code} before ready`)));
-    });
-    return new BenchServer(child, ready);
+    const { child, first } = await Child.start<ToServer, FromServer>(
+      'server-main.js',
+      { dataParent: options.dataParent },
+      execArgv,
+    );
+    return new BenchServer(child, first);
+  }
+
+  /** A bare `ws` server: `echo` sends every message back; `broadcast` replays captured frames. */
+  static async raw(mode: 'echo' | 'broadcast'): Promise<BenchServer> {
+    const { child, first } = await Child.start<ToServer, FromServer>('raw-server-main.js', { mode });
+    return new BenchServer(child, first);
   }
 
   /** CPU, memory and counters since the previous mark (or the start). */
-  mark(): Promise<ServerStats> {
-    return new Promise((resolve) => {
-      const on = (m: FromServer) => {
-        if (m.op !== 'stats') return;
-        this.#child.off('message', on);
-        resolve(m.stats);
-      };
-      this.#child.on('message', on);
-      this.#child.send({ op: 'mark' } satisfies ToServer);
-    });
+  async mark(): Promise<ServerStats> {
+    const m = await this.#child.ask({ op: 'mark' });
+    if (m.op !== 'stats') throw new Error(`bench server answered mark with ${m.op}`);
+    return m.stats;
   }
 
-  /** Closes the gateway (journal flushed, data folder removed) and waits for the process to end. */
-  async stop(): Promise<void> {
-    if (this.#child.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.send({ op: 'stop' } satisfies ToServer);
-    await exited;
+  /** A request only the bare `ws` server understands. */
+  ask(msg: RawRequest): Promise<FromServer> {
+    return this.#child.ask(msg);
   }
+
+  /** Closes the server (the exchange flushes its journal and removes its data folder) and waits for its end. */
+  stop(): Promise<void> {
+    return this.#child.end({ op: 'stop' });
+  }
+}
+
+/** The figures of the server process itself, over `wallMs` in which it used `used`. */
+export function ownStats(
+  wallMs: number,
+  used: NodeJS.CpuUsage,
+): Pick<ServerStats, 'wallMs' | 'cpuPct' | 'sysPct' | 'rssMB'> {
+  return {
+    wallMs,
+    cpuPct: pctOfCore(used.user + used.system, wallMs),
+    sysPct: pctOfCore(used.system, wallMs),
+    rssMB: Math.round(process.memoryUsage().rss / 1048576),
+  };
 }

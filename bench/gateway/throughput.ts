@@ -1,14 +1,25 @@
 /**
- * Maximum sustained orders/s: a closed loop over several connections (half of them buyers,
- * half sellers, each a fresh demo-funded account), each keeping `window` orders outstanding:
- * every engine report (after journaling) for one of a connection's orders sends its next one.
- * All orders are 1 lot at 100.00, so buys and sells cross each other and the book never holds
- * more than the orders in flight. Counted: engine reports per second over the timed part, after
- * a warm-up.
+ * Maximum sustained orders/s: a closed loop (closed-loop.ts) over several connections, half of
+ * them buyers and half sellers, each a fresh demo-funded account keeping `window` orders
+ * outstanding, spread over load generators. Counted: engine reports per second over the timed
+ * part, after a warm-up, summed over the generators.
+ *
+ * The same loop against the bare `ws` echo server (mode `echo`) gives the messages/s this
+ * machine's loopback carries with the same connections, windows and generators.
  */
 import { latency, type Latency } from '../engine/stats.ts';
-import { BenchSocket, ENGINE, ERROR, execReport, newOrder, parsed } from './client.ts';
-import { INSTRUMENT } from './roundtrip.ts';
+import type { ClosedLoopPart } from './closed-loop.ts';
+import { INSTRUMENT } from './client.ts';
+import type { GeneratorArgs, Usage } from './generator.ts';
+import {
+  askAll,
+  closeAll,
+  forkGenerators,
+  type GeneratorHandle,
+  type LoadReport,
+  loadReport,
+  localGenerator,
+} from './generators.ts';
 import type { BenchServer, ServerStats } from './server.ts';
 
 export interface ThroughputResult {
@@ -22,12 +33,86 @@ export interface ThroughputResult {
   latency: Latency;
   errors: number;
   firstError?: string;
-  clientCpuPct: number;
+  load: LoadReport;
   server: ServerStats;
 }
 
-const RING = 1 << 20;
+export interface ClosedLoopPlan {
+  mode: GeneratorArgs['mode'];
+  instrument: string;
+  /** Connections in all, at least one buyer/seller pair per generator. */
+  connections: number;
+  window: number;
+  seconds: number;
+  warmSeconds: number;
+}
 
+/**
+ * One closed-loop run against `server` with `processes` forked generators (or, with
+ * 'in-process', one inside this process); the connections are shared out among them.
+ */
+export async function closedLoop(
+  server: Pick<BenchServer, 'url' | 'mark'>,
+  plan: ClosedLoopPlan,
+  processes: number | 'in-process',
+): Promise<{ result: Omit<ThroughputResult, 'load'>; usage: Usage[] }> {
+  const n = processes === 'in-process' ? 1 : processes;
+  const args: GeneratorArgs = {
+    url: server.url,
+    mode: plan.mode,
+    instrument: plan.instrument,
+    connections: 2 * Math.max(1, Math.floor(plan.connections / (2 * n))),
+  };
+  const gens = processes === 'in-process' ? [await localGenerator(args)] : await forkGenerators(args, n);
+  try {
+    process.stderr.write(
+      `throughput (${plan.mode}): ${n} generators x ${args.connections} connections x ${plan.window} in flight, ` +
+        `${plan.warmSeconds} s warm-up + ${plan.seconds} s\n`,
+    );
+    return await counted(server, gens, plan, args.connections * n);
+  } finally {
+    await closeAll(gens);
+  }
+}
+
+async function counted(
+  server: Pick<BenchServer, 'mark'>,
+  gens: GeneratorHandle[],
+  plan: ClosedLoopPlan,
+  connections: number,
+): Promise<{ result: Omit<ThroughputResult, 'load'>; usage: Usage[] }> {
+  await askAll(gens, { op: 'closed', window: plan.window });
+  await sleep(plan.warmSeconds * 1000);
+  await server.mark();
+  await askAll(gens, { op: 'count' });
+  await sleep(plan.seconds * 1000);
+  const parts = (await askAll(gens, { op: 'stop' })).map((m) => (m as { part: ClosedLoopPart }).part);
+  const stats = await server.mark();
+  await askAll(gens, { op: 'drain' });
+  const usage = parts.map((p) => ({ cpuPct: p.cpuPct, spinPct: 0 }));
+  const acknowledged = parts.reduce((n, p) => n + p.acknowledged, 0);
+  const errors = parts.reduce((n, p) => n + p.errors, 0);
+  const samples = new Float64Array(parts.reduce((n, p) => n + p.samples.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    samples.set(p.samples, at);
+    at += p.samples.length;
+  }
+  const result: Omit<ThroughputResult, 'load'> = {
+    connections,
+    window: plan.window,
+    seconds: plan.seconds,
+    acknowledged,
+    ordersPerSec: Math.round(parts.reduce((n, p) => n + p.acknowledged / (p.wallMs / 1000), 0)),
+    latency: latency(samples),
+    errors,
+    ...(errors > 0 ? { firstError: parts.find((p) => p.errors > 0)!.firstError } : {}),
+    server: stats,
+  };
+  return { result, usage };
+}
+
+/** A closed loop with the load inside this process (the cluster bench's use). */
 export async function throughput(
   server: Pick<BenchServer, 'url' | 'mark'>,
   seconds: number,
@@ -36,80 +121,9 @@ export async function throughput(
   warmSeconds = 1,
   instrument = INSTRUMENT,
 ): Promise<ThroughputResult> {
-  const pairs = Math.max(1, Math.floor(connections / 2));
-  const conns = await Promise.all(Array.from({ length: pairs * 2 }, () => BenchSocket.trader(server.url)));
-  process.stderr.write(
-    `throughput: ${conns.length} connections x ${window} in flight, ${warmSeconds} s warm-up + ${seconds} s\n`,
-  );
-  // Order numbers are global (each account sees only its own): n's send time is sentAt[n % RING].
-  const sentAt = new Float64Array(RING);
-  const samples: number[] = [];
-  let next = 1;
-  let counting = false;
-  let stopping = false;
-  let acknowledged = 0;
-  let inFlight = 0;
-  let errors = 0;
-  let firstError = '';
-  const frames = conns.map(
-    (_, c) => (n: number) => newOrder(instrument, n, c % 2 === 0 ? 'buy' : 'sell', '100.00', '1'),
-  );
-  const sendOne = (c: number) => {
-    const n = next++;
-    sentAt[n % RING] = performance.now();
-    inFlight++;
-    conns[c]!.send(frames[c]!(n));
-  };
-  let drained: () => void = () => {};
-  conns.forEach((conn, c) => {
-    conn.onFrame = (data) => {
-      const kind = execReport(data);
-      if (kind === ERROR) {
-        if (errors++ === 0) firstError = parsed.error;
-        return;
-      }
-      if (kind !== ENGINE) return;
-      // A maker's fill report for an order already answered carries its number too: only the
-      // first engine report counts, and that one clears the slot.
-      const slot = parsed.order % RING;
-      const at = sentAt[slot]!;
-      if (at === 0) return;
-      sentAt[slot] = 0;
-      inFlight--;
-      if (counting) {
-        acknowledged++;
-        samples.push(performance.now() - at);
-      }
-      if (!stopping) sendOne(c);
-      else if (inFlight === 0) drained();
-    };
-  });
-  for (let c = 0; c < conns.length; c++) for (let w = 0; w < window; w++) sendOne(c);
-  await sleep(warmSeconds * 1000);
-  await server.mark();
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  counting = true;
-  await sleep(seconds * 1000);
-  counting = false;
-  const wall = performance.now() - t0;
-  const used = process.cpuUsage(cpu);
-  const stats = await server.mark();
-  stopping = true;
-  await Promise.race([new Promise<void>((resolve) => (drained = resolve)), sleep(5000)]);
-  await Promise.all(conns.map((c) => c.close()));
-  return {
-    connections: conns.length,
-    window,
-    seconds,
-    acknowledged,
-    ordersPerSec: Math.round(acknowledged / (wall / 1000)),
-    latency: latency(Float64Array.from(samples)),
-    errors,
-    ...(errors > 0 ? { firstError } : {}),
-    clientCpuPct: Math.round(((used.user + used.system) / 1000 / wall) * 1000) / 10,
-    server: stats,
-  };
+  const plan = { mode: 'trader' as const, instrument, connections, window, seconds, warmSeconds };
+  const { result, usage } = await closedLoop(server, plan, 'in-process');
+  return { ...result, load: loadReport(usage, true) };
 }
 
 function sleep(ms: number): Promise<void> {

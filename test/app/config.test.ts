@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { isGatewayError } from '../../gateway/index.ts';
-import { loadConfig } from '../../app/index.ts';
+import { loadConfig, startExchange } from '../../app/index.ts';
 
 describe('configuration errors', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-config-'));
@@ -270,5 +270,55 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     ]);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /venue members without their kind of identity are deprecated/);
+  });
+});
+
+describe('instruments: listed at start', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-config-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const load = (content: unknown) => {
+    const f = path.join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    fs.writeFileSync(f, JSON.stringify(content));
+    return loadConfig({}, f, () => {});
+  };
+  const bond = {
+    id: 'BOND@fabric:bank-net',
+    tickSize: '0.01',
+    lotSize: '1',
+    priceDecimals: 2,
+    quantityDecimals: 0,
+    minQty: 1,
+    maxQty: 1000,
+    maxPrice: 1_000_000,
+    referencePrice: 10_000,
+    bandBps: 500,
+    makerFeeBps: 0,
+    takerFeeBps: 2,
+  };
+
+  it('refuses an instrument the engine would refuse, naming it and why', () => {
+    assert.throws(
+      () => load({ instruments: [bond, { ...bond, id: 'X@fabric:bank-net', priceDecimals: 1 }] }),
+      (err) =>
+        isGatewayError(err, 'BAD_CONFIG') &&
+        /\/instruments\/1 \(in [^)]*\): priceDecimals must be an integer from 2/.test(err.message),
+    );
+  });
+
+  it('lists the configured instruments beside the demo ones, also after a restart', async () => {
+    const config = load({ instruments: [bond], connectors: [] });
+    config.port = 0;
+    config.logLevel = 'silent';
+    config.dataDir = path.join(dir, 'data');
+    config.demo.marketMaker = false;
+    for (let run = 0; run < 2; run++) {
+      const gw = await startExchange(config);
+      try {
+        assert.deepEqual(gw.exchange.engine.instrument(bond.id)?.spec.takerFeeBps, 2);
+        assert.equal(gw.exchange.engine.instruments().length, 4);
+      } finally {
+        await gw.close();
+      }
+    }
   });
 });

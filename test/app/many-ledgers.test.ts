@@ -18,7 +18,6 @@ import { Contract, type InterfaceAbi, JsonRpcProvider, Network as EthNetwork, Wa
 import { type Config, DEMO_LISTINGS, type Embedded, loadConfig } from '../../app/index.ts';
 import { call, compileContracts, type EvmConnector } from '../../connectors/evm/index.ts';
 import { type FabricClient, fabricClient, type FabricConnector } from '../../connectors/fabric/index.ts';
-import type { InstrumentSpec } from '../../engine/index.ts';
 import { assertSettledOnceOnChain, CENT } from '../support/evm.ts';
 import { Traders } from '../support/exchange-process.ts';
 import { verdictsInEvents } from '../support/fabric.ts';
@@ -58,28 +57,28 @@ describe('four ledgers of two kinds configured at once', { timeout: 300_000 }, (
   before(async () => {
     const msp = await makeMsp('InvestorMSP');
     fabricInvestors = { seller: await issue(msp, 'seller'), buyer: await issue(msp, 'buyer') };
-    // Given the configuration a user writes: the ledgers as a connectors list, kind and venue alone
+    // Given the configuration a user writes: the ledgers as a connectors list, kind and venue alone,
+    // and ACME listed on the two venues the demo does not list
     const file = path.join(dir, 'mosaic.json');
     fs.writeFileSync(
       file,
       JSON.stringify({
         connectors: VENUES.map(({ venue }) => ({ kind: venue.slice(0, venue.indexOf(':')), venue })),
+        instruments: VENUES.map(({ venue }) => ({ ...DEMO_LISTINGS[0]!, id: acme(venue) })).filter(
+          (s) => !DEMO_LISTINGS.some((d) => d.id === s.id),
+        ),
         msps: [msp.config],
       }),
     );
     const loaded = loadConfig({}, file);
-    // and ACME listed on the two venues the demo does not list, before their ledgers first start
-    const listings: InstrumentSpec[] = VENUES.map(({ venue }) => ({
-      ...DEMO_LISTINGS[0]!,
-      id: acme(venue),
-    })).filter((s) => !DEMO_LISTINGS.some((d) => d.id === s.id));
     gw = await testGateway(
       (c) => {
         c.connectors = loaded.connectors;
+        c.instruments = loaded.instruments;
         c.msps = loaded.msps;
         config = c;
       },
-      { settlement: true, listings, log: (line) => lines.push(line) },
+      { settlement: true, log: (line) => lines.push(line) },
     );
   });
 

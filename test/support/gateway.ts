@@ -7,18 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectSettlement } from '../../app/settlement.ts';
 import { type Config, defaultConfig, type Embedded, startExchange } from '../../app/index.ts';
-import type { InstrumentSpec } from '../../engine/index.ts';
 
 /**
  * Starts an exchange with the demo instruments, no market maker, quiet logs, on port 0; its
  * `close` also removes the data folder. With `settlement`, the configured connectors run too
  * (as under `mosaic start`: the EVM one on a local anvil); without, no ledger settles.
- * `listings` are listed before the connectors start, as a restart finds what an earlier run
- * listed: a new local chain deploys a token for each.
  */
 export async function testGateway(
   adjust: (c: Config) => void = () => {},
-  options: { settlement?: boolean; listings?: readonly InstrumentSpec[]; log?: (line: string) => void } = {},
+  options: { settlement?: boolean; log?: (line: string) => void } = {},
 ): Promise<Embedded> {
   const config = defaultConfig();
   config.port = 0;
@@ -26,12 +23,8 @@ export async function testGateway(
   config.logLevel = 'silent';
   config.demo.marketMaker = false;
   adjust(config);
-  const settle = options.settlement === true ? connectSettlement(config) : null;
   const gw = await startExchange(config, {
-    async connect(exchange, log) {
-      exchange.list(options.listings ?? []);
-      return (await settle?.(exchange, log)) ?? [];
-    },
+    ...(options.settlement === true ? { connect: connectSettlement(config) } : {}),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
   const close = gw.close.bind(gw);
