@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { spawnSupervised, type Supervised } from '../connectors/index.ts';
+import { spawnSupervised, type Supervised, whenReady } from '../connectors/index.ts';
 
 const CLI = fileURLToPath(new URL('../bin/mosaic.js', import.meta.url));
 
@@ -52,40 +52,12 @@ export async function spawnMosaic(
   const keep = (b: Buffer) => (output.text += b.toString());
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const announced = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(`mosaic ${args.join(' ')}: not ready within ${timeoutMs / 1000} s:\n${output.text}`),
-        ),
-      timeoutMs,
-    );
-    child.stdout!.on('data', () => {
-      const m = ready.exec(output.text);
-      if (m) {
-        clearTimeout(timer);
-        if (o.keep === false) {
-          child.stdout!.off('data', keep);
-          child.stderr!.off('data', keep);
-        }
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(
-        new Error(`mosaic ${args.join(' ')} exited (${signal ?? code}) before it was ready:\n${output.text}`),
-      );
-    });
-  });
-  let url: string;
-  try {
-    url = await announced;
-  } catch (err) {
-    await supervised.stop();
-    throw err;
+  const [, url] = await whenReady(supervised, ready, `mosaic ${args.join(' ')}`, timeoutMs);
+  if (o.keep === false) {
+    child.stdout!.off('data', keep);
+    child.stderr!.off('data', keep);
   }
-  return { child, process: supervised, url, output };
+  return { child, process: supervised, url: url!, output };
 }
 
 /** CPU time a process has used so far, ms (user + system, from /proc; 0 if it is gone). */

@@ -115,13 +115,16 @@ function deprecated(message: string): void {
 /**
  * The configuration from the defaults, the JSON file named by `MOSAIC_CONFIG` (or `file`), and
  * the `MOSAIC_*` variables of `env`. Throws a `BAD_CONFIG` error naming every problem found;
- * tells `warn` of settings in an old form it still reads.
+ * tells `warnTo` of settings in an old form it still reads (once they are valid).
  */
 export function loadConfig(
   env: NodeJS.ProcessEnv = process.env,
   file = env.MOSAIC_CONFIG,
-  warn: (message: string) => void = deprecated,
+  warnTo: (message: string) => void = deprecated,
 ): Config {
+  // Deprecations are told once the configuration is valid: a problem is what a bad start says.
+  const warnings: string[] = [];
+  const warn = (message: string) => warnings.push(message);
   const config = defaultConfig() as unknown as Record<string, unknown>;
   const origins: Origins = new Map();
   const hasFile = file !== undefined && file !== '';
@@ -199,6 +202,7 @@ export function loadConfig(
     (c, i) =>
       ledgerKind(c.kind)!.resolve?.(c, (text, at) => readPem(text, where(`/connectors/${i}${at}`))) ?? c,
   );
+  for (const w of warnings) warnTo(w);
   return valid;
 }
 

@@ -34,15 +34,27 @@ export async function startLocalCluster(
   log: (line: string) => void,
 ): Promise<LocalCluster> {
   fs.mkdirSync(config.dataDir, { recursive: true });
-  // The parts read the same settings: the file given, or those in force now (defaults and variables).
-  const file = configFile ?? path.join(config.dataDir, 'cluster-config.json');
-  if (configFile === undefined)
-    fs.writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   let nats: NatsNode[] = [];
+  let settings = config;
   if (config.cluster.startNats) {
+    // Port 0: nats-server binds any free one, and the parts are told which.
     const port = Number(/:(\d+)$/.exec(config.cluster.servers[0]!)![1]);
-    nats = await startNats({ dir: path.join(config.dataDir, 'nats'), ports: [port] });
+    nats = await startNats({
+      dir: path.join(config.dataDir, 'nats'),
+      ...(port === 0 ? {} : { ports: [port] }),
+    });
     log(`nats-server up at ${nats[0]!.url}`);
+    if (port === 0) {
+      const servers = [nats[0]!.url, ...config.cluster.servers.slice(1)];
+      settings = { ...config, cluster: { ...config.cluster, servers } };
+    }
+  }
+  // The parts read the same settings: the file given, or those in force now (defaults, variables
+  // and the port nats-server picked).
+  let file = configFile;
+  if (file === undefined || settings !== config) {
+    file = path.join(config.dataDir, 'cluster-config.json');
+    fs.writeFileSync(file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
   }
   const parts: Part[] = [
     // Operations ports: any free ones (each part's /health is in the banner).

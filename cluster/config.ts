@@ -10,7 +10,7 @@ export const ClusterSchema = Type.Object(
   {
     /** `mosaic start` runs the exchange as a cluster on this machine: each part its own process, on NATS. */
     enabled: Type.Boolean(),
-    /** With `enabled`: `mosaic start` also runs a nats-server (JetStream) on the first server's port, its store in the data folder. */
+    /** With `enabled`: `mosaic start` also runs a nats-server (JetStream) on the first server's port (0: any free one), its store in the data folder. */
     startNats: Type.Boolean(),
     /** NATS servers to connect to: any nodes of the cluster, `host:port` or `nats://host:port`. */
     servers: Type.Array(Type.String({ pattern: '^(nats://)?[A-Za-z0-9.\\[\\]:_-]+:[0-9]{1,5}$' }), {

@@ -6,10 +6,8 @@
  * process.
  */
 import fs from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import { freePort, spawnSupervised, type Supervised } from '../connectors/index.ts';
+import { spawnSupervised, type Supervised, whenReady } from '../connectors/index.ts';
 
 export interface NatsNode {
   readonly name: string;
@@ -33,7 +31,7 @@ export interface NatsOptions {
   dir: string;
   /** Nodes: 1 (a single server) or more (a cluster). */
   nodes?: number;
-  /** Client ports; free ones when omitted. */
+  /** Client ports; any free ones, of each node's own choosing, when omitted. */
   ports?: number[];
   /** Where a node's output goes (default: dropped). */
   log?: (line: string) => void;
@@ -48,32 +46,27 @@ export function natsServerBinary(): string {
   throw new Error('nats-server is not installed (Debian: apt-get install nats-server)');
 }
 
-/** Starts the nodes and waits until each one takes connections. */
+/**
+ * Starts the nodes and waits until each one takes connections. Each binds its ports itself (any
+ * free ones, unless `ports` names the client ports) and says which in its log; a node started
+ * again keeps them. The first node starts alone, and the others route to it (and reach each other
+ * through it); but a JetStream cluster node refuses to start with no route at all, and the first
+ * cannot name ports that do not exist yet: it is given a route to port 0, where nothing can ever
+ * listen, and is dialled by the others instead (started again later, it routes to them).
+ */
 export async function startNats(o: NatsOptions): Promise<NatsNode[]> {
   const count = o.nodes ?? 1;
   const binary = natsServerBinary();
-  const ports = o.ports ?? (await Promise.all(Array.from({ length: count }, () => freePort())));
-  const routes = count > 1 ? await Promise.all(ports.map(() => freePort())) : [];
-  const nodes = ports.map((port, i) => {
+  const nodes: Node[] = [];
+  for (let i = 0; i < count; i++) {
     const name = `n${i + 1}`;
     const dir = path.join(o.dir, name);
     fs.mkdirSync(dir, { recursive: true });
-    const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '-n', name];
-    if (count > 1) {
-      const others = routes.filter((_, j) => j !== i).map((r) => `nats://127.0.0.1:${r}`);
-      args.push(
-        '--cluster_name',
-        'mosaic',
-        '--cluster',
-        `nats://127.0.0.1:${routes[i]}`,
-        '--routes',
-        others.join(','),
-      );
-    }
-    return new Node(binary, args, name, port, dir, o.log);
-  });
+    nodes.push(new Node(binary, name, dir, o.ports?.[i] ?? 0, count > 1 ? nodes : null, o.log));
+  }
   try {
-    await Promise.all(nodes.map((n) => n.restart()));
+    await nodes[0]!.restart();
+    await Promise.all(nodes.slice(1).map((n) => n.restart()));
   } catch (err) {
     await Promise.all(nodes.map((n) => n.kill()));
     throw err;
@@ -81,19 +74,35 @@ export async function startNats(o: NatsOptions): Promise<NatsNode[]> {
   return nodes;
 }
 
+/** Says a node listens: its client port, and, in a cluster, its route port. */
+const CLIENT_READY = /Listening for client connections on [\d.]+:(\d+)\n[\s\S]*Server is ready\n/;
+const CLUSTER_READY =
+  /Listening for client connections on [\d.]+:(\d+)\n[\s\S]*Listening for route connections on [\d.]+:(\d+)\n/;
+
 class Node implements NatsNode {
-  readonly url: string;
   #process: Supervised | null = null;
+  /** 0 until the node has bound the one it picked. */
+  #port: number;
+  #routePort = 0;
 
   constructor(
     readonly binary: string,
-    readonly args: string[],
     readonly name: string,
-    readonly port: number,
     readonly dir: string,
+    port: number,
+    /** The cluster's nodes, or null for a single server. */
+    readonly cluster: readonly Node[] | null,
     readonly log: ((line: string) => void) | undefined,
   ) {
-    this.url = `nats://127.0.0.1:${port}`;
+    this.#port = port;
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.#port}`;
   }
 
   get running(): boolean {
@@ -104,20 +113,43 @@ class Node implements NatsNode {
     return this.#process?.child.pid ?? null;
   }
 
+  /** `-1`: a port of the node's own choosing. */
+  #args(): string[] {
+    const args = ['-a', '127.0.0.1', '-p', String(this.#port || -1), '-js', '-sd', this.dir, '-n', this.name];
+    if (this.cluster === null) return args;
+    const routes = this.cluster
+      .filter((n) => n !== this && n.#routePort !== 0)
+      .map((n) => `nats://127.0.0.1:${n.#routePort}`);
+    return [
+      ...args,
+      '--cluster_name',
+      'mosaic',
+      '--cluster',
+      `nats://127.0.0.1:${this.#routePort || -1}`,
+      '--routes',
+      routes.length > 0 ? routes.join(',') : 'nats://127.0.0.1:0',
+    ];
+  }
+
   async restart(): Promise<void> {
     if (this.#process !== null) return;
-    const running = spawnSupervised(this.binary, this.args);
-    this.#process = running;
+    const running = spawnSupervised(this.binary, this.#args());
     const log = this.log;
-    const forward = (chunk: Buffer) => {
-      if (log) for (const line of chunk.toString().split('\n')) if (line !== '') log(`${this.name}: ${line}`);
-    };
-    running.child.stdout!.on('data', forward);
-    running.child.stderr!.on('data', forward);
+    if (log) {
+      const forward = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) if (line !== '') log(`${this.name}: ${line}`);
+      };
+      running.child.stdout!.on('data', forward);
+      running.child.stderr!.on('data', forward);
+    }
+    this.#process = running;
     void running.exited.then(() => {
       if (this.#process === running) this.#process = null;
     });
-    await waitForPort(this.port, running.child, this.name);
+    const ready = this.cluster === null ? CLIENT_READY : CLUSTER_READY;
+    const [, port, routePort] = await whenReady(running, ready, `nats-server ${this.name}`, 15_000);
+    this.#port = Number(port);
+    if (routePort !== undefined) this.#routePort = Number(routePort);
   }
 
   async kill(): Promise<void> {
@@ -126,24 +158,5 @@ class Node implements NatsNode {
 
   async stop(): Promise<void> {
     await this.#process?.stop();
-  }
-}
-
-async function waitForPort(port: number, child: ChildProcess, name: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`nats-server ${name} exited at start (${child.exitCode ?? child.signalCode})`);
-    const open = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error(`nats-server ${name} did not open port ${port} in 15 s`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -26,8 +26,7 @@ export {
 } from './ledger.ts';
 export { Progress } from './progress.ts';
 export { Settler, type VerdictCommand } from './settler.ts';
-export { spawnSupervised, type Supervised } from './supervised.ts';
-export { freePort } from './free-port.ts';
+export { spawnSupervised, type Supervised, whenReady } from './supervised.ts';
 // What outside connectors/ configures and starts of a ledger: through its kind, never by name.
 export {
   type ConnectorSettings,

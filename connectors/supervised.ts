@@ -86,3 +86,50 @@ export function spawnSupervised(
     },
   };
 }
+
+/**
+ * Waits until a program started by `spawnSupervised` says it is ready: until its output (standard
+ * output and error together) matches `ready`, the way a server that picked its own port says which
+ * one, so that nothing picks a port for it that another process could take meanwhile. Resolves
+ * with the match; if the program exits first, or has not said so within `timeoutMs`, stops it and
+ * rejects, quoting the end of its output. `name` names the program in the message.
+ */
+export async function whenReady(
+  running: Supervised,
+  ready: RegExp,
+  name: string,
+  timeoutMs = 20_000,
+): Promise<RegExpExecArray> {
+  const { child } = running;
+  let output = '';
+  let read = (_chunk: Buffer): void => {};
+  const said = new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name}: not ready within ${timeoutMs / 1000} s:\n${output.slice(-4_000)}`)),
+      timeoutMs,
+    );
+    read = (chunk) => {
+      output += chunk.toString('utf8');
+      const m = ready.exec(output);
+      if (m === null) return;
+      clearTimeout(timer);
+      resolve(m);
+    };
+    // 'close', not 'exit': its output is all read by then.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output.slice(-4_000)}`));
+    });
+  });
+  child.stdout!.on('data', read);
+  child.stderr!.on('data', read);
+  try {
+    return await said;
+  } catch (err) {
+    await running.stop();
+    throw err;
+  } finally {
+    child.stdout!.off('data', read);
+    child.stderr!.off('data', read);
+  }
+}

@@ -7,8 +7,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
-import { freePort } from '../free-port.ts';
-import { spawnSupervised, type Supervised } from '../supervised.ts';
+import { spawnSupervised, type Supervised, whenReady } from '../supervised.ts';
 
 /** Anvil's well-known dev keys (mnemonic "test test ... junk"), each funded with 10,000 ETH. */
 export const DEV_KEYS = [
@@ -22,7 +21,7 @@ export const DEV_KEYS = [
 export const ANVIL_CHAIN_ID = 31337;
 
 export interface AnvilOptions {
-  /** A fixed port; by default a free one is picked (and kept across restarts). */
+  /** A fixed port; by default anvil binds any free one, and keeps it across restarts. */
   port?: number;
   /** Seconds between blocks; by default each transaction is mined at once (automine). */
   blockTime?: number;
@@ -33,7 +32,7 @@ export interface AnvilOptions {
   /** Chain state file (`--state`): loaded at start if present, written at stop. */
   stateFile?: string;
   chainId?: number;
-  /** How long to wait for JSON-RPC to answer; default 10 s. */
+  /** How long to wait for anvil to listen; default 10 s. */
   startTimeoutMs?: number;
   /** Further anvil flags, passed as given. */
   args?: readonly string[];
@@ -45,7 +44,7 @@ export interface AnvilOptions {
 export class AnvilError extends Error {
   constructor(
     message: string,
-    readonly code: 'ANVIL_MISSING' | 'ANVIL_START' | 'ANVIL_EXITED',
+    readonly code: 'ANVIL_MISSING' | 'ANVIL_START',
     cause?: unknown,
   ) {
     super(message, cause === undefined ? undefined : { cause });
@@ -90,31 +89,23 @@ export function localProvider(url: string, chainId: number = ANVIL_CHAIN_ID): Js
 export class Anvil {
   readonly host = '127.0.0.1';
   readonly chainId: number;
+  /** 0 until anvil has bound the port it picked. */
   #port: number;
   #options: AnvilOptions;
   #process: Supervised | null = null;
-  #output = '';
   #providers: JsonRpcProvider[] = [];
 
-  private constructor(port: number, options: AnvilOptions) {
-    this.#port = port;
+  private constructor(options: AnvilOptions) {
+    this.#port = options.port ?? 0;
     this.#options = options;
     this.chainId = options.chainId ?? ANVIL_CHAIN_ID;
   }
 
-  /** Starts anvil and resolves once it answers JSON-RPC. */
+  /** Starts anvil and resolves once it listens. */
   static async start(options: AnvilOptions = {}): Promise<Anvil> {
-    const fixed = options.port !== undefined;
-    for (let attempt = 1; ; attempt++) {
-      const anvil = new Anvil(options.port ?? (await freePort()), options);
-      try {
-        await anvil.#spawn();
-        return anvil;
-      } catch (err) {
-        // a picked port can be taken between picking and binding: try another
-        if (fixed || attempt >= 3 || !(err instanceof AnvilError) || err.code !== 'ANVIL_EXITED') throw err;
-      }
-    }
+    const anvil = new Anvil(options);
+    await anvil.#spawn();
+    return anvil;
   }
 
   get port(): number {
@@ -172,7 +163,8 @@ export class Anvil {
 
   #args(): string[] {
     const o = this.#options;
-    const args = ['--host', this.host, '--port', String(this.#port), '--silent'];
+    // Not --silent: anvil names the port it bound only in its output ("Listening on host:port").
+    const args = ['--host', this.host, '--port', String(this.#port)];
     if (o.chainId !== undefined) args.push('--chain-id', String(o.chainId));
     if (o.blockTime !== undefined) args.push('--block-time', String(o.blockTime));
     if (o.automine === false) args.push('--no-mining');
@@ -184,54 +176,21 @@ export class Anvil {
 
   async #spawn(): Promise<void> {
     const running = spawnSupervised(anvilBinary(), this.#args());
-    const { child } = running;
-    this.#options.log?.(`anvil started (pid ${child.pid}) on port ${this.#port}`);
-    this.#output = '';
-    const keep = (chunk: Buffer): void => {
-      this.#output = (this.#output + chunk.toString('utf8')).slice(-4_000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const failed = new Promise<never>((_, reject) => {
-      child.once('error', (err) =>
-        reject(new AnvilError(`cannot run anvil: ${err.message}`, 'ANVIL_START', err)),
-      );
-      child.once('exit', (code, signal) =>
-        reject(
-          new AnvilError(
-            `anvil exited (${signal ?? `code ${code}`}) before answering on ${this.url}: ${this.#output.trim()}`,
-            'ANVIL_EXITED',
-          ),
-        ),
-      );
-    });
-    failed.catch(() => undefined); // observed below; an exit after a good start is not an error
-    this.#process = running;
+    const on = this.#port === 0 ? '' : ` on port ${this.#port}`;
+    this.#options.log?.(`anvil started (pid ${running.child.pid})${on}`);
+    let listening: RegExpExecArray;
     try {
-      await Promise.race([this.#waitReady(), failed]);
+      listening = await whenReady(
+        running,
+        /^Listening on [\d.]+:(\d+)$/m,
+        'anvil',
+        this.#options.startTimeoutMs ?? 10_000,
+      );
     } catch (err) {
       await this.stop();
-      throw err;
+      throw new AnvilError((err as Error).message, 'ANVIL_START', err);
     }
-  }
-
-  async #waitReady(): Promise<void> {
-    const deadline = performance.now() + (this.#options.startTimeoutMs ?? 10_000);
-    for (;;) {
-      try {
-        await this.rpc('eth_chainId');
-        return;
-      } catch (err) {
-        if (this.#process?.running !== true) return; // exited: the race reports it
-        if (performance.now() > deadline) {
-          throw new AnvilError(
-            `anvil did not answer on ${this.url} in time: ${this.#output.trim()}`,
-            'ANVIL_START',
-            err,
-          );
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
+    this.#port = Number(listening[1]);
+    this.#process = running;
   }
 }

@@ -2,16 +2,16 @@
  * Runs the settlement chaincode as its own process, as chaincode-as-a-service runs on a real
  * network: `main.js` of the chaincode's own package (`mosaic-settlement-chaincode`, the npm
  * workspace in `chaincode/`, which `npm run build` compiles into `chaincode/dist/`), listening on
- * a loopback port the peer dials. It has to be its own process anyway: fabric-shim brings an
- * older @hyperledger/fabric-protos whose classes and the gateway's share one global protobuf
+ * a loopback port the peer dials (one it binds itself and prints). It has to be its own process
+ * anyway: fabric-shim brings an older @hyperledger/fabric-protos whose classes and the gateway's
+ * share one global protobuf
  * namespace and break each other's messages ("Error serializing response") when both load in one
  * process. It is supervised
  * (`spawnSupervised`): a Ctrl-C in a terminal does not reach it, and it stops when this process
  * stops it or ends in any way, so the exchange stops its daemon before its chaincode.
  */
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../free-port.ts';
-import { spawnSupervised } from '../supervised.ts';
+import { spawnSupervised, whenReady } from '../supervised.ts';
 
 export interface ChaincodeProcess {
   /** host:port the peer dials. */
@@ -23,51 +23,23 @@ export interface ChaincodeProcess {
 const MAIN = fileURLToPath(import.meta.resolve('mosaic-settlement-chaincode/main'));
 
 /**
- * Starts the chaincode on 127.0.0.1 (a free port unless given); resolves once it listens. `admin`
- * names who may configure the venue the first time (`CHAINCODE_ADMIN`: `MSPID:CommonName`
- * identities and MSP ids, comma-separated).
+ * Starts the chaincode on 127.0.0.1 (on any free port it binds itself, unless `port` is given);
+ * resolves once it listens. `admin` names who may configure the venue the first time
+ * (`CHAINCODE_ADMIN`: `MSPID:CommonName` identities and MSP ids, comma-separated).
  */
 export async function startChaincode(o: {
   ccid: string;
   admin: string;
   port?: number;
 }): Promise<ChaincodeProcess> {
-  const address = `127.0.0.1:${o.port ?? (await freePort())}`;
   const running = spawnSupervised(process.execPath, ['--no-deprecation', MAIN], {
     env: {
       ...process.env,
       CHAINCODE_ID: o.ccid,
-      CHAINCODE_SERVER_ADDRESS: address,
+      CHAINCODE_SERVER_ADDRESS: `127.0.0.1:${o.port ?? 0}`,
       CHAINCODE_ADMIN: o.admin,
     },
   });
-  const { child } = running;
-  let output = '';
-  const keep = (d: Buffer) => (output = (output + d.toString()).slice(-4000));
-  child.stderr!.on('data', keep);
-  const listening = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`chaincode did not start within 20 s: ${output}`)),
-      20_000,
-    );
-    child.stdout!.on('data', (d: Buffer) => {
-      keep(d);
-      if (output.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    // 'close', not 'exit': its output is all read by then.
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`chaincode exited with ${code} before listening: ${output}`));
-    });
-  });
-  try {
-    await listening;
-  } catch (err) {
-    await running.stop();
-    throw err;
-  }
-  return { address, ccid: o.ccid, stop: () => running.stop() };
+  const [, address] = await whenReady(running, / listening on (\S+:\d+)\n/, 'the chaincode');
+  return { address: address!, ccid: o.ccid, stop: () => running.stop() };
 }

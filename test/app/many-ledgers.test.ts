@@ -19,11 +19,12 @@ import { type Config, DEMO_LISTINGS, type Embedded, loadConfig } from '../../app
 import { call, compileContracts, type EvmConnector } from '../../connectors/evm/index.ts';
 import { type FabricClient, fabricClient, type FabricConnector } from '../../connectors/fabric/index.ts';
 import { assertSettledOnceOnChain, CENT } from '../support/evm.ts';
-import { Traders, until } from '../support/exchange-process.ts';
+import { Traders } from '../support/exchange-process.ts';
 import { verdictsInEvents } from '../support/fabric.ts';
 import { account } from '../support/fabric-network.ts';
 import { testGateway } from '../support/gateway.ts';
 import { type FabricMember, issue, makeMsp } from '../support/identities.ts';
+import { until } from '../support/wait.ts';
 import { login, loginFabric } from '../support/ws-client.ts';
 
 /** Each venue, and the size of its one trade (sizes differ, so a ledger shows whose trade it holds). */

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { START_READY } from '../../app/children.ts';
 import { Progress } from '../../connectors/index.ts';
-import { killAll, MosaicProcess, nothingLeft, until } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess, nothingLeft } from '../support/exchange-process.ts';
+import { until } from '../support/wait.ts';
 
 describe('Ctrl-C', { timeout: 240_000 }, () => {
   const running = new Set<ChildProcess>();

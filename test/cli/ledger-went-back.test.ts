@@ -19,7 +19,8 @@ import { START_READY } from '../../app/children.ts';
 import { Anvil } from '../../connectors/evm/index.ts';
 import { startDevnet } from '../../connectors/fabric/index.ts';
 import { changesCheckpoint, Progress, readBlockCheckpoint } from '../../connectors/index.ts';
-import { killAll, MosaicProcess, until } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess } from '../support/exchange-process.ts';
+import { until } from '../support/wait.ts';
 
 /** How long a run may take to settle a trade on this shared machine. */
 const SETTLE_MS = 180_000;

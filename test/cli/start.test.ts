@@ -11,6 +11,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { until } from '../support/wait.ts';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../bin/mosaic.js', import.meta.url));
@@ -77,25 +78,23 @@ describe('mosaic start', () => {
       ['ACME@evm:31337', 'ACME@fabric:bank-net'],
     );
     // The market maker quotes and, now and then, trades.
-    let trades: unknown[] = [];
-    for (let i = 0; i < 300 && trades.length === 0; i++) {
-      trades = (await (await fetch(`${url}/api/instruments/ACME@evm:31337/trades`)).json()) as unknown[];
-      if (trades.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(trades.length > 0, 'the demo market maker made no trade');
+    const trades = async () =>
+      (await (await fetch(`${url}/api/instruments/ACME@evm:31337/trades`)).json()) as unknown[];
+    await until('a trade of the demo market maker', async () => (await trades()).length > 0, out);
     // ...on a local chain it funded through the faucet, where the connector settles its trades.
     assert.match(out(), /settlement evm:31337: local anvil 31337 at http:\/\/127\.0\.0\.1:\d+, escrow 0x/);
     /** The venue's settlement pipeline once it has settled a trade. */
     const settledOn = async (venue: string) => {
       type Pipeline = { venue: string; settled: number; costed: number; gas: number; gasFee: string };
-      let p: Pipeline | undefined;
-      for (let i = 0; i < 300 && !(p && p.settled > 0); i++) {
-        const pipelines = (await (await fetch(`${url}/api/settlements`)).json()) as Pipeline[];
-        p = pipelines.find((x) => x.venue === venue);
-        if (!(p && p.settled > 0)) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(p && p.settled > 0, `no trade settled on ${venue}: ${JSON.stringify(p)}\n${out()}`);
-      return p;
+      return until(
+        `a trade settled on ${venue}`,
+        async () => {
+          const pipelines = (await (await fetch(`${url}/api/settlements`)).json()) as Pipeline[];
+          const p = pipelines.find((x) => x.venue === venue);
+          return p !== undefined && p.settled > 0 && p;
+        },
+        out,
+      );
     };
     const evm = await settledOn('evm:31337');
     assert.ok(evm.costed > 0 && evm.gas > 0 && BigInt(evm.gasFee) > 0n, JSON.stringify(evm));

@@ -22,7 +22,8 @@ import {
   chainWithInvestors,
   evmSettings,
 } from '../support/evm.ts';
-import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess, Traders } from '../support/exchange-process.ts';
+import { until } from '../support/wait.ts';
 import { FABRIC_ACME, fabricLogin, Network } from '../support/fabric-network.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
 

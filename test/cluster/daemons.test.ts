@@ -3,8 +3,9 @@
  * two EVM daemons (`mosaic connector evm`, each its own operator key and data folder) on a real
  * nats-server and a real anvil. Both daemons see every deposit: it counts once. They share the
  * venue's trades through one durable consumer; one is killed with SIGKILL in the middle of the
- * flow and restarted: every trade settles exactly once on chain, and the escrow equals the engine.
- * A withdrawal asked of the shard is released by one of them, once.
+ * flow, the other finishes its trades and stops, and the first, restarted alone, settles nothing
+ * twice: every trade settles exactly once on chain, and the escrow equals the engine. A withdrawal
+ * asked of the shard is then released, once.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -15,7 +16,7 @@ import { type Contract, Wallet } from 'ethers';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CommandBus, ShardFollower } from '../../cluster/index.ts';
-import { Anvil, type Deployment, DEV_KEYS } from '../../connectors/evm/index.ts';
+import { Anvil, type Deployment, DEV_KEYS, fundInvestors } from '../../connectors/evm/index.ts';
 import type { WithdrawalEvent } from '../../engine/index.ts';
 import {
   ACME,
@@ -29,7 +30,8 @@ import {
   SELLER_LOTS,
   USD,
 } from '../support/evm.ts';
-import { killAll, MosaicProcess, until } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess } from '../support/exchange-process.ts';
+import { until } from '../support/wait.ts';
 import { READY, type TestNats, testNats } from '../support/cluster.ts';
 
 const SECOND_KEY = DEV_KEYS[2];
@@ -128,7 +130,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
         await until('a batch settled', () => follower.engine.pendingSettlements().length < trades.length);
         assert.equal(await a.kill('SIGKILL'), null);
       }
-      await new Promise((r) => setTimeout(r, 25));
+      await until(`trade ${i + 1}`, () => trades.length > i, output);
     }
     await until('40 trades', () => trades.length === 40, output);
 
@@ -139,15 +141,28 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
       output,
       60_000,
     );
-    // And daemon a, restarted, settles nothing twice
+    // And daemon a, restarted alone (b stops), settles nothing twice: a trade and a deposit made
+    // after its restart reach the engine only after what it held (its batches in flight first,
+    // then its queue, in order; the ledger's changes in block order)
+    assert.equal(await b.kill('SIGTERM'), 0, output());
     a = await daemon(configs[0]!);
-    await new Promise((r) => setTimeout(r, 1_000));
-    const settlement = d.settlement.connect(anvil.provider()) as Contract;
-    await assertSettledOnceOnChain(settlement, trades, true);
+    await fundInvestors(d, [{ wallet: seller(), securities: { ACME: 1n } }]);
+    await bus.send(0, { ...order, account: s, clientOrderId: 's40', side: 'sell' }, 's40');
+    await bus.send(0, { ...order, account: bu, clientOrderId: 'b40', side: 'buy' }, 'b40');
     const units = async (who: string, asset: string) => {
       const x = balance(who, asset);
       return BigInt((x?.available ?? 0) + (x?.reserved ?? 0));
     };
+    await until(
+      'the trade after the restart settled, and the deposit in the engine',
+      async () =>
+        trades.length === 41 &&
+        follower.engine.pendingSettlements().length === 0 &&
+        (await units(s, ACME)) >= SELLER_LOTS - 40n,
+      output,
+    );
+    const settlement = d.settlement.connect(anvil.provider()) as Contract;
+    await assertSettledOnceOnChain(settlement, trades, true);
     await assertEscrowMatchesEngine(d, settlement, units, [s, bu]);
     // And both daemons settled some of them, each with its own key
     const senders = new Set<string>();
@@ -162,7 +177,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
     // And every verdict reached the engine once: settled trades, no failure
     assert.equal(follower.engine.pendingSettlements().length, 0);
 
-    // When the seller asks the shard for a withdrawal, then one of the daemons releases it, once
+    // When the seller asks the shard for a withdrawal, then daemon a releases it, once
     await bus.send(0, { type: 'request-withdrawal', account: s, asset: ACME, amount: 3 }, 'w1');
     await until(
       'the withdrawal released',

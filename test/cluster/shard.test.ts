@@ -14,6 +14,7 @@ import { CommandBus, FORMAT_HEADER, ID_SPAN, Shard, ShardFollower } from '../../
 import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
+import { until } from '../support/wait.ts';
 
 const SPEC = spec({ id: 'ACME@evm:31337' });
 
@@ -50,13 +51,7 @@ describe('an engine shard on NATS JetStream', () => {
     f.start();
     return f;
   };
-  const until = async (what: string, ok: () => boolean | Promise<boolean>) => {
-    const deadline = Date.now() + 10_000;
-    while (!(await ok())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; log: ${log.join(' | ')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const logged = () => `log: ${log.join(' | ')}`;
   const order = (account: string, side: 'buy' | 'sell', n: number) =>
     ({
       type: 'new',
@@ -87,7 +82,7 @@ describe('an engine shard on NATS JetStream', () => {
     for (let i = 0; i < 40; i++)
       await bus.send(0, order(i % 2 ? 'alice' : 'bob', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
     // Then the shard executed all 41 and the event stream holds 41 messages, sequence for sequence
-    await until('the shard to publish 41', () => shard.stats.published === 41);
+    await until('the shard to publish 41', () => shard.stats.published === 41, logged);
     const jsm = await jetstreamManager(nc);
     const events = await jsm.streams.info(nats.topology.eventStream(0));
     assert.equal(events.state.last_seq, 41);
@@ -109,14 +104,14 @@ describe('an engine shard on NATS JetStream', () => {
     const again = await bus.send(0, order('carol', 'buy', 900), 'retry-me');
     assert.equal(again.duplicate, true);
     assert.equal(again.seq, first.seq);
-    await until('the shard to reach it', () => shard.stats.published >= first.seq);
+    await until('the shard to reach it', () => shard.stats.published >= first.seq, logged);
     assert.equal(shard.follower.engine.openOrders('carol').length, 1);
   });
 
   it('rejects a message that is not a command, keeping stream and command sequences equal', async () => {
     const shard = shards[0]!;
     const ack = await jetstream(nc).publish('mosaic.cmd.0.evm:31337', new Uint8Array([1, 2, 3]));
-    await until('the shard to reach it', () => shard.stats.published >= ack.seq);
+    await until('the shard to reach it', () => shard.stats.published >= ack.seq, logged);
     assert.equal(shard.follower.engine.commandSeq, ack.seq);
     const msg = (await (
       await jetstreamManager(nc)
@@ -131,7 +126,7 @@ describe('an engine shard on NATS JetStream', () => {
     const spec = { ...SPEC, id: 'ACME@fabric:bank-net' };
     await bus.send(1, { type: 'list-instrument', spec }, 'list-acme-fabric');
     const sent = await bus.send(1, { ...order('dave', 'buy', 1), instrument: spec.id }, 'd-1');
-    await until('shard 1 to take it', () => shard1.stats.published >= sent.seq);
+    await until('shard 1 to take it', () => shard1.stats.published >= sent.seq, logged);
     const [o] = shard1.follower.engine.openOrders('dave');
     assert.ok(o!.orderId > ID_SPAN && o!.orderId < 2 * ID_SPAN, `order id ${o!.orderId}`);
     assert.equal(nats.topology.shardOfId(o!.orderId), 1);
@@ -145,7 +140,11 @@ describe('an engine shard on NATS JetStream', () => {
     const before = shard.follower.engine.commandSeq;
     for (let i = 100; i < 135; i++)
       await bus.send(0, order(i % 2 ? 'erin' : 'frank', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
-    await until('two snapshots', () => shard.stats.snapshots >= 2 && shard.stats.published === before + 35);
+    await until(
+      'two snapshots',
+      () => shard.stats.snapshots >= 2 && shard.stats.published === before + 35,
+      logged,
+    );
     // Then the stream lost the commands the older snapshot covers, and nothing was published twice
     const jsm = await jetstreamManager(nc);
     const cmds = await jsm.streams.info(nats.topology.commandStream(0));
@@ -164,6 +163,7 @@ describe('an engine shard on NATS JetStream', () => {
     await until(
       'both to reach the end',
       () => shard.follower.seq === twin.follower.seq && shard.stats.published === twin.follower.seq,
+      logged,
     );
     const again = await jsm.streams.info(nats.topology.eventStream(0));
     assert.equal(again.state.last_seq, shard.follower.seq);
@@ -178,7 +178,7 @@ describe('an engine shard on NATS JetStream', () => {
     const instrument = 'ACME@fabric:bank-net';
     // Given a command sent as this release sends it
     const sent = await bus.send(1, { ...order('hana', 'buy', 1), instrument }, 'h-1');
-    await until('shard 1 to take it', () => shard1.stats.published >= sent.seq);
+    await until('shard 1 to take it', () => shard1.stats.published >= sent.seq, logged);
     // Then its command message and its event message carry the format version
     for (const stream of [nats.topology.commandStream(1), nats.topology.eventStream(1)]) {
       const m = (await jsm.streams.getMessage(stream, { seq: sent.seq }))!;
@@ -188,7 +188,7 @@ describe('an engine shard on NATS JetStream', () => {
     const buf = Buffer.alloc(MAX_COMMAND_BYTES);
     const n = encodeCommand({ ...order('ivan', 'sell', 1), instrument, ts: 0 }, buf, 0);
     const legacy = await jetstream(nc).publish(subject, buf.subarray(0, n), { msgID: 'h-2' });
-    await until('shard 1 to take it', () => shard1.stats.published >= legacy.seq);
+    await until('shard 1 to take it', () => shard1.stats.published >= legacy.seq, logged);
     // Then it is executed as version 1: the order is accepted and trades
     const events = (await jsm.streams.getMessage(nats.topology.eventStream(1), { seq: legacy.seq }))!.json<
       Array<{ kind: string }>
@@ -203,7 +203,7 @@ describe('an engine shard on NATS JetStream', () => {
     const newer = await jetstream(nc).publish(subject, buf.subarray(0, n), { msgID: 'h-3', headers: h });
     // Then the shard stops before it, saying which message and which version, and executes nothing
     const stopped = `error: shard 1: command ${newer.seq} of ${nats.topology.commandStream(1)} (header ${FORMAT_HEADER}) is in format version 2; this release reads version 1 only`;
-    await until('shard 1 to stop', () => log.some((l) => l.startsWith(stopped)));
+    await until('shard 1 to stop', () => log.some((l) => l.startsWith(stopped)), logged);
     assert.equal(shard1.follower.engine.commandSeq, legacy.seq);
     assert.equal((await jsm.streams.info(nats.topology.eventStream(1))).state.last_seq, legacy.seq);
   });

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Anvil } from '../../connectors/evm/index.ts';
+import { until, within } from '../support/wait.ts';
 
 const ANVIL_MODULE = new URL('../../connectors/evm/index.js', import.meta.url).href;
 
@@ -43,25 +44,24 @@ describe('the local anvil', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no anvil within 20 s: ${out}`)), 20_000);
-      child.stdout.on('data', () => {
-        const m = /port (\d+)/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        }
-      });
-    });
+    const port = await within(
+      'the anvil the child started',
+      new Promise<number>((resolve) =>
+        child.stdout.on('data', () => {
+          const m = /port (\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        }),
+      ),
+      () => out,
+    );
     assert.ok(await answers(port));
 
     // When that process is killed outright
     child.kill('SIGKILL');
 
     // Then anvil goes too, and its state file holds the five blocks
-    for (let i = 0; (await answers(port)) && i < 200; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(await answers(port), false, 'anvil outlived the process that started it');
-    for (let i = 0; !fs.existsSync(stateFile) && i < 100; i++) await new Promise((r) => setTimeout(r, 50));
+    await until('anvil to stop with the process that started it', async () => !(await answers(port)));
+    await until('its state file', () => fs.existsSync(stateFile));
     const again = await Anvil.start({ stateFile });
     try {
       assert.equal(await again.rpc('eth_blockNumber'), '0x5');

@@ -26,7 +26,8 @@ import {
 } from '../../connectors/fabric/index.ts';
 import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
 import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
-import { crashAfterSubmit, crashBeforeEndorse, waitFor } from '../support/fabric.ts';
+import { crashAfterSubmit, crashBeforeEndorse } from '../support/fabric.ts';
+import { until } from '../support/wait.ts';
 
 const CHANNEL = 'club-net';
 const CHAINCODE = 'mosaic-settlement';
@@ -222,7 +223,7 @@ describe('private trade details on Fabric (devnet)', () => {
     const dying = ledgerOn({ contract: crashAfterSubmit(operator.contract, sent), progress: recorded });
     await assert.rejects(dying.settle(batch), /died after submitting/);
     assert.equal(sent.length, 1);
-    await waitFor(async () => (await holding(buyer)) === before + 3n);
+    await until('the batch committed', async () => (await holding(buyer)) === before + 3n);
     // when the next daemon settles the same batch from the same progress
     const logs: string[] = [];
     const outcomes = await ledgerOn({ progress: recorded, log: (l) => logs.push(l) }).settle(batch);

@@ -32,7 +32,8 @@ import {
 } from '../../connectors/index.ts';
 import { issue, makeMsp, type FabricMember } from '../support/identities.ts';
 import { ledgerContract } from './ledger-contract.ts';
-import { crashAfterSubmit, waitFor } from '../support/fabric.ts';
+import { crashAfterSubmit } from '../support/fabric.ts';
+import { until } from '../support/wait.ts';
 
 const CHANNEL = 'bank-net';
 const CHAINCODE = 'mosaic-settlement';
@@ -283,7 +284,7 @@ describe('settlement on Fabric (devnet)', () => {
     });
     await assert.rejects(dying.settle(batch), /died after submitting/);
     assert.equal(sent.length, 1);
-    await waitFor(async () => (await holding(n, n.account(buyer))) === before + 3n);
+    await until('the batch committed', async () => (await holding(n, n.account(buyer))) === before + 3n);
 
     // When the next daemon settles the same batch from the same progress
     const logs: string[] = [];
@@ -397,13 +398,12 @@ describe('settlement on Fabric (devnet)', () => {
       await n.operator.contract.submitTransaction('SetStanding', n.account(seller), 'true', 'true');
       let changes: Awaited<ReturnType<FabricChanges['poll']>>['changes'] = [];
       let checkpoint: string | null = null;
-      for (let i = 0; i < 100; i++) {
+      await until('the standing change read', async () => {
         const r = await source.poll(checkpoint);
         changes = changes.concat(r.changes);
         checkpoint = r.checkpoint;
-        if (changes.some((c) => c.kind === 'standing' && c.frozen === true)) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+        return changes.some((c) => c.kind === 'standing' && c.frozen === true);
+      });
       const mine = changes.filter((c) => c.account === n.account(seller));
       assert.deepEqual(
         mine.slice(-2).map((c) => (c.kind === 'standing' ? [c.kind, c.frozen] : [c.kind, c.asset, c.amount])),
@@ -501,7 +501,7 @@ describe('configuring the settlement chaincode', () => {
   it('does not start without CHAINCODE_ADMIN, nor with an entry that is neither an identity nor an MSP', async () => {
     await assert.rejects(
       startChaincode({ ccid: `${CHAINCODE}:1`, admin: ' ' }),
-      /exited with 2 before listening: .*CHAINCODE_ADMIN \(who may configure the venue/s,
+      /the chaincode exited \(2\) before it was ready:.*CHAINCODE_ADMIN \(who may configure the venue/s,
     );
     await assert.rejects(
       startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:ops, Bank AMSP' }),

@@ -35,7 +35,8 @@ import {
   SELLER_LOTS,
   USD,
 } from '../support/evm.ts';
-import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
+import { killAll, MosaicProcess, Traders } from '../support/exchange-process.ts';
+import { until } from '../support/wait.ts';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-faults-'));

@@ -28,9 +28,8 @@ import {
   Network,
 } from '../support/fabric-network.ts';
 import { testGateway } from '../support/gateway.ts';
-import { killAll, MosaicProcess, Traders, until } from '../support/exchange-process.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { killAll, MosaicProcess, Traders } from '../support/exchange-process.ts';
+import { until, within } from '../support/wait.ts';
 
 describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
   const networks: Network[] = [];
@@ -255,11 +254,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
         }),
       );
       granted.push(await traders.withdraw('seller', ACME, '5'));
-      const txId = await until(
-        'a release accepted by the peer',
-        () => Promise.race([killed, sleep(100).then(() => undefined)]),
-        () => exchange.output,
-      );
+      const txId = await within('a release accepted by the peer', killed, () => exchange.output);
       assert.equal(await exchange.exited, null, 'killed');
       await traders.close();
       // and the devnet commits it while the exchange is down
@@ -340,11 +335,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
         }),
       );
       proxy.release();
-      const txId = await until(
-        'a batch transaction accepted by the peer',
-        () => Promise.race([killed, sleep(100).then(() => undefined)]),
-        () => exchange.output,
-      );
+      const txId = await within('a batch transaction accepted by the peer', killed, () => exchange.output);
       assert.equal(await exchange.exited, null, 'killed');
       await traders.close();
       // and the devnet commits it while the exchange is down

@@ -25,6 +25,7 @@ import {
 } from '../../connectors/evm/index.ts';
 import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
 import { acmeAsset } from '../support/evm.ts';
+import { until } from '../support/wait.ts';
 
 const ACME = 'ACME@evm:31337';
 
@@ -89,21 +90,6 @@ describe('EVM ledger nonces on anvil', () => {
   const refOf = (outcome: { ok: boolean; ref?: string } | undefined) => {
     assert.ok(outcome?.ok, JSON.stringify(outcome));
     return outcome.ref;
-  };
-  const until = async (what: string, done: () => Promise<boolean>) => {
-    for (let i = 0; i < 500; i++) {
-      if (await done()) return;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    throw new Error(`timed out waiting until ${what}`);
-  };
-  /** `until` for what waits on the ledger's own timer: up to a minute on this shared machine. */
-  const untilLong = async (what: string, done: () => Promise<boolean>) => {
-    for (let i = 0; i < 3000; i++) {
-      if (await done()) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out waiting until ${what}`);
   };
   const mined = (hash: string) =>
     until(`${hash} is mined`, async () => (await operator.provider!.getTransactionReceipt(hash)) !== null);
@@ -369,9 +355,9 @@ describe('EVM ledger nonces on anvil', () => {
       await settledOnce(i.tradeId);
       assert.equal(await chainNonce(), before + 1, 'one transaction');
     };
-    /** Waits (up to a minute: the machine is shared) until the nonce record holds a replacement of `hash`. */
+    /** Waits until the nonce record holds a replacement of `hash`. */
     const replaced = (progress: Progress, hash: string) =>
-      untilLong(
+      until(
         'the batch transaction is replaced',
         async () => nonces(progress).last?.earlier?.includes(hash) === true,
       );
@@ -481,7 +467,7 @@ describe('EVM ledger nonces on anvil', () => {
         await inPool(progress);
         const original = nonces(progress).last!;
         await raiseBaseFee(original.hash);
-        await untilLong('the ledger finds no room for a replacement', async () =>
+        await until('the ledger finds no room for a replacement', async () =>
           lines.some((line) =>
             /is above the fee cap of 20\.0 gwei; it waits for the base fee to come down/.test(line),
           ),

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
+import { within } from '../support/wait.ts';
 import { tradesOf } from './progress-trades.ts';
 
 const CHILD = fileURLToPath(new URL('./progress-child.js', import.meta.url));
@@ -91,12 +92,16 @@ describe('settlement progress (LMDB)', () => {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      await new Promise<void>((resolve) => {
-        const check = () =>
-          (out.match(/seq /g)?.length ?? 0) >= 50 + round * 13 ? resolve() : setTimeout(check, 5);
-        check();
-      });
+      await within(
+        'the child to take in events',
+        new Promise<void>((resolve) =>
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString();
+            if ((out.match(/seq /g)?.length ?? 0) >= 50 + round * 13) resolve();
+          }),
+        ),
+        () => out,
+      );
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;

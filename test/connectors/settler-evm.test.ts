@@ -25,6 +25,7 @@ import { Progress, Settler } from '../../connectors/index.ts';
 import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { acmeAsset, matchTrade } from '../support/evm.ts';
+import { until } from '../support/wait.ts';
 
 const ACME = 'ACME@evm:31337';
 /** USD has 6 decimals on chain; the engine counts cents (quoteUnit 0.01): 10^4 base units a cent. */
@@ -62,14 +63,11 @@ describe('settlement daemon on anvil', () => {
   /** Seller sells, buyer buys `qty` at 100.00; returns the trade id. */
   const trade = async (qty: number): Promise<number> =>
     matchTrade(gw, seller.address, buyer.address, qty, `${++n}`);
-  const settled = async (tradeId: number) => {
-    for (let i = 0; i < 400; i++) {
+  const settled = (tradeId: number) =>
+    until(`a verdict on trade ${tradeId}`, () => {
       const s = gw.settlements.get(tradeId);
-      if (s !== undefined && s.status !== 'pending') return s;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    throw new Error(`trade ${tradeId} got no verdict`);
-  };
+      return s !== undefined && s.status !== 'pending' && s;
+    });
 
   before(async () => {
     anvil = await Anvil.start();
@@ -201,11 +199,11 @@ describe('settlement daemon on anvil', () => {
       return gw.exchange.engine.pendingWithdrawals().at(-1)!.withdrawalId;
     };
     /** The withdrawal once the engine's verdict on it is published. */
-    const done = async (id: number) => {
-      for (let i = 0; i < 400 && gw.withdrawals.get(id)?.status === 'pending'; i++)
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      return gw.withdrawals.get(id)!;
-    };
+    const done = (id: number) =>
+      until(`a verdict on withdrawal ${id}`, () => {
+        const w = gw.withdrawals.get(id);
+        return w !== undefined && w.status !== 'pending' && w;
+      });
     // Given a withdrawal granted while no daemon runs
     const first = request(4);
     await gw.exchange.durable.flush();
@@ -234,8 +232,7 @@ describe('settlement daemon on anvil', () => {
     gw.exchange.onEvents(dying.onEvents);
     dying.start([]);
     const second = request(3);
-    for (let i = 0; i < 400 && deaf.withdrawals.state(second) !== 'done'; i++)
-      await new Promise((resolve) => setTimeout(resolve, 25));
+    await until('the release recorded', () => deaf.withdrawals.state(second) === 'done');
     await dying.stop();
     await deaf.close();
     assert.equal(gw.exchange.engine.pendingWithdrawal(second)?.amount, 3, 'the engine did not hear');
@@ -346,9 +343,10 @@ describe('settlement daemon on anvil', () => {
       const operator = anvil.devWallet(0);
       const outside = await operator.sendTransaction({ to: operator.address, value: 1n });
       // (polled: ethers' wait() can miss an automined block)
-      while ((await operator.provider!.getTransactionReceipt(outside.hash)) === null) {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
+      await until(
+        'the outside transaction mined',
+        async () => (await operator.provider!.getTransactionReceipt(outside.hash)) !== null,
+      );
       const [outcome] = await ledger.settle([instruction(1)]);
       assert.equal(outcome!.ok, true);
     });
@@ -381,8 +379,10 @@ describe('settlement daemon on anvil', () => {
       const i = instruction(2);
       const settling = final.settle([i]);
       // Wait until the batch is in a block, then take that block away.
-      while ((await call<bigint>(d.settlement, 'tradeStatus', i.tradeId)) === 0n)
-        await new Promise((r) => setTimeout(r, 10));
+      await until(
+        'the batch in a block',
+        async () => (await call<bigint>(d.settlement, 'tradeStatus', i.tradeId)) !== 0n,
+      );
       await anvil.rpc('evm_revert', [snapshot]);
       assert.equal(
         await call<bigint>(d.settlement, 'tradeStatus', i.tradeId),

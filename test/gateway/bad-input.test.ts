@@ -19,6 +19,7 @@ import {
   type ReceivedChallenge,
   x509Login,
 } from '../support/identities.ts';
+import { within } from '../support/wait.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
 
 const ACME = 'ACME@evm:31337';
@@ -1138,6 +1139,7 @@ describe('rate limiting (5 messages/s, burst 5)', () => {
       new RegExp(`rate limit of 5 messages/s .*exceeded; retry in ${wait} ms`),
     );
     assertUnchanged(rl.gw, rl.submitted, was);
+    // The contract under test is a time: once retryAfterMs has passed, the bucket holds a token.
     await new Promise((r) => setTimeout(r, wait));
     c.send({ op: 'ping', id: 7 });
     assert.equal((await c.reply(7)).type, 'pong');
@@ -1196,8 +1198,14 @@ describe('text that is not well-formed', () => {
         '"orderType":"limit","quantity":"1","price":"98.00"}',
     );
     await trader.ping();
-    await own.gw.exchange.durable.flush().catch(() => {});
-    await new Promise((r) => setTimeout(r, 1200)); // an idle tick of the exchange comes and goes
+    // An idle tick of the exchange comes and goes: journaled and published like any command.
+    const seq = own.gw.exchange.engine.commandSeq;
+    const published = new Promise<void>((resolve) =>
+      own.gw.exchange.onEvents((s) => {
+        if (s > seq) resolve();
+      }),
+    );
+    await within('an idle tick of the exchange', published, () => `error: ${String(own.gw.exchange.error)}`);
     assert.equal(own.gw.exchange.error, null, `the exchange stopped: ${String(own.gw.exchange.error)}`);
     const answers = trader.since(from);
     assert.deepEqual(

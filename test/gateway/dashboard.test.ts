@@ -16,6 +16,7 @@ import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, type Msg, reports, WsClient } from '../support/ws-client.ts';
 import { makeWallet } from '../support/identities.ts';
+import { until } from '../support/wait.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ACME = 'ACME@evm:31337';
@@ -73,10 +74,10 @@ async function traders(gw: Embedded): Promise<[WsClient, WsClient]> {
   for (const c of [seller, buyer]) {
     const wallet = makeWallet();
     await login(c, wallet, 'eip191');
-    for (let i = 0; gw.exchange.engine.balances(wallet.address).length < 2; i++) {
-      if (i > 600) throw new Error(`the faucet did not fund ${wallet.address} on the local chain`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await until(
+      `the faucet's funding of ${wallet.address} on the local chain`,
+      () => gw.exchange.engine.balances(wallet.address).length >= 2,
+    );
   }
   return [seller, buyer];
 }

@@ -16,6 +16,7 @@ import { fundAccount } from '../../app/demo.ts';
 import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
+import { until } from '../support/wait.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
 
 const SEED = Number(process.env.MOSAIC_FUZZ_SEED ?? 20_260_415);
@@ -439,9 +440,12 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
     const table = [...codes].sort((a, b) => b[1] - a[1]);
     console.log(`fuzz: ${sent} frames in ${seconds.toFixed(1)} s; replies by error code or (type):`);
     for (const [code, count] of table) console.log(`  ${code.padEnd(28)} ${count}`);
-    const deadline = Date.now() + 10_000;
-    while (finals() < acks() && gw.exchange.error === null && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await until(
+      'a final report for every acknowledged order',
+      () => finals() >= acks() || gw.exchange.error !== null,
+      () => `${finals()} final reports, ${acks()} acknowledgements`,
+      20_000,
+    );
     assert.equal(finals(), acks(), 'every order that reached the engine got its final report');
   });
 

@@ -1,11 +1,11 @@
 /**
  * The history under load and SIGKILL. The crash child (test/journal/crash-child.ts --history)
  * runs a durable engine flat out with a history store reading its events, snapshots every 300
- * commands keeping one, and is killed at seeded random moments, over and over; each life starts
- * by catching its history up from the journal. At the end, opened once more in this process:
- * every trade the engine made has exactly its two fills (a taker's and a maker's), and every
- * order it accepted is either live in the engine or finished in the history exactly once, with
- * as much filled, at as much notional, as its fills add up to.
+ * commands keeping one, and is killed after a seeded random number of acknowledgements, over and
+ * over; each life starts by catching its history up from the journal. At the end, opened once
+ * more in this process: every trade the engine made has exactly its two fills (a taker's and a
+ * maker's), and every order it accepted is either live in the engine or finished in the history
+ * exactly once, with as much filled, at as much notional, as its fills add up to.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -28,7 +28,7 @@ describe('history across SIGKILLs under load', () => {
       const snapshots = new Set<number>();
       let acks = 0;
       for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const life = await liveAndDie(dir, 2000 + cycle, rng.int(50, 400), ['--history']);
+        const life = await liveAndDie(dir, 2000 + cycle, rng.int(100, 2000), ['--history']);
         assert.doesNotMatch(
           life.stderr,
           /failed|not in the history|corrupt/,

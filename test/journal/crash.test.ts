@@ -1,8 +1,8 @@
 /**
  * Crash recovery under load. A child process (crash-child.ts) runs a DurableEngine flat out and
- * prints every command it had acknowledged; the test kills it with SIGKILL at a seeded random
- * moment, checks the folder without changing it, and starts it again on the same folder, over
- * and over. After every crash: each acknowledged command is in the journal, unchanged; the
+ * prints every command it had acknowledged; the test kills it with SIGKILL after a seeded random
+ * number of acknowledgements, checks the folder without changing it, and starts it again on the
+ * same folder, over and over. After every crash: each acknowledged command is in the journal, unchanged; the
  * folder verifies; replaying it gives the state the restarted child recovers. Now and then the
  * crash also leaves half a record behind, as a torn write would.
  */
@@ -58,10 +58,10 @@ describe('crash recovery under load', () => {
       const segmentsSeen = new Set<string>();
 
       for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const liveMs = rng.int(50, 400);
+        const liveAcks = rng.int(100, 2000);
         const seed = 1000 + cycle;
-        const life = await liveAndDie(dir, seed, liveMs);
-        const where = `cycle ${cycle} (lived ${liveMs} ms after its first ack)`;
+        const life = await liveAndDie(dir, seed, liveAcks);
+        const where = `cycle ${cycle} (killed after ${liveAcks} acknowledgements)`;
 
         // The child recovered exactly what a replay of the folder gave after the last crash.
         if (cycle > 0) assert.deepStrictEqual(life.recovered, expected, `${where}: recovered state`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { setImmediate as nextTick, setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as nextTick } from 'node:timers/promises';
 import type { Command } from '../../engine/index.ts';
 import {
   CodecError,
@@ -15,6 +15,7 @@ import {
   type FileJournalOptions,
   JournalCorruptError,
 } from '../../journal/index.ts';
+import { quietPeriod } from '../support/wait.ts';
 import { journalEntries, recordBounds, segmentFiles, tempDir, Workload } from './support.ts';
 
 function commands(n: number, seed = 11): Command[] {
@@ -72,6 +73,7 @@ describe('file journal: onDurable', () => {
   it('reports increasing sequences, once per batch, each already on disk, the last covering every append', async (t) => {
     const dir = tempDir(t);
     const reported: number[] = [];
+    let batchWritten = () => {};
     const j = new FileJournal(dir, {
       ...quiet,
       segmentBytes: 4096,
@@ -81,6 +83,7 @@ describe('file journal: onDurable', () => {
         assert.ok(onDisk >= seq, `onDurable(${seq}) with only ${onDisk} on disk`);
         assert.equal(j.durableSeq, seq);
         reported.push(seq);
+        batchWritten();
       },
     });
     const cs = commands(1500);
@@ -89,7 +92,8 @@ describe('file journal: onDurable', () => {
       const n = 1 + (i % 37);
       for (const c of cs.slice(i, i + n)) appended.push(j.append(c));
       i += n;
-      if (i % 3 === 0) await sleep(1);
+      // Now and then the next batch is on disk before more come (what was just appended is not yet).
+      if (i % 3 === 0) await new Promise<void>((resolve) => (batchWritten = resolve));
       else await nextTick();
     }
     await j.flush();
@@ -165,14 +169,16 @@ describe('file journal: flush', () => {
 describe('file journal: maxBatchBytes and lingerMs', () => {
   it('given lingerMs, then a small batch waits for the linger before it is written', async (t) => {
     const dir = tempDir(t);
-    const j = new FileJournal(dir, { ...quiet, lingerMs: 150 });
+    let durable = (_seq: number) => {};
+    const j = new FileJournal(dir, { ...quiet, lingerMs: 150, onDurable: (seq) => durable(seq) });
+    // Waited for without flush(): flush() asks for durability now and would cut the linger short.
+    const written = new Promise<void>((resolve) => (durable = (seq) => seq === 2 && resolve()));
     const start = Date.now();
     j.append({ type: 'tick', ts: 1 });
-    await sleep(40);
+    const still = await quietPeriod(40, 'nothing is written before the linger of 150 ms is up');
     j.append({ type: 'tick', ts: 2 });
-    assert.equal(j.durableSeq, 0, 'still lingering');
-    // Wait without flush(): flush() asks for durability now and would cut the linger short.
-    while (j.durableSeq < 2) await sleep(5);
+    assert.equal(j.durableSeq, 0, still);
+    await written;
     assert.ok(Date.now() - start >= 140, 'written after the linger');
     assert.deepStrictEqual(
       { batches: j.stats.batches, records: j.stats.records },
@@ -186,7 +192,7 @@ describe('file journal: maxBatchBytes and lingerMs', () => {
     const lingerMs = 1500;
     const j = new FileJournal(dir, { ...quiet, lingerMs, maxBatchBytes: 2048 });
     j.append({ type: 'tick', ts: 1 });
-    await sleep(10);
+    await nextTick(); // the first command lingers
     const start = Date.now();
     for (const c of commands(200).slice(1)) j.append(c);
     assert.ok(j.pendingBytes >= 2048);

@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { XorShift32 } from '../../bench/prng.ts';
@@ -23,6 +22,7 @@ import {
   scanJournal,
 } from '../../journal/index.ts';
 import { spec } from '../support/engine.ts';
+import { within } from '../support/wait.ts';
 
 /** The instrument every workload trades. */
 export const INSTRUMENT = spec().id;
@@ -95,13 +95,14 @@ export interface Life {
 const CRASH_CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 
 /**
- * Starts crash-child.ts on `dir` (with `args` after its own), lets it acknowledge for `liveMs`,
- * then kills it with SIGKILL.
+ * Starts crash-child.ts on `dir` (with `args` after its own) and kills it with SIGKILL once it has
+ * acknowledged `liveAcks` commands: a moment set by how far the child got, not by how fast this
+ * machine ran it (the child goes on writing while the kill is on its way).
  */
 export async function liveAndDie(
   dir: string,
   seed: number,
-  liveMs: number,
+  liveAcks: number,
   args: string[] = [],
 ): Promise<Life> {
   const child = spawn(process.execPath, [CRASH_CHILD, dir, String(seed), ...args], {
@@ -110,33 +111,26 @@ export async function liveAndDie(
   const lines: string[] = [];
   let partial = '';
   let stderr = '';
-  let acking: () => void = () => {};
-  const firstAck = new Promise<void>((resolve) => {
-    acking = resolve;
-  });
+  let acked = 0;
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const parts = (partial + chunk).split('\n');
     partial = parts.pop()!; // a line the kill may cut short is not counted
     for (const line of parts) {
       lines.push(line);
-      if (line.startsWith('ack ')) acking();
+      if (line.startsWith('ack ') && ++acked === liveAcks) child.kill('SIGKILL');
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
   });
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
-  );
-  const started = await Promise.race([
-    firstAck.then(() => true),
-    closed.then(() => false),
-    sleep(20_000, false, { ref: false }),
-  ]);
-  if (started) await sleep(liveMs);
-  child.kill('SIGKILL');
-  const { code, signal } = await closed;
-  assert.ok(started, `the child never acknowledged a command (exit ${code}): ${stderr}`);
+  const { code, signal } = await within(
+    `${liveAcks} acknowledgements of the crash child`,
+    new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    ),
+    () => `${acked} so far; ${stderr}`,
+  ).finally(() => child.kill('SIGKILL'));
+  assert.ok(acked >= liveAcks, `the child ended after ${acked} acknowledgements (exit ${code}): ${stderr}`);
   assert.equal(signal, 'SIGKILL', `the child ended by itself (exit ${code}): ${stderr}`);
 
   const [head, ...rest] = lines;

@@ -26,8 +26,8 @@ const refused: [file: string, code: string, message: string][] = [
   ],
   [
     'cluster/x.ts',
-    "export { freePort } from '../connectors/free-port.ts';",
-    '../connectors/free-port.ts: import it through connectors/index.ts',
+    "export { spawnSupervised } from '../connectors/supervised.ts';",
+    '../connectors/supervised.ts: import it through connectors/index.ts',
   ],
   [
     'gateway/x.ts',
@@ -68,7 +68,7 @@ const refused: [file: string, code: string, message: string][] = [
 
 const allowed: [file: string, code: string][] = [
   ['gateway/feed/x.ts', "export type { EventSubscriber } from '../../journal/index.ts';"],
-  ['cluster/x.ts', "export { freePort, ledgerKind } from '../connectors/index.ts';"],
+  ['cluster/x.ts', "export { spawnSupervised, ledgerKind } from '../connectors/index.ts';"],
   ['engine/x.ts', "export { Engine } from './engine.ts';"],
   ['bin/x.ts', "export { startExchange } from '../app/index.ts';"],
   ['connectors/evm/x.ts', "export { TRADES } from '../ledger.ts';"],

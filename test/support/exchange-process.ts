@@ -1,35 +1,19 @@
 /**
  * The exchange as its users run it, for the fault suites: `mosaic start --config FILE` (or any
  * other `mosaic` command) as a child process, a seller and a buyer trading and asking for
- * withdrawals over WebSocket and reading their balances and withdrawals over REST, and polling
- * until something holds.
+ * withdrawals over WebSocket and reading their balances and withdrawals over REST, and what is
+ * left running of it.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import BigNumber from 'bignumber.js';
 import { spawnMosaic, START_READY } from '../../app/children.ts';
+import { until } from './wait.ts';
 import { WsClient } from './ws-client.ts';
 
 /** How long an order's execution report may take on a slow machine. */
 const REPLY_MS = 20_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it gives a value (not undefined or false); `context` explains a timeout. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  context: () => string = () => '',
-  timeoutMs = 45_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}\n${context()}`);
-    await sleep(50);
-  }
-}
 
 /** `mosaic start --config FILE` run as a child process, its output kept. */
 export class MosaicProcess {

@@ -17,7 +17,6 @@ import {
   type Verdict,
   type WithdrawalVerdict,
 } from '../../connectors/fabric/index.ts';
-import { freePort } from '../../connectors/free-port.ts';
 import { BUYER_CENTS, SELLER_LOTS } from './evm.ts';
 import { verdictsInEvents } from './fabric.ts';
 import { type FabricMember, issue, makeMsp, type Msp } from './identities.ts';
@@ -42,6 +41,7 @@ export class Network {
     readonly chaincode: ChaincodeProcess,
     readonly msp: Msp,
     readonly members: Record<'operator' | 'seller' | 'buyer', FabricMember>,
+    /** The devnet's port: 0 (any free one) until it has one, then kept across restarts. */
     readonly options: { port: number; blockMs: number },
   ) {}
 
@@ -54,7 +54,7 @@ export class Network {
       seller: await issue(msp, 'seller'),
       buyer: await issue(msp, 'buyer'),
     };
-    const n = new Network(dir, chaincode, msp, members, { port: await freePort(), blockMs });
+    const n = new Network(dir, chaincode, msp, members, { port: 0, blockMs });
     await n.startDevnet();
     return n;
   }
@@ -69,6 +69,7 @@ export class Network {
       port: this.options.port,
       blockMs: this.options.blockMs,
     });
+    this.options.port = this.devnet.port;
     this.operator ??= fabricClient(this.devnet.endpoint, this.members.operator, {
       channel: CHANNEL,
       chaincode: CHAINCODE,

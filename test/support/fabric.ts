@@ -1,13 +1,12 @@
 /**
- * Fault helpers of the Fabric suites: a daemon that dies at a chosen step, waiting for a condition,
- * a gateway proxy that holds endorsements and reports submissions, and the verdicts in `Settled`
- * and `Released` events.
+ * Fault helpers of the Fabric suites: a daemon that dies at a chosen step, a gateway proxy that
+ * holds endorsements and reports submissions, and the verdicts in `Settled` and `Released` events.
  */
-import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract, Network } from '@hyperledger/fabric-gateway';
 import { gateway } from '@hyperledger/fabric-protos';
 import type { Verdict, WithdrawalVerdict } from '../../connectors/fabric/index.ts';
+import { quietPeriod } from './wait.ts';
 
 /** A contract whose submitted transactions go out, and then the daemon "dies" before their status. */
 export function crashAfterSubmit(contract: Contract, sent: string[]): Contract {
@@ -49,14 +48,6 @@ function intercept<T extends object>(target: T, overrides: Partial<Record<keyof 
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
     },
   });
-}
-
-export async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  assert.fail('timed out');
 }
 
 /**
@@ -153,7 +144,8 @@ export async function gatewayProxy(upstream: string): Promise<GatewayProxy> {
  * Every trade verdict the chaincode's `Settled` events hold (or withdrawal verdict its `Released`
  * events hold), replayed from the first block: per trade (withdrawal) id, the transactions that
  * gave it its verdict (one skipped as done already is not counted). Reads until the stream has
- * been quiet for `quietMs`.
+ * been quiet for `quietMs`: the stream says nothing of blocks without the chaincode's events, so
+ * nothing marks its end, and no later verdict may be missed.
  */
 export async function verdictsInEvents(
   network: Network,
@@ -166,10 +158,8 @@ export async function verdictsInEvents(
   const it = events[Symbol.asyncIterator]();
   try {
     for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const quiet = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), quietMs)));
+      const quiet = quietPeriod(quietMs, 'no further verdict').then(() => null);
       const next = await Promise.race([it.next(), quiet]);
-      clearTimeout(timer);
       if (next === null || next.done === true) break;
       const e = next.value;
       if (e.eventName !== event) continue;

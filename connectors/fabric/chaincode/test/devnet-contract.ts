@@ -9,7 +9,6 @@
  * generated classes and those of 0.3 overwrite each other in google-protobuf's global `proto`
  * namespace, and grpc's `instanceof` checks then fail.)
  */
-import { createServer } from 'node:net';
 import { Contract, type Context } from 'fabric-contract-api';
 import { serveChaincode } from '../serve.ts';
 
@@ -95,23 +94,16 @@ export class DevnetTestContract extends Contract {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-/** Serves `DevnetTestContract` as chaincode-as-a-service on a free port of 127.0.0.1. */
+/** Serves `DevnetTestContract` as chaincode-as-a-service on a port of 127.0.0.1 it binds itself. */
 async function serve(ccid: string): Promise<string> {
-  const address = `127.0.0.1:${await freePort()}`;
-  const server = await serveChaincode({ contract: DevnetTestContract, title: 'devnet-test', ccid, address });
+  const server = await serveChaincode({
+    ccid,
+    address: '127.0.0.1:0',
+    contracts: [DevnetTestContract],
+    title: 'devnet-test',
+  });
   process.stdin.on('end', server.stop).on('close', server.stop).resume();
-  return address;
+  return server.address;
 }
 
 const address = await serve(process.argv[2] ?? 'devnet-test:0123');
