@@ -28,7 +28,7 @@ describe('history across SIGKILLs under load', () => {
       const snapshots = new Set<number>();
       let acks = 0;
       for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const life = await liveAndDie(dir, 2000 + cycle, rng.int(100, 2000), ['--history']);
+        const life = await liveAndDie(dir, 2000 + cycle, rng.int(2000, 8000), ['--history']);
         assert.doesNotMatch(
           life.stderr,
           /failed|not in the history|corrupt/,
