@@ -5,7 +5,7 @@
  * the start with an error naming where it came from and what is wrong.
  */
 import fs from 'node:fs';
-import Type, { type Static } from 'typebox';
+import Type, { type Static, type TObject } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { clusterProblems, ClusterSchema, defaultCluster } from '../cluster/index.ts';
 import { checkSpec, type InstrumentSpec } from '../engine/index.ts';
@@ -75,9 +75,9 @@ const properties = {
   feed,
 };
 
-export const ConfigSchema = Type.Object(properties, { additionalProperties: false });
-
-export type Config = Omit<Static<typeof ConfigSchema>, 'connectors'> & { connectors: ConnectorSettings[] };
+export type Config = Omit<Static<TObject<typeof properties>>, 'connectors'> & {
+  connectors: ConnectorSettings[];
+};
 
 /** The embedded defaults: everything on one machine, on loopback. */
 export function defaultConfig(): Config {
@@ -107,7 +107,7 @@ const ENV: Record<string, { path: string[]; kind: 'string' | 'integer' | 'boolea
   MOSAIC_BURST: { path: ['limits', 'burst'], kind: 'integer' },
 };
 
-/** A deprecation, told at once on standard error (before a bad configuration ends the process). */
+/** A deprecation, told on standard error (at once: nothing of a process start waits for it). */
 function deprecated(message: string): void {
   process.stderr.write(`mosaic: deprecated: ${message}\n`);
 }
