@@ -130,6 +130,7 @@ export function loadConfig(
   const hasFile = file !== undefined && file !== '';
   if (hasFile) {
     const raw = readLegacy(readFile(file), config.connectors as unknown[], file, origins, warn);
+    movedHardBytes(raw, file, warn);
     merge(config, raw, file);
   }
   if (Array.isArray(config.connectors)) withDefaults(config.connectors);
@@ -172,8 +173,8 @@ export function loadConfig(
     throw makeError(`invalid configuration: ${problems.slice(0, 10).join('; ')}`, 'BAD_CONFIG', { problems });
   }
   const valid = config as unknown as Config;
-  if (valid.feed.hardBytes <= valid.feed.slowBytes) {
-    throw makeError('feed.hardBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
+  if (valid.limits.maxUnsentBytes <= valid.feed.slowBytes) {
+    throw makeError('limits.maxUnsentBytes must be larger than feed.slowBytes', 'BAD_CONFIG');
   }
   const ofConnectors = [
     ...valid.connectors.flatMap((c, i) =>
@@ -230,6 +231,20 @@ function oldMembers(venues: Record<string, unknown>, file: string, warn: (messag
         'write "x509:<MSP id>" or "evm:<address>" (docs/configuration.md)',
     );
   }
+}
+
+/**
+ * `feed.hardBytes`, the cap on a connection's unsent bytes when only market data had one: now
+ * `limits.maxUnsentBytes`, for everything written to a connection.
+ */
+function movedHardBytes(raw: Record<string, unknown>, file: string, warn: (message: string) => void): void {
+  const feed = raw.feed;
+  if (!isPlain(feed) || !('hardBytes' in feed)) return;
+  const { hardBytes, ...rest } = feed;
+  raw.feed = rest;
+  const limits = isPlain(raw.limits) ? raw.limits : {};
+  if (!('maxUnsentBytes' in limits)) raw.limits = { ...limits, maxUnsentBytes: hardBytes };
+  warn(`${file}: feed.hardBytes is deprecated: write limits.maxUnsentBytes (docs/configuration.md)`);
 }
 
 function readFile(file: string): Record<string, unknown> {

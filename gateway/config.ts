@@ -50,9 +50,40 @@ export const GatewaySettings = {
       messagesPerSecond: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Messages a session may send at once. */
       burst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Messages a second an account may send over all its sessions, on average. */
+      accountMessagesPerSecond: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Messages an account may send at once over all its sessions. */
+      accountBurst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Orders, cancels and replaces a second an account may send over all its sessions. */
+      accountOrdersPerSecond: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Orders, cancels and replaces an account may send at once. */
+      accountOrderBurst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Sessions logged in at once with one account. */
+      sessionsPerAccount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       /** Largest WebSocket frame accepted, in bytes. */
       maxFrameBytes: Type.Integer({ minimum: 256, maximum: 16 * 1024 * 1024 }),
+      /** WebSocket connections at once. */
       maxConnections: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** WebSocket connections at once from one address (IPv6: one /64). */
+      connectionsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** A connection not logged in this long after it opened is closed (4001). */
+      loginTimeoutMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
+      /** The server pings every connection this often; one that did not answer the last ping is closed. */
+      pingIntervalMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
+      /** Bytes written to a connection and not yet taken by it, past which it is closed (1008). */
+      maxUnsentBytes: Type.Integer({ minimum: 65_536, maximum: 1024 * 1024 * 1024 }),
+      /** Frames of one connection handled in one turn of the event loop; the rest wait a turn. */
+      framesPerTurn: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** Login challenges a second one address may ask for (WebSocket and REST together). */
+      challengesPerSecond: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** Login challenges one address may ask for at once. */
+      challengeBurst: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** Logins (signature checks) a second one address may try (WebSocket and REST together). */
+      loginsPerSecond: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** Logins one address may try at once. */
+      loginBurst: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      /** An HTTP request (headers and body) not received in full this long after it began is refused (408). */
+      requestTimeoutMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
     },
     { additionalProperties: false },
   ),
@@ -60,8 +91,8 @@ export const GatewaySettings = {
     {
       retain: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       heartbeatMs: Type.Integer({ minimum: 10, maximum: 3_600_000 }),
+      /** Unsent bytes past which a connection's market data is conflated (less than `limits.maxUnsentBytes`). */
       slowBytes: Type.Integer({ minimum: 1024 }),
-      hardBytes: Type.Integer({ minimum: 4096 }),
       /** Unsent market data allowed over all connections together. */
       totalBytes: Type.Integer({ minimum: 65_536 }),
     },
@@ -83,12 +114,31 @@ export function defaultGatewayConfig(): GatewayConfig {
       'fabric:club-net': { permissioned: true, members: ['x509:ClubMSP'] },
     },
     msps: [],
-    limits: { messagesPerSecond: 200, burst: 400, maxFrameBytes: 64 * 1024, maxConnections: 10_000 },
+    limits: {
+      messagesPerSecond: 200,
+      burst: 400,
+      accountMessagesPerSecond: 1000,
+      accountBurst: 2000,
+      accountOrdersPerSecond: 500,
+      accountOrderBurst: 1000,
+      sessionsPerAccount: 20,
+      maxFrameBytes: 64 * 1024,
+      maxConnections: 10_000,
+      connectionsPerAddress: 100,
+      loginTimeoutMs: 10_000,
+      pingIntervalMs: 30_000,
+      maxUnsentBytes: 4 * 1024 * 1024,
+      framesPerTurn: 64,
+      challengesPerSecond: 5,
+      challengeBurst: 20,
+      loginsPerSecond: 5,
+      loginBurst: 20,
+      requestTimeoutMs: 10_000,
+    },
     feed: {
       retain: 10_000,
       heartbeatMs: 1000,
-      slowBytes: 4 * 1024 * 1024,
-      hardBytes: 64 * 1024 * 1024,
+      slowBytes: 1024 * 1024,
       totalBytes: 64 * 1024 * 1024,
     },
   };

@@ -12,12 +12,13 @@ export type ErrorCode =
   | 'UNKNOWN_OP' // an `op` the protocol does not have
   | 'FRAME_TOO_LARGE' // a frame above the size limit
   | 'BAD_DECIMAL' // a price or quantity that is not a positive decimal on the instrument's grid
-  | 'RATE_LIMITED' // the session's token bucket is empty; `retryAfterMs` says when to retry
+  | 'RATE_LIMITED' // a rate limit (session, account, address) is reached; `retryAfterMs` says when to retry
   // identity
   | 'AUTH_REQUIRED' // the operation needs a logged-in session
   | 'AUTH_FAILED' // a login proof that does not verify
   | 'CHALLENGE_EXPIRED' // the login challenge is unknown, used or too old
   | 'ALREADY_LOGGED_IN'
+  | 'TOO_MANY_SESSIONS' // the account has as many sessions logged in as it may
   // what a message names
   | 'UNKNOWN_INSTRUMENT' // no such instrument, or not visible to this session
   | 'UNKNOWN_ASSET' // no such asset, or not visible to this session

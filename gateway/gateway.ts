@@ -8,6 +8,7 @@ import { Authenticator } from './auth/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Exchange } from './exchange.ts';
 import { MarketData } from './feed/index.ts';
+import { Limits } from './limits.ts';
 import { Metrics } from './metrics.ts';
 import dashboardPlugin from './plugins/dashboard.ts';
 import docsPlugin, { registerOpenApi } from './plugins/docs.ts';
@@ -26,6 +27,7 @@ export interface Gateway<E extends Exchange = Exchange> {
   readonly trading: Trading;
   readonly feed: MarketData;
   readonly metrics: Metrics;
+  readonly limits: Limits;
   readonly settlements: Settlements;
   readonly withdrawals: Withdrawals;
   readonly app: FastifyInstance;
@@ -39,6 +41,14 @@ export function makeApp(config: GatewayConfig): FastifyInstance {
   return Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: 64 * 1024,
+    // A request (headers and body) must arrive in full within the limit, checked every second:
+    // a client sending a body a byte at a time holds a connection for that long at most.
+    requestTimeout: config.limits.requestTimeoutMs,
+    http: {
+      headersTimeout: config.limits.requestTimeoutMs,
+      requestTimeout: config.limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, config.limits.requestTimeoutMs),
+    },
     // One log line per request would drown everything else at `info`.
     logController: new LogController({ disableRequestLogging: true }),
     // Refuse unknown fields rather than silently dropping them (fastify's default strips them).
@@ -68,11 +78,12 @@ export async function serveExchange<E extends Exchange>(
   exchange.onFailure((err) => app.log.fatal({ err }, 'the exchange failed; it accepts nothing more'));
   const settlements = o.settlements ?? new Settlements(exchange);
   const withdrawals = o.withdrawals ?? new Withdrawals(exchange);
-  const auth = new Authenticator({ msps: config.msps });
-  const feed = new MarketData(exchange.engine, config.feed);
+  const auth = new Authenticator({ msps: config.msps, perAddress: config.limits.challengeBurst });
+  const limits = new Limits(config.limits);
+  const feed = new MarketData(exchange.engine, { ...config.feed, hardBytes: config.limits.maxUnsentBytes });
   exchange.onPublished(feed.publish);
   let metrics: Metrics | null = null;
-  const trading = new Trading(exchange, auth, withdrawals, {
+  const trading = new Trading(exchange, auth, withdrawals, limits, {
     ...(o.onLogin === undefined ? {} : { onLogin: o.onLogin }),
     ...(o.ledgerOf === undefined ? {} : { ledgerOf: o.ledgerOf }),
     onOrder() {
@@ -82,7 +93,7 @@ export async function serveExchange<E extends Exchange>(
       metrics?.ackLatency.observe(ms / 1000);
     },
   });
-  metrics = new Metrics(exchange, feed, settlements, withdrawals, () => trading.sessions);
+  metrics = new Metrics(exchange, feed, settlements, withdrawals, limits, () => trading.sessions);
   const tick = setInterval(() => feed.tick(), 100);
   tick.unref();
   const gateway: Gateway<E> = {
@@ -91,6 +102,7 @@ export async function serveExchange<E extends Exchange>(
     trading,
     feed,
     metrics,
+    limits,
     settlements,
     withdrawals,
     app,

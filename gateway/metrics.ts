@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Exchange } from './exchange.ts';
 import type { MarketData } from './feed/index.ts';
+import type { Limits } from './limits.ts';
 import type { Settlements } from './settlements.ts';
 import type { Withdrawals } from './withdrawals.ts';
 
@@ -26,6 +27,7 @@ export class Metrics {
     feed: MarketData,
     settlements: Settlements,
     withdrawals: Withdrawals,
+    limits: Limits,
     loggedIn: () => number,
   ) {
     const registers = [this.registry];
@@ -43,9 +45,32 @@ export class Metrics {
     });
     this.rateLimited = new Counter({
       name: 'mosaic_rate_limited_total',
-      help: 'Messages refused by a session token bucket',
+      help: 'WebSocket messages answered RATE_LIMITED (by any limit)',
       registers,
     });
+    const byLabel = (name: string, help: string, label: string, read: () => Record<string, number>) =>
+      new Counter({
+        name,
+        help,
+        labelNames: [label],
+        registers,
+        collect(this: Counter<string>) {
+          this.reset();
+          for (const [key, n] of Object.entries(read())) this.inc({ [label]: key }, n);
+        },
+      });
+    byLabel(
+      'mosaic_limit_refusals_total',
+      'Requests and connections refused by a limit (docs/configuration.md#limits), by limit',
+      'limit',
+      () => limits.refused,
+    );
+    byLabel(
+      'mosaic_ws_closed_total',
+      'WebSocket connections the server closed, by reason',
+      'reason',
+      () => limits.closed,
+    );
     this.sessions = new Gauge({
       name: 'mosaic_ws_connections',
       help: 'Open WebSocket connections',

@@ -1,6 +1,14 @@
 /**
  * One WebSocket connection: who is behind it (nobody until a login), its rate limit, and how to
  * send to it. It is also the market-data feed's client, so the feed can check its send buffer.
+ *
+ * What a turn of the event loop sends to a connection leaves in one write: the frames are
+ * collected, then framed into one buffer once the turn's work is done. One system call per
+ * connection per turn (the kernel write was half the server's time when every frame was a write
+ * of its own), and one queued chunk per turn when the client does not read (a chunk queued per
+ * frame costs the server hundreds of bytes of bookkeeping each). What a client leaves unsent is
+ * capped: past `maxUnsentBytes` it is sent nothing more and closed (1008), so one client cannot
+ * grow the server's memory by not reading.
  */
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
@@ -10,44 +18,83 @@ import { TokenBucket } from './token-bucket.ts';
 
 let nextId = 1;
 
-/**
- * Sessions written to in this turn of the event loop. A session's socket is corked at its first
- * write and uncorked once the turn's work is done, so all its frames of the turn leave in one
- * system call (one `writev`) instead of one each: the kernel write was half the server's time
- * when every frame was a write of its own.
- */
-const corked = new Set<Session>();
+/** Sessions with frames to send at the end of this turn. */
+const pending = new Set<Session>();
 let flushScheduled = false;
 
-function flush(): void {
+function flushAll(): void {
   flushScheduled = false;
-  for (const session of corked) session.uncork();
-  corked.clear();
+  for (const session of pending) session.flush();
+  pending.clear();
+}
+
+/** The header of an unmasked, final text frame of `length` bytes (RFC 6455 5.2). */
+function headerLength(length: number): number {
+  return length < 126 ? 2 : length < 65_536 ? 4 : 10;
+}
+
+function writeHeader(out: Buffer, at: number, length: number): number {
+  out[at] = 0x81;
+  if (length < 126) {
+    out[at + 1] = length;
+    return at + 2;
+  }
+  if (length < 65_536) {
+    out[at + 1] = 126;
+    out.writeUInt16BE(length, at + 2);
+    return at + 4;
+  }
+  out[at + 1] = 127;
+  out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+  out.writeUInt32BE(length >>> 0, at + 6);
+  return at + 10;
+}
+
+export interface SessionLimits {
+  messagesPerSecond: number;
+  burst: number;
+  maxUnsentBytes: number;
 }
 
 export class Session implements FeedClient {
   readonly id = nextId++;
   readonly bucket: TokenBucket;
+  /** The address it is limited by (`addressKey` of the peer). */
+  readonly address: string;
   identity: Identity | null = null;
   account: string | null = null;
   /** What venue membership is checked against: MSP id or address. */
   memberNames: string[] = [];
   cancelOnDisconnect = false;
+  /** Whether it answered (or sent anything) since the last ping. */
+  alive = true;
+  /** Whether it subscribed to market data (a reason to stay connected without a login). */
+  subscribed = false;
   #ws: WebSocket;
   #socket: Duplex;
-  /** Bytes written in this turn, held by the cork: not a sign of a slow reader. */
-  #turnBytes = 0;
+  #maxUnsent: number;
+  #frames: Buffer[] = [];
+  #bytes = 0;
+  #headers = 0;
+  /** Closed by the server: nothing more is written. */
+  #closing = false;
+  #onSlow: () => void;
   #canSee: (venue: string, names: readonly string[]) => boolean;
 
   constructor(
     ws: WebSocket,
     socket: Duplex,
-    limits: { messagesPerSecond: number; burst: number },
+    address: string,
+    limits: SessionLimits,
     canSee: (venue: string, names: readonly string[]) => boolean,
+    onSlow: () => void,
   ) {
     this.#ws = ws;
     this.#socket = socket;
+    this.address = address;
     this.#canSee = canSee;
+    this.#maxUnsent = limits.maxUnsentBytes;
+    this.#onSlow = onSlow;
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.burst, Date.now());
   }
 
@@ -55,47 +102,93 @@ export class Session implements FeedClient {
   readonly canSee = (venue: string): boolean => this.#canSee(venue, this.memberNames);
 
   get open(): boolean {
-    return this.#ws.readyState === 1;
+    return this.#ws.readyState === 1 && !this.#closing;
   }
 
-  /** Bytes waiting from earlier turns: what the client has not taken yet. */
+  /** Bytes written in earlier turns that the client has not taken yet. */
   get bufferedAmount(): number {
-    return Math.max(0, this.#ws.bufferedAmount - this.#turnBytes);
+    return this.#socket.writableLength;
   }
 
   /** Sends a frame serialized once for many (market data). */
   send(frame: Buffer): void {
-    if (this.#ws.readyState !== 1) return;
-    this.#cork(frame.length);
-    this.#ws.send(frame, { binary: false });
+    this.#queue(frame);
   }
 
   /** Sends one message of this session's own. */
   reply(message: object): void {
-    if (this.#ws.readyState !== 1) return;
-    const text = JSON.stringify(message);
-    this.#cork(text.length);
-    this.#ws.send(text);
+    this.#queue(Buffer.from(JSON.stringify(message)));
   }
 
-  /** Lets this turn's frames go (called once per turn for each corked session). */
-  uncork(): void {
-    this.#turnBytes = 0;
-    this.#socket.uncork();
-  }
-
-  #cork(bytes: number): void {
-    this.#turnBytes += bytes;
-    if (corked.has(this)) return;
-    this.#socket.cork();
-    corked.add(this);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
+  /** Writes this turn's frames, in one buffer (called once per turn for each session written to). */
+  flush(): void {
+    const frames = this.#frames;
+    if (frames.length === 0) return;
+    const size = this.#bytes + this.#headers;
+    this.#frames = [];
+    this.#bytes = 0;
+    this.#headers = 0;
+    if (!this.open) return;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const frame of frames) {
+      at = writeHeader(out, at, frame.length);
+      at += frame.copy(out, at);
     }
+    this.#socket.write(out);
+    if (this.#socket.writableLength > this.#maxUnsent) this.#slow();
   }
 
+  /** Closes with `code` after what this turn has sent; cut if the client has not closed in a second. */
   close(code: number, reason: string): void {
+    this.flush();
+    this.#closing = true;
     this.#ws.close(code, reason);
+    setTimeout(() => this.#ws.terminate(), 1000).unref();
+  }
+
+  /** Asks the client for a pong (the `ws` library answers for it). */
+  ping(): void {
+    if (this.open) this.#ws.ping();
+  }
+
+  /** Stops reading the client's frames until `resume`. */
+  pause(): void {
+    this.#ws.pause();
+  }
+
+  resume(): void {
+    this.#ws.resume();
+  }
+
+  /** Cuts the connection at once, with nothing more sent. */
+  terminate(): void {
+    this.#closing = true;
+    this.#ws.terminate();
+  }
+
+  #queue(frame: Buffer): void {
+    if (!this.open) return;
+    if (this.#socket.writableLength > this.#maxUnsent) return this.#slow();
+    if (this.#frames.length === 0) {
+      pending.add(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
+      }
+    }
+    this.#frames.push(frame);
+    this.#bytes += frame.length;
+    this.#headers += headerLength(frame.length);
+  }
+
+  /** The client leaves more than it may unsent: nothing more for it. */
+  #slow(): void {
+    if (this.#closing) return;
+    this.#frames = [];
+    this.#bytes = 0;
+    this.#headers = 0;
+    this.#onSlow();
+    this.close(1008, 'slow consumer');
   }
 }

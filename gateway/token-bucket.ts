@@ -16,6 +16,11 @@ export class TokenBucket {
     this.#last = now;
   }
 
+  /** Whether the bucket has refilled to its burst by `now`: one that may be forgotten. */
+  full(now: number): boolean {
+    return this.#tokens + ((now - this.#last) * this.rate) / 1000 >= this.burst;
+  }
+
   /** Takes a token: 0 if there was one, else the milliseconds until there will be. */
   take(now: number): number {
     const elapsed = now - this.#last;

@@ -10,6 +10,7 @@ import { assertThat, makeError } from './errors.ts';
 import { Code, type OrderView, type PublishedEvent, type Unstamped } from '../engine/index.ts';
 import { type CommandRef, type Exchange, memberName } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
+import type { Limits } from './limits.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
@@ -59,9 +60,17 @@ export class Trading {
   #origins = new Map<CommandRef, Origin>();
   #out: Array<[string, ExecReport | RejectReport]> = [];
   #withdrawals: Withdrawals;
+  #limits: Limits;
 
-  constructor(exchange: Exchange, auth: Authenticator, withdrawals: Withdrawals, hooks: TradingHooks = {}) {
+  constructor(
+    exchange: Exchange,
+    auth: Authenticator,
+    withdrawals: Withdrawals,
+    limits: Limits,
+    hooks: TradingHooks = {},
+  ) {
     this.#exchange = exchange;
+    this.#limits = limits;
     this.#auth = auth;
     this.#withdrawals = withdrawals;
     this.#hooks = hooks;
@@ -77,18 +86,20 @@ export class Trading {
   }
 
   challenge(session: Session, msg: Message<'challenge'>): void {
-    session.reply({ type: 'challenge', id: msg.id, ...this.#auth.challenge() });
+    session.reply({ type: 'challenge', id: msg.id, ...this.newChallenge(session.address) });
   }
 
-  /** A fresh login challenge (REST). */
-  newChallenge(): Challenge {
-    return this.#auth.challenge();
+  /** A fresh login challenge for a client at `address` (RATE_LIMITED past the address's limit). */
+  newChallenge(address: string): Challenge {
+    this.#limits.challenge(address);
+    return this.#auth.challenge(address);
   }
 
   login(session: Session, msg: Message<'login'>): void {
     assertThat(session.identity === null, 'this connection is logged in already', 'ALREADY_LOGGED_IN');
     const { op: _op, id, cancelOnDisconnect, ...proof } = msg;
-    const { identity, account, memberNames } = this.authenticate(proof);
+    const { identity, account, memberNames } = this.authenticate(proof, session.address);
+    this.#limits.session(this.#sessions.get(account)?.size ?? 0);
     session.identity = identity;
     session.account = account;
     session.memberNames = memberNames;
@@ -114,8 +125,16 @@ export class Trading {
     });
   }
 
-  /** Verifies a login proof: the identity, its account, and the names venue membership is checked by. */
-  authenticate(proof: LoginProof): { identity: Identity; account: string; memberNames: string[] } {
+  /**
+   * Verifies a login proof from a client at `address`: the identity, its account, and the names
+   * venue membership is checked by (RATE_LIMITED past the address's login limit, before the
+   * signature is checked).
+   */
+  authenticate(
+    proof: LoginProof,
+    address: string,
+  ): { identity: Identity; account: string; memberNames: string[] } {
+    this.#limits.login(address);
     const identity = this.#auth.verify(proof);
     const account = this.#auth.accountOf(identity);
     const memberNames = [memberName(identity)];

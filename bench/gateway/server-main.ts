@@ -23,6 +23,10 @@ async function main(): Promise<void> {
   config.demo.marketMaker = false;
   config.limits.messagesPerSecond = 10_000_000;
   config.limits.burst = 10_000_000;
+  config.limits.accountMessagesPerSecond = 10_000_000;
+  config.limits.accountBurst = 10_000_000;
+  config.limits.accountOrdersPerSecond = 10_000_000;
+  config.limits.accountOrderBurst = 10_000_000;
   const gateway = await startExchange(config, { log: () => {} });
   const journal = gateway.exchange.durable.journal;
   let cpu = process.cpuUsage();

@@ -21,10 +21,12 @@ export interface AuthOptions {
   /** The EIP-712 domain name and first word of the text challenge; default 'Mosaic'. */
   domainName?: string;
   /**
-   * Most outstanding challenges kept; past it the oldest is dropped, so a flood of challenge
-   * requests costs bounded memory. Default 100 000.
+   * Most outstanding challenges kept; past it new ones are refused (RATE_LIMITED) until some
+   * expire, so a flood of challenge requests costs bounded memory. Default 100 000.
    */
   maxChallenges?: number;
+  /** Most outstanding challenges of one address; past it its oldest is dropped. Default 16. */
+  perAddress?: number;
 }
 
 /** The longest account name; longer ones would not fit the engine's and journals' account fields. */
@@ -45,16 +47,20 @@ export class Authenticator {
   constructor(options: AuthOptions) {
     const ttlMs = options.ttlMs ?? 60_000;
     const maxChallenges = options.maxChallenges ?? 100_000;
+    const perAddress = options.perAddress ?? 16;
     if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
       throw makeError(`ttlMs must be a positive integer, not ${ttlMs}`, 'BAD_CONFIG');
     }
     if (!Number.isSafeInteger(maxChallenges) || maxChallenges <= 0) {
       throw makeError(`maxChallenges must be a positive integer, not ${maxChallenges}`, 'BAD_CONFIG');
     }
+    if (!Number.isSafeInteger(perAddress) || perAddress <= 0) {
+      throw makeError(`perAddress must be a positive integer, not ${perAddress}`, 'BAD_CONFIG');
+    }
     this.#domainName = options.domainName ?? 'Mosaic';
     if (this.#domainName.length === 0) throw makeError('domainName must not be empty', 'BAD_CONFIG');
     this.#now = options.now ?? Date.now;
-    this.#challenges = new ChallengeTable(ttlMs, maxChallenges);
+    this.#challenges = new ChallengeTable(ttlMs, maxChallenges, perAddress);
     this.#msps = new MspRegistry(options.msps);
   }
 
@@ -63,9 +69,12 @@ export class Authenticator {
     return this.#challenges.size;
   }
 
-  /** A fresh single-use challenge, good for `ttlMs`. */
-  challenge(): Challenge {
-    const { nonce, expiresAt } = this.#challenges.issue(this.#now());
+  /**
+   * A fresh single-use challenge, good for `ttlMs`, for a client at `address` (callers that do
+   * not tell clients apart give none: they share one address's allowance).
+   */
+  challenge(address = ''): Challenge {
+    const { nonce, expiresAt } = this.#challenges.issue(this.#now(), address);
     return {
       nonce,
       message: loginMessage(this.#domainName, nonce, expiresAt),

@@ -59,37 +59,56 @@ export function loginTypedData(domainName: string, nonce: string, expiresAt: num
 }
 
 /**
- * Outstanding nonces and their expiry. Memory stays bounded: expired entries are swept on every
- * call (oldest first, so a sweep stops at the first live one), and past `capacity` the oldest
- * outstanding nonce is dropped to make room.
+ * Outstanding nonces, their expiry and the address that asked for each. Memory stays bounded
+ * without one client able to push out another's challenge: each address keeps only its
+ * `perAddress` most recent ones (its older ones are dropped to make room), expired entries are
+ * swept on every call (oldest first, so a sweep stops at the first live one), and when the
+ * table holds `capacity` a new challenge is refused (RATE_LIMITED) rather than another's dropped.
  */
 export class ChallengeTable {
-  /** nonce -> expiry; a Map iterates in insertion order, which is age order. */
-  readonly #expiries = new Map<string, number>();
+  /** nonce -> expiry and address; a Map iterates in insertion order, which is age order. */
+  readonly #entries = new Map<string, { expiresAt: number; address: string }>();
+  /** address -> its outstanding nonces, oldest first. */
+  readonly #byAddress = new Map<string, string[]>();
   readonly #ttlMs: number;
   readonly #capacity: number;
+  readonly #perAddress: number;
 
-  constructor(ttlMs: number, capacity: number) {
+  constructor(ttlMs: number, capacity: number, perAddress: number) {
     this.#ttlMs = ttlMs;
     this.#capacity = capacity;
+    this.#perAddress = perAddress;
   }
 
   /** Outstanding nonces (for tests and metrics). */
   get size(): number {
-    return this.#expiries.size;
+    return this.#entries.size;
   }
 
-  /** A fresh nonce good until `now + ttl`. */
-  issue(now: number): { nonce: string; expiresAt: number } {
+  /** Addresses with outstanding nonces (for tests: none are kept for nothing). */
+  get addresses(): number {
+    return this.#byAddress.size;
+  }
+
+  /** A fresh nonce good until `now + ttl`, for a client at `address`. */
+  issue(now: number, address: string): { nonce: string; expiresAt: number } {
     this.#sweep(now);
-    while (this.#expiries.size >= this.#capacity) {
-      const oldest = this.#expiries.keys().next();
-      if (oldest.done === true) break;
-      this.#expiries.delete(oldest.value);
+    const mine = this.#byAddress.get(address) ?? [];
+    while (mine.length >= this.#perAddress) this.#entries.delete(mine.shift()!);
+    if (this.#entries.size >= this.#capacity) {
+      const oldest = this.#entries.values().next().value!;
+      const retryAfterMs = Math.max(1, oldest.expiresAt - now + 1);
+      throw makeError(
+        `the server holds as many login challenges as it may (${this.#capacity}); retry in ${retryAfterMs} ms`,
+        'RATE_LIMITED',
+        { retryAfterMs },
+      );
     }
     const nonce = randomBytes(32).toString('hex');
     const expiresAt = now + this.#ttlMs;
-    this.#expiries.set(nonce, expiresAt);
+    this.#entries.set(nonce, { expiresAt, address });
+    mine.push(nonce);
+    this.#byAddress.set(address, mine);
     return { nonce, expiresAt };
   }
 
@@ -98,29 +117,38 @@ export class ChallengeTable {
    * or expired; either way it cannot be tried again.
    */
   take(nonce: unknown, now: number): number {
-    const expiresAt = typeof nonce === 'string' ? this.#expiries.get(nonce) : undefined;
-    if (expiresAt !== undefined) this.#expiries.delete(nonce as string);
+    const entry = typeof nonce === 'string' ? this.#entries.get(nonce) : undefined;
+    if (entry !== undefined) this.#forget(nonce as string, entry.address);
     this.#sweep(now);
-    if (expiresAt === undefined) {
+    if (entry === undefined) {
       throw makeError(
         `login nonce ${describe(nonce)} is unknown, already used or expired: ask for a new challenge`,
         'CHALLENGE_EXPIRED',
       );
     }
-    if (now > expiresAt) {
+    if (now > entry.expiresAt) {
       throw makeError(
-        `the login challenge expired at ${new Date(expiresAt).toISOString()}: ask for a new challenge`,
+        `the login challenge expired at ${new Date(entry.expiresAt).toISOString()}: ask for a new challenge`,
         'CHALLENGE_EXPIRED',
-        { expiresAt },
+        { expiresAt: entry.expiresAt },
       );
     }
-    return expiresAt;
+    return entry.expiresAt;
+  }
+
+  #forget(nonce: string, address: string): void {
+    this.#entries.delete(nonce);
+    const mine = this.#byAddress.get(address);
+    if (mine === undefined) return;
+    const i = mine.indexOf(nonce);
+    if (i >= 0) mine.splice(i, 1);
+    if (mine.length === 0) this.#byAddress.delete(address);
   }
 
   #sweep(now: number): void {
-    for (const [nonce, expiresAt] of this.#expiries) {
+    for (const [nonce, { expiresAt, address }] of this.#entries) {
       if (expiresAt >= now) break;
-      this.#expiries.delete(nonce);
+      this.#forget(nonce, address);
     }
   }
 }

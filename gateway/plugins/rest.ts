@@ -14,6 +14,7 @@ import { DEPTHS } from '../feed/index.ts';
 import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 import type { InstrumentCodec } from '../instrument-codec.ts';
+import { addressKey } from '../limits.ts';
 import type { Holder } from '../tokens.ts';
 import { type Message, Messages, parseMessage } from '../wire.ts';
 
@@ -250,7 +251,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         response: { 200: Challenge },
       },
     },
-    async () => trading.newChallenge(),
+    async (req) => trading.newChallenge(addressKey(req.ip)),
   );
 
   app.post(
@@ -279,7 +280,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         cancelOnDisconnect: _c,
         ...proof
       } = parseMessage({ ...body, op: 'login' }) as Message<'login'>;
-      const { account, memberNames } = trading.authenticate(proof);
+      const { account, memberNames } = trading.authenticate(proof, addressKey(req.ip));
       return { account, ...trading.tokens.issue(account, memberNames) };
     },
   );

@@ -11,11 +11,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { assertThat, isGatewayError } from '../errors.ts';
 import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
+import { addressKey } from '../limits.ts';
 import { Session } from '../session.ts';
 import { parseMessage, type Request, requestId } from '../wire.ts';
 
+/** Requests that become orders, cancels or replaces: the account's order limit applies. */
+const ORDER_OPS = new Set(['new', 'cancel', 'replace', 'cancel-all']);
+
 export default async function wsPlugin(app: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
-  const { config, trading, feed, metrics, exchange } = gateway;
+  const { config, trading, feed, metrics, exchange, limits } = gateway;
+  const { framesPerTurn, loginTimeoutMs, pingIntervalMs } = config.limits;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: config.limits.maxFrameBytes,
@@ -24,35 +29,124 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   const sessions = new Set<Session>();
   /** Market-data sequences start afresh with each server start: this tells one run from another. */
   const canSee = (venue: string, names: readonly string[]) => exchange.canSee(venue, names);
+  /** Frames over a turn's budget, per session: handled in the next turns, the socket paused meanwhile. */
+  const waiting = new Map<Session, Array<{ data: Buffer; isBinary: boolean }>>();
+  /** Frames handled in this turn, per session. */
+  const handled = new Map<Session, number>();
+  let turnScheduled = false;
 
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    if (sessions.size >= config.limits.maxConnections) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+    const address = addressKey(req.socket.remoteAddress);
+    const refused = limits.connect(address);
+    if (refused !== null) {
+      socket.end(
+        `HTTP/1.1 ${refused.status} ${refused.text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => connect(ws, socket));
+    // The slot is the socket's until it closes, however the upgrade ends.
+    socket.once('close', () => limits.disconnect(address));
+    wss.handleUpgrade(req, socket, head, (ws) => connect(ws, socket, address));
   });
 
-  function connect(ws: WebSocket, socket: Duplex): void {
-    const session = new Session(ws, socket, config.limits, canSee);
+  function connect(ws: WebSocket, socket: Duplex, address: string): void {
+    const session = new Session(
+      ws,
+      socket,
+      address,
+      config.limits,
+      canSee,
+      () => limits.closed.slowConsumer++,
+    );
     sessions.add(session);
     metrics.sessions.set(sessions.size);
-    ws.on('message', (data, isBinary) => onFrame(session, data as Buffer, isBinary));
+    // Market data needs no login; a connection that neither logs in nor subscribes holds a slot for nothing.
+    const deadline = setTimeout(() => {
+      if (session.account !== null || session.subscribed) return;
+      limits.closed.loginTimeout++;
+      session.close(4001, `login timeout: log in or subscribe within ${loginTimeoutMs} ms`);
+    }, loginTimeoutMs);
+    ws.on('message', (data, isBinary) => receive(session, data as Buffer, isBinary));
+    ws.on('pong', () => {
+      session.alive = true;
+    });
     ws.on('error', () => ws.terminate());
     ws.on('close', () => {
+      clearTimeout(deadline);
       sessions.delete(session);
+      waiting.delete(session);
+      handled.delete(session);
       metrics.sessions.set(sessions.size);
       feed.drop(session);
       trading.disconnect(session);
     });
   }
 
+  // Each connection is pinged; one that did not answer the previous ping is gone.
+  const pinger = setInterval(() => {
+    for (const session of sessions) {
+      if (!session.alive) {
+        limits.closed.pingTimeout++;
+        session.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.ping();
+    }
+    limits.sweep();
+  }, pingIntervalMs);
+  pinger.unref();
+
+  /**
+   * A frame arrived: handled now if the session has budget left in this turn, else kept for the
+   * next turn with its socket paused, so one client's frames never hold the event loop (and
+   * everyone else's frames, reports and market data) for long.
+   */
+  function receive(session: Session, data: Buffer, isBinary: boolean): void {
+    session.alive = true;
+    const queue = waiting.get(session);
+    const n = handled.get(session) ?? 0;
+    if (queue !== undefined || n >= framesPerTurn) {
+      if (queue === undefined) {
+        waiting.set(session, [{ data, isBinary }]);
+        session.pause();
+      } else queue.push({ data, isBinary });
+      return;
+    }
+    handled.set(session, n + 1);
+    if (!turnScheduled) {
+      turnScheduled = true;
+      setImmediate(nextTurn);
+    }
+    onFrame(session, data, isBinary);
+  }
+
+  /** A new turn: budgets start again, and the waiting frames get theirs. */
+  function nextTurn(): void {
+    turnScheduled = false;
+    handled.clear();
+    for (const [session, queue] of waiting) {
+      const take = queue.splice(0, framesPerTurn);
+      handled.set(session, take.length);
+      if (queue.length === 0) {
+        waiting.delete(session);
+        session.resume();
+      }
+      for (const { data, isBinary } of take) onFrame(session, data, isBinary);
+    }
+    if (waiting.size > 0 && !turnScheduled) {
+      turnScheduled = true;
+      setImmediate(nextTurn);
+    }
+  }
+
   function onFrame(session: Session, data: Buffer, isBinary: boolean): void {
+    if (!session.open) return;
     metrics.messages.inc();
     // Every frame costs a token, parseable or not: parsing and answering are the server's work.
     const wait = session.bucket.take(Date.now());
@@ -67,12 +161,17 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     const id = requestId(value);
     if (wait > 0) return limited(session, id, wait);
     try {
-      dispatch(session, parseMessage(value));
+      const account = session.account;
+      if (account !== null) limits.accountMessage(account);
+      const msg = parseMessage(value);
+      if (account !== null && ORDER_OPS.has(msg.op)) limits.accountOrder(account);
+      dispatch(session, msg);
     } catch (err) {
       if (!isGatewayError(err)) {
         app.log.error({ err }, 'unexpected error handling a message');
         return fail(session, id, 'UNAVAILABLE', 'internal error; the message was not processed');
       }
+      if (err.code === 'RATE_LIMITED') metrics.rateLimited.inc();
       fail(session, id, err.code, err.message, err.info);
     }
   }
@@ -104,13 +203,9 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         // A fromSeq of another epoch (before a restart) names other updates: take a snapshot.
         const fromSeq = msg.epoch === feed.epoch ? msg.fromSeq : undefined;
         const ack = { type: 'subscribed', id: msg.id, channel: msg.channel, epoch: feed.epoch };
-        return feed.subscribe(
-          session,
-          msg.channel,
-          session.canSee,
-          fromSeq,
-          Buffer.from(JSON.stringify(ack)),
-        );
+        feed.subscribe(session, msg.channel, session.canSee, fromSeq, Buffer.from(JSON.stringify(ack)));
+        session.subscribed = true;
+        return;
       }
       case 'unsubscribe': {
         const had = feed.unsubscribe(session, msg.channel);
@@ -122,6 +217,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
 
   function limited(session: Session, id: string | number | undefined, wait: number): void {
     metrics.rateLimited.inc();
+    limits.sessionLimited();
     const { messagesPerSecond, burst } = config.limits;
     fail(
       session,
@@ -145,6 +241,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
 
   // Before the HTTP server stops: say goodbye (1001), and cut whoever does not answer in time.
   app.addHook('preClose', async () => {
+    clearInterval(pinger);
     for (const s of sessions) s.close(1001, 'server shutting down');
     const deadline = Date.now() + 1000;
     while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

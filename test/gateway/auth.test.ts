@@ -120,21 +120,39 @@ describe('challenges', () => {
     assert.equal(auth.outstandingChallenges, 0);
   });
 
-  it('are capped, the oldest dropped first', () => {
-    const { auth } = setup({ maxChallenges: 3 });
-    const challenges = Array.from({ length: 5 }, () => auth.challenge());
-    assert.equal(auth.outstandingChallenges, 3);
+  it("keep each address's most recent ones, its oldest dropped first", () => {
+    const { auth } = setup({ perAddress: 3 });
+    const mine = Array.from({ length: 5 }, () => auth.challenge('10.0.0.1'));
+    const theirs = auth.challenge('10.0.0.2');
+    assert.equal(auth.outstandingChallenges, 4);
     const wallet = makeWallet();
-    for (const dropped of challenges.slice(0, 2)) {
+    for (const dropped of mine.slice(0, 2)) {
       throwsGateway(() => auth.verify(evmLogin(wallet, dropped, 'eip191')), 'CHALLENGE_EXPIRED', /unknown/);
     }
-    for (const kept of challenges.slice(2)) auth.verify(evmLogin(wallet, kept, 'eip191'));
+    for (const kept of [...mine.slice(2), theirs]) auth.verify(evmLogin(wallet, kept, 'eip191'));
+  });
+
+  it("are capped: a flood of addresses is refused, it pushes out no one's challenge", () => {
+    const { auth, clock } = setup({ maxChallenges: 3 });
+    const signer = auth.challenge('10.0.0.1');
+    auth.challenge('10.0.0.2');
+    auth.challenge('10.0.0.3');
+    throwsGateway(
+      () => auth.challenge('10.0.0.4'),
+      'RATE_LIMITED',
+      /as many login challenges as it may \(3\); retry in 60001 ms/,
+    );
+    assert.equal(auth.outstandingChallenges, 3);
+    clock.now += 20_000;
+    assert.equal(auth.verify(evmLogin(makeWallet(), signer, 'eip712')).kind, 'evm');
+    auth.challenge('10.0.0.4');
   });
 
   it('are capped at 100,000 by default', () => {
     const { auth } = setup();
-    for (let i = 0; i < 100_005; i++) auth.challenge();
+    for (let i = 0; i < 100_000; i++) auth.challenge(`10.0.${i >> 8}.${i & 255}`);
     assert.equal(auth.outstandingChallenges, 100_000);
+    throwsGateway(() => auth.challenge('10.1.0.0'), 'RATE_LIMITED', /100000/);
   });
 
   it('refuse a bad time to live or cap at construction', () => {

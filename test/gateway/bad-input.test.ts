@@ -167,7 +167,15 @@ before(async () => {
   ({ gw, submitted, dataDir } = await start((c) => {
     c.msps = [msp.config];
     // Hundreds of cases on a few connections: the rate limit has its own gateway below.
-    c.limits = { ...c.limits, messagesPerSecond: 1_000_000, burst: 1_000_000 };
+    c.limits = {
+      ...c.limits,
+      messagesPerSecond: 1_000_000,
+      burst: 1_000_000,
+      accountMessagesPerSecond: 1_000_000,
+      accountBurst: 1_000_000,
+      accountOrdersPerSecond: 1_000_000,
+      accountOrderBurst: 1_000_000,
+    };
   }));
   [anon, alice, bob, club] = await Promise.all([
     WsClient.connect(gw.url),

@@ -363,7 +363,15 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
     console.log(`fuzz seed ${SEED} (rerun with MOSAIC_FUZZ_SEED=${SEED})`);
     gw = await testGateway((config) => {
       config.demo.fundAccounts = false;
-      config.limits = { ...config.limits, messagesPerSecond: 10_000_000, burst: 10_000_000 };
+      config.limits = {
+        ...config.limits,
+        messagesPerSecond: 10_000_000,
+        burst: 10_000_000,
+        accountMessagesPerSecond: 10_000_000,
+        accountBurst: 10_000_000,
+        accountOrdersPerSecond: 10_000_000,
+        accountOrderBurst: 10_000_000,
+      };
     });
 
     // Resting orders on every instrument, from an account the fuzz cannot log in as.
