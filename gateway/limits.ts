@@ -191,6 +191,11 @@ export class Limits {
     );
   }
 
+  /** Counts an order of `account` sent elsewhere (another gateway): it uses the same allowance. */
+  countOrder(account: string): void {
+    this.#accountOrders.take(account, this.#now());
+  }
+
   /** Throws TOO_MANY_SESSIONS when an account with `open` sessions may not open one more. */
   session(open: number): void {
     if (open < this.settings.sessionsPerAccount) return;

@@ -61,7 +61,7 @@ export class Metrics {
       });
     byLabel(
       'mosaic_limit_refusals_total',
-      'Requests and connections refused by a limit (docs/configuration.md#limits), by limit',
+      'Requests and connections refused by a limit (docs/ws-protocol.md#limits), by limit',
       'limit',
       () => limits.refused,
     );

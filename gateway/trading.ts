@@ -372,6 +372,7 @@ export class Trading {
 
   #publish(seq: number, events: PublishedEvent[], ref: CommandRef): void {
     const origin = this.#origins.get(ref);
+    if (origin === undefined) this.#elsewhere(events[0]);
     if (origin !== undefined) {
       this.#origins.delete(ref);
       this.#landed(origin);
@@ -406,6 +407,27 @@ export class Trading {
     }
     for (const [account, report] of out) this.#deliver(account, report, origin);
     out.length = 0;
+  }
+
+  /**
+   * A command not sent from here (on a cluster: through another gateway) that is an order, cancel
+   * or replace of an account served here counts against the account's order limit here too, so
+   * that an account's sessions spread over gateways share one limit.
+   */
+  #elsewhere(first: PublishedEvent | undefined): void {
+    if (first === undefined) return;
+    switch (first.kind) {
+      case 'accepted':
+      case 'rejected':
+      case 'replaced':
+        break;
+      case 'canceled':
+        if (first.reason === 'user' || first.reason === 'cancel-all') break;
+        return;
+      default:
+        return;
+    }
+    if (this.#sessions.has(first.account)) this.#limits.countOrder(first.account);
   }
 
   /**

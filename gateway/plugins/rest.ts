@@ -37,6 +37,13 @@ const LoginBody = Type.Union(
 const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
 export const Auth = { security: [{ bearer: [] }] };
 export const Unauthorized = { 401: ErrorBody };
+/** Past a per-address limit (docs/ws-protocol.md#limits): `RATE_LIMITED` with `retryAfterMs`. */
+const Limited = {
+  429: Type.Object(
+    { code: Type.Literal('RATE_LIMITED'), message: Type.String(), retryAfterMs: Type.Integer() },
+    { description: 'RATE_LIMITED: too many from this address; retry after retryAfterMs' },
+  ),
+};
 
 const Order = Type.Object({
   orderId: Type.Integer(),
@@ -248,7 +255,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
     {
       schema: {
         summary: 'A login challenge to sign (see docs/ws-protocol.md)',
-        response: { 200: Challenge },
+        response: { 200: Challenge, ...Limited },
       },
     },
     async (req) => trading.newChallenge(addressKey(req.ip)),
@@ -265,6 +272,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         response: {
           200: Type.Object({ account: Type.String(), token: Type.String(), expiresAt: Type.Integer() }),
           401: ErrorBody,
+          ...Limited,
         },
       },
     },

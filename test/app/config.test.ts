@@ -271,6 +271,20 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /venue members without their kind of identity are deprecated/);
   });
+
+  it('reads feed.hardBytes as limits.maxUnsentBytes, with a deprecation warning', () => {
+    const { config, warnings } = load({ feed: { hardBytes: 8_388_608 } });
+    assert.equal(config.limits.maxUnsentBytes, 8_388_608);
+    assert.equal('hardBytes' in config.feed, false);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /feed.hardBytes is deprecated: write limits.maxUnsentBytes/);
+    const both = load({ feed: { hardBytes: 8_388_608 }, limits: { maxUnsentBytes: 2_097_152 } });
+    assert.equal(both.config.limits.maxUnsentBytes, 2_097_152);
+    assert.match(
+      refused({ limits: { maxUnsentBytes: 1_048_576 } })[0]!,
+      /limits.maxUnsentBytes must be larger than feed.slowBytes/,
+    );
+  });
 });
 
 describe('instruments: listed at start', () => {
