@@ -13,7 +13,10 @@
  * teardown run in Benchmark.js's compiled test outside the timer, which is why the cases are given
  * as source strings that reach their state through one global.
  *
- *   npm run bench:micro [-- --json]
+ * Then the engine's hand-made structures against the standard ones they replace
+ * (micro-structures.ts), each pair in the same run, with the ratio of their throughputs.
+ *
+ *   npm run bench:micro [-- --json] [-- --only engine|structures]
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,6 +30,7 @@ import {
 } from '../../engine/index.ts';
 import { XorShift32 } from '../prng.ts';
 import { benchListing } from './adapter-mosaic.ts';
+import { type MicroCase, type StructureCase, structureCases } from './micro-structures.ts';
 import { MID } from './workloads.ts';
 
 // A full collection after each cycle's teardown (untimed), so that the garbage of setup and
@@ -40,7 +44,7 @@ const CAPACITY = 1 << 17;
 const TS = 1;
 
 /** A case's state: what the compiled benchmark calls. */
-abstract class Case {
+abstract class Case implements MicroCase {
   /** Preallocated for more live orders than a cycle makes, so no cycle pays for growing the tables. */
   readonly engine = new Engine({ book: 'fast', capacity: CAPACITY });
   trades = 0;
@@ -270,13 +274,23 @@ class MatchCase extends Case {
   }
 }
 
-const CASES: Case[] = [
-  new InsertCase(),
-  new CancelCase(),
-  new AmendCase(),
-  new MatchCase('match1', 'match one level (1 trade)', 1),
-  new MatchCase('sweep10', 'sweep ten levels (10 trades)', 10),
-];
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'engine' && only !== 'structures') {
+  process.stderr.write(`--only takes engine or structures, not ${only}\n`);
+  process.exit(2);
+}
+const ENGINE_CASES: Case[] =
+  only === 'structures'
+    ? []
+    : [
+        new InsertCase(),
+        new CancelCase(),
+        new AmendCase(),
+        new MatchCase('match1', 'match one level (1 trade)', 1),
+        new MatchCase('sweep10', 'sweep ten levels (10 trades)', 10),
+      ];
+const STRUCTURE_CASES: StructureCase[] = only === 'engine' ? [] : structureCases();
+const CASES: MicroCase[] = [...ENGINE_CASES, ...STRUCTURE_CASES];
 
 const GLOBAL = '__mosaicMicro';
 (globalThis as Record<string, unknown>)[GLOBAL] = Object.fromEntries(CASES.map((c) => [c.key, c]));
@@ -289,16 +303,50 @@ interface MicroResult {
   problem: string | null;
 }
 
+/** A hand-made structure against the standard one, measured in the same run. */
+interface Ratio {
+  pair: string;
+  handMade: string;
+  handMadeOpsPerSec: number;
+  plain: string;
+  plainOpsPerSec: number;
+  /** handMadeOpsPerSec / plainOpsPerSec. */
+  ratio: number;
+}
+
+function ratios(results: MicroResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  const rate = (c: StructureCase) => results.find((r) => r.name === c.title)?.opsPerSec ?? 0;
+  for (const h of STRUCTURE_CASES) {
+    if (!h.handMade) continue;
+    const p = STRUCTURE_CASES.find((c) => c.pair === h.pair && !c.handMade)!;
+    const [a, b] = [rate(h), rate(p)];
+    out.push({
+      pair: h.pair,
+      handMade: h.title,
+      handMadeOpsPerSec: a,
+      plain: p.title,
+      plainOpsPerSec: b,
+      ratio: b > 0 ? Math.round((a / b) * 100) / 100 : 0,
+    });
+  }
+  return out;
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const results: MicroResult[] = [];
   const suite = new Benchmark.Suite('mosaic fast book');
   for (const c of CASES) {
     const ref = `${GLOBAL}.${c.key}`;
+    // Structure cases run a fixed count per cycle (a tiny minTime never asks for more), so that
+    // their tables keep their engine size.
+    const fixed = 'count' in c ? { initCount: (c as StructureCase).count, minTime: 1e-6, maxTime: 2 } : {};
     suite.add(c.title, {
       setup: `${ref}.begin(this.count);`,
       fn: `${ref}.run();`,
       teardown: `${ref}.end();`,
+      ...fixed,
     });
   }
   suite.on('cycle', (event: Benchmark.Event) => {
@@ -314,7 +362,7 @@ function main(): void {
     results.push(r);
     if (!json) {
       process.stdout.write(
-        `${r.name.padEnd(32)} ${r.opsPerSec.toLocaleString('en-US').padStart(12)} ops/sec ` +
+        `${r.name.padEnd(64)} ${r.opsPerSec.toLocaleString('en-US').padStart(12)} ops/sec ` +
           `±${r.rmePct.toFixed(2)}% (${r.samples} samples)${r.problem ? `  PROBLEM: ${r.problem}` : ''}\n`,
       );
     } else {
@@ -322,9 +370,19 @@ function main(): void {
     }
   });
   suite.on('complete', () => {
+    const pairs = ratios(results);
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ suite: 'micro', node: process.version, results }, null, 2)}\n`,
+        `${JSON.stringify({ suite: 'micro', node: process.version, results, ratios: pairs }, null, 2)}\n`,
+      );
+      return;
+    }
+    if (pairs.length === 0) return;
+    process.stdout.write('\nhand-made / plain, same run (ops/s):\n');
+    for (const r of pairs) {
+      process.stdout.write(
+        `  ${r.pair.padEnd(52)} ${r.handMadeOpsPerSec.toLocaleString('en-US').padStart(12)} / ` +
+          `${r.plainOpsPerSec.toLocaleString('en-US').padStart(12)} = ${r.ratio.toFixed(2)}x\n`,
       );
     }
   });
