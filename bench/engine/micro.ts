@@ -14,7 +14,7 @@
  * as source strings that reach their state through one global.
  *
  * Then the engine's hand-made structures against the standard ones they replace
- * (micro-structures.ts), each pair in the same run, with the ratio of their throughputs.
+ * (micro-tables.ts, micro-levels.ts), each pair in the same run, with the ratio of their throughputs.
  *
  *   npm run bench:micro [-- --json] [-- --only engine|structures]
  */
@@ -30,7 +30,9 @@ import {
 } from '../../engine/index.ts';
 import { XorShift32 } from '../prng.ts';
 import { benchListing } from './adapter-mosaic.ts';
-import { type MicroCase, type StructureCase, structureCases } from './micro-structures.ts';
+import type { MicroCase, StructureCase } from './micro-case.ts';
+import { levelCases } from './micro-levels.ts';
+import { tableCases } from './micro-tables.ts';
 import { MID } from './workloads.ts';
 
 // A full collection after each cycle's teardown (untimed), so that the garbage of setup and
@@ -148,20 +150,28 @@ function order(
   };
 }
 
-/** Passive orders at the W1 prices, prebuilt as a ring of commands with distinct client ids. */
+/**
+ * A client order id not used before: the engine refuses an id an account has used, even after
+ * its order ended, so commands reused from cycle to cycle take a new one each time (untimed).
+ */
+let clientSeq = 0;
+function freshId(): string {
+  return `c${clientSeq++}`;
+}
+
+/** Passive orders at the W1 prices, prebuilt as a ring of commands reused from cycle to cycle. */
 class Passive {
   readonly cmds: NewOrderCommand[] = [];
   readonly #rng = new XorShift32(7);
 
-  /** At least `n` commands. */
+  /** At least `n` commands, the first `n` with fresh client order ids. */
   ensure(n: number): NewOrderCommand[] {
     for (let k = this.cmds.length; k < n; k++) {
       const buy = this.#rng.int(0, 1) === 0;
       const offset = this.#rng.int(1, 50);
-      this.cmds.push(
-        order(buy ? 'bench-b' : 'bench-s', `p${k}`, buy, buy ? MID - offset : MID + offset, 100),
-      );
+      this.cmds.push(order(buy ? 'bench-b' : 'bench-s', '', buy, buy ? MID - offset : MID + offset, 100));
     }
+    for (let k = 0; k < n; k++) this.cmds[k]!.clientOrderId = freshId();
     return this.cmds;
   }
 }
@@ -237,8 +247,9 @@ class AmendCase extends Case {
 /** A buy that takes exactly `levels` ask levels of one 10-lot order each, best first. */
 class MatchCase extends Case {
   readonly #levels: number;
-  readonly #taker: NewOrderCommand;
-  /** Maker commands, reused from cycle to cycle with new prices. */
+  /** Taker commands, reused from cycle to cycle with new client order ids. */
+  readonly #takers: NewOrderCommand[] = [];
+  /** Maker commands, reused from cycle to cycle with new prices and client order ids. */
   readonly #makers: NewOrderCommand[] = [];
   #count = 0;
   #tradesBefore = 0;
@@ -246,17 +257,21 @@ class MatchCase extends Case {
   constructor(key: string, title: string, levels: number) {
     super(key, title, false);
     this.#levels = levels;
-    this.#taker = order('taker', 't', true, 1_000_000, 10 * levels);
   }
 
   begin(count: number): void {
     const n = count * this.#levels;
     const makers = this.#makers;
-    for (let k = makers.length; k < n; k++) makers.push(order('bench-s', `m${k}`, false, MID + 1, 10));
+    for (let k = makers.length; k < n; k++) makers.push(order('bench-s', '', false, MID + 1, 10));
+    const takers = this.#takers;
+    for (let k = takers.length; k < count; k++)
+      takers.push(order('taker', '', true, 1_000_000, 10 * this.#levels));
+    for (let k = 0; k < count; k++) takers[k]!.clientOrderId = freshId();
     // Worst level first, so that each new level is the best (the cheap end of the level array).
     this.enter(n, (k) => {
       const m = makers[k]!;
       m.price = MID + n - k;
+      m.clientOrderId = freshId();
       return m;
     });
     this.#count = count;
@@ -264,7 +279,7 @@ class MatchCase extends Case {
   }
 
   run(): void {
-    this.engine.execute(this.#taker);
+    this.engine.execute(this.#takers[this.i++]!);
   }
 
   override end(): void {
@@ -289,7 +304,7 @@ const ENGINE_CASES: Case[] =
         new MatchCase('match1', 'match one level (1 trade)', 1),
         new MatchCase('sweep10', 'sweep ten levels (10 trades)', 10),
       ];
-const STRUCTURE_CASES: StructureCase[] = only === 'engine' ? [] : structureCases();
+const STRUCTURE_CASES: StructureCase[] = only === 'engine' ? [] : [...tableCases(), ...levelCases()];
 const CASES: MicroCase[] = [...ENGINE_CASES, ...STRUCTURE_CASES];
 
 const GLOBAL = '__mosaicMicro';

@@ -1,8 +1,6 @@
 /**
- * Micro-benchmarks of the engine's hand-made structures against the standard ones they replace,
- * run by micro.ts in the same suite as its engine cases. Each pair does the same operations in
- * the engine's access patterns, so that every choice stays justified by a ratio measured in the
- * same run:
+ * The engine's hand-made hash tables against the standard structures they replace (see
+ * micro-case.ts):
  *
  *   IdTable (live orders by id) vs Map<number, Order>. 100,000 live orders (W1's book); new ids
  *     ascend, as the engine hands them out; lookups and deletes take random live ids.
@@ -13,55 +11,18 @@
  *   UsedClientIds (ids remembered beyond their orders) vs a Set per account plus a FIFO of the
  *     ids, full at 1,000,000 ids: remembering a new id (a miss, then add, forgetting the oldest)
  *     and a hit.
- *   The fast book's level index (a Map by price and a sorted array with the best level last,
- *     moved by hand) vs a Map and a sorted array best first, kept with binary search and splice.
- *     One side of 50 levels of one order each (W1's book) and of 12,500 (a W4 book late in its
- *     run holds about 25,000 levels over both sides). An iteration is a pair, so the book keeps
- *     its shape: open and
- *     close a level 1..50 ticks behind the best (a passive order canceled), close and reopen the
- *     best level (a fill, then a new best), close and reopen a random level (a cancel anywhere);
- *     and a lookup by price.
- *
- * A cycle runs a fixed number of iterations (`count`, through `initCount` and a tiny `minTime`),
- * so that tables keep about their engine size; setup makes what a cycle consumes and teardown
- * (both untimed) brings the structure back to its base size. Every iteration also pays for the
- * benchmark's loop and one call through a global, alike for both sides of a pair, which pulls
- * ratios towards 1.
  */
-import { createBook } from '../../engine/book-factory.ts';
-import type { OrderBook } from '../../engine/book.ts';
 import { ClientIdTable } from '../../engine/client-ids.ts';
 import { IdTable } from '../../engine/id-table.ts';
 import { Order } from '../../engine/order.ts';
 import { UsedClientIds } from '../../engine/used-client-ids.ts';
-import { XorShift32 } from '../prng.ts';
-
-/** What micro.ts runs: untimed `begin(count)`, `count` timed `run()`, untimed `end()`. */
-export interface MicroCase {
-  readonly key: string;
-  readonly title: string;
-  begin(count: number): void;
-  run(): void;
-  end(): void;
-  readonly problem: string | null;
-}
-
-/** A structure case: one side of a comparison. */
-export interface StructureCase extends MicroCase {
-  /** The comparison, e.g. 'IdTable insert'. */
-  readonly pair: string;
-  readonly handMade: boolean;
-  /** Iterations per cycle. */
-  readonly count: number;
-}
+import type { XorShift32 } from '../prng.ts';
+import { StructureBase, type StructureCase } from './micro-case.ts';
 
 const LIVE = 100_000;
 const ACCOUNTS = 8;
-const TABLE_CYCLE = 20_000;
+const CYCLE = 20_000;
 const REMEMBERED = 1_000_000;
-/** Levels of the book side in the level cases: W1's and a late W4's. */
-const LEVEL_SIZES = [50, 12_500];
-const LEVEL_CYCLE = 2_000;
 
 const Op = { Insert: 0, Lookup: 1, Delete: 2, Miss: 3 } as const;
 type Op = (typeof Op)[keyof typeof Op];
@@ -85,40 +46,12 @@ class Live<T> {
   }
 }
 
-abstract class Base {
-  protected readonly rng = new XorShift32(42);
-  protected i = 0;
-  #problem: string | null = null;
-
-  constructor(
-    readonly pair: string,
-    readonly handMade: boolean,
-    readonly count: number,
-  ) {}
-
-  get key(): string {
-    return `${this.pair} ${this.handMade ? 'hand-made' : 'plain'}`.replace(/\W+/g, '_');
-  }
-
-  abstract readonly title: string;
-  /** One timed iteration. */
-  abstract run(): void;
-
-  get problem(): string | null {
-    return this.#problem;
-  }
-
-  protected expect(ok: boolean, what: string): void {
-    if (!ok && this.#problem === null) this.#problem = what;
-  }
-}
-
 // ---- orders by id ---------------------------------------------------------------------------
 
 const VALUE = new Order();
 
-abstract class IdCase extends Base implements StructureCase {
-  protected keys = new Float64Array(TABLE_CYCLE);
+abstract class IdCase extends StructureBase implements StructureCase {
+  protected keys = new Float64Array(CYCLE);
   protected misses = 0;
   #live = new Live<number>();
   #next = 1;
@@ -128,7 +61,7 @@ abstract class IdCase extends Base implements StructureCase {
     handMade: boolean,
     protected readonly op: Op,
   ) {
-    super(`IdTable ${OP_NAMES[op]}`, handMade, TABLE_CYCLE);
+    super(`IdTable ${OP_NAMES[op]}`, handMade, CYCLE);
   }
 
   protected fill(): void {
@@ -227,10 +160,10 @@ class IdMapCase extends IdCase {
 
 // ---- orders by client order id --------------------------------------------------------------
 
-abstract class ClientCase extends Base implements StructureCase {
+abstract class ClientCase extends StructureBase implements StructureCase {
   /** Insert and delete: the orders; lookups: account and a fresh id string. */
   protected orders: Order[] = [];
-  protected accounts = new Int32Array(TABLE_CYCLE);
+  protected accounts = new Int32Array(CYCLE);
   protected ids: string[] = [];
   protected found = 0;
   #live = new Live<Order>();
@@ -241,7 +174,7 @@ abstract class ClientCase extends Base implements StructureCase {
     handMade: boolean,
     protected readonly op: Op,
   ) {
-    super(`ClientIdTable ${OP_NAMES[op]}`, handMade, TABLE_CYCLE);
+    super(`ClientIdTable ${OP_NAMES[op]}`, handMade, CYCLE);
   }
 
   protected fill(): void {
@@ -368,8 +301,8 @@ class ClientMapCase extends ClientCase {
 // ---- client order ids remembered ------------------------------------------------------------
 
 /** Remember (Op.Insert: a miss, then add) or look up (Op.Lookup: a hit) ids `u<seq>`, account seq % 8. */
-abstract class UsedCase extends Base implements StructureCase {
-  protected accounts = new Int32Array(TABLE_CYCLE);
+abstract class UsedCase extends StructureBase implements StructureCase {
+  protected accounts = new Int32Array(CYCLE);
   protected ids: string[] = [];
   protected found = 0;
   #next = 0;
@@ -379,7 +312,7 @@ abstract class UsedCase extends Base implements StructureCase {
     handMade: boolean,
     protected readonly op: Op,
   ) {
-    super(`UsedClientIds ${op === Op.Insert ? 'remember a new id' : 'lookup'}`, handMade, TABLE_CYCLE);
+    super(`UsedClientIds ${op === Op.Insert ? 'remember a new id' : 'lookup'}`, handMade, CYCLE);
   }
 
   protected fill(): void {
@@ -473,197 +406,12 @@ class UsedSetCase extends UsedCase {
   }
 }
 
-// ---- price levels ---------------------------------------------------------------------------
-
-const LevelOp = { Near: 0, Best: 1, Random: 2, Lookup: 3 } as const;
-type LevelOp = (typeof LevelOp)[keyof typeof LevelOp];
-const LEVEL_OP_NAMES = [
-  'open+close 1..50 behind the best',
-  'close+reopen the best',
-  'close+reopen a random level',
-  'lookup by price',
-];
-const BASE_PRICE = 1_000_000;
-
-/** The level operations both indexes offer (the fast book's through its OrderBook interface). */
-interface LevelIndex {
-  add(order: Order): void;
-  remove(order: Order): void;
-  level(side: 'buy', price: number): unknown;
-  best(side: 'buy'): number;
-}
-
-/** A plain level index: a Map by price and a sorted array of prices, best first, kept with splice. */
-class SortedLevels implements LevelIndex {
-  readonly #byPrice = new Map<number, { qty: number; orders: Order[] }>();
-  /** Bids: highest first. */
-  readonly #prices: number[] = [];
-
-  add(order: Order): void {
-    let level = this.#byPrice.get(order.price);
-    if (level === undefined) {
-      level = { qty: 0, orders: [] };
-      this.#byPrice.set(order.price, level);
-      this.#prices.splice(this.#search(order.price), 0, order.price);
-    }
-    level.orders.push(order);
-    level.qty += order.leaves;
-  }
-
-  remove(order: Order): void {
-    const level = this.#byPrice.get(order.price)!;
-    level.orders.splice(level.orders.indexOf(order), 1);
-    level.qty -= order.leaves;
-    if (level.orders.length > 0) return;
-    this.#byPrice.delete(order.price);
-    this.#prices.splice(this.#search(order.price), 1);
-  }
-
-  level(_side: 'buy', price: number): unknown {
-    return this.#byPrice.get(price);
-  }
-
-  best(): number {
-    return this.#prices[0] ?? 0;
-  }
-
-  /** Index of the first price not above `price` (descending order). */
-  #search(price: number): number {
-    const prices = this.#prices;
-    let lo = 0;
-    let hi = prices.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (prices[mid]! > price) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-}
-
-abstract class LevelCase extends Base implements StructureCase {
-  /** Bids at BASE_PRICE + 2k, one order each: a gap of one tick between levels. */
-  protected readonly orders: Order[] = [];
-  protected readonly spare = new Order();
-  /** Near and lookup: prices; random: order indices. */
-  protected keys = new Float64Array(LEVEL_CYCLE);
-  protected misses = 0;
-
-  constructor(
-    readonly title: string,
-    handMade: boolean,
-    protected readonly op: LevelOp,
-    protected readonly levels: number,
-  ) {
-    super(`levels (${levels}) ${LEVEL_OP_NAMES[op]}`, handMade, LEVEL_CYCLE);
-    this.spare.side = 'buy';
-    this.spare.leaves = 10;
-  }
-
-  protected abstract get index(): LevelIndex;
-
-  protected fill(): void {
-    for (let k = 0; k < this.levels; k++) {
-      const o = new Order();
-      o.id = k + 1;
-      o.side = 'buy';
-      o.price = BASE_PRICE + 2 * k;
-      o.leaves = 10;
-      this.orders.push(o);
-      this.index.add(o);
-    }
-  }
-
-  begin(count: number): void {
-    if (this.keys.length < count) this.keys = new Float64Array(count);
-    this.i = 0;
-    this.misses = 0;
-    const best = BASE_PRICE + 2 * (this.levels - 1);
-    const behind = Math.min(50, this.levels - 1);
-    for (let k = 0; k < count; k++) {
-      if (this.op === LevelOp.Near) this.keys[k] = best - (2 * this.rng.int(1, behind) - 1);
-      else if (this.op === LevelOp.Random) this.keys[k] = this.rng.int(0, this.levels - 1);
-      else this.keys[k] = BASE_PRICE + 2 * this.rng.int(0, this.levels - 1);
-    }
-  }
-
-  end(): void {
-    const best = BASE_PRICE + 2 * (this.levels - 1);
-    this.expect(this.misses === 0, `${this.misses} lookups missed`);
-    this.expect(this.index.best('buy') === best, `best bid ${this.index.best('buy')}, not ${best}`);
-  }
-}
-
-class FastLevelsCase extends LevelCase {
-  readonly #book: OrderBook = createBook('fast');
-
-  constructor(op: LevelOp, levels: number) {
-    super(`fast book (${levels} levels) ${LEVEL_OP_NAMES[op]}`, true, op, levels);
-    this.fill();
-  }
-
-  protected get index(): LevelIndex {
-    return this.#book;
-  }
-
-  run(): void {
-    const book = this.#book;
-    const k = this.i++;
-    if (this.op === LevelOp.Near) {
-      const o = this.spare;
-      o.price = this.keys[k]!;
-      book.add(o);
-      book.remove(o);
-    } else if (this.op === LevelOp.Lookup) {
-      if (book.level('buy', this.keys[k]!) === undefined) this.misses++;
-    } else {
-      const o = this.orders[this.op === LevelOp.Best ? this.levels - 1 : this.keys[k]!]!;
-      book.remove(o);
-      book.add(o);
-    }
-  }
-}
-
-class SortedLevelsCase extends LevelCase {
-  readonly #index = new SortedLevels();
-
-  constructor(op: LevelOp, levels: number) {
-    super(`Map + sorted array (${levels} levels) ${LEVEL_OP_NAMES[op]}`, false, op, levels);
-    this.fill();
-  }
-
-  protected get index(): LevelIndex {
-    return this.#index;
-  }
-
-  run(): void {
-    const index = this.#index;
-    const k = this.i++;
-    if (this.op === LevelOp.Near) {
-      const o = this.spare;
-      o.price = this.keys[k]!;
-      index.add(o);
-      index.remove(o);
-    } else if (this.op === LevelOp.Lookup) {
-      if (index.level('buy', this.keys[k]!) === undefined) this.misses++;
-    } else {
-      const o = this.orders[this.op === LevelOp.Best ? this.levels - 1 : this.keys[k]!]!;
-      index.remove(o);
-      index.add(o);
-    }
-  }
-}
-
-/** Every structure case, hand-made then plain for each comparison. Builds their base states. */
-export function structureCases(): StructureCase[] {
+/** The table cases, hand-made then plain for each comparison. Builds their base states. */
+export function tableCases(): StructureCase[] {
   const cases: StructureCase[] = [];
   for (const op of [Op.Insert, Op.Lookup, Op.Delete]) cases.push(new IdTableCase(op), new IdMapCase(op));
   for (const op of [Op.Insert, Op.Lookup, Op.Miss, Op.Delete])
     cases.push(new ClientIdTableCase(op), new ClientMapCase(op));
   for (const op of [Op.Insert, Op.Lookup]) cases.push(new UsedClientIdsCase(op), new UsedSetCase(op));
-  for (const levels of LEVEL_SIZES) {
-    for (const op of [LevelOp.Near, LevelOp.Best, LevelOp.Random, LevelOp.Lookup])
-      cases.push(new FastLevelsCase(op, levels), new SortedLevelsCase(op, levels));
-  }
   return cases;
 }
