@@ -111,6 +111,9 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     session.alive = true;
     const queue = waiting.get(session);
     const n = handled.get(session) ?? 0;
+    // Either way a turn must come: it is what hands the waiting frames out (a session resumed
+    // with its budget spent, its next frames all wait, and nothing else may start a turn).
+    scheduleTurn();
     if (queue !== undefined || n >= framesPerTurn) {
       if (queue === undefined) {
         waiting.set(session, [{ data, isBinary }]);
@@ -119,11 +122,13 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       return;
     }
     handled.set(session, n + 1);
-    if (!turnScheduled) {
-      turnScheduled = true;
-      setImmediate(nextTurn);
-    }
     onFrame(session, data, isBinary);
+  }
+
+  function scheduleTurn(): void {
+    if (turnScheduled) return;
+    turnScheduled = true;
+    setImmediate(nextTurn);
   }
 
   /** A new turn: budgets start again, and the waiting frames get theirs. */
@@ -139,10 +144,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       }
       for (const { data, isBinary } of take) onFrame(session, data, isBinary);
     }
-    if (waiting.size > 0 && !turnScheduled) {
-      turnScheduled = true;
-      setImmediate(nextTurn);
-    }
+    if (waiting.size > 0) scheduleTurn();
   }
 
   function onFrame(session: Session, data: Buffer, isBinary: boolean): void {
