@@ -132,8 +132,8 @@ export function defaultGatewayConfig(): GatewayConfig {
       connectionsPerAddress: 100,
       loginTimeoutMs: 10_000,
       pingIntervalMs: 30_000,
-      maxUnsentBytes: 4 * 1024 * 1024,
-      totalUnsentBytes: 256 * 1024 * 1024,
+      maxUnsentBytes: 1024 * 1024,
+      totalUnsentBytes: 128 * 1024 * 1024,
       framesPerTurn: 64,
       challengesPerSecond: 5,
       challengeBurst: 20,
@@ -144,7 +144,7 @@ export function defaultGatewayConfig(): GatewayConfig {
     feed: {
       retain: 10_000,
       heartbeatMs: 1000,
-      slowBytes: 1024 * 1024,
+      slowBytes: 256 * 1024,
       totalBytes: 64 * 1024 * 1024,
     },
   };
