@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Gauge, Registry } from 'prom-client';
-import { DaemonPort, serveFaucet, Topology } from '../cluster/index.ts';
+import { closeNats, DaemonPort, serveFaucet, Topology } from '../cluster/index.ts';
 import { type Connector, LEDGER_KINDS, ledgerKind } from '../connectors/index.ts';
 import { wholeNumber } from './engine-process.ts';
 import {
@@ -69,7 +69,7 @@ export async function runConnector(argv: string[]): Promise<void> {
       await r.connector.close();
       await r.port.close();
     }
-    await nc.drain();
+    await closeNats(nc);
   });
   const line = (l: string) => log.info(l);
   for (const venue of venues) {

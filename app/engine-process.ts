@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { CommandBus, Shard } from '../cluster/index.ts';
+import { closeNats, CommandBus, Shard } from '../cluster/index.ts';
 import { listings } from './config.ts';
 import {
   joinCluster,
@@ -48,7 +48,7 @@ export async function runEngine(argv: string[]): Promise<void> {
   const stopper = stopOnSignals(log, async () => {
     await ops?.close();
     await shard?.close();
-    await nc.drain();
+    await closeNats(nc);
   });
   let failed: Error | null = null;
   shard = await Shard.start({

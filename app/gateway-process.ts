@@ -4,7 +4,7 @@
  * owning its instrument. Run several behind any load balancer: they hold nothing of their own.
  */
 import { parseArgs } from 'node:util';
-import { requestFunding, venueOfId } from '../cluster/index.ts';
+import { closeNats, requestFunding, venueOfId } from '../cluster/index.ts';
 import { type Gateway, serveExchange } from '../gateway/index.ts';
 import { ClusterExchange } from './cluster-exchange.ts';
 import { ledgerOf } from './connector-config.ts';
@@ -40,7 +40,7 @@ export async function runGateway(argv: string[]): Promise<void> {
   const stopper = stopOnSignals(log, async () => {
     if (gateway !== null) await gateway.close();
     else await exchange.close();
-    await nc.drain();
+    await closeNats(nc);
   });
   exchange.onFailure((err) => stopper.fatal(err));
   gateway = await serveExchange(config, exchange, {

@@ -56,8 +56,16 @@ export async function startOps(o: {
 }
 
 /**
- * Runs `close` on the first SIGTERM or SIGINT, then exits 0 (1 if closing failed). `fatal` is for
- * an error the process cannot get past: it logs, tries to close, and exits 1 (to be restarted).
+ * How long a stop may take before the process exits anyway: a part whose NATS server or ledger
+ * went away with its parent would otherwise wait for it for ever (what it has acknowledged is
+ * durable, so exiting loses nothing).
+ */
+const STOP_DEADLINE_MS = 8000;
+
+/**
+ * Runs `close` on the first SIGTERM or SIGINT, then exits 0 (1 if closing failed or took longer
+ * than the deadline). `fatal` is for an error the process cannot get past: it logs, tries to
+ * close, and exits 1 (to be restarted).
  */
 export function stopOnSignals(log: Logger, close: () => Promise<void>): { fatal(err: Error): void } {
   let stopping = false;
@@ -65,6 +73,11 @@ export function stopOnSignals(log: Logger, close: () => Promise<void>): { fatal(
     if (stopping) return;
     stopping = true;
     log.info(`${why}: stopping`);
+    setTimeout(() => {
+      log.error(`not stopped after ${STOP_DEADLINE_MS} ms: exiting anyway`);
+      log.flush();
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     close().then(
       () => {
         log.info('stopped');

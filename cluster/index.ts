@@ -13,7 +13,7 @@ export { ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
 export { ShardFollower } from './follower.ts';
 export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
-export { connectNats, ensureStreams } from './nats.ts';
+export { closeNats, connectNats, ensureStreams } from './nats.ts';
 export { type NatsNode, startNats } from './nats-server.ts';
 export { Shard } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';

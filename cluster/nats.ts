@@ -35,6 +35,21 @@ export async function connectNats(
 }
 
 /**
+ * Closes a connection after draining it (what it has sent is flushed, what it consumes is
+ * finished), or at once when that takes longer than `withinMs`: with its servers gone, a drain
+ * would wait for them for ever.
+ */
+export async function closeNats(nc: NatsConnection, withinMs = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, withinMs);
+  });
+  await Promise.race([nc.drain().catch(() => {}), late]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close();
+}
+
+/**
  * Whether an error from NATS is one a moment may cure: no answer, no responder, no leader yet.
  * The client wraps some in others (no responder to the JetStream API comes as "jetstream is not
  * enabled" caused by it), so the causes count too.

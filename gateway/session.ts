@@ -136,7 +136,7 @@ export class Session implements FeedClient {
       at += frame.copy(out, at);
     }
     this.#socket.write(out);
-    if (this.#socket.writableLength > this.#maxUnsent) this.#slow();
+    if (this.#socket.writableLength > this.#maxUnsent) this.slow();
   }
 
   /** Closes with `code` after what this turn has sent; cut if the client has not closed in a second. */
@@ -169,7 +169,7 @@ export class Session implements FeedClient {
 
   #queue(frame: Buffer): void {
     if (!this.open) return;
-    if (this.#socket.writableLength > this.#maxUnsent) return this.#slow();
+    if (this.#socket.writableLength > this.#maxUnsent) return this.slow();
     if (this.#frames.length === 0) {
       pending.add(this);
       if (!flushScheduled) {
@@ -182,8 +182,8 @@ export class Session implements FeedClient {
     this.#headers += headerLength(frame.length);
   }
 
-  /** The client leaves more than it may unsent: nothing more for it. */
-  #slow(): void {
+  /** The client leaves more than it may unsent: nothing more for it, and closed (1008). */
+  slow(): void {
     if (this.#closing) return;
     this.#frames = [];
     this.#bytes = 0;

@@ -27,6 +27,10 @@ async function main(): Promise<void> {
   config.limits.accountBurst = 10_000_000;
   config.limits.accountOrdersPerSecond = 10_000_000;
   config.limits.accountOrderBurst = 10_000_000;
+  // The fan-out's subscribers and the generators all connect from this machine.
+  config.limits.connectionsPerAddress = 1_000_000;
+  config.limits.challengeBurst = 10_000;
+  config.limits.loginBurst = 10_000;
   const gateway = await startExchange(config, { log: () => {} });
   const journal = gateway.exchange.durable.journal;
   let cpu = process.cpuUsage();

@@ -87,6 +87,21 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     });
   }
 
+  // Unsent bytes over all connections, checked four times a second: past the budget, those
+  // that left the most unsent are closed first (a connection's own cap bounds each of them).
+  const budget = setInterval(() => {
+    let total = 0;
+    for (const session of sessions) total += session.bufferedAmount;
+    if (total <= config.limits.totalUnsentBytes) return;
+    const slowest = [...sessions].sort((x, y) => y.bufferedAmount - x.bufferedAmount);
+    for (const session of slowest) {
+      if (total <= config.limits.totalUnsentBytes) break;
+      total -= session.bufferedAmount;
+      session.slow();
+    }
+  }, 250);
+  budget.unref();
+
   // Each connection is pinged; one that did not answer the previous ping is gone.
   const pinger = setInterval(() => {
     for (const session of sessions) {
@@ -111,8 +126,6 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     session.alive = true;
     const queue = waiting.get(session);
     const n = handled.get(session) ?? 0;
-    // Either way a turn must come: it is what hands the waiting frames out (a session resumed
-    // with its budget spent, its next frames all wait, and nothing else may start a turn).
     scheduleTurn();
     if (queue !== undefined || n >= framesPerTurn) {
       if (queue === undefined) {
@@ -144,7 +157,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       }
       for (const { data, isBinary } of take) onFrame(session, data, isBinary);
     }
-    if (waiting.size > 0) scheduleTurn();
+    if (waiting.size > 0 || handled.size > 0) scheduleTurn();
   }
 
   function onFrame(session: Session, data: Buffer, isBinary: boolean): void {
@@ -244,6 +257,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   // Before the HTTP server stops: say goodbye (1001), and cut whoever does not answer in time.
   app.addHook('preClose', async () => {
     clearInterval(pinger);
+    clearInterval(budget);
     for (const s of sessions) s.close(1001, 'server shutting down');
     const deadline = Date.now() + 1000;
     while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));

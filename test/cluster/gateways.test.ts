@@ -191,4 +191,34 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     await a.kill('SIGTERM');
     await b.kill('SIGTERM');
   });
+
+  it("count an account's orders through one gateway against its order limit at the other", async () => {
+    // Given two gateways whose account order limit is 30 at once, then 1 a second
+    const limited = clusterConfigFile(nats, {
+      demo: { instruments: true, marketMaker: false, fundAccounts: true },
+      limits: { accountOrdersPerSecond: 1, accountOrderBurst: 30 },
+    });
+    const start = () => MosaicProcess.spawn(['gateway', '--config', limited], READY, running);
+    const [a, b] = [await start(), await start()];
+    const trader = makeWallet();
+    const [ca, cb] = [await connect(a.url), await connect(b.url)];
+    await login(ca, trader);
+    await login(cb, trader);
+    // When the account spends its 30 orders at gateway a, and gateway b has seen them
+    for (let i = 0; i < 30; i++) ca.send(order('buy', `spent-${i}`, EVM, '1'));
+    await until('gateway b reported the 30 orders', () =>
+      cb.messages.some((m) => m.type === 'exec' && m.clientOrderId === 'spent-29' && m.status === 'new'),
+    );
+    assert.equal(ca.messages.filter((m) => m.type === 'error').length, 0);
+    // Then gateway b refuses its next orders (10 of them would need 10 s to earn)
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => cb.request(order('buy', `more-${i}`, EVM, '1'), 20_000)),
+    );
+    const refused = answers.filter((m) => m.code === 'RATE_LIMITED');
+    assert.ok(refused.length > 0, JSON.stringify(answers));
+    assert.match(refused[0]!.message as string, /orders, cancels and replaces\/s \(burst 30\) per account/);
+    assert.equal(typeof refused[0]!.retryAfterMs, 'number');
+    await a.kill('SIGTERM');
+    await b.kill('SIGTERM');
+  });
 });

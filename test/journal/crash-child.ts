@@ -5,7 +5,8 @@
  * `ack <seq> <type>:<clientOrderId>` for each command once `submit` has resolved, until killed.
  * Small snapshot and segment sizes make the kills land in snapshots and rotations too. With
  * `--history`, a history store in DIR/history reads the events (test/history/crash.test.ts), and
- * only one snapshot is kept, so that compaction leans on what the store has made durable.
+ * only one snapshot is kept, so that compaction leans on what the store has made durable; it
+ * prints `checkpoint <seq>` when the store's durable position moves on.
  */
 import path from 'node:path';
 import { XorShift32 } from '../../bench/prng.ts';
@@ -20,14 +21,14 @@ const LIFETIME_MS = 30_000;
 
 function main(dir: string, seed: number, history: boolean): void {
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  const store = history ? HistoryStore.open({ dir: path.join(dir, 'history'), log }) : null;
   const d = DurableEngine.open({
     dir,
     ...CHILD_OPTIONS,
     log,
-    ...(history
-      ? { keepSnapshots: 1, readers: [HistoryStore.open({ dir: path.join(dir, 'history'), log })] }
-      : {}),
+    ...(store === null ? {} : { keepSnapshots: 1, readers: [store] }),
   });
+  let checkpoint = store?.durableSeq ?? 0;
   process.stdout.write(`recovered ${d.recovery.lastSeq} ${d.recovery.stateHash}\n`);
   const w = new Workload(seed);
   let inFlight = 0;
@@ -44,6 +45,11 @@ function main(dir: string, seed: number, history: boolean): void {
   };
   const pump = (): void => {
     scheduled = false;
+    // The history's position became durable: told, so a test can let the life go on past it.
+    if (store !== null && store.durableSeq > checkpoint) {
+      checkpoint = store.durableSeq;
+      out.push(`checkpoint ${checkpoint}`);
+    }
     if (out.length > 0) {
       process.stdout.write(`${out.join('\n')}\n`);
       out = [];

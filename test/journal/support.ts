@@ -97,13 +97,17 @@ const CRASH_CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url));
 /**
  * Starts crash-child.ts on `dir` (with `args` after its own) and kills it with SIGKILL once it has
  * acknowledged `liveAcks` commands: a moment set by how far the child got, not by how fast this
- * machine ran it (the child goes on writing while the kill is on its way).
+ * machine ran it (the child goes on writing while the kill is on its way). With
+ * `afterCheckpoint`, the acknowledgements are counted from the child's first `checkpoint` line
+ * (a history child's store made its position durable), so the life reaches one however fast
+ * this machine runs it.
  */
 export async function liveAndDie(
   dir: string,
   seed: number,
   liveAcks: number,
   args: string[] = [],
+  afterCheckpoint = false,
 ): Promise<Life> {
   const child = spawn(process.execPath, [CRASH_CHILD, dir, String(seed), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,12 +116,17 @@ export async function liveAndDie(
   let partial = '';
   let stderr = '';
   let acked = 0;
+  let counting = !afterCheckpoint;
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const parts = (partial + chunk).split('\n');
     partial = parts.pop()!; // a line the kill may cut short is not counted
     for (const line of parts) {
+      if (line.startsWith('checkpoint ')) {
+        counting = true;
+        continue;
+      }
       lines.push(line);
-      if (line.startsWith('ack ') && ++acked === liveAcks) child.kill('SIGKILL');
+      if (line.startsWith('ack ') && counting && ++acked === liveAcks) child.kill('SIGKILL');
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
