@@ -68,6 +68,33 @@ function bogusLogin(id: string): Record<string, unknown> {
   };
 }
 
+/**
+ * Sends pings on `slow`, which reads nothing, until the server closes a slow consumer (once the
+ * answers fill the kernel's buffers, they pile up on the server); `normal`, which reads, must be
+ * answered meanwhile. Gives the number of pings sent.
+ */
+async function floodUnread(gw: Embedded, slow: WsClient, normal: WsClient): Promise<number> {
+  slow.pause();
+  let sent = 0;
+  let served: Promise<Msg> | undefined;
+  await until(
+    'the server to close the client that does not read',
+    () => {
+      if (gw.limits.closed.slowConsumer > 0) return true;
+      assert.ok(sent < 2_000_000, `still open after ${sent} pings left unread`);
+      if (slow.bufferedAmount === 0) {
+        slow.sendBatch(Array.from({ length: 5000 }, (_, i) => ({ op: 'ping', id: sent + i })));
+        sent += 5000;
+        served ??= normal.ping(30_000);
+      }
+      return false;
+    },
+    () => `${sent} pings sent`,
+  );
+  await served;
+  return sent;
+}
+
 describe('limits on what one connection costs', () => {
   let gw: Embedded;
   before(async () => {
@@ -86,29 +113,10 @@ describe('limits on what one connection costs', () => {
 
     // Given a client that asks for pongs and never reads them.
     const slow = await WsClient.connect(gw.url, { localAddress: '127.0.0.2' });
-    slow.pause();
-    let sent = 0;
-    let served: Promise<Msg> | undefined;
-    // When it goes on sending until the server gives up on it (once its answers fill the
-    // kernel's buffers, they pile up on the server past the cap).
-    await until(
-      'the server to close the client that does not read',
-      () => {
-        if (gw.limits.closed.slowConsumer > 0) return true;
-        assert.ok(sent < 2_000_000, `still open after ${sent} pings left unread`);
-        if (slow.bufferedAmount === 0) {
-          slow.sendBatch(Array.from({ length: 5000 }, (_, i) => ({ op: 'ping', id: sent + i })));
-          sent += 5000;
-          served ??= normal.ping(30_000);
-        }
-        return false;
-      },
-      () => `${sent} pings sent`,
-    );
+    const sent = await floodUnread(gw, slow, normal);
     console.log(`closed as a slow consumer after ${sent} pings sent`);
 
     // Then the other client was served meanwhile and still is.
-    await served;
     await normal.ping();
     assert.equal(gw.limits.closed.slowConsumer, 1);
     assert.equal(await metric(gw, 'mosaic_ws_closed_total{reason="slowConsumer"}'), 1);
@@ -116,6 +124,36 @@ describe('limits on what one connection costs', () => {
     await until('the slow client to be gone', () => gw.limits.connections === 1);
     assert.equal(await metric(gw, 'mosaic_ws_connections'), sessions);
     assert.equal(gw.limits.tracked, tracked);
+    assert.ok(normal.open);
+    await normal.close();
+  });
+});
+
+describe('a limit on unsent bytes over all connections', () => {
+  const MAX_UNSENT = 512 * 1024 * 1024;
+  let gw: Embedded;
+  before(async () => {
+    gw = await testGateway((c) => {
+      c.limits = {
+        ...c.limits,
+        ...UNLIMITED_SESSION,
+        maxUnsentBytes: MAX_UNSENT,
+        totalUnsentBytes: 1024 * 1024,
+      };
+    });
+  });
+  after(() => gw.close());
+
+  it('closes the connection with the most unsent once all together pass totalUnsentBytes', async () => {
+    const normal = await WsClient.connect(gw.url);
+    await normal.ping();
+    const slow = await WsClient.connect(gw.url, { localAddress: '127.0.0.2' });
+    const sent = await floodUnread(gw, slow, normal);
+    // Far below its own cap: the pongs of every ping sent would not reach it.
+    assert.ok(sent * 64 < MAX_UNSENT);
+    await normal.ping();
+    assert.equal(await metric(gw, 'mosaic_ws_closed_total{reason="slowConsumer"}'), 1);
+    await until('the slow client to be gone', () => gw.limits.connections === 1);
     assert.ok(normal.open);
     await normal.close();
   });
