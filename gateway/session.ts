@@ -139,8 +139,13 @@ export class Session implements FeedClient {
     if (this.#socket.writableLength > this.#maxUnsent) this.slow();
   }
 
-  /** Closes with `code` after what this turn has sent; cut if the client has not closed in a second. */
+  /**
+   * Closes with `code` after what this turn has sent; cut if the client has not closed in a
+   * second. A close with 1008 (the feed's, or `slow`) is counted as a slow consumer's.
+   */
   close(code: number, reason: string): void {
+    if (this.#closing) return;
+    if (code === 1008) this.#onSlow();
     this.flush();
     this.#closing = true;
     this.#ws.close(code, reason);
@@ -188,7 +193,6 @@ export class Session implements FeedClient {
     this.#frames = [];
     this.#bytes = 0;
     this.#headers = 0;
-    this.#onSlow();
     this.close(1008, 'slow consumer');
   }
 }

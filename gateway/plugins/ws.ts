@@ -105,6 +105,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   // Each connection is pinged; one that did not answer the previous ping is gone.
   const pinger = setInterval(() => {
     for (const session of sessions) {
+      if (!session.open) continue; // being closed already, for another reason
       if (!session.alive) {
         limits.closed.pingTimeout++;
         session.terminate();
