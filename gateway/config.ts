@@ -72,6 +72,11 @@ export const GatewaySettings = {
       pingIntervalMs: Type.Integer({ minimum: 100, maximum: 86_400_000 }),
       /** Bytes written to a connection and not yet taken by it, past which it is closed (1008). */
       maxUnsentBytes: Type.Integer({ minimum: 65_536, maximum: 1024 * 1024 * 1024 }),
+      /**
+       * Unsent bytes over all connections together, past which the connections with the most
+       * unsent are closed (1008) until the total is below it again.
+       */
+      totalUnsentBytes: Type.Integer({ minimum: 1024 * 1024, maximum: 64 * 1024 * 1024 * 1024 }),
       /** Frames of one connection handled in one turn of the event loop; the rest wait a turn. */
       framesPerTurn: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       /** Login challenges a second one address may ask for (WebSocket and REST together). */
@@ -127,7 +132,8 @@ export function defaultGatewayConfig(): GatewayConfig {
       connectionsPerAddress: 100,
       loginTimeoutMs: 10_000,
       pingIntervalMs: 30_000,
-      maxUnsentBytes: 4 * 1024 * 1024,
+      maxUnsentBytes: 1024 * 1024,
+      totalUnsentBytes: 128 * 1024 * 1024,
       framesPerTurn: 64,
       challengesPerSecond: 5,
       challengeBurst: 20,
@@ -138,7 +144,7 @@ export function defaultGatewayConfig(): GatewayConfig {
     feed: {
       retain: 10_000,
       heartbeatMs: 1000,
-      slowBytes: 1024 * 1024,
+      slowBytes: 256 * 1024,
       totalBytes: 64 * 1024 * 1024,
     },
   };

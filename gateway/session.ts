@@ -136,11 +136,16 @@ export class Session implements FeedClient {
       at += frame.copy(out, at);
     }
     this.#socket.write(out);
-    if (this.#socket.writableLength > this.#maxUnsent) this.#slow();
+    if (this.#socket.writableLength > this.#maxUnsent) this.slow();
   }
 
-  /** Closes with `code` after what this turn has sent; cut if the client has not closed in a second. */
+  /**
+   * Closes with `code` after what this turn has sent; cut if the client has not closed in a
+   * second. A close with 1008 (the feed's, or `slow`) is counted as a slow consumer's.
+   */
   close(code: number, reason: string): void {
+    if (this.#closing) return;
+    if (code === 1008) this.#onSlow();
     this.flush();
     this.#closing = true;
     this.#ws.close(code, reason);
@@ -169,7 +174,7 @@ export class Session implements FeedClient {
 
   #queue(frame: Buffer): void {
     if (!this.open) return;
-    if (this.#socket.writableLength > this.#maxUnsent) return this.#slow();
+    if (this.#socket.writableLength > this.#maxUnsent) return this.slow();
     if (this.#frames.length === 0) {
       pending.add(this);
       if (!flushScheduled) {
@@ -182,13 +187,12 @@ export class Session implements FeedClient {
     this.#headers += headerLength(frame.length);
   }
 
-  /** The client leaves more than it may unsent: nothing more for it. */
-  #slow(): void {
+  /** The client leaves more than it may unsent: nothing more for it, and closed (1008). */
+  slow(): void {
     if (this.#closing) return;
     this.#frames = [];
     this.#bytes = 0;
     this.#headers = 0;
-    this.#onSlow();
     this.close(1008, 'slow consumer');
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The exchange under test, in a process of its own (forked by server.ts): a gateway on a free
  * loopback port with a fresh data folder, the demo instruments and demo funding, quiet logs, no
- * market maker and rate limits raised out of the way unless asked for the defaults (the abuse
+ * market maker and the rate and per-address limits raised out of the way unless asked for the
+ * defaults (the abuse
  * scenario: the market maker and the limits as `npm start` has them). Tells the parent its URL, then
  * answers `mark` (CPU and memory since the last mark) and `stop` (closes, removes the data
  * folder, exits so that a `--cpu-prof` profile gets written).
@@ -34,6 +35,10 @@ async function main(): Promise<void> {
     config.limits.accountBurst = 10_000_000;
     config.limits.accountOrdersPerSecond = 10_000_000;
     config.limits.accountOrderBurst = 10_000_000;
+    // The fan-out's subscribers and the generators all connect from this machine.
+    config.limits.connectionsPerAddress = 1_000_000;
+    config.limits.challengeBurst = 10_000;
+    config.limits.loginBurst = 10_000;
   }
   Object.assign(config.limits, limits ?? {});
   const gateway = await startExchange(config, { log: () => {} });

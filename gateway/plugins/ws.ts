@@ -87,9 +87,25 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     });
   }
 
+  // Unsent bytes over all connections, checked four times a second: past the budget, those
+  // that left the most unsent are closed first (a connection's own cap bounds each of them).
+  const budget = setInterval(() => {
+    let total = 0;
+    for (const session of sessions) total += session.bufferedAmount;
+    if (total <= config.limits.totalUnsentBytes) return;
+    const slowest = [...sessions].sort((x, y) => y.bufferedAmount - x.bufferedAmount);
+    for (const session of slowest) {
+      if (total <= config.limits.totalUnsentBytes) break;
+      total -= session.bufferedAmount;
+      session.slow();
+    }
+  }, 250);
+  budget.unref();
+
   // Each connection is pinged; one that did not answer the previous ping is gone.
   const pinger = setInterval(() => {
     for (const session of sessions) {
+      if (!session.open) continue; // being closed already, for another reason
       if (!session.alive) {
         limits.closed.pingTimeout++;
         session.terminate();
@@ -242,6 +258,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   // Before the HTTP server stops: say goodbye (1001), and cut whoever does not answer in time.
   app.addHook('preClose', async () => {
     clearInterval(pinger);
+    clearInterval(budget);
     for (const s of sessions) s.close(1001, 'server shutting down');
     const deadline = Date.now() + 1000;
     while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
