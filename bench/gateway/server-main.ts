@@ -2,9 +2,8 @@
  * The exchange under test, in a process of its own (forked by server.ts): a gateway on a free
  * loopback port with a fresh data folder, the demo instruments and demo funding, quiet logs, no
  * market maker and the rate and per-address limits raised out of the way unless asked for the
- * defaults (the abuse
- * scenario: the market maker and the limits as `npm start` has them). Tells the parent its URL, then
- * answers `mark` (CPU and memory since the last mark) and `stop` (closes, removes the data
+ * defaults (the abuse scenario: the market maker and the limits as `npm start` has them). Tells
+ * the parent its URL, then answers `mark` (CPU and memory since the last mark) and `stop` (closes, removes the data
  * folder, exits so that a `--cpu-prof` profile gets written).
  */
 import fs from 'node:fs';
