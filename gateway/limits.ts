@@ -90,6 +90,10 @@ export class Limits {
   };
   /** Connections the server closed, by why. */
   readonly closed: Record<CloseReason, number> = { slowConsumer: 0, loginTimeout: 0, pingTimeout: 0 };
+  /** Bytes written to connections and not yet taken, over all of them, at the last check. */
+  unsentBytes = 0;
+  /** The most `unsentBytes` has been since start. */
+  unsentPeak = 0;
   readonly #connections = new Map<string, number>();
   #connectionCount = 0;
   readonly #challenges: Buckets;
@@ -210,6 +214,12 @@ export class Limits {
   /** A session's own bucket refused a message: counted with the others. */
   sessionLimited(): void {
     this.refused.session++;
+  }
+
+  /** The connections' unsent bytes now (checked a few times a second). */
+  unsent(total: number): void {
+    this.unsentBytes = total;
+    if (total > this.unsentPeak) this.unsentPeak = total;
   }
 
   /** Forgets the buckets of clients that went quiet (called about once a second). */

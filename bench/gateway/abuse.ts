@@ -95,7 +95,11 @@ export interface AbuseRow {
   /** What the attacker saw refuse or close it. */
   refusals: Record<string, number>;
   /** The server's counts (`mosaic_limit_refusals_total`, `mosaic_ws_closed_total`) at the end. */
-  server: { refused: Record<string, number>; closed: Record<string, number> };
+  /**
+   * The server's own counts after the attack: refusals by limit, closes by reason, and the most
+   * bytes its connections held unsent at once (its check a few times a second).
+   */
+  server: { refused: Record<string, number>; closed: Record<string, number>; unsentPeakMB: number };
   detail: Record<string, unknown>;
 }
 
@@ -216,8 +220,10 @@ async function row(name: AttackName, o: AbuseOptions, report: AbuseReport): Prom
 
 /** The server's refusals by limit and closes by reason, from `/metrics`. */
 async function serverCounts(httpUrl: string): Promise<AbuseRow['server']> {
-  const out: AbuseRow['server'] = { refused: {}, closed: {} };
+  const out: AbuseRow['server'] = { refused: {}, closed: {}, unsentPeakMB: 0 };
   const m = await httpRequest(`${httpUrl}/metrics`, { localAddress: OBSERVER, timeoutMs: 5000 });
+  const peak = /^mosaic_ws_unsent_bytes_peak (\d+)/m.exec(m.body);
+  out.unsentPeakMB = Math.round(Number(peak?.[1] ?? 0) / 10_000) / 100;
   for (const [, name, label, value] of m.body.matchAll(
     /^mosaic_(limit_refusals|ws_closed)_total\{(?:limit|reason)="([^"]+)"\} (\d+)/gm,
   )) {

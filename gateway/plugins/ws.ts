@@ -92,6 +92,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   const budget = setInterval(() => {
     let total = 0;
     for (const session of sessions) total += session.bufferedAmount;
+    limits.unsent(total);
     if (total <= config.limits.totalUnsentBytes) return;
     const slowest = [...sessions].sort((x, y) => y.bufferedAmount - x.bufferedAmount);
     for (const session of slowest) {
