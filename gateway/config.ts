@@ -58,6 +58,8 @@ export const GatewaySettings = {
       accountOrdersPerSecond: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Orders, cancels and replaces an account may send at once. */
       accountOrderBurst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Messages answered RATE_LIMITED in a row after which a connection is closed (4029). */
+      refusedBeforeClose: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Sessions logged in at once with one account. */
       sessionsPerAccount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       /** Largest WebSocket frame accepted, in bytes. */
@@ -126,6 +128,7 @@ export function defaultGatewayConfig(): GatewayConfig {
       accountBurst: 2000,
       accountOrdersPerSecond: 500,
       accountOrderBurst: 1000,
+      refusedBeforeClose: 1000,
       sessionsPerAccount: 20,
       maxFrameBytes: 64 * 1024,
       maxConnections: 10_000,

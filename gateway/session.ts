@@ -68,6 +68,8 @@ export class Session implements FeedClient {
   cancelOnDisconnect = false;
   /** Whether it answered (or sent anything) since the last ping. */
   alive = true;
+  /** Messages answered RATE_LIMITED since the last one that was not. */
+  refusedInARow = 0;
   /** Whether it subscribed to market data (a reason to stay connected without a login). */
   subscribed = false;
   #ws: WebSocket;

@@ -173,6 +173,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       value = JSON.parse(data.toString('utf8'));
     } catch (err) {
       if (wait > 0) return limited(session, undefined, wait);
+      session.refusedInARow = 0;
       return fail(session, undefined, 'BAD_JSON', `frame is not valid JSON: ${(err as Error).message}`);
     }
     const id = requestId(value);
@@ -182,15 +183,28 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       if (account !== null) limits.accountMessage(account);
       const msg = parseMessage(value);
       if (account !== null && ORDER_OPS.has(msg.op)) limits.accountOrder(account);
+      session.refusedInARow = 0;
       dispatch(session, msg);
     } catch (err) {
       if (!isGatewayError(err)) {
         app.log.error({ err }, 'unexpected error handling a message');
         return fail(session, id, 'UNAVAILABLE', 'internal error; the message was not processed');
       }
-      if (err.code === 'RATE_LIMITED') metrics.rateLimited.inc();
       fail(session, id, err.code, err.message, err.info);
+      if (err.code === 'RATE_LIMITED') refused(session);
     }
+  }
+
+  /**
+   * A message answered RATE_LIMITED. A client that goes on sending regardless, `refusedBeforeClose`
+   * times in a row, is not waiting as told: it is closed (4029), so that answering it stops
+   * costing the server what the limit was there to save.
+   */
+  function refused(session: Session): void {
+    metrics.rateLimited.inc();
+    if (++session.refusedInARow < config.limits.refusedBeforeClose) return;
+    limits.closed.rateLimited++;
+    session.close(4029, `rate limited: ${session.refusedInARow} messages refused in a row`);
   }
 
   function dispatch(session: Session, msg: Request): void {
@@ -233,7 +247,6 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   }
 
   function limited(session: Session, id: string | number | undefined, wait: number): void {
-    metrics.rateLimited.inc();
     limits.sessionLimited();
     const { messagesPerSecond, burst } = config.limits;
     fail(
@@ -243,6 +256,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       `rate limit of ${messagesPerSecond} messages/s (burst ${burst}) exceeded; retry in ${wait} ms`,
       { retryAfterMs: wait },
     );
+    refused(session);
   }
 
   function fail(

@@ -264,6 +264,44 @@ describe('limits on connections', () => {
   });
 });
 
+describe('a client that goes on sending while rate limited', () => {
+  let gw: Embedded;
+  before(async () => {
+    gw = await testGateway((c) => {
+      c.limits = { ...c.limits, messagesPerSecond: 1, burst: 5, refusedBeforeClose: 10 };
+    });
+  });
+  after(() => gw.close());
+
+  it('is closed (4029) after refusedBeforeClose refusals in a row; one that waits as told is not', async () => {
+    // Given a client that spends its burst, is refused once and waits as the answer says
+    const patient = await WsClient.connect(gw.url, { localAddress: '127.0.0.2' });
+    for (let i = 0; i < 5; i++) assert.equal((await patient.ping()).type, 'pong');
+    const refused = await patient.request({ op: 'ping' });
+    assert.equal(refused.code, 'RATE_LIMITED');
+    await new Promise((resolve) => setTimeout(resolve, refused.retryAfterMs as number));
+    // Then its next message passes, which starts its count of refusals again
+    assert.equal((await patient.ping()).type, 'pong');
+
+    // When another sends 30 at once
+    const flood = await WsClient.connect(gw.url, { localAddress: '127.0.0.3' });
+    flood.sendBatch(Array.from({ length: 30 }, (_, i) => ({ op: 'ping', id: i })));
+    // Then 5 pass, 10 are refused, and it is closed
+    const closed = await within('the flooding client to be closed', flood.closed);
+    assert.equal(closed.code, 4029);
+    assert.match(closed.reason, /rate limited: 10 messages refused in a row/);
+    const answers = flood.messages.filter((m) => m.id !== undefined);
+    assert.deepEqual(
+      answers.map((m) => m.type),
+      [...Array<string>(5).fill('pong'), ...Array<string>(10).fill('error')],
+    );
+    assert.equal(gw.limits.closed.rateLimited, 1);
+    assert.equal(await metric(gw, 'mosaic_ws_closed_total{reason="rateLimited"}'), 1);
+    assert.ok(patient.open);
+    await patient.close();
+  });
+});
+
 describe('limits on idle and dead connections', () => {
   const LOGIN_TIMEOUT_MS = 1000;
   let gw: Embedded;
