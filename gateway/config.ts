@@ -58,7 +58,7 @@ export const GatewaySettings = {
       accountOrdersPerSecond: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Orders, cancels and replaces an account may send at once. */
       accountOrderBurst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
-      /** Messages answered RATE_LIMITED in a row after which a connection is closed (4029). */
+      /** Messages answered RATE_LIMITED, none a second after the one before, closing the connection (4029). */
       refusedBeforeClose: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Sessions logged in at once with one account. */
       sessionsPerAccount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),

@@ -68,8 +68,10 @@ export class Session implements FeedClient {
   cancelOnDisconnect = false;
   /** Whether it answered (or sent anything) since the last ping. */
   alive = true;
-  /** Messages answered RATE_LIMITED since the last one that was not. */
+  /** Messages answered RATE_LIMITED, each less than a second after the one before. */
   refusedInARow = 0;
+  /** When the last one was (ms since the epoch). */
+  lastRefusedAt = 0;
   /** Whether it subscribed to market data (a reason to stay connected without a login). */
   subscribed = false;
   #ws: WebSocket;

@@ -173,7 +173,6 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       value = JSON.parse(data.toString('utf8'));
     } catch (err) {
       if (wait > 0) return limited(session, undefined, wait);
-      session.refusedInARow = 0;
       return fail(session, undefined, 'BAD_JSON', `frame is not valid JSON: ${(err as Error).message}`);
     }
     const id = requestId(value);
@@ -183,7 +182,6 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       if (account !== null) limits.accountMessage(account);
       const msg = parseMessage(value);
       if (account !== null && ORDER_OPS.has(msg.op)) limits.accountOrder(account);
-      session.refusedInARow = 0;
       dispatch(session, msg);
     } catch (err) {
       if (!isGatewayError(err)) {
@@ -196,15 +194,19 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   }
 
   /**
-   * A message answered RATE_LIMITED. A client that goes on sending regardless, `refusedBeforeClose`
-   * times in a row, is not waiting as told: it is closed (4029), so that answering it stops
-   * costing the server what the limit was there to save.
+   * A message answered RATE_LIMITED. A client refused `refusedBeforeClose` times without a
+   * second's pause between two refusals goes on sending regardless (a token now and then lets
+   * one message through, which does not count as waiting): it is closed (4029), so that
+   * answering it stops costing the server what the limit was there to save.
    */
   function refused(session: Session): void {
     metrics.rateLimited.inc();
+    const now = Date.now();
+    if (now - session.lastRefusedAt >= 1000) session.refusedInARow = 0;
+    session.lastRefusedAt = now;
     if (++session.refusedInARow < config.limits.refusedBeforeClose) return;
     limits.closed.rateLimited++;
-    session.close(4029, `rate limited: ${session.refusedInARow} messages refused in a row`);
+    session.close(4029, `rate limited: ${session.refusedInARow} messages refused, not a second apart`);
   }
 
   function dispatch(session: Session, msg: Request): void {
