@@ -86,7 +86,10 @@ export async function runConnector(argv: string[]): Promise<void> {
       },
     });
     const settings = entries.find((c) => c.venue === venue)!;
-    const connector = await startConnector(config, settings, enginePort, line);
+    const connector = await startConnector(config, settings, enginePort, log.child({ venue }), (err) => {
+      failed = err;
+      stopper.fatal(err);
+    });
     running.push({ port: enginePort, connector });
     if (config.demo.fundAccounts && connector.fund !== null) {
       serveFaucet(nc, topology, venue, connector.fund, line);

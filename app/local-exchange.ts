@@ -49,6 +49,7 @@ export class LocalExchange implements Exchange {
   #ticker: NodeJS.Timeout | null = null;
   #lastCommandAt = 0;
   #availability = new Availability('exchange');
+  #parts: Array<() => Record<string, unknown>> = [];
 
   constructor(options: ExchangeOptions) {
     this.#now = options.now ?? Date.now;
@@ -135,11 +136,22 @@ export class LocalExchange implements Exchange {
   }
 
   health(): Record<string, unknown> {
-    return {
-      commandSeq: this.engine.commandSeq,
-      durableSeq: this.durable.journal.durableSeq,
-      historySeq: this.history.durableSeq,
-    };
+    return Object.assign(
+      {
+        commandSeq: this.engine.commandSeq,
+        durableSeq: this.durable.journal.durableSeq,
+        historySeq: this.history.durableSeq,
+      },
+      ...this.#parts.map((part) => part()),
+    );
+  }
+
+  /**
+   * Adds what a part running beside the engine reports to `health()`; a `failed` string in it
+   * (a settlement daemon that stopped) makes `/health` answer 503 with that reason.
+   */
+  reportHealth(part: () => Record<string, unknown>): void {
+    this.#parts.push(part);
   }
 
   codec(instrument: string): InstrumentCodec | undefined {

@@ -12,6 +12,7 @@ import { defaultConfig, startExchange } from '../../app/index.ts';
 import { FileJournal } from '../../journal/index.ts';
 import { childArgs } from './child.ts';
 import { type FromServer, ownStats, type ServerStats, type ToServer } from './server.ts';
+import { silentLogger } from '../../common/index.ts';
 
 async function main(): Promise<void> {
   const { dataParent } = childArgs<{ dataParent?: string }>();
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   config.limits.connectionsPerAddress = 1_000_000;
   config.limits.challengeBurst = 10_000;
   config.limits.loginBurst = 10_000;
-  const gateway = await startExchange(config, { log: () => {} });
+  const gateway = await startExchange(config, { log: silentLogger });
   const journal = gateway.exchange.durable.journal;
   let cpu = process.cpuUsage();
   let at = performance.now();

@@ -34,6 +34,7 @@ import { issue, makeMsp, type FabricMember } from '../support/identities.ts';
 import { ledgerContract } from './ledger-contract.ts';
 import { crashAfterSubmit } from '../support/fabric.ts';
 import { until } from '../support/wait.ts';
+import { lineLogger } from '../../common/index.ts';
 
 const CHANNEL = 'bank-net';
 const CHAINCODE = 'mosaic-settlement';
@@ -129,7 +130,7 @@ function ledgerOn(n: Network_, progress = progressIn(n), log?: (line: string) =>
     contract: n.operator.contract,
     progress,
     asset: (id) => (id === ACME ? { security: 'ACME', cash: 'USD' } : undefined),
-    ...(log === undefined ? {} : { log }),
+    ...(log === undefined ? {} : { log: lineLogger(log) }),
   });
 }
 
@@ -294,7 +295,7 @@ describe('settlement on Fabric (devnet)', () => {
       contract: n.operator.contract,
       progress,
       asset: () => ({ security: 'ACME', cash: 'USD' }),
-      log: (line) => logs.push(line),
+      log: lineLogger((line) => logs.push(line)),
     });
     const outcomes = await next.settle(batch);
 
