@@ -71,7 +71,6 @@ export async function runConnector(argv: string[]): Promise<void> {
     }
     await closeNats(nc);
   });
-  const line = (l: string) => log.info(l);
   for (const venue of venues) {
     const enginePort = await DaemonPort.open({
       nc,
@@ -79,7 +78,7 @@ export async function runConnector(argv: string[]): Promise<void> {
       config: config.cluster,
       venue,
       risk: config.risk,
-      log: line,
+      log: log.child({ venue }),
       onError: (err) => {
         failed = err;
         stopper.fatal(err);
@@ -92,7 +91,7 @@ export async function runConnector(argv: string[]): Promise<void> {
     });
     running.push({ port: enginePort, connector });
     if (config.demo.fundAccounts && connector.fund !== null) {
-      serveFaucet(nc, topology, venue, connector.fund, line);
+      serveFaucet(nc, topology, venue, connector.fund, log.child({ venue }));
     }
     log.info({ venue, shard: enginePort.shard }, `settling ${venue}: ${connector.describe}`);
   }

@@ -168,7 +168,8 @@ export class ChangeWatcher {
       this.#polling = this.poll()
         .then(
           () => {
-            if (lastError !== '') this.#log.info({ venue }, `${venue}: polling for ledger changes works again`);
+            if (lastError !== '')
+              this.#log.info({ venue }, `${venue}: polling for ledger changes works again`);
             lastError = '';
             backoff.reset();
             wait = this.#pollMs;

@@ -107,7 +107,9 @@ export async function whenReady(
   const said = new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(
       () =>
-        reject(makeError(`${name}: not ready within ${timeoutMs / 1000} s:\n${output.slice(-4_000)}`, 'NOT_READY')),
+        reject(
+          makeError(`${name}: not ready within ${timeoutMs / 1000} s:\n${output.slice(-4_000)}`, 'NOT_READY'),
+        ),
       timeoutMs,
     );
     read = (chunk) => {
@@ -121,7 +123,10 @@ export async function whenReady(
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       reject(
-        makeError(`${name} exited (${signal ?? code}) before it was ready:\n${output.slice(-4_000)}`, 'NOT_READY'),
+        makeError(
+          `${name} exited (${signal ?? code}) before it was ready:\n${output.slice(-4_000)}`,
+          'NOT_READY',
+        ),
       );
     });
   });

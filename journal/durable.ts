@@ -17,6 +17,7 @@ import type {
   EventSubscriber,
 } from './ports.ts';
 import { loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
+import { makeError } from './errors.ts';
 
 export interface DurableOptions {
   /** Folder of journal segments and snapshots (created if missing). */
@@ -102,9 +103,10 @@ export class DurableEngine {
     }
     const base = snap?.seq ?? 0;
     const gap = (first: number) =>
-      new Error(
+      makeError(
         `the journal starts at ${first} but the newest valid snapshot covers only up to ${base}: ` +
           'commands in between are missing',
+        'GAP',
       );
     // Checked before a file journal opens anything, so that a refused open leaves nothing open.
     const first = options.commandLog ? base + 1 : (listSegments(dir)[0]?.firstSeq ?? base + 1);
@@ -132,7 +134,10 @@ export class DurableEngine {
       this.#capture = [];
       this.engine.execute(command);
       if (this.engine.commandSeq !== seq) {
-        throw new Error(`replay out of step: journal sequence ${seq}, engine at ${this.engine.commandSeq}`);
+        throw makeError(
+          `replay out of step: journal sequence ${seq}, engine at ${this.engine.commandSeq}`,
+          'OUT_OF_STEP',
+        );
       }
       for (const r of this.#readers) if (seq > r.durableSeq) r.apply(seq, this.#capture);
       replayed++;
@@ -142,8 +147,9 @@ export class DurableEngine {
     for (const r of this.#readers) {
       if (r.durableSeq > this.engine.commandSeq) {
         void this.journal.close();
-        throw new Error(
+        throw makeError(
           `a reader of the events is at command ${r.durableSeq}, beyond the journal's last, ${this.engine.commandSeq}: it was built from another journal`,
+          'OUT_OF_STEP',
         );
       }
     }
@@ -187,7 +193,7 @@ export class DurableEngine {
     this.engine.execute(command);
     const events = this.#capture;
     if (this.engine.commandSeq !== seq)
-      this.#fail(new Error(`engine at ${this.engine.commandSeq}, journal at ${seq}`));
+      this.#fail(makeError(`engine at ${this.engine.commandSeq}, journal at ${seq}`, 'OUT_OF_STEP'));
     const done = new Promise<CommandResult>((resolve, reject) =>
       this.#inflight.push({ seq, events, resolve, reject }),
     );

@@ -28,6 +28,7 @@ import {
   sealRecord,
   segmentHeader,
 } from './records.ts';
+import { JournalError, makeError } from './errors.ts';
 
 const SEGMENT = /^(\d{20})\.wal$/;
 
@@ -54,8 +55,11 @@ export interface JournalEntry {
   command: Command;
 }
 
-export class JournalCorruptError extends Error {
+export class JournalCorruptError extends JournalError {
   override name = 'JournalCorruptError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'CORRUPT', options);
+  }
 }
 
 export function segmentName(firstSeq: number): string {
@@ -217,7 +221,7 @@ export class FileJournal implements CommandLog {
    */
   append(command: Command): number {
     if (this.#failed) throw this.#failed;
-    if (this.#closed) throw new Error('the journal is closed');
+    if (this.#closed) throw makeError('the journal is closed', 'CLOSED');
     const seq = this.#lastSeq + 1;
     const at = this.#pendingBytes;
     if (at + HEADER_BYTES + SEQ_BYTES + MAX_COMMAND_BYTES > this.#pending.length) this.#grow();

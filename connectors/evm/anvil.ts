@@ -146,7 +146,8 @@ export class Anvil {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     });
     const body = (await res.json()) as { result?: T; error?: { message: string } };
-    if (body.error !== undefined) throw makeError(`${method}: ${body.error.message}`, 'BATCH_REFUSED', { method });
+    if (body.error !== undefined)
+      throw makeError(`${method}: ${body.error.message}`, 'BATCH_REFUSED', { method });
     return body.result as T;
   }
 

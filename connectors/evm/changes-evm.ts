@@ -60,7 +60,8 @@ export class EvmChanges implements ChangeSource {
       registry.queryFilter(registry.filters.InvestorRemoved!(), from, to),
       ...securities.map((s) => s.queryFilter(s.filters.AddressFrozen!(), from, to)),
     ]);
-    if (!block?.hash) throw makeError(`block ${to} of ${this.venue} has no hash yet`, 'NOT_FINAL', { block: to });
+    if (!block?.hash)
+      throw makeError(`block ${to} of ${this.venue} has no hash yet`, 'NOT_FINAL', { block: to });
     const logs = found.flat();
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const changes: LedgerChange[] = [];

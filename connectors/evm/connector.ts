@@ -69,7 +69,8 @@ export async function startEvmConnector(
   let progress: Progress | null = null;
   try {
     const rpcUrl = anvil?.url ?? config.rpcUrl;
-    if (anvil !== null) o.log.info({ venue: config.venue, rpcUrl }, `${config.venue}: local anvil up at ${rpcUrl}`);
+    if (anvil !== null)
+      o.log.info({ venue: config.venue, rpcUrl }, `${config.venue}: local anvil up at ${rpcUrl}`);
     const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
     await checkChain(provider, config.chainId, rpcUrl);
     const operator = new Wallet(config.operatorKey, provider);
@@ -211,7 +212,12 @@ async function checkChain(provider: JsonRpcProvider, chainId: number, url: strin
   try {
     actual = (await provider.send('eth_chainId', [])) as string;
   } catch (err) {
-    throw makeError(`cannot reach the EVM node at ${url}: ${(err as Error).message}`, 'LEDGER_UNREACHABLE', {}, err);
+    throw makeError(
+      `cannot reach the EVM node at ${url}: ${(err as Error).message}`,
+      'LEDGER_UNREACHABLE',
+      {},
+      err,
+    );
   }
   if (Number(actual) !== chainId)
     throw makeError(`the EVM node at ${url} is chain ${Number(actual)}, not ${chainId}`, 'BAD_SETUP');
@@ -229,7 +235,8 @@ async function localContracts(
   artifacts: Artifacts,
   local: boolean,
 ): Promise<NonNullable<EvmConnectorConfig['contracts']>> {
-  if (!local) throw makeError('evm.contracts must name the deployed contracts when evm.rpcUrl is set', 'BAD_SETUP');
+  if (!local)
+    throw makeError('evm.contracts must name the deployed contracts when evm.rpcUrl is set', 'BAD_SETUP');
   const file = path.join(dir, 'deployment.json');
   if (fs.existsSync(file))
     return JSON.parse(fs.readFileSync(file, 'utf8')) as NonNullable<EvmConnectorConfig['contracts']>;

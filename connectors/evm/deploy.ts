@@ -212,9 +212,13 @@ async function mined(tx: ContractTransactionResponse, method: string): Promise<T
       return receipt;
     }
     if (performance.now() > deadline) {
-      throw makeError(`${method}: transaction ${tx.hash} not mined after ${RECEIPT_TIMEOUT_MS} ms`, 'NOT_FINAL', {
-        tx: tx.hash,
-      });
+      throw makeError(
+        `${method}: transaction ${tx.hash} not mined after ${RECEIPT_TIMEOUT_MS} ms`,
+        'NOT_FINAL',
+        {
+          tx: tx.hash,
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

@@ -337,7 +337,9 @@ export class BatchSender {
   #reverted(op: Operator, hash: string | null, why: Reason, cause?: unknown): Error {
     const where = hash === null ? 'was refused' : `reverted in ${hash}`;
     const advice =
-      why.name !== null && Object.hasOwn(PERMANENT_REVERTS, why.name) ? PERMANENT_REVERTS[why.name] : undefined;
+      why.name !== null && Object.hasOwn(PERMANENT_REVERTS, why.name)
+        ? PERMANENT_REVERTS[why.name]
+        : undefined;
     if (advice === undefined) {
       const code = hash === null ? 'BATCH_REFUSED' : 'BATCH_REVERTED';
       return makeError(`the batch transaction ${where}: ${why.text}`, code, {}, cause);
@@ -454,7 +456,8 @@ const PERMANENT_REVERTS: Record<string, (operator: string) => string> = {
 function reason(err: unknown, iface: Interface): Reason {
   if (isError(err, 'CALL_EXCEPTION')) {
     const decoded = err.revert ?? (err.data ? iface.parseError(err.data) : null);
-    if (decoded) return { text: `${decoded.name}(${decoded.args.map(String).join(', ')})`, name: decoded.name };
+    if (decoded)
+      return { text: `${decoded.name}(${decoded.args.map(String).join(', ')})`, name: decoded.name };
   }
   return { text: err instanceof Error ? err.message : String(err), name: null };
 }

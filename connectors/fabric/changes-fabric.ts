@@ -85,7 +85,10 @@ export class FabricChanges implements ChangeSource {
     try {
       body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as Record<string, unknown>;
     } catch {
-      this.#o.log?.warn({ venue: this.venue, ref }, `${this.venue}: event ${e.eventName} of ${ref} is not JSON: left out`);
+      this.#o.log?.warn(
+        { venue: this.venue, ref },
+        `${this.venue}: event ${e.eventName} of ${ref} is not JSON: left out`,
+      );
       return null;
     }
     const account = body.account as string;

@@ -74,7 +74,10 @@ export async function startFabricConnector(
     if (local) {
       // The exchange deploys the devnet's chaincode: its operator is the admin that configures it.
       chaincode = await startChaincode({ ccid: `${config.chaincode}:1`, admin: account });
-      o.log.info({ venue: config.venue, address: chaincode.address }, `${config.venue}: chaincode process up at ${chaincode.address}`);
+      o.log.info(
+        { venue: config.venue, address: chaincode.address },
+        `${config.venue}: chaincode process up at ${chaincode.address}`,
+      );
       devnet = await startDevnet({
         channel: config.channel,
         msps: [{ mspId: operator.mspId, rootCerts: [operator.rootCert!] }],
@@ -90,7 +93,10 @@ export async function startFabricConnector(
         ],
         stateFile: blockFile,
       });
-      o.log.info({ venue: config.venue, endpoint: devnet.endpoint }, `${config.venue}: devnet up at ${devnet.endpoint}`);
+      o.log.info(
+        { venue: config.venue, endpoint: devnet.endpoint },
+        `${config.venue}: devnet up at ${devnet.endpoint}`,
+      );
     }
     const endpoint = devnet?.endpoint ?? config.endpoint;
     const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: config.tlsRootCert };
@@ -253,7 +259,10 @@ class Faucet {
     this.#serial
       .run(() => this.#fund(account))
       .catch((err: Error) =>
-        this.log.warn({ venue: this.venue, account, err }, `${this.venue}: funding ${account} failed: ${err.message}`),
+        this.log.warn(
+          { venue: this.venue, account, err },
+          `${this.venue}: funding ${account} failed: ${err.message}`,
+        ),
       );
   }
 

@@ -176,7 +176,10 @@ export class FabricLedger implements Ledger {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
         progress.setLedgerRecord(this.#key, { batch, txId, proposal: bytes } satisfies Recorded);
       } else {
-        this.#o.log?.info({ venue: this.venue, txId }, `${this.venue}: sending batch transaction ${txId} again, as recorded`);
+        this.#o.log?.info(
+          { venue: this.venue, txId },
+          `${this.venue}: sending batch transaction ${txId} again, as recorded`,
+        );
       }
       let submitted;
       try {
@@ -206,7 +209,10 @@ export class FabricLedger implements Ledger {
         );
         continue;
       }
-      throw makeError(`${fn.name} ${txId} was not committed: ${name}`, 'NOT_COMMITTED', { txId, status: name });
+      throw makeError(`${fn.name} ${txId} was not committed: ${name}`, 'NOT_COMMITTED', {
+        txId,
+        status: name,
+      });
     }
   }
 
@@ -229,7 +235,8 @@ export class FabricLedger implements Ledger {
       const raw = Buffer.from(await this.#o.contract.evaluateTransaction(fn.status, String(id))).toString(
         'utf8',
       );
-      if (raw === '') throw makeError(`${fn.noun} ${id} has no verdict on the ledger yet`, 'NOT_FINAL', { id });
+      if (raw === '')
+        throw makeError(`${fn.noun} ${id} has no verdict on the ledger yet`, 'NOT_FINAL', { id });
       verdicts.push(JSON.parse(raw) as V);
     }
     return verdicts;

@@ -12,9 +12,15 @@ const makeError = errorMaker({ FLAKY: 'retryable', REFUSED: 'permanent' });
 describe('Backoff', () => {
   it('doubles the bound up to the cap, each wait drawn below it', () => {
     const top = new Backoff({ initialMs: 10, capMs: 50, random: () => 0.999 });
-    assert.deepEqual([1, 2, 3, 4, 5].map(() => top.next()), [10, 20, 40, 50, 50]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map(() => top.next()),
+      [10, 20, 40, 50, 50],
+    );
     const low = new Backoff({ initialMs: 10, capMs: 50, random: () => 0 });
-    assert.deepEqual([1, 2].map(() => low.next()), [1, 1]);
+    assert.deepEqual(
+      [1, 2].map(() => low.next()),
+      [1, 1],
+    );
     top.reset();
     assert.equal(top.next(), 10);
   });

@@ -304,7 +304,9 @@ describe('EVM ledger nonces on anvil', () => {
 
       const lines: string[] = [];
       const i = instruction();
-      const ref = refOf((await mining(ledger(progress, { log: lineLogger((line) => lines.push(line)) }).settle([i])))[0]);
+      const ref = refOf(
+        (await mining(ledger(progress, { log: lineLogger((line) => lines.push(line)) }).settle([i])))[0],
+      );
       assert.equal((await operator.provider!.getTransaction(ref!))!.nonce, forgotten);
       assert.ok(
         lines.some((line) => line.includes(`is ${forgotten} on chain (${forgotten + 1} recorded)`)),

@@ -60,7 +60,9 @@ describe('an EVM daemon signing with a key that is not the operator', () => {
       gw.exchange.engine.balances(account).find((b) => b.asset === asset)?.available;
     await until(
       'the deposits to reach the engine',
-      () => balance(seller.address, ACME) === Number(SELLER_LOTS) && balance(buyer.address, USD) === Number(BUYER_CENTS),
+      () =>
+        balance(seller.address, ACME) === Number(SELLER_LOTS) &&
+        balance(buyer.address, USD) === Number(BUYER_CENTS),
     );
     const daemon = gw.connectors[0]!.daemon;
     assert.equal(daemon.failure, null);
@@ -74,7 +76,11 @@ describe('an EVM daemon signing with a key that is not the operator', () => {
     const tradeId = matchTrade(gw, seller.address, buyer.address, 10, '1');
 
     // Then the daemon stops on the contract's refusal, with an error that names it
-    const failure = await until('the daemon to stop', () => daemon.failure ?? undefined, () => logs.join('\n'));
+    const failure = await until(
+      'the daemon to stop',
+      () => daemon.failure ?? undefined,
+      () => logs.join('\n'),
+    );
     assert.ok(isCodedError(failure, 'NOT_OPERATOR'), `a NOT_OPERATOR error, got ${String(failure)}`);
     assert.equal(failure.retryable, false);
     assert.match(failure.message, new RegExp(`NotOperator\\(${intruder.address}\\)`));
