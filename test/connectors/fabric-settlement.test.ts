@@ -254,6 +254,7 @@ describe('settlement on Fabric (devnet)', () => {
   it('stops a settler signing as a member that is not the operator: the chaincode refuses it, no retry', async () => {
     // Given a settler whose ledger signs as a member of the venue, not as its operator
     const c = n.client(n.members.empty);
+    let settler: Settler | undefined;
     try {
       const progress = progressIn(n);
       const ledger = new FabricLedger({
@@ -265,7 +266,7 @@ describe('settlement on Fabric (devnet)', () => {
       });
       const failures: Error[] = [];
       const verdicts: VerdictCommand[] = [];
-      const settler = new Settler({
+      settler = new Settler({
         ledger,
         progress,
         specOf: () => undefined,
@@ -288,8 +289,8 @@ describe('settlement on Fabric (devnet)', () => {
       assert.equal(settler.failure, err);
       assert.equal(settler.stats.retries, 0);
       assert.deepEqual(verdicts, []);
-      await settler.stop();
     } finally {
+      await settler?.stop();
       c.close();
     }
   });
