@@ -58,6 +58,8 @@ export const GatewaySettings = {
       accountOrdersPerSecond: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Orders, cancels and replaces an account may send at once. */
       accountOrderBurst: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
+      /** Messages answered RATE_LIMITED, none a second after the one before, closing the connection (4029). */
+      refusedBeforeClose: Type.Integer({ minimum: 1, maximum: 10_000_000 }),
       /** Sessions logged in at once with one account. */
       sessionsPerAccount: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
       /** Largest WebSocket frame accepted, in bytes. */
@@ -126,14 +128,15 @@ export function defaultGatewayConfig(): GatewayConfig {
       accountBurst: 2000,
       accountOrdersPerSecond: 500,
       accountOrderBurst: 1000,
+      refusedBeforeClose: 1000,
       sessionsPerAccount: 20,
       maxFrameBytes: 64 * 1024,
       maxConnections: 10_000,
       connectionsPerAddress: 100,
       loginTimeoutMs: 10_000,
       pingIntervalMs: 30_000,
-      maxUnsentBytes: 4 * 1024 * 1024,
-      totalUnsentBytes: 256 * 1024 * 1024,
+      maxUnsentBytes: 1024 * 1024,
+      totalUnsentBytes: 128 * 1024 * 1024,
       framesPerTurn: 64,
       challengesPerSecond: 5,
       challengeBurst: 20,
@@ -144,7 +147,7 @@ export function defaultGatewayConfig(): GatewayConfig {
     feed: {
       retain: 10_000,
       heartbeatMs: 1000,
-      slowBytes: 1024 * 1024,
+      slowBytes: 256 * 1024,
       totalBytes: 64 * 1024 * 1024,
     },
   };

@@ -21,7 +21,7 @@ export type Limit =
   | 'maxConnections';
 
 /** Why the server closed a connection. */
-export type CloseReason = 'slowConsumer' | 'loginTimeout' | 'pingTimeout';
+export type CloseReason = 'slowConsumer' | 'loginTimeout' | 'pingTimeout' | 'rateLimited';
 
 /**
  * The key an address is limited by: an IPv4 address as it is, an IPv6 address by its /64 (one
@@ -89,7 +89,16 @@ export class Limits {
     maxConnections: 0,
   };
   /** Connections the server closed, by why. */
-  readonly closed: Record<CloseReason, number> = { slowConsumer: 0, loginTimeout: 0, pingTimeout: 0 };
+  readonly closed: Record<CloseReason, number> = {
+    slowConsumer: 0,
+    loginTimeout: 0,
+    pingTimeout: 0,
+    rateLimited: 0,
+  };
+  /** Bytes written to connections and not yet taken, over all of them, at the last check. */
+  unsentBytes = 0;
+  /** The most `unsentBytes` has been since start. */
+  unsentPeak = 0;
   readonly #connections = new Map<string, number>();
   #connectionCount = 0;
   readonly #challenges: Buckets;
@@ -210,6 +219,12 @@ export class Limits {
   /** A session's own bucket refused a message: counted with the others. */
   sessionLimited(): void {
     this.refused.session++;
+  }
+
+  /** The connections' unsent bytes now (checked a few times a second). */
+  unsent(total: number): void {
+    this.unsentBytes = total;
+    if (total > this.unsentPeak) this.unsentPeak = total;
   }
 
   /** Forgets the buckets of clients that went quiet (called about once a second). */

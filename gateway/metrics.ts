@@ -106,6 +106,16 @@ export class Metrics {
     gauge('mosaic_orders_per_second', 'New orders over the last second', () => this.ordersPerSecond());
     gauge('mosaic_engine_command_seq', 'Last command sequence', () => exchange.engine.commandSeq);
     gauge('mosaic_engine_live_orders', 'Live orders in all books', () => exchange.engine.liveOrders);
+    gauge(
+      'mosaic_ws_unsent_bytes',
+      'Bytes written to WebSocket connections and not yet taken by their clients, over all of them',
+      () => limits.unsentBytes,
+    );
+    gauge(
+      'mosaic_ws_unsent_bytes_peak',
+      'The most mosaic_ws_unsent_bytes has been since start',
+      () => limits.unsentPeak,
+    );
     gauge('mosaic_feed_channels', 'Market-data channels', () => feed.stats().channels);
     gauge('mosaic_feed_subscriptions', 'Market-data subscriptions', () => feed.stats().subscriptions);
     const stats = () => feed.stats();

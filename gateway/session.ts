@@ -68,6 +68,10 @@ export class Session implements FeedClient {
   cancelOnDisconnect = false;
   /** Whether it answered (or sent anything) since the last ping. */
   alive = true;
+  /** Messages answered RATE_LIMITED, each less than a second after the one before. */
+  refusedInARow = 0;
+  /** When the last one was (ms since the epoch). */
+  lastRefusedAt = 0;
   /** Whether it subscribed to market data (a reason to stay connected without a login). */
   subscribed = false;
   #ws: WebSocket;
@@ -139,8 +143,13 @@ export class Session implements FeedClient {
     if (this.#socket.writableLength > this.#maxUnsent) this.slow();
   }
 
-  /** Closes with `code` after what this turn has sent; cut if the client has not closed in a second. */
+  /**
+   * Closes with `code` after what this turn has sent; cut if the client has not closed in a
+   * second. A close with 1008 (the feed's, or `slow`) is counted as a slow consumer's.
+   */
   close(code: number, reason: string): void {
+    if (this.#closing) return;
+    if (code === 1008) this.#onSlow();
     this.flush();
     this.#closing = true;
     this.#ws.close(code, reason);
@@ -188,7 +197,6 @@ export class Session implements FeedClient {
     this.#frames = [];
     this.#bytes = 0;
     this.#headers = 0;
-    this.#onSlow();
     this.close(1008, 'slow consumer');
   }
 }

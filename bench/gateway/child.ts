@@ -84,6 +84,11 @@ export class Child<To, From> {
     await this.#exited;
   }
 
+  /** The process id. */
+  get pid(): number {
+    return this.#proc.pid ?? -1;
+  }
+
   /** Resolves when the process has ended. */
   get exited(): Promise<void> {
     return this.#exited;

@@ -33,8 +33,9 @@ export class BenchSocket {
     });
   }
 
-  static connect(url: string): Promise<BenchSocket> {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+  /** `localAddress`: the address to connect from (the server limits each address on its own). */
+  static connect(url: string, localAddress?: string): Promise<BenchSocket> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
     return new Promise((resolve, reject) => {
       ws.once('open', () => {
         ws.off('error', reject);
@@ -46,9 +47,8 @@ export class BenchSocket {
   }
 
   /** Connects and logs in as a new wallet (a new, demo-funded account). */
-  static async trader(url: string): Promise<BenchSocket> {
-    const s = await BenchSocket.connect(url);
-    const wallet = makeWallet();
+  static async trader(url: string, localAddress?: string, wallet = makeWallet()): Promise<BenchSocket> {
+    const s = await BenchSocket.connect(url, localAddress);
     const challenge = await s.request({ op: 'challenge' }, 'challenge');
     const login = evmLogin(wallet, challenge as unknown as Parameters<typeof evmLogin>[1], 'eip191');
     const reply = await s.request({ ...login }, 'login');

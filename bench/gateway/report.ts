@@ -3,6 +3,8 @@
  * that say where the time went when one is missed (the exchange's CPU and journal batches beside
  * the bare `ws` baselines and the engine alone, all from the same run), and the readable table.
  */
+import type { AbuseReport } from './abuse.ts';
+import { abuseTable, judgeAbuse } from './abuse-report.ts';
 import type { EngineW1 } from './engine-w1.ts';
 import type { FanoutResult } from './fanout.ts';
 import { type LoadReport, SATURATED_PCT } from './generators.ts';
@@ -38,6 +40,8 @@ export interface Report {
     ratioToEngineW1: number;
   };
   fanout?: FanoutResult;
+  /** Attacks from one address against the default limits (abuse.ts), one row each. */
+  abuse?: AbuseReport;
   /** Each target, what was reached, and the ratio (reached / target; for latency target / reached). */
   targets: Array<{ what: string; target: string; reached: string; ratio: number; met: boolean }>;
   notes: string[];
@@ -135,6 +139,7 @@ export function judge(r: Report, profiled: string | undefined): void {
       );
     }
   }
+  if (r.abuse !== undefined) r.targets.push(...judgeAbuse(r.abuse));
   for (const m of missed) r.notes.push(`where the time goes: ${m}`);
   if (missed.length > 0) {
     r.notes.push(
@@ -291,6 +296,7 @@ export function table(r: Report): string {
     }
     out.push(`  subscriber processes ${loadCell(f.load)}`, '');
   }
+  if (r.abuse !== undefined) out.push(...abuseTable(r.abuse));
   if (r.targets.length > 0) {
     out.push('Targets:');
     for (const x of r.targets) {

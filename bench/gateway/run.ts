@@ -6,10 +6,12 @@
  * exchange stopped: a bare `ws` server (echo, or sending the exchange's own frames), and for
  * throughput the engine alone on W1.
  *
- *   npm run bench:gateway -- [--scenario roundtrip|throughput|fanout|all] [--seconds N]
+ *   npm run bench:gateway -- [--scenario roundtrip|throughput|fanout|abuse|all] [--seconds N]
  *     [--rates 1000,10000,50000] [--runs 3] [--connections 8] [--window 64]
  *     [--subscribers 1000] [--fanout-rates 50,100,200] [--workers 2] [--generators 4]
- *     [--w1-ops N] [--data-dir DIR] [--profile DIR] [--json]
+ *     [--w1-ops N] [--attacks unread,orders,idle,slowbody,challenges,feed,faucet]
+ *     [--trader-period-ms 2000] [--quiet-seconds 10] [--settle-seconds 5]
+ *     [--data-dir DIR] [--profile DIR] [--json]
  *
  * - roundtrip: open loop at each of `--rates` orders/s for `--seconds` (after a warm-up), latency
  *   from each order's scheduled send time to its engine report (and to `pending-new`); then the
@@ -21,6 +23,14 @@
  *   channels while a driver sends orders at each of `--fanout-rates`; frames delivered per second,
  *   gaps and checksum failures (every subscriber checks every frame); then a bare `ws` server
  *   sends the same frames to as many subscribers, and each rate's figure is given as a ratio.
+ * - abuse (not part of `all`): each of `--attacks` on a fresh exchange with its default limits
+ *   and the demo market maker, from 127.0.0.1, for its own length (unread 40 s, orders 60 s,
+ *   idle 15 s, slowbody 15 s, challenges 30 s, feed 30 s, faucet 3 s; `--seconds` caps them,
+ *   but idle and slowbody last past the deadline they test), while a legitimate trader from
+ *   127.0.0.2 places and cancels an order every `--trader-period-ms`, `/health` is polled and
+ *   the server's VmRSS sampled: RSS before, peak and after (`--settle-seconds` after the
+ *   attack's sockets closed), the trader's p50/p99 and success within 1 s, during the attack
+ *   and alone before it (`--quiet-seconds`), and every refusal seen (abuse.ts).
  *
  * Load processes report their CPU; where one works 90% of a core or more, the run is repeated
  * with twice as many, up to `--generators` (fan-out: subscriber processes from `--workers`).
@@ -31,6 +41,7 @@
 import { benchCli } from '../cli.ts';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { ATTACKS, type AbuseOptions, type AttackName, DEFAULT_SIZES, runAbuse } from './abuse.ts';
 import { parseArgs } from 'node:util';
 import { median } from '../engine/stats.ts';
 import { INSTRUMENT } from './client.ts';
@@ -43,7 +54,7 @@ import { BenchServer, type ServerOptions } from './server.ts';
 import { type ClosedLoopPlan, closedLoop, type ThroughputResult } from './throughput.ts';
 
 export interface Options {
-  scenarios: Array<'roundtrip' | 'throughput' | 'fanout'>;
+  scenarios: Array<'roundtrip' | 'throughput' | 'fanout' | 'abuse'>;
   seconds: number | undefined;
   rates: number[];
   runs: number;
@@ -57,7 +68,19 @@ export interface Options {
   /** Timed ops of the engine's W1 run beside throughput (W1 has 1,000,000). */
   w1Ops: number;
   server: ServerOptions;
+  /** The abuse scenario's settings but `seconds` and `server` (those above are used). */
+  abuse?: Omit<AbuseOptions, 'seconds' | 'server'>;
 }
+
+/** The abuse scenario's defaults: every attack, the trader every 2 s. */
+export const ABUSE_DEFAULTS: Omit<AbuseOptions, 'seconds' | 'server'> = {
+  attacks: [...ATTACKS],
+  traderPeriodMs: 2000,
+  quietSeconds: 10,
+  settleSeconds: 5,
+  sizes: DEFAULT_SIZES,
+  rssEveryMs: 100,
+};
 
 const DEFAULT_SECONDS = { roundtrip: 10, throughput: 10, fanout: 10 };
 
@@ -102,6 +125,12 @@ export async function runBench(o: Options): Promise<Report> {
       report.processes.push(
         `throughput: the exchange in a process of its own, then a bare ws echo server, then the engine alone; ` +
           `${t.load.processes} load generators, ${t.connections} connections x ${t.window} in flight in all`,
+      );
+    } else if (scenario === 'abuse') {
+      report.abuse = await runAbuse({ ...(o.abuse ?? ABUSE_DEFAULTS), seconds: o.seconds, server: o.server });
+      report.processes.push(
+        'abuse: the exchange (default limits, demo market maker) in a process of its own per attack; the attackers in ' +
+          'this one; the legitimate trader, /health poller and memory sampler in another',
       );
     } else {
       const { result, load } = await escalate(
@@ -180,9 +209,10 @@ async function throughputScenario(o: Options, seconds: number): Promise<NonNulla
 // ---- command line -------------------------------------------------------------------------
 
 const { usage, count } = benchCli(
-  `usage: run.js [--scenario roundtrip|throughput|fanout|all] [--seconds N] [--rates 1000,10000] ` +
+  `usage: run.js [--scenario roundtrip|throughput|fanout|abuse|all] [--seconds N] [--rates 1000,10000] ` +
     '[--runs N] [--connections N] [--window N] [--subscribers N] [--fanout-rates 100,200] [--workers N] ' +
-    '[--generators N] [--w1-ops N] [--data-dir DIR] [--profile DIR] [--json]',
+    `[--generators N] [--w1-ops N] [--attacks ${ATTACKS.join(',')}] [--trader-period-ms N] ` +
+    '[--quiet-seconds N] [--settle-seconds N] [--data-dir DIR] [--profile DIR] [--json]',
 );
 
 function list(v: string | undefined, name: string, fallback: number[]): number[] {
@@ -205,6 +235,10 @@ export function parseOptions(argv: string[]): Options & { json: boolean } {
       workers: { type: 'string' },
       generators: { type: 'string' },
       'w1-ops': { type: 'string' },
+      attacks: { type: 'string' },
+      'trader-period-ms': { type: 'string' },
+      'quiet-seconds': { type: 'string' },
+      'settle-seconds': { type: 'string' },
       'data-dir': { type: 'string' },
       profile: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -213,12 +247,17 @@ export function parseOptions(argv: string[]): Options & { json: boolean } {
   });
   const all = ['roundtrip', 'throughput', 'fanout'] as const;
   const s = values.scenario;
-  if (s !== 'all' && !(all as readonly string[]).includes(s)) usage(`unknown scenario ${s}`);
+  if (s !== 'all' && s !== 'abuse' && !(all as readonly string[]).includes(s)) usage(`unknown scenario ${s}`);
+  const attacks = (values.attacks ?? ATTACKS.join(',')).split(',');
+  for (const a of attacks) {
+    if (!(ATTACKS as readonly string[]).includes(a))
+      usage(`unknown attack ${a}: one of ${ATTACKS.join(', ')}`);
+  }
   const server: ServerOptions = {};
   if (values['data-dir'] !== undefined) server.dataParent = values['data-dir'];
   if (values.profile !== undefined) server.profileDir = values.profile;
   return {
-    scenarios: s === 'all' ? [...all] : [s as (typeof all)[number]],
+    scenarios: s === 'all' ? [...all] : [s as (typeof all)[number] | 'abuse'],
     seconds: values.seconds === undefined ? undefined : count(values.seconds, 'seconds', 1),
     rates: list(values.rates, 'rates', [1000, 10_000, 50_000]),
     runs: count(values.runs, 'runs', 3),
@@ -230,6 +269,13 @@ export function parseOptions(argv: string[]): Options & { json: boolean } {
     generators: count(values.generators, 'generators', 4),
     w1Ops: count(values['w1-ops'], 'w1-ops', 1_000_000),
     server,
+    abuse: {
+      ...ABUSE_DEFAULTS,
+      attacks: attacks as AttackName[],
+      traderPeriodMs: count(values['trader-period-ms'], 'trader-period-ms', ABUSE_DEFAULTS.traderPeriodMs),
+      quietSeconds: count(values['quiet-seconds'], 'quiet-seconds', ABUSE_DEFAULTS.quietSeconds),
+      settleSeconds: count(values['settle-seconds'], 'settle-seconds', ABUSE_DEFAULTS.settleSeconds),
+    },
     json: values.json,
   };
 }

@@ -1,8 +1,9 @@
 /**
  * The exchange under test, in a process of its own (forked by server.ts): a gateway on a free
- * loopback port with a fresh data folder, the demo instruments and demo funding, no market
- * maker, quiet logs and rate limits raised out of the way. Tells the parent its URL, then
- * answers `mark` (CPU and memory since the last mark) and `stop` (closes, removes the data
+ * loopback port with a fresh data folder, the demo instruments and demo funding, quiet logs, no
+ * market maker and the rate and per-address limits raised out of the way unless asked for the
+ * defaults (the abuse scenario: the market maker and the limits as `npm start` has them). Tells
+ * the parent its URL, then answers `mark` (CPU and memory since the last mark) and `stop` (closes, removes the data
  * folder, exits so that a `--cpu-prof` profile gets written).
  */
 import fs from 'node:fs';
@@ -11,27 +12,35 @@ import path from 'node:path';
 import { defaultConfig, startExchange } from '../../app/index.ts';
 import { FileJournal } from '../../journal/index.ts';
 import { childArgs } from './child.ts';
-import { type FromServer, ownStats, type ServerStats, type ToServer } from './server.ts';
 import { silentLogger } from '../../common/index.ts';
+import { type FromServer, type Limits, ownStats, type ServerStats, type ToServer } from './server.ts';
 
 async function main(): Promise<void> {
-  const { dataParent } = childArgs<{ dataParent?: string }>();
+  const { dataParent, defaultLimits, limits, marketMaker } = childArgs<{
+    dataParent?: string;
+    defaultLimits?: boolean;
+    limits?: Partial<Limits>;
+    marketMaker?: boolean;
+  }>();
   const dataDir = fs.mkdtempSync(path.join(dataParent ?? os.tmpdir(), 'mosaic-bench-gw-'));
   const config = defaultConfig();
   config.port = 0;
   config.dataDir = dataDir;
   config.logLevel = 'silent';
-  config.demo.marketMaker = false;
-  config.limits.messagesPerSecond = 10_000_000;
-  config.limits.burst = 10_000_000;
-  config.limits.accountMessagesPerSecond = 10_000_000;
-  config.limits.accountBurst = 10_000_000;
-  config.limits.accountOrdersPerSecond = 10_000_000;
-  config.limits.accountOrderBurst = 10_000_000;
-  // The fan-out's subscribers and the generators all connect from this machine.
-  config.limits.connectionsPerAddress = 1_000_000;
-  config.limits.challengeBurst = 10_000;
-  config.limits.loginBurst = 10_000;
+  config.demo.marketMaker = marketMaker === true;
+  if (defaultLimits !== true) {
+    config.limits.messagesPerSecond = 10_000_000;
+    config.limits.burst = 10_000_000;
+    config.limits.accountMessagesPerSecond = 10_000_000;
+    config.limits.accountBurst = 10_000_000;
+    config.limits.accountOrdersPerSecond = 10_000_000;
+    config.limits.accountOrderBurst = 10_000_000;
+    // The fan-out's subscribers and the generators all connect from this machine.
+    config.limits.connectionsPerAddress = 1_000_000;
+    config.limits.challengeBurst = 10_000;
+    config.limits.loginBurst = 10_000;
+  }
+  Object.assign(config.limits, limits ?? {});
   const gateway = await startExchange(config, { log: silentLogger });
   const journal = gateway.exchange.durable.journal;
   let cpu = process.cpuUsage();
@@ -78,7 +87,7 @@ async function main(): Promise<void> {
   });
   // The parent is gone without a `stop`: do not outlive it.
   process.on('disconnect', stop);
-  send({ op: 'ready', url: gateway.url.replace(/^http/, 'ws') + '/ws' });
+  send({ op: 'ready', url: gateway.url.replace(/^http/, 'ws') + '/ws', limits: config.limits });
 }
 
 main().catch((err: unknown) => {

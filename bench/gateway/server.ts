@@ -4,6 +4,7 @@
  * Both tell their URL, answer `mark` with CPU and memory since the previous mark, and end on
  * `stop`; the baseline also takes captured frames to replay (`ask`).
  */
+import type { GatewayConfig } from '../../gateway/config.ts';
 import { Child, pctOfCore } from './child.ts';
 import type { RawReply, RawRequest } from './raw-server-main.ts';
 
@@ -30,23 +31,43 @@ export interface ServerStats {
 }
 
 export type ToServer = { op: 'mark' } | { op: 'stop' } | RawRequest;
-export type FromServer = { op: 'ready'; url: string } | { op: 'stats'; stats: ServerStats } | RawReply;
+export type FromServer =
+  { op: 'ready'; url: string; limits?: Limits } | { op: 'stats'; stats: ServerStats } | RawReply;
+
+export type Limits = GatewayConfig['limits'];
 
 export interface ServerOptions {
   /** Folder for the `--cpu-prof` profile of the server process; no profiling if undefined. */
   profileDir?: string;
   /** Parent folder of the temporary data folder (default: the OS temp folder). */
   dataParent?: string;
+  /**
+   * Keep the gateway's own limits (the abuse scenario measures them); otherwise the rate limits
+   * are raised out of the way of the load.
+   */
+  defaultLimits?: boolean;
+  /** Limits set over the defaults (the smoke test's short deadlines). */
+  limits?: Partial<Limits>;
+  /** Run the demo market maker, as `npm start` does (default: off). */
+  marketMaker?: boolean;
 }
 
 export class BenchServer {
   readonly url: string;
+  /** The limits the server runs with (the exchange only). */
+  readonly limits: Limits | undefined;
   #child: Child<ToServer, FromServer>;
 
   private constructor(child: Child<ToServer, FromServer>, first: FromServer) {
     if (first.op !== 'ready') throw new Error(`bench server said ${first.op} before ready`);
     this.#child = child;
     this.url = first.url;
+    this.limits = first.limits;
+  }
+
+  /** The server's process id (its memory is read from /proc). */
+  get pid(): number {
+    return this.#child.pid;
   }
 
   /** The exchange (gateway, engine, journal) on a fresh data folder. */
@@ -55,7 +76,12 @@ export class BenchServer {
       options.profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', options.profileDir];
     const { child, first } = await Child.start<ToServer, FromServer>(
       'server-main.js',
-      { dataParent: options.dataParent },
+      {
+        dataParent: options.dataParent,
+        defaultLimits: options.defaultLimits === true,
+        limits: options.limits ?? {},
+        marketMaker: options.marketMaker === true,
+      },
       execArgv,
     );
     return new BenchServer(child, first);

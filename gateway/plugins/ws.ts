@@ -92,6 +92,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   const budget = setInterval(() => {
     let total = 0;
     for (const session of sessions) total += session.bufferedAmount;
+    limits.unsent(total);
     if (total <= config.limits.totalUnsentBytes) return;
     const slowest = [...sessions].sort((x, y) => y.bufferedAmount - x.bufferedAmount);
     for (const session of slowest) {
@@ -105,6 +106,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   // Each connection is pinged; one that did not answer the previous ping is gone.
   const pinger = setInterval(() => {
     for (const session of sessions) {
+      if (!session.open) continue; // being closed already, for another reason
       if (!session.alive) {
         limits.closed.pingTimeout++;
         session.terminate();
@@ -186,9 +188,25 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         app.log.error({ err }, 'unexpected error handling a message');
         return fail(session, id, 'UNAVAILABLE', 'internal error; the message was not processed');
       }
-      if (err.code === 'RATE_LIMITED') metrics.rateLimited.inc();
       fail(session, id, err.code, err.message, err.info);
+      if (err.code === 'RATE_LIMITED') refused(session);
     }
+  }
+
+  /**
+   * A message answered RATE_LIMITED. A client refused `refusedBeforeClose` times without a
+   * second's pause between two refusals goes on sending regardless (a token now and then lets
+   * one message through, which does not count as waiting): it is closed (4029), so that
+   * answering it stops costing the server what the limit was there to save.
+   */
+  function refused(session: Session): void {
+    metrics.rateLimited.inc();
+    const now = Date.now();
+    if (now - session.lastRefusedAt >= 1000) session.refusedInARow = 0;
+    session.lastRefusedAt = now;
+    if (++session.refusedInARow < config.limits.refusedBeforeClose) return;
+    limits.closed.rateLimited++;
+    session.close(4029, `rate limited: ${session.refusedInARow} messages refused, not a second apart`);
   }
 
   function dispatch(session: Session, msg: Request): void {
@@ -231,7 +249,6 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   }
 
   function limited(session: Session, id: string | number | undefined, wait: number): void {
-    metrics.rateLimited.inc();
     limits.sessionLimited();
     const { messagesPerSecond, burst } = config.limits;
     fail(
@@ -241,6 +258,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       `rate limit of ${messagesPerSecond} messages/s (burst ${burst}) exceeded; retry in ${wait} ms`,
       { retryAfterMs: wait },
     );
+    refused(session);
   }
 
   function fail(

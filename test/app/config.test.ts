@@ -281,7 +281,7 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     const both = load({ feed: { hardBytes: 8_388_608 }, limits: { maxUnsentBytes: 2_097_152 } });
     assert.equal(both.config.limits.maxUnsentBytes, 2_097_152);
     assert.match(
-      refused({ limits: { maxUnsentBytes: 1_048_576 } })[0]!,
+      refused({ limits: { maxUnsentBytes: 262_144 } })[0]!,
       /limits.maxUnsentBytes must be larger than feed.slowBytes/,
     );
   });

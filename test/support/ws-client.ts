@@ -4,6 +4,7 @@
  * were none), waits for the next message matching a predicate with a timeout, and logs in with
  * an ethers wallet or a Fabric certificate through challenge and login.
  */
+import net from 'node:net';
 import type { Wallet } from 'ethers';
 import WebSocket from 'ws';
 import { evmLogin, type FabricMember, type ReceivedChallenge, x509Login } from './identities.ts';
@@ -13,6 +14,14 @@ export interface Msg {
   type: string;
   id?: string | number;
   [key: string]: unknown;
+}
+
+/** How to connect. */
+export interface ConnectOptions {
+  /** The address to connect from, e.g. `127.0.0.2` (any 127.x.y.z is this host): another client address. */
+  localAddress?: string;
+  /** Whether to answer the server's pings (default true, as every client does). */
+  autoPong?: boolean;
 }
 
 /** How the connection closed. */
@@ -37,12 +46,14 @@ export class WsClient {
   /** How it closed, once it has. */
   closedWith: Closed | null = null;
   #ws: WebSocket;
+  #socket: net.Socket;
   #cursor = 0;
   #nextId = 1;
   #waiters = new Set<Waiter>();
 
-  private constructor(ws: WebSocket) {
+  private constructor(ws: WebSocket, socket: net.Socket) {
     this.#ws = ws;
+    this.#socket = socket;
     this.closed = new Promise((resolve) =>
       ws.on('close', (code, reason) => {
         this.closedWith = { code, reason: reason.toString('utf8') };
@@ -53,11 +64,21 @@ export class WsClient {
     ws.on('message', (data: Buffer, isBinary) => this.#receive(data, isBinary));
   }
 
-  /** Connects to a gateway's `/ws` (`base` is its http URL, e.g. `http://127.0.0.1:8080`). */
-  static connect(base: string): Promise<WsClient> {
-    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`, { perMessageDeflate: false });
+  /**
+   * Connects to a gateway's `/ws` (`base` is its http URL, e.g. `http://127.0.0.1:8080`). A
+   * refused upgrade rejects with `Unexpected server response: <status>`.
+   */
+  static connect(base: string, options: ConnectOptions = {}): Promise<WsClient> {
+    let socket: net.Socket | undefined;
+    const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws`, {
+      perMessageDeflate: false,
+      autoPong: options.autoPong ?? true,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
+      // Our own socket, so that `sendBatch` can cork it.
+      createConnection: ((o: net.NetConnectOpts) => (socket = net.connect(o))) as typeof net.createConnection,
+    });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new WsClient(ws)));
+      ws.once('open', () => resolve(new WsClient(ws, socket!)));
       ws.once('error', reject);
     });
   }
@@ -88,6 +109,16 @@ export class WsClient {
   /** Sends a value as one JSON text frame. */
   send(value: unknown): void {
     this.#ws.send(JSON.stringify(value));
+  }
+
+  /**
+   * Sends values as JSON text frames in one go (the socket corked meanwhile): they reach the
+   * server together, as from a client that pipelines, so it reads many frames at once.
+   */
+  sendBatch(values: readonly unknown[]): void {
+    this.#socket.cork();
+    for (const value of values) this.#ws.send(JSON.stringify(value));
+    this.#socket.uncork();
   }
 
   /** Sends a frame as it is: text unless `binary`. */
