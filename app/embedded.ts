@@ -38,7 +38,7 @@ export async function startExchange(config: Config, options: StartOptions = {}):
   const exchange = new LocalExchange({
     dataDir: config.dataDir,
     risk: config.risk,
-    log: (line) => engineLog.info(line),
+    log: engineLog,
     venues: config.venues,
   });
   // Before the connectors start: verdicts they send at start (trades settled and withdrawals

@@ -18,6 +18,7 @@ import type {
 } from './ports.ts';
 import { loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
 import { makeError } from './errors.ts';
+import { lineLogger, type Logger } from '../common/index.ts';
 
 export interface DurableOptions {
   /** Folder of journal segments and snapshots (created if missing). */
@@ -33,7 +34,7 @@ export interface DurableOptions {
   /** The command log to use instead of the file journal in `dir` (e.g. a distributed log). */
   commandLog?: CommandLogFactory;
   /** Recovery and snapshot notes (default: standard error). */
-  log?: (line: string) => void;
+  log?: Logger;
   /**
    * Read models fed from the events (e.g. the trading history): each gets, at recovery, the
    * events of the commands after its durable position, then every durable command's events.
@@ -67,7 +68,7 @@ export class DurableEngine {
   readonly journal: CommandLog;
   readonly recovery: RecoveryReport;
   #dir: string;
-  #log: (line: string) => void;
+  #log: Logger;
   #every: number;
   #keep: number;
   #inflight: Inflight[] = [];
@@ -82,7 +83,7 @@ export class DurableEngine {
   private constructor(options: DurableOptions) {
     const { dir } = options;
     this.#dir = dir;
-    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#log = options.log ?? lineLogger((line) => process.stderr.write(`${line}\n`));
     this.#every = options.snapshotEvery ?? 1_000_000;
     this.#keep = Math.max(1, options.keepSnapshots ?? 2);
     fs.mkdirSync(dir, { recursive: true });
@@ -96,7 +97,7 @@ export class DurableEngine {
       // The journal no longer reaches back to where a reader stands (it came after compaction).
       snap = loadNewestSnapshot(dir, book, this.#log);
       if (snap !== null) {
-        this.#log(
+        this.#log.info(
           `readers: commands ${from + 1} to ${snap.seq} were compacted away; they start after ${snap.seq}`,
         );
       }
@@ -198,7 +199,7 @@ export class DurableEngine {
       this.#inflight.push({ seq, events, resolve, reject }),
     );
     if (this.#every > 0 && seq - this.#lastSnapshotSeq >= this.#every && this.#snapshotting === null) {
-      this.snapshot().catch((err) => this.#log(`snapshot: failed: ${(err as Error).message}`));
+      this.snapshot().catch((err: Error) => this.#log.warn({ err }, `snapshot: failed: ${err.message}`));
     }
     return done;
   }
@@ -264,7 +265,7 @@ export class DurableEngine {
         try {
           s(f.seq, f.events);
         } catch (err) {
-          this.#log(`events: a subscriber failed: ${(err as Error).message}`);
+          this.#log.error({ err, seq: f.seq }, `events: a subscriber failed: ${(err as Error).message}`);
         }
       }
       f.resolve({ seq: f.seq, events: f.events });
@@ -280,7 +281,7 @@ export class DurableEngine {
   #fail(err: Error): void {
     if (this.#failed) return;
     this.#failed = err;
-    this.#log(`journal: ${err.message}; no further commands are accepted`);
+    this.#log.error({ err }, `journal: ${err.message}; no further commands are accepted`);
     for (const f of this.#inflight.splice(this.#head)) f.reject(err);
     this.#inflight.length = 0;
     this.#head = 0;

@@ -29,6 +29,7 @@ import {
   segmentHeader,
 } from './records.ts';
 import { JournalError, makeError } from './errors.ts';
+import { lineLogger, type Logger } from '../common/index.ts';
 
 const SEGMENT = /^(\d{20})\.wal$/;
 
@@ -46,7 +47,7 @@ export interface FileJournalOptions {
   /** Called once when a write or fsync fails: the journal stops accepting commands. */
   onError?: (err: Error) => void;
   /** Where recovery notes go (default: standard error). */
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 /** A sequenced command read back from the journal. */
@@ -157,7 +158,7 @@ export class FileJournal implements CommandLog {
       maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
       lingerMs: options.lingerMs ?? 0,
       segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
-      log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+      log: options.log ?? lineLogger((line) => process.stderr.write(`${line}\n`)),
       onDurable: options.onDurable,
       onError: options.onError,
     };
@@ -167,7 +168,8 @@ export class FileJournal implements CommandLog {
     const last = segments.at(-1);
     if (last?.scan.stop) {
       const { at, why } = last.scan.stop;
-      this.#opts.log(
+      this.#opts.log.warn(
+        { file: last.file, at, why },
         `journal: ${path.basename(last.file)} has a torn tail at byte ${at} (${why}); cutting ${last.buf.length - at} bytes`,
       );
       fs.truncateSync(last.file, at);

@@ -10,6 +10,7 @@ import { crc32 } from 'node:zlib';
 import { type BookKind, Engine, type EngineSnapshot } from '../engine/index.ts';
 import { syncDir } from './file-journal.ts';
 import { makeError } from './errors.ts';
+import type { Logger } from '../common/index.ts';
 
 const FILE = /^(\d{20})\.snap$/;
 const FORMAT = 'mosaic-snapshot';
@@ -99,7 +100,7 @@ export function decodeSnapshot(buf: Buffer, book: BookKind = 'fast'): { seq: num
 export function loadNewestSnapshot(
   dir: string,
   book: BookKind,
-  log: (line: string) => void,
+  log: Logger,
   atMost = Infinity,
 ): { seq: number; engine: Engine; file: string } | null {
   for (const { file, seq } of listSnapshots(dir)) {
@@ -107,7 +108,10 @@ export function loadNewestSnapshot(
     try {
       return { ...readSnapshot(file, book), file };
     } catch (err) {
-      log(`snapshot: ${path.basename(file)} is damaged (${(err as Error).message}); trying an older one`);
+      log.warn(
+        { file, err },
+        `snapshot: ${path.basename(file)} is damaged (${(err as Error).message}); trying an older one`,
+      );
     }
   }
   return null;
