@@ -85,7 +85,7 @@ export async function runConnector(argv: string[]): Promise<void> {
       },
     });
     const settings = entries.find((c) => c.venue === venue)!;
-    const connector = await startConnector(config, settings, enginePort, log.child({ venue }), (err) => {
+    const connector = await startConnector(config, settings, enginePort, log, (err) => {
       failed = err;
       stopper.fatal(err);
     });

@@ -23,8 +23,8 @@ export function connectSettlement(config: Config): Connect {
     const engine = localPort(exchange);
     try {
       for (const settings of config.connectors) {
-        if (settings.enabled)
-          started.push(await startConnector(config, settings, engine, log.child({ venue: settings.venue })));
+        // The connectors name their venue in each line's fields themselves.
+        if (settings.enabled) started.push(await startConnector(config, settings, engine, log));
       }
     } catch (err) {
       for (const c of started) await c.close();

@@ -183,7 +183,10 @@ export class Anvil {
     const running = spawnSupervised(anvilBinary(), this.#args());
     const on = this.#port === 0 ? '' : ` on port ${this.#port}`;
     const name = this.#options.name ?? 'anvil';
-    this.#options.log?.info({ pid: running.child.pid }, `${name} started (pid ${running.child.pid})${on}`);
+    this.#options.log?.info(
+      { anvilPid: running.child.pid },
+      `${name} started (pid ${running.child.pid})${on}`,
+    );
     let listening: RegExpExecArray;
     try {
       listening = await whenReady(
