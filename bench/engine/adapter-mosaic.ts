@@ -7,6 +7,11 @@
  * The adapter learns fills and cancels from one listener (`onOrder`, `onTrade`): the order being
  * entered, and any resting order that a trade or cancel ends, with a few field reads and no
  * allocation. A handle is the engine's order id.
+ *
+ * When the mid moves (W4), a second listener follows BBO events for the best prices that the
+ * driver prices orders against, and counts the price levels closed: a depth event whose level has
+ * no order left. Levels opened are then closed + levels open now (the book starts empty); a level
+ * that a command both opened and emptied is never published, so it is counted in neither.
  */
 import {
   type CancelCommand,
@@ -18,7 +23,7 @@ import {
   type NewOrderCommand,
   type ReplaceCommand,
 } from '../../engine/index.ts';
-import type { AdapterCounts, EngineAdapter } from './adapter.ts';
+import type { AdapterCounts, EngineAdapter, LevelCounts } from './adapter.ts';
 import type { LiveOrders } from './live-orders.ts';
 import { isLimit, isNewOrder, type Workload } from './workloads.ts';
 
@@ -85,6 +90,29 @@ class Tracker implements EngineListener {
   }
 }
 
+/** Best prices per instrument from BBO events, and levels closed from depth events (W4). */
+class LevelWatch implements EngineListener {
+  closed = 0;
+  /** By instrument index: [bid, ask], 0 when that side is empty. */
+  readonly best: Int32Array;
+  readonly #index: Map<string, number>;
+
+  constructor(instruments: readonly string[]) {
+    this.best = new Int32Array(2 * instruments.length);
+    this.#index = new Map(instruments.map((id, k) => [id, k]));
+  }
+
+  onDepth(e: EngineEvent): void {
+    if (e.count === 0) this.closed++;
+  }
+
+  onBbo(e: EngineEvent): void {
+    const k = this.#index.get(e.instrument)!;
+    this.best[2 * k] = e.bidPrice;
+    this.best[2 * k + 1] = e.askPrice;
+  }
+}
+
 export class MosaicAdapter implements EngineAdapter {
   readonly name: string = 'mosaic';
   readonly engine: Engine;
@@ -95,6 +123,7 @@ export class MosaicAdapter implements EngineAdapter {
   /** Order id -> account index (only while tracking live orders). */
   readonly #account: Uint8Array;
   readonly #tracker: Tracker;
+  readonly #watch: LevelWatch | null;
   readonly #cancel: CancelCommand = { type: 'cancel', ts: 0, account: '', orderId: 0 };
   readonly #replace: ReplaceCommand = { type: 'replace', ts: 0, account: '', orderId: 0, quantity: 1 };
   /** How a command goes in: straight to the engine, or through a durable engine's journal. */
@@ -143,6 +172,8 @@ export class MosaicAdapter implements EngineAdapter {
     this.#account = new Uint8Array(ids);
     this.#tracker = new Tracker(live, new Int32Array(ids));
     this.engine.addListener(this.#tracker);
+    this.#watch = w.moving ? new LevelWatch(w.instruments) : null;
+    if (this.#watch !== null) this.engine.addListener(this.#watch);
   }
 
   place(i: number, ts: number): void {
@@ -192,5 +223,26 @@ export class MosaicAdapter implements EngineAdapter {
 
   counts(): AdapterCounts {
     return { trades: this.#tracker.trades, rejects: this.#tracker.rejects };
+  }
+
+  best(inst: number, side: number): number {
+    if (this.#watch !== null) return this.#watch.best[2 * inst + side]!;
+    const d = this.engine.depth(this.#w.instruments[inst]!, 1);
+    return (side === 0 ? d.bids : d.asks)[0]?.[0] ?? 0;
+  }
+
+  reprice(i: number, price: number): void {
+    this.#cmds[i]!.price = price;
+  }
+
+  /** Allocates (reads every level of every book). */
+  levelCounts(): LevelCounts | null {
+    if (this.#watch === null) return null;
+    let open = 0;
+    for (const id of this.#w.instruments) {
+      const d = this.engine.depth(id, Number.MAX_SAFE_INTEGER);
+      open += d.bids.length + d.asks.length;
+    }
+    return { opened: this.#watch.closed + open, closed: this.#watch.closed, open };
   }
 }

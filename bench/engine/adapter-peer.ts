@@ -9,6 +9,13 @@
  * so a size-down loses queue priority (Mosaic's keeps it), and its cancel is linear in the depth of
  * the price level. The adapter learns fills from each call's response (`done`, `partial`,
  * `quantityLeft`). A handle is the op index; the order id is the client order id `o<op index>`.
+ *
+ * Price levels (W4), best effort: the peer reports no levels, so the adapter reads its book
+ * sides' internals (`bids`/`asks`, each with `depth()` levels and a `_prices` map of queues;
+ * private in its types, public at run time). A limit order that rests alone at its price opened
+ * a level (a taker never empties a level of its own side); levels closed = opened - levels open
+ * now. A modify that re-enters an order alone at its level closes and reopens it within the call;
+ * that is not counted, as Mosaic's size-down, which stays in place, opens and closes nothing.
  */
 import {
   type IProcessOrder,
@@ -18,11 +25,25 @@ import {
   Side,
 } from 'nodejs-order-book';
 import { StateHasher } from '../../engine/index.ts';
-import type { AdapterCounts, EngineAdapter } from './adapter.ts';
+import type { AdapterCounts, EngineAdapter, LevelCounts } from './adapter.ts';
 import type { LiveOrders } from './live-orders.ts';
 import { isLimit, isNewOrder, type Workload } from './workloads.ts';
 
 export const PEER_NAME = 'nodejs-order-book';
+
+/** What the adapter reads of a book side of the peer (see the module comment). */
+interface PeerSide {
+  depth(): number;
+  maxPriceQueue(): { price(): number } | undefined;
+  minPriceQueue(): { price(): number } | undefined;
+  readonly _prices: Record<string, { len(): number } | undefined>;
+}
+
+/** The peer book's sides: [bids, asks]. */
+function sidesOf(book: OrderBook): [PeerSide, PeerSide] {
+  const b = book as unknown as { bids: PeerSide; asks: PeerSide };
+  return [b.bids, b.asks];
+}
 
 /** The op index in an order id `o<op index>`. */
 function handleOf(id: string): number {
@@ -40,6 +61,8 @@ export class PeerAdapter implements EngineAdapter {
   readonly #leaves: Int32Array;
   #trades = 0;
   #rejects = 0;
+  /** Levels opened (W4 only). */
+  #opened = 0;
 
   constructor(w: Workload, live: LiveOrders | null) {
     this.#w = w;
@@ -73,6 +96,11 @@ export class PeerAdapter implements EngineAdapter {
     if (limit && r.quantityLeft > 0 && this.#live !== null) {
       this.#live.add(i, ops.instrument[i]!);
       this.#leaves[i] = r.quantityLeft;
+    }
+    if (limit && r.quantityLeft > 0 && this.#w.moving) {
+      const [bids, asks] = sidesOf(book);
+      const level = (ops.side[i] === 0 ? bids : asks)._prices[String((opt as LimitOrderOptions).price)];
+      if (level !== undefined && level.len() === 1) this.#opened++;
     }
   }
 
@@ -136,5 +164,21 @@ export class PeerAdapter implements EngineAdapter {
 
   counts(): AdapterCounts {
     return { trades: this.#trades, rejects: this.#rejects };
+  }
+
+  best(inst: number, side: number): number {
+    const [bids, asks] = sidesOf(this.#books[inst]!);
+    return (side === 0 ? bids.maxPriceQueue() : asks.minPriceQueue())?.price() ?? 0;
+  }
+
+  reprice(i: number, price: number): void {
+    (this.#opts[i] as LimitOrderOptions).price = price;
+  }
+
+  levelCounts(): LevelCounts | null {
+    if (!this.#w.moving) return null;
+    let open = 0;
+    for (const book of this.#books) for (const side of sidesOf(book)) open += side.depth();
+    return { opened: this.#opened, closed: this.#opened - open, open };
   }
 }

@@ -22,6 +22,22 @@ export interface EngineAdapter {
   stateHash(): string;
   /** What the engine reported along the way. */
   counts(): AdapterCounts;
+  /** Best price of a side of instrument `inst` now (0 = buy, 1 = sell), 0 when it is empty. */
+  best(inst: number, side: number): number;
+  /** Sets the limit price of op `i`'s new order, before it is placed (W4, untimed). */
+  reprice(i: number, price: number): void;
+  /**
+   * Price levels opened and closed since the adapter was made, and open now, for workloads
+   * that count them (W4: `Workload.moving`); null otherwise. Called outside the timed ops.
+   */
+  levelCounts(): LevelCounts | null;
+}
+
+export interface LevelCounts {
+  opened: number;
+  closed: number;
+  /** Levels in the books now, both sides. */
+  open: number;
 }
 
 export interface AdapterCounts {

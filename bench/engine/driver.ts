@@ -5,13 +5,19 @@
  * out of the wall time. Throughput is ops / wall time of the timed loop, which includes the two
  * timer reads per op and the driver's own work, so it is a conservative figure; `engineOpsPerSec`
  * is ops / the sum of per-op latencies.
+ *
+ * W4 (`Workload.moving`): before a timed passive or aggressive order, the driver asks the engine
+ * for its best prices and sets the order's price by `priceAgainstBest` (untimed, but inside the
+ * wall time: one or two field reads for Mosaic, a tree lookup for the peer). Levels opened and
+ * closed are the adapter's counts after the timed loop minus those before it, per second of the
+ * same wall time as `opsPerSec`.
  */
 import { readFileSync } from 'node:fs';
 import { XorShift32 } from '../prng.ts';
 import type { AdapterFactory, EngineAdapter } from './adapter.ts';
 import { LiveOrders } from './live-orders.ts';
 import { type Latency, latency, latencyByKind } from './stats.ts';
-import { KIND_NAMES, Kind, type Workload } from './workloads.ts';
+import { KIND_NAMES, Kind, priceAgainstBest, type Workload } from './workloads.ts';
 
 export interface RunResult extends Omit<Latency, 'ops'> {
   engine: string;
@@ -33,6 +39,8 @@ export interface RunResult extends Omit<Latency, 'ops'> {
   redraws: number;
   /** The driver's live set at the end; equals `liveOrders` unless something is off. */
   liveTracked?: number;
+  /** W4: price levels opened and closed during the timed ops, and open at the end (see adapter.ts). */
+  levels?: { opened: number; closed: number; openedPerSec: number; closedPerSec: number; atEnd: number };
   /**
    * CPU that other processes used during the timed loop, in % of one core (Linux; -1 when
    * unknown). This machine has few cores: well above 0 means the run competed for them.
@@ -61,11 +69,13 @@ export function runOnce(w: Workload, make: AdapterFactory, opts: RunOptions): Ru
   const timed = Math.min(opts.timedOps, w.ops.n - w.warmup);
   const samples = new Float64Array(timed);
   const kinds = new Uint8Array(timed);
+  const levels0 = a.levelCounts();
   const busy0 = machineBusyMs();
   const own0 = process.cpuUsage();
   const t = timedLoop(w, a, live, timed, samples, kinds, opts.label);
   const own = process.cpuUsage(own0);
   const busy = machineBusyMs() - busy0;
+  const levels1 = a.levelCounts();
   const n = t.n;
 
   let sum = 0;
@@ -93,6 +103,17 @@ export function runOnce(w: Workload, make: AdapterFactory, opts: RunOptions): Ru
       busy0 < 0 ? -1 : Math.max(0, Math.round((100 * (busy - (own.user + own.system) / 1000)) / t.totalMs)),
   };
   if (live !== null) result.liveTracked = live.size;
+  if (levels0 !== null && levels1 !== null) {
+    const opened = levels1.opened - levels0.opened;
+    const closed = levels1.closed - levels0.closed;
+    result.levels = {
+      opened,
+      closed,
+      openedPerSec: Math.round(opened / (t.wallMs / 1000)),
+      closedPerSec: Math.round(closed / (t.wallMs / 1000)),
+      atEnd: levels1.open,
+    };
+  }
   return result;
 }
 
@@ -161,6 +182,10 @@ export class OpStepper {
         t1 = performance.now();
       }
     } else {
+      if (w.moving && (kind === Kind.Passive || kind === Kind.Aggressive)) {
+        const inst = ops.instrument[i]!;
+        a.reprice(i, priceAgainstBest(ops, i, a.best(inst, 0), a.best(inst, 1)));
+      }
       t0 = performance.now();
       a.place(i, i);
       t1 = performance.now();

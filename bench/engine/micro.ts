@@ -13,7 +13,10 @@
  * teardown run in Benchmark.js's compiled test outside the timer, which is why the cases are given
  * as source strings that reach their state through one global.
  *
- *   npm run bench:micro [-- --json]
+ * Then the engine's hand-made structures against the standard ones they replace
+ * (micro-tables.ts, micro-levels.ts), each pair in the same run, with the ratio of their throughputs.
+ *
+ *   npm run bench:micro [-- --json] [-- --only engine|structures]
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -27,6 +30,9 @@ import {
 } from '../../engine/index.ts';
 import { XorShift32 } from '../prng.ts';
 import { benchListing } from './adapter-mosaic.ts';
+import type { MicroCase, StructureCase } from './micro-case.ts';
+import { levelCases } from './micro-levels.ts';
+import { tableCases } from './micro-tables.ts';
 import { MID } from './workloads.ts';
 
 // A full collection after each cycle's teardown (untimed), so that the garbage of setup and
@@ -40,7 +46,7 @@ const CAPACITY = 1 << 17;
 const TS = 1;
 
 /** A case's state: what the compiled benchmark calls. */
-abstract class Case {
+abstract class Case implements MicroCase {
   /** Preallocated for more live orders than a cycle makes, so no cycle pays for growing the tables. */
   readonly engine = new Engine({ book: 'fast', capacity: CAPACITY });
   trades = 0;
@@ -144,20 +150,28 @@ function order(
   };
 }
 
-/** Passive orders at the W1 prices, prebuilt as a ring of commands with distinct client ids. */
+/**
+ * A client order id not used before: the engine refuses an id an account has used, even after
+ * its order ended, so commands reused from cycle to cycle take a new one each time (untimed).
+ */
+let clientSeq = 0;
+function freshId(): string {
+  return `c${clientSeq++}`;
+}
+
+/** Passive orders at the W1 prices, prebuilt as a ring of commands reused from cycle to cycle. */
 class Passive {
   readonly cmds: NewOrderCommand[] = [];
   readonly #rng = new XorShift32(7);
 
-  /** At least `n` commands. */
+  /** At least `n` commands, the first `n` with fresh client order ids. */
   ensure(n: number): NewOrderCommand[] {
     for (let k = this.cmds.length; k < n; k++) {
       const buy = this.#rng.int(0, 1) === 0;
       const offset = this.#rng.int(1, 50);
-      this.cmds.push(
-        order(buy ? 'bench-b' : 'bench-s', `p${k}`, buy, buy ? MID - offset : MID + offset, 100),
-      );
+      this.cmds.push(order(buy ? 'bench-b' : 'bench-s', '', buy, buy ? MID - offset : MID + offset, 100));
     }
+    for (let k = 0; k < n; k++) this.cmds[k]!.clientOrderId = freshId();
     return this.cmds;
   }
 }
@@ -233,8 +247,9 @@ class AmendCase extends Case {
 /** A buy that takes exactly `levels` ask levels of one 10-lot order each, best first. */
 class MatchCase extends Case {
   readonly #levels: number;
-  readonly #taker: NewOrderCommand;
-  /** Maker commands, reused from cycle to cycle with new prices. */
+  /** Taker commands, reused from cycle to cycle with new client order ids. */
+  readonly #takers: NewOrderCommand[] = [];
+  /** Maker commands, reused from cycle to cycle with new prices and client order ids. */
   readonly #makers: NewOrderCommand[] = [];
   #count = 0;
   #tradesBefore = 0;
@@ -242,17 +257,21 @@ class MatchCase extends Case {
   constructor(key: string, title: string, levels: number) {
     super(key, title, false);
     this.#levels = levels;
-    this.#taker = order('taker', 't', true, 1_000_000, 10 * levels);
   }
 
   begin(count: number): void {
     const n = count * this.#levels;
     const makers = this.#makers;
-    for (let k = makers.length; k < n; k++) makers.push(order('bench-s', `m${k}`, false, MID + 1, 10));
+    for (let k = makers.length; k < n; k++) makers.push(order('bench-s', '', false, MID + 1, 10));
+    const takers = this.#takers;
+    for (let k = takers.length; k < count; k++)
+      takers.push(order('taker', '', true, 1_000_000, 10 * this.#levels));
+    for (let k = 0; k < count; k++) takers[k]!.clientOrderId = freshId();
     // Worst level first, so that each new level is the best (the cheap end of the level array).
     this.enter(n, (k) => {
       const m = makers[k]!;
       m.price = MID + n - k;
+      m.clientOrderId = freshId();
       return m;
     });
     this.#count = count;
@@ -260,7 +279,7 @@ class MatchCase extends Case {
   }
 
   run(): void {
-    this.engine.execute(this.#taker);
+    this.engine.execute(this.#takers[this.i++]!);
   }
 
   override end(): void {
@@ -270,13 +289,23 @@ class MatchCase extends Case {
   }
 }
 
-const CASES: Case[] = [
-  new InsertCase(),
-  new CancelCase(),
-  new AmendCase(),
-  new MatchCase('match1', 'match one level (1 trade)', 1),
-  new MatchCase('sweep10', 'sweep ten levels (10 trades)', 10),
-];
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+if (only !== undefined && only !== 'engine' && only !== 'structures') {
+  process.stderr.write(`--only takes engine or structures, not ${only}\n`);
+  process.exit(2);
+}
+const ENGINE_CASES: Case[] =
+  only === 'structures'
+    ? []
+    : [
+        new InsertCase(),
+        new CancelCase(),
+        new AmendCase(),
+        new MatchCase('match1', 'match one level (1 trade)', 1),
+        new MatchCase('sweep10', 'sweep ten levels (10 trades)', 10),
+      ];
+const STRUCTURE_CASES: StructureCase[] = only === 'engine' ? [] : [...tableCases(), ...levelCases()];
+const CASES: MicroCase[] = [...ENGINE_CASES, ...STRUCTURE_CASES];
 
 const GLOBAL = '__mosaicMicro';
 (globalThis as Record<string, unknown>)[GLOBAL] = Object.fromEntries(CASES.map((c) => [c.key, c]));
@@ -289,16 +318,50 @@ interface MicroResult {
   problem: string | null;
 }
 
+/** A hand-made structure against the standard one, measured in the same run. */
+interface Ratio {
+  pair: string;
+  handMade: string;
+  handMadeOpsPerSec: number;
+  plain: string;
+  plainOpsPerSec: number;
+  /** handMadeOpsPerSec / plainOpsPerSec. */
+  ratio: number;
+}
+
+function ratios(results: MicroResult[]): Ratio[] {
+  const out: Ratio[] = [];
+  const rate = (c: StructureCase) => results.find((r) => r.name === c.title)?.opsPerSec ?? 0;
+  for (const h of STRUCTURE_CASES) {
+    if (!h.handMade) continue;
+    const p = STRUCTURE_CASES.find((c) => c.pair === h.pair && !c.handMade)!;
+    const [a, b] = [rate(h), rate(p)];
+    out.push({
+      pair: h.pair,
+      handMade: h.title,
+      handMadeOpsPerSec: a,
+      plain: p.title,
+      plainOpsPerSec: b,
+      ratio: b > 0 ? Math.round((a / b) * 100) / 100 : 0,
+    });
+  }
+  return out;
+}
+
 function main(): void {
   const json = process.argv.includes('--json');
   const results: MicroResult[] = [];
   const suite = new Benchmark.Suite('mosaic fast book');
   for (const c of CASES) {
     const ref = `${GLOBAL}.${c.key}`;
+    // Structure cases run a fixed count per cycle (a tiny minTime never asks for more), so that
+    // their tables keep their engine size.
+    const fixed = 'count' in c ? { initCount: (c as StructureCase).count, minTime: 1e-6, maxTime: 2 } : {};
     suite.add(c.title, {
       setup: `${ref}.begin(this.count);`,
       fn: `${ref}.run();`,
       teardown: `${ref}.end();`,
+      ...fixed,
     });
   }
   suite.on('cycle', (event: Benchmark.Event) => {
@@ -314,7 +377,7 @@ function main(): void {
     results.push(r);
     if (!json) {
       process.stdout.write(
-        `${r.name.padEnd(32)} ${r.opsPerSec.toLocaleString('en-US').padStart(12)} ops/sec ` +
+        `${r.name.padEnd(64)} ${r.opsPerSec.toLocaleString('en-US').padStart(12)} ops/sec ` +
           `±${r.rmePct.toFixed(2)}% (${r.samples} samples)${r.problem ? `  PROBLEM: ${r.problem}` : ''}\n`,
       );
     } else {
@@ -322,9 +385,19 @@ function main(): void {
     }
   });
   suite.on('complete', () => {
+    const pairs = ratios(results);
     if (json) {
       process.stdout.write(
-        `${JSON.stringify({ suite: 'micro', node: process.version, results }, null, 2)}\n`,
+        `${JSON.stringify({ suite: 'micro', node: process.version, results, ratios: pairs }, null, 2)}\n`,
+      );
+      return;
+    }
+    if (pairs.length === 0) return;
+    process.stdout.write('\nhand-made / plain, same run (ops/s):\n');
+    for (const r of pairs) {
+      process.stdout.write(
+        `  ${r.pair.padEnd(52)} ${r.handMadeOpsPerSec.toLocaleString('en-US').padStart(12)} / ` +
+          `${r.plainOpsPerSec.toLocaleString('en-US').padStart(12)} = ${r.ratio.toFixed(2)}x\n`,
       );
     }
   });

@@ -2,7 +2,7 @@
  * Engine benchmarks: the seeded workloads of bench/WORKLOADS.md on Mosaic's fast book and on the
  * peer engine nodejs-order-book, side by side in one process, plus M1, a memory measure.
  *
- *   npm run bench:engine -- --workload W1|W2|W3|M1 [--json] [--runs 3] [--seed 42]
+ *   npm run bench:engine -- --workload W1|W2|W3|W4|M1 [--json] [--runs 3] [--seed 42]
  *     [--engines mosaic,nodejs-order-book] [--peer-ops N] [--ops N] [--capacity N]
  *     [--journal DIR [--chunk N]]
  *
@@ -15,6 +15,7 @@
  * to stderr. Each result also says how much CPU other processes took during its timed loop.
  * `--journal DIR` adds runs of Mosaic through its write-ahead journal in DIR (emptied first):
  * acknowledged ops/s, submit-to-ack latency, fsyncs/s and bytes per command (see journaled.ts).
+ * W4 results also give the price levels opened and closed per second (`levels`).
  */
 import { benchCli } from '../cli.ts';
 import { execFileSync } from 'node:child_process';
@@ -27,7 +28,7 @@ import { type RunResult, runOnce } from './driver.ts';
 import { type JournaledResult, runJournaled } from './journaled.ts';
 import { type MemoryResult, mosaicMemory, peerMemory } from './memory.ts';
 import { median } from './stats.ts';
-import { generate, type WorkloadName } from './workloads.ts';
+import { generate, WORKLOAD_NAMES, type WorkloadName } from './workloads.ts';
 
 /** `capacity`: Mosaic's `EngineOptions.capacity` (`--capacity`), the engine default when undefined. */
 function factoriesFor(capacity: number | undefined): Record<string, AdapterFactory> {
@@ -59,7 +60,7 @@ interface Report {
 }
 
 const { usage, count } = benchCli(
-  `usage: run.js --workload W1|W2|W3|M1 [--json] [--runs N] [--seed N] ` +
+  `usage: run.js --workload W1|W2|W3|W4|M1 [--json] [--runs N] [--seed N] ` +
     `[--engines mosaic,${PEER_NAME}] [--peer-ops N] [--ops N] [--capacity N] [--journal DIR [--chunk N]]`,
 );
 
@@ -102,7 +103,8 @@ async function main(): Promise<void> {
     strict: true,
   });
   const workload = values.workload ?? usage('--workload is required');
-  if (!['W1', 'W2', 'W3', 'M1'].includes(workload)) usage(`unknown workload ${workload}`);
+  if (workload !== 'M1' && !WORKLOAD_NAMES.includes(workload as WorkloadName))
+    usage(`unknown workload ${workload}; known: ${WORKLOAD_NAMES.join(', ')}, M1`);
   const runs = count(values.runs, 'runs', 3);
   const seed = count(values.seed, 'seed', 42);
   const engines = (values.engines ?? `mosaic,${PEER_NAME}`).split(',').filter((e) => e !== '');
@@ -113,7 +115,7 @@ async function main(): Promise<void> {
   const capacity = values.capacity === undefined ? undefined : count(values.capacity, 'capacity', 1);
   const factories = factoriesFor(capacity);
   const chunk = count(values.chunk, 'chunk', 1000);
-  if (values.journal !== undefined && workload === 'M1') usage('--journal goes with W1, W2 or W3');
+  if (values.journal !== undefined && workload === 'M1') usage('--journal goes with W1, W2, W3 or W4');
   if (globalThis.gc === undefined) process.stderr.write('warning: run node with --expose-gc\n');
 
   const report: Report = {
@@ -168,6 +170,14 @@ async function main(): Promise<void> {
     if (engines.includes(PEER_NAME)) {
       report.notes.push(
         `${PEER_NAME}: modify re-enters the order (a size-down loses queue priority); cancel is linear in level depth`,
+      );
+    }
+    if (w.moving) {
+      report.notes.push(
+        'W4: passive and aggressive prices are set at run time against each engine’s own best prices; ' +
+          'six regimes of 166,666 ops, so a run capped below that sees only the first (calm) one',
+        `W4 levels: mosaic counts them from its depth events; ${PEER_NAME} from its book internals, ` +
+          'not counting a modify that re-enters an order alone at its level',
       );
     }
     report.notes.push(
@@ -229,6 +239,13 @@ function table(r: Report): string {
     out.push(
       `  live ${fmt(x.liveOrders)}  trades ${fmt(x.trades)}  rejects ${fmt(x.rejects)}  hash ${x.stateHash}`,
     );
+    if (x.levels !== undefined) {
+      const l = x.levels;
+      out.push(
+        `  price levels: ${fmt(l.openedPerSec)} opened/s, ${fmt(l.closedPerSec)} closed/s ` +
+          `(${fmt(l.opened)} opened, ${fmt(l.closed)} closed; ${fmt(l.atEnd)} open at the end)`,
+      );
+    }
     out.push(
       `  ${'type'.padEnd(12)}${['ops', 'p50 us', 'p99 us', 'p99.9 us', 'max us'].map((h) => h.padStart(12)).join('')}`,
     );

@@ -1,5 +1,5 @@
 /**
- * The seeded workloads of bench/WORKLOADS.md (W1, W2, W3), generated into flat typed arrays before
+ * The seeded workloads of bench/WORKLOADS.md (W1, W2, W3, W4), generated into flat typed arrays before
  * anything is timed, so that neither the PRNG nor object creation lands inside a measurement.
  * The ops are engine-neutral; each adapter turns them into its own order objects up front.
  *
@@ -36,10 +36,22 @@
  *   and its size is the total quantity of that many best levels of the other side, so it sweeps
  *   exactly that many levels. After each sweep the driver (untimed) places the swept orders again
  *   with their original price, size and queue order, so every sweep meets the warm-up book.
+ * - W4 (moving market): W1's warm-up and mix around MID_W4 = 100,000. Per timed op the draws are:
+ *   step = int(0..99), and when it is 0 the mid walks by int(-20..20); then the op as in W1. The
+ *   mid is round(trend) + walk, the trend following the six regimes (see `trendW4`); each swing
+ *   goes linearly to its target over the first half of its regime and back over the second. A
+ *   passive order's generated price is mid -/+ offset; an aggressive order keeps its offset in
+ *   `cross`, its generated price (mid +/- cross) being used only when the other side is empty.
+ *   Whether a price crosses depends on the book at that moment, so the driver prices these two
+ *   kinds at run time from the engine's own best prices (untimed, `priceAgainstBest`): each engine
+ *   gets the same rule, and since the engines' books can differ slightly (the peer's modify loses
+ *   priority), their prices can too.
  */
 import { XorShift32 } from '../prng.ts';
 
 export const MID = 10000;
+/** W4's starting mid. */
+export const MID_W4 = 100_000;
 
 /** Op kinds; also the per-type buckets of the results. */
 export const Kind = {
@@ -85,6 +97,8 @@ export interface Ops {
   readonly pick: Float64Array;
   /** Sweep: how many levels the order is sized to take. */
   readonly levels: Int32Array;
+  /** W4 aggressive orders: ticks beyond the opposite best. */
+  readonly cross: Uint8Array;
   /** Index into `Workload.accounts`. */
   readonly account: Uint8Array;
   /** New orders: the client order id (`o<op index>`); '' otherwise. */
@@ -113,9 +127,16 @@ export interface Workload {
   readonly targets: boolean;
   /** W3: levels of each side, [bids, asks]. */
   readonly sweepBook: readonly [SideLevels, SideLevels] | null;
+  /**
+   * W4: the mid moves, so timed passive and aggressive orders are priced against the engine's
+   * best prices at run time (`priceAgainstBest`), and the adapters count price levels opened and
+   * closed.
+   */
+  readonly moving: boolean;
 }
 
-export type WorkloadName = 'W1' | 'W2' | 'W3';
+export type WorkloadName = 'W1' | 'W2' | 'W3' | 'W4';
+export const WORKLOAD_NAMES: readonly WorkloadName[] = ['W1', 'W2', 'W3', 'W4'];
 
 const BUY_ACCOUNTS = 4;
 const ACCOUNTS = ['buyer-0', 'buyer-1', 'buyer-2', 'buyer-3', 'seller-0', 'seller-1', 'seller-2', 'seller-3'];
@@ -130,6 +151,7 @@ function allocOps(n: number): Ops {
     qty: new Int32Array(n),
     pick: new Float64Array(n),
     levels: new Int32Array(n),
+    cross: new Uint8Array(n),
     account: new Uint8Array(n),
     clientOrderId: new Array<string>(n).fill(''),
   };
@@ -207,7 +229,17 @@ function mixed(
     instruments === 1
       ? ['W1@bench:mosaic']
       : Array.from({ length: instruments }, (_, k) => `I${k}@bench:mosaic`);
-  return { name, seed, instruments: ids, accounts: ACCOUNTS, ops, warmup, targets: true, sweepBook: null };
+  return {
+    name,
+    seed,
+    instruments: ids,
+    accounts: ACCOUNTS,
+    ops,
+    warmup,
+    targets: true,
+    sweepBook: null,
+    moving: false,
+  };
 }
 
 const W3_ORDERS = 200_000;
@@ -246,6 +278,7 @@ function sweep(seed: number): Workload {
     warmup: W3_ORDERS,
     targets: false,
     sweepBook: book,
+    moving: false,
   };
 }
 
@@ -276,8 +309,116 @@ function levelsOf(ops: Ops, side: number): SideLevels {
   return { start, orders: Int32Array.from(orders), prefixQty };
 }
 
-/** The workload by name, generated from `seed`. */
-export function generate(name: WorkloadName, seed = 42): Workload {
+const W4_WARMUP = 100_000;
+const W4_TIMED = 1_000_000;
+
+/**
+ * W4's trend at timed op `t` of `timed`: six regimes of floor(timed / 6) ops (166,666; the last
+ * takes the rest): calm; +25% and back; calm; -40% and back; a flash crash of -30% within 2,000
+ * ops recovering linearly over 50,000; calm. A shorter `timed` (tests) scales every span alike.
+ * Not rounded.
+ */
+export function trendW4(t: number, timed = W4_TIMED): number {
+  const span = Math.floor(timed / 6);
+  const regime = Math.min(5, Math.floor(t / span));
+  const p = t - regime * span;
+  const length = regime === 5 ? timed - 5 * span : span;
+  const crash = Math.max(1, Math.round(timed * 0.002));
+  const recovery = Math.max(1, Math.round(timed * 0.05));
+  const swing = (to: number) => {
+    const half = length / 2;
+    const f = p < half ? p / half : (length - p) / (length - half);
+    return MID_W4 * (1 + to * f);
+  };
+  switch (regime) {
+    case 1:
+      return swing(0.25);
+    case 3:
+      return swing(-0.4);
+    case 4:
+      if (p < crash) return MID_W4 * (1 - (0.3 * p) / crash);
+      if (p < crash + recovery) return MID_W4 * (1 - 0.3 * (1 - (p - crash) / recovery));
+      return MID_W4;
+    default:
+      return MID_W4;
+  }
+}
+
+/** W4: W1's warm-up and mix around a mid that walks and follows the regimes of `trendW4`. */
+function moving(seed: number, timed = W4_TIMED): Workload {
+  const rng = new XorShift32(seed);
+  const ops = allocOps(W4_WARMUP + timed);
+  const w = new OpWriter(ops);
+  for (let i = 0; i < W4_WARMUP; i++) {
+    const side = i & 1;
+    const offset = rng.int(1, 50);
+    const qty = rng.int(1, 100);
+    w.order(i, Kind.Rest, 0, side, side === 0 ? MID_W4 - offset : MID_W4 + offset, qty);
+  }
+  let walk = 0;
+  for (let t = 0; t < timed; t++) {
+    const i = W4_WARMUP + t;
+    if (rng.int(0, 99) === 0) walk += rng.int(-20, 20);
+    const mid = Math.round(trendW4(t, timed)) + walk;
+    const type = rng.int(0, 99);
+    if (type < 50) {
+      const side = rng.int(0, 1);
+      const offset = rng.int(1, 50);
+      const qty = rng.int(1, 100);
+      w.order(i, Kind.Passive, 0, side, side === 0 ? mid - offset : mid + offset, qty);
+    } else if (type < 60) {
+      const side = rng.int(0, 1);
+      const cross = rng.int(0, 10);
+      const qty = rng.int(1, 100);
+      w.order(i, Kind.Aggressive, 0, side, side === 0 ? mid + cross : mid - cross, qty);
+      ops.cross[i] = cross;
+    } else if (type < 65) {
+      const side = rng.int(0, 1);
+      const qty = rng.int(1, 100);
+      w.order(i, Kind.Market, 0, side, 0, qty);
+    } else if (type < 95) {
+      w.target(i, Kind.Cancel, 0, rng.next());
+    } else {
+      w.target(i, Kind.Modify, 0, rng.next());
+    }
+  }
+  return {
+    name: 'W4',
+    seed,
+    instruments: ['W4@bench:mosaic'],
+    accounts: ACCOUNTS,
+    ops,
+    warmup: W4_WARMUP,
+    targets: true,
+    sweepBook: null,
+    moving: true,
+  };
+}
+
+/**
+ * W4: the price of timed op `i` given the engine's best bid and ask now (0: that side is empty).
+ * A passive order never crosses: a buy at or above the ask goes one tick below it, a sell at or
+ * below the bid one tick above it. An aggressive order crosses `cross` ticks beyond the opposite
+ * best (its generated price when that side is empty). Other kinds keep their generated price.
+ */
+export function priceAgainstBest(ops: Ops, i: number, bid: number, ask: number): number {
+  const kind = ops.kind[i]!;
+  const price = ops.price[i]!;
+  const buy = ops.side[i] === 0;
+  if (kind === Kind.Passive) {
+    if (buy) return ask > 0 && price >= ask ? ask - 1 : price;
+    return bid > 0 && price <= bid ? bid + 1 : price;
+  }
+  if (kind === Kind.Aggressive) {
+    const cross = ops.cross[i]!;
+    if (buy) return ask > 0 ? ask + cross : price;
+    return bid > 0 ? bid - cross : price;
+  }
+  return price;
+}
+
+/** The workload by name, generated from `seed`; `timed` shortens W4 (tests), regimes and all. */
+export function generate(name: WorkloadName, seed = 42, timed?: number): Workload {
   switch (name) {
     case 'W1':
       return mixed('W1', seed, 1, 100_000, 1_000_000);
@@ -285,5 +426,7 @@ export function generate(name: WorkloadName, seed = 42): Workload {
       return mixed('W2', seed, 1_000, 100, 1_000_000);
     case 'W3':
       return sweep(seed);
+    case 'W4':
+      return moving(seed, timed);
   }
 }

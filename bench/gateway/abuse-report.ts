@@ -56,12 +56,24 @@ function judgeRow(r: AbuseRow, a: AbuseReport): Target | null {
       };
     }
     case 'orders': {
-      const met = growth(r) <= T.ordersGrowthMB && r.trader.successRate === 1 && r.health.timeouts === 0;
+      // The fairness guarantee: another account's round trip while one account floods.
+      const bound = T.fairnessRatio * r.quiet.p99Ms;
+      const met =
+        growth(r) <= T.ordersGrowthMB &&
+        r.trader.successRate === 1 &&
+        r.health.timeouts === 0 &&
+        r.trader.p99Ms <= bound;
       return {
         what: `abuse/orders: ${String(r.detail.sessionsAsked)} sessions of one account flooding orders and cancels`,
-        target: `RSS <= before + ${T.ordersGrowthMB} MB, trader 100% within ${T.traderOkMs} ms, no /health timeout`,
+        target: `RSS <= before + ${T.ordersGrowthMB} MB, trader 100% within ${T.traderOkMs} ms and p99 <= ${T.fairnessRatio} x its quiet p99, no /health timeout`,
         reached: `${rss(r)}; ${trader(r)}; /health timeouts ${r.health.timeouts}`,
-        ratio: round2(Math.min(T.ordersGrowthMB / Math.max(growth(r), 0.01), r.trader.successRate)),
+        ratio: round2(
+          Math.min(
+            T.ordersGrowthMB / Math.max(growth(r), 0.01),
+            r.trader.successRate,
+            bound / Math.max(r.trader.p99Ms, 0.01),
+          ),
+        ),
         met,
       };
     }

@@ -110,8 +110,9 @@ function classify(tally: Record<string, number>, data: Buffer): void {
 /**
  * `sessions` connections logged in with one account (past the login limits by retrying, as far
  * as the session limit lets them), then every one sends new orders far below the market and
- * cancels of them as fast as it may, until `totalFrames` are sent or the time is up. Answers are
- * read and counted by type and error code.
+ * cancels of them as fast as it may, until `totalFrames` are sent or the time is up; a session
+ * the server closes connects and logs in again, as a determined attacker would. Answers are read
+ * and counted by type and error code.
  */
 export async function orderFlood(
   ctx: AttackContext,
@@ -125,32 +126,42 @@ export async function orderFlood(
   const loginStart = performance.now();
   const sockets: BenchSocket[] = [];
   let sent = 0;
+  let reconnects = 0;
   let closing = false;
+  /** A connection logged in as the account, or null when refused for a reason other than a rate. */
+  const session = async (deadline: number): Promise<BenchSocket | null> => {
+    let s: BenchSocket;
+    try {
+      s = await BenchSocket.connect(ctx.url, ATTACKER);
+    } catch (err) {
+      count(refusals, refusal(err));
+      return null;
+    }
+    const failed = await loginPatiently(s, wallet, deadline, refusals);
+    if (failed !== null) {
+      await s.close();
+      return null;
+    }
+    s.onFrame = (data) => classify(answers, data);
+    s.ws.on('close', (code) => {
+      if (!closing) count(refusals, `close ${code}`);
+    });
+    sockets.push(s);
+    return s;
+  };
   try {
     // Logins one after the other: the login limit per address would refuse most of a burst anyway.
+    const first: BenchSocket[] = [];
     for (let i = 0; i < sessions && performance.now() < loginEnd; i++) {
-      let s: BenchSocket;
-      try {
-        s = await BenchSocket.connect(ctx.url, ATTACKER);
-      } catch (err) {
-        count(refusals, refusal(err));
-        continue;
-      }
-      const failed = await loginPatiently(s, wallet, loginEnd, refusals);
-      if (failed === null) {
-        s.onFrame = (data) => classify(answers, data);
-        s.ws.on('close', (code) => {
-          if (!closing) count(refusals, `close ${code}`);
-        });
-        sockets.push(s);
-      } else await s.close();
+      const s = await session(loginEnd);
+      if (s !== null) first.push(s);
     }
     const loginMs = Math.round(performance.now() - loginStart);
     const end = performance.now() + ctx.seconds * 1000;
     const flood = async (s: BenchSocket, k: number) => {
       for (let n = 0; sent < totalFrames && performance.now() < end; n++) {
         if (s.ws.readyState !== WebSocket.OPEN) return;
-        const coid = `f${k}_${n}`;
+        const coid = `f${k}_${reconnects}_${n}`;
         const price = (90 + ((n * 7 + k) % 500) / 100).toFixed(2);
         s.send(
           `{"op":"new","instrument":"${INSTRUMENT}","clientOrderId":"${coid}","side":"buy",` +
@@ -163,12 +174,25 @@ export async function orderFlood(
         if (n % 64 === 63) await new Promise<void>((r) => setImmediate(r));
       }
     };
-    await Promise.all(sockets.map((s, k) => flood(s, k)));
+    const slot = async (s: BenchSocket | null, k: number) => {
+      while (sent < totalFrames && performance.now() < end) {
+        if (s === null || s.ws.readyState !== WebSocket.OPEN) {
+          s = await session(end);
+          if (s === null) {
+            await sleep(100);
+            continue;
+          }
+          reconnects++;
+        }
+        await flood(s, k);
+      }
+    };
+    await Promise.all(first.map((s, k) => slot(s, k)));
     return {
       sent,
       unit: 'frames',
       refusals,
-      detail: { sessionsLoggedIn: sockets.length, sessionsAsked: sessions, loginMs, answers },
+      detail: { sessionsLoggedIn: first.length, sessionsAsked: sessions, loginMs, reconnects, answers },
     };
   } finally {
     closing = true;

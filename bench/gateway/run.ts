@@ -10,7 +10,7 @@
  *     [--rates 1000,10000,50000] [--runs 3] [--connections 8] [--window 64]
  *     [--subscribers 1000] [--fanout-rates 50,100,200] [--workers 2] [--generators 4]
  *     [--w1-ops N] [--attacks unread,orders,idle,slowbody,challenges,feed,faucet]
- *     [--trader-period-ms 2000] [--quiet-seconds 10] [--settle-seconds 5]
+ *     [--trader-period-ms 500] [--quiet-seconds 10] [--settle-seconds 5]
  *     [--data-dir DIR] [--profile DIR] [--json]
  *
  * - roundtrip: open loop at each of `--rates` orders/s for `--seconds` (after a warm-up), latency
@@ -75,7 +75,7 @@ export interface Options {
 /** The abuse scenario's defaults: every attack, the trader every 2 s. */
 export const ABUSE_DEFAULTS: Omit<AbuseOptions, 'seconds' | 'server'> = {
   attacks: [...ATTACKS],
-  traderPeriodMs: 2000,
+  traderPeriodMs: 500,
   quietSeconds: 10,
   settleSeconds: 5,
   sizes: DEFAULT_SIZES,

@@ -6,19 +6,26 @@
  * differing event, so that `new RandomCommands(seed)` reproduces it. The run also counts what
  * it exercised (trades, self-trade cancels, expiries, stops, FOK, replaces, rejections...) and
  * requires each to have happened, so that it cannot pass on a stream that does nothing.
+ *
+ * Two of the seeded streams have moving prices (`moving`, as bench:engine's W4): the mids walk,
+ * jump, swing and crash, so price levels open and close across a wide range of prices, where
+ * the fast book's sorted level array inserts and removes anywhere, not only near the best. Those
+ * runs must close levels at a few thousand distinct prices.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Code, type Command, Engine, type EngineEvent, eventToObject } from '../../engine/index.ts';
 import { LISTINGS, RandomCommands } from '../support/random-commands.ts';
 
-/** Seeds and stream lengths: together at least 1,000,000 commands. */
-const RUNS: ReadonlyArray<[seed: number, commands: number]> = [
-  [42, 250_000],
-  [7, 250_000],
-  [20240601, 250_000],
-  [0x5eed, 250_000],
+/** Seeds, stream lengths (together at least 1,000,000 commands) and whether prices move. */
+const RUNS: ReadonlyArray<[seed: number, commands: number, moving: boolean]> = [
+  [42, 250_000, false],
+  [7, 250_000, false],
+  [20240601, 250_000, true],
+  [0x5eed, 250_000, true],
 ];
+/** Distinct prices at which a moving run must have closed a level (a still one closes a few dozen). */
+const MOVING_LEVEL_PRICES = 2_000;
 const HASH_EVERY = 1_000;
 
 /** What a stream exercised, counted from the reference engine's events. */
@@ -44,6 +51,8 @@ class Tally {
     'instrument:halted': 0,
     'accepted:GTD': 0,
   };
+  /** Instrument and price of every level that closed (a depth event with no order left). */
+  readonly closedLevels = new Set<string>();
 
   observe(e: EngineEvent): void {
     const c = this.counts;
@@ -86,6 +95,9 @@ class Tally {
       case 'accepted':
         if (e.tif === 'GTD') c['accepted:GTD']!++;
         return;
+      case 'depth':
+        if (e.count === 0) this.closedLevels.add(`${e.instrument} ${e.price}`);
+        return;
       default:
     }
   }
@@ -124,8 +136,8 @@ function mismatch(seed: number, index: number, cmd: Command, ref: string[], fast
 }
 
 /** Runs one seeded stream through both books; returns what it exercised. */
-function runStream(seed: number, n: number, risk = false): Tally {
-  const gen = new RandomCommands(seed, { risk });
+function runStream(seed: number, n: number, risk = false, moving = false): Tally {
+  const gen = new RandomCommands(seed, { risk, moving });
   const tally = new Tally();
   const errors: unknown[] = [];
   const refLog: string[] = [];
@@ -184,11 +196,18 @@ describe('differential: reference book vs fast book, seeded', () => {
     assert.ok(total >= 1_000_000, `only ${total} commands`);
   });
 
-  for (const [seed, n] of RUNS) {
-    it(`seed ${seed}: ${n.toLocaleString('en')} commands give equal events and state hashes`, () => {
-      const { counts } = runStream(seed, n);
+  for (const [seed, n, moving] of RUNS) {
+    const title = `seed ${seed}${moving ? ', moving prices' : ''}: ${n.toLocaleString('en')} commands give equal events and state hashes`;
+    it(title, () => {
+      const { counts, closedLevels } = runStream(seed, n, false, moving);
       for (const [what, count] of Object.entries(counts)) {
         assert.ok(count > 0, `seed ${seed} never exercised ${what}: ${JSON.stringify(counts)}`);
+      }
+      if (moving) {
+        assert.ok(
+          closedLevels.size >= MOVING_LEVEL_PRICES,
+          `seed ${seed} closed levels at only ${closedLevels.size} distinct prices`,
+        );
       }
     });
   }

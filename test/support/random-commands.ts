@@ -6,10 +6,19 @@
  * order id, cancel-alls, ticks that make GTD orders expire, halts and resumes, and a small share
  * of invalid commands. Prices stay within a few ticks of a mid, so orders cross often.
  *
+ * With `moving`, each instrument's mid moves as in bench:engine's W4 (bench/WORKLOADS.md): a
+ * random walk (one command in 100 steps a random instrument's mid by up to twice the spread, one
+ * in 500 jumps it by two to six spreads, the walk held within 20% of the mid), on top of W4's six
+ * regimes (calm; +25% and back; calm; -40% and back; a crash of -30% recovering; calm) repeated
+ * every MOVING_PERIOD commands. Prices then gather around the mid, at most 10 ticks from the last
+ * trade, so that the band of a banded instrument follows; price levels open and close all the
+ * time across a wide range instead of at the same few prices.
+ *
  * To name live orders it follows the events it is shown (`observe`): the same seed and the same
  * events always give the same commands. It cancels more when many orders are live, so that the
  * books stay small and the reference book fast.
  */
+import { MID_W4, trendW4 } from '../../bench/engine/workloads.ts';
 import { XorShift32 } from '../../bench/prng.ts';
 import type {
   CancelCommand,
@@ -49,8 +58,10 @@ export const LISTINGS: readonly InstrumentSpec[] = [
   spec({ id: 'GILT@evm:31337', maxQty: 300, maxPrice: 100_000, makerFeeBps: 0, takerFeeBps: 11 }),
 ];
 
-/** Where each instrument's prices gather, in ticks. */
+/** Where each instrument's prices gather, in ticks (its starting mid with `moving`). */
 const MIDS = [1000, 500, 2003];
+/** With `moving`: commands per cycle of W4's regimes. */
+export const MOVING_PERIOD = 50_000;
 const STP: readonly (StpMode | undefined)[] = [
   undefined,
   'cancel-newest',
@@ -83,6 +94,8 @@ export interface GeneratorOptions {
    * reports it), or a change of standing.
    */
   risk?: boolean;
+  /** Mids that walk, jump and follow W4's regimes (see the module comment); off by default. */
+  moving?: boolean;
 }
 
 /** Venues of the listings, for eligibility. */
@@ -155,6 +168,10 @@ export class RandomCommands {
   #last: number[] = LISTINGS.map(() => 0);
   #halted: boolean[] = LISTINGS.map(() => false);
   #risk: boolean;
+  #moving: boolean;
+  /** With `moving`: commands drawn, and each instrument's walk away from its trend, in ticks. */
+  #step = 0;
+  #walk: number[] = LISTINGS.map(() => 0);
   /** Trades not yet settled, as observed. */
   #unsettled: number[] = [];
   /** Withdrawals waiting for their ledger, as observed. */
@@ -168,6 +185,7 @@ export class RandomCommands {
     this.#spread = Math.max(1, options.spread ?? 8);
     this.#maxLive = options.maxLive ?? 120;
     this.#risk = options.risk === true;
+    this.#moving = options.moving === true;
   }
 
   /** The commands that open every stream: listings, and with risk eligibility and funds. */
@@ -253,6 +271,7 @@ export class RandomCommands {
   /** The next command. */
   next(): Command {
     const r = this.#r;
+    if (this.#moving) this.#move();
     if (r.int(0, 9) >= 7) this.#ts += r.int(1, 3);
     const ts = this.#ts;
     if (this.#risk && r.int(0, 7) === 0) return this.#riskCommand(ts);
@@ -494,6 +513,26 @@ export class RandomCommands {
 
   // ---- draws --------------------------------------------------------------------------------
 
+  /** With `moving`: one command's walk and jumps (drawn before anything else of the command). */
+  #move(): void {
+    const r = this.#r;
+    this.#step++;
+    const roll = r.int(0, 499);
+    if (roll >= 6) return;
+    const inst = r.int(0, LISTINGS.length - 1);
+    const bound = Math.floor(MIDS[inst]! * 0.2);
+    const s = this.#spread;
+    const by = roll < 5 ? r.int(-2 * s, 2 * s) : (r.int(0, 1) === 0 ? 1 : -1) * r.int(2 * s, 6 * s);
+    this.#walk[inst] = Math.max(-bound, Math.min(bound, this.#walk[inst]! + by));
+  }
+
+  /** The instrument's mid now: its starting mid along W4's regimes, plus its walk. */
+  #mid(inst: number): number {
+    if (!this.#moving) return MIDS[inst]!;
+    const trend = trendW4(this.#step % MOVING_PERIOD, MOVING_PERIOD) / MID_W4;
+    return Math.max(1, Math.round(MIDS[inst]! * trend) + this.#walk[inst]!);
+  }
+
   #account(): string {
     return this.#accounts[this.#r.int(0, this.#accounts.length - 1)]!;
   }
@@ -507,11 +546,16 @@ export class RandomCommands {
     return `${account}-${(++this.#clientSeq).toString(36)}`;
   }
 
-  /** The last trade price, held within a few ticks of the mid so that prices stay in the band. */
+  /**
+   * The last trade price, held within a few ticks of the mid so that prices stay in the band;
+   * with `moving`, the mid held within 10 ticks of the last trade, so that prices follow the mid
+   * as fast as trades let the band move.
+   */
   #center(inst: number): number {
-    const mid = MIDS[inst]!;
+    const mid = this.#mid(inst);
     const last = this.#last[inst]!;
     if (last === 0) return mid;
+    if (this.#moving) return Math.min(last + 10, Math.max(last - 10, mid));
     return Math.min(mid + 10, Math.max(mid - 10, last));
   }
 
