@@ -5,7 +5,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * `mosaic/doors`: the folders' boundaries. engine/ imports nothing outside engine/; app/, which
+ * `mosaic/doors`: the folders' boundaries. engine/ imports nothing outside engine/; common/ (errors,
+ * retries, the logger interface) imports nothing outside common/, and others reach it through
+ * its door like any folder; app/, which
  * wires the parts into processes, is used by bin/ alone; any other
  * folder enters a top-level folder only through its `index.ts`, and a subfolder that has an
  * `index.ts` (connectors/evm/, gateway/feed/, ...) only through it, from anywhere outside that
@@ -28,6 +30,7 @@ const doors = {
       const report = (message) => context.report({ node: node.source, message: `${spec}: ${message}` });
       const parts = target.split(path.sep);
       if (top === 'engine' && parts[0] !== 'engine') return report('engine/ imports nothing outside engine/');
+      if (top === 'common' && parts[0] !== 'common') return report('common/ imports nothing outside common/');
       if (parts[0] === 'app' && top !== 'app' && top !== 'bin')
         return report('app/ wires the parts: only bin/ uses it');
       for (let depth = 1; depth < parts.length; depth++) {

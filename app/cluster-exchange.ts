@@ -34,6 +34,7 @@ import {
   type Submitted,
 } from '../gateway/index.ts';
 import { Availability } from './availability.ts';
+import type { Logger } from '../common/index.ts';
 
 export interface ClusterExchangeOptions {
   nc: NatsConnection;
@@ -41,7 +42,7 @@ export interface ClusterExchangeOptions {
   cluster: ClusterConfig;
   risk: boolean;
   venues: GatewayConfig['venues'];
-  log: (line: string) => void;
+  log: Logger;
   /** Whether the NATS connection is up (for `/health`). */
   connected: () => boolean;
 }
@@ -115,7 +116,10 @@ export class ClusterExchange implements Exchange {
       // A cancel-all over every instrument goes to each shard; the request is answered by the first.
       for (const shard of shards.slice(1)) {
         this.#bus.sendSurely(shard, command, `${ref}/${shard}`).catch((err: Error) => {
-          this.#o.log(`cancel-all ${ref} on shard ${shard} not confirmed: ${err.message}`);
+          this.#o.log.warn(
+            { ref, shard, err },
+            `cancel-all ${ref} on shard ${shard} not confirmed: ${err.message}`,
+          );
         });
       }
       const retry = (err: Error) => this.#retrying(err);
@@ -133,7 +137,10 @@ export class ClusterExchange implements Exchange {
   #retrying(err: Error): void {
     if (Date.now() - this.#lastRetryLog < 1_000) return;
     this.#lastRetryLog = Date.now();
-    this.#o.log(`commands not confirmed yet (${err.message}); sending them again under the same ids`);
+    this.#o.log.warn(
+      { err },
+      `commands not confirmed yet (${err.message}); sending them again under the same ids`,
+    );
   }
 
   /** The shards a command goes to. */

@@ -71,7 +71,6 @@ export async function runConnector(argv: string[]): Promise<void> {
     }
     await closeNats(nc);
   });
-  const line = (l: string) => log.info(l);
   for (const venue of venues) {
     const enginePort = await DaemonPort.open({
       nc,
@@ -79,17 +78,20 @@ export async function runConnector(argv: string[]): Promise<void> {
       config: config.cluster,
       venue,
       risk: config.risk,
-      log: line,
+      log: log.child({ venue }),
       onError: (err) => {
         failed = err;
         stopper.fatal(err);
       },
     });
     const settings = entries.find((c) => c.venue === venue)!;
-    const connector = await startConnector(config, settings, enginePort, line);
+    const connector = await startConnector(config, settings, enginePort, log, (err) => {
+      failed = err;
+      stopper.fatal(err);
+    });
     running.push({ port: enginePort, connector });
     if (config.demo.fundAccounts && connector.fund !== null) {
-      serveFaucet(nc, topology, venue, connector.fund, line);
+      serveFaucet(nc, topology, venue, connector.fund, log.child({ venue }));
     }
     log.info({ venue, shard: enginePort.shard }, `settling ${venue}: ${connector.describe}`);
   }

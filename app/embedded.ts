@@ -4,6 +4,7 @@
  * new command), then the demo listings, the gateway and the demo market maker. `close` takes it
  * down in the opposite order.
  */
+import type { ChildLogger } from '../common/index.ts';
 import type { Connector } from '../connectors/index.ts';
 import { type Gateway, makeApp, serveExchange, Settlements, Withdrawals } from '../gateway/index.ts';
 import { type Config, listings } from './config.ts';
@@ -20,23 +21,24 @@ export interface Embedded extends Gateway<LocalExchange> {
 }
 
 export interface StartOptions {
-  /** Recovery notes and the like (default: the server's logger). */
-  log?: (line: string) => void;
+  /** Recovery notes, the connectors' logs and the like (default: the server's pino logger, JSON on stdout). */
+  log?: ChildLogger;
   /**
    * Starts the settlement connectors on the recovered exchange, before it takes any new command
    * (they reconcile with what it recovered first).
    */
-  connect?: (exchange: LocalExchange, log: (line: string) => void) => Promise<Connector[]>;
+  connect?: (exchange: LocalExchange, log: ChildLogger) => Promise<Connector[]>;
 }
 
 /** Starts the exchange and its gateway from a validated configuration. */
 export async function startExchange(config: Config, options: StartOptions = {}): Promise<Embedded> {
   const app = makeApp(config);
-  const log = options.log ?? ((line: string) => app.log.info(line));
+  const log: ChildLogger = options.log ?? app.log;
+  const engineLog = log.child({ part: 'engine' });
   const exchange = new LocalExchange({
     dataDir: config.dataDir,
     risk: config.risk,
-    log,
+    log: engineLog,
     venues: config.venues,
   });
   // Before the connectors start: verdicts they send at start (trades settled and withdrawals
@@ -45,11 +47,19 @@ export async function startExchange(config: Config, options: StartOptions = {}):
   const withdrawals = new Withdrawals(exchange);
   let connectors: Connector[];
   try {
-    connectors = (await options.connect?.(exchange, log)) ?? [];
+    connectors = (await options.connect?.(exchange, log.child({ part: 'settlement' }))) ?? [];
   } catch (err) {
     await exchange.close();
     throw err;
   }
+  // A daemon stopped on a permanent failure (it logged why) makes /health answer 503.
+  exchange.reportHealth(() => {
+    const stopped = connectors.filter((c) => c.daemon.failure !== null);
+    if (stopped.length === 0) return {};
+    return {
+      failed: stopped.map((c) => `settlement of ${c.venue} stopped: ${c.daemon.failure!.message}`).join('; '),
+    };
+  });
   exchange.list(listings(config));
   let maker: DemoMarketMaker | null = null;
   const gateway = await serveExchange(config, exchange, {

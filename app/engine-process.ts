@@ -57,7 +57,7 @@ export async function runEngine(argv: string[]): Promise<void> {
     config: config.cluster,
     shard: shardNo,
     risk: config.risk,
-    log: (line) => log.info(line),
+    log,
     onError: (err) => {
       failed = err;
       stopper.fatal(err);

@@ -33,7 +33,7 @@ export async function runGateway(argv: string[]): Promise<void> {
     cluster: config.cluster,
     risk: config.risk,
     venues: config.venues,
-    log: (line) => log.info(line),
+    log,
     connected: () => member.connected,
   });
   let gateway: Gateway<ClusterExchange> | null = null;

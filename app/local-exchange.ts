@@ -24,12 +24,13 @@ import {
 import { HistoryStore } from '../history/index.ts';
 import { Availability } from './availability.ts';
 import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
+import type { Logger } from '../common/index.ts';
 
 export interface ExchangeOptions {
   dataDir: string;
   risk: boolean;
-  /** Recovery and snapshot notes. */
-  log?: (line: string) => void;
+  /** Recovery and snapshot notes (the journal's and the history's). */
+  log?: Logger;
   /** The sequencer's clock (ms since the epoch); timestamps never go backwards. */
   now?: () => number;
   /** Let GTD orders expire: a tick command after this long without any command (0: never). */
@@ -49,11 +50,16 @@ export class LocalExchange implements Exchange {
   #ticker: NodeJS.Timeout | null = null;
   #lastCommandAt = 0;
   #availability = new Availability('exchange');
+  #parts: Array<() => Record<string, unknown>> = [];
 
   constructor(options: ExchangeOptions) {
     this.#now = options.now ?? Date.now;
     this.venues = options.venues ?? {};
-    this.history = HistoryStore.open({ dir: path.join(options.dataDir, 'history'), log: options.log });
+    const log = options.log;
+    this.history = HistoryStore.open({
+      dir: path.join(options.dataDir, 'history'),
+      ...(log === undefined ? {} : { log: (line: string) => log.info(line) }),
+    });
     try {
       this.durable = DurableEngine.open({
         dir: options.dataDir,
@@ -135,11 +141,22 @@ export class LocalExchange implements Exchange {
   }
 
   health(): Record<string, unknown> {
-    return {
-      commandSeq: this.engine.commandSeq,
-      durableSeq: this.durable.journal.durableSeq,
-      historySeq: this.history.durableSeq,
-    };
+    return Object.assign(
+      {
+        commandSeq: this.engine.commandSeq,
+        durableSeq: this.durable.journal.durableSeq,
+        historySeq: this.history.durableSeq,
+      },
+      ...this.#parts.map((part) => part()),
+    );
+  }
+
+  /**
+   * Adds what a part running beside the engine reports to `health()`; a `failed` string in it
+   * (a settlement daemon that stopped) makes `/health` answer 503 with that reason.
+   */
+  reportHealth(part: () => Record<string, unknown>): void {
+    this.#parts.push(part);
   }
 
   codec(instrument: string): InstrumentCodec | undefined {

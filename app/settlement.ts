@@ -4,6 +4,7 @@
  * `startConnector` starts one on any engine port (also a cluster shard's, for `mosaic
  * connector`). If one fails to start, those started are stopped again.
  */
+import type { Logger } from '../common/index.ts';
 import {
   type Connector,
   type ConnectorSettings,
@@ -22,6 +23,7 @@ export function connectSettlement(config: Config): Connect {
     const engine = localPort(exchange);
     try {
       for (const settings of config.connectors) {
+        // The connectors name their venue in each line's fields themselves.
         if (settings.enabled) started.push(await startConnector(config, settings, engine, log));
       }
     } catch (err) {
@@ -32,12 +34,16 @@ export function connectSettlement(config: Config): Connect {
   };
 }
 
-/** The connector of one venue's ledger on `engine`. */
+/**
+ * The connector of one venue's ledger on `engine`; `onFailure` is told if its daemon stops on a
+ * failure no retry can get past (its `daemon.failure` says which).
+ */
 export function startConnector(
   config: Config,
   settings: ConnectorSettings,
   engine: EnginePort,
-  log: (line: string) => void,
+  log: Logger,
+  onFailure?: (err: Error) => void,
 ): Promise<Connector> {
   const kind = ledgerKind(settings.kind)!;
   const ofVenue = (id: string) => id.slice(id.indexOf('@') + 1) === settings.venue;
@@ -52,5 +58,12 @@ export function startConnector(
     venue?.permissioned === true
       ? venue.members.filter((m) => m.startsWith(prefix)).map((m) => m.slice(prefix.length))
       : [];
-  return kind.start(settings, { dataDir: config.dataDir, engine, instruments, members, log });
+  return kind.start(settings, {
+    dataDir: config.dataDir,
+    engine,
+    instruments,
+    members,
+    log,
+    ...(onFailure === undefined ? {} : { onFailure }),
+  });
 }

@@ -74,10 +74,8 @@ async function start(argv: string[]): Promise<void> {
   }
   let gateway: Embedded;
   try {
-    gateway = await startExchange(config, {
-      log: (line) => process.stderr.write(`${line}\n`),
-      connect: connectSettlement(config),
-    });
+    // Its logs (recovery, settlement, requests) are pino JSON lines on standard output.
+    gateway = await startExchange(config, { connect: connectSettlement(config) });
   } catch (err) {
     process.stderr.write(`mosaic: cannot start: ${(err as Error).message}\n`);
     process.exit(1);

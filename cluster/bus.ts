@@ -5,8 +5,9 @@
  * deduplication window is stored once, and the answer names the sequence it got the first time.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { retry } from '../common/index.ts';
 import type { Command, Unstamped } from '../engine/index.ts';
-import { CodecError, encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
+import { encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
 import { type Topology, venueOf } from './topology.ts';
 import { formatHeaders } from './wire-format.ts';
 
@@ -47,24 +48,20 @@ export class CommandBus {
    * As `send`, trying again under the same id (stored once, whatever the tries) while JetStream
    * does not answer, e.g. during a leader election, for up to `forMs`.
    */
-  async sendSurely(
+  sendSurely(
     shard: number,
     command: Unstamped,
     id: string,
     onRetry: (err: Error) => void = () => {},
     forMs = 30_000,
   ): Promise<Sent> {
-    const deadline = Date.now() + forMs;
-    let wait = 100;
-    for (;;) {
-      try {
-        return await this.send(shard, command, id);
-      } catch (err) {
-        if (err instanceof CodecError || Date.now() + wait > deadline) throw err;
-        onRetry(err as Error);
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        wait = Math.min(wait * 2, 2_000);
-      }
-    }
+    return retry(() => this.send(shard, command, id), {
+      initialMs: 100,
+      capMs: 2_000,
+      // Past the deadline the wait in progress ends and the last error is thrown.
+      signal: AbortSignal.timeout(forMs),
+      // A command that cannot be encoded never will be: a `CodecError` is permanent.
+      onRetry: (err) => onRetry(err as Error),
+    });
   }
 }

@@ -6,6 +6,8 @@
  * (a stream leader being elected).
  */
 import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import { makeError } from './errors.ts';
+import { Backoff, type Logger, sleep } from '../common/index.ts';
 
 export interface ConsumeOptions {
   /** Gets the consumer, or makes it again (an ordered one from where the caller is). */
@@ -21,7 +23,7 @@ export interface ConsumeOptions {
   behind: () => Promise<boolean>;
   /** Names the consumer in log lines. */
   name: string;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 /** Consumes until `stop`; resolves then, rejects if `handle` threw. */
@@ -30,7 +32,8 @@ export function consume(o: ConsumeOptions): { done: Promise<void>; stop(): void 
   let messages: ConsumerMessages | null = null;
   let restarted = false;
   const loop = async () => {
-    let wait = 250;
+    const backoff = new Backoff({ initialMs: 250, capMs: 5_000 });
+    let failing = false;
     while (!stopped) {
       try {
         messages = await within(
@@ -43,19 +46,20 @@ export function consume(o: ConsumeOptions): { done: Promise<void>; stop(): void 
           messages.stop();
           break;
         }
-        if (wait > 250 || restarted) o.log(`${o.name}: consuming again`);
-        wait = 250;
+        if (failing || restarted) o.log.info(`${o.name}: consuming again`);
+        backoff.reset();
+        failing = false;
         restarted = false;
       } catch (err) {
-        o.log(`${o.name}: cannot consume (${(err as Error).message}); trying again`);
-        await new Promise((resolve) => setTimeout(resolve, wait));
-        wait = Math.min(wait * 2, 5_000);
+        o.log.warn(`${o.name}: cannot consume (${(err as Error).message}); trying again`);
+        failing = true;
+        await sleep(backoff.next());
         continue;
       }
       const current = messages;
       const again = (why: string) => {
         if (restarted) return;
-        o.log(`${o.name}: ${why}; getting the consumer again`);
+        o.log.warn(`${o.name}: ${why}; getting the consumer again`);
         restarted = true;
         current.stop();
       };
@@ -104,7 +108,7 @@ function within<T>(p: Promise<T>, ms: number, late: (value: T) => void): Promise
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      reject(new Error(`no answer in ${ms / 1000} s`));
+      reject(makeError(`no answer in ${ms / 1000} s`, 'UNAVAILABLE'));
     }, ms);
     p.then(
       (value) => {

@@ -15,6 +15,7 @@
  */
 import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type Logger, retry } from '../common/index.ts';
 import { consume } from './consume.ts';
 import type { ChangeSink, EnginePort, LedgerChange, Progress, VerdictCommand } from '../connectors/index.ts';
 import { changeCommand, isWithdrawalRequest } from '../connectors/index.ts';
@@ -30,6 +31,7 @@ import { ShardFollower } from './follower.ts';
 import { answered, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
 import { eventsOf } from './wire-format.ts';
+import { makeError } from './errors.ts';
 
 export interface DaemonPortOptions {
   nc: NatsConnection;
@@ -38,7 +40,7 @@ export interface DaemonPortOptions {
   /** The venue the daemon settles. */
   venue: string;
   risk: boolean;
-  log: (line: string) => void;
+  log: Logger;
   /** The port stopped on an error it cannot get past: the process should exit and be restarted. */
   onError: (err: Error) => void;
 }
@@ -66,8 +68,8 @@ export class DaemonPort implements EnginePort {
   #unacked: Unacked[] = [];
   #sweeper: NodeJS.Timeout;
   #lastWorking = Date.now();
-  #resend: VerdictCommand[] = [];
-  #resending: NodeJS.Timeout | null = null;
+  /** Ends the verdicts' retries at close. */
+  #stop = new AbortController();
   #closed = false;
   /** Verdicts the engine holds (sent and stored), for metrics. */
   verdictsSent = 0;
@@ -93,7 +95,8 @@ export class DaemonPort implements EnginePort {
   /** Follows the venue's shard up to the end of its stream, and makes the shared consumer where missing. */
   static async open(o: DaemonPortOptions): Promise<DaemonPort> {
     const shard = o.topology.shardOfVenue(o.venue);
-    if (shard === undefined) throw new Error(`no shard owns venue ${o.venue} (cluster.shards)`);
+    if (shard === undefined)
+      throw makeError(`no shard owns venue ${o.venue} (cluster.shards)`, 'NO_OWNER', { venue: o.venue });
     const follower = await ShardFollower.open({
       nc: o.nc,
       topology: o.topology,
@@ -124,7 +127,7 @@ export class DaemonPort implements EnginePort {
         }),
       );
       fresh = true;
-      o.log(`${o.venue}: consumer ${name} made on ${stream} from event ${follower.seq + 1}`);
+      o.log.info(`${o.venue}: consumer ${name} made on ${stream} from event ${follower.seq + 1}`);
     }
     return new DaemonPort(o, shard, follower, name, fresh);
   }
@@ -155,22 +158,31 @@ export class DaemonPort implements EnginePort {
       command.type === 'settle' ? `trade ${command.tradeId}` : `withdrawal ${command.withdrawalId}`;
     const id =
       command.type === 'settle' ? `settle:${command.tradeId}` : `settle-withdrawal:${command.withdrawalId}`;
-    this.#bus.send(this.shard, command, id).then(
+    // Sent again under the same id until the stream holds it (stored once whatever the tries).
+    retry(() => this.#bus.send(this.shard, command, id), {
+      initialMs: 500,
+      capMs: 10_000,
+      signal: this.#stop.signal,
+      onRetry: (err) =>
+        this.#o.log.warn(
+          `${this.#o.venue}: verdict on ${what} not sent (${(err as Error).message}); retrying`,
+        ),
+    }).then(
       () => this.verdictsSent++,
       (err: Error) => {
-        this.#o.log(`${this.#o.venue}: verdict on ${what} not sent (${err.message}); retrying`);
-        this.#resend.push(command);
-        this.#resending ??= setTimeout(() => this.#retry(), 500);
+        if (this.#closed) return;
+        this.#o.log.error(`${this.#o.venue}: verdict on ${what} cannot be sent: ${err.message}`);
+        this.#o.onError(err);
       },
     );
   }
 
   /** Starts taking the venue's trade events from the shared consumer. */
   onEvents(subscriber: Subscriber): void {
-    if (this.#loop !== null) throw new Error('one subscriber only');
+    if (this.#loop !== null) throw makeError('one subscriber only', 'MISUSE');
     this.#loop = this.#consume(subscriber).catch((err: Error) => {
       if (this.#closed) return;
-      this.#o.log(`${this.#o.venue}: trade events stopped: ${err.message}`);
+      this.#o.log.error(`${this.#o.venue}: trade events stopped: ${err.message}`);
       this.#o.onError(err);
     });
   }
@@ -179,7 +191,7 @@ export class DaemonPort implements EnginePort {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
-    if (this.#resending) clearTimeout(this.#resending);
+    this.#stop.abort();
     this.#consuming?.stop();
     await this.#loop;
     await this.follower.close();
@@ -229,12 +241,6 @@ export class DaemonPort implements EnginePort {
     }
   }
 
-  #retry(): void {
-    this.#resending = null;
-    if (this.#closed) return;
-    for (const command of this.#resend.splice(0)) this.settle(command);
-  }
-
   #changeSink(): ChangeSink {
     const { venue, topology } = this.#o;
     const idOf = (ref: string) => `change:${venue}:${ref}`;
@@ -275,7 +281,7 @@ export class DaemonPort implements EnginePort {
     const jsm = await jetStreamReady(this.#o.nc);
     const { first_seq: first } = (await answered(() => jsm.streams.info(stream))).state;
     if (first > from) {
-      this.#o.log(
+      this.#o.log.warn(
         `${this.#o.venue}: changes sent after command ${from - 1} are looked for from ${first} (the stream no longer holds the ones before); ` +
           'older ones rely on the deduplication window',
       );

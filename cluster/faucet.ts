@@ -6,6 +6,7 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Topology } from './topology.ts';
+import type { Logger } from '../common/index.ts';
 
 const ACCOUNT = /^[\x21-\x7e]{1,128}$/;
 
@@ -15,7 +16,7 @@ export function serveFaucet(
   topology: Topology,
   venue: string,
   fund: (account: string) => void,
-  log: (line: string) => void,
+  log: Logger,
 ): Subscription {
   return nc.subscribe(topology.faucetSubject(venue), {
     queue: 'faucet',
@@ -23,7 +24,7 @@ export function serveFaucet(
       if (err !== null) return;
       const account = new TextDecoder().decode(msg.data);
       if (!ACCOUNT.test(account)) {
-        log(`${venue}: funding request for a malformed account refused`);
+        log.warn({ venue }, `${venue}: funding request for a malformed account refused`);
         msg.respond(new TextEncoder().encode('refused: malformed account'));
         return;
       }

@@ -15,6 +15,8 @@ import { decodeCommand, type PublishedEvent } from '../journal/index.ts';
 import { answered, jetStreamReady, loadSnapshot, snapshotStore } from './nats.ts';
 import type { Topology } from './topology.ts';
 import { checkMessageFormat } from './wire-format.ts';
+import { makeError } from './errors.ts';
+import type { Logger } from '../common/index.ts';
 
 /**
  * Receives each command's events in sequence order, with the command's message id. A promise
@@ -34,7 +36,7 @@ export interface FollowerOptions {
   risk: boolean;
   replicas: number;
   book?: BookKind;
-  log: (line: string) => void;
+  log: Logger;
   /** The follower stopped on an error it cannot get past (e.g. commands missing from the stream). */
   onError: (err: Error) => void;
 }
@@ -69,16 +71,18 @@ export class ShardFollower {
     const snap = await loadSnapshot(store, o.topology, o.shard, book);
     const engine = snap?.engine ?? new Engine({ book, risk: o.risk, idBase: o.topology.idBase(o.shard) });
     if (engine.risk !== o.risk) {
-      throw new Error(
+      throw makeError(
         `shard ${o.shard} runs with risk ${engine.risk ? 'on' : 'off'}; the configuration says ${o.risk ? 'on' : 'off'}`,
+        'BAD_SETUP',
       );
     }
     const jsm = await jetStreamReady(o.nc);
     const info = await answered(() => jsm.streams.info(o.topology.commandStream(o.shard)));
     const seq = snap?.seq ?? 0;
     if (info.state.first_seq > seq + 1 && info.state.messages > 0) {
-      throw new Error(
+      throw makeError(
         `shard ${o.shard}: the command stream starts at ${info.state.first_seq} but the snapshot covers only up to ${seq}`,
+        'STREAM_GAP',
       );
     }
     return new ShardFollower(o, engine, seq, info.state.last_seq);
@@ -103,7 +107,7 @@ export class ShardFollower {
   start(): void {
     if (this.#loop !== null) return;
     this.#loop = this.#follow().catch((err: Error) => {
-      this.#o.log(`shard ${this.shard}: following stopped: ${err.message}`);
+      this.#o.log.error(`shard ${this.shard}: following stopped: ${err.message}`);
       this.#o.onError(err);
     });
   }
@@ -142,8 +146,9 @@ export class ShardFollower {
   #apply(m: JsMsg): Promise<void> | undefined {
     const seq = m.seq;
     if (seq !== this.engine.commandSeq + 1) {
-      throw new Error(
+      throw makeError(
         `shard ${this.shard}: command ${seq} came after ${this.engine.commandSeq} (commands missing from the stream)`,
+        'STREAM_GAP',
       );
     }
     this.#lastAt = Date.now();
@@ -174,7 +179,7 @@ export class ShardFollower {
       (command as { ts: number }).ts = ts;
       return command;
     } catch (err) {
-      this.#o.log(
+      this.#o.log.warn(
         `shard ${this.shard}: command ${m.seq} does not decode (${(err as Error).message}); rejected`,
       );
       return null;

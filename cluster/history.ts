@@ -24,6 +24,8 @@ import type { PublishedEvent } from '../journal/index.ts';
 import { consume } from './consume.ts';
 import { answered, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
+import { makeError } from './errors.ts';
+import type { Logger } from '../common/index.ts';
 
 type HistoryRequest =
   | { op: 'page'; query: PageQuery; atLeast: number }
@@ -41,7 +43,7 @@ export interface ShardHistoryOptions {
   shard: number;
   /** The store's folder. */
   dir: string;
-  log: (line: string) => void;
+  log: Logger;
   /** Reading the event stream stopped on an error it cannot get past. */
   onError: (err: Error) => void;
 }
@@ -79,10 +81,10 @@ export class ShardHistory {
 
   /** Opens the store in `o.dir` and starts following the event stream from where it stands. */
   static async start(o: ShardHistoryOptions): Promise<ShardHistory> {
-    const store = HistoryStore.open({ dir: o.dir, shard: o.shard, log: o.log });
+    const store = HistoryStore.open({ dir: o.dir, shard: o.shard, log: (line) => o.log.info(line) });
     const jsm = await jetStreamReady(o.nc);
     const last = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state.last_seq;
-    o.log(`shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${last}`);
+    o.log.info(`shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${last}`);
     return new ShardHistory(o, store);
   }
 
@@ -143,9 +145,14 @@ export class ClusterHistory implements HistoryReader {
       });
       answer = msg.json<HistoryAnswer>();
     } catch (err) {
-      throw new Error(`shard ${shard} does not answer (${(err as Error).message})`, { cause: err });
+      throw makeError(
+        `shard ${shard} does not answer (${(err as Error).message})`,
+        'UNAVAILABLE',
+        { shard },
+        err,
+      );
     }
-    if ('error' in answer) throw new Error(`shard ${shard}: ${answer.error}`);
+    if ('error' in answer) throw makeError(`shard ${shard}: ${answer.error}`, 'SHARD_REFUSED', { shard });
     return answer;
   }
 }

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSupervised, type Supervised, whenReady } from '../connectors/index.ts';
+import { makeError } from './errors.ts';
 
 export interface NatsNode {
   readonly name: string;
@@ -43,7 +44,7 @@ export function natsServerBinary(): string {
     const file = path.join(dir, 'nats-server');
     if (fs.existsSync(file)) return file;
   }
-  throw new Error('nats-server is not installed (Debian: apt-get install nats-server)');
+  throw makeError('nats-server is not installed (Debian: apt-get install nats-server)', 'BAD_SETUP');
 }
 
 /**

@@ -19,6 +19,7 @@ import { type BookKind, type Engine, type EngineSnapshot } from '../engine/index
 import { decodeSnapshot, encodeSnapshot } from '../journal/index.ts';
 import type { ClusterConfig } from './config.ts';
 import type { Topology } from './topology.ts';
+import { makeError } from './errors.ts';
 
 /** Connects to the cluster's servers; retries for ever once connected. `name` shows in NATS monitoring. */
 export async function connectNats(
@@ -91,7 +92,7 @@ export async function jetStreamReady(nc: NatsConnection, timeoutMs = 30_000): Pr
       return jsm;
     } catch (err) {
       if (Date.now() > deadline)
-        throw new Error(`JetStream does not answer: ${(err as Error).message}`, { cause: err });
+        throw makeError(`JetStream does not answer: ${(err as Error).message}`, 'UNAVAILABLE', {}, err);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
@@ -166,9 +167,12 @@ export async function loadSnapshot(
   try {
     return decodeSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), book);
   } catch (err) {
-    throw new Error(`the stored snapshot of shard ${shard} is damaged: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw makeError(
+      `the stored snapshot of shard ${shard} is damaged: ${(err as Error).message}`,
+      'SNAPSHOT_DAMAGED',
+      { shard },
+      err,
+    );
   }
 }
 

@@ -10,6 +10,8 @@
 import { type JetStreamClient, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { type Logger, retry } from '../common/index.ts';
+import { makeError } from './errors.ts';
 import type { BookKind } from '../engine/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
 import { CommandBus } from './bus.ts';
@@ -27,7 +29,7 @@ export interface ShardOptions {
   shard: number;
   risk: boolean;
   book?: BookKind;
-  log: (line: string) => void;
+  log: Logger;
   /** The shard stopped on an error it cannot get past: the process should exit and be restarted. */
   onError: (err: Error) => void;
   /** Where it keeps the history of its venues (none kept without). */
@@ -64,7 +66,8 @@ export class Shard {
   #ticker: NodeJS.Timeout | null = null;
   #ticking = false;
   #tickLogged = 0;
-  #closing = false;
+  /** Ends the publishes' retries at close. */
+  #stop = new AbortController();
   /** The last publish started (settled either way): a retry waits for it. */
   #last: Promise<void> = Promise.resolve();
 
@@ -102,8 +105,10 @@ export class Shard {
     const published = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state
       .last_seq;
     if (published < follower.snapshotSeq) {
-      throw new Error(
+      throw makeError(
         `shard ${o.shard}: the event stream ends at ${published}, before the snapshot's ${follower.snapshotSeq}`,
+        'STREAM_GAP',
+        { shard: o.shard },
       );
     }
     const store = await snapshotStore(jetstream(o.nc), o.topology, o.config.replicas);
@@ -119,7 +124,7 @@ export class Shard {
         onError,
       });
     }
-    o.log(
+    o.log.info(
       `shard ${o.shard}: snapshot at ${follower.snapshotSeq}, events published to ${published}; following ${o.topology.commandStream(o.shard)}`,
     );
     follower.start();
@@ -142,7 +147,7 @@ export class Shard {
 
   /** Stops following, waits for the events in flight and any snapshot being stored. */
   async close(): Promise<void> {
-    this.#closing = true;
+    this.#stop.abort();
     if (this.#ticker) clearInterval(this.#ticker);
     await this.follower.close();
     await Promise.allSettled(this.#inflight);
@@ -180,41 +185,41 @@ export class Shard {
     const subject = topology.eventSubject(shard, venue);
     const data = JSON.stringify(events);
     const before = this.#last;
-    const attempt = async (): Promise<void> => {
+    let lastLog = 0;
+    const attempt = async (n: number): Promise<void> => {
+      if (n > 1) {
+        // Another instance of the shard may have published it: the same events, already there.
+        if (await this.#hasEvent(seq)) return;
+        await before;
+      }
       const ack = await this.#js.publish(subject, data, {
         msgID: String(seq),
         headers: formatHeaders(),
         expect: { lastSequence: seq - 1 },
       });
-      if (ack.seq !== seq) throw new Error(`the event stream put command ${seq}'s events at ${ack.seq}`);
+      if (ack.seq !== seq)
+        throw makeError(`the event stream put command ${seq}'s events at ${ack.seq}`, 'OUT_OF_STEP', {
+          shard,
+          seq,
+          at: ack.seq,
+        });
     };
-    const done = attempt()
-      .catch(async (err: Error) => {
-        let wait = 100;
-        let lastLog = 0;
-        for (;;) {
-          if (this.#closing) throw err;
-          // Another instance of the shard may have published it: the same events, already there.
-          if (await this.#hasEvent(seq)) return;
-          if (Date.now() - lastLog > 10_000) {
-            this.#o.log(
-              `shard ${shard}: events of command ${seq} not published yet (${err.message}); trying again`,
-            );
-            lastLog = Date.now();
-          }
-          await before;
-          await new Promise((resolve) => setTimeout(resolve, wait));
-          wait = Math.min(wait * 2, 2_000);
-          try {
-            return await attempt();
-          } catch (again) {
-            err = again as Error;
-          }
-        }
-      })
-      .then(() => {
-        if (seq > this.#published) this.#published = seq;
-      });
+    const done = retry(attempt, {
+      initialMs: 100,
+      capMs: 2_000,
+      signal: this.#stop.signal,
+      // Whatever the failure, the shard cannot go past this command: it tries until it closes.
+      isRetryable: () => true,
+      onRetry: (err) => {
+        if (Date.now() - lastLog <= 10_000) return;
+        lastLog = Date.now();
+        this.#o.log.warn(
+          `shard ${shard}: events of command ${seq} not published yet (${(err as Error).message}); trying again`,
+        );
+      },
+    }).then(() => {
+      if (seq > this.#published) this.#published = seq;
+    });
     this.#last = done.catch(() => {});
     return done;
   }
@@ -246,9 +251,9 @@ export class Shard {
       if (previous > 0) {
         await this.#jsm.streams.purge(this.#o.topology.commandStream(this.#o.shard), { seq: previous + 1 });
       }
-      this.#o.log(`shard ${this.#o.shard}: snapshot at ${seq} stored`);
+      this.#o.log.info(`shard ${this.#o.shard}: snapshot at ${seq} stored`);
     } catch (err) {
-      this.#o.log(`shard ${this.#o.shard}: snapshot at ${seq} not stored: ${(err as Error).message}`);
+      this.#o.log.warn(`shard ${this.#o.shard}: snapshot at ${seq} not stored: ${(err as Error).message}`);
     }
   }
 
@@ -266,7 +271,7 @@ export class Shard {
         (err: Error) => {
           if (Date.now() - this.#tickLogged < 10_000) return;
           this.#tickLogged = Date.now();
-          this.#o.log(`shard ${this.#o.shard}: tick not sent: ${err.message}`);
+          this.#o.log.warn(`shard ${this.#o.shard}: tick not sent: ${err.message}`);
         },
       )
       .finally(() => {

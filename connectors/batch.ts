@@ -4,6 +4,7 @@
  * in batch order, each instruction with exactly one.
  */
 import type { InstructionKind } from './ledger.ts';
+import { makeError } from './errors.ts';
 
 /** Runs one task at a time, in call order (a ledger keeps one transaction in flight). */
 export class OneAtATime {
@@ -49,7 +50,7 @@ export function inBatchOrder<I, O>(
   return batch.map((i) => {
     const o = outcomes.get(kind.idOf(i));
     if (o === undefined)
-      throw new Error(`${kind.noun} ${kind.idOf(i)}: the batch transaction reported no verdict`);
+      throw makeError(`${kind.noun} ${kind.idOf(i)}: the batch transaction reported no verdict`, 'NOT_FINAL');
     return o;
   });
 }

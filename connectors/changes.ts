@@ -5,7 +5,9 @@
  * cluster's for a shard across NATS. The watcher reads the ledger from its checkpoint, which
  * moves only after the changes before it are sent; the sink skips what was sent before.
  */
+import { Backoff, lineLogger, type Logger, permanentCause } from '../common/index.ts';
 import type { DepositCommand, SetAccountCommand } from '../engine/index.ts';
+import { makeError } from './errors.ts';
 import type { LedgerChange } from './ledger.ts';
 import type { Progress } from './progress.ts';
 
@@ -45,7 +47,11 @@ export function localChanges(engine: {
       progress.recordChange(change.ref, next);
       const sent = engine.send(changeCommand(change));
       if (sent !== next)
-        throw new Error(`change ${change.ref}: expected command ${next}, the engine gave ${sent}`);
+        throw makeError(
+          `change ${change.ref}: expected command ${next}, the engine gave ${sent}`,
+          'BAD_PROGRESS',
+          { ref: change.ref, expected: next, got: sent },
+        );
       return true;
     },
   };
@@ -114,7 +120,8 @@ export class ChangeWatcher {
   #progress: Progress;
   #sink: ChangeSink;
   #pollMs: number;
-  #log: (line: string) => void;
+  #log: Logger;
+  #onFailure: ((err: Error) => void) | undefined;
   #timer: NodeJS.Timeout | null = null;
   #polling: Promise<void> | null = null;
   #stopped = false;
@@ -125,13 +132,16 @@ export class ChangeWatcher {
     progress: Progress;
     sink: ChangeSink;
     pollMs?: number;
-    log?: (line: string) => void;
+    log?: Logger;
+    /** Told when a poll fails for good (a permanent error): the watcher has stopped. */
+    onFailure?: (err: Error) => void;
   }) {
     this.#source = options.source;
     this.#progress = options.progress;
     this.#sink = options.sink;
     this.#pollMs = options.pollMs ?? 500;
-    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#log = options.log ?? lineLogger((line) => process.stderr.write(`${line}\n`));
+    this.#onFailure = options.onFailure;
   }
 
   /** One poll: applies what is new and moves the checkpoint. */
@@ -145,24 +155,40 @@ export class ChangeWatcher {
     return n;
   }
 
-  /** Polls every `pollMs`; after a failure, waits twice as long each time (up to 30 s), logging once per change of error. */
+  /**
+   * Polls every `pollMs`; after a failure, waits longer each time (backoff up to 30 s), logging
+   * once per change of error. A permanent failure stops it (`onFailure`).
+   */
   start(): void {
+    const venue = this.#source.venue;
+    const backoff = new Backoff({ initialMs: 2 * this.#pollMs, capMs: Math.max(30_000, 2 * this.#pollMs) });
     let wait = this.#pollMs;
     let lastError = '';
     const tick = () => {
       this.#polling = this.poll()
         .then(
           () => {
-            if (lastError !== '') this.#log(`${this.#source.venue}: polling for ledger changes works again`);
+            if (lastError !== '')
+              this.#log.info({ venue }, `${venue}: polling for ledger changes works again`);
             lastError = '';
+            backoff.reset();
             wait = this.#pollMs;
           },
           (err: Error) => {
+            if (permanentCause(err) !== null) {
+              this.#stopped = true;
+              this.#log.error({ venue, err }, `${venue}: polling for ledger changes stopped: ${err.message}`);
+              this.#onFailure?.(err);
+              return;
+            }
             if (err.message !== lastError) {
-              this.#log(`${this.#source.venue}: polling for ledger changes failed: ${err.message}; retrying`);
+              this.#log.warn(
+                { venue, err },
+                `${venue}: polling for ledger changes failed: ${err.message}; retrying`,
+              );
             }
             lastError = err.message;
-            wait = Math.min(wait * 2, 30_000);
+            wait = backoff.next();
           },
         )
         .finally(() => {

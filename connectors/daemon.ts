@@ -11,6 +11,7 @@ import type {
   PendingWithdrawalView,
   PublishedEvent,
 } from '../engine/index.ts';
+import type { Logger } from '../common/index.ts';
 import {
   type ChangeCommand,
   type ChangeSink,
@@ -76,12 +77,19 @@ export interface DaemonOptions {
   batchMs?: number;
   /** How often to look for ledger changes, ms (default 500). */
   pollMs?: number;
-  log: (line: string) => void;
+  log: Logger;
+  /**
+   * Told once when the daemon stops on its own, on a failure no retry can get past (the ledger
+   * refuses its identity as operator, say); it then settles nothing until it is started again.
+   */
+  onFailure?: (err: Error) => void;
 }
 
 export interface Daemon {
   readonly venue: string;
   stats(): SettlerStats & { changes: number };
+  /** The permanent failure that stopped it, or null while it runs. */
+  readonly failure: Error | null;
   /** Stops watching and settling (after the batch in flight), then closes the ledger and store. */
   close(): Promise<void>;
 }
@@ -89,8 +97,20 @@ export interface Daemon {
 /** Starts a daemon; with an engine in this process, before the engine takes any new command. */
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const forgotten = await o.engine.changes.reconcile(o.progress);
-  if (forgotten > 0)
-    o.log(`${o.ledger.venue}: ${forgotten} ledger changes the engine lost will be read again`);
+  if (forgotten > 0) {
+    o.log.warn(
+      { venue: o.ledger.venue, count: forgotten },
+      `${o.ledger.venue}: ${forgotten} ledger changes the engine lost will be read again`,
+    );
+  }
+  let failure: Error | null = null;
+  const fail = (err: Error) => {
+    if (failure !== null) return;
+    failure = err;
+    void watcher?.stop();
+    void settler.stop();
+    o.onFailure?.(err);
+  };
   const settler = new Settler({
     ledger: o.ledger,
     progress: o.progress,
@@ -99,6 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
     ...(o.batchMs === undefined ? {} : { batchMs: o.batchMs }),
     log: o.log,
+    onFailure: fail,
   });
   o.engine.onEvents(settler.onEvents);
   settler.start(o.engine.pendingSettlements(), o.engine.pendingWithdrawals());
@@ -111,11 +132,15 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           sink: o.engine.changes,
           ...(o.pollMs === undefined ? {} : { pollMs: o.pollMs }),
           log: o.log,
+          onFailure: fail,
         });
   watcher?.start();
   return {
     venue: o.ledger.venue,
     stats: () => ({ ...settler.stats, changes: watcher?.applied ?? 0 }),
+    get failure() {
+      return failure;
+    },
     async close() {
       await watcher?.stop();
       await settler.stop();

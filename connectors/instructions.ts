@@ -13,6 +13,7 @@ import {
   type WithdrawalEvent,
 } from '../engine/index.ts';
 import type { SettlementInstruction } from './ledger.ts';
+import { makeError } from './errors.ts';
 
 /** Whether a published event is a trade. */
 export function isTrade(e: PublishedEvent): e is TradeEvent {
@@ -30,7 +31,7 @@ export function isWithdrawalRequest(e: PublishedEvent): e is WithdrawalRequestEv
 /** The instruction that settles a trade of an instrument listed with `spec`. */
 export function instructionOf(e: TradeEvent, spec: Readonly<InstrumentSpec>): SettlementInstruction {
   const k = cashPerNotional(spec);
-  if (typeof k === 'string') throw new Error(`${spec.id}: ${k}`);
+  if (typeof k === 'string') throw makeError(`${spec.id}: ${k}`, 'BAD_SETUP', { instrument: spec.id });
   const takerBuys = e.aggressor === 'buy';
   const buyer = takerBuys ? e.takerAccount : e.makerAccount;
   const seller = takerBuys ? e.makerAccount : e.takerAccount;

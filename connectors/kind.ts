@@ -4,6 +4,7 @@
  * names a kind, so a new ledger is its folder and one line there (see docs/ledger-kinds.md).
  */
 import type { TProperties } from 'typebox';
+import type { Logger } from '../common/index.ts';
 import type { InstrumentSpec } from '../engine/index.ts';
 import type { Connector, EnginePort } from './daemon.ts';
 
@@ -32,7 +33,10 @@ export interface StartContext {
   instruments: readonly Readonly<InstrumentSpec>[];
   /** The venue's members named the way this kind names parties (`identity`); empty on a public venue. */
   members: readonly string[];
-  log: (line: string) => void;
+  /** Where the connector logs (a pino child logger in `mosaic start`). */
+  log: Logger;
+  /** Told when its daemon stops on a failure no retry can get past (see `Daemon.failure`). */
+  onFailure?: (err: Error) => void;
 }
 
 /** A problem with a setting: a JSON pointer under the connector's entry (`/rpcUrl`), and what is wrong. */

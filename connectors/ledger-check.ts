@@ -11,6 +11,7 @@
  */
 import { changesCheckpoint, readBlockCheckpoint } from './changes.ts';
 import type { Progress } from './progress.ts';
+import { makeError } from './errors.ts';
 
 /** What the check asks of a ledger of blocks. */
 export interface LedgerBlocks {
@@ -61,10 +62,12 @@ export async function checkLedgerKept(c: LedgerCheck): Promise<void> {
       ? 'the exchange read none of its blocks'
       : `the exchange read it up to block ${seen.block}${seen.hash === null ? '' : ` (hash ${seen.hash})`}`;
   const kept = c.stateFile === undefined ? '' : ` (kept in ${c.stateFile})`;
-  throw new Error(
+  throw makeError(
     `${c.venue}: ${c.ledger} went back, or is another one: ${recorded}, and ${found}. ` +
       'What the exchange recorded there (deposits, settlements, withdrawals) may be missing from it, ' +
       `so the exchange does not start on it: restore its state${kept} as it was when the exchange ` +
       `last stopped, or start with a new data folder in place of ${c.dataDir}`,
+    'LEDGER_CHANGED',
+    { venue: c.venue },
   );
 }

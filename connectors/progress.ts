@@ -23,6 +23,7 @@ import {
   type WithdrawalOutcome,
   WITHDRAWALS,
 } from './ledger.ts';
+import { makeError } from './errors.ts';
 
 export type ItemState = 'queued' | 'inflight' | 'done';
 
@@ -124,11 +125,14 @@ export class Queue<I, O> {
     const noun = this.#kind.noun;
     this.#root.transactionSync(() => {
       const ids = this.#inflight.get(batchId);
-      if (ids === undefined) throw new Error(`${noun} batch ${batchId} is not in flight`);
+      if (ids === undefined) throw makeError(`${noun} batch ${batchId} is not in flight`, 'BAD_PROGRESS');
       const byId = new Map(outcomes.map((o) => [this.#kind.idOf(o), o]));
       const missing = ids.filter((id) => !byId.has(id));
       if (missing.length > 0) {
-        throw new Error(`${noun} batch ${batchId}: no outcome for ${noun} ${missing.slice(0, 5).join(', ')}`);
+        throw makeError(
+          `${noun} batch ${batchId}: no outcome for ${noun} ${missing.slice(0, 5).join(', ')}`,
+          'BAD_PROGRESS',
+        );
       }
       for (const id of ids) {
         const record = this.#items.get(id)!;

@@ -16,6 +16,7 @@ import type {
   SettleCommand,
   SettleWithdrawalCommand,
 } from '../engine/index.ts';
+import { lineLogger, type Logger, permanentCause, retry } from '../common/index.ts';
 import { instructionOf, isTrade, isWithdrawalRequest } from './instructions.ts';
 import {
   type InstructionKind,
@@ -43,9 +44,14 @@ export interface SettlerOptions {
   batchSize?: number;
   /** An instruction waits at most this long for its batch to fill (default 200 ms). */
   batchMs?: number;
-  /** First wait after a ledger error, doubled up to 30 s (default 500 ms). */
+  /** The bound of the first wait after a ledger error, doubled up to 30 s, with jitter (default 500 ms). */
   retryMs?: number;
-  log?: (line: string) => void;
+  log?: Logger;
+  /**
+   * Told once when a batch fails for good (the ledger refuses the daemon as its operator, say):
+   * the settler has stopped, and trying again could not have helped.
+   */
+  onFailure?: (err: Error) => void;
 }
 
 export interface SettlerStats {
@@ -74,7 +80,7 @@ interface Lane<I, O> {
 
 export class Settler {
   readonly venue: string;
-  #o: Required<Omit<SettlerOptions, 'log'>> & { log: (line: string) => void };
+  #o: Required<Omit<SettlerOptions, 'onFailure'>> & Pick<SettlerOptions, 'onFailure'>;
   #trades: Lane<SettlementInstruction, SettlementOutcome>;
   #withdrawals: Lane<WithdrawalInstruction, WithdrawalOutcome>;
   #timer: NodeJS.Timeout | null = null;
@@ -82,7 +88,8 @@ export class Settler {
   #stopped = false;
   #abandoned = false;
   /** Ends the wait before a retry (at stop). */
-  #wake: (() => void) | null = null;
+  #stop = new AbortController();
+  #failure: Error | null = null;
   #stats: SettlerStats = {
     batches: 0,
     settled: 0,
@@ -101,7 +108,7 @@ export class Settler {
       batchSize: 100,
       batchMs: 200,
       retryMs: 500,
-      log: (line: string) => process.stderr.write(`${line}\n`),
+      log: stderrLogger,
       ...options,
     };
     const { ledger, progress } = this.#o;
@@ -133,6 +140,11 @@ export class Settler {
 
   get stats(): SettlerStats {
     return { ...this.#stats };
+  }
+
+  /** The permanent failure that stopped it, or null. */
+  get failure(): Error | null {
+    return this.#failure;
   }
 
   /**
@@ -185,7 +197,7 @@ export class Settler {
   async stop(graceMs = 2_000): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#wake?.();
+    this.#stop.abort();
     if (this.#running === null) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
@@ -210,7 +222,10 @@ export class Settler {
     }
     if (missed.length > 0) {
       lane.queue.enqueue(this.#o.progress.cursor, missed);
-      this.#o.log(`${this.venue}: ${missed.length} ${what} while the daemon was down, queued`);
+      this.#o.log.info(
+        { venue: this.venue, count: missed.length },
+        `${this.venue}: ${missed.length} ${what} while the daemon was down, queued`,
+      );
     }
   }
 
@@ -274,51 +289,69 @@ export class Settler {
     }
   }
 
-  /** Hands one batch to the ledger until it gives its outcomes, records them, sends the verdicts. */
+  /**
+   * Hands one batch to the ledger until it gives its outcomes (retrying with backoff), records
+   * them, sends the verdicts. A permanent failure stops the settler: the batch stays in flight
+   * for the next start, once someone has fixed what the error names.
+   */
   async #run<I, O extends SettlementOutcome | WithdrawalOutcome>(
     lane: Lane<I, O>,
     batch: Batch<I>,
   ): Promise<void> {
     const noun = lane.kind.noun;
-    let wait = this.#o.retryMs;
-    for (;;) {
-      let outcomes: O[];
-      try {
-        outcomes = await lane.submit(batch.instructions);
-      } catch (err) {
-        if (this.#stopped) {
-          this.#o.log(
-            `${this.venue}: ${noun} batch ${batch.id} left in flight at stop; it is sent again at the next start`,
+    const { venue } = this;
+    let outcomes: O[];
+    try {
+      outcomes = await retry(() => lane.submit(batch.instructions), {
+        initialMs: this.#o.retryMs,
+        capMs: 30_000,
+        signal: this.#stop.signal,
+        onRetry: (err, waitMs) => {
+          this.#stats.retries++;
+          this.#o.log.warn(
+            { venue, batch: batch.id, kind: noun, err, waitMs },
+            `${venue}: ${noun} batch ${batch.id} failed (${(err as Error).message}); retrying in ${waitMs} ms`,
           );
-          return;
-        }
-        this.#stats.retries++;
-        this.#o.log(
-          `${this.venue}: ${noun} batch ${batch.id} failed (${(err as Error).message}); retrying in ${wait} ms`,
+        },
+      });
+    } catch (err) {
+      if (this.#stopped) {
+        this.#o.log.info(
+          { venue, batch: batch.id, kind: noun },
+          `${venue}: ${noun} batch ${batch.id} left in flight at stop; it is sent again at the next start`,
         );
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, wait);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = null;
-        wait = Math.min(wait * 2, 30_000);
-        if (this.#stopped) return;
-        continue;
+        return;
       }
-      if (this.#abandoned) return;
-      lane.queue.finish(batch.id, outcomes);
-      this.#stats.batches++;
-      for (const o of outcomes) {
-        lane.count(o);
-        this.#o.send(verdict(o));
-      }
+      this.#fail(err as Error, noun, batch.id);
       return;
     }
+    if (this.#abandoned) return;
+    lane.queue.finish(batch.id, outcomes);
+    this.#stats.batches++;
+    for (const o of outcomes) {
+      lane.count(o);
+      this.#o.send(verdict(o));
+    }
+  }
+
+  /** Stops on a failure no retry can get past, and says so once. */
+  #fail(err: Error, noun: string, batchId: number): void {
+    this.#stopped = true;
+    this.#stop.abort();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#failure = err;
+    const code = permanentCause(err)?.code;
+    this.#o.log.error(
+      { venue: this.venue, batch: batchId, kind: noun, err, ...(code === undefined ? {} : { code }) },
+      `${this.venue}: settlement stopped: ${noun} batch ${batchId} failed for good (${err.message}); ` +
+        'it stays in flight and is sent again at the next start',
+    );
+    this.#o.onFailure?.(err);
   }
 }
+
+/** Where a settler logs when it is given no logger: standard error, one line a message. */
+const stderrLogger: Logger = lineLogger((line) => process.stderr.write(`${line}\n`));
 
 /** The engine's command for an outcome: the verdict with its ledger reference and cost, for the record. */
 function verdict(o: SettlementOutcome | WithdrawalOutcome): VerdictCommand {

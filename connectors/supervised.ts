@@ -7,6 +7,7 @@
  * any way, SIGKILL included) the child gets SIGTERM and stops as it would on a plain SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { makeError } from './errors.ts';
 
 /**
  * The program runs in the shell's place (`exec`, so its pid, exit code and signals are its own);
@@ -105,7 +106,10 @@ export async function whenReady(
   let read = (_chunk: Buffer): void => {};
   const said = new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`${name}: not ready within ${timeoutMs / 1000} s:\n${output.slice(-4_000)}`)),
+      () =>
+        reject(
+          makeError(`${name}: not ready within ${timeoutMs / 1000} s:\n${output.slice(-4_000)}`, 'NOT_READY'),
+        ),
       timeoutMs,
     );
     read = (chunk) => {
@@ -118,7 +122,12 @@ export async function whenReady(
     // 'close', not 'exit': its output is all read by then.
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${name} exited (${signal ?? code}) before it was ready:\n${output.slice(-4_000)}`));
+      reject(
+        makeError(
+          `${name} exited (${signal ?? code}) before it was ready:\n${output.slice(-4_000)}`,
+          'NOT_READY',
+        ),
+      );
     });
   });
   child.stdout!.on('data', read);

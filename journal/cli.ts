@@ -14,6 +14,7 @@ import { Engine, eventToObject } from '../engine/index.ts';
 import { entries, scanJournal } from './file-journal.ts';
 import { type JournalConfig, readConfig } from './config.ts';
 import { listSnapshots, loadNewestSnapshot, readSnapshot } from './snapshots.ts';
+import { lineLogger } from '../common/index.ts';
 
 export const JOURNAL_USAGE = `usage: mosaic journal verify DIR
        mosaic journal replay DIR [--from-snapshot] [--events]
@@ -129,7 +130,7 @@ function replay(dir: string, fromSnapshot: boolean, events: boolean, out: (line:
   let engine = new Engine({ risk: config?.risk === true });
   let after = 0;
   if (fromSnapshot) {
-    const found = loadNewestSnapshot(dir, 'fast', (line) => out(line));
+    const found = loadNewestSnapshot(dir, 'fast', lineLogger(out));
     if (found === null) {
       out(
         listSnapshots(dir).length === 0

@@ -25,6 +25,7 @@ import type {
   TimeInForce,
   UpdateInstrumentCommand,
 } from '../engine/index.ts';
+import { JournalError, makeError } from './errors.ts';
 
 /**
  * The version of this encoding. Version 1 is the layout of every release so far, including those
@@ -79,7 +80,7 @@ class Tags<T extends string> {
   constructor(table: Record<T, number>) {
     this.#tag = new Map(Object.entries(table));
     for (const [value, tag] of this.#tag) {
-      if (this.#value[tag] !== undefined) throw new Error(`tag ${tag} is used twice`);
+      if (this.#value[tag] !== undefined) throw makeError(`tag ${tag} is used twice`, 'MISUSE');
       this.#value[tag] = value as T;
     }
     this.names = [...this.#tag.keys()].join(', ');
@@ -102,8 +103,11 @@ const STATUSES = new Tags(STATUS_TAGS);
 /** Room an encoded command may need: strings are capped at 4096 characters (<= 12 KiB UTF-8). */
 export const MAX_COMMAND_BYTES = 64 * 1024;
 
-export class CodecError extends Error {
+export class CodecError extends JournalError {
   override name = 'CodecError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'BAD_COMMAND', options);
+  }
 }
 
 /** Bytes written in a format version this release does not know (a newer release wrote them). */

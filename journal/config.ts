@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeError } from './errors.ts';
 
 export interface JournalConfig {
   /** Pre-trade risk on. */
@@ -21,10 +22,10 @@ export function readConfig(dir: string): JournalConfig | null {
   try {
     data = JSON.parse(fs.readFileSync(file, 'utf8')) as typeof data;
   } catch {
-    throw new Error(`${file} is not JSON`);
+    throw makeError(`${file} is not JSON`, 'BAD_CONFIG', { file });
   }
   if (data.format !== 'mosaic-journal' || typeof data.risk !== 'boolean') {
-    throw new Error(`${file} is not a Mosaic journal configuration`);
+    throw makeError(`${file} is not a Mosaic journal configuration`, 'BAD_CONFIG', { file });
   }
   return { risk: data.risk };
 }
@@ -34,8 +35,10 @@ export function settleConfig(dir: string, wanted: JournalConfig): JournalConfig 
   const found = readConfig(dir);
   if (found !== null) {
     if (found.risk !== wanted.risk) {
-      throw new Error(
+      throw makeError(
         `${dir} was journaled with pre-trade risk ${found.risk ? 'on' : 'off'}; open it the same way`,
+        'BAD_CONFIG',
+        { dir },
       );
     }
     return found;

@@ -17,6 +17,8 @@ import type {
   EventSubscriber,
 } from './ports.ts';
 import { loadNewestSnapshot, pruneSnapshots, writeSnapshot } from './snapshots.ts';
+import { makeError } from './errors.ts';
+import { lineLogger, type Logger } from '../common/index.ts';
 
 export interface DurableOptions {
   /** Folder of journal segments and snapshots (created if missing). */
@@ -32,7 +34,7 @@ export interface DurableOptions {
   /** The command log to use instead of the file journal in `dir` (e.g. a distributed log). */
   commandLog?: CommandLogFactory;
   /** Recovery and snapshot notes (default: standard error). */
-  log?: (line: string) => void;
+  log?: Logger;
   /**
    * Read models fed from the events (e.g. the trading history): each gets, at recovery, the
    * events of the commands after its durable position, then every durable command's events.
@@ -66,7 +68,7 @@ export class DurableEngine {
   readonly journal: CommandLog;
   readonly recovery: RecoveryReport;
   #dir: string;
-  #log: (line: string) => void;
+  #log: Logger;
   #every: number;
   #keep: number;
   #inflight: Inflight[] = [];
@@ -81,7 +83,7 @@ export class DurableEngine {
   private constructor(options: DurableOptions) {
     const { dir } = options;
     this.#dir = dir;
-    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#log = options.log ?? lineLogger((line) => process.stderr.write(`${line}\n`));
     this.#every = options.snapshotEvery ?? 1_000_000;
     this.#keep = Math.max(1, options.keepSnapshots ?? 2);
     fs.mkdirSync(dir, { recursive: true });
@@ -95,16 +97,17 @@ export class DurableEngine {
       // The journal no longer reaches back to where a reader stands (it came after compaction).
       snap = loadNewestSnapshot(dir, book, this.#log);
       if (snap !== null) {
-        this.#log(
+        this.#log.info(
           `readers: commands ${from + 1} to ${snap.seq} were compacted away; they start after ${snap.seq}`,
         );
       }
     }
     const base = snap?.seq ?? 0;
     const gap = (first: number) =>
-      new Error(
+      makeError(
         `the journal starts at ${first} but the newest valid snapshot covers only up to ${base}: ` +
           'commands in between are missing',
+        'GAP',
       );
     // Checked before a file journal opens anything, so that a refused open leaves nothing open.
     const first = options.commandLog ? base + 1 : (listSegments(dir)[0]?.firstSeq ?? base + 1);
@@ -132,7 +135,10 @@ export class DurableEngine {
       this.#capture = [];
       this.engine.execute(command);
       if (this.engine.commandSeq !== seq) {
-        throw new Error(`replay out of step: journal sequence ${seq}, engine at ${this.engine.commandSeq}`);
+        throw makeError(
+          `replay out of step: journal sequence ${seq}, engine at ${this.engine.commandSeq}`,
+          'OUT_OF_STEP',
+        );
       }
       for (const r of this.#readers) if (seq > r.durableSeq) r.apply(seq, this.#capture);
       replayed++;
@@ -142,8 +148,9 @@ export class DurableEngine {
     for (const r of this.#readers) {
       if (r.durableSeq > this.engine.commandSeq) {
         void this.journal.close();
-        throw new Error(
+        throw makeError(
           `a reader of the events is at command ${r.durableSeq}, beyond the journal's last, ${this.engine.commandSeq}: it was built from another journal`,
+          'OUT_OF_STEP',
         );
       }
     }
@@ -187,12 +194,12 @@ export class DurableEngine {
     this.engine.execute(command);
     const events = this.#capture;
     if (this.engine.commandSeq !== seq)
-      this.#fail(new Error(`engine at ${this.engine.commandSeq}, journal at ${seq}`));
+      this.#fail(makeError(`engine at ${this.engine.commandSeq}, journal at ${seq}`, 'OUT_OF_STEP'));
     const done = new Promise<CommandResult>((resolve, reject) =>
       this.#inflight.push({ seq, events, resolve, reject }),
     );
     if (this.#every > 0 && seq - this.#lastSnapshotSeq >= this.#every && this.#snapshotting === null) {
-      this.snapshot().catch((err) => this.#log(`snapshot: failed: ${(err as Error).message}`));
+      this.snapshot().catch((err: Error) => this.#log.warn({ err }, `snapshot: failed: ${err.message}`));
     }
     return done;
   }
@@ -258,7 +265,7 @@ export class DurableEngine {
         try {
           s(f.seq, f.events);
         } catch (err) {
-          this.#log(`events: a subscriber failed: ${(err as Error).message}`);
+          this.#log.error({ err, seq: f.seq }, `events: a subscriber failed: ${(err as Error).message}`);
         }
       }
       f.resolve({ seq: f.seq, events: f.events });
@@ -274,7 +281,7 @@ export class DurableEngine {
   #fail(err: Error): void {
     if (this.#failed) return;
     this.#failed = err;
-    this.#log(`journal: ${err.message}; no further commands are accepted`);
+    this.#log.error({ err }, `journal: ${err.message}; no further commands are accepted`);
     for (const f of this.#inflight.splice(this.#head)) f.reject(err);
     this.#inflight.length = 0;
     this.#head = 0;

@@ -28,6 +28,8 @@ import {
   sealRecord,
   segmentHeader,
 } from './records.ts';
+import { JournalError, makeError } from './errors.ts';
+import { lineLogger, type Logger } from '../common/index.ts';
 
 const SEGMENT = /^(\d{20})\.wal$/;
 
@@ -45,7 +47,7 @@ export interface FileJournalOptions {
   /** Called once when a write or fsync fails: the journal stops accepting commands. */
   onError?: (err: Error) => void;
   /** Where recovery notes go (default: standard error). */
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 /** A sequenced command read back from the journal. */
@@ -54,8 +56,11 @@ export interface JournalEntry {
   command: Command;
 }
 
-export class JournalCorruptError extends Error {
+export class JournalCorruptError extends JournalError {
   override name = 'JournalCorruptError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'CORRUPT', options);
+  }
 }
 
 export function segmentName(firstSeq: number): string {
@@ -153,7 +158,7 @@ export class FileJournal implements CommandLog {
       maxBatchBytes: options.maxBatchBytes ?? 1024 * 1024,
       lingerMs: options.lingerMs ?? 0,
       segmentBytes: options.segmentBytes ?? 64 * 1024 * 1024,
-      log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+      log: options.log ?? lineLogger((line) => process.stderr.write(`${line}\n`)),
       onDurable: options.onDurable,
       onError: options.onError,
     };
@@ -163,7 +168,8 @@ export class FileJournal implements CommandLog {
     const last = segments.at(-1);
     if (last?.scan.stop) {
       const { at, why } = last.scan.stop;
-      this.#opts.log(
+      this.#opts.log.warn(
+        { file: last.file, at, why },
         `journal: ${path.basename(last.file)} has a torn tail at byte ${at} (${why}); cutting ${last.buf.length - at} bytes`,
       );
       fs.truncateSync(last.file, at);
@@ -217,7 +223,7 @@ export class FileJournal implements CommandLog {
    */
   append(command: Command): number {
     if (this.#failed) throw this.#failed;
-    if (this.#closed) throw new Error('the journal is closed');
+    if (this.#closed) throw makeError('the journal is closed', 'CLOSED');
     const seq = this.#lastSeq + 1;
     const at = this.#pendingBytes;
     if (at + HEADER_BYTES + SEQ_BYTES + MAX_COMMAND_BYTES > this.#pending.length) this.#grow();

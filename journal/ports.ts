@@ -5,6 +5,7 @@
  */
 import type { Command, PublishedEvent } from '../engine/index.ts';
 import type { JournalEntry } from './file-journal.ts';
+import type { Logger } from '../common/index.ts';
 
 /** Where commands are made durable, in sequence. */
 export interface CommandLog {
@@ -34,7 +35,7 @@ export interface CommandLogHooks {
   /** The log failed and accepts nothing more. */
   onError(err: Error): void;
   /** Recovery notes. */
-  log(line: string): void;
+  log: Logger;
   /** The sequence a snapshot covers: with nothing held, numbering continues after it. */
   baseSeq: number;
 }

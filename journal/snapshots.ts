@@ -9,6 +9,8 @@ import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { type BookKind, Engine, type EngineSnapshot } from '../engine/index.ts';
 import { syncDir } from './file-journal.ts';
+import { makeError } from './errors.ts';
+import type { Logger } from '../common/index.ts';
 
 const FILE = /^(\d{20})\.snap$/;
 const FORMAT = 'mosaic-snapshot';
@@ -70,23 +72,24 @@ export function readSnapshot(file: string, book: BookKind = 'fast'): { seq: numb
 /** Checks and restores a snapshot's bytes; throws an Error saying what is wrong with them. */
 export function decodeSnapshot(buf: Buffer, book: BookKind = 'fast'): { seq: number; engine: Engine } {
   const nl = buf.indexOf(10);
-  if (nl < 0) throw new Error('no header line');
+  if (nl < 0) throw makeError('no header line', 'SNAPSHOT_DAMAGED');
   let header: Header;
   try {
     header = JSON.parse(buf.toString('utf8', 0, nl)) as Header;
   } catch {
-    throw new Error('the header is not JSON');
+    throw makeError('the header is not JSON', 'SNAPSHOT_DAMAGED');
   }
-  if (header.format !== FORMAT || header.version !== 1) throw new Error('not a version 1 Mosaic snapshot');
+  if (header.format !== FORMAT || header.version !== 1)
+    throw makeError('not a version 1 Mosaic snapshot', 'SNAPSHOT_DAMAGED');
   const body = buf.subarray(nl + 1);
   if (body.length !== header.bodyBytes)
-    throw new Error(`body is ${body.length} bytes, the header says ${header.bodyBytes}`);
-  if (crc32(body) !== header.crc32) throw new Error('body checksum does not match');
+    throw makeError(`body is ${body.length} bytes, the header says ${header.bodyBytes}`, 'SNAPSHOT_DAMAGED');
+  if (crc32(body) !== header.crc32) throw makeError('body checksum does not match', 'SNAPSHOT_DAMAGED');
   const engine = Engine.fromSnapshot(JSON.parse(body.toString('utf8')) as EngineSnapshot, { book });
   if (engine.commandSeq !== header.seq)
-    throw new Error(`state is at ${engine.commandSeq}, the header says ${header.seq}`);
+    throw makeError(`state is at ${engine.commandSeq}, the header says ${header.seq}`, 'SNAPSHOT_DAMAGED');
   if (engine.stateHash() !== header.stateHash)
-    throw new Error('restored state hash differs from the recorded one');
+    throw makeError('restored state hash differs from the recorded one', 'SNAPSHOT_DAMAGED');
   return { seq: header.seq, engine };
 }
 
@@ -97,7 +100,7 @@ export function decodeSnapshot(buf: Buffer, book: BookKind = 'fast'): { seq: num
 export function loadNewestSnapshot(
   dir: string,
   book: BookKind,
-  log: (line: string) => void,
+  log: Logger,
   atMost = Infinity,
 ): { seq: number; engine: Engine; file: string } | null {
   for (const { file, seq } of listSnapshots(dir)) {
@@ -105,7 +108,10 @@ export function loadNewestSnapshot(
     try {
       return { ...readSnapshot(file, book), file };
     } catch (err) {
-      log(`snapshot: ${path.basename(file)} is damaged (${(err as Error).message}); trying an older one`);
+      log.warn(
+        { file, err },
+        `snapshot: ${path.basename(file)} is damaged (${(err as Error).message}); trying an older one`,
+      );
     }
   }
   return null;

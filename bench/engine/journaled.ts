@@ -14,6 +14,7 @@ import { OpStepper } from './driver.ts';
 import { LiveOrders } from './live-orders.ts';
 import { latency } from './stats.ts';
 import type { Workload } from './workloads.ts';
+import { silentLogger } from '../../common/index.ts';
 
 export interface JournaledResult {
   engine: string;
@@ -42,7 +43,7 @@ export async function runJournaled(
   opts: { timedOps: number; chunk: number; label: string },
 ): Promise<JournaledResult> {
   fs.rmSync(dir, { recursive: true, force: true });
-  const durable = DurableEngine.open({ dir, snapshotEvery: 0, log: () => {} });
+  const durable = DurableEngine.open({ dir, snapshotEvery: 0, log: silentLogger });
   const timed = Math.min(opts.timedOps, w.ops.n - w.warmup);
   const acks = new Float64Array(timed);
   let recording = false;

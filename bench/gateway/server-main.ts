@@ -12,6 +12,7 @@ import path from 'node:path';
 import { defaultConfig, startExchange } from '../../app/index.ts';
 import { FileJournal } from '../../journal/index.ts';
 import { childArgs } from './child.ts';
+import { silentLogger } from '../../common/index.ts';
 import { type FromServer, type Limits, ownStats, type ServerStats, type ToServer } from './server.ts';
 
 async function main(): Promise<void> {
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     config.limits.loginBurst = 10_000;
   }
   Object.assign(config.limits, limits ?? {});
-  const gateway = await startExchange(config, { log: () => {} });
+  const gateway = await startExchange(config, { log: silentLogger });
   const journal = gateway.exchange.durable.journal;
   let cpu = process.cpuUsage();
   let at = performance.now();

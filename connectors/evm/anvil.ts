@@ -8,6 +8,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { JsonRpcProvider, Network, Wallet } from 'ethers';
 import { spawnSupervised, type Supervised, whenReady } from '../supervised.ts';
+import type { Logger } from '../../common/index.ts';
+import { makeError } from '../errors.ts';
 
 /** Anvil's well-known dev keys (mnemonic "test test ... junk"), each funded with 10,000 ETH. */
 export const DEV_KEYS = [
@@ -37,7 +39,9 @@ export interface AnvilOptions {
   /** Further anvil flags, passed as given. */
   args?: readonly string[];
   /** Hears when the process is started (before it answers). */
-  log?: (line: string) => void;
+  log?: Logger;
+  /** What its log lines call it (default `anvil`; a connector names its venue). */
+  name?: string;
 }
 
 /** Why starting anvil failed, with anvil's own output in the message. */
@@ -142,7 +146,8 @@ export class Anvil {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
     });
     const body = (await res.json()) as { result?: T; error?: { message: string } };
-    if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+    if (body.error !== undefined)
+      throw makeError(`${method}: ${body.error.message}`, 'BATCH_REFUSED', { method });
     return body.result as T;
   }
 
@@ -177,7 +182,11 @@ export class Anvil {
   async #spawn(): Promise<void> {
     const running = spawnSupervised(anvilBinary(), this.#args());
     const on = this.#port === 0 ? '' : ` on port ${this.#port}`;
-    this.#options.log?.(`anvil started (pid ${running.child.pid})${on}`);
+    const name = this.#options.name ?? 'anvil';
+    this.#options.log?.info(
+      { anvilPid: running.child.pid },
+      `${name} started (pid ${running.child.pid})${on}`,
+    );
     let listening: RegExpExecArray;
     try {
       listening = await whenReady(

@@ -11,6 +11,8 @@ import { type Contract, type EventLog, getAddress, type Log, type Provider } fro
 import { blockCheckpoint, type ChangeSource, readBlockCheckpoint } from '../changes.ts';
 import type { LedgerBlocks } from '../ledger-check.ts';
 import type { LedgerChange } from '../ledger.ts';
+import type { Logger } from '../../common/index.ts';
+import { makeError } from '../errors.ts';
 
 /** A token's asset in the engine and its base units per engine unit. */
 export interface EvmTokenAsset {
@@ -30,7 +32,7 @@ export interface EvmChangesOptions {
   confirmations?: number;
   /** Blocks read at most per poll (default 5,000). */
   maxBlocks?: number;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 export class EvmChanges implements ChangeSource {
@@ -46,7 +48,7 @@ export class EvmChanges implements ChangeSource {
     const { settlement, registry, securities } = this.#o;
     const provider = settlement.runner?.provider;
     if (provider === null || provider === undefined)
-      throw new Error('the Settlement contract needs a provider');
+      throw makeError('the Settlement contract needs a provider', 'BAD_SETUP');
     const from = (readBlockCheckpoint(after)?.block ?? -1) + 1;
     const head = await provider.getBlockNumber();
     const to = Math.min(head - (this.#o.confirmations ?? 1) + 1, from + (this.#o.maxBlocks ?? 5000) - 1);
@@ -58,7 +60,8 @@ export class EvmChanges implements ChangeSource {
       registry.queryFilter(registry.filters.InvestorRemoved!(), from, to),
       ...securities.map((s) => s.queryFilter(s.filters.AddressFrozen!(), from, to)),
     ]);
-    if (!block?.hash) throw new Error(`block ${to} of ${this.venue} has no hash yet`);
+    if (!block?.hash)
+      throw makeError(`block ${to} of ${this.venue} has no hash yet`, 'NOT_FINAL', { block: to });
     const logs = found.flat();
     logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     const changes: LedgerChange[] = [];
@@ -80,7 +83,8 @@ export class EvmChanges implements ChangeSource {
         if (token === undefined) return null;
         const amount = e.args.amount as bigint;
         if (amount % token.units !== 0n) {
-          this.#o.log?.(
+          this.#o.log?.warn(
+            { venue, ref },
             `${venue}: ${ref} moves ${amount} base units of ${token.asset}, not a whole number of ${token.units}: left out`,
           );
           return null;
@@ -123,7 +127,7 @@ export function evmBlocks(provider: Provider): LedgerBlocks {
     head: () => provider.getBlockNumber(),
     async blockHash(n) {
       const block = await provider.getBlock(n);
-      if (!block?.hash) throw new Error(`the chain has no block ${n}`);
+      if (!block?.hash) throw makeError(`the chain has no block ${n}`, 'NOT_FINAL', { block: n });
       return block.hash;
     },
     async holds(hash) {

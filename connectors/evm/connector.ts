@@ -20,6 +20,8 @@ import { call, deploy } from './deploy.ts';
 import { Faucet } from './faucet.ts';
 import { type EvmAsset, EvmLedger, type EvmToken } from './ledger-evm.ts';
 import { NonceStore } from './nonces.ts';
+import type { Logger } from '../../common/index.ts';
+import { makeError } from '../errors.ts';
 
 export interface EvmConnector extends Connector {
   /** The chain's JSON-RPC endpoint. */
@@ -36,7 +38,9 @@ export interface EvmConnectorOptions {
   engine: EnginePort;
   /** Instruments of the venue listed now (securities deployed on a new local chain). */
   instruments: readonly Readonly<InstrumentSpec>[];
-  log: (line: string) => void;
+  log: Logger;
+  /** Told when the daemon stops on a failure no retry can get past. */
+  onFailure?: (err: Error) => void;
 }
 
 const GWEI = 1_000_000_000;
@@ -58,13 +62,15 @@ export async function startEvmConnector(
         ...(config.anvilPort === 0 ? {} : { port: config.anvilPort }),
         chainId: config.chainId,
         stateFile,
-        log: (line) => o.log(`${config.venue}: ${line}`),
+        log: o.log,
+        name: `${config.venue}: anvil`,
       })
     : null;
   let progress: Progress | null = null;
   try {
     const rpcUrl = anvil?.url ?? config.rpcUrl;
-    if (anvil !== null) o.log(`${config.venue}: local anvil up at ${rpcUrl}`);
+    if (anvil !== null)
+      o.log.info({ venue: config.venue, rpcUrl }, `${config.venue}: local anvil up at ${rpcUrl}`);
     const provider = anvil?.provider() ?? localProvider(rpcUrl, config.chainId);
     await checkChain(provider, config.chainId, rpcUrl);
     const operator = new Wallet(config.operatorKey, provider);
@@ -85,9 +91,10 @@ export async function startEvmConnector(
       (await localContracts(config.venue, dir, provider, o.instruments, artifacts, local));
     const settlementCode = await provider.getCode(contracts.settlement);
     if (settlementCode === '0x') {
-      throw new Error(
+      throw makeError(
         `no Settlement contract at ${contracts.settlement} on ${rpcUrl}` +
           (local ? ` (the local chain's state in ${dir} was lost: remove ${o.dataDir} to start over)` : ''),
+        'BAD_SETUP',
       );
     }
     const at = (address: string, name: keyof Artifacts['contracts'], runner = provider) =>
@@ -133,6 +140,7 @@ export async function startEvmConnector(
       batchMs: config.batchMs,
       pollMs: config.pollMs,
       log: o.log,
+      ...(o.onFailure === undefined ? {} : { onFailure: o.onFailure }),
     });
     const faucet = local
       ? new Faucet({
@@ -190,9 +198,10 @@ async function releasesWithdrawals(settlement: Contract, advice: string): Promis
   try {
     await call<bigint>(settlement, 'withdrawalStatus', 0);
   } catch (err) {
-    throw new Error(
+    throw makeError(
       `the Settlement contract at ${String(settlement.target)} does not release withdrawals (no withdrawalStatus): ` +
         `it predates withdrawals through the exchange; deploy the current contracts${advice}`,
+      'BAD_SETUP',
       { cause: err },
     );
   }
@@ -203,10 +212,15 @@ async function checkChain(provider: JsonRpcProvider, chainId: number, url: strin
   try {
     actual = (await provider.send('eth_chainId', [])) as string;
   } catch (err) {
-    throw new Error(`cannot reach the EVM node at ${url}: ${(err as Error).message}`, { cause: err });
+    throw makeError(
+      `cannot reach the EVM node at ${url}: ${(err as Error).message}`,
+      'LEDGER_UNREACHABLE',
+      {},
+      err,
+    );
   }
   if (Number(actual) !== chainId)
-    throw new Error(`the EVM node at ${url} is chain ${Number(actual)}, not ${chainId}`);
+    throw makeError(`the EVM node at ${url} is chain ${Number(actual)}, not ${chainId}`, 'BAD_SETUP');
 }
 
 /**
@@ -221,7 +235,8 @@ async function localContracts(
   artifacts: Artifacts,
   local: boolean,
 ): Promise<NonNullable<EvmConnectorConfig['contracts']>> {
-  if (!local) throw new Error('evm.contracts must name the deployed contracts when evm.rpcUrl is set');
+  if (!local)
+    throw makeError('evm.contracts must name the deployed contracts when evm.rpcUrl is set', 'BAD_SETUP');
   const file = path.join(dir, 'deployment.json');
   if (fs.existsSync(file))
     return JSON.parse(fs.readFileSync(file, 'utf8')) as NonNullable<EvmConnectorConfig['contracts']>;
@@ -229,8 +244,9 @@ async function localContracts(
   const symbols = [...new Set(here.map((s) => s.id.slice(0, s.id.indexOf('@'))))];
   const quotes = [...new Set(here.map((s) => s.quote ?? 'USD'))];
   if (quotes.length > 1)
-    throw new Error(
+    throw makeError(
       `the local chain deploys one cash token; the venue's instruments quote ${quotes.join(', ')}`,
+      'BAD_SETUP',
     );
   const d = await deploy({
     deployer: new Wallet(DEV_KEYS[0], provider),
@@ -354,5 +370,5 @@ class Units {
 }
 
 function notListed(what: string): never {
-  throw new Error(`${what} is not listed yet: its escrow moves are read again once it is`);
+  throw makeError(`${what} is not listed yet: its escrow moves are read again once it is`, 'NOT_FINAL');
 }

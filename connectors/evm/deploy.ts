@@ -16,6 +16,7 @@ import {
   type TransactionReceipt,
 } from 'ethers';
 import { type Artifacts, compileContracts, type ContractName } from './compile.ts';
+import { makeError } from '../errors.ts';
 
 export interface SecuritySpec {
   symbol: string;
@@ -206,11 +207,18 @@ async function mined(tx: ContractTransactionResponse, method: string): Promise<T
   for (;;) {
     const receipt = await tx.provider.getTransactionReceipt(tx.hash);
     if (receipt !== null) {
-      if (receipt.status !== 1) throw new Error(`${method} reverted in transaction ${tx.hash}`);
+      if (receipt.status !== 1)
+        throw makeError(`${method} reverted in transaction ${tx.hash}`, 'BATCH_REVERTED', { tx: tx.hash });
       return receipt;
     }
     if (performance.now() > deadline) {
-      throw new Error(`${method}: transaction ${tx.hash} not mined after ${RECEIPT_TIMEOUT_MS} ms`);
+      throw makeError(
+        `${method}: transaction ${tx.hash} not mined after ${RECEIPT_TIMEOUT_MS} ms`,
+        'NOT_FINAL',
+        {
+          tx: tx.hash,
+        },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

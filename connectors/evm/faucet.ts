@@ -6,6 +6,7 @@
  * Requests go out one after another, each address once per process.
  */
 import { type Contract, MaxUint256, NonceManager, type Signer } from 'ethers';
+import type { Logger } from '../../common/index.ts';
 import { OneAtATime } from '../batch.ts';
 import { call, send } from './deploy.ts';
 
@@ -16,7 +17,7 @@ export interface FaucetOptions {
   settlement: Contract;
   /** Tokens and how many base units each funded address gets (asked at each funding). */
   grants: () => ReadonlyArray<{ token: Contract; amount: bigint }>;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 export class Faucet {
@@ -41,7 +42,9 @@ export class Faucet {
     this.#seen.add(address);
     return this.#serial
       .run(() => this.#fund(address))
-      .catch((err: Error) => this.#o.log(`faucet: funding ${address} failed: ${err.message}`));
+      .catch((err: Error) =>
+        this.#o.log.warn({ account: address, err }, `faucet: funding ${address} failed: ${err.message}`),
+      );
   }
 
   /** Waits for the requests made so far. */

@@ -27,6 +27,7 @@ export const evmKind: LedgerKind = {
       engine: c.engine,
       instruments: c.instruments,
       log: c.log,
+      ...(c.onFailure === undefined ? {} : { onFailure: c.onFailure }),
     }),
 };
 

@@ -24,6 +24,8 @@ import {
   Transaction,
   Wallet,
 } from 'ethers';
+import type { Logger } from '../../common/index.ts';
+import { makeError } from '../errors.ts';
 import type { Progress } from '../progress.ts';
 import { gwei, min, newFees, outbid, replacementFees } from './fees.ts';
 import { type BatchTx, NonceStore } from './nonces.ts';
@@ -50,7 +52,7 @@ export interface BatchSenderOptions {
   replaceAfterMs?: number;
   /** How much more a replacement offers on each fee, percent: at least the node's replacement bump (default 10). */
   feeBumpPercent?: number;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 const GWEI = 1_000_000_000n;
@@ -134,18 +136,22 @@ export class BatchSender {
         op.nonces.forget();
         this.#synced = false;
         if (++lost >= MAX_LOST_NONCES) {
-          throw new Error(
+          throw makeError(
             `the batch transactions of ${op.address} lost their nonce ${lost} times in a row: ` +
               'is the key in use elsewhere?',
+            'NONCE_LOST',
+            { operator: op.address, times: lost },
           );
         }
         continue;
       }
       if (receipt.status !== 1) {
         op.nonces.forget();
-        if (tx.batch === key)
-          throw new Error(`the batch transaction reverted in ${receipt.hash}: ${await this.#why(op, data)}`);
-        this.#o.log?.(`${this.#o.venue}: an earlier batch transaction ${receipt.hash} reverted`);
+        if (tx.batch === key) throw this.#reverted(op, receipt.hash, await this.#why(op, data));
+        this.#o.log?.warn(
+          { venue: this.#o.venue, tx: receipt.hash },
+          `${this.#o.venue}: an earlier batch transaction ${receipt.hash} reverted`,
+        );
         continue;
       }
       op.nonces.final(receipt.hash);
@@ -157,7 +163,7 @@ export class BatchSender {
   async #sign(op: Operator, key: string, data: string, count: number): Promise<BatchTx & { raw: string }> {
     const block = await op.provider.getBlock('latest');
     const fees = newFees(block?.baseFeePerGas ?? 0n, this.#tip, this.#cap);
-    if (typeof fees === 'string') throw new Error(fees);
+    if (typeof fees === 'string') throw makeError(fees, 'FEE_CAP', { venue: this.#o.venue });
     // An explicit gas limit (an upper bound; unused gas is not paid) spares an estimate, which
     // would execute the whole batch a second time.
     const gasLimit = min(150_000n + 90_000n * BigInt(count), block?.gasLimit ?? 30_000_000n);
@@ -193,7 +199,10 @@ export class BatchSender {
     const fees = replacementFees(sentFees, base, this.#tip, this.#cap, this.#o.feeBumpPercent ?? 10);
     const waits = `${this.#o.venue}: batch transaction ${tx.hash} waits: the base fee is ${gwei(base)} gwei`;
     if (typeof fees === 'string') {
-      this.#o.log?.(`${waits}, and ${fees}; it waits for the base fee to come down`);
+      this.#o.log?.warn(
+        { venue: this.#o.venue, tx: tx.hash },
+        `${waits}, and ${fees}; it waits for the base fee to come down`,
+      );
       return null;
     }
     const fields = {
@@ -211,7 +220,8 @@ export class BatchSender {
       earlier: [...(tx.earlier ?? []), tx.hash],
     };
     op.nonces.record(replacement);
-    this.#o.log?.(
+    this.#o.log?.info(
+      { venue: this.#o.venue, tx: tx.hash, replacement: replacement.hash },
       `${waits}; replaced by ${replacement.hash} at ${gwei(fees.maxFeePerGas)} gwei ` +
         `(tip ${gwei(fees.maxPriorityFeePerGas)}), nonce ${tx.nonce}`,
     );
@@ -240,7 +250,10 @@ export class BatchSender {
     if (this.#synced && kept !== undefined) return kept;
     const chain = await op.provider.getTransactionCount(op.address, 'pending');
     if (kept !== undefined && kept !== chain) {
-      this.#o.log?.(`${this.#o.venue}: next nonce of ${op.address} is ${chain} on chain (${kept} recorded)`);
+      this.#o.log?.warn(
+        { venue: this.#o.venue, operator: op.address, chain, recorded: kept },
+        `${this.#o.venue}: next nonce of ${op.address} is ${chain} on chain (${kept} recorded)`,
+      );
     }
     this.#synced = true;
     return chain;
@@ -258,9 +271,7 @@ export class BatchSender {
     } catch (err) {
       if (isError(err, 'NONCE_EXPIRED') || isError(err, 'REPLACEMENT_UNDERPRICED') || alreadyKnown(err))
         return;
-      throw new Error(`the batch transaction was refused: ${reason(err, this.#o.settlement.interface)}`, {
-        cause: err,
-      });
+      throw this.#reverted(op, null, reason(err, this.#o.settlement.interface), err);
     }
   }
 
@@ -286,13 +297,17 @@ export class BatchSender {
         // and it would wait behind the gap forever.
         const count = await op.provider.getTransactionCount(op.address, 'pending');
         if (count !== tx.nonce || tx.raw === undefined) {
-          this.#o.log?.(
+          this.#o.log?.warn(
+            { venue: this.#o.venue, tx: tx.hash, nonce: tx.nonce },
             `${this.#o.venue}: batch transaction ${tx.hash} lost nonce ${tx.nonce} of ${op.address} ` +
               `(the chain's next is ${count}); signing anew`,
           );
           return null;
         }
-        this.#o.log?.(`${this.#o.venue}: batch transaction ${tx.hash} is not on chain; sending it again`);
+        this.#o.log?.warn(
+          { venue: this.#o.venue, tx: tx.hash },
+          `${this.#o.venue}: batch transaction ${tx.hash} is not on chain; sending it again`,
+        );
         await this.#broadcast(op, tx.raw);
         sentAt = Date.now();
         wait = 1;
@@ -307,10 +322,33 @@ export class BatchSender {
   }
 
   /** Why a batch reverted: the same call run again (the receipt does not say), its custom error decoded. */
-  #why(op: Operator, data: string): Promise<string> {
+  #why(op: Operator, data: string): Promise<Reason> {
     return op.provider.call({ from: op.address, to: op.escrow, data }).then(
-      () => 'unknown (it passes as a call now)',
+      () => ({ text: 'unknown (it passes as a call now)', name: null }),
       (err: unknown) => reason(err, this.#o.settlement.interface),
+    );
+  }
+
+  /**
+   * The error of a batch the node refused (`hash` null) or the contract reverted: permanent when the contract refuses the caller
+   * itself (its custom error says so, `PERMANENT_REVERTS`), which no retry can change; otherwise
+   * retryable, as a revert for the state of the moment may pass later.
+   */
+  #reverted(op: Operator, hash: string | null, why: Reason, cause?: unknown): Error {
+    const where = hash === null ? 'was refused' : `reverted in ${hash}`;
+    const advice =
+      why.name !== null && Object.hasOwn(PERMANENT_REVERTS, why.name)
+        ? PERMANENT_REVERTS[why.name]
+        : undefined;
+    if (advice === undefined) {
+      const code = hash === null ? 'BATCH_REFUSED' : 'BATCH_REVERTED';
+      return makeError(`the batch transaction ${where}: ${why.text}`, code, {}, cause);
+    }
+    return makeError(
+      `the batch transaction ${where}: ${why.text}: the Settlement contract at ${op.escrow} ${advice(op.address)}`,
+      'NOT_OPERATOR',
+      { venue: this.#o.venue, operator: op.address, settlement: op.escrow, revert: why.name },
+      cause,
     );
   }
 
@@ -326,12 +364,13 @@ export class BatchSender {
   async #operatorOf(settlement: Contract): Promise<Operator> {
     const signer = settlement.runner;
     if (!isSigner(signer) || signer.provider === null) {
-      throw new Error("the Settlement contract needs the operator's signer, with a provider");
+      throw makeError("the Settlement contract needs the operator's signer, with a provider", 'BAD_SETUP');
     }
     const provider = signer.provider;
     if (!(provider instanceof JsonRpcApiProvider)) {
-      throw new Error(
+      throw makeError(
         "the operator's signer needs a JSON-RPC provider (it reads receipts as the node sends them)",
+        'BAD_SETUP',
       );
     }
     const [address, network, escrow] = await Promise.all([
@@ -397,11 +436,28 @@ function alreadyKnown(err: unknown): boolean {
   return isError(err, 'UNKNOWN_ERROR') && /already (known|imported)/i.test(String(err.error?.message));
 }
 
+/** Why a transaction failed: text for the message, and the contract's custom error's name when it has one. */
+interface Reason {
+  text: string;
+  name: string | null;
+}
+
+/**
+ * The Settlement contract's custom errors that refuse the caller itself, whatever the batch: the
+ * rest of the message for each (what to do). Any other revert may pass later and is retried.
+ */
+const PERMANENT_REVERTS: Record<string, (operator: string) => string> = {
+  NotOperator: (operator) =>
+    `does not take ${operator} as its operator: set evm.operatorKey to the operator's key, ` +
+    `or have the contract's owner call setOperator(${operator}, true)`,
+};
+
 /** What a refused transaction says: the contract's custom error, decoded with its ABI, when it has one. */
-function reason(err: unknown, iface: Interface): string {
+function reason(err: unknown, iface: Interface): Reason {
   if (isError(err, 'CALL_EXCEPTION')) {
     const decoded = err.revert ?? (err.data ? iface.parseError(err.data) : null);
-    if (decoded) return `${decoded.name}(${decoded.args.map(String).join(', ')})`;
+    if (decoded)
+      return { text: `${decoded.name}(${decoded.args.map(String).join(', ')})`, name: decoded.name };
   }
-  return err instanceof Error ? err.message : String(err);
+  return { text: err instanceof Error ? err.message : String(err), name: null };
 }

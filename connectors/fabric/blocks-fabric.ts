@@ -9,6 +9,7 @@ import type { Contract, Network } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import type { LedgerBlocks } from '../ledger-check.ts';
 import { blockHash } from './devnet/index.ts';
+import { makeError } from '../errors.ts';
 
 /** What a peer answers for a transaction id its ledger does not hold. */
 const NO_SUCH_TRANSACTION = /no such transaction ID/;
@@ -30,7 +31,8 @@ export class FabricBlocks implements LedgerBlocks {
   async blockHash(n: number): Promise<string> {
     const bytes = await this.#qscc.evaluateTransaction('GetBlockByNumber', this.#channel, String(n));
     const header = common.Block.deserializeBinary(bytes).getHeader();
-    if (header === undefined) throw new Error(`block ${n} of channel ${this.#channel} has no header`);
+    if (header === undefined)
+      throw makeError(`block ${n} of channel ${this.#channel} has no header`, 'NOT_FINAL', { block: n });
     return blockHash(header).toString('hex');
   }
 

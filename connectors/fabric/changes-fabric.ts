@@ -15,6 +15,7 @@ import type { ChaincodeEvent, CloseableAsyncIterable, Network } from '@hyperledg
 import { blockCheckpoint, type ChangeSource, readBlockCheckpoint } from '../changes.ts';
 import type { LedgerChange } from '../ledger.ts';
 import type { FabricBlocks } from './blocks-fabric.ts';
+import type { Logger } from '../../common/index.ts';
 
 export interface FabricChangesOptions {
   venue: string;
@@ -22,7 +23,7 @@ export interface FabricChangesOptions {
   chaincode: string;
   /** The channel's blocks: the hash of a checkpoint's block. */
   blocks: FabricBlocks;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 export class FabricChanges implements ChangeSource {
@@ -84,7 +85,10 @@ export class FabricChanges implements ChangeSource {
     try {
       body = JSON.parse(Buffer.from(e.payload).toString('utf8')) as Record<string, unknown>;
     } catch {
-      this.#o.log?.(`${this.venue}: event ${e.eventName} of ${ref} is not JSON: left out`);
+      this.#o.log?.warn(
+        { venue: this.venue, ref },
+        `${this.venue}: event ${e.eventName} of ${ref} is not JSON: left out`,
+      );
       return null;
     }
     const account = body.account as string;
@@ -92,7 +96,8 @@ export class FabricChanges implements ChangeSource {
       case 'Deposited': {
         const amount = Number(body.amount);
         if (!Number.isSafeInteger(amount) || amount <= 0) {
-          this.#o.log?.(
+          this.#o.log?.warn(
+            { venue: this.venue, ref },
             `${this.venue}: ${ref} moves ${String(body.amount)} of ${String(body.asset)}: left out`,
           );
           return null;

@@ -22,6 +22,8 @@ import { FabricChanges } from './changes-fabric.ts';
 import type { FabricNetworkConfig } from './config.ts';
 import { type Devnet, makeIdentity, startDevnet } from './devnet/index.ts';
 import { FabricLedger } from './ledger-fabric.ts';
+import type { Logger } from '../../common/index.ts';
+import { makeError } from '../errors.ts';
 
 export interface FabricConnector extends Connector {
   /** The peer's gateway endpoint (host:port): the devnet's when it runs one. */
@@ -34,7 +36,9 @@ export interface FabricConnectorOptions {
   engine: EnginePort;
   /** MSPs whose identities may hold the venue's assets (a permissioned venue's members); empty: any. */
   members: readonly string[];
-  log: (line: string) => void;
+  log: Logger;
+  /** Told when the daemon stops on a failure no retry can get past. */
+  onFailure?: (err: Error) => void;
 }
 
 /** The operator's organization on a devnet. */
@@ -70,7 +74,10 @@ export async function startFabricConnector(
     if (local) {
       // The exchange deploys the devnet's chaincode: its operator is the admin that configures it.
       chaincode = await startChaincode({ ccid: `${config.chaincode}:1`, admin: account });
-      o.log(`${config.venue}: chaincode process up at ${chaincode.address}`);
+      o.log.info(
+        { venue: config.venue, address: chaincode.address },
+        `${config.venue}: chaincode process up at ${chaincode.address}`,
+      );
       devnet = await startDevnet({
         channel: config.channel,
         msps: [{ mspId: operator.mspId, rootCerts: [operator.rootCert!] }],
@@ -86,7 +93,10 @@ export async function startFabricConnector(
         ],
         stateFile: blockFile,
       });
-      o.log(`${config.venue}: devnet up at ${devnet.endpoint}`);
+      o.log.info(
+        { venue: config.venue, endpoint: devnet.endpoint },
+        `${config.venue}: devnet up at ${devnet.endpoint}`,
+      );
     }
     const endpoint = devnet?.endpoint ?? config.endpoint;
     const tls = config.tlsRootCert === '' ? {} : { tlsRootCert: config.tlsRootCert };
@@ -145,6 +155,7 @@ export async function startFabricConnector(
       batchSize: config.batchSize,
       batchMs: config.batchMs,
       log: o.log,
+      ...(o.onFailure === undefined ? {} : { onFailure: o.onFailure }),
     });
     const faucet = local ? new Faucet(contract, o.engine, config.venue, o.log) : null;
     const [c, d, fc] = [chaincode, devnet, client];
@@ -191,8 +202,9 @@ function assetOf(
  */
 function devnetOperator(dir: string, local: boolean): Operator {
   if (!local)
-    throw new Error(
+    throw makeError(
       'fabric: an operator identity is required with an endpoint (operator: null only on the devnet)',
+      'BAD_SETUP',
     );
   const file = path.join(dir, 'operator.json');
   if (!fs.existsSync(file)) {
@@ -221,7 +233,7 @@ function configuredOperator(o: NonNullable<FabricNetworkConfig['operator']>): Op
 function commonName(certificatePem: string): string {
   const subject = new X509Certificate(certificatePem).subject;
   const cn = /(?:^|\n)CN=([^\n]+)/.exec(subject)?.[1];
-  if (cn === undefined) throw new Error('fabric: the operator certificate has no common name');
+  if (cn === undefined) throw makeError('fabric: the operator certificate has no common name', 'BAD_SETUP');
   return cn;
 }
 
@@ -238,7 +250,7 @@ class Faucet {
     readonly contract: Contract,
     readonly engine: EnginePort,
     readonly venue: string,
-    readonly log: (line: string) => void,
+    readonly log: Logger,
   ) {}
 
   fund(account: string): void {
@@ -246,7 +258,12 @@ class Faucet {
     this.#seen.add(account);
     this.#serial
       .run(() => this.#fund(account))
-      .catch((err: Error) => this.log(`${this.venue}: funding ${account} failed: ${err.message}`));
+      .catch((err: Error) =>
+        this.log.warn(
+          { venue: this.venue, account, err },
+          `${this.venue}: funding ${account} failed: ${err.message}`,
+        ),
+      );
   }
 
   idle(): Promise<void> {

@@ -67,6 +67,7 @@ export const fabricKind: LedgerKind = {
       engine: c.engine,
       members: c.members,
       log: c.log,
+      ...(c.onFailure === undefined ? {} : { onFailure: c.onFailure }),
     }),
 };
 

@@ -24,7 +24,9 @@
  */
 import { createHash } from 'node:crypto';
 import { type Contract, type Gateway, StatusCode } from '@hyperledger/fabric-gateway';
+import type { Logger } from '../../common/index.ts';
 import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
+import { makeError } from '../errors.ts';
 import {
   type Ledger,
   type SettlementInstruction,
@@ -56,7 +58,7 @@ export interface FabricLedgerOptions {
    * `privateCollection`): the trades then travel as transient data, the ids alone in the clear.
    */
   privateCollection?: string;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 /** The proposal of the batch in flight, as recorded. */
@@ -174,7 +176,10 @@ export class FabricLedger implements Ledger {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
         progress.setLedgerRecord(this.#key, { batch, txId, proposal: bytes } satisfies Recorded);
       } else {
-        this.#o.log?.(`${this.venue}: sending batch transaction ${txId} again, as recorded`);
+        this.#o.log?.info(
+          { venue: this.venue, txId },
+          `${this.venue}: sending batch transaction ${txId} again, as recorded`,
+        );
       }
       let submitted;
       try {
@@ -186,7 +191,7 @@ export class FabricLedger implements Ledger {
           progress.setLedgerRecord(this.#key, undefined);
           return verdicts;
         }
-        throw new Error(`${fn.name} ${txId} failed: ${describe(err)}`, { cause: err });
+        throw failed(`${fn.name} ${txId} failed: ${describe(err)}`, { venue: this.venue, txId }, err);
       }
       const status = await submitted.getStatus();
       if (status.successful) {
@@ -198,10 +203,16 @@ export class FabricLedger implements Ledger {
       if (status.code === StatusCode.DUPLICATE_TXID) return this.#verdictsOnLedger<V>(fn, ids);
       const name = statusName(status.code);
       if (status.code === StatusCode.MVCC_READ_CONFLICT && ++conflicts < MAX_CONFLICTS) {
-        this.#o.log?.(`${this.venue}: batch transaction ${txId} hit ${name}; endorsing it again`);
+        this.#o.log?.warn(
+          { venue: this.venue, txId, status: name },
+          `${this.venue}: batch transaction ${txId} hit ${name}; endorsing it again`,
+        );
         continue;
       }
-      throw new Error(`${fn.name} ${txId} was not committed: ${name}`);
+      throw makeError(`${fn.name} ${txId} was not committed: ${name}`, 'NOT_COMMITTED', {
+        txId,
+        status: name,
+      });
     }
   }
 
@@ -224,7 +235,8 @@ export class FabricLedger implements Ledger {
       const raw = Buffer.from(await this.#o.contract.evaluateTransaction(fn.status, String(id))).toString(
         'utf8',
       );
-      if (raw === '') throw new Error(`${fn.noun} ${id} has no verdict on the ledger yet`);
+      if (raw === '')
+        throw makeError(`${fn.noun} ${id} has no verdict on the ledger yet`, 'NOT_FINAL', { id });
       verdicts.push(JSON.parse(raw) as V);
     }
     return verdicts;
@@ -266,6 +278,25 @@ function outcomeOf(v: { ok: boolean; reason?: string; txId: string }) {
 function duplicate(err: unknown): boolean {
   const e = err as { code?: number; details?: Array<{ message: string }> };
   return e.code === ALREADY_EXISTS || (e.details ?? []).some((d) => DUPLICATE_AT_ENDORSE.test(d.message));
+}
+
+/**
+ * The chaincode refusing the caller itself (`requireOperator`: "only the operator X may do this,
+ * not Y"): the identity the daemon signs with is not the venue's operator, which no retry changes.
+ */
+const NOT_OPERATOR = /only the operator \S+ may do this, not \S+/;
+
+/** A batch transaction that failed at endorsement or submission: permanent if the chaincode refuses the caller. */
+function failed(message: string, info: Record<string, unknown>, err: unknown): Error {
+  const refusal = NOT_OPERATOR.exec(describe(err));
+  if (refusal === null) return makeError(message, 'BATCH_REFUSED', info, err);
+  return makeError(
+    `${message}: the settlement chaincode ${refusal[0]}; sign with the operator's identity ` +
+      "(the connector's operator certificate and key), or have the venue configured with this one as operator",
+    'NOT_OPERATOR',
+    info,
+    err,
+  );
 }
 
 /** An error of the gateway client with its details (the peer's own messages). */

@@ -46,16 +46,19 @@ export default async function opsPlugin(app: FastifyInstance, { gateway }: { gat
   const { exchange, metrics } = gateway;
 
   app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
-    const failed = exchange.error;
+    // The exchange stopped taking commands, or a part beside it (a settlement daemon) stopped
+    // and says so with a `failed` reason in its health.
+    const { failed: partFailed, ...health } = exchange.health();
+    const reason = exchange.error?.message ?? (typeof partFailed === 'string' ? partFailed : null);
     const body = {
-      status: failed === null ? 'ok' : 'failed',
-      ...(failed === null ? {} : { reason: failed.message }),
-      ...exchange.health(),
+      status: reason === null ? 'ok' : 'failed',
+      ...(reason === null ? {} : { reason }),
+      ...health,
       instruments: exchange.engine.instruments().length,
       liveOrders: exchange.engine.liveOrders,
       uptimeSeconds: Math.round(process.uptime()),
     };
-    return reply.status(failed === null ? 200 : 503).send(body);
+    return reply.status(reason === null ? 200 : 503).send(body);
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

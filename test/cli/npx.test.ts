@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { pruneStale } from '../../bin/build.ts';
 import { DurableEngine } from '../../journal/index.ts';
 import { drive, tempDir, Workload } from '../journal/support.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BIN = path.join(ROOT, 'dist', 'bin', 'mosaic.js');
@@ -22,7 +23,7 @@ const BIN = path.join(ROOT, 'dist', 'bin', 'mosaic.js');
 describe('npx mosaic', () => {
   it('runs `npx mosaic journal verify DIR` from the project folder, as the README shows', async (t) => {
     const dir = tempDir(t, 'npx');
-    const d = DurableEngine.open({ dir, snapshotEvery: 0, log: () => {} });
+    const d = DurableEngine.open({ dir, snapshotEvery: 0, log: silentLogger });
     await drive(d, new Workload(7), 120);
     await d.close();
     // npx runs the file itself: without its run bit a shell says "Permission denied".

@@ -15,6 +15,7 @@ import { type LedgerChange, Progress } from '../../connectors/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
 import { until } from '../support/wait.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const VENUE = 'evm:31337';
 const USD = `USD@${VENUE}`;
@@ -42,7 +43,7 @@ describe('ledger changes from a daemon across NATS', () => {
       config: { ...nats.config, tickMs: 0 },
       shard: 0,
       risk: true,
-      log: () => {},
+      log: silentLogger,
       onError: (err) => assert.fail(err),
     });
     // The venue's instrument, so that its cash is an asset the engine takes deposits of
@@ -66,7 +67,7 @@ describe('ledger changes from a daemon across NATS', () => {
       config: nats.config,
       venue: VENUE,
       risk: true,
-      log: () => {},
+      log: silentLogger,
       onError: (err) => assert.fail(err),
     });
     ports.push(port);

@@ -33,6 +33,7 @@ import {
 import { killAll, MosaicProcess } from '../support/exchange-process.ts';
 import { until } from '../support/wait.ts';
 import { READY, type TestNats, testNats } from '../support/cluster.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const SECOND_KEY = DEV_KEYS[2];
 
@@ -76,7 +77,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
       shard: 0,
       risk: true,
       replicas: 1,
-      log: () => {},
+      log: silentLogger,
       onError: (err) => assert.fail(err),
     });
     follower.onEvents((_seq, events) => {

@@ -13,6 +13,7 @@ import { killAll, MosaicProcess } from '../support/exchange-process.ts';
 import { until } from '../support/wait.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, WsClient } from '../support/ws-client.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const EVM = 'ACME@evm:31337';
 const FABRIC = 'ACME@fabric:bank-net';
@@ -67,13 +68,7 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     const nc = await nats.connect();
     const funded: string[] = [];
     for (const venue of ['fabric:bank-net', 'fabric:club-net']) {
-      serveFaucet(
-        nc,
-        nats.topology,
-        venue,
-        (account) => funded.push(`${venue} ${account}`),
-        () => {},
-      );
+      serveFaucet(nc, nats.topology, venue, (account) => funded.push(`${venue} ${account}`), silentLogger);
     }
     // When an account logs in at a gateway
     const gw = await spawn(['gateway']);

@@ -15,6 +15,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { consume } from '../../cluster/consume.ts';
 import { answered } from '../../cluster/nats.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
+import { silentLogger } from '../../common/index.ts';
 
 describe('JetStream plumbing', () => {
   let nats: TestNats;
@@ -84,7 +85,7 @@ describe('JetStream plumbing', () => {
         batch: 10,
         behind: async () => false,
         name: 'test',
-        log: () => {},
+        log: silentLogger,
       });
       await consuming.done;
       assert.equal(gets, 1);

@@ -15,6 +15,7 @@ import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
 import { until } from '../support/wait.ts';
+import { lineLogger } from '../../common/index.ts';
 
 const SPEC = spec({ id: 'ACME@evm:31337' });
 
@@ -32,7 +33,7 @@ describe('an engine shard on NATS JetStream', () => {
       config: { ...nats.config, snapshotEvery, tickMs: 0 },
       shard,
       risk: false,
-      log: (line) => log.push(line),
+      log: lineLogger((line) => log.push(line)),
       onError: (err) => log.push(`error: ${err.message}`),
     });
     shards.push(s);
@@ -45,7 +46,7 @@ describe('an engine shard on NATS JetStream', () => {
       shard,
       risk: false,
       replicas: 1,
-      log: (line) => log.push(line),
+      log: lineLogger((line) => log.push(line)),
       onError: (err) => log.push(`error: ${err.message}`),
     });
     f.start();

@@ -29,6 +29,7 @@ import {
 } from '../../connectors/evm/index.ts';
 import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const ACME = 'ACME@evm:31337';
 const USD = 'USD@evm:31337';
@@ -45,7 +46,8 @@ describe('ledger changes from anvil into the engine', () => {
     lastSeq: () => gw.exchange.engine.commandSeq,
     send: (c: Parameters<Embedded['exchange']['submit']>[0]) => gw.exchange.submit(c),
   });
-  const watcher = () => new ChangeWatcher({ source, progress, sink: localChanges(engine()), log: () => {} });
+  const watcher = () =>
+    new ChangeWatcher({ source, progress, sink: localChanges(engine()), log: silentLogger });
   const balance = (account: string, asset: string) =>
     gw.exchange.engine.balances(account).find((b) => b.asset === asset)?.available ?? 0;
   const standing = (account: string) =>
@@ -133,7 +135,12 @@ describe('ledger changes from anvil into the engine', () => {
       assetOf: (token) => (token === getAddress(d.addresses.cash) ? { asset: USD, units: CENT } : undefined),
       confirmations: 50,
     });
-    const w = new ChangeWatcher({ source: confirmed, progress, sink: localChanges(engine()), log: () => {} });
+    const w = new ChangeWatcher({
+      source: confirmed,
+      progress,
+      sink: localChanges(engine()),
+      log: silentLogger,
+    });
     await fundInvestors(d, [{ wallet: investor, cash: 300n * CENT }]);
     // This source keeps its own checkpoint name per venue: start it at the chain's head minus 60.
     const head = await anvil.provider().getBlockNumber();
@@ -151,7 +158,7 @@ describe('ledger changes from anvil into the engine', () => {
     const provider = anvil.provider();
     const name = changesCheckpoint('evm:31337');
     const poll = () =>
-      new ChangeWatcher({ source, progress: kept, sink: localChanges(engine()), log: () => {} }).poll();
+      new ChangeWatcher({ source, progress: kept, sink: localChanges(engine()), log: silentLogger }).poll();
     const check = (lastTx?: string) =>
       checkLedgerKept({
         venue: 'evm:31337',

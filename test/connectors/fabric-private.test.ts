@@ -28,6 +28,7 @@ import { Progress, type SettlementInstruction } from '../../connectors/index.ts'
 import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
 import { crashAfterSubmit, crashBeforeEndorse } from '../support/fabric.ts';
 import { until } from '../support/wait.ts';
+import { lineLogger } from '../../common/index.ts';
 
 const CHANNEL = 'club-net';
 const CHAINCODE = 'mosaic-settlement';
@@ -90,7 +91,7 @@ describe('private trade details on Fabric (devnet)', () => {
       progress: o.progress ?? progress(),
       asset: (id) => (id === ACME ? { security: 'ACME', cash: 'USD' } : undefined),
       privateCollection: COLLECTION,
-      ...(o.log === undefined ? {} : { log: o.log }),
+      ...(o.log === undefined ? {} : { log: lineLogger(o.log) }),
     });
 
   /** Amounts chosen so that no public balance they leave contains them as digits. */

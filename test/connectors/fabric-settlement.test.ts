@@ -29,11 +29,14 @@ import {
   checkLedgerKept,
   Progress,
   type SettlementInstruction,
+  Settler,
+  type VerdictCommand,
 } from '../../connectors/index.ts';
 import { issue, makeMsp, type FabricMember } from '../support/identities.ts';
 import { ledgerContract } from './ledger-contract.ts';
 import { crashAfterSubmit } from '../support/fabric.ts';
 import { until } from '../support/wait.ts';
+import { isCodedError, lineLogger, silentLogger } from '../../common/index.ts';
 
 const CHANNEL = 'bank-net';
 const CHAINCODE = 'mosaic-settlement';
@@ -129,7 +132,7 @@ function ledgerOn(n: Network_, progress = progressIn(n), log?: (line: string) =>
     contract: n.operator.contract,
     progress,
     asset: (id) => (id === ACME ? { security: 'ACME', cash: 'USD' } : undefined),
-    ...(log === undefined ? {} : { log }),
+    ...(log === undefined ? {} : { log: lineLogger(log) }),
   });
 }
 
@@ -248,6 +251,50 @@ describe('settlement on Fabric (devnet)', () => {
     }
   });
 
+  it('stops a settler signing as a member that is not the operator: the chaincode refuses it, no retry', async () => {
+    // Given a settler whose ledger signs as a member of the venue, not as its operator
+    const c = n.client(n.members.empty);
+    let settler: Settler | undefined;
+    try {
+      const progress = progressIn(n);
+      const ledger = new FabricLedger({
+        venue: VENUE,
+        gateway: c.gateway,
+        contract: c.contract,
+        progress,
+        asset: () => ({ security: 'ACME', cash: 'USD' }),
+      });
+      const failures: Error[] = [];
+      const verdicts: VerdictCommand[] = [];
+      settler = new Settler({
+        ledger,
+        progress,
+        specOf: () => undefined,
+        send: (v) => verdicts.push(v),
+        log: silentLogger,
+        onFailure: (err) => failures.push(err),
+      });
+      // When it is handed a trade to settle
+      const {
+        venue: _venue,
+        matchedAt: _matchedAt,
+        ...pending
+      } = trade(n, n.members.seller, n.members.buyer);
+      settler.start([pending]);
+      // Then it stops on the chaincode's refusal, naming it, without retrying
+      const err = await until('the settler to stop', () => failures[0]);
+      assert.ok(isCodedError(err, 'NOT_OPERATOR'), `a NOT_OPERATOR error, got ${err.message}`);
+      assert.match(err.message, /only the operator BankAMSP:operator may do this, not BankAMSP:empty/);
+      assert.match(err.message, /sign with the operator's identity/);
+      assert.equal(settler.failure, err);
+      assert.equal(settler.stats.retries, 0);
+      assert.deepEqual(verdicts, []);
+    } finally {
+      await settler?.stop();
+      c.close();
+    }
+  });
+
   it('settles concurrent batches that read the same balances once each, retrying the MVCC conflicts', async () => {
     const { seller, buyer } = n.members;
     const before = await holding(n, n.account(buyer));
@@ -294,7 +341,7 @@ describe('settlement on Fabric (devnet)', () => {
       contract: n.operator.contract,
       progress,
       asset: () => ({ security: 'ACME', cash: 'USD' }),
-      log: (line) => logs.push(line),
+      log: lineLogger((line) => logs.push(line)),
     });
     const outcomes = await next.settle(batch);
 

@@ -78,7 +78,8 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
     const config = {
       port: 0,
       dataDir,
-      logLevel: 'silent',
+      // The daemon's retries are logged at warn (the requests, at info, are left out).
+      logLevel: 'warn',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
       connectors: [{ kind: 'evm', venue: 'evm:31337', ...evmSettings(anvil, d) }],
     };

@@ -26,6 +26,7 @@ import {
 import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
 import { acmeAsset } from '../support/evm.ts';
 import { until } from '../support/wait.ts';
+import { lineLogger } from '../../common/index.ts';
 
 const ACME = 'ACME@evm:31337';
 
@@ -179,7 +180,7 @@ describe('EVM ledger nonces on anvil', () => {
       it(`(${where}) the next batch is signed with the chain's next nonce, at once, and settles once`, async () => {
         const progress = open();
         const lines: string[] = [];
-        const l = ledger(progress, { log: (line) => lines.push(line) });
+        const l = ledger(progress, { log: lineLogger((line) => lines.push(line)) });
         const first = instruction();
         refOf((await l.settle([first]))[0]);
         const held = nonces(progress).next!;
@@ -303,7 +304,9 @@ describe('EVM ledger nonces on anvil', () => {
 
       const lines: string[] = [];
       const i = instruction();
-      const ref = refOf((await mining(ledger(progress, { log: (line) => lines.push(line) }).settle([i])))[0]);
+      const ref = refOf(
+        (await mining(ledger(progress, { log: lineLogger((line) => lines.push(line)) }).settle([i])))[0],
+      );
       assert.equal((await operator.provider!.getTransaction(ref!))!.nonce, forgotten);
       assert.ok(
         lines.some((line) => line.includes(`is ${forgotten} on chain (${forgotten + 1} recorded)`)),
@@ -321,7 +324,7 @@ describe('EVM ledger nonces on anvil', () => {
       ledger(progress, {
         replaceAfterMs: REPLACE_AFTER_MS,
         maxFeePerGas: 100_000n * GWEI,
-        log: (line) => lines.push(line),
+        log: lineLogger((line) => lines.push(line)),
         ...options,
       });
     const inPool = (progress: Progress) =>

@@ -26,6 +26,7 @@ import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { acmeAsset, matchTrade } from '../support/evm.ts';
 import { until } from '../support/wait.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const ACME = 'ACME@evm:31337';
 /** USD has 6 decimals on chain; the engine counts cents (quoteUnit 0.01): 10^4 base units a cent. */
@@ -54,7 +55,7 @@ describe('settlement daemon on anvil', () => {
       specOf: (id) => gw.exchange.engine.instrument(id)?.spec,
       send: (command) => gw.exchange.submit(command),
       batchMs,
-      log: () => {},
+      log: silentLogger,
     });
   const escrow = (token: string, who: string) => call<bigint>(d.settlement, 'balanceOf', token, who);
   const balance = (account: string, asset: string) =>
@@ -227,7 +228,7 @@ describe('settlement daemon on anvil', () => {
       specOf: (id) => gw.exchange.engine.instrument(id)?.spec,
       send: () => {},
       batchMs: 20,
-      log: () => {},
+      log: silentLogger,
     });
     gw.exchange.onEvents(dying.onEvents);
     dying.start([]);

@@ -14,6 +14,7 @@ import { XorShift32 } from '../../bench/prng.ts';
 import { type FillRecord, HistoryStore, type OrderRecord } from '../../history/index.ts';
 import { DurableEngine, listSegments, listSnapshots } from '../../journal/index.ts';
 import { liveAndDie, tempDir, Workload } from '../journal/support.ts';
+import { lineLogger } from '../../common/index.ts';
 
 const CYCLES = 12;
 const SEED = 20_251_113;
@@ -45,7 +46,7 @@ describe('history across SIGKILLs under load', () => {
       // When it opens once more, its history catching up from the journal
       const lines: string[] = [];
       const store = HistoryStore.open({ dir: path.join(dir, 'history'), log: (l) => lines.push(l) });
-      const d = DurableEngine.open({ dir, readers: [store], log: (l) => lines.push(l) });
+      const d = DurableEngine.open({ dir, readers: [store], log: lineLogger((l) => lines.push(l)) });
       t.after(async () => {
         await d.close();
         await store.close();

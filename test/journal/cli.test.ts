@@ -21,6 +21,7 @@ import {
   tempDir,
   Workload,
 } from './support.ts';
+import { silentLogger } from '../../common/index.ts';
 
 interface Folder {
   dir: string;
@@ -40,7 +41,7 @@ async function folder(t: TestContext, segmentBytes?: number): Promise<Folder> {
     snapshotEvery: 0,
     keepSnapshots: 1,
     journal: segmentBytes ? { segmentBytes } : {},
-    log: () => {},
+    log: silentLogger,
   });
   const w = new Workload(41);
   await drive(d, w, 300);
@@ -205,12 +206,12 @@ describe('mosaic journal replay', () => {
 
   it('given the newest snapshot damaged and --from-snapshot, then it exits 1 with a clear line, or uses an older snapshot', async (t) => {
     const f = await folder(t);
-    const d = DurableEngine.open({ dir: f.dir, keepSnapshots: 2, log: () => {} });
+    const d = DurableEngine.open({ dir: f.dir, keepSnapshots: 2, log: silentLogger });
     await d.submit({ type: 'tick', ts: 10_000 });
     const newest = await d.snapshot();
     await d.close();
     flipByte(path.join(f.dir, `${String(newest).padStart(20, '0')}.snap`), 60);
-    const recovered = DurableEngine.open({ dir: f.dir, log: () => {} });
+    const recovered = DurableEngine.open({ dir: f.dir, log: silentLogger });
     const hash = recovered.recovery.stateHash;
     await recovered.close();
     const r = await readOnly(f.dir, 'replay', f.dir, '--from-snapshot');

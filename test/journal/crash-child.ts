@@ -13,6 +13,7 @@ import { XorShift32 } from '../../bench/prng.ts';
 import { HistoryStore } from '../../history/index.ts';
 import { DurableEngine } from '../../journal/index.ts';
 import { commandKey, Workload } from './support.ts';
+import { lineLogger } from '../../common/index.ts';
 
 const CHILD_OPTIONS = { snapshotEvery: 300, keepSnapshots: 2, journal: { segmentBytes: 16 * 1024 } };
 const IN_FLIGHT = 1000;
@@ -25,7 +26,7 @@ function main(dir: string, seed: number, history: boolean): void {
   const d = DurableEngine.open({
     dir,
     ...CHILD_OPTIONS,
-    log,
+    log: lineLogger(log),
     ...(store === null ? {} : { keepSnapshots: 1, readers: [store] }),
   });
   let checkpoint = store?.durableSeq ?? 0;

@@ -23,6 +23,7 @@ import {
   tempDir,
   Workload,
 } from './support.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const CYCLES = 24;
 const SEED = 20_240_923;
@@ -124,7 +125,7 @@ describe('crash recovery under load', () => {
       }
 
       // The last crash recovers too, in this process.
-      const d = DurableEngine.open({ dir, log: () => {} });
+      const d = DurableEngine.open({ dir, log: silentLogger });
       assert.deepStrictEqual({ seq: d.recovery.lastSeq, hash: d.recovery.stateHash }, expected);
       await d.close();
 

@@ -18,6 +18,7 @@ import {
   type PublishedEvent,
 } from '../../journal/index.ts';
 import { drive, journalEntries, mosaic, replayHash, segmentFiles, tempDir, Workload } from './support.ts';
+import { lineLogger, silentLogger } from '../../common/index.ts';
 
 /** The events a plain engine produces for each command, one list per command. */
 function reference(commands: Command[]): { events: PublishedEvent[][]; hash: string } {
@@ -35,7 +36,7 @@ function reference(commands: Command[]): { events: PublishedEvent[][]; hash: str
 describe('durable engine: answers only what is durable', () => {
   it('given a fresh folder, when opened, then recovery reports an empty engine', async (t) => {
     const dir = tempDir(t, 'durable');
-    const d = DurableEngine.open({ dir, log: () => assert.fail('nothing to log') });
+    const d = DurableEngine.open({ dir, log: lineLogger(() => assert.fail('nothing to log')) });
     assert.deepStrictEqual(d.recovery, {
       snapshotSeq: 0,
       replayed: 0,
@@ -47,7 +48,7 @@ describe('durable engine: answers only what is durable', () => {
 
   it('given commands in flight, then each resolves with its events only when it is on disk', async (t) => {
     const dir = tempDir(t, 'durable');
-    const d = DurableEngine.open({ dir, log: () => {} });
+    const d = DurableEngine.open({ dir, log: silentLogger });
     const w = new Workload(31);
     const sent: Command[] = [];
     const answered: CommandResult[] = [];
@@ -89,7 +90,7 @@ describe('durable engine: answers only what is durable', () => {
   it('given subscribers, then each sees every command once, in order, with gap-free events, before its submitter', async (t) => {
     const dir = tempDir(t, 'durable');
     const lines: string[] = [];
-    const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+    const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
     const seen: Array<{ seq: number; events: PublishedEvent[] }> = [];
     const second: number[] = [];
     d.onEvents(() => {
@@ -159,7 +160,7 @@ describe('durable engine: commands the journal cannot hold', () => {
   for (const [name, command, message] of bad) {
     it(`given ${name}, when submitted, then it is rejected at once and nothing changes`, async (t) => {
       const dir = tempDir(t, 'durable');
-      const d = DurableEngine.open({ dir, log: () => {} });
+      const d = DurableEngine.open({ dir, log: silentLogger });
       await drive(d, new Workload(33), 100);
       const published: number[] = [];
       d.onEvents((seq) => published.push(seq));
@@ -194,7 +195,7 @@ describe('durable engine: commands the journal cannot hold', () => {
 
   it('given a closed engine, when a command is submitted, then it is refused and nothing changes', async (t) => {
     const dir = tempDir(t, 'durable');
-    const d = DurableEngine.open({ dir, log: () => {} });
+    const d = DurableEngine.open({ dir, log: silentLogger });
     await drive(d, new Workload(34), 20);
     await d.close();
     const hash = d.engine.stateHash();
@@ -206,7 +207,7 @@ describe('durable engine: commands the journal cannot hold', () => {
   it('given a journal write that fails, then commands in flight and after are rejected, and it is logged', async (t) => {
     const dir = tempDir(t, 'durable');
     const lines: string[] = [];
-    const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+    const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
     const published: number[] = [];
     d.onEvents((seq) => published.push(seq));
     fs.mkdirSync(path.join(dir, '00000000000000000001.wal'));
@@ -227,7 +228,7 @@ describe('durable engine: snapshots, recovery and replay', () => {
       snapshotEvery: 100,
       keepSnapshots: 2,
       journal: { segmentBytes: 2048 },
-      log: () => {},
+      log: silentLogger,
     };
     const d = DurableEngine.open(options);
     const w = new Workload(35);
@@ -263,7 +264,7 @@ describe('durable engine: snapshots, recovery and replay', () => {
 
   it('given a journal never pruned, when replayed from nothing by the CLI, then the state hash is the live one', async (t) => {
     const dir = tempDir(t, 'durable');
-    const d = DurableEngine.open({ dir, snapshotEvery: 0, log: () => {} });
+    const d = DurableEngine.open({ dir, snapshotEvery: 0, log: silentLogger });
     await drive(d, new Workload(36), 800, 40);
     const live = { seq: d.engine.commandSeq, hash: d.engine.stateHash() };
     // Read while the engine is still open: everything answered is on disk.

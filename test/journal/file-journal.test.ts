@@ -17,13 +17,14 @@ import {
 } from '../../journal/index.ts';
 import { quietPeriod } from '../support/wait.ts';
 import { journalEntries, recordBounds, segmentFiles, tempDir, Workload } from './support.ts';
+import { lineLogger } from '../../common/index.ts';
 
 function commands(n: number, seed = 11): Command[] {
   const w = new Workload(seed);
   return [Workload.listing(0), ...Array.from({ length: n - 1 }, (_, i) => w.next(i + 1))];
 }
 
-const quiet: FileJournalOptions = { log: (line) => assert.fail(`unexpected log: ${line}`) };
+const quiet: FileJournalOptions = { log: lineLogger((line) => assert.fail(`unexpected log: ${line}`)) };
 
 function folderBytes(dir: string): number {
   return segmentFiles(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);

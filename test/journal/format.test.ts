@@ -28,6 +28,7 @@ import {
   TIF_TAGS,
 } from '../../journal/index.ts';
 import { folderImage, journalEntries, SEGMENT_HEADER, segmentFiles, tempDir } from './support.ts';
+import { lineLogger, silentLogger } from '../../common/index.ts';
 
 const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/journal-v1/', import.meta.url));
 
@@ -339,7 +340,7 @@ describe('wire format: golden bytes', () => {
 
   it('given a new journal, then its segment is the header (MWAL, version 1) and then the records, byte for byte', async (t) => {
     const dir = tempDir(t, 'format');
-    const j = new FileJournal(dir, { log: () => assert.fail('nothing to log') });
+    const j = new FileJournal(dir, { log: lineLogger(() => assert.fail('nothing to log')) });
     j.append({ type: 'tick', ts });
     await j.close();
     const [segment] = segmentFiles(dir);
@@ -369,7 +370,7 @@ describe('wire format: a journal of the release before versions', () => {
   it('given the fixture, when opened, then every command replays to the state hash it was written with', async (t) => {
     const dir = fixtureCopy(t);
     const before = folderImage(dir);
-    const d = DurableEngine.open({ dir, risk: expected.risk, snapshotEvery: 0, log: () => {} });
+    const d = DurableEngine.open({ dir, risk: expected.risk, snapshotEvery: 0, log: silentLogger });
     assert.equal(d.recovery.replayed, expected.seq);
     assert.equal(d.recovery.lastSeq, expected.seq);
     assert.equal(d.recovery.stateHash, expected.stateHash);
@@ -384,7 +385,7 @@ describe('wire format: a journal of the release before versions', () => {
   it('given the fixture, when commands are appended, then they go to a new segment with a header, and all of it replays', async (t) => {
     const dir = fixtureCopy(t);
     const before = folderImage(dir);
-    const d = DurableEngine.open({ dir, risk: expected.risk, snapshotEvery: 0, log: () => {} });
+    const d = DurableEngine.open({ dir, risk: expected.risk, snapshotEvery: 0, log: silentLogger });
     await d.submit({ type: 'tick', ts: d.engine.lastTs + 1 });
     await d.submit({
       type: 'deposit',
@@ -401,7 +402,7 @@ describe('wire format: a journal of the release before versions', () => {
     assert.deepStrictEqual(added, [`${String(expected.seq + 1).padStart(20, '0')}.wal`]);
     assert.equal(after.get(added[0]!)!.subarray(0, SEGMENT_HEADER).toString('hex'), '4d57414c01000000');
     assert.equal(journalEntries(dir).length, expected.seq + 2);
-    const again = DurableEngine.open({ dir, risk: expected.risk, snapshotEvery: 0, log: () => {} });
+    const again = DurableEngine.open({ dir, risk: expected.risk, snapshotEvery: 0, log: silentLogger });
     assert.equal(again.recovery.stateHash, hash);
     await again.close();
   });
@@ -411,7 +412,7 @@ describe('wire format: versions this release does not know', () => {
   for (const version of [2, 0, 0xffff_ffff]) {
     it(`given a segment whose header says version ${version}, when opened, then it refuses, naming file, byte and version, and changes nothing`, async (t) => {
       const dir = tempDir(t, 'format');
-      const j = new FileJournal(dir, { segmentBytes: 1, log: () => {} });
+      const j = new FileJournal(dir, { segmentBytes: 1, log: silentLogger });
       for (let i = 1; i <= 3; i++) {
         j.append({ type: 'tick', ts: i });
         await j.flush();
@@ -432,9 +433,12 @@ describe('wire format: versions this release does not know', () => {
         return true;
       };
       assert.throws(() => scanJournal(dir), refused);
-      assert.throws(() => new FileJournal(dir, { log: () => assert.fail('nothing to log') }), refused);
+      assert.throws(
+        () => new FileJournal(dir, { log: lineLogger(() => assert.fail('nothing to log')) }),
+        refused,
+      );
       assert.deepStrictEqual(folderImage(dir), before, 'every file unchanged');
-      assert.throws(() => DurableEngine.open({ dir, log: () => {} }), refused);
+      assert.throws(() => DurableEngine.open({ dir, log: silentLogger }), refused);
     });
   }
 });

@@ -16,6 +16,7 @@ import {
   type JournalEntry,
 } from '../../journal/index.ts';
 import { spec } from '../support/engine.ts';
+import { silentLogger } from '../../common/index.ts';
 
 /** Commands in memory; durable one tick after they are appended. */
 class MemoryLog implements CommandLog {
@@ -75,7 +76,7 @@ describe('command log port', () => {
       DurableEngine.open({
         dir,
         snapshotEvery: 0,
-        log: () => {},
+        log: silentLogger,
         commandLog: (_, hooks) => new MemoryLog(store, hooks),
       });
     const d = open();

@@ -14,6 +14,7 @@ import {
   type PublishedEvent,
 } from '../../journal/index.ts';
 import { drive, tempDir, Workload } from './support.ts';
+import { silentLogger } from '../../common/index.ts';
 
 /**
  * A reader whose durable position follows what it is given up to `stopAt`, and stays there: a
@@ -35,7 +36,7 @@ class Reader implements EventReader {
   }
 }
 
-const OPTIONS = { snapshotEvery: 20, keepSnapshots: 1, journal: { segmentBytes: 512 }, log: () => {} };
+const OPTIONS = { snapshotEvery: 20, keepSnapshots: 1, journal: { segmentBytes: 512 }, log: silentLogger };
 
 /** Runs `n` seeded commands through a durable engine on `dir` with `reader`; returns them. */
 async function run(dir: string, reader: Reader, n: number): Promise<Command[]> {

@@ -22,6 +22,7 @@ import {
   tempDir,
   Workload,
 } from './support.ts';
+import { lineLogger } from '../../common/index.ts';
 
 /** Small segments, so that a journal of a few dozen records spans several. */
 const SEGMENT_BYTES = 1024;
@@ -40,7 +41,7 @@ async function journalOf(
   const w = new Workload(7);
   const commands: Command[] = [Workload.listing(0)];
   for (let i = 1; i < n; i++) commands.push(w.next(i));
-  const j = new FileJournal(dir, { segmentBytes, log: () => assert.fail('nothing to log') });
+  const j = new FileJournal(dir, { segmentBytes, log: lineLogger(() => assert.fail('nothing to log')) });
   for (let i = 0; i < n; i += perBatch) {
     for (const c of commands.slice(i, i + perBatch)) j.append(c);
     await j.flush();
@@ -52,7 +53,10 @@ async function journalOf(
 /** Opens the journal, expecting one torn-tail line naming `segment`, `at` and the bytes cut. */
 function openTorn(dir: string, segment: string, at: number, cut: number): FileJournal {
   const lines: string[] = [];
-  const j = new FileJournal(dir, { segmentBytes: SEGMENT_BYTES, log: (line) => lines.push(line) });
+  const j = new FileJournal(dir, {
+    segmentBytes: SEGMENT_BYTES,
+    log: lineLogger((line) => lines.push(line)),
+  });
   assert.equal(lines.length, 1, `one log line, got ${JSON.stringify(lines)}`);
   assert.match(
     lines[0]!,
@@ -143,7 +147,7 @@ describe('journal records: a torn tail', () => {
       fs.writeFileSync(file, full.subarray(0, cut));
       assert.equal(scanJournal(dir).lastSeq, 5);
       const lines: string[] = [];
-      const j = new FileJournal(dir, { log: (line) => lines.push(line) });
+      const j = new FileJournal(dir, { log: lineLogger((line) => lines.push(line)) });
       assert.deepStrictEqual(lines, [
         `journal: ${name} has a torn tail at byte 0 (the segment header is cut short); cutting ${cut} bytes`,
       ]);
@@ -243,7 +247,7 @@ function assertRefused(dir: string, message: RegExp): void {
     return true;
   };
   assert.throws(() => scanJournal(dir), refused);
-  assert.throws(() => new FileJournal(dir, { log: (line) => lines.push(line) }), refused);
+  assert.throws(() => new FileJournal(dir, { log: lineLogger((line) => lines.push(line)) }), refused);
   assert.deepStrictEqual(lines, [], 'nothing cut, nothing logged');
   assert.deepStrictEqual(folderImage(dir), before, 'every file unchanged');
 }

@@ -19,6 +19,7 @@ import {
 } from '../../journal/index.ts';
 import { BOOKS } from '../support/engine.ts';
 import { drive, flipByte, folderImage, segmentFiles, snapshotFiles, tempDir, Workload } from './support.ts';
+import { lineLogger, silentLogger } from '../../common/index.ts';
 
 function stream(seed: number, n: number, fromTs: number): Command[] {
   const w = new Workload(seed);
@@ -75,7 +76,7 @@ async function twoSnapshots(
   options: Partial<DurableOptions> = {},
 ): Promise<{ dir: string; s1: number; s2: number; last: number; hash: string }> {
   const dir = tempDir(t, 'snap');
-  const d = DurableEngine.open({ dir, snapshotEvery: 0, keepSnapshots: 2, log: () => {}, ...options });
+  const d = DurableEngine.open({ dir, snapshotEvery: 0, keepSnapshots: 2, log: silentLogger, ...options });
   const w = new Workload(21);
   await drive(d, w, 200);
   const s1 = await d.snapshot();
@@ -186,7 +187,7 @@ describe('snapshots: recovery', () => {
       const { dir, s1, s2, last, hash } = await twoSnapshots(t);
       damage(snapFile(dir, s2));
       const lines: string[] = [];
-      const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+      const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
       assert.equal(lines.length, 1, JSON.stringify(lines));
       assert.match(lines[0]!, new RegExp(`^snapshot: ${path.basename(snapFile(dir, s2))} is damaged \\(`));
       assert.match(lines[0]!, why);
@@ -207,7 +208,7 @@ describe('snapshots: recovery', () => {
   it('given an undamaged newest snapshot, when opened, then it is used and only the journal after it is replayed', async (t) => {
     const { dir, s2, last, hash } = await twoSnapshots(t);
     const lines: string[] = [];
-    const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+    const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
     assert.deepStrictEqual(lines, []);
     assert.deepStrictEqual(d.recovery, {
       snapshotSeq: s2,
@@ -223,7 +224,7 @@ describe('snapshots: recovery', () => {
     assert.equal(segmentFiles(dir)[0], '00000000000000000001.wal', 'one segment: nothing pruned');
     for (const f of snapshotFiles(dir)) fs.rmSync(path.join(dir, f));
     const lines: string[] = [];
-    const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+    const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
     assert.deepStrictEqual(lines, []);
     assert.deepStrictEqual(d.recovery, { snapshotSeq: 0, replayed: last, lastSeq: last, stateHash: hash });
     await d.close();
@@ -234,7 +235,7 @@ describe('snapshots: recovery', () => {
     flipByte(snapFile(dir, s1), fs.statSync(snapFile(dir, s1)).size - 1);
     flipByte(snapFile(dir, s2), fs.statSync(snapFile(dir, s2)).size - 1);
     const lines: string[] = [];
-    const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+    const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
     assert.equal(lines.length, 2);
     assert.deepStrictEqual(d.recovery, { snapshotSeq: 0, replayed: last, lastSeq: last, stateHash: hash });
     await d.close();
@@ -266,7 +267,7 @@ describe('snapshots: recovery', () => {
       );
       const before = folderImage(dir);
       assert.throws(
-        () => DurableEngine.open({ dir, log: () => {} }),
+        () => DurableEngine.open({ dir, log: silentLogger }),
         new RegExp(
           `the journal starts at ${firstSeq} but the newest valid snapshot covers only up to 0: commands in between are missing`,
         ),
@@ -284,7 +285,7 @@ describe('snapshots: automatic, pruning and temporary files', () => {
       snapshotEvery: 60,
       keepSnapshots: 2,
       journal: { segmentBytes: 2048 },
-      log: () => {},
+      log: silentLogger,
     });
     await drive(d, new Workload(5), 700, 20);
     await d.flush();
@@ -303,7 +304,7 @@ describe('snapshots: automatic, pruning and temporary files', () => {
       firstSeq > 1 && firstSeq <= snaps[1]!.seq + 1,
       `journal from ${firstSeq}, snapshots ${snaps[1]!.seq}`,
     );
-    const again = DurableEngine.open({ dir, log: () => {} });
+    const again = DurableEngine.open({ dir, log: silentLogger });
     assert.equal(again.recovery.stateHash, hash);
     assert.equal(again.recovery.snapshotSeq, snaps[0]!.seq);
     await again.close();
@@ -314,7 +315,7 @@ describe('snapshots: automatic, pruning and temporary files', () => {
     const stray = `${snapFile(dir, last)}.tmp`;
     fs.writeFileSync(stray, '{"format":"mosaic-snapshot","version":1,"seq":');
     const lines: string[] = [];
-    const d = DurableEngine.open({ dir, log: (line) => lines.push(line) });
+    const d = DurableEngine.open({ dir, log: lineLogger((line) => lines.push(line)) });
     assert.deepStrictEqual(lines, []);
     assert.deepStrictEqual(d.recovery, {
       snapshotSeq: s2,
@@ -334,7 +335,7 @@ describe('snapshots: automatic, pruning and temporary files', () => {
 
   it('given commands submitted while a snapshot is being taken, then the snapshot holds the state when it was asked for', async (t) => {
     const dir = tempDir(t, 'snap');
-    const d = DurableEngine.open({ dir, snapshotEvery: 0, log: () => {} });
+    const d = DurableEngine.open({ dir, snapshotEvery: 0, log: silentLogger });
     const w = new Workload(9);
     await drive(d, w, 150);
     const hashThen = d.engine.stateHash();

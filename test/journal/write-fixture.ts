@@ -13,6 +13,7 @@ import { XorShift32 } from '../../bench/prng.ts';
 import type { Command, OrderType, StpMode, TimeInForce, Unstamped } from '../../engine/index.ts';
 import { DurableEngine, type PublishedEvent } from '../../journal/index.ts';
 import { spec } from '../support/engine.ts';
+import { silentLogger } from '../../common/index.ts';
 
 const VENUE = 'evm:31337';
 const INSTRUMENTS = [`ACME@${VENUE}`, `BOND@${VENUE}`];
@@ -32,7 +33,7 @@ async function main(dir: string): Promise<void> {
     risk: true,
     snapshotEvery: 0,
     journal: { segmentBytes: 16 * 1024 },
-    log: () => {},
+    log: silentLogger,
   });
   const r = new XorShift32(14);
   const pick = <T>(list: readonly T[]): T => list[r.int(0, list.length - 1)]!;

@@ -64,6 +64,16 @@ const refused: [file: string, code: string, message: string][] = [
     "export { startExchange } from '../app/embedded.ts';",
     '../app/embedded.ts: import it through app/index.ts',
   ],
+  [
+    'connectors/x.ts',
+    "export { retry } from '../common/retry.ts';",
+    '../common/retry.ts: import it through common/index.ts',
+  ],
+  [
+    'common/x.ts',
+    "export { makeError } from '../gateway/index.ts';",
+    '../gateway/index.ts: common/ imports nothing outside common/',
+  ],
 ];
 
 const allowed: [file: string, code: string][] = [
@@ -71,6 +81,8 @@ const allowed: [file: string, code: string][] = [
   ['cluster/x.ts', "export { spawnSupervised, ledgerKind } from '../connectors/index.ts';"],
   ['engine/x.ts', "export { Engine } from './engine.ts';"],
   ['bin/x.ts', "export { startExchange } from '../app/index.ts';"],
+  ['cluster/x.ts', "export { retry } from '../common/index.ts';"],
+  ['common/x.ts', "export { Backoff } from './retry.ts';"],
   ['connectors/evm/x.ts', "export { TRADES } from '../ledger.ts';"],
   ['connectors/fabric/x.ts', "export { startDevnet } from './devnet/index.ts';"],
   ['gateway/x.ts', "export { default } from './plugins/rest.ts';"],

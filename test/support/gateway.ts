@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { connectSettlement } from '../../app/settlement.ts';
 import { type Config, defaultConfig, type Embedded, startExchange } from '../../app/index.ts';
+import { lineLogger } from '../../common/index.ts';
 
 /**
  * Starts an exchange with the demo instruments, no market maker, quiet logs, on port 0; its
@@ -25,7 +26,7 @@ export async function testGateway(
   adjust(config);
   const gw = await startExchange(config, {
     ...(options.settlement === true ? { connect: connectSettlement(config) } : {}),
-    ...(options.log === undefined ? {} : { log: options.log }),
+    ...(options.log === undefined ? {} : { log: lineLogger(options.log) }),
   });
   const close = gw.close.bind(gw);
   return Object.assign(gw, {
