@@ -60,7 +60,7 @@ export async function startOps(o: {
  * went away with its parent would otherwise wait for it for ever (what it has acknowledged is
  * durable, so exiting loses nothing).
  */
-const STOP_DEADLINE_MS = 8000;
+const STOP_DEADLINE_MS = 5000;
 
 /**
  * Runs `close` on the first SIGTERM or SIGINT, then exits 0 (1 if closing failed or took longer
