@@ -58,7 +58,7 @@ export class LocalExchange implements Exchange {
     const log = options.log;
     this.history = HistoryStore.open({
       dir: path.join(options.dataDir, 'history'),
-      ...(log === undefined ? {} : { log: (line: string) => log.info(line) }),
+      ...(log === undefined ? {} : { log }),
     });
     try {
       this.durable = DurableEngine.open({

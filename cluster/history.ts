@@ -81,7 +81,7 @@ export class ShardHistory {
 
   /** Opens the store in `o.dir` and starts following the event stream from where it stands. */
   static async start(o: ShardHistoryOptions): Promise<ShardHistory> {
-    const store = HistoryStore.open({ dir: o.dir, shard: o.shard, log: (line) => o.log.info(line) });
+    const store = HistoryStore.open({ dir: o.dir, shard: o.shard, log: o.log });
     const jsm = await jetStreamReady(o.nc);
     const last = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state.last_seq;
     o.log.info(`shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${last}`);

@@ -15,6 +15,7 @@
  */
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
+import { lineLogger, type Logger } from '../common/index.ts';
 import type { PublishedEvent } from '../engine/index.ts';
 import type { EventReader } from '../journal/index.ts';
 import { decodeAt, decodeFill, decodeOrder, encodeAt, encodeFill, encodeOrder } from './codec.ts';
@@ -32,7 +33,8 @@ export interface HistoryStoreOptions {
   dir: string;
   /** The shard whose events it records (0 for an embedded engine): part of every position. */
   shard?: number;
-  log?: (line: string) => void;
+  /** Where it tells of commands missing from the history (warn) and of a failed write (error). */
+  log?: Logger;
 }
 
 export class HistoryStore implements EventReader {
@@ -44,7 +46,7 @@ export class HistoryStore implements EventReader {
   #live: Database<LiveOrder, number>;
   #meta: Database<number, string>;
   #recorder: Recorder;
-  #log: (line: string) => void;
+  #log: Logger;
   /** Last command applied; last one committed (what readers see); last checkpoint's. */
   #applied: number;
   #committed: number;
@@ -61,7 +63,7 @@ export class HistoryStore implements EventReader {
   private constructor(o: HistoryStoreOptions) {
     fs.mkdirSync(o.dir, { recursive: true });
     this.shard = o.shard ?? 0;
-    this.#log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#log = o.log ?? lineLogger((line) => process.stderr.write(`${line}\n`));
     // Each commit is flushed before it counts (no overlapping sync): a little less CPU per order
     // at saturation, and what readers see is then also what survives a power loss.
     this.#root = open({ path: o.dir, maxDbs: 8, compression: false, overlappingSync: false });
@@ -106,7 +108,8 @@ export class HistoryStore implements EventReader {
   apply(seq: number, events: readonly PublishedEvent[]): void {
     if (seq <= this.#applied || this.#failed !== null) return;
     if (seq > this.#applied + 1) {
-      this.#log(
+      this.#log.warn(
+        { from: this.#applied + 1, to: seq - 1 },
         `history: commands ${this.#applied + 1} to ${seq - 1} are not in the history (they were compacted away first)`,
       );
     }
@@ -243,7 +246,7 @@ export class HistoryStore implements EventReader {
   #fail(err: Error): void {
     if (this.#failed !== null) return;
     this.#failed = err;
-    this.#log(`history: a write failed (${err.message}); the history takes nothing more`);
+    this.#log.error({ err }, `history: a write failed (${err.message}); the history takes nothing more`);
   }
 }
 

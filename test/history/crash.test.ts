@@ -45,7 +45,10 @@ describe('history across SIGKILLs under load', () => {
 
       // When it opens once more, its history catching up from the journal
       const lines: string[] = [];
-      const store = HistoryStore.open({ dir: path.join(dir, 'history'), log: (l) => lines.push(l) });
+      const store = HistoryStore.open({
+        dir: path.join(dir, 'history'),
+        log: lineLogger((l) => lines.push(l)),
+      });
       const d = DurableEngine.open({ dir, readers: [store], log: lineLogger((l) => lines.push(l)) });
       t.after(async () => {
         await d.close();

@@ -25,6 +25,7 @@ import {
   parseCursor,
   timeBound,
 } from '../../history/index.ts';
+import { silentLogger } from '../../common/index.ts';
 import { tempDir } from '../journal/support.ts';
 import { spec } from '../support/engine.ts';
 
@@ -67,7 +68,7 @@ const limit = (
   }) as Unstamped;
 
 function open(t: TestContext, dir = tempDir(t, 'history'), shard = 0) {
-  const store = HistoryStore.open({ dir, shard, log: () => {} });
+  const store = HistoryStore.open({ dir, shard, log: silentLogger });
   t.after(() => store.close());
   return store;
 }
@@ -185,7 +186,7 @@ describe('history store', () => {
 
   it('given a store closed and opened again, then it finds everything, and commands seen before change nothing', async (t) => {
     const dir = tempDir(t, 'history');
-    const first = HistoryStore.open({ dir, log: () => {} });
+    const first = HistoryStore.open({ dir, log: silentLogger });
     const engine = new Engine();
     const log: PublishedEvent[][] = [];
     let events: PublishedEvent[] = [];

@@ -22,7 +22,7 @@ const LIFETIME_MS = 30_000;
 
 function main(dir: string, seed: number, history: boolean): void {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const store = history ? HistoryStore.open({ dir: path.join(dir, 'history'), log }) : null;
+  const store = history ? HistoryStore.open({ dir: path.join(dir, 'history'), log: lineLogger(log) }) : null;
   const d = DurableEngine.open({
     dir,
     ...CHILD_OPTIONS,
