@@ -78,8 +78,6 @@ export class Session implements FeedClient {
   #socket: Duplex;
   #maxUnsent: number;
   #frames: Buffer[] = [];
-  #bytes = 0;
-  #headers = 0;
   /** Closed by the server: nothing more is written. */
   #closing = false;
   #onSlow: () => void;
@@ -128,11 +126,10 @@ export class Session implements FeedClient {
   flush(): void {
     const frames = this.#frames;
     if (frames.length === 0) return;
-    const size = this.#bytes + this.#headers;
     this.#frames = [];
-    this.#bytes = 0;
-    this.#headers = 0;
     if (!this.open) return;
+    let size = 0;
+    for (const frame of frames) size += headerLength(frame.length) + frame.length;
     const out = Buffer.allocUnsafe(size);
     let at = 0;
     for (const frame of frames) {
@@ -187,16 +184,12 @@ export class Session implements FeedClient {
       }
     }
     this.#frames.push(frame);
-    this.#bytes += frame.length;
-    this.#headers += headerLength(frame.length);
   }
 
   /** The client leaves more than it may unsent: nothing more for it, and closed (1008). */
   slow(): void {
     if (this.#closing) return;
     this.#frames = [];
-    this.#bytes = 0;
-    this.#headers = 0;
     this.close(1008, 'slow consumer');
   }
 }
