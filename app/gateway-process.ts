@@ -4,7 +4,7 @@
  * owning its instrument. Run several behind any load balancer: they hold nothing of their own.
  */
 import { parseArgs } from 'node:util';
-import { closeNats, requestFunding, venueOfId } from '../cluster/index.ts';
+import { closeNats, requestFunding, shareLimits, venueOfId } from '../cluster/index.ts';
 import { type Gateway, serveExchange } from '../gateway/index.ts';
 import { ClusterExchange } from './cluster-exchange.ts';
 import { ledgerOf } from './connector-config.ts';
@@ -37,7 +37,9 @@ export async function runGateway(argv: string[]): Promise<void> {
     connected: () => member.connected,
   });
   let gateway: Gateway<ClusterExchange> | null = null;
+  let sharing: { stop(): void } | null = null;
   const stopper = stopOnSignals(log, async () => {
+    sharing?.stop();
     if (gateway !== null) await gateway.close();
     else await exchange.close();
     await closeNats(nc);
@@ -53,6 +55,8 @@ export async function runGateway(argv: string[]): Promise<void> {
     },
     close: () => exchange.close(),
   });
+  // Account limits hold over all gateways: each tells the others what its clients did.
+  sharing = shareLimits(nc, topology, gateway.sharing, log);
   log.info(
     { ops: gateway.url, shards: exchange.followers.map((f) => ({ shard: f.shard, seq: f.seq })) },
     'gateway running',

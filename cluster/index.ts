@@ -11,6 +11,7 @@ export { consume } from './consume.ts';
 export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
 export { ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
+export { type LimitReporter, shareLimits } from './limit-reports.ts';
 export { ShardFollower } from './follower.ts';
 export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
 export { closeNats, connectNats, ensureStreams } from './nats.ts';

@@ -55,6 +55,11 @@ export class Topology {
     return `${this.name}.fund.${token(venue)}`;
   }
 
+  /** Where gateways report what each account did through them, for the account limits. */
+  get limitsSubject(): string {
+    return `${this.name}.limits`;
+  }
+
   get snapshotBucket(): string {
     return `${this.name}-snapshots`;
   }

@@ -8,6 +8,7 @@ import { Authenticator } from './auth/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Exchange } from './exchange.ts';
 import { MarketData } from './feed/index.ts';
+import { LimitSharing } from './limit-sharing.ts';
 import { Limits } from './limits.ts';
 import { Metrics } from './metrics.ts';
 import dashboardPlugin from './plugins/dashboard.ts';
@@ -28,6 +29,8 @@ export interface Gateway<E extends Exchange = Exchange> {
   readonly feed: MarketData;
   readonly metrics: Metrics;
   readonly limits: Limits;
+  /** The account limits' reports to and from the other gateways of a cluster. */
+  readonly sharing: LimitSharing;
   readonly settlements: Settlements;
   readonly withdrawals: Withdrawals;
   readonly app: FastifyInstance;
@@ -93,7 +96,8 @@ export async function serveExchange<E extends Exchange>(
       metrics?.ackLatency.observe(ms / 1000);
     },
   });
-  metrics = new Metrics(exchange, feed, settlements, withdrawals, limits, () => trading.sessions);
+  const sharing = new LimitSharing(limits, () => trading.sessionsByAccount());
+  metrics = new Metrics(exchange, feed, settlements, withdrawals, limits, sharing, () => trading.sessions);
   const tick = setInterval(() => feed.tick(), 100);
   tick.unref();
   const gateway: Gateway<E> = {
@@ -103,6 +107,7 @@ export async function serveExchange<E extends Exchange>(
     feed,
     metrics,
     limits,
+    sharing,
     settlements,
     withdrawals,
     app,

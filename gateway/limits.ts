@@ -61,12 +61,21 @@ class Buckets {
 
   /** 0 if `key` may go on, else the milliseconds until it may. */
   take(key: string, now: number): number {
+    return this.#of(key, now).take(now);
+  }
+
+  /** Takes `n` tokens spent elsewhere from `key`'s bucket (see TokenBucket.charge). */
+  charge(key: string, n: number, now: number): void {
+    this.#of(key, now).charge(n, now);
+  }
+
+  #of(key: string, now: number): TokenBucket {
     let bucket = this.#buckets.get(key);
     if (bucket === undefined) {
       bucket = new TokenBucket(this.#rate, this.#burst, now);
       this.#buckets.set(key, bucket);
     }
-    return bucket.take(now);
+    return bucket;
   }
 
   /** Forgets the buckets that are full again: they would behave as new ones. */
@@ -106,6 +115,10 @@ export class Limits {
   readonly #accountMessages: Buckets;
   readonly #accountOrders: Buckets;
   readonly #now: () => number;
+  /** Each account's messages since `takeMessages` last asked; null until a cluster asks. */
+  #counted: Map<string, number> | null = null;
+  /** Sessions of `account` logged in at other gateways (a cluster's; none on its own). */
+  sessionsElsewhere: (account: string) => number = () => 0;
 
   constructor(settings: GatewayConfig['limits'], now: () => number = Date.now) {
     this.settings = settings;
@@ -183,6 +196,7 @@ export class Limits {
   /** Throws RATE_LIMITED when `account` sent too many messages over all its sessions. */
   accountMessage(account: string): void {
     const { accountMessagesPerSecond: rate, accountBurst: burst } = this.settings;
+    if (this.#counted !== null) this.#counted.set(account, (this.#counted.get(account) ?? 0) + 1);
     this.#check(
       this.#accountMessages.take(account, this.#now()),
       'account',
@@ -202,15 +216,34 @@ export class Limits {
 
   /** Counts an order of `account` sent elsewhere (another gateway): it uses the same allowance. */
   countOrder(account: string): void {
-    this.#accountOrders.take(account, this.#now());
+    this.#accountOrders.charge(account, 1, this.#now());
   }
 
-  /** Throws TOO_MANY_SESSIONS when an account with `open` sessions may not open one more. */
-  session(open: number): void {
-    if (open < this.settings.sessionsPerAccount) return;
+  /** Counts `n` messages `account` sent elsewhere (another gateway): they use the same allowance. */
+  countMessages(account: string, n: number): void {
+    this.#accountMessages.charge(account, n, this.#now());
+  }
+
+  /**
+   * Each account's messages since the last call (the first call starts counting), for the other
+   * gateways of a cluster.
+   */
+  takeMessages(): Map<string, number> {
+    const counted = this.#counted ?? new Map<string, number>();
+    this.#counted = new Map();
+    return counted;
+  }
+
+  /**
+   * Throws TOO_MANY_SESSIONS when `account`, with `open` sessions here and those other gateways
+   * reported, may not open one more.
+   */
+  session(account: string, open: number): void {
+    const all = open + this.sessionsElsewhere(account);
+    if (all < this.settings.sessionsPerAccount) return;
     this.refused.sessionsPerAccount++;
     throw makeError(
-      `this account has ${open} sessions logged in, the most it may have: close one first`,
+      `this account has ${all} sessions logged in, the most it may have: close one first`,
       'TOO_MANY_SESSIONS',
       { sessionsPerAccount: this.settings.sessionsPerAccount },
     );

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Exchange } from './exchange.ts';
 import type { MarketData } from './feed/index.ts';
+import type { LimitSharing } from './limit-sharing.ts';
 import type { Limits } from './limits.ts';
 import type { Settlements } from './settlements.ts';
 import type { Withdrawals } from './withdrawals.ts';
@@ -28,6 +29,7 @@ export class Metrics {
     settlements: Settlements,
     withdrawals: Withdrawals,
     limits: Limits,
+    sharing: LimitSharing,
     loggedIn: () => number,
   ) {
     const registers = [this.registry];
@@ -115,6 +117,16 @@ export class Metrics {
       'mosaic_ws_unsent_bytes_peak',
       'The most mosaic_ws_unsent_bytes has been since start',
       () => limits.unsentPeak,
+    );
+    gauge(
+      'mosaic_limit_peer_sessions',
+      'Sessions logged in at the other gateways of a cluster, as they last reported (for sessionsPerAccount)',
+      () => sharing.peerSessions,
+    );
+    counter(
+      'mosaic_limit_peer_messages_total',
+      "Messages the other gateways of a cluster reported, charged to their accounts' limits",
+      () => sharing.peerMessages,
     );
     gauge('mosaic_feed_channels', 'Market-data channels', () => feed.stats().channels);
     gauge('mosaic_feed_subscriptions', 'Market-data subscriptions', () => feed.stats().subscriptions);

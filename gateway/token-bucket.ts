@@ -23,15 +23,27 @@ export class TokenBucket {
 
   /** Takes a token: 0 if there was one, else the milliseconds until there will be. */
   take(now: number): number {
-    const elapsed = now - this.#last;
-    if (elapsed > 0) {
-      this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
-      this.#last = now;
-    }
+    this.#refill(now);
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
       return 0;
     }
     return Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / this.rate));
+  }
+
+  /**
+   * Takes `n` tokens spent elsewhere (another gateway), whether or not there were that many: a
+   * debt is paid back before the next `take` succeeds, up to one burst of it.
+   */
+  charge(n: number, now: number): void {
+    this.#refill(now);
+    this.#tokens = Math.max(-this.burst, this.#tokens - n);
+  }
+
+  #refill(now: number): void {
+    const elapsed = now - this.#last;
+    if (elapsed <= 0) return;
+    this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
+    this.#last = now;
   }
 }

@@ -85,6 +85,11 @@ export class Trading {
     return n;
   }
 
+  /** Each account with sessions logged in, and how many. */
+  *sessionsByAccount(): Iterable<[string, number]> {
+    for (const [account, set] of this.#sessions) yield [account, set.size];
+  }
+
   challenge(session: Session, msg: Message<'challenge'>): void {
     session.reply({ type: 'challenge', id: msg.id, ...this.newChallenge(session.address) });
   }
@@ -99,7 +104,7 @@ export class Trading {
     assertThat(session.identity === null, 'this connection is logged in already', 'ALREADY_LOGGED_IN');
     const { op: _op, id, cancelOnDisconnect, ...proof } = msg;
     const { identity, account, memberNames } = this.authenticate(proof, session.address);
-    this.#limits.session(this.#sessions.get(account)?.size ?? 0);
+    this.#limits.session(account, this.#sessions.get(account)?.size ?? 0);
     session.identity = identity;
     session.account = account;
     session.memberNames = memberNames;

@@ -30,7 +30,7 @@ export interface AuthOptions {
 }
 
 /** The longest account name; longer ones would not fit the engine's and journals' account fields. */
-const MAX_ACCOUNT_CHARS = 64;
+export const MAX_ACCOUNT_CHARS = 64;
 
 /**
  * Login by signed challenge, for EVM keys (eip191, eip712) and Fabric member certificates

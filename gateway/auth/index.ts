@@ -4,7 +4,7 @@
  * Fabric member certificate (x509). `Authenticator` is the whole API; see docs/ws-protocol.md,
  * "Identity and sessions".
  */
-export { type AuthOptions, Authenticator } from './authenticator.ts';
+export { type AuthOptions, Authenticator, MAX_ACCOUNT_CHARS } from './authenticator.ts';
 export type { Challenge } from './challenge.ts';
 export type { EvmProof, Identity, LoginProof, X509Proof } from './identity.ts';
 export type { MspConfig } from './x509.ts';

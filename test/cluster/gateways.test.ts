@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { ID_SPAN, requestFunding, serveFaucet } from '../../cluster/index.ts';
 import { clusterConfigFile, READY, type TestNats, testNats } from '../support/cluster.ts';
 import { killAll, MosaicProcess } from '../support/exchange-process.ts';
+import { metric } from '../support/gateway.ts';
 import { until } from '../support/wait.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, WsClient } from '../support/ws-client.ts';
@@ -213,6 +214,53 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     assert.ok(refused.length > 0, JSON.stringify(answers));
     assert.match(refused[0]!.message as string, /orders, cancels and replaces\/s \(burst 30\) per account/);
     assert.equal(typeof refused[0]!.retryAfterMs, 'number');
+    await a.kill('SIGTERM');
+    await b.kill('SIGTERM');
+  });
+
+  it("count an account's sessions and messages at one gateway against its limits at the other", async () => {
+    // Given two gateways allowing an account 2 sessions and 20 messages at once, then 1 a second
+    const limited = clusterConfigFile(nats, {
+      demo: { instruments: true, marketMaker: false, fundAccounts: true },
+      limits: { sessionsPerAccount: 2, accountMessagesPerSecond: 1, accountBurst: 20 },
+    });
+    const start = () => MosaicProcess.spawn(['gateway', '--config', limited], READY, running);
+    const [a, b] = [await start(), await start()];
+    const trader = makeWallet();
+    // When the account logs in twice at gateway a, and gateway b has heard of it
+    const [ca1, ca2] = [await connect(a.url), await connect(a.url)];
+    await login(ca1, trader);
+    await login(ca2, trader);
+    await until(
+      'gateway b counting the sessions at a',
+      async () => (await metric(b.url, 'mosaic_limit_peer_sessions')) === 2,
+    );
+    // Then a session at gateway b is refused
+    const cb = await connect(b.url);
+    await assert.rejects(login(cb, trader), /TOO_MANY_SESSIONS/);
+    // When one session at a closes, then b hears of it, b lets the account log in
+    await ca2.close();
+    await until(
+      'gateway b counting one session at a',
+      async () => (await metric(b.url, 'mosaic_limit_peer_sessions')) === 1,
+    );
+    await login(cb, trader);
+
+    // When the account sends 30 messages at gateway a (past its 20: a refuses the last ones, which count too),
+    // and b has heard of them
+    for (let i = 0; i < 30; i++) ca1.send({ op: 'ping', id: `p${i}` });
+    await until(
+      'gateway b charged the messages sent at a',
+      async () => (await metric(b.url, 'mosaic_limit_peer_messages_total')) >= 30,
+    );
+    const answered = () => ca1.messages.filter((m) => typeof m.id === 'string' && m.id.startsWith('p'));
+    await until('gateway a answering the 30', () => answered().length === 30);
+    const pongs = answered().filter((m) => m.type === 'pong').length;
+    assert.ok(pongs >= 20 && pongs < 30, `${pongs} pongs`);
+    // Then gateway b refuses the account's next message, naming the per-account limit
+    const refused = await cb.request({ op: 'ping' }, 20_000);
+    assert.equal(refused.code, 'RATE_LIMITED', JSON.stringify(refused));
+    assert.match(refused.message as string, /messages\/s \(burst 20\) per account over all its sessions/);
     await a.kill('SIGTERM');
     await b.kill('SIGTERM');
   });

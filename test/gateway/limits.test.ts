@@ -10,7 +10,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import type { Embedded } from '../../app/index.ts';
-import { testGateway } from '../support/gateway.ts';
+import { metric as metricAt, testGateway } from '../support/gateway.ts';
 import { evmLogin, makeWallet, type ReceivedChallenge } from '../support/identities.ts';
 import { within, until } from '../support/wait.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
@@ -19,12 +19,8 @@ const TICKER = 'ticker:ACME@evm:31337';
 /** Session rates out of the way, for the tests of other limits. */
 const UNLIMITED_SESSION = { messagesPerSecond: 10_000_000, burst: 10_000_000 };
 
-/** A value of the gateway's `/metrics` (0 when the series is absent), e.g. `mosaic_ws_closed_total{reason="slowConsumer"}`. */
-async function metric(gw: Embedded, series: string): Promise<number> {
-  const text = await (await fetch(`${gw.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
-}
+/** A value of `gw`'s `/metrics`. */
+const metric = (gw: Embedded, series: string) => metricAt(gw.url, series);
 
 /** A POST with a JSON body from `localAddress`, on a connection of its own. */
 function post(

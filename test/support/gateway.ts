@@ -36,3 +36,10 @@ export async function testGateway(
     },
   });
 }
+
+/** A value of the `/metrics` of the server at `url` (0 when the series is absent), e.g. `mosaic_ws_closed_total{reason="slowConsumer"}`. */
+export async function metric(url: string, series: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
