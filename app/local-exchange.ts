@@ -74,6 +74,7 @@ export class LocalExchange implements Exchange {
     // After recovery the sequencer goes on from the journal's last time, even if the clock is behind it.
     this.#lastTs = this.durable.engine.lastTs;
     this.#codecs = new Codecs(this.durable.engine);
+    this.durable.onFailure((err) => this.#availability.fail(err));
     this.durable.onEvents((seq, events) => {
       for (const sub of this.#subscribers) sub(seq, events, seq);
     });
@@ -116,9 +117,8 @@ export class LocalExchange implements Exchange {
     this.#lastTs = Math.max(this.#lastTs, now);
     this.#lastCommandAt = now;
     const stamped = { ...command, ts: this.#lastTs } as Command;
-    let done: Promise<unknown>;
     try {
-      done = this.durable.submitNow(stamped);
+      return this.durable.submitNow(stamped);
     } catch (err) {
       // The codec refusing a command changes nothing; anything else is the journal failing.
       if (err instanceof CodecError) {
@@ -127,8 +127,6 @@ export class LocalExchange implements Exchange {
       this.#availability.fail(err as Error);
       throw makeError(`the exchange has stopped: ${(err as Error).message}`, 'UNAVAILABLE', {}, err);
     }
-    done.catch((err: Error) => this.#availability.fail(err));
-    return this.engine.commandSeq;
   }
 
   onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {

@@ -1,12 +1,15 @@
 /**
  * The engine made durable. Each submitted command is sequenced and appended to the journal,
  * executed at once, and its events held back until the journal reports the command on disk:
- * only then is the submitter answered and are the events published. Nothing acknowledged can be
+ * only then are the events published (and a `submit` promise resolved). Held commands cost no
+ * object each (journal/held.ts), and `submitNow` makes no promise: the subscribers are told, in
+ * sequence order, once per group commit. Nothing acknowledged can be
  * lost, and a crash loses only commands nobody heard back about. Opening recovers: the newest
  * valid snapshot, then the journal after it, replayed through the same engine code.
  */
 import fs from 'node:fs';
 import { type BookKind, type Command, Engine, eventToObject, type PublishedEvent } from '../engine/index.ts';
+import { HeldCommands } from './held.ts';
 import { settleConfig } from './config.ts';
 import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
 import type {
@@ -56,9 +59,7 @@ export interface RecoveryReport {
   stateHash: string;
 }
 
-interface Inflight {
-  seq: number;
-  events: PublishedEvent[];
+interface Waiter {
   resolve: (r: CommandResult) => void;
   reject: (err: Error) => void;
 }
@@ -71,10 +72,11 @@ export class DurableEngine {
   #log: Logger;
   #every: number;
   #keep: number;
-  #inflight: Inflight[] = [];
-  #head = 0;
-  #capture: PublishedEvent[] = [];
+  #held = new HeldCommands();
+  /** The `submit` calls waiting, by sequence. */
+  #waiters = new Map<number, Waiter>();
   #subscribers: EventSubscriber[] = [];
+  #failureHandlers: Array<(err: Error) => void> = [];
   #lastSnapshotSeq: number;
   #snapshotting: Promise<number> | null = null;
   #failed: Error | null = null;
@@ -126,13 +128,14 @@ export class DurableEngine {
     this.engine = snap?.engine ?? new Engine({ book, risk });
     let replayed = 0;
     // Events are copied during replay only for the commands some reader has not made durable.
+    let capture: PublishedEvent[] = [];
     const stop = this.engine.addListener({
       onEvent: (e) => {
-        if (this.engine.commandSeq > from) this.#capture.push(eventToObject(e));
+        if (this.engine.commandSeq > from) capture.push(eventToObject(e));
       },
     });
     for (const { seq, command } of this.journal.recovered(base)) {
-      this.#capture = [];
+      capture = [];
       this.engine.execute(command);
       if (this.engine.commandSeq !== seq) {
         throw makeError(
@@ -140,7 +143,7 @@ export class DurableEngine {
           'OUT_OF_STEP',
         );
       }
-      for (const r of this.#readers) if (seq > r.durableSeq) r.apply(seq, this.#capture);
+      for (const r of this.#readers) if (seq > r.durableSeq) r.apply(seq, capture);
       replayed++;
     }
     stop();
@@ -161,7 +164,7 @@ export class DurableEngine {
       lastSeq: this.engine.commandSeq,
       stateHash: this.engine.stateHash(),
     };
-    this.engine.addListener({ onEvent: (e) => this.#capture.push(eventToObject(e)) });
+    this.engine.addListener({ onEvent: (e) => this.#held.add(e) });
     for (const r of this.#readers) this.onEvents((seq, events) => r.apply(seq, events));
   }
 
@@ -176,32 +179,37 @@ export class DurableEngine {
    */
   submit(command: Command): Promise<CommandResult> {
     try {
-      return this.submitNow(command);
+      const seq = this.submitNow(command);
+      return new Promise((resolve, reject) => this.#waiters.set(seq, { resolve, reject }));
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /**
-   * As `submit`, but a command that cannot be journaled (or an engine that failed) throws here,
-   * synchronously, having changed nothing: a caller can tell a refused command from a failure
-   * of the journal later on.
+   * Sequences, journals and executes a command, and returns its sequence; its events reach the
+   * subscribers (`onEvents`) once it is durable. A command that cannot be journaled (or an
+   * engine that failed) throws here, synchronously, having changed nothing: a caller can tell a
+   * refused command from a failure of the journal later on (`onFailure`).
    */
-  submitNow(command: Command): Promise<CommandResult> {
+  submitNow(command: Command): number {
     if (this.#failed) throw this.#failed;
     const seq = this.journal.append(command);
-    this.#capture = [];
+    this.#held.begin(seq);
     this.engine.execute(command);
-    const events = this.#capture;
-    if (this.engine.commandSeq !== seq)
+    if (this.engine.commandSeq !== seq) {
       this.#fail(makeError(`engine at ${this.engine.commandSeq}, journal at ${seq}`, 'OUT_OF_STEP'));
-    const done = new Promise<CommandResult>((resolve, reject) =>
-      this.#inflight.push({ seq, events, resolve, reject }),
-    );
+      throw this.#failed!;
+    }
     if (this.#every > 0 && seq - this.#lastSnapshotSeq >= this.#every && this.#snapshotting === null) {
       this.snapshot().catch((err: Error) => this.#log.warn({ err }, `snapshot: failed: ${err.message}`));
     }
-    return done;
+    return seq;
+  }
+
+  /** Told once if the journal fails: no command is accepted after that. */
+  onFailure(handler: (err: Error) => void): void {
+    this.#failureHandlers.push(handler);
   }
 
   /** Receives every durable command's events, in sequence order. */
@@ -255,35 +263,33 @@ export class DurableEngine {
     return this.#readers.reduce((low, r) => Math.min(low, r.durableSeq), Infinity);
   }
 
-  /** Answers and publishes every command up to `seq`, now durable. */
+  /** Publishes every command up to `seq`, now durable, and answers its `submit` if any. */
   #release(seq: number): void {
-    const q = this.#inflight;
-    let i = this.#head;
-    while (i < q.length && q[i]!.seq <= seq) {
-      const f = q[i++]!;
-      for (const s of this.#subscribers) {
-        try {
-          s(f.seq, f.events);
-        } catch (err) {
-          this.#log.error({ err, seq: f.seq }, `events: a subscriber failed: ${(err as Error).message}`);
-        }
-      }
-      f.resolve({ seq: f.seq, events: f.events });
-    }
-    if (i === q.length) {
-      q.length = 0;
-      this.#head = 0;
-    } else {
-      this.#head = i;
-    }
+    this.#held.release(seq, this.#publish);
   }
+
+  #publish = (seq: number, events: PublishedEvent[]): void => {
+    for (const s of this.#subscribers) {
+      try {
+        s(seq, events);
+      } catch (err) {
+        this.#log.error({ err, seq }, `events: a subscriber failed: ${(err as Error).message}`);
+      }
+    }
+    if (this.#waiters.size === 0) return;
+    const waiter = this.#waiters.get(seq);
+    if (waiter === undefined) return;
+    this.#waiters.delete(seq);
+    waiter.resolve({ seq, events });
+  };
 
   #fail(err: Error): void {
     if (this.#failed) return;
     this.#failed = err;
     this.#log.error({ err }, `journal: ${err.message}; no further commands are accepted`);
-    for (const f of this.#inflight.splice(this.#head)) f.reject(err);
-    this.#inflight.length = 0;
-    this.#head = 0;
+    this.#held.clear();
+    for (const w of this.#waiters.values()) w.reject(err);
+    this.#waiters.clear();
+    for (const handler of this.#failureHandlers) handler(err);
   }
 }

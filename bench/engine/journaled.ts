@@ -50,18 +50,25 @@ export async function runJournaled(
   let sent = 0;
   let acked = 0;
   let lastAck = 0;
+  // Acknowledged as the exchange does it: by the subscribers, once per group commit; no promise.
+  let firstTimedSeq = Infinity;
+  const sentAt = new Float64Array(timed);
+  durable.onEvents((seq) => {
+    if (seq < firstTimedSeq) return;
+    lastAck = performance.now();
+    acks[seq - firstTimedSeq] = lastAck - sentAt[seq - firstTimedSeq]!;
+    acked++;
+  });
   const submit = (cmd: Command) => {
     if (!recording) {
-      void durable.submit(cmd);
+      durable.submitNow(cmd);
       return;
     }
     const k = sent++;
     const t0 = performance.now();
-    void durable.submit(cmd).then(() => {
-      lastAck = performance.now();
-      acks[k] = lastAck - t0;
-      acked++;
-    });
+    const seq = durable.submitNow(cmd);
+    if (k === 0) firstTimedSeq = seq;
+    sentAt[k] = t0;
   };
   const live = w.targets ? new LiveOrders(w.ops.n + 1, w.instruments.length) : null;
   const a = new MosaicAdapter(w, live, undefined, {

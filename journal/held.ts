@@ -1,0 +1,84 @@
+/**
+ * Commands executed but not yet durable, with their events, in rings that grow to the most ever
+ * held at once and are then reused: no object per command or per event while they wait for the
+ * journal (tens of milliseconds: long enough that objects made at execution would outlive the
+ * young generation and cost the garbage collector a copy or two and a promotion each). Events
+ * become objects only when their command is released, and die young.
+ */
+import { EngineEvent, eventToObject, type PublishedEvent } from '../engine/index.ts';
+
+export class HeldCommands {
+  /** Pooled event records, a ring of `#events.length` (a power of two). */
+  #events: EngineEvent[] = Array.from({ length: 1024 }, () => new EngineEvent());
+  #eventHead = 0;
+  #eventCount = 0;
+  /** Per held command: its sequence and how many events it has (they follow one another in the ring). */
+  #seq = new Float64Array(256);
+  #count = new Uint32Array(256);
+  #head = 0;
+  #size = 0;
+
+  /** Commands held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Starts holding command `seq`; its events follow with `add`. */
+  begin(seq: number): void {
+    if (this.#size === this.#seq.length) this.#growCommands();
+    const i = (this.#head + this.#size++) & (this.#seq.length - 1);
+    this.#seq[i] = seq;
+    this.#count[i] = 0;
+  }
+
+  /** Copies an event of the command begun last. */
+  add(e: EngineEvent): void {
+    if (this.#eventCount === this.#events.length) this.#growEvents();
+    const ring = this.#events;
+    ring[(this.#eventHead + this.#eventCount++) & (ring.length - 1)]!.copyFrom(e);
+    this.#count[(this.#head + this.#size - 1) & (this.#seq.length - 1)]!++;
+  }
+
+  /** Hands each held command up to `seq`, in order, with its events as objects, and forgets it. */
+  release(seq: number, handle: (seq: number, events: PublishedEvent[]) => void): void {
+    while (this.#size > 0 && this.#seq[this.#head]! <= seq) {
+      const h = this.#head;
+      const n = this.#count[h]!;
+      const ring = this.#events;
+      const mask = ring.length - 1;
+      const events: PublishedEvent[] = new Array(n);
+      for (let k = 0; k < n; k++) events[k] = eventToObject(ring[(this.#eventHead + k) & mask]!);
+      this.#eventHead = (this.#eventHead + n) & mask;
+      this.#eventCount -= n;
+      this.#head = (h + 1) & (this.#seq.length - 1);
+      this.#size--;
+      handle(this.#seq[h]!, events);
+    }
+  }
+
+  /** Forgets every held command. */
+  clear(): void {
+    this.#head = this.#size = this.#eventHead = this.#eventCount = 0;
+  }
+
+  #growEvents(): void {
+    const old = this.#events;
+    const mask = old.length - 1;
+    const grown = Array.from({ length: old.length }, (_, k) => old[(this.#eventHead + k) & mask]!);
+    for (let k = 0; k < old.length; k++) grown.push(new EngineEvent());
+    this.#events = grown;
+    this.#eventHead = 0;
+  }
+
+  #growCommands(): void {
+    const n = this.#seq.length;
+    const unroll = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n * 2);
+      for (let k = 0; k < this.#size; k++) b[k] = a[(this.#head + k) & (n - 1)]!;
+      return b;
+    };
+    this.#seq = unroll(this.#seq, (m) => new Float64Array(m));
+    this.#count = unroll(this.#count, (m) => new Uint32Array(m));
+    this.#head = 0;
+  }
+}
