@@ -77,7 +77,8 @@ export class Session implements FeedClient {
   #ws: WebSocket;
   #socket: Duplex;
   #maxUnsent: number;
-  #frames: Buffer[] = [];
+  /** This turn's frames: serialized once for many (Buffer), or one session's own JSON (string). */
+  #frames: Array<Buffer | string> = [];
   /** Closed by the server: nothing more is written. */
   #closing = false;
   #onSlow: () => void;
@@ -119,7 +120,8 @@ export class Session implements FeedClient {
 
   /** Sends one message of this session's own. */
   reply(message: object): void {
-    this.#queue(Buffer.from(JSON.stringify(message)));
+    // Kept as text: encoded once, straight into the turn's buffer.
+    this.#queue(JSON.stringify(message));
   }
 
   /** Writes this turn's frames, in one buffer (called once per turn for each session written to). */
@@ -128,13 +130,20 @@ export class Session implements FeedClient {
     if (frames.length === 0) return;
     this.#frames = [];
     if (!this.open) return;
+    const lengths = new Array<number>(frames.length);
     let size = 0;
-    for (const frame of frames) size += headerLength(frame.length) + frame.length;
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      const length = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+      lengths[i] = length;
+      size += headerLength(length) + length;
+    }
     const out = Buffer.allocUnsafe(size);
     let at = 0;
-    for (const frame of frames) {
-      at = writeHeader(out, at, frame.length);
-      at += frame.copy(out, at);
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i]!;
+      at = writeHeader(out, at, lengths[i]!);
+      at += typeof frame === 'string' ? out.write(frame, at, 'utf8') : frame.copy(out, at);
     }
     this.#socket.write(out);
     if (this.#socket.writableLength > this.#maxUnsent) this.slow();
@@ -150,6 +159,9 @@ export class Session implements FeedClient {
     this.flush();
     this.#closing = true;
     this.#ws.close(code, reason);
+    // Nothing more is read from it: a client flooding the server would otherwise fill its memory
+    // for the second it has to answer the close (the close frame has gone out all the same).
+    this.#ws.pause();
     setTimeout(() => this.#ws.terminate(), 1000).unref();
   }
 
@@ -163,8 +175,9 @@ export class Session implements FeedClient {
     this.#ws.pause();
   }
 
+  /** Reads the client's frames again (not once the server closes it). */
   resume(): void {
-    this.#ws.resume();
+    if (!this.#closing) this.#ws.resume();
   }
 
   /** Cuts the connection at once, with nothing more sent. */
@@ -173,7 +186,7 @@ export class Session implements FeedClient {
     this.#ws.terminate();
   }
 
-  #queue(frame: Buffer): void {
+  #queue(frame: Buffer | string): void {
     if (!this.open) return;
     if (this.#socket.writableLength > this.#maxUnsent) return this.slow();
     if (this.#frames.length === 0) {

@@ -330,7 +330,8 @@ export class Trading {
   #answer(origin: Origin, seq: number): void {
     if (origin.answered) return;
     origin.answered = true;
-    if (origin.answer !== undefined) origin.session.reply({ ...origin.answer, id: origin.id, seq });
+    if (origin.answer !== undefined)
+      origin.session.reply(Object.assign(origin.answer, { id: origin.id, seq }));
     else origin.session.reply({ type: 'ack', id: origin.id, op: origin.op, seq });
   }
 
@@ -454,14 +455,17 @@ export class Trading {
       ((origin.clientOrderId === undefined && origin.orderId === undefined) ||
         (origin.clientOrderId !== undefined && report.clientOrderId === origin.clientOrderId) ||
         (origin.orderId !== undefined && report.orderId === origin.orderId));
+    let own: Session | undefined;
     for (const s of set) {
       if (answers && s === origin.session) {
-        s.reply({ ...report, id: origin.id });
+        own = s;
       } else {
         shared ??= Buffer.from(JSON.stringify(report));
         s.send(shared);
       }
     }
+    // The report is this delivery's own (made for it): the id goes on it once the others have theirs.
+    if (own !== undefined) own.reply(Object.assign(report, { id: origin!.id }));
   }
 }
 

@@ -151,6 +151,10 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     turnScheduled = false;
     handled.clear();
     for (const [session, queue] of waiting) {
+      if (!session.open) {
+        waiting.delete(session); // closed meanwhile: its frames go unanswered, and it stays paused
+        continue;
+      }
       const take = queue.splice(0, framesPerTurn);
       handled.set(session, take.length);
       if (queue.length === 0) {

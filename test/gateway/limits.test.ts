@@ -10,6 +10,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import type { Embedded } from '../../app/index.ts';
+import { frame, openRaw } from '../../bench/gateway/raw-ws.ts';
 import { metric as metricAt, testGateway } from '../support/gateway.ts';
 import { evmLogin, makeWallet, type ReceivedChallenge } from '../support/identities.ts';
 import { within, until } from '../support/wait.ts';
@@ -295,6 +296,35 @@ describe('a client that goes on sending while rate limited', () => {
     assert.equal(await metric(gw, 'mosaic_ws_closed_total{reason="rateLimited"}'), 1);
     assert.ok(patient.open);
     await patient.close();
+  });
+  it('reads nothing more from a client it closed (4029): the rest of its flood stays with the client', async () => {
+    // Given a client that writes pings as fast as its socket takes them, reading nothing
+    const raw = await openRaw(`${gw.url}/ws`, '127.0.0.4');
+    assert.equal(raw.status, 101);
+    const chunk = Buffer.concat(
+      Array.from({ length: 4096 }, (_, i) => frame(JSON.stringify({ op: 'ping', id: i }))),
+    );
+    const LIMIT = 256 * 1024 * 1024;
+    let offered = 0;
+    // When the server closes it (4029), it goes on writing until its socket is cut
+    await new Promise<void>((resolve) => {
+      raw.socket.once('close', () => resolve());
+      const pump = () => {
+        while (offered < LIMIT && raw.ended.error === undefined) {
+          offered += chunk.length;
+          if (!raw.socket.write(chunk)) return void raw.socket.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    // Then the server took no more than the kernel's buffers hold from the moment it closed it:
+    // what it read it would have had to hold or parse for the second the client has to answer
+    const taken = raw.socket.bytesWritten - raw.socket.writableLength;
+    console.log(
+      `the closed flooding client got ${(taken / 1e6).toFixed(1)} MB into the kernel; ${(offered / 1e6).toFixed(1)} MB offered`,
+    );
+    assert.ok(taken < 16 * 1024 * 1024, `${taken} bytes taken`);
+    assert.ok(gw.limits.closed.rateLimited >= 1);
   });
 });
 
