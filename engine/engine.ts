@@ -90,7 +90,9 @@ export class Engine {
   #outbox: Outbox;
   #verdict = new Verdict();
   #host: MatchHost;
+  /** Instruments whose levels the current command changed: the first `#touchedCount`. */
   #touched: Instrument[] = [];
+  #touchedCount = 0;
   /** Whether a command is executing (a listener's `execute` is queued, not nested). */
   #running = false;
   #queue: Command[] = [];
@@ -164,7 +166,7 @@ export class Engine {
       return n;
     } finally {
       this.#running = false;
-      this.#queue.length = 0;
+      if (this.#queue.length > 0) this.#queue.length = 0;
     }
   }
 
@@ -187,7 +189,7 @@ export class Engine {
       this.#dispatch(c);
     }
     this.#publishDepth();
-    if (risk !== null && risk.touched.length > 0) this.#publishBalances(risk);
+    if (risk !== null && risk.touchedCount > 0) this.#publishBalances(risk);
     const n = this.#outbox.count;
     this.#outbox.flush();
     return n;
@@ -944,7 +946,9 @@ export class Engine {
 
   /** One balance event per balance the command changed, in order of first change. */
   #publishBalances(risk: RiskBook): void {
-    for (const [acc, asset] of risk.touched) {
+    for (let i = 0; i < risk.touchedCount; i++) {
+      const acc = risk.touchedAccounts[i]!;
+      const asset = risk.touchedAssets[i]!;
       const b = acc.balances[asset]!;
       const e = this.#event('balance', '');
       e.account = acc.id;
@@ -954,7 +958,7 @@ export class Engine {
       e.pendingIn = b.pendingIn;
       e.pendingOut = b.pendingOut;
     }
-    risk.touched.length = 0;
+    risk.touchedCount = 0;
   }
 
   // ---- accounts -----------------------------------------------------------------------------
@@ -978,7 +982,7 @@ export class Engine {
   #touch(inst: Instrument, side: Side, price: number, opened = false): void {
     if (inst.touchedAt !== this.#s.commandSeq) {
       inst.touchedAt = this.#s.commandSeq;
-      this.#touched.push(inst);
+      this.#touched[this.#touchedCount++] = inst;
     }
     (side === 'buy' ? inst.touchedBids : inst.touchedAsks).add(price, opened);
   }
@@ -989,7 +993,7 @@ export class Engine {
    */
   #publishDepth(): void {
     const touched = this.#touched;
-    for (let i = 0; i < touched.length; i++) {
+    for (let i = 0; i < this.#touchedCount; i++) {
       const inst = touched[i]!;
       this.#levels(inst, 'buy', inst.touchedBids);
       this.#levels(inst, 'sell', inst.touchedAsks);
@@ -1015,7 +1019,7 @@ export class Engine {
         e.askQty = askQty;
       }
     }
-    touched.length = 0;
+    this.#touchedCount = 0;
   }
 
   #levels(inst: Instrument, side: Side, touched: TouchedLevels): void {

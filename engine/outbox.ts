@@ -1,13 +1,37 @@
 /**
  * The events of the command being executed, in pooled records, and their dispatch to listeners
  * once the command is complete. A listener's exception is counted and reported, never rethrown.
+ * Each kind of event goes only to the listeners with a hook for it (`onEvent` or its audience's),
+ * so a listener costs nothing for the events it does not take.
  */
-import { EngineEvent, type EngineListener } from './events.ts';
+import { EngineEvent, type EngineListener, type EventKind } from './events.ts';
+
+/** The audience hook each kind of event goes to, beside `onEvent`. */
+const HOOK: Record<EventKind, keyof EngineListener> = {
+  accepted: 'onOrder',
+  rejected: 'onOrder',
+  canceled: 'onOrder',
+  replaced: 'onOrder',
+  triggered: 'onOrder',
+  trade: 'onTrade',
+  depth: 'onDepth',
+  bbo: 'onBbo',
+  instrument: 'onInstrument',
+  balance: 'onAccount',
+  settlement: 'onAccount',
+  account: 'onAccount',
+  withdrawal: 'onAccount',
+};
+const KINDS = Object.keys(HOOK) as EventKind[];
+
+type Deliver = (e: EngineEvent) => void;
 
 export class Outbox {
   #records: EngineEvent[] = [];
   #count = 0;
   #listeners: EngineListener[] = [];
+  /** By kind: for each listener that takes that kind, in order, a call of its hooks. */
+  #byKind = new Map<EventKind, Deliver[]>();
   #onError: (err: unknown, e: EngineEvent) => void;
   /** Listener exceptions caught so far. */
   errors = 0;
@@ -33,23 +57,46 @@ export class Outbox {
 
   add(listener: EngineListener): () => void {
     this.#listeners.push(listener);
+    this.#route();
     return () => {
       const i = this.#listeners.indexOf(listener);
       if (i >= 0) this.#listeners.splice(i, 1);
+      this.#route();
     };
   }
 
-  /** Hands every pending event to every listener, in order, and empties the box. */
+  /** Makes each kind's list of calls from the listeners' hooks. */
+  #route(): void {
+    this.#byKind.clear();
+    for (const kind of KINDS) {
+      const calls: Deliver[] = [];
+      for (const l of this.#listeners) {
+        const any = l.onEvent?.bind(l);
+        const own = (l[HOOK[kind]] as Deliver | undefined)?.bind(l);
+        if (any !== undefined && own !== undefined)
+          calls.push((e) => {
+            any(e);
+            own(e);
+          });
+        else if (any !== undefined || own !== undefined) calls.push((any ?? own)!);
+      }
+      if (calls.length > 0) this.#byKind.set(kind, calls);
+    }
+  }
+
+  /** Hands every pending event to the listeners that take it, in order, and empties the box. */
   flush(): void {
     const n = this.#count;
     this.#count = 0;
-    const listeners = this.#listeners;
-    if (listeners.length === 0) return;
+    const byKind = this.#byKind;
+    if (byKind.size === 0) return;
     for (let i = 0; i < n; i++) {
       const e = this.#records[i]!;
-      for (let j = 0; j < listeners.length; j++) {
+      const calls = byKind.get(e.kind);
+      if (calls === undefined) continue;
+      for (let j = 0; j < calls.length; j++) {
         try {
-          deliver(listeners[j]!, e);
+          calls[j]!(e);
         } catch (err) {
           this.errors++;
           try {
@@ -60,31 +107,5 @@ export class Outbox {
         }
       }
     }
-  }
-}
-
-function deliver(l: EngineListener, e: EngineEvent): void {
-  l.onEvent?.(e);
-  switch (e.kind) {
-    case 'trade':
-      l.onTrade?.(e);
-      return;
-    case 'depth':
-      l.onDepth?.(e);
-      return;
-    case 'bbo':
-      l.onBbo?.(e);
-      return;
-    case 'instrument':
-      l.onInstrument?.(e);
-      return;
-    case 'balance':
-    case 'settlement':
-    case 'account':
-    case 'withdrawal':
-      l.onAccount?.(e);
-      return;
-    default:
-      l.onOrder?.(e);
   }
 }

@@ -164,8 +164,13 @@ export class RiskBook {
 
   // ---- movements: each marks the balances it changes --------------------------------------
 
-  /** Balances changed by the current command, once each: [account index, asset index]. */
-  readonly touched: Array<[Account, number]> = [];
+  /**
+   * Balances changed by the current command, once each: the first `touchedCount` entries of
+   * `touchedAccounts` and `touchedAssets` (kept across commands: no allocation per change).
+   */
+  readonly touchedAccounts: Account[] = [];
+  readonly touchedAssets: number[] = [];
+  touchedCount = 0;
   /** The current command's sequence, stamped by the engine. */
   stamp = 0;
 
@@ -173,7 +178,9 @@ export class RiskBook {
     const b = this.balance(acc, asset);
     if (b.touchedAt !== this.stamp) {
       b.touchedAt = this.stamp;
-      this.touched.push([acc, asset]);
+      const n = this.touchedCount++;
+      this.touchedAccounts[n] = acc;
+      this.touchedAssets[n] = asset;
     }
     return b;
   }
