@@ -142,6 +142,8 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     // And a trade at the other gateway reaches the seller on the restarted one
     bu.send(order('buy', 'b2', EVM, '3'));
     await exec(again, 's1', 'filled');
+    await a.kill('SIGTERM');
+    await b.kill('SIGTERM');
   });
 
   it('refuse a client order id used through the other gateway, also when both are sent at once, without a rejected report', async () => {
