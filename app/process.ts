@@ -21,7 +21,13 @@ export function processConfig(file: string | undefined): Config {
 
 /** A JSON logger to standard output at the configured level, each line naming the process. */
 export function processLogger(config: Config, bindings: Record<string, string | number>): Logger {
-  return pino({ level: config.logLevel, base: { pid: process.pid, ...bindings } });
+  // Written synchronously: a process whose standard output is gone (its parent killed) then stops
+  // logging at the first EPIPE, where an asynchronous stream would retry its unwritten lines at
+  // exit for ever and keep the process alive.
+  return pino(
+    { level: config.logLevel, base: { pid: process.pid, ...bindings } },
+    pino.destination({ dest: 1, sync: true }),
+  );
 }
 
 export interface Health {
