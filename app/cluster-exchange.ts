@@ -168,7 +168,7 @@ export class ClusterExchange implements Exchange {
    * now on (the feed's books start from their state): what the shards published, as they
    * publish it.
    */
-  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+  onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void {
     const js = jetstream(this.#o.nc);
     for (const f of this.followers) {
       let seq = f.seq;

@@ -129,7 +129,7 @@ export class LocalExchange implements Exchange {
     }
   }
 
-  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void {
+  onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void {
     this.onEvents(subscriber);
   }
 

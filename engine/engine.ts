@@ -933,7 +933,7 @@ export class Engine {
   #withdrawalEvent(w: PendingWithdrawal, status: WithdrawalStatus): EngineEvent {
     const e = this.#event('withdrawal', '');
     e.withdrawalId = w.withdrawalId;
-    e.withdrawalStatus = status;
+    e.status = status;
     e.account = this.#s.accountName(w.account);
     e.asset = this.#s.risk!.assets[w.asset]!;
     e.amount = w.amount;

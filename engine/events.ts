@@ -87,8 +87,8 @@ export class EngineEvent {
   askPrice = 0;
   askQty = 0;
 
-  // Instrument.
-  status: InstrumentStatus = 'open';
+  /** Instrument: its status; withdrawal: where it stands. */
+  status: InstrumentStatus | WithdrawalStatus = 'open';
 
   // Risk: balance (account, asset and its four amounts), settlement (tradeId, ok, reason, ref,
   // gas, gasFee),
@@ -107,11 +107,31 @@ export class EngineEvent {
   eligible = false;
   frozen = false;
 
-  // Withdrawal (account, asset, and for a verdict reason, ref, gas, gasFee as a settlement's).
+  // Withdrawal (account, asset, status, and for a verdict reason, ref, gas, gasFee as a settlement's).
   withdrawalId = 0;
-  withdrawalStatus: WithdrawalStatus = 'pending';
   /** In the asset's units. */
   amount = 0;
+
+  // A trade's taker under the names of the published trade event (`published.ts`), so that a
+  // record reads as the published event of its kind without being copied.
+  get aggressor(): Side {
+    return this.side;
+  }
+  get takerOrderId(): number {
+    return this.orderId;
+  }
+  get takerAccount(): string {
+    return this.account;
+  }
+  get takerClientOrderId(): string {
+    return this.clientOrderId;
+  }
+  get takerLeaves(): number {
+    return this.leaves;
+  }
+  get takerFilled(): number {
+    return this.filled;
+  }
 
   /** Copies every field of `e` (a pooled record kept past its command, see journal/held.ts). */
   copyFrom(e: EngineEvent): void {
@@ -163,7 +183,6 @@ export class EngineEvent {
     this.eligible = e.eligible;
     this.frozen = e.frozen;
     this.withdrawalId = e.withdrawalId;
-    this.withdrawalStatus = e.withdrawalStatus;
     this.amount = e.amount;
   }
 }

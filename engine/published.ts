@@ -8,7 +8,7 @@
  * one lot), as in the engine. Type aliases rather than interfaces: an event stays plain data that
  * any `Record<string, unknown>` (a log line, a test's expectation) accepts.
  */
-import type { EngineEvent, EventKind, WithdrawalStatus } from './events.ts';
+import { EngineEvent, type EventKind, type WithdrawalStatus } from './events.ts';
 import type { CancelReason, InstrumentStatus, OrderType, Side, TimeInForce } from './types.ts';
 
 /** What every event carries. */
@@ -204,6 +204,21 @@ export type PublishedEvent =
 export type EventOf<K extends EventKind> = Extract<PublishedEvent, { kind: K }>;
 
 /**
+ * A pooled record read as the published event of its kind, without a copy: it has every field of
+ * every kind under the published names (a trade's taker fields are getters). Such a view is
+ * valid only until its record is reused; whoever keeps an event past the call that handed it
+ * over keeps `keepEvent(e)`.
+ */
+export function eventView(e: EngineEvent): PublishedEvent {
+  return e as unknown as PublishedEvent;
+}
+
+/** An event safe to keep: a view copied into a plain object, or the plain object it already is. */
+export function keepEvent(e: PublishedEvent): PublishedEvent {
+  return e instanceof EngineEvent ? eventToObject(e) : e;
+}
+
+/**
  * A plain object with the fields of the event's kind, safe to keep, compare and serialize.
  * One object literal per kind, written out: spreading a shared head made dictionary-mode
  * objects and cost nine times as much on the durable path, which copies every event. The order
@@ -347,7 +362,7 @@ export function eventToObject(e: EngineEvent): PublishedEvent {
         askQty: e.askQty,
       };
     case 'instrument':
-      return { seq, commandSeq, ts, kind, instrument, status: e.status };
+      return { seq, commandSeq, ts, kind, instrument, status: e.status as InstrumentStatus };
     case 'balance':
       return {
         seq,
@@ -396,7 +411,7 @@ export function eventToObject(e: EngineEvent): PublishedEvent {
         kind,
         instrument,
         withdrawalId: e.withdrawalId,
-        status: e.withdrawalStatus,
+        status: e.status as WithdrawalStatus,
         account: e.account,
         asset: e.asset,
         amount: e.amount,

@@ -24,7 +24,7 @@ export interface Submitted {
 }
 
 /** Receives every durable command's events in order, with the command's reference. */
-export type ExchangeSubscriber = (seq: number, events: PublishedEvent[], ref: CommandRef) => void;
+export type ExchangeSubscriber = (seq: number, events: readonly PublishedEvent[], ref: CommandRef) => void;
 
 export interface Exchange {
   /** What the gateway reads of the engine. */
@@ -36,13 +36,16 @@ export interface Exchange {
   onFailure(handler: (err: Error) => void): void;
   /** Sends a command; throws, sending nothing, a `GatewayError` for one it cannot take. */
   send(command: Unstamped): Submitted;
-  /** Receives every durable command's events, in order. */
+  /**
+   * Receives every durable command's events, in order: valid during the call only (views of
+   * pooled records on the embedded engine); whoever keeps one keeps `keepEvent(e)`.
+   */
   onEvents(subscriber: ExchangeSubscriber): void;
   /**
    * Receives the events as published for market data, in order, from the engine's state now on
    * (a cluster's event streams; the embedded engine's events).
    */
-  onPublished(subscriber: (seq: number, events: PublishedEvent[]) => void): void;
+  onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void;
   /** Decimal conversion for an instrument, or undefined if it is not listed. */
   codec(instrument: string): InstrumentCodec | undefined;
   /** Whether an identity's member names (MSP id or address) give it sight of a venue. */

@@ -376,7 +376,7 @@ export class Trading {
     return { ref, order: this.#liveOrder(account, ref) };
   }
 
-  #publish(seq: number, events: PublishedEvent[], ref: CommandRef): void {
+  #publish(seq: number, events: readonly PublishedEvent[], ref: CommandRef): void {
     const origin = this.#origins.get(ref);
     if (origin === undefined) this.#elsewhere(events[0]);
     if (origin !== undefined) {

@@ -3,12 +3,13 @@
  * executed at once, and its events held back until the journal reports the command on disk:
  * only then are the events published (and a `submit` promise resolved). Held commands cost no
  * object each (journal/held.ts), and `submitNow` makes no promise: the subscribers are told, in
- * sequence order, once per group commit. Nothing acknowledged can be
+ * sequence order, once per group commit, with views of the pooled records (valid during the
+ * call; `submit` resolves with copies). Nothing acknowledged can be
  * lost, and a crash loses only commands nobody heard back about. Opening recovers: the newest
  * valid snapshot, then the journal after it, replayed through the same engine code.
  */
 import fs from 'node:fs';
-import { type BookKind, type Command, Engine, eventToObject, type PublishedEvent } from '../engine/index.ts';
+import { type BookKind, type Command, Engine, eventToObject, keepEvent, type PublishedEvent } from '../engine/index.ts';
 import { HeldCommands } from './held.ts';
 import { settleConfig } from './config.ts';
 import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
@@ -268,7 +269,7 @@ export class DurableEngine {
     this.#held.release(seq, this.#publish);
   }
 
-  #publish = (seq: number, events: PublishedEvent[]): void => {
+  #publish = (seq: number, events: readonly PublishedEvent[]): void => {
     for (const s of this.#subscribers) {
       try {
         s(seq, events);
@@ -280,7 +281,7 @@ export class DurableEngine {
     const waiter = this.#waiters.get(seq);
     if (waiter === undefined) return;
     this.#waiters.delete(seq);
-    waiter.resolve({ seq, events });
+    waiter.resolve({ seq, events: events.map(keepEvent) });
   };
 
   #fail(err: Error): void {

@@ -2,10 +2,11 @@
  * Commands executed but not yet durable, with their events, in rings that grow to the most ever
  * held at once and are then reused: no object per command or per event while they wait for the
  * journal (tens of milliseconds: long enough that objects made at execution would outlive the
- * young generation and cost the garbage collector a copy or two and a promotion each). Events
- * become objects only when their command is released, and die young.
+ * young generation and cost the garbage collector a copy or two and a promotion each). A
+ * released command's events are handed over as views of their records (no copy), valid until
+ * the handler returns.
  */
-import { EngineEvent, eventToObject, type PublishedEvent } from '../engine/index.ts';
+import { EngineEvent, eventView, type PublishedEvent } from '../engine/index.ts';
 
 export class HeldCommands {
   /** Pooled event records, a ring of `#events.length` (a power of two). */
@@ -39,20 +40,24 @@ export class HeldCommands {
     this.#count[(this.#head + this.#size - 1) & (this.#seq.length - 1)]!++;
   }
 
-  /** Hands each held command up to `seq`, in order, with its events as objects, and forgets it. */
-  release(seq: number, handle: (seq: number, events: PublishedEvent[]) => void): void {
+  /**
+   * Hands each held command up to `seq`, in order, with views of its events, and forgets it.
+   * The command stays held while `handle` runs, so that commands it may submit cannot reuse
+   * its records.
+   */
+  release(seq: number, handle: (seq: number, events: readonly PublishedEvent[]) => void): void {
     while (this.#size > 0 && this.#seq[this.#head]! <= seq) {
-      const h = this.#head;
-      const n = this.#count[h]!;
-      const ring = this.#events;
-      const mask = ring.length - 1;
+      const n = this.#count[this.#head]!;
+      let ring = this.#events;
       const events: PublishedEvent[] = new Array(n);
-      for (let k = 0; k < n; k++) events[k] = eventToObject(ring[(this.#eventHead + k) & mask]!);
-      this.#eventHead = (this.#eventHead + n) & mask;
+      for (let k = 0; k < n; k++) events[k] = eventView(ring[(this.#eventHead + k) & (ring.length - 1)]!);
+      handle(this.#seq[this.#head]!, events);
+      // The rings may have grown meanwhile (grown, they start at 0): step on from where they are now.
+      ring = this.#events;
+      this.#eventHead = (this.#eventHead + n) & (ring.length - 1);
       this.#eventCount -= n;
-      this.#head = (h + 1) & (this.#seq.length - 1);
+      this.#head = (this.#head + 1) & (this.#seq.length - 1);
       this.#size--;
-      handle(this.#seq[h]!, events);
     }
   }
 

@@ -52,9 +52,15 @@ export type CommandLogFactory = (dir: string, hooks: CommandLogHooks) => Command
 export interface EventReader {
   /** The last command whose events it holds durably (0: none). */
   readonly durableSeq: number;
-  /** Takes one durable command's events: in sequence order, each command once per process. */
-  apply(seq: number, events: PublishedEvent[]): void;
+  /**
+   * Takes one durable command's events: in sequence order, each command once per process. The
+   * events are valid during the call only (see `EventSubscriber`).
+   */
+  apply(seq: number, events: readonly PublishedEvent[]): void;
 }
 
-/** Receives each durable command's events, in sequence order. */
-export type EventSubscriber = (seq: number, events: PublishedEvent[]) => void;
+/**
+ * Receives each durable command's events, in sequence order. They are views of pooled records,
+ * valid during the call only: a subscriber that keeps an event keeps `keepEvent(e)`.
+ */
+export type EventSubscriber = (seq: number, events: readonly PublishedEvent[]) => void;

@@ -85,7 +85,7 @@ class Tally {
       }
       case 'withdrawal': {
         // Counted only when risk is on, as settlements are.
-        const key = `withdrawal:${e.withdrawalStatus}`;
+        const key = `withdrawal:${e.status}`;
         c[key] = (c[key] ?? 0) + 1;
         return;
       }

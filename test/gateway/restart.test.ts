@@ -17,6 +17,7 @@ import {
   LocalExchange,
   startExchange,
 } from '../../app/index.ts';
+import { keepEvent } from '../../engine/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
@@ -117,7 +118,7 @@ describe('restart safety', () => {
     exchange = new LocalExchange({ dataDir: dir, risk: false, tickMs: 0, now: () => T - 3_600_000 });
     try {
       const events: Array<Record<string, unknown>> = [];
-      exchange.onEvents((_seq, evs) => events.push(...evs));
+      exchange.onEvents((_seq, evs) => events.push(...evs.map(keepEvent)));
       exchange.submit({
         type: 'new',
         instrument: ACME,

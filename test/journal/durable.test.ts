@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setImmediate as nextTick } from 'node:timers/promises';
-import { type Command, Engine, eventToObject } from '../../engine/index.ts';
+import { type Command, Engine, eventToObject, keepEvent } from '../../engine/index.ts';
 import {
   CodecError,
   type CommandResult,
@@ -96,7 +96,7 @@ describe('durable engine: answers only what is durable', () => {
     d.onEvents(() => {
       throw new Error('boom');
     });
-    d.onEvents((seq, events) => seen.push({ seq, events }));
+    d.onEvents((seq, events) => seen.push({ seq, events: events.map(keepEvent) }));
     d.onEvents((seq) => second.push(seq));
     const w = new Workload(32);
     const results: CommandResult[] = [];

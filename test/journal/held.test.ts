@@ -1,13 +1,13 @@
 /**
  * The held commands of the durable engine (journal/held.ts): rings that grow while commands
- * wait for the journal, hand each command's events back as objects in order, and keep nothing
+ * wait for the journal, hand each command's events back as views in order, and keep nothing
  * of a released command. Compared with plain arrays of `eventToObject` copies, the way the
  * durable engine held them before.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { EngineEvent, eventToObject, type PublishedEvent } from '../../engine/index.ts';
+import { EngineEvent, eventToObject, keepEvent, type PublishedEvent } from '../../engine/index.ts';
 import { HeldCommands } from '../../journal/held.ts';
 
 /** An event whose fields all differ from a fresh record's, numbered `n`. */
@@ -74,16 +74,45 @@ describe('held commands', () => {
               expected.push({ seq, events });
             }
             released = Math.min(seq, released + release);
-            held.release(released, (s, events) => got.push({ seq: s, events }));
+            held.release(released, (s, events) => got.push({ seq: s, events: events.map(keepEvent) }));
             assert.equal(held.size, seq - released);
           }
-          held.release(Infinity, (s, events) => got.push({ seq: s, events }));
+          held.release(Infinity, (s, events) => got.push({ seq: s, events: events.map(keepEvent) }));
           assert.deepEqual(got, expected);
           assert.equal(held.size, 0);
         },
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('keep the events handed over intact while the handler holds more commands, the rings growing', () => {
+    const held = new HeldCommands();
+    const events = (first: number, n: number) => Array.from({ length: n }, (_, k) => event(first + k));
+    held.begin(1);
+    for (const e of events(1, 3)) held.add(e);
+    held.begin(2);
+    for (const e of events(4, 2)) held.add(e);
+    const seen: Array<{ seq: number; events: PublishedEvent[] }> = [];
+    let next = 2;
+    let n = 5;
+    held.release(2, (seq, view) => {
+      // A subscriber that submits commands at once: 3,000 events, well past the ring's 1,024
+      for (let c = 0; c < 30; c++) {
+        held.begin(++next);
+        for (let k = 0; k < 100; k++) held.add(event(++n));
+      }
+      seen.push({ seq, events: view.map(keepEvent) });
+    });
+    assert.deepEqual(seen, [
+      { seq: 1, events: events(1, 3).map(eventToObject) },
+      { seq: 2, events: events(4, 2).map(eventToObject) },
+    ]);
+    const after: Array<{ seq: number; events: PublishedEvent[] }> = [];
+    held.release(Infinity, (seq, view) => after.push({ seq, events: view.map(keepEvent) }));
+    assert.equal(after.length, 60);
+    assert.deepEqual(after[0], { seq: 3, events: events(6, 100).map(eventToObject) });
+    assert.deepEqual(after.at(-1)!.events.at(-1), eventToObject(event(n)));
   });
 
   it('forget everything held on clear', () => {

@@ -261,7 +261,7 @@ export class RandomCommands {
         this.#unsettled.splice(this.#unsettled.indexOf(e.tradeId), 1);
         return;
       case 'withdrawal':
-        if (e.withdrawalStatus === 'pending') this.#withdrawing.push(e.withdrawalId);
+        if (e.status === 'pending') this.#withdrawing.push(e.withdrawalId);
         else this.#withdrawing.splice(this.#withdrawing.indexOf(e.withdrawalId), 1);
         return;
       default:
