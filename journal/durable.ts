@@ -9,7 +9,14 @@
  * valid snapshot, then the journal after it, replayed through the same engine code.
  */
 import fs from 'node:fs';
-import { type BookKind, type Command, Engine, eventToObject, keepEvent, type PublishedEvent } from '../engine/index.ts';
+import {
+  type BookKind,
+  type Command,
+  Engine,
+  eventToObject,
+  keepEvent,
+  type PublishedEvent,
+} from '../engine/index.ts';
 import { HeldCommands } from './held.ts';
 import { settleConfig } from './config.ts';
 import { FileJournal, type FileJournalOptions, listSegments } from './file-journal.ts';
