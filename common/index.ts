@@ -12,5 +12,6 @@ export {
   permanentCause,
   type Retry,
 } from './errors.ts';
+export { makeRoom } from './bounded.ts';
 export { type ChildLogger, type LogFn, lineLogger, type Logger, silentLogger } from './log.ts';
 export { Backoff, type BackoffOptions, retry, type RetryOptions, sleep } from './retry.ts';

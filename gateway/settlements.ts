@@ -7,6 +7,7 @@
  */
 import type { SettlementEvent, TradeEvent } from '../engine/index.ts';
 import type { Exchange } from './exchange.ts';
+import { makeRoom } from '../common/index.ts';
 
 export type SettlementState = 'pending' | 'settled' | 'failed' | 'not-required';
 
@@ -92,7 +93,7 @@ export class Settlements {
       status,
       matchedAt: e.ts,
     };
-    if (this.#trades.size >= this.#keep) this.#trades.delete(this.#trades.keys().next().value!);
+    makeRoom(this.#trades, this.#keep);
     this.#trades.set(t.tradeId, t);
     if (risk) this.#pipeline(venue).pending++;
   }

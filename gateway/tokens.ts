@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { makeError } from './errors.ts';
+import { makeRoom } from '../common/index.ts';
 
 export interface Holder {
   account: string;
@@ -26,7 +27,7 @@ export class Tokens {
   issue(account: string, memberNames: string[], now = Date.now()): { token: string; expiresAt: number } {
     const token = crypto.randomBytes(24).toString('base64url');
     const expiresAt = now + this.#ttlMs;
-    if (this.#tokens.size >= this.#max) this.#tokens.delete(this.#tokens.keys().next().value!);
+    makeRoom(this.#tokens, this.#max);
     this.#tokens.set(token, { account, memberNames, expiresAt });
     return { token, expiresAt };
   }

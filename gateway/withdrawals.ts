@@ -12,6 +12,7 @@ import { amountToUnits, type WithdrawalEvent, type WithdrawalStatus } from '../e
 import { times } from './decimals.ts';
 import { makeError } from './errors.ts';
 import type { Exchange } from './exchange.ts';
+import { makeRoom } from '../common/index.ts';
 
 /** A withdrawal as REST shows it. */
 export interface WithdrawalView {
@@ -179,13 +180,11 @@ export class Withdrawals {
   }
 
   #granted(w: { withdrawalId: number; account: string; asset: string; amount: number; ts: number }): void {
-    if (this.#byId.size >= this.#keep) {
-      const oldest = this.#byId.values().next().value!;
-      this.#byId.delete(oldest.withdrawalId);
+    makeRoom(this.#byId, this.#keep, (id, oldest) => {
       const theirs = this.#byAccount.get(oldest.account);
-      theirs?.delete(oldest.withdrawalId);
+      theirs?.delete(id);
       if (theirs?.size === 0) this.#byAccount.delete(oldest.account);
-    }
+    });
     const venue = w.asset.slice(w.asset.indexOf('@') + 1);
     this.#pipeline(venue).pending++;
     this.#byId.set(w.withdrawalId, {

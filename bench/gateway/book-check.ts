@@ -11,6 +11,7 @@
  * taken by many is computed and checksummed once.
  */
 import { crc32 } from 'node:zlib';
+import { makeRoom } from '../../common/index.ts';
 
 type Level = [string, string];
 
@@ -44,7 +45,7 @@ export class FrameCache {
     }
     this.misses++;
     m = JSON.parse(text) as FeedMsg;
-    if (this.#map.size >= this.#size) this.#map.delete(this.#map.keys().next().value!);
+    makeRoom(this.#map, this.#size);
     this.#map.set(text, m);
     return m;
   }
