@@ -156,8 +156,8 @@ class Writer {
 
 const w = new Writer();
 
-/** Reads fields from a buffer, checking bounds. */
-class Reader {
+/** Reads fields from a buffer, checking bounds (commands here, events in event-codec.ts). */
+export class Reader {
   constructor(
     readonly buf: Buffer,
     public at: number,

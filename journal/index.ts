@@ -22,6 +22,7 @@ export {
   TIF_TAGS,
 } from './codec.ts';
 export type { PublishedEvent } from '../engine/index.ts';
+export { EventBatchWriter, readEventBatch } from './event-codec.ts';
 export { type CommandResult, DurableEngine, type DurableOptions } from './durable.ts';
 export {
   FileJournal,
