@@ -21,7 +21,7 @@ import {
   makeError,
   type Submitted,
 } from '../gateway/index.ts';
-import { HistoryStore } from '../history/index.ts';
+import { ThreadedHistory } from '../history/index.ts';
 import { Availability } from './availability.ts';
 import { CodecError, DurableEngine, type PublishedEvent } from '../journal/index.ts';
 import type { Logger } from '../common/index.ts';
@@ -41,8 +41,11 @@ export interface ExchangeOptions {
 export class LocalExchange implements Exchange {
   readonly durable: DurableEngine;
   readonly venues: GatewayConfig['venues'];
-  /** In `history/` of the data folder: fed by the durable engine, caught up from its journal at start. */
-  readonly history: HistoryStore;
+  /**
+   * In `history/` of the data folder: fed by the durable engine, caught up from its journal at
+   * start; its writer runs on a thread of its own.
+   */
+  readonly history: ThreadedHistory;
   #now: () => number;
   #lastTs = 0;
   #codecs: Codecs;
@@ -56,7 +59,7 @@ export class LocalExchange implements Exchange {
     this.#now = options.now ?? Date.now;
     this.venues = options.venues ?? {};
     const log = options.log;
-    this.history = HistoryStore.open({
+    this.history = ThreadedHistory.open({
       dir: path.join(options.dataDir, 'history'),
       ...(log === undefined ? {} : { log }),
     });

@@ -23,5 +23,7 @@ export {
   type FinalStatus,
   type LiveOrder,
   type OrderRecord,
+  RECORDED_KINDS,
 } from './records.ts';
 export { HistoryStore, type HistoryStoreOptions } from './store.ts';
+export { ThreadedHistory, type ThreadedHistoryOptions } from './threaded.ts';

@@ -9,6 +9,7 @@
 import type {
   AcceptedEvent,
   CanceledEvent,
+  EventKind,
   OrderType,
   PublishedEvent,
   RejectedEvent,
@@ -18,6 +19,7 @@ import type {
   TradeEvent,
   TriggeredEvent,
 } from '../engine/index.ts';
+import type { Logger } from '../common/index.ts';
 import type { Position } from './query.ts';
 
 /** One fill of an account's order. */
@@ -83,6 +85,16 @@ export interface LiveOrder {
   createdAt: number | null;
 }
 
+/** The kinds of events the recorder reads; it skips the others. */
+export const RECORDED_KINDS: readonly EventKind[] = [
+  'accepted',
+  'trade',
+  'canceled',
+  'replaced',
+  'triggered',
+  'rejected',
+];
+
 /** Where the recorder's output goes (the store's writes). */
 export interface RecordSink {
   /** One trade's fills: the taker's and the maker's. */
@@ -126,17 +138,43 @@ export class Recorder {
   readonly #shard: number;
   readonly #live: Map<number, LiveOrder>;
   readonly #sink: RecordSink;
+  readonly #log: Logger;
+  #applied: number;
   /** Live orders changed, added or ended since the last `takeChanged`. */
   #changed = new Set<number>();
   /** Of those, the ones the store held before they changed. */
   #stored: Set<number>;
 
-  /** `live`: the live orders as the store kept them. */
-  constructor(shard: number, live: Map<number, LiveOrder>, sink: RecordSink) {
+  /**
+   * `live`: the live orders as the store kept them, as of command `applied`; `log` is told of
+   * commands missing from the history.
+   */
+  constructor(shard: number, live: Map<number, LiveOrder>, sink: RecordSink, applied: number, log: Logger) {
     this.#shard = shard;
     this.#live = live;
     this.#sink = sink;
     this.#stored = new Set(live.keys());
+    this.#applied = applied;
+    this.#log = log;
+  }
+
+  /** The last command recorded. */
+  get applied(): number {
+    return this.#applied;
+  }
+
+  /** Records command `seq`'s events; false for a command seen before (it is skipped). */
+  record(seq: number, events: readonly PublishedEvent[]): boolean {
+    if (seq <= this.#applied) return false;
+    if (seq > this.#applied + 1) {
+      this.#log.warn(
+        { from: this.#applied + 1, to: seq - 1 },
+        `history: commands ${this.#applied + 1} to ${seq - 1} are not in the history (they were compacted away first)`,
+      );
+    }
+    this.apply(events);
+    this.#applied = seq;
+    return true;
   }
 
   /** The live orders to write (undefined: to delete, it ended) since the last call. */

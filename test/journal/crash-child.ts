@@ -4,13 +4,14 @@
  * submits a seeded stream of commands as fast as it can (up to IN_FLIGHT unanswered) and prints
  * `ack <seq> <type>:<clientOrderId>` for each command once `submit` has resolved, until killed.
  * Small snapshot and segment sizes make the kills land in snapshots and rotations too. With
- * `--history`, a history store in DIR/history reads the events (test/history/crash.test.ts), and
+ * `--history`, a history in DIR/history reads the events with its writer on a thread of its own,
+ * as the embedded exchange runs it (test/history/crash.test.ts), and
  * only one snapshot is kept, so that compaction leans on what the store has made durable; it
  * prints `checkpoint <seq>` when the store's durable position moves on.
  */
 import path from 'node:path';
 import { XorShift32 } from '../../bench/prng.ts';
-import { HistoryStore } from '../../history/index.ts';
+import { ThreadedHistory } from '../../history/index.ts';
 import { DurableEngine } from '../../journal/index.ts';
 import { commandKey, Workload } from './support.ts';
 import { lineLogger } from '../../common/index.ts';
@@ -22,7 +23,9 @@ const LIFETIME_MS = 30_000;
 
 function main(dir: string, seed: number, history: boolean): void {
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  const store = history ? HistoryStore.open({ dir: path.join(dir, 'history'), log: lineLogger(log) }) : null;
+  const store = history
+    ? ThreadedHistory.open({ dir: path.join(dir, 'history'), log: lineLogger(log) })
+    : null;
   const d = DurableEngine.open({
     dir,
     ...CHILD_OPTIONS,

@@ -1,0 +1,143 @@
+/**
+ * The history with its writer on a thread of its own, for the process that also runs the
+ * engine: recording a trade is about seven LMDB writes, which cost the engine's thread more than
+ * the engine itself. Here each durable command's events of the kinds the history records are
+ * written as bytes (journal/event-codec.ts), once per event-loop turn handed to the writer
+ * thread (writer-thread.ts), and reads are answered on this thread from the same files, once the
+ * writer has committed every command applied before them. The thread holds the process open
+ * only while it has commands to commit.
+ */
+import { Worker } from 'node:worker_threads';
+import { lineLogger, type Logger } from '../common/index.ts';
+import type { PublishedEvent } from '../engine/index.ts';
+import { EventBatchWriter, type EventReader } from '../journal/index.ts';
+import { HistoryDb } from './db.ts';
+import { HistoryReads } from './reads.ts';
+import { RECORDED_KINDS } from './records.ts';
+import { BUSY, type FromWriter, STOP, type ToWriter, type WriterData } from './writer-messages.ts';
+
+/** A batch is handed over at the end of the turn, or sooner once it holds this many bytes. */
+const BATCH_BYTES = 1 << 20;
+/** The longest a process exit waits for the batch being written. */
+const EXIT_WAIT_MS = 10_000;
+
+export interface ThreadedHistoryOptions {
+  /** Its folder (created if missing). */
+  dir: string;
+  /** The shard whose events it records (0 for an embedded engine): part of every position. */
+  shard?: number;
+  /** Where the writer's notes go (commands missing from the history, a failed write). */
+  log?: Logger;
+}
+
+export class ThreadedHistory extends HistoryReads implements EventReader {
+  #worker: Worker;
+  #log: Logger;
+  #batch = new EventBatchWriter(RECORDED_KINDS);
+  #scheduled = false;
+  #applied: number;
+  #closing: Promise<void> | null = null;
+  #onExit: () => void;
+
+  private constructor(o: ThreadedHistoryOptions) {
+    super(new HistoryDb(o.dir, o.shard ?? 0));
+    this.#log = o.log ?? lineLogger((line) => process.stderr.write(`${line}\n`));
+    this.#applied = this.durable;
+    const state = new Int32Array(new SharedArrayBuffer(8));
+    const data: WriterData = { dir: o.dir, shard: this.shard, state };
+    this.#worker = new Worker(new URL('./writer-thread.js', import.meta.url), { workerData: data });
+    // At exit, no batch may be left half-written: the thread's LMDB cleanup would wait for ever.
+    this.#onExit = () => {
+      Atomics.store(state, STOP, 1);
+      Atomics.wait(state, BUSY, 1, EXIT_WAIT_MS);
+    };
+    process.on('exit', this.#onExit);
+    this.#worker.unref();
+    this.#worker.on('message', (m: FromWriter) => this.#heard(m));
+    this.#worker.on('error', (err) => this.#fail(err));
+    this.#worker.on('exit', (code) => {
+      if (this.#closing === null)
+        this.#fail(new Error(`the history's writer thread stopped (exit code ${code})`));
+    });
+  }
+
+  /** Opens (or creates) the history kept in `o.dir` and starts its writer thread. */
+  static open(o: ThreadedHistoryOptions): ThreadedHistory {
+    return new ThreadedHistory(o);
+  }
+
+  get appliedSeq(): number {
+    return this.#applied;
+  }
+
+  /** Takes one command's events for the writer; a command seen before is skipped. */
+  apply(seq: number, events: readonly PublishedEvent[]): void {
+    if (seq <= this.#applied || this.committed.failed !== null || this.#closing !== null) return;
+    this.#batch.command(seq, events);
+    this.#applied = seq;
+    if (this.#batch.size >= BATCH_BYTES) this.#send();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => this.#send());
+    }
+  }
+
+  /** Hands over what is left, lets the writer checkpoint it and stop, then closes the files. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#send();
+      if (this.committed.failed === null) {
+        this.#worker.ref();
+        const closed = new Promise<void>((resolve) => {
+          this.#worker.on('message', (m: FromWriter) => m.op === 'closed' && resolve());
+          this.#worker.once('exit', () => resolve());
+        });
+        this.#post({ op: 'close' });
+        await closed;
+      }
+      await this.#worker.terminate();
+      process.off('exit', this.#onExit);
+      await this.db.close();
+    })();
+    return this.#closing;
+  }
+
+  #send(): void {
+    this.#scheduled = false;
+    if (this.#batch.size === 0 || this.committed.failed !== null) return;
+    const bytes = this.#batch.take();
+    // Held open until the writer has committed what it was given.
+    this.#worker.ref();
+    this.#post({ op: 'events', bytes }, [bytes.buffer as ArrayBuffer]);
+  }
+
+  #post(m: ToWriter, transfer: ArrayBuffer[] = []): void {
+    this.#worker.postMessage(m, transfer);
+  }
+
+  #heard(m: FromWriter): void {
+    switch (m.op) {
+      case 'commit':
+        this.durable = Math.max(this.durable, m.durable);
+        this.committed.advance(m.committed);
+        if (this.committed.seq >= this.#applied && this.#closing === null) this.#worker.unref();
+        break;
+      case 'log':
+        this.#log[m.level](m.fields, m.message);
+        break;
+      case 'failed':
+        this.#fail(new Error(m.message));
+        break;
+      case 'closed':
+        this.durable = Math.max(this.durable, m.durable);
+        this.committed.advance(m.committed);
+        break;
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.committed.failed !== null) return;
+    this.committed.fail(err);
+    this.#log.error({ err }, `history: ${err.message}; the history takes nothing more`);
+  }
+}
