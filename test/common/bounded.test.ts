@@ -19,10 +19,16 @@ describe('makeRoom', () => {
       assert.ok(map.size <= 128, `${map.size} entries`);
     }
     // Dropped in insertion order, and what is left is the newest, in order
-    assert.deepEqual(dropped, [...dropped].sort((a, b) => a - b));
+    assert.deepEqual(
+      dropped,
+      [...dropped].sort((a, b) => a - b),
+    );
     const kept = [...map.keys()];
     assert.equal(kept.at(-1), 999);
-    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, k) => 1_000 - kept.length + k));
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, k) => 1_000 - kept.length + k),
+    );
     assert.equal(dropped.length + map.size, 1_000);
   });
 
