@@ -111,15 +111,18 @@ export class LocalExchange implements Exchange {
   }
 
   /**
-   * Stamps, journals and executes a command; returns its sequence number at once. Its events
-   * reach the subscribers once it is durable.
+   * Stamps (sets the command's own `ts`), journals and executes a command; returns its sequence
+   * number at once. Its events reach the subscribers once it is durable. Stamped in place: a
+   * copy by spread (`{ ...command, ts }`) of a command whose optional fields were added one by
+   * one made every later read of it about seven times slower (2.2 us to journal it, not 0.3).
    */
   submit(command: Unstamped): number {
     this.#availability.check();
     const now = this.#now();
     this.#lastTs = Math.max(this.#lastTs, now);
     this.#lastCommandAt = now;
-    const stamped = { ...command, ts: this.#lastTs } as Command;
+    const stamped = command as Command;
+    stamped.ts = this.#lastTs;
     try {
       return this.durable.submitNow(stamped);
     } catch (err) {

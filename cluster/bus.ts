@@ -35,7 +35,10 @@ export class CommandBus {
    * sending nothing, a `CodecError` for a command that cannot be encoded.
    */
   send(shard: number, command: Unstamped, id: string): Promise<Sent> {
-    const n = encodeCommand({ ...command, ts: 0 } as Command, this.#buf, 0);
+    // The shard stamps it; stamped here in place, not copied (see LocalExchange.submit).
+    const unstamped = command as Command;
+    unstamped.ts = 0;
+    const n = encodeCommand(unstamped, this.#buf, 0);
     // The client keeps a reference until the bytes are written: each message gets its own copy.
     const data = Uint8Array.prototype.slice.call(this.#buf, 0, n);
     const subject = this.#topology.commandSubject(shard, venueOf(command));
