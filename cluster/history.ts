@@ -20,7 +20,7 @@ import {
   type PageQuery,
   type Position,
 } from '../history/index.ts';
-import type { PublishedEvent } from '../journal/index.ts';
+import { eventsOf } from './wire-format.ts';
 import { consume } from './consume.ts';
 import { answered, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
@@ -61,7 +61,7 @@ export class ShardHistory {
     const stream = topology.eventStream(shard);
     this.#feed = consume({
       get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
-      handle: (m) => store.apply(m.seq, m.json<PublishedEvent[]>()),
+      handle: (m) => store.apply(m.seq, eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`)),
       batch: 2_000,
       behind: async () =>
         (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq > store.appliedSeq,

@@ -18,4 +18,4 @@ export { closeNats, connectNats, ensureStreams } from './nats.ts';
 export { type NatsNode, startNats } from './nats-server.ts';
 export { Shard } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';
-export { eventsOf, FORMAT_HEADER } from './wire-format.ts';
+export { EVENTS_FORMAT, type EventMessage, eventsOf, FORMAT_HEADER } from './wire-format.ts';

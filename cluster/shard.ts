@@ -20,7 +20,7 @@ import { ShardFollower } from './follower.ts';
 import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { type Topology, venueOfId } from './topology.ts';
-import { formatHeaders } from './wire-format.ts';
+import { EVENTS_FORMAT, eventPayload, formatHeaders } from './wire-format.ts';
 
 export interface ShardOptions {
   nc: NatsConnection;
@@ -183,7 +183,7 @@ export class Shard {
     const id = named?.kind === 'withdrawal' ? named.instrument || named.asset : named?.instrument;
     const venue = id === undefined ? undefined : venueOfId(id);
     const subject = topology.eventSubject(shard, venue);
-    const data = JSON.stringify(events);
+    const data = eventPayload(seq, events);
     const before = this.#last;
     let lastLog = 0;
     const attempt = async (n: number): Promise<void> => {
@@ -194,7 +194,7 @@ export class Shard {
       }
       const ack = await this.#js.publish(subject, data, {
         msgID: String(seq),
-        headers: formatHeaders(),
+        headers: formatHeaders(EVENTS_FORMAT),
         expect: { lastSequence: seq - 1 },
       });
       if (ack.seq !== seq)

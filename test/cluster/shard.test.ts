@@ -8,9 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { CommandBus, FORMAT_HEADER, ID_SPAN, Shard, ShardFollower } from '../../cluster/index.ts';
+import {
+  CommandBus,
+  EVENTS_FORMAT,
+  eventsOf,
+  FORMAT_HEADER,
+  ID_SPAN,
+  Shard,
+  ShardFollower,
+} from '../../cluster/index.ts';
 import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
@@ -18,6 +26,10 @@ import { until } from '../support/wait.ts';
 import { lineLogger } from '../../common/index.ts';
 
 const SPEC = spec({ id: 'ACME@evm:31337' });
+
+/** The events of a message fetched from an event stream, read as the cluster reads them. */
+const stored = (m: StoredMsg) =>
+  eventsOf({ headers: m.header, data: m.data, json: <T>() => m.json<T>() }, `event ${m.seq}`);
 
 describe('an engine shard on NATS JetStream', () => {
   let nats: TestNats;
@@ -90,7 +102,7 @@ describe('an engine shard on NATS JetStream', () => {
     assert.equal(events.state.messages, 41);
     const m1 = (await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: 1 }))!;
     assert.equal(m1.subject, 'mosaic.evt.0.evm:31337');
-    assert.equal((m1.json() as Array<{ kind: string }>)[0]!.kind, 'instrument');
+    assert.equal(stored(m1)[0]!.kind, 'instrument');
     // And trades happened, and a follower started afresh holds the same state
     assert.ok(shard.follower.engine.instrument(SPEC.id)!.lastPrice > 0, 'the orders traded');
     const f = await follow(0);
@@ -117,7 +129,7 @@ describe('an engine shard on NATS JetStream', () => {
     const msg = (await (
       await jetstreamManager(nc)
     ).streams.getMessage(nats.topology.eventStream(0), { seq: ack.seq }))!;
-    const [reject] = msg.json() as Array<{ kind: string; code: string }>;
+    const [reject] = stored(msg);
     assert.equal(reject!.kind, 'rejected');
     assert.ok(log.some((l) => l.includes(`command ${ack.seq} does not decode`)));
   });
@@ -172,7 +184,7 @@ describe('an engine shard on NATS JetStream', () => {
     assert.ok(!log.some((l) => l.startsWith('error')), log.filter((l) => l.startsWith('error')).join('\n'));
   });
 
-  it('marks command and event messages with format version 1, executes one without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
+  it('marks command messages with format version 1 and event messages with 2, executes a command without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
     const shard1 = shards.find((s) => s.follower.shard === 1)!;
     const jsm = await jetstreamManager(nc);
     const subject = nats.topology.commandSubject(1, 'fabric:bank-net');
@@ -181,9 +193,13 @@ describe('an engine shard on NATS JetStream', () => {
     const sent = await bus.send(1, { ...order('hana', 'buy', 1), instrument }, 'h-1');
     await until('shard 1 to take it', () => shard1.stats.published >= sent.seq, logged);
     // Then its command message and its event message carry the format version
-    for (const stream of [nats.topology.commandStream(1), nats.topology.eventStream(1)]) {
+    const versions: Array<[string, string]> = [
+      [nats.topology.commandStream(1), '1'],
+      [nats.topology.eventStream(1), String(EVENTS_FORMAT)],
+    ];
+    for (const [stream, version] of versions) {
       const m = (await jsm.streams.getMessage(stream, { seq: sent.seq }))!;
-      assert.equal(m.header.get(FORMAT_HEADER), '1', stream);
+      assert.equal(m.header.get(FORMAT_HEADER), version, stream);
     }
     // When a command comes without the header, as earlier releases sent them
     const buf = Buffer.alloc(MAX_COMMAND_BYTES);
@@ -191,9 +207,7 @@ describe('an engine shard on NATS JetStream', () => {
     const legacy = await jetstream(nc).publish(subject, buf.subarray(0, n), { msgID: 'h-2' });
     await until('shard 1 to take it', () => shard1.stats.published >= legacy.seq, logged);
     // Then it is executed as version 1: the order is accepted and trades
-    const events = (await jsm.streams.getMessage(nats.topology.eventStream(1), { seq: legacy.seq }))!.json<
-      Array<{ kind: string }>
-    >();
+    const events = stored((await jsm.streams.getMessage(nats.topology.eventStream(1), { seq: legacy.seq }))!);
     assert.deepStrictEqual(
       events.filter((e) => e.kind === 'accepted' || e.kind === 'trade').map((e) => e.kind),
       ['accepted', 'trade'],
