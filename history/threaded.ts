@@ -108,11 +108,11 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
     const bytes = this.#batch.take();
     // Held open until the writer has committed what it was given.
     this.#worker.ref();
-    this.#post({ op: 'events', bytes }, [bytes.buffer as ArrayBuffer]);
+    this.#post({ op: 'events', bytes });
   }
 
-  #post(m: ToWriter, transfer: ArrayBuffer[] = []): void {
-    this.#worker.postMessage(m, transfer);
+  #post(m: ToWriter): void {
+    this.#worker.postMessage(m);
   }
 
   #heard(m: FromWriter): void {

@@ -247,11 +247,14 @@ export class EventBatchWriter {
     }
   }
 
-  /** The bytes written (a copy, safe to transfer), and an empty writer. */
-  take(): Uint8Array {
+  /**
+   * The bytes written (a copy: small ones share Node's buffer pool, so post them, do not
+   * transfer them), and an empty writer.
+   */
+  take(): Buffer {
     const c = this.#c;
-    const from = c.buf.byteOffset;
-    const out = new Uint8Array(c.buf.buffer.slice(from, from + c.at));
+    const out = Buffer.allocUnsafe(c.at);
+    c.buf.copy(out, 0, 0, c.at);
     c.at = 0;
     return out;
   }
