@@ -118,9 +118,12 @@ export function loadNewestSnapshot(
 }
 
 /**
- * Deletes all but the newest `keep` snapshots and the newest one at or before `retain` (what a
- * reader of the events still needs to start from), and stray temporary files. Returns the
- * snapshots kept, newest first.
+ * Deletes all but the newest `keep` snapshots, the newest one at or before `retain` (what a
+ * reader of the events still needs to start from) and the oldest one after it (what it will
+ * start from once its position passes that one: a reader whose position lags the engine by more
+ * than a snapshot's worth of commands would otherwise never have one at or before it, and the
+ * journal would never be compacted), and stray temporary files. Returns the snapshots kept,
+ * newest first.
  */
 export function pruneSnapshots(
   dir: string,
@@ -129,7 +132,8 @@ export function pruneSnapshots(
 ): Array<{ file: string; seq: number }> {
   const all = listSnapshots(dir);
   const anchor = all.find((s) => s.seq <= retain);
-  const kept = all.filter((s, i) => i < keep || s === anchor);
+  const next = all.findLast((s) => s.seq > retain);
+  const kept = all.filter((s, i) => i < keep || s === anchor || s === next);
   for (const s of all) if (!kept.includes(s)) fs.unlinkSync(s.file);
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.snap.tmp')) fs.unlinkSync(path.join(dir, f));
   return kept;

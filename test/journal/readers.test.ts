@@ -109,6 +109,35 @@ describe('durable engine: readers of the events', () => {
     await d.close();
   });
 
+  it('given a reader whose position lags the engine by more than a snapshot, then the journal is still compacted behind it', async (t) => {
+    const dir = tempDir(t, 'readers');
+    // Given a reader durable 50 commands behind what it is handed (snapshots every 20)
+    const lagging = new Reader();
+    lagging.apply = function (seq, events) {
+      this.applied.push([seq, events]);
+      this.durableSeq = Math.max(0, seq - 50);
+    };
+    const commands = await run(dir, lagging, 300);
+    // Then the journal was compacted, yet reaches back to a snapshot at or before its position
+    const first = listSegments(dir)[0]!.firstSeq;
+    const anchor = listSnapshots(dir).find((s) => s.seq <= lagging.durableSeq);
+    assert.ok(first > 150, `the journal starts at ${first}`);
+    assert.ok(
+      anchor !== undefined && first <= anchor.seq + 1,
+      `a snapshot at or before ${lagging.durableSeq}`,
+    );
+    // And recovery hands it every command after its position, with the events a plain engine makes
+    const again = new Reader(lagging.durableSeq);
+    const d = DurableEngine.open({ dir, ...OPTIONS, readers: [again] });
+    const expected = reference(commands);
+    assert.deepEqual(
+      again.applied.map(([seq]) => seq),
+      commands.slice(lagging.durableSeq).map((_, i) => i + lagging.durableSeq + 1),
+    );
+    again.applied.forEach(([seq, events]) => assert.deepEqual(events, expected[seq - 1], `command ${seq}`));
+    await d.close();
+  });
+
   it('given a reader beyond the journal, then opening refuses it', async (t) => {
     const dir = tempDir(t, 'readers');
     await run(dir, new Reader(), 10);
