@@ -11,7 +11,7 @@ import type { EngineEvent, EngineListener, EventKind, WithdrawalStatus } from '.
 import { feeFor } from './fees.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
-import { Outbox } from './outbox.ts';
+import { type EventRecords, Outbox } from './outbox.ts';
 import { ELIGIBLE, FROZEN, type PendingWithdrawal, type RiskBook } from './risk.ts';
 import { type EngineSnapshot, exportState, importState } from './snapshot.ts';
 import { EngineState } from './state.ts';
@@ -122,6 +122,15 @@ export class Engine {
   /** Adds a listener; returns a function that removes it. */
   addListener(listener: EngineListener): () => void {
     return this.#outbox.add(listener);
+  }
+
+  /**
+   * Writes the events of the commands from now on into records `source` hands out (null: into
+   * its own, reused at each command), so that a caller keeping them past the command (the
+   * durable engine, until the journal holds it) need not copy them.
+   */
+  recordEventsIn(source: EventRecords | null): void {
+    this.#outbox.recordIn(source);
   }
 
   /** Listener exceptions caught so far. */

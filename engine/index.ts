@@ -9,6 +9,7 @@ export type { EngineView } from './engine-view.ts';
 export { Engine, type OrderView, type PendingSettlementView, type PendingWithdrawalView } from './engine.ts';
 export { EngineEvent, type EngineListener, type EventKind, type WithdrawalStatus } from './events.ts';
 export { feeFor } from './fees.ts';
+export type { EventRecords } from './outbox.ts';
 export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
 export { cashPerNotional, quoteUnitOf, tradeCash } from './settlement.ts';

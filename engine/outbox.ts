@@ -26,9 +26,16 @@ const KINDS = Object.keys(HOOK) as EventKind[];
 
 type Deliver = (e: EngineEvent) => void;
 
+/** Where event records come from when not from the outbox's own pool (see `Engine.recordEventsIn`). */
+export interface EventRecords {
+  /** A record for the next event, valid at least until the listeners have had it. */
+  next(): EngineEvent;
+}
+
 export class Outbox {
   #records: EngineEvent[] = [];
   #count = 0;
+  #source: EventRecords | null = null;
   #listeners: EngineListener[] = [];
   /** By kind: for each listener that takes that kind, in order, a call of its hooks. */
   #byKind = new Map<EventKind, Deliver[]>();
@@ -47,12 +54,23 @@ export class Outbox {
   /** A record for the next event (reused: every field of its kind must be written). */
   next(): EngineEvent {
     const i = this.#count++;
+    if (this.#source !== null) {
+      const e = this.#source.next();
+      this.#records[i] = e;
+      return e;
+    }
     let e = this.#records[i];
     if (e === undefined) {
       e = new EngineEvent();
       this.#records.push(e);
     }
     return e;
+  }
+
+  /** Takes records from `source` from now on (null: from its own pool again). */
+  recordIn(source: EventRecords | null): void {
+    this.#source = source;
+    this.#records = [];
   }
 
   add(listener: EngineListener): () => void {

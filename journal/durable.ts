@@ -172,7 +172,8 @@ export class DurableEngine {
       lastSeq: this.engine.commandSeq,
       stateHash: this.engine.stateHash(),
     };
-    this.engine.addListener({ onEvent: (e) => this.#held.add(e) });
+    // The engine writes each command's events into the held records themselves.
+    this.engine.recordEventsIn(this.#held);
     for (const r of this.#readers) this.onEvents((seq, events) => r.apply(seq, events));
   }
 

@@ -6,9 +6,9 @@
  * released command's events are handed over as views of their records (no copy), valid until
  * the handler returns.
  */
-import { EngineEvent, eventView, type PublishedEvent } from '../engine/index.ts';
+import { EngineEvent, type EventRecords, eventView, type PublishedEvent } from '../engine/index.ts';
 
-export class HeldCommands {
+export class HeldCommands implements EventRecords {
   /** Pooled event records, a ring of `#events.length` (a power of two). */
   #events: EngineEvent[] = Array.from({ length: 1024 }, () => new EngineEvent());
   #eventHead = 0;
@@ -32,12 +32,15 @@ export class HeldCommands {
     this.#count[i] = 0;
   }
 
-  /** Copies an event of the command begun last. */
-  add(e: EngineEvent): void {
+  /**
+   * The record for the next event of the command begun last, for the engine to write into
+   * (`Engine.recordEventsIn`): held as it is, with no copy.
+   */
+  next(): EngineEvent {
     if (this.#eventCount === this.#events.length) this.#growEvents();
     const ring = this.#events;
-    ring[(this.#eventHead + this.#eventCount++) & (ring.length - 1)]!.copyFrom(e);
     this.#count[(this.#head + this.#size - 1) & (this.#seq.length - 1)]!++;
+    return ring[(this.#eventHead + this.#eventCount++) & (ring.length - 1)]!;
   }
 
   /**

@@ -67,7 +67,7 @@ describe('held commands', () => {
               for (let k = 0; k < count; k++) {
                 // The engine reuses its records: the held copy must not change with them
                 scratch.copyFrom(event(++n));
-                held.add(scratch);
+                held.next().copyFrom(scratch);
                 events.push(eventToObject(scratch));
                 scratch.copyFrom(new EngineEvent());
               }
@@ -90,9 +90,9 @@ describe('held commands', () => {
     const held = new HeldCommands();
     const events = (first: number, n: number) => Array.from({ length: n }, (_, k) => event(first + k));
     held.begin(1);
-    for (const e of events(1, 3)) held.add(e);
+    for (const e of events(1, 3)) held.next().copyFrom(e);
     held.begin(2);
-    for (const e of events(4, 2)) held.add(e);
+    for (const e of events(4, 2)) held.next().copyFrom(e);
     const seen: Array<{ seq: number; events: PublishedEvent[] }> = [];
     let next = 2;
     let n = 5;
@@ -100,7 +100,7 @@ describe('held commands', () => {
       // A subscriber that submits commands at once: 3,000 events, well past the ring's 1,024
       for (let c = 0; c < 30; c++) {
         held.begin(++next);
-        for (let k = 0; k < 100; k++) held.add(event(++n));
+        for (let k = 0; k < 100; k++) held.next().copyFrom(event(++n));
       }
       seen.push({ seq, events: view.map(keepEvent) });
     });
@@ -118,13 +118,13 @@ describe('held commands', () => {
   it('forget everything held on clear', () => {
     const held = new HeldCommands();
     held.begin(1);
-    held.add(event(1));
+    held.next().copyFrom(event(1));
     held.clear();
     const got: number[] = [];
     held.release(Infinity, (s) => got.push(s));
     assert.deepEqual(got, []);
     held.begin(2);
-    held.add(event(2));
+    held.next().copyFrom(event(2));
     const after: number[] = [];
     held.release(2, (s, events) => after.push(s, events.length));
     assert.deepEqual(after, [2, 1]);
