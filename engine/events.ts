@@ -132,59 +132,6 @@ export class EngineEvent {
   get takerFilled(): number {
     return this.filled;
   }
-
-  /** Copies every field of `e` (a pooled record kept past its command, see journal/held.ts). */
-  copyFrom(e: EngineEvent): void {
-    this.kind = e.kind;
-    this.seq = e.seq;
-    this.commandSeq = e.commandSeq;
-    this.ts = e.ts;
-    this.instrument = e.instrument;
-    this.orderId = e.orderId;
-    this.account = e.account;
-    this.clientOrderId = e.clientOrderId;
-    this.side = e.side;
-    this.orderType = e.orderType;
-    this.tif = e.tif;
-    this.price = e.price;
-    this.stopPrice = e.stopPrice;
-    this.expireAt = e.expireAt;
-    this.quantity = e.quantity;
-    this.leaves = e.leaves;
-    this.filled = e.filled;
-    this.reason = e.reason;
-    this.code = e.code;
-    this.newOrder = e.newOrder;
-    this.keptPriority = e.keptPriority;
-    this.tradeId = e.tradeId;
-    this.makerOrderId = e.makerOrderId;
-    this.makerAccount = e.makerAccount;
-    this.makerClientOrderId = e.makerClientOrderId;
-    this.makerLeaves = e.makerLeaves;
-    this.makerFilled = e.makerFilled;
-    this.makerFee = e.makerFee;
-    this.takerFee = e.takerFee;
-    this.count = e.count;
-    this.bidPrice = e.bidPrice;
-    this.bidQty = e.bidQty;
-    this.askPrice = e.askPrice;
-    this.askQty = e.askQty;
-    this.status = e.status;
-    this.asset = e.asset;
-    this.available = e.available;
-    this.reserved = e.reserved;
-    this.pendingIn = e.pendingIn;
-    this.pendingOut = e.pendingOut;
-    this.ok = e.ok;
-    this.ref = e.ref;
-    this.gas = e.gas;
-    this.gasFee = e.gasFee;
-    this.venue = e.venue;
-    this.eligible = e.eligible;
-    this.frozen = e.frozen;
-    this.withdrawalId = e.withdrawalId;
-    this.amount = e.amount;
-  }
 }
 
 /** Receives events by audience. All methods are optional; `onEvent` sees every event in order. */

@@ -12,6 +12,9 @@ import { decodeAt, decodeFill, decodeOrder, encodeAt, encodeFill, encodeOrder } 
 import { type Entry, type HistoryKind, localBound, type PageQuery, type Position } from './query.ts';
 import type { FillRecord, LiveOrder, OrderRecord, RecordSink } from './records.ts';
 
+/** How often a writer checkpoints: the live orders and the position a start picks up from. */
+export const CHECKPOINT_MS = 1_000;
+
 /** `[account, ts, event seq]`: an entry of one account, in time order. */
 export type EntryKey = [string, number, number];
 

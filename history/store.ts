@@ -17,12 +17,9 @@ import type { Database } from 'lmdb';
 import { lineLogger, type Logger } from '../common/index.ts';
 import type { PublishedEvent } from '../engine/index.ts';
 import type { EventReader } from '../journal/index.ts';
-import { type EntryKey, HistoryDb } from './db.ts';
+import { CHECKPOINT_MS, type EntryKey, HistoryDb } from './db.ts';
 import { HistoryReads } from './reads.ts';
 import { Recorder } from './records.ts';
-
-/** How often the live orders and the position a start picks up from are written. */
-const CHECKPOINT_MS = 1_000;
 
 export interface HistoryStoreOptions {
   /** Its folder (created if missing). */

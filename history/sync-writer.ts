@@ -8,11 +8,8 @@
  */
 import type { Logger } from '../common/index.ts';
 import { readEventBatch } from '../journal/index.ts';
-import { HistoryDb } from './db.ts';
+import { CHECKPOINT_MS, HistoryDb } from './db.ts';
 import { Recorder } from './records.ts';
-
-/** How often the live orders and the position a start picks up from are written. */
-const CHECKPOINT_MS = 1_000;
 
 export class SyncHistoryWriter {
   #db: HistoryDb;
