@@ -11,23 +11,24 @@ import {
   quantityToLots,
   quoteUnitOf,
 } from '../engine/index.ts';
-import { Decimals, times } from './decimals.ts';
+import { Decimals } from './decimals.ts';
 import { makeError } from './errors.ts';
 
 export class InstrumentCodec {
   readonly spec: Readonly<InstrumentSpec>;
   #prices: Decimals;
   #sizes: Decimals;
-  /** One notional unit (a tick times a lot) in the quote currency, and the decimals of its cash unit. */
-  #notional: string;
-  #cashDecimals: number;
+  /** Notional amounts: units of a tick times a lot, with the decimals of the quote's cash unit. */
+  #notional: Decimals;
 
   constructor(spec: Readonly<InstrumentSpec>) {
     this.spec = spec;
     this.#prices = new Decimals(spec.tickSize, spec.priceDecimals);
     this.#sizes = new Decimals(spec.lotSize, spec.quantityDecimals);
-    this.#notional = new BigNumber(spec.tickSize).times(spec.lotSize).toFixed();
-    this.#cashDecimals = new BigNumber(quoteUnitOf(spec)).decimalPlaces() ?? 0;
+    this.#notional = new Decimals(
+      new BigNumber(spec.tickSize).times(spec.lotSize).toFixed(),
+      new BigNumber(quoteUnitOf(spec)).decimalPlaces() ?? 0,
+    );
   }
 
   /** Venue part of the id: `evm:31337` of `ACME@evm:31337`. */
@@ -70,7 +71,7 @@ export class InstrumentCodec {
    * Exact: a notional unit is a whole number of cash units.
    */
   notional(units: number): string {
-    return times(units, this.#notional, this.#cashDecimals);
+    return this.#notional.format(units);
   }
 
   #units(r: Converted, text: string, field: string, offGrid: number, unit: 'tick' | 'lot'): number {

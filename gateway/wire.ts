@@ -146,7 +146,9 @@ export function parseMessage(value: unknown): Request {
     const [code, text] = describe(value, [...check.Errors(value)]);
     throw makeError(`${name}: ${text}`, code);
   }
-  for (const [field, v] of Object.entries(value)) {
+  // for-in, not Object.entries: no array of pairs per frame (a JSON object has no inherited keys).
+  for (const field in value) {
+    const v = (value as Record<string, unknown>)[field];
     if (typeof v === 'string' && !v.isWellFormed()) {
       throw makeError(`${name}: ${field} is not well-formed Unicode (a lone surrogate)`, 'BAD_MESSAGE', {
         field,

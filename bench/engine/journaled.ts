@@ -5,6 +5,10 @@
  * turn, so that batches are written while the next ops run. Throughput is acknowledged ops per
  * second of wall time (to the last acknowledgement); latency is from submit to acknowledgement.
  * No snapshots are taken during the run: this measures the journal.
+ *
+ * With `rate` (ops/s), the run is paced instead (open loop, below saturation): each turn submits
+ * the ops due by then, and an op's latency runs from the time it was due, so that a stall delays
+ * the ops behind it in the figures as it would a client's (no coordinated omission).
  */
 import fs from 'node:fs';
 import type { Command } from '../../engine/index.ts';
@@ -25,6 +29,8 @@ export interface JournaledResult {
   ackP99Us: number;
   ackP999Us: number;
   ackMaxUs: number;
+  /** Offered ops/s of a paced run; null when ops went in as fast as they could (saturation). */
+  rate: number | null;
   /** Group commits (each one write and one fdatasync) per second of the timed run. */
   fsyncsPerSec: number;
   /** Journal bytes per command, framing included. */
@@ -40,7 +46,7 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 export async function runJournaled(
   w: Workload,
   dir: string,
-  opts: { timedOps: number; chunk: number; label: string },
+  opts: { timedOps: number; chunk: number; label: string; rate?: number },
 ): Promise<JournaledResult> {
   fs.rmSync(dir, { recursive: true, force: true });
   const durable = DurableEngine.open({ dir, snapshotEvery: 0, log: silentLogger });
@@ -59,13 +65,14 @@ export async function runJournaled(
     acks[seq - firstTimedSeq] = lastAck - sentAt[seq - firstTimedSeq]!;
     acked++;
   });
+  let due = 0; // a paced op's due time
   const submit = (cmd: Command) => {
     if (!recording) {
       durable.submitNow(cmd);
       return;
     }
     const k = sent++;
-    const t0 = performance.now();
+    const t0 = opts.rate === undefined ? performance.now() : due;
     const seq = durable.submitNow(cmd);
     if (k === 0) firstTimedSeq = seq;
     sentAt[k] = t0;
@@ -89,9 +96,27 @@ export async function runJournaled(
   const stepper = new OpStepper(w, a, live);
   const start = performance.now();
   const end = w.warmup + timed;
-  for (let i = w.warmup; i < end; i++) {
-    stepper.step(i);
-    if ((i - w.warmup) % opts.chunk === opts.chunk - 1) await turn();
+  if (opts.rate === undefined) {
+    for (let i = w.warmup; i < end; i++) {
+      stepper.step(i);
+      if ((i - w.warmup) % opts.chunk === opts.chunk - 1) await turn();
+    }
+  } else {
+    // One Immediate per turn and no promise: the pacing loop allocates next to nothing itself.
+    const perMs = opts.rate / 1000;
+    let i = w.warmup;
+    await new Promise<void>((resolve) => {
+      const pump = () => {
+        const dueNow = Math.min(end, w.warmup + Math.floor((performance.now() - start) * perMs) + 1);
+        for (; i < dueNow; i++) {
+          due = start + (i - w.warmup) / perMs;
+          stepper.step(i);
+        }
+        if (i < end) setImmediate(pump);
+        else resolve();
+      };
+      pump();
+    });
   }
   await durable.flush();
   while (acked < sent) await turn();
@@ -107,6 +132,7 @@ export async function runJournaled(
     ackP99Us: lat.p99Us,
     ackP999Us: lat.p999Us,
     ackMaxUs: lat.maxUs,
+    rate: opts.rate ?? null,
     fsyncsPerSec: Math.round(batches / (wallMs / 1000)),
     bytesPerCommand: Math.round(((journal.stats.bytes - before.bytes) / records) * 10) / 10,
     commandsPerBatch: Math.round(records / batches),

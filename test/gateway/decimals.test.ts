@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import BigNumber from 'bignumber.js';
 import fc from 'fast-check';
-import { priceToTicks, quantityToLots } from '../../engine/index.ts';
-import { Decimals } from '../../gateway/decimals.ts';
+import { lotsToQuantity, priceToTicks, quantityToLots } from '../../engine/index.ts';
+import { Decimals, times } from '../../gateway/decimals.ts';
 import { InstrumentCodec } from '../../gateway/instrument-codec.ts';
 import { isGatewayError } from '../../gateway/index.ts';
 
@@ -61,6 +62,24 @@ const texts = fc.oneof(
 
 const units = fc.constantFrom(...UNITS);
 
+function codecOf(tickSize: string, lotSize: string, quoteUnit?: string): InstrumentCodec {
+  return new InstrumentCodec({
+    id: 'X@evm:1',
+    tickSize,
+    lotSize,
+    ...(quoteUnit === undefined ? {} : { quoteUnit }),
+    priceDecimals: 8,
+    quantityDecimals: 8,
+    minQty: 1,
+    maxQty: 1,
+    maxPrice: 1,
+    referencePrice: 1,
+    bandBps: 0,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+  });
+}
+
 describe('decimals: reading wire decimals exactly, fast', () => {
   it('answers, where it answers, what bignumber.js does; leaves refusals to it', () => {
     fc.assert(
@@ -74,6 +93,41 @@ describe('decimals: reading wire decimals exactly, fast', () => {
         );
         assert.equal(fast, reference.value, `${JSON.stringify(text)} / ${unit}`);
       }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("formats any number of units as bignumber.js does, past safe integers and below the unit's places too", () => {
+    const counts = fc.oneof(
+      fc.integer({ min: 0, max: 1_000_000 }),
+      fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      fc.constantFrom(0, 1, 9, 10, 99, 100, Number.MAX_SAFE_INTEGER, 2 ** 60, 1e21),
+    );
+    fc.assert(
+      fc.property(counts, units, fc.integer({ min: 0, max: 10 }), (n, unit, decimals) => {
+        const d = new Decimals(unit, decimals);
+        const reference = lotsToQuantity(n, unit, decimals);
+        assert.equal(d.format(n), reference, `${n} x ${unit}, ${decimals} places`);
+        assert.equal(d.format(n), reference, 'again, from the cache');
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("the instrument codec's notional amounts (fees) are the exact products, in the cash unit's places", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        units,
+        units,
+        fc.constantFrom('1', '0.01', '0.000001', '0.00000001'),
+        (n, tickSize, lotSize, quoteUnit) => {
+          const codec = codecOf(tickSize, lotSize, quoteUnit);
+          const notionalUnit = new BigNumber(tickSize).times(lotSize).toFixed();
+          const places = new BigNumber(quoteUnit).decimalPlaces() ?? 0;
+          assert.equal(codec.notional(n), times(n, notionalUnit, places));
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -98,20 +152,7 @@ describe('decimals: reading wire decimals exactly, fast', () => {
   it("the instrument codec gives the reference's ticks and lots, or its refusal, for any string", () => {
     fc.assert(
       fc.property(texts, units, units, (text, tickSize, lotSize) => {
-        const codec = new InstrumentCodec({
-          id: 'X@evm:1',
-          tickSize,
-          lotSize,
-          priceDecimals: 8,
-          quantityDecimals: 8,
-          minQty: 1,
-          maxQty: 1,
-          maxPrice: 1,
-          referencePrice: 1,
-          bandBps: 0,
-          makerFeeBps: 0,
-          takerFeeBps: 0,
-        });
+        const codec = codecOf(tickSize, lotSize);
         for (const [read, reference] of [
           [() => codec.ticks(text), priceToTicks(text, tickSize)],
           [() => codec.lots(text), quantityToLots(text, lotSize)],
