@@ -14,11 +14,11 @@ import {
   type FillRecord,
   type HistoryKind,
   type HistoryReader,
-  HistoryStore,
   mergePages,
   type OrderRecord,
   type PageQuery,
   type Position,
+  ThreadedHistory,
 } from '../history/index.ts';
 import { eventsOf } from './wire-format.ts';
 import { consume } from './consume.ts';
@@ -50,11 +50,11 @@ export interface ShardHistoryOptions {
 
 /** A shard's history: its store, kept up from the event stream, answering reads. */
 export class ShardHistory {
-  readonly store: HistoryStore;
+  readonly store: ThreadedHistory;
   #feed: ReturnType<typeof consume>;
   #sub: Subscription;
 
-  private constructor(o: ShardHistoryOptions, store: HistoryStore) {
+  private constructor(o: ShardHistoryOptions, store: ThreadedHistory) {
     this.store = store;
     const { nc, topology, shard } = o;
     const js = jetstream(nc);
@@ -81,7 +81,7 @@ export class ShardHistory {
 
   /** Opens the store in `o.dir` and starts following the event stream from where it stands. */
   static async start(o: ShardHistoryOptions): Promise<ShardHistory> {
-    const store = HistoryStore.open({ dir: o.dir, shard: o.shard, log: o.log });
+    const store = ThreadedHistory.open({ dir: o.dir, shard: o.shard, log: o.log });
     const jsm = await jetStreamReady(o.nc);
     const last = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state.last_seq;
     o.log.info(`shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${last}`);

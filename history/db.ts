@@ -2,9 +2,9 @@
  * The history's LMDB files and its reads: each account's fills and finished orders keyed by
  * account and position (a page is one range read), the index from trade id and order id to
  * position, the live orders the recorder follows, and `meta` (the shard, the last command
- * committed, the last checkpoint). Opened by the writer (`HistoryStore`) and, in the process
- * whose writer runs on a thread of its own, by the readers beside it: LMDB lets one process's
- * threads share the files, each reader seeing the last commit.
+ * committed, the last checkpoint). Opened by the writer thread (`SyncHistoryWriter`) and by the
+ * readers beside it (`ThreadedHistory`): LMDB lets one process's threads share the files, each
+ * reader seeing the last commit.
  */
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';

@@ -25,5 +25,4 @@ export {
   type OrderRecord,
   RECORDED_KINDS,
 } from './records.ts';
-export { HistoryStore, type HistoryStoreOptions } from './store.ts';
 export { ThreadedHistory, type ThreadedHistoryOptions } from './threaded.ts';

@@ -1,6 +1,6 @@
 /**
- * What the two ways to run a history share: reads from its files once every command applied
- * before them is committed (`Committed`), its position, and that of its last checkpoint.
+ * The history's reads, on the thread that applies the events: from its files once every command
+ * applied before them is committed (`Committed`), its position, and that of its last checkpoint.
  */
 import { Committed } from './committed.ts';
 import type { HistoryDb } from './db.ts';

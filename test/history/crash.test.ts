@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { XorShift32 } from '../../bench/prng.ts';
-import { type FillRecord, HistoryStore, type OrderRecord } from '../../history/index.ts';
+import { type FillRecord, ThreadedHistory, type OrderRecord } from '../../history/index.ts';
 import { DurableEngine, listSegments, listSnapshots } from '../../journal/index.ts';
 import { liveAndDie, tempDir, Workload } from '../journal/support.ts';
 import { lineLogger } from '../../common/index.ts';
@@ -45,7 +45,7 @@ describe('history across SIGKILLs under load', () => {
 
       // When it opens once more, its history catching up from the journal
       const lines: string[] = [];
-      const store = HistoryStore.open({
+      const store = ThreadedHistory.open({
         dir: path.join(dir, 'history'),
         log: lineLogger((l) => lines.push(l)),
       });

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { type FillRecord, HistoryStore } from '../../history/index.ts';
+import { type FillRecord, ThreadedHistory } from '../../history/index.ts';
 import { silentLogger } from '../../common/index.ts';
 import { tempDir } from '../journal/support.ts';
 
@@ -20,7 +20,7 @@ describe('history with its writer thread', () => {
   it('given a process that records 20,000 trades and returns without closing it, then they are all on disk', async (t) => {
     const dir = tempDir(t, 'history-threaded');
     await promisify(execFile)(process.execPath, [CHILD, dir, '20000'], { timeout: 60_000 });
-    const store = HistoryStore.open({ dir, log: silentLogger });
+    const store = ThreadedHistory.open({ dir, log: silentLogger });
     t.after(() => store.close());
     const fills = await store.page({ kind: 'fills', account: 'bob', order: 'asc', limit: 100_000 });
     assert.equal(fills.length, 20_000);
@@ -33,7 +33,7 @@ describe('history with its writer thread', () => {
       // LMDB's cleanup of a thread stopped inside a transaction waited minutes
       await promisify(execFile)(process.execPath, [CHILD, dir, '20000', 'exit'], { timeout: 20_000 });
     }
-    const store = HistoryStore.open({ dir, log: silentLogger });
+    const store = ThreadedHistory.open({ dir, log: silentLogger });
     t.after(() => store.close());
     const fills = await store.page({ kind: 'fills', account: 'bob', order: 'asc', limit: 100_000 });
     // Each life wrote its first half at least, and whole batches only: every trade has both fills
