@@ -16,6 +16,27 @@ export const OrderState = {
 } as const;
 export type OrderState = (typeof OrderState)[keyof typeof OrderState];
 
+// The order's small choices, packed into one field (`Order.flags`): one word instead of six
+// (40 bytes less per record; bench:engine M1), read and written under their own names.
+const SIDES: readonly Side[] = ['buy', 'sell'];
+const TYPES: readonly OrderType[] = ['limit', 'market', 'stop', 'stop-limit'];
+const TIFS: readonly TimeInForce[] = ['GTC', 'GTD', 'IOC', 'FOK'];
+const STPS: readonly StpMode[] = ['cancel-newest', 'cancel-oldest', 'cancel-both', 'decrement-and-cancel'];
+const indexOf = <T extends string>(values: readonly T[]) =>
+  Object.fromEntries(values.map((v, i) => [v, i])) as Record<T, number>;
+const SIDE_INDEX = indexOf(SIDES);
+const TYPE_INDEX = indexOf(TYPES);
+const TIF_INDEX = indexOf(TIFS);
+const STP_INDEX = indexOf(STPS);
+// Bit 0 the side, 1-2 the type, 3-4 the time in force, 5-6 self-trade prevention, 7 post-only,
+// 8-9 the state.
+const TYPE_SHIFT = 1;
+const TIF_SHIFT = 3;
+const STP_SHIFT = 5;
+const POST_ONLY = 1 << 7;
+const STATE_SHIFT = 8;
+const TWO_BITS = 3;
+
 export class Order {
   id = 0;
   /** Index of the instrument in the engine. */
@@ -23,11 +44,8 @@ export class Order {
   /** Index of the account in the engine. */
   account = 0;
   clientOrderId = '';
-  side: Side = 'buy';
-  type: OrderType = 'limit';
-  tif: TimeInForce = 'GTC';
-  stp: StpMode = 'cancel-newest';
-  postOnly = false;
+  /** Side, type, time in force, self-trade prevention, post-only and state (see the accessors). */
+  flags = 0;
   /** Ticks; 0 for a market order. */
   price = 0;
   stopPrice = 0;
@@ -44,7 +62,6 @@ export class Order {
   clientHash = 0;
   /** Sequence of arrival in the book: stamped by the engine, used for FIFO checks and stops. */
   time = 0;
-  state: OrderState = OrderState.Free;
   // Links of the account's list of live orders, owned by the engine.
   accountPrev: Order | null = null;
   accountNext: Order | null = null;
@@ -52,6 +69,48 @@ export class Order {
   prev: Order | null = null;
   next: Order | null = null;
   level: object | null = null;
+
+  get side(): Side {
+    return SIDES[this.flags & 1]!;
+  }
+  set side(v: Side) {
+    this.flags = (this.flags & ~1) | SIDE_INDEX[v];
+  }
+
+  get type(): OrderType {
+    return TYPES[(this.flags >> TYPE_SHIFT) & TWO_BITS]!;
+  }
+  set type(v: OrderType) {
+    this.flags = (this.flags & ~(TWO_BITS << TYPE_SHIFT)) | (TYPE_INDEX[v] << TYPE_SHIFT);
+  }
+
+  get tif(): TimeInForce {
+    return TIFS[(this.flags >> TIF_SHIFT) & TWO_BITS]!;
+  }
+  set tif(v: TimeInForce) {
+    this.flags = (this.flags & ~(TWO_BITS << TIF_SHIFT)) | (TIF_INDEX[v] << TIF_SHIFT);
+  }
+
+  get stp(): StpMode {
+    return STPS[(this.flags >> STP_SHIFT) & TWO_BITS]!;
+  }
+  set stp(v: StpMode) {
+    this.flags = (this.flags & ~(TWO_BITS << STP_SHIFT)) | (STP_INDEX[v] << STP_SHIFT);
+  }
+
+  get postOnly(): boolean {
+    return (this.flags & POST_ONLY) !== 0;
+  }
+  set postOnly(v: boolean) {
+    this.flags = v ? this.flags | POST_ONLY : this.flags & ~POST_ONLY;
+  }
+
+  get state(): OrderState {
+    return ((this.flags >> STATE_SHIFT) & TWO_BITS) as OrderState;
+  }
+  set state(v: OrderState) {
+    this.flags = (this.flags & ~(TWO_BITS << STATE_SHIFT)) | (v << STATE_SHIFT);
+  }
 }
 
 /** A free list of order records. */
