@@ -11,9 +11,10 @@ import { Worker } from 'node:worker_threads';
 import { lineLogger, type Logger } from '../common/index.ts';
 import type { PublishedEvent } from '../engine/index.ts';
 import { EventBatchWriter, type EventReader } from '../journal/index.ts';
+import { Committed } from './committed.ts';
 import { HistoryDb } from './db.ts';
-import { HistoryReads } from './reads.ts';
-import { RECORDED_KINDS } from './records.ts';
+import type { Entry, HistoryKind, HistoryReader, PageQuery, Position } from './query.ts';
+import { type FillRecord, type OrderRecord, RECORDED_KINDS } from './records.ts';
 import { BUSY, type FromWriter, STOP, type ToWriter, type WriterData } from './writer-messages.ts';
 
 /** A batch is handed over at the end of the turn, or sooner once it holds this many bytes. */
@@ -30,7 +31,14 @@ export interface ThreadedHistoryOptions {
   log?: Logger;
 }
 
-export class ThreadedHistory extends HistoryReads implements EventReader {
+export class ThreadedHistory implements EventReader, HistoryReader {
+  readonly shard: number;
+  /** The files, read on this thread once the writer has committed what a read waits for. */
+  #db: HistoryDb;
+  /** How far the writer's commits have come, and the reads waiting for a command to be in. */
+  #committed: Committed;
+  /** The last checkpoint's command. */
+  #durable: number;
   #worker: Worker;
   #log: Logger;
   #batch = new EventBatchWriter(RECORDED_KINDS);
@@ -40,9 +48,12 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
   #onExit: () => void;
 
   private constructor(o: ThreadedHistoryOptions) {
-    super(new HistoryDb(o.dir, o.shard ?? 0));
+    this.#db = new HistoryDb(o.dir, o.shard ?? 0);
+    this.shard = this.#db.shard;
+    this.#durable = this.#db.checkpoint;
+    this.#committed = new Committed(this.#durable, `shard ${this.shard}`);
     this.#log = o.log ?? lineLogger((line) => process.stderr.write(`${line}\n`));
-    this.#applied = this.durable;
+    this.#applied = this.#durable;
     const state = new Int32Array(new SharedArrayBuffer(8));
     const data: WriterData = { dir: o.dir, shard: this.shard, state };
     this.#worker = new Worker(new URL('./writer-thread.js', import.meta.url), { workerData: data });
@@ -66,13 +77,35 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
     return new ThreadedHistory(o);
   }
 
+  /** The last command applied (what a read waits for). */
   get appliedSeq(): number {
     return this.#applied;
   }
 
+  /** The last checkpoint's command: a start picks up after it. */
+  get durableSeq(): number {
+    return this.#durable;
+  }
+
+  /**
+   * Up to `q.limit` entries of `q.account` in `q.order` within the bounds, once every command
+   * applied so far (and `atLeast`, when given) is committed; rejects when that takes longer than
+   * `timeoutMs`.
+   */
+  async page(q: PageQuery, atLeast = 0, timeoutMs = 10_000): Promise<Entry<FillRecord | OrderRecord>[]> {
+    await this.#committed.reached(Math.max(atLeast, this.#applied), timeoutMs);
+    return this.#db.page(q);
+  }
+
+  /** Where an account's fill (by trade id) or finished order (by order id) stands, if it has one here. */
+  async position(kind: HistoryKind, account: string, id: number, atLeast = 0): Promise<Position | undefined> {
+    await this.#committed.reached(Math.max(atLeast, this.#applied), 10_000);
+    return this.#db.position(kind, account, id);
+  }
+
   /** Takes one command's events for the writer; a command seen before is skipped. */
   apply(seq: number, events: readonly PublishedEvent[]): void {
-    if (seq <= this.#applied || this.committed.failed !== null || this.#closing !== null) return;
+    if (seq <= this.#applied || this.#committed.failed !== null || this.#closing !== null) return;
     this.#batch.command(seq, events);
     this.#applied = seq;
     if (this.#batch.size >= BATCH_BYTES) this.#send();
@@ -86,7 +119,7 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#send();
-      if (this.committed.failed === null) {
+      if (this.#committed.failed === null) {
         this.#worker.ref();
         const closed = new Promise<void>((resolve) => {
           this.#worker.on('message', (m: FromWriter) => m.op === 'closed' && resolve());
@@ -97,14 +130,14 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
       }
       await this.#worker.terminate();
       process.off('exit', this.#onExit);
-      await this.db.close();
+      await this.#db.close();
     })();
     return this.#closing;
   }
 
   #send(): void {
     this.#scheduled = false;
-    if (this.#batch.size === 0 || this.committed.failed !== null) return;
+    if (this.#batch.size === 0 || this.#committed.failed !== null) return;
     const bytes = this.#batch.take();
     // Held open until the writer has committed what it was given.
     this.#worker.ref();
@@ -118,9 +151,9 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
   #heard(m: FromWriter): void {
     switch (m.op) {
       case 'commit':
-        this.durable = Math.max(this.durable, m.durable);
-        this.committed.advance(m.committed);
-        if (this.committed.seq >= this.#applied && this.#closing === null) this.#worker.unref();
+        this.#durable = Math.max(this.#durable, m.durable);
+        this.#committed.advance(m.committed);
+        if (this.#committed.seq >= this.#applied && this.#closing === null) this.#worker.unref();
         break;
       case 'log':
         this.#log[m.level](m.fields, m.message);
@@ -129,15 +162,15 @@ export class ThreadedHistory extends HistoryReads implements EventReader {
         this.#fail(new Error(m.message));
         break;
       case 'closed':
-        this.durable = Math.max(this.durable, m.durable);
-        this.committed.advance(m.committed);
+        this.#durable = Math.max(this.#durable, m.durable);
+        this.#committed.advance(m.committed);
         break;
     }
   }
 
   #fail(err: Error): void {
-    if (this.committed.failed !== null) return;
-    this.committed.fail(err);
+    if (this.#committed.failed !== null) return;
+    this.#committed.fail(err);
     this.#log.error({ err }, `history: ${err.message}; the history takes nothing more`);
   }
 }
