@@ -234,7 +234,8 @@ async function main(): Promise<void> {
     const artifacts = await compileContracts({ force });
     for (const w of artifacts.warnings) console.warn(`warning: ${w}`);
     const ms = Math.round(performance.now() - started);
-    console.log(`evm contracts: ${CONTRACTS.join(', ')} (solc ${artifacts.solcVersion}, ${ms} ms)`);
+    // Progress, on stderr: the bench commands build first and their --json stdout must stay pure.
+    console.error(`evm contracts: ${CONTRACTS.join(', ')} (solc ${artifacts.solcVersion}, ${ms} ms)`);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exitCode = 1;
