@@ -1,8 +1,11 @@
 /**
  * Live orders by (account, client order id): an open-addressing table with linear probing and
  * backward-shift deletion, storing each entry's hash so nothing is rehashed on a move. Replaces
- * a Map per account, whose constant insert/delete churn showed up as garbage collection.
+ * a Map per account, whose constant insert/delete churn showed up as garbage collection. The hash
+ * is the low half of the pair's fingerprint, shared with the remembered-id table (see
+ * fingerprint.ts): a new order's id is hashed once for both.
  */
+import { Fingerprint } from './fingerprint.ts';
 import type { Order } from './order.ts';
 
 export class ClientIdTable {
@@ -10,8 +13,11 @@ export class ClientIdTable {
   #hashes: Int32Array;
   #mask: number;
   #size = 0;
+  readonly #fp: Fingerprint;
 
-  constructor(capacity = 1024) {
+  /** `fp`: the fingerprint shared with the remembered-id table. */
+  constructor(capacity = 1024, fp = new Fingerprint()) {
+    this.#fp = fp;
     let cap = 16;
     while (cap < capacity * 2) cap *= 2;
     this.#orders = new Array<Order | null>(cap).fill(null);
@@ -21,7 +27,7 @@ export class ClientIdTable {
 
   /** The live order of `account` with `clientOrderId`, or undefined. */
   get(account: number, clientOrderId: string): Order | undefined {
-    const h = hash(account, clientOrderId);
+    const h = this.#fp.of(account, clientOrderId).lo;
     const orders = this.#orders;
     const mask = this.#mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -34,8 +40,7 @@ export class ClientIdTable {
   /** Adds a live order under its account and client order id (which must be free). */
   add(order: Order): void {
     if ((this.#size + 1) * 2 > this.#orders.length) this.#grow();
-    order.clientHash = hash(order.account, order.clientOrderId);
-    this.#put(order, order.clientHash);
+    this.#put(order, this.#fp.of(order.account, order.clientOrderId).lo);
     this.#size++;
   }
 
@@ -44,7 +49,7 @@ export class ClientIdTable {
     const orders = this.#orders;
     const hashes = this.#hashes;
     const mask = this.#mask;
-    let i = order.clientHash & mask;
+    let i = this.#fp.of(order.account, order.clientOrderId).lo & mask;
     while (orders[i] !== order) {
       if (orders[i] === null) return false;
       i = (i + 1) & mask;
@@ -82,11 +87,4 @@ export class ClientIdTable {
       if (o !== null && o !== undefined) this.#put(o, hashes[i]!);
     }
   }
-}
-
-/** FNV-1a over the client order id's UTF-16 code units, mixed with the account index. */
-function hash(account: number, s: string): number {
-  let h = 0x811c9dc5 ^ Math.imul(account + 1, 0x9e3779b1);
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h ^ (h >>> 15)) | 0;
 }

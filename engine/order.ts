@@ -58,8 +58,6 @@ export class Order {
   reserved = 0;
   /** Risk: the highest price a buy may pay (0: none). */
   cap = 0;
-  /** Hash of (account, clientOrderId), cached for the client id table. */
-  clientHash = 0;
   /** Sequence of arrival in the book: stamped by the engine, used for FIFO checks and stops. */
   time = 0;
   // Links of the account's list of live orders, owned by the engine.

@@ -7,6 +7,7 @@ import { Account } from './account.ts';
 import type { BookKind } from './book.ts';
 import { ClientIdTable } from './client-ids.ts';
 import { ExpiryQueue } from './expiry.ts';
+import { Fingerprint } from './fingerprint.ts';
 import { IdTable } from './id-table.ts';
 import type { Instrument } from './instrument.ts';
 import { type Order, OrderPool } from './order.ts';
@@ -48,8 +49,10 @@ export class EngineState {
   ) {
     this.risk = risk ? new RiskBook() : null;
     this.orders = new IdTable<Order>(capacity);
-    this.clientIds = new ClientIdTable(capacity);
-    this.usedClientIds = new UsedClientIds(clientIdMemory);
+    // One fingerprint for both tables: a new order's id is hashed once.
+    const fp = new Fingerprint();
+    this.clientIds = new ClientIdTable(capacity, fp);
+    this.usedClientIds = new UsedClientIds(clientIdMemory, fp);
     this.pool = new OrderPool(capacity);
   }
 

@@ -10,6 +10,7 @@
  * with odds of about n / 2^64 for n ids remembered. The fingerprint `has` computed is kept for
  * the `add` that follows it (the engine asks, then remembers an accepted order's id).
  */
+import { Fingerprint } from './fingerprint.ts';
 
 /** Ids remembered by default: 4,000,000 (96 MB once full). */
 export const CLIENT_ID_MEMORY = 4_000_000;
@@ -25,16 +26,14 @@ export class UsedClientIds {
   #table: Int32Array;
   /** Slots - 1. */
   #mask: number;
-  /** The last fingerprint computed by `#fingerprint`, and what it was of. */
-  #fh = 0;
-  #fl = 0;
-  #fAccount = -1;
-  #fId = '';
+  readonly #fp: Fingerprint;
 
-  constructor(capacity = CLIENT_ID_MEMORY) {
+  /** `fp`: the fingerprint shared with the live-order table (see fingerprint.ts). */
+  constructor(capacity = CLIENT_ID_MEMORY, fp = new Fingerprint()) {
     if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > 2 ** 28)
       throw new RangeError(`the client order id memory must be from 1 to 2^28 ids, not ${capacity}`);
     this.capacity = capacity;
+    this.#fp = fp;
     const ring = Math.min(capacity, 16);
     this.#hi = new Int32Array(ring);
     this.#lo = new Int32Array(ring);
@@ -49,14 +48,14 @@ export class UsedClientIds {
 
   /** Whether `account` (an account index) accepted an order with `clientOrderId` within memory. */
   has(account: number, clientOrderId: string): boolean {
-    this.#fingerprint(account, clientOrderId);
-    return this.#find(this.#fh, this.#fl) >= 0;
+    const fp = this.#fp.of(account, clientOrderId);
+    return this.#find(fp.hi, fp.lo) >= 0;
   }
 
   /** Remembers an id (which `has` just denied), forgetting the oldest when full. */
   add(account: number, clientOrderId: string): void {
-    if (account !== this.#fAccount || clientOrderId !== this.#fId) this.#fingerprint(account, clientOrderId);
-    this.#push(this.#fh, this.#fl);
+    const fp = this.#fp.of(account, clientOrderId);
+    this.#push(fp.hi, fp.lo);
   }
 
   /** The fingerprints oldest first, 8 bytes each (high then low half, little-endian), for snapshots. Allocates. */
@@ -160,23 +159,6 @@ export class UsedClientIds {
     this.#table = new Int32Array(2 * slots);
     this.#mask = slots - 1;
     for (let p = 0; p < k; p++) this.#place(p, lo[p]!);
-  }
-
-  /** Two independent 32-bit hashes of the account index and the id's UTF-16 code units. */
-  #fingerprint(account: number, s: string): void {
-    let a = 0x811c9dc5 ^ Math.imul(account + 1, 0x9e3779b1);
-    let b = 0x3c6ef372 ^ Math.imul(account + 1, 0x85ebca6b);
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul((b << 5) | (b >>> 27), 0x2c1b3c6d) ^ c;
-    }
-    a = Math.imul(a ^ (a >>> 16), 0x7feb352d);
-    b = Math.imul(b ^ (b >>> 15), 0x846ca68b) ^ s.length;
-    this.#fh = (a ^ (a >>> 15)) | 0;
-    this.#fl = (b ^ (b >>> 16)) | 0;
-    this.#fAccount = account;
-    this.#fId = s;
   }
 }
 
