@@ -474,11 +474,9 @@ export class Engine {
     o.stp = c.stp ?? 'cancel-newest';
     o.postOnly = c.postOnly === true;
     o.price = c.price ?? 0;
-    o.stopPrice = c.stopPrice ?? 0;
-    o.expireAt = c.expireAt ?? 0;
+    o.setTerms(c.stopPrice ?? 0, c.expireAt ?? 0);
     o.leaves = c.quantity;
     o.filled = 0;
-    o.time = ++this.#s.timeSeq;
     o.cap = cap;
     if (risk !== null) risk.reserve(acc, o, need);
     this.#s.orders.set(o.id, o);
@@ -714,7 +712,6 @@ export class Engine {
       inst.book.remove(o);
       o.price = price;
       o.leaves = qty;
-      o.time = ++this.#s.timeSeq;
     }
     const e = this.#orderEvent('replaced', o, inst);
     e.quantity = qty;

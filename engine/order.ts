@@ -37,6 +37,14 @@ const POST_ONLY = 1 << 7;
 const STATE_SHIFT = 8;
 const TWO_BITS = 3;
 
+/** The conditions only stop and GTD orders have, kept apart so that other orders' records are smaller. */
+class OrderTerms {
+  constructor(
+    readonly stopPrice: number,
+    readonly expireAt: number,
+  ) {}
+}
+
 export class Order {
   id = 0;
   /** Index of the instrument in the engine. */
@@ -48,8 +56,8 @@ export class Order {
   flags = 0;
   /** Ticks; 0 for a market order. */
   price = 0;
-  stopPrice = 0;
-  expireAt = 0;
+  /** Stop price and expiry, or null when the order has neither (see `setTerms`). */
+  terms: OrderTerms | null = null;
   /** Open quantity in lots. */
   leaves = 0;
   /** Filled quantity in lots. */
@@ -58,8 +66,6 @@ export class Order {
   reserved = 0;
   /** Risk: the highest price a buy may pay (0: none). */
   cap = 0;
-  /** Sequence of arrival in the book: stamped by the engine, used for FIFO checks and stops. */
-  time = 0;
   // Links of the account's list of live orders, owned by the engine.
   accountPrev: Order | null = null;
   accountNext: Order | null = null;
@@ -67,6 +73,21 @@ export class Order {
   prev: Order | null = null;
   next: Order | null = null;
   level: object | null = null;
+
+  /** Trigger price in ticks of a stop or stop-limit order; 0 otherwise. */
+  get stopPrice(): number {
+    return this.terms === null ? 0 : this.terms.stopPrice;
+  }
+
+  /** Expiry (ms since the epoch) of a GTD order; 0 otherwise. */
+  get expireAt(): number {
+    return this.terms === null ? 0 : this.terms.expireAt;
+  }
+
+  /** Sets the stop price and expiry (0: none). Allocates only for an order that has either. */
+  setTerms(stopPrice: number, expireAt: number): void {
+    this.terms = stopPrice === 0 && expireAt === 0 ? null : new OrderTerms(stopPrice, expireAt);
+  }
 
   get side(): Side {
     return SIDES[this.flags & 1]!;
@@ -132,6 +153,7 @@ export class OrderPool {
     o.prev = null;
     o.next = null;
     o.level = null;
+    o.terms = null;
     o.accountPrev = null;
     o.accountNext = null;
     o.clientOrderId = '';

@@ -14,7 +14,8 @@ import type { InstrumentSpec, InstrumentStatus, OrderType, Side, StpMode, TimeIn
 
 /**
  * One live order: [id, account index, clientOrderId, side, type, tif, stp, postOnly, price,
- * stopPrice, expireAt, leaves, filled, time, reserved, cap].
+ * stopPrice, expireAt, leaves, filled, 0, reserved, cap]. The 0 stands where an arrival stamp was,
+ * which nothing reads any more (order ids give the same order), so that earlier snapshots read.
  */
 export type OrderTuple = [
   number,
@@ -91,7 +92,7 @@ function tuple(o: Order): OrderTuple {
     o.expireAt,
     o.leaves,
     o.filled,
-    o.time,
+    0,
     o.reserved,
     o.cap,
   ];
@@ -153,7 +154,7 @@ export function exportState(s: EngineState): EngineSnapshot {
       event: s.eventSeq,
       order: s.orderSeq,
       trade: s.tradeSeq,
-      time: s.timeSeq,
+      time: 0,
       ts: s.ts,
     },
     risk: s.risk === null ? null : exportRisk(s, s.risk),
@@ -188,7 +189,6 @@ export function importState(snap: EngineSnapshot, kind: BookKind, clientIdMemory
   s.eventSeq = snap.seqs.event;
   s.orderSeq = snap.seqs.order;
   s.tradeSeq = snap.seqs.trade;
-  s.timeSeq = snap.seqs.time;
   s.ts = snap.seqs.ts;
   for (const id of snap.accounts) s.account(id);
   if (snap.usedClientIds !== undefined) s.usedClientIds.import(Buffer.from(snap.usedClientIds, 'base64'));
@@ -232,7 +232,8 @@ export function importState(snap: EngineSnapshot, kind: BookKind, clientIdMemory
 function order(s: EngineState, instrument: number, t: OrderTuple): Order {
   const o = s.pool.take();
   [o.id, o.account, o.clientOrderId, o.side, o.type, o.tif, o.stp, o.postOnly] = t;
-  [, , , , , , , , o.price, o.stopPrice, o.expireAt, o.leaves, o.filled, o.time, o.reserved, o.cap] = t;
+  [, , , , , , , , o.price, , , o.leaves, o.filled, , o.reserved, o.cap] = t;
+  o.setTerms(t[9], t[10]);
   o.instrument = instrument;
   if (s.accounts[o.account] === undefined)
     throw new RangeError(`order ${o.id} names unknown account ${o.account}`);

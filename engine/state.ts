@@ -32,8 +32,6 @@ export class EngineState {
   eventSeq = 0;
   orderSeq = 0;
   tradeSeq = 0;
-  /** Arrival stamp of orders, for stop priority. */
-  timeSeq = 0;
   /** Timestamp of the last command. */
   ts = 0;
 

@@ -38,7 +38,8 @@ export class StopBook {
     const sell = this.#sells[0];
     const buyHit = buy !== undefined && buy.stopPrice <= last;
     const sellHit = sell !== undefined && sell.stopPrice >= last;
-    if (buyHit && (!sellHit || buy.time < sell!.time)) return this.#buys.shift()!;
+    // Stops cannot be amended, so the earlier of two is the one with the lower order id.
+    if (buyHit && (!sellHit || buy.id < sell!.id)) return this.#buys.shift()!;
     if (sellHit) return this.#sells.shift()!;
     return null;
   }
