@@ -19,6 +19,13 @@ export interface MemoryResult {
   heapUsedMB: number;
   /** The same minus the heap used just before the engine was made. */
   engineHeapMB: number;
+  /**
+   * Typed-array storage the engine holds (its tables' keys and hashes, the remembered client order
+   * ids): outside the JS heap, so not in `engineHeapMB`, but memory all the same.
+   */
+  engineArrayBuffersMB: number;
+  /** `engineHeapMB` + `engineArrayBuffersMB`: all the memory the resting orders cost. */
+  engineTotalMB: number;
   rssMB: number;
   /** Bytes of heap per resting order (from `engineHeapMB`). */
   bytesPerOrder: number;
@@ -27,10 +34,12 @@ export interface MemoryResult {
 export const M1_ORDERS = 1_000_000;
 const ACCOUNTS = ['buyer-0', 'buyer-1', 'buyer-2', 'buyer-3', 'seller-0', 'seller-1', 'seller-2', 'seller-3'];
 
-function heapMB(): number {
+/** Heap in use and array-buffer storage, in MB, after a full collection. */
+function memoryMB(): { heap: number; buffers: number } {
   globalThis.gc?.();
   globalThis.gc?.();
-  return process.memoryUsage().heapUsed / 2 ** 20;
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed / 2 ** 20, buffers: m.arrayBuffers / 2 ** 20 };
 }
 
 function round(x: number): number {
@@ -44,7 +53,7 @@ function measure(
   seed: number,
   make: () => { enter(i: number, side: number, price: number, qty: number): void; resting(): number },
 ): MemoryResult {
-  const before = heapMB();
+  const before = memoryMB();
   const book = make();
   const rng = new XorShift32(seed);
   for (let i = 0; i < orders; i++) {
@@ -53,16 +62,18 @@ function measure(
     const qty = rng.int(1, 100);
     book.enter(i, side, side === 0 ? MID - offset : MID + offset, qty);
   }
-  const after = heapMB();
+  const after = memoryMB();
   const rss = process.memoryUsage().rss / 2 ** 20;
   const restingOrders = book.resting();
   return {
     engine,
     restingOrders,
-    heapUsedMB: round(after),
-    engineHeapMB: round(after - before),
+    heapUsedMB: round(after.heap),
+    engineHeapMB: round(after.heap - before.heap),
+    engineArrayBuffersMB: round(after.buffers - before.buffers),
+    engineTotalMB: round(after.heap - before.heap + after.buffers - before.buffers),
     rssMB: round(rss),
-    bytesPerOrder: Math.round(((after - before) * 2 ** 20) / restingOrders),
+    bytesPerOrder: Math.round(((after.heap - before.heap) * 2 ** 20) / restingOrders),
   };
 }
 

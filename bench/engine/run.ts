@@ -252,7 +252,8 @@ function table(r: Report): string {
     if ('heapUsedMB' in x) {
       out.push(
         `${x.engine.padEnd(18)} ${fmt(x.restingOrders)} resting orders: heap used ${x.heapUsedMB} MB ` +
-          `(engine ${x.engineHeapMB} MB, ${x.bytesPerOrder} B/order), rss ${x.rssMB} MB`,
+          `(engine ${x.engineHeapMB} MB, ${x.bytesPerOrder} B/order; + typed arrays ${x.engineArrayBuffersMB} MB ` +
+          `= ${x.engineTotalMB} MB), rss ${x.rssMB} MB`,
       );
       continue;
     }
