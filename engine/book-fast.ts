@@ -1,9 +1,12 @@
 /**
  * The fast book. Each price level is an intrusive doubly linked FIFO of orders (the links live
  * on the pooled `Order` records), so a cancel unlinks in O(1). Levels are found by price in a
- * map and kept in a sorted array per side with the best level at the end, where most activity
- * is: taking or dropping the best level is O(1), a new level costs a binary search and a short
- * shift. Levels are pooled; no operation allocates once the pools are warm.
+ * map and kept in order per side in blocks of at most `BLOCK` levels (a sorted array cut in
+ * pieces), with the best level last in the last block, where most activity is: taking or dropping
+ * the best level is O(1), and a level opened or closed anywhere else costs two binary searches and
+ * a shift within its block, not across the whole side (a moving market keeps thousands of levels
+ * per side and opens and closes them everywhere: bench:micro "levels"). Levels are pooled; only
+ * a block's split allocates once the pools are warm.
  */
 import type { LevelInfo, MatchHost, OrderBook } from './book.ts';
 import type { Order } from './order.ts';
@@ -18,11 +21,18 @@ class Level {
   tail: Order | null = null;
 }
 
-/** One side of the book. `levels[0..n)` sorted so that the best level is `levels[n - 1]`. */
+/** Levels a block holds at most; a fuller block splits in two. */
+const BLOCK = 64;
+
+/**
+ * One side of the book: its levels in blocks, never empty, so that the levels read block after
+ * block are sorted with the best last.
+ */
 class BookSide {
-  levels: Level[] = [];
-  n = 0;
+  blocks: Level[][] = [];
   byPrice = new Map<number, Level>();
+  /** The best level (last of the last block), or null when the side is empty. */
+  best: Level | null = null;
   /** Bids: prices ascend towards the best; asks: they descend. */
   constructor(readonly bids: boolean) {}
 
@@ -31,13 +41,85 @@ class BookSide {
     return this.bids ? a > b : a < b;
   }
 
-  /** Index of the level at `price`, or of where it would go (first level that ranks before it). */
-  search(price: number): number {
+  /** Puts a new level (no level has its price) in its place. */
+  insert(level: Level): void {
+    const blocks = this.blocks;
+    const price = level.price;
+    const best = this.best;
+    if (best === null) {
+      blocks.push([level]);
+      this.best = level;
+      return;
+    }
+    let b: number;
+    let at: number;
+    if (this.better(price, best.price)) {
+      // A new best goes last
+      b = blocks.length - 1;
+      at = blocks[b]!.length;
+      this.best = level;
+    } else {
+      // Any other level goes into the first block that holds a better one
+      b = this.#block(price, false);
+      at = this.#search(blocks[b]!, price);
+    }
+    const block = blocks[b]!;
+    block.push(level);
+    for (let i = block.length - 1; i > at; i--) block[i] = block[i - 1]!;
+    block[at] = level;
+    if (block.length > BLOCK) blocks.splice(b + 1, 0, block.splice(BLOCK >> 1));
+  }
+
+  /** Takes a level out of its place. */
+  delete(level: Level): void {
+    const blocks = this.blocks;
+    if (level === this.best) {
+      const last = blocks[blocks.length - 1]!;
+      last.pop();
+      if (last.length === 0) blocks.pop();
+      const next = blocks.length === 0 ? null : blocks[blocks.length - 1]!;
+      this.best = next === null ? null : next[next.length - 1]!;
+      return;
+    }
+    const b = this.#block(level.price, true);
+    const block = blocks[b]!;
+    for (let i = this.#search(block, level.price) - 1; i < block.length - 1; i++) block[i] = block[i + 1]!;
+    block.pop();
+    if (block.length === 0) {
+      blocks.splice(b, 1);
+    } else if (b > 0 && block.length < BLOCK >> 2 && blocks[b - 1]!.length + block.length <= BLOCK) {
+      // Two thin neighbours become one, so that churn does not leave many small blocks.
+      const before = blocks[b - 1]!;
+      for (const l of block) before.push(l);
+      blocks.splice(b, 1);
+    }
+  }
+
+  /**
+   * The first block whose best level ranks before `price` (or, with `holding`, is at it): where a
+   * level at `price` goes or is.
+   */
+  #block(price: number, holding: boolean): number {
+    const blocks = this.blocks;
     let lo = 0;
-    let hi = this.n;
+    let hi = blocks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.better(this.levels[mid]!.price, price)) hi = mid;
+      const block = blocks[mid]!;
+      const top = block[block.length - 1]!.price;
+      if (this.better(top, price) || (holding && top === price)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** Index in `block` of the first level that ranks before `price`. */
+  #search(block: Level[], price: number): number {
+    let lo = 0;
+    let hi = block.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.better(block[mid]!.price, price)) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -55,13 +137,13 @@ export class FastBook implements OrderBook {
   }
 
   best(side: Side): number {
-    const s = side === 'buy' ? this.#bids : this.#asks;
-    return s.n === 0 ? 0 : s.levels[s.n - 1]!.price;
+    const level = (side === 'buy' ? this.#bids : this.#asks).best;
+    return level === null ? 0 : level.price;
   }
 
   bestQty(side: Side): number {
-    const s = side === 'buy' ? this.#bids : this.#asks;
-    return s.n === 0 ? 0 : s.levels[s.n - 1]!.qty;
+    const level = (side === 'buy' ? this.#bids : this.#asks).best;
+    return level === null ? 0 : level.qty;
   }
 
   level(side: Side, price: number): LevelInfo | undefined {
@@ -71,8 +153,9 @@ export class FastBook implements OrderBook {
   match(taker: Order, limit: number, host: MatchHost): void {
     const buy = taker.side === 'buy';
     const side = buy ? this.#asks : this.#bids;
-    while (taker.leaves > 0 && side.n > 0) {
-      const level = side.levels[side.n - 1]!;
+    while (taker.leaves > 0) {
+      const level = side.best;
+      if (level === null) return;
       const price = level.price;
       if (buy ? price > limit : price < limit) return;
       const maker = level.head!;
@@ -101,12 +184,16 @@ export class FastBook implements OrderBook {
     const buy = taker.side === 'buy';
     const side = buy ? this.#asks : this.#bids;
     let got = 0;
-    for (let i = side.n - 1; i >= 0 && got < want; i--) {
-      const level = side.levels[i]!;
-      if (buy ? level.price > limit : level.price < limit) break;
-      for (let o = level.head; o !== null && got < want; o = o.next) {
-        if (o.account !== taker.account) got += Math.min(want - got, o.leaves);
-        else if (stpTakerCancel(taker.stp, want - got, o.leaves) > 0) return got;
+    const blocks = side.blocks;
+    for (let b = blocks.length - 1; b >= 0; b--) {
+      const block = blocks[b]!;
+      for (let i = block.length - 1; i >= 0; i--) {
+        const level = block[i]!;
+        if (got >= want || (buy ? level.price > limit : level.price < limit)) return got;
+        for (let o = level.head; o !== null && got < want; o = o.next) {
+          if (o.account !== taker.account) got += Math.min(want - got, o.leaves);
+          else if (stpTakerCancel(taker.stp, want - got, o.leaves) > 0) return got;
+        }
       }
     }
     return got;
@@ -142,18 +229,25 @@ export class FastBook implements OrderBook {
   }
 
   forEach(side: Side, visit: (order: Order) => void): void {
-    const s = side === 'buy' ? this.#bids : this.#asks;
-    for (let i = s.n - 1; i >= 0; i--) {
-      for (let o = s.levels[i]!.head; o !== null; o = o.next) visit(o);
+    const blocks = (side === 'buy' ? this.#bids : this.#asks).blocks;
+    for (let b = blocks.length - 1; b >= 0; b--) {
+      const block = blocks[b]!;
+      for (let i = block.length - 1; i >= 0; i--) {
+        for (let o = block[i]!.head; o !== null; o = o.next) visit(o);
+      }
     }
   }
 
   depth(side: Side, n: number): Array<[number, number, number]> {
-    const s = side === 'buy' ? this.#bids : this.#asks;
+    const blocks = (side === 'buy' ? this.#bids : this.#asks).blocks;
     const out: Array<[number, number, number]> = [];
-    for (let i = s.n - 1; i >= 0 && out.length < n; i--) {
-      const l = s.levels[i]!;
-      out.push([l.price, l.qty, l.count]);
+    for (let b = blocks.length - 1; b >= 0; b--) {
+      const block = blocks[b]!;
+      for (let i = block.length - 1; i >= 0; i--) {
+        if (out.length === n) return out;
+        const l = block[i]!;
+        out.push([l.price, l.qty, l.count]);
+      }
     }
     return out;
   }
@@ -179,21 +273,13 @@ export class FastBook implements OrderBook {
     level.head = null;
     level.tail = null;
     side.byPrice.set(price, level);
-    const at = side.n > 0 && side.better(side.levels[side.n - 1]!.price, price) ? side.search(price) : side.n;
-    const levels = side.levels;
-    for (let i = side.n; i > at; i--) levels[i] = levels[i - 1]!;
-    levels[at] = level;
-    side.n++;
+    side.insert(level);
     return level;
   }
 
   #closeLevel(side: BookSide, level: Level): void {
     side.byPrice.delete(level.price);
-    const levels = side.levels;
-    const last = side.n - 1;
-    const at = levels[last] === level ? last : side.search(level.price) - 1;
-    for (let i = at; i < last; i++) levels[i] = levels[i + 1]!;
-    side.n = last;
+    side.delete(level);
     level.head = null;
     level.tail = null;
     this.#freeLevels.push(level);
