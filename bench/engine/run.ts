@@ -6,7 +6,8 @@
  *     [--engines mosaic,nodejs-order-book] [--peer-ops N] [--ops N] [--capacity N]
  *     [--journal DIR [--chunk N] [--journal-rates N,N]]
  *
- * Each run makes a fresh engine, warms it up and times the workload; with `--runs N` the run with
+ * Each run times the workload twice, each time on a fresh engine after the same warm-up: once
+ * as a whole for throughput, once op by op for latency (see driver.ts); with `--runs N` the run with
  * the median throughput is reported per engine (`runsOpsPerSec` lists them all). `--ops` caps the
  * timed ops of every engine, `--peer-ops` those of the peer only; `ops` in each result says how
  * many were timed. `--capacity` sets Mosaic's `EngineOptions.capacity` (order records and tables
