@@ -150,10 +150,14 @@ interface LoopStats {
 
 /**
  * Runs timed op `i` of a workload on an adapter: picks the target of a cancel or modify from the
- * live set (untimed), times the adapter call (unless `timed` is false), refills after a W3 sweep
- * (untimed). Shared by the synchronous loop here and the journaled loop, which yields between chunks.
+ * live set (untimed), times the adapter call into `per` (when given), refills after a W3 sweep
+ * (untimed). Shared by the synchronous loop here and the journaled loop, which yields between
+ * chunks. A latency goes straight into its typed array: returned, each would be a heap number,
+ * and the garbage of the harness itself would show in the tail it measures.
  */
 export class OpStepper {
+  /** Ops run (not skipped): the next index into `per`. */
+  n = 0;
   skipped = 0;
   redraws = 0;
   /** Time spent in W3 refills, to take out of the wall time. */
@@ -164,16 +168,13 @@ export class OpStepper {
     readonly w: Workload,
     readonly a: EngineAdapter,
     readonly live: LiveOrders | null,
-    readonly timed = true,
+    readonly per: { samples: Float64Array; kinds: Uint8Array } | null = null,
   ) {
     this.#redraw = new XorShift32((w.seed ^ 0x5bd1e995) >>> 0 || 1);
   }
 
-  /**
-   * The op's latency in ms (0 when not `timed`), or -1 when a cancel or modify found no live
-   * order (skipped).
-   */
-  step(i: number): number {
+  /** Runs op `i`; false when it is a cancel or modify that found no live order (skipped). */
+  step(i: number): boolean {
     const { w, a, live } = this;
     const ops = w.ops;
     const kind = ops.kind[i]!;
@@ -193,7 +194,7 @@ export class OpStepper {
       }
       if (h < 0) {
         this.skipped++;
-        return -1;
+        return false;
       }
       if (kind === Kind.Cancel) {
         t0 = this.#now();
@@ -216,11 +217,17 @@ export class OpStepper {
       t1 = this.#now();
       if (kind === Kind.Sweep) this.untimedMs += refill(w, a, i);
     }
-    return t1 - t0;
+    const per = this.per;
+    if (per !== null) {
+      per.samples[this.n] = t1 - t0;
+      per.kinds[this.n] = kind;
+    }
+    this.n++;
+    return true;
   }
 
   #now(): number {
-    return this.timed ? performance.now() : 0;
+    return this.per === null ? 0 : performance.now();
   }
 }
 
@@ -236,19 +243,13 @@ function opLoop(
   per: { samples: Float64Array; kinds: Uint8Array } | null,
   label: string,
 ): LoopStats {
-  const stepper = new OpStepper(w, a, live, per !== null);
+  const stepper = new OpStepper(w, a, live, per);
   const end = w.warmup + timed;
-  let n = 0;
   const start = performance.now();
   let report = start + PROGRESS_MS;
   for (let i = w.warmup; i < end; i++) {
-    const ms = stepper.step(i);
-    if (ms < 0) continue;
-    if (per !== null) {
-      per.samples[n] = ms;
-      per.kinds[n] = w.ops.kind[i]!;
-    }
-    n++;
+    if (!stepper.step(i)) continue;
+    const n = stepper.n;
     if (n % 1024 === 0 && performance.now() >= report) {
       progress(`${label}: ${n}/${timed} ops`);
       report = performance.now() + PROGRESS_MS;
@@ -256,7 +257,7 @@ function opLoop(
   }
   const totalMs = performance.now() - start;
   return {
-    n,
+    n: stepper.n,
     wallMs: totalMs - stepper.untimedMs,
     totalMs,
     skipped: stepper.skipped,
