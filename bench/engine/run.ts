@@ -30,7 +30,7 @@ import { PEER_NAME, PeerAdapter } from './adapter-peer.ts';
 import { type RunResult, runOnce } from './driver.ts';
 import { type JournaledResult, runJournaled } from './journaled.ts';
 import { type MemoryResult, mosaicMemory, peerMemory } from './memory.ts';
-import { median } from './stats.ts';
+import { type Latency, latency, median } from './stats.ts';
 import { generate, WORKLOAD_NAMES, type WorkloadName } from './workloads.ts';
 
 /** `capacity`: Mosaic's `EngineOptions.capacity` (`--capacity`), the engine default when undefined. */
@@ -56,6 +56,12 @@ interface Report {
   mosaicCapacity: number | 'default';
   /** Cost of one `performance.now()` read, which every per-op latency includes once. */
   timerNs: number;
+  /**
+   * The machine's own tail: latencies of a fixed loop of about a microsecond that allocates
+   * nothing, timed as the ops are. What exceeds its p50 there (preemption, interrupts) is in
+   * every op's tail too.
+   */
+  floor: Omit<Latency, 'ops'>;
   /** 1-minute load average when the runs started and ended (other processes share the cores). */
   loadAvg: { start: number; end: number };
   notes: string[];
@@ -79,6 +85,22 @@ function commit(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Latencies of 1,000,000 runs of a fixed loop that allocates nothing (about 1 us each here). */
+function machineFloor(): Omit<Latency, 'ops'> {
+  const n = 1_000_000;
+  const samples = new Float64Array(n);
+  let x = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    for (let k = 0; k < 300; k++) x += k ^ i;
+    samples[i] = performance.now() - t0;
+  }
+  // Reading x keeps the compiler from dropping the loop.
+  if (x < 0) throw new Error('unreachable');
+  const { p50Us, p99Us, p999Us, maxUs } = latency(samples);
+  return { p50Us, p99Us, p999Us, maxUs };
 }
 
 /** Mean cost of one `performance.now()` read, in ns. */
@@ -139,6 +161,7 @@ async function main(): Promise<void> {
     runs: workload === 'M1' ? 1 : runs,
     mosaicCapacity: capacity ?? 'default',
     timerNs: timerCost(),
+    floor: machineFloor(),
     loadAvg: { start: Math.round(loadavg()[0]! * 100) / 100, end: 0 },
     notes: [],
     results: [],
@@ -238,7 +261,11 @@ function table(r: Report): string {
     `${r.workload}  commit ${r.commit}  node ${r.node}  ${r.cpu}  seed ${r.seed}  runs ${r.runs}  ` +
       `load ${r.loadAvg.start} -> ${r.loadAvg.end}`,
   ];
-  out.push(`(each latency includes one performance.now() read, ~${r.timerNs} ns)`, '');
+  out.push(
+    `(each latency includes one performance.now() read, ~${r.timerNs} ns; a fixed loop that allocates nothing ` +
+      `takes p50 ${r.floor.p50Us} p99 ${r.floor.p99Us} p99.9 ${r.floor.p999Us} us here: the machine's own tail)`,
+    '',
+  );
   for (const x of r.results) {
     if ('ackP50Us' in x) {
       out.push(
