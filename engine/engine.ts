@@ -479,7 +479,7 @@ export class Engine {
     o.filled = 0;
     o.cap = cap;
     if (risk !== null) risk.reserve(acc, o, need);
-    this.#s.orders.set(o.id, o);
+    this.#s.orders.set(o);
     this.#s.clientIds.add(o);
     this.#s.usedClientIds.add(acc.index, o.clientOrderId);
     acc.link(o);

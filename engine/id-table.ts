@@ -1,24 +1,27 @@
 /**
- * Live orders by id: an open-addressing hash table with linear probing and backward-shift
- * deletion (no tombstones). Ids are scattered by Fibonacci hashing: sequential ids placed at
- * `id & mask` would form one long run that every deletion has to shift through.
- * Faster than a Map with hundreds of thousands of integer keys, and it allocates only when it
- * doubles.
+ * Live orders by id. The engine hands ids out in ascending order and most orders end young, so
+ * the recent ids live in a ring indexed by `id & mask`: a new order is written next to the
+ * previous one (no hashing, no probing, no cache miss) and a lookup or delete is one array read.
+ * When the newest id moves on, an order still live from `size` ids back (one that has outlived a
+ * whole ring of newer orders) moves to a `Map`; when that map holds more than a quarter of the
+ * ring, the ring doubles, so that it spans the ids most live orders have. Faster than a Map or
+ * an open-addressing table over hundreds of thousands of live orders (bench:micro "IdTable"),
+ * and it allocates only when the ring doubles or an old order moves.
  */
-export class IdTable<T> {
-  #keys: Float64Array;
-  #values: Array<T | undefined>;
+export class IdTable<T extends { readonly id: number }> {
+  #ring: Array<T | undefined>;
   #mask: number;
-  #shift: number;
+  /** The highest id set so far: the ring holds ids in (top - ring length, top]. */
+  #top = 0;
+  /** Live orders older than the ring spans. */
+  readonly #old = new Map<number, T>();
   #size = 0;
 
   constructor(capacity = 1024) {
     let cap = 16;
     while (cap < capacity * 2) cap *= 2;
-    this.#keys = new Float64Array(cap);
-    this.#values = new Array<T | undefined>(cap).fill(undefined);
+    this.#ring = new Array<T | undefined>(cap).fill(undefined);
     this.#mask = cap - 1;
-    this.#shift = 32 - Math.log2(cap);
   }
 
   get size(): number {
@@ -27,65 +30,69 @@ export class IdTable<T> {
 
   /** The value for a positive id, or undefined. */
   get(id: number): T | undefined {
-    const keys = this.#keys;
-    const mask = this.#mask;
-    for (let i = this.#slot(id); ; i = (i + 1) & mask) {
-      const k = keys[i]!;
-      if (k === id) return this.#values[i];
-      if (k === 0) return undefined;
-    }
+    if (id > this.#top || id < 1) return undefined;
+    if (id > this.#top - this.#ring.length) return this.#ring[id & this.#mask];
+    return this.#old.get(id);
   }
 
-  /** Sets the value for a positive id (ids are positive safe integers). */
-  set(id: number, value: T): void {
-    if ((this.#size + 1) * 2 > this.#keys.length) this.#grow();
-    const keys = this.#keys;
-    const mask = this.#mask;
-    let i = this.#slot(id);
-    while (keys[i] !== 0 && keys[i] !== id) i = (i + 1) & mask;
-    if (keys[i] === 0) this.#size++;
-    keys[i] = id;
-    this.#values[i] = value;
+  /** Sets the value for its id (a positive safe integer), replacing any value with that id. */
+  set(value: T): void {
+    const id = value.id;
+    if (id > this.#top) this.#advance(id);
+    if (id > this.#top - this.#ring.length) {
+      const slot = id & this.#mask;
+      if (this.#ring[slot] === undefined) this.#size++;
+      this.#ring[slot] = value;
+    } else {
+      if (!this.#old.has(id)) this.#size++;
+      this.#old.set(id, value);
+    }
   }
 
   delete(id: number): boolean {
-    const keys = this.#keys;
-    const values = this.#values;
-    const mask = this.#mask;
-    let i = this.#slot(id);
-    while (keys[i] !== id) {
-      if (keys[i] === 0) return false;
-      i = (i + 1) & mask;
+    if (id > this.#top || id < 1) return false;
+    if (id > this.#top - this.#ring.length) {
+      const slot = id & this.#mask;
+      if (this.#ring[slot] === undefined) return false;
+      this.#ring[slot] = undefined;
+    } else if (!this.#old.delete(id)) {
+      return false;
     }
-    // Backward shift: move later entries of the probe run into the hole where that keeps them reachable.
-    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#slot(keys[j]!);
-      const between = i <= j ? i < home && home <= j : i < home || home <= j;
-      if (between) continue;
-      keys[i] = keys[j]!;
-      values[i] = values[j];
-      i = j;
-    }
-    keys[i] = 0;
-    values[i] = undefined;
     this.#size--;
     return true;
   }
 
-  /** Home slot of an id: the top bits of (low word ^ high word) * 2^32 / golden ratio. */
-  #slot(id: number): number {
-    return Math.imul((id ^ (id / 4294967296)) | 0, 0x9e3779b1) >>> this.#shift;
+  /** Makes `to` the newest id: each slot it passes gives its old order, if still live, to the map. */
+  #advance(to: number): void {
+    const ring = this.#ring;
+    const mask = this.#mask;
+    for (let id = Math.max(this.#top + 1, to - ring.length + 1); id <= to; id++) {
+      const slot = id & mask;
+      const old = ring[slot];
+      if (old !== undefined) {
+        ring[slot] = undefined;
+        this.#old.set(old.id, old);
+      }
+    }
+    this.#top = to;
+    if (this.#old.size * 4 > ring.length) this.#grow();
   }
 
+  /** Doubles the ring and brings back from the map the orders it now spans. */
   #grow(): void {
-    const keys = this.#keys;
-    const values = this.#values;
-    const cap = keys.length * 2;
-    this.#keys = new Float64Array(cap);
-    this.#values = new Array<T | undefined>(cap).fill(undefined);
-    this.#mask = cap - 1;
-    this.#shift = 32 - Math.log2(cap);
-    this.#size = 0;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== 0) this.set(keys[i]!, values[i]!);
+    const ring = this.#ring;
+    const cap = ring.length * 2;
+    const mask = cap - 1;
+    const next = new Array<T | undefined>(cap).fill(undefined);
+    for (const v of ring) if (v !== undefined) next[v.id & mask] = v;
+    const from = this.#top - cap;
+    for (const [id, v] of this.#old) {
+      if (id > from) {
+        next[id & mask] = v;
+        this.#old.delete(id);
+      }
+    }
+    this.#ring = next;
+    this.#mask = mask;
   }
 }

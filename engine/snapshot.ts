@@ -221,7 +221,7 @@ export function importState(snap: EngineSnapshot, kind: BookKind, clientIdMemory
     if (s.clientIds.get(o.account, o.clientOrderId) !== undefined) {
       throw new RangeError(`client order id ${o.clientOrderId} appears twice`);
     }
-    s.orders.set(o.id, o);
+    s.orders.set(o);
     s.clientIds.add(o);
     s.accounts[o.account]!.link(o);
     if (o.tif === 'GTD') s.expiries.push(o.expireAt, o.id);

@@ -48,10 +48,17 @@ class Live<T> {
 
 // ---- orders by id ---------------------------------------------------------------------------
 
-const VALUE = new Order();
+/** An order record with this id, as the engine keeps one per live order. */
+function record(id: number): Order {
+  const o = new Order();
+  o.id = id;
+  return o;
+}
 
 abstract class IdCase extends StructureBase implements StructureCase {
   protected keys = new Float64Array(CYCLE);
+  /** Insert: the records of `keys`, made before the timing. */
+  protected records: Order[] = [];
   protected misses = 0;
   #live = new Live<number>();
   #next = 1;
@@ -68,12 +75,12 @@ abstract class IdCase extends StructureBase implements StructureCase {
     for (let k = 0; k < LIVE; k++) this.#put(this.#next++);
   }
 
-  protected abstract put(id: number): void;
+  protected abstract put(o: Order): void;
   protected abstract drop(id: number): void;
   protected abstract get size(): number;
 
   #put(id: number): void {
-    this.put(id);
+    this.put(record(id));
     this.#live.items.push(id);
   }
 
@@ -82,8 +89,10 @@ abstract class IdCase extends StructureBase implements StructureCase {
     this.i = 0;
     this.misses = 0;
     const keys = this.keys;
-    if (this.op === Op.Insert) for (let k = 0; k < count; k++) keys[k] = this.#next++;
-    else if (this.op === Op.Lookup) for (let k = 0; k < count; k++) keys[k] = this.#live.pick(this.rng);
+    if (this.op === Op.Insert) {
+      this.records.length = 0;
+      for (let k = 0; k < count; k++) this.records.push(record((keys[k] = this.#next++)));
+    } else if (this.op === Op.Lookup) for (let k = 0; k < count; k++) keys[k] = this.#live.pick(this.rng);
     else {
       for (let k = 0; k < count; k++) this.#put(this.#next++);
       for (let k = 0; k < count; k++) keys[k] = this.#live.take(this.rng);
@@ -108,8 +117,8 @@ class IdTableCase extends IdCase {
     this.fill();
   }
 
-  protected put(id: number): void {
-    this.#t.set(id, VALUE);
+  protected put(o: Order): void {
+    this.#t.set(o);
   }
 
   protected drop(id: number): void {
@@ -121,8 +130,9 @@ class IdTableCase extends IdCase {
   }
 
   run(): void {
-    const id = this.keys[this.i++]!;
-    if (this.op === Op.Insert) this.#t.set(id, VALUE);
+    const k = this.i++;
+    const id = this.keys[k]!;
+    if (this.op === Op.Insert) this.#t.set(this.records[k]!);
     else if (this.op === Op.Lookup) {
       if (this.#t.get(id) === undefined) this.misses++;
     } else this.#t.delete(id);
@@ -141,8 +151,8 @@ class IdMapCase extends IdCase {
     this.fill();
   }
 
-  protected put(id: number): void {
-    this.#t.set(id, VALUE);
+  protected put(o: Order): void {
+    this.#t.set(o.id, o);
   }
 
   protected drop(id: number): void {
@@ -154,8 +164,9 @@ class IdMapCase extends IdCase {
   }
 
   run(): void {
-    const id = this.keys[this.i++]!;
-    if (this.op === Op.Insert) this.#t.set(id, VALUE);
+    const k = this.i++;
+    const id = this.keys[k]!;
+    if (this.op === Op.Insert) this.#t.set(id, this.records[k]!);
     else if (this.op === Op.Lookup) {
       if (this.#t.get(id) === undefined) this.misses++;
     } else this.#t.delete(id);

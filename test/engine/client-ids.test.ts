@@ -103,7 +103,10 @@ describe('the remembered-id table', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 40 }),
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 3 })), { maxLength: 400 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.string({ maxLength: 3 })), {
+          maxLength: 400,
+          size: 'max',
+        }),
         (capacity, ops) => {
           const table = new UsedClientIds(capacity);
           const fifo: string[] = [];
