@@ -1,7 +1,7 @@
 /**
  * The fast book. Each price level is an intrusive doubly linked FIFO of orders (the links live
  * on the pooled `Order` records), so a cancel unlinks in O(1). Levels are found by price in a
- * map and kept in order per side in blocks of at most `BLOCK` levels (a sorted array cut in
+ * hash table (level-table.ts) and kept in order per side in blocks of at most `BLOCK` levels (a sorted array cut in
  * pieces), with the best level last in the last block, where most activity is: taking or dropping
  * the best level is O(1), and a level opened or closed anywhere else costs two binary searches and
  * a shift within its block, not across the whole side (a moving market keeps thousands of levels
@@ -9,6 +9,7 @@
  * a block's split allocates once the pools are warm.
  */
 import type { LevelInfo, MatchHost, OrderBook } from './book.ts';
+import { LevelTable } from './level-table.ts';
 import type { Order } from './order.ts';
 import { stpMakerCancel, stpTakerCancel } from './stp.ts';
 import type { Side } from './types.ts';
@@ -30,7 +31,7 @@ const BLOCK = 64;
  */
 class BookSide {
   blocks: Level[][] = [];
-  byPrice = new Map<number, Level>();
+  readonly byPrice = new LevelTable<Level>();
   /** The best level (last of the last block), or null when the side is empty. */
   best: Level | null = null;
   /** Bids: prices ascend towards the best; asks: they descend. */

@@ -1,6 +1,7 @@
 /**
- * The fast book's level index (a Map by price and the levels in sorted blocks of at most 64, best
- * last) against a Map and one sorted array best first, kept with binary search and splice (see
+ * The fast book's level index (a hash table by price, level-table.ts, and the levels in sorted
+ * blocks of at most 64, best last) against a Map and one sorted array best first, kept with binary
+ * search and splice (see
  * micro-case.ts). One side of 50 levels of one order each (W1's book) and of 12,500 (a W4 book
  * late in its run holds about 25,000 levels over both sides). An iteration is a pair, so the book
  * keeps its shape: open and close a level 1..50 ticks behind the best (a passive order canceled),

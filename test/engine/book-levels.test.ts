@@ -7,8 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { createBook } from '../../engine/book-factory.ts';
 import type { BookKind, MatchHost, OrderBook } from '../../engine/book.ts';
+import { LevelTable } from '../../engine/level-table.ts';
 import { Order } from '../../engine/order.ts';
 import type { Side } from '../../engine/types.ts';
 import { XorShift32 } from '../../bench/prng.ts';
@@ -134,5 +136,36 @@ describe('the fast book over thousands of levels per side', () => {
       d.book.match(taker, 100 + 400 * 3, NO_HOST);
     }
     assert.deepEqual(a.view(), b.view());
+  });
+});
+
+describe('the level table by price', () => {
+  it('answers as a Map through sets, deletes (backward shifts), growth and misses', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 300 }), fc.nat({ max: 2 ** 20 })), {
+          maxLength: 2_000,
+          size: 'max',
+        }),
+        (steps) => {
+          const table = new LevelTable<number>();
+          const map = new Map<number, number>();
+          for (const [put, small, big] of steps) {
+            // Nearby prices and far ones, a safe integer past 2^32 among them
+            const price = big % 5 === 0 ? 2 ** 40 + small : small;
+            if (put) {
+              table.set(price, big);
+              map.set(price, big);
+            } else {
+              assert.equal(table.delete(price), map.delete(price));
+            }
+            assert.equal(table.size, map.size);
+            assert.equal(table.get(small), map.get(small));
+          }
+          for (const [price, v] of map) assert.equal(table.get(price), v);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });
