@@ -3,6 +3,8 @@
  * `NewOrderCommand` (account, client order id, side, type, price, quantity) is built when the
  * adapter is made, so the timed op is one `execute`. Cancels and modifies reuse one command object
  * each, filled in with the target (the engine keeps nothing of a command). `ts` is the op index.
+ * An order placed again (W3 refills what a sweep took) gets a client order id of its own: the
+ * engine refuses an id an account has used before.
  *
  * The adapter learns fills and cancels from one listener (`onOrder`, `onTrade`): the order being
  * entered, and any resting order that a trade or cancel ends, with a few field reads and no
@@ -120,6 +122,8 @@ export class MosaicAdapter implements EngineAdapter {
   readonly #live: LiveOrders | null;
   /** By op index: the new order's command (undefined for cancel/modify ops). */
   readonly #cmds: Array<NewOrderCommand | undefined>;
+  /** By op index: how many times the order was placed. */
+  readonly #placed: Int32Array;
   /** Order id -> account index (only while tracking live orders). */
   readonly #account: Uint8Array;
   readonly #tracker: Tracker;
@@ -150,6 +154,7 @@ export class MosaicAdapter implements EngineAdapter {
     for (const id of w.instruments) this.#submit(benchListing(id));
     const ops = w.ops;
     this.#cmds = new Array<NewOrderCommand | undefined>(ops.n);
+    this.#placed = new Int32Array(ops.n);
     for (let i = 0; i < ops.n; i++) {
       const kind = ops.kind[i]!;
       if (!isNewOrder(kind)) continue;
@@ -179,6 +184,9 @@ export class MosaicAdapter implements EngineAdapter {
   place(i: number, ts: number): void {
     const cmd = this.#cmds[i]!;
     cmd.ts = ts;
+    const again = this.#placed[i]!;
+    this.#placed[i] = again + 1;
+    if (again > 0) cmd.clientOrderId = `${this.#w.ops.clientOrderId[i]!}.${again}`;
     const t = this.#tracker;
     t.taker = 0;
     this.#submit(cmd);

@@ -2,7 +2,8 @@
  * bench:engine's W4 "moving market" stays runnable and means what bench/WORKLOADS.md says: the
  * regimes reach their targets, prices follow the rule against the best, a shortened W4 (every
  * regime scaled down) runs on Mosaic and on the peer with the live set in step with each engine,
- * passive orders never trade, and price levels are counted. Asserts no speed.
+ * passive orders never trade, and price levels are counted. W3's sweeps trade on every engine
+ * (the refill of a swept book is not refused). Asserts no speed.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -94,6 +95,22 @@ describe('bench:engine W4 smoke', { timeout: 120_000 }, () => {
       assert.ok(r.levels.opened > 0 && r.levels.closed > 0, JSON.stringify(r.levels));
       assert.ok(r.levels.openedPerSec > 0 && r.levels.closedPerSec > 0, JSON.stringify(r.levels));
       assert.ok(r.levels.atEnd > 0, JSON.stringify(r.levels));
+    });
+  }
+
+  for (const [name, make] of [
+    ['mosaic', (w, live) => new MosaicAdapter(w, live)],
+    ['nodejs-order-book', (w, live) => new PeerAdapter(w, live)],
+  ] as const satisfies ReadonlyArray<
+    readonly [string, (w: ReturnType<typeof generate>, live: LiveOrders | null) => EngineAdapter]
+  >) {
+    it(`given W3's sweeps on ${name}, then each one trades and the refills are accepted`, () => {
+      const w = generate('W3', 42, 3);
+      const r = runOnce(w, make, { timedOps: 3, label: `W3 smoke ${name}` });
+      assert.equal(r.ops, 3);
+      assert.equal(r.rejects, 0, 'refused orders');
+      // Warm-up levels are 100 orders deep and a sweep takes at least 50 levels, in each pass
+      assert.ok(r.trades >= 2 * 3 * 50 * 100, `only ${r.trades} makers traded`);
     });
   }
 });
