@@ -39,9 +39,14 @@ describe('held commands', () => {
     fc.assert(
       fc.property(
         // Rounds of: commands held (each with some events), then how many of the oldest are released
-        fc.array(fc.tuple(fc.array(fc.nat({ max: 40 }), { maxLength: 60 }), fc.nat({ max: 70 })), {
-          maxLength: 30,
-        }),
+        fc.array(
+          fc.tuple(fc.array(fc.nat({ max: 40 }), { maxLength: 60, size: 'max' }), fc.nat({ max: 70 })),
+          {
+            maxLength: 30,
+            // Lengths up to the maximum (fast-check's default stops near ten), so that the rings grow and wrap
+            size: 'max',
+          },
+        ),
         (rounds) => {
           const held = new HeldCommands();
           const expected: Array<{ seq: number; events: PublishedEvent[] }> = [];
