@@ -30,7 +30,7 @@ const BLOCK = 64;
  * block are sorted with the best last.
  */
 class BookSide {
-  blocks: Level[][] = [];
+  readonly blocks: Level[][] = [];
   readonly byPrice = new LevelTable<Level>();
   /** The best level (last of the last block), or null when the side is empty. */
   best: Level | null = null;
@@ -42,10 +42,11 @@ class BookSide {
     return this.bids ? a > b : a < b;
   }
 
-  /** Puts a new level (no level has its price) in its place. */
+  /** Puts a new level (no level has its price) in its place and under its price. */
   insert(level: Level): void {
     const blocks = this.blocks;
     const price = level.price;
+    this.byPrice.set(price, level);
     const best = this.best;
     if (best === null) {
       blocks.push([level]);
@@ -71,9 +72,10 @@ class BookSide {
     if (block.length > BLOCK) blocks.splice(b + 1, 0, block.splice(BLOCK >> 1));
   }
 
-  /** Takes a level out of its place. */
+  /** Takes a level out of its place and from under its price. */
   delete(level: Level): void {
     const blocks = this.blocks;
+    this.byPrice.delete(level.price);
     if (level === this.best) {
       const last = blocks[blocks.length - 1]!;
       last.pop();
@@ -93,6 +95,15 @@ class BookSide {
       const before = blocks[b - 1]!;
       for (const l of block) before.push(l);
       blocks.splice(b, 1);
+    }
+  }
+
+  /** Visits the levels best first until `visit` returns false. */
+  each(visit: (level: Level) => boolean): void {
+    const blocks = this.blocks;
+    for (let b = blocks.length - 1; b >= 0; b--) {
+      const block = blocks[b]!;
+      for (let i = block.length - 1; i >= 0; i--) if (!visit(block[i]!)) return;
     }
   }
 
@@ -185,18 +196,14 @@ export class FastBook implements OrderBook {
     const buy = taker.side === 'buy';
     const side = buy ? this.#asks : this.#bids;
     let got = 0;
-    const blocks = side.blocks;
-    for (let b = blocks.length - 1; b >= 0; b--) {
-      const block = blocks[b]!;
-      for (let i = block.length - 1; i >= 0; i--) {
-        const level = block[i]!;
-        if (got >= want || (buy ? level.price > limit : level.price < limit)) return got;
-        for (let o = level.head; o !== null && got < want; o = o.next) {
-          if (o.account !== taker.account) got += Math.min(want - got, o.leaves);
-          else if (stpTakerCancel(taker.stp, want - got, o.leaves) > 0) return got;
-        }
+    side.each((level) => {
+      if (got >= want || (buy ? level.price > limit : level.price < limit)) return false;
+      for (let o = level.head; o !== null && got < want; o = o.next) {
+        if (o.account !== taker.account) got += Math.min(want - got, o.leaves);
+        else if (stpTakerCancel(taker.stp, want - got, o.leaves) > 0) return false;
       }
-    }
+      return true;
+    });
     return got;
   }
 
@@ -230,26 +237,19 @@ export class FastBook implements OrderBook {
   }
 
   forEach(side: Side, visit: (order: Order) => void): void {
-    const blocks = (side === 'buy' ? this.#bids : this.#asks).blocks;
-    for (let b = blocks.length - 1; b >= 0; b--) {
-      const block = blocks[b]!;
-      for (let i = block.length - 1; i >= 0; i--) {
-        for (let o = block[i]!.head; o !== null; o = o.next) visit(o);
-      }
-    }
+    (side === 'buy' ? this.#bids : this.#asks).each((level) => {
+      for (let o = level.head; o !== null; o = o.next) visit(o);
+      return true;
+    });
   }
 
   depth(side: Side, n: number): Array<[number, number, number]> {
-    const blocks = (side === 'buy' ? this.#bids : this.#asks).blocks;
     const out: Array<[number, number, number]> = [];
-    for (let b = blocks.length - 1; b >= 0; b--) {
-      const block = blocks[b]!;
-      for (let i = block.length - 1; i >= 0; i--) {
-        if (out.length === n) return out;
-        const l = block[i]!;
-        out.push([l.price, l.qty, l.count]);
-      }
-    }
+    (side === 'buy' ? this.#bids : this.#asks).each((l) => {
+      if (out.length === n) return false;
+      out.push([l.price, l.qty, l.count]);
+      return true;
+    });
     return out;
   }
 
@@ -273,13 +273,11 @@ export class FastBook implements OrderBook {
     level.count = 0;
     level.head = null;
     level.tail = null;
-    side.byPrice.set(price, level);
     side.insert(level);
     return level;
   }
 
   #closeLevel(side: BookSide, level: Level): void {
-    side.byPrice.delete(level.price);
     side.delete(level);
     level.head = null;
     level.tail = null;

@@ -13,9 +13,8 @@ export class LevelTable<T> {
   #shift: number;
   #size = 0;
 
-  constructor(capacity = 16) {
-    let cap = 16;
-    while (cap < capacity * 2) cap *= 2;
+  constructor() {
+    const cap = 32;
     this.#keys = new Float64Array(cap);
     this.#values = new Array<T | undefined>(cap).fill(undefined);
     this.#mask = cap - 1;
