@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
+  AccountFeed,
   type ClusterConfig,
   ClusterHistory,
   CommandBus,
@@ -18,12 +19,15 @@ import {
   eventsOf,
   ShardedView,
   ShardFollower,
+  ShardReads,
   type Topology,
   venueOfId,
 } from '../cluster/index.ts';
 import type { PendingSettlementView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
 import {
+  type AccountSeed,
+  type AccountSubscriber,
   canSeeVenue,
   Codecs,
   type Exchange,
@@ -62,6 +66,8 @@ export class ClusterExchange implements Exchange {
   #availability = new Availability('gateway');
   #lastRetryLog = 0;
   #feeds: Array<ReturnType<typeof consume>> = [];
+  #accounts: AccountFeed;
+  #accountSubscribers: AccountSubscriber[] = [];
 
   private constructor(o: ClusterExchangeOptions, followers: ShardFollower[]) {
     this.#o = o;
@@ -74,6 +80,39 @@ export class ClusterExchange implements Exchange {
     this.#codecs = new Codecs(this.engine);
     this.#bus = new CommandBus(jetstream(o.nc), o.topology);
     this.history = new ClusterHistory(o.nc, o.topology, (shard) => followers[shard]?.seq ?? 0);
+    this.#accounts = new AccountFeed({
+      nc: o.nc,
+      topology: o.topology,
+      reads: new ShardReads(o.nc, o.topology),
+      log: o.log,
+      deliver: (b) => {
+        const ref = b.ref ?? `${b.shard}:${b.seq}`;
+        for (const sub of this.#accountSubscribers) sub(b.seq, b.events, ref, b.account);
+      },
+      onError: (err) => this.fail(err),
+    });
+  }
+
+  /** Account messages received from the shards: those of the accounts followed here only. */
+  get accountMessages(): number {
+    return this.#accounts.received;
+  }
+
+  async follow(account: string): Promise<AccountSeed> {
+    const states = await this.#accounts.follow(account);
+    return {
+      orders: states.flatMap((s) => s.orders),
+      standing: states.flatMap((s) => s.standing),
+      withdrawals: states.flatMap((s) => s.withdrawals),
+    };
+  }
+
+  unfollow(account: string): void {
+    this.#accounts.unfollow(account);
+  }
+
+  onAccountEvents(subscriber: AccountSubscriber): void {
+    this.#accountSubscribers.push(subscriber);
   }
 
   /** Follows every shard up to the end of its stream. */
@@ -215,6 +254,7 @@ export class ClusterExchange implements Exchange {
 
   async close(): Promise<void> {
     if (!this.#availability.close()) return;
+    await this.#accounts.close();
     for (const feed of this.#feeds) feed.stop();
     await Promise.allSettled(this.#feeds.map((feed) => feed.done));
     for (const f of this.followers) await f.close();

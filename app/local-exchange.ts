@@ -4,14 +4,17 @@
  * serves the gateway over, and the engine port its settlement connectors use.
  */
 import path from 'node:path';
-import type {
-  Command,
-  InstrumentSpec,
-  PendingSettlementView,
-  PendingWithdrawalView,
-  Unstamped,
+import {
+  type Command,
+  eachAccount,
+  type InstrumentSpec,
+  type PendingSettlementView,
+  type PendingWithdrawalView,
+  type Unstamped,
 } from '../engine/index.ts';
 import {
+  type AccountSeed,
+  type AccountSubscriber,
   canSeeVenue,
   Codecs,
   type Exchange,
@@ -50,6 +53,9 @@ export class LocalExchange implements Exchange {
   #lastTs = 0;
   #codecs: Codecs;
   #subscribers: ExchangeSubscriber[] = [];
+  #accountSubscribers: AccountSubscriber[] = [];
+  /** Accounts followed, each with the command its seed was read at (the engine runs ahead of what is durable). */
+  #followed = new Map<string, number>();
   #ticker: NodeJS.Timeout | null = null;
   #lastCommandAt = 0;
   #availability = new Availability('exchange');
@@ -80,6 +86,7 @@ export class LocalExchange implements Exchange {
     this.durable.onFailure((err) => this.#availability.fail(err));
     this.durable.onEvents((seq, events) => {
       for (const sub of this.#subscribers) sub(seq, events, seq);
+      if (this.#followed.size > 0) this.#toAccounts(seq, events);
     });
     const tickMs = options.tickMs ?? 1000;
     if (tickMs > 0) {
@@ -98,6 +105,38 @@ export class LocalExchange implements Exchange {
   /** Receives every durable command's events, in order (after the journal holds the command). */
   onEvents(subscriber: ExchangeSubscriber): void {
     this.#subscribers.push(subscriber);
+  }
+
+  async follow(account: string): Promise<AccountSeed> {
+    const engine = this.engine;
+    this.#followed.set(account, engine.commandSeq);
+    return {
+      orders: engine.openOrders(account),
+      standing: engine.standing(account),
+      withdrawals: engine.pendingWithdrawals().filter((w) => w.account === account),
+    };
+  }
+
+  unfollow(account: string): void {
+    this.#followed.delete(account);
+  }
+
+  onAccountEvents(subscriber: AccountSubscriber): void {
+    this.#accountSubscribers.push(subscriber);
+  }
+
+  /** A durable command's events, to each followed account they concern that its seed does not hold. */
+  #toAccounts(seq: number, events: readonly PublishedEvent[]): void {
+    eachAccount(
+      events,
+      (account, list) => {
+        for (const sub of this.#accountSubscribers) sub(seq, list, seq, account);
+      },
+      (account) => {
+        const seed = this.#followed.get(account);
+        return seed !== undefined && seq > seed;
+      },
+    );
   }
 
   /** Why the exchange stopped accepting commands, or null while it is healthy. */

@@ -22,9 +22,8 @@ import {
 } from '../history/index.ts';
 import { eventsOf } from './wire-format.ts';
 import { consume } from './consume.ts';
-import { answered, jetStreamReady } from './nats.ts';
+import { answered, askShard, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
-import { makeError } from './errors.ts';
 import type { Logger } from '../common/index.ts';
 
 type HistoryRequest =
@@ -137,22 +136,13 @@ export class ClusterHistory implements HistoryReader {
     return 'pos' in a && a.pos !== null ? a.pos : undefined;
   }
 
-  async #ask(shard: number, request: HistoryRequest): Promise<HistoryAnswer> {
-    let answer: HistoryAnswer;
-    try {
-      const msg = await this.#nc.request(this.#topology.historySubject(shard), JSON.stringify(request), {
-        timeout: REQUEST_MS,
-      });
-      answer = msg.json<HistoryAnswer>();
-    } catch (err) {
-      throw makeError(
-        `shard ${shard} does not answer (${(err as Error).message})`,
-        'UNAVAILABLE',
-        { shard },
-        err,
-      );
-    }
-    if ('error' in answer) throw makeError(`shard ${shard}: ${answer.error}`, 'SHARD_REFUSED', { shard });
-    return answer;
+  #ask(shard: number, request: HistoryRequest): Promise<Exclude<HistoryAnswer, { error: string }>> {
+    return askShard<HistoryAnswer>(
+      this.#nc,
+      this.#topology.historySubject(shard),
+      shard,
+      request,
+      REQUEST_MS,
+    );
   }
 }

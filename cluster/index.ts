@@ -5,6 +5,7 @@
  * each command's events. Anything that needs the engine's state follows the command stream
  * into an engine of its own: the engine is deterministic, so every follower agrees.
  */
+export { AccountFeed, type AccountBatch } from './account-feed.ts';
 export { CommandBus } from './bus.ts';
 export { DaemonPort } from './daemon-port.ts';
 export { consume } from './consume.ts';
@@ -16,6 +17,7 @@ export { ShardFollower } from './follower.ts';
 export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
 export { closeNats, connectNats, ensureStreams } from './nats.ts';
 export { type NatsNode, startNats } from './nats-server.ts';
+export { type AccountState, ShardReads } from './reads.ts';
 export { Shard } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';
 export { EVENTS_FORMAT, type EventMessage, eventsOf, FORMAT_HEADER } from './wire-format.ts';

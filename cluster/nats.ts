@@ -80,6 +80,43 @@ export async function answered<T>(request: () => Promise<T>, timeoutMs = 30_000)
 }
 
 /**
+ * Asks shard `shard` on `subject` (request/reply, JSON both ways) and gives its answer: asked again
+ * while no instance of the shard listens (one restarting), UNAVAILABLE when none answers within
+ * `timeoutMs`, SHARD_REFUSED when it answers with an error.
+ */
+export async function askShard<A extends object>(
+  nc: NatsConnection,
+  subject: string,
+  shard: number,
+  request: unknown,
+  timeoutMs: number,
+): Promise<Exclude<A, { error: string }>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let answer: A | { error: string };
+    try {
+      const msg = await nc.request(subject, JSON.stringify(request), {
+        timeout: Math.max(100, deadline - Date.now()),
+      });
+      answer = msg.json<A | { error: string }>();
+    } catch (err) {
+      if (Date.now() < deadline && /no responders/i.test((err as Error).message)) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      throw makeError(
+        `shard ${shard} does not answer (${(err as Error).message})`,
+        'UNAVAILABLE',
+        { shard },
+        err,
+      );
+    }
+    if ('error' in answer) throw makeError(`shard ${shard}: ${answer.error}`, 'SHARD_REFUSED', { shard });
+    return answer as Exclude<A, { error: string }>;
+  }
+}
+
+/**
  * Waits until JetStream answers (a cluster elects its meta leader a moment after its nodes are
  * up), for up to `timeoutMs`.
  */

@@ -9,16 +9,18 @@
  */
 import { type JetStreamClient, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { ObjectStore } from '@nats-io/obj';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type Logger, retry } from '../common/index.ts';
 import { makeError } from './errors.ts';
 import type { BookKind } from '../engine/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
+import { AccountPublisher, REF_HEADER } from './accounts.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
 import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
+import { serveReads } from './reads.ts';
 import { type Topology, venueOfId } from './topology.ts';
 import { EVENTS_FORMAT, eventPayload, formatHeaders } from './wire-format.ts';
 
@@ -57,6 +59,8 @@ export class Shard {
   #jsm: JetStreamManager;
   #store: ObjectStore;
   #bus: CommandBus;
+  #accounts: AccountPublisher;
+  #reads: Subscription;
   #published: number;
   #inflight: Array<Promise<void>> = [];
   #snapshotSeq: number;
@@ -86,7 +90,9 @@ export class Shard {
     this.#bus = new CommandBus(this.#js, o.topology);
     this.#published = published;
     this.#snapshotSeq = follower.snapshotSeq;
-    follower.onEvents((seq, events) => this.#onCommand(seq, events));
+    this.#accounts = new AccountPublisher(o.nc, o.topology, o.shard);
+    this.#reads = serveReads(o.nc, o.topology, o.shard, follower.engine);
+    follower.onEvents((seq, events, ref) => this.#onCommand(seq, events, ref));
   }
 
   /** Recovers the shard (its snapshot, then the stream after it) and starts it. */
@@ -149,14 +155,22 @@ export class Shard {
   async close(): Promise<void> {
     this.#stop.abort();
     if (this.#ticker) clearInterval(this.#ticker);
+    this.#reads.unsubscribe();
     await this.follower.close();
+    this.#accounts.close();
     await Promise.allSettled(this.#inflight);
     await this.#snapshotting;
     await this.history?.close();
   }
 
-  #onCommand(seq: number, events: PublishedEvent[]): Promise<void> | undefined {
-    if (seq > this.#published) this.#inflight.push(this.#publish(seq, events));
+  #onCommand(seq: number, events: PublishedEvent[], ref: string | undefined): Promise<void> | undefined {
+    if (seq > this.#published) {
+      // Each account's events first (the fast path to its gateways), then the stored message.
+      this.#accounts.publish(seq, ref, events);
+      this.#inflight.push(this.#publish(seq, events, ref));
+    } else {
+      this.#accounts.sentBefore(seq);
+    }
     if (seq - this.#snapshotSeq >= this.#o.config.snapshotEvery && this.#snapshotting === null) {
       this.#snapshotting = this.#snapshot().finally(() => {
         this.#snapshotting = null;
@@ -176,7 +190,7 @@ export class Shard {
    * command whose events are not out, and the window of publishes in flight holds it back. A try
    * after a failure waits for the message before it, so that the stream's sequence check passes.
    */
-  #publish(seq: number, events: PublishedEvent[]): Promise<void> {
+  #publish(seq: number, events: PublishedEvent[], ref: string | undefined): Promise<void> {
     const { topology, shard } = this.#o;
     // The venue the command concerns: its instrument's, or its withdrawal's asset's.
     const named = events.find((e) => e.instrument !== '' || e.kind === 'withdrawal');
@@ -194,7 +208,7 @@ export class Shard {
       }
       const ack = await this.#js.publish(subject, data, {
         msgID: String(seq),
-        headers: formatHeaders(EVENTS_FORMAT),
+        headers: eventHeaders(ref),
         expect: { lastSequence: seq - 1 },
       });
       if (ack.seq !== seq)
@@ -278,4 +292,11 @@ export class Shard {
         this.#ticking = false;
       });
   }
+}
+
+/** An event message's headers (a fresh set per try, as the client keeps them): its format, its command's id. */
+function eventHeaders(ref: string | undefined) {
+  const h = formatHeaders(EVENTS_FORMAT);
+  if (ref !== undefined) h.set(REF_HEADER, ref);
+  return h;
 }

@@ -45,6 +45,21 @@ export class Topology {
     return `${this.name}.evt.${shard}.${token(venue)}`;
   }
 
+  /** The subject of an account's events from a shard (`accounts.ts`); `shard` '*' for every shard's. */
+  accountSubject(shard: number | '*', accountToken: string): string {
+    return `${this.name}.acct.${shard}.${accountToken}`;
+  }
+
+  /** Where a shard says how far it has published its accounts' events; `shard` '*' for every shard. */
+  beatSubject(shard: number | '*'): string {
+    return `${this.name}.beat.${shard}`;
+  }
+
+  /** Where a shard answers reads of its engine's state (request/reply, `reads.ts`). */
+  readSubject(shard: number): string {
+    return `${this.name}.read.${shard}`;
+  }
+
   /** Where a shard's history answers reads (request/reply). */
   historySubject(shard: number): string {
     return `${this.name}.history.${shard}`;

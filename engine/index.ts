@@ -22,6 +22,8 @@ export {
   type DepthEvent,
   type EventOf,
   eventToObject,
+  accountsOf,
+  eachAccount,
   eventView,
   type InstrumentEvent,
   keepEvent,

@@ -422,3 +422,41 @@ export function eventToObject(e: EngineEvent): PublishedEvent {
       };
   }
 }
+
+/** The accounts an event concerns: a trade's two sides, any other event's account (none for market data). */
+export function accountsOf(e: PublishedEvent): readonly string[] {
+  if (e.kind === 'trade') {
+    return e.takerAccount === e.makerAccount ? [e.takerAccount] : [e.takerAccount, e.makerAccount];
+  }
+  const account = (e as { account?: string }).account;
+  return account === undefined || account === '' ? [] : [account];
+}
+
+/**
+ * Calls `take` with each account a command's events concern and those events, in order (a trade
+ * in both its accounts' lists); `wanted` picks the accounts (all by default).
+ */
+export function eachAccount(
+  events: readonly PublishedEvent[],
+  take: (account: string, events: PublishedEvent[]) => void,
+  wanted: (account: string) => boolean = () => true,
+): void {
+  let first: string | undefined;
+  let firstEvents: PublishedEvent[] | undefined;
+  let more: Map<string, PublishedEvent[]> | undefined;
+  for (const e of events) {
+    for (const account of accountsOf(e)) {
+      if (!wanted(account)) continue;
+      if (first === undefined || account === first) {
+        first = account;
+        (firstEvents ??= []).push(e);
+        continue;
+      }
+      let list = (more ??= new Map()).get(account);
+      if (list === undefined) more.set(account, (list = []));
+      list.push(e);
+    }
+  }
+  if (first !== undefined) take(first, firstEvents!);
+  if (more !== undefined) for (const [account, list] of more) take(account, list);
+}

@@ -6,7 +6,13 @@
  * (the durable engine in this process, its journal, the sequencer's clock) and a cluster's, which
  * reads followers of the engine shards and sends commands over NATS.
  */
-import type { EngineView, PendingSettlementView, Unstamped } from '../engine/index.ts';
+import type {
+  EngineView,
+  OrderView,
+  PendingSettlementView,
+  PendingWithdrawalView,
+  Unstamped,
+} from '../engine/index.ts';
 import type { HistoryReader } from '../history/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
 import type { GatewayConfig } from './config.ts';
@@ -26,6 +32,27 @@ export interface Submitted {
 /** Receives every durable command's events in order, with the command's reference. */
 export type ExchangeSubscriber = (seq: number, events: readonly PublishedEvent[], ref: CommandRef) => void;
 
+/** An account's state when the gateway starts following it (over every shard of a cluster). */
+export interface AccountSeed {
+  /** Its live orders: resting, and stops waiting. */
+  orders: OrderView[];
+  /** Its standing on the venues it has one on. */
+  standing: ReturnType<EngineView['standing']>;
+  /** Its withdrawals waiting for their ledger. */
+  withdrawals: PendingWithdrawalView[];
+}
+
+/**
+ * Receives the events of one durable command that concern one followed account (a trade both
+ * of its accounts'), in order, each command's once per account, after the account's seed.
+ */
+export type AccountSubscriber = (
+  seq: number,
+  events: readonly PublishedEvent[],
+  ref: CommandRef,
+  account: string,
+) => void;
+
 export interface Exchange {
   /** What the gateway reads of the engine. */
   readonly engine: EngineView;
@@ -41,6 +68,14 @@ export interface Exchange {
    * pooled records on the embedded engine); whoever keeps one keeps `keepEvent(e)`.
    */
   onEvents(subscriber: ExchangeSubscriber): void;
+  /**
+   * Starts following an account (one not followed): resolves with its state, the events after
+   * which go to the `onAccountEvents` subscribers until `unfollow`. A cluster's gateway receives
+   * the events of the accounts it follows only.
+   */
+  follow(account: string): Promise<AccountSeed>;
+  unfollow(account: string): void;
+  onAccountEvents(subscriber: AccountSubscriber): void;
   /**
    * Receives the events as published for market data, in order, from the engine's state now on
    * (a cluster's event streams; the embedded engine's events).

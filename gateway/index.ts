@@ -10,6 +10,8 @@ export { defaultGatewayConfig, type GatewayConfig, GatewaySettings } from './con
 export { isGatewayError, makeError } from './errors.ts';
 export { MEMBER } from './config.ts';
 export {
+  type AccountSeed,
+  type AccountSubscriber,
   canSeeVenue,
   Codecs,
   type CommandRef,

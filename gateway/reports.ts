@@ -2,15 +2,15 @@
  * Execution reports: the lifecycle of each order as its owner sees it, built from the engine's
  * events. The engine tells what happened to an order (accepted, traded, canceled, replaced);
  * this adds what a trader wants in every report: the order's terms, cumulative and open
- * quantity, and average fill price. It keeps one small record per live order and forgets it
- * when the order is done, so it holds no more than the book does.
+ * quantity, and average fill price. It keeps one small record per live order of the accounts
+ * followed (those with sessions here) and forgets it when the order is done.
  */
 import BigNumber from 'bignumber.js';
 import {
   type AcceptedEvent,
   type CanceledEvent,
   codeName,
-  type EngineView,
+  type OrderView,
   type PublishedEvent,
   type RejectedEvent,
   type ReplacedEvent,
@@ -72,28 +72,33 @@ export class ExecReports {
   #live = new Map<number, LiveOrder>();
   #codec: (instrument: string) => InstrumentCodec | undefined;
 
-  constructor(engine: EngineView, codec: (instrument: string) => InstrumentCodec | undefined) {
+  constructor(codec: (instrument: string) => InstrumentCodec | undefined) {
     this.#codec = codec;
-    for (const id of engine.instruments()) {
-      for (const side of ['buy', 'sell'] as const) {
-        for (const o of engine.restingOrders(id, side)) {
-          this.#live.set(o.orderId, {
-            account: o.account,
-            instrument: o.instrument,
-            clientOrderId: o.clientOrderId,
-            side: o.side,
-            orderType: o.orderType,
-            tif: o.tif,
-            price: o.price,
-            stopPrice: o.stopPrice,
-            size: o.filled + o.leaves,
-            filled: o.filled,
-            notional: 0,
-            createdAt: null,
-          });
-        }
-      }
+  }
+
+  /** Tracks an account's live orders (as the engine holds them when the gateway starts following it). */
+  track(orders: readonly OrderView[]): void {
+    for (const o of orders) {
+      this.#live.set(o.orderId, {
+        account: o.account,
+        instrument: o.instrument,
+        clientOrderId: o.clientOrderId,
+        side: o.side,
+        orderType: o.orderType,
+        tif: o.tif,
+        price: o.price,
+        stopPrice: o.stopPrice,
+        size: o.filled + o.leaves,
+        filled: o.filled,
+        notional: 0,
+        createdAt: null,
+      });
     }
+  }
+
+  /** Forgets an account's orders (the gateway stopped following it). */
+  forget(account: string): void {
+    for (const [id, o] of this.#live) if (o.account === account) this.#live.delete(id);
   }
 
   /** Live orders tracked. */
@@ -102,20 +107,22 @@ export class ExecReports {
   }
 
   /**
-   * The reports one event makes, each with the account it is for (a trade makes two). `op` is
-   * the operation that sent the command, when known, so that a refusal reads right.
+   * The reports one event makes for `account` (a trade makes one per side, both when the two
+   * sides are the same account). `op` is the operation that sent the command, when known, so
+   * that a refusal reads right.
    */
   reportsOf(
     e: PublishedEvent,
     op: string | undefined,
     out: Array<[string, ExecReport | RejectReport]>,
+    account: string,
   ): void {
     switch (e.kind) {
       case 'accepted':
         return this.#accepted(e, out);
       case 'trade':
-        this.#fill(e, 'taker', out);
-        this.#fill(e, 'maker', out);
+        if (e.takerAccount === account) this.#fill(e, 'taker', out);
+        if (e.makerAccount === account) this.#fill(e, 'maker', out);
         return;
       case 'canceled':
         return this.#canceled(e, out);

@@ -63,6 +63,8 @@ export class Session implements FeedClient {
   readonly address: string;
   identity: Identity | null = null;
   account: string | null = null;
+  /** A login of this connection waits for its account to be followed. */
+  loggingIn = false;
   /** What venue membership is checked against: MSP id or address. */
   memberNames: string[] = [];
   cancelOnDisconnect = false;

@@ -8,7 +8,7 @@
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
 import { Code, type OrderView, type PublishedEvent, type Unstamped } from '../engine/index.ts';
-import { type CommandRef, type Exchange, memberName } from './exchange.ts';
+import { type AccountSeed, type CommandRef, type Exchange, memberName } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import type { Limits } from './limits.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
@@ -44,6 +44,16 @@ export interface TradingHooks {
   ledgerOf?(venue: string): VenueLedger | undefined;
 }
 
+/** How long a request is remembered for its command's events: well past the minute a cluster's gateway sends it for. */
+const ORIGIN_MS = 120_000;
+
+/** An account followed here: its sessions logged in or logging in, and its standing per venue. */
+interface Followed {
+  count: number;
+  ready: Promise<void>;
+  standing: Map<string, AccountSeed['standing'][number]>;
+}
+
 export class Trading {
   readonly reports: ExecReports;
   readonly tokens = new Tokens();
@@ -57,6 +67,7 @@ export class Trading {
    */
   #inFlight = new Set<string>();
   #sessions = new Map<string, Set<Session>>();
+  #followed = new Map<string, Followed>();
   #origins = new Map<CommandRef, Origin>();
   #out: Array<[string, ExecReport | RejectReport]> = [];
   #withdrawals: Withdrawals;
@@ -74,8 +85,8 @@ export class Trading {
     this.#auth = auth;
     this.#withdrawals = withdrawals;
     this.#hooks = hooks;
-    this.reports = new ExecReports(exchange.engine, (id) => exchange.codec(id));
-    exchange.onEvents((seq, events, ref) => this.#publish(seq, events, ref));
+    this.reports = new ExecReports((id) => exchange.codec(id));
+    exchange.onAccountEvents((seq, events, ref, account) => this.#publish(seq, events, ref, account));
   }
 
   /** Sessions logged in. */
@@ -100,34 +111,96 @@ export class Trading {
     return this.#auth.challenge(address);
   }
 
+  /**
+   * Logs a connection in: once the account is followed (its state known and its events coming),
+   * the session joins the account's and gets the `login` answer.
+   */
   login(session: Session, msg: Message<'login'>): void {
-    assertThat(session.identity === null, 'this connection is logged in already', 'ALREADY_LOGGED_IN');
+    assertThat(
+      session.identity === null && !session.loggingIn,
+      'this connection is logged in already',
+      'ALREADY_LOGGED_IN',
+    );
     const { op: _op, id, cancelOnDisconnect, ...proof } = msg;
     const { identity, account, memberNames } = this.authenticate(proof, session.address);
     this.#limits.session(account, this.#sessions.get(account)?.size ?? 0);
-    session.identity = identity;
-    session.account = account;
-    session.memberNames = memberNames;
-    session.cancelOnDisconnect = cancelOnDisconnect === true;
-    let set = this.#sessions.get(account);
-    if (set === undefined) {
-      set = new Set();
-      this.#sessions.set(account, set);
+    session.loggingIn = true;
+    const followed = this.#follow(account);
+    followed.ready.then(
+      () => {
+        session.loggingIn = false;
+        if (!session.open) return this.#unfollow(account);
+        session.identity = identity;
+        session.account = account;
+        session.memberNames = memberNames;
+        session.cancelOnDisconnect = cancelOnDisconnect === true;
+        let set = this.#sessions.get(account);
+        if (set === undefined) {
+          set = new Set();
+          this.#sessions.set(account, set);
+        }
+        set.add(session);
+        const venues = Object.keys(this.#exchange.venues).filter((v) => session.canSee(v));
+        const { token, expiresAt } = this.tokens.issue(account, memberNames);
+        session.reply({
+          type: 'login',
+          id,
+          account,
+          identity,
+          venues,
+          access: venueAccess(
+            this.#exchange.engine.risk,
+            [...followed.standing.values()],
+            identity,
+            venues,
+            (v) => this.#hooks.ledgerOf?.(v),
+          ),
+          cancelOnDisconnect: session.cancelOnDisconnect,
+          token,
+          tokenExpiresAt: expiresAt,
+        });
+      },
+      (err: Error & { code?: string; info?: Record<string, unknown> }) => {
+        session.loggingIn = false;
+        this.#unfollow(account);
+        session.reply({
+          type: 'error',
+          id,
+          code: err.code ?? 'UNAVAILABLE',
+          message: `login: ${err.message}`,
+          ...err.info,
+        });
+      },
+    );
+  }
+
+  /** Follows an account for one more session (the first starts following it). */
+  #follow(account: string): Followed {
+    let f = this.#followed.get(account);
+    if (f !== undefined) {
+      f.count++;
+      return f;
     }
-    set.add(session);
-    const venues = Object.keys(this.#exchange.venues).filter((v) => session.canSee(v));
-    const { token, expiresAt } = this.tokens.issue(account, memberNames);
-    session.reply({
-      type: 'login',
-      id,
-      account,
-      identity,
-      venues,
-      access: venueAccess(this.#exchange.engine, identity, account, venues, (v) => this.#hooks.ledgerOf?.(v)),
-      cancelOnDisconnect: session.cancelOnDisconnect,
-      token,
-      tokenExpiresAt: expiresAt,
-    });
+    const standing: Followed['standing'] = new Map();
+    f = {
+      count: 1,
+      standing,
+      ready: this.#exchange.follow(account).then((seed) => {
+        for (const s of seed.standing) standing.set(s.venue, s);
+        this.reports.track(seed.orders);
+      }),
+    };
+    this.#followed.set(account, f);
+    return f;
+  }
+
+  /** One session fewer for an account: the last one stops following it. */
+  #unfollow(account: string): void {
+    const f = this.#followed.get(account);
+    if (f === undefined || --f.count > 0) return;
+    this.#followed.delete(account);
+    this.#exchange.unfollow(account);
+    this.reports.forget(account);
   }
 
   /**
@@ -154,6 +227,7 @@ export class Trading {
     const set = this.#sessions.get(account);
     set?.delete(session);
     if (set?.size === 0) this.#sessions.delete(account);
+    this.#unfollow(account);
     if (session.cancelOnDisconnect) {
       try {
         this.#exchange.send({ type: 'cancel-all', account });
@@ -301,6 +375,7 @@ export class Trading {
    */
   #submit(command: Unstamped, origin: Origin): void {
     const { ref, seq } = this.#exchange.send(command);
+    this.#forgetOldOrigins(origin.at);
     this.#origins.set(ref, origin);
     if (typeof seq === 'number') {
       this.#answer(origin, seq);
@@ -320,6 +395,18 @@ export class Trading {
         });
       },
     );
+  }
+
+  /**
+   * Forgets requests older than ORIGIN_MS: a command that made no event for its account (a
+   * cancel-all with nothing to cancel) has none to clear its request with.
+   */
+  #forgetOldOrigins(now: number): void {
+    for (const [ref, o] of this.#origins) {
+      if (now - o.at < ORIGIN_MS) return;
+      this.#origins.delete(ref);
+      this.#landed(o);
+    }
   }
 
   /** The request's command was executed (or will not be confirmed): its id is the engine's to know. */
@@ -376,8 +463,11 @@ export class Trading {
     return { ref, order: this.#liveOrder(account, ref) };
   }
 
-  #publish(seq: number, events: readonly PublishedEvent[], ref: CommandRef): void {
-    const origin = this.#origins.get(ref);
+  /** A command's events that concern `account`, an account followed here. */
+  #publish(seq: number, events: readonly PublishedEvent[], ref: CommandRef, account: string): void {
+    // The request's answer goes with its own account's events (a trade's other side may be followed here too).
+    const sent = this.#origins.get(ref);
+    const origin = sent?.session.account === account ? sent : undefined;
     if (origin === undefined) this.#elsewhere(events[0]);
     if (origin !== undefined) {
       this.#origins.delete(ref);
@@ -407,7 +497,7 @@ export class Trading {
     const out = this.#out;
     for (const e of events) {
       if (e.kind === 'rejected' && e.code === Code.DUPLICATE_CLIENT_ORDER_ID) continue;
-      this.reports.reportsOf(e, origin?.op, out);
+      this.reports.reportsOf(e, origin?.op, out, account);
       // A withdrawal's command has no execution reports to keep its report in order with.
       if (e.kind === 'withdrawal') this.#deliver(e.account, this.#withdrawals.report(e), origin);
     }

@@ -6,8 +6,8 @@
  * checks none of this: every venue is open. Without this, an order there is simply refused
  * (`RISK_NOT_ELIGIBLE`).
  */
-import type { EngineView } from '../engine/index.ts';
 import type { Identity } from './auth/index.ts';
+import type { AccountSeed } from './exchange.ts';
 
 export type AccessReason = 'other-ledger' | 'not-eligible' | 'frozen';
 
@@ -33,16 +33,17 @@ export function schemeOf(identity: Identity): LoginScheme {
   return identity.kind === 'evm' ? 'evm' : 'x509';
 }
 
+/** `risk`: whether the engine checks trades before they match; `standing`: the account's on each venue. */
 export function venueAccess(
-  engine: EngineView,
+  risk: boolean,
+  standing: AccountSeed['standing'],
   identity: Identity,
-  account: string,
   venues: readonly string[],
   ledgerOf: (venue: string) => VenueLedger | undefined,
 ): VenueAccess[] {
-  const standing = new Map(engine.standing(account).map((s) => [s.venue, s]));
+  const byVenue = new Map(standing.map((s) => [s.venue, s]));
   return venues.map((venue): VenueAccess => {
-    if (!engine.risk) return { venue, canTrade: true };
+    if (!risk) return { venue, canTrade: true };
     const ledger = ledgerOf(venue);
     if (ledger !== undefined && ledger.scheme !== schemeOf(identity)) {
       return {
@@ -52,7 +53,7 @@ export function venueAccess(
         message: `${venue} settles on a ${ledger.kind} ledger, where this ${identity.kind} identity has no account: log in with a ${ledger.kind} identity to trade there`,
       };
     }
-    const s = standing.get(venue);
+    const s = byVenue.get(venue);
     if (s?.frozen === true) {
       return {
         venue,

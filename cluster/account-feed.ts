@@ -1,0 +1,245 @@
+/**
+ * A gateway's side of the accounts' subjects (accounts.ts): the events of the accounts it
+ * follows (those of its own sessions), from every shard, in each shard's command order, each
+ * command's once. Following an account subscribes to its subjects, then asks each shard for the
+ * account's state (reads.ts): events up to the command the answer names are in it, the ones
+ * after it are delivered. The messages are plain NATS messages: when the connection comes back
+ * after a break (a NATS node died), what a shard published meanwhile is read again from its
+ * event stream, from the last command the gateway had heard of (its heartbeats keep that
+ * current) up to the one its first heartbeat after the break names; messages arriving meanwhile
+ * wait, then go out in order, those already delivered skipped.
+ */
+import { jetstream, type JsMsg } from '@nats-io/jetstream';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from '../common/index.ts';
+import type { PublishedEvent } from '../journal/index.ts';
+import { eachAccount } from '../engine/index.ts';
+import { accountToken, REF_HEADER } from './accounts.ts';
+import { consume } from './consume.ts';
+import { jetStreamReady } from './nats.ts';
+import type { AccountState, ShardReads } from './reads.ts';
+import type { Topology } from './topology.ts';
+import { eventsOf } from './wire-format.ts';
+
+/** The events of one command that concern one account. */
+export interface AccountBatch {
+  shard: number;
+  /** The command's sequence on its shard. */
+  seq: number;
+  /** The command's id (its sender's), when it had one. */
+  ref: string | undefined;
+  account: string;
+  events: PublishedEvent[];
+}
+
+export interface AccountFeedOptions {
+  nc: NatsConnection;
+  topology: Topology;
+  reads: ShardReads;
+  log: Logger;
+  /** Takes each account's events, in each shard's order. */
+  deliver: (batch: AccountBatch) => void;
+  /** Reading an event stream again stopped on an error it cannot get past. */
+  onError: (err: Error) => void;
+}
+
+interface Followed {
+  account: string;
+  subs: Subscription[];
+  /** Per shard, the last command delivered (first the one the state names); undefined until the state came. */
+  last: Array<number | undefined>;
+  /** What came before the state. */
+  early: AccountBatch[];
+}
+
+export class AccountFeed {
+  #o: AccountFeedOptions;
+  #followed = new Map<string, Followed>();
+  /** Per shard: every account message up to this command has come (or been read again). */
+  #heard: number[];
+  /** Per shard, while its messages are read again: the live ones, held. */
+  #held: Array<AccountBatch[] | null>;
+  /** Per shard, while waiting for its first heartbeat after a break: who waits. */
+  #beatWaiters: Array<((seq: number) => void) | null>;
+  #beats: Subscription;
+  #readers: Array<ReturnType<typeof consume>> = [];
+  #closed = false;
+  /** Account messages received (the gateway's metric: it grows with its own accounts only). */
+  received = 0;
+
+  constructor(o: AccountFeedOptions) {
+    this.#o = o;
+    const n = o.topology.shards;
+    this.#heard = new Array<number>(n).fill(0);
+    this.#held = new Array<AccountBatch[] | null>(n).fill(null);
+    this.#beatWaiters = new Array<((seq: number) => void) | null>(n).fill(null);
+    this.#beats = o.nc.subscribe(o.topology.beatSubject('*'), {
+      callback: (err, msg) => {
+        if (err === null) this.#beat(msg);
+      },
+    });
+    void this.#watch();
+  }
+
+  /** Accounts followed. */
+  get size(): number {
+    return this.#followed.size;
+  }
+
+  /**
+   * Starts following an account (not followed yet): resolves with its state on each shard, the
+   * events after which are delivered from then on.
+   */
+  async follow(account: string): Promise<AccountState[]> {
+    const { nc, topology, reads } = this.#o;
+    const f: Followed = { account, subs: [], last: new Array<undefined>(topology.shards), early: [] };
+    this.#followed.set(account, f);
+    const token = accountToken(account);
+    for (let shard = 0; shard < topology.shards; shard++) {
+      f.subs.push(
+        nc.subscribe(topology.accountSubject(shard, token), {
+          callback: (err, msg) => {
+            if (err === null) this.#message(f, shard, msg);
+          },
+        }),
+      );
+    }
+    try {
+      // The subscriptions are in place before any shard is asked: what it executes after answering reaches them.
+      await nc.flush();
+      const states = await Promise.all(
+        Array.from({ length: topology.shards }, (_, s) => reads.account(s, account)),
+      );
+      if (this.#followed.get(account) !== f) return states;
+      for (const s of states) f.last[s.shard] = s.seq;
+      const early = f.early.splice(0);
+      for (const b of early) this.#offer(f, b);
+      return states;
+    } catch (err) {
+      this.unfollow(account);
+      throw err;
+    }
+  }
+
+  /** Stops following an account. */
+  unfollow(account: string): void {
+    const f = this.#followed.get(account);
+    if (f === undefined) return;
+    this.#followed.delete(account);
+    for (const s of f.subs) s.unsubscribe();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#beats.unsubscribe();
+    for (const account of [...this.#followed.keys()]) this.unfollow(account);
+    for (const r of this.#readers) r.stop();
+    await Promise.allSettled(this.#readers.map((r) => r.done));
+  }
+
+  #message(f: Followed, shard: number, msg: Msg): void {
+    if (this.#followed.get(f.account) !== f) return;
+    this.received++;
+    const events = eventsOf(
+      { headers: msg.headers, data: msg.data, json: <T>() => msg.json<T>() },
+      `shard ${shard}: events of account ${f.account}`,
+    );
+    const seq = events.length > 0 ? events[0]!.commandSeq : 0;
+    const batch: AccountBatch = {
+      shard,
+      seq,
+      ref: msg.headers?.get(REF_HEADER) || undefined,
+      account: f.account,
+      events,
+    };
+    const held = this.#held[shard]!;
+    if (held !== null) {
+      held.push(batch);
+      return;
+    }
+    if (seq > this.#heard[shard]!) this.#heard[shard] = seq;
+    this.#offer(f, batch);
+  }
+
+  #offer(f: Followed, b: AccountBatch): void {
+    const last = f.last[b.shard];
+    if (last === undefined) f.early.push(b);
+    else if (b.seq > last) {
+      f.last[b.shard] = b.seq;
+      this.#o.deliver(b);
+    }
+  }
+
+  #beat(msg: Msg): void {
+    const shard = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
+    const seq = Number(msg.string());
+    if (!(shard >= 0 && shard < this.#heard.length) || !Number.isSafeInteger(seq)) return;
+    const waiter = this.#beatWaiters[shard]!;
+    if (waiter !== null) {
+      this.#beatWaiters[shard] = null;
+      waiter(seq);
+    }
+    if (this.#held[shard] === null && seq > this.#heard[shard]!) this.#heard[shard] = seq;
+  }
+
+  /** Reads again what each shard published while the connection was down, after each reconnection. */
+  async #watch(): Promise<void> {
+    for await (const s of this.#o.nc.status()) {
+      if (this.#closed) return;
+      if (s.type !== 'reconnect') continue;
+      for (let shard = 0; shard < this.#heard.length; shard++) {
+        if (this.#held[shard] !== null) continue; // already reading again: it goes on to the next heartbeat
+        this.#catchUp(shard).catch((err: Error) => this.#o.onError(err));
+      }
+    }
+  }
+
+  async #catchUp(shard: number): Promise<void> {
+    const held: AccountBatch[] = [];
+    this.#held[shard] = held;
+    // Every command up to the one the first heartbeat names had its account messages sent before it.
+    const until = await new Promise<number>((resolve) => (this.#beatWaiters[shard] = resolve));
+    let next = this.#heard[shard]! + 1;
+    if (next <= until && this.#followed.size > 0) {
+      this.#o.log.info(
+        `shard ${shard}: reading commands ${next} to ${until} again for the accounts followed here`,
+      );
+      const { nc, topology } = this.#o;
+      const js = jetstream(nc);
+      const stream = topology.eventStream(shard);
+      let reader: ReturnType<typeof consume> | null = null;
+      const handle = (m: JsMsg) => {
+        const ref = m.headers?.get(REF_HEADER) || undefined;
+        eachAccount(
+          eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`),
+          (account, events) =>
+            this.#offer(this.#followed.get(account)!, { shard, seq: m.seq, ref, account, events }),
+          (account) => this.#followed.has(account),
+        );
+        next = m.seq + 1;
+        if (m.seq >= until) reader!.stop();
+      };
+      reader = consume({
+        get: () => js.consumers.get(stream, { opt_start_seq: next }),
+        handle,
+        batch: 1_000,
+        behind: async () => (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq >= next,
+        name: `shard ${shard}: account events read again`,
+        log: this.#o.log,
+      });
+      this.#readers.push(reader);
+      try {
+        await reader.done;
+      } finally {
+        this.#readers.splice(this.#readers.indexOf(reader), 1);
+      }
+    }
+    this.#held[shard] = null;
+    if (until > this.#heard[shard]!) this.#heard[shard] = until;
+    for (const b of held) {
+      if (b.seq > this.#heard[shard]!) this.#heard[shard] = b.seq;
+      const f = this.#followed.get(b.account);
+      if (f !== undefined) this.#offer(f, b);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Accounts' events on subjects of their own, on a real three-node nats-server cluster: a gateway's
+ * feed following an account gets that account's state from the shard, then exactly the events of
+ * that account after it (a trade in each side's), in order, each command's once, and nothing of
+ * the accounts it does not follow. When its connection breaks (its NATS node killed) while the
+ * shard goes on through another node, it reads what it missed from the event stream once it is
+ * back, in order, nothing twice.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { jetstream } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type AccountBatch, AccountFeed, CommandBus, Shard, ShardReads } from '../../cluster/index.ts';
+import type { Unstamped } from '../../engine/index.ts';
+import { lineLogger } from '../../common/index.ts';
+import { type TestNats, testNats } from '../support/cluster.ts';
+import { spec } from '../support/engine.ts';
+import { until } from '../support/wait.ts';
+
+const SPEC = spec({ id: 'ACME@evm:31337' });
+
+describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
+  let nats: TestNats;
+  let shard: Shard;
+  let feed: AccountFeed;
+  let bus: CommandBus;
+  const connections: NatsConnection[] = [];
+  const log: string[] = [];
+  const logger = lineLogger((line) => log.push(line));
+  const delivered: AccountBatch[] = [];
+  let n = 0;
+
+  /** A connection to one node only, as a process near that node would have. */
+  const to = async (node: number) => {
+    const nc = await connect({
+      servers: [nats.nodes[node]!.url],
+      ignoreClusterUpdates: true,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    connections.push(nc);
+    return nc;
+  };
+  // Sent again while the stream's leader is elected anew (its node killed).
+  const send = async (command: Unstamped) => (await bus.sendSurely(0, command, `t-${++n}`)).seq;
+  const order = (
+    account: string,
+    side: 'buy' | 'sell',
+    price: number,
+    id: string,
+    quantity = 2,
+  ): Unstamped => ({
+    type: 'new',
+    instrument: SPEC.id,
+    account,
+    clientOrderId: id,
+    side,
+    orderType: 'limit',
+    price,
+    quantity,
+  });
+  const logged = () => `log: ${log.join(' | ')}`;
+
+  before(async () => {
+    nats = await testNats(3, { shards: [{ venues: ['*'] }] });
+    const near = await to(0);
+    bus = new CommandBus(jetstream(near), nats.topology);
+    shard = await Shard.start({
+      nc: await to(0),
+      topology: nats.topology,
+      config: { ...nats.config, snapshotEvery: 1_000, tickMs: 0 },
+      shard: 0,
+      risk: false,
+      log: logger,
+      onError: (err) => log.push(`error: ${err.message}`),
+    });
+    const far = await to(1);
+    feed = new AccountFeed({
+      nc: far,
+      topology: nats.topology,
+      reads: new ShardReads(far, nats.topology),
+      log: logger,
+      deliver: (b) => delivered.push(b),
+      onError: (err) => log.push(`error: ${err.message}`),
+    });
+  });
+  after(async () => {
+    await feed?.close();
+    await shard?.close();
+    for (const nc of connections) await nc.close().catch(() => {});
+    await nats?.stop();
+  });
+
+  it("starts from the account's state, then delivers its events only, each command's once and in order", async () => {
+    // Given alice resting two bids before she is followed
+    await send({ type: 'list-instrument', spec: SPEC });
+    await send(order('alice', 'buy', 10_000, 'a1'));
+    const before = await send(order('alice', 'buy', 9_990, 'a2'));
+    await until('the shard to execute them', () => shard.stats.seq >= before, logged);
+    // When the gateway's feed follows her
+    const [state] = await feed.follow('alice');
+    // Then her state names both orders, as of a command at least as late as her second
+    assert.ok(state!.seq >= before);
+    assert.deepEqual(state!.orders.map((o) => o.clientOrderId).sort(), ['a1', 'a2']);
+    // When bob sells into her first bid, she cancels her second, and bob trades with carol
+    const trade = await send(order('bob', 'sell', 10_000, 'b1'));
+    const cancel = await send({ type: 'cancel', account: 'alice', clientOrderId: 'a2' });
+    await send(order('carol', 'buy', 9_000, 'c1'));
+    const last = await send(order('bob', 'sell', 9_000, 'b2'));
+    await until('the shard to execute them', () => shard.stats.seq >= last, logged);
+    await until('both of her commands to reach the feed', () => delivered.length >= 2, logged);
+    // Then the feed delivered her trade (as maker) and her cancel, with their commands' ids, and nothing else
+    assert.deepEqual(
+      delivered.map((b) => [b.seq, b.account, b.ref, b.events.map((e) => e.kind)]),
+      [
+        [trade, 'alice', `t-${trade}`, ['trade']],
+        [cancel, 'alice', `t-${cancel}`, ['canceled']],
+      ],
+    );
+    // And it received no message of an account it does not follow
+    assert.equal(feed.received, 2);
+  });
+
+  it('reads again from the event stream what it missed while its connection was down, in order, nothing twice', async () => {
+    const seen = delivered.length;
+    // Given its NATS node killed while the shard goes on through another one
+    await nats.nodes[1]!.kill();
+    const missed = [
+      await send(order('alice', 'sell', 10_100, 'a3')),
+      await send(order('dave', 'buy', 10_100, 'd1', 1)),
+      await send({ type: 'cancel', account: 'alice', clientOrderId: 'a3' }),
+    ];
+    await until('the shard to execute them', () => shard.stats.seq >= missed.at(-1)!, logged);
+    // When the node comes back (the feed reconnects), and alice goes on trading
+    await nats.nodes[1]!.restart();
+    await until('the missed commands to reach the feed', () => delivered.length >= seen + 3, logged, 60_000);
+    const live = await send(order('alice', 'buy', 9_000, 'a4'));
+    await until('the live one to reach the feed', () => delivered.some((b) => b.seq === live), logged);
+    // Then it delivered her accept, her fill (dave's order matched hers) and her cancel, then the live one
+    const after = delivered.slice(seen);
+    assert.deepEqual(
+      after.map((b) => [b.seq, b.events.map((e) => e.kind)]),
+      [
+        [missed[0], ['accepted']],
+        [missed[1], ['trade']],
+        [missed[2], ['canceled']],
+        [live, ['accepted']],
+      ],
+    );
+    assert.ok(
+      log.some((l) => l.includes('reading commands')),
+      logged(),
+    );
+  });
+});
