@@ -21,9 +21,8 @@ import {
   ShardFollower,
   ShardReads,
   type Topology,
-  venueOfId,
 } from '../cluster/index.ts';
-import type { PendingSettlementView, Unstamped } from '../engine/index.ts';
+import type { BalanceView, OrderView, PendingSettlementView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
 import {
   type AccountSeed,
@@ -67,6 +66,7 @@ export class ClusterExchange implements Exchange {
   #lastRetryLog = 0;
   #feeds: Array<ReturnType<typeof consume>> = [];
   #accounts: AccountFeed;
+  #reads: ShardReads;
   #accountSubscribers: AccountSubscriber[] = [];
 
   private constructor(o: ClusterExchangeOptions, followers: ShardFollower[]) {
@@ -80,10 +80,11 @@ export class ClusterExchange implements Exchange {
     this.#codecs = new Codecs(this.engine);
     this.#bus = new CommandBus(jetstream(o.nc), o.topology);
     this.history = new ClusterHistory(o.nc, o.topology, (shard) => followers[shard]?.seq ?? 0);
+    this.#reads = new ShardReads(o.nc, o.topology);
     this.#accounts = new AccountFeed({
       nc: o.nc,
       topology: o.topology,
-      reads: new ShardReads(o.nc, o.topology),
+      reads: this.#reads,
       log: o.log,
       deliver: (b) => {
         const ref = b.ref ?? `${b.shard}:${b.seq}`;
@@ -96,6 +97,28 @@ export class ClusterExchange implements Exchange {
   /** Account messages received from the shards: those of the accounts followed here only. */
   get accountMessages(): number {
     return this.#accounts.received;
+  }
+
+  get risk(): boolean {
+    return this.#o.risk;
+  }
+
+  openOrders(account: string): Promise<OrderView[]> {
+    return this.#reads.orders(account);
+  }
+
+  balances(account: string): Promise<BalanceView[]> {
+    return this.#reads.balances(account);
+  }
+
+  /** Never known here: the shard finds a used id and refuses the order. */
+  clientOrderIdUsed(): boolean {
+    return false;
+  }
+
+  /** Never known here at once: Trading knows its accounts' orders from their events. */
+  liveOrder(): undefined {
+    return undefined;
   }
 
   async follow(account: string): Promise<AccountSeed> {
@@ -147,10 +170,10 @@ export class ClusterExchange implements Exchange {
     this.#availability.onFailure(handler);
   }
 
-  send(command: Unstamped): Submitted {
+  send(command: Unstamped, venue?: string): Submitted {
     this.#availability.check();
     const ref = `${this.#id}:${++this.#n}`;
-    const shards = this.#shardsOf(command);
+    const shards = this.#shardsOf(command, venue);
     try {
       // A cancel-all over every instrument goes to each shard; the request is answered by the first.
       for (const shard of shards.slice(1)) {
@@ -183,15 +206,11 @@ export class ClusterExchange implements Exchange {
   }
 
   /** The shards a command goes to. */
-  #shardsOf(command: Unstamped): number[] {
+  #shardsOf(command: Unstamped, venue: string | undefined): number[] {
     const { topology } = this.#o;
-    const shard = topology.shardOf(command);
+    const shard =
+      topology.shardOf(command) ?? (venue === undefined ? undefined : topology.shardOfVenue(venue));
     if (shard !== undefined) return [shard];
-    if ((command.type === 'cancel' || command.type === 'replace') && command.clientOrderId !== undefined) {
-      const order = this.engine.orderOf(command.account, command.clientOrderId);
-      const owner = order && topology.shardOfVenue(venueOfId(order.instrument));
-      if (owner !== undefined) return [owner];
-    }
     if (command.type === 'cancel-all') return Array.from({ length: topology.shards }, (_, i) => i);
     throw makeError(`${command.type}: no shard owns what it names`, 'BAD_MESSAGE');
   }

@@ -5,9 +5,11 @@
  */
 import path from 'node:path';
 import {
+  type BalanceView,
   type Command,
   eachAccount,
   type InstrumentSpec,
+  type OrderView,
   type PendingSettlementView,
   type PendingWithdrawalView,
   type Unstamped,
@@ -105,6 +107,30 @@ export class LocalExchange implements Exchange {
   /** Receives every durable command's events, in order (after the journal holds the command). */
   onEvents(subscriber: ExchangeSubscriber): void {
     this.#subscribers.push(subscriber);
+  }
+
+  get risk(): boolean {
+    return this.engine.risk;
+  }
+
+  async openOrders(account: string): Promise<OrderView[]> {
+    return this.engine.openOrders(account);
+  }
+
+  async balances(account: string): Promise<BalanceView[]> {
+    return this.engine.balances(account);
+  }
+
+  clientOrderIdUsed(account: string, clientOrderId: string): boolean {
+    return this.engine.clientOrderIdUsed(account, clientOrderId);
+  }
+
+  liveOrder(account: string, ref: { orderId?: number; clientOrderId?: string }): OrderView | undefined {
+    const order =
+      ref.orderId !== undefined
+        ? this.engine.order(ref.orderId)
+        : this.engine.orderOf(account, ref.clientOrderId!);
+    return order?.account === account ? order : undefined;
   }
 
   async follow(account: string): Promise<AccountSeed> {

@@ -6,7 +6,7 @@
  * the answer. One instance of a shard answers each request (a queue group).
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { Engine, OrderView, PendingWithdrawalView } from '../engine/index.ts';
+import type { BalanceView, Engine, OrderView, PendingWithdrawalView } from '../engine/index.ts';
 import { askShard } from './nats.ts';
 import type { Topology } from './topology.ts';
 
@@ -22,8 +22,8 @@ export interface AccountState {
   withdrawals: PendingWithdrawalView[];
 }
 
-type ReadRequest = { op: 'account'; account: string };
-type ReadAnswer = AccountState | { error: string };
+type ReadRequest = { op: 'account' | 'orders' | 'balances'; account: string };
+type ReadAnswer = AccountState | { orders: OrderView[] } | { balances: BalanceView[] } | { error: string };
 
 /** How long a gateway waits for a shard's answer (a shard restarting takes a few seconds). */
 const REQUEST_MS = 10_000;
@@ -41,22 +41,33 @@ export function serveReads(
       if (err !== null) return;
       let answer: ReadAnswer;
       try {
-        const r = msg.json<ReadRequest>();
-        if (r.op !== 'account' || typeof r.account !== 'string')
-          throw new Error(`unknown read ${JSON.stringify(r.op)}`);
-        answer = {
-          shard,
-          seq: engine.commandSeq,
-          orders: engine.openOrders(r.account),
-          standing: engine.standing(r.account),
-          withdrawals: engine.pendingWithdrawals().filter((w) => w.account === r.account),
-        };
+        answer = read(msg.json<ReadRequest>(), shard, engine);
       } catch (e) {
         answer = { error: (e as Error).message };
       }
       msg.respond(JSON.stringify(answer));
     },
   });
+}
+
+function read(r: ReadRequest, shard: number, engine: Engine): ReadAnswer {
+  if (typeof r.account !== 'string') throw new Error('a read names an account');
+  switch (r.op) {
+    case 'account':
+      return {
+        shard,
+        seq: engine.commandSeq,
+        orders: engine.openOrders(r.account),
+        standing: engine.standing(r.account),
+        withdrawals: engine.pendingWithdrawals().filter((w) => w.account === r.account),
+      };
+    case 'orders':
+      return { orders: engine.openOrders(r.account) };
+    case 'balances':
+      return { balances: engine.balances(r.account) };
+    default:
+      throw new Error(`unknown read ${JSON.stringify((r as { op: unknown }).op)}`);
+  }
 }
 
 /** A gateway's side: asks a shard. */
@@ -71,7 +82,28 @@ export class ShardReads {
 
   /** The account's state on `shard`; UNAVAILABLE when the shard does not answer in time. */
   account(shard: number, account: string): Promise<AccountState> {
-    const request: ReadRequest = { op: 'account', account };
+    return this.#ask(shard, { op: 'account', account }) as Promise<AccountState>;
+  }
+
+  /** The account's live orders on every shard. */
+  async orders(account: string): Promise<OrderView[]> {
+    const answers = await this.#all({ op: 'orders', account });
+    return answers.flatMap((a) => (a as { orders: OrderView[] }).orders);
+  }
+
+  /** The account's balances on every shard. */
+  async balances(account: string): Promise<BalanceView[]> {
+    const answers = await this.#all({ op: 'balances', account });
+    return answers.flatMap((a) => (a as { balances: BalanceView[] }).balances);
+  }
+
+  #all(request: ReadRequest) {
+    return Promise.all(
+      Array.from({ length: this.#topology.shards }, (_, shard) => this.#ask(shard, request)),
+    );
+  }
+
+  #ask(shard: number, request: ReadRequest) {
     return askShard<ReadAnswer>(this.#nc, this.#topology.readSubject(shard), shard, request, REQUEST_MS);
   }
 }

@@ -6,7 +6,13 @@
 export type { BookKind } from './book.ts';
 export { Code, codeName } from './codes.ts';
 export type { EngineView } from './engine-view.ts';
-export { Engine, type OrderView, type PendingSettlementView, type PendingWithdrawalView } from './engine.ts';
+export {
+  type BalanceView,
+  Engine,
+  type OrderView,
+  type PendingSettlementView,
+  type PendingWithdrawalView,
+} from './engine.ts';
 export { EngineEvent, type EngineListener, type EventKind, type WithdrawalStatus } from './events.ts';
 export { feeFor } from './fees.ts';
 export type { EventRecords } from './outbox.ts';

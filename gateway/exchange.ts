@@ -7,6 +7,7 @@
  * reads followers of the engine shards and sends commands over NATS.
  */
 import type {
+  BalanceView,
   EngineView,
   OrderView,
   PendingSettlementView,
@@ -61,8 +62,11 @@ export interface Exchange {
   readonly error: Error | null;
   /** Told when the exchange fails and accepts nothing more. */
   onFailure(handler: (err: Error) => void): void;
-  /** Sends a command; throws, sending nothing, a `GatewayError` for one it cannot take. */
-  send(command: Unstamped): Submitted;
+  /**
+   * Sends a command; throws, sending nothing, a `GatewayError` for one it cannot take. `venue`:
+   * the venue of the order a cancel or replace by client order id names (a cluster routes by it).
+   */
+  send(command: Unstamped, venue?: string): Submitted;
   /**
    * Receives every durable command's events, in order: valid during the call only (views of
    * pooled records on the embedded engine); whoever keeps one keeps `keepEvent(e)`.
@@ -81,6 +85,27 @@ export interface Exchange {
    * (a cluster's event streams; the embedded engine's events).
    */
   onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void;
+  /** Whether the engine checks orders before they match (pre-trade risk). */
+  readonly risk: boolean;
+  /** An account's live orders (resting, and stops waiting), as the engine holds them now (a cluster: its shards). */
+  openOrders(account: string): Promise<OrderView[]>;
+  /** An account's balances, as the engine holds them now (a cluster: its shards). */
+  balances(account: string): Promise<BalanceView[]>;
+  /**
+   * Whether the account used this client order id, when the exchange knows it at once: the
+   * embedded engine knows every id it remembers; a cluster's gateway knows none (the shard finds
+   * a used one and refuses the order).
+   */
+  clientOrderIdUsed(account: string, clientOrderId: string): boolean;
+  /**
+   * A live order of the account named by id or client order id, when the exchange knows it at
+   * once: the embedded engine (ahead of the events the gateway has seen); a cluster's gateway
+   * knows only the orders of its accounts' events (Trading tracks them).
+   */
+  liveOrder(
+    account: string,
+    ref: { orderId?: number; clientOrderId?: string },
+  ): { instrument: string } | undefined;
   /** Decimal conversion for an instrument, or undefined if it is not listed. */
   codec(instrument: string): InstrumentCodec | undefined;
   /** Whether an identity's member names (MSP id or address) give it sight of a venue. */

@@ -70,6 +70,8 @@ const ROLE_KEYS = {
 
 export class ExecReports {
   #live = new Map<number, LiveOrder>();
+  /** Live order ids by account and client order id (account NUL id). */
+  #byClientId = new Map<string, number>();
   #codec: (instrument: string) => InstrumentCodec | undefined;
 
   constructor(codec: (instrument: string) => InstrumentCodec | undefined) {
@@ -79,7 +81,7 @@ export class ExecReports {
   /** Tracks an account's live orders (as the engine holds them when the gateway starts following it). */
   track(orders: readonly OrderView[]): void {
     for (const o of orders) {
-      this.#live.set(o.orderId, {
+      this.#add(o.orderId, {
         account: o.account,
         instrument: o.instrument,
         clientOrderId: o.clientOrderId,
@@ -98,7 +100,29 @@ export class ExecReports {
 
   /** Forgets an account's orders (the gateway stopped following it). */
   forget(account: string): void {
-    for (const [id, o] of this.#live) if (o.account === account) this.#live.delete(id);
+    for (const [id, o] of this.#live) if (o.account === account) this.#delete(id, o);
+  }
+
+  /** A live order of the account, by order id or client order id, or undefined. */
+  liveOrder(account: string, ref: { orderId?: number; clientOrderId?: string }): LiveOrder | undefined {
+    const id = ref.orderId ?? this.#byClientId.get(`${account}\u0000${ref.clientOrderId}`);
+    const o = id === undefined ? undefined : this.#live.get(id);
+    return o?.account === account ? o : undefined;
+  }
+
+  /** Whether the account has a live order with this client order id. */
+  hasClientOrderId(account: string, clientOrderId: string): boolean {
+    return this.#byClientId.has(`${account}\u0000${clientOrderId}`);
+  }
+
+  #add(orderId: number, o: LiveOrder): void {
+    this.#live.set(orderId, o);
+    this.#byClientId.set(`${o.account}\u0000${o.clientOrderId}`, orderId);
+  }
+
+  #delete(orderId: number, o: LiveOrder): void {
+    this.#live.delete(orderId);
+    this.#byClientId.delete(`${o.account}\u0000${o.clientOrderId}`);
   }
 
   /** Live orders tracked. */
@@ -167,7 +191,7 @@ export class ExecReports {
 
   #accepted(e: AcceptedEvent, out: Array<[string, ExecReport | RejectReport]>): void {
     const o = acceptedOrder(e);
-    this.#live.set(e.orderId, o);
+    this.#add(e.orderId, o);
     out.push([o.account, this.#report(e.orderId, o, 'new', e.ts, e.leaves)]);
   }
 
@@ -189,7 +213,7 @@ export class ExecReports {
     r.liquidity = role;
     r.fee = codec?.notional(e[keys.fee]);
     out.push([o.account, r]);
-    if (leaves === 0) this.#live.delete(orderId);
+    if (leaves === 0) this.#delete(orderId, o);
   }
 
   #canceled(e: CanceledEvent, out: Array<[string, ExecReport | RejectReport]>): void {
@@ -202,7 +226,7 @@ export class ExecReports {
     const r = this.#report(orderId, o, status, e.ts, leaves);
     r.reason = e.reason;
     out.push([o.account, r]);
-    if (leaves === 0) this.#live.delete(orderId);
+    if (leaves === 0) this.#delete(orderId, o);
   }
 
   #replaced(e: ReplacedEvent, out: Array<[string, ExecReport | RejectReport]>): void {

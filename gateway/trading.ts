@@ -7,7 +7,7 @@
  */
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
-import { Code, type OrderView, type PublishedEvent, type Unstamped } from '../engine/index.ts';
+import { Code, type PublishedEvent, type Unstamped } from '../engine/index.ts';
 import { type AccountSeed, type CommandRef, type Exchange, memberName } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import type { Limits } from './limits.ts';
@@ -278,7 +278,11 @@ export class Trading {
     if (msg.postOnly !== undefined) command.postOnly = msg.postOnly;
     if (msg.stp !== undefined) command.stp = msg.stp;
     const key = `${account}\u0000${msg.clientOrderId}`;
-    if (this.#inFlight.has(key) || this.#exchange.engine.clientOrderIdUsed(account, msg.clientOrderId)) {
+    if (
+      this.#inFlight.has(key) ||
+      this.reports.hasClientOrderId(account, msg.clientOrderId) ||
+      this.#exchange.clientOrderIdUsed(account, msg.clientOrderId)
+    ) {
       throw duplicate(msg.clientOrderId);
     }
     const origin = {
@@ -290,16 +294,17 @@ export class Trading {
       answer: this.reports.pendingNew(msg, Date.now()),
       answered: false,
     };
-    this.#submit(command, origin);
+    this.#submit(command, undefined, origin);
     this.#inFlight.add(key);
     this.#hooks.onOrder?.();
   }
 
   cancel(session: Session, msg: Message<'cancel'>): void {
     const account = this.#account(session);
-    const { ref } = this.#orderRef(account, msg);
+    const { ref, order } = this.#orderRef(account, msg);
     this.#submit(
       { type: 'cancel', account, ...ref },
+      order.instrument.slice(order.instrument.indexOf('@') + 1),
       {
         session,
         id: msg.id,
@@ -324,7 +329,7 @@ export class Trading {
     const command: Unstamped = { type: 'replace', account, ...ref };
     if (msg.price !== undefined) command.price = codec.ticks(msg.price);
     if (msg.quantity !== undefined) command.quantity = codec.lots(msg.quantity);
-    this.#submit(command, {
+    this.#submit(command, codec.venue, {
       session,
       id: msg.id,
       op: 'replace',
@@ -342,7 +347,7 @@ export class Trading {
       this.#instrument(session, msg.instrument);
       command.instrument = msg.instrument;
     }
-    this.#submit(command, {
+    this.#submit(command, undefined, {
       session,
       id: msg.id,
       op: 'cancel-all',
@@ -360,10 +365,14 @@ export class Trading {
   withdraw(session: Session, msg: Message<'withdraw'>): void {
     const account = this.#account(session);
     const amount = this.#withdrawals.units(msg.asset, msg.amount, session.canSee);
-    this.#submit(
-      { type: 'request-withdrawal', account, asset: msg.asset, amount },
-      { session, id: msg.id, op: 'withdraw', at: performance.now(), answer: undefined, answered: false },
-    );
+    this.#submit({ type: 'request-withdrawal', account, asset: msg.asset, amount }, undefined, {
+      session,
+      id: msg.id,
+      op: 'withdraw',
+      at: performance.now(),
+      answer: undefined,
+      answered: false,
+    });
   }
 
   /**
@@ -373,8 +382,8 @@ export class Trading {
    * command, or with its events if those come first; if the stream cannot confirm it, the
    * request gets an error (the command may still come through: its reports then follow).
    */
-  #submit(command: Unstamped, origin: Origin): void {
-    const { ref, seq } = this.#exchange.send(command);
+  #submit(command: Unstamped, venue: string | undefined, origin: Origin): void {
+    const { ref, seq } = this.#exchange.send(command, venue);
     this.#forgetOldOrigins(origin.at);
     this.#origins.set(ref, origin);
     if (typeof seq === 'number') {
@@ -436,11 +445,10 @@ export class Trading {
     return codec;
   }
 
-  #liveOrder(account: string, ref: { orderId?: number; clientOrderId?: string }): OrderView {
-    const engine = this.#exchange.engine;
-    const order =
-      ref.orderId !== undefined ? engine.order(ref.orderId) : engine.orderOf(account, ref.clientOrderId!);
-    if (order === undefined || order.account !== account) {
+  /** A live order of the account: as the exchange knows it at once, else as its events told. */
+  #liveOrder(account: string, ref: { orderId?: number; clientOrderId?: string }): { instrument: string } {
+    const order = this.#exchange.liveOrder(account, ref) ?? this.reports.liveOrder(account, ref);
+    if (order === undefined) {
       const named =
         ref.orderId !== undefined ? `${ref.orderId}` : `with clientOrderId "${ref.clientOrderId}"`;
       throw makeError(`no live order ${named} of this account`, 'UNKNOWN_ORDER', ref);
@@ -452,7 +460,7 @@ export class Trading {
   #orderRef(
     account: string,
     msg: { orderId?: number; clientOrderId?: string; op: string },
-  ): { ref: { orderId?: number; clientOrderId?: string }; order: OrderView } {
+  ): { ref: { orderId?: number; clientOrderId?: string }; order: { instrument: string } } {
     const { orderId, clientOrderId } = msg;
     assertThat(
       (orderId === undefined) !== (clientOrderId === undefined),

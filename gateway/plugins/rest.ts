@@ -304,7 +304,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
     },
     async (req) => {
       const { account } = must(req);
-      return engine.openOrders(account).map((o) => {
+      return (await exchange.openOrders(account)).map((o) => {
         const c = exchange.codec(o.instrument)!;
         return { ...orderTerms(c, o), leavesQty: c.quantity(o.leaves), state: o.state };
       });
@@ -322,7 +322,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
     },
     async (req) => {
       const { account } = must(req);
-      return engine.balances(account).map((b) => ({
+      return (await exchange.balances(account)).map((b) => ({
         asset: b.asset,
         unit: b.unit,
         available: times(b.available, b.unit),
