@@ -1,28 +1,28 @@
 /**
- * The exchange as a cluster's gateway sees it: a follower of every engine shard's command stream
- * (so it reads books, orders and balances as the shards hold them, and answers requests with
- * their execution reports as they execute, even while a shard process is down), market data
- * from the shards' event streams, and commands sent to the shard that owns them over NATS under ids of this
- * gateway (`<gateway>:<n>`), which JetStream keeps as message ids: a command sent again after a
- * lost answer counts once. The gateway holds nothing of its own: a restart follows the shards
- * again from their snapshots.
+ * The exchange as a cluster's gateway sees it, with no engine of its own: commands sent to the
+ * shard that owns them over NATS under ids of this gateway (`<gateway>:<n>`, which JetStream
+ * keeps as message ids: a command sent again after a lost answer counts once); the events of
+ * the accounts its sessions follow on their own subjects (AccountFeed); reads of an account
+ * asked of the shards; and what market data and REST show kept from each shard's overview and
+ * event stream after it (ClusterView). A restart starts again from the shards' overviews.
  */
 import { randomBytes } from 'node:crypto';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   AccountFeed,
+  answered,
   type ClusterConfig,
   ClusterHistory,
   CommandBus,
   consume,
   eventsOf,
-  ShardedView,
-  ShardFollower,
+  REF_HEADER,
+  type ShardOverview,
   ShardReads,
   type Topology,
 } from '../cluster/index.ts';
-import type { BalanceView, OrderView, PendingSettlementView, Unstamped } from '../engine/index.ts';
+import type { BalanceView, OrderView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
 import {
   type AccountSeed,
@@ -37,6 +37,7 @@ import {
   type Submitted,
 } from '../gateway/index.ts';
 import { Availability } from './availability.ts';
+import { ClusterView } from './cluster-view.ts';
 import type { Logger } from '../common/index.ts';
 
 export interface ClusterExchangeOptions {
@@ -51,10 +52,9 @@ export interface ClusterExchangeOptions {
 }
 
 export class ClusterExchange implements Exchange {
-  readonly engine: ShardedView;
+  readonly view: ClusterView;
   readonly venues: GatewayConfig['venues'];
-  readonly followers: readonly ShardFollower[];
-  /** The shards' histories, each read once it holds what this gateway's followers executed. */
+  /** The shards' histories, each read once it holds what this gateway has heard of. */
   readonly history: ClusterHistory;
   #o: ClusterExchangeOptions;
   #bus: CommandBus;
@@ -68,23 +68,17 @@ export class ClusterExchange implements Exchange {
   #accounts: AccountFeed;
   #reads: ShardReads;
   #accountSubscribers: AccountSubscriber[] = [];
+  #subscribers: ExchangeSubscriber[] = [];
+  #published: Array<(seq: number, events: readonly PublishedEvent[]) => void> = [];
 
-  private constructor(o: ClusterExchangeOptions, followers: ShardFollower[]) {
+  private constructor(o: ClusterExchangeOptions, reads: ShardReads, overviews: ShardOverview[]) {
     this.#o = o;
     this.venues = o.venues;
-    this.followers = followers;
-    this.engine = new ShardedView(
-      followers.map((f) => f.engine),
-      o.topology,
-    );
-    this.#codecs = new Codecs(this.engine);
-    this.#bus = new CommandBus(jetstream(o.nc), o.topology);
-    this.history = new ClusterHistory(o.nc, o.topology, (shard) => followers[shard]?.seq ?? 0);
-    this.#reads = new ShardReads(o.nc, o.topology);
+    this.#reads = reads;
     this.#accounts = new AccountFeed({
       nc: o.nc,
       topology: o.topology,
-      reads: this.#reads,
+      reads,
       log: o.log,
       deliver: (b) => {
         const ref = b.ref ?? `${b.shard}:${b.seq}`;
@@ -92,6 +86,69 @@ export class ClusterExchange implements Exchange {
       },
       onError: (err) => this.fail(err),
     });
+    this.view = new ClusterView(overviews, o.risk, () => this.#accounts.liveOrders);
+    this.#codecs = new Codecs(this.view);
+    this.#bus = new CommandBus(jetstream(o.nc), o.topology);
+    this.history = new ClusterHistory(o.nc, o.topology, (shard) =>
+      Math.max(this.view.seqOf(shard), this.#accounts.heard(shard)),
+    );
+  }
+
+  /**
+   * Reads every shard's overview (asking again while one is not up yet, for up to a minute);
+   * `start` then follows their event streams.
+   */
+  static async open(o: ClusterExchangeOptions): Promise<ClusterExchange> {
+    const reads = new ShardReads(o.nc, o.topology);
+    const overviews = await Promise.all(
+      Array.from({ length: o.topology.shards }, (_, shard) => answered(() => reads.overview(shard), 60_000)),
+    );
+    return new ClusterExchange(o, reads, overviews);
+  }
+
+  /** Follows each shard's event stream from its overview on, into the view and to the subscribers. */
+  start(): void {
+    const js = jetstream(this.#o.nc);
+    for (let shard = 0; shard < this.#o.topology.shards; shard++) {
+      const stream = this.#o.topology.eventStream(shard);
+      const feed = consume({
+        get: () => js.consumers.get(stream, { opt_start_seq: this.view.seqOf(shard) + 1 }),
+        handle: (m) => this.#event(shard, stream, m),
+        batch: 2_000,
+        behind: async () => {
+          const jsm = await jetstreamManager(this.#o.nc);
+          return (await jsm.streams.info(stream)).state.last_seq > this.view.seqOf(shard);
+        },
+        name: `shard ${shard}: event stream`,
+        log: this.#o.log,
+      });
+      this.#feeds.push(feed);
+      void feed.done.catch((err: Error) => this.fail(err));
+    }
+  }
+
+  /** One command's events: a listing not known yet is read from its shard first (its events wait). */
+  #event(shard: number, stream: string, m: JsMsg): Promise<void> | undefined {
+    const seq = this.view.seqOf(shard);
+    if (m.seq <= seq) return undefined;
+    if (m.seq !== seq + 1) throw new Error(`shard ${shard}: event ${m.seq} came after ${seq}`);
+    const events = eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`);
+    const ref = m.headers?.get(REF_HEADER) || `${shard}:${m.seq}`;
+    const listed = this.view.needs(events);
+    if (listed === undefined) {
+      this.#dispatch(shard, m.seq, events, ref);
+      return undefined;
+    }
+    return this.#reads.instrument(shard, listed).then((r) => {
+      if (r.instrument !== null) this.view.list(r.instrument, r.assets);
+      this.#dispatch(shard, m.seq, events, ref);
+    });
+  }
+
+  #dispatch(shard: number, seq: number, events: PublishedEvent[], ref: string): void {
+    this.view.apply(shard, seq, events);
+    for (const sub of this.#subscribers) sub(seq, events, ref);
+    for (const sub of this.#published) sub(seq, events);
   }
 
   /** Account messages received from the shards: those of the accounts followed here only. */
@@ -136,30 +193,6 @@ export class ClusterExchange implements Exchange {
 
   onAccountEvents(subscriber: AccountSubscriber): void {
     this.#accountSubscribers.push(subscriber);
-  }
-
-  /** Follows every shard up to the end of its stream. */
-  static async open(o: ClusterExchangeOptions): Promise<ClusterExchange> {
-    const failed: { exchange: ClusterExchange | null } = { exchange: null };
-    const followers: ShardFollower[] = [];
-    for (let shard = 0; shard < o.topology.shards; shard++) {
-      followers.push(
-        await ShardFollower.open({
-          nc: o.nc,
-          topology: o.topology,
-          shard,
-          risk: o.risk,
-          replicas: o.cluster.replicas,
-          log: o.log,
-          onError: (err) => failed.exchange?.fail(err),
-        }),
-      );
-    }
-    const exchange = new ClusterExchange(o, followers);
-    failed.exchange = exchange;
-    for (const f of followers) f.start();
-    await Promise.all(followers.map((f) => f.caughtUp()));
-    return exchange;
   }
 
   get error(): Error | null {
@@ -215,41 +248,14 @@ export class ClusterExchange implements Exchange {
     throw makeError(`${command.type}: no shard owns what it names`, 'BAD_MESSAGE');
   }
 
+  /** Every command's events from the shards' event streams (once `start`ed), in each shard's order. */
   onEvents(subscriber: ExchangeSubscriber): void {
-    for (const f of this.followers) {
-      f.onEvents((seq, events, msgId) => subscriber(seq, events, msgId ?? `${f.shard}:${seq}`));
-    }
+    this.#subscribers.push(subscriber);
   }
 
-  /**
-   * Market data from each shard's event stream, from the commands the followers have executed
-   * now on (the feed's books start from their state): what the shards published, as they
-   * publish it.
-   */
+  /** Market data: the same events, from the view's state on. */
   onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void {
-    const js = jetstream(this.#o.nc);
-    for (const f of this.followers) {
-      let seq = f.seq;
-      const stream = this.#o.topology.eventStream(f.shard);
-      this.#feeds.push(
-        consume({
-          get: () => js.consumers.get(stream, { opt_start_seq: seq + 1 }),
-          handle: (m) => {
-            if (m.seq !== seq + 1) throw new Error(`shard ${f.shard}: event ${m.seq} came after ${seq}`);
-            seq = m.seq;
-            subscriber(m.seq, eventsOf(m, `shard ${f.shard}: event ${m.seq} of ${stream}`));
-          },
-          batch: 2_000,
-          behind: async () => {
-            const jsm = await jetstreamManager(this.#o.nc);
-            return (await jsm.streams.info(stream)).state.last_seq > seq;
-          },
-          name: `shard ${f.shard}: event stream`,
-          log: this.#o.log,
-        }),
-      );
-      void this.#feeds.at(-1)!.done.catch((err: Error) => this.fail(err));
-    }
+    this.#published.push(subscriber);
   }
 
   codec(instrument: string): InstrumentCodec | undefined {
@@ -260,14 +266,17 @@ export class ClusterExchange implements Exchange {
     return canSeeVenue(this.venues, venue, memberNames);
   }
 
-  pendingSettlements(): readonly PendingSettlementView[] {
-    return this.engine.pendingSettlements();
+  pendingSettlements(): Array<{ tradeId: number; instrument: string }> {
+    return this.view.pendingSettlements();
   }
 
   health(): Record<string, unknown> {
     return {
       nats: this.#o.connected() ? 'connected' : 'reconnecting',
-      shards: this.followers.map((f) => ({ shard: f.shard, commandSeq: f.seq })),
+      shards: Array.from({ length: this.#o.topology.shards }, (_, shard) => ({
+        shard,
+        commandSeq: this.view.seqOf(shard),
+      })),
     };
   }
 
@@ -276,10 +285,9 @@ export class ClusterExchange implements Exchange {
     await this.#accounts.close();
     for (const feed of this.#feeds) feed.stop();
     await Promise.allSettled(this.#feeds.map((feed) => feed.done));
-    for (const f of this.followers) await f.close();
   }
 
-  /** A follower stopped: the gateway accepts nothing more (its process is to be restarted). */
+  /** Following a stream stopped: the gateway accepts nothing more (its process is to be restarted). */
   fail(err: Error): void {
     this.#availability.fail(err);
   }

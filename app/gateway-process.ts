@@ -1,7 +1,7 @@
 /**
- * `mosaic gateway`: a stateless gateway of a cluster deployment, as its own process. It follows
- * every engine shard (reads, market data, execution reports) and sends each command to the shard
- * owning its instrument. Run several behind any load balancer: they hold nothing of their own.
+ * `mosaic gateway`: a stateless gateway of a cluster deployment, as its own process, with no
+ * engine: it sends each command to the shard owning its instrument, receives the events of its
+ * sessions' accounts, asks the shards for reads and keeps market data from their event streams. Run several behind any load balancer: they hold nothing of their own.
  */
 import { parseArgs } from 'node:util';
 import { closeNats, requestFunding, shareLimits, venueOfId } from '../cluster/index.ts';
@@ -50,15 +50,14 @@ export async function runGateway(argv: string[]): Promise<void> {
     ledgerOf: ledgerOf(config.connectors),
     onLogin(account, canSee) {
       if (!config.demo.fundAccounts) return;
-      const venues = new Set(exchange.engine.instruments().map((id) => venueOfId(id)));
+      const venues = new Set(exchange.view.instruments().map((id) => venueOfId(id)));
       for (const venue of venues) if (canSee(venue)) void requestFunding(nc, topology, venue, account);
     },
     close: () => exchange.close(),
   });
+  // Every part is listening: the shards' events may flow.
+  exchange.start();
   // Account limits hold over all gateways: each tells the others what its clients did.
   sharing = shareLimits(nc, topology, gateway.sharing, log);
-  log.info(
-    { ops: gateway.url, shards: exchange.followers.map((f) => ({ shard: f.shard, seq: f.seq })) },
-    'gateway running',
-  );
+  log.info({ ops: gateway.url, shards: exchange.health().shards }, 'gateway running');
 }

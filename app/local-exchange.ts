@@ -21,6 +21,7 @@ import {
   Codecs,
   type Exchange,
   type ExchangeSubscriber,
+  type ExchangeView,
   type GatewayConfig,
   type InstrumentCodec,
   makeError,
@@ -101,6 +102,11 @@ export class LocalExchange implements Exchange {
   }
 
   get engine() {
+    return this.durable.engine;
+  }
+
+  /** The gateway reads the engine itself. */
+  get view(): ExchangeView {
     return this.durable.engine;
   }
 

@@ -61,6 +61,8 @@ export class AccountFeed {
   #held: Array<AccountBatch[] | null>;
   /** Per shard, while waiting for its first heartbeat after a break: who waits. */
   #beatWaiters: Array<((seq: number) => void) | null>;
+  /** Per shard, its live orders as its last heartbeat said. */
+  #liveOrders: number[];
   #beats: Subscription;
   #readers: Array<ReturnType<typeof consume>> = [];
   #closed = false;
@@ -73,12 +75,23 @@ export class AccountFeed {
     this.#heard = new Array<number>(n).fill(0);
     this.#held = new Array<AccountBatch[] | null>(n).fill(null);
     this.#beatWaiters = new Array<((seq: number) => void) | null>(n).fill(null);
+    this.#liveOrders = new Array<number>(n).fill(0);
     this.#beats = o.nc.subscribe(o.topology.beatSubject('*'), {
       callback: (err, msg) => {
         if (err === null) this.#beat(msg);
       },
     });
     void this.#watch();
+  }
+
+  /** The shards' live orders, as their last heartbeats said. */
+  get liveOrders(): number {
+    return this.#liveOrders.reduce((n, x) => n + x, 0);
+  }
+
+  /** The last command of `shard` the gateway has heard of (every account message up to it came). */
+  heard(shard: number): number {
+    return this.#heard[shard] ?? 0;
   }
 
   /** Accounts followed. */
@@ -172,8 +185,9 @@ export class AccountFeed {
 
   #beat(msg: Msg): void {
     const shard = Number(msg.subject.slice(msg.subject.lastIndexOf('.') + 1));
-    const seq = Number(msg.string());
+    const [seq, live] = msg.string().split(' ').map(Number) as [number, number | undefined];
     if (!(shard >= 0 && shard < this.#heard.length) || !Number.isSafeInteger(seq)) return;
+    if (live !== undefined && Number.isSafeInteger(live)) this.#liveOrders[shard] = live;
     const waiter = this.#beatWaiters[shard]!;
     if (waiter !== null) {
       this.#beatWaiters[shard] = null;

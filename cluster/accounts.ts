@@ -7,8 +7,8 @@
  * stored): they are the fast path. A gateway that may have missed some (it reconnected, or it
  * was a slow consumer) reads them again from the event stream, which holds every command's
  * events under the command's sequence and reference (see AccountFeed). A heartbeat per shard
- * (`<name>.beat.<shard>`: the last command whose account messages went out) tells a gateway how
- * far it has heard everything.
+ * (`<name>.beat.<shard>`: the last command whose account messages went out, and the shard's live
+ * orders) tells a gateway how far it has heard everything.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { headers } from '@nats-io/transport-node';
@@ -36,11 +36,14 @@ export class AccountPublisher {
   #subjects = new Map<string, string>();
   #last = 0;
   #timer: NodeJS.Timeout;
+  #liveOrders: () => number;
 
-  constructor(nc: NatsConnection, topology: Topology, shard: number) {
+  /** `liveOrders`: the shard's live orders now, said in each heartbeat. */
+  constructor(nc: NatsConnection, topology: Topology, shard: number, liveOrders: () => number) {
     this.#nc = nc;
     this.#topology = topology;
     this.#shard = shard;
+    this.#liveOrders = liveOrders;
     this.#timer = setInterval(() => this.#beat(), BEAT_MS);
     this.#timer.unref();
   }
@@ -70,7 +73,7 @@ export class AccountPublisher {
 
   #beat(): void {
     if (this.#nc.isClosed()) return;
-    this.#nc.publish(this.#topology.beatSubject(this.#shard), String(this.#last));
+    this.#nc.publish(this.#topology.beatSubject(this.#shard), `${this.#last} ${this.#liveOrders()}`);
   }
 
   #subject(account: string): string {

@@ -6,18 +6,18 @@
  * into an engine of its own: the engine is deterministic, so every follower agrees.
  */
 export { AccountFeed, type AccountBatch } from './account-feed.ts';
+export { REF_HEADER } from './accounts.ts';
 export { CommandBus } from './bus.ts';
 export { DaemonPort } from './daemon-port.ts';
 export { consume } from './consume.ts';
 export { clusterProblems, type ClusterConfig, ClusterSchema, defaultCluster } from './config.ts';
-export { ShardedView } from './sharded-view.ts';
 export { requestFunding, serveFaucet } from './faucet.ts';
 export { type LimitReporter, shareLimits } from './limit-reports.ts';
 export { ShardFollower } from './follower.ts';
 export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
-export { closeNats, connectNats, ensureStreams } from './nats.ts';
+export { answered, closeNats, connectNats, ensureStreams } from './nats.ts';
 export { type NatsNode, startNats } from './nats-server.ts';
-export { type AccountState, ShardReads } from './reads.ts';
+export { type AccountState, type InstrumentState, type ShardOverview, ShardReads } from './reads.ts';
 export { Shard } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';
 export { EVENTS_FORMAT, type EventMessage, eventsOf, FORMAT_HEADER } from './wire-format.ts';

@@ -6,7 +6,13 @@
  * the answer. One instance of a shard answers each request (a queue group).
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { BalanceView, Engine, OrderView, PendingWithdrawalView } from '../engine/index.ts';
+import type {
+  BalanceView,
+  Engine,
+  InstrumentSpec,
+  OrderView,
+  PendingWithdrawalView,
+} from '../engine/index.ts';
 import { askShard } from './nats.ts';
 import type { Topology } from './topology.ts';
 
@@ -22,8 +28,39 @@ export interface AccountState {
   withdrawals: PendingWithdrawalView[];
 }
 
-type ReadRequest = { op: 'account' | 'orders' | 'balances'; account: string };
-type ReadAnswer = AccountState | { orders: OrderView[] } | { balances: BalanceView[] } | { error: string };
+/** An instrument as the shard holds it: listing, status, last price, book ([price, qty, count] best first). */
+export interface InstrumentState {
+  spec: InstrumentSpec;
+  status: string;
+  lastPrice: number;
+  bids: Array<[number, number, number]>;
+  asks: Array<[number, number, number]>;
+}
+
+/** What a shard holds that a gateway shows, as of its command `seq`: its start, before its event stream from `seq + 1`. */
+export interface ShardOverview {
+  shard: number;
+  seq: number;
+  instruments: InstrumentState[];
+  /** Assets balances are kept in, with their units. */
+  assets: Array<[asset: string, unit: string]>;
+  /** Trades waiting for their ledger's verdict. */
+  pendingSettlements: Array<{ tradeId: number; instrument: string }>;
+  pendingWithdrawals: PendingWithdrawalView[];
+  liveOrders: number;
+}
+
+type ReadRequest =
+  | { op: 'account' | 'orders' | 'balances'; account: string }
+  | { op: 'overview' }
+  | { op: 'instrument'; id: string };
+type ReadAnswer =
+  | AccountState
+  | { orders: OrderView[] }
+  | { balances: BalanceView[] }
+  | ShardOverview
+  | { instrument: InstrumentState | null; assets: Array<[string, string]> }
+  | { error: string };
 
 /** How long a gateway waits for a shard's answer (a shard restarting takes a few seconds). */
 const REQUEST_MS = 10_000;
@@ -50,7 +87,31 @@ export function serveReads(
   });
 }
 
+function instrumentState(engine: Engine, id: string): InstrumentState | null {
+  const inst = engine.instrument(id);
+  if (inst === undefined) return null;
+  const { bids, asks } = engine.depth(id, Number.MAX_SAFE_INTEGER);
+  return { spec: inst.spec, status: inst.status, lastPrice: inst.lastPrice, bids, asks };
+}
+
 function read(r: ReadRequest, shard: number, engine: Engine): ReadAnswer {
+  if (r.op === 'overview') {
+    return {
+      shard,
+      seq: engine.commandSeq,
+      instruments: engine.instruments().map((id) => instrumentState(engine, id)!),
+      assets: engine.assets(),
+      pendingSettlements: engine
+        .pendingSettlements()
+        .map((t) => ({ tradeId: t.tradeId, instrument: t.instrument })),
+      pendingWithdrawals: engine.pendingWithdrawals(),
+      liveOrders: engine.liveOrders,
+    };
+  }
+  if (r.op === 'instrument') {
+    if (typeof r.id !== 'string') throw new Error('an instrument read names an instrument');
+    return { instrument: instrumentState(engine, r.id), assets: engine.assets() };
+  }
   if (typeof r.account !== 'string') throw new Error('a read names an account');
   switch (r.op) {
     case 'account':
@@ -95,6 +156,22 @@ export class ShardReads {
   async balances(account: string): Promise<BalanceView[]> {
     const answers = await this.#all({ op: 'balances', account });
     return answers.flatMap((a) => (a as { balances: BalanceView[] }).balances);
+  }
+
+  /** What shard `shard` holds that a gateway shows, as of a command. */
+  overview(shard: number): Promise<ShardOverview> {
+    return this.#ask(shard, { op: 'overview' }) as Promise<ShardOverview>;
+  }
+
+  /** An instrument of shard `shard` (null: not listed there), and the shard's assets. */
+  instrument(
+    shard: number,
+    id: string,
+  ): Promise<{ instrument: InstrumentState | null; assets: Array<[string, string]> }> {
+    return this.#ask(shard, { op: 'instrument', id }) as Promise<{
+      instrument: InstrumentState | null;
+      assets: Array<[string, string]>;
+    }>;
   }
 
   #all(request: ReadRequest) {

@@ -90,7 +90,7 @@ export class Shard {
     this.#bus = new CommandBus(this.#js, o.topology);
     this.#published = published;
     this.#snapshotSeq = follower.snapshotSeq;
-    this.#accounts = new AccountPublisher(o.nc, o.topology, o.shard);
+    this.#accounts = new AccountPublisher(o.nc, o.topology, o.shard, () => follower.engine.liveOrders);
     this.#reads = serveReads(o.nc, o.topology, o.shard, follower.engine);
     follower.onEvents((seq, events, ref) => this.#onCommand(seq, events, ref));
   }

@@ -333,6 +333,12 @@ export class Engine {
     return i === undefined ? undefined : risk!.units[i];
   }
 
+  /** Every asset balances are kept in (pre-trade risk), with its unit, in listing order. */
+  assets(): Array<[asset: string, unit: string]> {
+    const risk = this.#s.risk;
+    return risk === null ? [] : risk.assets.map((a, i) => [a, risk.units[i]!]);
+  }
+
   /**
    * A hash of the whole state: every instrument (status, last price, resting orders in priority
    * order, waiting stops) and the sequences. Equal states give equal hashes.

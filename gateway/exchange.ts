@@ -8,7 +8,7 @@
  */
 import type {
   BalanceView,
-  EngineView,
+  InstrumentSpec,
   OrderView,
   PendingSettlementView,
   PendingWithdrawalView,
@@ -33,12 +33,35 @@ export interface Submitted {
 /** Receives every durable command's events in order, with the command's reference. */
 export type ExchangeSubscriber = (seq: number, events: readonly PublishedEvent[], ref: CommandRef) => void;
 
+/**
+ * What the gateway reads of the exchange's state as it is now: the embedded engine itself, or
+ * what a cluster's gateway keeps from its shards' event streams.
+ */
+export interface ExchangeView {
+  instruments(): string[];
+  /** An instrument's listing, status and last price (ticks; 0 before any trade), or undefined. */
+  instrument(id: string): { spec: Readonly<InstrumentSpec>; status: string; lastPrice: number } | undefined;
+  /** Up to `n` best levels per side as [price, qty, count]. */
+  depth(
+    id: string,
+    n: number,
+  ): { bids: Array<[number, number, number]>; asks: Array<[number, number, number]> };
+  /** An asset's unit (pre-trade risk), or undefined when no balance is kept in it. */
+  assetUnit(asset: string): string | undefined;
+  /** Withdrawals waiting for their ledger. */
+  pendingWithdrawals(): PendingWithdrawalView[];
+  /** Orders live in the books (a cluster's gateway: as its shards last said). */
+  readonly liveOrders: number;
+  /** Commands executed (over every shard of a cluster) that the view reflects. */
+  readonly commandSeq: number;
+}
+
 /** An account's state when the gateway starts following it (over every shard of a cluster). */
 export interface AccountSeed {
   /** Its live orders: resting, and stops waiting. */
   orders: OrderView[];
   /** Its standing on the venues it has one on. */
-  standing: ReturnType<EngineView['standing']>;
+  standing: Array<{ venue: string; eligible: boolean; frozen: boolean }>;
   /** Its withdrawals waiting for their ledger. */
   withdrawals: PendingWithdrawalView[];
 }
@@ -55,8 +78,8 @@ export type AccountSubscriber = (
 ) => void;
 
 export interface Exchange {
-  /** What the gateway reads of the engine. */
-  readonly engine: EngineView;
+  /** What the gateway reads of the exchange's state. */
+  readonly view: ExchangeView;
   readonly venues: GatewayConfig['venues'];
   /** Why the exchange stopped accepting commands, or null while it is healthy. */
   readonly error: Error | null;
@@ -111,7 +134,7 @@ export interface Exchange {
   /** Whether an identity's member names (MSP id or address) give it sight of a venue. */
   canSee(venue: string, memberNames: readonly string[]): boolean;
   /** Trades waiting for their ledger's verdict. */
-  pendingSettlements(): readonly PendingSettlementView[];
+  pendingSettlements(): ReadonlyArray<Pick<PendingSettlementView, 'tradeId' | 'instrument'>>;
   /** Every account's fills and finished orders, kept across restarts. */
   readonly history: HistoryReader;
   /** How it stands, for `/health` (durability, shards). */
@@ -122,9 +145,9 @@ export interface Exchange {
 /** Decimal conversion per listed instrument, made on first use. */
 export class Codecs {
   #codecs = new Map<string, InstrumentCodec>();
-  #engine: EngineView;
+  #engine: ExchangeView;
 
-  constructor(engine: EngineView) {
+  constructor(engine: ExchangeView) {
     this.#engine = engine;
   }
 

@@ -17,6 +17,7 @@ export {
   type CommandRef,
   type Exchange,
   type ExchangeSubscriber,
+  type ExchangeView,
   type Submitted,
 } from './exchange.ts';
 export { type Gateway, makeApp, serveExchange } from './gateway.ts';

@@ -106,8 +106,8 @@ export class Metrics {
       });
     gauge('mosaic_sessions_logged_in', 'Logged-in sessions', loggedIn);
     gauge('mosaic_orders_per_second', 'New orders over the last second', () => this.ordersPerSecond());
-    gauge('mosaic_engine_command_seq', 'Last command sequence', () => exchange.engine.commandSeq);
-    gauge('mosaic_engine_live_orders', 'Live orders in all books', () => exchange.engine.liveOrders);
+    gauge('mosaic_engine_command_seq', 'Last command sequence', () => exchange.view.commandSeq);
+    gauge('mosaic_engine_live_orders', 'Live orders in all books', () => exchange.view.liveOrders);
     gauge(
       'mosaic_ws_unsent_bytes',
       'Bytes written to WebSocket connections and not yet taken by their clients, over all of them',

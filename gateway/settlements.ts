@@ -50,7 +50,7 @@ export class Settlements {
 
   constructor(exchange: Exchange, keep = 100_000) {
     this.#keep = keep;
-    const risk = exchange.engine.risk;
+    const risk = exchange.risk;
     // Trades matched before this start that still wait for their ledger (when they matched is
     // not kept: `matchedAt` 0).
     for (const t of exchange.pendingSettlements()) {

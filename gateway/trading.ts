@@ -148,12 +148,8 @@ export class Trading {
           account,
           identity,
           venues,
-          access: venueAccess(
-            this.#exchange.engine.risk,
-            [...followed.standing.values()],
-            identity,
-            venues,
-            (v) => this.#hooks.ledgerOf?.(v),
+          access: venueAccess(this.#exchange.risk, [...followed.standing.values()], identity, venues, (v) =>
+            this.#hooks.ledgerOf?.(v),
           ),
           cancelOnDisconnect: session.cancelOnDisconnect,
           token,

@@ -76,7 +76,7 @@ export class Withdrawals {
   constructor(exchange: Exchange, keep = 100_000) {
     this.#exchange = exchange;
     this.#keep = keep;
-    for (const w of exchange.engine.pendingWithdrawals()) {
+    for (const w of exchange.view.pendingWithdrawals()) {
       this.#granted({ ...w, ts: 0 });
     }
     exchange.onEvents((_seq, events) => {
@@ -105,7 +105,7 @@ export class Withdrawals {
    * positive whole number of the asset's units.
    */
   units(asset: string, amount: string, canSee: (venue: string) => boolean): number {
-    const unit = this.#exchange.engine.assetUnit(asset);
+    const unit = this.#exchange.view.assetUnit(asset);
     if (unit === undefined || !canSee(asset.slice(asset.indexOf('@') + 1))) {
       throw makeError(
         `unknown asset "${asset}": name one the exchange holds for you, as SYMBOL@venue or QUOTE@venue`,
@@ -145,7 +145,7 @@ export class Withdrawals {
   }
 
   #amount(asset: string, units: number): string {
-    return times(units, this.#exchange.engine.assetUnit(asset) ?? '1');
+    return times(units, this.#exchange.view.assetUnit(asset) ?? '1');
   }
 
   #step(e: WithdrawalEvent): void {

@@ -4,7 +4,7 @@
  * `publish` call is one durable command: at most one update per affected channel, serialized
  * once. See docs/ws-protocol.md, "Channels and market data" to "Slow consumers".
  */
-import type { EngineView } from '../../engine/index.ts';
+import type { ExchangeView } from '../exchange.ts';
 import type { EventSubscriber } from '../../journal/index.ts';
 import { makeError } from '../errors.ts';
 import { BookChannel } from './book-channel.ts';
@@ -54,7 +54,7 @@ const MiB = 1024 * 1024;
 export class MarketData {
   /** When these sequences began: they start again with the server (a `fromSeq` names one epoch's updates). */
   readonly epoch = Date.now();
-  #engine: EngineView;
+  #engine: ExchangeView;
   #retain: number;
   #heartbeatMs: number;
   #keepTrades: number;
@@ -72,7 +72,7 @@ export class MarketData {
   /** Sequence of the last command published. */
   #seq = 0;
 
-  constructor(engine: EngineView, options: FeedOptions = {}) {
+  constructor(engine: ExchangeView, options: FeedOptions = {}) {
     this.#engine = engine;
     this.#retain = count(options.retain ?? 10_000, 'retain');
     this.#heartbeatMs = count(options.heartbeatMs ?? 1000, 'heartbeatMs');

@@ -54,8 +54,8 @@ export default async function opsPlugin(app: FastifyInstance, { gateway }: { gat
       status: reason === null ? 'ok' : 'failed',
       ...(reason === null ? {} : { reason }),
       ...health,
-      instruments: exchange.engine.instruments().length,
-      liveOrders: exchange.engine.liveOrders,
+      instruments: exchange.view.instruments().length,
+      liveOrders: exchange.view.liveOrders,
       uptimeSeconds: Math.round(process.uptime()),
     };
     return reply.status(reason === null ? 200 : 503).send(body);

@@ -145,7 +145,7 @@ const Instrument = Type.Object({
 export default async function restPlugin(base: FastifyInstance, { gateway }: { gateway: Gateway<Exchange> }) {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { exchange, feed, trading, settlements, withdrawals } = gateway;
-  const engine = exchange.engine;
+  const engine = exchange.view;
 
   /** The bearer's holder, or undefined for an anonymous request. */
   const who = (req: FastifyRequest) => trading.tokens.optional(req.headers.authorization);
