@@ -5,7 +5,7 @@
  * deduplication window is stored once, and the answer names the sequence it got the first time.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { retry } from '../common/index.ts';
+import { isRetryable, retry, sleep } from '../common/index.ts';
 import type { Command, Unstamped } from '../engine/index.ts';
 import { encodeCommand, MAX_COMMAND_BYTES } from '../journal/index.ts';
 import { type Topology, venueOf } from './topology.ts';
@@ -49,22 +49,31 @@ export class CommandBus {
 
   /**
    * As `send`, trying again under the same id (stored once, whatever the tries) while JetStream
-   * does not answer, e.g. during a leader election, for up to `forMs`.
+   * does not answer, e.g. during a leader election, for up to `forMs` after the first failure
+   * (the first try costs no timer).
    */
-  sendSurely(
+  async sendSurely(
     shard: number,
     command: Unstamped,
     id: string,
     onRetry: (err: Error) => void = () => {},
     forMs = 30_000,
   ): Promise<Sent> {
-    return retry(() => this.send(shard, command, id), {
-      initialMs: 100,
-      capMs: 2_000,
-      // Past the deadline the wait in progress ends and the last error is thrown.
-      signal: AbortSignal.timeout(forMs),
+    try {
+      return await this.send(shard, command, id);
+    } catch (err) {
       // A command that cannot be encoded never will be: a `CodecError` is permanent.
-      onRetry: (err) => onRetry(err as Error),
-    });
+      if (!isRetryable(err)) throw err;
+      onRetry(err as Error);
+      // Past the deadline the wait in progress ends and the last error is thrown.
+      const signal = AbortSignal.timeout(forMs);
+      await sleep(100, signal);
+      return retry(() => this.send(shard, command, id), {
+        initialMs: 100,
+        capMs: 2_000,
+        signal,
+        onRetry: (e) => onRetry(e as Error),
+      });
+    }
   }
 }

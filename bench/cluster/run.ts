@@ -23,6 +23,7 @@ import { median } from '../engine/stats.ts';
 import { roundTrip } from '../gateway/roundtrip.ts';
 import type { ServerStats } from '../gateway/server.ts';
 import { throughput } from '../gateway/throughput.ts';
+import { UNLIMITED } from '../gateway/unlimited.ts';
 import { CLUSTER_READY, cpuMs, type MosaicChild, spawnMosaic, START_READY } from '../../app/children.ts';
 
 const USAGE = 'usage: npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--json]';
@@ -70,12 +71,7 @@ class Deployment {
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
       connectors: [],
-      limits: {
-        messagesPerSecond: 10_000_000,
-        burst: 10_000_000,
-        maxFrameBytes: 65_536,
-        maxConnections: 10_000,
-      },
+      limits: { ...UNLIMITED, maxFrameBytes: 65_536, maxConnections: 10_000 },
     };
     try {
       if (setup.shards > 0) {
@@ -165,6 +161,12 @@ async function measure(setup: Setup, seconds: number, runs: number): Promise<Row
       const after = d.cpu();
       const cpu: Record<string, number> = {};
       for (const k of Object.keys(after)) cpu[k] = Math.round(((after[k]! - (before[k] ?? 0)) / wall) * 100);
+      const refused = out.find((x) => x.errors > 0);
+      if (refused !== undefined) {
+        throw new Error(
+          `${setup.name}: ${refused.errors} orders refused, the first: ${refused.firstError ?? ''}`,
+        );
+      }
       results.push({
         perSec: out.reduce((n, x) => n + x.ordersPerSec, 0),
         p50: Math.max(...out.map((x) => x.latency.p50Us)),

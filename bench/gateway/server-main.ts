@@ -12,6 +12,7 @@ import path from 'node:path';
 import { defaultConfig, startExchange } from '../../app/index.ts';
 import { FileJournal } from '../../journal/index.ts';
 import { childArgs } from './child.ts';
+import { UNLIMITED } from './unlimited.ts';
 import { silentLogger } from '../../common/index.ts';
 import { type FromServer, type Limits, ownStats, type ServerStats, type ToServer } from './server.ts';
 
@@ -28,18 +29,7 @@ async function main(): Promise<void> {
   config.dataDir = dataDir;
   config.logLevel = 'silent';
   config.demo.marketMaker = marketMaker === true;
-  if (defaultLimits !== true) {
-    config.limits.messagesPerSecond = 10_000_000;
-    config.limits.burst = 10_000_000;
-    config.limits.accountMessagesPerSecond = 10_000_000;
-    config.limits.accountBurst = 10_000_000;
-    config.limits.accountOrdersPerSecond = 10_000_000;
-    config.limits.accountOrderBurst = 10_000_000;
-    // The fan-out's subscribers and the generators all connect from this machine.
-    config.limits.connectionsPerAddress = 1_000_000;
-    config.limits.challengeBurst = 10_000;
-    config.limits.loginBurst = 10_000;
-  }
+  if (defaultLimits !== true) Object.assign(config.limits, UNLIMITED);
   Object.assign(config.limits, limits ?? {});
   const gateway = await startExchange(config, { log: silentLogger });
   const journal = gateway.exchange.durable.journal;
