@@ -18,6 +18,7 @@ import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
 import { until } from '../support/wait.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
+import { UNLIMITED } from '../../bench/gateway/unlimited.ts';
 
 const SEED = Number(process.env.MOSAIC_FUZZ_SEED ?? 20_260_415);
 const MESSAGES = 100_000;
@@ -365,12 +366,7 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
       config.demo.fundAccounts = false;
       config.limits = {
         ...config.limits,
-        messagesPerSecond: 10_000_000,
-        burst: 10_000_000,
-        accountMessagesPerSecond: 10_000_000,
-        accountBurst: 10_000_000,
-        accountOrdersPerSecond: 10_000_000,
-        accountOrderBurst: 10_000_000,
+        ...UNLIMITED,
         // Its random logins and challenges come from one address, as fast as it can send them.
         challengesPerSecond: 1_000_000,
         challengeBurst: 1_000_000,
