@@ -40,10 +40,12 @@ export async function spawnMosaic(
     keep?: boolean;
     /** Variables added to this process's environment. */
     env?: Record<string, string>;
+    /** Options for node itself (e.g. `--cpu-prof`). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<MosaicChild> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const supervised = spawnSupervised(process.execPath, [CLI, ...args], {
+  const supervised = spawnSupervised(process.execPath, [...(o.nodeArgs ?? []), CLI, ...args], {
     env: { ...process.env, ...o.env },
   });
   const { child } = supervised;

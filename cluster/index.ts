@@ -20,4 +20,4 @@ export { type NatsNode, startNats } from './nats-server.ts';
 export { type AccountState, type InstrumentState, type ShardOverview, ShardReads } from './reads.ts';
 export { Shard } from './shard.ts';
 export { ID_SPAN, Topology, venueOfId } from './topology.ts';
-export { EVENTS_FORMAT, type EventMessage, eventsOf, FORMAT_HEADER } from './wire-format.ts';
+export { EVENTS_FORMAT, type EventMessage, eventsOf, FORMAT_HEADER, formatHeaders } from './wire-format.ts';

@@ -1,23 +1,32 @@
 /**
  * The cluster benchmark: orders end to end through NATS JetStream (a gateway publishes each
- * order on its shard's command stream, the gateway's follower of that stream executes it and
- * answers), against the embedded exchange (`mosaic start`: gateway, engine and journal in one
- * process), with one shard and two. Every part is its own process, the load in this one:
+ * order on its shard's command stream, the shard executes it and sends the account's events
+ * back to the gateway), against the embedded exchange (`mosaic start`: gateway, engine and
+ * journal in one process), with one shard and two. Every part is its own process, the load in
+ * this one:
  *
- *   npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--json]
+ *   npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--profile DIR] [--json]
  *
  * - throughput: closed loop, 8 connections x 64 orders in flight, crossing orders of 1 lot at
  *   100.00 (risk off, so no ledger is involved); engine reports per second, median of `--runs`.
  *   With two shards the load is split over an instrument of each (ACME@evm:31337 on shard 0,
- *   ACME@fabric:bank-net on shard 1), through one gateway and then through two.
+ *   ACME@fabric:bank-net on shard 1), through one gateway and then through two. Each process's
+ *   CPU over the timed part, and per order.
+ * - scaling: open loop at `--scale-rate` orders/s per gateway (default 2,000): one shard and one
+ *   gateway; a second gateway carrying the same load beside it; a second shard (the gateway's
+ *   load split over both). A gateway's CPU per order of its own clients, medians of `--runs`.
  * - latency: open loop at `--rate` orders/s (default 1,000), scheduled send to engine report.
- * CPU of each process over the timed part is reported beside each figure (100 = one core).
+ * - NATS alone: JetStream publishes of a command's size (with a message id) on a fresh
+ *   nats-server, 1,000 in flight: the rate a stream takes here, beside the cluster's.
+ * `--profile DIR` writes a CPU profile of every mosaic process into DIR (`node --cpu-prof`).
  */
 import fs from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type NatsNode, startNats } from '../../cluster/index.ts';
+import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
+import { connectNats, formatHeaders, type NatsNode, startNats } from '../../cluster/index.ts';
+import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { benchCli } from '../cli.ts';
 import { median } from '../engine/stats.ts';
 import { roundTrip } from '../gateway/roundtrip.ts';
@@ -26,7 +35,8 @@ import { throughput } from '../gateway/throughput.ts';
 import { UNLIMITED } from '../gateway/unlimited.ts';
 import { CLUSTER_READY, cpuMs, type MosaicChild, spawnMosaic, START_READY } from '../../app/children.ts';
 
-const USAGE = 'usage: npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--json]';
+const USAGE =
+  'usage: npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--profile DIR] [--json]';
 const EVM = 'ACME@evm:31337';
 const FABRIC = 'ACME@fabric:bank-net';
 
@@ -45,6 +55,21 @@ interface Row {
   p99Us: number;
   /** CPU per process over the median run's timed part, 100 = one core. */
   cpu: Record<string, number>;
+  /** CPU microseconds per order, per process, in the median run. */
+  cpuUsPerOrder: Record<string, number>;
+}
+
+interface ScalingRow {
+  setup: string;
+  /** Orders/s offered to each gateway. */
+  ratePerGateway: number;
+  /** Each gateway's CPU microseconds per order of its own clients, median of the runs. */
+  gatewayUsPerOrder: number[];
+  runsGatewayUsPerOrder: number[][];
+  /** CPU microseconds per order (all gateways' orders), per process, in the median run. */
+  cpuUsPerOrder: Record<string, number>;
+  /** The first gateway's CPU per order against the one shard, one gateway row's. */
+  ratioToOne: number;
 }
 
 interface LatencyRow {
@@ -62,7 +87,7 @@ class Deployment {
 
   private constructor(readonly dir: string) {}
 
-  static async start(setup: Setup): Promise<Deployment> {
+  static async start(setup: Setup, profile: string | undefined): Promise<Deployment> {
     const d = new Deployment(fs.mkdtempSync(path.join(tmpdir(), 'mosaic-bench-cluster-')));
     const config: Record<string, unknown> = {
       dataDir: path.join(d.dir, 'data'),
@@ -73,6 +98,7 @@ class Deployment {
       connectors: [],
       limits: { ...UNLIMITED, maxFrameBytes: 65_536, maxConnections: 10_000 },
     };
+    const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
     try {
       if (setup.shards > 0) {
         d.nats = await startNats({ dir: path.join(d.dir, 'nats') });
@@ -85,7 +111,7 @@ class Deployment {
       const file = path.join(d.dir, 'mosaic.json');
       fs.writeFileSync(file, JSON.stringify(config));
       const run = async (name: string, args: string[], ready: RegExp) =>
-        d.children.push({ name, c: await spawnMosaic([...args, '--config', file], ready) });
+        d.children.push({ name, c: await spawnMosaic([...args, '--config', file], ready, { nodeArgs }) });
       if (setup.shards === 0) await run('exchange', ['start'], START_READY);
       for (let s = 0; s < setup.shards; s++)
         await run(`shard ${s}`, ['engine', '--shard', String(s), '--port', '0'], CLUSTER_READY);
@@ -112,6 +138,24 @@ class Deployment {
     for (const { name, c } of this.children) out[name] = cpuMs(c.child.pid!);
     this.nats.forEach((n, i) => (out[`nats ${i}`] = n.pid === null ? 0 : cpuMs(n.pid)));
     return out;
+  }
+
+  /** Runs `work`; each process's CPU over it: percent of a core, and microseconds per `orders(result)`. */
+  async timed<T>(
+    work: () => Promise<T>,
+  ): Promise<{ result: T; pct: Record<string, number>; ms: Record<string, number>; wallMs: number }> {
+    const before = this.cpu();
+    const t0 = performance.now();
+    const result = await work();
+    const wallMs = performance.now() - t0;
+    const after = this.cpu();
+    const pct: Record<string, number> = {};
+    const ms: Record<string, number> = {};
+    for (const k of Object.keys(after)) {
+      ms[k] = after[k]! - (before[k] ?? 0);
+      pct[k] = Math.round((ms[k] / wallMs) * 100);
+    }
+    return { result, pct, ms, wallMs };
   }
 
   async stop(): Promise<void> {
@@ -142,46 +186,110 @@ function marker(url: string) {
   return { url, mark: async () => none };
 }
 
-async function measure(setup: Setup, seconds: number, runs: number): Promise<Row> {
-  const d = await Deployment.start(setup);
+/** Microseconds of CPU per order, per process. */
+function perOrder(ms: Record<string, number>, orders: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(ms)) out[k] = orders > 0 ? Math.round((v * 1000) / orders) : 0;
+  return out;
+}
+
+async function measure(setup: Setup, seconds: number, runs: number, profile?: string): Promise<Row> {
+  const d = await Deployment.start(setup, profile);
   try {
     const urls = d.urls;
-    const results: Array<{ perSec: number; p50: number; p99: number; cpu: Record<string, number> }> = [];
+    const results: Array<Omit<Row, 'setup' | 'ordersPerSec' | 'runsOrdersPerSec'> & { perSec: number }> = [];
     for (let r = 0; r < runs; r++) {
-      const before = d.cpu();
-      const t0 = performance.now();
       // One driver per instrument when there are two shards, each at its own gateway if there are two.
       const instruments = setup.shards === 2 ? [EVM, FABRIC] : [EVM];
-      const out = await Promise.all(
-        instruments.map((id, i) =>
-          throughput(marker(urls[i % urls.length]!), seconds, 8 / instruments.length, 64, 1, id),
+      const {
+        result: out,
+        pct,
+        ms,
+      } = await d.timed(() =>
+        Promise.all(
+          instruments.map((id, i) =>
+            throughput(marker(urls[i % urls.length]!), seconds, 8 / instruments.length, 64, 1, id),
+          ),
         ),
       );
-      const wall = performance.now() - t0;
-      const after = d.cpu();
-      const cpu: Record<string, number> = {};
-      for (const k of Object.keys(after)) cpu[k] = Math.round(((after[k]! - (before[k] ?? 0)) / wall) * 100);
       const refused = out.find((x) => x.errors > 0);
       if (refused !== undefined) {
         throw new Error(
           `${setup.name}: ${refused.errors} orders refused, the first: ${refused.firstError ?? ''}`,
         );
       }
+      // The timed part includes each driver's warm-up second: CPU per order counts the orders of both.
+      const perSec = out.reduce((n, x) => n + x.ordersPerSec, 0);
       results.push({
-        perSec: out.reduce((n, x) => n + x.ordersPerSec, 0),
-        p50: Math.max(...out.map((x) => x.latency.p50Us)),
-        p99: Math.max(...out.map((x) => x.latency.p99Us)),
-        cpu,
+        perSec,
+        p50Us: Math.max(...out.map((x) => x.latency.p50Us)),
+        p99Us: Math.max(...out.map((x) => x.latency.p99Us)),
+        cpu: pct,
+        cpuUsPerOrder: perOrder(ms, perSec * (seconds + 1)),
       });
     }
     const mid = median(results, (x) => x.perSec);
+    const { perSec, ...rest } = mid;
     return {
       setup: setup.name,
-      ordersPerSec: mid.perSec,
+      ordersPerSec: perSec,
       runsOrdersPerSec: results.map((x) => x.perSec),
-      p50Us: mid.p50,
-      p99Us: mid.p99,
-      cpu: mid.cpu,
+      ...rest,
+    };
+  } finally {
+    await d.stop();
+  }
+}
+
+/**
+ * Each gateway of the setup carries `rate` orders/s of its own clients (open loop; with two
+ * shards, half on each shard's instrument): its CPU per order, median of `runs`.
+ */
+async function scaling(
+  setup: Setup,
+  rate: number,
+  seconds: number,
+  runs: number,
+  profile?: string,
+): Promise<Omit<ScalingRow, 'ratioToOne'>> {
+  const d = await Deployment.start(setup, profile);
+  try {
+    const urls = d.urls;
+    const gateways = urls.map((_, g) => `gateway ${g}`);
+    const instruments = setup.shards === 2 ? [EVM, FABRIC] : [EVM];
+    const runsUs: number[][] = [];
+    const byProcess: Array<Record<string, number>> = [];
+    for (let r = 0; r < runs; r++) {
+      const { result, ms } = await d.timed(() =>
+        Promise.all(
+          urls.flatMap((url) =>
+            instruments.map((id) => roundTrip(marker(url), [rate / instruments.length], seconds, id)),
+          ),
+        ),
+      );
+      const answered = result.map((x) => x[0]!);
+      const bad = answered.find((x) => x.errors > 0 || x.answered < x.orders);
+      if (bad !== undefined) {
+        throw new Error(
+          `${setup.name}: ${bad.answered} of ${bad.orders} orders answered, ${bad.errors} errors`,
+        );
+      }
+      // A round trip runs a warm-up second at its rate before its timed seconds: both count here.
+      const ordersPerGateway = rate * (seconds + 1);
+      runsUs.push(gateways.map((g) => Math.round((ms[g]! * 1000) / ordersPerGateway)));
+      byProcess.push(perOrder(ms, ordersPerGateway * urls.length));
+    }
+    const order = runsUs.map((_, i) => i).sort((a, b) => runsUs[a]![0]! - runsUs[b]![0]!);
+    const mid = order[Math.floor(order.length / 2)]!;
+    return {
+      setup: setup.name,
+      ratePerGateway: rate,
+      gatewayUsPerOrder: gateways.map((_, g) => {
+        const xs = runsUs.map((x) => x[g]!).sort((a, b) => a - b);
+        return xs[Math.floor(xs.length / 2)]!;
+      }),
+      runsGatewayUsPerOrder: runsUs,
+      cpuUsPerOrder: byProcess[mid]!,
     };
   } finally {
     await d.stop();
@@ -189,7 +297,7 @@ async function measure(setup: Setup, seconds: number, runs: number): Promise<Row
 }
 
 async function latencyAt(setup: Setup, rate: number, seconds: number): Promise<LatencyRow> {
-  const d = await Deployment.start(setup);
+  const d = await Deployment.start(setup, undefined);
   try {
     const [r] = await roundTrip(marker(d.urls[0]!), [rate], seconds);
     return {
@@ -204,15 +312,79 @@ async function latencyAt(setup: Setup, rate: number, seconds: number): Promise<L
   }
 }
 
+/**
+ * JetStream alone: `n` publishes of a command's size (a `new` order as the journal encodes it,
+ * with a message id) to a stream on a fresh nats-server, 1,000 in flight; messages/s, median of `runs`.
+ */
+async function natsAlone(
+  runs: number,
+  n = 50_000,
+): Promise<{ messageBytes: number; perSec: number; runs: number[] }> {
+  const dir = fs.mkdtempSync(path.join(tmpdir(), 'mosaic-bench-nats-'));
+  const [node] = await startNats({ dir });
+  const nc = await connectNats({ servers: [node!.url] }, 'bench');
+  try {
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'BENCH', subjects: ['bench.>'], storage: StorageType.File });
+    const js = jetstream(nc);
+    const buf = Buffer.alloc(MAX_COMMAND_BYTES);
+    const command = {
+      type: 'new',
+      ts: 0,
+      instrument: EVM,
+      account: '0x8ba1f109551bD432803012645Ac136ddd64DBA72',
+      clientOrderId: 'o-123456',
+      side: 'buy',
+      orderType: 'limit',
+      price: 10_000,
+      quantity: 1,
+    } as const;
+    const size = encodeCommand(command, buf, 0);
+    const data = Uint8Array.prototype.slice.call(buf, 0, size);
+    const rates: number[] = [];
+    let id = 0;
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      const inFlight = new Set<Promise<unknown>>();
+      for (let i = 0; i < n; i++) {
+        const p = js.publish('bench.cmd', data, { msgID: `m-${++id}`, headers: formatHeaders() });
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        if (inFlight.size >= 1_000) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+      rates.push(Math.round(n / ((performance.now() - t0) / 1000)));
+    }
+    return {
+      messageBytes: size,
+      perSec: [...rates].sort((a, b) => a - b)[Math.floor(runs / 2)]!,
+      runs: rates,
+    };
+  } finally {
+    await nc.close();
+    await node!.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const { usage, count } = benchCli(USAGE);
-  let values: { seconds?: string; runs?: string; rate?: string; json?: boolean };
+  let values: {
+    seconds?: string;
+    runs?: string;
+    rate?: string;
+    'scale-rate'?: string;
+    profile?: string;
+    json?: boolean;
+  };
   try {
     values = parseArgs({
       options: {
         seconds: { type: 'string' },
         runs: { type: 'string' },
         rate: { type: 'string' },
+        'scale-rate': { type: 'string' },
+        profile: { type: 'string' },
         json: { type: 'boolean' },
       },
     }).values;
@@ -222,48 +394,82 @@ async function main(): Promise<void> {
   const seconds = count(values.seconds, 'seconds', 5);
   const runs = count(values.runs, 'runs', 3);
   const rate = count(values.rate, 'rate', 1000);
+  const scaleRate = count(values['scale-rate'], 'scale-rate', 2000);
+  const profile = values.profile === undefined ? undefined : path.resolve(values.profile);
+  if (profile !== undefined) fs.mkdirSync(profile, { recursive: true });
   const setups: Setup[] = [
     { name: 'embedded (mosaic start)', shards: 0, gateways: 1 },
     { name: 'cluster: 1 shard, 1 gateway', shards: 1, gateways: 1 },
     { name: 'cluster: 2 shards, 1 gateway', shards: 2, gateways: 1 },
     { name: 'cluster: 2 shards, 2 gateways', shards: 2, gateways: 2 },
   ];
+  const scaleSetups: Setup[] = [
+    { name: 'cluster: 1 shard, 1 gateway', shards: 1, gateways: 1 },
+    { name: 'cluster: 1 shard, 2 gateways', shards: 1, gateways: 2 },
+    { name: 'cluster: 2 shards, 1 gateway', shards: 2, gateways: 1 },
+  ];
   const load = loadavg()[0]!;
   const rows: Row[] = [];
   for (const s of setups) {
     process.stderr.write(`${s.name}: ${runs} runs of ${seconds} s\n`);
-    rows.push(await measure(s, seconds, runs));
+    rows.push(await measure(s, seconds, runs, profile));
+  }
+  const scaled: ScalingRow[] = [];
+  for (const s of scaleSetups) {
+    process.stderr.write(
+      `scaling, ${s.name}: ${scaleRate} orders/s per gateway, ${runs} runs of ${seconds} s\n`,
+    );
+    const row = await scaling(s, scaleRate, seconds, runs, profile);
+    const base = scaled[0]?.gatewayUsPerOrder[0] ?? row.gatewayUsPerOrder[0]!;
+    scaled.push({ ...row, ratioToOne: Math.round((row.gatewayUsPerOrder[0]! / base) * 100) / 100 });
   }
   const latency = [await latencyAt(setups[0]!, rate, seconds), await latencyAt(setups[1]!, rate, seconds)];
+  process.stderr.write(`NATS alone: JetStream publishes, ${runs} runs\n`);
+  const nats = await natsAlone(runs);
+  const embedded = rows[0]!.ordersPerSec;
   const report = {
     node: process.version,
     cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
     loadAvg: { start: load, end: loadavg()[0]! },
-    throughput: rows,
+    throughput: rows.map((r) => ({
+      ...r,
+      ratioToEmbedded: Math.round((r.ordersPerSec / embedded) * 100) / 100,
+    })),
+    scaling: scaled,
     latency,
+    natsAlone: nats,
   };
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     return;
   }
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  const each = (r: Record<string, number>) =>
+    Object.entries(r)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ');
   const lines = [
     `node ${report.node}, ${report.cpu}, load ${report.loadAvg.start.toFixed(2)} -> ${report.loadAvg.end.toFixed(2)}`,
     '',
-    '| setup | orders/s (median) | runs | p50 µs | p99 µs | CPU % by process |',
-    '| --- | ---: | --- | ---: | ---: | --- |',
-    ...rows.map(
+    '| setup | orders/s (median) | ratio to embedded | runs | p50 µs | p99 µs | CPU % by process | CPU µs per order |',
+    '| --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
+    ...report.throughput.map(
       (r) =>
-        `| ${r.setup} | ${fmt(r.ordersPerSec)} | ${r.runsOrdersPerSec.map(fmt).join(', ')} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${Object.entries(
-          r.cpu,
-        )
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')} |`,
+        `| ${r.setup} | ${fmt(r.ordersPerSec)} | ${r.ratioToEmbedded} | ${r.runsOrdersPerSec.map(fmt).join(', ')} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${each(r.cpu)} | ${each(r.cpuUsPerOrder)} |`,
+    ),
+    '',
+    `| scaling at ${fmt(scaleRate)} orders/s per gateway | gateway CPU µs per own order | ratio to 1 shard, 1 gateway | runs | CPU µs per order by process |`,
+    '| --- | --- | ---: | --- | --- |',
+    ...scaled.map(
+      (r) =>
+        `| ${r.setup} | ${r.gatewayUsPerOrder.map(fmt).join(', ')} | ${r.ratioToOne} | ${r.runsGatewayUsPerOrder.map((x) => x.join('/')).join(', ')} | ${each(r.cpuUsPerOrder)} |`,
     ),
     '',
     `| open loop at ${fmt(rate)} orders/s | p50 µs | p99 µs | pending-new p50 µs |`,
     '| --- | ---: | ---: | ---: |',
     ...latency.map((l) => `| ${l.setup} | ${fmt(l.p50Us)} | ${fmt(l.p99Us)} | ${fmt(l.pendingP50Us)} |`),
+    '',
+    `NATS alone: ${fmt(nats.perSec)} JetStream publishes/s of ${nats.messageBytes} bytes (runs ${nats.runs.map(fmt).join(', ')})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -85,16 +85,17 @@ export async function roundTripForked(
   return out;
 }
 
-/** Each of `rates` in turn with one generator inside this process (the cluster bench's use). */
+/** Each of `rates` in turn with one generator inside this process (the cluster bench's use), on `instrument`. */
 export async function roundTrip(
   server: Server,
   rates: number[],
   seconds: number,
+  instrument = INSTRUMENT,
 ): Promise<RoundTripResult[]> {
   const gen = await localGenerator({
     url: server.url,
     mode: 'trader',
-    instrument: INSTRUMENT,
+    instrument,
     connections: 2,
   });
   try {
