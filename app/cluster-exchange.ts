@@ -20,6 +20,7 @@ import {
   REF_HEADER,
   type ShardOverview,
   ShardReads,
+  sharedKey,
   type Topology,
 } from '../cluster/index.ts';
 import type { BalanceView, OrderView, Unstamped } from '../engine/index.ts';
@@ -53,6 +54,7 @@ export interface ClusterExchangeOptions {
 
 export class ClusterExchange implements Exchange {
   readonly view: ClusterView;
+  readonly tokenKey: Uint8Array;
   readonly venues: GatewayConfig['venues'];
   /** The shards' histories, each read once it holds what this gateway has heard of. */
   readonly history: ClusterHistory;
@@ -71,8 +73,14 @@ export class ClusterExchange implements Exchange {
   #subscribers: ExchangeSubscriber[] = [];
   #published: Array<(seq: number, events: readonly PublishedEvent[]) => void> = [];
 
-  private constructor(o: ClusterExchangeOptions, reads: ShardReads, overviews: ShardOverview[]) {
+  private constructor(
+    o: ClusterExchangeOptions,
+    reads: ShardReads,
+    overviews: ShardOverview[],
+    tokenKey: Uint8Array,
+  ) {
     this.#o = o;
+    this.tokenKey = tokenKey;
     this.venues = o.venues;
     this.#reads = reads;
     this.#accounts = new AccountFeed({
@@ -103,7 +111,7 @@ export class ClusterExchange implements Exchange {
     const overviews = await Promise.all(
       Array.from({ length: o.topology.shards }, (_, shard) => answered(() => reads.overview(shard), 60_000)),
     );
-    return new ClusterExchange(o, reads, overviews);
+    return new ClusterExchange(o, reads, overviews, await sharedKey(o.nc, o.topology, 'rest-tokens'));
   }
 
   /** Follows each shard's event stream from its overview on, into the view and to the subscribers. */

@@ -3,6 +3,7 @@
  * history store it feeds, and the sequencer's clock that stamps each command. What `mosaic start`
  * serves the gateway over, and the engine port its settlement connectors use.
  */
+import crypto from 'node:crypto';
 import path from 'node:path';
 import {
   type BalanceView,
@@ -52,6 +53,8 @@ export class LocalExchange implements Exchange {
    * start; its writer runs on a thread of its own.
    */
   readonly history: ThreadedHistory;
+  /** Tokens last as long as the process: a restart asks clients to log in again. */
+  readonly tokenKey = crypto.randomBytes(32);
   #now: () => number;
   #lastTs = 0;
   #codecs: Codecs;

@@ -15,7 +15,7 @@ export { requestFunding, serveFaucet } from './faucet.ts';
 export { type LimitReporter, shareLimits } from './limit-reports.ts';
 export { ShardFollower } from './follower.ts';
 export { ClusterHistory, ShardHistory, type ShardHistoryOptions } from './history.ts';
-export { answered, closeNats, connectNats, ensureStreams } from './nats.ts';
+export { answered, closeNats, connectNats, ensureStreams, sharedKey } from './nats.ts';
 export { type NatsNode, startNats } from './nats-server.ts';
 export { type AccountState, type InstrumentState, type ShardOverview, ShardReads } from './reads.ts';
 export { Shard } from './shard.ts';

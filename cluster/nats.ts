@@ -3,6 +3,7 @@
  * streams and the snapshot bucket (made when missing, so the first process up creates them),
  * and engine snapshots in that bucket (the bytes of a snapshot file: header, state hash, CRC).
  */
+import crypto from 'node:crypto';
 import {
   DiscardPolicy,
   type JetStreamClient,
@@ -181,7 +182,41 @@ export async function ensureStreams(
       );
     }
   }
+  const keys = topology.keyStream;
+  if (!have.has(keys)) {
+    await answered(() =>
+      jsm.streams.add({
+        ...common,
+        name: keys,
+        subjects: [`${topology.name}.key.>`],
+        // One message per key, the first written: a key, once there, never changes.
+        max_msgs_per_subject: 1,
+        discard: DiscardPolicy.New,
+        discard_new_per_subject: true,
+      }),
+    );
+  }
   await snapshotStore(jetstream(nc), topology, config.replicas);
+}
+
+/**
+ * A secret shared by every process of the cluster under `name` (e.g. the gateways' key for REST
+ * tokens): 32 random bytes written by the first process that asks, read by all the others.
+ */
+export async function sharedKey(nc: NatsConnection, topology: Topology, name: string): Promise<Uint8Array> {
+  const subject = `${topology.name}.key.${name}`;
+  const jsm = await jetStreamReady(nc);
+  try {
+    await answered(() =>
+      jetstream(nc).publish(subject, crypto.randomBytes(32), { expect: { lastSubjectSequence: 0 } }),
+    );
+  } catch (err) {
+    // Another process wrote it first: that one is the key.
+    if (!(err instanceof JetStreamApiError)) throw err;
+  }
+  const m = await answered(() => jsm.streams.getMessage(topology.keyStream, { last_by_subj: subject }));
+  if (m === null) throw makeError(`the key ${name} is missing from ${topology.keyStream}`, 'UNAVAILABLE');
+  return m.data;
 }
 
 /** The bucket of engine snapshots (made when missing). */

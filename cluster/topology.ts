@@ -75,6 +75,11 @@ export class Topology {
     return `${this.name}.limits`;
   }
 
+  /** The stream of the secrets every process of the cluster shares (`sharedKey`). */
+  get keyStream(): string {
+    return `${this.name.toUpperCase()}_KEYS`;
+  }
+
   get snapshotBucket(): string {
     return `${this.name}-snapshots`;
   }

@@ -108,6 +108,8 @@ export interface Exchange {
    * (a cluster's event streams; the embedded engine's events).
    */
   onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void;
+  /** The key REST bearer tokens are signed with (a cluster's gateways share one, so a token is good at each). */
+  readonly tokenKey: Uint8Array;
   /** Whether the engine checks orders before they match (pre-trade risk). */
   readonly risk: boolean;
   /** An account's live orders (resting, and stops waiting), as the engine holds them now (a cluster: its shards). */

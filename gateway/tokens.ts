@@ -1,11 +1,12 @@
 /**
- * Bearer tokens for REST: a login (over WebSocket or REST) yields a random token that stands for
- * the identity for `ttlMs`. At most `max` live tokens are kept (the oldest go first), so memory
- * stays bounded whatever clients do.
+ * Bearer tokens for REST: a login (over WebSocket or REST) yields a token that stands for the
+ * identity for `ttlMs`. A token is signed, not stored: its holder (account, member names,
+ * expiry) in base64url JSON, a dot, and an HMAC-SHA256 of that under the exchange's key. Any
+ * gateway holding the key takes it (a cluster's gateways share one: `Exchange.tokenKey`), and
+ * memory does not grow with the tokens issued.
  */
 import crypto from 'node:crypto';
 import { makeError } from './errors.ts';
-import { makeRoom } from '../common/index.ts';
 
 export interface Holder {
   account: string;
@@ -13,23 +14,23 @@ export interface Holder {
   expiresAt: number;
 }
 
-export class Tokens {
-  #tokens = new Map<string, Holder>();
-  #ttlMs: number;
-  #max: number;
+/** `Bearer <holder>.<signature>`: the holder's JSON in base64url (bounded), 43 characters of signature. */
+const BEARER = /^bearer +([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/i;
 
-  constructor(ttlMs = 3_600_000, max = 100_000) {
+export class Tokens {
+  #key: Uint8Array;
+  #ttlMs: number;
+
+  constructor(key: Uint8Array, ttlMs = 3_600_000) {
+    this.#key = key;
     this.#ttlMs = ttlMs;
-    this.#max = max;
   }
 
   /** A new token for this account and its member names. */
   issue(account: string, memberNames: string[], now = Date.now()): { token: string; expiresAt: number } {
-    const token = crypto.randomBytes(24).toString('base64url');
     const expiresAt = now + this.#ttlMs;
-    makeRoom(this.#tokens, this.#max);
-    this.#tokens.set(token, { account, memberNames, expiresAt });
-    return { token, expiresAt };
+    const holder = Buffer.from(JSON.stringify([account, memberNames, expiresAt])).toString('base64url');
+    return { token: `${holder}.${this.#sign(holder)}`, expiresAt };
   }
 
   /**
@@ -38,16 +39,16 @@ export class Tokens {
    * `bearer <token>` from a client library counts too.
    */
   holder(header: string | undefined, now = Date.now()): Holder {
-    const match = /^bearer +([A-Za-z0-9_-]{16,64})$/i.exec(header ?? '');
+    const match = BEARER.exec(header ?? '');
     if (match === null) {
       throw makeError(
         'this needs "Authorization: Bearer <token>"; get a token from POST /api/login or the WebSocket login',
         'AUTH_REQUIRED',
       );
     }
-    const h = this.#tokens.get(match[1]!);
+    const [, holder, signature] = match as unknown as [string, string, string];
+    const h = this.#verified(holder, signature);
     if (h === undefined || h.expiresAt <= now) {
-      if (h !== undefined) this.#tokens.delete(match[1]!);
       throw makeError('the bearer token is unknown or expired; log in again', 'AUTH_REQUIRED');
     }
     return h;
@@ -56,5 +57,27 @@ export class Tokens {
   /** The holder if a header is given, else undefined (anonymous); a bad header still throws. */
   optional(header: string | undefined, now = Date.now()): Holder | undefined {
     return header === undefined ? undefined : this.holder(header, now);
+  }
+
+  #sign(holder: string): string {
+    return crypto.createHmac('sha256', this.#key).update(holder).digest('base64url');
+  }
+
+  /** The holder a token names if the signature is this key's, else undefined. */
+  #verified(holder: string, signature: string): Holder | undefined {
+    const expected = Buffer.from(this.#sign(holder));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(holder, 'base64url').toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
+    const [account, memberNames, expiresAt] = parsed as [unknown, unknown, unknown];
+    if (typeof account !== 'string' || typeof expiresAt !== 'number') return undefined;
+    if (!Array.isArray(memberNames) || !memberNames.every((n) => typeof n === 'string')) return undefined;
+    return { account, memberNames, expiresAt };
   }
 }

@@ -56,7 +56,7 @@ interface Followed {
 
 export class Trading {
   readonly reports: ExecReports;
-  readonly tokens = new Tokens();
+  readonly tokens: Tokens;
   #exchange: Exchange;
   #auth: Authenticator;
   #hooks: TradingHooks;
@@ -85,6 +85,7 @@ export class Trading {
     this.#auth = auth;
     this.#withdrawals = withdrawals;
     this.#hooks = hooks;
+    this.tokens = new Tokens(exchange.tokenKey);
     this.reports = new ExecReports((id) => exchange.codec(id));
     exchange.onAccountEvents((seq, events, ref, account) => this.#publish(seq, events, ref, account));
   }

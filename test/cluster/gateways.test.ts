@@ -2,7 +2,8 @@
  * Stateless gateways on a cluster, each its own process (`mosaic gateway`), with two engine
  * shards (`mosaic engine`): an order entered at one gateway goes to the shard owning its
  * instrument, the other gateway's clients see its fills and the same books; a gateway killed
- * with SIGKILL and started again follows the shards anew, and its clients find their orders.
+ * with SIGKILL and started again follows the shards anew, and its clients find their orders; a
+ * REST token from one gateway is good at the other.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -139,6 +140,10 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
       open.map((o) => [o.clientOrderId, o.leavesQty]),
       [['s1', '3']],
     );
+    // And its REST token is good at the other gateway too (the gateways share the key that signs it)
+    const atB = await fetch(`${b.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(atB.status, 200);
+    assert.deepEqual(await atB.json(), open);
     // And a trade at the other gateway reaches the seller on the restarted one
     bu.send(order('buy', 'b2', EVM, '3'));
     await exec(again, 's1', 'filled');

@@ -1,6 +1,7 @@
 /**
  * The REST `Authorization` header as RFC 7235 has it: the scheme is case-insensitive and one or
- * more spaces part it from the token; any other scheme, or a header without a token, is refused.
+ * more spaces part it from the token; any other scheme, or a header without a token, is refused,
+ * and so is a token not signed with the exchange's key or whose holder was changed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -39,6 +40,21 @@ describe('REST bearer tokens', () => {
   });
 
   for (const [what, header] of [
+    [
+      'a token signed with another key',
+      () => `Bearer ${token.slice(0, token.indexOf('.') + 1)}${'A'.repeat(43)}`,
+    ],
+    [
+      'a token whose holder was changed',
+      () => {
+        const [holder, signature] = token.split('.') as [string, string];
+        const [, names, expiresAt] = JSON.parse(Buffer.from(holder, 'base64url').toString()) as unknown[];
+        const forged = Buffer.from(
+          JSON.stringify(['0x0000000000000000000000000000000000000001', names, expiresAt]),
+        );
+        return `Bearer ${forged.toString('base64url')}.${signature}`;
+      },
+    ],
     ['another scheme', () => `Basic ${token}`],
     ['no space after the scheme', () => `Bearer${token}`],
     ['a scheme without a token', () => 'bearer'],

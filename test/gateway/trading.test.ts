@@ -35,7 +35,7 @@ describe('order entry over WebSocket', () => {
     const session = await login(c, wallet, 'eip712');
     assert.equal(session.account, wallet.address);
     assert.deepEqual(session.venues, ['evm:31337', 'fabric:bank-net']);
-    assert.match(session.token, /^[A-Za-z0-9_-]{32}$/);
+    assert.match(session.token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
     await c.close();
   });
 
