@@ -12,14 +12,20 @@
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../common/index.ts';
-import type { PublishedEvent } from '../journal/index.ts';
+import { FormatVersionError, type PublishedEvent } from '../journal/index.ts';
 import { eachAccount } from '../engine/index.ts';
-import { accountToken, REF_HEADER } from './accounts.ts';
+import {
+  ACCOUNT_FORMAT,
+  type AccountCommand,
+  accountToken,
+  decodeAccountCommands,
+  REF_HEADER,
+} from './accounts.ts';
 import { consume } from './consume.ts';
 import { jetStreamReady } from './nats.ts';
 import type { AccountState, ShardReads } from './reads.ts';
 import type { Topology } from './topology.ts';
-import { eventsOf } from './wire-format.ts';
+import { eventsOf, FORMAT_HEADER } from './wire-format.ts';
 
 /** The events of one command that concern one account. */
 export interface AccountBatch {
@@ -153,25 +159,33 @@ export class AccountFeed {
   #message(f: Followed, shard: number, msg: Msg): void {
     if (this.#followed.get(f.account) !== f) return;
     this.received++;
-    const events = eventsOf(
-      { headers: msg.headers, data: msg.data, json: <T>() => msg.json<T>() },
-      `shard ${shard}: events of account ${f.account}`,
-    );
-    const seq = events.length > 0 ? events[0]!.commandSeq : 0;
-    const batch: AccountBatch = {
-      shard,
-      seq,
-      ref: msg.headers?.get(REF_HEADER) || undefined,
-      account: f.account,
-      events,
-    };
-    const held = this.#held[shard]!;
-    if (held !== null) {
-      held.push(batch);
+    const version = msg.headers?.get(FORMAT_HEADER);
+    if (version !== String(ACCOUNT_FORMAT)) {
+      // A shard of another release: what it says cannot be read; the event stream still can.
+      this.#o.onError(
+        new FormatVersionError(
+          `shard ${shard}: an account message in format version ${version || 'none'}; this release reads version ${ACCOUNT_FORMAT}: upgrade the gateway`,
+        ),
+      );
       return;
     }
-    if (seq > this.#heard[shard]!) this.#heard[shard] = seq;
-    this.#offer(f, batch);
+    let commands: AccountCommand[];
+    try {
+      commands = decodeAccountCommands(msg.data);
+    } catch (err) {
+      this.#o.onError(err as Error);
+      return;
+    }
+    const held = this.#held[shard]!;
+    for (const c of commands) {
+      const batch: AccountBatch = { shard, seq: c.seq, ref: c.ref, account: f.account, events: c.events };
+      if (held !== null) {
+        held.push(batch);
+        continue;
+      }
+      if (c.seq > this.#heard[shard]!) this.#heard[shard] = c.seq;
+      this.#offer(f, batch);
+    }
   }
 
   #offer(f: Followed, b: AccountBatch): void {

@@ -14,7 +14,8 @@
  *   CPU over the timed part, and per order.
  * - scaling: open loop at `--scale-rate` orders/s per gateway (default 2,000): one shard and one
  *   gateway; a second gateway carrying the same load beside it; a second shard (the gateway's
- *   load split over both). A gateway's CPU per order of its own clients, medians of `--runs`.
+ *   load split over both); a second gateway without clients (what reading the event streams
+ *   costs it). A gateway's CPU per order of its own clients, medians of `--runs`.
  * - latency: open loop at `--rate` orders/s (default 1,000), scheduled send to engine report.
  * - NATS alone: JetStream publishes of a command's size (with a message id) on a fresh
  *   nats-server, 1,000 in flight: the rate a stream takes here, beside the cluster's.
@@ -44,6 +45,8 @@ interface Setup {
   name: string;
   shards: number;
   gateways: number;
+  /** Gateways with clients (scaling rows; all by default): the others only read the event streams. */
+  loaded?: number;
 }
 
 interface Row {
@@ -63,9 +66,11 @@ interface ScalingRow {
   setup: string;
   /** Orders/s offered to each gateway. */
   ratePerGateway: number;
-  /** Each gateway's CPU microseconds per order of its own clients, median of the runs. */
+  /** Each gateway with clients: its CPU microseconds per order of its own clients, median of the runs. */
   gatewayUsPerOrder: number[];
   runsGatewayUsPerOrder: number[][];
+  /** A gateway without clients: its CPU microseconds per order of the exchange (what reading the event streams costs). */
+  idleGatewayUsPerOrder?: number;
   /** CPU microseconds per order (all gateways' orders), per process, in the median run. */
   cpuUsPerOrder: Record<string, number>;
   /** The first gateway's CPU per order against the one shard, one gateway row's. */
@@ -254,10 +259,12 @@ async function scaling(
 ): Promise<Omit<ScalingRow, 'ratioToOne'>> {
   const d = await Deployment.start(setup, profile);
   try {
-    const urls = d.urls;
+    const urls = d.urls.slice(0, setup.loaded ?? d.urls.length);
     const gateways = urls.map((_, g) => `gateway ${g}`);
+    const idle = d.urls.length > urls.length ? `gateway ${urls.length}` : undefined;
     const instruments = setup.shards === 2 ? [EVM, FABRIC] : [EVM];
     const runsUs: number[][] = [];
+    const runsIdle: number[] = [];
     const byProcess: Array<Record<string, number>> = [];
     for (let r = 0; r < runs; r++) {
       const { result, ms } = await d.timed(() =>
@@ -277,18 +284,19 @@ async function scaling(
       // A round trip runs a warm-up second at its rate before its timed seconds: both count here.
       const ordersPerGateway = rate * (seconds + 1);
       runsUs.push(gateways.map((g) => Math.round((ms[g]! * 1000) / ordersPerGateway)));
+      if (idle !== undefined)
+        runsIdle.push(Math.round((ms[idle]! * 1000) / (ordersPerGateway * urls.length)));
       byProcess.push(perOrder(ms, ordersPerGateway * urls.length));
     }
     const order = runsUs.map((_, i) => i).sort((a, b) => runsUs[a]![0]! - runsUs[b]![0]!);
     const mid = order[Math.floor(order.length / 2)]!;
+    const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     return {
       setup: setup.name,
       ratePerGateway: rate,
-      gatewayUsPerOrder: gateways.map((_, g) => {
-        const xs = runsUs.map((x) => x[g]!).sort((a, b) => a - b);
-        return xs[Math.floor(xs.length / 2)]!;
-      }),
+      gatewayUsPerOrder: gateways.map((_, g) => middle(runsUs.map((x) => x[g]!))),
       runsGatewayUsPerOrder: runsUs,
+      ...(idle === undefined ? {} : { idleGatewayUsPerOrder: middle(runsIdle) }),
       cpuUsPerOrder: byProcess[mid]!,
     };
   } finally {
@@ -407,6 +415,7 @@ async function main(): Promise<void> {
     { name: 'cluster: 1 shard, 1 gateway', shards: 1, gateways: 1 },
     { name: 'cluster: 1 shard, 2 gateways', shards: 1, gateways: 2 },
     { name: 'cluster: 2 shards, 1 gateway', shards: 2, gateways: 1 },
+    { name: 'cluster: 1 shard, 2 gateways, the second without clients', shards: 1, gateways: 2, loaded: 1 },
   ];
   const load = loadavg()[0]!;
   const rows: Row[] = [];
@@ -462,7 +471,7 @@ async function main(): Promise<void> {
     '| --- | --- | ---: | --- | --- |',
     ...scaled.map(
       (r) =>
-        `| ${r.setup} | ${r.gatewayUsPerOrder.map(fmt).join(', ')} | ${r.ratioToOne} | ${r.runsGatewayUsPerOrder.map((x) => x.join('/')).join(', ')} | ${each(r.cpuUsPerOrder)} |`,
+        `| ${r.setup} | ${r.gatewayUsPerOrder.map(fmt).join(', ')}${r.idleGatewayUsPerOrder === undefined ? '' : `; without clients ${fmt(r.idleGatewayUsPerOrder)} per order of the other`} | ${r.ratioToOne} | ${r.runsGatewayUsPerOrder.map((x) => x.join('/')).join(', ')} | ${each(r.cpuUsPerOrder)} |`,
     ),
     '',
     `| open loop at ${fmt(rate)} orders/s | p50 µs | p99 µs | pending-new p50 µs |`,

@@ -117,8 +117,9 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
         [cancel, 'alice', `t-${cancel}`, ['canceled']],
       ],
     );
-    // And it received no message of an account it does not follow
-    assert.equal(feed.received, 2);
+    // And it received no message of an account it does not follow (her two commands came in one
+    // message or two, as the shard took them)
+    assert.ok(feed.received >= 1 && feed.received <= 2, `${feed.received} messages`);
   });
 
   it('reads again from the event stream what it missed while its connection was down, in order, nothing twice', async () => {

@@ -1,7 +1,8 @@
 /**
  * Event messages on the wire (cluster/wire-format.ts): written as bytes in format 2, read back as
  * the events they were; a message of an earlier release (JSON, format 1 or no header) still read;
- * one in a version this release does not know refused, naming it.
+ * one in a version this release does not know refused, naming it. Account messages carry
+ * several commands, each with its id (or none) and its events, and bytes cut short are refused.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,6 +11,8 @@ import { EVENTS_FORMAT, type EventMessage, eventsOf, FORMAT_HEADER } from '../..
 import { type Command, Engine, eventToObject, type PublishedEvent } from '../../engine/index.ts';
 import { FormatVersionError } from '../../journal/index.ts';
 import { eventPayload } from '../../cluster/wire-format.ts';
+import { decodeAccountCommands, encodeAccountCommands } from '../../cluster/accounts.ts';
+import { CodecError } from '../../journal/index.ts';
 import { spec } from '../support/engine.ts';
 
 /** A command's events: an order that trades against one resting. */
@@ -59,6 +62,19 @@ describe('event messages', () => {
             `shard 0: event 3 of EVT (header ${FORMAT_HEADER}) is in format version ${version}; this release reads event messages in versions 1 and 2 only`,
           ),
       );
+    }
+  });
+
+  it('writes an account message of several commands, with and without ids, and reads it back', () => {
+    const commands = [
+      { seq: 7, ref: 'gw:1', events: events() },
+      { seq: 9, ref: undefined, events: events().slice(0, 1) },
+      { seq: 12, ref: 'settle:ü', events: [] },
+    ];
+    const data = encodeAccountCommands(commands);
+    assert.deepEqual(decodeAccountCommands(data), commands);
+    for (const cut of [1, 5, data.length - 3]) {
+      assert.throws(() => decodeAccountCommands(data.subarray(0, cut)), CodecError, `cut at ${cut}`);
     }
   });
 });
