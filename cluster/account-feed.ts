@@ -7,7 +7,8 @@
  * after a break (a NATS node died), what a shard published meanwhile is read again from its
  * event stream, from the last command the gateway had heard of (its heartbeats keep that
  * current) up to the one its first heartbeat after the break names; messages arriving meanwhile
- * wait, then go out in order, those already delivered skipped.
+ * wait, then go out in order, those already delivered skipped (and if the connection breaks again
+ * meanwhile, the reading goes on to the heartbeat after that).
  */
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -67,6 +68,8 @@ export class AccountFeed {
   #held: Array<AccountBatch[] | null>;
   /** Per shard, while waiting for its first heartbeat after a break: who waits. */
   #beatWaiters: Array<((seq: number) => void) | null>;
+  /** Per shard, whether the connection broke again while its messages were read again. */
+  #again: boolean[];
   /** Per shard, its live orders as its last heartbeat said. */
   #liveOrders: number[];
   #beats: Subscription;
@@ -82,6 +85,7 @@ export class AccountFeed {
     this.#held = new Array<AccountBatch[] | null>(n).fill(null);
     this.#beatWaiters = new Array<((seq: number) => void) | null>(n).fill(null);
     this.#liveOrders = new Array<number>(n).fill(0);
+    this.#again = new Array<boolean>(n).fill(false);
     this.#beats = o.nc.subscribe(o.topology.beatSubject('*'), {
       callback: (err, msg) => {
         if (err === null) this.#beat(msg);
@@ -216,58 +220,70 @@ export class AccountFeed {
       if (this.#closed) return;
       if (s.type !== 'reconnect') continue;
       for (let shard = 0; shard < this.#heard.length; shard++) {
-        if (this.#held[shard] !== null) continue; // already reading again: it goes on to the next heartbeat
-        this.#catchUp(shard).catch((err: Error) => this.#o.onError(err));
+        // Already reading again: what it holds may have a gap now, so it reads again to the next heartbeat.
+        if (this.#held[shard] !== null) this.#again[shard] = true;
+        else this.#catchUp(shard).catch((err: Error) => this.#o.onError(err));
       }
     }
   }
 
   async #catchUp(shard: number): Promise<void> {
-    const held: AccountBatch[] = [];
-    this.#held[shard] = held;
-    // Every command up to the one the first heartbeat names had its account messages sent before it.
-    const until = await new Promise<number>((resolve) => (this.#beatWaiters[shard] = resolve));
-    let next = this.#heard[shard]! + 1;
-    if (next <= until && this.#followed.size > 0) {
-      this.#o.log.info(
-        `shard ${shard}: reading commands ${next} to ${until} again for the accounts followed here`,
-      );
-      const { nc, topology } = this.#o;
-      const js = jetstream(nc);
-      const stream = topology.eventStream(shard);
-      let reader: ReturnType<typeof consume> | null = null;
-      const handle = (m: JsMsg) => {
-        const ref = m.headers?.get(REF_HEADER) || undefined;
-        eachAccount(
-          eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`),
-          (account, events) =>
-            this.#offer(this.#followed.get(account)!, { shard, seq: m.seq, ref, account, events }),
-          (account) => this.#followed.has(account),
-        );
-        next = m.seq + 1;
-        if (m.seq >= until) reader!.stop();
-      };
-      reader = consume({
-        get: () => js.consumers.get(stream, { opt_start_seq: next }),
-        handle,
-        batch: 1_000,
-        behind: async () => (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq >= next,
-        name: `shard ${shard}: account events read again`,
-        log: this.#o.log,
-      });
-      this.#readers.push(reader);
-      try {
-        await reader.done;
-      } finally {
-        this.#readers.splice(this.#readers.indexOf(reader), 1);
+    for (;;) {
+      const held: AccountBatch[] = [];
+      this.#held[shard] = held;
+      // Every command up to the one the first heartbeat names had its account messages sent before it.
+      const until = await new Promise<number>((resolve) => (this.#beatWaiters[shard] = resolve));
+      if (this.#heard[shard]! < until && this.#followed.size > 0) await this.#readAgain(shard, until);
+      if (this.#again[shard]) {
+        // The connection broke again meanwhile: what came live since may have a gap; the stream has it all.
+        this.#again[shard] = false;
+        continue;
       }
+      this.#held[shard] = null;
+      if (until > this.#heard[shard]!) this.#heard[shard] = until;
+      for (const b of held) {
+        if (b.seq > this.#heard[shard]!) this.#heard[shard] = b.seq;
+        const f = this.#followed.get(b.account);
+        if (f !== undefined) this.#offer(f, b);
+      }
+      return;
     }
-    this.#held[shard] = null;
-    if (until > this.#heard[shard]!) this.#heard[shard] = until;
-    for (const b of held) {
-      if (b.seq > this.#heard[shard]!) this.#heard[shard] = b.seq;
-      const f = this.#followed.get(b.account);
-      if (f !== undefined) this.#offer(f, b);
+  }
+
+  /** Offers the followed accounts' events of `shard`'s commands after the last heard, up to `until`, from its event stream. */
+  async #readAgain(shard: number, until: number): Promise<void> {
+    let next = this.#heard[shard]! + 1;
+    this.#o.log.info(
+      `shard ${shard}: reading commands ${next} to ${until} again for the accounts followed here`,
+    );
+    const { nc, topology } = this.#o;
+    const js = jetstream(nc);
+    const stream = topology.eventStream(shard);
+    let reader: ReturnType<typeof consume> | null = null;
+    const handle = (m: JsMsg) => {
+      const ref = m.headers?.get(REF_HEADER) || undefined;
+      eachAccount(
+        eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`),
+        (account, events) =>
+          this.#offer(this.#followed.get(account)!, { shard, seq: m.seq, ref, account, events }),
+        (account) => this.#followed.has(account),
+      );
+      next = m.seq + 1;
+      if (m.seq >= until) reader!.stop();
+    };
+    reader = consume({
+      get: () => js.consumers.get(stream, { opt_start_seq: next }),
+      handle,
+      batch: 1_000,
+      behind: async () => (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq >= next,
+      name: `shard ${shard}: account events read again`,
+      log: this.#o.log,
+    });
+    this.#readers.push(reader);
+    try {
+      await reader.done;
+    } finally {
+      this.#readers.splice(this.#readers.indexOf(reader), 1);
     }
   }
 }

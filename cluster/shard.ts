@@ -91,6 +91,10 @@ export class Shard {
     this.#published = published;
     this.#snapshotSeq = follower.snapshotSeq;
     this.#accounts = new AccountPublisher(o.nc, o.topology, o.shard, () => follower.engine.liveOrders);
+    // Commands whose events are stored had their account messages sent by an earlier instance, and
+    // are not sent again: the heartbeat names them from the start (a gateway that missed some reads
+    // them from the event stream), not only once the replay reaches them.
+    this.#accounts.sentBefore(published);
     this.#reads = serveReads(o.nc, o.topology, o.shard, follower.engine);
     follower.onEvents((seq, events, ref) => this.#onCommand(seq, events, ref));
   }

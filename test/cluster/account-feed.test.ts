@@ -60,12 +60,19 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     quantity,
   });
   const logged = () => `log: ${log.join(' | ')}`;
+  /** Resolves when `nc` next reconnects (its node back). */
+  const reconnected = (nc: NatsConnection) =>
+    new Promise<void>((resolve) => {
+      void (async () => {
+        for await (const s of nc.status()) {
+          if (s.type === 'reconnect') return resolve();
+        }
+      })();
+    });
 
-  before(async () => {
-    nats = await testNats(3, { shards: [{ venues: ['*'] }] });
-    const near = await to(0);
-    bus = new CommandBus(jetstream(near), nats.topology);
-    shard = await Shard.start({
+  let far: NatsConnection;
+  const startShard = async () =>
+    Shard.start({
       nc: await to(0),
       topology: nats.topology,
       config: { ...nats.config, snapshotEvery: 1_000, tickMs: 0 },
@@ -74,7 +81,13 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
       log: logger,
       onError: (err) => log.push(`error: ${err.message}`),
     });
-    const far = await to(1);
+
+  before(async () => {
+    nats = await testNats(3, { shards: [{ venues: ['*'] }] });
+    const near = await to(0);
+    bus = new CommandBus(jetstream(near), nats.topology);
+    shard = await startShard();
+    far = await to(1);
     feed = new AccountFeed({
       nc: far,
       topology: nats.topology,
@@ -151,6 +164,47 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     assert.ok(
       log.some((l) => l.includes('reading commands')),
       logged(),
+    );
+  });
+
+  it('reads again to the next heartbeat when its connection breaks again while it reads what it missed', async () => {
+    const seen = delivered.length;
+    const readings = () => log.filter((l) => l.includes('reading commands')).length;
+    const before = readings();
+    // Given its connection broken while alice's order is executed
+    await nats.nodes[1]!.kill();
+    const missed = await send(order('alice', 'sell', 10_200, 'a5'));
+    await until('the shard to execute it', () => shard.stats.seq >= missed, logged);
+    // And the shard stopped (no heartbeat), so that the reading started on reconnection waits
+    await shard.close();
+    let back = reconnected(far);
+    await nats.nodes[1]!.restart();
+    await back;
+    // When the connection breaks again, a command waits for the shard, and both come back
+    await nats.nodes[1]!.kill();
+    const later = await send({ type: 'cancel', account: 'alice', clientOrderId: 'a5' });
+    back = reconnected(far);
+    await nats.nodes[1]!.restart();
+    await back;
+    shard = await startShard();
+    // Then it reads the stream twice (to the first heartbeat, then to the one after the second break)
+    await until('the second reading', () => readings() - before >= 2, logged, 60_000);
+    const live = await send(order('alice', 'buy', 8_000, 'a6'));
+    await until(
+      'a live command after it to reach the feed',
+      () => delivered.some((b) => b.seq === live),
+      logged,
+    );
+    // And delivered her accept, her cancel and her next order, each once and in order
+    const got = delivered.slice(seen).map((b) => [b.seq, b.events.map((e) => e.kind)]);
+    assert.deepEqual(
+      got,
+      [
+        [missed, ['accepted']],
+        [later, ['canceled']],
+        [live, ['accepted']],
+      ],
+      `${JSON.stringify(got)}; ${logged()}`,
     );
   });
 });

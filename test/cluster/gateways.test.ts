@@ -166,14 +166,14 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     assert.equal((await ca.request({ op: 'cancel', clientOrderId: 'once' }, 20_000)).type, 'ack');
     await exec(cb, 'once', 'canceled');
     // Then gateway b refuses the same id for the account: its shard finds it used (the gateway
-    // holds no engine), so the refusal comes after the request's pending-new
+    // holds no engine), so the refusal may come after the request's pending-new
     const id = cb.newId();
     cb.send({ ...order('buy', 'once', EVM, '1'), id });
     await until('the reused id refused', () => cb.messages.some((m) => m.id === id && m.type === 'error'));
-    const answers = cb.messages.filter((m) => m.id === id);
-    assert.deepEqual(
-      answers.map((m) => m.code ?? m.status),
-      ['pending-new', 'DUPLICATE_CLIENT_ORDER_ID'],
+    const answers = cb.messages.filter((m) => m.id === id).map((m) => m.code ?? m.status);
+    assert.equal(answers.at(-1), 'DUPLICATE_CLIENT_ORDER_ID', JSON.stringify(answers));
+    assert.ok(
+      answers.length === 1 || (answers.length === 2 && answers[0] === 'pending-new'),
       JSON.stringify(answers),
     );
 
