@@ -169,11 +169,11 @@ export class ClusterExchange implements Exchange {
   }
 
   openOrders(account: string): Promise<OrderView[]> {
-    return this.#reads.orders(account);
+    return unavailable(() => this.#reads.orders(account));
   }
 
   balances(account: string): Promise<BalanceView[]> {
-    return this.#reads.balances(account);
+    return unavailable(() => this.#reads.balances(account));
   }
 
   /** Never known here: the shard finds a used id and refuses the order. */
@@ -187,7 +187,7 @@ export class ClusterExchange implements Exchange {
   }
 
   async follow(account: string): Promise<AccountSeed> {
-    const states = await this.#accounts.follow(account);
+    const states = await unavailable(() => this.#accounts.follow(account));
     return {
       orders: states.flatMap((s) => s.orders),
       standing: states.flatMap((s) => s.standing),
@@ -298,5 +298,14 @@ export class ClusterExchange implements Exchange {
   /** Following a stream stopped: the gateway accepts nothing more (its process is to be restarted). */
   fail(err: Error): void {
     this.#availability.fail(err);
+  }
+}
+
+/** A read of the shards, its failure (a shard not answering, or refusing) as the gateway's UNAVAILABLE. */
+async function unavailable<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw makeError(`the shards cannot be read now: ${(err as Error).message}`, 'UNAVAILABLE', {}, err);
   }
 }

@@ -3,7 +3,8 @@
  * shards (`mosaic engine`): an order entered at one gateway goes to the shard owning its
  * instrument, the other gateway's clients see its fills and the same books; a gateway killed
  * with SIGKILL and started again follows the shards anew, and its clients find their orders; a
- * REST token from one gateway is good at the other.
+ * REST token from one gateway is good at the other; a read of an account while a shard is down is
+ * refused UNAVAILABLE, and answered once it is back.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -27,13 +28,14 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
   let config: string;
   const seller = makeWallet();
   const buyer = makeWallet();
+  const shards: MosaicProcess[] = [];
 
   before(async () => {
     nats = await testNats(1, { shards: [{ venues: ['evm:31337'] }, { venues: ['*'] }] });
     config = clusterConfigFile(nats, { demo: { instruments: true, marketMaker: false, fundAccounts: true } });
     // Two engine shards, each its own process (the EVM venue, and the rest)
-    await spawn(['engine', '--shard', '0', '--port', '0']);
-    await spawn(['engine', '--shard', '1', '--port', '0']);
+    shards.push(await spawn(['engine', '--shard', '0', '--port', '0']));
+    shards.push(await spawn(['engine', '--shard', '1', '--port', '0']));
   });
   after(async () => {
     for (const c of clients) await c.close();
@@ -278,5 +280,23 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     assert.match(refused.message as string, /messages\/s \(burst 20\) per account over all its sessions/);
     await a.kill('SIGTERM');
     await b.kill('SIGTERM');
+  });
+
+  it("answer a read of an account UNAVAILABLE while a shard does not answer, and the account's orders once it is back", async () => {
+    // Given a gateway and an account logged in there
+    const a = await spawn(['gateway']);
+    const { token } = await login(await connect(a.url), makeWallet());
+    const orders = () => fetch(`${a.url}/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+    // When shard 1 is killed, a read of the account's orders (on every shard) waits, then is refused
+    assert.equal(await shards[1]!.kill('SIGKILL'), null);
+    const refused = await orders();
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as { code: string }).code, 'UNAVAILABLE');
+    // When the shard is back, the read is answered
+    shards[1] = await spawn(['engine', '--shard', '1', '--port', '0']);
+    const answered = await orders();
+    assert.equal(answered.status, 200);
+    assert.deepEqual(await answered.json(), []);
+    await a.kill('SIGTERM');
   });
 });
