@@ -63,8 +63,10 @@ export class Session implements FeedClient {
   readonly address: string;
   identity: Identity | null = null;
   account: string | null = null;
-  /** A login of this connection waits for its account to be followed. */
+  /** A login of this connection waits for its account to be followed: its next frames wait too. */
   loggingIn = false;
+  /** Told when a login is answered, so that the frames that waited for it are handled. */
+  afterLogin: () => void = () => {};
   /** What venue membership is checked against: MSP id or address. */
   memberNames: string[] = [];
   cancelOnDisconnect = false;

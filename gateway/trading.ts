@@ -130,6 +130,7 @@ export class Trading {
     followed.ready.then(
       () => {
         session.loggingIn = false;
+        session.afterLogin();
         if (!session.open) return this.#unfollow(account);
         session.identity = identity;
         session.account = account;
@@ -159,6 +160,7 @@ export class Trading {
       },
       (err: Error & { code?: string; info?: Record<string, unknown> }) => {
         session.loggingIn = false;
+        session.afterLogin();
         this.#unfollow(account);
         session.reply({
           type: 'error',

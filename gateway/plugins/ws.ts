@@ -63,6 +63,7 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
       canSee,
       () => limits.closed.slowConsumer++,
     );
+    session.afterLogin = scheduleTurn;
     sessions.add(session);
     metrics.sessions.set(sessions.size);
     // Market data needs no login; a connection that neither logs in nor subscribes holds a slot for nothing.
@@ -129,7 +130,8 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     const queue = waiting.get(session);
     const n = handled.get(session) ?? 0;
     scheduleTurn();
-    if (queue !== undefined || n >= framesPerTurn) {
+    // A session logging in keeps its next frames until the login is answered (they may be orders).
+    if (queue !== undefined || n >= framesPerTurn || session.loggingIn) {
       if (queue === undefined) {
         waiting.set(session, [{ data, isBinary }]);
         session.pause();
@@ -138,6 +140,16 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
     }
     handled.set(session, n + 1);
     onFrame(session, data, isBinary);
+  }
+
+  /** Frames taken for this turn but not handled (their session began logging in): first in its queue. */
+  function keep(session: Session, frames: Array<{ data: Buffer; isBinary: boolean }>): void {
+    const queue = waiting.get(session);
+    if (queue !== undefined) queue.unshift(...frames);
+    else {
+      waiting.set(session, frames);
+      session.pause();
+    }
   }
 
   function scheduleTurn(): void {
@@ -150,20 +162,29 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
   function nextTurn(): void {
     turnScheduled = false;
     handled.clear();
+    let ready = false;
     for (const [session, queue] of waiting) {
       if (!session.open) {
         waiting.delete(session); // closed meanwhile: its frames go unanswered, and it stays paused
         continue;
       }
+      if (session.loggingIn) continue; // its login's answer schedules a turn
       const take = queue.splice(0, framesPerTurn);
       handled.set(session, take.length);
       if (queue.length === 0) {
         waiting.delete(session);
         session.resume();
       }
-      for (const { data, isBinary } of take) onFrame(session, data, isBinary);
+      for (let i = 0; i < take.length; i++) {
+        if (session.loggingIn) {
+          keep(session, take.slice(i));
+          break;
+        }
+        onFrame(session, take[i]!.data, take[i]!.isBinary);
+      }
+      if (waiting.has(session) && !session.loggingIn) ready = true;
     }
-    if (waiting.size > 0 || handled.size > 0) scheduleTurn();
+    if (ready || handled.size > 0) scheduleTurn();
   }
 
   function onFrame(session: Session, data: Buffer, isBinary: boolean): void {

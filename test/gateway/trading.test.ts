@@ -1,5 +1,6 @@
 /**
- * Order entry over the WebSocket against a real exchange: logins, the execution-report
+ * Order entry over the WebSocket against a real exchange: logins (an order sent right behind its
+ * login waits for it), the execution-report
  * lifecycle, idempotent client order ids, reports to every session of an account,
  * cancel-on-disconnect and the privacy of a permissioned venue.
  */
@@ -8,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Embedded } from '../../app/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, loginFabric, type Msg, reports, WsClient } from '../support/ws-client.ts';
-import { issue, makeMsp, makeWallet, type FabricMember } from '../support/identities.ts';
+import { evmLogin, issue, makeMsp, makeWallet, type FabricMember } from '../support/identities.ts';
 
 const ACME = 'ACME@evm:31337';
 const GILT = 'GILT@fabric:club-net';
@@ -36,6 +37,37 @@ describe('order entry over WebSocket', () => {
     assert.equal(session.account, wallet.address);
     assert.deepEqual(session.venues, ['evm:31337', 'fabric:bank-net']);
     assert.match(session.token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    await c.close();
+  });
+
+  it('takes an order sent right behind its login, once the login is answered', async () => {
+    const c = await WsClient.connect(gw.url);
+    const challenge = await c.request({ op: 'challenge' });
+    // When the login and an order leave together, before the login's answer
+    c.sendBatch([
+      { ...evmLogin(makeWallet(), challenge as never, 'eip191'), id: 'in' },
+      {
+        op: 'new',
+        id: 'order',
+        instrument: ACME,
+        clientOrderId: 'right-behind',
+        side: 'buy',
+        orderType: 'limit',
+        price: '90.00',
+        quantity: '1',
+      },
+    ]);
+    // Then the login is answered, then the order, which was not refused for want of a login
+    await c.next((m) => m.id === 'order');
+    const answers = c.messages.filter((m) => m.id === 'in' || m.id === 'order');
+    assert.deepEqual(
+      answers.map((m) => [m.id, m.type, m.status]),
+      [
+        ['in', 'login', undefined],
+        ['order', 'exec', 'pending-new'],
+      ],
+      JSON.stringify(answers),
+    );
     await c.close();
   });
 
