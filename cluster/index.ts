@@ -2,8 +2,10 @@
  * cluster/: the exchange spread over processes on NATS JetStream. Each engine shard owns the
  * venues configured for it; its command stream is its journal (senders' command ids are
  * JetStream message ids, so a command sent twice is applied once) and its event stream carries
- * each command's events. Anything that needs the engine's state follows the command stream
- * into an engine of its own: the engine is deterministic, so every follower agrees.
+ * each command's events, and each account's events go on a subject of their own. Gateways hold
+ * no engine: they follow their sessions' accounts (AccountFeed) and ask the shards for reads
+ * (ShardReads). Daemons follow the command stream into an engine of their own: the engine is
+ * deterministic, so every follower agrees.
  */
 export { AccountFeed, type AccountBatch } from './account-feed.ts';
 export { REF_HEADER } from './accounts.ts';

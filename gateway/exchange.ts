@@ -1,10 +1,12 @@
 /**
- * The exchange behind the gateway: what it reads of the engine, where it sends commands, and the
- * fan-out of each durable command's events to whoever listens (market data, execution reports,
- * metrics). The gateway never reads book state except through here, and never sends the engine
- * a command that did not pass its own checks first. app/ makes the two there are: the embedded one
- * (the durable engine in this process, its journal, the sequencer's clock) and a cluster's, which
- * reads followers of the engine shards and sends commands over NATS.
+ * The exchange behind the gateway: what it reads of the exchange's state, where it sends
+ * commands, the events of the accounts it follows (execution reports) and each durable command's
+ * events for market data, settlements and metrics. The gateway never reads book state except
+ * through here, and never sends the engine a command that did not pass its own checks first.
+ * app/ makes the two there are: the embedded one (the durable engine in this process, its
+ * journal, the sequencer's clock) and a cluster's, which holds no engine: it sends commands over
+ * NATS, receives its accounts' events, asks the shards for reads and keeps what it shows from
+ * their event streams.
  */
 import type {
   BalanceView,
