@@ -23,7 +23,7 @@ import {
   sharedKey,
   type Topology,
 } from '../cluster/index.ts';
-import type { BalanceView, OrderView, Unstamped } from '../engine/index.ts';
+import type { BalanceView, EventKind, OrderView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
 import {
   type AccountSeed,
@@ -51,6 +51,13 @@ export interface ClusterExchangeOptions {
   /** Whether the NATS connection is up (for `/health`). */
   connected: () => boolean;
 }
+
+/**
+ * The kinds of events a gateway takes from the event streams: market data, listings, settlements
+ * and withdrawals (what the view, the feed and the settlement and withdrawal lists keep); orders'
+ * events reach it through its accounts' subjects. The others are passed over, not decoded.
+ */
+const SHOWN: readonly EventKind[] = ['instrument', 'depth', 'bbo', 'trade', 'settlement', 'withdrawal'];
 
 export class ClusterExchange implements Exchange {
   readonly view: ClusterView;
@@ -140,7 +147,7 @@ export class ClusterExchange implements Exchange {
     const seq = this.view.seqOf(shard);
     if (m.seq <= seq) return undefined;
     if (m.seq !== seq + 1) throw new Error(`shard ${shard}: event ${m.seq} came after ${seq}`);
-    const events = eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`);
+    const events = eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
     const ref = m.headers?.get(REF_HEADER) || `${shard}:${m.seq}`;
     const listed = this.view.needs(events);
     if (listed === undefined) {
@@ -256,7 +263,7 @@ export class ClusterExchange implements Exchange {
     throw makeError(`${command.type}: no shard owns what it names`, 'BAD_MESSAGE');
   }
 
-  /** Every command's events from the shards' event streams (once `start`ed), in each shard's order. */
+  /** Every command's events of the SHOWN kinds from the shards' event streams (once `start`ed), in each shard's order. */
   onEvents(subscriber: ExchangeSubscriber): void {
     this.#subscribers.push(subscriber);
   }

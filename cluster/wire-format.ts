@@ -10,6 +10,7 @@
  */
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import type { EventKind } from '../engine/index.ts';
 import {
   checkFormatVersion,
   EventBatchWriter,
@@ -52,18 +53,25 @@ export function eventPayload(seq: number, events: readonly PublishedEvent[]): Ui
   return writer.take();
 }
 
-/** The events of an event message, in format 1 or 2. */
-export function eventsOf(m: EventMessage, what: string): PublishedEvent[] {
+/** The events of an event message, in format 1 or 2; with `kinds`, only those of these kinds. */
+export function eventsOf(m: EventMessage, what: string, kinds?: readonly EventKind[]): PublishedEvent[] {
   const version = versionOf(m);
-  if (version === 1) return m.json<PublishedEvent[]>();
+  if (version === 1) {
+    const all = m.json<PublishedEvent[]>();
+    return kinds === undefined ? all : all.filter((e) => kinds.includes(e.kind));
+  }
   if (version !== EVENTS_FORMAT) {
     throw new FormatVersionError(
       `${what} (header ${FORMAT_HEADER}) is in format version ${version}; this release reads event messages in versions 1 and ${EVENTS_FORMAT} only: read it with a release that knows version ${version}`,
     );
   }
   let events: PublishedEvent[] = [];
-  readEventBatch(m.data, (_seq, e) => {
-    events = e;
-  });
+  readEventBatch(
+    m.data,
+    (_seq, e) => {
+      events = e;
+    },
+    kinds,
+  );
   return events;
 }

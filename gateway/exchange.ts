@@ -94,7 +94,9 @@ export interface Exchange {
   send(command: Unstamped, venue?: string): Submitted;
   /**
    * Receives every durable command's events, in order: valid during the call only (views of
-   * pooled records on the embedded engine); whoever keeps one keeps `keepEvent(e)`.
+   * pooled records on the embedded engine); whoever keeps one keeps `keepEvent(e)`. A cluster's
+   * gateway passes on the kinds market data, settlements and withdrawals need only (orders'
+   * events reach it for its accounts, through `onAccountEvents`).
    */
   onEvents(subscriber: ExchangeSubscriber): void;
   /**

@@ -176,6 +176,17 @@ export class Reader {
     this.at += 8;
     return v;
   }
+  u16(): number {
+    this.#need(2);
+    const v = this.buf.readUInt16LE(this.at);
+    this.at += 2;
+    return v;
+  }
+  /** Moves past `n` bytes. */
+  skip(n: number): void {
+    this.#need(n);
+    this.at += n;
+  }
   str(): string {
     this.#need(2);
     const n = this.buf.readUInt16LE(this.at);

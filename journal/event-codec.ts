@@ -205,6 +205,15 @@ const READ = KINDS.map(
     ) as (c: Reader, kind: EventKind) => PublishedEvent,
 );
 
+const SKIP = { n: 'c.skip(8);', s: 'c.skip(c.u16());', b: 'c.skip(1);' } as const;
+/** Each kind's skipper: moves past an event of that kind without making it (a reader that wants other kinds). */
+const PASS = KINDS.map(
+  (kind) =>
+    new Function('c', [...HEAD, ...FIELDS[kind]].map(([, type]) => SKIP[type]).join('\n')) as (
+      c: Reader,
+    ) => void,
+);
+
 /** Writes commands' events into one growing buffer; `take` hands the bytes over and starts again. */
 export class EventBatchWriter {
   #c = new Out(Buffer.allocUnsafe(64 * 1024));
@@ -260,22 +269,29 @@ export class EventBatchWriter {
   }
 }
 
-/** Reads a batch written by `EventBatchWriter`, handing each command's events as plain objects. */
+/**
+ * Reads a batch written by `EventBatchWriter`, handing each command's events as plain objects;
+ * with `kinds`, only the events of those kinds (the others are passed over, not made).
+ */
 export function readEventBatch(
   bytes: Uint8Array,
   handle: (seq: number, events: PublishedEvent[]) => void,
+  kinds?: readonly EventKind[],
 ): void {
+  const keep = kinds === undefined ? null : KINDS.map((k) => kinds.includes(k));
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const c = new Reader(buf, 0, buf.length);
   while (c.at < buf.length) {
     const seq = c.num();
     const count = c.u8() | (c.u8() << 8);
-    const events: PublishedEvent[] = new Array(count);
+    const events: PublishedEvent[] = keep === null ? new Array(count) : [];
     for (let k = 0; k < count; k++) {
       const tag = c.u8();
       const kind = KINDS[tag];
       if (kind === undefined) throw new CodecError(`unknown event kind tag ${tag}`);
-      events[k] = READ[tag]!(c, kind);
+      if (keep === null) events[k] = READ[tag]!(c, kind);
+      else if (keep[tag]) events.push(READ[tag]!(c, kind));
+      else PASS[tag]!(c);
     }
     handle(seq, events);
   }

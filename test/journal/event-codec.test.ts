@@ -89,6 +89,27 @@ describe('event codec', () => {
     );
   });
 
+  it('given kinds to read, then it hands exactly the events of those kinds and passes over the others', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.maxSafeNat(), fc.array(record, { maxLength: 12 })), { maxLength: 20 }),
+        fc.subarray(KINDS),
+        (commands, kinds) => {
+          const w = new EventBatchWriter();
+          for (const [seq, records] of commands) w.command(seq, records.map(eventView));
+          const out: Array<[number, PublishedEvent[]]> = [];
+          readEventBatch(w.take(), (seq, events) => out.push([seq, events]), kinds);
+          const expected = commands.map(
+            ([seq, records]) =>
+              [seq, records.map(eventToObject).filter((e) => kinds.includes(e.kind))] as const,
+          );
+          assert.deepEqual(out, expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('given a batch larger than the writer started with, then it grows and loses nothing', () => {
     const e = new EngineEvent();
     e.kind = 'trade';
