@@ -96,7 +96,7 @@ export class ClusterExchange implements Exchange {
       reads,
       log: o.log,
       deliver: (b) => {
-        const ref = b.ref ?? `${b.shard}:${b.seq}`;
+        const ref = commandRef(b.shard, b.seq, b.ref);
         for (const sub of this.#accountSubscribers) sub(b.seq, b.events, ref, b.account);
       },
       onError: (err) => this.fail(err),
@@ -148,7 +148,7 @@ export class ClusterExchange implements Exchange {
     if (m.seq <= seq) return undefined;
     if (m.seq !== seq + 1) throw new Error(`shard ${shard}: event ${m.seq} came after ${seq}`);
     const events = eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
-    const ref = m.headers?.get(REF_HEADER) || `${shard}:${m.seq}`;
+    const ref = commandRef(shard, m.seq, m.headers?.get(REF_HEADER) || undefined);
     const listed = this.view.needs(events);
     if (listed === undefined) {
       this.#dispatch(shard, m.seq, events, ref);
@@ -164,11 +164,6 @@ export class ClusterExchange implements Exchange {
     this.view.apply(shard, seq, events);
     for (const sub of this.#subscribers) sub(seq, events, ref);
     for (const sub of this.#published) sub(seq, events);
-  }
-
-  /** Account messages received from the shards: those of the accounts followed here only. */
-  get accountMessages(): number {
-    return this.#accounts.received;
   }
 
   get risk(): boolean {
@@ -306,6 +301,11 @@ export class ClusterExchange implements Exchange {
   fail(err: Error): void {
     this.#availability.fail(err);
   }
+}
+
+/** A command's id as its sender gave it, or `<shard>:<seq>` for one sent without. */
+function commandRef(shard: number, seq: number, ref: string | undefined): string {
+  return ref ?? `${shard}:${seq}`;
 }
 
 /** A read of the shards, its failure (a shard not answering, or refusing) as the gateway's UNAVAILABLE. */

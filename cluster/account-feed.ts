@@ -75,7 +75,7 @@ export class AccountFeed {
   #beats: Subscription;
   #readers: Array<ReturnType<typeof consume>> = [];
   #closed = false;
-  /** Account messages received (the gateway's metric: it grows with its own accounts only). */
+  /** Account messages received (only the followed accounts' come: the tests count them). */
   received = 0;
 
   constructor(o: AccountFeedOptions) {
@@ -102,11 +102,6 @@ export class AccountFeed {
   /** The last command of `shard` the gateway has heard of (every account message up to it came). */
   heard(shard: number): number {
     return this.#heard[shard] ?? 0;
-  }
-
-  /** Accounts followed. */
-  get size(): number {
-    return this.#followed.size;
   }
 
   /**

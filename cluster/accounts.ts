@@ -39,7 +39,7 @@ export function accountToken(account: string): string {
 }
 
 /** How often a shard says how far it has published, in ms. */
-export const BEAT_MS = 100;
+const BEAT_MS = 100;
 
 /** A shard's side: publishes each command's events per account, and its heartbeat. */
 export class AccountPublisher {

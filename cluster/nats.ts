@@ -21,6 +21,7 @@ import { decodeSnapshot, encodeSnapshot } from '../journal/index.ts';
 import type { ClusterConfig } from './config.ts';
 import type { Topology } from './topology.ts';
 import { makeError } from './errors.ts';
+import { sleep } from '../common/index.ts';
 
 /** Connects to the cluster's servers; retries for ever once connected. `name` shows in NATS monitoring. */
 export async function connectNats(
@@ -104,8 +105,8 @@ export async function askShard<A extends object>(
       });
       answer = msg.json<A | { error: string }>();
     } catch (err) {
-      if (Date.now() < deadline && /no responders/i.test((err as Error).message)) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      if (Date.now() < deadline && passing(err)) {
+        await sleep(100);
         continue;
       }
       throw makeError(

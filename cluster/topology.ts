@@ -45,8 +45,8 @@ export class Topology {
     return `${this.name}.evt.${shard}.${token(venue)}`;
   }
 
-  /** The subject of an account's events from a shard (`accounts.ts`); `shard` '*' for every shard's. */
-  accountSubject(shard: number | '*', accountToken: string): string {
+  /** The subject of an account's events from a shard (`accounts.ts`). */
+  accountSubject(shard: number, accountToken: string): string {
     return `${this.name}.acct.${shard}.${accountToken}`;
   }
 

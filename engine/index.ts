@@ -28,7 +28,6 @@ export {
   type DepthEvent,
   type EventOf,
   eventToObject,
-  accountsOf,
   eachAccount,
   eventView,
   type InstrumentEvent,

@@ -423,40 +423,28 @@ export function eventToObject(e: EngineEvent): PublishedEvent {
   }
 }
 
-/** The accounts an event concerns: a trade's two sides, any other event's account (none for market data). */
-export function accountsOf(e: PublishedEvent): readonly string[] {
-  if (e.kind === 'trade') {
-    return e.takerAccount === e.makerAccount ? [e.takerAccount] : [e.takerAccount, e.makerAccount];
-  }
-  const account = (e as { account?: string }).account;
-  return account === undefined || account === '' ? [] : [account];
-}
-
 /**
  * Calls `take` with each account a command's events concern and those events, in order (a trade
- * in both its accounts' lists); `wanted` picks the accounts (all by default).
+ * in both its accounts' lists; market data in none); `wanted` picks the accounts (all by default).
  */
 export function eachAccount(
   events: readonly PublishedEvent[],
   take: (account: string, events: PublishedEvent[]) => void,
   wanted: (account: string) => boolean = () => true,
 ): void {
-  let first: string | undefined;
-  let firstEvents: PublishedEvent[] | undefined;
-  let more: Map<string, PublishedEvent[]> | undefined;
+  const byAccount = new Map<string, PublishedEvent[]>();
+  const add = (account: string | undefined, e: PublishedEvent) => {
+    if (account === undefined || account === '' || !wanted(account)) return;
+    let list = byAccount.get(account);
+    if (list === undefined) byAccount.set(account, (list = []));
+    list.push(e);
+  };
   for (const e of events) {
-    for (const account of accountsOf(e)) {
-      if (!wanted(account)) continue;
-      if (first === undefined || account === first) {
-        first = account;
-        (firstEvents ??= []).push(e);
-        continue;
-      }
-      let list = (more ??= new Map()).get(account);
-      if (list === undefined) more.set(account, (list = []));
-      list.push(e);
+    if (e.kind !== 'trade') add((e as { account?: string }).account, e);
+    else {
+      add(e.takerAccount, e);
+      if (e.makerAccount !== e.takerAccount) add(e.makerAccount, e);
     }
   }
-  if (first !== undefined) take(first, firstEvents!);
-  if (more !== undefined) for (const [account, list] of more) take(account, list);
+  for (const [account, list] of byAccount) take(account, list);
 }

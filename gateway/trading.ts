@@ -301,19 +301,15 @@ export class Trading {
   cancel(session: Session, msg: Message<'cancel'>): void {
     const account = this.#account(session);
     const { ref, order } = this.#orderRef(account, msg);
-    this.#submit(
-      { type: 'cancel', account, ...ref },
-      order.instrument.slice(order.instrument.indexOf('@') + 1),
-      {
-        session,
-        id: msg.id,
-        op: 'cancel',
-        at: performance.now(),
-        ...ref,
-        answer: undefined,
-        answered: false,
-      },
-    );
+    this.#submit({ type: 'cancel', account, ...ref }, this.#exchange.codec(order.instrument)!.venue, {
+      session,
+      id: msg.id,
+      op: 'cancel',
+      at: performance.now(),
+      ...ref,
+      answer: undefined,
+      answered: false,
+    });
   }
 
   replace(session: Session, msg: Message<'replace'>): void {

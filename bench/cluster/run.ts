@@ -288,9 +288,11 @@ async function scaling(
         runsIdle.push(Math.round((ms[idle]! * 1000) / (ordersPerGateway * urls.length)));
       byProcess.push(perOrder(ms, ordersPerGateway * urls.length));
     }
-    const order = runsUs.map((_, i) => i).sort((a, b) => runsUs[a]![0]! - runsUs[b]![0]!);
-    const mid = order[Math.floor(order.length / 2)]!;
-    const middle = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const mid = median(
+      runsUs.map((_, i) => i),
+      (i) => runsUs[i]![0]!,
+    );
+    const middle = (xs: number[]) => median(xs, (x) => x);
     return {
       setup: setup.name,
       ratePerGateway: rate,
@@ -365,7 +367,7 @@ async function natsAlone(
     }
     return {
       messageBytes: size,
-      perSec: [...rates].sort((a, b) => a - b)[Math.floor(runs / 2)]!,
+      perSec: median(rates, (x) => x),
       runs: rates,
     };
   } finally {
