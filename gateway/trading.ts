@@ -498,7 +498,11 @@ export class Trading {
       this.#hooks.onAck?.(performance.now() - origin.at);
     }
     const out = this.#out;
+    const followed = this.#followed.get(account);
     for (const e of events) {
+      // Its standing as the next login's `access` shows it.
+      if (e.kind === 'account')
+        followed?.standing.set(e.venue, { venue: e.venue, eligible: e.eligible, frozen: e.frozen });
       if (e.kind === 'rejected' && e.code === Code.DUPLICATE_CLIENT_ORDER_ID) continue;
       this.reports.reportsOf(e, origin?.op, out, account);
       // A withdrawal's command has no execution reports to keep its report in order with.

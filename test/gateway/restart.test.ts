@@ -21,6 +21,7 @@ import { keepEvent } from '../../engine/index.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
 import { login, type Msg, WsClient } from '../support/ws-client.ts';
+import { until } from '../support/wait.ts';
 
 const ACME = 'ACME@evm:31337';
 
@@ -197,6 +198,35 @@ describe('market data across restarts, and what a login says', () => {
     );
     assert.match(access[1]!.message as string, /log in with a fabric identity/);
     await c.close();
+  });
+
+  it("says at a second session's login the standing the account has now, not the one it had at the first", async () => {
+    // Given an account logged in, then frozen on its venue by its ledger
+    const wallet = makeWallet();
+    const first = await WsClient.connect(gw.url);
+    const { account } = await login(first, wallet);
+    const seq = gw.exchange.submit({
+      type: 'set-account',
+      account,
+      venue: 'evm:31337',
+      eligible: true,
+      frozen: true,
+    });
+    await until('the freeze to be durable', () => gw.exchange.durable.journal.durableSeq >= seq);
+    await first.ping();
+    // When a second session of the account logs in
+    const second = await WsClient.connect(gw.url);
+    const { access } = (await loginReply(second, wallet)) as unknown as {
+      access: Array<Record<string, unknown>>;
+    };
+    // Then its access says the venue froze the account
+    assert.deepEqual(access[0], {
+      venue: 'evm:31337',
+      canTrade: false,
+      reason: 'frozen',
+      message: 'the ledger of evm:31337 froze this account',
+    });
+    await Promise.all([first.close(), second.close()]);
   });
 });
 
