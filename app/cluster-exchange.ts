@@ -14,10 +14,11 @@ import {
   answered,
   type ClusterConfig,
   ClusterHistory,
+  CommandBatcher,
   CommandBus,
+  type CommandEvents,
+  commandEventsOf,
   consume,
-  eventsOf,
-  REF_HEADER,
   type ShardOverview,
   ShardReads,
   sharedKey,
@@ -66,7 +67,7 @@ export class ClusterExchange implements Exchange {
   /** The shards' histories, each read once it holds what this gateway has heard of. */
   readonly history: ClusterHistory;
   #o: ClusterExchangeOptions;
-  #bus: CommandBus;
+  #batcher: CommandBatcher;
   #codecs: Codecs;
   /** This gateway's part of every command id it makes. */
   #id = randomBytes(6).toString('hex');
@@ -96,14 +97,21 @@ export class ClusterExchange implements Exchange {
       reads,
       log: o.log,
       deliver: (b) => {
-        const ref = commandRef(b.shard, b.seq, b.ref);
-        for (const sub of this.#accountSubscribers) sub(b.seq, b.events, ref, b.account);
+        for (const { ref, events } of b.commands) {
+          const id = commandRef(b.shard, b.seq, ref);
+          for (const sub of this.#accountSubscribers) sub(b.seq, events, id, b.account);
+        }
       },
       onError: (err) => this.fail(err),
     });
     this.view = new ClusterView(overviews, o.risk, () => this.#accounts.liveOrders);
     this.#codecs = new Codecs(this.view);
-    this.#bus = new CommandBus(jetstream(o.nc), o.topology);
+    // Sent again for up to a minute: long enough for NATS to elect a new leader for the stream.
+    this.#batcher = new CommandBatcher(new CommandBus(jetstream(o.nc), o.topology), {
+      sender: this.#id,
+      onRetry: (err) => this.#retrying(err),
+      forMs: 60_000,
+    });
     this.history = new ClusterHistory(o.nc, o.topology, (shard) =>
       Math.max(this.view.seqOf(shard), this.#accounts.heard(shard)),
     );
@@ -142,28 +150,34 @@ export class ClusterExchange implements Exchange {
     }
   }
 
-  /** One command's events: a listing not known yet is read from its shard first (its events wait). */
+  /** One command message's events: a listing not known yet is read from its shard first (its events wait). */
   #event(shard: number, stream: string, m: JsMsg): Promise<void> | undefined {
     const seq = this.view.seqOf(shard);
     if (m.seq <= seq) return undefined;
     if (m.seq !== seq + 1) throw new Error(`shard ${shard}: event ${m.seq} came after ${seq}`);
-    const events = eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
-    const ref = commandRef(shard, m.seq, m.headers?.get(REF_HEADER) || undefined);
-    const listed = this.view.needs(events);
-    if (listed === undefined) {
-      this.#dispatch(shard, m.seq, events, ref);
+    const commands = commandEventsOf(m, m.seq, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
+    const listed: string[] = [];
+    for (const c of commands) {
+      const id = this.view.needs(c.events);
+      if (id !== undefined) listed.push(id);
+    }
+    if (listed.length === 0) {
+      this.#dispatch(shard, m.seq, commands);
       return undefined;
     }
-    return this.#reads.instrument(shard, listed).then((r) => {
-      if (r.instrument !== null) this.view.list(r.instrument, r.assets);
-      this.#dispatch(shard, m.seq, events, ref);
+    return Promise.all(listed.map((id) => this.#reads.instrument(shard, id))).then((reads) => {
+      for (const r of reads) if (r.instrument !== null) this.view.list(r.instrument, r.assets);
+      this.#dispatch(shard, m.seq, commands);
     });
   }
 
-  #dispatch(shard: number, seq: number, events: PublishedEvent[], ref: string): void {
-    this.view.apply(shard, seq, events);
-    for (const sub of this.#subscribers) sub(seq, events, ref);
-    for (const sub of this.#published) sub(seq, events);
+  #dispatch(shard: number, seq: number, commands: readonly CommandEvents[]): void {
+    for (const { ref, events } of commands) {
+      this.view.apply(shard, seq, events);
+      const id = commandRef(shard, seq, ref);
+      for (const sub of this.#subscribers) sub(seq, events, id);
+      for (const sub of this.#published) sub(seq, events);
+    }
   }
 
   get risk(): boolean {
@@ -218,18 +232,17 @@ export class ClusterExchange implements Exchange {
     const ref = `${this.#id}:${++this.#n}`;
     const shards = this.#shardsOf(command, venue);
     try {
+      const seq = this.#batcher.send(shards[0]!, command, ref, venue).then((s) => s.seq);
       // A cancel-all over every instrument goes to each shard; the request is answered by the first.
       for (const shard of shards.slice(1)) {
-        this.#bus.sendSurely(shard, command, `${ref}/${shard}`).catch((err: Error) => {
+        this.#batcher.send(shard, command, `${ref}/${shard}`).catch((err: Error) => {
           this.#o.log.warn(
             { ref, shard, err },
             `cancel-all ${ref} on shard ${shard} not confirmed: ${err.message}`,
           );
         });
       }
-      const retry = (err: Error) => this.#retrying(err);
-      // Sent again for up to a minute: long enough for NATS to elect a new leader for the stream.
-      return { ref, seq: this.#bus.sendSurely(shards[0]!, command, ref, retry, 60_000).then((s) => s.seq) };
+      return { ref, seq };
     } catch (err) {
       if (err instanceof CodecError) {
         throw makeError(`the command cannot be journaled: ${err.message}`, 'BAD_MESSAGE', {}, err);

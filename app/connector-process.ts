@@ -107,7 +107,7 @@ export async function runConnector(argv: string[]): Promise<void> {
     ['mosaic_daemon_gas_total', 'Gas spent settling', stat('gas')],
     ['mosaic_daemon_changes_total', 'Ledger changes sent to the engine', stat('changes')],
     ['mosaic_daemon_verdicts_sent_total', 'Verdicts the command stream holds', (r) => r.port.verdictsSent],
-    ['mosaic_daemon_engine_seq', 'Last command of the shard followed', (r) => r.port.follower.seq],
+    ['mosaic_daemon_engine_seq', 'Last command message of the shard followed', (r) => r.port.follower.seq],
   ];
   for (const [name, help, read] of perVenue) {
     new Gauge({

@@ -1,9 +1,10 @@
 /**
  * A gateway's side of the accounts' subjects (accounts.ts): the events of the accounts it
  * follows (those of its own sessions), from every shard, in each shard's command order, each
- * command's once. Following an account subscribes to its subjects, then asks each shard for the
- * account's state (reads.ts): events up to the command the answer names are in it, the ones
- * after it are delivered. The messages are plain NATS messages: when the connection comes back
+ * command's once (told apart by the sequence of the command message each came in, which the
+ * commands sent together share, and which come together). Following an account subscribes to
+ * its subjects, then asks each shard for the account's state (reads.ts): events up to the
+ * command message the answer names are in it, the ones after it are delivered. The messages are plain NATS messages: when the connection comes back
  * after a break (a NATS node died), what a shard published meanwhile is read again from its
  * event stream, from the last command the gateway had heard of (its heartbeats keep that
  * current) up to the one its first heartbeat after the break names; messages arriving meanwhile
@@ -15,28 +16,21 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Logger } from '../common/index.ts';
 import { FormatVersionError, type PublishedEvent } from '../journal/index.ts';
 import { eachAccount } from '../engine/index.ts';
-import {
-  ACCOUNT_FORMAT,
-  type AccountCommand,
-  accountToken,
-  decodeAccountCommands,
-  REF_HEADER,
-} from './accounts.ts';
+import { ACCOUNT_FORMAT, accountToken } from './accounts.ts';
 import { consume } from './consume.ts';
 import { jetStreamReady } from './nats.ts';
 import type { AccountState, ShardReads } from './reads.ts';
 import type { Topology } from './topology.ts';
-import { eventsOf, FORMAT_HEADER } from './wire-format.ts';
+import { type CommandEvents, commandEventsOf, decodeCommandEvents, FORMAT_HEADER } from './wire-format.ts';
 
-/** The events of one command that concern one account. */
+/** The events of one command message that concern one account. */
 export interface AccountBatch {
   shard: number;
-  /** The command's sequence on its shard. */
+  /** The message's sequence on its shard's command stream. */
   seq: number;
-  /** The command's id (its sender's), when it had one. */
-  ref: string | undefined;
   account: string;
-  events: PublishedEvent[];
+  /** Its commands that concern the account: each one's id (its sender's, when it had one) and events. */
+  commands: Array<{ ref: string | undefined; events: PublishedEvent[] }>;
 }
 
 export interface AccountFeedOptions {
@@ -168,22 +162,26 @@ export class AccountFeed {
       );
       return;
     }
-    let commands: AccountCommand[];
+    let commands: CommandEvents[];
     try {
-      commands = decodeAccountCommands(msg.data);
+      commands = decodeCommandEvents(msg.data);
     } catch (err) {
       this.#o.onError(err as Error);
       return;
     }
     const held = this.#held[shard]!;
-    for (const c of commands) {
-      const batch: AccountBatch = { shard, seq: c.seq, ref: c.ref, account: f.account, events: c.events };
-      if (held !== null) {
-        held.push(batch);
-        continue;
+    // The commands of one command message come together: one batch each message.
+    const batches: AccountBatch[] = [];
+    for (const { seq, ref, events } of commands) {
+      if (batches.at(-1)?.seq !== seq) batches.push({ shard, seq, account: f.account, commands: [] });
+      batches.at(-1)!.commands.push({ ref, events });
+    }
+    for (const batch of batches) {
+      if (held !== null) held.push(batch);
+      else {
+        if (batch.seq > this.#heard[shard]!) this.#heard[shard] = batch.seq;
+        this.#offer(f, batch);
       }
-      if (c.seq > this.#heard[shard]!) this.#heard[shard] = c.seq;
-      this.#offer(f, batch);
     }
   }
 
@@ -256,13 +254,23 @@ export class AccountFeed {
     const stream = topology.eventStream(shard);
     let reader: ReturnType<typeof consume> | null = null;
     const handle = (m: JsMsg) => {
-      const ref = m.headers?.get(REF_HEADER) || undefined;
-      eachAccount(
-        eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`),
-        (account, events) =>
-          this.#offer(this.#followed.get(account)!, { shard, seq: m.seq, ref, account, events }),
-        (account) => this.#followed.has(account),
-      );
+      const batches = new Map<string, AccountBatch>();
+      for (const { ref, events } of commandEventsOf(
+        m,
+        m.seq,
+        `shard ${shard}: event ${m.seq} of ${stream}`,
+      )) {
+        eachAccount(
+          events,
+          (account, list) => {
+            let b = batches.get(account);
+            if (b === undefined) batches.set(account, (b = { shard, seq: m.seq, account, commands: [] }));
+            b.commands.push({ ref, events: list });
+          },
+          (account) => this.#followed.has(account),
+        );
+      }
+      for (const b of batches.values()) this.#offer(this.#followed.get(b.account)!, b);
       next = m.seq + 1;
       if (m.seq >= until) reader!.stop();
     };

@@ -3,35 +3,26 @@
  * account (its orders, its fills, its balances, standing and withdrawals) on
  * `<name>.acct.<shard>.<account token>`, so that a gateway subscribes for the accounts of its
  * own sessions and receives nothing of the others'. The commands a shard takes in one go (one
- * read from its socket) make one message per account they concern: the commands' ids (u16 count,
- * then each a u16 byte length and UTF-8, empty for none), then their events as the event stream
- * writes them (journal/event-codec.ts), format ACCOUNT_FORMAT in the `Mosaic-Format` header.
+ * read from its socket) make one message per account they concern, laid out as event messages
+ * are (wire-format.ts: the commands' ids, then their events, each command under the sequence of
+ * the command message it came in, which the commands sent together share), format
+ * ACCOUNT_FORMAT in the `Mosaic-Format` header.
  * The messages are plain NATS messages, sent as the commands execute (before their events are
  * stored): they are the fast path. A gateway that may have missed some (it reconnected, or it
- * was a slow consumer) reads them again from the event stream, which holds every command's
- * events under the command's sequence and reference (see AccountFeed). A heartbeat per shard
- * (`<name>.beat.<shard>`: the last command whose account messages went out, and the shard's live
- * orders) tells a gateway how far it has heard everything.
+ * was a slow consumer) reads them again from the event stream, which holds every command
+ * message's events at its sequence (see AccountFeed). A heartbeat per shard (`<name>.beat.<shard>`:
+ * the last command message whose account messages went out, and the shard's live orders) tells a
+ * gateway how far it has heard everything.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { headers } from '@nats-io/transport-node';
 import { eachAccount } from '../engine/index.ts';
-import { CodecError, EventBatchWriter, type PublishedEvent, readEventBatch } from '../journal/index.ts';
+import type { PublishedEvent } from '../journal/index.ts';
 import type { Topology } from './topology.ts';
-import { FORMAT_HEADER } from './wire-format.ts';
-
-/** The header naming the command an event message came from (its command id). */
-export const REF_HEADER = 'Mosaic-Ref';
+import { type CommandEvents, encodeCommandEvents, FORMAT_HEADER } from './wire-format.ts';
 
 /** The format version of account messages. */
 export const ACCOUNT_FORMAT = 1;
-
-/** One command's events that concern an account, as an account message carries them. */
-export interface AccountCommand {
-  seq: number;
-  ref: string | undefined;
-  events: PublishedEvent[];
-}
 
 /** An account as one subject token: its UTF-8 bytes in base64url (no '.', '*', '>' or space). */
 export function accountToken(account: string): string {
@@ -50,7 +41,7 @@ export class AccountPublisher {
   #last = 0;
   #timer: NodeJS.Timeout;
   /** Per account, the commands taken since the last flush. */
-  #pending = new Map<string, AccountCommand[]>();
+  #pending = new Map<string, CommandEvents[]>();
   #liveOrders: () => number;
 
   /** `liveOrders`: the shard's live orders now, said in each heartbeat. */
@@ -64,9 +55,9 @@ export class AccountPublisher {
   }
 
   /**
-   * Takes command `seq`'s events (sent under command id `ref`) for each account they concern;
-   * called for every command executed, so that the heartbeat names it even when it concerned
-   * none. The commands taken in one go leave as one message per account, once the current
+   * Takes the events of a command of message `seq` (sent under command id `ref`) for each
+   * account they concern; called for every command executed, so that the heartbeat names its
+   * message even when it concerned none. The commands taken in one go leave as one message per account, once the current
    * task is done (before the client's own flush of what the shard published for them).
    */
   publish(seq: number, ref: string | undefined, events: readonly PublishedEvent[]): void {
@@ -83,7 +74,7 @@ export class AccountPublisher {
     for (const [account, commands] of this.#pending) {
       const h = headers();
       h.set(FORMAT_HEADER, String(ACCOUNT_FORMAT));
-      this.#nc.publish(this.#subject(account), encodeAccountCommands(commands), { headers: h });
+      this.#nc.publish(this.#subject(account), encodeCommandEvents(commands), { headers: h });
     }
     this.#pending.clear();
   };
@@ -113,43 +104,4 @@ export class AccountPublisher {
     }
     return s;
   }
-}
-
-const writer = new EventBatchWriter();
-
-/** An account message's payload: the commands' ids, then their events. */
-export function encodeAccountCommands(commands: readonly AccountCommand[]): Buffer {
-  const refs = commands.map((c) => Buffer.from(c.ref ?? '', 'utf8'));
-  const head = Buffer.allocUnsafe(2 + refs.reduce((n, r) => n + 2 + r.length, 0));
-  head.writeUInt16LE(commands.length, 0);
-  let at = 2;
-  for (const r of refs) {
-    head.writeUInt16LE(r.length, at);
-    r.copy(head, at + 2);
-    at += 2 + r.length;
-  }
-  for (const c of commands) writer.command(c.seq, c.events);
-  return Buffer.concat([head, writer.take()]);
-}
-
-/** The commands of an account message's payload; throws CodecError on bytes that do not hold them. */
-export function decodeAccountCommands(data: Uint8Array): AccountCommand[] {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const fail = () => new CodecError('an account message is cut short');
-  if (buf.length < 2) throw fail();
-  const n = buf.readUInt16LE(0);
-  const refs: Array<string | undefined> = [];
-  let at = 2;
-  for (let i = 0; i < n; i++) {
-    if (at + 2 > buf.length) throw fail();
-    const len = buf.readUInt16LE(at);
-    if (at + 2 + len > buf.length) throw fail();
-    refs.push(len === 0 ? undefined : buf.toString('utf8', at + 2, at + 2 + len));
-    at += 2 + len;
-  }
-  const out: AccountCommand[] = [];
-  readEventBatch(buf.subarray(at), (seq, events) => out.push({ seq, ref: refs[out.length], events }));
-  if (out.length !== n)
-    throw new CodecError(`an account message names ${n} commands and holds ${out.length}`);
-  return out;
 }

@@ -1,32 +1,29 @@
 /**
  * An engine that follows one shard's command stream: the shard's snapshot from the bucket, then
- * every command after it, in stream order. The engine is deterministic and each command's time
- * is the stream's (the later of the message's timestamp and the previous command's), so every
- * follower of a shard holds the same state at the same sequence: the shard itself, a gateway's
- * read view, a daemon's. Stream sequence and command sequence are one: a message that does not
- * decode is executed as nothing and rejected, like any bad command; a message in a format version
- * this release does not know stops the follower, which cannot know what it would do.
+ * every command message after it, in stream order, each of its commands in turn. The engine is
+ * deterministic and each command's time is the stream's (the later of its message's timestamp
+ * and the previous command's), so every follower of a shard holds the same state at the same
+ * stream sequence: the shard itself, a daemon's. The follower's sequence is the stream's (a
+ * message may hold several commands; the engine counts commands). A command that does not
+ * decode is executed as nothing and rejected, like any bad command; a message in a format
+ * version this release does not know stops the follower, which cannot know what it would do.
  */
 import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { consume } from './consume.ts';
 import { type BookKind, type Command, Engine, eventToObject } from '../engine/index.ts';
-import { decodeCommand, type PublishedEvent } from '../journal/index.ts';
+import { decodeCommand, FormatVersionError, type PublishedEvent } from '../journal/index.ts';
 import { answered, jetStreamReady, loadSnapshot, snapshotStore } from './nats.ts';
 import type { Topology } from './topology.ts';
-import { checkMessageFormat } from './wire-format.ts';
+import { type CommandEntry, type CommandEvents, commandsOf } from './wire-format.ts';
 import { makeError } from './errors.ts';
 import type { Logger } from '../common/index.ts';
 
 /**
- * Receives each command's events in sequence order, with the command's message id. A promise
- * returned holds the next command back until it settles (back-pressure).
+ * Receives each command message's commands (their ids and events) in sequence order. A promise
+ * returned holds the next message back until it settles (back-pressure).
  */
-export type FollowerSubscriber = (
-  seq: number,
-  events: PublishedEvent[],
-  msgId: string | undefined,
-) => Promise<void> | void;
+export type FollowerSubscriber = (seq: number, commands: CommandEvents[]) => Promise<void> | void;
 
 export interface FollowerOptions {
   nc: NatsConnection;
@@ -52,6 +49,8 @@ export class ShardFollower {
   #consuming: { done: Promise<void>; stop(): void } | null = null;
   #loop: Promise<void> | null = null;
   #target: number;
+  /** The last command message executed. */
+  #seq: number;
   #caughtUp: Array<() => void> = [];
   #lastAt = Date.now();
 
@@ -60,6 +59,7 @@ export class ShardFollower {
     this.shard = o.shard;
     this.engine = engine;
     this.snapshotSeq = snapshotSeq;
+    this.#seq = snapshotSeq;
     this.#target = target;
     engine.addListener({ onEvent: (e) => this.#capture.push(eventToObject(e)) });
   }
@@ -93,9 +93,9 @@ export class ShardFollower {
     this.#subscribers.push(subscriber);
   }
 
-  /** The last command's sequence. */
+  /** The last command message's sequence on the stream. */
   get seq(): number {
-    return this.engine.commandSeq;
+    return this.#seq;
   }
 
   /** When the last command came (Date.now()). */
@@ -145,43 +145,55 @@ export class ShardFollower {
 
   #apply(m: JsMsg): Promise<void> | undefined {
     const seq = m.seq;
-    if (seq !== this.engine.commandSeq + 1) {
+    if (seq !== this.#seq + 1) {
       throw makeError(
-        `shard ${this.shard}: command ${seq} came after ${this.engine.commandSeq} (commands missing from the stream)`,
+        `shard ${this.shard}: command ${seq} came after ${this.#seq} (commands missing from the stream)`,
         'STREAM_GAP',
       );
     }
     this.#lastAt = Date.now();
-    checkMessageFormat(
-      m,
-      `shard ${this.shard}: command ${seq} of ${this.#o.topology.commandStream(this.shard)}`,
-    );
-    const command = this.#decode(m);
-    this.#capture = [];
-    this.engine.execute(command as Command);
-    const events = this.#capture;
-    const msgId = m.headers?.get('Nats-Msg-Id') || undefined;
+    const what = `shard ${this.shard}: command ${seq} of ${this.#o.topology.commandStream(this.shard)}`;
+    const ts = Math.max(this.engine.lastTs, Math.floor(m.info.timestampNanos / 1e6));
+    const commands: CommandEvents[] = [];
+    const entries = this.#entries(m, what);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      this.#capture = [];
+      this.engine.execute(
+        this.#decode(entry, ts, entries.length > 1 ? `${what} (its command ${i + 1})` : what) as Command,
+      );
+      commands.push({ seq, ref: entry.ref, events: this.#capture });
+    }
+    this.#seq = seq;
     let hold: Promise<void> | undefined;
     for (const s of this.#subscribers) {
-      const r = s(seq, events, msgId);
+      const r = s(seq, commands);
       if (r !== undefined) hold = hold === undefined ? r : Promise.all([hold, r]).then(() => {});
     }
     if (seq >= this.#target && this.#caughtUp.length > 0) for (const f of this.#caughtUp.splice(0)) f();
     return hold;
   }
 
-  /** The command a message holds, stamped with the stream's time; null when it does not decode. */
-  #decode(m: JsMsg): Command | null {
-    const ts = Math.max(this.engine.lastTs, Math.floor(m.info.timestampNanos / 1e6));
+  /** A message's commands; one whose commands cannot be told apart is one command that does not decode. */
+  #entries(m: JsMsg, what: string): CommandEntry[] {
     try {
-      const data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.length);
-      const command = decodeCommand(data, 0, data.length);
+      return commandsOf(m, what);
+    } catch (err) {
+      if (err instanceof FormatVersionError) throw err;
+      this.#o.log.warn(`${what}: ${(err as Error).message}; rejected`);
+      return [{ ref: m.headers?.get('Nats-Msg-Id') || undefined, bytes: new Uint8Array(0) }];
+    }
+  }
+
+  /** A command stamped with time `ts`; null when it does not decode. */
+  #decode(entry: CommandEntry, ts: number, what: string): Command | null {
+    try {
+      const b = entry.bytes;
+      const command = decodeCommand(Buffer.from(b.buffer, b.byteOffset, b.length), 0, b.length);
       (command as { ts: number }).ts = ts;
       return command;
     } catch (err) {
-      this.#o.log.warn(
-        `shard ${this.shard}: command ${m.seq} does not decode (${(err as Error).message}); rejected`,
-      );
+      this.#o.log.warn(`${what} does not decode (${(err as Error).message}); rejected`);
       return null;
     }
   }

@@ -231,7 +231,14 @@ export function snapshotStore(
   );
 }
 
-/** A shard's stored snapshot: its sequence and engine, or null when there is none yet. */
+/**
+ * A shard's snapshot as the bucket keeps it: a line `stream <sequence>` naming the last command
+ * message it covers, then the engine's snapshot (journal/snapshots.ts), whose own sequence counts
+ * commands. One without the line was stored when each message held one command: both are one.
+ */
+const STREAM_LINE = 'stream ';
+
+/** A shard's stored snapshot: the last command message it covers, and its engine; null when there is none yet. */
 export async function loadSnapshot(
   store: ObjectStore,
   topology: Topology,
@@ -241,7 +248,14 @@ export async function loadSnapshot(
   const bytes = await answered(() => store.getBlob(topology.snapshotName(shard)));
   if (bytes === null) return null;
   try {
-    return decodeSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), book);
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    if (buf.toString('latin1', 0, STREAM_LINE.length) !== STREAM_LINE) return decodeSnapshot(buf, book);
+    const nl = buf.indexOf(10);
+    const seq = Number(buf.toString('latin1', STREAM_LINE.length, nl));
+    if (nl < 0 || !Number.isSafeInteger(seq) || seq < 0) {
+      throw makeError('its stream line does not name a sequence', 'SNAPSHOT_DAMAGED');
+    }
+    return { seq, engine: decodeSnapshot(buf.subarray(nl + 1), book).engine };
   } catch (err) {
     throw makeError(
       `the stored snapshot of shard ${shard} is damaged: ${(err as Error).message}`,
@@ -252,17 +266,17 @@ export async function loadSnapshot(
   }
 }
 
-/** Stores a shard's snapshot, replacing the one before. */
+/** Stores a shard's snapshot as of command message `seq`, replacing the one before. */
 export async function saveSnapshot(
   store: ObjectStore,
   topology: Topology,
   shard: number,
   seq: number,
-  state: EngineSnapshot,
-  stateHash: string,
+  snapshot: { commandSeq: number; state: EngineSnapshot; stateHash: string },
 ): Promise<void> {
+  const { commandSeq, state, stateHash } = snapshot;
   await store.putBlob(
-    { name: topology.snapshotName(shard), description: `shard ${shard} at command ${seq}` },
-    encodeSnapshot(seq, state, stateHash),
+    { name: topology.snapshotName(shard), description: `shard ${shard} at command message ${seq}` },
+    Buffer.concat([Buffer.from(`${STREAM_LINE}${seq}\n`), encodeSnapshot(commandSeq, state, stateHash)]),
   );
 }

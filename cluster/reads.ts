@@ -1,7 +1,7 @@
 /**
  * Reads of a shard's engine over NATS request/reply (`<name>.read.<shard>`): what a gateway
  * needs of an account's state and holds no engine to know. The shard answers from its engine
- * as of the last command it executed, and names that command (`seq`): the account's events
+ * as of the last command message it executed, and names that message (`seq`): the account's events
  * after it reach the gateway on the account's subject (accounts.ts), the ones up to it are in
  * the answer. One instance of a shard answers each request (a queue group).
  */
@@ -13,10 +13,11 @@ import type {
   OrderView,
   PendingWithdrawalView,
 } from '../engine/index.ts';
+import type { ShardFollower } from './follower.ts';
 import { askShard } from './nats.ts';
 import type { Topology } from './topology.ts';
 
-/** An account's state on one shard, as of its command `seq`. */
+/** An account's state on one shard, as of its command message `seq`. */
 export interface AccountState {
   shard: number;
   seq: number;
@@ -37,7 +38,7 @@ export interface InstrumentState {
   asks: Array<[number, number, number]>;
 }
 
-/** What a shard holds that a gateway shows, as of its command `seq`: its start, before its event stream from `seq + 1`. */
+/** What a shard holds that a gateway shows, as of its command message `seq`: its start, before its event stream from `seq + 1`. */
 export interface ShardOverview {
   shard: number;
   seq: number;
@@ -70,7 +71,7 @@ export function serveReads(
   nc: NatsConnection,
   topology: Topology,
   shard: number,
-  engine: Engine,
+  follower: Pick<ShardFollower, 'engine' | 'seq'>,
 ): Subscription {
   return nc.subscribe(topology.readSubject(shard), {
     queue: 'read',
@@ -78,7 +79,7 @@ export function serveReads(
       if (err !== null) return;
       let answer: ReadAnswer;
       try {
-        answer = read(msg.json<ReadRequest>(), shard, engine);
+        answer = read(msg.json<ReadRequest>(), shard, follower);
       } catch (e) {
         answer = { error: (e as Error).message };
       }
@@ -94,11 +95,12 @@ function instrumentState(engine: Engine, id: string): InstrumentState | null {
   return { spec: inst.spec, status: inst.status, lastPrice: inst.lastPrice, bids, asks };
 }
 
-function read(r: ReadRequest, shard: number, engine: Engine): ReadAnswer {
+function read(r: ReadRequest, shard: number, follower: Pick<ShardFollower, 'engine' | 'seq'>): ReadAnswer {
+  const { engine, seq } = follower;
   if (r.op === 'overview') {
     return {
       shard,
-      seq: engine.commandSeq,
+      seq,
       instruments: engine.instruments().map((id) => instrumentState(engine, id)!),
       assets: engine.assets(),
       pendingSettlements: engine
@@ -117,7 +119,7 @@ function read(r: ReadRequest, shard: number, engine: Engine): ReadAnswer {
     case 'account':
       return {
         shard,
-        seq: engine.commandSeq,
+        seq,
         orders: engine.openOrders(r.account),
         standing: engine.standing(r.account),
         withdrawals: engine.pendingWithdrawals().filter((w) => w.account === r.account),

@@ -1,8 +1,9 @@
 /**
- * An engine shard: the follower of its command stream that also publishes. Each command's events
- * go to the shard's event stream as one message whose stream sequence is the command's (the
- * publish expects the previous sequence, so two instances of a shard cannot interleave, and
- * both compute the same events anyway). Every `snapshotEvery` commands, once their events are
+ * An engine shard: the follower of its command stream that also publishes. Each command
+ * message's events (each of its commands', with its id) go to the shard's event stream as one
+ * message whose stream sequence is the command message's (the publish expects the previous
+ * sequence, so two instances of a shard cannot interleave, and both compute the same events
+ * anyway). Every `snapshotEvery` command messages, once their events are
  * published, the engine's state goes to the snapshot bucket and commands before the previous
  * snapshot are purged. When no command has come for `tickMs`, it sends itself a tick (GTD
  * expiry), once per quiet spell even with two instances running.
@@ -13,8 +14,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type Logger, retry } from '../common/index.ts';
 import { makeError } from './errors.ts';
 import type { BookKind } from '../engine/index.ts';
-import type { PublishedEvent } from '../journal/index.ts';
-import { AccountPublisher, REF_HEADER } from './accounts.ts';
+import { AccountPublisher } from './accounts.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
@@ -22,7 +22,7 @@ import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { serveReads } from './reads.ts';
 import { type Topology, venueOfId } from './topology.ts';
-import { EVENTS_FORMAT, eventPayload, formatHeaders } from './wire-format.ts';
+import { type CommandEvents, encodeCommandEvents, EVENTS_FORMAT, formatHeaders } from './wire-format.ts';
 
 export interface ShardOptions {
   nc: NatsConnection;
@@ -95,8 +95,8 @@ export class Shard {
     // are not sent again: the heartbeat names them from the start (a gateway that missed some reads
     // them from the event stream), not only once the replay reaches them.
     this.#accounts.sentBefore(published);
-    this.#reads = serveReads(o.nc, o.topology, o.shard, follower.engine);
-    follower.onEvents((seq, events, ref) => this.#onCommand(seq, events, ref));
+    this.#reads = serveReads(o.nc, o.topology, o.shard, follower);
+    follower.onEvents((seq, commands) => this.#onCommand(seq, commands));
   }
 
   /** Recovers the shard (its snapshot, then the stream after it) and starts it. */
@@ -167,11 +167,11 @@ export class Shard {
     await this.history?.close();
   }
 
-  #onCommand(seq: number, events: PublishedEvent[], ref: string | undefined): Promise<void> | undefined {
+  #onCommand(seq: number, commands: CommandEvents[]): Promise<void> | undefined {
     if (seq > this.#published) {
       // Each account's events first (the fast path to its gateways), then the stored message.
-      this.#accounts.publish(seq, ref, events);
-      this.#inflight.push(this.#publish(seq, events, ref));
+      for (const c of commands) this.#accounts.publish(seq, c.ref, c.events);
+      this.#inflight.push(this.#publish(seq, commands));
     } else {
       this.#accounts.sentBefore(seq);
     }
@@ -189,19 +189,24 @@ export class Shard {
   }
 
   /**
-   * Publishes one command's events as the event stream's message `seq`, trying again until the
-   * stream has it (NATS may be electing a leader, or reconnecting): the shard cannot go past a
-   * command whose events are not out, and the window of publishes in flight holds it back. A try
-   * after a failure waits for the message before it, so that the stream's sequence check passes.
+   * Publishes command message `seq`'s events as the event stream's message `seq`, trying again
+   * until the stream has it (NATS may be electing a leader, or reconnecting): the shard cannot go
+   * past a command whose events are not out, and the window of publishes in flight holds it
+   * back. A try after a failure waits for the message before it, so that the stream's sequence
+   * check passes.
    */
-  #publish(seq: number, events: PublishedEvent[], ref: string | undefined): Promise<void> {
+  #publish(seq: number, commands: CommandEvents[]): Promise<void> {
     const { topology, shard } = this.#o;
-    // The venue the command concerns: its instrument's, or its withdrawal's asset's.
-    const named = events.find((e) => e.instrument !== '' || e.kind === 'withdrawal');
+    // The venue the commands concern (those sent together concern one): the first instrument's, or withdrawal's asset's.
+    let named: CommandEvents['events'][number] | undefined;
+    for (const c of commands) {
+      named = c.events.find((e) => e.instrument !== '' || e.kind === 'withdrawal');
+      if (named !== undefined) break;
+    }
     const id = named?.kind === 'withdrawal' ? named.instrument || named.asset : named?.instrument;
     const venue = id === undefined ? undefined : venueOfId(id);
     const subject = topology.eventSubject(shard, venue);
-    const data = eventPayload(seq, events);
+    const data = encodeCommandEvents(commands);
     const before = this.#last;
     let lastLog = 0;
     const attempt = async (n: number): Promise<void> => {
@@ -212,7 +217,7 @@ export class Shard {
       }
       const ack = await this.#js.publish(subject, data, {
         msgID: String(seq),
-        headers: eventHeaders(ref),
+        headers: formatHeaders(EVENTS_FORMAT),
         expect: { lastSequence: seq - 1 },
       });
       if (ack.seq !== seq)
@@ -255,14 +260,17 @@ export class Shard {
   /** Stores the state as of now, once its events are published; then purges what it supersedes. */
   async #snapshot(): Promise<void> {
     const engine = this.follower.engine;
-    const seq = engine.commandSeq;
-    const state = engine.snapshot();
-    const hash = engine.stateHash();
+    const seq = this.follower.seq;
+    const snapshot = {
+      commandSeq: engine.commandSeq,
+      state: engine.snapshot(),
+      stateHash: engine.stateHash(),
+    };
     await Promise.allSettled(this.#inflight);
     if (this.#published < seq) return;
     const previous = this.#snapshotSeq;
     try {
-      await saveSnapshot(this.#store, this.#o.topology, this.#o.shard, seq, state, hash);
+      await saveSnapshot(this.#store, this.#o.topology, this.#o.shard, seq, snapshot);
       this.#snapshotSeq = seq;
       this.#snapshots++;
       // Followers still replaying from the previous snapshot need the commands after it.
@@ -296,11 +304,4 @@ export class Shard {
         this.#ticking = false;
       });
   }
-}
-
-/** An event message's headers (a fresh set per try, as the client keeps them): its format, its command's id. */
-function eventHeaders(ref: string | undefined) {
-  const h = formatHeaders(EVENTS_FORMAT);
-  if (ref !== undefined) h.set(REF_HEADER, ref);
-  return h;
 }

@@ -4,14 +4,23 @@
  * that account after it (a trade in each side's), in order, each command's once, and nothing of
  * the accounts it does not follow. When its connection breaks (its NATS node killed) while the
  * shard goes on through another node, it reads what it missed from the event stream once it is
- * back, in order, nothing twice.
+ * back, in order, nothing twice. Commands sent together in one message are each delivered once,
+ * with their own ids, live and when read again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type AccountBatch, AccountFeed, CommandBus, Shard, ShardReads } from '../../cluster/index.ts';
+import {
+  type AccountBatch,
+  AccountFeed,
+  CommandBatcher,
+  CommandBus,
+  Shard,
+  ShardReads,
+} from '../../cluster/index.ts';
 import type { Unstamped } from '../../engine/index.ts';
+import type { PublishedEvent } from '../../journal/index.ts';
 import { lineLogger } from '../../common/index.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
@@ -27,7 +36,13 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
   const connections: NatsConnection[] = [];
   const log: string[] = [];
   const logger = lineLogger((line) => log.push(line));
-  const delivered: AccountBatch[] = [];
+  /** Each command delivered, with its message's sequence and its account. */
+  const delivered: Array<{
+    seq: number;
+    account: string;
+    ref: string | undefined;
+    events: PublishedEvent[];
+  }> = [];
   let n = 0;
 
   /** A connection to one node only, as a process near that node would have. */
@@ -93,7 +108,9 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
       topology: nats.topology,
       reads: new ShardReads(far, nats.topology),
       log: logger,
-      deliver: (b) => delivered.push(b),
+      deliver: (b: AccountBatch) => {
+        for (const c of b.commands) delivered.push({ seq: b.seq, account: b.account, ...c });
+      },
       onError: (err) => log.push(`error: ${err.message}`),
     });
   });
@@ -206,5 +223,45 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
       ],
       `${JSON.stringify(got)}; ${logged()}`,
     );
+  });
+
+  it('delivers each of the commands sent together in one message, live and when read again', async () => {
+    const batcher = new CommandBatcher(bus, { sender: 'batch', onRetry: () => {}, forMs: 30_000 });
+    const together = (commands: Unstamped[]) =>
+      Promise.all(commands.map((c) => batcher.send(0, c, `t-${++n}`, 'evm:31337').then((sent) => sent.seq)));
+    // Given two orders of alice and one of bob sent in one turn
+    let seen = delivered.length;
+    const live = await together([
+      order('alice', 'buy', 7_000, 'a7'),
+      order('alice', 'buy', 6_900, 'a8'),
+      order('bob', 'sell', 7_000, 'b3'),
+    ]);
+    // Then they went as one message, and the feed delivered each of alice's commands once, with its own id
+    assert.equal(new Set(live).size, 1);
+    await until('her three commands to reach the feed', () => delivered.length >= seen + 3, logged);
+    const kinds = (from: number) =>
+      delivered.slice(from).map((b) => [b.seq, b.ref, b.events.map((e) => e.kind)]);
+    assert.deepEqual(kinds(seen), [
+      [live[0], `t-${n - 2}`, ['accepted']],
+      [live[0], `t-${n - 1}`, ['accepted']],
+      [live[0], `t-${n}`, ['trade']],
+    ]);
+    // When its connection breaks while alice's next two commands go in one message
+    seen = delivered.length;
+    const back = reconnected(far);
+    await nats.nodes[1]!.kill();
+    const missed = await together([
+      { type: 'cancel', account: 'alice', clientOrderId: 'a8' },
+      order('alice', 'sell', 9_500, 'a9'),
+    ]);
+    await until('the shard to execute them', () => shard.stats.seq >= missed[0]!, logged);
+    await nats.nodes[1]!.restart();
+    await back;
+    // Then both are read again from the event stream, each once, in order
+    await until('the missed commands to reach the feed', () => delivered.length >= seen + 2, logged, 60_000);
+    assert.deepEqual(kinds(seen), [
+      [missed[0], `t-${n - 1}`, ['canceled']],
+      [missed[0], `t-${n}`, ['accepted']],
+    ]);
   });
 });

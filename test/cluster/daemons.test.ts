@@ -80,8 +80,8 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
       log: silentLogger,
       onError: (err) => assert.fail(err),
     });
-    follower.onEvents((_seq, events) => {
-      for (const e of events) {
+    follower.onEvents((_seq, commands) => {
+      for (const e of commands.flatMap((c) => c.events)) {
         if (e.kind === 'trade') trades.push(e.tradeId);
         if (e.kind === 'withdrawal') withdrawals.push(e);
       }

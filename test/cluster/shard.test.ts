@@ -1,6 +1,7 @@
 /**
  * An engine shard on a real nats-server: the command stream is its journal and the event stream
- * its output, one message per command at the same sequence; any follower of the stream holds
+ * its output, one message per command message at the same sequence (a message may hold several
+ * commands, executed in order, each with its id); any follower of the stream holds
  * the same state; command ids make a command sent twice count once; snapshots go to the
  * bucket and a restarted shard (or a new follower) starts from them. Messages carry the format
  * version in a header: one without it (an earlier release's) is version 1, one in a version this
@@ -12,6 +13,8 @@ import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream'
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   CommandBus,
+  commandEventsOf,
+  COMMANDS_FORMAT,
   EVENTS_FORMAT,
   eventsOf,
   FORMAT_HEADER,
@@ -121,17 +124,65 @@ describe('an engine shard on NATS JetStream', () => {
     assert.equal(shard.follower.engine.openOrders('carol').length, 1);
   });
 
-  it('rejects a message that is not a command, keeping stream and command sequences equal', async () => {
+  it('rejects a message that is not a command, as one command', async () => {
     const shard = shards[0]!;
+    await until('the shard to reach the end', () => shard.stats.published === shard.follower.seq, logged);
+    const commands = shard.follower.engine.commandSeq;
     const ack = await jetstream(nc).publish('mosaic.cmd.0.evm:31337', new Uint8Array([1, 2, 3]));
     await until('the shard to reach it', () => shard.stats.published >= ack.seq, logged);
-    assert.equal(shard.follower.engine.commandSeq, ack.seq);
+    assert.equal(shard.follower.seq, ack.seq);
+    assert.equal(shard.follower.engine.commandSeq, commands + 1);
     const msg = (await (
       await jetstreamManager(nc)
     ).streams.getMessage(nats.topology.eventStream(0), { seq: ack.seq }))!;
     const [reject] = stored(msg);
     assert.equal(reject!.kind, 'rejected');
-    assert.ok(log.some((l) => l.includes(`command ${ack.seq} does not decode`)));
+    const stream = nats.topology.commandStream(0);
+    assert.ok(
+      log.some((l) => l.includes(`command ${ack.seq} of ${stream} does not decode`)),
+      logged(),
+    );
+  });
+
+  it('executes the commands of one message in order, each with its id, and stores their events as one message at its sequence', async () => {
+    const shard = shards[0]!;
+    await until('the shard to reach the end', () => shard.stats.published === shard.follower.seq, logged);
+    const commands = shard.follower.engine.commandSeq;
+    // Given a message of three commands, the second not a command at all
+    const entries = [
+      { ref: 'k-1', bytes: bus.encode({ ...order('kim', 'buy', 700), price: 1 }) },
+      { ref: 'k-2', bytes: Uint8Array.from([1, 2, 3]) },
+      { ref: 'k-3', bytes: bus.encode({ type: 'cancel', account: 'kim', clientOrderId: 'kim-700' }) },
+    ];
+    const sent = await bus.publish(0, 'evm:31337', entries, 'k-batch');
+    await until('the shard to take it', () => shard.stats.published >= sent.seq, logged);
+    // Then it executed three commands at one stream sequence: the order, a rejection, the cancel
+    assert.equal(shard.follower.seq, sent.seq);
+    assert.equal(shard.follower.engine.commandSeq, commands + 3);
+    const m = (await (
+      await jetstreamManager(nc)
+    ).streams.getMessage(nats.topology.eventStream(0), {
+      seq: sent.seq,
+    }))!;
+    assert.equal(m.subject, 'mosaic.evt.0.evm:31337');
+    const got = commandEventsOf(
+      { headers: m.header, data: m.data, json: <T>() => m.json<T>() },
+      m.seq,
+      'event',
+    );
+    assert.deepEqual(
+      got.map((c) => [
+        c.seq,
+        c.ref,
+        c.events.map((e) => e.kind).filter((k) => ['accepted', 'rejected', 'canceled', 'trade'].includes(k)),
+      ]),
+      [
+        [sent.seq, 'k-1', ['accepted']],
+        [sent.seq, 'k-2', ['rejected']],
+        [sent.seq, 'k-3', ['canceled']],
+      ],
+    );
+    assert.equal(shard.follower.engine.openOrders('kim').length, 0);
   });
 
   it('numbers orders of shard 1 from 2^40, apart from shard 0', async () => {
@@ -150,7 +201,7 @@ describe('an engine shard on NATS JetStream', () => {
     await shards.shift()!.close();
     const shard = await start(0, 10);
     await shard.follower.caughtUp();
-    const before = shard.follower.engine.commandSeq;
+    const before = shard.follower.seq;
     for (let i = 100; i < 135; i++)
       await bus.send(0, order(i % 2 ? 'erin' : 'frank', i % 2 ? 'buy' : 'sell', i), `o-${i}`);
     // (`before` may miss a command still on its way at the start: wait for all it executed)
@@ -188,7 +239,7 @@ describe('an engine shard on NATS JetStream', () => {
     assert.ok(!log.some((l) => l.startsWith('error')), log.filter((l) => l.startsWith('error')).join('\n'));
   });
 
-  it('marks command messages with format version 1 and event messages with 2, executes a command without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
+  it('marks command messages with format version 2 and event messages with 3, executes a command without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
     const shard1 = shards.find((s) => s.follower.shard === 1)!;
     const jsm = await jetstreamManager(nc);
     const subject = nats.topology.commandSubject(1, 'fabric:bank-net');
@@ -198,7 +249,7 @@ describe('an engine shard on NATS JetStream', () => {
     await until('shard 1 to take it', () => shard1.stats.published >= sent.seq, logged);
     // Then its command message and its event message carry the format version
     const versions: Array<[string, string]> = [
-      [nats.topology.commandStream(1), '1'],
+      [nats.topology.commandStream(1), String(COMMANDS_FORMAT)],
       [nats.topology.eventStream(1), String(EVENTS_FORMAT)],
     ];
     for (const [stream, version] of versions) {
@@ -218,12 +269,12 @@ describe('an engine shard on NATS JetStream', () => {
     );
     // When a command comes in a format version this release does not know
     const h = headers();
-    h.set(FORMAT_HEADER, '2');
+    h.set(FORMAT_HEADER, '3');
     const newer = await jetstream(nc).publish(subject, buf.subarray(0, n), { msgID: 'h-3', headers: h });
     // Then the shard stops before it, saying which message and which version, and executes nothing
-    const stopped = `error: shard 1: command ${newer.seq} of ${nats.topology.commandStream(1)} (header ${FORMAT_HEADER}) is in format version 2; this release reads version 1 only`;
+    const stopped = `error: shard 1: command ${newer.seq} of ${nats.topology.commandStream(1)} (header ${FORMAT_HEADER}) is in format version 3; this release reads command messages in versions 1 and 2 only`;
     await until('shard 1 to stop', () => log.some((l) => l.startsWith(stopped)), logged);
-    assert.equal(shard1.follower.engine.commandSeq, legacy.seq);
+    assert.equal(shard1.follower.seq, legacy.seq);
     assert.equal((await jsm.streams.info(nats.topology.eventStream(1))).state.last_seq, legacy.seq);
   });
 });
