@@ -11,9 +11,13 @@ import { type CommandBus, type Sent, surely } from './bus.ts';
 import { venueOf } from './topology.ts';
 import type { CommandEntry } from './wire-format.ts';
 
-/** A batch leaves at once when it holds this many commands or bytes (a NATS message holds 1 MB at most by default). */
-const MAX_COMMANDS = 1_000;
-const MAX_BYTES = 256 * 1024;
+/**
+ * A batch leaves at once when it holds this many commands or bytes: a NATS message holds 1 MB at
+ * most by default, and the batch's event message must fit too (a typical order's events take a
+ * few hundred bytes).
+ */
+const MAX_COMMANDS = 256;
+const MAX_BYTES = 64 * 1024;
 
 interface Batch {
   shard: number;

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { jetstream, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import {
+  CommandBatcher,
   CommandBus,
   commandEventsOf,
   COMMANDS_FORMAT,
@@ -22,7 +23,8 @@ import {
   Shard,
   ShardFollower,
 } from '../../cluster/index.ts';
-import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
+import { encodeCommand, encodeSnapshot, MAX_COMMAND_BYTES } from '../../journal/index.ts';
+import { loadSnapshot, saveSnapshot, snapshotStore } from '../../cluster/nats.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
 import { until } from '../support/wait.ts';
@@ -185,6 +187,24 @@ describe('an engine shard on NATS JetStream', () => {
     assert.equal(shard.follower.engine.openOrders('kim').length, 0);
   });
 
+  it("sends a turn's commands for one shard and venue as one message, others apart, and at most 256 a message", async () => {
+    const batcher = new CommandBatcher(bus, { sender: 'test', onRetry: () => {}, forMs: 30_000 });
+    const shard = shards[0]!;
+    // Given 257 orders for one venue, and a command of no venue, sent in one turn
+    const orders = Array.from({ length: 257 }, (_, i) =>
+      batcher.send(0, { ...order('lee', 'buy', 1_000 + i), price: 1 }, `l-${i}`),
+    );
+    const tick = batcher.send(0, { type: 'tick' }, 'l-tick');
+    const seqs = (await Promise.all(orders)).map((sent) => sent.seq);
+    // Then the first 256 share a message, the last has one of its own, and so has the tick
+    assert.equal(new Set(seqs.slice(0, 256)).size, 1);
+    assert.notEqual(seqs[256], seqs[0]);
+    const t = (await tick).seq;
+    assert.ok(!seqs.includes(t));
+    await until('the shard to take them', () => shard.stats.published >= Math.max(t, ...seqs), logged);
+    assert.equal(shard.follower.engine.openOrders('lee').length, 257);
+  });
+
   it('numbers orders of shard 1 from 2^40, apart from shard 0', async () => {
     const shard1 = await start(1);
     const spec = { ...SPEC, id: 'ACME@fabric:bank-net' };
@@ -237,6 +257,29 @@ describe('an engine shard on NATS JetStream', () => {
     assert.equal(again.state.last_seq, shard.follower.seq);
     assert.equal(twin.follower.engine.stateHash(), shard.follower.engine.stateHash());
     assert.ok(!log.some((l) => l.startsWith('error')), log.filter((l) => l.startsWith('error')).join('\n'));
+  });
+
+  it("loads a snapshot at the stream sequence it names, and one stored by an earlier release (no stream line) at its engine's", async () => {
+    const store = await snapshotStore(jetstream(nc), nats.topology, 1);
+    const engine = shards[0]!.follower.engine;
+    const snapshot = {
+      commandSeq: engine.commandSeq,
+      state: engine.snapshot(),
+      stateHash: engine.stateHash(),
+    };
+    // Given a snapshot as this release stores it, at a stream sequence other than its command count
+    await saveSnapshot(store, nats.topology, 7, 5, snapshot);
+    const now = (await loadSnapshot(store, nats.topology, 7, 'fast'))!;
+    assert.equal(now.seq, 5);
+    assert.equal(now.engine.stateHash(), snapshot.stateHash);
+    // And one as earlier releases stored it, the engine's snapshot alone
+    await store.putBlob(
+      { name: nats.topology.snapshotName(8) },
+      encodeSnapshot(snapshot.commandSeq, snapshot.state, snapshot.stateHash),
+    );
+    const old = (await loadSnapshot(store, nats.topology, 8, 'fast'))!;
+    assert.equal(old.seq, snapshot.commandSeq);
+    assert.equal(old.engine.stateHash(), snapshot.stateHash);
   });
 
   it('marks command messages with format version 2 and event messages with 3, executes a command without the mark (as earlier releases sent them), and stops at a version it does not know', async () => {
