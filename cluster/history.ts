@@ -20,7 +20,7 @@ import {
   type Position,
   ThreadedHistory,
 } from '../history/index.ts';
-import { eventsOf } from './wire-format.ts';
+import { eventBatchOf, eventsOf } from './wire-format.ts';
 import { consume } from './consume.ts';
 import { answered, askShard, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
@@ -60,7 +60,13 @@ export class ShardHistory {
     const stream = topology.eventStream(shard);
     this.#feed = consume({
       get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
-      handle: (m) => store.apply(m.seq, eventsOf(m, `shard ${shard}: event ${m.seq} of ${stream}`)),
+      handle: (m) => {
+        const what = `shard ${shard}: event ${m.seq} of ${stream}`;
+        // The events' bytes passed on as they are (the writer thread reads them), JSON of early releases decoded.
+        const batch = eventBatchOf(m, what);
+        if (batch === null) store.apply(m.seq, eventsOf(m, what));
+        else store.applyBatch(m.seq, batch);
+      },
       batch: 2_000,
       behind: async () =>
         (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq > store.appliedSeq,

@@ -160,6 +160,35 @@ export function decodeCommandEvents(data: Uint8Array, kinds?: readonly EventKind
 }
 
 /**
+ * The events of an event message as an event batch holds them (journal/event-codec.ts), each
+ * command under the message's sequence, taken from the message's bytes as they are (format 2 or
+ * 3); null for a message in format 1 (JSON). Throws FormatVersionError for another version and
+ * CodecError for bytes cut short.
+ */
+export function eventBatchOf(m: EventMessage, what: string): Uint8Array | null {
+  const version = versionOf(m);
+  if (version === 2) return m.data;
+  if (version === 1) return null;
+  if (version !== EVENTS_FORMAT) throw unknownEvents(what, version);
+  const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+  const cut = () => new CodecError(`${what} is cut short`);
+  if (buf.length < 2) throw cut();
+  let at = 2;
+  for (let n = buf.readUInt16LE(0); n > 0; n--) {
+    if (at + 2 > buf.length) throw cut();
+    at += 2 + buf.readUInt16LE(at);
+  }
+  if (at > buf.length) throw cut();
+  return buf.subarray(at);
+}
+
+function unknownEvents(what: string, version: number | string): FormatVersionError {
+  return new FormatVersionError(
+    `${what} (header ${FORMAT_HEADER}) is in format version ${version}; this release reads event messages in versions 1 to ${EVENTS_FORMAT} only: read it with a release that knows version ${version}`,
+  );
+}
+
+/**
  * Each command's events of event message `seq` (named `what` in errors), in format 1, 2 or 3;
  * with `kinds`, only those of these kinds.
  */
@@ -176,11 +205,7 @@ export function commandEventsOf(
     const all = m.json<PublishedEvent[]>();
     return [{ seq, ref, events: kinds === undefined ? all : all.filter((e) => kinds.includes(e.kind)) }];
   }
-  if (version !== 2) {
-    throw new FormatVersionError(
-      `${what} (header ${FORMAT_HEADER}) is in format version ${version}; this release reads event messages in versions 1 to ${EVENTS_FORMAT} only: read it with a release that knows version ${version}`,
-    );
-  }
+  if (version !== 2) throw unknownEvents(what, version);
   let events: PublishedEvent[] = [];
   readEventBatch(
     m.data,

@@ -1,15 +1,18 @@
 /**
  * The history's writer as its own thread runs it: each batch of commands' events (bytes, see
- * journal/event-codec.ts) recorded in one synchronous LMDB transaction, with the last command
+ * journal/event-codec.ts; the kinds it records taken, the others passed over; consecutive
+ * commands under one sequence, a cluster's command message, recorded as one) recorded in one
+ * synchronous LMDB transaction, with the last command
  * applied and, about once a second, a checkpoint (the live orders changed since the last one,
  * and its command: where the next start picks up). Synchronous, so that between batches no
  * transaction is open: LMDB's cleanup of a thread stopped inside one (at process exit) waits for
  * ever, and the thread that started this one waits for the batch under way before exiting.
  */
 import type { Logger } from '../common/index.ts';
+import type { PublishedEvent } from '../engine/index.ts';
 import { readEventBatch } from '../journal/index.ts';
 import { CHECKPOINT_MS, HistoryDb } from './db.ts';
-import { Recorder } from './records.ts';
+import { RECORDED_KINDS, Recorder } from './records.ts';
 
 export class SyncHistoryWriter {
   #db: HistoryDb;
@@ -38,10 +41,25 @@ export class SyncHistoryWriter {
   /** Records a batch in one transaction (commands seen before are skipped), checkpointing when due. */
   write(bytes: Uint8Array): void {
     const checkpoint = Date.now() - this.#checkpointAt >= CHECKPOINT_MS;
-    this.#commit(
-      () => readEventBatch(bytes, (seq, events) => this.#recorder.record(seq, events)),
-      checkpoint,
-    );
+    this.#commit(() => {
+      // The commands of one message, under its sequence, are recorded as one.
+      let seq = -1;
+      let events: PublishedEvent[] = [];
+      readEventBatch(
+        bytes,
+        (s, e) => {
+          if (s === seq) {
+            for (const x of e) events.push(x);
+            return;
+          }
+          if (seq >= 0) this.#recorder.record(seq, events);
+          seq = s;
+          events = e;
+        },
+        RECORDED_KINDS,
+      );
+      if (seq >= 0) this.#recorder.record(seq, events);
+    }, checkpoint);
   }
 
   /** Writes a checkpoint of everything recorded, then closes the files. */

@@ -107,6 +107,21 @@ export class ThreadedHistory implements EventReader, HistoryReader {
   apply(seq: number, events: readonly PublishedEvent[]): void {
     if (seq <= this.#applied || this.#committed.failed !== null || this.#closing !== null) return;
     this.#batch.command(seq, events);
+    this.#took(seq);
+  }
+
+  /**
+   * Takes command message `seq`'s events as an event batch holds them (journal/event-codec.ts,
+   * each of its commands under `seq`: the writer records them as one), passed on as they are;
+   * a message seen before is skipped.
+   */
+  applyBatch(seq: number, batch: Uint8Array): void {
+    if (seq <= this.#applied || this.#committed.failed !== null || this.#closing !== null) return;
+    this.#batch.append(batch);
+    this.#took(seq);
+  }
+
+  #took(seq: number): void {
     this.#applied = seq;
     if (this.#batch.size >= BATCH_BYTES) this.#send();
     else if (!this.#scheduled) {

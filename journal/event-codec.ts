@@ -230,6 +230,17 @@ export class EventBatchWriter {
     return this.#c.at;
   }
 
+  /**
+   * Appends a batch as written by an EventBatchWriter (of any kinds: the reader of the result
+   * passes over those it does not take).
+   */
+  append(batch: Uint8Array): void {
+    const c = this.#c;
+    c.room(batch.length);
+    c.buf.set(batch, c.at);
+    c.at += batch.length;
+  }
+
   /** Writes one command's events; one that cannot be written throws, leaving the batch as it was. */
   command(seq: number, events: readonly PublishedEvent[]): void {
     const c = this.#c;

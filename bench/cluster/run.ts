@@ -5,7 +5,7 @@
  * journal in one process), with one shard and two. Every part is its own process, the load in
  * this one:
  *
- *   npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--profile DIR] [--json]
+ *   npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--only PARTS] [--profile DIR] [--json]
  *
  * - throughput: closed loop, 8 connections x 64 orders in flight, crossing orders of 1 lot at
  *   100.00 (risk off, so no ledger is involved); engine reports per second, median of `--runs`.
@@ -16,10 +16,12 @@
  *   gateway; a second gateway carrying the same load beside it; a second shard (the gateway's
  *   load split over both); a second gateway without clients (what reading the event streams
  *   costs it). A gateway's CPU per order of its own clients, medians of `--runs`.
- * - latency: open loop at `--rate` orders/s (default 1,000), scheduled send to engine report.
+ * - latency: open loop at `--rate` orders/s (default 1,000), scheduled send to engine report;
+ *   p50 and p99 each the median of `--runs`.
  * - NATS alone: JetStream publishes of a command's size (with a message id) on a fresh
  *   nats-server, 1,000 in flight: the rate a stream takes here, beside the cluster's.
- * `--profile DIR` writes a CPU profile of every mosaic process into DIR (`node --cpu-prof`).
+ * `--only` names the parts to run (comma-separated: throughput, scaling, latency, nats; all by
+ * default). `--profile DIR` writes a CPU profile of every mosaic process into DIR (`node --cpu-prof`).
  */
 import fs from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -37,7 +39,8 @@ import { UNLIMITED } from '../gateway/unlimited.ts';
 import { CLUSTER_READY, cpuMs, type MosaicChild, spawnMosaic, START_READY } from '../../app/children.ts';
 
 const USAGE =
-  'usage: npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--profile DIR] [--json]';
+  'usage: npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--only PARTS] [--profile DIR] [--json]';
+const PARTS = ['throughput', 'scaling', 'latency', 'nats'] as const;
 const EVM = 'ACME@evm:31337';
 const FABRIC = 'ACME@fabric:bank-net';
 
@@ -80,9 +83,12 @@ interface ScalingRow {
 interface LatencyRow {
   setup: string;
   rate: number;
+  /** Medians of the runs' p50 and p99. */
   p50Us: number;
   p99Us: number;
   pendingP50Us: number;
+  pendingP99Us: number;
+  runs: Array<{ p50Us: number; p99Us: number }>;
 }
 
 /** The processes of one setup, started on a fresh data folder (and a fresh NATS for a cluster). */
@@ -306,20 +312,37 @@ async function scaling(
   }
 }
 
-async function latencyAt(setup: Setup, rate: number, seconds: number): Promise<LatencyRow> {
-  const d = await Deployment.start(setup, undefined);
-  try {
-    const [r] = await roundTrip(marker(d.urls[0]!), [rate], seconds);
-    return {
-      setup: setup.name,
-      rate,
-      p50Us: r!.engine.p50Us,
-      p99Us: r!.engine.p99Us,
-      pendingP50Us: r!.pending.p50Us,
-    };
-  } finally {
-    await d.stop();
+async function latencyAt(
+  setup: Setup,
+  rate: number,
+  seconds: number,
+  runs: number,
+  profile?: string,
+): Promise<LatencyRow> {
+  const each: Array<{ p50Us: number; p99Us: number; pendingP50Us: number; pendingP99Us: number }> = [];
+  for (let i = 0; i < runs; i++) {
+    const d = await Deployment.start(setup, profile);
+    try {
+      const [r] = await roundTrip(marker(d.urls[0]!), [rate], seconds);
+      each.push({
+        p50Us: r!.engine.p50Us,
+        p99Us: r!.engine.p99Us,
+        pendingP50Us: r!.pending.p50Us,
+        pendingP99Us: r!.pending.p99Us,
+      });
+    } finally {
+      await d.stop();
+    }
   }
+  return {
+    setup: setup.name,
+    rate,
+    p50Us: median(each, (r) => r.p50Us).p50Us,
+    p99Us: median(each, (r) => r.p99Us).p99Us,
+    pendingP50Us: median(each, (r) => r.pendingP50Us).pendingP50Us,
+    pendingP99Us: median(each, (r) => r.pendingP99Us).pendingP99Us,
+    runs: each.map(({ p50Us, p99Us }) => ({ p50Us, p99Us })),
+  };
 }
 
 /**
@@ -384,6 +407,7 @@ async function main(): Promise<void> {
     runs?: string;
     rate?: string;
     'scale-rate'?: string;
+    only?: string;
     profile?: string;
     json?: boolean;
   };
@@ -394,6 +418,7 @@ async function main(): Promise<void> {
         runs: { type: 'string' },
         rate: { type: 'string' },
         'scale-rate': { type: 'string' },
+        only: { type: 'string' },
         profile: { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -405,6 +430,10 @@ async function main(): Promise<void> {
   const runs = count(values.runs, 'runs', 3);
   const rate = count(values.rate, 'rate', 1000);
   const scaleRate = count(values['scale-rate'], 'scale-rate', 2000);
+  const only = new Set(values.only === undefined ? PARTS : values.only.split(','));
+  const unknown = [...only].filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (unknown.length > 0)
+    return usage(`--only: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})`);
   const profile = values.profile === undefined ? undefined : path.resolve(values.profile);
   if (profile !== undefined) fs.mkdirSync(profile, { recursive: true });
   const setups: Setup[] = [
@@ -421,12 +450,12 @@ async function main(): Promise<void> {
   ];
   const load = loadavg()[0]!;
   const rows: Row[] = [];
-  for (const s of setups) {
+  for (const s of only.has('throughput') ? setups : []) {
     process.stderr.write(`${s.name}: ${runs} runs of ${seconds} s\n`);
     rows.push(await measure(s, seconds, runs, profile));
   }
   const scaled: ScalingRow[] = [];
-  for (const s of scaleSetups) {
+  for (const s of only.has('scaling') ? scaleSetups : []) {
     process.stderr.write(
       `scaling, ${s.name}: ${scaleRate} orders/s per gateway, ${runs} runs of ${seconds} s\n`,
     );
@@ -434,10 +463,17 @@ async function main(): Promise<void> {
     const base = scaled[0]?.gatewayUsPerOrder[0] ?? row.gatewayUsPerOrder[0]!;
     scaled.push({ ...row, ratioToOne: Math.round((row.gatewayUsPerOrder[0]! / base) * 100) / 100 });
   }
-  const latency = [await latencyAt(setups[0]!, rate, seconds), await latencyAt(setups[1]!, rate, seconds)];
-  process.stderr.write(`NATS alone: JetStream publishes, ${runs} runs\n`);
-  const nats = await natsAlone(runs);
-  const embedded = rows[0]!.ordersPerSec;
+  const latency: LatencyRow[] = [];
+  for (const s of only.has('latency') ? setups.slice(0, 2) : []) {
+    process.stderr.write(`latency, ${s.name}: ${rate} orders/s, ${runs} runs of ${seconds} s\n`);
+    latency.push(await latencyAt(s, rate, seconds, runs, profile));
+  }
+  let nats: Awaited<ReturnType<typeof natsAlone>> | null = null;
+  if (only.has('nats')) {
+    process.stderr.write(`NATS alone: JetStream publishes, ${runs} runs\n`);
+    nats = await natsAlone(runs);
+  }
+  const embedded = rows[0]?.ordersPerSec ?? Number.NaN;
   const report = {
     node: process.version,
     cpu: `${cpus()[0]?.model ?? 'unknown'} x${cpus().length}`,
@@ -476,11 +512,16 @@ async function main(): Promise<void> {
         `| ${r.setup} | ${r.gatewayUsPerOrder.map(fmt).join(', ')}${r.idleGatewayUsPerOrder === undefined ? '' : `; without clients ${fmt(r.idleGatewayUsPerOrder)} per order of the other`} | ${r.ratioToOne} | ${r.runsGatewayUsPerOrder.map((x) => x.join('/')).join(', ')} | ${each(r.cpuUsPerOrder)} |`,
     ),
     '',
-    `| open loop at ${fmt(rate)} orders/s | p50 µs | p99 µs | pending-new p50 µs |`,
-    '| --- | ---: | ---: | ---: |',
-    ...latency.map((l) => `| ${l.setup} | ${fmt(l.p50Us)} | ${fmt(l.p99Us)} | ${fmt(l.pendingP50Us)} |`),
+    `| open loop at ${fmt(rate)} orders/s | p50 µs | p99 µs | pending-new p50 / p99 µs | runs p50/p99 µs |`,
+    '| --- | ---: | ---: | ---: | --- |',
+    ...latency.map(
+      (l) =>
+        `| ${l.setup} | ${fmt(l.p50Us)} | ${fmt(l.p99Us)} | ${fmt(l.pendingP50Us)} / ${fmt(l.pendingP99Us)} | ${l.runs.map((r) => `${fmt(r.p50Us)}/${fmt(r.p99Us)}`).join(', ')} |`,
+    ),
     '',
-    `NATS alone: ${fmt(nats.perSec)} JetStream publishes/s of ${nats.messageBytes} bytes (runs ${nats.runs.map(fmt).join(', ')})`,
+    nats === null
+      ? ''
+      : `NATS alone: ${fmt(nats.perSec)} JetStream publishes/s of ${nats.messageBytes} bytes (runs ${nats.runs.map(fmt).join(', ')})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

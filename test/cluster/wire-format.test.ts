@@ -20,12 +20,13 @@ import {
   REF_HEADER,
 } from '../../cluster/index.ts';
 import { type Command, Engine, eventToObject, type PublishedEvent } from '../../engine/index.ts';
-import { CodecError, EventBatchWriter, FormatVersionError } from '../../journal/index.ts';
+import { CodecError, EventBatchWriter, FormatVersionError, readEventBatch } from '../../journal/index.ts';
 import {
   commandsOf,
   commandsPayload,
   decodeCommandEvents,
   encodeCommandEvents,
+  eventBatchOf,
 } from '../../cluster/wire-format.ts';
 import { spec } from '../support/engine.ts';
 
@@ -114,6 +115,17 @@ describe('event messages', () => {
       commandEventsOf(m, 3, 'event 3', ['trade']),
       written.map((c) => ({ ...c, events: c.events.filter((e) => e.kind === 'trade') })),
     );
+    // And its events' bytes, taken as they are, read as each command's under the message's sequence
+    const read: Array<[number, PublishedEvent[]]> = [];
+    readEventBatch(eventBatchOf(m, 'event 3')!, (seq, e) => read.push([seq, e]));
+    assert.deepEqual(
+      read,
+      written.map((c) => [3, c.events]),
+    );
+    assert.throws(
+      () => eventBatchOf(message(String(EVENTS_FORMAT), m.data.subarray(0, 5)), 'event 3'),
+      CodecError,
+    );
   });
 
   it('given a message of an earlier release, bytes in format 2 or JSON in format 1 or no header, then it is read with its id', () => {
@@ -121,8 +133,10 @@ describe('event messages', () => {
     const v2 = message('2', v2Payload(3, written));
     v2.headers!.set(REF_HEADER, 'gw:7');
     assert.deepEqual(commandEventsOf(v2, 3, 'event 3'), [{ seq: 3, ref: 'gw:7', events: written }]);
+    assert.equal(eventBatchOf(v2, 'event 3'), v2.data);
     const json = Buffer.from(JSON.stringify(written));
     assert.deepEqual(eventsOf(message('1', json), 'event 3'), written);
+    assert.equal(eventBatchOf(message('1', json), 'event 3'), null);
     assert.deepEqual(eventsOf(message(null, json), 'event 3'), written);
   });
 

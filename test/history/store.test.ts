@@ -26,6 +26,7 @@ import {
   timeBound,
 } from '../../history/index.ts';
 import { silentLogger } from '../../common/index.ts';
+import { EventBatchWriter } from '../../journal/index.ts';
 import { tempDir } from '../journal/support.ts';
 import { spec } from '../support/engine.ts';
 
@@ -225,6 +226,30 @@ describe('history store', () => {
       [s1!.clientOrderId, s1!.status, s1!.filled, s1!.notional],
       ['s1', 'filled', 10, 10 * 10_000],
     );
+  });
+
+  it("given a cluster's command messages as event batches, several commands under one sequence, then each command is recorded and a message seen before changes nothing", async (t) => {
+    const store = open(t);
+    const engine = new Engine();
+    let events: PublishedEvent[] = [];
+    engine.addListener({ onEvent: (e) => events.push(eventToObject(e)) });
+    /** One message of `commands` at stream sequence `seq`, as a shard's event message holds it. */
+    const message = (seq: number, commands: Unstamped[]) => {
+      const w = new EventBatchWriter();
+      for (const c of commands) {
+        events = [];
+        engine.execute({ ...c, ts: seq * 1000 } as Command);
+        w.command(seq, events);
+      }
+      return w.take();
+    };
+    store.applyBatch(1, message(1, [{ type: 'list-instrument', spec: spec() }, limit('sell', 's1', 10)]));
+    const second = message(2, [limit('buy', 'b1', 3), limit('buy', 'b2', 3), limit('buy', 'b3', 1)]);
+    store.applyBatch(2, second);
+    store.applyBatch(2, second);
+    assert.equal(store.appliedSeq, 2);
+    assert.deepEqual(ids(await store.page(q({ order: 'asc' }))), [1, 2, 3]);
+    assert.deepEqual(ids(await store.page(q({ account: 'ann', order: 'asc' }))), [1, 2, 3]);
   });
 
   it('given two shards, then their pages merge by time, ties broken by shard', async (t) => {
