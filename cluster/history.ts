@@ -1,7 +1,10 @@
 /**
  * A cluster's trading history: each engine shard keeps the history of its venues in a store of
- * its own (its data folder), fed from its event stream, which holds every command's events (from
- * where the store stands, so a shard on a fresh machine rebuilds it), and answers reads over NATS
+ * its own (its data folder), fed with each event message the shard has stored, as it is stored;
+ * when the store is behind (at a start, from where it stands, so a shard on a fresh machine
+ * rebuilds it; or a message came out of order), it reads the event stream, which holds every
+ * command's events, up to the last message stored, then takes them from the shard again. It
+ * answers reads over NATS
  * request/reply. A gateway asks every shard for a page and merges them by position (an account
  * may trade on several shards' venues); `before`/`after` by id ask the shard that numbered the
  * id. Each read names the command the gateway has seen of that shard, and the shard answers once
@@ -37,6 +40,8 @@ const CATCH_UP_MS = 10_000;
 const REQUEST_MS = CATCH_UP_MS + 5_000;
 
 export interface ShardHistoryOptions {
+  /** The last event message its shard has stored (the store catches up to it from the stream). */
+  published: number;
   nc: NatsConnection;
   topology: Topology;
   shard: number;
@@ -47,33 +52,26 @@ export interface ShardHistoryOptions {
   onError: (err: Error) => void;
 }
 
-/** A shard's history: its store, kept up from the event stream, answering reads. */
+/** A shard's history: its store, kept up with what the shard stores (or from the event stream), answering reads. */
 export class ShardHistory {
   readonly store: ThreadedHistory;
-  #feed: ReturnType<typeof consume>;
+  #o: ShardHistoryOptions;
+  /** The last event message the shard has stored. */
+  #published: number;
+  /** Reading the event stream while the store is behind (null: it takes the shard's messages). */
+  #reader: ReturnType<typeof consume> | null = null;
+  #reading: Array<Promise<void>> = [];
+  #closed = false;
   #sub: Subscription;
+  /** Times it read the event stream (the tests count them). */
+  readings = 0;
 
   private constructor(o: ShardHistoryOptions, store: ThreadedHistory) {
     this.store = store;
+    this.#o = o;
+    this.#published = o.published;
     const { nc, topology, shard } = o;
-    const js = jetstream(nc);
-    const stream = topology.eventStream(shard);
-    this.#feed = consume({
-      get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
-      handle: (m) => {
-        const what = `shard ${shard}: event ${m.seq} of ${stream}`;
-        // The events' bytes passed on as they are (the writer thread reads them), JSON of early releases decoded.
-        const batch = eventBatchOf(m, what);
-        if (batch === null) store.apply(m.seq, eventsOf(m, what));
-        else store.applyBatch(m.seq, batch);
-      },
-      batch: 2_000,
-      behind: async () =>
-        (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq > store.appliedSeq,
-      name: `shard ${shard}: history`,
-      log: o.log,
-    });
-    this.#feed.done.catch((err: Error) => o.onError(err));
+    if (store.appliedSeq < this.#published) this.#read();
     // One instance of the shard answers each request (any of them holds the same history).
     this.#sub = nc.subscribe(topology.historySubject(shard), {
       queue: 'history',
@@ -84,7 +82,49 @@ export class ShardHistory {
     });
   }
 
-  /** Opens the store in `o.dir` and starts following the event stream from where it stands. */
+  /**
+   * The shard stored event message `seq`, whose events an event batch holds as `batch`
+   * (journal/event-codec.ts): the store takes it when it is the next, else reads the stream.
+   */
+  published(seq: number, batch: Uint8Array): void {
+    if (seq > this.#published) this.#published = seq;
+    if (this.#reader !== null || this.#closed || seq <= this.store.appliedSeq) return;
+    if (seq === this.store.appliedSeq + 1) this.store.applyBatch(seq, batch);
+    else this.#read();
+  }
+
+  /** Reads the event stream from where the store stands up to the last message stored. */
+  #read(): void {
+    const { nc, topology, shard, log, onError } = this.#o;
+    const js = jetstream(nc);
+    const stream = topology.eventStream(shard);
+    const store = this.store;
+    this.readings++;
+    const reader = consume({
+      get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
+      handle: (m) => {
+        const what = `shard ${shard}: event ${m.seq} of ${stream}`;
+        // The events' bytes passed on as they are (the writer thread reads them), JSON of early releases decoded.
+        const batch = eventBatchOf(m, what);
+        if (batch === null) store.apply(m.seq, eventsOf(m, what));
+        else store.applyBatch(m.seq, batch);
+        // Caught up: what the shard stores next comes from it (what this reader still brings is skipped).
+        if (this.#reader === reader && store.appliedSeq >= this.#published) {
+          this.#reader = null;
+          reader.stop();
+        }
+      },
+      batch: 2_000,
+      behind: async () =>
+        (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq > store.appliedSeq,
+      name: `shard ${shard}: history`,
+      log,
+    });
+    this.#reader = reader;
+    this.#reading.push(reader.done.catch((err: Error) => onError(err)));
+  }
+
+  /** Opens the store in `o.dir`; it catches up from the event stream to `o.published`, then takes what the shard stores. */
   static async start(o: ShardHistoryOptions): Promise<ShardHistory> {
     const store = ThreadedHistory.open({ dir: o.dir, shard: o.shard, log: o.log });
     const jsm = await jetStreamReady(o.nc);
@@ -104,9 +144,10 @@ export class ShardHistory {
 
   /** Stops answering and following, and closes the store. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#sub.unsubscribe();
-    this.#feed.stop();
-    await this.#feed.done.catch(() => {});
+    this.#reader?.stop();
+    await Promise.all(this.#reading);
     await this.store.close();
   }
 }

@@ -22,7 +22,13 @@ import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { serveReads } from './reads.ts';
 import { type Topology, venueOfId } from './topology.ts';
-import { type CommandEvents, encodeCommandEvents, EVENTS_FORMAT, formatHeaders } from './wire-format.ts';
+import {
+  type CommandEvents,
+  encodeCommandEvents,
+  eventBatchIn,
+  EVENTS_FORMAT,
+  formatHeaders,
+} from './wire-format.ts';
 
 export interface ShardOptions {
   nc: NatsConnection;
@@ -126,6 +132,7 @@ export class Shard {
     if (o.historyDir !== undefined) {
       const { nc, topology, log, onError } = o;
       shard.history = await ShardHistory.start({
+        published,
         nc,
         topology,
         shard: o.shard,
@@ -242,6 +249,7 @@ export class Shard {
       },
     }).then(() => {
       if (seq > this.#published) this.#published = seq;
+      this.history?.published(seq, eventBatchIn(data, `shard ${shard}: event ${seq}`));
     });
     this.#last = done.catch(() => {});
     return done;

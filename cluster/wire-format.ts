@@ -170,7 +170,12 @@ export function eventBatchOf(m: EventMessage, what: string): Uint8Array | null {
   if (version === 2) return m.data;
   if (version === 1) return null;
   if (version !== EVENTS_FORMAT) throw unknownEvents(what, version);
-  const buf = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
+  return eventBatchIn(m.data, what);
+}
+
+/** The event batch in `encodeCommandEvents`'s bytes (after the commands' ids); CodecError naming `what` for bytes cut short. */
+export function eventBatchIn(data: Uint8Array, what: string): Uint8Array {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const cut = () => new CodecError(`${what} is cut short`);
   if (buf.length < 2) throw cut();
   let at = 2;

@@ -2,8 +2,10 @@
  * The history with its writer on a thread of its own, for the process that also runs the
  * engine: recording a trade is about seven LMDB writes, which cost the engine's thread more than
  * the engine itself. Here each durable command's events of the kinds the history records are
- * written as bytes (journal/event-codec.ts), once per event-loop turn handed to the writer
- * thread (writer-thread.ts), and reads are answered on this thread from the same files, once the
+ * written as bytes (journal/event-codec.ts) and handed to the writer thread (writer-thread.ts)
+ * at the end of the event-loop turn, or, while it commits the batch before (each commit waits
+ * for the disk), once it has: so a commit takes all that came meanwhile, however few commands
+ * come at a time, and reads are answered on this thread from the same files, once the
  * writer has committed every command applied before them. The thread holds the process open
  * only while it has commands to commit.
  */
@@ -43,6 +45,8 @@ export class ThreadedHistory implements EventReader, HistoryReader {
   #log: Logger;
   #batch = new EventBatchWriter(RECORDED_KINDS);
   #scheduled = false;
+  /** A batch is with the writer, not committed yet. */
+  #writing = false;
   #applied: number;
   #closing: Promise<void> | null = null;
   #onExit: () => void;
@@ -153,6 +157,9 @@ export class ThreadedHistory implements EventReader, HistoryReader {
   #send(): void {
     this.#scheduled = false;
     if (this.#batch.size === 0 || this.#committed.failed !== null) return;
+    // The next batch goes once this one is committed (sooner only when it is full, or at close).
+    if (this.#writing && this.#batch.size < BATCH_BYTES && this.#closing === null) return;
+    this.#writing = true;
     const bytes = this.#batch.take();
     // Held open until the writer has committed what it was given.
     this.#worker.ref();
@@ -168,6 +175,8 @@ export class ThreadedHistory implements EventReader, HistoryReader {
       case 'commit':
         this.#durable = Math.max(this.#durable, m.durable);
         this.#committed.advance(m.committed);
+        this.#writing = false;
+        this.#send();
         if (this.#committed.seq >= this.#applied && this.#closing === null) this.#worker.unref();
         break;
       case 'log':

@@ -441,6 +441,8 @@ async function main(): Promise<void> {
     { name: 'cluster: 1 shard, 1 gateway', shards: 1, gateways: 1 },
     { name: 'cluster: 2 shards, 1 gateway', shards: 2, gateways: 1 },
     { name: 'cluster: 2 shards, 2 gateways', shards: 2, gateways: 2 },
+    // The load at the first gateway: the second only reads the event stream (its cost per order of the exchange).
+    { name: 'cluster: 1 shard, 2 gateways, the second without clients', shards: 1, gateways: 2, loaded: 1 },
   ];
   const scaleSetups: Setup[] = [
     { name: 'cluster: 1 shard, 1 gateway', shards: 1, gateways: 1 },
@@ -495,33 +497,45 @@ async function main(): Promise<void> {
     Object.entries(r)
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join(', ');
+  const table = (head: string[], rows: string[]) => (rows.length === 0 ? [] : ['', ...head, ...rows]);
   const lines = [
     `node ${report.node}, ${report.cpu}, load ${report.loadAvg.start.toFixed(2)} -> ${report.loadAvg.end.toFixed(2)}`,
-    '',
-    '| setup | orders/s (median) | ratio to embedded | runs | p50 µs | p99 µs | CPU % by process | CPU µs per order |',
-    '| --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
-    ...report.throughput.map(
-      (r) =>
-        `| ${r.setup} | ${fmt(r.ordersPerSec)} | ${r.ratioToEmbedded} | ${r.runsOrdersPerSec.map(fmt).join(', ')} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${each(r.cpu)} | ${each(r.cpuUsPerOrder)} |`,
+    ...table(
+      [
+        '| setup | orders/s (median) | ratio to embedded | runs | p50 µs | p99 µs | CPU % by process | CPU µs per order |',
+        '| --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
+      ],
+      report.throughput.map(
+        (r) =>
+          `| ${r.setup} | ${fmt(r.ordersPerSec)} | ${r.ratioToEmbedded} | ${r.runsOrdersPerSec.map(fmt).join(', ')} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${each(r.cpu)} | ${each(r.cpuUsPerOrder)} |`,
+      ),
     ),
-    '',
-    `| scaling at ${fmt(scaleRate)} orders/s per gateway | gateway CPU µs per own order | ratio to 1 shard, 1 gateway | runs | CPU µs per order by process |`,
-    '| --- | --- | ---: | --- | --- |',
-    ...scaled.map(
-      (r) =>
-        `| ${r.setup} | ${r.gatewayUsPerOrder.map(fmt).join(', ')}${r.idleGatewayUsPerOrder === undefined ? '' : `; without clients ${fmt(r.idleGatewayUsPerOrder)} per order of the other`} | ${r.ratioToOne} | ${r.runsGatewayUsPerOrder.map((x) => x.join('/')).join(', ')} | ${each(r.cpuUsPerOrder)} |`,
+    ...table(
+      [
+        `| scaling at ${fmt(scaleRate)} orders/s per gateway | gateway CPU µs per own order | ratio to 1 shard, 1 gateway | runs | CPU µs per order by process |`,
+        '| --- | --- | ---: | --- | --- |',
+      ],
+      scaled.map(
+        (r) =>
+          `| ${r.setup} | ${r.gatewayUsPerOrder.map(fmt).join(', ')}${r.idleGatewayUsPerOrder === undefined ? '' : `; without clients ${fmt(r.idleGatewayUsPerOrder)} per order of the other`} | ${r.ratioToOne} | ${r.runsGatewayUsPerOrder.map((x) => x.join('/')).join(', ')} | ${each(r.cpuUsPerOrder)} |`,
+      ),
     ),
-    '',
-    `| open loop at ${fmt(rate)} orders/s | p50 µs | p99 µs | pending-new p50 / p99 µs | runs p50/p99 µs |`,
-    '| --- | ---: | ---: | ---: | --- |',
-    ...latency.map(
-      (l) =>
-        `| ${l.setup} | ${fmt(l.p50Us)} | ${fmt(l.p99Us)} | ${fmt(l.pendingP50Us)} / ${fmt(l.pendingP99Us)} | ${l.runs.map((r) => `${fmt(r.p50Us)}/${fmt(r.p99Us)}`).join(', ')} |`,
+    ...table(
+      [
+        `| open loop at ${fmt(rate)} orders/s | p50 µs | p99 µs | pending-new p50 / p99 µs | runs p50/p99 µs |`,
+        '| --- | ---: | ---: | ---: | --- |',
+      ],
+      latency.map(
+        (l) =>
+          `| ${l.setup} | ${fmt(l.p50Us)} | ${fmt(l.p99Us)} | ${fmt(l.pendingP50Us)} / ${fmt(l.pendingP99Us)} | ${l.runs.map((r) => `${fmt(r.p50Us)}/${fmt(r.p99Us)}`).join(', ')} |`,
+      ),
     ),
-    '',
-    nats === null
-      ? ''
-      : `NATS alone: ${fmt(nats.perSec)} JetStream publishes/s of ${nats.messageBytes} bytes (runs ${nats.runs.map(fmt).join(', ')})`,
+    ...(nats === null
+      ? []
+      : [
+          '',
+          `NATS alone: ${fmt(nats.perSec)} JetStream publishes/s of ${nats.messageBytes} bytes (runs ${nats.runs.map(fmt).join(', ')})`,
+        ]),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -25,6 +25,7 @@ import {
 } from '../../cluster/index.ts';
 import { encodeCommand, encodeSnapshot, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { loadSnapshot, saveSnapshot, snapshotStore } from '../../cluster/nats.ts';
+import { tempDir } from '../journal/support.ts';
 import { type TestNats, testNats } from '../support/cluster.ts';
 import { spec } from '../support/engine.ts';
 import { until } from '../support/wait.ts';
@@ -257,6 +258,62 @@ describe('an engine shard on NATS JetStream', () => {
     assert.equal(again.state.last_seq, shard.follower.seq);
     assert.equal(twin.follower.engine.stateHash(), shard.follower.engine.stateHash());
     assert.ok(!log.some((l) => l.startsWith('error')), log.filter((l) => l.startsWith('error')).join('\n'));
+  });
+
+  it('keeps its history from the event messages it stores once caught up, reading the stream only when behind', async (t) => {
+    // Given shard 0's instances closed, and one started with a history folder that holds nothing
+    for (const old of shards.filter((x) => x.follower.shard === 0)) await old.close();
+    const dir = tempDir(t, 'history');
+    const withHistory = () =>
+      Shard.start({
+        nc,
+        topology: nats.topology,
+        config: { ...nats.config, snapshotEvery: 1_000, tickMs: 0 },
+        shard: 0,
+        risk: false,
+        log: lineLogger((line) => log.push(line)),
+        onError: (err) => log.push(`error: ${err.message}`),
+        historyDir: dir,
+      });
+    let shard = await withHistory();
+    // Closed again at the end whatever happens (closing twice is harmless): a shard left open keeps the test running.
+    t.after(() => shard.close());
+    const history = () => shard.history!;
+    const state = () =>
+      `history at ${history().store.appliedSeq} (${history().readings} readings), shard at ${shard.follower.seq}, published ${shard.stats.published}; ${logged()}`;
+    // Then it reads the stream (once, when it holds anything) up to what is stored
+    await until('the history to catch up', () => history().store.appliedSeq === shard.stats.published, state);
+    const read = history().readings;
+    assert.equal(read, shard.stats.published > 0 ? 1 : 0);
+    // When orders trade
+    for (let i = 0; i < 6; i++)
+      await bus.send(0, order(i % 2 ? 'mia' : 'ned', i % 2 ? 'sell' : 'buy', 300 + i), `h-${i}`);
+    await until('the shard to store them', () => shard.stats.published === shard.follower.seq, logged);
+    // Then the history holds them without reading the stream again
+    await until(
+      'the history to hold them',
+      () => history().store.appliedSeq === shard.stats.published,
+      state,
+    );
+    assert.equal(history().readings, read);
+    const fills = await history().store.page({ kind: 'fills', account: 'mia', order: 'asc', limit: 100 });
+    assert.ok(fills.length > 0, 'mia traded');
+    // When a message comes that is not the next (as out of order), then it reads the stream to the last stored
+    const at = history().store.appliedSeq;
+    history().published(at + 2, new Uint8Array(0));
+    assert.equal(history().readings, read + 1);
+    // And when it restarts after an instance without this history executed more, it catches up from the stream
+    await shard.close();
+    const other = await start(0);
+    const late = await bus.send(0, order('ned', 'buy', 400), 'h-late');
+    await until('the other instance to store it', () => other.stats.published >= late.seq, logged);
+    await other.close();
+    shards.splice(shards.indexOf(other), 1);
+    shard = await withHistory();
+    await until('the history to catch up again', () => history().store.appliedSeq >= late.seq, state);
+    assert.equal(history().readings, 1);
+    await shard.close();
+    shards.push(await start(0));
   });
 
   it("loads a snapshot at the stream sequence it names, and one stored by an earlier release (no stream line) at its engine's", async () => {
