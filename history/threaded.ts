@@ -4,8 +4,8 @@
  * the engine itself. Here each durable command's events of the kinds the history records are
  * written as bytes (journal/event-codec.ts) and handed to the writer thread (writer-thread.ts)
  * at the end of the event-loop turn, or, while it commits the batch before (each commit waits
- * for the disk), once it has: so a commit takes all that came meanwhile, however few commands
- * come at a time, and reads are answered on this thread from the same files, once the
+ * for the disk), once it has, and COMMIT_GAP_MS after the batch before at the earliest: so a
+ * commit takes all that came meanwhile, however few commands come at a time, and reads are answered on this thread from the same files, once the
  * writer has committed every command applied before them. The thread holds the process open
  * only while it has commands to commit.
  */
@@ -21,6 +21,11 @@ import { BUSY, type FromWriter, STOP, type ToWriter, type WriterData } from './w
 
 /** A batch is handed over at the end of the turn, or sooner once it holds this many bytes. */
 const BATCH_BYTES = 1 << 20;
+/**
+ * A batch goes this long after the one before at the earliest (unless full): each commit waits
+ * for the disk, and costs as much for one command as for many.
+ */
+const COMMIT_GAP_MS = 10;
 /** The longest a process exit waits for the batch being written. */
 const EXIT_WAIT_MS = 10_000;
 
@@ -47,6 +52,9 @@ export class ThreadedHistory implements EventReader, HistoryReader {
   #scheduled = false;
   /** A batch is with the writer, not committed yet. */
   #writing = false;
+  /** When the last batch went (performance.now()), and the timer for the next while it waits. */
+  #sentAt = -COMMIT_GAP_MS;
+  #timer: NodeJS.Timeout | null = null;
   #applied: number;
   #closing: Promise<void> | null = null;
   #onExit: () => void;
@@ -157,8 +165,20 @@ export class ThreadedHistory implements EventReader, HistoryReader {
   #send(): void {
     this.#scheduled = false;
     if (this.#batch.size === 0 || this.#committed.failed !== null) return;
+    const full = this.#batch.size >= BATCH_BYTES || this.#closing !== null;
     // The next batch goes once this one is committed (sooner only when it is full, or at close).
-    if (this.#writing && this.#batch.size < BATCH_BYTES && this.#closing === null) return;
+    if (this.#writing && !full) return;
+    const wait = this.#sentAt + COMMIT_GAP_MS - performance.now();
+    if (wait > 0 && !full) {
+      this.#timer ??= setTimeout(() => {
+        this.#timer = null;
+        this.#send();
+      }, wait);
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#sentAt = performance.now();
     this.#writing = true;
     const bytes = this.#batch.take();
     // Held open until the writer has committed what it was given.
