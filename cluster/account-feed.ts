@@ -153,11 +153,11 @@ export class AccountFeed {
     if (this.#followed.get(f.account) !== f) return;
     this.received++;
     const version = msg.headers?.get(FORMAT_HEADER);
-    if (version !== String(ACCOUNT_FORMAT)) {
+    if (version !== String(ACCOUNT_FORMAT) && version !== '1') {
       // A shard of another release: what it says cannot be read; the event stream still can.
       this.#o.onError(
         new FormatVersionError(
-          `shard ${shard}: an account message in format version ${version || 'none'}; this release reads version ${ACCOUNT_FORMAT}: upgrade the gateway`,
+          `shard ${shard}: an account message in format version ${version || 'none'}; this release reads versions 1 and ${ACCOUNT_FORMAT}: upgrade the gateway`,
         ),
       );
       return;

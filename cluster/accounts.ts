@@ -21,8 +21,12 @@ import type { PublishedEvent } from '../journal/index.ts';
 import type { Topology } from './topology.ts';
 import { type CommandEvents, encodeCommandEvents, FORMAT_HEADER } from './wire-format.ts';
 
-/** The format version of account messages. */
-export const ACCOUNT_FORMAT = 1;
+/**
+ * The format version of account messages: 2 since the commands of one message share its
+ * sequence (version 1 had one command per sequence: the layout is the same, read either way; a
+ * release that reads version 1 only would take the second command of a message for a repeat).
+ */
+export const ACCOUNT_FORMAT = 2;
 
 /** An account as one subject token: its UTF-8 bytes in base64url (no '.', '*', '>' or space). */
 export function accountToken(account: string): string {

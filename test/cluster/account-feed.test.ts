@@ -10,15 +10,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   type AccountBatch,
   AccountFeed,
   CommandBatcher,
   CommandBus,
+  FORMAT_HEADER,
   Shard,
   ShardReads,
 } from '../../cluster/index.ts';
+import { accountToken } from '../../cluster/accounts.ts';
 import type { Unstamped } from '../../engine/index.ts';
 import type { PublishedEvent } from '../../journal/index.ts';
 import { lineLogger } from '../../common/index.ts';
@@ -263,5 +265,19 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
       [missed[0], `t-${n - 1}`, ['canceled']],
       [missed[0], `t-${n}`, ['accepted']],
     ]);
+  });
+
+  it('refuses an account message in a format version it does not know, naming it', async () => {
+    const h = headers();
+    h.set(FORMAT_HEADER, '3');
+    far.publish(nats.topology.accountSubject(0, accountToken('alice')), new Uint8Array(2), { headers: h });
+    await until(
+      'the refusal',
+      () =>
+        log.some((l) =>
+          l.includes('an account message in format version 3; this release reads versions 1 and 2'),
+        ),
+      logged,
+    );
   });
 });
