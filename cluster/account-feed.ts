@@ -4,9 +4,9 @@
  * command's once (told apart by the sequence of the command message each came in, which the
  * commands sent together share, and which come together). Following an account subscribes to
  * its subjects, then asks each shard for the account's state (reads.ts): events up to the
- * command message the answer names are in it, the ones after it are delivered. The messages are plain NATS messages: when the connection comes back
- * after a break (a NATS node died), what a shard published meanwhile is read again from its
- * event stream, from the last command the gateway had heard of (its heartbeats keep that
+ * command message the answer names are in it, the ones after it are delivered. The messages
+ * are plain NATS messages: when the connection comes back after a break (a NATS node died),
+ * what a shard published meanwhile is read again from its event stream, from the last command the gateway had heard of (its heartbeats keep that
  * current) up to the one its first heartbeat after the break names; messages arriving meanwhile
  * wait, then go out in order, those already delivered skipped (and if the connection breaks again
  * meanwhile, the reading goes on to the heartbeat after that).

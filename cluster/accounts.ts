@@ -78,7 +78,7 @@ export class AccountPublisher {
     for (const [account, commands] of this.#pending) {
       const h = headers();
       h.set(FORMAT_HEADER, String(ACCOUNT_FORMAT));
-      this.#nc.publish(this.#subject(account), encodeCommandEvents(commands), { headers: h });
+      this.#nc.publish(this.#subject(account), encodeCommandEvents(commands).data, { headers: h });
     }
     this.#pending.clear();
   };

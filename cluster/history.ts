@@ -25,7 +25,7 @@ import {
 } from '../history/index.ts';
 import { eventBatchOf, eventsOf } from './wire-format.ts';
 import { consume } from './consume.ts';
-import { answered, askShard, jetStreamReady } from './nats.ts';
+import { askShard, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
 import type { Logger } from '../common/index.ts';
 
@@ -125,11 +125,11 @@ export class ShardHistory {
   }
 
   /** Opens the store in `o.dir`; it catches up from the event stream to `o.published`, then takes what the shard stores. */
-  static async start(o: ShardHistoryOptions): Promise<ShardHistory> {
+  static start(o: ShardHistoryOptions): ShardHistory {
     const store = ThreadedHistory.open({ dir: o.dir, shard: o.shard, log: o.log });
-    const jsm = await jetStreamReady(o.nc);
-    const last = (await answered(() => jsm.streams.info(o.topology.eventStream(o.shard)))).state.last_seq;
-    o.log.info(`shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${last}`);
+    o.log.info(
+      `shard ${o.shard}: history at command ${store.appliedSeq}, the event stream at ${o.published}`,
+    );
     return new ShardHistory(o, store);
   }
 

@@ -22,13 +22,7 @@ import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { serveReads } from './reads.ts';
 import { type Topology, venueOfId } from './topology.ts';
-import {
-  type CommandEvents,
-  encodeCommandEvents,
-  eventBatchIn,
-  EVENTS_FORMAT,
-  formatHeaders,
-} from './wire-format.ts';
+import { type CommandEvents, encodeCommandEvents, EVENTS_FORMAT, formatHeaders } from './wire-format.ts';
 
 export interface ShardOptions {
   nc: NatsConnection;
@@ -131,7 +125,7 @@ export class Shard {
     const shard = new Shard(o, follower, jsm, store, published);
     if (o.historyDir !== undefined) {
       const { nc, topology, log, onError } = o;
-      shard.history = await ShardHistory.start({
+      shard.history = ShardHistory.start({
         published,
         nc,
         topology,
@@ -213,7 +207,7 @@ export class Shard {
     const id = named?.kind === 'withdrawal' ? named.instrument || named.asset : named?.instrument;
     const venue = id === undefined ? undefined : venueOfId(id);
     const subject = topology.eventSubject(shard, venue);
-    const data = encodeCommandEvents(commands);
+    const { data, batch } = encodeCommandEvents(commands);
     const before = this.#last;
     let lastLog = 0;
     const attempt = async (n: number): Promise<void> => {
@@ -249,7 +243,7 @@ export class Shard {
       },
     }).then(() => {
       if (seq > this.#published) this.#published = seq;
-      this.history?.published(seq, eventBatchIn(data, `shard ${shard}: event ${seq}`));
+      this.history?.published(seq, batch);
     });
     this.#last = done.catch(() => {});
     return done;

@@ -123,8 +123,11 @@ export interface CommandEvents {
 
 const writer = new EventBatchWriter();
 
-/** Commands' ids then their events: the payload of a version 3 event message and of an account message. */
-export function encodeCommandEvents(commands: readonly CommandEvents[]): Buffer {
+/**
+ * Commands' ids then their events: the payload of a version 3 event message and of an account
+ * message (`data`), and the events' batch within it (`batch`, as journal/event-codec.ts writes it).
+ */
+export function encodeCommandEvents(commands: readonly CommandEvents[]): { data: Buffer; batch: Buffer } {
   const refs = commands.map((c) => Buffer.from(c.ref ?? '', 'utf8'));
   const head = Buffer.allocUnsafe(2 + refs.reduce((n, r) => n + 2 + r.length, 0));
   head.writeUInt16LE(commands.length, 0);
@@ -135,27 +138,38 @@ export function encodeCommandEvents(commands: readonly CommandEvents[]): Buffer 
     at += 2 + r.length;
   }
   for (const c of commands) writer.command(c.seq, c.events);
-  return Buffer.concat([head, writer.take()]);
+  const data = Buffer.concat([head, writer.take()]);
+  return { data, batch: data.subarray(head.length) };
 }
 
-/** The commands of `encodeCommandEvents`'s bytes (with `kinds`, only events of those); throws CodecError on bytes that do not hold them. */
-export function decodeCommandEvents(data: Uint8Array, kinds?: readonly EventKind[]): CommandEvents[] {
+/** The commands' ids in `encodeCommandEvents`'s bytes, and its events' batch; CodecError naming `what` for bytes cut short. */
+function splitCommandEvents(
+  data: Uint8Array,
+  what: string,
+): { refs: Array<string | undefined>; batch: Buffer } {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const fail = () => new CodecError("a message of commands' events is cut short");
-  if (buf.length < 2) throw fail();
+  const cut = () => new CodecError(`${what} is cut short`);
+  if (buf.length < 2) throw cut();
   const n = buf.readUInt16LE(0);
   const refs: Array<string | undefined> = [];
   let at = 2;
   for (let i = 0; i < n; i++) {
-    if (at + 2 > buf.length) throw fail();
+    if (at + 2 > buf.length) throw cut();
     const len = buf.readUInt16LE(at);
-    if (at + 2 + len > buf.length) throw fail();
+    if (at + 2 + len > buf.length) throw cut();
     refs.push(len === 0 ? undefined : buf.toString('utf8', at + 2, at + 2 + len));
     at += 2 + len;
   }
+  return { refs, batch: buf.subarray(at) };
+}
+
+/** The commands of `encodeCommandEvents`'s bytes (with `kinds`, only events of those); throws CodecError on bytes that do not hold them. */
+export function decodeCommandEvents(data: Uint8Array, kinds?: readonly EventKind[]): CommandEvents[] {
+  const { refs, batch } = splitCommandEvents(data, "a message of commands' events");
   const out: CommandEvents[] = [];
-  readEventBatch(buf.subarray(at), (seq, events) => out.push({ seq, ref: refs[out.length], events }), kinds);
-  if (out.length !== n) throw new CodecError(`a message names ${n} commands and holds ${out.length}`);
+  readEventBatch(batch, (seq, events) => out.push({ seq, ref: refs[out.length], events }), kinds);
+  if (out.length !== refs.length)
+    throw new CodecError(`a message names ${refs.length} commands and holds ${out.length}`);
   return out;
 }
 
@@ -170,21 +184,7 @@ export function eventBatchOf(m: EventMessage, what: string): Uint8Array | null {
   if (version === 2) return m.data;
   if (version === 1) return null;
   if (version !== EVENTS_FORMAT) throw unknownEvents(what, version);
-  return eventBatchIn(m.data, what);
-}
-
-/** The event batch in `encodeCommandEvents`'s bytes (after the commands' ids); CodecError naming `what` for bytes cut short. */
-export function eventBatchIn(data: Uint8Array, what: string): Uint8Array {
-  const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const cut = () => new CodecError(`${what} is cut short`);
-  if (buf.length < 2) throw cut();
-  let at = 2;
-  for (let n = buf.readUInt16LE(0); n > 0; n--) {
-    if (at + 2 > buf.length) throw cut();
-    at += 2 + buf.readUInt16LE(at);
-  }
-  if (at > buf.length) throw cut();
-  return buf.subarray(at);
+  return splitCommandEvents(m.data, what).batch;
 }
 
 function unknownEvents(what: string, version: number | string): FormatVersionError {

@@ -108,7 +108,7 @@ describe('event messages', () => {
       { seq: 3, ref: undefined, events: events().slice(0, 1) },
     ];
     assert.ok(written[0]!.events.some((e) => e.kind === 'trade'));
-    const m = message(String(EVENTS_FORMAT), encodeCommandEvents(written));
+    const m = message(String(EVENTS_FORMAT), encodeCommandEvents(written).data);
     assert.deepEqual(commandEventsOf(m, 3, 'event 3'), written);
     assert.deepEqual(eventsOf(m, 'event 3'), [...written[0]!.events, ...written[1]!.events]);
     assert.deepEqual(
@@ -159,7 +159,7 @@ describe('event messages', () => {
       { seq: 9, ref: undefined, events: events().slice(0, 1) },
       { seq: 12, ref: 'settle:ü', events: [] },
     ];
-    const data = encodeCommandEvents(commands);
+    const { data } = encodeCommandEvents(commands);
     assert.deepEqual(decodeCommandEvents(data), commands);
     for (const cut of [1, 5, data.length - 3]) {
       assert.throws(() => decodeCommandEvents(data.subarray(0, cut)), CodecError, `cut at ${cut}`);
