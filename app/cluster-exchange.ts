@@ -2,15 +2,18 @@
  * The exchange as a cluster's gateway sees it, with no engine of its own: commands sent to the
  * shard that owns them over NATS under ids of this gateway (`<gateway>:<n>`, which JetStream
  * keeps as message ids: a command sent again after a lost answer counts once); the events of
- * the accounts its sessions follow on their own subjects (AccountFeed); reads of an account
- * asked of the shards; and what market data and REST show kept from each shard's overview and
- * event stream after it (ClusterView). A restart starts again from the shards' overviews.
+ * the accounts its sessions follow, and the market data of the instruments its clients watch
+ * (from their first use), on their own subjects (KeyedFeed); reads of an account asked of the
+ * shards; and the listings, settlements and withdrawals REST shows kept from each shard's
+ * overview and event stream after it (ClusterView). A restart starts again from the shards'
+ * overviews.
  */
 import { randomBytes } from 'node:crypto';
-import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { type Consumer, jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  AccountFeed,
+  ACCOUNTS,
+  type AccountState,
   answered,
   type ClusterConfig,
   ClusterHistory,
@@ -19,16 +22,22 @@ import {
   type CommandEvents,
   commandEventsOf,
   consume,
+  INSTRUMENTS,
+  type InstrumentRead,
+  KeyedFeed,
   type ShardOverview,
   ShardReads,
   sharedKey,
   type Topology,
+  venueOfId,
+  WIDE_KINDS,
 } from '../cluster/index.ts';
 import type { BalanceView, EventKind, OrderView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
 import {
   type AccountSeed,
   type AccountSubscriber,
+  type BookSeed,
   canSeeVenue,
   Codecs,
   type Exchange,
@@ -36,6 +45,7 @@ import {
   type GatewayConfig,
   type InstrumentCodec,
   makeError,
+  type MarketSource,
   type Submitted,
 } from '../gateway/index.ts';
 import { Availability } from './availability.ts';
@@ -54,11 +64,12 @@ export interface ClusterExchangeOptions {
 }
 
 /**
- * The kinds of events a gateway takes from the event streams: market data, listings, settlements
- * and withdrawals (what the view, the feed and the settlement and withdrawal lists keep); orders'
- * events reach it through its accounts' subjects. The others are passed over, not decoded.
+ * The kinds of events a gateway takes from the event streams: listings, trades, settlements and
+ * withdrawals (what the view and the settlement and withdrawal lists keep), from the messages
+ * that have any (the others are not delivered to it); orders' events reach it through its
+ * accounts' subjects, books' through their instruments'. The others are passed over, not decoded.
  */
-const SHOWN: readonly EventKind[] = ['instrument', 'depth', 'bbo', 'trade', 'settlement', 'withdrawal'];
+const SHOWN: readonly EventKind[] = [...WIDE_KINDS];
 
 export class ClusterExchange implements Exchange {
   readonly view: ClusterView;
@@ -75,7 +86,8 @@ export class ClusterExchange implements Exchange {
   #availability = new Availability('gateway');
   #lastRetryLog = 0;
   #feeds: Array<ReturnType<typeof consume>> = [];
-  #accounts: AccountFeed;
+  #accounts: KeyedFeed<AccountState>;
+  #instruments: KeyedFeed<InstrumentRead>;
   #reads: ShardReads;
   #accountSubscribers: AccountSubscriber[] = [];
   #subscribers: ExchangeSubscriber[] = [];
@@ -91,20 +103,32 @@ export class ClusterExchange implements Exchange {
     this.tokenKey = tokenKey;
     this.venues = o.venues;
     this.#reads = reads;
-    this.#accounts = new AccountFeed({
-      nc: o.nc,
-      topology: o.topology,
-      reads,
-      log: o.log,
+    const keyed = { nc: o.nc, topology: o.topology, log: o.log, onError: (err: Error) => this.fail(err) };
+    this.#accounts = new KeyedFeed({
+      ...keyed,
+      route: ACCOUNTS,
+      shardsOf: () => Array.from({ length: o.topology.shards }, (_, shard) => shard),
+      read: (shard, account) => reads.account(shard, account),
       deliver: (b) => {
         for (const { ref, events } of b.commands) {
           const id = commandRef(b.shard, b.seq, ref);
-          for (const sub of this.#accountSubscribers) sub(b.seq, events, id, b.account);
+          for (const sub of this.#accountSubscribers) sub(b.seq, events, id, b.key);
         }
       },
-      onError: (err) => this.fail(err),
     });
-    this.view = new ClusterView(overviews, o.risk, () => this.#accounts.liveOrders);
+    this.#instruments = new KeyedFeed({
+      ...keyed,
+      route: INSTRUMENTS,
+      shardsOf: (id) => [o.topology.shardOfVenue(venueOfId(id)) ?? 0],
+      read: (shard, id) => reads.instrument(shard, id),
+      deliver: (b) => {
+        for (const { events } of b.commands) for (const sub of this.#published) sub(b.seq, events);
+      },
+    });
+    this.view = new ClusterView(overviews, o.risk, {
+      liveOrders: () => this.#accounts.liveOrders,
+      heard: (shard) => this.#heard(shard),
+    });
     this.#codecs = new Codecs(this.view);
     // Sent again for up to a minute: long enough for NATS to elect a new leader for the stream.
     this.#batcher = new CommandBatcher(new CommandBus(jetstream(o.nc), o.topology), {
@@ -112,9 +136,12 @@ export class ClusterExchange implements Exchange {
       onRetry: (err) => this.#retrying(err),
       forMs: 60_000,
     });
-    this.history = new ClusterHistory(o.nc, o.topology, (shard) =>
-      Math.max(this.view.seqOf(shard), this.#accounts.heard(shard)),
-    );
+    this.history = new ClusterHistory(o.nc, o.topology, (shard) => this.#heard(shard));
+  }
+
+  /** The last command message of `shard` this gateway heard of (its event stream, or the keyed subjects and heartbeats). */
+  #heard(shard: number): number {
+    return Math.max(this.view.seqOf(shard), this.#accounts.heard(shard), this.#instruments.heard(shard));
   }
 
   /**
@@ -129,19 +156,26 @@ export class ClusterExchange implements Exchange {
     return new ClusterExchange(o, reads, overviews, await sharedKey(o.nc, o.topology, 'rest-tokens'));
   }
 
-  /** Follows each shard's event stream from its overview on, into the view and to the subscribers. */
+  /**
+   * Follows each shard's event stream from its overview on (its messages with events of
+   * WIDE_KINDS: an ordered consumer of their subjects, which delivers every one of them in
+   * order), into the view and to the subscribers.
+   */
   start(): void {
     const js = jetstream(this.#o.nc);
-    for (let shard = 0; shard < this.#o.topology.shards; shard++) {
-      const stream = this.#o.topology.eventStream(shard);
+    const { topology } = this.#o;
+    for (let shard = 0; shard < topology.shards; shard++) {
+      const stream = topology.eventStream(shard);
+      let consumer: Consumer | null = null;
       const feed = consume({
-        get: () => js.consumers.get(stream, { opt_start_seq: this.view.seqOf(shard) + 1 }),
+        get: async () =>
+          (consumer = await js.consumers.get(stream, {
+            opt_start_seq: this.view.seqOf(shard) + 1,
+            filter_subjects: topology.wideEventSubjects(shard),
+          })),
         handle: (m) => this.#event(shard, stream, m),
         batch: 2_000,
-        behind: async () => {
-          const jsm = await jetstreamManager(this.#o.nc);
-          return (await jsm.streams.info(stream)).state.last_seq > this.view.seqOf(shard);
-        },
+        behind: async () => consumer !== null && (await consumer.info()).num_pending > 0,
         name: `shard ${shard}: event stream`,
         log: this.#o.log,
       });
@@ -152,9 +186,7 @@ export class ClusterExchange implements Exchange {
 
   /** One command message's events: a listing not known yet is read from its shard first (its events wait). */
   #event(shard: number, stream: string, m: JsMsg): Promise<void> | undefined {
-    const seq = this.view.seqOf(shard);
-    if (m.seq <= seq) return undefined;
-    if (m.seq !== seq + 1) throw new Error(`shard ${shard}: event ${m.seq} came after ${seq}`);
+    if (m.seq <= this.view.seqOf(shard)) return undefined;
     const commands = commandEventsOf(m, m.seq, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
     const listed: string[] = [];
     for (const c of commands) {
@@ -176,7 +208,9 @@ export class ClusterExchange implements Exchange {
       this.view.apply(shard, seq, events);
       const id = commandRef(shard, seq, ref);
       for (const sub of this.#subscribers) sub(seq, events, id);
-      for (const sub of this.#published) sub(seq, events);
+      // Market data takes its listings from here (an instrument's book from its own subject).
+      const listings = events.filter((e) => e.kind === 'instrument');
+      if (listings.length > 0) for (const sub of this.#published) sub(seq, listings);
     }
   }
 
@@ -276,7 +310,22 @@ export class ClusterExchange implements Exchange {
     this.#subscribers.push(subscriber);
   }
 
-  /** Market data: the same events, from the view's state on. */
+  /** Books from their shards, each from its first use on: its instrument's subject, after a read of the book. */
+  readonly market: MarketSource = {
+    instruments: () => this.view.instruments(),
+    instrument: (id) => this.view.instrument(id),
+    followBook: async (id: string, seed: (book: BookSeed) => void): Promise<void> => {
+      await unavailable(() =>
+        this.#instruments.follow(id, ([r]) => {
+          const inst = r!.instrument;
+          if (inst === null) throw new Error(`${id} is not listed on shard ${r!.shard}`);
+          seed({ seq: r!.seq, lastPrice: inst.lastPrice, bids: inst.bids, asks: inst.asks });
+        }),
+      );
+    },
+  };
+
+  /** Market data: listings from the event streams, and the events of the instruments followed (`market`). */
   onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void {
     this.#published.push(subscriber);
   }
@@ -296,16 +345,18 @@ export class ClusterExchange implements Exchange {
   health(): Record<string, unknown> {
     return {
       nats: this.#o.connected() ? 'connected' : 'reconnecting',
+      // What this gateway hears of: its sessions' accounts, its clients' instruments.
+      following: { accounts: this.#accounts.size, instruments: this.#instruments.size },
       shards: Array.from({ length: this.#o.topology.shards }, (_, shard) => ({
         shard,
-        commandSeq: this.view.seqOf(shard),
+        commandSeq: this.#heard(shard),
       })),
     };
   }
 
   async close(): Promise<void> {
     if (!this.#availability.close()) return;
-    await this.#accounts.close();
+    await Promise.all([this.#accounts.close(), this.#instruments.close()]);
     for (const feed of this.#feeds) feed.stop();
     await Promise.allSettled(this.#feeds.map((feed) => feed.done));
   }

@@ -1,28 +1,19 @@
 /**
  * What a cluster's gateway reads of the exchange's state, without an engine: each shard's
- * overview (its instruments with their books, assets, trades and withdrawals pending) as of one
- * of its commands, kept current from the shard's event stream after it. It keeps what market
- * data and REST show and nothing of any account: listings, statuses, last prices, each book's
- * levels (from `depth` events, which carry a level's new total), trades waiting for their
- * ledger, withdrawals pending. A listing's event does not carry its terms: the exchange asks the
- * shard for them before it goes on (`needs`, `list`).
+ * overview (its listings, assets, trades and withdrawals pending) as of one of its commands,
+ * kept current from the shard's event stream after it. It keeps what REST shows and nothing of
+ * any account nor any book (market data follows an instrument's own subject, from its first
+ * use): listings, statuses, last prices, trades waiting for their ledger, withdrawals pending. A
+ * listing's event does not carry its terms: the exchange asks the shard for them before it goes
+ * on (`needs`, `list`).
  */
-import type { InstrumentState, ShardOverview } from '../cluster/index.ts';
-import type { InstrumentSpec, PendingWithdrawalView } from '../engine/index.ts';
+import type { InstrumentListing, ShardOverview } from '../cluster/index.ts';
+import type { PendingWithdrawalView } from '../engine/index.ts';
 import type { ExchangeView } from '../gateway/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
 
-interface Listing {
-  spec: Readonly<InstrumentSpec>;
-  status: string;
-  lastPrice: number;
-  /** Per side, price -> [qty, count]. */
-  bids: Map<number, [number, number]>;
-  asks: Map<number, [number, number]>;
-}
-
 export class ClusterView implements ExchangeView {
-  #listings = new Map<string, Listing>();
+  #listings = new Map<string, InstrumentListing>();
   #units = new Map<string, string>();
   #withdrawals = new Map<number, PendingWithdrawalView>();
   #settlements = new Map<number, { tradeId: number; instrument: string }>();
@@ -30,11 +21,21 @@ export class ClusterView implements ExchangeView {
   #seqs: number[];
   #risk: boolean;
   #liveOrders: () => number;
+  #heard: (shard: number) => number;
 
-  /** `liveOrders`: the shards' live orders as they last said (their heartbeats). */
-  constructor(overviews: readonly ShardOverview[], risk: boolean, liveOrders: () => number) {
+  /**
+   * `beats`: the shards' live orders as they last said, and the last command message of a shard
+   * the gateway heard of (their heartbeats: the view's own event messages are those with events
+   * it keeps only).
+   */
+  constructor(
+    overviews: readonly ShardOverview[],
+    risk: boolean,
+    beats: { liveOrders: () => number; heard: (shard: number) => number },
+  ) {
     this.#risk = risk;
-    this.#liveOrders = liveOrders;
+    this.#liveOrders = beats.liveOrders;
+    this.#heard = beats.heard;
     this.#seqs = overviews.map((o) => o.seq);
     for (const o of overviews) {
       for (const inst of o.instruments) this.list(inst, o.assets);
@@ -43,13 +44,14 @@ export class ClusterView implements ExchangeView {
     }
   }
 
-  /** The last command of `shard` this view reflects. */
+  /** The last command message of `shard` whose events the view applied. */
   seqOf(shard: number): number {
     return this.#seqs[shard] ?? 0;
   }
 
+  /** Over every shard, the last command message heard of. */
   get commandSeq(): number {
-    return this.#seqs.reduce((n, s) => n + s, 0);
+    return this.#seqs.reduce((n, s, shard) => n + Math.max(s, this.#heard(shard)), 0);
   }
 
   get liveOrders(): number {
@@ -64,16 +66,9 @@ export class ClusterView implements ExchangeView {
   }
 
   /** Adds a listing as its shard holds it, and the shard's assets. */
-  list(inst: InstrumentState, assets: ReadonlyArray<[string, string]>): void {
-    const levels = (side: Array<[number, number, number]>) =>
-      new Map(side.map(([price, qty, count]): [number, [number, number]] => [price, [qty, count]]));
-    this.#listings.set(inst.spec.id, {
-      spec: inst.spec,
-      status: inst.status,
-      lastPrice: inst.lastPrice,
-      bids: levels(inst.bids),
-      asks: levels(inst.asks),
-    });
+  list(inst: InstrumentListing, assets: ReadonlyArray<[string, string]>): void {
+    const { spec, status, lastPrice } = inst;
+    this.#listings.set(spec.id, { spec, status, lastPrice });
     for (const [asset, unit] of assets) this.#units.set(asset, unit);
   }
 
@@ -84,13 +79,6 @@ export class ClusterView implements ExchangeView {
         case 'instrument': {
           const l = this.#listings.get(e.instrument);
           if (l !== undefined) l.status = e.status;
-          break;
-        }
-        case 'depth': {
-          const l = this.#listings.get(e.instrument);
-          const side = e.side === 'buy' ? l?.bids : l?.asks;
-          if (e.quantity === 0) side?.delete(e.price);
-          else side?.set(e.price, [e.quantity, e.count]);
           break;
         }
         case 'trade': {
@@ -121,23 +109,8 @@ export class ClusterView implements ExchangeView {
     return [...this.#listings.keys()];
   }
 
-  instrument(id: string): { spec: Readonly<InstrumentSpec>; status: string; lastPrice: number } | undefined {
-    const l = this.#listings.get(id);
-    return l && { spec: l.spec, status: l.status, lastPrice: l.lastPrice };
-  }
-
-  depth(
-    id: string,
-    n: number,
-  ): { bids: Array<[number, number, number]>; asks: Array<[number, number, number]> } {
-    const l = this.#listings.get(id);
-    if (l === undefined) return { bids: [], asks: [] };
-    const best = (side: Map<number, [number, number]>, sign: number) =>
-      [...side]
-        .sort((a, b) => sign * (a[0] - b[0]))
-        .slice(0, n)
-        .map(([price, [qty, count]]): [number, number, number] => [price, qty, count]);
-    return { bids: best(l.bids, -1), asks: best(l.asks, 1) };
+  instrument(id: string): InstrumentListing | undefined {
+    return this.#listings.get(id);
   }
 
   assetUnit(asset: string): string | undefined {

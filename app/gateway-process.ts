@@ -1,7 +1,9 @@
 /**
  * `mosaic gateway`: a stateless gateway of a cluster deployment, as its own process, with no
  * engine: it sends each command to the shard owning its instrument, receives the events of its
- * sessions' accounts, asks the shards for reads and keeps market data from their event streams. Run several behind any load balancer: they hold nothing of their own.
+ * sessions' accounts and the market data of its clients' instruments, asks the shards for reads
+ * and keeps listings and settlement status from their event streams. Run several behind any load
+ * balancer: they hold nothing of their own.
  */
 import { parseArgs } from 'node:util';
 import { closeNats, requestFunding, shareLimits, venueOfId } from '../cluster/index.ts';

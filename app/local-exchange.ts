@@ -26,6 +26,7 @@ import {
   type GatewayConfig,
   type InstrumentCodec,
   makeError,
+  type MarketSource,
   type Submitted,
 } from '../gateway/index.ts';
 import { ThreadedHistory } from '../history/index.ts';
@@ -110,6 +111,11 @@ export class LocalExchange implements Exchange {
 
   /** The gateway reads the engine itself. */
   get view(): ExchangeView {
+    return this.durable.engine;
+  }
+
+  /** Every instrument's book, at once, from the engine. */
+  get market(): MarketSource {
     return this.durable.engine;
   }
 

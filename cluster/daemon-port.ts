@@ -118,7 +118,8 @@ export class DaemonPort implements EnginePort {
       await answered(() =>
         jsm.consumers.add(stream, {
           durable_name: name,
-          filter_subject: o.topology.eventSubject(shard, o.venue),
+          // Its trades and withdrawals: messages of orders only go under it (`.orders`), not delivered.
+          filter_subject: o.topology.eventSubject(shard, o.venue, true),
           ack_policy: AckPolicy.Explicit,
           ack_wait: o.config.ackWaitSeconds * 1e9,
           max_ack_pending: 20_000,

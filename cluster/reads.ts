@@ -2,7 +2,7 @@
  * Reads of a shard's engine over NATS request/reply (`<name>.read.<shard>`): what a gateway
  * needs of an account's state and holds no engine to know. The shard answers from its engine
  * as of the last command message it executed, and names that message (`seq`): the account's events
- * after it reach the gateway on the account's subject (accounts.ts), the ones up to it are in
+ * after it reach the gateway on the account's subject (keyed.ts), the ones up to it are in
  * the answer. One instance of a shard answers each request (a queue group).
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -29,20 +29,35 @@ export interface AccountState {
   withdrawals: PendingWithdrawalView[];
 }
 
-/** An instrument as the shard holds it: listing, status, last price, book ([price, qty, count] best first). */
-export interface InstrumentState {
-  spec: InstrumentSpec;
+/** An instrument's listing as the shard holds it: terms, status, last price. */
+export interface InstrumentListing {
+  spec: Readonly<InstrumentSpec>;
   status: string;
   lastPrice: number;
+}
+
+/** An instrument as the shard holds it, with its book ([price, qty, count] best first). */
+export interface InstrumentState extends InstrumentListing {
   bids: Array<[number, number, number]>;
   asks: Array<[number, number, number]>;
+}
+
+/**
+ * An instrument of a shard (null: not listed there) as of its command message `seq`, and the
+ * shard's assets: its market data after `seq` goes on the instrument's subject (keyed.ts).
+ */
+export interface InstrumentRead {
+  shard: number;
+  seq: number;
+  instrument: InstrumentState | null;
+  assets: Array<[string, string]>;
 }
 
 /** What a shard holds that a gateway shows, as of its command message `seq`: its start, before its event stream from `seq + 1`. */
 export interface ShardOverview {
   shard: number;
   seq: number;
-  instruments: InstrumentState[];
+  instruments: InstrumentListing[];
   /** Assets balances are kept in, with their units. */
   assets: Array<[asset: string, unit: string]>;
   /** Trades waiting for their ledger's verdict. */
@@ -60,7 +75,7 @@ type ReadAnswer =
   | { orders: OrderView[] }
   | { balances: BalanceView[] }
   | ShardOverview
-  | { instrument: InstrumentState | null; assets: Array<[string, string]> }
+  | InstrumentRead
   | { error: string };
 
 /** How long a gateway waits for a shard's answer (a shard restarting takes a few seconds). */
@@ -101,7 +116,7 @@ function read(r: ReadRequest, shard: number, follower: Pick<ShardFollower, 'engi
     return {
       shard,
       seq,
-      instruments: engine.instruments().map((id) => instrumentState(engine, id)!),
+      instruments: engine.instruments().map((id) => engine.instrument(id)!),
       assets: engine.assets(),
       pendingSettlements: engine
         .pendingSettlements()
@@ -112,7 +127,7 @@ function read(r: ReadRequest, shard: number, follower: Pick<ShardFollower, 'engi
   }
   if (r.op === 'instrument') {
     if (typeof r.id !== 'string') throw new Error('an instrument read names an instrument');
-    return { instrument: instrumentState(engine, r.id), assets: engine.assets() };
+    return { shard, seq, instrument: instrumentState(engine, r.id), assets: engine.assets() };
   }
   if (typeof r.account !== 'string') throw new Error('a read names an account');
   switch (r.op) {
@@ -165,15 +180,9 @@ export class ShardReads {
     return this.#ask(shard, { op: 'overview' }) as Promise<ShardOverview>;
   }
 
-  /** An instrument of shard `shard` (null: not listed there), and the shard's assets. */
-  instrument(
-    shard: number,
-    id: string,
-  ): Promise<{ instrument: InstrumentState | null; assets: Array<[string, string]> }> {
-    return this.#ask(shard, { op: 'instrument', id }) as Promise<{
-      instrument: InstrumentState | null;
-      assets: Array<[string, string]>;
-    }>;
+  /** An instrument of shard `shard` (null: not listed there) with its book, and the shard's assets. */
+  instrument(shard: number, id: string): Promise<InstrumentRead> {
+    return this.#ask(shard, { op: 'instrument', id }) as Promise<InstrumentRead>;
   }
 
   #all(request: ReadRequest) {

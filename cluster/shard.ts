@@ -14,14 +14,14 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { type Logger, retry } from '../common/index.ts';
 import { makeError } from './errors.ts';
 import type { BookKind } from '../engine/index.ts';
-import { AccountPublisher } from './accounts.ts';
+import { KeyedPublisher } from './keyed.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
 import { ShardHistory } from './history.ts';
 import { answered, jetStreamReady, saveSnapshot, snapshotStore } from './nats.ts';
 import { serveReads } from './reads.ts';
-import { type Topology, venueOfId } from './topology.ts';
+import { type Topology, venueOfId, WIDE_KINDS } from './topology.ts';
 import { type CommandEvents, encodeCommandEvents, EVENTS_FORMAT, formatHeaders } from './wire-format.ts';
 
 export interface ShardOptions {
@@ -59,7 +59,7 @@ export class Shard {
   #jsm: JetStreamManager;
   #store: ObjectStore;
   #bus: CommandBus;
-  #accounts: AccountPublisher;
+  #keyed: KeyedPublisher;
   #reads: Subscription;
   #published: number;
   #inflight: Array<Promise<void>> = [];
@@ -90,11 +90,11 @@ export class Shard {
     this.#bus = new CommandBus(this.#js, o.topology);
     this.#published = published;
     this.#snapshotSeq = follower.snapshotSeq;
-    this.#accounts = new AccountPublisher(o.nc, o.topology, o.shard, () => follower.engine.liveOrders);
-    // Commands whose events are stored had their account messages sent by an earlier instance, and
+    this.#keyed = new KeyedPublisher(o.nc, o.topology, o.shard, () => follower.engine.liveOrders);
+    // Commands whose events are stored had their account and market-data messages sent by an earlier instance, and
     // are not sent again: the heartbeat names them from the start (a gateway that missed some reads
     // them from the event stream), not only once the replay reaches them.
-    this.#accounts.sentBefore(published);
+    this.#keyed.sentBefore(published);
     this.#reads = serveReads(o.nc, o.topology, o.shard, follower);
     follower.onEvents((seq, commands) => this.#onCommand(seq, commands));
   }
@@ -162,7 +162,7 @@ export class Shard {
     if (this.#ticker) clearInterval(this.#ticker);
     this.#reads.unsubscribe();
     await this.follower.close();
-    this.#accounts.close();
+    this.#keyed.close();
     await Promise.allSettled(this.#inflight);
     await this.#snapshotting;
     await this.history?.close();
@@ -170,11 +170,11 @@ export class Shard {
 
   #onCommand(seq: number, commands: CommandEvents[]): Promise<void> | undefined {
     if (seq > this.#published) {
-      // Each account's events first (the fast path to its gateways), then the stored message.
-      for (const c of commands) this.#accounts.publish(seq, c.ref, c.events);
+      // Each account's events and each instrument's market data first (the fast path to its gateways), then the stored message.
+      for (const c of commands) this.#keyed.publish(seq, c.ref, c.events);
       this.#inflight.push(this.#publish(seq, commands));
     } else {
-      this.#accounts.sentBefore(seq);
+      this.#keyed.sentBefore(seq);
     }
     if (seq - this.#snapshotSeq >= this.#o.config.snapshotEvery && this.#snapshotting === null) {
       this.#snapshotting = this.#snapshot().finally(() => {
@@ -206,7 +206,8 @@ export class Shard {
     }
     const id = named?.kind === 'withdrawal' ? named.instrument || named.asset : named?.instrument;
     const venue = id === undefined ? undefined : venueOfId(id);
-    const subject = topology.eventSubject(shard, venue);
+    const wide = commands.some((c) => c.events.some((e) => WIDE_KINDS.has(e.kind)));
+    const subject = topology.eventSubject(shard, venue, wide);
     const { data, batch } = encodeCommandEvents(commands);
     const before = this.#last;
     let lastLog = 0;

@@ -1,10 +1,11 @@
 /**
  * Where things live in NATS, and which shard owns what. Each shard has a command stream (its
  * journal: one subject per venue, the instrument group) and an event stream (one message per
- * command, on the subject of the venue it concerns); snapshots sit in an object store bucket.
+ * command message, on the subject of the venue it concerns, or under it for messages of orders
+ * only: WIDE_KINDS); snapshots sit in an object store bucket.
  * Order, trade and withdrawal ids carry their shard: shard N numbers from N * 2^40.
  */
-import type { Unstamped } from '../engine/index.ts';
+import type { EventKind, Unstamped } from '../engine/index.ts';
 import type { ClusterConfig } from './config.ts';
 
 /** Ids each shard may hand out: 2^40 orders and 2^40 trades. */
@@ -40,17 +41,30 @@ export class Topology {
     return `${this.name}.cmd.${shard}.${token(venue)}`;
   }
 
-  /** The subject of a shard's events for a venue (`_`: events of no venue). */
-  eventSubject(shard: number, venue: string | undefined): string {
-    return `${this.name}.evt.${shard}.${token(venue)}`;
+  /**
+   * The subject of a shard's event message for a venue (`_`: events of no venue): the venue's
+   * own when the message has events of WIDE_KINDS, else the venue's `.orders` under it.
+   */
+  eventSubject(shard: number, venue: string | undefined, wide: boolean): string {
+    return `${this.name}.evt.${shard}.${token(venue)}${wide ? '' : '.orders'}`;
   }
 
-  /** The subject of an account's events from a shard (`accounts.ts`). */
+  /** The subjects of a shard's event messages with events of WIDE_KINDS (a consumer's filter). */
+  wideEventSubjects(shard: number): string {
+    return `${this.name}.evt.${shard}.*`;
+  }
+
+  /** The subject of an account's events from a shard (`keyed.ts`). */
   accountSubject(shard: number, accountToken: string): string {
     return `${this.name}.acct.${shard}.${accountToken}`;
   }
 
-  /** Where a shard says how far it has published its accounts' events; `shard` '*' for every shard. */
+  /** The subject of an instrument's market data from a shard (`keyed.ts`). */
+  marketSubject(shard: number, instrumentToken: string): string {
+    return `${this.name}.md.${shard}.${instrumentToken}`;
+  }
+
+  /** Where a shard says how far it has published its accounts' events and market data; `shard` '*' for every shard. */
   beatSubject(shard: number | '*'): string {
     return `${this.name}.beat.${shard}`;
   }
@@ -117,6 +131,19 @@ export class Topology {
     return undefined;
   }
 }
+
+/**
+ * The kinds of events every gateway keeps from the event streams (listings, trades, settlement
+ * verdicts, withdrawals): an event message with none of them (orders accepted, canceled, books'
+ * levels: what gateways take from accounts' and instruments' subjects) goes on a subject of its
+ * own, which gateways do not consume.
+ */
+export const WIDE_KINDS: ReadonlySet<EventKind> = new Set<EventKind>([
+  'instrument',
+  'trade',
+  'settlement',
+  'withdrawal',
+]);
 
 /** The venue of an instrument (`SYMBOL@venue`) or asset (`ASSET@venue`). */
 export function venueOfId(id: string): string {

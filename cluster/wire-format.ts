@@ -6,7 +6,7 @@
  * in UTF-8, empty for none, a u32 byte length and the command); in version 1 (the journal's
  * format version; earlier releases) one, its id the message's. Event messages carry the events
  * of one command message: in version 3 (EVENTS_FORMAT) each command's id and events, laid out as
- * account messages are (accounts.ts: u16 count, the ids, then the events as journal/event-codec.ts
+ * account messages are (keyed.ts: u16 count, the ids, then the events as journal/event-codec.ts
  * writes them); in version 2 one command's events as bytes, its id in the `Mosaic-Ref` header; in
  * version 1 a JSON array (earlier releases; all still read, so that their streams replay). A
  * message without the header was written before it existed: it is version 1. A message in a

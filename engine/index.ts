@@ -29,6 +29,7 @@ export {
   type EventOf,
   eventToObject,
   eachAccount,
+  eachInstrument,
   eventView,
   type InstrumentEvent,
   keepEvent,

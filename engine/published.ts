@@ -432,19 +432,44 @@ export function eachAccount(
   take: (account: string, events: PublishedEvent[]) => void,
   wanted: (account: string) => boolean = () => true,
 ): void {
-  const byAccount = new Map<string, PublishedEvent[]>();
-  const add = (account: string | undefined, e: PublishedEvent) => {
-    if (account === undefined || account === '' || !wanted(account)) return;
-    let list = byAccount.get(account);
-    if (list === undefined) byAccount.set(account, (list = []));
+  eachKey(events, take, wanted, (e, add) => {
+    if (e.kind !== 'trade') add((e as { account?: string }).account);
+    else {
+      add(e.takerAccount);
+      if (e.makerAccount !== e.takerAccount) add(e.makerAccount);
+    }
+  });
+}
+
+/**
+ * Calls `take` with each instrument whose market data a command's events change (its book's
+ * levels, its best prices, its trades) and those events, in order; `wanted` picks the instruments.
+ */
+export function eachInstrument(
+  events: readonly PublishedEvent[],
+  take: (instrument: string, events: PublishedEvent[]) => void,
+  wanted: (instrument: string) => boolean = () => true,
+): void {
+  eachKey(events, take, wanted, (e, add) => {
+    if (e.kind === 'depth' || e.kind === 'bbo' || e.kind === 'trade') add(e.instrument);
+  });
+}
+
+/** Groups events by the keys `keysOf` gives each (none, one or more), each group in order. */
+function eachKey(
+  events: readonly PublishedEvent[],
+  take: (key: string, events: PublishedEvent[]) => void,
+  wanted: (key: string) => boolean,
+  keysOf: (e: PublishedEvent, add: (key: string | undefined) => void) => void,
+): void {
+  const byKey = new Map<string, PublishedEvent[]>();
+  let e: PublishedEvent;
+  const add = (key: string | undefined) => {
+    if (key === undefined || key === '' || !wanted(key)) return;
+    let list = byKey.get(key);
+    if (list === undefined) byKey.set(key, (list = []));
     list.push(e);
   };
-  for (const e of events) {
-    if (e.kind !== 'trade') add((e as { account?: string }).account, e);
-    else {
-      add(e.takerAccount, e);
-      if (e.makerAccount !== e.takerAccount) add(e.makerAccount, e);
-    }
-  }
-  for (const [account, list] of byAccount) take(account, list);
+  for (e of events) keysOf(e, add);
+  for (const [key, list] of byKey) take(key, list);
 }

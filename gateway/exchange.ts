@@ -20,6 +20,7 @@ import type { HistoryReader } from '../history/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Identity } from './auth/index.ts';
+import type { MarketSource } from './feed/index.ts';
 import { InstrumentCodec } from './instrument-codec.ts';
 
 /** Names a command sent, in the events it produced: its sequence (embedded) or its command id (cluster). */
@@ -43,11 +44,6 @@ export interface ExchangeView {
   instruments(): string[];
   /** An instrument's listing, status and last price (ticks; 0 before any trade), or undefined. */
   instrument(id: string): { spec: Readonly<InstrumentSpec>; status: string; lastPrice: number } | undefined;
-  /** Up to `n` best levels per side as [price, qty, count]. */
-  depth(
-    id: string,
-    n: number,
-  ): { bids: Array<[number, number, number]>; asks: Array<[number, number, number]> };
   /** An asset's unit (pre-trade risk), or undefined when no balance is kept in it. */
   assetUnit(asset: string): string | undefined;
   /** Withdrawals waiting for their ledger. */
@@ -108,8 +104,14 @@ export interface Exchange {
   unfollow(account: string): void;
   onAccountEvents(subscriber: AccountSubscriber): void;
   /**
+   * Where market data's books come from: the embedded engine (every instrument's, at once), or a
+   * cluster's gateway's shards (an instrument's on its first use, `followBook`).
+   */
+  readonly market: MarketSource;
+  /**
    * Receives the events as published for market data, in order, from the engine's state now on
-   * (a cluster's event streams; the embedded engine's events).
+   * (the embedded engine's events: every instrument's; a cluster's gateway: the instruments'
+   * it follows, and listings).
    */
   onPublished(subscriber: (seq: number, events: readonly PublishedEvent[]) => void): void;
   /** The key REST bearer tokens are signed with (a cluster's gateways share one, so a token is good at each). */

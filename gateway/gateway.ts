@@ -83,7 +83,7 @@ export async function serveExchange<E extends Exchange>(
   const withdrawals = o.withdrawals ?? new Withdrawals(exchange);
   const auth = new Authenticator({ msps: config.msps, perAddress: config.limits.challengeBurst });
   const limits = new Limits(config.limits);
-  const feed = new MarketData(exchange.view, { ...config.feed, hardBytes: config.limits.maxUnsentBytes });
+  const feed = new MarketData(exchange.market, { ...config.feed, hardBytes: config.limits.maxUnsentBytes });
   exchange.onPublished(feed.publish);
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, withdrawals, limits, {

@@ -26,3 +26,4 @@ export { shown } from './wire.ts';
 export { Settlements } from './settlements.ts';
 export type { LoginScheme, VenueLedger } from './venue-access.ts';
 export { Withdrawals } from './withdrawals.ts';
+export type { BookSeed, MarketSource } from './feed/index.ts';

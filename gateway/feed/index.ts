@@ -7,5 +7,5 @@
  */
 export type { FeedClient, FeedOptions } from './client.ts';
 export { bookChecksum, crc32 } from './checksum.ts';
-export { MarketData } from './market-data.ts';
+export { type BookSeed, MarketData, type MarketSource } from './market-data.ts';
 export { DEPTHS } from './names.ts';

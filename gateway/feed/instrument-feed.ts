@@ -32,6 +32,11 @@ export class InstrumentFeed {
   readonly book: L2Book;
   /** Last trade price, null before the first one. */
   last: string | null;
+  /** Whether its book is known (an engine's at once; a cluster's gateway once followed: `following`). */
+  ready = false;
+  following: Promise<void> | null = null;
+  /** The last command that touched it (or its book was read at). */
+  seq = 0;
   /** Timestamp of the last command published that touched it (-1: none since the feed started). */
   ts = -1;
   /** Lots traded since the feed started. */

@@ -2,7 +2,10 @@
  * The market-data side of the gateway: keeps each instrument's published book, trades and
  * ticker from the durable engine's events, and fans channel messages out to clients. One
  * `publish` call is one durable command: at most one update per affected channel, serialized
- * once. See docs/ws-protocol.md, "Channels and market data" to "Slow consumers".
+ * once. The embedded engine's events reach it for every instrument from the start; a cluster's
+ * gateway follows an instrument's market data from its first use (a subscription, a REST read),
+ * its book as its shard held it then. See docs/ws-protocol.md, "Channels and market data" to
+ * "Slow consumers".
  */
 import type { ExchangeView } from '../exchange.ts';
 import type { EventSubscriber } from '../../journal/index.ts';
@@ -49,12 +52,43 @@ export interface BookView {
   checksum: number;
 }
 
+/** An instrument's book as of a command, where its market data starts from. */
+export interface BookSeed {
+  seq: number;
+  /** Ticks; 0 before any trade. */
+  lastPrice: number;
+  /** [price, qty, count] best first. */
+  bids: Array<[number, number, number]>;
+  asks: Array<[number, number, number]>;
+}
+
+type Listings = Pick<ExchangeView, 'instruments' | 'instrument'>;
+
+/**
+ * Where the feed's instruments and books come from: an engine whose events reach `publish` for
+ * every instrument from the start (books from `depth` at once), or a source that follows an
+ * instrument on first use (`followBook`: `seed` takes its book, then its events after it reach
+ * `publish`; rejects, following nothing, when the book cannot be read).
+ */
+export type MarketSource =
+  | (Listings & {
+      readonly commandSeq: number;
+      depth(id: string, n: number): Omit<BookSeed, 'seq' | 'lastPrice'>;
+    })
+  | (Listings & { followBook(instrument: string, seed: (book: BookSeed) => void): Promise<void> });
+
+/** A subscription waiting for its instruments' books. */
+interface Joining {
+  channel: string;
+  cancelled: boolean;
+}
+
 const MiB = 1024 * 1024;
 
 export class MarketData {
   /** When these sequences began: they start again with the server (a `fromSeq` names one epoch's updates). */
   readonly epoch = Date.now();
-  #engine: ExchangeView;
+  #source: MarketSource;
   #retain: number;
   #heartbeatMs: number;
   #keepTrades: number;
@@ -71,9 +105,11 @@ export class MarketData {
   #touchedSymbols = new Set<string>();
   /** Sequence of the last command published. */
   #seq = 0;
+  /** Subscriptions waiting for books, per client. */
+  #joining = new Map<FeedClient, Set<Joining>>();
 
-  constructor(engine: ExchangeView, options: FeedOptions = {}) {
-    this.#engine = engine;
+  constructor(source: MarketSource, options: FeedOptions = {}) {
+    this.#source = source;
     this.#retain = count(options.retain ?? 10_000, 'retain');
     this.#heartbeatMs = count(options.heartbeatMs ?? 1000, 'heartbeatMs');
     this.#keepTrades = count(options.trades ?? 50, 'trades');
@@ -85,14 +121,8 @@ export class MarketData {
     this.#now = options.now ?? Date.now;
     const totalBytes = count(options.totalBytes ?? 64 * MiB, 'totalBytes');
     this.#fanout = new Fanout({ slowBytes, hardBytes, totalBytes }, this.#now);
-    this.#seq = engine.commandSeq;
-    for (const id of engine.instruments()) {
-      const feed = this.#list(id);
-      if (feed === undefined) continue;
-      const { bids, asks } = engine.depth(id, Number.MAX_SAFE_INTEGER);
-      for (const [price, qty] of bids) feed.book.set('buy', price, qty);
-      for (const [price, qty] of asks) feed.book.set('sell', price, qty);
-    }
+    if ('depth' in source) this.#seq = source.commandSeq;
+    for (const id of source.instruments()) this.#list(id);
   }
 
   /** Takes one durable command's events (pass to `DurableEngine.onEvents`). */
@@ -108,7 +138,8 @@ export class MarketData {
       }
       if (e.kind !== 'depth' && e.kind !== 'bbo' && e.kind !== 'trade') continue;
       const feed = this.#instruments.get(e.instrument);
-      if (feed === undefined) continue;
+      if (feed === undefined || !feed.ready) continue;
+      feed.seq = seq;
       if (!feed.bookTouched && !feed.tickerTouched && feed.pending.length === 0) this.#touched.push(feed);
       feed.ts = ts;
       if (e.kind === 'depth') {
@@ -127,7 +158,9 @@ export class MarketData {
    * Subscribes `client` to `channel` and sends it `ack` (if given), then the retained updates
    * after `fromSeq` or a snapshot. Throws, having sent nothing, UNKNOWN_CHANNEL for a name that
    * is not of the protocol and UNKNOWN_INSTRUMENT for an instrument (or symbol) that does not
-   * exist or whose venue `canSee` refuses.
+   * exist or whose venue `canSee` refuses. When an instrument's book is still to be read (its
+   * first use at a cluster's gateway), returns a promise of the subscription, which rejects with
+   * UNAVAILABLE, having sent nothing, when the book cannot be read.
    */
   subscribe(
     client: FeedClient,
@@ -135,22 +168,59 @@ export class MarketData {
     canSee: (venue: string) => boolean,
     fromSeq?: number,
     ack?: Buffer,
-  ): void {
+  ): Promise<void> | undefined {
     const name = parseChannel(channel);
-    const ch =
+    const feeds =
       name.kind === 'consolidated'
-        ? this.#consolidatedFor(channel, name, canSee)
-        : this.#channelFor(channel, name, canSee);
-    this.#fanout.join(client, ch, fromSeq, ack);
+        ? this.#visibleSymbol(name.target, channel, canSee)
+        : [this.#visible(name.target, channel, canSee)];
+    const join = () => {
+      const ch =
+        name.kind === 'consolidated'
+          ? this.#consolidatedFor(channel, name, feeds)
+          : this.#channelFor(channel, name, feeds[0]!);
+      this.#fanout.join(client, ch, fromSeq, ack);
+    };
+    const ready = this.#ready(feeds);
+    if (ready === undefined) {
+      join();
+      return undefined;
+    }
+    const joining: Joining = { channel, cancelled: false };
+    let waiting = this.#joining.get(client);
+    if (waiting === undefined) this.#joining.set(client, (waiting = new Set()));
+    waiting.add(joining);
+    const done = () => {
+      waiting.delete(joining);
+      if (waiting.size === 0 && this.#joining.get(client) === waiting) this.#joining.delete(client);
+    };
+    return ready.then(
+      () => {
+        done();
+        if (!joining.cancelled) join();
+      },
+      (err: Error) => {
+        done();
+        throw err;
+      },
+    );
   }
 
-  /** Ends `client`'s subscription to `channel`; false if it had none. */
+  /** Ends `client`'s subscription to `channel` (or one waiting for its books); false if it had none. */
   unsubscribe(client: FeedClient, channel: string): boolean {
+    for (const joining of this.#joining.get(client) ?? []) {
+      if (joining.channel === channel && !joining.cancelled) {
+        joining.cancelled = true;
+        return true;
+      }
+    }
     return this.#fanout.leaveByName(client, channel);
   }
 
   /** Forgets a closed connection everywhere. */
   drop(client: FeedClient): void {
+    for (const joining of this.#joining.get(client) ?? []) joining.cancelled = true;
+    this.#joining.delete(client);
     this.#fanout.drop(client);
   }
 
@@ -164,20 +234,22 @@ export class MarketData {
    * channel (made now if nobody subscribed to it yet). For REST; the caller checks visibility,
    * and `depth` is one of the channel depths.
    */
-  book(instrument: string, depth: number): BookView {
+  async book(instrument: string, depth: number): Promise<BookView> {
+    const feed = this.#feed(instrument);
+    await this.#ready([feed]);
     const channel = this.#channelFor(
       `book.${depth}:${instrument}`,
       { kind: 'book', depth, target: instrument },
-      () => true,
+      feed,
     );
-    const feed = this.#feed(instrument);
     const { bids, asks } = feed.book;
     const top = (levels: typeof bids): Array<[string, string]> =>
       levels.slice(0, depth).map((l) => [l.wire[0], l.wire[1]]);
     return {
       seq: channel.seq,
       epoch: this.epoch,
-      commandSeq: this.#seq,
+      // A cluster's gateway: the last command message of the instrument's shard its copy of the book reflects.
+      commandSeq: 'depth' in this.#source ? this.#seq : feed.seq,
       bids: top(bids),
       asks: top(asks),
       checksum: viewChecksum(bids, asks, Math.min(depth, CHECKSUM_LEVELS)),
@@ -185,10 +257,10 @@ export class MarketData {
   }
 
   /** The last trades kept of an instrument, oldest first (for REST). */
-  trades(instrument: string): Trade[] {
-    return this.#feed(instrument)
-      .recentTrades()
-      .map((t) => ({ ...t }));
+  async trades(instrument: string): Promise<Trade[]> {
+    const feed = this.#feed(instrument);
+    await this.#ready([feed]);
+    return feed.recentTrades().map((t) => ({ ...t }));
   }
 
   stats(): FeedStats {
@@ -238,9 +310,51 @@ export class MarketData {
     this.#touchedSymbols.clear();
   }
 
-  #channelFor(channel: string, name: ChannelName, canSee: (venue: string) => boolean): Channel {
-    const feed = this.#instruments.get(name.target);
-    if (feed === undefined || !canSee(feed.venue)) throw unknownInstrument(name.target, channel);
+  /** The instrument a channel names, if `canSee` its venue. */
+  #visible(target: string, channel: string, canSee: (venue: string) => boolean): InstrumentFeed {
+    const feed = this.#instruments.get(target);
+    if (feed === undefined || !canSee(feed.venue)) throw unknownInstrument(target, channel);
+    return feed;
+  }
+
+  /** The instruments of a symbol on the venues `canSee`, by venue. */
+  #visibleSymbol(symbol: string, channel: string, canSee: (venue: string) => boolean): InstrumentFeed[] {
+    const feeds: InstrumentFeed[] = [];
+    for (const f of this.#instruments.values()) if (f.symbol === symbol && canSee(f.venue)) feeds.push(f);
+    if (feeds.length === 0) throw unknownInstrument(symbol, channel);
+    return feeds.sort((a, b) => (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
+  }
+
+  /** Undefined when every one of `feeds` has its book, else a promise of their books (UNAVAILABLE when one cannot be read). */
+  #ready(feeds: InstrumentFeed[]): Promise<void> | undefined {
+    const waits: Array<Promise<void>> = [];
+    for (const feed of feeds) if (!feed.ready) waits.push((feed.following ??= this.#follow(feed)));
+    return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
+  }
+
+  #follow(feed: InstrumentFeed): Promise<void> {
+    const source = this.#source;
+    if (!('followBook' in source)) throw new Error(`${feed.id}: no book`); // eager feeds start ready
+    return source
+      .followBook(feed.id, (b) => {
+        for (const [price, qty] of b.bids) feed.book.set('buy', price, qty);
+        for (const [price, qty] of b.asks) feed.book.set('sell', price, qty);
+        if (b.lastPrice > 0) feed.last = feed.book.prices.format(b.lastPrice);
+        feed.seq = b.seq;
+        feed.ready = true;
+      })
+      .catch((err: Error) => {
+        feed.following = null;
+        throw makeError(
+          `the market data of ${feed.id} cannot be read now: ${err.message}`,
+          'UNAVAILABLE',
+          { instrument: feed.id },
+          err,
+        );
+      });
+  }
+
+  #channelFor(channel: string, name: ChannelName, feed: InstrumentFeed): Channel {
     const now = this.#now();
     let ch: Channel | undefined;
     if (name.kind === 'book') {
@@ -259,12 +373,7 @@ export class MarketData {
     return ch;
   }
 
-  #consolidatedFor(channel: string, name: ChannelName, canSee: (venue: string) => boolean): Channel {
-    const feeds: InstrumentFeed[] = [];
-    for (const f of this.#instruments.values())
-      if (f.symbol === name.target && canSee(f.venue)) feeds.push(f);
-    if (feeds.length === 0) throw unknownInstrument(name.target, channel);
-    feeds.sort((a, b) => (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
+  #consolidatedFor(channel: string, name: ChannelName, feeds: InstrumentFeed[]): Channel {
     const key = consolidatedKey(channel, feeds);
     let ch = this.#consolidated.get(key);
     if (ch === undefined) {
@@ -290,12 +399,18 @@ export class MarketData {
     return feed;
   }
 
-  #list(id: string): InstrumentFeed | undefined {
-    const info = this.#engine.instrument(id);
-    if (info === undefined) return undefined;
+  /** A listed instrument's feed: with its book at once from an engine, or to follow on first use. */
+  #list(id: string): void {
+    const source = this.#source;
+    const info = source.instrument(id);
+    if (info === undefined) return;
     const feed = new InstrumentFeed(info.spec, info.lastPrice, this.#keepTrades);
     this.#instruments.set(id, feed);
-    return feed;
+    if (!('depth' in source)) return;
+    const { bids, asks } = source.depth(id, Number.MAX_SAFE_INTEGER);
+    for (const [price, qty] of bids) feed.book.set('buy', price, qty);
+    for (const [price, qty] of asks) feed.book.set('sell', price, qty);
+    feed.ready = true;
   }
 }
 

@@ -220,7 +220,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
     },
     async (req) => {
       codecOf(req, req.params.id);
-      return { instrument: req.params.id, ...feed.book(req.params.id, req.query.depth ?? 10) };
+      return { instrument: req.params.id, ...(await feed.book(req.params.id, req.query.depth ?? 10)) };
     },
   );
 

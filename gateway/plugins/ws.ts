@@ -261,8 +261,19 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         // A fromSeq of another epoch (before a restart) names other updates: take a snapshot.
         const fromSeq = msg.epoch === feed.epoch ? msg.fromSeq : undefined;
         const ack = { type: 'subscribed', id: msg.id, channel: msg.channel, epoch: feed.epoch };
-        feed.subscribe(session, msg.channel, session.canSee, fromSeq, Buffer.from(JSON.stringify(ack)));
+        const joining = feed.subscribe(
+          session,
+          msg.channel,
+          session.canSee,
+          fromSeq,
+          Buffer.from(JSON.stringify(ack)),
+        );
         session.subscribed = true;
+        // A cluster's gateway reads an instrument's book on its first use: the answer comes when it has.
+        joining?.catch((err: Error) => {
+          if (isGatewayError(err)) fail(session, msg.id, err.code, err.message, err.info);
+          else fail(session, msg.id, 'UNAVAILABLE', err.message);
+        });
         return;
       }
       case 'unsubscribe': {

@@ -55,6 +55,9 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     const { bids, asks, checksum } = (await res.json()) as Record<string, unknown>;
     return { bids, asks, checksum };
   };
+  /** What a gateway says it follows (`/health`). */
+  const following = async (url: string) =>
+    ((await (await fetch(`${url}/health`)).json()) as { following: unknown }).following;
   const order = (side: 'buy' | 'sell', clientOrderId: string, instrument = EVM, quantity = '5') => ({
     op: 'new',
     instrument,
@@ -101,9 +104,13 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     const [s, bu] = [await connect(a.url), await connect(b.url)];
     await login(s, seller);
     await login(bu, buyer);
+    // Then neither follows any instrument's market data while no client asked for one
+    assert.deepEqual(await following(a.url), { accounts: 1, instruments: 0 });
     const watch = await connect(b.url);
     const sub = await watch.request({ op: 'subscribe', channel: `trades:${EVM}` });
     assert.equal(sub.type, 'subscribed');
+    // And a subscription makes its gateway follow that instrument only
+    assert.deepEqual(await following(b.url), { accounts: 1, instruments: 1 });
 
     // When the seller rests 5 at gateway a and the buyer takes 2 at gateway b
     s.send(order('sell', 's1'));
@@ -116,10 +123,11 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     const partial = await exec(s, 's1', 'partially-filled');
     assert.equal(partial.tradeId, fill.tradeId);
     await watch.next((m) => m.channel === `trades:${EVM}` && m.type === 'update', 20_000);
-    // And both gateways serve the same book
+    // And both gateways serve the same book (a reads it from the shard on this first use)
     const bookA = await book(a.url, EVM);
     assert.deepEqual(bookA.asks, [['100.00', '3']]);
     assert.deepEqual(await book(b.url, EVM), bookA);
+    assert.deepEqual(await following(a.url), { accounts: 1, instruments: 1 });
 
     // When the buyer rests an order on the Fabric venue (shard 1) and cancels it by client id
     bu.send(order('buy', 'f1', FABRIC, '1'));
@@ -128,6 +136,8 @@ describe('stateless gateways on a cluster', { timeout: 180_000 }, () => {
     const ack = await bu.request({ op: 'cancel', clientOrderId: 'f1' }, 20_000);
     assert.equal(ack.type, 'ack', JSON.stringify(ack));
     await exec(bu, 'f1', 'canceled');
+    // And no gateway followed the Fabric instrument: nobody watched it
+    assert.deepEqual(await following(b.url), { accounts: 1, instruments: 1 });
 
     // When gateway a is killed outright and started again
     assert.equal(await a.kill('SIGKILL'), null);

@@ -109,6 +109,13 @@ describe('an engine shard on NATS JetStream', () => {
     const m1 = (await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: 1 }))!;
     assert.equal(m1.subject, 'mosaic.evt.0.evm:31337');
     assert.equal(stored(m1)[0]!.kind, 'instrument');
+    // And a message of an order that rests (no listing, trade, verdict or withdrawal) goes under the venue's subject, on `.orders`
+    const m2 = (await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: 2 }))!;
+    assert.deepEqual(
+      stored(m2).map((e) => e.kind),
+      ['accepted', 'depth', 'bbo'],
+    );
+    assert.equal(m2.subject, 'mosaic.evt.0.evm:31337.orders');
     // And trades happened, and a follower started afresh holds the same state
     assert.ok(shard.follower.engine.instrument(SPEC.id)!.lastPrice > 0, 'the orders traded');
     const f = await follow(0);
@@ -167,7 +174,7 @@ describe('an engine shard on NATS JetStream', () => {
     ).streams.getMessage(nats.topology.eventStream(0), {
       seq: sent.seq,
     }))!;
-    assert.equal(m.subject, 'mosaic.evt.0.evm:31337');
+    assert.equal(m.subject, 'mosaic.evt.0.evm:31337.orders'); // orders only: no trade, listing, verdict or withdrawal
     const got = commandEventsOf(
       { headers: m.header, data: m.data, json: <T>() => m.json<T>() },
       m.seq,

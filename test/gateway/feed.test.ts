@@ -295,7 +295,7 @@ describe('feed: L2 book channels', () => {
     assert.equal(c.take()[0]!.type, 'snapshot');
   });
 
-  it("answers REST with the book at the last command, its channel's sequence, and its recent trades", () => {
+  it("answers REST with the book at the last command, its channel's sequence, and its recent trades", async () => {
     const m = new Market([spec()], { trades: 2 });
     const sub = new TestClient();
     m.feed.subscribe(sub, `book.1:${ACME}`, ALL);
@@ -304,7 +304,7 @@ describe('feed: L2 book channels', () => {
     m.limit('b', 'sell', 1, 100);
     m.limit('b', 'sell', 1, 100);
     m.limit('b', 'sell', 2, 100);
-    const view = m.feed.book(ACME, 1);
+    const view = await m.feed.book(ACME, 1);
     const last = sub.take().at(-1)!;
     assert.deepEqual(view, {
       seq: last.seq,
@@ -315,13 +315,16 @@ describe('feed: L2 book channels', () => {
       checksum: crc32('1.00:6'),
     });
     assert.deepEqual(
-      m.feed.trades(ACME).map((t) => [t.price, t.quantity, t.side]),
+      (await m.feed.trades(ACME)).map((t) => [t.price, t.quantity, t.side]),
       [
         ['1.00', '1', 'sell'],
         ['1.00', '2', 'sell'],
       ],
     );
-    throwsCode(() => m.feed.book('NOPE@evm:1', 5), 'UNKNOWN_INSTRUMENT');
+    await assert.rejects(
+      m.feed.book('NOPE@evm:1', 5),
+      (err: unknown) => isGatewayError(err) && err.code === 'UNKNOWN_INSTRUMENT',
+    );
   });
 });
 
@@ -440,6 +443,116 @@ describe('feed: consolidated books and privacy', () => {
     assert.equal(m.feed.stats().channels, 2, 'one channel per distinct visibility');
     assert.ok(m.feed.unsubscribe(c, 'consolidated.10:ACME'));
     assert.ok(!m.feed.unsubscribe(c, 'consolidated.10:ACME'));
+  });
+});
+
+describe('feed: books followed on first use (a cluster gateway)', () => {
+  /** A real engine's listings, whose books are read only when the feed asks, as a shard answers a read. */
+  function lazyMarket() {
+    const m = new Market([spec(), spec({ id: 'BETA@evm:31337' }), spec({ id: 'GAMMA@evm:31337' })], {}, true);
+    const asked: Array<{ id: string; answer: (ok: boolean) => void }> = [];
+    const feed = new MarketData(
+      {
+        instruments: () => m.engine.instruments(),
+        instrument: (id) => m.engine.instrument(id),
+        followBook: (id, seed) =>
+          new Promise<void>((resolve, reject) => {
+            asked.push({
+              id,
+              answer: (ok) => {
+                if (!ok) return reject(new Error('shard 0 did not answer'));
+                const { bids, asks } = m.engine.depth(id, Number.MAX_SAFE_INTEGER);
+                seed({ seq: m.engine.commandSeq, lastPrice: 0, bids, asks });
+                resolve();
+              },
+            });
+          }),
+      },
+      { now: () => m.clock },
+    );
+    // The engine's events reach this feed too, as the followed instruments' subjects would carry them
+    const events: PublishedEvent[] = [];
+    m.engine.addListener({ onEvent: (e) => events.push(eventToObject(e)) });
+    const run = (f: () => void) => {
+      events.length = 0;
+      f();
+      feed.publish(m.engine.commandSeq, events);
+    };
+    return { m, feed, asked, run };
+  }
+
+  it('reads a book on its first subscription, answers once it has it, and takes the events after it', async () => {
+    const { m, feed, asked, run } = lazyMarket();
+    run(() => m.limit('a', 'buy', 5, 100));
+    // When a client subscribes to ACME's book, which nobody watched
+    const first = new TestClient();
+    const joining = feed.subscribe(
+      first,
+      `book.10:${ACME}`,
+      ALL,
+      undefined,
+      Buffer.from('{"type":"subscribed"}'),
+    );
+    // Then the feed asks for ACME's book only, and sends nothing until it has it
+    assert.ok(joining instanceof Promise);
+    assert.deepEqual(
+      asked.map((a) => a.id),
+      [ACME],
+    );
+    run(() => m.limit('a', 'buy', 7, 99)); // an event before the book is read: in the book read
+    assert.deepEqual(first.take(), []);
+    // When the book comes
+    asked[0]!.answer(true);
+    await joining;
+    // Then the client gets its answer, then a snapshot of the book as read
+    const [ack, snap] = first.take();
+    assert.equal(ack!.type, 'subscribed');
+    assert.deepEqual(snap!.bids, [
+      ['1.00', '5'],
+      ['0.99', '7'],
+    ]);
+    // And a later subscriber is answered at once, and both get the updates after it
+    const second = new TestClient();
+    assert.equal(feed.subscribe(second, `book.10:${ACME}`, ALL), undefined);
+    assert.equal(second.take()[0]!.type, 'snapshot');
+    run(() => m.limit('b', 'sell', 2, 100));
+    assert.deepEqual(first.take()[0]!.bids, [['1.00', '3']]);
+    assert.deepEqual(second.take()[0]!.bids, [['1.00', '3']]);
+    // And the REST book of it, as its commandSeq, names the last command that changed it
+    assert.equal((await feed.book(ACME, 10)).commandSeq, m.engine.commandSeq);
+  });
+
+  it('forgets a subscription withdrawn or closed while its book is read, and answers UNAVAILABLE when it cannot be read', async () => {
+    const { feed, asked } = lazyMarket();
+    // When a client subscribes to BETA and unsubscribes before its book comes, and another closes meanwhile
+    const gone = new TestClient();
+    const closed = new TestClient();
+    const joining = feed.subscribe(gone, 'trades:BETA@evm:31337', ALL);
+    const dropped = feed.subscribe(closed, 'ticker:BETA@evm:31337', ALL);
+    assert.equal(feed.unsubscribe(gone, 'trades:BETA@evm:31337'), true);
+    feed.drop(closed);
+    // Then one read was asked for both, and once it is answered neither client gets anything
+    assert.equal(asked.length, 1);
+    asked[0]!.answer(true);
+    await joining;
+    await dropped;
+    assert.deepEqual(gone.take(), []);
+    assert.deepEqual(closed.take(), []);
+    // When GAMMA's book cannot be read
+    const client = new TestClient();
+    const failing = feed.subscribe(client, 'book.1:GAMMA@evm:31337', ALL);
+    asked[1]!.answer(false);
+    // Then the subscription fails UNAVAILABLE, naming the instrument, having sent nothing
+    await assert.rejects(
+      failing!,
+      (err: unknown) => isGatewayError(err) && err.code === 'UNAVAILABLE' && /GAMMA/.test(err.message),
+    );
+    assert.deepEqual(client.take(), []);
+    // And the next use asks again
+    const book = feed.book('GAMMA@evm:31337', 1);
+    assert.equal(asked.length, 3);
+    asked[2]!.answer(true);
+    assert.deepEqual((await book).bids, []);
   });
 });
 

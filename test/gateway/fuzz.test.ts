@@ -334,13 +334,13 @@ interface Snapshot {
   liveOrders: number;
 }
 
-function snapshot(gw: Embedded): Snapshot {
+async function snapshot(gw: Embedded): Promise<Snapshot> {
   const engine = gw.exchange.engine;
   const depth: Record<string, unknown> = {};
   const feed: Record<string, unknown> = {};
   for (const id of engine.instruments()) {
     depth[id] = engine.depth(id, 1000);
-    const { bids, asks, checksum } = gw.feed.book(id, 100);
+    const { bids, asks, checksum } = await gw.feed.book(id, 100);
     feed[id] = { bids, asks, checksum };
   }
   return { depth, feed, liveOrders: engine.liveOrders };
@@ -397,7 +397,7 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
       }
     }
     await gw.exchange.durable.flush();
-    before0 = snapshot(gw);
+    before0 = await snapshot(gw);
     assert.equal(before0.liveOrders, 18, 'the seed orders rest');
 
     [anon, fuzzer] = await Promise.all([WsClient.connect(gw.url), WsClient.connect(gw.url)]);
@@ -491,8 +491,8 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
     assert.deepEqual(processErrors, []);
   });
 
-  it('every book, feed book and live order is as it was', () => {
-    const now = snapshot(gw);
+  it('every book, feed book and live order is as it was', async () => {
+    const now = await snapshot(gw);
     assert.deepEqual(now.depth, before0.depth);
     assert.deepEqual(now.feed, before0.feed);
     assert.equal(now.liveOrders, before0.liveOrders);

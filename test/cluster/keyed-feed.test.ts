@@ -1,26 +1,33 @@
 /**
- * Accounts' events on subjects of their own, on a real three-node nats-server cluster: a gateway's
+ * Accounts' events and instruments' market data on subjects of their own, on a real three-node
+ * nats-server cluster: a gateway's
  * feed following an account gets that account's state from the shard, then exactly the events of
  * that account after it (a trade in each side's), in order, each command's once, and nothing of
  * the accounts it does not follow. When its connection breaks (its NATS node killed) while the
  * shard goes on through another node, it reads what it missed from the event stream once it is
  * back, in order, nothing twice. Commands sent together in one message are each delivered once,
- * with their own ids, live and when read again.
+ * with their own ids, live and when read again. Following an instrument starts from its book as
+ * the shard holds it, then delivers its market data only (not another instrument's), also what
+ * it missed while its connection was down.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jetstream } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
-  type AccountBatch,
-  AccountFeed,
+  ACCOUNTS,
+  type AccountState,
   CommandBatcher,
   CommandBus,
   FORMAT_HEADER,
+  INSTRUMENTS,
+  type InstrumentRead,
+  type KeyedBatch,
+  KeyedFeed,
+  keyToken,
   Shard,
   ShardReads,
 } from '../../cluster/index.ts';
-import { accountToken } from '../../cluster/accounts.ts';
 import type { Unstamped } from '../../engine/index.ts';
 import type { PublishedEvent } from '../../journal/index.ts';
 import { lineLogger } from '../../common/index.ts';
@@ -33,7 +40,7 @@ const SPEC = spec({ id: 'ACME@evm:31337' });
 describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
   let nats: TestNats;
   let shard: Shard;
-  let feed: AccountFeed;
+  let feed: KeyedFeed<AccountState>;
   let bus: CommandBus;
   const connections: NatsConnection[] = [];
   const log: string[] = [];
@@ -66,9 +73,10 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     price: number,
     id: string,
     quantity = 2,
+    instrument = SPEC.id,
   ): Unstamped => ({
     type: 'new',
-    instrument: SPEC.id,
+    instrument,
     account,
     clientOrderId: id,
     side,
@@ -105,13 +113,16 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     bus = new CommandBus(jetstream(near), nats.topology);
     shard = await startShard();
     far = await to(1);
-    feed = new AccountFeed({
+    const reads = new ShardReads(far, nats.topology);
+    feed = new KeyedFeed({
       nc: far,
       topology: nats.topology,
-      reads: new ShardReads(far, nats.topology),
+      route: ACCOUNTS,
+      shardsOf: () => [0],
+      read: (s, account) => reads.account(s, account),
       log: logger,
-      deliver: (b: AccountBatch) => {
-        for (const c of b.commands) delivered.push({ seq: b.seq, account: b.account, ...c });
+      deliver: (b: KeyedBatch) => {
+        for (const c of b.commands) delivered.push({ seq: b.seq, account: b.key, ...c });
       },
       onError: (err) => log.push(`error: ${err.message}`),
     });
@@ -270,7 +281,7 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
   it('refuses an account message in a format version it does not know, naming it', async () => {
     const h = headers();
     h.set(FORMAT_HEADER, '3');
-    far.publish(nats.topology.accountSubject(0, accountToken('alice')), new Uint8Array(2), { headers: h });
+    far.publish(nats.topology.accountSubject(0, keyToken('alice')), new Uint8Array(2), { headers: h });
     await until(
       'the refusal',
       () =>
@@ -279,5 +290,67 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
         ),
       logged,
     );
+  });
+
+  it("follows an instrument's market data from its book, and none of another instrument's, also what it missed", async () => {
+    const BETA = spec({ id: 'BETA@evm:31337' });
+    await send({ type: 'list-instrument', spec: BETA });
+    const reads = new ShardReads(far, nats.topology);
+    const got: Array<{ seq: number; instrument: string; kinds: string[] }> = [];
+    const md = new KeyedFeed<InstrumentRead>({
+      nc: far,
+      topology: nats.topology,
+      route: INSTRUMENTS,
+      shardsOf: () => [0],
+      read: (s, id) => reads.instrument(s, id),
+      log: logger,
+      deliver: (b) => {
+        for (const c of b.commands)
+          got.push({ seq: b.seq, instrument: b.key, kinds: c.events.map((e) => e.kind) });
+      },
+      onError: (err) => log.push(`error: ${err.message}`),
+    });
+    try {
+      // Given a bid of erin's resting on ACME
+      const rested = await send(order('erin', 'buy', 5_000, 'e1', 3));
+      await until('the shard to execute it', () => shard.stats.seq >= rested, logged);
+      // When the feed follows ACME
+      let seededFirst = false;
+      const [state] = await md.follow(SPEC.id, () => (seededFirst = got.length === 0));
+      // Then its state is ACME's book as of a command at least as late, with erin's bid in it, seeded before any event
+      assert.ok(seededFirst);
+      assert.ok(state!.seq >= rested);
+      assert.deepEqual(
+        state!.instrument!.bids.find(([price]) => price === 5_000),
+        [5_000, 3, 1],
+      );
+      // When orders go on BETA and on ACME, one of ACME's while the feed's connection is down
+      await send(order('frank', 'buy', 4_000, 'f1', 2, BETA.id));
+      const live = await send(order('frank', 'sell', 5_000, 'f2', 1));
+      await until('the live one to reach the feed', () => got.some((g) => g.seq === live), logged);
+      const received = md.received;
+      const back = reconnected(far);
+      await nats.nodes[1]!.kill();
+      const missed = await send(order('frank', 'buy', 4_900, 'f3'));
+      await send(order('frank', 'buy', 4_000, 'f4', 2, BETA.id));
+      await until('the shard to execute them', () => shard.stats.seq >= missed + 1, logged);
+      await nats.nodes[1]!.restart();
+      await back;
+      await until(
+        'the missed one to reach the feed',
+        () => got.some((g) => g.seq === missed),
+        logged,
+        60_000,
+      );
+      // Then it delivered ACME's trade and new level (with their best prices' change), each once and in order, and nothing of BETA's
+      assert.deepEqual(got, [
+        { seq: live, instrument: SPEC.id, kinds: ['trade', 'depth', 'bbo'] },
+        { seq: missed, instrument: SPEC.id, kinds: ['depth'] }, // below erin's bid: the best prices stay
+      ]);
+      // And the only message it received live was ACME's
+      assert.equal(received, 1);
+    } finally {
+      await md.close();
+    }
   });
 });

@@ -1,65 +1,75 @@
 /**
- * A gateway's side of the accounts' subjects (accounts.ts): the events of the accounts it
- * follows (those of its own sessions), from every shard, in each shard's command order, each
- * command's once (told apart by the sequence of the command message each came in, which the
- * commands sent together share, and which come together). Following an account subscribes to
- * its subjects, then asks each shard for the account's state (reads.ts): events up to the
- * command message the answer names are in it, the ones after it are delivered. The messages
- * are plain NATS messages: when the connection comes back after a break (a NATS node died),
- * what a shard published meanwhile is read again from its event stream, from the last command the gateway had heard of (its heartbeats keep that
- * current) up to the one its first heartbeat after the break names; messages arriving meanwhile
- * wait, then go out in order, those already delivered skipped (and if the connection breaks again
- * meanwhile, the reading goes on to the heartbeat after that).
+ * A gateway's side of the keyed subjects (keyed.ts): the events of the keys it follows (the
+ * accounts of its own sessions, the instruments its clients watch), from their shards, in each
+ * shard's command order, each command's once (told apart by the sequence of the command message
+ * each came in, which the commands sent together share, and which come together). Following a
+ * key subscribes to its subjects, then asks each of its shards for the key's state (reads.ts):
+ * events up to the command message the answer names are in it, the ones after it are
+ * delivered. The messages are plain NATS messages: when the connection comes back after a break
+ * (a NATS node died), what a shard published meanwhile is read again from its event stream,
+ * from the last command the gateway had heard of (its heartbeats keep that current) up to the
+ * one its first heartbeat after the break names; messages arriving meanwhile wait, then go out
+ * in order, those already delivered skipped (and if the connection breaks again meanwhile, the
+ * reading goes on to the heartbeat after that).
  */
 import { jetstream, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../common/index.ts';
 import { FormatVersionError, type PublishedEvent } from '../journal/index.ts';
-import { eachAccount } from '../engine/index.ts';
-import { ACCOUNT_FORMAT, accountToken } from './accounts.ts';
+import { KEYED_FORMAT, type Route } from './keyed.ts';
 import { consume } from './consume.ts';
 import { jetStreamReady } from './nats.ts';
-import type { AccountState, ShardReads } from './reads.ts';
 import type { Topology } from './topology.ts';
 import { type CommandEvents, commandEventsOf, decodeCommandEvents, FORMAT_HEADER } from './wire-format.ts';
 
-/** The events of one command message that concern one account. */
-export interface AccountBatch {
+/** The events of one command message that concern one key. */
+export interface KeyedBatch {
   shard: number;
   /** The message's sequence on its shard's command stream. */
   seq: number;
-  account: string;
-  /** Its commands that concern the account: each one's id (its sender's, when it had one) and events. */
+  key: string;
+  /** Its commands that concern the key: each one's id (its sender's, when it had one) and events. */
   commands: Array<{ ref: string | undefined; events: PublishedEvent[] }>;
 }
 
-export interface AccountFeedOptions {
+/** A key's state on one shard, as of its command message `seq`. */
+export interface KeyState {
+  shard: number;
+  seq: number;
+}
+
+export interface KeyedFeedOptions<S extends KeyState> {
   nc: NatsConnection;
   topology: Topology;
-  reads: ShardReads;
+  /** Accounts or instruments. */
+  route: Route;
+  /** The shards a key's events come from. */
+  shardsOf: (key: string) => number[];
+  /** Asks a shard for a key's state. */
+  read: (shard: number, key: string) => Promise<S>;
   log: Logger;
-  /** Takes each account's events, in each shard's order. */
-  deliver: (batch: AccountBatch) => void;
+  /** Takes each key's events, in each shard's order. */
+  deliver: (batch: KeyedBatch) => void;
   /** Reading an event stream again stopped on an error it cannot get past. */
   onError: (err: Error) => void;
 }
 
 interface Followed {
-  account: string;
+  key: string;
   subs: Subscription[];
-  /** Per shard, the last command delivered (first the one the state names); undefined until the state came. */
-  last: Array<number | undefined>;
+  /** Per shard of the key, the last command delivered (first the one the state names); undefined until the state came. */
+  last: Map<number, number | undefined>;
   /** What came before the state. */
-  early: AccountBatch[];
+  early: KeyedBatch[];
 }
 
-export class AccountFeed {
-  #o: AccountFeedOptions;
+export class KeyedFeed<S extends KeyState> {
+  #o: KeyedFeedOptions<S>;
   #followed = new Map<string, Followed>();
-  /** Per shard: every account message up to this command has come (or been read again). */
+  /** Per shard: every message up to this command has come (or been read again). */
   #heard: number[];
   /** Per shard, while its messages are read again: the live ones, held. */
-  #held: Array<AccountBatch[] | null>;
+  #held: Array<KeyedBatch[] | null>;
   /** Per shard, while waiting for its first heartbeat after a break: who waits. */
   #beatWaiters: Array<((seq: number) => void) | null>;
   /** Per shard, whether the connection broke again while its messages were read again. */
@@ -69,14 +79,14 @@ export class AccountFeed {
   #beats: Subscription;
   #readers: Array<ReturnType<typeof consume>> = [];
   #closed = false;
-  /** Account messages received (only the followed accounts' come: the tests count them). */
+  /** Messages received (only the followed keys' come: the tests count them). */
   received = 0;
 
-  constructor(o: AccountFeedOptions) {
+  constructor(o: KeyedFeedOptions<S>) {
     this.#o = o;
     const n = o.topology.shards;
     this.#heard = new Array<number>(n).fill(0);
-    this.#held = new Array<AccountBatch[] | null>(n).fill(null);
+    this.#held = new Array<KeyedBatch[] | null>(n).fill(null);
     this.#beatWaiters = new Array<((seq: number) => void) | null>(n).fill(null);
     this.#liveOrders = new Array<number>(n).fill(0);
     this.#again = new Array<boolean>(n).fill(false);
@@ -93,23 +103,24 @@ export class AccountFeed {
     return this.#liveOrders.reduce((n, x) => n + x, 0);
   }
 
-  /** The last command of `shard` the gateway has heard of (every account message up to it came). */
+  /** The last command of `shard` the gateway has heard of (every message up to it came). */
   heard(shard: number): number {
     return this.#heard[shard] ?? 0;
   }
 
   /**
-   * Starts following an account (not followed yet): resolves with its state on each shard, the
-   * events after which are delivered from then on.
+   * Starts following a key (not followed yet): resolves with its state on each of its shards,
+   * the events after which are delivered from then on (`seeded` takes the states first, before
+   * any of them).
    */
-  async follow(account: string): Promise<AccountState[]> {
-    const { nc, topology, reads } = this.#o;
-    const f: Followed = { account, subs: [], last: new Array<undefined>(topology.shards), early: [] };
-    this.#followed.set(account, f);
-    const token = accountToken(account);
-    for (let shard = 0; shard < topology.shards; shard++) {
+  async follow(key: string, seeded?: (states: S[]) => void): Promise<S[]> {
+    const { nc, topology, route, read } = this.#o;
+    const shards = this.#o.shardsOf(key);
+    const f: Followed = { key, subs: [], last: new Map(shards.map((s) => [s, undefined])), early: [] };
+    this.#followed.set(key, f);
+    for (const shard of shards) {
       f.subs.push(
-        nc.subscribe(topology.accountSubject(shard, token), {
+        nc.subscribe(route.subject(topology, shard, key), {
           callback: (err, msg) => {
             if (err === null) this.#message(f, shard, msg);
           },
@@ -119,45 +130,49 @@ export class AccountFeed {
     try {
       // The subscriptions are in place before any shard is asked: what it executes after answering reaches them.
       await nc.flush();
-      const states = await Promise.all(
-        Array.from({ length: topology.shards }, (_, s) => reads.account(s, account)),
-      );
-      if (this.#followed.get(account) !== f) return states;
-      for (const s of states) f.last[s.shard] = s.seq;
+      const states = await Promise.all(shards.map((s) => read(s, key)));
+      if (this.#followed.get(key) !== f) return states;
+      for (const s of states) f.last.set(s.shard, s.seq);
+      seeded?.(states);
       const early = f.early.splice(0);
       for (const b of early) this.#offer(f, b);
       return states;
     } catch (err) {
-      this.unfollow(account);
+      this.unfollow(key);
       throw err;
     }
   }
 
-  /** Stops following an account. */
-  unfollow(account: string): void {
-    const f = this.#followed.get(account);
+  /** How many keys are followed. */
+  get size(): number {
+    return this.#followed.size;
+  }
+
+  /** Stops following a key. */
+  unfollow(key: string): void {
+    const f = this.#followed.get(key);
     if (f === undefined) return;
-    this.#followed.delete(account);
+    this.#followed.delete(key);
     for (const s of f.subs) s.unsubscribe();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#beats.unsubscribe();
-    for (const account of [...this.#followed.keys()]) this.unfollow(account);
+    for (const key of [...this.#followed.keys()]) this.unfollow(key);
     for (const r of this.#readers) r.stop();
     await Promise.allSettled(this.#readers.map((r) => r.done));
   }
 
   #message(f: Followed, shard: number, msg: Msg): void {
-    if (this.#followed.get(f.account) !== f) return;
+    if (this.#followed.get(f.key) !== f) return;
     this.received++;
     const version = msg.headers?.get(FORMAT_HEADER);
-    if (version !== String(ACCOUNT_FORMAT) && version !== '1') {
+    if (version !== String(KEYED_FORMAT) && version !== '1') {
       // A shard of another release: what it says cannot be read; the event stream still can.
       this.#o.onError(
         new FormatVersionError(
-          `shard ${shard}: an account message in format version ${version || 'none'}; this release reads versions 1 and ${ACCOUNT_FORMAT}: upgrade the gateway`,
+          `shard ${shard}: an ${this.#o.route.what} message in format version ${version || 'none'}; this release reads versions 1 and ${KEYED_FORMAT}: upgrade the gateway`,
         ),
       );
       return;
@@ -171,9 +186,9 @@ export class AccountFeed {
     }
     const held = this.#held[shard]!;
     // The commands of one command message come together: one batch each message.
-    const batches: AccountBatch[] = [];
+    const batches: KeyedBatch[] = [];
     for (const { seq, ref, events } of commands) {
-      if (batches.at(-1)?.seq !== seq) batches.push({ shard, seq, account: f.account, commands: [] });
+      if (batches.at(-1)?.seq !== seq) batches.push({ shard, seq, key: f.key, commands: [] });
       batches.at(-1)!.commands.push({ ref, events });
     }
     for (const batch of batches) {
@@ -185,11 +200,11 @@ export class AccountFeed {
     }
   }
 
-  #offer(f: Followed, b: AccountBatch): void {
-    const last = f.last[b.shard];
+  #offer(f: Followed, b: KeyedBatch): void {
+    const last = f.last.get(b.shard);
     if (last === undefined) f.early.push(b);
     else if (b.seq > last) {
-      f.last[b.shard] = b.seq;
+      f.last.set(b.shard, b.seq);
       this.#o.deliver(b);
     }
   }
@@ -222,9 +237,9 @@ export class AccountFeed {
 
   async #catchUp(shard: number): Promise<void> {
     for (;;) {
-      const held: AccountBatch[] = [];
+      const held: KeyedBatch[] = [];
       this.#held[shard] = held;
-      // Every command up to the one the first heartbeat names had its account messages sent before it.
+      // Every command up to the one the first heartbeat names had its messages sent before it.
       const until = await new Promise<number>((resolve) => (this.#beatWaiters[shard] = resolve));
       if (this.#heard[shard]! < until && this.#followed.size > 0) await this.#readAgain(shard, until);
       if (this.#again[shard]) {
@@ -236,41 +251,41 @@ export class AccountFeed {
       if (until > this.#heard[shard]!) this.#heard[shard] = until;
       for (const b of held) {
         if (b.seq > this.#heard[shard]!) this.#heard[shard] = b.seq;
-        const f = this.#followed.get(b.account);
+        const f = this.#followed.get(b.key);
         if (f !== undefined) this.#offer(f, b);
       }
       return;
     }
   }
 
-  /** Offers the followed accounts' events of `shard`'s commands after the last heard, up to `until`, from its event stream. */
+  /** Offers the followed keys' events of `shard`'s commands after the last heard, up to `until`, from its event stream. */
   async #readAgain(shard: number, until: number): Promise<void> {
     let next = this.#heard[shard]! + 1;
     this.#o.log.info(
-      `shard ${shard}: reading commands ${next} to ${until} again for the accounts followed here`,
+      `shard ${shard}: reading commands ${next} to ${until} again for the ${this.#o.route.what}s followed here`,
     );
     const { nc, topology } = this.#o;
     const js = jetstream(nc);
     const stream = topology.eventStream(shard);
     let reader: ReturnType<typeof consume> | null = null;
     const handle = (m: JsMsg) => {
-      const batches = new Map<string, AccountBatch>();
+      const batches = new Map<string, KeyedBatch>();
       for (const { ref, events } of commandEventsOf(
         m,
         m.seq,
         `shard ${shard}: event ${m.seq} of ${stream}`,
       )) {
-        eachAccount(
+        this.#o.route.split(
           events,
-          (account, list) => {
-            let b = batches.get(account);
-            if (b === undefined) batches.set(account, (b = { shard, seq: m.seq, account, commands: [] }));
+          (key, list) => {
+            let b = batches.get(key);
+            if (b === undefined) batches.set(key, (b = { shard, seq: m.seq, key, commands: [] }));
             b.commands.push({ ref, events: list });
           },
-          (account) => this.#followed.has(account),
+          (key) => this.#followed.has(key),
         );
       }
-      for (const b of batches.values()) this.#offer(this.#followed.get(b.account)!, b);
+      for (const b of batches.values()) this.#offer(this.#followed.get(b.key)!, b);
       next = m.seq + 1;
       if (m.seq >= until) reader!.stop();
     };
@@ -279,7 +294,7 @@ export class AccountFeed {
       handle,
       batch: 1_000,
       behind: async () => (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq >= next,
-      name: `shard ${shard}: account events read again`,
+      name: `shard ${shard}: ${this.#o.route.what} events read again`,
       log: this.#o.log,
     });
     this.#readers.push(reader);
