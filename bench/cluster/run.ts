@@ -7,6 +7,8 @@
  *
  *   npm run bench:cluster -- [--seconds N] [--runs N] [--rate N] [--scale-rate N] [--only PARTS] [--profile DIR] [--json]
  *
+ * Beside the orders of each gateway, a client watches the book (10 levels) and trades of their
+ * instruments there, as a trading screen would.
  * - throughput: closed loop, 8 connections x 64 orders in flight, crossing orders of 1 lot at
  *   100.00 (risk off, so no ledger is involved); engine reports per second, median of `--runs`.
  *   With two shards the load is split over an instrument of each (ACME@evm:31337 on shard 0,
@@ -14,8 +16,9 @@
  *   CPU over the timed part, and per order.
  * - scaling: open loop at `--scale-rate` orders/s per gateway (default 2,000): one shard and one
  *   gateway; a second gateway carrying the same load beside it; a second shard (the gateway's
- *   load split over both); a second gateway without clients (what reading the event streams
- *   costs it). A gateway's CPU per order of its own clients, medians of `--runs`.
+ *   load split over both); a second gateway without clients (what following the exchange costs a
+ *   gateway none of whose clients trade or watch: its listings, trades and verdicts). A
+ *   gateway's CPU per order of its own clients, medians of `--runs`.
  * - latency: open loop at `--rate` orders/s (default 1,000), scheduled send to engine report;
  *   p50 and p99 each the median of `--runs`.
  * - NATS alone: JetStream publishes of a command's size (with a message id) on a fresh
@@ -31,6 +34,7 @@ import { jetstream, jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connectNats, formatHeaders, type NatsNode, startNats } from '../../cluster/index.ts';
 import { encodeCommand, MAX_COMMAND_BYTES } from '../../journal/index.ts';
 import { benchCli } from '../cli.ts';
+import { BenchSocket } from '../gateway/client.ts';
 import { median } from '../engine/stats.ts';
 import { roundTrip } from '../gateway/roundtrip.ts';
 import type { ServerStats } from '../gateway/server.ts';
@@ -197,6 +201,34 @@ function marker(url: string) {
   return { url, mark: async () => none };
 }
 
+/**
+ * A client watching the book and trades of the instruments a gateway's orders go to, as a
+ * trading screen beside them would: the gateway serves their market data (a cluster's gateway
+ * follows the instruments its clients watch only). Frames are not parsed after the answers.
+ */
+async function watch(url: string, instruments: readonly string[]): Promise<BenchSocket> {
+  const s = await BenchSocket.connect(url);
+  for (const id of instruments) {
+    await s.request({ op: 'subscribe', channel: `book.10:${id}` }, 'subscribed');
+    await s.request({ op: 'subscribe', channel: `trades:${id}` }, 'subscribed');
+  }
+  return s;
+}
+
+/** Watchers of each gateway's instruments (`instrumentsAt(g)`), for the time of `run`. */
+async function watched<T>(
+  urls: readonly string[],
+  instrumentsAt: (g: number) => readonly string[],
+  run: () => Promise<T>,
+): Promise<T> {
+  const watchers = await Promise.all(urls.map((url, g) => watch(url, instrumentsAt(g))));
+  try {
+    return await run();
+  } finally {
+    await Promise.all(watchers.map((w) => w.close()));
+  }
+}
+
 /** Microseconds of CPU per order, per process. */
 function perOrder(ms: Record<string, number>, orders: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -216,12 +248,17 @@ async function measure(setup: Setup, seconds: number, runs: number, profile?: st
         result: out,
         pct,
         ms,
-      } = await d.timed(() =>
-        Promise.all(
-          instruments.map((id, i) =>
-            throughput(marker(urls[i % urls.length]!), seconds, 8 / instruments.length, 64, 1, id),
+      } = await watched(
+        urls,
+        (g) => instruments.filter((_, i) => i % urls.length === g),
+        () =>
+          d.timed(() =>
+            Promise.all(
+              instruments.map((id, i) =>
+                throughput(marker(urls[i % urls.length]!), seconds, 8 / instruments.length, 64, 1, id),
+              ),
+            ),
           ),
-        ),
       );
       const refused = out.find((x) => x.errors > 0);
       if (refused !== undefined) {
@@ -273,12 +310,17 @@ async function scaling(
     const runsIdle: number[] = [];
     const byProcess: Array<Record<string, number>> = [];
     for (let r = 0; r < runs; r++) {
-      const { result, ms } = await d.timed(() =>
-        Promise.all(
-          urls.flatMap((url) =>
-            instruments.map((id) => roundTrip(marker(url), [rate / instruments.length], seconds, id)),
+      const { result, ms } = await watched(
+        urls,
+        () => instruments,
+        () =>
+          d.timed(() =>
+            Promise.all(
+              urls.flatMap((url) =>
+                instruments.map((id) => roundTrip(marker(url), [rate / instruments.length], seconds, id)),
+              ),
+            ),
           ),
-        ),
       );
       const answered = result.map((x) => x[0]!);
       const bad = answered.find((x) => x.errors > 0 || x.answered < x.orders);
@@ -323,7 +365,11 @@ async function latencyAt(
   for (let i = 0; i < runs; i++) {
     const d = await Deployment.start(setup, profile);
     try {
-      const [r] = await roundTrip(marker(d.urls[0]!), [rate], seconds);
+      const [r] = await watched(
+        [d.urls[0]!],
+        () => [EVM],
+        () => roundTrip(marker(d.urls[0]!), [rate], seconds),
+      );
       each.push({
         p50Us: r!.engine.p50Us,
         p99Us: r!.engine.p99Us,
