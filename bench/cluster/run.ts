@@ -12,8 +12,10 @@
  * - throughput: closed loop, 8 connections x 64 orders in flight, crossing orders of 1 lot at
  *   100.00 (risk off, so no ledger is involved); engine reports per second, median of `--runs`.
  *   With two shards the load is split over an instrument of each (ACME@evm:31337 on shard 0,
- *   ACME@fabric:bank-net on shard 1), through one gateway and then through two. Each process's
- *   CPU over the timed part, and per order.
+ *   ACME@fabric:bank-net on shard 1), through one gateway and then through two; with one shard
+ *   and two gateways, half of it through each. Each process's CPU over the timed part, per order,
+ *   and each gateway's per order of its own clients (against 1 shard and 1 gateway's: whether it
+ *   stays flat with a second gateway or a second shard beside it).
  * - scaling: open loop at `--scale-rate` orders/s per gateway (default 2,000): one shard and one
  *   gateway; a second gateway carrying the same load beside it; a second shard (the gateway's
  *   load split over both); a second gateway without clients (what following the exchange costs a
@@ -67,6 +69,8 @@ interface Row {
   cpu: Record<string, number>;
   /** CPU microseconds per order, per process, in the median run. */
   cpuUsPerOrder: Record<string, number>;
+  /** Each gateway with clients: its CPU microseconds per order of its own clients, in the median run. */
+  gatewayUsPerOwnOrder: number[];
 }
 
 interface ScalingRow {
@@ -239,23 +243,28 @@ function perOrder(ms: Record<string, number>, orders: number): Record<string, nu
 async function measure(setup: Setup, seconds: number, runs: number, profile?: string): Promise<Row> {
   const d = await Deployment.start(setup, profile);
   try {
-    const urls = d.urls;
+    const urls = d.urls.slice(0, setup.loaded ?? d.urls.length);
+    // One driver per instrument (an instrument per shard) and per gateway with clients, whichever are more.
+    const instruments = setup.shards === 2 ? [EVM, FABRIC] : [EVM];
+    const drivers = Array.from({ length: Math.max(instruments.length, urls.length) }, (_, i) => ({
+      gateway: i % urls.length,
+      instrument: instruments[i % instruments.length]!,
+    }));
+    const gatewayName = (g: number) => (setup.shards === 0 ? 'exchange' : `gateway ${g}`);
     const results: Array<Omit<Row, 'setup' | 'ordersPerSec' | 'runsOrdersPerSec'> & { perSec: number }> = [];
     for (let r = 0; r < runs; r++) {
-      // One driver per instrument when there are two shards, each at its own gateway if there are two.
-      const instruments = setup.shards === 2 ? [EVM, FABRIC] : [EVM];
       const {
         result: out,
         pct,
         ms,
       } = await watched(
         urls,
-        (g) => instruments.filter((_, i) => i % urls.length === g),
+        (g) => [...new Set(drivers.filter((x) => x.gateway === g).map((x) => x.instrument))],
         () =>
           d.timed(() =>
             Promise.all(
-              instruments.map((id, i) =>
-                throughput(marker(urls[i % urls.length]!), seconds, 8 / instruments.length, 64, 1, id),
+              drivers.map((x) =>
+                throughput(marker(urls[x.gateway]!), seconds, 8 / drivers.length, 64, 1, x.instrument),
               ),
             ),
           ),
@@ -268,12 +277,15 @@ async function measure(setup: Setup, seconds: number, runs: number, profile?: st
       }
       // The timed part includes each driver's warm-up second: CPU per order counts the orders of both.
       const perSec = out.reduce((n, x) => n + x.ordersPerSec, 0);
+      const ownOrders = (g: number) =>
+        drivers.reduce((n, x, i) => n + (x.gateway === g ? out[i]!.ordersPerSec * (seconds + 1) : 0), 0);
       results.push({
         perSec,
         p50Us: Math.max(...out.map((x) => x.latency.p50Us)),
         p99Us: Math.max(...out.map((x) => x.latency.p99Us)),
         cpu: pct,
         cpuUsPerOrder: perOrder(ms, perSec * (seconds + 1)),
+        gatewayUsPerOwnOrder: urls.map((_, g) => Math.round((ms[gatewayName(g)]! * 1000) / ownOrders(g))),
       });
     }
     const mid = median(results, (x) => x.perSec);
@@ -485,6 +497,7 @@ async function main(): Promise<void> {
   const setups: Setup[] = [
     { name: 'embedded (mosaic start)', shards: 0, gateways: 1 },
     { name: 'cluster: 1 shard, 1 gateway', shards: 1, gateways: 1 },
+    { name: 'cluster: 1 shard, 2 gateways', shards: 1, gateways: 2 },
     { name: 'cluster: 2 shards, 1 gateway', shards: 2, gateways: 1 },
     { name: 'cluster: 2 shards, 2 gateways', shards: 2, gateways: 2 },
     // The load at the first gateway: the second only reads the event stream (its cost per order of the exchange).
@@ -529,6 +542,10 @@ async function main(): Promise<void> {
     throughput: rows.map((r) => ({
       ...r,
       ratioToEmbedded: Math.round((r.ordersPerSec / embedded) * 100) / 100,
+      // A gateway's CPU per own order against the one of 1 shard and 1 gateway (the second row).
+      gatewayRatioToOne: r.gatewayUsPerOwnOrder.map(
+        (us) => Math.round((us / (rows[1]?.gatewayUsPerOwnOrder[0] ?? us)) * 100) / 100,
+      ),
     })),
     scaling: scaled,
     latency,
@@ -548,12 +565,12 @@ async function main(): Promise<void> {
     `node ${report.node}, ${report.cpu}, load ${report.loadAvg.start.toFixed(2)} -> ${report.loadAvg.end.toFixed(2)}`,
     ...table(
       [
-        '| setup | orders/s (median) | ratio to embedded | runs | p50 µs | p99 µs | CPU % by process | CPU µs per order |',
-        '| --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
+        '| setup | orders/s (median) | ratio to embedded | runs | p50 µs | p99 µs | CPU % by process | CPU µs per order | gateway CPU µs per own order (ratio to 1 shard, 1 gateway) |',
+        '| --- | ---: | ---: | --- | ---: | ---: | --- | --- | --- |',
       ],
       report.throughput.map(
         (r) =>
-          `| ${r.setup} | ${fmt(r.ordersPerSec)} | ${r.ratioToEmbedded} | ${r.runsOrdersPerSec.map(fmt).join(', ')} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${each(r.cpu)} | ${each(r.cpuUsPerOrder)} |`,
+          `| ${r.setup} | ${fmt(r.ordersPerSec)} | ${r.ratioToEmbedded} | ${r.runsOrdersPerSec.map(fmt).join(', ')} | ${fmt(r.p50Us)} | ${fmt(r.p99Us)} | ${each(r.cpu)} | ${each(r.cpuUsPerOrder)} | ${r.gatewayUsPerOwnOrder.map((us, g) => `${fmt(us)} (${r.gatewayRatioToOne[g]})`).join(', ')} |`,
       ),
     ),
     ...table(
