@@ -9,7 +9,7 @@
  * overviews.
  */
 import { randomBytes } from 'node:crypto';
-import { type Consumer, jetstream, type JsMsg } from '@nats-io/jetstream';
+import { type Consumer, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   ACCOUNTS,
@@ -22,15 +22,18 @@ import {
   type CommandEvents,
   commandEventsOf,
   consume,
+  eventObjectsOnce,
   INSTRUMENTS,
   type InstrumentRead,
   KeyedFeed,
   type ShardOverview,
   ShardReads,
+  type StoredEvents,
   sharedKey,
   type Topology,
   venueOfId,
   WIDE_KINDS,
+  withEvents,
 } from '../cluster/index.ts';
 import type { BalanceView, EventKind, OrderView, Unstamped } from '../engine/index.ts';
 import { CodecError, type PublishedEvent } from '../journal/index.ts';
@@ -92,6 +95,7 @@ export class ClusterExchange implements Exchange {
   #accountSubscribers: AccountSubscriber[] = [];
   #subscribers: ExchangeSubscriber[] = [];
   #published: Array<(seq: number, events: readonly PublishedEvent[]) => void> = [];
+  #eventObjects: ReturnType<typeof eventObjectsOnce>;
 
   private constructor(
     o: ClusterExchangeOptions,
@@ -103,6 +107,7 @@ export class ClusterExchange implements Exchange {
     this.tokenKey = tokenKey;
     this.venues = o.venues;
     this.#reads = reads;
+    this.#eventObjects = eventObjectsOnce(jetstream(o.nc), o.topology);
     const keyed = { nc: o.nc, topology: o.topology, log: o.log, onError: (err: Error) => this.fail(err) };
     this.#accounts = new KeyedFeed({
       ...keyed,
@@ -185,8 +190,10 @@ export class ClusterExchange implements Exchange {
   }
 
   /** One command message's events: a listing not known yet is read from its shard first (its events wait). */
-  #event(shard: number, stream: string, m: JsMsg): Promise<void> | undefined {
+  #event(shard: number, stream: string, m: StoredEvents): Promise<void> | undefined {
     if (m.seq <= this.view.seqOf(shard)) return undefined;
+    const whole = withEvents(m, this.#eventObjects);
+    if (whole !== m) return (whole as Promise<StoredEvents>).then((w) => this.#event(shard, stream, w));
     const commands = commandEventsOf(m, m.seq, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
     const listed: string[] = [];
     for (const c of commands) {

@@ -31,6 +31,7 @@ import { ShardFollower } from './follower.ts';
 import { answered, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
 import { eventsOf } from './wire-format.ts';
+import { eventObjectsOnce, type StoredEvents, withEvents } from './large-events.ts';
 import { makeError } from './errors.ts';
 
 export interface DaemonPortOptions {
@@ -201,15 +202,21 @@ export class DaemonPort implements EnginePort {
   async #consume(subscriber: Subscriber): Promise<void> {
     const js = jetstream(this.#o.nc);
     const stream = this.#o.topology.eventStream(this.shard);
+    const objects = eventObjectsOnce(js, this.#o.topology);
+    const take = (msg: JsMsg, stored: StoredEvents) => {
+      const events = eventsOf(stored, `${this.#o.venue}: event ${msg.seq} of ${stream}`);
+      const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId);
+      const withdrawals = events.filter(isWithdrawalRequest).map((e) => e.withdrawalId);
+      subscriber(msg.seq, events);
+      if (trades.length + withdrawals.length === 0) msg.ack();
+      else this.#unacked.push({ msg, seq: msg.seq, trades, withdrawals });
+    };
     this.#consuming = consume({
       get: () => js.consumers.get(stream, this.#consumerName),
       handle: (msg) => {
-        const events = eventsOf(msg, `${this.#o.venue}: event ${msg.seq} of ${stream}`);
-        const trades = events.filter((e) => e.kind === 'trade').map((e) => e.tradeId);
-        const withdrawals = events.filter(isWithdrawalRequest).map((e) => e.withdrawalId);
-        subscriber(msg.seq, events);
-        if (trades.length + withdrawals.length === 0) msg.ack();
-        else this.#unacked.push({ msg, seq: msg.seq, trades, withdrawals });
+        const whole = withEvents(msg, objects);
+        if (whole === msg) return take(msg, msg);
+        return (whole as Promise<StoredEvents>).then((w) => take(msg, w));
       },
       batch: 1_000,
       behind: async () => {

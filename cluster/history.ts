@@ -24,6 +24,7 @@ import {
   ThreadedHistory,
 } from '../history/index.ts';
 import { eventBatchOf, eventsOf } from './wire-format.ts';
+import { eventObjectsOnce, type StoredEvents, withEvents } from './large-events.ts';
 import { consume } from './consume.ts';
 import { askShard, jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
@@ -100,19 +101,25 @@ export class ShardHistory {
     const stream = topology.eventStream(shard);
     const store = this.store;
     this.readings++;
+    const objects = eventObjectsOnce(js, topology);
+    const take = (m: StoredEvents) => {
+      const what = `shard ${shard}: event ${m.seq} of ${stream}`;
+      // The events' bytes passed on as they are (the writer thread reads them), JSON of early releases decoded.
+      const batch = eventBatchOf(m, what);
+      if (batch === null) store.apply(m.seq, eventsOf(m, what));
+      else store.applyBatch(m.seq, batch);
+      // Caught up: what the shard stores next comes from it (what this reader still brings is skipped).
+      if (this.#reader === reader && store.appliedSeq >= this.#published) {
+        this.#reader = null;
+        reader.stop();
+      }
+    };
     const reader = consume({
       get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
       handle: (m) => {
-        const what = `shard ${shard}: event ${m.seq} of ${stream}`;
-        // The events' bytes passed on as they are (the writer thread reads them), JSON of early releases decoded.
-        const batch = eventBatchOf(m, what);
-        if (batch === null) store.apply(m.seq, eventsOf(m, what));
-        else store.applyBatch(m.seq, batch);
-        // Caught up: what the shard stores next comes from it (what this reader still brings is skipped).
-        if (this.#reader === reader && store.appliedSeq >= this.#published) {
-          this.#reader = null;
-          reader.stop();
-        }
+        const whole = withEvents(m, objects);
+        if (whole === m) return take(m);
+        return (whole as Promise<StoredEvents>).then(take);
       },
       batch: 2_000,
       behind: async () =>

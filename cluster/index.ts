@@ -10,6 +10,14 @@
  */
 export { ACCOUNTS, INSTRUMENTS, KEYED_FORMAT, keyToken, type Route } from './keyed.ts';
 export { KeyedFeed, type KeyedBatch, type KeyState } from './keyed-feed.ts';
+export {
+  eventObjectsOnce,
+  INLINE_EVENTS_MAX,
+  OBJECT_HEADER,
+  type StoredEvents,
+  TOO_LARGE_HEADER,
+  withEvents,
+} from './large-events.ts';
 export { CommandBatcher } from './batcher.ts';
 export { CommandBus } from './bus.ts';
 export { DaemonPort } from './daemon-port.ts';

@@ -17,6 +17,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import type { Logger } from '../common/index.ts';
 import { FormatVersionError, type PublishedEvent } from '../journal/index.ts';
 import { KEYED_FORMAT, type Route } from './keyed.ts';
+import { eventObjectsOnce, type StoredEvents, TOO_LARGE_HEADER, withEvents } from './large-events.ts';
 import { consume } from './consume.ts';
 import { jetStreamReady } from './nats.ts';
 import type { Topology } from './topology.ts';
@@ -177,6 +178,14 @@ export class KeyedFeed<S extends KeyState> {
       );
       return;
     }
+    const tooLarge = msg.headers?.get(TOO_LARGE_HEADER);
+    if (tooLarge) {
+      // Its events are read from the event stream, with what came before them: the ones after wait.
+      const seq = Number(tooLarge);
+      if (this.#held[shard] !== null) this.#again[shard] = true;
+      else this.#catchUp(shard, seq).catch((err: Error) => this.#o.onError(err));
+      return;
+    }
     let commands: CommandEvents[];
     try {
       commands = decodeCommandEvents(msg.data);
@@ -235,13 +244,17 @@ export class KeyedFeed<S extends KeyState> {
     }
   }
 
-  async #catchUp(shard: number): Promise<void> {
+  /** Reads `shard`'s messages again up to `to` (a message too large to come), or to its next heartbeat. */
+  async #catchUp(shard: number, to?: number): Promise<void> {
     for (;;) {
       const held: KeyedBatch[] = [];
       this.#held[shard] = held;
       // Every command up to the one the first heartbeat names had its messages sent before it.
-      const until = await new Promise<number>((resolve) => (this.#beatWaiters[shard] = resolve));
-      if (this.#heard[shard]! < until && this.#followed.size > 0) await this.#readAgain(shard, until);
+      const until = to ?? (await new Promise<number>((resolve) => (this.#beatWaiters[shard] = resolve)));
+      // A message too large to come is read even if others of its command message came (heard).
+      const from = Math.min(this.#heard[shard]! + 1, to ?? Infinity);
+      to = undefined;
+      if (from <= until && this.#followed.size > 0) await this.#readAgain(shard, from, until);
       if (this.#again[shard]) {
         // The connection broke again meanwhile: what came live since may have a gap; the stream has it all.
         this.#again[shard] = false;
@@ -258,9 +271,9 @@ export class KeyedFeed<S extends KeyState> {
     }
   }
 
-  /** Offers the followed keys' events of `shard`'s commands after the last heard, up to `until`, from its event stream. */
-  async #readAgain(shard: number, until: number): Promise<void> {
-    let next = this.#heard[shard]! + 1;
+  /** Offers the followed keys' events of `shard`'s commands `from` to `until`, from its event stream. */
+  async #readAgain(shard: number, from: number, until: number): Promise<void> {
+    let next = from;
     this.#o.log.info(
       `shard ${shard}: reading commands ${next} to ${until} again for the ${this.#o.route.what}s followed here`,
     );
@@ -268,7 +281,13 @@ export class KeyedFeed<S extends KeyState> {
     const js = jetstream(nc);
     const stream = topology.eventStream(shard);
     let reader: ReturnType<typeof consume> | null = null;
-    const handle = (m: JsMsg) => {
+    const objects = eventObjectsOnce(js, topology);
+    const handle = (msg: JsMsg): Promise<void> | void => {
+      const whole = withEvents(msg, objects);
+      if (whole !== msg) return (whole as Promise<StoredEvents>).then(take);
+      take(msg);
+    };
+    const take = (m: StoredEvents) => {
       const batches = new Map<string, KeyedBatch>();
       for (const { ref, events } of commandEventsOf(
         m,

@@ -20,6 +20,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { headers } from '@nats-io/transport-node';
 import { eachAccount, eachInstrument } from '../engine/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
+import { TOO_LARGE_HEADER } from './large-events.ts';
 import type { Topology } from './topology.ts';
 import { type CommandEvents, encodeCommandEvents, FORMAT_HEADER } from './wire-format.ts';
 
@@ -110,13 +111,34 @@ export class KeyedPublisher {
   }
 
   readonly #flush = (): void => {
+    // Room for the headers within the largest message the server takes.
+    const max = (this.#nc.info?.max_payload ?? 1024 * 1024) - 64 * 1024;
     for (const [subject, commands] of this.#pending) {
-      const h = headers();
-      h.set(FORMAT_HEADER, String(KEYED_FORMAT));
-      this.#nc.publish(subject, encodeCommandEvents(commands).data, { headers: h });
+      const { data } = encodeCommandEvents(commands);
+      if (data.length <= max) {
+        this.#send(subject, data);
+        continue;
+      }
+      // Too large: each command message's commands on their own, and one still too large named
+      // (large-events.ts), for its reader to read from the event stream.
+      for (let i = 0; i < commands.length;) {
+        let j = i;
+        while (j < commands.length && commands[j]!.seq === commands[i]!.seq) j++;
+        const part = encodeCommandEvents(commands.slice(i, j)).data;
+        if (part.length <= max) this.#send(subject, part);
+        else this.#send(subject, new Uint8Array(0), commands[i]!.seq);
+        i = j;
+      }
     }
     this.#pending.clear();
   };
+
+  #send(subject: string, data: Uint8Array, tooLarge?: number): void {
+    const h = headers();
+    h.set(FORMAT_HEADER, String(KEYED_FORMAT));
+    if (tooLarge !== undefined) h.set(TOO_LARGE_HEADER, String(tooLarge));
+    this.#nc.publish(subject, data, { headers: h });
+  }
 
   /** Commands up to `seq` had their messages sent before (by an earlier instance of the shard). */
   sentBefore(seq: number): void {

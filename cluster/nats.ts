@@ -15,6 +15,7 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { type ObjectStore, Objm } from '@nats-io/obj';
+import { eventObjects } from './large-events.ts';
 import { connect, type NatsConnection, RequestError, TimeoutError } from '@nats-io/transport-node';
 import { type BookKind, type Engine, type EngineSnapshot } from '../engine/index.ts';
 import { decodeSnapshot, encodeSnapshot } from '../journal/index.ts';
@@ -198,6 +199,7 @@ export async function ensureStreams(
     );
   }
   await snapshotStore(jetstream(nc), topology, config.replicas);
+  await eventObjects(jetstream(nc), topology, config.replicas);
 }
 
 /**
@@ -226,9 +228,12 @@ export function snapshotStore(
   topology: Topology,
   replicas: number,
 ): Promise<ObjectStore> {
-  return answered(() =>
-    new Objm(js).create(topology.snapshotBucket, { storage: StorageType.File, replicas }),
-  );
+  return objectBucket(js, topology.snapshotBucket, replicas);
+}
+
+/** An object store bucket, made when missing. */
+export function objectBucket(js: JetStreamClient, name: string, replicas: number): Promise<ObjectStore> {
+  return answered(() => new Objm(js).create(name, { storage: StorageType.File, replicas }));
 }
 
 /**

@@ -15,6 +15,7 @@ import { type Logger, retry } from '../common/index.ts';
 import { makeError } from './errors.ts';
 import type { BookKind } from '../engine/index.ts';
 import { KeyedPublisher } from './keyed.ts';
+import { eventObjects, INLINE_EVENTS_MAX, OBJECT_HEADER, putEvents } from './large-events.ts';
 import { CommandBus } from './bus.ts';
 import type { ClusterConfig } from './config.ts';
 import { ShardFollower } from './follower.ts';
@@ -58,6 +59,8 @@ export class Shard {
   #js: JetStreamClient;
   #jsm: JetStreamManager;
   #store: ObjectStore;
+  /** Where the events of a command message too large for NATS go (large-events.ts). */
+  #events: ObjectStore;
   #bus: CommandBus;
   #keyed: KeyedPublisher;
   #reads: Subscription;
@@ -80,6 +83,7 @@ export class Shard {
     follower: ShardFollower,
     jsm: JetStreamManager,
     store: ObjectStore,
+    events: ObjectStore,
     published: number,
   ) {
     this.#o = o;
@@ -87,6 +91,7 @@ export class Shard {
     this.#js = jetstream(o.nc);
     this.#jsm = jsm;
     this.#store = store;
+    this.#events = events;
     this.#bus = new CommandBus(this.#js, o.topology);
     this.#published = published;
     this.#snapshotSeq = follower.snapshotSeq;
@@ -122,7 +127,8 @@ export class Shard {
       );
     }
     const store = await snapshotStore(jetstream(o.nc), o.topology, o.config.replicas);
-    const shard = new Shard(o, follower, jsm, store, published);
+    const events = await eventObjects(jetstream(o.nc), o.topology, o.config.replicas);
+    const shard = new Shard(o, follower, jsm, store, events, published);
     if (o.historyDir !== undefined) {
       const { nc, topology, log, onError } = o;
       shard.history = ShardHistory.start({
@@ -217,9 +223,15 @@ export class Shard {
         if (await this.#hasEvent(seq)) return;
         await before;
       }
-      const ack = await this.#js.publish(subject, data, {
+      const headers = formatHeaders(EVENTS_FORMAT);
+      let payload: Uint8Array = data;
+      if (data.length > INLINE_EVENTS_MAX) {
+        headers.set(OBJECT_HEADER, await putEvents(this.#events, shard, seq, data));
+        payload = new Uint8Array(0);
+      }
+      const ack = await this.#js.publish(subject, payload, {
         msgID: String(seq),
-        headers: formatHeaders(EVENTS_FORMAT),
+        headers,
         expect: { lastSequence: seq - 1 },
       });
       if (ack.seq !== seq)

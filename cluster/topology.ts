@@ -98,6 +98,11 @@ export class Topology {
     return `${this.name}-snapshots`;
   }
 
+  /** The object store of event messages too large for NATS (large-events.ts). */
+  get eventObjectBucket(): string {
+    return `${this.name}-events`;
+  }
+
   snapshotName(shard: number): string {
     return `shard-${shard}`;
   }

@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import {
   ACCOUNTS,
@@ -25,6 +25,7 @@ import {
   type KeyedBatch,
   KeyedFeed,
   keyToken,
+  OBJECT_HEADER,
   Shard,
   ShardReads,
 } from '../../cluster/index.ts';
@@ -352,5 +353,46 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     } finally {
       await md.close();
     }
+  });
+
+  it('carries a command whose events are too large for one NATS message: stored as an object, read again from the stream', async () => {
+    const seen = delivered.length;
+    // Given gina, followed, resting 12,000 orders (sent 250 to a message)
+    await feed.follow('gina');
+    const N = 12_000;
+    let last = 0;
+    for (let i = 0; i < N; i += 250) {
+      const entries = Array.from({ length: 250 }, (_, k) => ({
+        ref: `g-${i + k}`,
+        bytes: bus.encode(order('gina', 'sell', 20_000 + ((i + k) % 400), `g${i + k}`, 1)),
+      }));
+      last = (await bus.publish(0, 'evm:31337', entries, `g-batch-${i}`)).seq;
+    }
+    await until('the shard to execute them', () => shard.stats.published >= last, logged, 60_000);
+    // When she cancels them all in one command (about 1.3 MB of events)
+    const cancel = await send({ type: 'cancel-all', account: 'gina' });
+    await until('the shard to publish it', () => shard.stats.published >= cancel, logged, 60_000);
+    // Then the event message names an object holding its events, and carries no bytes itself
+    const jsm = await jetstreamManager(far);
+    const stored = (await jsm.streams.getMessage(nats.topology.eventStream(0), { seq: cancel }))!;
+    assert.ok(stored.header.get(OBJECT_HEADER), 'the message names its object');
+    assert.equal(stored.data.length, 0);
+    // And the feed delivered each of her 12,000 cancels once, read from the stream, in order after her orders
+    await until(
+      'her cancels to reach the feed',
+      () => delivered.some((b) => b.seq === cancel),
+      logged,
+      60_000,
+    );
+    const hers = delivered.slice(seen).filter((b) => b.account === 'gina');
+    const canceled = hers.filter((b) => b.seq === cancel);
+    assert.equal(canceled.length, 1, 'one command');
+    assert.equal(canceled[0]!.events.filter((e) => e.kind === 'canceled').length, N);
+    assert.equal(hers.filter((b) => b.events.some((e) => e.kind === 'accepted')).length, N);
+    assert.ok(hers.every((b, i) => i === 0 || b.seq >= hers[i - 1]!.seq));
+    assert.ok(
+      log.some((l) => l.includes(`again`) && l.includes(`to ${cancel}`)),
+      logged(),
+    );
   });
 });
