@@ -36,6 +36,7 @@ import {
   send,
   settlePackedCalldata,
 } from '../../connectors/evm/index.ts';
+import { acmeAndUsdc } from '../support/evm.ts';
 
 const USDC = 1_000_000n; // 6 decimals
 const POOL = 200; // funded investors for the large batches
@@ -189,16 +190,7 @@ describe('EVM settlement contracts on anvil', () => {
     artifacts = await compileContracts();
     anvil = await Anvil.start({ gasLimit: 300_000_000n });
     deployer = anvil.devWallet(0);
-    const operator = anvil.devWallet(1);
-    d = await deploy({
-      deployer,
-      securities: [{ symbol: 'ACME', name: 'Acme Corp. ordinary shares' }],
-      cash: { symbol: 'USDC', name: 'USD Coin (test)' },
-      operator: operator.address,
-      feeAccount,
-      artifacts,
-    });
-    operatorSettlement = d.settlement.connect(operator) as Contract;
+    ({ d, operator: operatorSettlement } = await acmeAndUsdc(anvil, feeAccount, artifacts));
     acme = d.addresses.securities.ACME!;
     usdc = d.addresses.cash;
     [alice, bob, carol, dave] = ['alice', 'bob', 'carol', 'dave'].map(wallet) as [

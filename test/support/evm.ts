@@ -1,11 +1,13 @@
 /**
  * Shared pieces of the EVM connector suites: the demo security's asset, a chain with a funded
- * seller and buyer, a matched trade, and what the chain says of trades and balances.
+ * seller and buyer, the contracts' suites' ACME and USDC, a matched trade, and what the chain
+ * says of trades and balances.
  */
 import assert from 'node:assert/strict';
 import { type Contract, Wallet } from 'ethers';
 import {
   type Anvil,
+  type Artifacts,
   call,
   type Deployment,
   deploy,
@@ -183,4 +185,25 @@ export async function assertEscrowMatchesEngine(
       `${who}: USD in escrow and in the engine`,
     );
   }
+}
+
+/**
+ * ACME and USDC (6 decimals) with their escrow on `anvil`, deployed by dev wallet 0, settled by
+ * dev wallet 1 (`operator`, the escrow as that wallet calls it), fees to `feeAccount`.
+ */
+export async function acmeAndUsdc(
+  anvil: Anvil,
+  feeAccount: string,
+  artifacts: Artifacts,
+): Promise<{ d: Deployment; operator: Contract }> {
+  const operator = anvil.devWallet(1);
+  const d = await deploy({
+    deployer: anvil.devWallet(0),
+    securities: [{ symbol: 'ACME', name: 'Acme Corp. ordinary shares' }],
+    cash: { symbol: 'USDC', name: 'USD Coin (test)' },
+    operator: operator.address,
+    feeAccount,
+    artifacts,
+  });
+  return { d, operator: d.settlement.connect(operator) as Contract };
 }

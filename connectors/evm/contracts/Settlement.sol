@@ -33,6 +33,13 @@ interface ITransferRules {
 /// (TradeSkipped) and moves nothing. Only an unauthorized caller (or, for settlePacked, data
 /// that is not whole groups of trades) reverts the batch.
 ///
+/// Hash-locked legs (lockLegs, claimLegs, refundLegs) carry one side of a trade whose other side
+/// settles on another ledger: the leg's amount leaves its giver's balance into a lock under the
+/// SHA-256 hash of a secret, then reaches its taker (less its fee, to the fee account) when
+/// anyone shows the secret before the lock's expiry, or returns to its giver when anyone asks
+/// after it. Each trade id has one leg here and keeps its state: locked, claimed, refunded, or
+/// refused at the lock with a reason.
+///
 /// Two entry points feed the same settlement loop: settleBatch takes ABI-encoded Trade structs
 /// (self-describing, for tools), settlePacked the same trades packed into groups that share a
 /// security and a cash token (a third of the calldata, for the daemon: less to encode, sign and
@@ -69,6 +76,22 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256 amount;
     }
 
+    /// One hash-locked leg: `amount` of `token` from `from` to `to`, `fee` of it to the fee
+    /// account, claimable with the secret whose SHA-256 is `hashlock` until `expiry` (a block
+    /// timestamp, seconds), refundable from then on. `security`: `token` is a security, whose
+    /// transfer rules are asked as if `from` sent to `to` when it is locked.
+    struct Leg {
+        uint256 tradeId;
+        address token;
+        address from;
+        address to;
+        uint256 amount;
+        uint256 fee;
+        bytes32 hashlock;
+        uint64 expiry;
+        bool security;
+    }
+
     /// Packed layout (settlePacked), big-endian, no padding: groups, each a header
     /// [security 20][cash 20][count 2] followed by `count` (1 to 65,535) trades of
     /// [tradeId 8][buyer 20][seller 20][quantity 16][cashAmount 16][fee 16].
@@ -83,6 +106,23 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     /// Verdicts kept per withdrawal id (`withdrawalStatus`), besides UNSEEN.
     uint8 public constant RELEASED = 1;
     uint8 public constant RELEASE_REFUSED = 2;
+
+    /// States of a leg (`legState`), besides UNSEEN.
+    uint8 public constant LOCKED = 1;
+    uint8 public constant CLAIMED = 2;
+    uint8 public constant REFUNDED = 3;
+    uint8 public constant LOCK_REFUSED = 4;
+
+    /// Reasons of LegRefused (besides INSUFFICIENT_BALANCE and the security's own) and LegSkipped.
+    bytes32 public constant BAD_LEG = "BAD_LEG";
+    bytes32 public constant ALREADY_LOCKED = "ALREADY_LOCKED";
+    bytes32 public constant NOT_LOCKED = "NOT_LOCKED";
+    bytes32 public constant WRONG_TERMS = "WRONG_TERMS";
+    bytes32 public constant WRONG_SECRET = "WRONG_SECRET";
+    bytes32 public constant EXPIRED = "EXPIRED";
+    bytes32 public constant NOT_EXPIRED = "NOT_EXPIRED";
+    bytes32 public constant ALREADY_CLAIMED = "ALREADY_CLAIMED";
+    bytes32 public constant ALREADY_REFUNDED = "ALREADY_REFUNDED";
 
     /// Reasons of TradeSkipped.
     bytes32 public constant ALREADY_SETTLED = "ALREADY_SETTLED";
@@ -109,6 +149,10 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     mapping(uint256 word => uint256 bits) private _status;
     /// A verdict per withdrawal id: UNSEEN, RELEASED or RELEASE_REFUSED.
     mapping(uint256 withdrawalId => uint8) public withdrawalStatus;
+    /// Per trade id, its leg: while locked the keccak256 of its terms (one slot, whatever their
+    /// size; claim and refund show them again), then its final state (CLAIMED, REFUNDED,
+    /// LOCK_REFUSED) as a small number.
+    mapping(uint256 tradeId => bytes32) private _legs;
 
     event Deposited(address indexed account, address indexed token, uint256 amount);
     event WithdrawalReleased(
@@ -119,12 +163,29 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     event TradeSettled(uint256 indexed tradeId);
     event TradeFailed(uint256 indexed tradeId, bytes32 reason);
     event TradeSkipped(uint256 indexed tradeId, bytes32 reason);
+    event LegLocked(
+        uint256 indexed tradeId,
+        bytes32 indexed hashlock,
+        address token,
+        address from,
+        address to,
+        uint256 amount,
+        uint256 fee,
+        uint64 expiry,
+        bool security
+    );
+    event LegRefused(uint256 indexed tradeId, bytes32 reason);
+    event LegClaimed(uint256 indexed tradeId, bytes32 secret);
+    event LegRefunded(uint256 indexed tradeId);
+    event LegSkipped(uint256 indexed tradeId, bytes32 reason);
     event OperatorSet(address indexed operator, bool allowed);
     event FeeAccountSet(address indexed feeAccount);
 
     error NotOperator(address caller);
     error ZeroAddress();
     error ZeroAmount();
+    /// claimLegs: one secret per leg.
+    error SecretsMismatch(uint256 legs, uint256 secrets);
     /// settlePacked: the group starting at byte `offset` of the data is empty or runs past its end.
     error BadPackedData(uint256 offset);
     /// depositFor: the security's rules refuse `account` (the reason is the token's, e.g. TO_FROZEN).
@@ -205,6 +266,85 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
                 withdrawalStatus[id] = RELEASE_REFUSED;
                 emit WithdrawalRefused(id, reason);
             }
+        }
+    }
+
+    /// The state of trade `tradeId`'s leg: UNSEEN, LOCKED, CLAIMED, REFUNDED or LOCK_REFUSED.
+    function legState(uint256 tradeId) external view returns (uint8) {
+        bytes32 v = _legs[tradeId];
+        return uint256(v) <= LOCK_REFUSED ? uint8(uint256(v)) : LOCKED;
+    }
+
+    /// @notice Locks each leg, or refuses it with a reason while the rest go on: bad terms
+    /// (BAD_LEG: no amount, a fee above it, no giver or taker, an expiry already past), the
+    /// giver's balance short of it (INSUFFICIENT_BALANCE), a security's rules as if the giver
+    /// sent it to the taker (TO_FROZEN, TO_NOT_VERIFIED, PAUSED, ...). A trade id seen before is
+    /// skipped (LegSkipped, ALREADY_LOCKED) and locks nothing. Operators only.
+    function lockLegs(Leg[] calldata legs) external onlyOperator nonReentrant {
+        for (uint256 i = 0; i < legs.length; ++i) {
+            Leg calldata leg = legs[i];
+            uint256 id = leg.tradeId;
+            if (_legs[id] != 0) {
+                emit LegSkipped(id, ALREADY_LOCKED);
+                continue;
+            }
+            bytes32 reason = _lockable(leg);
+            if (reason != 0) {
+                _legs[id] = bytes32(uint256(LOCK_REFUSED));
+                emit LegRefused(id, reason);
+                continue;
+            }
+            unchecked {
+                _balances[leg.token][leg.from] -= leg.amount; // _lockable checked the balance
+            }
+            _legs[id] = keccak256(abi.encode(leg));
+            emit LegLocked(
+                id, leg.hashlock, leg.token, leg.from, leg.to, leg.amount, leg.fee, leg.expiry, leg.security
+            );
+        }
+    }
+
+    /// @notice Claims each locked leg with its secret (`secrets[i]` for `legs[i]`, whose terms
+    /// are the ones it was locked with): its amount reaches its taker, its fee the fee account.
+    /// Anyone may claim (the secret is the authority); a leg not locked with these terms, a
+    /// wrong secret or an expiry reached is skipped with the reason and moves nothing.
+    function claimLegs(Leg[] calldata legs, bytes32[] calldata secrets) external nonReentrant {
+        if (legs.length != secrets.length) revert SecretsMismatch(legs.length, secrets.length);
+        address fees = feeAccount;
+        for (uint256 i = 0; i < legs.length; ++i) {
+            Leg calldata leg = legs[i];
+            bytes32 why = _locked(leg);
+            if (why == 0 && sha256(abi.encodePacked(secrets[i])) != leg.hashlock) why = WRONG_SECRET;
+            if (why == 0 && block.timestamp >= leg.expiry) why = EXPIRED;
+            if (why != 0) {
+                emit LegSkipped(leg.tradeId, why);
+                continue;
+            }
+            _legs[leg.tradeId] = bytes32(uint256(CLAIMED));
+            unchecked {
+                _balances[leg.token][leg.to] += leg.amount - leg.fee;
+                if (leg.fee != 0) _balances[leg.token][fees] += leg.fee;
+            }
+            emit LegClaimed(leg.tradeId, secrets[i]);
+        }
+    }
+
+    /// @notice Returns each locked leg whose expiry has come to its giver. Anyone may ask; a leg
+    /// not locked with these terms, or whose expiry has not come, is skipped with the reason.
+    function refundLegs(Leg[] calldata legs) external nonReentrant {
+        for (uint256 i = 0; i < legs.length; ++i) {
+            Leg calldata leg = legs[i];
+            bytes32 why = _locked(leg);
+            if (why == 0 && block.timestamp < leg.expiry) why = NOT_EXPIRED;
+            if (why != 0) {
+                emit LegSkipped(leg.tradeId, why);
+                continue;
+            }
+            _legs[leg.tradeId] = bytes32(uint256(REFUNDED));
+            unchecked {
+                _balances[leg.token][leg.from] += leg.amount;
+            }
+            emit LegRefunded(leg.tradeId);
         }
     }
 
@@ -346,6 +486,25 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
             return NOT_A_SECURITY;
         }
         return 0;
+    }
+
+    /// Why a leg cannot be locked, or 0.
+    function _lockable(Leg calldata leg) private view returns (bytes32) {
+        if (
+            leg.amount == 0 || leg.fee > leg.amount || leg.from == address(0) || leg.to == address(0)
+                || leg.expiry <= block.timestamp
+        ) return BAD_LEG;
+        if (_balances[leg.token][leg.from] < leg.amount) return INSUFFICIENT_BALANCE;
+        return leg.security ? _rules(leg.token, leg.from, leg.to, leg.amount) : bytes32(0);
+    }
+
+    /// Why a leg is not locked with these terms (NOT_LOCKED, WRONG_TERMS, or its final state), or 0.
+    function _locked(Leg calldata leg) private view returns (bytes32) {
+        bytes32 v = _legs[leg.tradeId];
+        if (v == 0 || v == bytes32(uint256(LOCK_REFUSED))) return NOT_LOCKED;
+        if (v == bytes32(uint256(CLAIMED))) return ALREADY_CLAIMED;
+        if (v == bytes32(uint256(REFUNDED))) return ALREADY_REFUNDED;
+        return v == keccak256(abi.encode(leg)) ? bytes32(0) : WRONG_TERMS;
     }
 
     /// Credits `account` with `amount` of `token` pulled from the caller (deposit and depositFor).
