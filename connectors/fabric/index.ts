@@ -6,7 +6,14 @@
  * unmodified fabric-gateway client. The only door other folders use (fabric-shim stays out of
  * this process: see `chaincode-process.ts`).
  */
-export type { ChainTrade, Verdict, WithdrawalVerdict } from 'mosaic-settlement-chaincode';
+export type {
+  ChainLeg,
+  ChainTrade,
+  LegRecord,
+  LegVerdict,
+  Verdict,
+  WithdrawalVerdict,
+} from 'mosaic-settlement-chaincode';
 export { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
 export { type FabricClient, fabricClient } from './client.ts';
 export { blockHash, type Devnet, type DevnetOptions, makeIdentity, startDevnet } from './devnet/index.ts';

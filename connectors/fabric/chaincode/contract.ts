@@ -26,7 +26,15 @@
  * each trade's details into the collection under the trade id, so the ledger holds only their
  * hashes, and `TradeDetails` reads them back (to clients of the collection's member
  * organizations, which the peer enforces). Balances, verdicts and events stay public.
+ *
+ * Hash-locked legs carry one side of a trade whose other side settles on another ledger, as the
+ * EVM escrow's do (docs/evm-contracts.md, "Hash-locked legs"): `LockLegs` (the operator) takes
+ * each leg's amount off its giver into a lock under the SHA-256 of a secret until an expiry;
+ * `ClaimLegs` (anyone, with the secret, before the expiry) delivers it to its taker, its fee to
+ * the fee account; `RefundLegs` (anyone, from the expiry on) returns it. The clock is the
+ * transaction's timestamp. Each trade id has one leg and keeps its state (`LegState`).
  */
+import { createHash } from 'node:crypto';
 import { type Context, Contract } from 'fabric-contract-api';
 
 /** One trade as the connector sends it. */
@@ -70,6 +78,41 @@ export interface WithdrawalVerdict {
   txId: string;
 }
 
+/** One hash-locked leg, as the connector sends it. */
+export interface ChainLeg {
+  tradeId: number;
+  asset: string;
+  from: string;
+  to: string;
+  /** What leaves `from`, fee included; `to` receives it less `fee`, the fee account `fee`. */
+  amount: string;
+  fee: string;
+  /** The SHA-256 of the secret: 64 hex digits. */
+  hashlock: string;
+  /** Seconds since the epoch: claimable before, refundable from then on (the transaction's time). */
+  expiry: number;
+  /** Whether the asset is the venue's security: its taker must be eligible. */
+  security: boolean;
+}
+
+/** A leg as the venue keeps it (`LegState`). */
+export interface LegRecord {
+  leg: ChainLeg;
+  state: 'locked' | 'claimed' | 'refunded' | 'refused';
+  /** Why its lock was refused. */
+  reason?: string;
+  /** The transaction that last changed it. */
+  txId: string;
+}
+
+/** What a lock, claim or refund did to a leg: done (ok), or skipped or refused with the reason. */
+export interface LegVerdict {
+  tradeId: number;
+  ok: boolean;
+  reason?: string;
+  txId: string;
+}
+
 interface Config {
   /** Account (`MSPID:CommonName`) that settles, issues and sets standing. */
   operator: string;
@@ -90,6 +133,8 @@ interface Standing {
 const MAX_BATCH = 1_000;
 const MSP = /^[A-Za-z0-9._-]{1,64}$/;
 const AMOUNT = /^(0|[1-9][0-9]{0,37})$/;
+/** 32 bytes as lowercase hex: a secret, or its SHA-256. */
+const HASH = /^[0-9a-f]{64}$/;
 const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
 /** Fabric's collection names: letters, digits, `-`, and `_` after the first. */
 const COLLECTION = /^[A-Za-z0-9-][A-Za-z0-9_-]{0,63}$/;
@@ -226,6 +271,82 @@ export class SettlementContract extends Contract {
     return JSON.stringify(verdicts);
   }
 
+  /**
+   * Locks legs (JSON array of `ChainLeg`), all in this transaction: each leg's amount leaves its
+   * giver, or the lock is refused with a reason, locking nothing (`BAD_LEG` for bad terms or an
+   * expiry already past; `FROM_NOT_MEMBER`, `FROM_FROZEN`, `TO_NOT_MEMBER`, `TO_FROZEN`,
+   * `TO_NOT_VERIFIED` for a security; `INSUFFICIENT_BALANCE`). A trade id seen before is skipped
+   * (`ALREADY_LOCKED`). Returns the verdicts in order (JSON) and sets the `LegsLocked` event.
+   */
+  async LockLegs(ctx: Context, batch: string): Promise<string> {
+    const c = await config(ctx);
+    requireOperator(ctx, c);
+    const now = txSeconds(ctx);
+    const txId = ctx.stub.getTxID();
+    const verdicts: LegVerdict[] = [];
+    for (const leg of parseLegs(batch)) {
+      const key = legKey(ctx, leg.tradeId);
+      if ((await readJson<LegRecord>(ctx, key)) !== null) {
+        verdicts.push({ tradeId: leg.tradeId, ok: false, reason: 'ALREADY_LOCKED', txId });
+        continue;
+      }
+      const reason = await this.#lockable(ctx, c, leg, now);
+      if (reason === null) await addBalance(ctx, leg.asset, leg.from, -BigInt(leg.amount));
+      const record: LegRecord =
+        reason === null ? { leg, state: 'locked', txId } : { leg, state: 'refused', reason, txId };
+      await ctx.stub.putState(key, json(record));
+      verdicts.push(
+        reason === null
+          ? { tradeId: leg.tradeId, ok: true, txId }
+          : { tradeId: leg.tradeId, ok: false, reason, txId },
+      );
+    }
+    ctx.stub.setEvent('LegsLocked', Buffer.from(json({ verdicts })));
+    return JSON.stringify(verdicts);
+  }
+
+  /**
+   * Claims locked legs with their secrets (JSON array of `{ tradeId, secret }`, the secret as 64
+   * hex digits), by anyone: before its expiry, a leg whose hash lock is the secret's SHA-256
+   * reaches its taker, its fee the fee account. Otherwise skipped with the reason (`NOT_LOCKED`,
+   * `ALREADY_CLAIMED`, `ALREADY_REFUNDED`, `WRONG_SECRET`, `EXPIRED`). Returns the verdicts
+   * (JSON) and sets the `LegsClaimed` event.
+   */
+  async ClaimLegs(ctx: Context, claims: string): Promise<string> {
+    const c = await config(ctx);
+    const now = txSeconds(ctx);
+    return this.#finish(ctx, parseClaims(claims), 'claimed', 'LegsClaimed', async (record, claim) => {
+      const hash = createHash('sha256').update(Buffer.from(claim.secret, 'hex')).digest('hex');
+      if (hash !== record.leg.hashlock) return 'WRONG_SECRET';
+      if (now >= record.leg.expiry) return 'EXPIRED';
+      const { asset, to, amount, fee } = record.leg;
+      await addBalance(ctx, asset, to, BigInt(amount) - BigInt(fee));
+      if (BigInt(fee) > 0n) await addBalance(ctx, asset, c.feeAccount, BigInt(fee));
+      return null;
+    });
+  }
+
+  /**
+   * Returns locked legs whose expiry has come to their givers (JSON array of trade ids), by
+   * anyone; otherwise skipped with the reason (`NOT_EXPIRED`, or as for a claim). Returns the
+   * verdicts (JSON) and sets the `LegsRefunded` event.
+   */
+  async RefundLegs(ctx: Context, tradeIds: string): Promise<string> {
+    const now = txSeconds(ctx);
+    const ids = parseIds(tradeIds).map((tradeId) => ({ tradeId }));
+    return this.#finish(ctx, ids, 'refunded', 'LegsRefunded', async (record) => {
+      if (now < record.leg.expiry) return 'NOT_EXPIRED';
+      await addBalance(ctx, record.leg.asset, record.leg.from, BigInt(record.leg.amount));
+      return null;
+    });
+  }
+
+  /** A leg as the venue keeps it (JSON of `LegRecord`), or an empty string if it has none. */
+  async LegState(ctx: Context, tradeId: string): Promise<string> {
+    const record = await readJson<LegRecord>(ctx, legKey(ctx, Number(tradeId)));
+    return record === null ? '' : JSON.stringify(record);
+  }
+
   /** An account's balance of an asset (decimal string). */
   async BalanceOf(ctx: Context, account: string, asset: string): Promise<string> {
     return (await balance(ctx, asset, account)).toString();
@@ -267,22 +388,59 @@ export class SettlementContract extends Contract {
     return null;
   }
 
+  /** Why a leg cannot be locked, or null. */
+  async #lockable(ctx: Context, c: Config, leg: ChainLeg, now: number): Promise<string | null> {
+    const amount = BigInt(leg.amount);
+    if (amount === 0n || BigInt(leg.fee) > amount || leg.from === leg.to || leg.expiry <= now)
+      return 'BAD_LEG';
+    if (leg.security) {
+      const refused = await refusal(ctx, c, leg.from, leg.to);
+      if (refused !== null) return refused;
+    }
+    return (await balance(ctx, leg.asset, leg.from)) < amount ? 'INSUFFICIENT_BALANCE' : null;
+  }
+
+  /**
+   * Claims or refunds locked legs (`state`), each by `apply` (null: done; else why not, nothing
+   * moved); a leg not locked is skipped with why. Sets `event` with the verdicts, returns them.
+   */
+  async #finish<T extends { tradeId: number }>(
+    ctx: Context,
+    items: readonly T[],
+    state: 'claimed' | 'refunded',
+    event: string,
+    apply: (record: LegRecord, item: T) => Promise<string | null>,
+  ): Promise<string> {
+    const txId = ctx.stub.getTxID();
+    const verdicts: LegVerdict[] = [];
+    for (const item of items) {
+      const key = legKey(ctx, item.tradeId);
+      const record = await readJson<LegRecord>(ctx, key);
+      const reason =
+        record === null || record.state === 'refused'
+          ? 'NOT_LOCKED'
+          : record.state !== 'locked'
+            ? `ALREADY_${record.state.toUpperCase()}`
+            : await apply(record, item);
+      if (reason === null) await ctx.stub.putState(key, json({ ...record!, state, txId }));
+      verdicts.push(
+        reason === null
+          ? { tradeId: item.tradeId, ok: true, txId }
+          : { tradeId: item.tradeId, ok: false, reason, txId },
+      );
+    }
+    ctx.stub.setEvent(event, Buffer.from(json({ verdicts })));
+    return JSON.stringify(verdicts);
+  }
+
   /** Moves both legs of a trade, or says why it cannot (nothing moved then). */
   async #settle(ctx: Context, c: Config, t: ChainTrade): Promise<string | null> {
     const qty = BigInt(t.quantity);
     const pay = BigInt(t.cashAmount);
     const fee = BigInt(t.fee);
     if (qty === 0n || fee > pay || t.buyer === t.seller || t.security === t.cash) return 'BAD_TRADE';
-    for (const [who, side] of [
-      [t.seller, 'FROM'],
-      [t.buyer, 'TO'],
-    ] as const) {
-      const msp = who.slice(0, who.indexOf(':'));
-      if (c.members.length > 0 && !c.members.includes(msp)) return `${side}_NOT_MEMBER`;
-      const s = await standingOf(ctx, who);
-      if (s.frozen) return `${side}_FROZEN`;
-      if (side === 'TO' && !s.eligible) return 'TO_NOT_VERIFIED';
-    }
+    const refused = await refusal(ctx, c, t.seller, t.buyer);
+    if (refused !== null) return refused;
     if ((await balance(ctx, t.security, t.seller)) < qty) return 'INSUFFICIENT_SECURITY';
     if ((await balance(ctx, t.cash, t.buyer)) < pay) return 'INSUFFICIENT_CASH';
     await addBalance(ctx, t.security, t.seller, -qty);
@@ -295,6 +453,26 @@ export class SettlementContract extends Contract {
 }
 
 // ---- state -----------------------------------------------------------------------------------
+
+/** Why the venue's rules refuse the security going from `from` to `to` (membership, freezes, eligibility), or null. */
+async function refusal(ctx: Context, c: Config, from: string, to: string): Promise<string | null> {
+  for (const [who, side] of [
+    [from, 'FROM'],
+    [to, 'TO'],
+  ] as const) {
+    const msp = who.slice(0, who.indexOf(':'));
+    if (c.members.length > 0 && !c.members.includes(msp)) return `${side}_NOT_MEMBER`;
+    const s = await standingOf(ctx, who);
+    if (s.frozen) return `${side}_FROZEN`;
+    if (side === 'TO' && !s.eligible) return 'TO_NOT_VERIFIED';
+  }
+  return null;
+}
+
+/** The transaction's time, in whole seconds since the epoch. */
+function txSeconds(ctx: Context): number {
+  return Math.floor(ctx.stub.getDateTimestamp().getTime() / 1000);
+}
 
 /**
  * Gives each item of a batch its verdict, once: an item whose key holds a verdict is skipped and
@@ -357,6 +535,10 @@ function balanceKey(ctx: Context, asset: string, account: string): string {
 
 function tradeKey(ctx: Context, tradeId: number): string {
   return ctx.stub.createCompositeKey('trade', [String(tradeId)]);
+}
+
+function legKey(ctx: Context, tradeId: number): string {
+  return ctx.stub.createCompositeKey('leg', [String(tradeId)]);
 }
 
 function withdrawalKey(ctx: Context, withdrawalId: number): string {
@@ -484,6 +666,56 @@ function parseBatch(text: string): ChainTrade[] {
     }
   }
   return trades;
+}
+
+function parseLegs(text: string): ChainLeg[] {
+  const legs = JSON.parse(text) as ChainLeg[];
+  if (!Array.isArray(legs) || legs.length > MAX_BATCH)
+    throw new Error(`a lock batch is a list of at most ${MAX_BATCH} legs`);
+  for (const [i, l] of legs.entries()) {
+    const where = `leg ${i}`;
+    checkId(l.tradeId, `${where}: tradeId`);
+    if (typeof l.asset !== 'string' || !/^[A-Za-z0-9._-]{1,32}$/.test(l.asset))
+      throw new Error(`${where}: asset must be an asset name`);
+    for (const f of ['from', 'to'] as const) {
+      if (typeof l[f] !== 'string' || !ACCOUNT.test(l[f]))
+        throw new Error(`${where}: ${f} must be an account (MSPID:name)`);
+    }
+    for (const f of ['amount', 'fee'] as const) {
+      if (typeof l[f] !== 'string' || !AMOUNT.test(l[f]))
+        throw new Error(`${where}: ${f} must be a whole number (decimal string)`);
+    }
+    if (typeof l.hashlock !== 'string' || !HASH.test(l.hashlock))
+      throw new Error(`${where}: hashlock must be a SHA-256 (64 lowercase hex digits)`);
+    if (!Number.isSafeInteger(l.expiry) || l.expiry <= 0)
+      throw new Error(`${where}: expiry must be seconds since the epoch`);
+    if (typeof l.security !== 'boolean') throw new Error(`${where}: security must be true or false`);
+  }
+  return legs;
+}
+
+function parseClaims(text: string): Array<{ tradeId: number; secret: string }> {
+  const claims = JSON.parse(text) as Array<{ tradeId: number; secret: string }>;
+  if (!Array.isArray(claims) || claims.length > MAX_BATCH)
+    throw new Error(`a claim batch is a list of at most ${MAX_BATCH} claims`);
+  for (const [i, c] of claims.entries()) {
+    checkId(c.tradeId, `claim ${i}: tradeId`);
+    if (typeof c.secret !== 'string' || !HASH.test(c.secret))
+      throw new Error(`claim ${i}: secret must be 32 bytes as 64 lowercase hex digits`);
+  }
+  return claims;
+}
+
+function parseIds(text: string): number[] {
+  const ids = JSON.parse(text) as number[];
+  if (!Array.isArray(ids) || ids.length > MAX_BATCH)
+    throw new Error(`a refund batch is a list of at most ${MAX_BATCH} trade ids`);
+  ids.forEach((id, i) => checkId(id, `trade id ${i}`));
+  return ids;
+}
+
+function checkId(id: unknown, what: string): void {
+  if (!Number.isSafeInteger(id) || (id as number) <= 0) throw new Error(`${what} must be a positive integer`);
 }
 
 function parseWithdrawals(text: string): ChainWithdrawal[] {

@@ -6,4 +6,12 @@
  * `../chaincode-process.ts`), so the exchange takes only the types of its answers from here (the
  * package's `.`): the only door other folders use.
  */
-export type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from './contract.ts';
+export type {
+  ChainLeg,
+  ChainTrade,
+  ChainWithdrawal,
+  LegRecord,
+  LegVerdict,
+  Verdict,
+  WithdrawalVerdict,
+} from './contract.ts';
