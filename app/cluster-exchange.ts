@@ -317,7 +317,7 @@ export class ClusterExchange implements Exchange {
     this.#subscribers.push(subscriber);
   }
 
-  /** Books from their shards, each from its first use on: its instrument's subject, after a read of the book. */
+  /** Books from their shards, each from its first use on (its instrument's subject, after a read of the book) until nobody watches it. */
   readonly market: MarketSource = {
     instruments: () => this.view.instruments(),
     instrument: (id) => this.view.instrument(id),
@@ -330,6 +330,7 @@ export class ClusterExchange implements Exchange {
         }),
       );
     },
+    unfollowBook: (id: string) => this.#instruments.unfollow(id),
   };
 
   /** Market data: listings from the event streams, and the events of the instruments followed (`market`). */

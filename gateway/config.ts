@@ -102,6 +102,8 @@ export const GatewaySettings = {
       slowBytes: Type.Integer({ minimum: 1024 }),
       /** Unsent market data allowed over all connections together. */
       totalBytes: Type.Integer({ minimum: 65_536 }),
+      /** A cluster's gateway stops following an instrument nobody watched for this long. */
+      lingerMs: Type.Integer({ minimum: 1_000, maximum: 86_400_000 }),
     },
     { additionalProperties: false },
   ),
@@ -149,6 +151,7 @@ export function defaultGatewayConfig(): GatewayConfig {
       heartbeatMs: 1000,
       slowBytes: 256 * 1024,
       totalBytes: 64 * 1024 * 1024,
+      lingerMs: 60_000,
     },
   };
 }

@@ -31,4 +31,9 @@ export interface FeedOptions {
   now?: () => number;
   /** Trades kept per instrument for snapshots and REST (default 50). */
   trades?: number;
+  /**
+   * A source that follows instruments on first use stops following one that no subscription and
+   * no REST read used for this long (default 60,000 ms).
+   */
+  lingerMs?: number;
 }

@@ -66,6 +66,21 @@ export class InstrumentFeed {
     this.#keep = keep;
   }
 
+  /** When a subscription or REST read last used it, or the feed last saw it watched (feed's clock). */
+  lastUse = 0;
+
+  /** Forgets what it followed (its book, trades and volume): its source no longer feeds it. */
+  forget(): void {
+    this.ready = false;
+    this.following = null;
+    this.book.bids.length = 0;
+    this.book.asks.length = 0;
+    this.#recent = [];
+    this.#next = 0;
+    this.volume = 0;
+    this.ts = -1;
+  }
+
   /** Records a trade of the command being published. */
   trade(tradeId: number, ticks: number, lots: number, side: string, ts: number): void {
     const t: Trade = {

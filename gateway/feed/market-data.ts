@@ -75,7 +75,11 @@ export type MarketSource =
       readonly commandSeq: number;
       depth(id: string, n: number): Omit<BookSeed, 'seq' | 'lastPrice'>;
     })
-  | (Listings & { followBook(instrument: string, seed: (book: BookSeed) => void): Promise<void> });
+  | (Listings & {
+      followBook(instrument: string, seed: (book: BookSeed) => void): Promise<void>;
+      /** Stops following an instrument (no event of it reaches `publish` any more). */
+      unfollowBook(instrument: string): void;
+    });
 
 /** A subscription waiting for its instruments' books. */
 interface Joining {
@@ -92,6 +96,8 @@ export class MarketData {
   #retain: number;
   #heartbeatMs: number;
   #keepTrades: number;
+  #lingerMs: number;
+  #lastSweep = 0;
   #now: () => number;
   #fanout: Fanout;
   #retained: Retained = { bytes: 0 };
@@ -113,6 +119,7 @@ export class MarketData {
     this.#retain = count(options.retain ?? 10_000, 'retain');
     this.#heartbeatMs = count(options.heartbeatMs ?? 1000, 'heartbeatMs');
     this.#keepTrades = count(options.trades ?? 50, 'trades');
+    this.#lingerMs = count(options.lingerMs ?? 60_000, 'lingerMs');
     const slowBytes = count(options.slowBytes ?? 4 * MiB, 'slowBytes');
     const hardBytes = count(options.hardBytes ?? 64 * MiB, 'hardBytes');
     if (hardBytes < slowBytes) {
@@ -180,6 +187,7 @@ export class MarketData {
           ? this.#consolidatedFor(channel, name, feeds)
           : this.#channelFor(channel, name, feeds[0]!);
       this.#fanout.join(client, ch, fromSeq, ack);
+      for (const feed of feeds) feed.lastUse = this.#now();
     };
     const ready = this.#ready(feeds);
     if (ready === undefined) {
@@ -224,9 +232,18 @@ export class MarketData {
     this.#fanout.drop(client);
   }
 
-  /** Call every ~100 ms: heartbeats of idle channels, resync or close of slow consumers. */
+  /**
+   * Call every ~100 ms: heartbeats of idle channels, resync or close of slow consumers; and, at
+   * most once a second, instruments followed on first use that nobody watched for `lingerMs` are
+   * no longer followed.
+   */
   tick(): void {
     this.#fanout.tick(this.#channels, this.#heartbeatMs);
+    const now = this.#now();
+    if ('unfollowBook' in this.#source && now - this.#lastSweep >= 1_000) {
+      this.#lastSweep = now;
+      this.#sweep(now, this.#source);
+    }
   }
 
   /**
@@ -237,6 +254,7 @@ export class MarketData {
   async book(instrument: string, depth: number): Promise<BookView> {
     const feed = this.#feed(instrument);
     await this.#ready([feed]);
+    feed.lastUse = this.#now();
     const channel = this.#channelFor(
       `book.${depth}:${instrument}`,
       { kind: 'book', depth, target: instrument },
@@ -260,6 +278,7 @@ export class MarketData {
   async trades(instrument: string): Promise<Trade[]> {
     const feed = this.#feed(instrument);
     await this.#ready([feed]);
+    feed.lastUse = this.#now();
     return feed.recentTrades().map((t) => ({ ...t }));
   }
 
@@ -332,6 +351,27 @@ export class MarketData {
     return waits.length === 0 ? undefined : Promise.all(waits).then(() => undefined);
   }
 
+  /**
+   * Stops following the instruments nobody watched for `lingerMs`: their source is told, what
+   * they kept is forgotten, and each of their channels leaves a sequence number out, so that a
+   * `fromSeq` from before cannot be replayed (a snapshot instead) once it is followed again.
+   */
+  #sweep(now: number, source: { unfollowBook(instrument: string): void }): void {
+    for (const feed of this.#instruments.values()) {
+      if (!feed.ready) continue;
+      const channels = [...feed.books.values(), feed.trades, feed.ticker].filter((c) => c !== null);
+      const consolidated = (this.#bySymbol.get(feed.symbol) ?? []).filter((c) => c.feeds.includes(feed));
+      if ([...channels, ...consolidated].some((c) => c.subs.length > 0)) feed.lastUse = now;
+      if (now - feed.lastUse < this.#lingerMs) continue;
+      source.unfollowBook(feed.id);
+      for (const c of [...channels, ...consolidated]) {
+        c.release();
+        c.seq++;
+      }
+      feed.forget();
+    }
+  }
+
   #follow(feed: InstrumentFeed): Promise<void> {
     const source = this.#source;
     if (!('followBook' in source)) throw new Error(`${feed.id}: no book`); // eager feeds start ready
@@ -342,6 +382,10 @@ export class MarketData {
         if (b.lastPrice > 0) feed.last = feed.book.prices.format(b.lastPrice);
         feed.seq = b.seq;
         feed.ready = true;
+        // Followed again: its channels' views catch up with the book read (updates nobody is sent).
+        feed.bookTouched = feed.tickerTouched = true;
+        this.#touched.push(feed);
+        this.#flush(this.#now());
       })
       .catch((err: Error) => {
         feed.following = null;

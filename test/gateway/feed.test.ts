@@ -451,6 +451,7 @@ describe('feed: books followed on first use (a cluster gateway)', () => {
   function lazyMarket() {
     const m = new Market([spec(), spec({ id: 'BETA@evm:31337' }), spec({ id: 'GAMMA@evm:31337' })], {}, true);
     const asked: Array<{ id: string; answer: (ok: boolean) => void }> = [];
+    const dropped: string[] = [];
     const feed = new MarketData(
       {
         instruments: () => m.engine.instruments(),
@@ -467,8 +468,9 @@ describe('feed: books followed on first use (a cluster gateway)', () => {
               },
             });
           }),
+        unfollowBook: (id) => dropped.push(id),
       },
-      { now: () => m.clock },
+      { now: () => m.clock, lingerMs: 60_000 },
     );
     // The engine's events reach this feed too, as the followed instruments' subjects would carry them
     const events: PublishedEvent[] = [];
@@ -478,7 +480,7 @@ describe('feed: books followed on first use (a cluster gateway)', () => {
       f();
       feed.publish(m.engine.commandSeq, events);
     };
-    return { m, feed, asked, run };
+    return { m, feed, asked, dropped, run };
   }
 
   it('reads a book on its first subscription, answers once it has it, and takes the events after it', async () => {
@@ -520,6 +522,52 @@ describe('feed: books followed on first use (a cluster gateway)', () => {
     assert.deepEqual(second.take()[0]!.bids, [['1.00', '3']]);
     // And the REST book of it, as its commandSeq, names the last command that changed it
     assert.equal((await feed.book(ACME, 10)).commandSeq, m.engine.commandSeq);
+  });
+
+  it('stops following an instrument nobody watched for lingerMs, and on its next use reads it again, with a snapshot for an old fromSeq', async () => {
+    const { m, feed, asked, dropped, run } = lazyMarket();
+    run(() => m.limit('a', 'buy', 5, 100));
+    // Given a client that watched ACME's book and trades, then left
+    const client = new TestClient();
+    const first = feed.subscribe(client, `book.10:${ACME}`, ALL);
+    asked[0]!.answer(true);
+    await first;
+    feed.subscribe(client, `trades:${ACME}`, ALL);
+    run(() => m.limit('b', 'sell', 2, 100)); // a trade
+    const last = client.take().at(-1)!;
+    feed.drop(client);
+    // When less than lingerMs passes, nothing changes; once it has passed, the feed stops following ACME
+    m.clock += 59_000;
+    feed.tick();
+    assert.deepEqual(dropped, []);
+    m.clock += 2_000;
+    feed.tick();
+    assert.deepEqual(dropped, [ACME]);
+    run(() => m.limit('c', 'buy', 7, 99)); // while nobody follows it: not applied here
+    // Then its next use reads its book again, as the engine holds it now
+    const again = new TestClient();
+    const resumed = feed.subscribe(
+      again,
+      `book.10:${ACME}`,
+      ALL,
+      last.seq,
+      Buffer.from('{"type":"subscribed"}'),
+    );
+    assert.ok(resumed instanceof Promise);
+    assert.equal(asked.length, 2);
+    asked[1]!.answer(true);
+    await resumed;
+    // And a fromSeq from before is not replayed: a snapshot of the book as it is
+    const [ack, snap] = again.take();
+    assert.equal(ack!.type, 'subscribed');
+    assert.equal(snap!.type, 'snapshot');
+    assert.ok(snap!.seq > last.seq);
+    assert.deepEqual(snap!.bids, [
+      ['1.00', '3'],
+      ['0.99', '7'],
+    ]);
+    // And its trades start again from there (the one before is forgotten)
+    assert.deepEqual(await feed.trades(ACME), []);
   });
 
   it('forgets a subscription withdrawn or closed while its book is read, and answers UNAVAILABLE when it cannot be read', async () => {
