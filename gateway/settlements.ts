@@ -2,9 +2,13 @@
  * Where each recent trade stands in settlement, and per ledger how the pipeline is doing. With
  * pre-trade risk on, a matched trade waits for its ledger's verdict (a `settle` command from the
  * venue's connector, with its ledger reference and, where the ledger charges, the trade's share of
- * the gas and fee); with risk off there is nothing to wait for. The last `keep` trades are
- * remembered (older ones are forgotten first), so memory stays bounded.
+ * the gas and fee); with risk off there is nothing to wait for. Per ledger too, the exchange's
+ * take: the fees of its trades (taker's and maker's, in their quote currency), collected once
+ * the ledger has settled them (paid to the venue's fee account in the same settlement), beside
+ * what settling cost in gas. The last `keep` trades are remembered (older ones are forgotten
+ * first), so memory stays bounded.
  */
+import BigNumber from 'bignumber.js';
 import type { SettlementEvent, TradeEvent } from '../engine/index.ts';
 import type { Exchange } from './exchange.ts';
 import { makeRoom } from '../common/index.ts';
@@ -26,6 +30,16 @@ export interface TradeSettlement {
   gas?: number;
   /** Fee in the ledger's native base units (wei), a decimal string. */
   gasFee?: string;
+  /** The exchange's fees on the trade (taker's and maker's; negative: a rebate beyond the taker's fee), in `feeAsset`. */
+  fee?: string;
+  feeAsset?: string;
+}
+
+/** Fees of one cash asset on a venue: settled (collected) and waiting for their ledger. */
+export interface FeeTotals {
+  asset: string;
+  collected: string;
+  pending: string;
 }
 
 export interface VenuePipeline {
@@ -38,18 +52,25 @@ export interface VenuePipeline {
   /** Gas (whole units) and fee (native base units, a decimal string) over the costed verdicts. */
   gas: number;
   gasFee: string;
+  /** The exchange's fees per cash asset (with risk on): collected and pending. */
+  fees: FeeTotals[];
 }
 
-/** A venue's counts as kept: the fee total exact, in a bigint. */
-type Pipeline = Omit<VenuePipeline, 'gasFee'> & { fee: bigint };
+/** A venue's counts as kept: the gas fee total exact, in a bigint; the trade fees as decimals, with their decimals. */
+type Pipeline = Omit<VenuePipeline, 'gasFee' | 'fees'> & {
+  fee: bigint;
+  fees: Map<string, { collected: BigNumber; pending: BigNumber; decimals: number }>;
+};
 
 export class Settlements {
   #trades = new Map<number, TradeSettlement>();
   #venues = new Map<string, Pipeline>();
   #keep: number;
+  #exchange: Exchange;
 
   constructor(exchange: Exchange, keep = 100_000) {
     this.#keep = keep;
+    this.#exchange = exchange;
     const risk = exchange.risk;
     // Trades matched before this start that still wait for their ledger (when they matched is
     // not kept: `matchedAt` 0).
@@ -79,10 +100,18 @@ export class Settlements {
       costed: v.costed,
       gas: v.gas,
       gasFee: v.fee.toString(),
+      fees: [...v.fees].map(([asset, f]) => ({
+        asset,
+        collected: f.collected.toFixed(f.decimals),
+        pending: f.pending.toFixed(f.decimals),
+      })),
     }));
   }
 
-  #matched(e: Pick<TradeEvent, 'tradeId' | 'instrument' | 'ts'>, risk: boolean): void {
+  #matched(
+    e: Pick<TradeEvent, 'tradeId' | 'instrument' | 'ts'> & Partial<Pick<TradeEvent, 'takerFee' | 'makerFee'>>,
+    risk: boolean,
+  ): void {
     const instrument = e.instrument;
     const venue = instrument.slice(instrument.indexOf('@') + 1);
     const status: SettlementState = risk ? 'pending' : 'not-required';
@@ -93,9 +122,28 @@ export class Settlements {
       status,
       matchedAt: e.ts,
     };
+    const codec = this.#exchange.codec(instrument);
+    if (codec !== undefined && e.takerFee !== undefined && e.makerFee !== undefined) {
+      t.fee = codec.notional(e.takerFee + e.makerFee);
+      t.feeAsset = `${codec.spec.quote ?? 'USD'}@${venue}`;
+    }
     makeRoom(this.#trades, this.#keep);
     this.#trades.set(t.tradeId, t);
-    if (risk) this.#pipeline(venue).pending++;
+    if (!risk) return;
+    const p = this.#pipeline(venue);
+    p.pending++;
+    if (t.fee !== undefined) this.#fees(p, t).pending = this.#fees(p, t).pending.plus(t.fee);
+  }
+
+  /** A venue's fee totals in the trade's fee asset. */
+  #fees(p: Pipeline, t: TradeSettlement) {
+    let f = p.fees.get(t.feeAsset!);
+    if (f === undefined) {
+      const decimals = t.fee!.includes('.') ? t.fee!.length - t.fee!.indexOf('.') - 1 : 0;
+      f = { collected: new BigNumber(0), pending: new BigNumber(0), decimals };
+      p.fees.set(t.feeAsset!, f);
+    }
+    return f;
   }
 
   #verdict(e: SettlementEvent): void {
@@ -103,6 +151,11 @@ export class Settlements {
     if (t === undefined || t.status !== 'pending') return;
     const p = this.#pipeline(t.venue);
     p.pending--;
+    if (t.fee !== undefined) {
+      const f = this.#fees(p, t);
+      f.pending = f.pending.minus(t.fee);
+      if (e.ok) f.collected = f.collected.plus(t.fee);
+    }
     t.settledAt = e.ts;
     if (e.ref) t.ref = e.ref;
     if (e.gasFee) {
@@ -127,7 +180,7 @@ export class Settlements {
   #pipeline(venue: string): Pipeline {
     let p = this.#venues.get(venue);
     if (p === undefined) {
-      p = { venue, pending: 0, settled: 0, failed: 0, costed: 0, gas: 0, fee: 0n };
+      p = { venue, pending: 0, settled: 0, failed: 0, costed: 0, gas: 0, fee: 0n, fees: new Map() };
       this.#venues.set(venue, p);
     }
     return p;

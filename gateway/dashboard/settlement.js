@@ -1,6 +1,6 @@
 // The settlement pipeline per venue (pending, settled, failed), polled over REST every 2 s, with
-// what settling cost per trade where the ledger charges for it (gas, and the fee in gwei); "—"
-// where no verdict has reported a cost.
+// what settling cost per trade where the ledger charges for it (gas, and the fee in gwei; "—"
+// where no verdict has reported a cost), and the exchange's fees collected there.
 
 import { $, clock, el } from './dom.js';
 
@@ -33,6 +33,7 @@ export function renderSettlements(pipelines) {
       el('td', { class: 'num' }, String(p.settled)),
       el('td', { class: `num${p.failed > 0 ? ' ask' : ''}` }, String(p.failed)),
       costCell(p),
+      feesCell(p),
     ),
   );
   if (rows.length === 0) {
@@ -40,7 +41,7 @@ export function renderSettlements(pipelines) {
       el(
         'tr',
         { 'data-testid': 'settlement-empty' },
-        el('td', { colSpan: 5, class: 'muted' }, 'no trades since the gateway started'),
+        el('td', { colSpan: 6, class: 'muted' }, 'no trades since the gateway started'),
       ),
     );
   }
@@ -71,5 +72,20 @@ function costCell(p) {
       title: `${p.costed} trades with a reported cost: ${whole.format(p.gas)} gas, ${p.gasFee} wei in all`,
     },
     `${whole.format(gas)} gas · ${gweiFormat.format(gwei)} gwei`,
+  );
+}
+
+/** The exchange's fees collected on the venue's ledger (and those still pending), per cash asset, or "—". */
+function feesCell(p) {
+  const fees = p.fees ?? [];
+  if (fees.length === 0) return el('td', { class: 'num muted', 'data-testid': 'settlement-fees' }, '—');
+  return el(
+    'td',
+    {
+      class: 'num',
+      'data-testid': 'settlement-fees',
+      title: fees.map((f) => `${f.asset}: ${f.collected} collected, ${f.pending} pending`).join('; '),
+    },
+    fees.map((f) => `${f.collected} ${f.asset.slice(0, f.asset.indexOf('@'))}`).join(' · '),
   );
 }

@@ -78,6 +78,16 @@ const Pipeline = Type.Object({
   costed: Type.Integer({ description: 'verdicts that reported what settling cost' }),
   gas: Type.Integer({ description: 'gas used over the costed verdicts, whole units' }),
   gasFee: baseUnits('fee paid over the costed verdicts, native base units (wei)'),
+  fees: Type.Array(
+    Type.Object({
+      asset: Type.String({ description: 'the cash asset, QUOTE@venue' }),
+      collected: Type.String({
+        description: "the exchange's fees of the trades the ledger settled, paid to its fee account",
+      }),
+      pending: Type.String({ description: 'the fees of the trades waiting for their ledger' }),
+    }),
+    { description: "the exchange's take per cash asset since the gateway started (pre-trade risk on)" },
+  ),
 });
 const Settlement = Type.Object({
   tradeId: Type.Integer(),
@@ -95,6 +105,12 @@ const Settlement = Type.Object({
   ref: Type.Optional(Type.String({ description: "the ledger's reference: transaction hash or id" })),
   gas: Type.Optional(Type.Integer({ description: "the trade's share of its batch's gas, whole units" })),
   gasFee: Type.Optional(baseUnits("the trade's share of the fee paid, native base units (wei)")),
+  fee: Type.Optional(
+    Type.String({
+      description: "the exchange's fees on the trade, taker's and maker's (negative: a net rebate)",
+    }),
+  ),
+  feeAsset: Type.Optional(Type.String({ description: 'the cash asset of `fee`, QUOTE@venue' })),
 });
 const Withdrawal = Type.Object({
   withdrawalId: Type.Integer(),

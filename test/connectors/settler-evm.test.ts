@@ -254,6 +254,11 @@ describe('settlement daemon on anvil', () => {
   });
 
   it("splits a batch's gas and fee in whole shares that add up to it, and REST shows them so", async () => {
+    const feeAccount = await call<string>(d.settlement, 'feeAccount');
+    const feesOnChain = () => call<bigint>(d.settlement, 'balanceOf', d.addresses.cash, feeAccount);
+    const collected = () =>
+      Number(gw.settlements.pipelines().find((p) => p.venue === 'evm:31337')?.fees[0]?.collected ?? 0);
+    const [chainBefore, collectedBefore] = [await feesOnChain(), collected()];
     // Given three trades matched while no daemon runs: the next one settles them in one batch
     const ids = [await trade(1), await trade(2), await trade(3)];
     const progress = Progress.open(progressDir());
@@ -298,6 +303,18 @@ describe('settlement daemon on anvil', () => {
     const pipelines = await rest('/api/settlements');
     assert.match(pipelines, /"venue":"evm:31337"/);
     assert.doesNotMatch(pipelines, /"gas":\d+\./, `whole gas in ${pipelines}`);
+    // And the exchange's fees on the three trades reached its fee account on chain in the same
+    // settlement, and REST counts them collected (in cents of USD: a cent is CENT token units)
+    let fees = 0;
+    for (const id of ids) {
+      const t = JSON.parse(await rest(`/api/trades/${id}/settlement`)) as { fee: string; feeAsset: string };
+      assert.equal(t.feeAsset, 'USD@evm:31337');
+      assert.match(t.fee, /^-?\d+\.\d{2}$/);
+      fees += Math.round(Number(t.fee) * 100);
+    }
+    assert.ok(fees > 0, 'the trades paid fees');
+    assert.equal(await feesOnChain(), chainBefore + BigInt(fees) * CENT);
+    assert.equal(Math.round((collected() - collectedBefore) * 100), fees);
   });
 
   describe('the EVM ledger', () => {

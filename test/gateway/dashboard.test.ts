@@ -232,6 +232,13 @@ describe('live dashboard in Chromium', () => {
       (BigInt(pipeline.gasFee) / BigInt(pipeline.costed)).toString(),
     );
     assert.match(row[4] ?? '', /^[\d,]+ gas · [\d,.]+ gwei$/);
+    // And the exchange's fees collected there, as REST counts them
+    const fees = pipeline.fees.find((f) => f.asset === 'USD@evm:31337');
+    assert.ok(fees !== undefined, JSON.stringify(pipeline));
+    await until('the fees shown as REST counts them', async () => {
+      const now = gw.settlements.pipelines().find((p) => p.venue === 'evm:31337')!.fees[0]!.collected;
+      return (await venue.locator('[data-testid="settlement-fees"]').textContent()) === `${now} USD`;
+    });
     await page.close();
   });
 
