@@ -195,6 +195,17 @@ export class Metrics {
       'Settled or failed trades whose cost the ledger reported (divide gas or fee by it for a per-trade figure)',
       (p) => p.costed,
     );
+    new Gauge({
+      name: 'mosaic_settlement_fees_collected',
+      help: "The exchange's fees of the trades settled since the gateway started, paid to the venue's fee account, in the quote currency",
+      labelNames: ['venue', 'asset'],
+      registers,
+      collect(this: Gauge<'venue' | 'asset'>) {
+        this.reset();
+        for (const p of settlements.pipelines())
+          for (const f of p.fees) this.set({ venue: p.venue, asset: f.asset }, Number(f.collected));
+      },
+    });
     const perVenueW = perVenueOf(() => withdrawals.pipelines());
     perVenueW('mosaic_withdrawal_pending', 'Withdrawals waiting for their release', (p) => p.pending, Gauge);
     perVenueW('mosaic_withdrawal_released_total', 'Withdrawals released on their ledger', (p) => p.released);

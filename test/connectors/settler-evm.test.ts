@@ -315,6 +315,12 @@ describe('settlement daemon on anvil', () => {
     assert.ok(fees > 0, 'the trades paid fees');
     assert.equal(await feesOnChain(), chainBefore + BigInt(fees) * CENT);
     assert.equal(Math.round((collected() - collectedBefore) * 100), fees);
+    assert.match(
+      await rest('/metrics'),
+      new RegExp(
+        `mosaic_settlement_fees_collected\\{venue="evm:31337",asset="USD@evm:31337"\\} ${collected()}\\n`,
+      ),
+    );
   });
 
   describe('the EVM ledger', () => {
