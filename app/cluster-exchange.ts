@@ -189,11 +189,14 @@ export class ClusterExchange implements Exchange {
     }
   }
 
-  /** One command message's events: a listing not known yet is read from its shard first (its events wait). */
+  /** One command message's events (from the object store if they are there). */
   #event(shard: number, stream: string, m: StoredEvents): Promise<void> | undefined {
     if (m.seq <= this.view.seqOf(shard)) return undefined;
-    const whole = withEvents(m, this.#eventObjects);
-    if (whole !== m) return (whole as Promise<StoredEvents>).then((w) => this.#event(shard, stream, w));
+    return withEvents(m, this.#eventObjects, (whole) => this.#events(shard, stream, whole));
+  }
+
+  /** A command message's events: a listing not known yet is read from its shard first (its events wait). */
+  #events(shard: number, stream: string, m: StoredEvents): Promise<void> | undefined {
     const commands = commandEventsOf(m, m.seq, `shard ${shard}: event ${m.seq} of ${stream}`, SHOWN);
     const listed: string[] = [];
     for (const c of commands) {
@@ -216,8 +219,9 @@ export class ClusterExchange implements Exchange {
       const id = commandRef(shard, seq, ref);
       for (const sub of this.#subscribers) sub(seq, events, id);
       // Market data takes its listings from here (an instrument's book from its own subject).
-      const listings = events.filter((e) => e.kind === 'instrument');
-      if (listings.length > 0) for (const sub of this.#published) sub(seq, listings);
+      if (!events.some(isListing)) continue;
+      const listings = events.filter(isListing);
+      for (const sub of this.#published) sub(seq, listings);
     }
   }
 
@@ -374,6 +378,8 @@ export class ClusterExchange implements Exchange {
     this.#availability.fail(err);
   }
 }
+
+const isListing = (e: PublishedEvent): boolean => e.kind === 'instrument';
 
 /** A command's id as its sender gave it, or `<shard>:<seq>` for one sent without. */
 function commandRef(shard: number, seq: number, ref: string | undefined): string {

@@ -213,11 +213,7 @@ export class DaemonPort implements EnginePort {
     };
     this.#consuming = consume({
       get: () => js.consumers.get(stream, this.#consumerName),
-      handle: (msg) => {
-        const whole = withEvents(msg, objects);
-        if (whole === msg) return take(msg, msg);
-        return (whole as Promise<StoredEvents>).then((w) => take(msg, w));
-      },
+      handle: (msg) => withEvents(msg, objects, (whole) => take(msg, whole)),
       batch: 1_000,
       behind: async () => {
         const jsm = await jetstreamManager(this.#o.nc);

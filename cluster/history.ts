@@ -116,11 +116,7 @@ export class ShardHistory {
     };
     const reader = consume({
       get: () => js.consumers.get(stream, { opt_start_seq: store.appliedSeq + 1 }),
-      handle: (m) => {
-        const whole = withEvents(m, objects);
-        if (whole === m) return take(m);
-        return (whole as Promise<StoredEvents>).then(take);
-      },
+      handle: (m) => withEvents(m, objects, take),
       batch: 2_000,
       behind: async () =>
         (await (await jetStreamReady(nc)).streams.info(stream)).state.last_seq > store.appliedSeq,

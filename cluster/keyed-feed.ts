@@ -282,11 +282,7 @@ export class KeyedFeed<S extends KeyState> {
     const stream = topology.eventStream(shard);
     let reader: ReturnType<typeof consume> | null = null;
     const objects = eventObjectsOnce(js, topology);
-    const handle = (msg: JsMsg): Promise<void> | void => {
-      const whole = withEvents(msg, objects);
-      if (whole !== msg) return (whole as Promise<StoredEvents>).then(take);
-      take(msg);
-    };
+    const handle = (msg: JsMsg) => withEvents(msg, objects, take);
     const take = (m: StoredEvents) => {
       const batches = new Map<string, KeyedBatch>();
       for (const { ref, events } of commandEventsOf(

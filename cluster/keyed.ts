@@ -77,6 +77,8 @@ export class KeyedPublisher {
   #timer: NodeJS.Timeout;
   /** Per subject, the commands taken since the last flush. */
   #pending = new Map<string, CommandEvents[]>();
+  /** The command `publish` is taking. */
+  #taking: { seq: number; ref: string | undefined } = { seq: 0, ref: undefined };
   #liveOrders: () => number;
 
   /** `liveOrders`: the shard's live orders now, said in each heartbeat. */
@@ -98,17 +100,19 @@ export class KeyedPublisher {
    * what the shard published for them).
    */
   publish(seq: number, ref: string | undefined, events: readonly PublishedEvent[]): void {
-    for (let r = 0; r < ROUTES.length; r++) {
-      ROUTES[r]!.split(events, (key, list) => {
-        if (this.#pending.size === 0) queueMicrotask(this.#flush);
-        const subject = this.#subject(r, key);
-        let commands = this.#pending.get(subject);
-        if (commands === undefined) this.#pending.set(subject, (commands = []));
-        commands.push({ seq, ref, events: list });
-      });
-    }
+    this.#taking = { seq, ref };
+    for (let r = 0; r < ROUTES.length; r++) ROUTES[r]!.split(events, this.#takers[r]!);
     this.#last = seq;
   }
+
+  /** Per route, what takes a key's events of the command being published (made once, not per command). */
+  readonly #takers = ROUTES.map((_, r) => (key: string, events: PublishedEvent[]) => {
+    if (this.#pending.size === 0) queueMicrotask(this.#flush);
+    const subject = this.#subject(r, key);
+    let commands = this.#pending.get(subject);
+    if (commands === undefined) this.#pending.set(subject, (commands = []));
+    commands.push({ seq: this.#taking.seq, ref: this.#taking.ref, events });
+  });
 
   readonly #flush = (): void => {
     // Room for the headers within the largest message the server takes.

@@ -48,20 +48,21 @@ export async function putEvents(
 }
 
 /**
- * A reader's side: `m` itself, or, for a message whose events are in the object store, a promise
- * of it with them. `store` opens the bucket (once: the reader keeps it).
+ * A reader's side: `take` of `m` with its events, at once, or, for a message whose events are in
+ * the object store, once they are read from it (`store` opens the bucket: the reader keeps it).
  */
-export function withEvents<M extends StoredEvents>(
-  m: M,
+export function withEvents<R>(
+  m: StoredEvents,
   store: () => Promise<ObjectStore>,
-): M | Promise<StoredEvents> {
+  take: (whole: StoredEvents) => R,
+): R | Promise<Awaited<R>> {
   const name = m.headers?.get(OBJECT_HEADER);
-  if (!name) return m;
-  return (async () => {
+  if (!name) return take(m);
+  return (async (): Promise<Awaited<R>> => {
     const data = await (await store()).getBlob(name);
     if (data === null) throw new Error(`event ${m.seq}: its events, object ${name}, are not in the bucket`);
     const text = () => Buffer.from(data).toString('utf8');
-    return { seq: m.seq, headers: m.headers, data, json: <T>() => JSON.parse(text()) as T };
+    return await take({ seq: m.seq, headers: m.headers, data, json: <T>() => JSON.parse(text()) as T });
   })();
 }
 

@@ -132,7 +132,9 @@ export class Settlements {
     if (!risk) return;
     const p = this.#pipeline(venue);
     p.pending++;
-    if (t.fee !== undefined) this.#fees(p, t).pending = this.#fees(p, t).pending.plus(t.fee);
+    if (t.fee === undefined) return;
+    const f = this.#fees(p, t);
+    f.pending = f.pending.plus(t.fee);
   }
 
   /** A venue's fee totals in the trade's fee asset. */

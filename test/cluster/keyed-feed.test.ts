@@ -97,6 +97,14 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     });
 
   let far: NatsConnection;
+  /** A keyed feed's options at the far node, its keys all on shard 0. */
+  const onShard0 = () => ({
+    nc: far,
+    topology: nats.topology,
+    shardsOf: () => [0],
+    log: logger,
+    onError: (err: Error) => log.push(`error: ${err.message}`),
+  });
   const startShard = async () =>
     Shard.start({
       nc: await to(0),
@@ -116,16 +124,12 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     far = await to(1);
     const reads = new ShardReads(far, nats.topology);
     feed = new KeyedFeed({
-      nc: far,
-      topology: nats.topology,
+      ...onShard0(),
       route: ACCOUNTS,
-      shardsOf: () => [0],
       read: (s, account) => reads.account(s, account),
-      log: logger,
       deliver: (b: KeyedBatch) => {
         for (const c of b.commands) delivered.push({ seq: b.seq, account: b.key, ...c });
       },
-      onError: (err) => log.push(`error: ${err.message}`),
     });
   });
   after(async () => {
@@ -299,17 +303,13 @@ describe("accounts' events on their own subjects", { timeout: 120_000 }, () => {
     const reads = new ShardReads(far, nats.topology);
     const got: Array<{ seq: number; instrument: string; kinds: string[] }> = [];
     const md = new KeyedFeed<InstrumentRead>({
-      nc: far,
-      topology: nats.topology,
+      ...onShard0(),
       route: INSTRUMENTS,
-      shardsOf: () => [0],
       read: (s, id) => reads.instrument(s, id),
-      log: logger,
       deliver: (b) => {
         for (const c of b.commands)
           got.push({ seq: b.seq, instrument: b.key, kinds: c.events.map((e) => e.kind) });
       },
-      onError: (err) => log.push(`error: ${err.message}`),
     });
     try {
       // Given a bid of erin's resting on ACME

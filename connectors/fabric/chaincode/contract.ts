@@ -287,7 +287,7 @@ export class SettlementContract extends Contract {
     for (const leg of parseLegs(batch)) {
       const key = legKey(ctx, leg.tradeId);
       if ((await readJson<LegRecord>(ctx, key)) !== null) {
-        verdicts.push({ tradeId: leg.tradeId, ok: false, reason: 'ALREADY_LOCKED', txId });
+        verdicts.push(legVerdict(leg.tradeId, 'ALREADY_LOCKED', txId));
         continue;
       }
       const reason = await this.#lockable(ctx, c, leg, now);
@@ -295,11 +295,7 @@ export class SettlementContract extends Contract {
       const record: LegRecord =
         reason === null ? { leg, state: 'locked', txId } : { leg, state: 'refused', reason, txId };
       await ctx.stub.putState(key, json(record));
-      verdicts.push(
-        reason === null
-          ? { tradeId: leg.tradeId, ok: true, txId }
-          : { tradeId: leg.tradeId, ok: false, reason, txId },
-      );
+      verdicts.push(legVerdict(leg.tradeId, reason, txId));
     }
     ctx.stub.setEvent('LegsLocked', Buffer.from(json({ verdicts })));
     return JSON.stringify(verdicts);
@@ -423,11 +419,7 @@ export class SettlementContract extends Contract {
             ? `ALREADY_${record.state.toUpperCase()}`
             : await apply(record, item);
       if (reason === null) await ctx.stub.putState(key, json({ ...record!, state, txId }));
-      verdicts.push(
-        reason === null
-          ? { tradeId: item.tradeId, ok: true, txId }
-          : { tradeId: item.tradeId, ok: false, reason, txId },
-      );
+      verdicts.push(legVerdict(item.tradeId, reason, txId));
     }
     ctx.stub.setEvent(event, Buffer.from(json({ verdicts })));
     return JSON.stringify(verdicts);
@@ -467,6 +459,10 @@ async function refusal(ctx: Context, c: Config, from: string, to: string): Promi
     if (side === 'TO' && !s.eligible) return 'TO_NOT_VERIFIED';
   }
   return null;
+}
+
+function legVerdict(tradeId: number, reason: string | null, txId: string): LegVerdict {
+  return reason === null ? { tradeId, ok: true, txId } : { tradeId, ok: false, reason, txId };
 }
 
 /** The transaction's time, in whole seconds since the epoch. */
