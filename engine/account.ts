@@ -1,7 +1,7 @@
 /**
  * An account as the engine knows it: an index for compact order records, its live orders as an
- * intrusive list in order-id order (for cancel-all and queries, without a scan), and for the
- * risk stage its balances and its standing on each venue.
+ * intrusive list in order-id order (for cancel-all and queries, without a scan), for the risk
+ * stage its balances and its standing on each venue, and the ledger identities linked to it.
  */
 import type { Order } from './order.ts';
 import type { Balance } from './risk.ts';
@@ -15,6 +15,10 @@ export class Account {
   readonly balances: Balance[] = [];
   /** Per venue: ELIGIBLE and FROZEN flags (pre-trade risk). */
   readonly venues = new Map<string, number>();
+  /** Ledger identities linked to it, in link order; null for none (`identities.ts`). */
+  identities: string[] | null = null;
+  /** Per venue, the linked identity it settles as there; absent: as its own name. */
+  parties: Map<string, string> | null = null;
 
   constructor(
     readonly index: number,

@@ -51,6 +51,15 @@ export const Code = {
   RISK_UNKNOWN_TRADE: 2006,
   RISK_OFF: 2007,
   RISK_UNKNOWN_WITHDRAWAL: 2008,
+  // linked identities
+  /** The identity is linked already (to this account or another), or is the account itself. */
+  IDENTITY_LINKED: 2010,
+  /** The identity is not linked to this account. */
+  IDENTITY_NOT_LINKED: 2011,
+  /** Open orders, trades waiting for settlement or withdrawals waiting stand in the way. */
+  IDENTITY_BUSY: 2012,
+  /** The account already settles on the venue as another of its identities: one per ledger. */
+  IDENTITY_LEDGER_TAKEN: 2013,
 } as const;
 
 export type CodeName = keyof typeof Code;

@@ -4,11 +4,12 @@
  * its events to the listeners only after the state change is complete. Synchronous, no I/O, no
  * clock: the same commands always give the same events and the same state hash.
  */
-import { NOBODY } from './account.ts';
+import { type Account, NOBODY } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
 import { Code } from './codes.ts';
 import type { EngineEvent, EngineListener, EventKind, WithdrawalStatus } from './events.ts';
 import { feeFor } from './fees.ts';
+import { changeAccount, isRefusal, link, ownerName, partyOf, unlink, venueOfId } from './identities.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
 import { type EventRecords, Outbox } from './outbox.ts';
@@ -23,6 +24,7 @@ import type {
   Command,
   DepositCommand,
   InstrumentSpec,
+  LinkCommand,
   ListInstrumentCommand,
   NewOrderCommand,
   ReplaceCommand,
@@ -31,6 +33,7 @@ import type {
   SetStatusCommand,
   SettleCommand,
   SettleWithdrawalCommand,
+  UnlinkCommand,
   UpdateInstrumentCommand,
   Side,
   WithdrawCommand,
@@ -290,6 +293,22 @@ export class Engine {
     }));
   }
 
+  /** The account an identity logs in to: the one it is linked to, else its own (`identities.ts`). */
+  ownerOf(identity: string): string {
+    return ownerName(this.#s, identity);
+  }
+
+  /** The identities linked to an account, in link order. */
+  identities(account: string): string[] {
+    return [...(this.#s.accountById.get(account)?.identities ?? [])];
+  }
+
+  /** The identity an account settles as on a venue: its own name, or a linked identity. */
+  partyOf(account: string, venue: string): string {
+    const acc = this.#s.accountById.get(account);
+    return acc === undefined ? account : partyOf(acc, venue);
+  }
+
   /** A trade matched and waiting for its ledger's verdict (pre-trade risk), or undefined. */
   pendingSettlement(tradeId: number): PendingSettlementView | undefined {
     const t = this.#s.risk?.pending.get(tradeId);
@@ -389,6 +408,10 @@ export class Engine {
         return;
       case 'tick':
         return;
+      case 'link':
+      case 'unlink':
+        this.#link(c);
+        return;
       case 'deposit':
       case 'withdraw':
       case 'request-withdrawal':
@@ -410,7 +433,7 @@ export class Engine {
       default:
         this.#reject(
           Code.INVALID_COMMAND,
-          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, update-instrument, tick, deposit, withdraw, request-withdrawal, set-account, settle or settle-withdrawal',
+          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, update-instrument, tick, deposit, withdraw, request-withdrawal, set-account, settle, settle-withdrawal, link or unlink',
         );
     }
   }
@@ -848,7 +871,16 @@ export class Engine {
       );
       return;
     }
-    const known = this.#s.accountById.get(c.account);
+    // A ledger's change names the identity that made it there: its account's, if it is linked.
+    let known = this.#s.accountById.get(c.account);
+    if (c.type !== 'request-withdrawal') {
+      const acc = changeAccount(this.#s, c.account, venueOfId(c.asset));
+      if (isRefusal(acc)) {
+        this.#reject(acc[0], acc[1]);
+        return;
+      }
+      known = acc;
+    }
     const have = known?.balances[asset]?.available ?? 0;
     if (c.type === 'withdraw' && have < c.amount) {
       this.#reject(Code.RISK_INSUFFICIENT_BALANCE, `withdraw ${c.amount} exceeds the available ${have}`);
@@ -866,8 +898,7 @@ export class Engine {
       risk.withdraw(known!, w);
       this.#withdrawalEvent(w, 'pending');
     } else {
-      // A withdrawal that passed has an account; a deposit may be an account's first command.
-      risk.credit(known ?? this.#s.account(c.account), asset, c.type === 'withdraw' ? -c.amount : c.amount);
+      risk.credit(known!, asset, c.type === 'withdraw' ? -c.amount : c.amount);
     }
   }
 
@@ -885,16 +916,56 @@ export class Engine {
       this.#reject(Code.INVALID_COMMAND, 'set eligible and/or frozen, each true or false');
       return;
     }
-    const acc = this.#s.account(c.account);
+    // The ledger names the identity it knows: its account's, if it is linked.
+    const acc = changeAccount(this.#s, c.account, c.venue);
+    if (isRefusal(acc)) {
+      this.#reject(acc[0], acc[1]);
+      return;
+    }
     let flags = acc.venues.get(c.venue) ?? 0;
     if (c.eligible !== undefined) flags = c.eligible ? flags | ELIGIBLE : flags & ~ELIGIBLE;
     if (c.frozen !== undefined) flags = c.frozen ? flags | FROZEN : flags & ~FROZEN;
     acc.venues.set(c.venue, flags);
+    this.#standingEvent(acc, c.venue);
+  }
+
+  /** An account's standing on a venue as an event (none there: neither eligible nor frozen). */
+  #standingEvent(acc: Account, venue: string): void {
+    const flags = acc.venues.get(venue) ?? 0;
     const e = this.#event('account', '');
     e.account = acc.id;
-    e.venue = c.venue;
+    e.venue = venue;
     e.eligible = (flags & ELIGIBLE) !== 0;
     e.frozen = (flags & FROZEN) !== 0;
+  }
+
+  /**
+   * Links or unlinks an identity (`identities.ts`); the identity event goes to the account, and
+   * a standing that moved is told to both accounts (balances that moved are, like any).
+   */
+  #link(c: LinkCommand | UnlinkCommand): void {
+    if (!isName(c.account) || !isName(c.identity)) {
+      this.#reject(Code.INVALID_ACCOUNT, 'account and identity must each be a string of 1 to 64 characters');
+      return;
+    }
+    const acc = this.#s.account(c.account);
+    const moved = c.type === 'link' ? link(this.#s, acc, c.identity) : unlink(this.#s, acc, c.identity);
+    if (isRefusal(moved)) {
+      this.#reject(moved[0], moved[1]).account = acc.id;
+      return;
+    }
+    const e = this.#event('identity', '');
+    e.account = acc.id;
+    e.identity = c.identity;
+    e.linked = c.type === 'link';
+    // Holdings moved only between the account and the identity's own one, which exists then.
+    const own = this.#s.accountById.get(c.identity)!;
+    const [to, from] = c.type === 'link' ? [acc, own] : [own, acc];
+    for (const venue of moved) {
+      if (!to.venues.has(venue)) continue;
+      this.#standingEvent(to, venue);
+      this.#standingEvent(from, venue);
+    }
   }
 
   #settle(c: SettleCommand, risk: RiskBook): void {

@@ -23,7 +23,8 @@ export type EventKind =
   | 'balance' // risk: an account's balance of an asset changed (once per balance per command)
   | 'settlement' // risk: a ledger's verdict on a trade was applied
   | 'account' // risk: an account's standing on a venue changed
-  | 'withdrawal'; // risk: a withdrawal was requested (pending), released or refused by its ledger
+  | 'withdrawal' // risk: a withdrawal was requested (pending), released or refused by its ledger
+  | 'identity'; // an identity was linked to an account or unlinked from it
 
 /** Where a withdrawal stands: waiting for its ledger, or its ledger's verdict. */
 export type WithdrawalStatus = 'pending' | 'released' | 'refused';
@@ -106,6 +107,10 @@ export class EngineEvent {
   venue = '';
   eligible = false;
   frozen = false;
+
+  // Identity (account, identity, linked).
+  identity = '';
+  linked = false;
 
   // Withdrawal (account, asset, status, and for a verdict reason, ref, gas, gasFee as a settlement's).
   withdrawalId = 0;

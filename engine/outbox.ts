@@ -21,6 +21,7 @@ const HOOK: Record<EventKind, keyof EngineListener> = {
   settlement: 'onAccount',
   account: 'onAccount',
   withdrawal: 'onAccount',
+  identity: 'onAccount',
 };
 const KINDS = Object.keys(HOOK) as EventKind[];
 

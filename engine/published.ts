@@ -184,6 +184,13 @@ export type WithdrawalEvent = Head<'withdrawal'> & {
   readonly gasFee: string;
 };
 
+/** An identity was linked to an account (`linked`) or unlinked from it. */
+export type IdentityEvent = Head<'identity'> & {
+  readonly account: string;
+  readonly identity: string;
+  readonly linked: boolean;
+};
+
 /** One published event, of any kind. */
 export type PublishedEvent =
   | AcceptedEvent
@@ -198,7 +205,8 @@ export type PublishedEvent =
   | BalanceEvent
   | SettlementEvent
   | AccountEvent
-  | WithdrawalEvent;
+  | WithdrawalEvent
+  | IdentityEvent;
 
 /** The published event of one kind: `EventOf<'trade'>` is `TradeEvent`. */
 export type EventOf<K extends EventKind> = Extract<PublishedEvent, { kind: K }>;
@@ -419,6 +427,17 @@ export function eventToObject(e: EngineEvent): PublishedEvent {
         ref: e.ref,
         gas: e.gas,
         gasFee: e.gasFee,
+      };
+    case 'identity':
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        account: e.account,
+        identity: e.identity,
+        linked: e.linked,
       };
   }
 }

@@ -62,6 +62,11 @@ export interface EngineSnapshot {
   accounts: string[];
   /** Fingerprints of remembered client order ids, oldest first, in base64 (absent: none). */
   usedClientIds?: string;
+  /**
+   * Linked identities (absent: none): [account, its identities in link order, [venue, the
+   * identity it settles as there] where that is not its own name].
+   */
+  links?: Array<[number, string[], Array<[string, string]>]>;
   instruments: Array<{
     spec: InstrumentSpec;
     status: InstrumentStatus;
@@ -160,6 +165,7 @@ export function exportState(s: EngineState): EngineSnapshot {
     risk: s.risk === null ? null : exportRisk(s, s.risk),
     accounts: s.accounts.map((a) => a.id),
     usedClientIds: Buffer.from(s.usedClientIds.export()).toString('base64'),
+    ...(s.owners.size === 0 ? {} : { links: exportLinks(s) }),
     instruments: s.instruments.map((inst) => {
       const bids: OrderTuple[] = [];
       const asks: OrderTuple[] = [];
@@ -178,6 +184,14 @@ export function exportState(s: EngineState): EngineSnapshot {
   };
 }
 
+function exportLinks(s: EngineState): NonNullable<EngineSnapshot['links']> {
+  const links: NonNullable<EngineSnapshot['links']> = [];
+  for (const acc of s.accounts) {
+    if (acc.identities !== null) links.push([acc.index, [...acc.identities], [...(acc.parties ?? [])]]);
+  }
+  return links;
+}
+
 /**
  * Rebuilds a state from a snapshot. Throws a RangeError naming what is inconsistent; the caller
  * also compares the state hash recorded with the snapshot.
@@ -192,6 +206,13 @@ export function importState(snap: EngineSnapshot, kind: BookKind, clientIdMemory
   s.ts = snap.seqs.ts;
   for (const id of snap.accounts) s.account(id);
   if (snap.usedClientIds !== undefined) s.usedClientIds.import(Buffer.from(snap.usedClientIds, 'base64'));
+  for (const [index, identities, parties] of snap.links ?? []) {
+    const acc = s.accounts[index];
+    if (acc === undefined) throw new RangeError(`links name unknown account ${index}`);
+    acc.identities = [...identities];
+    for (const identity of identities) s.owners.set(identity, acc);
+    if (parties.length > 0) acc.parties = new Map(parties);
+  }
   if (snap.risk) importRisk(s, snap.risk);
   const all: Order[] = [];
   snap.instruments.forEach((data, index) => {

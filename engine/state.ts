@@ -19,6 +19,8 @@ export class EngineState {
   readonly byId = new Map<string, Instrument>();
   readonly accounts: Account[] = [];
   readonly accountById = new Map<string, Account>();
+  /** Linked identities and the account each is linked to (`identities.ts`). */
+  readonly owners = new Map<string, Account>();
   /** Live orders (resting and waiting stops) by order id. */
   readonly orders: IdTable<Order>;
   /** Live orders by (account, client order id). */

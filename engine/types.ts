@@ -274,6 +274,30 @@ export interface SettleCommand extends CommandBase {
   gasFee?: string;
 }
 
+/**
+ * Link a ledger identity (an Ethereum address, a Fabric `MSPID:name`) to an account, whose
+ * control the gateway has checked (`identities.ts`): the identity's ledger changes become the
+ * account's, and what it held as an account of its own moves into it. Refused while it has open
+ * orders, trades or withdrawals of its own, or where the account already settles on one of its
+ * venues as another identity.
+ */
+export interface LinkCommand extends CommandBase {
+  type: 'link';
+  account: string;
+  identity: string;
+}
+
+/**
+ * Unlink an identity from an account: what the account holds on the venues it settles on as that
+ * identity moves back to the identity's own account. Refused while the account has open orders,
+ * trades waiting for settlement or withdrawals waiting on those venues.
+ */
+export interface UnlinkCommand extends CommandBase {
+  type: 'unlink';
+  account: string;
+  identity: string;
+}
+
 export type Command =
   | NewOrderCommand
   | CancelCommand
@@ -288,7 +312,9 @@ export type Command =
   | SetAccountCommand
   | SettleCommand
   | RequestWithdrawalCommand
-  | SettleWithdrawalCommand;
+  | SettleWithdrawalCommand
+  | LinkCommand
+  | UnlinkCommand;
 
 /** A command as a sender hands it over: the sequencer stamps the time. */
 export type Unstamped = Command extends infer C ? (C extends Command ? Omit<C, 'ts'> : never) : never;

@@ -137,6 +137,15 @@ export function stateHash(s: EngineState): string {
     for (const w of risk.withdrawals.values())
       h.num(w.withdrawalId).num(w.account).num(w.asset).num(w.amount);
   }
+  // Folded only when there are any, so that states without links hash as they did.
+  if (s.owners.size > 0) {
+    for (const acc of s.accounts) {
+      if (acc.identities === null) continue;
+      h.num(acc.index);
+      for (const identity of acc.identities) h.str(identity);
+      for (const [venue, party] of acc.parties ?? []) h.str(venue).str(party);
+    }
+  }
   // Folded only when there are any, so that states from before ids were remembered hash as they did.
   if (s.usedClientIds.size > 0) {
     h.num(s.usedClientIds.size);

@@ -49,6 +49,8 @@ export const COMMAND_TAGS = {
   'update-instrument': 11,
   'request-withdrawal': 12,
   'settle-withdrawal': 13,
+  link: 14,
+  unlink: 15,
 } as const satisfies Record<Command['type'], number>;
 /** Tags of order sides. Append only. */
 export const SIDE_TAGS = { buy: 0, sell: 1 } as const satisfies Record<Side, number>;
@@ -316,6 +318,11 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       w.str(c.asset, 'asset');
       w.num(c.amount, 'amount');
       break;
+    case 'link':
+    case 'unlink':
+      w.str(c.account, 'account');
+      w.str(c.identity, 'identity');
+      break;
     case 'set-account':
       w.u8(
         flag(c.eligible, 'eligible', ELIGIBLE, ELIGIBLE_TRUE) | flag(c.frozen, 'frozen', FROZEN, FROZEN_TRUE),
@@ -420,6 +427,10 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
     case 'withdraw':
     case 'request-withdrawal':
       c = { type, ts, account: r.str(), asset: r.str(), amount: r.num() };
+      break;
+    case 'link':
+    case 'unlink':
+      c = { type, ts, account: r.str(), identity: r.str() };
       break;
     case 'set-account': {
       const mask = r.u8();

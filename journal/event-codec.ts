@@ -118,6 +118,11 @@ const FIELDS: Record<EventKind, readonly Field[]> = {
     ['gas', 'n'],
     ['gasFee', 's'],
   ],
+  identity: [
+    ['account', 's'],
+    ['identity', 's'],
+    ['linked', 'b'],
+  ],
 };
 
 const KINDS = Object.keys(FIELDS) as EventKind[];

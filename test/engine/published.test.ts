@@ -51,6 +51,7 @@ function eventsOfEveryKind(): PublishedEvent[] {
     limit('bob', 'b2', 'buy', 0), // refused
     { type: 'settle', tradeId: 1, ok: true, ref: '0xabc', gas: 21_000, gasFee: '420000' },
     { type: 'request-withdrawal', account: 'alice', asset: ID, amount: 2 },
+    { type: 'link', account: 'alice', identity: 'Org1MSP:alice' },
   ];
   const engine = new Engine({ risk: true });
   const events: PublishedEvent[] = [];
@@ -85,7 +86,8 @@ const PINNED: { [K in EventKind]: string } = {
   settlement:
     '{"seq":31,"commandSeq":12,"ts":1700000000011,"kind":"settlement","instrument":"ACME@evm:31337","tradeId":1,"ok":true,"reason":"","ref":"0xabc","gas":21000,"gasFee":"420000"}',
   withdrawal:
-    '{"seq":36,"commandSeq":13,"ts":1700000000012,"kind":"withdrawal","instrument":"","withdrawalId":1,"status":"pending","account":"alice","asset":"ACME@evm:31337","amount":2,"reason":"","ref":"","gas":0,"gasFee":""}',
+    '{"seq":36,"commandSeq":13,"ts":1700000000012,"kind":"withdrawal","instrument":"","withdrawalId":1,"status":"pending","account":"alice","asset":"ACME@evm:31337","amount":2,"reason":"","ref":"","gas":0,"gasFee":""}',  identity:
+    '{"seq":38,"commandSeq":14,"ts":1700000000013,"kind":"identity","instrument":"","account":"alice","identity":"Org1MSP:alice","linked":true}',
 };
 
 /**
@@ -133,6 +135,9 @@ function misreads(e: PublishedEvent): unknown {
     case 'withdrawal':
       // @ts-expect-error a withdrawal's verdict is `status`, a settlement's `ok`
       return e.ok;
+    case 'identity':
+      // @ts-expect-error a link names the identity, not a venue: its party is per venue
+      return e.venue;
   }
 }
 

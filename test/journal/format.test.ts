@@ -60,6 +60,8 @@ describe('wire format: tags', () => {
         'update-instrument': 11,
         'request-withdrawal': 12,
         'settle-withdrawal': 13,
+        link: 14,
+        unlink: 15,
       },
     ],
     ['sides', SIDE_TAGS, { buy: 0, sell: 1 }],
@@ -309,6 +311,16 @@ const GOLDEN: Array<[string, Command, string]> = [
     'settle-withdrawal refused',
     { type: 'settle-withdrawal', ts, withdrawalId: 4, ok: false, reason: 'no' },
     '0d00b08756febc784202000000000000104002006e6f',
+  ],
+  [
+    'link',
+    { type: 'link', ts, account: '0xA1', identity: 'Org1MSP:alice' },
+    '0e00b08756febc78420400307841310d004f7267314d53503a616c696365',
+  ],
+  [
+    'unlink',
+    { type: 'unlink', ts, account: '0xA1', identity: 'Org1MSP:alice' },
+    '0f00b08756febc78420400307841310d004f7267314d53503a616c696365',
   ],
 ];
 
