@@ -237,6 +237,13 @@ export class ClusterExchange implements Exchange {
     return unavailable(() => this.#reads.balances(account));
   }
 
+  standing(account: string): Promise<AccountSeed['standing']> {
+    return unavailable(() => this.#reads.standing(account));
+  }
+
+  /** A cluster takes no links yet: each identity is an account of its own. */
+  readonly identities = null;
+
   /** Never known here: the shard finds a used id and refuses the order. */
   clientOrderIdUsed(): boolean {
     return false;

@@ -61,7 +61,7 @@ export function fundAccount(
 ): void {
   const engine = exchange.engine;
   if (!engine.risk || engine.balances(account).length > 0 || engine.standing(account).length > 0) return;
-  for (const c of connectors) if (canSee(c.venue)) c.fund?.(account);
+  fundIdentity(account, canSee, connectors);
   const venues = new Set<string>();
   const cash = new Set<string>();
   for (const id of engine.instruments()) {
@@ -73,6 +73,19 @@ export function fundAccount(
   }
   for (const asset of cash) exchange.submit({ type: 'deposit', account, asset, amount: CASH_UNITS });
   for (const venue of venues) exchange.submit({ type: 'set-account', account, venue, eligible: true });
+}
+
+/**
+ * Funds an identity just linked to an account on the ledgers of the venues the account may see,
+ * through their connectors' faucets (each funds the identities of its ledger's kind, once); the
+ * engine hears of it from the ledgers, as the account's.
+ */
+export function fundIdentity(
+  identity: string,
+  canSee: (venue: string) => boolean,
+  connectors: readonly VenueConnector[],
+): void {
+  for (const c of connectors) if (canSee(c.venue)) c.fund?.(identity);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Connector } from '../connectors/index.ts';
 import { type Gateway, makeApp, serveExchange, Settlements, Withdrawals } from '../gateway/index.ts';
 import { type Config, listings } from './config.ts';
 import { ledgerOf } from './connector-config.ts';
-import { DemoMarketMaker, fundAccount } from './demo.ts';
+import { DemoMarketMaker, fundAccount, fundIdentity } from './demo.ts';
 import { LocalExchange } from './local-exchange.ts';
 
 /** The exchange running in this process: its gateway, with the connectors and demo beside it. */
@@ -69,6 +69,9 @@ export async function startExchange(config: Config, options: StartOptions = {}):
     ledgerOf: ledgerOf(config.connectors),
     onLogin(account, canSee) {
       if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
+    },
+    onLink(_account, identity, canSee) {
+      if (config.demo.fundAccounts) fundIdentity(identity, canSee, connectors);
     },
     async close() {
       maker?.stop();

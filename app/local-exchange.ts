@@ -24,6 +24,7 @@ import {
   type ExchangeSubscriber,
   type ExchangeView,
   type GatewayConfig,
+  type IdentityDirectory,
   type InstrumentCodec,
   makeError,
   type MarketSource,
@@ -134,6 +135,15 @@ export class LocalExchange implements Exchange {
 
   async balances(account: string): Promise<BalanceView[]> {
     return this.engine.balances(account);
+  }
+
+  async standing(account: string): Promise<AccountSeed['standing']> {
+    return this.engine.standing(account);
+  }
+
+  /** The engine keeps the links. */
+  get identities(): IdentityDirectory {
+    return this.durable.engine;
   }
 
   clientOrderIdUsed(account: string, clientOrderId: string): boolean {
@@ -271,6 +281,11 @@ export class LocalExchange implements Exchange {
   /** Withdrawals waiting for their ledger's release. */
   pendingWithdrawals(): PendingWithdrawalView[] {
     return this.engine.pendingWithdrawals();
+  }
+
+  /** The ledger identity an account settles as on a venue. */
+  partyOf(account: string, venue: string): string {
+    return this.engine.partyOf(account, venue);
   }
 
   /** The last command's sequence. */

@@ -155,6 +155,14 @@ export class DaemonPort implements EnginePort {
     return this.#fresh ? this.follower.engine.pendingWithdrawals() : [];
   }
 
+  /**
+   * As the follower has it. A cluster takes no links yet (its gateways refuse them), so this is
+   * the account's own name.
+   */
+  partyOf(account: string, venue: string): string {
+    return this.follower.engine.partyOf(account, venue);
+  }
+
   settle(command: VerdictCommand): void {
     const what =
       command.type === 'settle' ? `trade ${command.tradeId}` : `withdrawal ${command.withdrawalId}`;

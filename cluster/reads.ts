@@ -175,6 +175,12 @@ export class ShardReads {
     return answers.flatMap((a) => (a as { balances: BalanceView[] }).balances);
   }
 
+  /** The account's standing on every shard's venues. */
+  async standing(account: string): Promise<AccountState['standing']> {
+    const answers = await this.#all({ op: 'account', account });
+    return answers.flatMap((a) => (a as AccountState).standing);
+  }
+
   /** What shard `shard` holds that a gateway shows, as of a command. */
   overview(shard: number): Promise<ShardOverview> {
     return this.#ask(shard, { op: 'overview' }) as Promise<ShardOverview>;

@@ -33,6 +33,8 @@ export interface EnginePort {
   pendingSettlements(): readonly PendingSettlementView[];
   /** Withdrawals the daemon is to look at when it starts (granted while it was down), in id order. */
   pendingWithdrawals(): readonly PendingWithdrawalView[];
+  /** The ledger identity an account settles as on a venue: its own name, or one linked to it. */
+  partyOf(account: string, venue: string): string;
   /** Sends a verdict on a trade or a withdrawal to the engine. */
   settle(command: VerdictCommand): void;
   /** How the ledger's changes reach the engine. */
@@ -47,6 +49,7 @@ export interface LocalEngine {
   specOf(instrument: string): Readonly<InstrumentSpec> | undefined;
   pendingSettlements(): readonly PendingSettlementView[];
   pendingWithdrawals(): readonly PendingWithdrawalView[];
+  partyOf(account: string, venue: string): string;
   /** The engine's last command sequence. */
   lastSeq(): number;
   /** Stamps, journals and executes a command; returns its sequence (throws if refused). */
@@ -61,6 +64,7 @@ export function localPort(engine: LocalEngine): EnginePort {
     specOf: (id) => engine.specOf(id),
     pendingSettlements: () => engine.pendingSettlements(),
     pendingWithdrawals: () => engine.pendingWithdrawals(),
+    partyOf: (account, venue) => engine.partyOf(account, venue),
     settle: (command) => engine.submit(command),
     changes: localChanges({ lastSeq: () => engine.lastSeq(), send: (c) => engine.submit(c) }),
     onEvents: (subscriber) => engine.onEvents(subscriber),
@@ -115,6 +119,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     ledger: o.ledger,
     progress: o.progress,
     specOf: (id) => o.engine.specOf(id),
+    partyOf: (account, venue) => o.engine.partyOf(account, venue),
     send: (command) => o.engine.settle(command),
     ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
     ...(o.batchMs === undefined ? {} : { batchMs: o.batchMs }),

@@ -38,6 +38,11 @@ export interface SettlerOptions {
   progress: Progress;
   /** An instrument's listing, to turn its trades into instructions. */
   specOf: (instrument: string) => Readonly<InstrumentSpec> | undefined;
+  /**
+   * The ledger identity an account settles as on this venue: its own name, or an identity linked
+   * to it (default: its own name, for an engine without links).
+   */
+  partyOf?: (account: string, venue: string) => string;
   /** Sends a verdict to the engine (the exchange stamps and journals it). */
   send: (command: VerdictCommand) => void;
   /** Instructions a batch holds at most (default 100). */
@@ -80,7 +85,9 @@ interface Lane<I, O> {
 
 export class Settler {
   readonly venue: string;
-  #o: Required<Omit<SettlerOptions, 'onFailure'>> & Pick<SettlerOptions, 'onFailure'>;
+  #o: Required<Omit<SettlerOptions, 'onFailure' | 'partyOf'>> & Pick<SettlerOptions, 'onFailure'>;
+  /** An account's identity on this ledger. */
+  #party: (account: string) => string;
   #trades: Lane<SettlementInstruction, SettlementOutcome>;
   #withdrawals: Lane<WithdrawalInstruction, WithdrawalOutcome>;
   #timer: NodeJS.Timeout | null = null;
@@ -112,6 +119,8 @@ export class Settler {
       ...options,
     };
     const { ledger, progress } = this.#o;
+    const partyOf = options.partyOf;
+    this.#party = partyOf === undefined ? (account) => account : (account) => partyOf(account, this.venue);
     const stats = this.#stats;
     this.#trades = {
       kind: TRADES,
@@ -155,12 +164,16 @@ export class Settler {
     const here = (asset: string) => asset.slice(asset.indexOf('@') + 1) === this.venue;
     this.#reconcile(
       this.#trades,
-      pending.filter((t) => here(t.instrument)).map((t) => ({ ...t, venue: this.venue, matchedAt: 0 })),
+      pending
+        .filter((t) => here(t.instrument))
+        .map((t) => this.#parties({ ...t, venue: this.venue, matchedAt: 0 })),
       'trades matched',
     );
     this.#reconcile(
       this.#withdrawals,
-      withdrawals.filter((w) => here(w.asset)).map((w) => ({ ...w, venue: this.venue })),
+      withdrawals
+        .filter((w) => here(w.asset))
+        .map((w) => ({ ...w, account: this.#party(w.account), venue: this.venue })),
       'withdrawals granted',
     );
     this.#kick(true);
@@ -175,12 +188,12 @@ export class Settler {
     for (const e of events) {
       if (isTrade(e)) {
         const instruction = instructionOf(e, this.#o.specOf(e.instrument)!);
-        if (instruction.venue === this.venue) trades.push(instruction);
+        if (instruction.venue === this.venue) trades.push(this.#parties(instruction));
       } else if (isWithdrawalRequest(e)) {
         const venue = e.asset.slice(e.asset.indexOf('@') + 1);
         if (venue === this.venue) {
           const { withdrawalId, account, asset, amount } = e;
-          withdrawals.push({ withdrawalId, account, asset, amount, venue });
+          withdrawals.push({ withdrawalId, account: this.#party(account), asset, amount, venue });
         }
       }
     }
@@ -188,6 +201,16 @@ export class Settler {
     if (full.some((n) => n >= this.#o.batchSize)) this.#kick(true);
     else if (trades.length + withdrawals.length > 0) this.#kick(false);
   };
+
+  /**
+   * A trade's instruction as the ledger takes it: buyer and seller as the identities their
+   * accounts settle as here (an account's parties cannot change while it has a trade pending).
+   */
+  #parties(i: SettlementInstruction): SettlementInstruction {
+    const buyer = this.#party(i.buyer);
+    const seller = this.#party(i.seller);
+    return buyer === i.buyer && seller === i.seller ? i : { ...i, buyer, seller };
+  }
 
   /**
    * Stops taking batches. The batch in flight may finish within `graceMs` (default 2 s); if it

@@ -71,7 +71,10 @@ export function link(s: EngineState, acc: Account, identity: string): Refusal | 
   if (identity === acc.id) return [Code.IDENTITY_LINKED, `${identity} is the account's own identity`];
   const above = s.owners.get(acc.id);
   if (above !== undefined)
-    return [Code.IDENTITY_LINKED, `${acc.id} is linked to account ${above.id}: link identities to that account`];
+    return [
+      Code.IDENTITY_LINKED,
+      `${acc.id} is linked to account ${above.id}: link identities to that account`,
+    ];
   const owner = s.owners.get(identity);
   if (owner !== undefined) {
     return [
@@ -114,7 +117,8 @@ export function unlink(s: EngineState, acc: Account, identity: string): Refusal 
   const venues: string[] = [];
   for (const [venue, party] of acc.parties ?? []) if (party === identity) venues.push(venue);
   const busy = busyOn(s, acc, new Set(venues));
-  if (busy !== null) return [Code.IDENTITY_BUSY, `account ${acc.id} ${busy}, where it settles as ${identity}`];
+  if (busy !== null)
+    return [Code.IDENTITY_BUSY, `account ${acc.id} ${busy}, where it settles as ${identity}`];
   s.owners.delete(identity);
   acc.identities = acc.identities!.filter((i) => i !== identity);
   if (acc.identities.length === 0) acc.identities = null;

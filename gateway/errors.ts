@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'CHALLENGE_EXPIRED' // the login challenge is unknown, used or too old
   | 'ALREADY_LOGGED_IN'
   | 'TOO_MANY_SESSIONS' // the account has as many sessions logged in as it may
+  | 'LINKS_UNSUPPORTED' // this exchange takes no identity links (a cluster, so far)
   // what a message names
   | 'UNKNOWN_INSTRUMENT' // no such instrument, or not visible to this session
   | 'UNKNOWN_ASSET' // no such asset, or not visible to this session

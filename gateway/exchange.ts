@@ -19,7 +19,6 @@ import type {
 import type { HistoryReader } from '../history/index.ts';
 import type { PublishedEvent } from '../journal/index.ts';
 import type { GatewayConfig } from './config.ts';
-import type { Identity } from './auth/index.ts';
 import type { MarketSource } from './feed/index.ts';
 import { InstrumentCodec } from './instrument-codec.ts';
 
@@ -75,6 +74,14 @@ export type AccountSubscriber = (
   account: string,
 ) => void;
 
+/** Who logs in to which account (`engine/identities.ts`). */
+export interface IdentityDirectory {
+  /** The account an identity (named as accounts are) logs in to: the one it is linked to, else its own. */
+  ownerOf(identity: string): string;
+  /** The identities linked to an account, in link order. */
+  identities(account: string): string[];
+}
+
 export interface Exchange {
   /** What the gateway reads of the exchange's state. */
   readonly view: ExchangeView;
@@ -122,6 +129,13 @@ export interface Exchange {
   openOrders(account: string): Promise<OrderView[]>;
   /** An account's balances, as the engine holds them now (a cluster: its shards). */
   balances(account: string): Promise<BalanceView[]>;
+  /** An account's standing on each venue it has one on, as the engine holds it now (a cluster: its shards). */
+  standing(account: string): Promise<AccountSeed['standing']>;
+  /**
+   * Linked identities as the engine holds them now: the account an identity logs in to, and the
+   * identities linked to an account. Null where links are not taken (a cluster, so far).
+   */
+  readonly identities: IdentityDirectory | null;
   /**
    * Whether the account used this client order id, when the exchange knows it at once: the
    * embedded engine knows every id it remembers; a cluster's gateway knows none (the shard finds
@@ -169,11 +183,6 @@ export class Codecs {
     }
     return codec;
   }
-}
-
-/** How a venue's members name an identity that logged in: its kind, then its MSP or address. */
-export function memberName(identity: Identity): string {
-  return identity.kind === 'evm' ? `evm:${identity.address}` : `x509:${identity.mspId}`;
 }
 
 /** Whether member names see a venue: anyone a public one, members a permissioned one. */

@@ -72,6 +72,8 @@ export async function serveExchange<E extends Exchange>(
     settlements?: Settlements;
     withdrawals?: Withdrawals;
     onLogin?: (account: string, canSee: (venue: string) => boolean) => void;
+    /** An identity was linked to an account (demo funding of the identity on its ledgers). */
+    onLink?: (account: string, identity: string, canSee: (venue: string) => boolean) => void;
     /** The ledger each venue settles on (the login's `access`). */
     ledgerOf?: (venue: string) => VenueLedger | undefined;
     close: () => Promise<void>;
@@ -88,6 +90,7 @@ export async function serveExchange<E extends Exchange>(
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, withdrawals, limits, {
     ...(o.onLogin === undefined ? {} : { onLogin: o.onLogin }),
+    ...(o.onLink === undefined ? {} : { onLink: o.onLink }),
     ...(o.ledgerOf === undefined ? {} : { ledgerOf: o.ledgerOf }),
     onOrder() {
       metrics?.order(Date.now());

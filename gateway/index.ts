@@ -18,6 +18,7 @@ export {
   type Exchange,
   type ExchangeSubscriber,
   type ExchangeView,
+  type IdentityDirectory,
   type Submitted,
 } from './exchange.ts';
 export { type Gateway, makeApp, serveExchange } from './gateway.ts';

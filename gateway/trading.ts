@@ -7,14 +7,14 @@
  */
 import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
-import { Code, type PublishedEvent, type Unstamped } from '../engine/index.ts';
-import { type AccountSeed, type CommandRef, type Exchange, memberName } from './exchange.ts';
+import { Code, type EventOf, type PublishedEvent, type Unstamped } from '../engine/index.ts';
+import type { AccountSeed, CommandRef, Exchange } from './exchange.ts';
 import type { InstrumentCodec } from './instrument-codec.ts';
 import type { Limits } from './limits.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { Tokens } from './tokens.ts';
-import { type VenueLedger, venueAccess } from './venue-access.ts';
+import { memberNameOf, type VenueLedger, venueAccess } from './venue-access.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
@@ -36,6 +36,8 @@ interface Origin {
 export interface TradingHooks {
   /** An identity logged in (demo funding): its account and what it may see. */
   onLogin?(account: string, canSee: (venue: string) => boolean): void;
+  /** An identity was linked to an account followed here (demo funding): what the account may see now. */
+  onLink?(account: string, identity: string, canSee: (venue: string) => boolean): void;
   /** An order was submitted (metrics). */
   onOrder?(): void;
   /** A request's command is journaled and executed: milliseconds since it arrived. */
@@ -47,11 +49,15 @@ export interface TradingHooks {
 /** How long a request is remembered for its command's events: well past the minute a cluster's gateway sends it for. */
 const ORIGIN_MS = 120_000;
 
-/** An account followed here: its sessions logged in or logging in, and its standing per venue. */
+/**
+ * An account followed here: its sessions logged in or logging in, its standing per venue, and its
+ * identities (its own name, then those linked to it), kept up to date by its events.
+ */
 interface Followed {
   count: number;
   ready: Promise<void>;
   standing: Map<string, AccountSeed['standing'][number]>;
+  names: string[];
 }
 
 export class Trading {
@@ -102,14 +108,62 @@ export class Trading {
     for (const [account, set] of this.#sessions) yield [account, set.size];
   }
 
+  /** A login challenge; with purpose "link", one to link an identity to the session's account. */
   challenge(session: Session, msg: Message<'challenge'>): void {
-    session.reply({ type: 'challenge', id: msg.id, ...this.newChallenge(session.address) });
+    const linkTo = msg.purpose === 'link' ? this.#linking(session, 'challenge') : undefined;
+    session.reply({ type: 'challenge', id: msg.id, ...this.newChallenge(session.address, linkTo) });
   }
 
-  /** A fresh login challenge for a client at `address` (RATE_LIMITED past the address's limit). */
-  newChallenge(address: string): Challenge {
+  /**
+   * A fresh challenge for a client at `address` (RATE_LIMITED past the address's limit): to log
+   * in, or to link an identity to the account `linkTo`.
+   */
+  newChallenge(address: string, linkTo?: string): Challenge {
     this.#limits.challenge(address);
-    return this.#auth.challenge(address);
+    return this.#auth.challenge(address, linkTo);
+  }
+
+  /**
+   * Links the identity a signed link challenge proves to the session's account: answered with an
+   * `ack`, then an `identity` report to the account's sessions, or a `reject` with the engine's
+   * code and reason (linked elsewhere, open orders, another identity on the same ledger).
+   */
+  link(session: Session, msg: Message<'link'>): void {
+    const account = this.#linking(session, 'link');
+    const { op: _op, id, ...proof } = msg;
+    this.#limits.login(session.address);
+    const identity = this.#auth.accountOf(this.#auth.verify(proof, account));
+    this.#submit({ type: 'link', account, identity }, undefined, this.#origin(session, id, 'link'));
+  }
+
+  /** Unlinks an identity from the session's account; answered as `link` is. */
+  unlink(session: Session, msg: Message<'unlink'>): void {
+    const account = this.#linking(session, 'unlink');
+    this.#submit(
+      { type: 'unlink', account, identity: msg.identity },
+      undefined,
+      this.#origin(session, msg.id, 'unlink'),
+    );
+  }
+
+  /** The session's account, for an op about links (AUTH_REQUIRED, LINKS_UNSUPPORTED). */
+  #linking(session: Session, op: string): string {
+    const account = this.#account(session);
+    assertThat(
+      this.#exchange.identities !== null,
+      `${op}: this exchange takes no identity links (a cluster does not yet): log in with each identity instead`,
+      'LINKS_UNSUPPORTED',
+    );
+    return account;
+  }
+
+  #origin(session: Session, id: Origin['id'], op: string): Origin {
+    return { session, id, op, at: performance.now(), answer: undefined, answered: false };
+  }
+
+  /** An account's identities: its own name, then those linked to it. */
+  #names(account: string): string[] {
+    return [account, ...(this.#exchange.identities?.identities(account) ?? [])];
   }
 
   /**
@@ -134,7 +188,7 @@ export class Trading {
         if (!session.open) return this.#unfollow(account);
         session.identity = identity;
         session.account = account;
-        session.memberNames = memberNames;
+        session.memberNames = followed.names.map(memberNameOf);
         session.cancelOnDisconnect = cancelOnDisconnect === true;
         let set = this.#sessions.get(account);
         if (set === undefined) {
@@ -142,17 +196,14 @@ export class Trading {
           this.#sessions.set(account, set);
         }
         set.add(session);
-        const venues = Object.keys(this.#exchange.venues).filter((v) => session.canSee(v));
         const { token, expiresAt } = this.tokens.issue(account, memberNames);
         session.reply({
           type: 'login',
           id,
           account,
           identity,
-          venues,
-          access: venueAccess(this.#exchange.risk, [...followed.standing.values()], identity, venues, (v) =>
-            this.#hooks.ledgerOf?.(v),
-          ),
+          identities: followed.names.slice(1),
+          ...this.#access(followed.names, [...followed.standing.values()], session.canSee),
           cancelOnDisconnect: session.cancelOnDisconnect,
           token,
           tokenExpiresAt: expiresAt,
@@ -184,6 +235,8 @@ export class Trading {
     f = {
       count: 1,
       standing,
+      // Read with the seed: the engine's links as of the same command.
+      names: this.#names(account),
       ready: this.#exchange.follow(account).then((seed) => {
         for (const s of seed.standing) standing.set(s.venue, s);
         this.reports.track(seed.orders);
@@ -213,8 +266,9 @@ export class Trading {
   ): { identity: Identity; account: string; memberNames: string[] } {
     this.#limits.login(address);
     const identity = this.#auth.verify(proof);
-    const account = this.#auth.accountOf(identity);
-    const memberNames = [memberName(identity)];
+    const name = this.#auth.accountOf(identity);
+    const account = this.#exchange.identities?.ownerOf(name) ?? name;
+    const memberNames = this.#names(account).map(memberNameOf);
     this.#hooks.onLogin?.(account, (venue) => this.#exchange.canSee(venue, memberNames));
     return { identity, account, memberNames };
   }
@@ -510,6 +564,60 @@ export class Trading {
     }
     for (const [account, report] of out) this.#deliver(account, report, origin);
     out.length = 0;
+    // After the command's standing events: the report's access shows them.
+    for (const e of events)
+      if (e.kind === 'identity' && followed !== undefined) this.#linked(e, followed, origin);
+  }
+
+  /**
+   * An identity was linked to or unlinked from an account followed here: its sessions see what
+   * its identities now give sight of, and each gets an `identity` report with the account's
+   * identities, venues and access.
+   */
+  #linked(e: EventOf<'identity'>, followed: Followed, origin: Origin | undefined): void {
+    const { account, identity, linked } = e;
+    followed.names = linked ? [...followed.names, identity] : followed.names.filter((n) => n !== identity);
+    const memberNames = followed.names.map(memberNameOf);
+    const sessions = this.#sessions.get(account) ?? new Set<Session>();
+    for (const s of sessions) s.memberNames = memberNames;
+    if (linked) this.#hooks.onLink?.(account, identity, (v) => this.#exchange.canSee(v, memberNames));
+    for (const s of sessions) {
+      const own = origin?.session === s && origin.id !== undefined;
+      s.reply({
+        type: 'identity',
+        ...(own ? { id: origin.id } : {}),
+        account,
+        identity,
+        linked,
+        identities: followed.names.slice(1),
+        ...this.#access(followed.names, [...followed.standing.values()], s.canSee),
+        ts: e.ts,
+      });
+    }
+  }
+
+  /**
+   * An account's identities (other than its own name), the venues they see, and per venue whether
+   * the account may trade there and why not, as the engine holds them now (REST's account).
+   */
+  async accountView(account: string) {
+    const names = this.#names(account);
+    const memberNames = names.map(memberNameOf);
+    const standing = await this.#exchange.standing(account);
+    return {
+      account,
+      identities: names.slice(1),
+      ...this.#access(names, standing, (v) => this.#exchange.canSee(v, memberNames)),
+    };
+  }
+
+  /** The venues `canSee` lets through and, per venue, whether the account may trade there and why not. */
+  #access(names: readonly string[], standing: AccountSeed['standing'], canSee: (venue: string) => boolean) {
+    const venues = Object.keys(this.#exchange.venues).filter(canSee);
+    return {
+      venues,
+      access: venueAccess(this.#exchange.risk, standing, names, venues, (v) => this.#hooks.ledgerOf?.(v)),
+    };
   }
 
   /**

@@ -24,26 +24,36 @@ function op<const O extends string, P extends Record<string, TSchema>>(name: O, 
   );
 }
 
-export const Messages = {
-  ping: op('ping', {}),
-  challenge: op('challenge', {}),
-  login: Type.Union([
-    op('login', {
+/** A signed challenge, one branch per scheme (login's and link's), with the op's own fields. */
+function proof<const O extends string, P extends Record<string, TSchema>>(name: O, props: P) {
+  return Type.Union([
+    op(name, {
       scheme: Type.Union([Type.Literal('eip191'), Type.Literal('eip712')]),
       nonce: Hex,
       address: Type.String({ minLength: 1, maxLength: 64 }),
       signature: Hex,
-      cancelOnDisconnect: Type.Optional(Type.Boolean()),
+      ...props,
     }),
-    op('login', {
+    op(name, {
       scheme: Type.Literal('x509'),
       nonce: Hex,
       mspId: Type.String({ minLength: 1, maxLength: 64 }),
       certificate: Type.String({ minLength: 1, maxLength: 16_384 }),
       signature: Hex,
-      cancelOnDisconnect: Type.Optional(Type.Boolean()),
+      ...props,
     }),
-  ]),
+  ]);
+}
+
+export const Messages = {
+  ping: op('ping', {}),
+  /** `purpose` "link": a challenge to link another identity to the session's account. */
+  challenge: op('challenge', {
+    purpose: Type.Optional(Type.Union([Type.Literal('login'), Type.Literal('link')])),
+  }),
+  login: proof('login', { cancelOnDisconnect: Type.Optional(Type.Boolean()) }),
+  link: proof('link', {}),
+  unlink: op('unlink', { identity: Name }),
   new: op('new', {
     instrument: InstrumentId,
     clientOrderId: Name,
@@ -96,15 +106,23 @@ export type Request = { [O in Op]: Message<O> }[Op];
 const validators = new Map(
   Object.entries(Messages).map(([name, schema]) => [name, Compile(schema as TSchema)]),
 );
-/** Login is checked against the branch its scheme picks, so errors name that branch's fields. */
-const loginBranches = new Map(
-  Messages.login.anyOf.flatMap((branch) => {
-    const scheme = branch.properties.scheme as TSchema & { anyOf?: Array<{ const: string }>; const?: string };
-    const names = scheme.anyOf?.map((l) => l.const) ?? [scheme.const!];
-    const check = Compile(branch as TSchema);
-    return names.map((n) => [n, check] as const);
-  }),
-);
+/** A login or link is checked against the branch its scheme picks, so errors name that branch's fields. */
+const schemeBranches = (union: typeof Messages.login | typeof Messages.link) =>
+  new Map(
+    union.anyOf.flatMap((branch) => {
+      const scheme = branch.properties.scheme as TSchema & {
+        anyOf?: Array<{ const: string }>;
+        const?: string;
+      };
+      const names = scheme.anyOf?.map((l) => l.const) ?? [scheme.const!];
+      const check = Compile(branch as TSchema);
+      return names.map((n) => [n, check] as const);
+    }),
+  );
+const proofBranches = new Map([
+  ['login', schemeBranches(Messages.login)],
+  ['link', schemeBranches(Messages.link)],
+]);
 const OPS = Object.keys(Messages).join(', ');
 const DECIMAL_FIELDS = new Set(['quantity', 'price', 'stopPrice', 'amount']);
 
@@ -131,13 +149,14 @@ export function parseMessage(value: unknown): Request {
   if (check === undefined) {
     throw makeError(`unknown op ${shown(name)}; the ops are ${OPS}`, 'UNKNOWN_OP');
   }
-  if (name === 'login') {
+  const branches = proofBranches.get(name);
+  if (branches !== undefined) {
     const scheme = (value as { scheme?: unknown }).scheme;
-    if (scheme === undefined) throw makeError('login: missing field "scheme"', 'BAD_MESSAGE');
-    check = typeof scheme === 'string' ? loginBranches.get(scheme) : undefined;
+    if (scheme === undefined) throw makeError(`${name}: missing field "scheme"`, 'BAD_MESSAGE');
+    check = typeof scheme === 'string' ? branches.get(scheme) : undefined;
     if (check === undefined) {
       throw makeError(
-        `login: scheme must be "eip191", "eip712" or "x509", got ${shown(scheme)}`,
+        `${name}: scheme must be "eip191", "eip712" or "x509", got ${shown(scheme)}`,
         'BAD_MESSAGE',
       );
     }

@@ -71,30 +71,31 @@ export class Authenticator {
 
   /**
    * A fresh single-use challenge, good for `ttlMs`, for a client at `address` (callers that do
-   * not tell clients apart give none: they share one address's allowance).
+   * not tell clients apart give none: they share one address's allowance); with `linkTo`, to
+   * link the signing identity to that account rather than to log in.
    */
-  challenge(address = ''): Challenge {
+  challenge(address = '', linkTo?: string): Challenge {
     const { nonce, expiresAt } = this.#challenges.issue(this.#now(), address);
     return {
       nonce,
-      message: loginMessage(this.#domainName, nonce, expiresAt),
-      typedData: loginTypedData(this.#domainName, nonce, expiresAt),
+      message: loginMessage(this.#domainName, nonce, expiresAt, linkTo),
+      typedData: loginTypedData(this.#domainName, nonce, expiresAt, linkTo),
       expiresAt,
     };
   }
 
   /**
-   * The identity `proof` proves. Throws CHALLENGE_EXPIRED for an unknown, used or expired
+   * The identity `proof` proves (with `linkTo`: signing the link to that account). Throws CHALLENGE_EXPIRED for an unknown, used or expired
    * nonce and AUTH_FAILED for a proof that does not verify, each naming the problem.
    */
-  verify(proof: LoginProof): Identity {
+  verify(proof: LoginProof, linkTo?: string): Identity {
     const now = this.#now();
     const expiresAt = this.#challenges.take(proof.nonce, now);
-    const message = loginMessage(this.#domainName, proof.nonce, expiresAt);
+    const message = loginMessage(this.#domainName, proof.nonce, expiresAt, linkTo);
     switch (proof.scheme) {
       case 'eip191':
       case 'eip712':
-        return verifyEvm(proof, message, loginTypedData(this.#domainName, proof.nonce, expiresAt));
+        return verifyEvm(proof, message, loginTypedData(this.#domainName, proof.nonce, expiresAt, linkTo));
       case 'x509':
         return this.#msps.verify(proof, message, now);
       default: {

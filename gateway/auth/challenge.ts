@@ -15,10 +15,11 @@ export interface LoginTypedData {
    */
   domain: { name: string; version: '1' };
   /** Without `EIP712Domain`, as ethers wants; `eth_signTypedData_v4` callers add it. */
-  types: { Login: Array<{ name: string; type: string }> };
-  primaryType: 'Login';
+  types: { Login: Array<{ name: string; type: string }> } | { Link: Array<{ name: string; type: string }> };
+  /** `Login`; `Link` for a challenge to link the key to an account, which then names it. */
+  primaryType: 'Login' | 'Link';
   /** `expires` is the expiry in Unix milliseconds (a uint256). */
-  message: { nonce: string; expires: number };
+  message: { nonce: string; expires: number } | { account: string; nonce: string; expires: number };
 }
 
 /** What the server sends in answer to `{"op":"challenge"}`. */
@@ -33,28 +34,51 @@ export interface Challenge {
   expiresAt: number;
 }
 
-/** The text signed by eip191 and x509: readable in a wallet prompt, and naming nonce and expiry. */
-export function loginMessage(domainName: string, nonce: string, expiresAt: number): string {
-  return (
-    `${domainName} login\n` +
-    'Sign to prove you hold this key. It moves no assets and costs nothing.\n' +
-    `nonce: ${nonce}\n` +
-    `expires: ${new Date(expiresAt).toISOString()}`
-  );
+/**
+ * The text signed by eip191 and x509: readable in a wallet prompt, and naming nonce and expiry;
+ * to link the key to an account (`linkTo`), naming the account too, so that a login's signature
+ * cannot serve as a link's, nor a link's to one account as a link's to another.
+ */
+export function loginMessage(domainName: string, nonce: string, expiresAt: number, linkTo?: string): string {
+  const head =
+    linkTo === undefined
+      ? `${domainName} login\nSign to prove you hold this key. It moves no assets and costs nothing.\n`
+      : `${domainName} link\nSign to link this key to the account ${linkTo}, which may then trade and settle as it. It moves no assets and costs nothing.\n`;
+  return `${head}nonce: ${nonce}\nexpires: ${new Date(expiresAt).toISOString()}`;
 }
 
-/** The typed data signed by eip712; built afresh each time so that callers cannot alter a shared copy. */
-export function loginTypedData(domainName: string, nonce: string, expiresAt: number): LoginTypedData {
+/** The typed data signed by eip712 (for a link, naming the account); built afresh each time so that callers cannot alter a shared copy. */
+export function loginTypedData(
+  domainName: string,
+  nonce: string,
+  expiresAt: number,
+  linkTo?: string,
+): LoginTypedData {
+  const domain = { name: domainName, version: '1' as const };
+  if (linkTo === undefined) {
+    return {
+      domain,
+      types: {
+        Login: [
+          { name: 'nonce', type: 'string' },
+          { name: 'expires', type: 'uint256' },
+        ],
+      },
+      primaryType: 'Login',
+      message: { nonce, expires: expiresAt },
+    };
+  }
   return {
-    domain: { name: domainName, version: '1' },
+    domain,
     types: {
-      Login: [
+      Link: [
+        { name: 'account', type: 'string' },
         { name: 'nonce', type: 'string' },
         { name: 'expires', type: 'uint256' },
       ],
     },
-    primaryType: 'Login',
-    message: { nonce, expires: expiresAt },
+    primaryType: 'Link',
+    message: { account: linkTo, nonce, expires: expiresAt },
   };
 }
 

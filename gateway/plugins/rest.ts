@@ -141,6 +141,22 @@ const Challenge = Type.Object({
   expiresAt: Type.Integer(),
 });
 
+const Access = Type.Object({
+  venue: Type.String(),
+  canTrade: Type.Boolean(),
+  reason: Type.Optional(
+    Type.Union([Type.Literal('other-ledger'), Type.Literal('not-eligible'), Type.Literal('frozen')]),
+  ),
+  message: Type.Optional(Type.String()),
+});
+
+const Account = Type.Object({
+  account: Type.String(),
+  identities: Type.Array(Type.String(), { description: 'identities linked to the account, in link order' }),
+  venues: Type.Array(Type.String(), { description: 'the venues its identities see' }),
+  access: Type.Array(Access),
+});
+
 const Instrument = Type.Object({
   id: Type.String(),
   symbol: Type.String(),
@@ -307,6 +323,18 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       const { account, memberNames } = trading.authenticate(proof, addressKey(req.ip));
       return { account, ...trading.tokens.issue(account, memberNames) };
     },
+  );
+
+  app.get(
+    '/api/account',
+    {
+      schema: {
+        summary: "The caller's account: its linked identities, and per venue whether it may trade there",
+        ...Auth,
+        response: { 200: Account, ...Unauthorized },
+      },
+    },
+    async (req) => trading.accountView(must(req).account),
   );
 
   app.get(

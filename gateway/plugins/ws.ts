@@ -242,6 +242,10 @@ export default async function wsPlugin(app: FastifyInstance, { gateway }: { gate
         return trading.challenge(session, msg);
       case 'login':
         return trading.login(session, msg);
+      case 'link':
+        return trading.link(session, msg);
+      case 'unlink':
+        return trading.unlink(session, msg);
       case 'new':
         return trading.newOrder(session, msg);
       case 'cancel':

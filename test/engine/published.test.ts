@@ -86,7 +86,8 @@ const PINNED: { [K in EventKind]: string } = {
   settlement:
     '{"seq":31,"commandSeq":12,"ts":1700000000011,"kind":"settlement","instrument":"ACME@evm:31337","tradeId":1,"ok":true,"reason":"","ref":"0xabc","gas":21000,"gasFee":"420000"}',
   withdrawal:
-    '{"seq":36,"commandSeq":13,"ts":1700000000012,"kind":"withdrawal","instrument":"","withdrawalId":1,"status":"pending","account":"alice","asset":"ACME@evm:31337","amount":2,"reason":"","ref":"","gas":0,"gasFee":""}',  identity:
+    '{"seq":36,"commandSeq":13,"ts":1700000000012,"kind":"withdrawal","instrument":"","withdrawalId":1,"status":"pending","account":"alice","asset":"ACME@evm:31337","amount":2,"reason":"","ref":"","gas":0,"gasFee":""}',
+  identity:
     '{"seq":38,"commandSeq":14,"ts":1700000000013,"kind":"identity","instrument":"","account":"alice","identity":"Org1MSP:alice","linked":true}',
 };
 

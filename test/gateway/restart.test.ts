@@ -196,7 +196,7 @@ describe('market data across restarts, and what a login says', () => {
         ['fabric:bank-net', false, 'other-ledger'],
       ],
     );
-    assert.match(access[1]!.message as string, /log in with a fabric identity/);
+    assert.match(access[1]!.message as string, /link a fabric identity to it \(or log in with one\)/);
     await c.close();
   });
 

@@ -155,7 +155,10 @@ describe('linked identities', () => {
     ]);
     assert.equal(refusal({ type: 'link', account: ALICE_X509, identity: BOB })[0], Code.IDENTITY_LINKED);
     assert.equal(refusal({ type: 'link', account: BOB, identity: ALICE })[0], Code.IDENTITY_LINKED);
-    assert.equal(refusal({ type: 'unlink', account: BOB, identity: ALICE_X509 })[0], Code.IDENTITY_NOT_LINKED);
+    assert.equal(
+      refusal({ type: 'unlink', account: BOB, identity: ALICE_X509 })[0],
+      Code.IDENTITY_NOT_LINKED,
+    );
 
     // Bob has an open order: he cannot be linked to anyone until it is gone.
     onLedger(BOB, FABRIC, BOND, 10);
@@ -217,7 +220,10 @@ describe('linked identities', () => {
     const [trade] = engine.pendingSettlements();
     assert.ok(trade);
     const waiting = run({ type: 'unlink', account: ALICE, identity: ALICE_X509 });
-    assert.match(String(rejected(waiting)?.reason), new RegExp(`has trade ${trade.tradeId} waiting for settlement on ${FABRIC}`));
+    assert.match(
+      String(rejected(waiting)?.reason),
+      new RegExp(`has trade ${trade.tradeId} waiting for settlement on ${FABRIC}`),
+    );
     run({ type: 'settle', tradeId: trade.tradeId, ok: true });
     const cash = balance(ALICE, USD);
     const evs = run({ type: 'unlink', account: ALICE, identity: ALICE_X509 });
