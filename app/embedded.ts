@@ -70,8 +70,11 @@ export async function startExchange(config: Config, options: StartOptions = {}):
     onLogin(account, canSee) {
       if (config.demo.fundAccounts) fundAccount(exchange, account, canSee, connectors);
     },
-    onLink(_account, identity, canSee) {
-      if (config.demo.fundAccounts) fundIdentity(identity, canSee, connectors);
+    onLink(account, identity, canSee) {
+      if (!config.demo.fundAccounts) return;
+      // Not where the account already stands: it settles there as another identity.
+      const held = new Set(exchange.engine.standing(account).map((s) => s.venue));
+      fundIdentity(identity, (v) => canSee(v) && !held.has(v), connectors);
     },
     async close() {
       maker?.stop();

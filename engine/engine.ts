@@ -9,11 +9,21 @@ import type { BookKind, MatchHost } from './book.ts';
 import { Code } from './codes.ts';
 import type { EngineEvent, EngineListener, EventKind, WithdrawalStatus } from './events.ts';
 import { feeFor } from './fees.ts';
-import { changeAccount, isRefusal, link, ownerName, partyOf, unlink, venueOfId } from './identities.ts';
+import {
+  applyChange,
+  type ChangeTarget,
+  changeAccount,
+  isRefusal,
+  link,
+  ownerName,
+  partyOf,
+  unlink,
+  venueOfId,
+} from './identities.ts';
 import { checkSpec, Instrument } from './instrument.ts';
 import { type Order, OrderState } from './order.ts';
 import { type EventRecords, Outbox } from './outbox.ts';
-import { ELIGIBLE, FROZEN, type PendingWithdrawal, type RiskBook } from './risk.ts';
+import { ELIGIBLE, FROZEN, type PendingTrade, type PendingWithdrawal, type RiskBook } from './risk.ts';
 import { type EngineSnapshot, exportState, importState } from './snapshot.ts';
 import { EngineState } from './state.ts';
 import type { TouchedLevels } from './touched.ts';
@@ -32,6 +42,7 @@ import type {
   SetAccountCommand,
   SetStatusCommand,
   SettleCommand,
+  SettleLegCommand,
   SettleWithdrawalCommand,
   UnlinkCommand,
   UpdateInstrumentCommand,
@@ -44,6 +55,7 @@ import {
   checkQuantity,
   defaultTif,
   isName,
+  legProblem,
   settleProblem,
   Verdict,
 } from './validate.ts';
@@ -197,6 +209,7 @@ export class Engine {
       );
     } else {
       this.#s.ts = c.ts;
+      if (risk !== null) risk.now = c.ts;
       this.#expire(c.ts);
       this.#dispatch(c);
     }
@@ -417,11 +430,14 @@ export class Engine {
       case 'request-withdrawal':
       case 'set-account':
       case 'settle':
+      case 'settle-leg':
       case 'settle-withdrawal':
         if (this.#s.risk === null) {
           this.#reject(Code.RISK_OFF, `${c.type} needs pre-trade risk, which is off in this engine`);
         } else if (c.type === 'settle') {
           this.#settle(c, this.#s.risk);
+        } else if (c.type === 'settle-leg') {
+          this.#settleLeg(c, this.#s.risk);
         } else if (c.type === 'settle-withdrawal') {
           this.#settleWithdrawal(c, this.#s.risk);
         } else if (c.type === 'set-account') {
@@ -433,7 +449,7 @@ export class Engine {
       default:
         this.#reject(
           Code.INVALID_COMMAND,
-          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, update-instrument, tick, deposit, withdraw, request-withdrawal, set-account, settle, settle-withdrawal, link or unlink',
+          'type must be new, cancel, cancel-all, replace, list-instrument, set-status, update-instrument, tick, deposit, withdraw, request-withdrawal, set-account, settle, settle-leg, settle-withdrawal, link or unlink',
         );
     }
   }
@@ -873,13 +889,15 @@ export class Engine {
     }
     // A ledger's change names the identity that made it there: its account's, if it is linked.
     let known = this.#s.accountById.get(c.account);
+    let target: ChangeTarget | null = null;
     if (c.type !== 'request-withdrawal') {
-      const acc = changeAccount(this.#s, c.account, venueOfId(c.asset));
-      if (isRefusal(acc)) {
-        this.#reject(acc[0], acc[1]);
+      const to = changeAccount(this.#s, c.account, venueOfId(c.asset));
+      if (isRefusal(to)) {
+        this.#reject(to[0], to[1]);
         return;
       }
-      known = acc;
+      target = to;
+      known = to.acc;
     }
     const have = known?.balances[asset]?.available ?? 0;
     if (c.type === 'withdraw' && have < c.amount) {
@@ -898,7 +916,8 @@ export class Engine {
       risk.withdraw(known!, w);
       this.#withdrawalEvent(w, 'pending');
     } else {
-      risk.credit(known!, asset, c.type === 'withdraw' ? -c.amount : c.amount);
+      const acc = applyChange(target!, c.account, venueOfId(c.asset));
+      risk.credit(acc, asset, c.type === 'withdraw' ? -c.amount : c.amount);
     }
   }
 
@@ -907,7 +926,10 @@ export class Engine {
       this.#reject(Code.INVALID_ACCOUNT, 'account must be a string of 1 to 64 characters');
       return;
     }
-    if (!isName(c.venue) || !this.#s.instruments.some((i) => i.venue === c.venue)) {
+    if (
+      !isName(c.venue) ||
+      !this.#s.instruments.some((i) => i.venue === c.venue || i.cashVenue === c.venue)
+    ) {
       this.#reject(Code.INVALID_COMMAND, `venue ${String(c.venue)} has no listing`);
       return;
     }
@@ -917,11 +939,12 @@ export class Engine {
       return;
     }
     // The ledger names the identity it knows: its account's, if it is linked.
-    const acc = changeAccount(this.#s, c.account, c.venue);
-    if (isRefusal(acc)) {
-      this.#reject(acc[0], acc[1]);
+    const target = changeAccount(this.#s, c.account, c.venue);
+    if (isRefusal(target)) {
+      this.#reject(target[0], target[1]);
       return;
     }
+    const acc = applyChange(target, c.account, c.venue);
     let flags = acc.venues.get(c.venue) ?? 0;
     if (c.eligible !== undefined) flags = c.eligible ? flags | ELIGIBLE : flags & ~ELIGIBLE;
     if (c.frozen !== undefined) flags = c.frozen ? flags | FROZEN : flags & ~FROZEN;
@@ -979,15 +1002,77 @@ export class Engine {
       this.#reject(Code.INVALID_COMMAND, problem);
       return;
     }
+    if (t.legs !== undefined) {
+      this.#reject(
+        Code.INVALID_COMMAND,
+        `trade ${t.tradeId} is cross-ledger: each of its legs is settled by settle-leg`,
+      );
+      return;
+    }
+    this.#finish(t, c.ok, c.ok, c.reason ?? '', risk);
+    const e = this.#lastSettlement!;
+    e.ref = c.ref ?? '';
+    e.gas = c.gas ?? 0;
+    e.gasFee = c.gasFee ?? '';
+  }
+
+  /** The settlement event `#finish` wrote last (its ref and costs are the caller's to fill). */
+  #lastSettlement: EngineEvent | null = null;
+
+  /** Applies a trade's final verdict, per leg, and writes its settlement event. */
+  #finish(t: PendingTrade, securityOk: boolean, cashOk: boolean, reason: string, risk: RiskBook): void {
     const accounts = this.#s.accounts;
-    risk.settle(t, c.ok, accounts[t.buyer]!, accounts[t.seller]!);
+    risk.settle(t, securityOk, cashOk, accounts[t.buyer]!, accounts[t.seller]!);
     const e = this.#event('settlement', this.#s.instruments[t.instrument]!.id);
     e.tradeId = t.tradeId;
-    e.ok = c.ok;
+    e.ok = securityOk && cashOk;
+    e.reason = reason;
+    e.ref = '';
+    e.gas = 0;
+    e.gasFee = '';
+    this.#lastSettlement = e;
+  }
+
+  /**
+   * One ledger's step on a leg of a cross-ledger trade (`SettleLegCommand`): a leg moves from
+   * nowhere to locked or refused, and from locked to claimed or refunded. Once both legs are
+   * final the trade is: settled if both were claimed, reversed if neither was, and otherwise
+   * (the hash time-locks' margins broken: docs/settlement.md) each leg as its ledger did it.
+   */
+  #settleLeg(c: SettleLegCommand, risk: RiskBook): void {
+    const t = typeof c.tradeId === 'number' ? risk.pending.get(c.tradeId) : undefined;
+    if (t === undefined) {
+      this.#reject(Code.RISK_UNKNOWN_TRADE, `trade ${String(c.tradeId)} is unknown or already settled`);
+      return;
+    }
+    const problem = legProblem(c, t);
+    if (problem !== null) {
+      this.#reject(Code.INVALID_COMMAND, problem);
+      return;
+    }
+    const legs = t.legs!;
+    const i = c.leg === 'security' ? 0 : 1;
+    legs[i] = c.state;
+    const inst = this.#s.instruments[t.instrument]!;
+    const e = this.#event('leg', inst.id);
+    e.tradeId = t.tradeId;
+    e.leg = c.leg;
+    e.venue = i === 0 ? inst.venue : inst.cashVenue;
+    e.status = c.state;
     e.reason = c.reason ?? '';
     e.ref = c.ref ?? '';
     e.gas = c.gas ?? 0;
     e.gasFee = c.gasFee ?? '';
+    const final = (l: string) => l === 'claimed' || l === 'refunded' || l === 'refused';
+    if (!final(legs[0]) || !final(legs[1])) return;
+    const [securityOk, cashOk] = [legs[0] === 'claimed', legs[1] === 'claimed'];
+    const reason =
+      securityOk && cashOk
+        ? ''
+        : securityOk || cashOk
+          ? `split: the security leg was ${legs[0]}, the cash leg ${legs[1]}`
+          : `reversed: the security leg was ${legs[0]}, the cash leg ${legs[1]}`;
+    this.#finish(t, securityOk, cashOk, reason, risk);
   }
 
   #settleWithdrawal(c: SettleWithdrawalCommand, risk: RiskBook): void {

@@ -8,7 +8,7 @@
  * (`eventToObject` in published.ts, which gives the fields of its kind as a typed object). Only
  * the fields of an event's kind are meaningful.
  */
-import type { InstrumentStatus, OrderType, Side, TimeInForce } from './types.ts';
+import type { InstrumentStatus, LegState, OrderType, Side, TimeInForce } from './types.ts';
 
 export type EventKind =
   | 'accepted' // an order entered (resting, matching or waiting as a stop)
@@ -24,7 +24,8 @@ export type EventKind =
   | 'settlement' // risk: a ledger's verdict on a trade was applied
   | 'account' // risk: an account's standing on a venue changed
   | 'withdrawal' // risk: a withdrawal was requested (pending), released or refused by its ledger
-  | 'identity'; // an identity was linked to an account or unlinked from it
+  | 'identity' // an identity was linked to an account or unlinked from it
+  | 'leg'; // risk: a ledger's step on a leg of a cross-ledger trade (locked, claimed, refunded, refused)
 
 /** Where a withdrawal stands: waiting for its ledger, or its ledger's verdict. */
 export type WithdrawalStatus = 'pending' | 'released' | 'refused';
@@ -88,8 +89,10 @@ export class EngineEvent {
   askPrice = 0;
   askQty = 0;
 
-  /** Instrument: its status; withdrawal: where it stands. */
-  status: InstrumentStatus | WithdrawalStatus = 'open';
+  /** Instrument: its status; withdrawal and leg: where it stands. */
+  status: InstrumentStatus | WithdrawalStatus | LegState = 'open';
+  /** Leg: which of a cross-ledger trade's (its venue is `venue`). */
+  leg: 'security' | 'cash' = 'security';
 
   // Risk: balance (account, asset and its four amounts), settlement (tradeId, ok, reason, ref,
   // gas, gasFee),

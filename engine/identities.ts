@@ -18,7 +18,7 @@ import type { EngineState } from './state.ts';
 /** Why a command about identities is refused: a result code and the reason. */
 export type Refusal = readonly [code: number, reason: string];
 
-export function isRefusal(x: Account | Refusal | string[]): x is Refusal {
+export function isRefusal(x: ChangeTarget | Refusal | string[]): x is Refusal {
   return Array.isArray(x) && typeof x[0] === 'number';
 }
 
@@ -37,33 +37,44 @@ export function ownerName(s: EngineState, identity: string): string {
   return s.owners.get(identity)?.id ?? identity;
 }
 
+/** Where a ledger change goes: an account, and whether the change makes the identity its party on the venue. */
+export interface ChangeTarget {
+  acc: Account;
+  /** The change is the first of a linked identity on a venue where its account holds nothing. */
+  binds: boolean;
+}
+
 /**
- * The account a ledger change by `identity` on `venue` belongs to (an identity seen for the
- * first time gets an account of its own), or why it belongs to none: the account already settles
- * on the venue as another identity. The first change of a linked identity on a venue where its
- * account holds nothing makes it the account's party there.
+ * The account a ledger change by `identity` on `venue` belongs to (an identity seen for the first
+ * time gets an account of its own), without changing anything (`applyChange` does, once the
+ * change is taken), or why it belongs to none. A linked identity's change is its account's where
+ * the account settles as it, or holds nothing yet (it then becomes the account's party there);
+ * where the account settles as another identity (one per ledger), it is held for the identity in
+ * an account of its own, which it gets back when unlinked. A change by an account's own name on
+ * a venue where it settles as a linked identity is refused: the ledger holds it for that name,
+ * which cannot be a second party there.
  */
-export function changeAccount(s: EngineState, identity: string, venue: string): Account | Refusal {
+export function changeAccount(s: EngineState, identity: string, venue: string): ChangeTarget | Refusal {
   const owner = s.owners.get(identity);
-  if (owner === undefined) {
-    const own = s.accountById.get(identity);
-    const party = own === undefined ? identity : partyOf(own, venue);
-    if (party === identity) return own ?? s.account(identity);
-    return [
-      Code.IDENTITY_LEDGER_TAKEN,
-      `account ${identity} settles on ${venue} as its linked identity ${party}; it cannot also hold anything there as itself`,
-    ];
+  if (owner !== undefined) {
+    const party = partyOf(owner, venue);
+    if (party === identity) return { acc: owner, binds: false };
+    if (party === owner.id && !holdsOn(s, owner, venue)) return { acc: owner, binds: true };
+    return { acc: s.account(identity), binds: false };
   }
-  const party = partyOf(owner, venue);
-  if (party === identity) return owner;
-  if (party === owner.id && !holdsOn(s, owner, venue)) {
-    (owner.parties ??= new Map()).set(venue, identity);
-    return owner;
-  }
+  const own = s.accountById.get(identity);
+  const party = own === undefined ? identity : partyOf(own, venue);
+  if (party === identity) return { acc: own ?? s.account(identity), binds: false };
   return [
     Code.IDENTITY_LEDGER_TAKEN,
-    `${identity} is linked to account ${owner.id}, which settles on ${venue} as ${party}: an account has one identity per ledger`,
+    `account ${identity} settles on ${venue} as its linked identity ${party}: it cannot also hold anything there as itself`,
   ];
+}
+
+/** Takes a change `changeAccount` directed: a first change of a linked identity makes it the party. */
+export function applyChange(target: ChangeTarget, identity: string, venue: string): Account {
+  if (target.binds) (target.acc.parties ??= new Map()).set(venue, identity);
+  return target.acc;
 }
 
 /** Links `identity` to `acc`; returns why not, or the venues whose holdings moved into `acc`. */
@@ -90,7 +101,8 @@ export function link(s: EngineState, acc: Account, identity: string): Refusal | 
     if (own.identities !== null)
       return [Code.IDENTITY_LINKED, `${identity} has linked identities of its own; unlink them first`];
     const busy = busyOn(s, own, null);
-    if (busy !== null) return [Code.IDENTITY_BUSY, `${identity} ${busy}`];
+    if (busy !== null)
+      return [Code.IDENTITY_BUSY, `${identity} ${busy}: wait for them to end, or cancel them`];
     for (const venue of venues) {
       if (holdsOn(s, acc, venue) || acc.parties?.has(venue) === true) {
         return [
@@ -117,8 +129,12 @@ export function unlink(s: EngineState, acc: Account, identity: string): Refusal 
   const venues: string[] = [];
   for (const [venue, party] of acc.parties ?? []) if (party === identity) venues.push(venue);
   const busy = busyOn(s, acc, new Set(venues));
-  if (busy !== null)
-    return [Code.IDENTITY_BUSY, `account ${acc.id} ${busy}, where it settles as ${identity}`];
+  if (busy !== null) {
+    return [
+      Code.IDENTITY_BUSY,
+      `account ${acc.id} settles as ${identity} where it ${busy}: wait for them to end, or cancel them`,
+    ];
+  }
   s.owners.delete(identity);
   acc.identities = acc.identities!.filter((i) => i !== identity);
   if (acc.identities.length === 0) acc.identities = null;
@@ -154,16 +170,20 @@ function heldVenues(s: EngineState, acc: Account): string[] {
  */
 function busyOn(s: EngineState, acc: Account, venues: ReadonlySet<string> | null): string | null {
   const on = (venue: string) => venues === null || venues.has(venue);
+  // A cross-ledger instrument's orders and trades are on both its venues.
+  const touched = (instrument: number) => {
+    const inst = s.instruments[instrument]!;
+    return on(inst.venue) ? inst.venue : on(inst.cashVenue) ? inst.cashVenue : null;
+  };
   for (let o = acc.head; o !== null; o = o.accountNext) {
-    const venue = s.instruments[o.instrument]!.venue;
-    if (on(venue)) return `has open orders on ${venue}: cancel them first`;
+    const venue = touched(o.instrument);
+    if (venue !== null) return `has open orders on ${venue}`;
   }
   const risk = s.risk;
   if (risk === null) return null;
   for (const t of risk.pending.values()) {
-    const venue = s.instruments[t.instrument]!.venue;
-    if ((t.buyer === acc.index || t.seller === acc.index) && on(venue))
-      return `has trade ${t.tradeId} waiting for settlement on ${venue}`;
+    const venue = t.buyer === acc.index || t.seller === acc.index ? touched(t.instrument) : null;
+    if (venue !== null) return `has trade ${t.tradeId} waiting for settlement on ${venue}`;
   }
   for (const w of risk.withdrawals.values()) {
     const venue = venueOfId(risk.assets[w.asset]!);
@@ -173,8 +193,8 @@ function busyOn(s: EngineState, acc: Account, venues: ReadonlySet<string> | null
 }
 
 /**
- * Moves what `from` holds on `venues` to `to`, which holds nothing there: available balances
- * (nothing is reserved or pending: `busyOn` saw to that) and standings.
+ * Moves what `from` holds on `venues` to `to`: available balances (nothing is reserved or
+ * pending: `busyOn` saw to that), added to what `to` may hold there, and standings.
  */
 function moveHoldings(s: EngineState, from: Account, to: Account, venues: readonly string[]): void {
   const risk: RiskBook | null = s.risk;

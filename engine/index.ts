@@ -15,6 +15,7 @@ export {
 } from './engine.ts';
 export { EngineEvent, type EngineListener, type EventKind, type WithdrawalStatus } from './events.ts';
 export { feeFor } from './fees.ts';
+export type { LegProgress } from './risk.ts';
 export type { EventRecords } from './outbox.ts';
 export { StateHasher } from './hash.ts';
 export { checkSpec } from './instrument.ts';
@@ -31,8 +32,10 @@ export {
   eachAccount,
   eachInstrument,
   eventView,
+  type IdentityEvent,
   type InstrumentEvent,
   keepEvent,
+  type LegEvent,
   type PublishedEvent,
   type RejectedEvent,
   type ReplacedEvent,

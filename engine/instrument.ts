@@ -11,6 +11,7 @@ import type { InstrumentSpec, InstrumentStatus } from './types.ts';
 import { decimalsOf } from './units.ts';
 
 const ID = /^[A-Z0-9][A-Z0-9._-]{0,31}@[a-z0-9]+:[A-Za-z0-9._-]{1,64}$/;
+const VENUE = /^[a-z0-9]+:[A-Za-z0-9._-]{1,64}$/;
 
 /** What is wrong with a spec, in words, or null when it is sound. */
 export function checkSpec(spec: InstrumentSpec): string | null {
@@ -50,6 +51,14 @@ export function checkSpec(spec: InstrumentSpec): string | null {
   }
   if (spec.status !== undefined && spec.status !== 'open' && spec.status !== 'halted') {
     return 'status must be "open" or "halted"';
+  }
+  if (spec.quoteVenue !== undefined) {
+    if (typeof spec.quoteVenue !== 'string' || !VENUE.test(spec.quoteVenue)) {
+      return 'quoteVenue must be a venue, kind:name such as evm:31337';
+    }
+    if (spec.quoteVenue === spec.id.slice(spec.id.indexOf('@') + 1)) {
+      return "quoteVenue must be another venue than the instrument's (leave it out for the same)";
+    }
   }
   return null;
 }
@@ -104,8 +113,13 @@ export class Instrument {
     return Math.min(this.spec.maxPrice, ref + bpsFloor(ref, this.spec.bandBps));
   }
 
-  /** The venue part of the id (`evm:31337` of `ACME@evm:31337`). */
+  /** The venue part of the id (`evm:31337` of `ACME@evm:31337`): where the security settles. */
   get venue(): string {
     return this.spec.id.slice(this.spec.id.indexOf('@') + 1);
+  }
+
+  /** Where the cash settles: the `quoteVenue`, else the instrument's own venue. */
+  get cashVenue(): string {
+    return this.spec.quoteVenue ?? this.venue;
   }
 }

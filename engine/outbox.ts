@@ -22,6 +22,7 @@ const HOOK: Record<EventKind, keyof EngineListener> = {
   account: 'onAccount',
   withdrawal: 'onAccount',
   identity: 'onAccount',
+  leg: 'onAccount',
 };
 const KINDS = Object.keys(HOOK) as EventKind[];
 

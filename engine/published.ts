@@ -9,7 +9,7 @@
  * any `Record<string, unknown>` (a log line, a test's expectation) accepts.
  */
 import { EngineEvent, type EventKind, type WithdrawalStatus } from './events.ts';
-import type { CancelReason, InstrumentStatus, OrderType, Side, TimeInForce } from './types.ts';
+import type { CancelReason, InstrumentStatus, LegState, OrderType, Side, TimeInForce } from './types.ts';
 
 /** What every event carries. */
 type Head<K extends EventKind> = {
@@ -191,6 +191,20 @@ export type IdentityEvent = Head<'identity'> & {
   readonly linked: boolean;
 };
 
+/** Risk: a ledger's step on a leg of a cross-ledger trade; the trade's settlement event follows once both legs are final. */
+export type LegEvent = Head<'leg'> & {
+  readonly tradeId: number;
+  readonly leg: 'security' | 'cash';
+  /** The leg's ledger: the instrument's venue for the security, its quote venue for the cash. */
+  readonly venue: string;
+  readonly status: LegState;
+  /** A refusal's reason; the step's ledger reference, share of gas and of the fee (base units); '' and 0 where none. */
+  readonly reason: string;
+  readonly ref: string;
+  readonly gas: number;
+  readonly gasFee: string;
+};
+
 /** One published event, of any kind. */
 export type PublishedEvent =
   | AcceptedEvent
@@ -206,7 +220,8 @@ export type PublishedEvent =
   | SettlementEvent
   | AccountEvent
   | WithdrawalEvent
-  | IdentityEvent;
+  | IdentityEvent
+  | LegEvent;
 
 /** The published event of one kind: `EventOf<'trade'>` is `TradeEvent`. */
 export type EventOf<K extends EventKind> = Extract<PublishedEvent, { kind: K }>;
@@ -438,6 +453,22 @@ export function eventToObject(e: EngineEvent): PublishedEvent {
         account: e.account,
         identity: e.identity,
         linked: e.linked,
+      };
+    case 'leg':
+      return {
+        seq,
+        commandSeq,
+        ts,
+        kind,
+        instrument,
+        tradeId: e.tradeId,
+        leg: e.leg,
+        venue: e.venue,
+        status: e.status as LegState,
+        reason: e.reason,
+        ref: e.ref,
+        gas: e.gas,
+        gasFee: e.gasFee,
       };
   }
 }

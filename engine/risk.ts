@@ -4,15 +4,18 @@
  *
  * - Assets: an instrument `SYMBOL@venue` brings its security `SYMBOL@venue` (counted in its
  *   lots) and its cash `QUOTE@venue` (counted in whole `quoteUnit`s, shared by the venue's
- *   instruments). One notional unit (tick x lot) is `k` cash units.
- * - Entry: the account must be eligible on the venue and not frozen. A sell reserves its lots.
+ *   instruments; a cross-ledger instrument's is `QUOTE@quoteVenue`). One notional unit (tick x
+ *   lot) is `k` cash units.
+ * - Entry: the account must be eligible on the venue (and a cross-ledger instrument's cash
+ *   venue) and not frozen. A sell reserves its lots.
  *   A buy reserves `(q * cap + fee(q * cap) + q) * k` cash: `cap` is the most it may pay per lot
  *   (its limit; for a market buy the band's high price at entry; for a stop buy the band's high
  *   around the stop price) and the `+ q` covers per-fill fee rounding. Matching never exceeds
  *   `cap`, so fills always fit in the reservation.
  * - A fill moves what it costs from reserved to pending-out and credits pending-in on the other
  *   side; fees go to the venue's fee balance. When an order is done its leftover is released.
- * - Settlement finalizes (pending-in becomes available) or reverses (pending-out returns).
+ * - Settlement finalizes (pending-in becomes available) or reverses (pending-out returns); a
+ *   cross-ledger trade, once both legs are final, each leg as its ledger did it.
  * - A withdrawal takes its amount from available (never from what orders reserve) into
  *   pending-out until its ledger's verdict: released, the amount is gone; refused, it returns.
  */
@@ -24,6 +27,7 @@ import type { Instrument } from './instrument.ts';
 import type { Order } from './order.ts';
 import { cashPerNotional, quoteUnitOf, tradeCash } from './settlement.ts';
 import { parseDecimal } from './units.ts';
+import type { LegState } from './types.ts';
 import type { Verdict } from './validate.ts';
 
 export class Balance {
@@ -48,7 +52,16 @@ export interface PendingTrade {
   sellerCash: number;
   /** Fees the venue keeps (taker + maker). */
   fee: number;
+  /**
+   * A cross-ledger trade's legs, [security, cash], each as its ledger last reported it ('none'
+   * before it did), and when it matched (the hash time-locks' expiries count from then).
+   */
+  legs?: [LegProgress, LegProgress];
+  matchedAt?: number;
 }
+
+/** Where a leg stands: nowhere yet, or as its ledger reported. */
+export type LegProgress = 'none' | LegState;
 
 /** A withdrawal waiting for its ledger's release. The amount in the asset's units. */
 export interface PendingWithdrawal {
@@ -94,7 +107,7 @@ export class RiskBook {
     if (typeof k === 'string') return k;
     const unitText = quoteUnitOf(inst.spec);
     const unit = parseDecimal(unitText)!;
-    const cashKey = `${quote}@${venue}`;
+    const cashKey = `${quote}@${inst.spec.quoteVenue ?? venue}`;
     const known = this.assetIndex.get(cashKey);
     if (known !== undefined && !parseDecimal(this.units[known])!.isEqualTo(unit)) {
       return `${cashKey} is counted in units of ${this.units[known]}; quoteUnit must be the same`;
@@ -130,11 +143,10 @@ export class RiskBook {
    * venue; returns 0 or a code (written into `v`).
    */
   check(acc: Account, inst: Instrument, asset: number, need: number, v: Verdict): number {
-    const venue = inst.venue;
-    const flags = acc.venues.get(venue) ?? 0;
-    if ((flags & ELIGIBLE) === 0)
-      return v.fail(Code.RISK_NOT_ELIGIBLE, `account is not eligible on ${venue}`);
-    if ((flags & FROZEN) !== 0) return v.fail(Code.RISK_FROZEN, `account is frozen on ${venue}`);
+    if (this.#standing(acc, inst.venue, v) !== 0) return v.code;
+    // A cross-ledger instrument's cash moves on another ledger: the account must stand there too.
+    if (inst.spec.quoteVenue !== undefined && this.#standing(acc, inst.spec.quoteVenue, v) !== 0)
+      return v.code;
     const bal = acc.balances[asset];
     const have = bal === undefined ? 0 : bal.available;
     if (have < need) {
@@ -143,6 +155,15 @@ export class RiskBook {
         `needs ${need} of ${this.assets[asset]} available, has ${have}`,
       );
     }
+    return 0;
+  }
+
+  /** 0 if the account is eligible and not frozen on a venue, else the code (written into `v`). */
+  #standing(acc: Account, venue: string, v: Verdict): number {
+    const flags = acc.venues.get(venue) ?? 0;
+    if ((flags & ELIGIBLE) === 0)
+      return v.fail(Code.RISK_NOT_ELIGIBLE, `account is not eligible on ${venue}`);
+    if ((flags & FROZEN) !== 0) return v.fail(Code.RISK_FROZEN, `account is frozen on ${venue}`);
     return 0;
   }
 
@@ -171,8 +192,9 @@ export class RiskBook {
   readonly touchedAccounts: Account[] = [];
   readonly touchedAssets: number[] = [];
   touchedCount = 0;
-  /** The current command's sequence, stamped by the engine. */
+  /** The current command's sequence and time, stamped by the engine. */
   stamp = 0;
+  now = 0;
 
   #touch(acc: Account, asset: number): Balance {
     const b = this.balance(acc, asset);
@@ -231,7 +253,7 @@ export class RiskBook {
     sell.reserved -= qty;
     this.#touch(seller, cash).pendingIn += sellerCash;
     this.feesPending[cash]! += fee;
-    this.pending.set(tradeId, {
+    const t: PendingTrade = {
       tradeId,
       instrument: inst.index,
       buyer: buyer.index,
@@ -240,11 +262,20 @@ export class RiskBook {
       buyerCash,
       sellerCash,
       fee,
-    });
+    };
+    if (inst.spec.quoteVenue !== undefined) {
+      t.legs = ['none', 'none'];
+      t.matchedAt = this.now;
+    }
+    this.pending.set(tradeId, t);
   }
 
-  /** Applies a ledger's verdict on a pending trade. */
-  settle(t: PendingTrade, ok: boolean, buyer: Account, seller: Account): void {
+  /**
+   * Applies the ledgers' verdict on a pending trade: on the delivery of its security (`securityOk`)
+   * and on its payment (`cashOk`). One ledger's verdict is the same for both; a cross-ledger
+   * trade's legs are each their ledger's.
+   */
+  settle(t: PendingTrade, securityOk: boolean, cashOk: boolean, buyer: Account, seller: Account): void {
     const { security, cash } = this.byInstrument[t.instrument]!;
     const bc = this.#touch(buyer, cash);
     const bs = this.#touch(buyer, security);
@@ -255,13 +286,13 @@ export class RiskBook {
     ss.pendingOut -= t.qty;
     sc.pendingIn -= t.sellerCash;
     this.feesPending[cash]! -= t.fee;
-    if (ok) {
-      bs.available += t.qty;
+    if (securityOk) bs.available += t.qty;
+    else ss.available += t.qty;
+    if (cashOk) {
       sc.available += t.sellerCash;
       this.feesFinal[cash]! += t.fee;
     } else {
       bc.available += t.buyerCash;
-      ss.available += t.qty;
     }
     this.pending.delete(t.tradeId);
   }

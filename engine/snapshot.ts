@@ -118,7 +118,7 @@ function exportRisk(s: EngineState, risk: RiskBook): RiskSnapshot {
     byInstrument: risk.byInstrument.map((a) => [a.security, a.cash, a.k]),
     feesPending: [...risk.feesPending],
     feesFinal: [...risk.feesFinal],
-    pending: [...risk.pending.values()].map((t) => ({ ...t })),
+    pending: [...risk.pending.values()].map(copyTrade),
     balances,
     venues,
     withdrawals: [...risk.withdrawals.values()].map((w) => ({ ...w })),
@@ -136,7 +136,7 @@ function importRisk(s: EngineState, r: RiskSnapshot): void {
   for (const [security, cash, k] of r.byInstrument) risk.byInstrument.push({ security, cash, k });
   risk.feesPending.push(...r.feesPending);
   risk.feesFinal.push(...r.feesFinal);
-  for (const t of r.pending) risk.pending.set(t.tradeId, { ...t });
+  for (const t of r.pending) risk.pending.set(t.tradeId, copyTrade(t));
   for (const [acc, asset, available, reserved, pendingIn, pendingOut] of r.balances) {
     const b = risk.balance(s.accounts[acc]!, asset);
     b.available = available;
@@ -182,6 +182,11 @@ export function exportState(s: EngineState): EngineSnapshot {
       };
     }),
   };
+}
+
+/** A pending trade, its legs' array not shared. */
+function copyTrade(t: PendingTrade): PendingTrade {
+  return t.legs === undefined ? { ...t } : { ...t, legs: [...t.legs] };
 }
 
 function exportLinks(s: EngineState): NonNullable<EngineSnapshot['links']> {

@@ -82,8 +82,8 @@ export interface InstrumentSpec {
   /** Defaults to `open`. */
   status?: InstrumentStatus;
   /**
-   * The cash asset on the same ledger (default `USD`): its balances are `QUOTE@venue`, counted
-   * in whole `quoteUnit`s. Used by the pre-trade risk stage.
+   * The cash asset (default `USD`): its balances are `QUOTE@venue` (the `quoteVenue`'s, if one is
+   * named), counted in whole `quoteUnit`s. Used by the pre-trade risk stage.
    */
   quote?: string;
   /**
@@ -92,6 +92,13 @@ export interface InstrumentSpec {
    * Default: `tickSize * lotSize`.
    */
   quoteUnit?: string;
+  /**
+   * The venue whose ledger holds the cash, when it is not the instrument's own: a cross-ledger
+   * instrument, whose security settles on the instrument's venue and whose cash on this one,
+   * both legs of each trade under one hash time-lock (docs/settlement.md). Its balances are
+   * `QUOTE@quoteVenue`. Left out: the instrument's own venue.
+   */
+  quoteVenue?: string;
 }
 
 /** Fields every command carries. */
@@ -298,6 +305,30 @@ export interface UnlinkCommand extends CommandBase {
   identity: string;
 }
 
+/** Where a leg of a cross-ledger trade stands on its ledger, once it is anywhere. */
+export type LegState = 'locked' | 'claimed' | 'refunded' | 'refused';
+
+/**
+ * What a ledger did to one leg of a cross-ledger trade (its security's on the instrument's
+ * venue, its cash's on the `quoteVenue`): locked under the trade's hash, claimed with the
+ * secret, refunded after the expiry, or refused (the lock, or not locked at all because the
+ * other leg was refused). Sent by the settlement connector of the leg's ledger, once per step.
+ * The trade is final when both legs are: settled if both were claimed, reversed if neither was.
+ */
+export interface SettleLegCommand extends CommandBase {
+  type: 'settle-leg';
+  tradeId: number;
+  leg: 'security' | 'cash';
+  state: LegState;
+  /** Why it was refused, for the record. */
+  reason?: string;
+  /** The ledger's reference of the step (a transaction hash or id). */
+  ref?: string;
+  /** The step's share of the gas, and of the fee (base units, a decimal string), on a ledger that charges. */
+  gas?: number;
+  gasFee?: string;
+}
+
 export type Command =
   | NewOrderCommand
   | CancelCommand
@@ -314,7 +345,8 @@ export type Command =
   | RequestWithdrawalCommand
   | SettleWithdrawalCommand
   | LinkCommand
-  | UnlinkCommand;
+  | UnlinkCommand
+  | SettleLegCommand;
 
 /** A command as a sender hands it over: the sequencer stamps the time. */
 export type Unstamped = Command extends infer C ? (C extends Command ? Omit<C, 'ts'> : never) : never;

@@ -4,10 +4,12 @@
  */
 import { Code } from './codes.ts';
 import type { Instrument } from './instrument.ts';
+import type { PendingTrade } from './risk.ts';
 import type {
   NewOrderCommand,
   OrderType,
   SettleCommand,
+  SettleLegCommand,
   SettleWithdrawalCommand,
   Side,
   StpMode,
@@ -138,6 +140,31 @@ export function checkNewOrder(c: NewOrderCommand, inst: Instrument, v: Verdict):
  */
 export function settleProblem(c: SettleCommand | SettleWithdrawalCommand): string | null {
   if (typeof c.ok !== 'boolean') return 'ok must be true or false';
+  return verdictProblem(c);
+}
+
+/** What is wrong with a leg's step on a pending trade, or null (`SettleLegCommand`). */
+export function legProblem(c: SettleLegCommand, t: PendingTrade): string | null {
+  if (t.legs === undefined) return `trade ${t.tradeId} settles on one ledger: send it a settle`;
+  if (c.leg !== 'security' && c.leg !== 'cash') return 'leg must be "security" or "cash"';
+  const now = t.legs[c.leg === 'security' ? 0 : 1];
+  const next: Record<string, readonly string[]> = {
+    none: ['locked', 'refused'],
+    locked: ['claimed', 'refunded'],
+  };
+  if (!(next[now] ?? []).includes(c.state as string)) {
+    return `the ${c.leg} leg of trade ${t.tradeId} is ${now === 'none' ? 'not locked' : now}: it cannot become ${String(c.state)}`;
+  }
+  return verdictProblem(c);
+}
+
+/** What is wrong with a verdict's reason, reference and costs, or null. */
+function verdictProblem(c: {
+  reason?: unknown;
+  ref?: unknown;
+  gas?: unknown;
+  gasFee?: unknown;
+}): string | null {
   if (c.reason !== undefined && typeof c.reason !== 'string') return 'reason must be a string';
   if (c.ref !== undefined && (typeof c.ref !== 'string' || c.ref.length > 256))
     return 'ref must be a string of at most 256 characters';

@@ -1,7 +1,7 @@
 /** Read-only views of engine state: order copies and the state hash. Not hot paths. */
 import { StateHasher } from './hash.ts';
 import { type Order, OrderState } from './order.ts';
-import type { PendingTrade, PendingWithdrawal } from './risk.ts';
+import type { LegProgress, PendingTrade, PendingWithdrawal } from './risk.ts';
 import type { EngineState } from './state.ts';
 import type { Side } from './types.ts';
 
@@ -29,6 +29,12 @@ export interface PendingSettlementView {
   buyerCash: number;
   sellerCash: number;
   fee: number;
+  /**
+   * A cross-ledger trade's legs, [security, cash], as their ledgers last reported them ('none':
+   * not yet), and when it matched (its hash time-locks' expiries count from then).
+   */
+  legs?: [LegProgress, LegProgress];
+  matchedAt?: number;
 }
 
 export function viewPending(s: EngineState, t: PendingTrade): PendingSettlementView {
@@ -41,6 +47,7 @@ export function viewPending(s: EngineState, t: PendingTrade): PendingSettlementV
     buyerCash: t.buyerCash,
     sellerCash: t.sellerCash,
     fee: t.fee,
+    ...(t.legs === undefined ? {} : { legs: [t.legs[0], t.legs[1]], matchedAt: t.matchedAt! }),
   };
 }
 
@@ -131,7 +138,11 @@ export function stateHash(s: EngineState): string {
       });
       for (const [venue, flags] of acc.venues) h.str(venue).num(flags);
     }
-    for (const t of risk.pending.values()) h.num(t.tradeId).num(t.buyerCash).num(t.sellerCash).num(t.fee);
+    for (const t of risk.pending.values()) {
+      h.num(t.tradeId).num(t.buyerCash).num(t.sellerCash).num(t.fee);
+      // Folded only for a cross-ledger trade, so that states without one hash as they did.
+      if (t.legs !== undefined) h.str(t.legs[0]).str(t.legs[1]).num(t.matchedAt!);
+    }
     for (let i = 0; i < risk.assets.length; i++) h.num(risk.feesPending[i]!).num(risk.feesFinal[i]!);
     h.num(risk.withdrawalSeq);
     for (const w of risk.withdrawals.values())

@@ -12,6 +12,8 @@ export interface Holder {
   account: string;
   memberNames: string[];
   expiresAt: number;
+  /** The identity that logged in (named as accounts are): the account's own, or one linked to it. */
+  identity: string;
 }
 
 /** `Bearer <holder>.<signature>`: the holder's JSON in base64url (bounded), 43 characters of signature. */
@@ -26,10 +28,17 @@ export class Tokens {
     this.#ttlMs = ttlMs;
   }
 
-  /** A new token for this account and its member names. */
-  issue(account: string, memberNames: string[], now = Date.now()): { token: string; expiresAt: number } {
+  /** A new token for this account, its member names, and the identity that logged in. */
+  issue(
+    account: string,
+    memberNames: string[],
+    identity: string,
+    now = Date.now(),
+  ): { token: string; expiresAt: number } {
     const expiresAt = now + this.#ttlMs;
-    const holder = Buffer.from(JSON.stringify([account, memberNames, expiresAt])).toString('base64url');
+    const holder = Buffer.from(JSON.stringify([account, memberNames, expiresAt, identity])).toString(
+      'base64url',
+    );
     return { token: `${holder}.${this.#sign(holder)}`, expiresAt };
   }
 
@@ -74,10 +83,17 @@ export class Tokens {
     } catch {
       return undefined;
     }
-    if (!Array.isArray(parsed) || parsed.length !== 3) return undefined;
-    const [account, memberNames, expiresAt] = parsed as [unknown, unknown, unknown];
-    if (typeof account !== 'string' || typeof expiresAt !== 'number') return undefined;
+    // Tokens from before links name no identity: the account's own.
+    if (!Array.isArray(parsed) || parsed.length < 3 || parsed.length > 4) return undefined;
+    const [account, memberNames, expiresAt, identity = account] = parsed as [
+      unknown,
+      unknown,
+      unknown,
+      unknown,
+    ];
+    if (typeof account !== 'string' || typeof expiresAt !== 'number' || typeof identity !== 'string')
+      return undefined;
     if (!Array.isArray(memberNames) || !memberNames.every((n) => typeof n === 'string')) return undefined;
-    return { account, memberNames, expiresAt };
+    return { account, memberNames, expiresAt, identity };
   }
 }

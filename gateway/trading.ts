@@ -13,7 +13,7 @@ import type { InstrumentCodec } from './instrument-codec.ts';
 import type { Limits } from './limits.ts';
 import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
-import { Tokens } from './tokens.ts';
+import { type Holder, Tokens } from './tokens.ts';
 import { memberNameOf, type VenueLedger, venueAccess } from './venue-access.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
@@ -161,6 +161,29 @@ export class Trading {
     return { session, id, op, at: performance.now(), answer: undefined, answered: false };
   }
 
+  /**
+   * The holder of an `Authorization: Bearer` header (AUTH_REQUIRED without one, or for a token
+   * whose identity no longer opens its account: unlinked since), seeing what its account's
+   * identities see now.
+   */
+  holder(header: string | undefined): Holder {
+    const h = this.tokens.holder(header);
+    const directory = this.#exchange.identities;
+    if (directory === null) return h;
+    if (directory.ownerOf(h.identity) !== h.account) {
+      throw makeError(
+        `the identity this token was issued to (${h.identity}) no longer opens account ${h.account}: log in again`,
+        'AUTH_REQUIRED',
+      );
+    }
+    return { ...h, memberNames: this.#names(h.account).map(memberNameOf) };
+  }
+
+  /** The holder if a header is given, else undefined (anonymous); a bad header still throws. */
+  optionalHolder(header: string | undefined): Holder | undefined {
+    return header === undefined ? undefined : this.holder(header);
+  }
+
   /** An account's identities: its own name, then those linked to it. */
   #names(account: string): string[] {
     return [account, ...(this.#exchange.identities?.identities(account) ?? [])];
@@ -177,7 +200,7 @@ export class Trading {
       'ALREADY_LOGGED_IN',
     );
     const { op: _op, id, cancelOnDisconnect, ...proof } = msg;
-    const { identity, account, memberNames } = this.authenticate(proof, session.address);
+    const { identity, name, account, memberNames } = this.authenticate(proof, session.address);
     this.#limits.session(account, this.#sessions.get(account)?.size ?? 0);
     session.loggingIn = true;
     const followed = this.#follow(account);
@@ -196,7 +219,7 @@ export class Trading {
           this.#sessions.set(account, set);
         }
         set.add(session);
-        const { token, expiresAt } = this.tokens.issue(account, memberNames);
+        const { token, expiresAt } = this.tokens.issue(account, memberNames, name);
         session.reply({
           type: 'login',
           id,
@@ -263,14 +286,14 @@ export class Trading {
   authenticate(
     proof: LoginProof,
     address: string,
-  ): { identity: Identity; account: string; memberNames: string[] } {
+  ): { identity: Identity; name: string; account: string; memberNames: string[] } {
     this.#limits.login(address);
     const identity = this.#auth.verify(proof);
     const name = this.#auth.accountOf(identity);
     const account = this.#exchange.identities?.ownerOf(name) ?? name;
     const memberNames = this.#names(account).map(memberNameOf);
     this.#hooks.onLogin?.(account, (venue) => this.#exchange.canSee(venue, memberNames));
-    return { identity, account, memberNames };
+    return { identity, name, account, memberNames };
   }
 
   /** The connection closed: forget the session, and cancel its orders if it asked for that. */
@@ -580,6 +603,17 @@ export class Trading {
     const memberNames = followed.names.map(memberNameOf);
     const sessions = this.#sessions.get(account) ?? new Set<Session>();
     for (const s of sessions) s.memberNames = memberNames;
+    // A session the identity opened on the account it no longer opens logs in again: on its own
+    // account once unlinked, on this one once linked.
+    const opened = linked ? this.#sessions.get(identity) : sessions;
+    for (const s of opened ?? []) {
+      if (s.identity === null || this.#auth.accountOf(s.identity) !== identity) continue;
+      s.close(
+        4003,
+        `identity ${linked ? 'linked' : 'unlinked'}: ${identity} now opens account ${linked ? account : identity}; log in again`,
+      );
+      opened!.delete(s);
+    }
     if (linked) this.#hooks.onLink?.(account, identity, (v) => this.#exchange.canSee(v, memberNames));
     for (const s of sessions) {
       const own = origin?.session === s && origin.id !== undefined;

@@ -15,10 +15,12 @@ import type {
   Command,
   InstrumentSpec,
   InstrumentStatus,
+  LegState,
   NewOrderCommand,
   OrderType,
   SetAccountCommand,
   SettleCommand,
+  SettleLegCommand,
   SettleWithdrawalCommand,
   Side,
   StpMode,
@@ -51,6 +53,7 @@ export const COMMAND_TAGS = {
   'settle-withdrawal': 13,
   link: 14,
   unlink: 15,
+  'settle-leg': 16,
 } as const satisfies Record<Command['type'], number>;
 /** Tags of order sides. Append only. */
 export const SIDE_TAGS = { buy: 0, sell: 1 } as const satisfies Record<Side, number>;
@@ -70,6 +73,12 @@ export const STP_TAGS = {
 } as const satisfies Record<StpMode, number>;
 /** Tags of instrument statuses. Append only. */
 export const STATUS_TAGS = { open: 0, halted: 1 } as const satisfies Record<InstrumentStatus, number>;
+/** Tags of a cross-ledger trade's legs, and of the states a ledger reports of one. Append only. */
+export const LEG_TAGS = { security: 0, cash: 1 } as const satisfies Record<SettleLegCommand['leg'], number>;
+export const LEG_STATE_TAGS = { locked: 0, claimed: 1, refunded: 2, refused: 3 } as const satisfies Record<
+  LegState,
+  number
+>;
 
 /**
  * Both directions of a tag table: the tag of a value (only the table's own keys, so that a
@@ -101,6 +110,8 @@ const ORDER_TYPES = new Tags(ORDER_TYPE_TAGS);
 const TIFS = new Tags(TIF_TAGS);
 const STPS = new Tags(STP_TAGS);
 const STATUSES = new Tags(STATUS_TAGS);
+const LEGS = new Tags(LEG_TAGS);
+const LEG_STATES = new Tags(LEG_STATE_TAGS);
 
 /** Room an encoded command may need: strings are capped at 4096 characters (<= 12 KiB UTF-8). */
 export const MAX_COMMAND_BYTES = 64 * 1024;
@@ -323,6 +334,21 @@ export function encodeCommand(c: Command, buf: Buffer, at: number): number {
       w.str(c.account, 'account');
       w.str(c.identity, 'identity');
       break;
+    case 'settle-leg':
+      w.u8(
+        (c.reason !== undefined ? REASON : 0) |
+          (c.ref !== undefined ? REF : 0) |
+          (c.gas !== undefined ? GAS : 0) |
+          (c.gasFee !== undefined ? GAS_FEE : 0),
+      );
+      w.num(c.tradeId, 'tradeId');
+      w.pick(LEGS, c.leg, 'leg');
+      w.pick(LEG_STATES, c.state, 'state');
+      if (c.reason !== undefined) w.str(c.reason, 'reason');
+      if (c.ref !== undefined) w.str(c.ref, 'ref');
+      if (c.gas !== undefined) w.num(c.gas, 'gas');
+      if (c.gasFee !== undefined) w.str(c.gasFee, 'gasFee');
+      break;
     case 'set-account':
       w.u8(
         flag(c.eligible, 'eligible', ELIGIBLE, ELIGIBLE_TRUE) | flag(c.frozen, 'frozen', FROZEN, FROZEN_TRUE),
@@ -432,6 +458,22 @@ export function decodeCommand(buf: Buffer, at: number, end: number): Command {
     case 'unlink':
       c = { type, ts, account: r.str(), identity: r.str() };
       break;
+    case 'settle-leg': {
+      const mask = r.u8();
+      const l: SettleLegCommand = {
+        type,
+        ts,
+        tradeId: r.num(),
+        leg: r.pick(LEGS, 'leg'),
+        state: r.pick(LEG_STATES, 'leg state'),
+      };
+      if (mask & REASON) l.reason = r.str();
+      if (mask & REF) l.ref = r.str();
+      if (mask & GAS) l.gas = r.num();
+      if (mask & GAS_FEE) l.gasFee = r.str();
+      c = l;
+      break;
+    }
     case 'set-account': {
       const mask = r.u8();
       const a: SetAccountCommand = { type, ts, account: r.str(), venue: r.str() };

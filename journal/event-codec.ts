@@ -123,6 +123,16 @@ const FIELDS: Record<EventKind, readonly Field[]> = {
     ['identity', 's'],
     ['linked', 'b'],
   ],
+  leg: [
+    ['tradeId', 'n'],
+    ['leg', 's'],
+    ['venue', 's'],
+    ['status', 's'],
+    ['reason', 's'],
+    ['ref', 's'],
+    ['gas', 'n'],
+    ['gasFee', 's'],
+  ],
 };
 
 const KINDS = Object.keys(FIELDS) as EventKind[];

@@ -166,7 +166,7 @@ export default async function historyPlugin(
 
   /** The records of one page, and the cursor of the next. */
   const serve = async (kind: HistoryKind, authorization: string | undefined, query: Query) => {
-    const q = await pageOf(kind, trading.tokens.holder(authorization), query);
+    const q = await pageOf(kind, trading.holder(authorization), query);
     const entries = await read(() => exchange.history.page({ ...q, limit: q.limit + 1 }));
     const page = entries.slice(0, q.limit);
     return {

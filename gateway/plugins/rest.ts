@@ -180,8 +180,8 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
   const engine = exchange.view;
 
   /** The bearer's holder, or undefined for an anonymous request. */
-  const who = (req: FastifyRequest) => trading.tokens.optional(req.headers.authorization);
-  const must = (req: FastifyRequest): Holder => trading.tokens.holder(req.headers.authorization);
+  const who = (req: FastifyRequest) => trading.optionalHolder(req.headers.authorization);
+  const must = (req: FastifyRequest): Holder => trading.holder(req.headers.authorization);
   const visible = (holder: Holder | undefined, venue: string) =>
     exchange.canSee(venue, holder?.memberNames ?? []);
   const codecOf = (req: FastifyRequest, id: string) => {
@@ -320,8 +320,8 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         cancelOnDisconnect: _c,
         ...proof
       } = parseMessage({ ...body, op: 'login' }) as Message<'login'>;
-      const { account, memberNames } = trading.authenticate(proof, addressKey(req.ip));
-      return { account, ...trading.tokens.issue(account, memberNames) };
+      const { account, name, memberNames } = trading.authenticate(proof, addressKey(req.ip));
+      return { account, ...trading.tokens.issue(account, memberNames, name) };
     },
   );
 

@@ -20,6 +20,7 @@ import { spec } from '../support/engine.ts';
 const VENUE = 'evm:31337';
 const ID = `ACME@${VENUE}`;
 const CASH = `USDC@${VENUE}`;
+const BOND = 'BOND@fabric:bank-net';
 
 /** Every kind: a command stream with risk on that makes at least one event of each. */
 function eventsOfEveryKind(): PublishedEvent[] {
@@ -52,6 +53,24 @@ function eventsOfEveryKind(): PublishedEvent[] {
     { type: 'settle', tradeId: 1, ok: true, ref: '0xabc', gas: 21_000, gasFee: '420000' },
     { type: 'request-withdrawal', account: 'alice', asset: ID, amount: 2 },
     { type: 'link', account: 'alice', identity: 'Org1MSP:alice' },
+    // A cross-ledger instrument: BOND on a Fabric network, paid in the EVM chain's USDC.
+    {
+      type: 'list-instrument',
+      spec: spec({
+        id: BOND,
+        maxQty: 100_000,
+        maxPrice: 10_000_000,
+        quote: 'USDC',
+        quoteUnit: '0.0001',
+        quoteVenue: VENUE,
+      }),
+    },
+    { type: 'set-account', account: 'Org1MSP:alice', venue: 'fabric:bank-net', eligible: true },
+    { type: 'set-account', account: 'bob', venue: 'fabric:bank-net', eligible: true },
+    { type: 'deposit', account: 'Org1MSP:alice', asset: BOND, amount: 10 },
+    { ...limit('alice', 'a2', 'sell', 1), instrument: BOND },
+    { ...limit('bob', 'b3', 'buy', 1), instrument: BOND },
+    { type: 'settle-leg', tradeId: 3, leg: 'security', state: 'locked', ref: 'tx1' },
   ];
   const engine = new Engine({ risk: true });
   const events: PublishedEvent[] = [];
@@ -87,6 +106,7 @@ const PINNED: { [K in EventKind]: string } = {
     '{"seq":31,"commandSeq":12,"ts":1700000000011,"kind":"settlement","instrument":"ACME@evm:31337","tradeId":1,"ok":true,"reason":"","ref":"0xabc","gas":21000,"gasFee":"420000"}',
   withdrawal:
     '{"seq":36,"commandSeq":13,"ts":1700000000012,"kind":"withdrawal","instrument":"","withdrawalId":1,"status":"pending","account":"alice","asset":"ACME@evm:31337","amount":2,"reason":"","ref":"","gas":0,"gasFee":""}',
+  leg: '{"seq":55,"commandSeq":21,"ts":1700000000020,"kind":"leg","instrument":"BOND@fabric:bank-net","tradeId":3,"leg":"security","venue":"fabric:bank-net","status":"locked","reason":"","ref":"tx1","gas":0,"gasFee":""}',
   identity:
     '{"seq":38,"commandSeq":14,"ts":1700000000013,"kind":"identity","instrument":"","account":"alice","identity":"Org1MSP:alice","linked":true}',
 };
@@ -139,6 +159,9 @@ function misreads(e: PublishedEvent): unknown {
     case 'identity':
       // @ts-expect-error a link names the identity, not a venue: its party is per venue
       return e.venue;
+    case 'leg':
+      // @ts-expect-error a leg's state is `status`, as a withdrawal's
+      return e.state;
   }
 }
 

@@ -176,7 +176,10 @@ describe('linked identities over the gateway', () => {
     assert.equal(busy.type, 'ack');
     const refused = await c.next((m) => m.type === 'reject' && m.op === 'unlink');
     assert.equal(refused.codeName, 'IDENTITY_BUSY');
-    assert.match(refused.reason as string, /has open orders on fabric:bank-net: cancel them first/);
+    assert.match(
+      refused.reason as string,
+      /settles as ClubMSP:alice where it has open orders on fabric:bank-net: wait for them to end, or cancel them/,
+    );
 
     // Once it is canceled, unlinking gives the identity what the account held there.
     c.send({ op: 'cancel', clientOrderId: 'f1' });
@@ -192,6 +195,21 @@ describe('linked identities over the gateway', () => {
         [FABRIC, 'other-ledger'],
       ],
       'the club venue is out of sight again',
+    );
+    // The session the certificate opened on the account is closed; its token no longer holds it.
+    assert.deepEqual(await d.closed, {
+      code: 4003,
+      reason: `identity unlinked: ClubMSP:alice now opens account ClubMSP:alice; log in again`,
+    });
+    const stale = await fetch(`${gw.url}/api/account`, {
+      headers: { authorization: `Bearer ${viaCert.token}` },
+    });
+    assert.equal(stale.status, 401);
+    assert.match(
+      ((await stale.json()) as Msg).message as string,
+      new RegExp(
+        `the identity this token was issued to \\(ClubMSP:alice\\) no longer opens account ${account}`,
+      ),
     );
     const other = await WsClient.connect(gw.url);
     assert.equal((await loginFabric(other, alice)).account, 'ClubMSP:alice');
@@ -234,9 +252,14 @@ describe('linked identities over the gateway', () => {
     assert.equal(selfRefused.codeName, 'IDENTITY_LINKED');
     assert.equal(selfRefused.reason, `${account} is the account's own identity`);
 
-    // Bob's certificate linked to mallory's account cannot be linked to this one too.
+    // Bob's certificate linked to mallory's account (closing the session it had opened on its own
+    // account) cannot be linked to this one too.
+    const bobSession = await WsClient.connect(gw.url);
+    await loginFabric(bobSession, bob);
     const [, linked] = await link(mallory, bob);
     assert.equal(linked.type, 'identity');
+    assert.equal((await bobSession.closed).code, 4003);
+    assert.match((await bobSession.closed).reason, /^identity linked: ClubMSP:bob now opens account 0x/);
     const [ack, taken] = await link(c, bob);
     assert.equal(ack.type, 'ack');
     assert.equal(taken.type, 'reject');

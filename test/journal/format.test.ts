@@ -19,6 +19,8 @@ import {
   encodeCommand,
   FileJournal,
   FormatVersionError,
+  LEG_STATE_TAGS,
+  LEG_TAGS,
   MAX_COMMAND_BYTES,
   ORDER_TYPE_TAGS,
   scanJournal,
@@ -62,6 +64,7 @@ describe('wire format: tags', () => {
         'settle-withdrawal': 13,
         link: 14,
         unlink: 15,
+        'settle-leg': 16,
       },
     ],
     ['sides', SIDE_TAGS, { buy: 0, sell: 1 }],
@@ -73,6 +76,8 @@ describe('wire format: tags', () => {
       { 'cancel-newest': 0, 'cancel-oldest': 1, 'cancel-both': 2, 'decrement-and-cancel': 3 },
     ],
     ['instrument statuses', STATUS_TAGS, { open: 0, halted: 1 }],
+    ['legs', LEG_TAGS, { security: 0, cash: 1 }],
+    ['leg states', LEG_STATE_TAGS, { locked: 0, claimed: 1, refunded: 2, refused: 3 }],
   ];
   for (const [name, table, pinned] of tables) {
     it(`given the ${name}, then each has the tag journals were written with, and no tag is used twice`, () => {
@@ -316,6 +321,25 @@ const GOLDEN: Array<[string, Command, string]> = [
     'link',
     { type: 'link', ts, account: '0xA1', identity: 'Org1MSP:alice' },
     '0e00b08756febc78420400307841310d004f7267314d53503a616c696365',
+  ],
+  [
+    'settle-leg cash claimed',
+    {
+      type: 'settle-leg',
+      ts,
+      tradeId: 9,
+      leg: 'cash',
+      state: 'claimed',
+      ref: '0xab',
+      gas: 40000,
+      gasFee: '8',
+    },
+    '1000b08756febc78421c00000000000022400101040030786162000000000088e340010038',
+  ],
+  [
+    'settle-leg security refused',
+    { type: 'settle-leg', ts, tradeId: 10, leg: 'security', state: 'refused', reason: 'frozen' },
+    '1000b08756febc78420200000000000024400003060066726f7a656e',
   ],
   [
     'unlink',

@@ -7,9 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Code, type Command, Engine, eventToObject } from '../../engine/index.ts';
+import { Code, type Command, Engine } from '../../engine/index.ts';
 import { decodeCommand, encodeCommand } from '../../journal/index.ts';
-import { type Ev, spec } from '../support/engine.ts';
+import { type Cmd, type Ev, limitOrder, riskEngine, spec } from '../support/engine.ts';
 
 const EVM = 'evm:31337';
 const FABRIC = 'fabric:bank-net';
@@ -21,19 +21,8 @@ const ALICE = '0xA11CE00000000000000000000000000000000001';
 const ALICE_X509 = 'Org1MSP:alice';
 const BOB = 'Org1MSP:bob';
 
-type Cmd = DistributiveOmit<Command, 'ts'>;
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
 function given() {
-  const engine = new Engine({ risk: true });
-  const events: Ev[] = [];
-  engine.addListener({ onEvent: (e) => events.push(eventToObject(e)) });
-  let ts = 1;
-  const run = (c: Cmd): Ev[] => {
-    events.length = 0;
-    engine.execute({ ...c, ts: ts++ } as Command);
-    return [...events];
-  };
+  const { engine, run } = riskEngine();
   run({ type: 'list-instrument', spec: spec({ id: ACME, quote: 'USDC' }) });
   run({ type: 'list-instrument', spec: spec({ id: BOND, quote: 'USD' }) });
   const balance = (account: string, asset: string) =>
@@ -46,16 +35,7 @@ function given() {
     ...run({ type: 'deposit', account: identity, asset, amount }),
   ];
   const order = (account: string, id: string, side: 'buy' | 'sell', price: number, quantity: number) =>
-    run({
-      type: 'new',
-      instrument: BOND,
-      account,
-      clientOrderId: id,
-      side,
-      orderType: 'limit',
-      price,
-      quantity,
-    });
+    run(limitOrder(BOND, account, id, side, price, quantity));
   return { engine, run, balance, eligible, onLedger, order };
 }
 
@@ -167,7 +147,7 @@ describe('linked identities', () => {
     assert.deepEqual(busy, [
       Code.IDENTITY_BUSY,
       'carol',
-      `${BOB} has open orders on ${FABRIC}: cancel them first`,
+      `${BOB} has open orders on ${FABRIC}: wait for them to end, or cancel them`,
     ]);
 
     // Dave holds BOND on the Fabric network as himself: his second Fabric identity, holding USD
@@ -182,23 +162,42 @@ describe('linked identities', () => {
     assert.equal(bad[0], Code.INVALID_ACCOUNT);
   });
 
-  it('given an account that settles on a venue as one identity, when another of its identities reports there, then that change is refused and nothing moves', () => {
+  it('given an account that settles on a venue as one identity, when another of its identities reports there, then that is held for the identity in an account of its own, which it gets back when unlinked', () => {
     const { engine, run, balance, onLedger } = given();
     run({ type: 'link', account: ALICE, identity: ALICE_X509 });
     run({ type: 'link', account: ALICE, identity: 'Org2MSP:alice' });
     onLedger(ALICE_X509, FABRIC, USD, 100);
     const evs = run({ type: 'deposit', account: 'Org2MSP:alice', asset: USD, amount: 50 });
-    assert.equal(rejected(evs)?.code, Code.IDENTITY_LEDGER_TAKEN);
-    assert.match(
-      String(rejected(evs)?.reason),
-      /Org2MSP:alice is linked to account .*, which settles on fabric:bank-net as Org1MSP:alice/,
+    assert.equal(rejected(evs), undefined);
+    assert.deepEqual(
+      evs.filter((e) => e.kind === 'balance').map((e) => [e.account, e.asset, e.available]),
+      [['Org2MSP:alice', USD, 50]],
     );
-    assert.equal(evs.length, 1);
-    assert.equal(balance(ALICE, USD), 100);
-    assert.deepEqual(engine.balances('Org2MSP:alice'), []);
-    // The account's own name is no party on the venue either, once it settles there as a linked identity.
+    assert.equal(balance(ALICE, USD), 100, 'the account settles on the venue as Org1MSP:alice only');
+    assert.equal(engine.partyOf(ALICE, FABRIC), ALICE_X509);
+    run({ type: 'unlink', account: ALICE, identity: 'Org2MSP:alice' });
+    assert.equal(engine.ownerOf('Org2MSP:alice'), 'Org2MSP:alice');
+    assert.equal(balance('Org2MSP:alice', USD), 50);
+    // The account's own name is no party on the venue either, once it settles there as a linked
+    // identity: the ledger holds that for the account's own name, which cannot be a second party.
+    const before = engine.stateHash();
     const own = run({ type: 'set-account', account: ALICE, venue: FABRIC, frozen: true });
     assert.equal(rejected(own)?.code, Code.IDENTITY_LEDGER_TAKEN);
+    assert.equal(
+      rejected(own)?.reason,
+      `account ${ALICE} settles on ${FABRIC} as its linked identity ${ALICE_X509}: it cannot also hold anything there as itself`,
+    );
+    assert.notEqual(engine.stateHash(), before, 'the refusal is a command of its own');
+    assert.equal(engine.standing(ALICE).find((x) => x.venue === FABRIC)?.frozen, false);
+  });
+
+  it('given a linked identity whose first ledger change is refused, then it has not become the account’s party', () => {
+    const { engine, run } = given();
+    run({ type: 'link', account: ALICE, identity: ALICE_X509 });
+    // A withdrawal the ledger reports (the old command) of more than is there: refused.
+    const evs = run({ type: 'withdraw', account: ALICE_X509, asset: USD, amount: 5 });
+    assert.equal(rejected(evs)?.code, Code.RISK_INSUFFICIENT_BALANCE);
+    assert.equal(engine.partyOf(ALICE, FABRIC), ALICE, 'no party bound by a refused change');
   });
 
   it('given a linked identity with an open order and a trade waiting on its venue, when it is unlinked, then it is refused until both are done, and then the holdings there go back to the identity', () => {
@@ -213,7 +212,7 @@ describe('linked identities', () => {
       [rejected(open)?.code, rejected(open)?.reason],
       [
         Code.IDENTITY_BUSY,
-        `account ${ALICE} has open orders on ${FABRIC}: cancel them first, where it settles as ${ALICE_X509}`,
+        `account ${ALICE} settles as ${ALICE_X509} where it has open orders on ${FABRIC}: wait for them to end, or cancel them`,
       ],
     );
     order(BOB, 'b1', 'sell', 10_000, 20);
