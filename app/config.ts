@@ -9,7 +9,7 @@ import Type, { type Static, type TObject } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { clusterProblems, ClusterSchema, defaultCluster } from '../cluster/index.ts';
 import { checkSpec, type InstrumentSpec } from '../engine/index.ts';
-import { type ConnectorSettings, defaultConnectors, ledgerKind } from '../connectors/index.ts';
+import { type ConnectorSettings, defaultConnectors, htlcProblem, ledgerKind } from '../connectors/index.ts';
 import { defaultGatewayConfig, GatewaySettings, makeError, MEMBER } from '../gateway/index.ts';
 import { configProblems } from './config-problems.ts';
 import { DEMO_LISTINGS } from './demo.ts';
@@ -63,10 +63,25 @@ const properties = {
         takerFeeBps: Type.Integer(),
         quote: Type.Optional(Type.String({ maxLength: 12 })),
         quoteUnit: Type.Optional(Type.String({ maxLength: 64 })),
+        quoteVenue: Type.Optional(Type.String({ maxLength: 80 })),
       },
       { additionalProperties: false },
     ),
     { maxItems: 10_000 },
+  ),
+  /**
+   * The hash time-locks of cross-ledger trades (docs/settlement.md, "Cross-ledger trades"): the
+   * timing both ledgers' daemons lock with, and the operator's key the secrets are derived from
+   * (a file of at least 32 bytes; '' for `<dataDir>/htlc.key`, made at the first start).
+   */
+  htlc: Type.Object(
+    {
+      lockSeconds: Type.Integer({ minimum: 1 }),
+      marginSeconds: Type.Integer({ minimum: 1 }),
+      claimMarginSeconds: Type.Integer({ minimum: 1 }),
+      keyFile: Type.String(),
+    },
+    { additionalProperties: false },
   ),
   /** The ledgers' settlement connectors run with the exchange, one per venue (connectors/kinds.ts). */
   connectors: Type.Array(ConnectorEntry, { maxItems: 64 }),
@@ -87,6 +102,7 @@ export function defaultConfig(): Config {
     risk: true,
     demo: { instruments: true, marketMaker: true, fundAccounts: true },
     instruments: [],
+    htlc: { lockSeconds: 120, marginSeconds: 60, claimMarginSeconds: 30, keyFile: '' },
     connectors: defaultConnectors(),
     cluster: defaultCluster(),
   };
@@ -189,7 +205,13 @@ export function loadConfig(
     return wrong === null ? [] : [`/instruments/${i}${source(`/instruments/${i}`)}: ${wrong}`];
   });
   const cluster = clusterProblems(valid.cluster);
-  for (const found of [ofConnectors, specs, cluster]) {
+  const htlc = htlcProblem(valid.htlc);
+  for (const found of [
+    ofConnectors,
+    specs,
+    cluster,
+    htlc === null ? [] : [`/htlc${source('/htlc')}: ${htlc}`],
+  ]) {
     if (found.length > 0) {
       throw makeError(`invalid configuration: ${found.join('; ')}`, 'BAD_CONFIG', { problems: found });
     }

@@ -4,16 +4,21 @@
  * `startConnector` starts one on any engine port (also a cluster shard's, for `mosaic
  * connector`). If one fails to start, those started are stopped again.
  */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../common/index.ts';
 import {
   type Connector,
   type ConnectorSettings,
   type EnginePort,
+  type Htlc,
   ledgerKind,
   localPort,
 } from '../connectors/index.ts';
 import { type Config, listings } from './config.ts';
 import type { StartOptions } from './embedded.ts';
+import { makeError } from '../gateway/index.ts';
 
 type Connect = NonNullable<StartOptions['connect']>;
 
@@ -65,5 +70,34 @@ export function startConnector(
     members,
     log,
     ...(onFailure === undefined ? {} : { onFailure }),
+    htlc: htlcOf(config),
   });
+}
+
+/**
+ * The hash time-locks of the configuration: its timing, and the operator's key read from
+ * `htlc.keyFile` (at least 32 bytes), or from `<dataDir>/htlc.key`, made (32 random bytes, read
+ * by the owner only) when it is not there yet.
+ */
+export function htlcOf(config: Config): Htlc {
+  const { keyFile, ...settings } = config.htlc;
+  const file = keyFile === '' ? path.join(config.dataDir, 'htlc.key') : keyFile;
+  if (keyFile === '' && !fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true });
+    try {
+      fs.writeFileSync(file, crypto.randomBytes(32), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // Made meanwhile by another process of the exchange: that one is the key.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  let key: Buffer;
+  try {
+    key = fs.readFileSync(file);
+  } catch (err) {
+    throw makeError(`htlc.keyFile ${file} cannot be read: ${(err as Error).message}`, 'BAD_CONFIG', {}, err);
+  }
+  if (key.length < 32)
+    throw makeError(`htlc.keyFile ${file} holds ${key.length} bytes; it needs 32 or more`, 'BAD_CONFIG');
+  return { settings, key };
 }

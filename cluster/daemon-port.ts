@@ -164,10 +164,15 @@ export class DaemonPort implements EnginePort {
   }
 
   settle(command: VerdictCommand): void {
-    const what =
-      command.type === 'settle' ? `trade ${command.tradeId}` : `withdrawal ${command.withdrawalId}`;
-    const id =
-      command.type === 'settle' ? `settle:${command.tradeId}` : `settle-withdrawal:${command.withdrawalId}`;
+    const [what, id] =
+      command.type === 'settle'
+        ? [`trade ${command.tradeId}`, `settle:${command.tradeId}`]
+        : command.type === 'settle-leg'
+          ? [
+              `the ${command.leg} leg of trade ${command.tradeId}`,
+              `settle-leg:${command.tradeId}:${command.leg}:${command.state}`,
+            ]
+          : [`withdrawal ${command.withdrawalId}`, `settle-withdrawal:${command.withdrawalId}`];
     // Sent again under the same id until the stream holds it (stored once whatever the tries).
     retry(() => this.#bus.send(this.shard, command, id), {
       initialMs: 500,

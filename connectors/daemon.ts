@@ -20,6 +20,10 @@ import {
   localChanges,
 } from './changes.ts';
 import type { Ledger } from './ledger.ts';
+import { type Htlc, LegKeeper } from './legs.ts';
+
+/** Leg steps of a daemon that keeps none. */
+const NO_LEGS: LegKeeper['done'] = { locked: 0, claimed: 0, refunded: 0, refused: 0 };
 import type { Progress } from './progress.ts';
 import { Settler, type SettlerStats, type VerdictCommand } from './settler.ts';
 
@@ -87,11 +91,13 @@ export interface DaemonOptions {
    * refuses its identity as operator, say); it then settles nothing until it is started again.
    */
   onFailure?: (err: Error) => void;
+  /** The hash time-locks of cross-ledger trades: with them (and a ledger that has them) it keeps their legs here. */
+  htlc?: Htlc;
 }
 
 export interface Daemon {
   readonly venue: string;
-  stats(): SettlerStats & { changes: number };
+  stats(): SettlerStats & { changes: number; legs: LegKeeper['done'] };
   /** The permanent failure that stopped it, or null while it runs. */
   readonly failure: Error | null;
   /** Stops watching and settling (after the batch in flight), then closes the ledger and store. */
@@ -112,6 +118,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     if (failure !== null) return;
     failure = err;
     void watcher?.stop();
+    void legs?.stop();
     void settler.stop();
     o.onFailure?.(err);
   };
@@ -126,8 +133,26 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     log: o.log,
     onFailure: fail,
   });
-  o.engine.onEvents(settler.onEvents);
-  settler.start(o.engine.pendingSettlements(), o.engine.pendingWithdrawals());
+  const legs =
+    o.htlc === undefined || o.ledger.legs === undefined
+      ? null
+      : new LegKeeper({
+          venue: o.ledger.venue,
+          ledger: o.ledger.legs,
+          htlc: o.htlc.settings,
+          key: o.htlc.key,
+          specOf: (id) => o.engine.specOf(id),
+          partyOf: (account, venue) => o.engine.partyOf(account, venue),
+          send: (command) => o.engine.settle(command),
+          log: o.log,
+        });
+  o.engine.onEvents((seq, events) => {
+    settler.onEvents(seq, events);
+    legs?.onEvents(seq, events);
+  });
+  const pending = o.engine.pendingSettlements();
+  settler.start(pending, o.engine.pendingWithdrawals());
+  legs?.start(pending);
   const watcher =
     o.changes === undefined
       ? null
@@ -142,12 +167,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   watcher?.start();
   return {
     venue: o.ledger.venue,
-    stats: () => ({ ...settler.stats, changes: watcher?.applied ?? 0 }),
+    stats: () => ({ ...settler.stats, changes: watcher?.applied ?? 0, legs: { ...(legs?.done ?? NO_LEGS) } }),
     get failure() {
       return failure;
     },
     async close() {
       await watcher?.stop();
+      await legs?.stop();
       await settler.stop();
       await o.ledger.close();
       await o.progress.close();

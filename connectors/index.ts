@@ -24,6 +24,15 @@ export {
   type SettlementInstruction,
   type WithdrawalInstruction,
 } from './ledger.ts';
+export {
+  type Htlc,
+  hashlockOf,
+  htlcProblem,
+  type HtlcSettings,
+  type LegLedger,
+  type LegTerms,
+  secretOf,
+} from './legs.ts';
 export { Progress } from './progress.ts';
 export { Settler, type VerdictCommand } from './settler.ts';
 export { spawnSupervised, type Supervised, whenReady } from './supervised.ts';

@@ -7,6 +7,7 @@ import type { TProperties } from 'typebox';
 import type { Logger } from '../common/index.ts';
 import type { InstrumentSpec } from '../engine/index.ts';
 import type { Connector, EnginePort } from './daemon.ts';
+import type { Htlc } from './legs.ts';
 
 /**
  * How a party is named on a ledger, as the gateway's logins name it: an Ethereum address
@@ -37,6 +38,8 @@ export interface StartContext {
   log: Logger;
   /** Told when its daemon stops on a failure no retry can get past (see `Daemon.failure`). */
   onFailure?: (err: Error) => void;
+  /** The hash time-locks of cross-ledger trades (none: the daemon leaves their legs alone). */
+  htlc?: Htlc;
 }
 
 /** A problem with a setting: a JSON pointer under the connector's entry (`/rpcUrl`), and what is wrong. */

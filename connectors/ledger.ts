@@ -6,6 +6,7 @@
  * lives behind `Ledger`.
  */
 import type { PendingSettlementView, PendingWithdrawalView } from '../engine/index.ts';
+import type { LegLedger } from './legs.ts';
 
 /**
  * One matched trade to settle, delivery versus payment: the amounts the engine's risk stage holds
@@ -89,5 +90,7 @@ export interface Ledger {
    * verdict, and nothing moves twice.
    */
   release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]>;
+  /** Hash time-locks for the legs of cross-ledger trades, where the ledger has them. */
+  readonly legs?: LegLedger;
   close(): Promise<void>;
 }

@@ -14,6 +14,7 @@ import type {
   PendingWithdrawalView,
   PublishedEvent,
   SettleCommand,
+  SettleLegCommand,
   SettleWithdrawalCommand,
 } from '../engine/index.ts';
 import { lineLogger, type Logger, permanentCause, retry } from '../common/index.ts';
@@ -31,7 +32,8 @@ import {
 import type { Batch, Progress, Queue } from './progress.ts';
 
 /** A ledger's verdict as the engine takes it. */
-export type VerdictCommand = Omit<SettleCommand, 'ts'> | Omit<SettleWithdrawalCommand, 'ts'>;
+export type VerdictCommand =
+  Omit<SettleCommand, 'ts'> | Omit<SettleWithdrawalCommand, 'ts'> | Omit<SettleLegCommand, 'ts'>;
 
 export interface SettlerOptions {
   ledger: Ledger;
@@ -165,7 +167,8 @@ export class Settler {
     this.#reconcile(
       this.#trades,
       pending
-        .filter((t) => here(t.instrument))
+        // A cross-ledger trade's legs are the `LegKeeper`'s.
+        .filter((t) => here(t.instrument) && t.legs === undefined)
         .map((t) => this.#parties({ ...t, venue: this.venue, matchedAt: 0 })),
       'trades matched',
     );
@@ -187,7 +190,10 @@ export class Settler {
     const withdrawals: WithdrawalInstruction[] = [];
     for (const e of events) {
       if (isTrade(e)) {
-        const instruction = instructionOf(e, this.#o.specOf(e.instrument)!);
+        const spec = this.#o.specOf(e.instrument)!;
+        // A cross-ledger trade's legs are the `LegKeeper`'s.
+        if (spec.quoteVenue !== undefined) continue;
+        const instruction = instructionOf(e, spec);
         if (instruction.venue === this.venue) trades.push(this.#parties(instruction));
       } else if (isWithdrawalRequest(e)) {
         const venue = e.asset.slice(e.asset.indexOf('@') + 1);

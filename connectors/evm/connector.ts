@@ -11,6 +11,7 @@ import { Contract, getAddress, type InterfaceAbi, isAddress, type JsonRpcProvide
 import { type InstrumentSpec, quoteUnitOf } from '../../engine/index.ts';
 import { type Connector, type EnginePort, startDaemon } from '../daemon.ts';
 import { checkLedgerKept } from '../ledger-check.ts';
+import type { Htlc } from '../legs.ts';
 import { Progress } from '../progress.ts';
 import { Anvil, DEV_KEYS, localProvider } from './anvil.ts';
 import { evmBlocks, EvmChanges, type EvmTokenAsset } from './changes-evm.ts';
@@ -41,6 +42,8 @@ export interface EvmConnectorOptions {
   log: Logger;
   /** Told when the daemon stops on a failure no retry can get past. */
   onFailure?: (err: Error) => void;
+  /** The hash time-locks of cross-ledger trades. */
+  htlc?: Htlc;
 }
 
 const GWEI = 1_000_000_000;
@@ -141,6 +144,7 @@ export async function startEvmConnector(
       pollMs: config.pollMs,
       log: o.log,
       ...(o.onFailure === undefined ? {} : { onFailure: o.onFailure }),
+      ...(o.htlc === undefined ? {} : { htlc: o.htlc }),
     });
     const faucet = local
       ? new Faucet({
@@ -352,10 +356,12 @@ class Units {
     return 0n;
   }
 
+  /** A listing whose cash is `quote` on this chain: one of its own, or a cross-ledger one quoted here. */
   #anyQuoting(quote: string): Readonly<InstrumentSpec> | undefined {
-    for (const symbol of this.securities.keys()) {
-      const spec = this.engine.specOf(`${symbol}@${this.venue}`);
-      if (spec !== undefined && (spec.quote ?? 'USD') === quote) return spec;
+    for (const id of this.engine.instruments()) {
+      const spec = this.engine.specOf(id);
+      const cashVenue = spec?.quoteVenue ?? id.slice(id.indexOf('@') + 1);
+      if (spec !== undefined && cashVenue === this.venue && (spec.quote ?? 'USD') === quote) return spec;
     }
     return undefined;
   }

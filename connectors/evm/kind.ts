@@ -28,6 +28,7 @@ export const evmKind: LedgerKind = {
       instruments: c.instruments,
       log: c.log,
       ...(c.onFailure === undefined ? {} : { onFailure: c.onFailure }),
+      ...(c.htlc === undefined ? {} : { htlc: c.htlc }),
     }),
 };
 

@@ -21,6 +21,7 @@ import {
   type WithdrawalOutcome,
   WITHDRAWALS,
 } from '../ledger.ts';
+import { EvmLegs, type Transacted } from './legs-evm.ts';
 import { type PackedTrade, settlePackedCalldata } from './packed.ts';
 import { BatchSender, type BatchSenderOptions, type RawLog } from './sender.ts';
 
@@ -112,6 +113,8 @@ export class EvmLedger implements Ledger {
   /** One batch at a time: the nonce record holds one transaction out. */
   #serial = new OneAtATime();
   lastBatch: BatchGas | null = null;
+  /** Hash time-locks of cross-ledger trades, through the same transactions' sender. */
+  readonly legs: EvmLegs;
 
   constructor(options: EvmLedgerOptions) {
     this.venue = options.venue;
@@ -120,6 +123,12 @@ export class EvmLedger implements Ledger {
     this.#escrow = String(options.settlement.target).toLowerCase();
     const events = [TRADE_VERDICTS, WITHDRAWAL_VERDICTS].flatMap((v) => [v.ok, v.refused, v.skipped]);
     this.#topics = new Map(events.map((e) => [e, options.settlement.interface.getEvent(e)!.topicHash]));
+    this.legs = new EvmLegs({
+      venue: this.venue,
+      settlement: options.settlement,
+      token: (asset) => options.token?.(asset),
+      transact: (key, data, count) => this.#serial.run(() => this.#transact(id(key), data, count, 1)),
+    });
   }
 
   settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
@@ -199,20 +208,30 @@ export class EvmLedger implements Ledger {
     outcomes: Map<number, O>,
   ): Promise<O[]> {
     if (ids.length > 0) {
-      const key = id(`${v.tag}${ids.join(',')}`);
-      const receipt = await this.#sender.send(key, data(), ids.length * v.weight);
-      const fee = receipt.gasUsed * receipt.gasPrice;
-      this.lastBatch = { trades: ids.length, gasUsed: receipt.gasUsed, fee };
-      for (const log of receipt.logs) await this.#verdict(v, log, receipt.hash, outcomes);
-      // Each instruction of the transaction carries an equal share of its cost, in whole gas and wei.
-      const gas = shares(receipt.gasUsed, ids.length);
-      const fees = shares(fee, ids.length);
+      const t = await this.#transact(id(`${v.tag}${ids.join(',')}`), data(), ids.length, v.weight);
+      for (const log of t.logs) await this.#verdict(v, log, t.hash, outcomes);
       ids.forEach((i, k) => {
         const o = outcomes.get(Number(i));
-        if (o !== undefined) Object.assign(o, { gas: Number(gas[k]), fee: fees[k]!.toString() });
+        if (o !== undefined) Object.assign(o, { gas: Number(t.gas[k]), fee: t.fees[k]!.toString() });
       });
     }
     return inBatchOrder(v.kind, batch, outcomes);
+  }
+
+  /**
+   * Sends one batch transaction of `count` instructions (each may use `weight` times a trade's
+   * gas); its receipt, and each instruction's equal share of its cost, in whole gas and wei.
+   */
+  async #transact(key: string, data: string, count: number, weight: number): Promise<Transacted> {
+    const receipt = await this.#sender.send(key, data, count * weight);
+    const fee = receipt.gasUsed * receipt.gasPrice;
+    this.lastBatch = { trades: count, gasUsed: receipt.gasUsed, fee };
+    return {
+      hash: receipt.hash,
+      logs: receipt.logs,
+      gas: shares(receipt.gasUsed, count),
+      fees: shares(fee, count),
+    };
   }
 
   /**

@@ -14,6 +14,7 @@ import type { InstrumentSpec } from '../../engine/index.ts';
 import { OneAtATime } from '../batch.ts';
 import { type Connector, type EnginePort, startDaemon } from '../daemon.ts';
 import { checkLedgerKept } from '../ledger-check.ts';
+import type { Htlc } from '../legs.ts';
 import { Progress } from '../progress.ts';
 import { FabricBlocks } from './blocks-fabric.ts';
 import { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
@@ -39,6 +40,8 @@ export interface FabricConnectorOptions {
   log: Logger;
   /** Told when the daemon stops on a failure no retry can get past. */
   onFailure?: (err: Error) => void;
+  /** The hash time-locks of cross-ledger trades. */
+  htlc?: Htlc;
 }
 
 /** The operator's organization on a devnet. */
@@ -156,6 +159,7 @@ export async function startFabricConnector(
       batchMs: config.batchMs,
       log: o.log,
       ...(o.onFailure === undefined ? {} : { onFailure: o.onFailure }),
+      ...(o.htlc === undefined ? {} : { htlc: o.htlc }),
     });
     const faucet = local ? new Faucet(contract, o.engine, config.venue, o.log) : null;
     const [c, d, fc] = [chaincode, devnet, client];

@@ -68,6 +68,7 @@ export const fabricKind: LedgerKind = {
       members: c.members,
       log: c.log,
       ...(c.onFailure === undefined ? {} : { onFailure: c.onFailure }),
+      ...(c.htlc === undefined ? {} : { htlc: c.htlc }),
     }),
 };
 

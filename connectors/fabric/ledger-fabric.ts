@@ -37,7 +37,15 @@ import {
   WITHDRAWALS,
 } from '../ledger.ts';
 import type { Progress } from '../progress.ts';
-import type { ChainTrade, ChainWithdrawal, Verdict, WithdrawalVerdict } from 'mosaic-settlement-chaincode';
+import type {
+  ChainTrade,
+  ChainWithdrawal,
+  LegRecord,
+  LegVerdict,
+  Verdict,
+  WithdrawalVerdict,
+} from 'mosaic-settlement-chaincode';
+import { FabricLegs, legVerdictOf } from './legs-fabric.ts';
 
 /** Where an instrument settles on the network: its asset names in the chaincode. */
 export interface FabricAsset {
@@ -82,11 +90,28 @@ export class FabricLedger implements Ledger {
   #o: FabricLedgerOptions;
   #key: string;
   #serial = new OneAtATime();
+  /** Hash time-locks of cross-ledger trades, sent as the batches are. */
+  readonly legs: FabricLegs;
 
   constructor(options: FabricLedgerOptions) {
     this.venue = options.venue;
     this.#o = options;
     this.#key = `fabric-tx:${options.venue}`;
+    this.legs = new FabricLegs(options.venue, options.contract, (fn, ids, args) =>
+      this.#serial.run(() =>
+        this.#submit<LegVerdict>(
+          {
+            name: fn.name,
+            status: 'LegState',
+            noun: 'leg',
+            tag: fn.tag,
+            read: (raw, id) => legVerdictOf(fn.name, id, JSON.parse(raw) as LegRecord),
+          },
+          ids,
+          { arguments: [args] },
+        ),
+      ),
+    );
   }
 
   /** The last batch transaction committed on `venue`, as its ledger recorded it in `progress`. */
@@ -237,7 +262,7 @@ export class FabricLedger implements Ledger {
       );
       if (raw === '')
         throw makeError(`${fn.noun} ${id} has no verdict on the ledger yet`, 'NOT_FINAL', { id });
-      verdicts.push(JSON.parse(raw) as V);
+      verdicts.push((fn.read === undefined ? JSON.parse(raw) : fn.read(raw, id)) as V);
     }
     return verdicts;
   }
@@ -254,6 +279,8 @@ interface BatchFunction {
   noun: string;
   /** Before the ids in the recorded batch's name (a settle and a release batch with the same ids differ). */
   tag: string;
+  /** An item's verdict from what `status` answers (default: it is the verdict, JSON). */
+  read?: (raw: string, id: number) => unknown;
 }
 
 const SETTLE: BatchFunction = { name: 'SettleBatch', status: 'TradeStatus', noun: 'trade', tag: '' };

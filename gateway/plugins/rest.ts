@@ -171,6 +171,9 @@ const Instrument = Type.Object({
   makerFeeBps: Type.Integer(),
   takerFeeBps: Type.Integer(),
   quote: Type.String(),
+  quoteVenue: Type.String({
+    description: "the cash's venue: another than `venue` for a cross-ledger instrument",
+  }),
   lastPrice: Type.Union([Decimal, Type.Null()]),
 });
 
@@ -218,6 +221,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
             makerFeeBps: s.makerFeeBps,
             takerFeeBps: s.takerFeeBps,
             quote: s.quote ?? 'USD',
+            quoteVenue: s.quoteVenue ?? c.venue,
             lastPrice: inst.lastPrice > 0 ? c.price(inst.lastPrice) : null,
           };
         });
