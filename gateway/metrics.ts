@@ -182,19 +182,29 @@ export class Metrics {
     perVenue('mosaic_settlement_failed_total', 'Trades their ledger refused', (p) => p.failed);
     perVenue(
       'mosaic_settlement_gas_total',
-      'Gas used settling trades (their shares of the batches), on ledgers that charge gas',
+      "Gas used settling trades (their shares of the batches; a cross-ledger trade's on each leg's ledger), on ledgers that charge gas",
       (p) => p.gas,
     );
     perVenue(
       'mosaic_settlement_fee_total',
-      "Fees paid settling trades, in the ledger's native base units (wei)",
+      "Fees paid settling trades (a cross-ledger trade's on each leg's ledger), in the ledger's native base units (wei)",
       (p) => Number(p.gasFee),
     );
     perVenue(
       'mosaic_settlement_costed_total',
-      'Settled or failed trades whose cost the ledger reported (divide gas or fee by it for a per-trade figure)',
+      'Settled or failed trades, and steps of cross-ledger legs, whose cost the ledger reported (divide gas or fee by it for a per-verdict figure)',
       (p) => p.costed,
     );
+    new Counter({
+      name: 'mosaic_settlement_legs_total',
+      help: "Steps of cross-ledger trades' legs their ledgers reported (locked, claimed, refunded, refused), by the leg's venue",
+      labelNames: ['venue', 'state'],
+      registers,
+      collect(this: Counter<'venue' | 'state'>) {
+        this.reset();
+        for (const l of settlements.legSteps()) this.inc({ venue: l.venue, state: l.state }, l.steps);
+      },
+    });
     new Gauge({
       name: 'mosaic_settlement_fees_collected',
       help: "The exchange's fees of the trades settled since the gateway started, paid to the venue's fee account, in the quote currency",

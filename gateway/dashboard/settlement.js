@@ -1,18 +1,30 @@
 // The settlement pipeline per venue (pending, settled, failed), polled over REST every 2 s, with
 // what settling cost per trade where the ledger charges for it (gas, and the fee in gwei; "—"
-// where no verdict has reported a cost), and the exchange's fees collected there.
+// where no verdict has reported a cost), and the exchange's fees collected there. Below it, the
+// last cross-ledger trades, each leg's venue and state as its ledger reports it.
 
 import { $, clock, el } from './dom.js';
 
 const SETTLEMENT_POLL_MS = 2000;
+/** Cross-ledger trades shown. */
+const LEGS_SHOWN = 5;
 
-/** Fetches the pipeline and shows it, then polls again, for as long as the page is open. */
+/** A REST answer's JSON, or an error naming its status. */
+async function getJson(url) {
+  const res = await fetch(url, { cache: 'no-store' });
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
+  return res.json();
+}
+
+/** Fetches the pipeline and the last cross-ledger trades and shows them, then polls again, for as long as the page is open. */
 export async function pollSettlements() {
   const updated = $('[data-testid="settlement-updated"]');
   try {
-    const res = await fetch('/api/settlements', { cache: 'no-store' });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    renderSettlements(await res.json());
+    const [pipelines, crossLedger] = await Promise.all([
+      getJson('/api/settlements'),
+      getJson(`/api/settlements/legs?limit=${LEGS_SHOWN}`),
+    ]);
+    renderSettlements(pipelines, crossLedger);
     updated.textContent = `updated ${clock(Date.now())}`;
     updated.classList.remove('bad');
   } catch (err) {
@@ -22,8 +34,11 @@ export async function pollSettlements() {
   setTimeout(pollSettlements, SETTLEMENT_POLL_MS);
 }
 
-/** Shows one row per venue's pipeline, or a placeholder row when there is none yet. */
-export function renderSettlements(pipelines) {
+/**
+ * Shows one row per venue's pipeline, and one per cross-ledger trade (newest first), or a
+ * placeholder row where there is none yet.
+ */
+export function renderSettlements(pipelines, crossLedger = []) {
   const rows = pipelines.map((p) =>
     el(
       'tr',
@@ -46,6 +61,53 @@ export function renderSettlements(pipelines) {
     );
   }
   $('[data-testid="settlement"]').replaceChildren(...rows);
+  renderLegs(crossLedger);
+}
+
+/** A row per cross-ledger trade: its status, then each leg's venue and state. */
+function renderLegs(trades) {
+  const rows = trades.map((t) =>
+    el(
+      'tr',
+      { 'data-testid': 'legs-row', 'data-trade': String(t.tradeId), 'data-status': t.status },
+      el('td', { class: 'num' }, String(t.tradeId)),
+      el('td', { title: t.instrument }, t.instrument.slice(0, t.instrument.indexOf('@'))),
+      ...t.legs.map(legCell),
+      el('td', { class: t.status === 'failed' ? 'ask' : '', title: t.reason ?? '' }, t.status),
+    ),
+  );
+  if (rows.length === 0) {
+    rows.push(
+      el(
+        'tr',
+        { 'data-testid': 'legs-empty' },
+        el('td', { colSpan: 5, class: 'muted' }, 'no cross-ledger trades since the gateway started'),
+      ),
+    );
+  }
+  $('[data-testid="legs"]').replaceChildren(...rows);
+}
+
+/** A leg's state on its venue, its reference, cost and reason in the title. */
+function legCell(l) {
+  const title = [
+    l.ref && `ref ${l.ref}`,
+    l.gasFee && `${whole.format(l.gas)} gas, ${l.gasFee} wei`,
+    l.reason && `reason: ${l.reason}`,
+  ].filter(Boolean);
+  return el(
+    'td',
+    {
+      'data-testid': 'leg-state',
+      'data-leg': l.leg,
+      'data-venue': l.venue,
+      'data-state': l.status,
+      class: `leg ${l.status}`,
+      title: title.join('; ') || 'nothing reported yet',
+    },
+    el('span', { class: 'leg-state' }, l.status),
+    el('span', { class: 'leg-venue' }, l.venue),
+  );
 }
 
 const GWEI = 1_000_000_000n;

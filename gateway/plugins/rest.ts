@@ -2,8 +2,8 @@
  * REST under `/api`: instruments, book snapshots and recent trades (public venues for anyone,
  * permissioned ones for members), login for a bearer token, and a holder's live orders,
  * balances and withdrawals (its fills and finished orders: `history.ts`); settlement status of a
- * trade and of each ledger's pipeline. TypeBox schemas are the contract (and the OpenAPI document
- * at /docs).
+ * trade (a cross-ledger one's legs too), of the last cross-ledger trades and of each ledger's
+ * pipeline. TypeBox schemas are the contract (and the OpenAPI document at /docs).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -15,6 +15,7 @@ import type { Exchange } from '../exchange.ts';
 import type { Gateway } from '../gateway.ts';
 import type { InstrumentCodec } from '../instrument-codec.ts';
 import { addressKey } from '../limits.ts';
+import { CROSS_LEDGER_KEPT } from '../settlements.ts';
 import type { Holder } from '../tokens.ts';
 import { type Message, Messages, parseMessage } from '../wire.ts';
 
@@ -75,9 +76,12 @@ const Pipeline = Type.Object({
   pending: Type.Integer(),
   settled: Type.Integer(),
   failed: Type.Integer(),
-  costed: Type.Integer({ description: 'verdicts that reported what settling cost' }),
-  gas: Type.Integer({ description: 'gas used over the costed verdicts, whole units' }),
-  gasFee: baseUnits('fee paid over the costed verdicts, native base units (wei)'),
+  costed: Type.Integer({
+    description:
+      "verdicts, and steps of cross-ledger trades' legs on this venue, that reported what settling cost",
+  }),
+  gas: Type.Integer({ description: 'gas used over the costed verdicts and steps, whole units' }),
+  gasFee: baseUnits('fee paid over the costed verdicts and steps, native base units (wei)'),
   fees: Type.Array(
     Type.Object({
       asset: Type.String({ description: 'the cash asset, QUOTE@venue' }),
@@ -88,6 +92,31 @@ const Pipeline = Type.Object({
     }),
     { description: "the exchange's take per cash asset since the gateway started (pre-trade risk on)" },
   ),
+});
+const Leg = Type.Object({
+  leg: Type.Union([Type.Literal('security'), Type.Literal('cash')]),
+  venue: Type.String({
+    description: "the leg's ledger: the instrument's venue for the security, its quoteVenue for the cash",
+  }),
+  status: Type.Union(
+    [
+      Type.Literal('pending'),
+      Type.Literal('locked'),
+      Type.Literal('claimed'),
+      Type.Literal('refunded'),
+      Type.Literal('refused'),
+    ],
+    {
+      description:
+        'pending until its ledger reports a first step: locked or refused, then claimed or refunded',
+    },
+  ),
+  reason: Type.Optional(Type.String({ description: 'why its ledger refused it' })),
+  ref: Type.Optional(Type.String({ description: "the ledger's reference of its last step that had one" })),
+  gas: Type.Optional(
+    Type.Integer({ description: 'gas its steps used, their shares of their batches, whole units' }),
+  ),
+  gasFee: Type.Optional(baseUnits('fee its steps paid, native base units (wei)')),
 });
 const Settlement = Type.Object({
   tradeId: Type.Integer(),
@@ -110,7 +139,17 @@ const Settlement = Type.Object({
       description: "the exchange's fees on the trade, taker's and maker's (negative: a net rebate)",
     }),
   ),
-  feeAsset: Type.Optional(Type.String({ description: 'the cash asset of `fee`, QUOTE@venue' })),
+  feeAsset: Type.Optional(
+    Type.String({
+      description: 'the cash asset of `fee`, QUOTE@venue (a cross-ledger trade: its quoteVenue)',
+    }),
+  ),
+  legs: Type.Optional(
+    Type.Array(Leg, {
+      description:
+        'a cross-ledger trade: its security leg, then its cash leg, each as its ledger last reported it (their costs are here, not in the trade)',
+    }),
+  ),
 });
 const Withdrawal = Type.Object({
   withdrawalId: Type.Integer(),
@@ -427,6 +466,33 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
     async (req) => {
       const holder = who(req);
       return settlements.pipelines().filter((p) => visible(holder, p.venue));
+    },
+  );
+
+  app.get(
+    '/api/settlements/legs',
+    {
+      schema: {
+        summary: 'The last cross-ledger trades the gateway knows, newest first, with their legs',
+        querystring: Type.Object(
+          {
+            limit: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                maximum: CROSS_LEDGER_KEPT,
+                default: 10,
+                description: 'trades at most',
+              }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Array(Settlement) },
+      },
+    },
+    async (req) => {
+      const holder = who(req);
+      return settlements.crossLedger(req.query.limit ?? 10, (venue) => visible(holder, venue));
     },
   );
 
