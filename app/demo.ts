@@ -38,6 +38,16 @@ export const DEMO_LISTINGS: InstrumentSpec[] = [
     makerFeeBps: 0,
     takerFeeBps: 2,
   },
+  // Cross-ledger: a bond on the Fabric network, paid for in the EVM chain's USD.
+  {
+    id: 'BOND@fabric:bank-net',
+    ...EQUITY,
+    referencePrice: 9_900,
+    bandBps: 500,
+    makerFeeBps: 0,
+    takerFeeBps: 2,
+    quoteVenue: 'evm:31337',
+  },
 ];
 
 /** The market maker's accounts on a venue without a connector. */
@@ -100,7 +110,11 @@ export class DemoMarketMaker {
   #mids = new Map<string, number>();
   #instruments: string[];
 
-  /** Maker and taker account per venue: a connector's demo accounts, else `demo-maker`/`demo-taker`. */
+  /**
+   * Maker and taker account per venue (a connector's demo accounts, else `demo-maker` and
+   * `demo-taker`), and per cross-ledger instrument (the cash venue's, each with an identity of
+   * the security venue's ledger linked to it).
+   */
   #accounts = new Map<string, readonly [string, string]>();
 
   constructor(exchange: LocalExchange, instruments: string[], connectors: readonly VenueConnector[] = []) {
@@ -113,6 +127,28 @@ export class DemoMarketMaker {
       this.#accounts.set(c.venue, c.demoAccounts);
       for (const a of c.demoAccounts) c.fund?.(a);
     }
+    for (const id of instruments) this.#crossLedger(id, connectors);
+  }
+
+  /**
+   * A cross-ledger instrument settled by connectors on both its venues: quoted by the cash
+   * venue's demo accounts, each linked (once) to an identity of the security venue's ledger named
+   * after that venue's demo account (`MosaicMSP:demo-maker-x`), which its faucet funds there.
+   */
+  #crossLedger(id: string, connectors: readonly VenueConnector[]): void {
+    const engine = this.#exchange.engine;
+    const quoteVenue = engine.instrument(id)?.spec.quoteVenue;
+    if (quoteVenue === undefined) return;
+    const security = connectors.find((c) => c.venue === id.slice(id.indexOf('@') + 1));
+    const cash = connectors.find((c) => c.venue === quoteVenue);
+    const [ofSecurity, ofCash] = [security?.demoAccounts ?? null, cash?.demoAccounts ?? null];
+    if (security === undefined || ofSecurity === null || ofCash === null) return;
+    ofCash.forEach((account, i) => {
+      const identity = `${ofSecurity[i]}-x`;
+      if (engine.ownerOf(identity) !== account) this.#exchange.submit({ type: 'link', account, identity });
+      security.fund?.(identity);
+    });
+    this.#accounts.set(id, ofCash);
   }
 
   start(intervalMs = 500): void {
@@ -131,7 +167,8 @@ export class DemoMarketMaker {
       if (inst === undefined) continue;
       // One mid per security across its venues, so that their consolidated book stays uncrossed.
       const symbol = id.slice(0, id.indexOf('@'));
-      const [maker, taker] = this.#accounts.get(id.slice(id.indexOf('@') + 1)) ?? DEMO_ACCOUNTS;
+      const [maker, taker] =
+        this.#accounts.get(id) ?? this.#accounts.get(id.slice(id.indexOf('@') + 1)) ?? DEMO_ACCOUNTS;
       const ref = inst.lastPrice || inst.spec.referencePrice;
       const mid = Math.max(100, (this.#mids.get(symbol) ?? ref) + this.#rng.int(-3, 3));
       this.#mids.set(symbol, mid);

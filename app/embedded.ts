@@ -10,6 +10,7 @@ import { type Gateway, makeApp, serveExchange, Settlements, Withdrawals } from '
 import { type Config, listings } from './config.ts';
 import { ledgerOf } from './connector-config.ts';
 import { DemoMarketMaker, fundAccount, fundIdentity } from './demo.ts';
+import { DEMO_MSP, demoInvestorsMsp } from './demo-investors.ts';
 import { LocalExchange } from './local-exchange.ts';
 
 /** The exchange running in this process: its gateway, with the connectors and demo beside it. */
@@ -32,6 +33,10 @@ export interface StartOptions {
 
 /** Starts the exchange and its gateway from a validated configuration. */
 export async function startExchange(config: Config, options: StartOptions = {}): Promise<Embedded> {
+  // With the demo settings, the demo investors' Fabric identities may log in (`mosaic demo-identity`).
+  if (config.demo.fundAccounts && !config.msps.some((m) => m.mspId === DEMO_MSP)) {
+    config = { ...config, msps: [...config.msps, demoInvestorsMsp(config.dataDir)] };
+  }
   const app = makeApp(config);
   const log: ChildLogger = options.log ?? app.log;
   const engineLog = log.child({ part: 'engine' });

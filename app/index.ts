@@ -8,6 +8,7 @@
 export { type Config, defaultConfig, loadConfig } from './config.ts';
 export { CONNECTOR_USAGE, runConnector } from './connector-process.ts';
 export { DEMO_LISTINGS } from './demo.ts';
+export { DEMO_MSP, demoIdentity } from './demo-investors.ts';
 export { type Embedded, startExchange, type StartOptions } from './embedded.ts';
 export { ENGINE_USAGE, runEngine } from './engine-process.ts';
 export { GATEWAY_USAGE, runGateway } from './gateway-process.ts';

@@ -28,6 +28,11 @@ ${JOURNAL_USAGE.replace('usage: ', '       ')}
             MOSAIC_CLUSTER=1) it runs the parts as processes on NATS JetStream instead, with a
             local nats-server (docs/deployment.md).
   journal   verify a journal folder, replay it to its state hash, or print its commands
+  demo-identity NAME [--config FILE]
+            a Fabric identity DemoInvestorsMSP:NAME for trying the demo (its certificate and
+            key, JSON on standard output), issued by the demo investors' CA that \`mosaic start\`
+            makes in the data folder; log in with it, or link it to an Ethereum key's account
+            (docs/ws-protocol.md)
 
 A cluster deployment (docs/deployment.md) runs these instead, each its own process:
 ${ENGINE_USAGE.replace('usage: ', '  ')}
@@ -85,6 +90,28 @@ async function start(argv: string[]): Promise<void> {
     await gateway.close();
     return `stopped at command ${gateway.exchange.engine.commandSeq}, journal flushed`;
   });
+}
+
+/** `mosaic demo-identity NAME`: a demo investor's Fabric identity, JSON on standard output. */
+async function demoIdentity(argv: string[]): Promise<void> {
+  let parsed: { values: { config?: string }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const [name, ...more] = parsed.positionals;
+  if (name === undefined) return fail('demo-identity needs a NAME');
+  if (more.length > 0) return fail(`unexpected argument "${more[0]}"`);
+  const { loadConfig, demoIdentity } = await app();
+  try {
+    const config = loadConfig(process.env, parsed.values.config ?? process.env.MOSAIC_CONFIG);
+    process.stdout.write(`${JSON.stringify(demoIdentity(config.dataDir, name), null, 2)}
+`);
+  } catch (err) {
+    if (await isBadConfig(err)) badConfig((err as Error).message);
+    throw err;
+  }
 }
 
 /** On the first SIGINT or SIGTERM: says what it stops, runs `close`, prints what it says, exits 0 (1 if it failed). */
@@ -158,6 +185,9 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'demo-identity':
+      await demoIdentity(rest);
+      return;
     case 'journal':
       try {
         process.exitCode = journalCommand(rest, (line) => process.stdout.write(`${line}\n`));

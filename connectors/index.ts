@@ -45,3 +45,5 @@ export {
   type StartContext,
 } from './kind.ts';
 export { defaultConnectors, LEDGER_KINDS, ledgerKind } from './kinds.ts';
+// X.509 member identities of an MSP of one's own (the demo's investors).
+export { issueMember, type KeyedCert, makeCa } from './fabric/index.ts';

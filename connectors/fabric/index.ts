@@ -16,7 +16,16 @@ export type {
 } from 'mosaic-settlement-chaincode';
 export { type ChaincodeProcess, startChaincode } from './chaincode-process.ts';
 export { type FabricClient, fabricClient } from './client.ts';
-export { blockHash, type Devnet, type DevnetOptions, makeIdentity, startDevnet } from './devnet/index.ts';
+export {
+  blockHash,
+  type Devnet,
+  type DevnetOptions,
+  issueMember,
+  type KeyedCert,
+  makeCa,
+  makeIdentity,
+  startDevnet,
+} from './devnet/index.ts';
 export { FabricBlocks } from './blocks-fabric.ts';
 export { FabricChanges } from './changes-fabric.ts';
 export { FabricLedger } from './ledger-fabric.ts';

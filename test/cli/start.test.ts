@@ -75,7 +75,7 @@ describe('mosaic start', () => {
     const instruments = (await (await fetch(`${url}/api/instruments`)).json()) as Array<{ id: string }>;
     assert.deepEqual(
       instruments.map((i) => i.id),
-      ['ACME@evm:31337', 'ACME@fabric:bank-net'],
+      ['ACME@evm:31337', 'ACME@fabric:bank-net', 'BOND@fabric:bank-net'],
     );
     // The market maker quotes and, now and then, trades.
     const trades = async () =>

@@ -398,7 +398,7 @@ describe(`WebSocket fuzz (seed ${SEED}, ${MESSAGES} messages)`, () => {
     }
     await gw.exchange.durable.flush();
     before0 = await snapshot(gw);
-    assert.equal(before0.liveOrders, 18, 'the seed orders rest');
+    assert.equal(before0.liveOrders, 24, 'the seed orders rest: six on each of the four demo instruments');
 
     [anon, fuzzer] = await Promise.all([WsClient.connect(gw.url), WsClient.connect(gw.url)]);
     account = (await login(fuzzer, makeWallet())).account;

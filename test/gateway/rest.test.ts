@@ -45,7 +45,7 @@ describe('REST and operations', () => {
     const anon = await get('/api/instruments');
     assert.equal(anon.status, 200);
     const ids = (anon.body as Json[]).map((i) => i.id);
-    assert.deepEqual(ids, ['ACME@evm:31337', 'ACME@fabric:bank-net']);
+    assert.deepEqual(ids, ['ACME@evm:31337', 'ACME@fabric:bank-net', 'BOND@fabric:bank-net']);
     const acme = (anon.body as Json[])[0]!;
     assert.equal(acme.tickSize, '0.01');
     assert.equal(acme.venue, 'evm:31337');

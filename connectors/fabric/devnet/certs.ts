@@ -86,18 +86,29 @@ function certificate(
   return `-----BEGIN CERTIFICATE-----\n${base64.trimEnd()}\n-----END CERTIFICATE-----\n`;
 }
 
+/** The name of `mspId`'s CA. */
+const caName = (mspId: string) => name(`ca.${mspId.toLowerCase()}.devnet`, mspId);
+
+/** A fresh self-signed root CA for `mspId` (`CN=ca.<mspid>.devnet, O=<mspId>`). */
+export function makeCa(mspId: string): KeyedCert {
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    certificate: certificate(caName(mspId), caName(mspId), keys.publicKey, keys.privateKey, true),
+    privateKey: keys.privateKey,
+  };
+}
+
+/** A member certificate `CN=<commonName>, O=<mspId>` with a fresh key, issued by `mspId`'s CA `ca`. */
+export function issueMember(ca: KeyedCert, mspId: string, commonName: string): KeyedCert {
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return {
+    certificate: certificate(name(commonName, mspId), caName(mspId), keys.publicKey, ca.privateKey, false),
+    privateKey: keys.privateKey,
+  };
+}
+
 /** A fresh devnet CA for `mspId` and a peer certificate `CN=<peerName>` issued by it. */
 export function makePeerIdentity(mspId: string, peerName: string): { ca: KeyedCert; peer: KeyedCert } {
-  const caKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const caName = name(`ca.${mspId.toLowerCase()}.devnet`, mspId);
-  const ca = {
-    certificate: certificate(caName, caName, caKeys.publicKey, caKeys.privateKey, true),
-    privateKey: caKeys.privateKey,
-  };
-  const peerKeys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const peer = {
-    certificate: certificate(name(peerName, mspId), caName, peerKeys.publicKey, caKeys.privateKey, false),
-    privateKey: peerKeys.privateKey,
-  };
-  return { ca, peer };
+  const ca = makeCa(mspId);
+  return { ca, peer: issueMember(ca, mspId, peerName) };
 }

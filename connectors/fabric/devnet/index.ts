@@ -30,7 +30,7 @@ import { TransientStore } from './transient-store.ts';
 
 export { blockHash } from './block-hash.ts';
 /** An MSP's CA and an identity it issues, made with node:crypto alone (for an embedded operator). */
-export { makePeerIdentity as makeIdentity } from './certs.ts';
+export { issueMember, type KeyedCert, makeCa, makePeerIdentity as makeIdentity } from './certs.ts';
 
 /** A chaincode server the devnet dials (chaincode-as-a-service). */
 export interface DevnetChaincode {
