@@ -6,17 +6,11 @@
  *
  *   npm run bench:settlement -- [--trades N] [--json]
  */
-import { id, Wallet } from 'ethers';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Anvil, deploy, EvmLedger, fundInvestors } from '../../connectors/evm/index.ts';
-import { Progress } from '../../connectors/index.ts';
+import { EvmLedger } from '../../connectors/evm/index.ts';
 import { settlementOptions } from '../cli.ts';
-import { seededTrades, timeBatches } from './seeded.ts';
+import { fundedChain, seededTrades, tempProgress, timeBatches } from './seeded.ts';
 
 const BATCHES = [1, 10, 100, 500];
-const INVESTORS = 50;
 
 interface Row {
   batch: number;
@@ -29,21 +23,9 @@ interface Row {
 async function main(): Promise<void> {
   const values = settlementOptions('usage: evm.js [--trades N] [--json]');
   const perRun = values.trades;
-  const anvil = await Anvil.start({ gasLimit: 300_000_000n });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-bench-evm-'));
-  const progress = Progress.open(dir);
+  const { anvil, d, investors } = await fundedChain();
+  const { progress, remove } = tempProgress('evm');
   try {
-    const deployer = anvil.devWallet(0);
-    const d = await deploy({ deployer, securities: [{ symbol: 'ACME' }], cash: { symbol: 'USD' } });
-    const investors = Array.from(
-      { length: INVESTORS },
-      (_, i) => new Wallet(id(`bench-investor-${i}`), anvil.provider()),
-    );
-    for (const w of investors) await anvil.rpc('anvil_setBalance', [w.address, '0x56BC75E2D63100000']);
-    await fundInvestors(
-      d,
-      investors.map((wallet) => ({ wallet, securities: { ACME: 10_000_000n }, cash: 10n ** 15n })),
-    );
     const ledger = (netting: boolean) =>
       new EvmLedger({
         venue: 'evm:31337',
@@ -104,8 +86,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await anvil.stop();
-    await progress.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await remove();
   }
 }
 

@@ -9,29 +9,16 @@
  *
  *   npm run bench:settlement-fabric -- [--trades N] [--json]
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {
-  fabricClient,
-  FabricLedger,
-  makeIdentity,
-  startChaincode,
-  startDevnet,
-} from '../../connectors/fabric/index.ts';
-import { Progress } from '../../connectors/index.ts';
+import { FabricLedger } from '../../connectors/fabric/index.ts';
 import { settlementOptions } from '../cli.ts';
-import { seededTrades, timeBatches } from './seeded.ts';
+import { DEVNET, fundedNetwork, seededTrades, tempProgress, timeBatches } from './seeded.ts';
 
 const BATCHES = [1, 10, 100];
-const INVESTORS = 50;
-const CHANNEL = 'bank-net';
-const CHAINCODE = 'mosaic-settlement';
-const VENUE = `fabric:${CHANNEL}`;
+const VENUE = DEVNET.venue;
 const ACME = `ACME@${VENUE}`;
 /** The devnet's block cutting, as `npm start` runs it (its defaults), stated so the table can say so. */
-const BLOCK_MS = 10;
-const BLOCK_SIZE = 100;
+const BLOCK_MS = DEVNET.blockMs;
+const BLOCK_SIZE = DEVNET.blockSize;
 
 interface Row {
   batch: number;
@@ -46,40 +33,10 @@ interface Row {
 async function main(): Promise<void> {
   const values = settlementOptions('usage: fabric.js [--trades N] [--json]');
   const perRun = values.trades;
-  const chaincode = await startChaincode({ ccid: `${CHAINCODE}:1`, admin: 'BankAMSP:operator' });
-  // The operator's organization: a CA and the operator it issues (node:crypto, as the devnet's own).
-  const { ca, peer: operatorCert } = makeIdentity('BankAMSP', 'operator');
-  const devnet = await startDevnet({
-    channel: CHANNEL,
-    msps: [{ mspId: 'BankAMSP', rootCerts: [ca.certificate] }],
-    chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
-    blockMs: BLOCK_MS,
-    blockSize: BLOCK_SIZE,
-  });
-  const operator = { mspId: 'BankAMSP', commonName: 'operator', ...operatorCert };
-  const client = fabricClient(devnet.endpoint, operator, { channel: CHANNEL, chaincode: CHAINCODE });
+  const { client, investors, close } = await fundedNetwork();
   const { gateway, contract } = client;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-bench-fabric-'));
-  const progress = Progress.open(dir);
+  const { progress, remove } = tempProgress('fabric');
   try {
-    await contract.submitTransaction(
-      'Configure',
-      JSON.stringify({
-        operator: `${operator.mspId}:${operator.commonName}`,
-        feeAccount: 'BankAMSP:fees',
-        members: ['BankAMSP'],
-        eligibleAttribute: null,
-      }),
-    );
-    const investors = Array.from({ length: INVESTORS }, (_, i) => `BankAMSP:investor-${i}`);
-    // Each investor's transactions touch only its own keys (and read the config): no conflicts.
-    await Promise.all(
-      investors.map(async (account) => {
-        await contract.submitTransaction('SetStanding', account, 'true', 'false');
-        await contract.submitTransaction('Issue', account, 'ACME', '10000000');
-        await contract.submitTransaction('Issue', account, 'USD', String(10n ** 15n));
-      }),
-    );
     const instruction = seededTrades(investors, ACME);
 
     const rows: Row[] = [];
@@ -120,11 +77,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    client.close();
-    await devnet.close();
-    await chaincode.stop();
-    await progress.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await close();
+    await remove();
   }
 }
 

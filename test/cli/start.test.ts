@@ -11,6 +11,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DEMO_LISTINGS } from '../../app/index.ts';
 import { until } from '../support/wait.ts';
 
 const run = promisify(execFile);
@@ -288,6 +289,18 @@ describe('mosaic start', () => {
       assert.equal(r.stdout, '');
     });
   }
+  it('mosaic engine refuses a cross-ledger instrument, which a cluster does not settle yet, with exit code 2', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'mosaic.json');
+    const bond = { ...DEMO_LISTINGS[3]!, id: 'BUND@fabric:bank-net' };
+    fs.writeFileSync(file, JSON.stringify({ dataDir: dir, instruments: [bond] }));
+    const r = await mosaic(['engine', '--shard', '0', '--config', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      'mosaic: instruments: BUND@fabric:bank-net is cross-ledger (quoteVenue); a cluster does not settle cross-ledger instruments yet\n',
+    );
+  });
   for (const command of [['gateway'], ['engine', '--shard', '0'], ['connector', 'evm']]) {
     it(`mosaic ${command.join(' ')} refuses a bad setting the same way`, async () => {
       const r = await mosaic(command, { MOSAIC_LOG_LEVEL: 'verbose' });
