@@ -83,7 +83,9 @@ function renderInfo() {
     const c = current;
     parts.push(
       el('strong', {}, c.id),
-      ` · ${c.status} · tick ${c.tickSize} · lot ${c.lotSize} · fees maker ${c.makerFeeBps} / taker ${c.takerFeeBps} bps · quoted in ${c.quote}`,
+      ` · ${c.status} · tick ${c.tickSize} · lot ${c.lotSize} · fees maker ${c.makerFeeBps} / taker ${c.takerFeeBps} bps · quoted in ${c.quote}` +
+        // A cross-ledger instrument's cash is on another ledger.
+        (c.quoteVenue !== c.venue ? ` on ${c.quoteVenue} (cross-ledger)` : ''),
     );
   }
   if (e.dataset.note) parts.push(el('span', { class: 'note' }, ` · ${e.dataset.note}`));

@@ -274,6 +274,11 @@ describe('cross-ledger legs through the gateway', () => {
       (await done.locator('[data-leg="cash"]').getAttribute('title')) ?? '',
       /ref 0xclaim; 140,000 gas, 1400000000000000 wei/,
     );
+    // and the instrument's line says where its cash is
+    await page.locator(`[data-testid="instrument-tab"][data-instrument="${BOND}"]`).click();
+    await page
+      .locator('[data-testid="instrument-info"]', { hasText: `quoted in USD on ${EVM} (cross-ledger)` })
+      .waitFor(WAIT);
     assert.deepEqual(problems, []);
   });
 
