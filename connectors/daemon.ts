@@ -145,6 +145,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
           partyOf: (account, venue) => o.engine.partyOf(account, venue),
           send: (command) => o.engine.settle(command),
           log: o.log,
+          onFailure: fail,
         });
   o.engine.onEvents((seq, events) => {
     settler.onEvents(seq, events);

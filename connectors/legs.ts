@@ -24,7 +24,7 @@
  * ledger do not: after a crash it reads the engine's pending trades and goes on.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { lineLogger, type Logger } from '../common/index.ts';
+import { lineLogger, type Logger, permanentCause } from '../common/index.ts';
 import {
   type InstrumentSpec,
   type LegProgress,
@@ -133,11 +133,16 @@ export interface LegKeeperOptions {
   /** How often to look at expiries and deadlines, ms (default 1 000). */
   tickMs?: number;
   log?: Logger;
+  /** Told once when a step fails for good (the ledger refuses the daemon as its operator, say): the keeper has stopped. */
+  onFailure?: (err: Error) => void;
 }
 
 /** The daemon's part in cross-ledger trades: its ledger's leg of each (see the module comment). */
 export class LegKeeper {
-  #o: Required<Omit<LegKeeperOptions, 'log'>> & { log: Logger };
+  #o: Required<Omit<LegKeeperOptions, 'log' | 'onFailure'>> &
+    Pick<LegKeeperOptions, 'onFailure'> & { log: Logger };
+  /** The last step's error, logged once until it changes or a step succeeds. */
+  #lastError = '';
   #held = new Map<number, Held>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<void> | null = null;
@@ -213,11 +218,30 @@ export class LegKeeper {
       return;
     }
     this.#running = this.#step()
-      .catch((err: Error) =>
-        this.#o.log.warn(
-          { venue: this.#o.venue, err },
-          `${this.#o.venue}: legs: ${err.message}; trying again`,
-        ),
+      .then(
+        () => {
+          if (this.#lastError !== '')
+            this.#o.log.info({ venue: this.#o.venue }, `${this.#o.venue}: legs: working again`);
+          this.#lastError = '';
+        },
+        (err: Error) => {
+          if (permanentCause(err) !== null) {
+            this.#stopped = true;
+            if (this.#timer) clearInterval(this.#timer);
+            this.#o.log.error(
+              { venue: this.#o.venue, err },
+              `${this.#o.venue}: legs stopped: ${err.message}`,
+            );
+            this.#o.onFailure?.(err);
+            return;
+          }
+          if (err.message !== this.#lastError)
+            this.#o.log.warn(
+              { venue: this.#o.venue, err },
+              `${this.#o.venue}: legs: ${err.message}; trying again`,
+            );
+          this.#lastError = err.message;
+        },
       )
       .finally(() => {
         this.#running = null;
