@@ -97,6 +97,7 @@ export default tseslint.config(
         requestAnimationFrame: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
+        sessionStorage: 'readonly',
       },
     },
   },

@@ -3,6 +3,7 @@
 // news to the header, the address and window size to a redraw, then starts the feed, the
 // instrument list and the settlement poll. See feed.js for the checks on market data.
 
+import { renderAccount } from './account.js';
 import { checksumText, crc32 } from './checksum.js';
 import { renderConsolidated } from './consolidated.js';
 import { $ } from './dom.js';
@@ -53,3 +54,4 @@ renderFeedChecks();
 startFeed({ onStatus: setConnection, onError: banner });
 loadInstruments();
 pollSettlements();
+renderAccount();
