@@ -198,5 +198,15 @@ describe('a cross-ledger instrument, settled by hash time-locks', { timeout: 300
       gw.exchange.engine.balances(acc).find((x) => x.asset === asset)?.available;
     assert.equal(bal(buyer, BOND), Number(GRANT.lots) + 4);
     assert.equal(bal(seller, `USD@${EVM}`), Number(GRANT.cents + notional));
+
+    // A withdrawal of the buyer's bonds is released from its Fabric identity, the one it settles as there
+    const asked = await b.request({ op: 'withdraw', asset: BOND, amount: '1' });
+    const granted = await b.next((m) => m.type === 'withdrawal' && m.id === asked.id);
+    const released = await b.next(
+      (m) => m.type === 'withdrawal' && m.withdrawalId === granted.withdrawalId && m.status !== 'pending',
+      30_000,
+    );
+    assert.equal(released.status, 'released', JSON.stringify(released));
+    assert.equal(await evaluate('BalanceOf', account(members.buyer), 'BOND'), String(GRANT.lots + 3n));
   });
 });
