@@ -150,6 +150,11 @@ export class SettlementContract extends Contract {
     this.#admins = parseAdmins(process.env.CHAINCODE_ADMIN ?? '');
   }
 
+  /** After every transaction function: the balances it changed are written, each once. */
+  override async afterTransaction(ctx: Context): Promise<void> {
+    await flush(ctx);
+  }
+
   /**
    * Sets the operator, fee account and membership rules. The first time (the venue's deployment)
    * only the chaincode's admin may: the identity, or an identity of the MSP, named in
@@ -368,6 +373,7 @@ export class SettlementContract extends Contract {
 
   async #setStanding(ctx: Context, account: string, standing: Standing): Promise<Standing> {
     await ctx.stub.putState(ctx.stub.createCompositeKey('standing', [account]), json(standing));
+    held(ctx).standings.set(account, standing);
     ctx.stub.setEvent('AccountChanged', Buffer.from(json({ account, ...standing })));
     return standing;
   }
@@ -517,12 +523,16 @@ async function readJson<T>(ctx: Context, key: string): Promise<T | null> {
 }
 
 async function standingOf(ctx: Context, account: string): Promise<Standing> {
-  return (
-    (await readJson<Standing>(ctx, ctx.stub.createCompositeKey('standing', [account]))) ?? {
+  const { standings } = held(ctx);
+  let s = standings.get(account);
+  if (s === undefined) {
+    s = (await readJson<Standing>(ctx, ctx.stub.createCompositeKey('standing', [account]))) ?? {
       eligible: false,
       frozen: false,
-    }
-  );
+    };
+    standings.set(account, s);
+  }
+  return s;
 }
 
 function balanceKey(ctx: Context, asset: string, account: string): string {
@@ -548,29 +558,51 @@ function withdrawalKey(ctx: Context, withdrawalId: number): string {
  */
 async function balance(ctx: Context, asset: string, account: string): Promise<bigint> {
   const key = balanceKey(ctx, asset, account);
-  const pending = written(ctx).get(key);
-  if (pending !== undefined) return pending;
-  const bytes = await ctx.stub.getState(key);
-  return bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
+  const { balances } = held(ctx);
+  let b = balances.get(key);
+  if (b === undefined) {
+    const bytes = await ctx.stub.getState(key);
+    b = bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
+    balances.set(key, b);
+  }
+  return b;
 }
 
-/** Adds `delta` to a balance; it may not go below zero. */
+/** Adds `delta` to a balance; it may not go below zero. Written once, at the transaction's end (`flush`). */
 async function addBalance(ctx: Context, asset: string, account: string, delta: bigint): Promise<void> {
   const key = balanceKey(ctx, asset, account);
   const next = (await balance(ctx, asset, account)) + delta;
   if (next < 0n) throw new Error(`${account} would hold ${next} ${asset}`);
-  written(ctx).set(key, next);
-  await ctx.stub.putState(key, Buffer.from(next.toString()));
+  const h = held(ctx);
+  h.balances.set(key, next);
+  h.dirty.add(key);
 }
 
 // ---- identities and input ----------------------------------------------------------------------
 
-const WRITTEN = Symbol('balances written in this transaction');
+const HELD = Symbol('state read and balances changed in this transaction');
 
-function written(ctx: Context): Map<string, bigint> {
-  const c = ctx as Context & { [WRITTEN]?: Map<string, bigint> };
-  c[WRITTEN] ??= new Map();
-  return c[WRITTEN];
+/**
+ * What a transaction has read of balances and standings (each key read once from the peer: a
+ * round trip each), and which balances it changed (each written once, by `flush` when the
+ * transaction function returns). A transaction sees its own changes.
+ */
+function held(ctx: Context): {
+  balances: Map<string, bigint>;
+  dirty: Set<string>;
+  standings: Map<string, Standing>;
+} {
+  const c = ctx as Context & { [HELD]?: ReturnType<typeof held> };
+  c[HELD] ??= { balances: new Map(), dirty: new Set(), standings: new Map() };
+  return c[HELD];
+}
+
+/** Writes each balance the transaction changed, once. */
+async function flush(ctx: Context): Promise<void> {
+  const h = (ctx as Context & { [HELD]?: ReturnType<typeof held> })[HELD];
+  if (h === undefined) return;
+  for (const key of h.dirty) await ctx.stub.putState(key, Buffer.from(h.balances.get(key)!.toString()));
+  h.dirty.clear();
 }
 
 /** The caller's account: `MSPID:CommonName`. */
