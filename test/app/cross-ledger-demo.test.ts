@@ -119,7 +119,17 @@ describe('the cross-ledger demo, as a new user', { timeout: 240_000 }, () => {
       120_000,
     );
 
-    // Buy 2 BOND from the market maker, at market
+    // Once the market maker offers BOND (its accounts funded on both ledgers), buy 2 at market
+    await until(
+      'the market maker to offer BOND',
+      async () => {
+        const res = await fetch(`${exchange.url}/api/instruments/${BOND}/book?depth=1`);
+        const book = (await res.json()) as { asks?: unknown[] };
+        return (book.asks ?? []).length > 0;
+      },
+      output,
+      120_000,
+    );
     c.send({
       op: 'new',
       instrument: BOND,
