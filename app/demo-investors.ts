@@ -8,6 +8,7 @@
 import { createPrivateKey } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeOnce } from '../common/index.ts';
 import { issueMember, makeCa } from '../connectors/index.ts';
 import { makeError } from '../gateway/index.ts';
 
@@ -21,21 +22,11 @@ function caFile(dataDir: string): string {
 /** The demo investors' MSP as logins trust it: made in `dataDir` if it is not there yet. */
 export function demoInvestorsMsp(dataDir: string): { mspId: string; rootCerts: string[] } {
   const file = caFile(dataDir);
-  if (!fs.existsSync(file)) {
+  makeOnce(file, () => {
     const ca = makeCa(DEMO_MSP);
-    const saved = {
-      mspId: DEMO_MSP,
-      rootCert: ca.certificate,
-      privateKey: ca.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    };
-    fs.mkdirSync(dataDir, { recursive: true });
-    try {
-      fs.writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      // Made meanwhile by another process of the exchange: that one is the CA.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+    const privateKey = ca.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    return `${JSON.stringify({ mspId: DEMO_MSP, rootCert: ca.certificate, privateKey }, null, 2)}\n`;
+  });
   return { mspId: DEMO_MSP, rootCerts: [read(file).rootCert] };
 }
 

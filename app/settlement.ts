@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../common/index.ts';
+import { type Logger, makeOnce } from '../common/index.ts';
 import {
   type Connector,
   type ConnectorSettings,
@@ -82,15 +82,7 @@ export function startConnector(
 export function htlcOf(config: Config): Htlc {
   const { keyFile, ...settings } = config.htlc;
   const file = keyFile === '' ? path.join(config.dataDir, 'htlc.key') : keyFile;
-  if (keyFile === '' && !fs.existsSync(file)) {
-    fs.mkdirSync(config.dataDir, { recursive: true });
-    try {
-      fs.writeFileSync(file, crypto.randomBytes(32), { mode: 0o600, flag: 'wx' });
-    } catch (err) {
-      // Made meanwhile by another process of the exchange: that one is the key.
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-  }
+  if (keyFile === '') makeOnce(file, () => crypto.randomBytes(32));
   let key: Buffer;
   try {
     key = fs.readFileSync(file);

@@ -52,24 +52,35 @@ function badConfig(message: string): never {
   process.exit(2);
 }
 
-async function start(argv: string[]): Promise<void> {
+/** A command's `[--config FILE]` (else MOSAIC_CONFIG) and its arguments; a bad option exits with the usage. */
+async function configArgs(argv: string[]): Promise<{ file: string | undefined; positionals: string[] }> {
   let parsed: { values: { config?: string }; positionals: string[] };
   try {
     parsed = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
   } catch (err) {
     return fail((err as Error).message);
   }
-  if (parsed.positionals.length > 0) return fail(`unexpected argument "${parsed.positionals[0]}"`);
-  const { loadConfig, startExchange, connectSettlement } = await app();
-  let config: Config;
+  return { file: parsed.values.config ?? process.env.MOSAIC_CONFIG, positionals: parsed.positionals };
+}
+
+/** The configuration of `file` and the variables; a bad setting exits 2 with its message. */
+async function configOf(file: string | undefined): Promise<Config> {
+  const { loadConfig } = await app();
   try {
-    config = loadConfig(process.env, parsed.values.config ?? process.env.MOSAIC_CONFIG);
+    return loadConfig(process.env, file);
   } catch (err) {
     if (await isBadConfig(err)) badConfig((err as Error).message);
     throw err;
   }
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { file, positionals } = await configArgs(argv);
+  if (positionals.length > 0) return fail(`unexpected argument "${positionals[0]}"`);
+  const config = await configOf(file);
+  const { startExchange, connectSettlement } = await app();
   if (config.cluster.enabled) {
-    await startCluster(config, parsed.values.config ?? process.env.MOSAIC_CONFIG);
+    await startCluster(config, file);
     return;
   }
   let gateway: Embedded;
@@ -94,20 +105,14 @@ async function start(argv: string[]): Promise<void> {
 
 /** `mosaic demo-identity NAME`: a demo investor's Fabric identity, JSON on standard output. */
 async function demoIdentity(argv: string[]): Promise<void> {
-  let parsed: { values: { config?: string }; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: argv, options: { config: { type: 'string' } }, allowPositionals: true });
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  const [name, ...more] = parsed.positionals;
+  const { file, positionals } = await configArgs(argv);
+  const [name, ...more] = positionals;
   if (name === undefined) return fail('demo-identity needs a NAME');
   if (more.length > 0) return fail(`unexpected argument "${more[0]}"`);
-  const { loadConfig, demoIdentity } = await app();
+  const config = await configOf(file);
+  const { demoIdentity } = await app();
   try {
-    const config = loadConfig(process.env, parsed.values.config ?? process.env.MOSAIC_CONFIG);
-    process.stdout.write(`${JSON.stringify(demoIdentity(config.dataDir, name), null, 2)}
-`);
+    process.stdout.write(`${JSON.stringify(demoIdentity(config.dataDir, name), null, 2)}\n`);
   } catch (err) {
     if (await isBadConfig(err)) badConfig((err as Error).message);
     throw err;

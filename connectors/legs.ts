@@ -267,14 +267,14 @@ export class LegKeeper {
     for (const h of this.#held.values()) {
       const i = this.#mine(h);
       const [mine, other] = [h.legs[i], h.legs[1 - i]];
-      const { expiryA } = this.#expiries(h);
+      const { expiryA, expiryB } = this.#expiries(h);
       if (mine === 'none') {
         if (other === 'refused' || other === 'refunded')
           notLocked.push([h, `the ${i === 0 ? 'cash' : 'security'} leg was ${other}`]);
         else if (now >= expiryA - this.#o.htlc.claimMarginSeconds) notLocked.push([h, 'too late to lock']);
         else toLock.push(h);
       } else if (mine === 'locked') {
-        const expiry = this.#terms(h).expiry;
+        const expiry = i === 0 ? expiryA : expiryB;
         if (i === 0) {
           if (other === 'locked' && now < expiryA - this.#o.htlc.claimMarginSeconds) toClaim.push(h);
           else if (other !== 'claimed' && now >= expiry) toRefund.push(h);

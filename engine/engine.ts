@@ -1009,18 +1009,20 @@ export class Engine {
       );
       return;
     }
-    this.#finish(t, c.ok, c.ok, c.reason ?? '', risk);
-    const e = this.#lastSettlement!;
+    const e = this.#finish(t, c.ok, c.ok, c.reason ?? '', risk);
     e.ref = c.ref ?? '';
     e.gas = c.gas ?? 0;
     e.gasFee = c.gasFee ?? '';
   }
 
-  /** The settlement event `#finish` wrote last (its ref and costs are the caller's to fill). */
-  #lastSettlement: EngineEvent | null = null;
-
-  /** Applies a trade's final verdict, per leg, and writes its settlement event. */
-  #finish(t: PendingTrade, securityOk: boolean, cashOk: boolean, reason: string, risk: RiskBook): void {
+  /** Applies a trade's final verdict, per leg, and writes its settlement event (the caller fills in its reference and costs). */
+  #finish(
+    t: PendingTrade,
+    securityOk: boolean,
+    cashOk: boolean,
+    reason: string,
+    risk: RiskBook,
+  ): EngineEvent {
     const accounts = this.#s.accounts;
     risk.settle(t, securityOk, cashOk, accounts[t.buyer]!, accounts[t.seller]!);
     const e = this.#event('settlement', this.#s.instruments[t.instrument]!.id);
@@ -1030,7 +1032,7 @@ export class Engine {
     e.ref = '';
     e.gas = 0;
     e.gasFee = '';
-    this.#lastSettlement = e;
+    return e;
   }
 
   /**

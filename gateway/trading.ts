@@ -576,10 +576,12 @@ export class Trading {
     }
     const out = this.#out;
     const followed = this.#followed.get(account);
+    let links: Array<EventOf<'identity'>> | undefined;
     for (const e of events) {
       // Its standing as the next login's `access` shows it.
       if (e.kind === 'account')
         followed?.standing.set(e.venue, { venue: e.venue, eligible: e.eligible, frozen: e.frozen });
+      else if (e.kind === 'identity') (links ??= []).push(e);
       if (e.kind === 'rejected' && e.code === Code.DUPLICATE_CLIENT_ORDER_ID) continue;
       this.reports.reportsOf(e, origin?.op, out, account);
       // A withdrawal's command has no execution reports to keep its report in order with.
@@ -588,8 +590,8 @@ export class Trading {
     for (const [account, report] of out) this.#deliver(account, report, origin);
     out.length = 0;
     // After the command's standing events: the report's access shows them.
-    for (const e of events)
-      if (e.kind === 'identity' && followed !== undefined) this.#linked(e, followed, origin);
+    if (links !== undefined && followed !== undefined)
+      for (const e of links) this.#linked(e, followed, origin);
   }
 
   /**

@@ -45,7 +45,7 @@ import type {
   Verdict,
   WithdrawalVerdict,
 } from 'mosaic-settlement-chaincode';
-import { FabricLegs, legVerdictOf } from './legs-fabric.ts';
+import { ACCOUNT, FabricLegs, legVerdictOf } from './legs-fabric.ts';
 
 /** Where an instrument settles on the network: its asset names in the chaincode. */
 export interface FabricAsset {
@@ -83,7 +83,6 @@ const MAX_CONFLICTS = 5;
 const ALREADY_EXISTS = 6;
 /** What a Fabric peer's endorser says of a transaction id already committed. */
 const DUPLICATE_AT_ENDORSE = /duplicate transaction found/;
-const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
 
 export class FabricLedger implements Ledger {
   readonly venue: string;

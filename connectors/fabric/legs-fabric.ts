@@ -18,7 +18,8 @@ export type SubmitLegs = (
   args: string,
 ) => Promise<LegVerdict[]>;
 
-const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
+/** A Fabric party as the chaincode names it: `MSPID:name`. */
+export const ACCOUNT = /^[A-Za-z0-9._-]{1,64}:[^\s]{1,128}$/;
 
 export class FabricLegs implements LegLedger {
   #venue: string;

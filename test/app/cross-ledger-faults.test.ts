@@ -144,6 +144,22 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
     return [security, cash];
   }
 
+  /** Whether the buyer's account may trade on both ledgers now (`GET /api/account`). */
+  async function buyerMayTrade(): Promise<boolean> {
+    const token = traders.get('buyer')!.messages.find((m) => m.type === 'login')!.token as string;
+    const res = await fetch(`${exchange.url}/api/account`, { headers: { authorization: `Bearer ${token}` } });
+    const { access } = (await res.json()) as { access: Msg[] };
+    return access.filter((a) => a.venue === EVM || a.venue === 'fabric:bank-net').every((a) => a.canTrade);
+  }
+
+  /** Restarts the exchange: the trade settles, both legs claimed on their ledgers. */
+  async function settlesAfterRestart(id: number): Promise<void> {
+    await start();
+    assert.equal((await final(id)).status, 'settled', output());
+    assert.deepEqual(await legs(id), ['claimed', 'claimed']);
+    settled.push(id);
+  }
+
   /** The trade's settlement as the running exchange reports it, once it is not pending. */
   async function final(tradeId: number): Promise<Msg> {
     return until(
@@ -170,21 +186,7 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
       assert.equal(report.type, 'identity', JSON.stringify(report));
     }
     // The network's holdings moved into the accounts with the link; the chain's are the keys' own.
-    await until(
-      'both accounts to stand on both ledgers',
-      async () => {
-        const res = await fetch(`${exchange.url}/api/account`, {
-          headers: {
-            authorization: `Bearer ${traders.get('buyer')!.messages.find((m) => m.type === 'login')!.token}`,
-          },
-        });
-        const { access } = (await res.json()) as { access: Msg[] };
-        return access
-          .filter((a) => a.venue === EVM || a.venue === 'fabric:bank-net')
-          .every((a) => a.canTrade);
-      },
-      output,
-    );
+    await until('the buyer to stand on both ledgers', buyerMayTrade, output);
     const id = await trade('1');
     assert.equal((await final(id)).status, 'settled');
     assert.deepEqual(await legs(id), ['claimed', 'claimed']);
@@ -200,10 +202,7 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
     await until('the security leg locked on the network', async () => (await legs(id))[0] === 'locked');
     await anvil.rpc('evm_setAutomine', [true]);
     await anvil.rpc('evm_mine');
-    await start();
-    assert.equal((await final(id)).status, 'settled', output());
-    assert.deepEqual(await legs(id), ['claimed', 'claimed']);
-    settled.push(id);
+    await settlesAfterRestart(id);
   });
 
   it('given the exchange killed right after the cash leg was locked (the security lock held back), then after a restart the trade settles once', async () => {
@@ -213,10 +212,7 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
     await kill();
     proxy.release();
     assert.deepEqual(await legs(id), ['none', 'locked']);
-    await start();
-    assert.equal((await final(id)).status, 'settled', output());
-    assert.deepEqual(await legs(id), ['claimed', 'claimed']);
-    settled.push(id);
+    await settlesAfterRestart(id);
   });
 
   it('given the exchange killed the moment the peer accepted the security claim, then after a restart the cash leg is claimed too', async () => {
@@ -231,10 +227,7 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
     await kill();
     await until('the security leg claimed on the network', async () => (await legs(id))[0] === 'claimed');
     assert.equal((await legs(id))[1], 'locked', 'the cash leg waits for the exchange');
-    await start();
-    assert.equal((await final(id)).status, 'settled', output());
-    assert.deepEqual(await legs(id), ['claimed', 'claimed']);
-    settled.push(id);
+    await settlesAfterRestart(id);
   });
 
   it('given the exchange killed with the cash claim in the chain’s pool, then after a restart the trade settles once', async () => {
@@ -251,10 +244,7 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
     await kill();
     await anvil.rpc('evm_setAutomine', [true]);
     await anvil.rpc('evm_mine');
-    await start();
-    assert.equal((await final(id)).status, 'settled', output());
-    assert.deepEqual(await legs(id), ['claimed', 'claimed']);
-    settled.push(id);
+    await settlesAfterRestart(id);
   });
 
   it('given a security lock refused (the buyer made ineligible on the network while the lock waited), then the cash leg is refunded at its expiry and the trade reversed', async () => {
@@ -272,16 +262,7 @@ describe('cross-ledger trades under faults', { timeout: 420_000 }, () => {
   });
 
   it('given the network stopped after both locks, past the claim deadline, then both legs are refunded and the trade reversed', async () => {
-    await until('the buyer eligible again', async () => {
-      const res = await fetch(`${exchange.url}/api/account`, {
-        headers: {
-          authorization: `Bearer ${traders.get('buyer')!.messages.find((m) => m.type === 'login')!.token}`,
-        },
-      });
-      return ((await res.json()) as { access: Msg[] }).access.every(
-        (a) => a.venue !== 'fabric:bank-net' || a.canTrade,
-      );
-    });
+    await until('the buyer eligible again', buyerMayTrade, output);
     await anvil.rpc('evm_setAutomine', [false]);
     const matchedAt = Date.now();
     const id = await trade('7');
