@@ -107,13 +107,14 @@ describe('the cross-ledger demo, as a new user', { timeout: 240_000 }, () => {
       120_000,
     );
     await until(
-      'USD on the chain',
+      "the faucets' grants: USD on the chain, BOND on the network",
       async () => {
         const res = await fetch(`${exchange.url}/api/balances`, {
           headers: { authorization: `Bearer ${token}` },
         });
-        const usd = ((await res.json()) as Msg[]).find((b) => b.asset === 'USD@evm:31337');
-        return usd !== undefined && Number(usd.available) > 0;
+        const balances = (await res.json()) as Msg[];
+        const available = (asset: string) => Number(balances.find((b) => b.asset === asset)?.available ?? 0);
+        return available('USD@evm:31337') > 0 && available(BOND) === 1_000_000;
       },
       output,
       120_000,
