@@ -41,6 +41,22 @@ export const FabricSettings = {
   privateCollection: Type.String({ pattern: '^([A-Za-z0-9_-]{1,64})?$' }),
   batchSize: Type.Integer({ minimum: 1, maximum: 1_000 }),
   batchMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+  /**
+   * How the devnet started with the exchange (endpoint empty) cuts blocks, as Fabric's orderer
+   * settings BatchTimeout, MaxMessageCount and PreferredMaxBytes do: to run it on a real
+   * network's block times. Each left out: the devnet's default. A peer's network cuts its own.
+   */
+  devnetBlocks: Type.Optional(
+    Type.Object(
+      {
+        blockMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000 })),
+        blockSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+        /** At most Fabric's test network's AbsoluteMaxBytes (99 MB), which PreferredMaxBytes may not pass. */
+        blockBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 99 * 1024 * 1024 })),
+      },
+      { additionalProperties: false },
+    ),
+  ),
 };
 
 /** What the Fabric connector of one venue takes: its venue and its settings. */

@@ -95,6 +95,7 @@ export async function startFabricConnector(
           },
         ],
         stateFile: blockFile,
+        ...config.devnetBlocks,
       });
       o.log.info(
         { venue: config.venue, endpoint: devnet.endpoint },

@@ -19,7 +19,10 @@ export { type FabricClient, fabricClient } from './client.ts';
 export {
   blockHash,
   type Devnet,
+  DEVNET_BLOCKS,
+  type DevnetBlocks,
   type DevnetOptions,
+  FABRIC_TEST_NETWORK_BLOCKS,
   issueMember,
   type KeyedCert,
   makeCa,

@@ -2,7 +2,7 @@
  * The Fabric ledger kind: a Fabric network settles a venue through the settlement chaincode, its
  * parties named by MSP id (X.509 identities). Registered in connectors/kinds.ts.
  */
-import type { ConnectorSettings, LedgerKind } from '../kind.ts';
+import type { ConnectorSettings, LedgerKind, SettingProblem } from '../kind.ts';
 import { defaultFabricConnector, FABRIC_VENUE, type FabricNetworkConfig, FabricSettings } from './config.ts';
 import { startFabricConnector } from './connector.ts';
 
@@ -15,23 +15,27 @@ export const fabricKind: LedgerKind = {
   env: {},
   opsPort: 9401,
   problems(settings) {
-    if (settings.endpoint !== '' && settings.operator === null) {
-      return [
-        {
-          at: '/operator',
-          text: 'must name the identity that settles when endpoint is set (null only on the devnet)',
-        },
-      ];
+    const problems: SettingProblem[] = [];
+    const devnet = settings.endpoint === '';
+    if (!devnet && settings.operator === null) {
+      problems.push({
+        at: '/operator',
+        text: 'must name the identity that settles when endpoint is set (null only on the devnet)',
+      });
     }
-    if (settings.endpoint === '' && settings.operator !== null) {
-      return [
-        {
-          at: '/operator',
-          text: 'must be null on the devnet (endpoint empty): the devnet makes its own operator',
-        },
-      ];
+    if (devnet && settings.operator !== null) {
+      problems.push({
+        at: '/operator',
+        text: 'must be null on the devnet (endpoint empty): the devnet makes its own operator',
+      });
     }
-    return [];
+    if (!devnet && settings.devnetBlocks !== undefined) {
+      problems.push({
+        at: '/devnetBlocks',
+        text: "is for a devnet started with the exchange (endpoint empty): a peer's network cuts blocks as its orderer is configured",
+      });
+    }
+    return problems;
   },
   // PEMs may be given as paths: read once, here.
   resolve(settings, read) {

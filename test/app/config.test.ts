@@ -115,6 +115,8 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     }
     assert.fail('the configuration was accepted');
   };
+  /** The problems without the file each names. */
+  const strip = (problems: string[]) => problems.map((p) => p.replace(/ \(in [^)]*\)/, ''));
 
   it('by default: a local anvil for evm:31337 and a devnet for each demo Fabric venue', () => {
     const { config, warnings } = load({});
@@ -216,8 +218,44 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     );
   });
 
+  it("takes a devnet's block cutting (devnetBlocks) and names each wrong field of it", () => {
+    const blocks = { blockMs: 2_000, blockSize: 10, blockBytes: 524_288 };
+    const { config } = load({ connectors: [{ kind: 'fabric', devnetBlocks: blocks }] });
+    assert.deepEqual(config.connectors[0]!.devnetBlocks, blocks);
+    assert.deepEqual(
+      strip(
+        refused({
+          connectors: [
+            { kind: 'fabric', devnetBlocks: { blockMs: 0, blockSize: 1.5, blockBytes: 0, timeout: 1 } },
+          ],
+        }),
+      ),
+      [
+        '/connectors/0/devnetBlocks/timeout: unknown setting',
+        '/connectors/0/devnetBlocks/blockMs: must be >= 1',
+        '/connectors/0/devnetBlocks/blockSize: must be integer',
+        '/connectors/0/devnetBlocks/blockBytes: must be >= 1',
+      ],
+    );
+  });
+
+  it("refuses devnetBlocks beside an endpoint: the peer's orderer cuts its blocks", () => {
+    const operator = { mspId: 'M', certificate: 'c', privateKey: 'k' };
+    assert.deepEqual(
+      strip(
+        refused({
+          connectors: [
+            { kind: 'fabric', endpoint: 'peer0:7051', operator, devnetBlocks: { blockMs: 2_000 } },
+          ],
+        }),
+      ),
+      [
+        "/connectors/0/devnetBlocks: is for a devnet started with the exchange (endpoint empty): a peer's network cuts blocks as its orderer is configured",
+      ],
+    );
+  });
+
   it('refuses a venue named twice, where each was written', () => {
-    const strip = (problems: string[]) => problems.map((p) => p.replace(/ \(in [^)]*\)/, ''));
     assert.deepEqual(
       strip(
         refused({

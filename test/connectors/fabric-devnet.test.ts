@@ -3,7 +3,8 @@
  * fabric-contract-api chaincode served as chaincode-as-a-service: round trips, Fabric's
  * simulation semantics, MVCC, chaincode events with checkpoints, identity checks and restart on
  * the state file; private data (hashes on the ledger, MVCC by hashed key, restart); the query
- * system chaincode (chain info, blocks linked by Fabric's block hash, transactions by id).
+ * system chaincode (chain info, blocks linked by Fabric's block hash, transactions by id); blocks
+ * cut by their bytes (Fabric's PreferredMaxBytes).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -421,6 +422,51 @@ describe('Fabric devnet', () => {
     const replayed = (await events[Symbol.asyncIterator]().next()).value!;
     events.close();
     assert.equal(replayed.eventName, 'incremented');
+  });
+
+  it("cuts blocks by their envelopes' bytes as Fabric's PreferredMaxBytes does, a larger envelope alone", async () => {
+    // given the size of a put's envelope, as committed
+    const sample = await app.contract.submitAsync('put', { arguments: ['c0', 'v'] });
+    await sample.getStatus();
+    const processed = peer.ProcessedTransaction.deserializeBinary(
+      await app.network
+        .getContract('qscc')
+        .evaluateTransaction('GetTransactionByID', CHANNEL, sample.getTransactionId()),
+    );
+    const size = processed.getTransactionenvelope()!.serializeBinary().length;
+    // and a devnet that cuts a block at two and a half such envelopes' bytes (its other limits
+    // out of the test's reach: 1,000 transactions, a minute; were bytes ignored, the minute's cut
+    // would put all in one block)
+    const bytesNet = await startDevnet({
+      channel: CHANNEL,
+      msps: [bank.config],
+      chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+      blockSize: 1_000,
+      blockMs: 60_000,
+      blockBytes: Math.floor(size * 2.5),
+    });
+    const other = client(bytesNet, alice);
+    try {
+      // when six puts of that size go in, one after another, then one larger than the limit
+      const endorsed = [];
+      for (let i = 1; i <= 6; i++)
+        endorsed.push(await other.contract.newProposal('put', { arguments: [`c${i}`, 'v'] }).endorse());
+      const large = 'x'.repeat(size * 3);
+      endorsed.push(await other.contract.newProposal('put', { arguments: ['cL', large] }).endorse());
+      const submitted = [];
+      for (const tx of endorsed) submitted.push(await tx.submit());
+      // then blocks of two (a third would pass the limit), the last two cut by the larger one,
+      // which is a block of its own
+      const statuses = await Promise.all(submitted.map((s) => s.getStatus()));
+      assert.deepEqual(
+        statuses.map((s) => Number(s.blockNumber)),
+        [1, 1, 2, 2, 3, 3, 4],
+      );
+      assert.ok(statuses.every((s) => s.successful));
+    } finally {
+      other.close();
+      await bytesNet.close();
+    }
   });
 
   it('keeps private values after a restart on the same state file', async () => {

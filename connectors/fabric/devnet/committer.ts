@@ -1,6 +1,9 @@
 /**
- * Ordering and commit, in one process: submitted envelopes queue up and are cut into a block
- * every `blockMs` (or at `blockSize` transactions); each transaction is validated in block order
+ * Ordering and commit, in one process: submitted envelopes queue up and are cut into blocks as
+ * Fabric's orderer cuts them (its block cutter): `blockMs` after the first envelope of a block
+ * arrives (BatchTimeout), at `blockSize` envelopes (MaxMessageCount), or before an envelope that
+ * would take the block's bytes past `blockBytes` (PreferredMaxBytes; an envelope larger than that
+ * is a block of its own). Each transaction is validated in block order
  * against the state as the block's earlier valid transactions left it: a duplicate transaction
  * id is DUPLICATE_TXID, a missing or bad devnet endorsement ENDORSEMENT_POLICY_FAILURE, a key
  * read at a version that is no longer current MVCC_READ_CONFLICT (private keys too, by the
@@ -52,10 +55,20 @@ export interface TxStatus {
   block: number;
 }
 
-/** How blocks are cut. */
+/** How blocks are cut, as Fabric's orderer settings name it. */
 export interface CommitterOptions {
+  /** BatchTimeout: a block is cut this long after its first envelope arrives, ms. */
   blockMs: number;
+  /** MaxMessageCount: ...or once it holds this many envelopes. */
   blockSize: number;
+  /** PreferredMaxBytes: ...or before an envelope that would take its bytes past this (may be Infinity). */
+  blockBytes: number;
+}
+
+/** A submitted envelope, waiting for its block. */
+interface Pending {
+  txId: string;
+  envelope: Uint8Array;
 }
 
 /** The channel's orderer and committer. */
@@ -67,7 +80,12 @@ export class Committer {
   readonly #options: CommitterOptions;
   readonly #blocks: CommittedBlock[] = [{ number: 0, txs: [] }];
   readonly #statuses = new Map<string, TxStatus>();
-  readonly #pending: { txId: string; envelope: Uint8Array }[] = [];
+  /** Blocks cut and not yet committed, in order. */
+  readonly #cut: Pending[][] = [];
+  /** The block being filled, and its envelopes' bytes. */
+  #filling: Pending[] = [];
+  #fillingBytes = 0;
+  /** The ids of every envelope not yet committed (in `#cut` or `#filling`). */
   readonly #pendingIds = new Set<string>();
   readonly #waiters = new Map<string, ((s: TxStatus) => void)[]>();
   readonly #listeners = new Set<(block: CommittedBlock) => void>();
@@ -142,16 +160,19 @@ export class Committer {
     if (this.#statuses.has(txId) || this.#pendingIds.has(txId)) {
       throw new DevnetError(status.ALREADY_EXISTS, `transaction ${txId} has already been submitted`);
     }
-    this.#pending.push({ txId, envelope });
     this.#pendingIds.add(txId);
-    if (this.#pending.length >= this.#options.blockSize) {
+    const cutBefore = this.#cut.length;
+    this.#order({ txId, envelope });
+    // Committed on the next turn, after the submitter's own work (as an orderer's block arrives later).
+    if (this.#cut.length > cutBefore) setImmediate(() => this.#commitCut());
+    if (this.#filling.length === 0) {
       clearTimeout(this.#timer);
       this.#timer = undefined;
-      setImmediate(() => this.#cut());
     } else {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
-        this.#cut();
+        this.#cutFilling();
+        this.#commitCut();
       }, this.#options.blockMs);
     }
   }
@@ -174,9 +195,38 @@ export class Committer {
     this.#file?.close();
   }
 
-  #cut(): void {
-    if (this.#closed || this.#pending.length === 0) return;
-    const batch = this.#pending.splice(0, this.#options.blockSize);
+  /**
+   * Fabric's block cutter (`blockcutter.Ordered`): an envelope larger than `blockBytes` cuts the
+   * block being filled and is a block of its own; one that would take the block past
+   * `blockBytes` cuts it first; a block cuts once it holds `blockSize` envelopes.
+   */
+  #order(entry: Pending): void {
+    const bytes = entry.envelope.length;
+    if (bytes > this.#options.blockBytes) {
+      this.#cutFilling();
+      this.#cut.push([entry]);
+      return;
+    }
+    if (this.#fillingBytes + bytes > this.#options.blockBytes) this.#cutFilling();
+    this.#filling.push(entry);
+    this.#fillingBytes += bytes;
+    if (this.#filling.length >= this.#options.blockSize) this.#cutFilling();
+  }
+
+  #cutFilling(): void {
+    if (this.#filling.length === 0) return;
+    this.#cut.push(this.#filling);
+    this.#filling = [];
+    this.#fillingBytes = 0;
+  }
+
+  /** Commits the blocks cut so far, in order. */
+  #commitCut(): void {
+    for (let batch = this.#cut.shift(); batch !== undefined && !this.#closed; batch = this.#cut.shift())
+      this.#commit(batch);
+  }
+
+  #commit(batch: readonly Pending[]): void {
     const number = this.#blocks.length;
     const seen = new Set<string>();
     const txs: CommittedTx[] = [];
@@ -216,11 +266,6 @@ export class Committer {
       number,
     );
     this.#record({ number, txs });
-    if (this.#pending.length > 0)
-      this.#timer ??= setTimeout(() => {
-        this.#timer = undefined;
-        this.#cut();
-      }, this.#options.blockMs);
   }
 
   #validate(tx: EndorsedTransaction): ValidationCode {

@@ -65,15 +65,38 @@ export interface DevnetOptions {
    * private data is kept beside it, in `<stateFile>.private`.
    */
   stateFile?: string;
-  /** A block is cut this long after its first transaction arrives; default 10 ms. */
+  /** A block is cut this long after its first transaction arrives (Fabric's BatchTimeout); default 10 ms. */
   blockMs?: number;
-  /** ...or once it holds this many transactions; default 100. */
+  /** ...or once it holds this many transactions (MaxMessageCount); default 100. */
   blockSize?: number;
+  /**
+   * ...or before a transaction that would take its envelopes' bytes past this (PreferredMaxBytes;
+   * a larger transaction is a block of its own); default: no limit.
+   */
+  blockBytes?: number;
   /** How long to wait for a chaincode to connect or complete a transaction; default 30 s. */
   chaincodeTimeoutMs?: number;
   /** Default: a fresh devnet CA issues the peer a certificate at start (MSP `DevnetPeerMSP`). */
   peer?: DevnetPeerIdentity;
 }
+
+/** How a devnet cuts blocks: Fabric's orderer settings BatchTimeout, MaxMessageCount and PreferredMaxBytes. */
+export type DevnetBlocks = Required<Pick<DevnetOptions, 'blockMs' | 'blockSize'>> &
+  Pick<DevnetOptions, 'blockBytes'>;
+
+/** The devnet's defaults: blocks as soon as the devnet goes, for tests and the embedded exchange. */
+export const DEVNET_BLOCKS: Readonly<DevnetBlocks> = { blockMs: 10, blockSize: 100 };
+
+/**
+ * The ordering settings of Fabric's own test network (fabric-samples
+ * `test-network/configtx/configtx.yaml`: BatchTimeout 2s, MaxMessageCount 10, PreferredMaxBytes
+ * 512 KB): the block times a user of a Fabric network set up from the samples meets.
+ */
+export const FABRIC_TEST_NETWORK_BLOCKS: Readonly<DevnetBlocks> = {
+  blockMs: 2_000,
+  blockSize: 10,
+  blockBytes: 512 * 1024,
+};
 
 /** A running devnet. */
 export interface Devnet {
@@ -106,7 +129,11 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const committer = new Committer(
     state,
     identity,
-    { blockMs: options.blockMs ?? 10, blockSize: options.blockSize ?? 100 },
+    {
+      blockMs: options.blockMs ?? DEVNET_BLOCKS.blockMs,
+      blockSize: options.blockSize ?? DEVNET_BLOCKS.blockSize,
+      blockBytes: options.blockBytes ?? Number.POSITIVE_INFINITY,
+    },
     transient,
     stored,
   );
