@@ -83,6 +83,8 @@ export interface DaemonOptions {
   engine: EnginePort;
   batchSize?: number;
   batchMs?: number;
+  /** Batches handed to the ledger at once, at most (`Settler`'s `inFlight`). */
+  inFlight?: number;
   /** How often to look for ledger changes, ms (default 500). */
   pollMs?: number;
   log: Logger;
@@ -130,6 +132,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     send: (command) => o.engine.settle(command),
     ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
     ...(o.batchMs === undefined ? {} : { batchMs: o.batchMs }),
+    ...(o.inFlight === undefined ? {} : { inFlight: o.inFlight }),
     log: o.log,
     onFailure: fail,
   });

@@ -1,8 +1,9 @@
 /**
  * The settlement daemon's loop, the same for every ledger: take in the venue's trades and granted
  * withdrawals from the engine's durable events, batch each kind by size and time, hand each
- * batch to the ledger (trades to settle, withdrawals to release), record the outcomes, and send
- * the engine its verdicts (`settle` and `settle-withdrawal` commands). Progress is in LMDB
+ * batch to the ledger (trades to settle, withdrawals to release; up to `inFlight` batches at
+ * once, so the next goes out while the ones before wait for their blocks), record the outcomes,
+ * and send the engine its verdicts (`settle` and `settle-withdrawal` commands). Progress is in LMDB
  * (`Progress`), so after a crash the batches in flight are sent again as they were (the ledger
  * is idempotent per trade id and per withdrawal id) and verdicts not yet heard by the engine are
  * sent again (the engine refuses a second verdict). Trades and withdrawals the engine took while
@@ -51,6 +52,12 @@ export interface SettlerOptions {
   batchSize?: number;
   /** An instruction waits at most this long for its batch to fill (default 200 ms). */
   batchMs?: number;
+  /**
+   * Batches handed to the ledger at once, at most (default 1): the next goes out while the ones
+   * before wait for their blocks. Each still settles once: a batch is recorded in flight before
+   * it goes out, and the ledger settles a trade id, and releases a withdrawal id, once.
+   */
+  inFlight?: number;
   /** The bound of the first wait after a ledger error, doubled up to 30 s, with jitter (default 500 ms). */
   retryMs?: number;
   log?: Logger;
@@ -93,7 +100,12 @@ export class Settler {
   #trades: Lane<SettlementInstruction, SettlementOutcome>;
   #withdrawals: Lane<WithdrawalInstruction, WithdrawalOutcome>;
   #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
+  /** The batches handed to the ledger and not yet answered. */
+  #running = new Set<Promise<void>>();
+  /** Batches left in flight by the daemon before (sent again first, in order), until taken. */
+  #resend: Array<() => Promise<void>> = [];
+  /** The next kind to take a batch of: trades and withdrawals take turns. */
+  #turn = 0;
   #stopped = false;
   #abandoned = false;
   /** Ends the wait before a retry (at stop). */
@@ -116,6 +128,7 @@ export class Settler {
     this.#o = {
       batchSize: 100,
       batchMs: 200,
+      inFlight: 1,
       retryMs: 500,
       log: stderrLogger,
       ...options,
@@ -179,6 +192,10 @@ export class Settler {
         .map((w) => ({ ...w, account: this.#party(w.account), venue: this.venue })),
       'withdrawals granted',
     );
+    this.#resend = [
+      ...this.#trades.queue.inflight().map((b) => () => this.#run(this.#trades, b)),
+      ...this.#withdrawals.queue.inflight().map((b) => () => this.#run(this.#withdrawals, b)),
+    ];
     this.#kick(true);
   }
 
@@ -219,18 +236,18 @@ export class Settler {
   }
 
   /**
-   * Stops taking batches. The batch in flight may finish within `graceMs` (default 2 s); if it
-   * does not, or the ledger fails meanwhile, it is left in flight as a crash would leave it, and
-   * sent again at the next start (the ledger settles a trade id, and releases a withdrawal id, once).
+   * Stops taking batches. The batches in flight may finish within `graceMs` (default 2 s); those
+   * that do not, or fail meanwhile, are left in flight as a crash would leave them, and sent
+   * again at the next start (the ledger settles a trade id, and releases a withdrawal id, once).
    */
   async stop(graceMs = 2_000): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#stop.abort();
-    if (this.#running === null) return;
+    if (this.#running.size === 0) return;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-    await Promise.race([this.#running, late]);
+    await Promise.race([Promise.all(this.#running), late]);
     clearTimeout(timer);
     // What the ledger answers from now on is not recorded: the store is about to close.
     this.#abandoned = true;
@@ -278,16 +295,13 @@ export class Settler {
     return lane.queue.queuedCount();
   }
 
-  /** Runs the loop now (`now`) or once the batch time is up. */
+  /** Hands the ledger batches now (`now`) or once the batch time is up. */
   #kick(now: boolean): void {
-    if (this.#stopped || this.#running !== null) return;
+    if (this.#stopped) return;
     if (now) {
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = null;
-      this.#running = this.#loop().finally(() => {
-        this.#running = null;
-        if (this.#trades.queue.queuedCount() + this.#withdrawals.queue.queuedCount() > 0) this.#kick(false);
-      });
+      this.#pump();
     } else {
       this.#timer ??= setTimeout(() => {
         this.#timer = null;
@@ -296,26 +310,42 @@ export class Settler {
     }
   }
 
-  /** Batches in flight first (after a restart), then what is queued, a batch of each kind in turn. */
-  async #loop(): Promise<void> {
-    const batchSize = this.#o.batchSize;
-    for (const batch of this.#trades.queue.inflight()) {
-      if (this.#stopped) return;
-      await this.#run(this.#trades, batch);
+  /**
+   * Hands the ledger batches until `inFlight` are out: those left in flight by the daemon before
+   * first, in order, then what is queued, a batch of each kind in turn. Each answered batch
+   * makes room for the next; what is queued but short of a batch waits for the batch time.
+   */
+  #pump(): void {
+    const { batchSize, inFlight } = this.#o;
+    while (!this.#stopped && this.#running.size < inFlight) {
+      const send = this.#resend.shift() ?? this.#nextBatch(batchSize);
+      if (send === null) return;
+      const running = send().finally(() => {
+        this.#running.delete(running);
+        if (this.#resend.length > 0 || this.#queued() >= batchSize) this.#kick(true);
+        else if (this.#queued() > 0) this.#kick(this.#running.size === 0);
+      });
+      this.#running.add(running);
     }
-    for (const batch of this.#withdrawals.queue.inflight()) {
-      if (this.#stopped) return;
-      await this.#run(this.#withdrawals, batch);
+  }
+
+  /** A batch of the next kind that has one queued, taken from its queue (now in flight). */
+  #nextBatch(size: number): (() => Promise<void>) | null {
+    for (let tries = 0; tries < 2; tries++) {
+      const trades = this.#turn++ % 2 === 0;
+      if (trades) {
+        const batch = this.#trades.queue.nextBatch(size);
+        if (batch !== null) return () => this.#run(this.#trades, batch);
+      } else {
+        const batch = this.#withdrawals.queue.nextBatch(size);
+        if (batch !== null) return () => this.#run(this.#withdrawals, batch);
+      }
     }
-    for (;;) {
-      if (this.#stopped) return;
-      const trades = this.#trades.queue.nextBatch(batchSize);
-      if (trades !== null) await this.#run(this.#trades, trades);
-      if (this.#stopped) return;
-      const withdrawals = this.#withdrawals.queue.nextBatch(batchSize);
-      if (withdrawals !== null) await this.#run(this.#withdrawals, withdrawals);
-      if (trades === null && withdrawals === null) return;
-    }
+    return null;
+  }
+
+  #queued(): number {
+    return this.#trades.queue.queuedCount() + this.#withdrawals.queue.queuedCount();
   }
 
   /**

@@ -39,6 +39,8 @@ export const EvmSettings = {
   confirmations: Type.Integer({ minimum: 1, maximum: 64 }),
   batchSize: Type.Integer({ minimum: 1, maximum: 2_000 }),
   batchMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+  /** Batch transactions out at once, on consecutive nonces. */
+  inFlight: Type.Integer({ minimum: 1, maximum: 64 }),
   /** Most a batch may pay per gas, gwei. */
   maxFeeGwei: Type.Number({ exclusiveMinimum: 0, maximum: 1_000_000 }),
   /** How long a batch transaction may wait unmined before it is replaced, if the base fee rose past what it offers, ms. */
@@ -72,6 +74,7 @@ export function defaultEvmConnector(venue = 'evm:31337'): EvmConnectorConfig {
     confirmations: 1,
     batchSize: 100,
     batchMs: 200,
+    inFlight: 4,
     maxFeeGwei: 100,
     replaceAfterMs: 30_000,
     feeBumpPercent: 10,

@@ -141,6 +141,7 @@ export async function startEvmConnector(
       engine: o.engine,
       batchSize: config.batchSize,
       batchMs: config.batchMs,
+      inFlight: config.inFlight,
       pollMs: config.pollMs,
       log: o.log,
       ...(o.onFailure === undefined ? {} : { onFailure: o.onFailure }),

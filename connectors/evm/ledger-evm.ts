@@ -6,11 +6,11 @@
  * token's). A trade or withdrawal id the escrow has seen before is skipped on chain and answered
  * with its first verdict, so sending a batch again after a crash moves nothing twice. The
  * transaction itself goes out through `BatchSender` (durable nonces, fee cap, confirmations,
- * reorganizations), one at a time; each instruction's outcome carries an equal share of its gas
- * and fee, in whole units.
+ * reorganizations), several batches out at once; each instruction's outcome carries an equal
+ * share of its gas and fee, in whole units.
  */
 import { decodeBytes32String, getAddress, id, isAddress } from 'ethers';
-import { inBatchOrder, OneAtATime, sortOut } from '../batch.ts';
+import { inBatchOrder, sortOut } from '../batch.ts';
 import {
   type InstructionKind,
   type Ledger,
@@ -110,8 +110,6 @@ export class EvmLedger implements Ledger {
   /** The escrow's address (lower case), which emits the verdicts, and their topic hashes by event name. */
   #escrow: string;
   #topics: Map<string, string>;
-  /** One batch at a time: the nonce record holds one transaction out. */
-  #serial = new OneAtATime();
   lastBatch: BatchGas | null = null;
   /** Hash time-locks of cross-ledger trades, through the same transactions' sender. */
   readonly legs: EvmLegs;
@@ -127,71 +125,61 @@ export class EvmLedger implements Ledger {
       venue: this.venue,
       settlement: options.settlement,
       token: (asset) => options.token?.(asset),
-      transact: (key, data, count) => this.#serial.run(() => this.#transact(id(key), data, count, 1)),
+      transact: (key, data, count) => this.#transact(id(key), data, count, 1),
     });
   }
 
-  settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    return this.#serial.run(() => {
-      const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, PackedTrade>(
-        TRADES,
-        batch,
-        (i) => {
-          const asset = this.#o.asset(i.instrument);
-          if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
-          if (!isAddress(i.buyer) || !isAddress(i.seller))
-            return 'buyer or seller is not an Ethereum address';
-          return {
-            tradeId: BigInt(i.tradeId),
-            security: asset.security,
-            cash: asset.cash,
-            buyer: getAddress(i.buyer),
-            seller: getAddress(i.seller),
-            quantity: BigInt(i.quantity) * asset.lotUnits,
-            cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
-            fee: BigInt(i.fee) * asset.cashUnits,
-          };
-        },
-      );
-      const data = () => settlePackedCalldata(items, this.#o.netting ?? false);
-      return this.#run(
-        TRADE_VERDICTS,
-        batch,
-        items.map((t) => t.tradeId),
-        data,
-        outcomes,
-      );
-    });
+  async settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, PackedTrade>(
+      TRADES,
+      batch,
+      (i) => {
+        const asset = this.#o.asset(i.instrument);
+        if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
+        if (!isAddress(i.buyer) || !isAddress(i.seller)) return 'buyer or seller is not an Ethereum address';
+        return {
+          tradeId: BigInt(i.tradeId),
+          security: asset.security,
+          cash: asset.cash,
+          buyer: getAddress(i.buyer),
+          seller: getAddress(i.seller),
+          quantity: BigInt(i.quantity) * asset.lotUnits,
+          cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
+          fee: BigInt(i.fee) * asset.cashUnits,
+        };
+      },
+    );
+    const data = () => settlePackedCalldata(items, this.#o.netting ?? false);
+    return this.#run(
+      TRADE_VERDICTS,
+      batch,
+      items.map((t) => t.tradeId),
+      data,
+      outcomes,
+    );
   }
 
-  release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
-    return this.#serial.run(() => {
-      type Row = [bigint, string, string, bigint];
-      const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, Row>(
-        WITHDRAWALS,
-        batch,
-        (w) => {
-          const token = this.#o.token?.(w.asset);
-          if (token === undefined) return `${w.asset} is not released on ${this.venue}`;
-          if (!isAddress(w.account)) return 'the account is not an Ethereum address';
-          return [
-            BigInt(w.withdrawalId),
-            getAddress(w.account),
-            token.address,
-            BigInt(w.amount) * token.units,
-          ];
-        },
-      );
-      const settlement = this.#o.settlement;
-      const data = () => settlement.interface.encodeFunctionData('releaseBatch', [items]);
-      return this.#run(
-        WITHDRAWAL_VERDICTS,
-        batch,
-        items.map((w) => w[0]),
-        data,
-        outcomes,
-      );
-    });
+  async release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
+    type Row = [bigint, string, string, bigint];
+    const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, Row>(
+      WITHDRAWALS,
+      batch,
+      (w) => {
+        const token = this.#o.token?.(w.asset);
+        if (token === undefined) return `${w.asset} is not released on ${this.venue}`;
+        if (!isAddress(w.account)) return 'the account is not an Ethereum address';
+        return [BigInt(w.withdrawalId), getAddress(w.account), token.address, BigInt(w.amount) * token.units];
+      },
+    );
+    const settlement = this.#o.settlement;
+    const data = () => settlement.interface.encodeFunctionData('releaseBatch', [items]);
+    return this.#run(
+      WITHDRAWAL_VERDICTS,
+      batch,
+      items.map((w) => w[0]),
+      data,
+      outcomes,
+    );
   }
 
   async close(): Promise<void> {}

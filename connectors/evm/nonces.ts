@@ -1,11 +1,12 @@
 /**
- * The EVM operator's nonce and the batch transaction it has out, kept by the settlement daemon
- * itself in its LMDB (`Progress`), so that a crash at any point leaves a transaction the next
- * daemon can recognize and send again as it was, rather than sign a second one.
+ * The EVM operator's nonces and the batch transactions it has out, kept by the settlement daemon
+ * itself in its LMDB (`Progress`), so that a crash at any point leaves transactions the next
+ * daemon can recognize and send again as they were, rather than sign second ones.
  *
- * One record per chain and operator key: the next nonce, and the last batch transaction signed
- * (which batch, its nonce, its hash and, until it is final, its signed bytes). That transaction
- * goes through these states, each one durable write:
+ * One record per chain and operator key: the next nonce, the batch transactions signed and not
+ * yet final (several, on consecutive nonces: the ledger pipelines batches), each with its batch,
+ * nonce, hash and signed bytes, and the last few final ones (hash only). A transaction goes
+ * through these states, each one durable write:
  *
  * - signed (`record`): written before it is broadcast, so after a crash it is known whether or
  *   not it reached the chain; it holds its nonce from then on.
@@ -13,12 +14,13 @@
  *   it is broadcast; the hashes of the versions it replaces are kept (`earlier`), since any one
  *   of them may be the one mined, and the bytes sent again are the newest.
  * - final (`final`): confirmed; the signed bytes are dropped, the hash of the version mined is
- *   kept so the same batch asked again is answered from its receipt.
+ *   kept (among the last `KEPT_FINAL`) so the same batch asked again is answered from its receipt.
  * - forgotten (`forget`): it reverted, or its nonce went to another transaction; the batch is
  *   signed anew.
  *
- * The ledger keeps one transaction out at a time: it signs the next only once the last is final
- * or forgotten.
+ * The record is small whatever the pipeline's depth: the transactions out are the batches in
+ * flight, and a batch is asked again only while it is in flight (the daemon's progress finishes
+ * it right after its transaction is final), so a short list of final ones is enough.
  */
 import { getAddress } from 'ethers';
 import type { Progress } from '../progress.ts';
@@ -37,8 +39,16 @@ export interface BatchTx {
 
 interface NonceRecord {
   next: number;
+  /** Signed, not final nor forgotten, in nonce order. */
+  out?: BatchTx[];
+  /** The last final ones, oldest first, without their bytes. */
+  final?: BatchTx[];
+  /** The record of a daemon before pipelining: its one transaction (read as `out` or `final`). */
   last?: BatchTx;
 }
+
+/** Final transactions kept to answer a batch asked again (more than any pipeline holds in flight). */
+const KEPT_FINAL = 64;
 
 /** The durable nonce record of one operator key on one chain. */
 export class NonceStore {
@@ -55,45 +65,71 @@ export class NonceStore {
     return this.#read()?.next;
   }
 
-  /** The last batch transaction signed, final (no `raw`) or not; undefined once forgotten. */
-  get last(): Readonly<BatchTx> | undefined {
-    return this.#read()?.last;
+  /** The transactions signed and not yet final or forgotten, in nonce order. */
+  get out(): readonly Readonly<BatchTx>[] {
+    return this.#read()?.out ?? [];
   }
 
-  /** The hash of the last batch transaction, if it is final (for the check at start that the chain holds it). */
+  /** The last transaction signed that is still recorded (out, or final), by nonce. */
+  get last(): Readonly<BatchTx> | undefined {
+    const r = this.#read();
+    return r?.out?.at(-1) ?? r?.final?.at(-1);
+  }
+
+  /** The hash of the last final batch transaction (for the check at start that the chain holds it). */
   get lastFinal(): string | undefined {
-    const last = this.last;
-    return last !== undefined && last.raw === undefined ? last.hash : undefined;
+    return this.#read()?.final?.at(-1)?.hash;
+  }
+
+  /** The transaction recorded for `batch`: out (with its bytes) or among the last final ones. */
+  of(batch: string): Readonly<BatchTx> | undefined {
+    const r = this.#read();
+    return r?.out?.find((t) => t.batch === batch) ?? r?.final?.findLast((t) => t.batch === batch);
   }
 
   /**
-   * Records a signed transaction, or a replacement of the last one, before it is broadcast; the
-   * next nonce is the one after it.
+   * Records a signed transaction, or a replacement of one out (same batch and nonce), before it
+   * is broadcast; the next nonce is past it.
    */
   record(tx: BatchTx & { raw: string }): void {
+    const r = this.#read() ?? { next: 0 };
     const { batch, nonce, hash, raw, earlier } = tx;
-    this.#write({ next: nonce + 1, last: { batch, nonce, hash, raw, ...(earlier ? { earlier } : {}) } });
+    const out = (r.out ?? []).filter((t) => t.nonce !== nonce);
+    out.push({ batch, nonce, hash, raw, ...(earlier ? { earlier } : {}) });
+    out.sort((a, b) => a.nonce - b.nonce);
+    this.#write({ ...r, next: Math.max(r.next, nonce + 1), out });
   }
 
-  /** The last transaction is final, mined as `hash` (it or a version it replaced): its signed bytes are no longer needed. */
-  final(hash: string): void {
+  /** The transaction of `nonce` is final, mined as `hash` (it or a version it replaced): its signed bytes are no longer needed. */
+  final(nonce: number, hash: string): void {
     const r = this.#read();
-    if (r?.last === undefined) return;
-    const { batch, nonce } = r.last;
-    this.#write({ next: r.next, last: { batch, nonce, hash } });
+    const tx = r?.out?.find((t) => t.nonce === nonce);
+    if (r === undefined || tx === undefined) return;
+    const final = [...(r.final ?? []), { batch: tx.batch, nonce, hash }].slice(-KEPT_FINAL);
+    this.#write({ ...r, out: r.out!.filter((t) => t !== tx), final });
   }
 
-  /** Forgets the last transaction (it reverted, or lost its nonce); the next nonce stays. */
-  forget(): void {
+  /** Forgets the transaction of `nonce` (it reverted, or lost its nonce); the next nonce stays. */
+  forget(nonce: number): void {
     const r = this.#read();
-    if (r !== undefined) this.#write({ next: r.next });
+    if (r === undefined) return;
+    this.#write({
+      ...r,
+      out: (r.out ?? []).filter((t) => t.nonce !== nonce),
+      final: (r.final ?? []).filter((t) => t.nonce !== nonce),
+    });
   }
 
   #read(): NonceRecord | undefined {
-    return this.#progress.ledgerRecord<NonceRecord>(this.#key);
+    const r = this.#progress.ledgerRecord<NonceRecord>(this.#key);
+    if (r?.last === undefined) return r;
+    // A record from before pipelining: its one transaction out, or final.
+    const { next, last } = r;
+    return last.raw === undefined ? { next, out: [], final: [last] } : { next, out: [last], final: [] };
   }
 
   #write(record: NonceRecord): void {
-    this.#progress.setLedgerRecord(this.#key, record);
+    const { next, out, final } = record;
+    this.#progress.setLedgerRecord(this.#key, { next, out: out ?? [], final: final ?? [] });
   }
 }

@@ -1,17 +1,20 @@
 /**
  * Sends the operator's batch transactions: signs them itself, with nonces it keeps in the
- * daemon's LMDB (`NonceStore`), one transaction out at a time. A batch transaction is recorded
- * before it is broadcast, so the same batch asked again (after a crash, or a throw the daemon
- * retries) is answered by that transaction, sent again as it was if the chain does not have it,
- * rather than by a second one. When another transaction takes its nonce (the key used
- * elsewhere), the nonce is read again from the chain and the batch signed anew.
+ * daemon's LMDB (`NonceStore`), several out at once on consecutive nonces (the ledger pipelines
+ * batches; each is followed on its own). A batch transaction is recorded before it is broadcast,
+ * so the same batch asked again (after a crash, or a throw the daemon retries) is answered by
+ * that transaction, sent again as it was if the chain does not have it, rather than by a second
+ * one. When another transaction takes one of its nonces (the key used elsewhere), the nonce is
+ * read again from the chain and the batch signed anew; the contract skips a trade id it has seen,
+ * so even a lost transaction mined after all settles nothing twice.
  *
  * A transaction pays EIP-1559 fees under a cap (above it, `send` throws and the daemon retries
  * later), counts as final after N confirmations, and is sent again (the same bytes, while its
- * nonce is free) if a reorganization drops it. One that waits unmined longer than `replaceAfterMs`
- * because the base fee rose past what it offers is replaced: the same call under the same nonce
- * with higher fees (`fees.ts`), recorded before it is broadcast like the first; whichever version
- * is mined settles the batch, once. A revert is reported with its decoded custom error.
+ * nonce is free, or held by the transactions out before it) if a reorganization drops it. One
+ * that waits unmined longer than `replaceAfterMs` because the base fee rose past what it offers
+ * is replaced: the same call under the same nonce with higher fees (`fees.ts`), recorded before
+ * it is broadcast like the first; whichever version is mined settles the batch, once. A revert
+ * is reported with its decoded custom error.
  */
 import {
   type Contract,
@@ -25,6 +28,7 @@ import {
   Wallet,
 } from 'ethers';
 import type { Logger } from '../../common/index.ts';
+import { OneAtATime } from '../batch.ts';
 import { makeError } from '../errors.ts';
 import type { Progress } from '../progress.ts';
 import { gwei, min, newFees, outbid, replacementFees } from './fees.ts';
@@ -106,11 +110,18 @@ interface Operator {
   nonces: NonceStore;
 }
 
+/** How a followed transaction ended: its receipt (mined, succeeded or reverted, final), or lost (its nonce went elsewhere). */
+type Followed = BatchReceipt | 'lost';
+
 export class BatchSender {
   #o: BatchSenderOptions;
   #operator: Promise<Operator> | null = null;
   /** Whether the recorded next nonce can be trusted (see `#nextNonce`). */
   #synced = false;
+  /** The transaction out for each batch, followed until it ends (one follower, however often the batch is asked). */
+  #followers = new Map<string, Promise<Followed>>();
+  /** Nonces are taken, recorded and broadcast one batch at a time, so they go out in order. */
+  #signing = new OneAtATime();
 
   constructor(options: BatchSenderOptions) {
     this.#o = options;
@@ -118,23 +129,15 @@ export class BatchSender {
 
   /**
    * Sends the batch `key` (its call data `data`, `count` trades) as one transaction and waits
-   * until it is final. The transaction recorded for this batch, if any, is followed (never signed
-   * again while it can still be mined); one recorded for another batch is seen to its end first.
-   * Otherwise a new one is signed, recorded, then broadcast.
+   * until it is final; other batches may be out meanwhile, on the nonces before and after. The
+   * transaction recorded for this batch, if any, is followed (never signed again while it can
+   * still be mined); otherwise a new one is signed, recorded, then broadcast.
    */
   async send(key: string, data: string, count: number): Promise<BatchReceipt> {
     const op = await this.#lookUp();
     for (let lost = 0; ;) {
-      let tx = op.nonces.last;
-      if (tx === undefined || (tx.batch !== key && tx.raw === undefined)) {
-        const signed = await this.#sign(op, key, data, count);
-        await this.#broadcast(op, signed.raw);
-        tx = signed;
-      }
-      const receipt = await this.#follow(op, tx);
-      if (receipt === null) {
-        op.nonces.forget();
-        this.#synced = false;
+      const end = await this.#followerOf(op, key, data, count);
+      if (end === 'lost') {
         if (++lost >= MAX_LOST_NONCES) {
           throw makeError(
             `the batch transactions of ${op.address} lost their nonce ${lost} times in a row: ` +
@@ -145,17 +148,68 @@ export class BatchSender {
         }
         continue;
       }
-      if (receipt.status !== 1) {
-        op.nonces.forget();
-        if (tx.batch === key) throw this.#reverted(op, receipt.hash, await this.#why(op, data));
-        this.#o.log?.warn(
-          { venue: this.#o.venue, tx: receipt.hash },
-          `${this.#o.venue}: an earlier batch transaction ${receipt.hash} reverted`,
-        );
-        continue;
+      if (end.status !== 1) throw this.#reverted(op, end.hash, await this.#why(op, data));
+      return end;
+    }
+  }
+
+  /** The follower of batch `key`'s transaction: the one running, else the one recorded, else a new one. */
+  #followerOf(op: Operator, key: string, data: string, count: number): Promise<Followed> {
+    const running = this.#followers.get(key);
+    if (running !== undefined) return running;
+    const recorded = op.nonces.of(key);
+    const tx =
+      recorded ??
+      this.#signing.run(async () => {
+        const signed = await this.#sign(op, key, data, count);
+        await this.#broadcast(op, signed.raw);
+        return signed;
+      });
+    return this.#watch(op, key, tx);
+  }
+
+  /**
+   * Follows `tx` to its end, recording it (final, or forgotten when it reverted or lost its
+   * nonce), as the one follower of its batch.
+   */
+  #watch(op: Operator, key: string, tx: BatchTx | Promise<BatchTx>): Promise<Followed> {
+    const followed = (async (): Promise<Followed> => {
+      const t = await tx;
+      const receipt = await this.#follow(op, t);
+      if (receipt === null) {
+        op.nonces.forget(t.nonce);
+        this.#synced = false;
+        return 'lost';
       }
-      op.nonces.final(receipt.hash);
-      if (tx.batch === key) return receipt;
+      if (receipt.status !== 1) op.nonces.forget(t.nonce);
+      else op.nonces.final(t.nonce, receipt.hash);
+      return receipt;
+    })();
+    this.#followers.set(key, followed);
+    const done = () => {
+      if (this.#followers.get(key) === followed) this.#followers.delete(key);
+    };
+    followed.then(done, done);
+    return followed;
+  }
+
+  /**
+   * Follows the transactions a daemon before this one left out, whether or not their batches are
+   * asked again (a batch finished meanwhile is not): each ends recorded, so none holds a nonce
+   * forever; one that reverted is said in the log.
+   */
+  #adopt(op: Operator): void {
+    for (const tx of op.nonces.out) {
+      this.#watch(op, tx.batch, tx).then(
+        (end) => {
+          if (end !== 'lost' && end.status !== 1)
+            this.#o.log?.warn(
+              { venue: this.#o.venue, tx: end.hash },
+              `${this.#o.venue}: an earlier batch transaction ${end.hash} reverted`,
+            );
+        },
+        () => {}, // a batch asked again hears it; one not asked is followed again at the next start
+      );
     }
   }
 
@@ -241,9 +295,9 @@ export class BatchSender {
 
   /**
    * The recorded next nonce, except on this ledger's first transaction and after a nonce was
-   * lost: then the chain's, since meanwhile the key may have been used elsewhere, or the chain
-   * may have lost blocks (a local chain restarted from an older state), and a transaction with a
-   * nonce past the chain's would wait forever.
+   * lost: then the chain's (or past the transactions out, if more), since meanwhile the key may
+   * have been used elsewhere, or the chain may have lost blocks (a local chain restarted from an
+   * older state), and a transaction with a nonce past the chain's would wait forever.
    */
   async #nextNonce(op: Operator): Promise<number> {
     const kept = op.nonces.next;
@@ -256,7 +310,10 @@ export class BatchSender {
       );
     }
     this.#synced = true;
-    return chain;
+    // Past the transactions still out (their nonces are theirs until they end), which a node
+    // that has not taken them in yet does not count.
+    const out = op.nonces.out.at(-1);
+    return out === undefined ? chain : Math.max(chain, out.nonce + 1);
   }
 
   /**
@@ -293,10 +350,10 @@ export class BatchSender {
       const seen = await this.#look(op.provider, tx);
       if (typeof seen === 'object') return seen;
       if (seen === 'gone') {
-        // Above its nonce: another transaction has it. Below: the chain lost the ones before it,
-        // and it would wait behind the gap forever.
+        // Above its nonce: another transaction has it. Below: it waits behind the transactions
+        // out before it, or, if the chain lost ones the daemon counted final, forever.
         const count = await op.provider.getTransactionCount(op.address, 'pending');
-        if (count !== tx.nonce || tx.raw === undefined) {
+        if (tx.raw === undefined || !this.#nextInLine(op, tx.nonce, count)) {
           this.#o.log?.warn(
             { venue: this.#o.venue, tx: tx.hash, nonce: tx.nonce },
             `${this.#o.venue}: batch transaction ${tx.hash} lost nonce ${tx.nonce} of ${op.address} ` +
@@ -319,6 +376,17 @@ export class BatchSender {
       }
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
+  }
+
+  /**
+   * Whether a transaction of `nonce` can still be mined when the chain's next is `count`: its
+   * nonce is the next, or every nonce before it from the next on is a transaction out.
+   */
+  #nextInLine(op: Operator, nonce: number, count: number): boolean {
+    if (count > nonce) return false;
+    const out = new Set(op.nonces.out.map((t) => t.nonce));
+    for (let n = count; n < nonce; n++) if (!out.has(n)) return false;
+    return true;
   }
 
   /** Why a batch reverted: the same call run again (the receipt does not say), its custom error decoded. */
@@ -354,10 +422,16 @@ export class BatchSender {
 
   /** The operator, looked up on first use (and again after a failed look-up). */
   #lookUp(): Promise<Operator> {
-    this.#operator ??= this.#operatorOf(this.#o.settlement).catch((err: unknown) => {
-      this.#operator = null;
-      throw err;
-    });
+    this.#operator ??= this.#operatorOf(this.#o.settlement).then(
+      (op) => {
+        this.#adopt(op);
+        return op;
+      },
+      (err: unknown) => {
+        this.#operator = null;
+        throw err;
+      },
+    );
     return this.#operator;
   }
 

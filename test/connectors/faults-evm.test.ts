@@ -142,28 +142,45 @@ describe('EVM settlement under faults', { timeout: 240_000 }, () => {
         ).then((s) => assert.equal(s.status, 'settled', JSON.stringify(s)));
       }
 
-      // When a batch transaction waits in the chain's pool (no mining), more trades queue
-      // behind it, and the exchange is killed
+      // When several batch transactions wait in the chain's pool (no mining), on consecutive
+      // nonces, and the exchange is killed
       await anvil.rpc('evm_setAutomine', [false]);
       const sent = await provider.getTransactionCount(OPERATOR, 'pending');
-      const midBatch = await traders.trade([2, 1, 3, 1, 2, 1, 1, 2, 3, 1, 1, 2]);
-      await until(
-        'a batch transaction in the pool',
-        async () => (await provider.getTransactionCount(OPERATOR, 'pending')) > sent,
-      );
+      const pending = () => provider.getTransactionCount(OPERATOR, 'pending');
+      const inFlight: number[] = [];
+      while ((await pending()) < sent + 3) {
+        const before = await pending();
+        inFlight.push(...(await traders.trade([2, 1, 3])));
+        await until('their batch transaction in the pool', async () => (await pending()) > before);
+      }
       assert.equal(await exchange.kill('SIGKILL'), null);
       await traders.close();
-      // and the chain mines it while the exchange is down
+      // and the chain, while the exchange is down, loses the second from its pool (and with it
+      // those after it) and mines the first
+      const pool = await anvil.rpc<{ pending: Record<string, Record<string, { hash: string }>> }>(
+        'txpool_content',
+      );
+      const ours = pool.pending[OPERATOR.toLowerCase()]!;
+      const lost = ours[String(sent + 1)]!.hash;
+      await anvil.rpc('anvil_dropTransaction', [lost]);
       await anvil.rpc('evm_mine');
       await anvil.rpc('evm_setAutomine', [true]);
-      const mined = (await onChain(settlement, midBatch)).settled;
+      assert.equal(await provider.getTransactionCount(OPERATOR, 'latest'), sent + 1, 'the first mined alone');
+      const settled = (await onChain(settlement, inFlight)).settled;
+      const mined = inFlight.filter((id) => settled.has(id));
       assert.ok(
-        mined.size > 0 && mined.size < midBatch.length,
-        `the batch in the pool settled ${mined.size} trades`,
+        mined.length > 0 && mined.length < inFlight.length,
+        `the batch mined settled ${mined.length} of ${inFlight.length} trades`,
       );
 
-      // Then the restarted exchange settles the rest, and nothing twice
+      // Then the restarted exchange sends the lost batches again as they were, and settles the
+      // rest, nothing twice
       await restart();
+      assert.equal(
+        (await provider.getTransactionReceipt(lost))?.status,
+        1,
+        'the lost batch went out again as it was',
+      );
 
       // When the daemon has taken a batch but cannot send it (the base fee is above its cap),
       // and the exchange is killed

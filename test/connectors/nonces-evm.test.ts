@@ -533,4 +533,41 @@ describe('EVM ledger nonces on anvil', () => {
       assert.equal(await chainNonce(), dropped.nonce + 2);
     });
   });
+
+  describe('given several batches at once (pipelined)', () => {
+    it('they go out on consecutive nonces before any is mined, and each settles once', async () => {
+      const progress = open();
+      const l = ledger(progress);
+      const batches = [[instruction()], [instruction(), instruction()], [instruction()]];
+      const before = await chainNonce();
+      const refs = await withoutAutomine(async () => {
+        const settling = batches.map((b) => l.settle(b));
+        await until('all three in the pool', () => nonces(progress).out.length === 3);
+        assert.equal(await chainNonce(), before, 'none mined yet');
+        return (await mining(Promise.all(settling))).map((outcomes) => refOf(outcomes[0]));
+      });
+      const sent = await Promise.all(
+        refs.map(async (ref) => (await operator.provider!.getTransaction(ref!))!.nonce),
+      );
+      assert.deepEqual(sent, [before, before + 1, before + 2]);
+      for (const id of batches.flat().map((i) => i.tradeId)) await settledOnce(id);
+      assert.deepEqual(nonces(progress).out, [], 'none left out');
+      assert.equal(nonces(progress).next, before + 3);
+    });
+
+    it('reads a record a daemon wrote before pipelining: its one transaction out, or final', () => {
+      const progress = open();
+      const key = `evm-nonce:31337:${operator.address}`;
+      const tx = { batch: 'b', nonce: 4, hash: '0x01' };
+      progress.setLedgerRecord(key, { next: 5, last: { ...tx, raw: '0x02' } });
+      assert.deepEqual(nonces(progress).out, [{ ...tx, raw: '0x02' }]);
+      assert.equal(nonces(progress).lastFinal, undefined);
+      progress.setLedgerRecord(key, { next: 5, last: tx });
+      assert.deepEqual(
+        [nonces(progress).out, nonces(progress).of('b'), nonces(progress).lastFinal],
+        [[], tx, '0x01'],
+      );
+      assert.equal(nonces(progress).next, 5);
+    });
+  });
 });
