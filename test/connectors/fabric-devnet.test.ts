@@ -8,11 +8,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -28,37 +25,13 @@ import {
 } from '@hyperledger/fabric-gateway';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
+import { startTestChaincode, type TestChaincode } from '../support/fabric.ts';
 import { blockHash, startDevnet, type Devnet } from '../../connectors/fabric/index.ts';
 
 const CHANNEL = 'mosaic';
 const CHAINCODE = 'devnet-test';
 const COLLECTION = 'secrets';
 const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString();
-
-interface TestChaincode {
-  address: string;
-  close(): void;
-}
-
-/** Starts the suite's chaincode server in a child process (chaincode-as-a-service). */
-async function startTestChaincode(): Promise<TestChaincode> {
-  const script = fileURLToPath(import.meta.resolve('mosaic-settlement-chaincode/devnet-test-contract'));
-  const child = spawn(process.execPath, ['--no-deprecation', script, 'devnet-test:0123'], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout });
-  const address = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`chaincode exited with ${code}`)));
-    lines.once('line', (line) => resolve((JSON.parse(line) as { address: string }).address));
-  });
-  return {
-    address,
-    close: () => {
-      lines.close();
-      child.stdin.end(); // the chaincode stops when its stdin closes
-    },
-  };
-}
 
 interface Client {
   gateway: Gateway;

@@ -1,12 +1,41 @@
 /**
- * Fault helpers of the Fabric suites: a daemon that dies at a chosen step, a gateway proxy that
- * holds endorsements and reports submissions, and the verdicts in `Settled` and `Released` events.
+ * Helpers of the Fabric suites: the devnet suite's chaincode in its own process, a daemon that
+ * dies at a chosen step, a gateway proxy that holds endorsements and reports submissions, and the
+ * verdicts in `Settled` and `Released` events.
  */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import type { Contract, Network } from '@hyperledger/fabric-gateway';
 import { gateway } from '@hyperledger/fabric-protos';
 import type { Verdict, WithdrawalVerdict } from '../../connectors/fabric/index.ts';
 import { quietPeriod } from './wait.ts';
+
+export interface TestChaincode {
+  address: string;
+  close(): void;
+}
+
+/** Starts the suite's chaincode server in a child process (chaincode-as-a-service). */
+export async function startTestChaincode(): Promise<TestChaincode> {
+  const script = fileURLToPath(import.meta.resolve('mosaic-settlement-chaincode/devnet-test-contract'));
+  const child = spawn(process.execPath, ['--no-deprecation', script, 'devnet-test:0123'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const address = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`chaincode exited with ${code}`)));
+    lines.once('line', (line) => resolve((JSON.parse(line) as { address: string }).address));
+  });
+  return {
+    address,
+    close: () => {
+      lines.close();
+      child.stdin.end(); // the chaincode stops when its stdin closes
+    },
+  };
+}
 
 /** A contract whose submitted transactions go out, and then the daemon "dies" before their status. */
 export function crashAfterSubmit(contract: Contract, sent: string[]): Contract {

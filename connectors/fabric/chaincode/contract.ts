@@ -150,7 +150,7 @@ export class SettlementContract extends Contract {
     this.#admins = parseAdmins(process.env.CHAINCODE_ADMIN ?? '');
   }
 
-  /** After every transaction function: the balances it changed are written, each once. */
+  /** After every transaction function: the keys it changed are written, each once. */
   override async afterTransaction(ctx: Context): Promise<void> {
     await flush(ctx);
   }
@@ -175,7 +175,7 @@ export class SettlementContract extends Contract {
       );
     }
     const c = parseConfig(config);
-    await ctx.stub.putState('config', json(c));
+    stage(ctx, 'config', json(c));
   }
 
   /** The operator sets an account's standing: eligibility and freeze. */
@@ -229,7 +229,7 @@ export class SettlementContract extends Contract {
     const c = await config(ctx);
     requireOperator(ctx, c);
     const verdicts = await verdictsOnce(ctx, parseWithdrawals(batch), {
-      key: (w) => withdrawalKey(ctx, w.withdrawalId),
+      ...keyedVerdicts<ChainWithdrawal, WithdrawalVerdict>(ctx, (w) => withdrawalKey(ctx, w.withdrawalId)),
       verdict: (w, reason, txId) => ({
         withdrawalId: w.withdrawalId,
         ok: reason === null,
@@ -260,8 +260,25 @@ export class SettlementContract extends Contract {
     requireOperator(ctx, c);
     const trades = c.privateCollection === null ? parseBatch(batch) : privateBatch(ctx, batch);
     const collection = c.privateCollection;
+    await prefetch(ctx, [TRADE_VERDICTS]);
+    const legacyBelow = await legacyTradesBelow(ctx, true);
+    await prefetch(
+      ctx,
+      trades.flatMap((t) => [
+        ...(t.tradeId < legacyBelow ? [tradeKey(ctx, t.tradeId)] : []),
+        verdictWordKey(ctx, t.tradeId),
+        balanceKey(ctx, t.security, t.seller),
+        balanceKey(ctx, t.security, t.buyer),
+        balanceKey(ctx, t.cash, t.buyer),
+        balanceKey(ctx, t.cash, t.seller),
+        balanceKey(ctx, t.cash, c.feeAccount),
+        standingKey(ctx, t.seller),
+        standingKey(ctx, t.buyer),
+      ]),
+    );
     const verdicts = await verdictsOnce(ctx, trades, {
-      key: (t) => tradeKey(ctx, t.tradeId),
+      seen: (t) => tradeVerdict(ctx, t.tradeId, true),
+      keep: (v) => keepTradeVerdict(ctx, v),
       verdict: (t, reason, txId): Verdict =>
         reason === null
           ? { tradeId: t.tradeId, ok: true, txId }
@@ -299,7 +316,7 @@ export class SettlementContract extends Contract {
       if (reason === null) await addBalance(ctx, leg.asset, leg.from, -BigInt(leg.amount));
       const record: LegRecord =
         reason === null ? { leg, state: 'locked', txId } : { leg, state: 'refused', reason, txId };
-      await ctx.stub.putState(key, json(record));
+      stage(ctx, key, json(record));
       verdicts.push(legVerdict(leg.tradeId, reason, txId));
     }
     ctx.stub.setEvent('LegsLocked', Buffer.from(json({ verdicts })));
@@ -355,7 +372,7 @@ export class SettlementContract extends Contract {
 
   /** A trade's verdict, or an empty string if it has none. */
   async TradeStatus(ctx: Context, tradeId: string): Promise<string> {
-    const v = await readJson<Verdict>(ctx, tradeKey(ctx, Number(tradeId)));
+    const v = await tradeVerdict(ctx, Number(tradeId), false);
     return v === null ? '' : JSON.stringify(v);
   }
 
@@ -372,7 +389,7 @@ export class SettlementContract extends Contract {
   }
 
   async #setStanding(ctx: Context, account: string, standing: Standing): Promise<Standing> {
-    await ctx.stub.putState(ctx.stub.createCompositeKey('standing', [account]), json(standing));
+    stage(ctx, standingKey(ctx, account), json(standing));
     held(ctx).standings.set(account, standing);
     ctx.stub.setEvent('AccountChanged', Buffer.from(json({ account, ...standing })));
     return standing;
@@ -424,7 +441,7 @@ export class SettlementContract extends Contract {
           : record.state !== 'locked'
             ? `ALREADY_${record.state.toUpperCase()}`
             : await apply(record, item);
-      if (reason === null) await ctx.stub.putState(key, json({ ...record!, state, txId }));
+      if (reason === null) stage(ctx, key, json({ ...record!, state, txId }));
       verdicts.push(legVerdict(item.tradeId, reason, txId));
     }
     ctx.stub.setEvent(event, Buffer.from(json({ verdicts })));
@@ -477,16 +494,17 @@ function txSeconds(ctx: Context): number {
 }
 
 /**
- * Gives each item of a batch its verdict, once: an item whose key holds a verdict is skipped and
- * that verdict returned (its reason: `already.ok` if it was ok, else its first reason); otherwise
- * `apply` moves it (or says why not, moving nothing), its verdict is written under its key with
+ * Gives each item of a batch its verdict, once: an item that has a verdict (`seen`) is skipped
+ * and that verdict returned (its reason: `already.ok` if it was ok, else its first reason);
+ * otherwise `apply` moves it (or says why not, moving nothing), its verdict is kept (`keep`) with
  * this transaction's id, and `after` runs for it.
  */
 async function verdictsOnce<T, V extends { ok: boolean; reason?: string }>(
   ctx: Context,
   items: readonly T[],
   o: {
-    key(item: T): string;
+    seen(item: T): Promise<V | null>;
+    keep(verdict: V, item: T): void;
     verdict(item: T, reason: string | null, txId: string): V;
     /** The reasons of a skipped item whose first verdict was ok, or a refusal without a reason. */
     already: { ok: string; refused: string };
@@ -497,18 +515,113 @@ async function verdictsOnce<T, V extends { ok: boolean; reason?: string }>(
   const txId = ctx.stub.getTxID();
   const verdicts: V[] = [];
   for (const item of items) {
-    const key = o.key(item);
-    const seen = await readJson<V>(ctx, key);
+    const seen = await o.seen(item);
     if (seen !== null) {
       verdicts.push({ ...seen, reason: seen.ok ? o.already.ok : (seen.reason ?? o.already.refused) });
       continue;
     }
     const v = o.verdict(item, await o.apply(item), txId);
-    await ctx.stub.putState(key, json(v));
+    o.keep(v, item);
     await o.after?.(item);
     verdicts.push(v);
   }
   return verdicts;
+}
+
+/** Verdicts kept one per key (withdrawals: few per batch). */
+function keyedVerdicts<T, V>(
+  ctx: Context,
+  key: (item: T) => string,
+): { seen(item: T): Promise<V | null>; keep(verdict: V, item: T): void } {
+  return {
+    seen: (item) => readJson<V>(ctx, key(item)),
+    keep: (verdict, item) => stage(ctx, key(item), json(verdict)),
+  };
+}
+
+/**
+ * Trade verdicts are kept `VERDICTS_PER_KEY` consecutive trade ids to a key (`VerdictWord`), as
+ * the EVM escrow keeps 128 to a storage slot: a batch of consecutive ids reads and writes a few
+ * keys instead of two round trips to the peer per trade, which were most of a batch's time.
+ */
+const VERDICTS_PER_KEY = 128;
+
+/** The verdicts of one key's trade ids: the transactions that gave them, and per id its transaction (an index into `tx`) and, if it failed, why. */
+interface VerdictWord {
+  tx: string[];
+  v: Record<string, [number] | [number, string]>;
+}
+
+/**
+ * Where trade verdicts start being kept by key: trade ids below `legacyBelow` may have a verdict
+ * of their own key (`trade` composite keys, as a chaincode before verdict keys kept them).
+ */
+const TRADE_VERDICTS = 'trade-verdicts';
+
+function verdictWordKey(ctx: Context, tradeId: number): string {
+  return ctx.stub.createCompositeKey('verdicts', [String(Math.floor(tradeId / VERDICTS_PER_KEY))]);
+}
+
+/** A trade's verdict, or null if it has none. `create`: on a ledger without the marker, write it (a transaction that settles). */
+async function tradeVerdict(ctx: Context, tradeId: number, create: boolean): Promise<Verdict | null> {
+  const word = await verdictWord(ctx, tradeId);
+  const kept = word?.v[String(tradeId)];
+  if (kept !== undefined) {
+    const [tx, reason] = kept;
+    const txId = word!.tx[tx]!;
+    return reason === undefined ? { tradeId, ok: true, txId } : { tradeId, ok: false, reason, txId };
+  }
+  if (tradeId >= (await legacyTradesBelow(ctx, create))) return null;
+  return readJson<Verdict>(ctx, tradeKey(ctx, tradeId));
+}
+
+/** Keeps a trade's verdict in its key, written once when the transaction function returns. */
+function keepTradeVerdict(ctx: Context, v: Verdict): void {
+  const h = held(ctx);
+  const key = verdictWordKey(ctx, v.tradeId);
+  const word = h.words.get(key) ?? { tx: [], v: {} };
+  let tx = word.tx.indexOf(v.txId);
+  if (tx < 0) tx = word.tx.push(v.txId) - 1;
+  word.v[String(v.tradeId)] = v.ok ? [tx] : [tx, v.reason ?? 'FAILED'];
+  h.words.set(key, word);
+  h.dirtyWords.add(key);
+}
+
+async function verdictWord(ctx: Context, tradeId: number): Promise<VerdictWord | null> {
+  const key = verdictWordKey(ctx, tradeId);
+  const h = held(ctx);
+  let word = h.words.get(key);
+  if (word === undefined) {
+    const read = await readJson<VerdictWord>(ctx, key);
+    if (read === null) return null;
+    word = read;
+    h.words.set(key, word);
+  }
+  return word;
+}
+
+/**
+ * The first trade id whose verdict only its verdict key holds. Found once, the first time a
+ * settling transaction asks, by reading the trade verdicts kept one per key before (none on a
+ * new ledger), and kept under `TRADE_VERDICTS`.
+ */
+async function legacyTradesBelow(ctx: Context, create: boolean): Promise<number> {
+  const h = held(ctx);
+  if (h.legacyBelow !== undefined) return h.legacyBelow;
+  const marker = await readJson<{ legacyBelow: number }>(ctx, TRADE_VERDICTS);
+  let below = marker?.legacyBelow;
+  if (below === undefined) {
+    below = 0;
+    const legacy = await ctx.stub.getStateByPartialCompositeKey('trade', []);
+    for (let r = await legacy.next(); !r.done; r = await legacy.next()) {
+      const id = Number(ctx.stub.splitCompositeKey(r.value.key).attributes[0]);
+      below = Math.max(below, id + 1);
+    }
+    await legacy.close();
+    if (create) stage(ctx, TRADE_VERDICTS, json({ legacyBelow: below }));
+  }
+  h.legacyBelow = below;
+  return below;
 }
 
 async function config(ctx: Context): Promise<Config> {
@@ -518,7 +631,7 @@ async function config(ctx: Context): Promise<Config> {
 }
 
 async function readJson<T>(ctx: Context, key: string): Promise<T | null> {
-  const bytes = await ctx.stub.getState(key);
+  const bytes = await stateOf(ctx, key);
   return bytes.length === 0 ? null : (JSON.parse(Buffer.from(bytes).toString('utf8')) as T);
 }
 
@@ -526,13 +639,17 @@ async function standingOf(ctx: Context, account: string): Promise<Standing> {
   const { standings } = held(ctx);
   let s = standings.get(account);
   if (s === undefined) {
-    s = (await readJson<Standing>(ctx, ctx.stub.createCompositeKey('standing', [account]))) ?? {
+    s = (await readJson<Standing>(ctx, standingKey(ctx, account))) ?? {
       eligible: false,
       frozen: false,
     };
     standings.set(account, s);
   }
   return s;
+}
+
+function standingKey(ctx: Context, account: string): string {
+  return ctx.stub.createCompositeKey('standing', [account]);
 }
 
 function balanceKey(ctx: Context, asset: string, account: string): string {
@@ -551,17 +668,13 @@ function withdrawalKey(ctx: Context, withdrawalId: number): string {
   return ctx.stub.createCompositeKey('withdrawal', [String(withdrawalId)]);
 }
 
-/**
- * A balance as this transaction leaves it so far. Several moves of one balance within a batch
- * must see what the earlier ones wrote, which Fabric's simulation does not show (reads see the
- * state before the transaction), so balances written in this transaction are kept on the context.
- */
+/** A balance as this transaction leaves it so far. */
 async function balance(ctx: Context, asset: string, account: string): Promise<bigint> {
   const key = balanceKey(ctx, asset, account);
   const { balances } = held(ctx);
   let b = balances.get(key);
   if (b === undefined) {
-    const bytes = await ctx.stub.getState(key);
+    const bytes = await stateOf(ctx, key);
     b = bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
     balances.set(key, b);
   }
@@ -573,36 +686,79 @@ async function addBalance(ctx: Context, asset: string, account: string, delta: b
   const key = balanceKey(ctx, asset, account);
   const next = (await balance(ctx, asset, account)) + delta;
   if (next < 0n) throw new Error(`${account} would hold ${next} ${asset}`);
-  const h = held(ctx);
-  h.balances.set(key, next);
-  h.dirty.add(key);
+  held(ctx).balances.set(key, next);
+  stage(ctx, key, next.toString());
 }
 
 // ---- identities and input ----------------------------------------------------------------------
 
-const HELD = Symbol('state read and balances changed in this transaction');
+const HELD = Symbol('state read and written in this transaction');
 
 /**
- * What a transaction has read of balances and standings (each key read once from the peer: a
- * round trip each), and which balances it changed (each written once, by `flush` when the
- * transaction function returns). A transaction sees its own changes.
+ * The state as this transaction sees it: each key read from the peer once (a round trip each,
+ * one after another: the shim keeps one request out per transaction, so a batch's keys are asked
+ * for all at once up front, `prefetch`, to spare the chaincode's own turns between them), and
+ * each key written once, when the transaction function returns (`flush`). A transaction sees its
+ * own writes, which Fabric's simulation does not show (reads see the state before the
+ * transaction): several moves of one balance within a batch build on each other, and an id twice
+ * in one batch gets one verdict. Balances and standings are also kept parsed.
  */
 function held(ctx: Context): {
+  read: Map<string, Uint8Array>;
+  written: Map<string, Uint8Array>;
   balances: Map<string, bigint>;
-  dirty: Set<string>;
   standings: Map<string, Standing>;
+  /** Trade verdict keys read or changed, parsed; those changed are written by `flush`. */
+  words: Map<string, VerdictWord>;
+  dirtyWords: Set<string>;
+  legacyBelow?: number;
 } {
   const c = ctx as Context & { [HELD]?: ReturnType<typeof held> };
-  c[HELD] ??= { balances: new Map(), dirty: new Set(), standings: new Map() };
+  c[HELD] ??= {
+    read: new Map(),
+    written: new Map(),
+    balances: new Map(),
+    standings: new Map(),
+    words: new Map(),
+    dirtyWords: new Set(),
+  };
   return c[HELD];
 }
 
-/** Writes each balance the transaction changed, once. */
+/** A key's value as this transaction sees it (empty: none). */
+async function stateOf(ctx: Context, key: string): Promise<Uint8Array> {
+  const h = held(ctx);
+  const written = h.written.get(key);
+  if (written !== undefined) return written;
+  let bytes = h.read.get(key);
+  if (bytes === undefined) {
+    bytes = await ctx.stub.getState(key);
+    h.read.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** Reads the keys not yet read, all asked for at once. */
+async function prefetch(ctx: Context, keys: Iterable<string>): Promise<void> {
+  const h = held(ctx);
+  const missing = [...new Set(keys)].filter((k) => !h.read.has(k) && !h.written.has(k));
+  const values = await Promise.all(missing.map((k) => ctx.stub.getState(k)));
+  missing.forEach((k, i) => h.read.set(k, values[i]!));
+}
+
+/** Writes `value` under `key` when the transaction function returns; read back by this transaction meanwhile. */
+function stage(ctx: Context, key: string, value: Uint8Array | string): void {
+  held(ctx).written.set(key, typeof value === 'string' ? Buffer.from(value) : value);
+}
+
+/** Writes each key the transaction changed, once, all sent at once. */
 async function flush(ctx: Context): Promise<void> {
   const h = (ctx as Context & { [HELD]?: ReturnType<typeof held> })[HELD];
   if (h === undefined) return;
-  for (const key of h.dirty) await ctx.stub.putState(key, Buffer.from(h.balances.get(key)!.toString()));
-  h.dirty.clear();
+  for (const key of h.dirtyWords) stage(ctx, key, json(h.words.get(key)));
+  h.dirtyWords.clear();
+  await Promise.all([...h.written].map(([key, value]) => ctx.stub.putState(key, value)));
+  h.written.clear();
 }
 
 /** The caller's account: `MSPID:CommonName`. */
