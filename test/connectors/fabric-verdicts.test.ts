@@ -4,7 +4,9 @@
  * a ledger the chaincode before verdict keys settled (its verdicts one per key, `trade`
  * composite keys, written here by the devnet suite's chaincode under the settlement chaincode's
  * name, as an upgrade keeps a chaincode's state): a trade id it settled or failed is skipped with
- * its first verdict, nothing moves twice, and the ids it never saw settle.
+ * its first verdict, nothing moves twice, and the ids it never saw settle. And the fee account's
+ * credits, under keys of their own, so that two batches of different investors and trade ids
+ * both commit when endorsed at once.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -38,12 +40,12 @@ describe('settlement chaincode: trade verdicts kept by key', () => {
   let chaincode: ChaincodeProcess;
   let client: FabricClient;
   const account = (name: string) => `BankAMSP:${name}`;
-  const trade = (tradeId: number) => ({
+  const trade = (tradeId: number, [buyer, seller] = ['buyer', 'seller']) => ({
     tradeId,
     security: 'ACME',
     cash: 'USD',
-    buyer: account('buyer'),
-    seller: account('seller'),
+    buyer: account(buyer!),
+    seller: account(seller!),
     quantity: '1',
     cashAmount: '101',
     fee: '1',
@@ -51,7 +53,7 @@ describe('settlement chaincode: trade verdicts kept by key', () => {
   const settle = async (ids: number[]): Promise<Verdict[]> =>
     JSON.parse(
       Buffer.from(
-        await client.contract.submitTransaction('SettleBatch', JSON.stringify(ids.map(trade))),
+        await client.contract.submitTransaction('SettleBatch', JSON.stringify(ids.map((id) => trade(id)))),
       ).toString(),
     ) as Verdict[];
   const status = async (id: number): Promise<Verdict> =>
@@ -97,10 +99,12 @@ describe('settlement chaincode: trade verdicts kept by key', () => {
         eligibleAttribute: null,
       }),
     );
-    for (const who of ['buyer', 'seller'])
+    for (const who of ['buyer', 'seller', 'buyer-2', 'seller-2'])
       await client.contract.submitTransaction('SetStanding', account(who), 'true', 'false');
-    await client.contract.submitTransaction('Issue', account('seller'), 'ACME', '1000');
-    await client.contract.submitTransaction('Issue', account('buyer'), 'USD', '1000000');
+    for (const seller of ['seller', 'seller-2'])
+      await client.contract.submitTransaction('Issue', account(seller), 'ACME', '1000');
+    for (const buyer of ['buyer', 'buyer-2'])
+      await client.contract.submitTransaction('Issue', account(buyer), 'USD', '1000000');
   });
 
   after(async () => {
@@ -153,5 +157,39 @@ describe('settlement chaincode: trade verdicts kept by key', () => {
         '',
       );
     }
+  });
+
+  it('commits two batches of other investors and trade ids endorsed at once, both paying fees', async () => {
+    const fees = await balance('fees', 'USD');
+    // Both endorsed before either is submitted: each read the state before the other's writes.
+    const batches = [
+      [1_000, ['buyer', 'seller']],
+      [2_000, ['buyer-2', 'seller-2']],
+    ] as const;
+    const endorsed = await Promise.all(
+      batches.map(([id, parties]) =>
+        client.contract
+          .newProposal('SettleBatch', { arguments: [JSON.stringify([trade(id, [...parties])])] })
+          .endorse(),
+      ),
+    );
+    const submitted = await Promise.all(endorsed.map((e) => e.submit()));
+    const statuses = await Promise.all(submitted.map((t) => t.getStatus()));
+    assert.deepEqual(
+      statuses.map((s) => s.successful),
+      [true, true],
+      'no MVCC conflict: the fee account is not read',
+    );
+    assert.equal(await balance('fees', 'USD'), fees + 2);
+    assert.equal(await balance('buyer-2', 'ACME'), 1);
+  });
+
+  it("adds the fee credits to the fee account's balance, and folds them in when it changes otherwise", async () => {
+    const fees = await balance('fees', 'USD');
+    assert.ok(fees > 0);
+    await client.contract.submitTransaction('Issue', account('fees'), 'USD', '10');
+    assert.equal(await balance('fees', 'USD'), fees + 10);
+    await settle([3_000]);
+    assert.equal(await balance('fees', 'USD'), fees + 11, 'a credit after the fold adds up too');
   });
 });

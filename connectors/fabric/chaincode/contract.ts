@@ -331,7 +331,7 @@ export class SettlementContract extends Contract {
    * (JSON) and sets the `LegsClaimed` event.
    */
   async ClaimLegs(ctx: Context, claims: string): Promise<string> {
-    const c = await config(ctx);
+    await config(ctx); // a venue not configured has no fee account
     const now = txSeconds(ctx);
     return this.#finish(ctx, parseClaims(claims), 'claimed', 'LegsClaimed', async (record, claim) => {
       const hash = createHash('sha256').update(Buffer.from(claim.secret, 'hex')).digest('hex');
@@ -339,7 +339,7 @@ export class SettlementContract extends Contract {
       if (now >= record.leg.expiry) return 'EXPIRED';
       const { asset, to, amount, fee } = record.leg;
       await addBalance(ctx, asset, to, BigInt(amount) - BigInt(fee));
-      if (BigInt(fee) > 0n) await addBalance(ctx, asset, c.feeAccount, BigInt(fee));
+      creditFee(ctx, asset, BigInt(fee));
       return null;
     });
   }
@@ -462,7 +462,7 @@ export class SettlementContract extends Contract {
     await addBalance(ctx, t.security, t.buyer, qty);
     await addBalance(ctx, t.cash, t.buyer, -pay);
     await addBalance(ctx, t.cash, t.seller, pay - fee);
-    if (fee > 0n) await addBalance(ctx, t.cash, c.feeAccount, fee);
+    creditFee(ctx, t.cash, fee);
     return null;
   }
 }
@@ -668,7 +668,10 @@ function withdrawalKey(ctx: Context, withdrawalId: number): string {
   return ctx.stub.createCompositeKey('withdrawal', [String(withdrawalId)]);
 }
 
-/** A balance as this transaction leaves it so far. */
+/**
+ * A balance as this transaction leaves it so far. The fee account's is its balance key and the
+ * fee credits of every transaction since it was last folded in (`creditFee`).
+ */
 async function balance(ctx: Context, asset: string, account: string): Promise<bigint> {
   const key = balanceKey(ctx, asset, account);
   const { balances } = held(ctx);
@@ -676,18 +679,63 @@ async function balance(ctx: Context, asset: string, account: string): Promise<bi
   if (b === undefined) {
     const bytes = await stateOf(ctx, key);
     b = bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
+    if (account === (await feeAccountOf(ctx))) {
+      for (const [, amount] of await feeCredits(ctx, asset)) b += amount;
+    }
     balances.set(key, b);
   }
-  return b;
+  return account === (await feeAccountOf(ctx)) ? b + (held(ctx).feeCredits.get(asset) ?? 0n) : b;
 }
 
-/** Adds `delta` to a balance; it may not go below zero. Written once, at the transaction's end (`flush`). */
+/**
+ * Adds `delta` to a balance; it may not go below zero. Written once, at the transaction's end
+ * (`flush`). A change of the fee account's balance folds its fee credits into it.
+ */
 async function addBalance(ctx: Context, asset: string, account: string, delta: bigint): Promise<void> {
   const key = balanceKey(ctx, asset, account);
   const next = (await balance(ctx, asset, account)) + delta;
   if (next < 0n) throw new Error(`${account} would hold ${next} ${asset}`);
-  held(ctx).balances.set(key, next);
+  const h = held(ctx);
+  if (account === (await feeAccountOf(ctx))) {
+    for (const [credit] of await feeCredits(ctx, asset)) stage(ctx, credit, null);
+    h.feeCredits.delete(asset);
+  }
+  h.balances.set(key, next);
   stage(ctx, key, next.toString());
+}
+
+/**
+ * Credits the fee account with `fee` of `asset` without reading its balance: every settling
+ * transaction pays fees, and a read-modify-write of one key by all of them would make any two in
+ * flight at once conflict (Fabric's MVCC check). So a transaction writes its fees under a key of
+ * its own (`feecredit/<asset>/<txId>`), which no other transaction writes; the fee account's
+ * balance adds them up, and folds them in when it changes otherwise.
+ */
+function creditFee(ctx: Context, asset: string, fee: bigint): void {
+  if (fee === 0n) return;
+  const credits = held(ctx).feeCredits;
+  credits.set(asset, (credits.get(asset) ?? 0n) + fee);
+}
+
+/** The fee credits of `asset` committed so far: their keys and amounts (read once per transaction). */
+async function feeCredits(ctx: Context, asset: string): Promise<Array<[string, bigint]>> {
+  const h = held(ctx);
+  let credits = h.feeCreditsRead.get(asset);
+  if (credits === undefined) {
+    credits = [];
+    const found = await ctx.stub.getStateByPartialCompositeKey('feecredit', [asset]);
+    for (let r = await found.next(); !r.done; r = await found.next()) {
+      credits.push([r.value.key, BigInt(Buffer.from(r.value.value).toString('utf8'))]);
+    }
+    await found.close();
+    h.feeCreditsRead.set(asset, credits);
+  }
+  return credits;
+}
+
+/** The venue's fee account, or null before it is configured. */
+async function feeAccountOf(ctx: Context): Promise<string | null> {
+  return (await readJson<Config>(ctx, 'config'))?.feeAccount ?? null;
 }
 
 // ---- identities and input ----------------------------------------------------------------------
@@ -712,6 +760,9 @@ function held(ctx: Context): {
   words: Map<string, VerdictWord>;
   dirtyWords: Set<string>;
   legacyBelow?: number;
+  /** Fees this transaction credits, by asset (written by `flush` under its own key), and those read. */
+  feeCredits: Map<string, bigint>;
+  feeCreditsRead: Map<string, Array<[string, bigint]>>;
 } {
   const c = ctx as Context & { [HELD]?: ReturnType<typeof held> };
   c[HELD] ??= {
@@ -721,6 +772,8 @@ function held(ctx: Context): {
     standings: new Map(),
     words: new Map(),
     dirtyWords: new Set(),
+    feeCredits: new Map(),
+    feeCreditsRead: new Map(),
   };
   return c[HELD];
 }
@@ -746,9 +799,13 @@ async function prefetch(ctx: Context, keys: Iterable<string>): Promise<void> {
   missing.forEach((k, i) => h.read.set(k, values[i]!));
 }
 
-/** Writes `value` under `key` when the transaction function returns; read back by this transaction meanwhile. */
-function stage(ctx: Context, key: string, value: Uint8Array | string): void {
-  held(ctx).written.set(key, typeof value === 'string' ? Buffer.from(value) : value);
+/**
+ * Writes `value` under `key` (null: deletes the key) when the transaction function returns; read
+ * back by this transaction meanwhile.
+ */
+function stage(ctx: Context, key: string, value: Uint8Array | string | null): void {
+  const bytes = value === null ? new Uint8Array() : typeof value === 'string' ? Buffer.from(value) : value;
+  held(ctx).written.set(key, bytes);
 }
 
 /** Writes each key the transaction changed, once, all sent at once. */
@@ -757,7 +814,16 @@ async function flush(ctx: Context): Promise<void> {
   if (h === undefined) return;
   for (const key of h.dirtyWords) stage(ctx, key, json(h.words.get(key)));
   h.dirtyWords.clear();
-  await Promise.all([...h.written].map(([key, value]) => ctx.stub.putState(key, value)));
+  const txId = ctx.stub.getTxID();
+  for (const [asset, fee] of h.feeCredits) {
+    stage(ctx, ctx.stub.createCompositeKey('feecredit', [asset, txId]), fee.toString());
+  }
+  h.feeCredits.clear();
+  await Promise.all(
+    [...h.written].map(([key, value]) =>
+      value.length === 0 ? ctx.stub.deleteState(key) : ctx.stub.putState(key, value),
+    ),
+  );
   h.written.clear();
 }
 
