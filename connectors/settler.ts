@@ -84,10 +84,18 @@ export interface SettlerStats {
   costed: number;
 }
 
+/** A batch ready to go to the ledger: the ledger keys it touches, and how to send it. */
+interface Send {
+  keys: readonly string[];
+  run(): Promise<void>;
+}
+
 /** One kind of instruction through the loop: its queue, how the ledger takes a batch, what its outcomes count. */
 interface Lane<I, O> {
   kind: InstructionKind<I, O>;
   queue: Queue<I, O>;
+  /** The ledger's state an instruction's transaction touches (`Ledger.keysOf`). */
+  keysOf(i: I): readonly string[];
   submit(batch: readonly I[]): Promise<O[]>;
   count(o: O): void;
 }
@@ -103,7 +111,9 @@ export class Settler {
   /** The batches handed to the ledger and not yet answered. */
   #running = new Set<Promise<void>>();
   /** Batches left in flight by the daemon before (sent again first, in order), until taken. */
-  #resend: Array<() => Promise<void>> = [];
+  #resend: Send[] = [];
+  /** The ledger keys of the batches handed to it (`Ledger.keysOf`): a batch sharing one waits. */
+  #busy = new Map<string, number>();
   /** The next kind to take a batch of: trades and withdrawals take turns. */
   #turn = 0;
   #stopped = false;
@@ -140,6 +150,7 @@ export class Settler {
     this.#trades = {
       kind: TRADES,
       queue: progress.trades,
+      keysOf: (i) => ledger.keysOf?.(i) ?? [],
       submit: (batch) => ledger.settle(batch),
       count(o) {
         if (o.ok) stats.settled++;
@@ -154,6 +165,7 @@ export class Settler {
     this.#withdrawals = {
       kind: WITHDRAWALS,
       queue: progress.withdrawals,
+      keysOf: (i) => ledger.keysOf?.(i) ?? [],
       submit: (batch) => ledger.release(batch),
       count(o) {
         if (o.ok) stats.released++;
@@ -193,8 +205,8 @@ export class Settler {
       'withdrawals granted',
     );
     this.#resend = [
-      ...this.#trades.queue.inflight().map((b) => () => this.#run(this.#trades, b)),
-      ...this.#withdrawals.queue.inflight().map((b) => () => this.#run(this.#withdrawals, b)),
+      ...this.#trades.queue.inflight().map((b) => this.#send(this.#trades, b)),
+      ...this.#withdrawals.queue.inflight().map((b) => this.#send(this.#withdrawals, b)),
     ];
     this.#kick(true);
   }
@@ -312,15 +324,25 @@ export class Settler {
 
   /**
    * Hands the ledger batches until `inFlight` are out: those left in flight by the daemon before
-   * first, in order, then what is queued, a batch of each kind in turn. Each answered batch
-   * makes room for the next; what is queued but short of a batch waits for the batch time.
+   * first, in order, then what is queued, a batch of each kind in turn, of instructions that
+   * touch none of the ledger's state the batches out touch (the others wait their turn). Each
+   * answered batch makes room for the next; what is queued but short of a batch waits for the
+   * batch time.
    */
   #pump(): void {
     const { batchSize, inFlight } = this.#o;
     while (!this.#stopped && this.#running.size < inFlight) {
-      const send = this.#resend.shift() ?? this.#nextBatch(batchSize);
+      const resend = this.#resend[0];
+      if (resend !== undefined && resend.keys.some((k) => this.#busy.has(k))) return;
+      const send = resend === undefined ? this.#nextBatch(batchSize) : this.#resend.shift()!;
       if (send === null) return;
-      const running = send().finally(() => {
+      for (const k of send.keys) this.#busy.set(k, (this.#busy.get(k) ?? 0) + 1);
+      const running = send.run().finally(() => {
+        for (const k of send.keys) {
+          const n = this.#busy.get(k)! - 1;
+          if (n === 0) this.#busy.delete(k);
+          else this.#busy.set(k, n);
+        }
         this.#running.delete(running);
         if (this.#resend.length > 0 || this.#queued() >= batchSize) this.#kick(true);
         else if (this.#queued() > 0) this.#kick(this.#running.size === 0);
@@ -329,19 +351,29 @@ export class Settler {
     }
   }
 
-  /** A batch of the next kind that has one queued, taken from its queue (now in flight). */
-  #nextBatch(size: number): (() => Promise<void>) | null {
+  /** A batch of the next kind that has one ready, taken from its queue (now in flight). */
+  #nextBatch(size: number): Send | null {
+    // What touches none of the state of the batches out (anything, when none is out).
+    const free = <I>(lane: Pick<Lane<I, unknown>, 'keysOf'>) =>
+      this.#busy.size === 0 ? undefined : (i: I) => !lane.keysOf(i).some((k) => this.#busy.has(k));
     for (let tries = 0; tries < 2; tries++) {
-      const trades = this.#turn++ % 2 === 0;
-      if (trades) {
-        const batch = this.#trades.queue.nextBatch(size);
-        if (batch !== null) return () => this.#run(this.#trades, batch);
+      if (this.#turn++ % 2 === 0) {
+        const batch = this.#trades.queue.nextBatch(size, free(this.#trades));
+        if (batch !== null) return this.#send(this.#trades, batch);
       } else {
-        const batch = this.#withdrawals.queue.nextBatch(size);
-        if (batch !== null) return () => this.#run(this.#withdrawals, batch);
+        const batch = this.#withdrawals.queue.nextBatch(size, free(this.#withdrawals));
+        if (batch !== null) return this.#send(this.#withdrawals, batch);
       }
     }
     return null;
+  }
+
+  /** A batch ready to go: the ledger keys it touches, and how it runs. */
+  #send<I, O extends SettlementOutcome | WithdrawalOutcome>(lane: Lane<I, O>, batch: Batch<I>): Send {
+    return {
+      keys: [...new Set(batch.instructions.flatMap((i) => lane.keysOf(i)))],
+      run: () => this.#run(lane, batch),
+    };
   }
 
   #queued(): number {

@@ -41,6 +41,8 @@ export const FabricSettings = {
   privateCollection: Type.String({ pattern: '^([A-Za-z0-9_-]{1,64})?$' }),
   batchSize: Type.Integer({ minimum: 1, maximum: 1_000 }),
   batchMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+  /** Batch transactions out at once, of trades and withdrawals whose keys do not meet. */
+  inFlight: Type.Integer({ minimum: 1, maximum: 64 }),
   /**
    * How the devnet started with the exchange (endpoint empty) cuts blocks, as Fabric's orderer
    * settings BatchTimeout, MaxMessageCount and PreferredMaxBytes do: to run it on a real
@@ -81,5 +83,6 @@ export function defaultFabricConnector(venue = 'fabric:bank-net'): FabricNetwork
     privateCollection: '',
     batchSize: 100,
     batchMs: 200,
+    inFlight: 4,
   };
 }

@@ -158,6 +158,7 @@ export async function startFabricConnector(
       engine: o.engine,
       batchSize: config.batchSize,
       batchMs: config.batchMs,
+      inFlight: config.inFlight,
       log: o.log,
       ...(o.onFailure === undefined ? {} : { onFailure: o.onFailure }),
       ...(o.htlc === undefined ? {} : { htlc: o.htlc }),

@@ -5,13 +5,15 @@
  * from the transaction's result.
  *
  * Exactly once: the chaincode gives each trade id (and withdrawal id) one verdict and skips it
- * afterwards, so a batch sent again moves nothing twice. Before a batch is endorsed, its proposal (and so its
- * transaction id) is recorded in the daemon's LMDB; after a crash the same batch goes out again
- * under the same transaction id. If that transaction was committed before the crash, the peer
+ * afterwards, so a batch sent again moves nothing twice. Before a batch is endorsed, its proposal
+ * (and so its transaction id) is recorded in the daemon's LMDB, one record per batch in flight;
+ * after a crash the same batch goes out again under the same transaction id. If that transaction was committed before the crash, the peer
  * refuses the duplicate (at submit, or as DUPLICATE_TXID at commit) and the verdicts are read
  * from the chaincode (`TradeStatus`, `WithdrawalStatus`). An MVCC
  * read conflict (another transaction changed a balance this one read) is retried with a new
- * proposal; other failures throw, and the daemon retries the batch with backoff.
+ * proposal; other failures throw, and the daemon retries the batch with backoff. Several batches
+ * may be out at once: the daemon hands over together only batches whose keys (`keysOf`: the
+ * balances they move, the trade verdict keys they write) do not meet, so none invalidates another.
  *
  * On a venue whose chaincode keeps trade details in a private data collection
  * (`privateCollection`), the proposal's argument is the trade ids and the trades go as transient
@@ -37,13 +39,14 @@ import {
   WITHDRAWALS,
 } from '../ledger.ts';
 import type { Progress } from '../progress.ts';
-import type {
-  ChainTrade,
-  ChainWithdrawal,
-  LegRecord,
-  LegVerdict,
-  Verdict,
-  WithdrawalVerdict,
+import {
+  type ChainTrade,
+  type ChainWithdrawal,
+  type LegRecord,
+  type LegVerdict,
+  type Verdict,
+  VERDICTS_PER_KEY,
+  type WithdrawalVerdict,
 } from 'mosaic-settlement-chaincode';
 import { ACCOUNT, FabricLegs, legVerdictOf } from './legs-fabric.ts';
 
@@ -69,7 +72,7 @@ export interface FabricLedgerOptions {
   log?: Logger;
 }
 
-/** The proposal of the batch in flight, as recorded. */
+/** The proposal of a batch in flight, as recorded. */
 interface Recorded {
   batch: string;
   txId: string;
@@ -87,17 +90,17 @@ const DUPLICATE_AT_ENDORSE = /duplicate transaction found/;
 export class FabricLedger implements Ledger {
   readonly venue: string;
   #o: FabricLedgerOptions;
-  #key: string;
-  #serial = new OneAtATime();
+  /** Legs go out one transaction at a time (batches of trades and withdrawals may be several). */
+  #legs = new OneAtATime();
   /** Hash time-locks of cross-ledger trades, sent as the batches are. */
   readonly legs: FabricLegs;
 
   constructor(options: FabricLedgerOptions) {
     this.venue = options.venue;
     this.#o = options;
-    this.#key = `fabric-tx:${options.venue}`;
+    adoptSingleRecord(options.progress, options.venue);
     this.legs = new FabricLegs(options.venue, options.contract, (fn, ids, args) =>
-      this.#serial.run(() =>
+      this.#legs.run(() =>
         this.#submit<LegVerdict>(
           {
             name: fn.name,
@@ -118,63 +121,79 @@ export class FabricLedger implements Ledger {
     return progress.ledgerRecord<string>(lastTxKey(venue));
   }
 
-  /** One batch at a time: the record holds one proposal in flight. */
-  settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
-    return this.#serial.run(async () => {
-      const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, ChainTrade>(
-        TRADES,
-        batch,
-        (i) => {
-          const asset = this.#o.asset(i.instrument);
-          if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
-          if (!ACCOUNT.test(i.buyer) || !ACCOUNT.test(i.seller)) {
-            return 'buyer or seller is not a Fabric identity (MSPID:name)';
-          }
-          return {
-            tradeId: i.tradeId,
-            security: asset.security,
-            cash: asset.cash,
-            buyer: i.buyer,
-            seller: i.seller,
-            quantity: String(i.quantity),
-            cashAmount: String(i.buyerCash),
-            fee: String(i.fee),
-          };
-        },
-      );
-      if (items.length > 0) {
-        const ids = items.map((t) => t.tradeId);
-        const verdicts = await this.#submit<Verdict>(SETTLE, ids, this.#batchArguments(items));
-        for (const v of verdicts) outcomes.set(v.tradeId, { tradeId: v.tradeId, ...outcomeOf(v) });
-      }
-      return inBatchOrder(TRADES, batch, outcomes);
-    });
+  /**
+   * What a trade's transaction touches that another's could: the four balances it moves and its
+   * verdict key (fees go to keys of each transaction's own; standings and the venue's
+   * configuration are only read); a withdrawal's, its balance.
+   */
+  keysOf(i: SettlementInstruction | WithdrawalInstruction): readonly string[] {
+    if ('tradeId' in i) {
+      const asset = this.#o.asset(i.instrument);
+      if (asset === undefined) return [];
+      const { security, cash } = asset;
+      return [
+        `balance/${security}/${i.seller}`,
+        `balance/${security}/${i.buyer}`,
+        `balance/${cash}/${i.buyer}`,
+        `balance/${cash}/${i.seller}`,
+        `verdicts/${Math.floor(i.tradeId / VERDICTS_PER_KEY)}`,
+      ];
+    }
+    return [`balance/${i.asset.slice(0, i.asset.indexOf('@'))}/${i.account}`];
+  }
+
+  async settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, ChainTrade>(
+      TRADES,
+      batch,
+      (i) => {
+        const asset = this.#o.asset(i.instrument);
+        if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
+        if (!ACCOUNT.test(i.buyer) || !ACCOUNT.test(i.seller)) {
+          return 'buyer or seller is not a Fabric identity (MSPID:name)';
+        }
+        return {
+          tradeId: i.tradeId,
+          security: asset.security,
+          cash: asset.cash,
+          buyer: i.buyer,
+          seller: i.seller,
+          quantity: String(i.quantity),
+          cashAmount: String(i.buyerCash),
+          fee: String(i.fee),
+        };
+      },
+    );
+    if (items.length > 0) {
+      const ids = items.map((t) => t.tradeId);
+      const verdicts = await this.#submit<Verdict>(SETTLE, ids, this.#batchArguments(items));
+      for (const v of verdicts) outcomes.set(v.tradeId, { tradeId: v.tradeId, ...outcomeOf(v) });
+    }
+    return inBatchOrder(TRADES, batch, outcomes);
   }
 
   /** Releases withdrawals with one `ReleaseBatch` transaction, exactly once as a batch settles. */
-  release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
-    return this.#serial.run(async () => {
-      const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, ChainWithdrawal>(
-        WITHDRAWALS,
-        batch,
-        (w) => {
-          const at = w.asset.indexOf('@');
-          if (w.asset.slice(at + 1) !== this.venue) return `${w.asset} is not released on ${this.venue}`;
-          if (!ACCOUNT.test(w.account)) return 'the account is not a Fabric identity (MSPID:name)';
-          const { withdrawalId, account } = w;
-          return { withdrawalId, account, asset: w.asset.slice(0, at), amount: String(w.amount) };
-        },
-      );
-      if (items.length > 0) {
-        const ids = items.map((w) => w.withdrawalId);
-        const verdicts = await this.#submit<WithdrawalVerdict>(RELEASE, ids, {
-          arguments: [JSON.stringify(items)],
-        });
-        for (const v of verdicts)
-          outcomes.set(v.withdrawalId, { withdrawalId: v.withdrawalId, ...outcomeOf(v) });
-      }
-      return inBatchOrder(WITHDRAWALS, batch, outcomes);
-    });
+  async release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
+    const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, ChainWithdrawal>(
+      WITHDRAWALS,
+      batch,
+      (w) => {
+        const at = w.asset.indexOf('@');
+        if (w.asset.slice(at + 1) !== this.venue) return `${w.asset} is not released on ${this.venue}`;
+        if (!ACCOUNT.test(w.account)) return 'the account is not a Fabric identity (MSPID:name)';
+        const { withdrawalId, account } = w;
+        return { withdrawalId, account, asset: w.asset.slice(0, at), amount: String(w.amount) };
+      },
+    );
+    if (items.length > 0) {
+      const ids = items.map((w) => w.withdrawalId);
+      const verdicts = await this.#submit<WithdrawalVerdict>(RELEASE, ids, {
+        arguments: [JSON.stringify(items)],
+      });
+      for (const v of verdicts)
+        outcomes.set(v.withdrawalId, { withdrawalId: v.withdrawalId, ...outcomeOf(v) });
+    }
+    return inBatchOrder(WITHDRAWALS, batch, outcomes);
   }
 
   async close(): Promise<void> {}
@@ -189,8 +208,9 @@ export class FabricLedger implements Ledger {
     const batch = createHash('sha256')
       .update(fn.tag + ids.join(','))
       .digest('hex');
+    const key = recordKey(this.venue, batch);
     for (let conflicts = 0; ;) {
-      const recorded = progress.ledgerRecord<Recorded>(this.#key);
+      const recorded = progress.ledgerRecord<Recorded>(key);
       const proposal =
         recorded?.batch === batch
           ? gateway.newProposal(Buffer.from(recorded.proposal, 'base64'))
@@ -198,7 +218,7 @@ export class FabricLedger implements Ledger {
       const txId = proposal.getTransactionId();
       if (recorded?.batch !== batch) {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
-        progress.setLedgerRecord(this.#key, { batch, txId, proposal: bytes } satisfies Recorded);
+        progress.setLedgerRecord(key, { batch, txId, proposal: bytes } satisfies Recorded);
       } else {
         this.#o.log?.info(
           { venue: this.venue, txId },
@@ -212,18 +232,18 @@ export class FabricLedger implements Ledger {
         if (duplicate(err)) {
           // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.
           const verdicts = await this.#verdictsOnLedger<V>(fn, ids);
-          progress.setLedgerRecord(this.#key, undefined);
+          progress.setLedgerRecord(key, undefined);
           return verdicts;
         }
         throw failed(`${fn.name} ${txId} failed: ${describe(err)}`, { venue: this.venue, txId }, err);
       }
       const status = await submitted.getStatus();
       if (status.successful) {
-        progress.setLedgerRecord(this.#key, undefined);
+        progress.setLedgerRecord(key, undefined);
         progress.setLedgerRecord(lastTxKey(this.venue), txId);
         return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as V[];
       }
-      progress.setLedgerRecord(this.#key, undefined);
+      progress.setLedgerRecord(key, undefined);
       if (status.code === StatusCode.DUPLICATE_TXID) return this.#verdictsOnLedger<V>(fn, ids);
       const name = statusName(status.code);
       if (status.code === StatusCode.MVCC_READ_CONFLICT && ++conflicts < MAX_CONFLICTS) {
@@ -269,6 +289,23 @@ export class FabricLedger implements Ledger {
 
 function lastTxKey(venue: string): string {
   return `fabric-last-tx:${venue}`;
+}
+
+/** Where the proposal of batch `batch` (a hash of its ids) is recorded while it is in flight. */
+function recordKey(venue: string, batch: string): string {
+  return `fabric-tx:${venue}:${batch}`;
+}
+
+/**
+ * A daemon that sent one batch at a time recorded its proposal under one key per venue: kept
+ * under its batch's key, so the batch asked again is sent under the same transaction id.
+ */
+function adoptSingleRecord(progress: Progress, venue: string): void {
+  const single = `fabric-tx:${venue}`;
+  const recorded = progress.ledgerRecord<Recorded>(single);
+  if (recorded === undefined) return;
+  progress.setLedgerRecord(recordKey(venue, recorded.batch), recorded);
+  progress.setLedgerRecord(single, undefined);
 }
 
 /** A chaincode function that gives each item of a batch its verdict once, and how to read one back. */

@@ -6,7 +6,9 @@
  * restarted on the same data folder. Each time: every trade settled, one verdict per trade on
  * the chaincode, the balances moved once, and the change stream carrying on. The same for
  * withdrawals asked of the exchange, with it killed between the engine's debit and the release,
- * and the moment the peer accepted the release.
+ * and the moment the peer accepted the release. And a batch of trades and a release of another
+ * investor's handed to the peer together (several batches in flight), the exchange killed the
+ * moment the peer accepted the first.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -25,6 +27,7 @@ import {
   FABRIC_USD as USD,
   FABRIC_VENUE,
   fabricLogin,
+  HOLDER_LOTS,
   Network,
 } from '../support/fabric-network.ts';
 import { testGateway } from '../support/gateway.ts';
@@ -374,6 +377,85 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
         assert.equal(await n.holding(account(m), 'USD'), await traders.units(who, USD), `${who} USD`);
       }
       await traders.close();
+      assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
+    });
+  });
+
+  describe('several batches in flight, the exchange killed and restarted', () => {
+    let n: Network;
+    let proxy: GatewayProxy;
+    let configFile: string;
+
+    before(async () => {
+      ({ n, proxy, configFile } = await networkAndConfig());
+    });
+
+    it('settles the trades and releases the withdrawal handed to the peer together, once each, after a SIGKILL', async () => {
+      // Given the exchange running on the test's devnet, the seller, buyer and holder credited
+      let exchange = await MosaicProcess.start(configFile, running);
+      const connect = async (from?: { traders: Traders; holder: Traders }) => {
+        const traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), from?.traders);
+        // The holder, who trades with no one, as a pair's seller
+        const holder = await Traders.connect(
+          exchange.url,
+          ACME,
+          fabricLogin(n, { seller: 'holder' }),
+          from?.holder,
+        );
+        clients.push(traders, holder);
+        return { traders, holder };
+      };
+      let pair = await connect();
+      await until(
+        'the issuances to reach the engine',
+        async () =>
+          (await pair.traders.units('seller', ACME)) === SELLER_LOTS &&
+          (await pair.traders.units('buyer', USD)) === BUYER_CENTS &&
+          (await pair.holder.units('seller', ACME)) === HOLDER_LOTS,
+        () => exchange.output,
+      );
+
+      // When a batch of trades and a release of the holder's (which move balances of their own)
+      // are both handed to the peer before either is committed (held at endorsement)
+      proxy.hold();
+      await pair.traders.trade([2, 1, 3]);
+      const withdrawal = await pair.holder.withdraw('seller', ACME, '7');
+      await until(
+        'both batches at endorsement at once',
+        () => proxy.held >= 2,
+        () => exchange.output,
+      );
+      // and the exchange is killed the moment the peer accepts the first of them
+      const killed = new Promise<string>((resolve) =>
+        proxy.onceSubmitted((txId) => {
+          exchange.child.kill('SIGKILL');
+          resolve(txId);
+        }),
+      );
+      proxy.release();
+      await within('a batch transaction accepted by the peer', killed, () => exchange.output);
+      assert.equal(await exchange.exited, null, 'killed');
+      await pair.traders.close();
+      await pair.holder.close();
+
+      // Then the restarted exchange settles every trade and releases the withdrawal, once each
+      exchange = await MosaicProcess.start(configFile, running);
+      pair = await connect(pair);
+      const released = await pair.holder.released('seller', withdrawal, () => exchange.output, 90_000);
+      await until(
+        'pending settlements to drain',
+        () => pair.traders.drained(),
+        () => exchange.output,
+        90_000,
+      );
+      const bought = BigInt(pair.traders.bought.reduce((a, b) => a + b, 0));
+      await n.assertSettledOnce(pair.traders.tradeIds, bought);
+      const releases = await verdictsInEvents(n.operator.network, CHAINCODE, 'Released');
+      assert.deepEqual(releases.get(withdrawal), [released.ref], 'one release, from one transaction');
+      assert.equal(await n.holding(account(n.members.holder), 'ACME'), HOLDER_LOTS - 7n);
+      assert.equal(await pair.holder.units('seller', ACME), HOLDER_LOTS - 7n);
+      await pair.traders.close();
+      await pair.holder.close();
       assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
     });
   });

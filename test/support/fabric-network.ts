@@ -1,7 +1,7 @@
 /**
  * A Fabric network the test runs, for the suites that settle on it: the settlement chaincode in
- * its own process, a devnet on a block file, BankAMSP's operator, seller and buyer, and what the
- * chaincode says of trades and holdings.
+ * its own process, a devnet on a block file, BankAMSP's operator, seller, buyer and a holder (who
+ * holds ACME and trades with no one), and what the chaincode says of trades and holdings.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -30,6 +30,10 @@ export const FABRIC_USD = `USD@${FABRIC_VENUE}`;
 
 /** A member's account on the chaincode and in the engine: `MSPID:CommonName`. */
 export const account = (m: FabricMember) => `${m.mspId}:${m.commonName}`;
+/** The network's investors. */
+export type Member = 'seller' | 'buyer' | 'holder';
+/** The holder's ACME. */
+export const HOLDER_LOTS = 1_000n;
 
 /** The chaincode, a devnet on a block file, BankAMSP's operator, seller and buyer. */
 export class Network {
@@ -40,7 +44,7 @@ export class Network {
     readonly dir: string,
     readonly chaincode: ChaincodeProcess,
     readonly msp: Msp,
-    readonly members: Record<'operator' | 'seller' | 'buyer', FabricMember>,
+    readonly members: Record<Member | 'operator', FabricMember>,
     /** The devnet's port: 0 (any free one) until it has one, then kept across restarts. */
     readonly options: { port: number; blockMs: number },
   ) {}
@@ -53,6 +57,7 @@ export class Network {
       operator: await issue(msp, 'operator'),
       seller: await issue(msp, 'seller'),
       buyer: await issue(msp, 'buyer'),
+      holder: await issue(msp, 'holder'),
     };
     const n = new Network(dir, chaincode, msp, members, { port: 0, blockMs });
     await n.startDevnet();
@@ -86,10 +91,11 @@ export class Network {
       eligibleAttribute: null,
     };
     await c.submitTransaction('Configure', JSON.stringify(config));
-    for (const m of [this.members.seller, this.members.buyer]) {
+    for (const m of [this.members.seller, this.members.buyer, this.members.holder]) {
       await c.submitTransaction('SetStanding', account(m), 'true', 'false');
     }
     await c.submitTransaction('Issue', account(this.members.seller), 'ACME', String(SELLER_LOTS));
+    await c.submitTransaction('Issue', account(this.members.holder), 'ACME', String(HOLDER_LOTS));
     await c.submitTransaction('Issue', account(this.members.buyer), 'USD', String(BUYER_CENTS));
   }
 
@@ -170,11 +176,15 @@ export class Network {
   }
 }
 
-/** Logs the network's seller or buyer in with their X.509 certificate. */
-export function fabricLogin(n: Network) {
+/**
+ * Logs the network's seller or buyer in with their X.509 certificate, or as them another member
+ * (`as`: `{ seller: 'holder' }` makes the holder a pair's seller).
+ */
+export function fabricLogin(n: Network, as: Partial<Record<'seller' | 'buyer', Member>> = {}) {
   return async (c: WsClient, who: 'seller' | 'buyer') => {
-    const r = await loginFabric(c, n.members[who]);
-    assert.equal(r.account, account(n.members[who]));
+    const member = n.members[as[who] ?? who];
+    const r = await loginFabric(c, member);
+    assert.equal(r.account, account(member));
     return r;
   };
 }

@@ -36,6 +36,7 @@
  */
 import { createHash } from 'node:crypto';
 import { type Context, Contract } from 'fabric-contract-api';
+import { VERDICTS_PER_KEY } from './layout.ts';
 
 /** One trade as the connector sends it. */
 export interface ChainTrade {
@@ -540,13 +541,12 @@ function keyedVerdicts<T, V>(
 }
 
 /**
- * Trade verdicts are kept `VERDICTS_PER_KEY` consecutive trade ids to a key (`VerdictWord`), as
- * the EVM escrow keeps 128 to a storage slot: a batch of consecutive ids reads and writes a few
- * keys instead of two round trips to the peer per trade, which were most of a batch's time.
+ * Trade verdicts are kept `VERDICTS_PER_KEY` consecutive trade ids to a key, as the EVM escrow
+ * keeps 128 to a storage slot: a batch of consecutive ids reads and writes a few keys instead of
+ * two round trips to the peer per trade, which were most of a batch's time. One key's: the
+ * transactions that gave them, and per id its transaction (an index into `tx`) and, if it
+ * failed, why.
  */
-const VERDICTS_PER_KEY = 128;
-
-/** The verdicts of one key's trade ids: the transactions that gave them, and per id its transaction (an index into `tx`) and, if it failed, why. */
 interface VerdictWord {
   tx: string[];
   v: Record<string, [number] | [number, string]>;

@@ -4,8 +4,9 @@
  * workspace with its own dependencies, fabric-shim and fabric-contract-api, which stay out of the
  * exchange's). It runs as its own process (`main.ts`, the package's `./main`, started by
  * `../chaincode-process.ts`), so the exchange takes only the types of its answers from here (the
- * package's `.`): the only door other folders use.
+ * package's `.`), and how many trade ids a verdict key holds: the only door other folders use.
  */
+export { VERDICTS_PER_KEY } from './layout.ts';
 export type {
   ChainLeg,
   ChainTrade,
