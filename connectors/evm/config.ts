@@ -18,7 +18,7 @@ export const EvmSettings = {
   /** The local anvil's port on 127.0.0.1 (0: any free port). */
   anvilPort: Type.Integer({ minimum: 0, maximum: 65_535 }),
   chainId: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1 }),
-  /** Private key (hex) that signs settleBatch: the escrow's operator. */
+  /** Private key (hex) that signs settlement batches: the escrow's operator. */
   operatorKey: Type.String({ pattern: '^0x[0-9a-fA-F]{64}$' }),
   /** Deployed contracts; null on the local anvil: deployed at first start. */
   contracts: Type.Union([
@@ -47,8 +47,6 @@ export const EvmSettings = {
   replaceAfterMs: Type.Integer({ minimum: 100, maximum: 3_600_000 }),
   /** How much more a replacement offers on each fee, percent: at least the node's replacement bump (geth: 10). */
   feeBumpPercent: Type.Integer({ minimum: 10, maximum: 1_000 }),
-  /** Sum each account's moves within a batch first (costs gas; see docs/evm-contracts.md). */
-  netting: Type.Boolean(),
   /** How often to read the chain for deposits and registry changes, ms. */
   pollMs: Type.Integer({ minimum: 10, maximum: 600_000 }),
 };
@@ -78,7 +76,6 @@ export function defaultEvmConnector(venue = 'evm:31337'): EvmConnectorConfig {
     maxFeeGwei: 100,
     replaceAfterMs: 30_000,
     feeBumpPercent: 10,
-    netting: false,
     pollMs: 250,
   };
 }

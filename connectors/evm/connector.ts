@@ -118,7 +118,6 @@ export async function startEvmConnector(
       progress,
       asset: (id) => units.asset(id),
       token: (asset) => units.token(asset),
-      netting: config.netting,
       maxFeePerGas: BigInt(Math.round(config.maxFeeGwei * GWEI)),
       replaceAfterMs: config.replaceAfterMs,
       feeBumpPercent: config.feeBumpPercent,

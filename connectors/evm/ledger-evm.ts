@@ -48,7 +48,10 @@ export interface EvmLedgerOptions extends BatchSenderOptions {
   asset: (instrument: string) => EvmAsset | undefined;
   /** An asset's token, or undefined if it is not released here (default: none is). */
   token?: (asset: string) => EvmToken | undefined;
-  /** Sum each account's moves within a batch first (default off: it costs more gas; see docs). */
+  /**
+   * @deprecated Ignored: the escrow reads and writes each balance once per batch group anyway
+   * (docs/evm-contracts.md). Kept until the settlement bench stops passing it.
+   */
   netting?: boolean;
 }
 
@@ -61,13 +64,18 @@ export interface BatchGas {
 }
 
 /**
- * How the escrow answers one kind of instruction: events named by id (its first topic) for the
- * verdicts (ok; refused with a bytes32 reason; skipped, with the reason that says which verdict
- * it had first), and the first verdict read back for a skipped id.
+ * How the escrow answers one kind of instruction: events for the verdicts (ok, naming ids by its
+ * first topic, `okIds`; refused with a bytes32 reason and skipped with the reason that says which
+ * verdict it had first, each naming its id as first topic), and the first verdict read back for
+ * a skipped id.
  */
 interface Verdicts<I, O> {
   kind: InstructionKind<I, O>;
   ok: string;
+  /** The ids an ok event names, from its first topic and its data. */
+  okIds(key: bigint, data: string): number[];
+  /** The first topic of the ok event that would name `id`. */
+  okKey(id: number): bigint;
   refused: string;
   skipped: string;
   /** The skip reason that means the first verdict was ok. */
@@ -81,7 +89,15 @@ interface Verdicts<I, O> {
 
 const TRADE_VERDICTS: Verdicts<SettlementInstruction, SettlementOutcome> = {
   kind: TRADES,
-  ok: 'TradeSettled',
+  // TradesSettled(word, bits): bit k of the data's word set for trade id word * 128 + k
+  ok: 'TradesSettled',
+  okIds: (word, data) => {
+    const bits = BigInt(data.slice(0, 66));
+    const ids: number[] = [];
+    for (let k = 0n; k < 128n; k++) if ((bits >> k) & 1n) ids.push(Number(word * 128n + k));
+    return ids;
+  },
+  okKey: (tradeId) => BigInt(tradeId) >> 7n,
   refused: 'TradeFailed',
   skipped: 'TradeSkipped',
   okBefore: 'ALREADY_SETTLED',
@@ -93,6 +109,8 @@ const TRADE_VERDICTS: Verdicts<SettlementInstruction, SettlementOutcome> = {
 const WITHDRAWAL_VERDICTS: Verdicts<WithdrawalInstruction, WithdrawalOutcome> = {
   kind: WITHDRAWALS,
   ok: 'WithdrawalReleased',
+  okIds: (withdrawalId) => [Number(withdrawalId)],
+  okKey: (withdrawalId) => BigInt(withdrawalId),
   refused: 'WithdrawalRefused',
   skipped: 'WithdrawalSkipped',
   okBefore: 'ALREADY_RELEASED',
@@ -149,7 +167,7 @@ export class EvmLedger implements Ledger {
         };
       },
     );
-    const data = () => settlePackedCalldata(items, this.#o.netting ?? false);
+    const data = () => settlePackedCalldata(items);
     return this.#run(
       TRADE_VERDICTS,
       batch,
@@ -223,24 +241,30 @@ export class EvmLedger implements Ledger {
   }
 
   /**
-   * The verdict a Settlement event of the receipt gives, read from its topics (the id indexed
-   * first; a refusal's or skip's reason the first 32 bytes of data); a skipped id gets its first
-   * verdict, from the chain.
+   * The verdicts a Settlement event of the receipt gives, read from its topics (an id, or for
+   * TradesSettled a status word, indexed first; a refusal's or skip's reason the first 32 bytes
+   * of data); a skipped id gets its first verdict, from the chain.
    */
   async #verdict<I, O>(v: Verdicts<I, O>, log: RawLog, ref: string, outcomes: Map<number, O>): Promise<void> {
     const settlement = this.#o.settlement;
     const [topic, idTopic] = log.topics;
     if (idTopic === undefined || log.address.toLowerCase() !== this.#escrow) return;
+    const topics = this.#topics;
+    if (topic === topics.get(v.ok)) {
+      for (const n of v.okIds(BigInt(idTopic), log.data)) outcomes.set(n, v.make(n, true, '', ref));
+      return;
+    }
     const n = Number(BigInt(idTopic));
     const reason = () => decodeBytes32String(log.data.slice(0, 66));
-    const topics = this.#topics;
-    if (topic === topics.get(v.ok)) outcomes.set(n, v.make(n, true, '', ref));
-    else if (topic === topics.get(v.refused)) outcomes.set(n, v.make(n, false, reason(), ref));
+    if (topic === topics.get(v.refused)) outcomes.set(n, v.make(n, false, reason(), ref));
     else if (topic === topics.get(v.skipped)) {
       const okBefore = reason() === v.okBefore;
-      const [first] = await settlement.queryFilter(settlement.filters[okBefore ? v.ok : v.refused]!(n));
-      const why =
-        first && 'args' in first && !okBefore ? decodeBytes32String(first.args[1] as string) : reason();
+      const first = okBefore
+        ? (await settlement.queryFilter(settlement.filters[v.ok]!(v.okKey(n)))).find((e) =>
+            v.okIds(BigInt(e.topics[1]!), e.data).includes(n),
+          )
+        : (await settlement.queryFilter(settlement.filters[v.refused]!(n)))[0];
+      const why = first && !okBefore ? decodeBytes32String(first.data.slice(0, 66)) : reason();
       outcomes.set(n, v.make(n, okBefore, why, first?.transactionHash ?? ref));
     }
   }

@@ -28,6 +28,7 @@ import {
   evmSettings,
   OPERATOR,
   SELLER_LOTS,
+  settledEvents,
   USD,
 } from '../support/evm.ts';
 import { killAll, MosaicProcess } from '../support/exchange-process.ts';
@@ -167,9 +168,7 @@ describe('settlement daemons as their own processes', { timeout: 240_000 }, () =
     await assertEscrowMatchesEngine(d, settlement, units, [s, bu]);
     // And both daemons settled some of them, each with its own key
     const senders = new Set<string>();
-    for (const e of await settlement.queryFilter(settlement.filters.TradeSettled!(), 0, 'latest')) {
-      senders.add((await e.getTransaction()).from);
-    }
+    for (const { event } of await settledEvents(settlement)) senders.add((await event.getTransaction()).from);
     assert.deepEqual(
       [...senders].sort(),
       [OPERATOR, new Wallet(SECOND_KEY).address].sort(),

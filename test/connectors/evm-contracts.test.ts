@@ -2,9 +2,10 @@
  * The settlement contracts on a real anvil: deposits, delivery versus payment per trade, the
  * failure policy (a failing trade is reported, the rest settle), exactly-once trade ids, the
  * ERC-3643 rules (pause, freeze, verification) on settlement and release, withdrawals released by
- * the operator only and once per withdrawal id, netting, and the
- * gas per trade (printed, not asserted). settlePacked, the packed entry point, must give exactly
- * what settleBatch gives (events byte for byte, balances); depositFor funds another's escrow.
+ * the operator only and once per withdrawal id, and the gas per trade (printed, not asserted).
+ * Mixed batches (failures, repeats, several groups, accounts recurring) must give what a plain
+ * reference ledger predicts, verdict for verdict and balance for balance; depositFor funds
+ * another's escrow.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -43,7 +44,7 @@ const POOL = 200; // funded investors for the large batches
 const POOL_ACME = 1_000_000n;
 const POOL_USDC = 1_000_000n * USDC;
 
-/** One trade as both entry points take it. */
+/** One trade as settlePacked takes it. */
 type Trade = PackedTrade;
 
 interface Outcome {
@@ -93,25 +94,25 @@ function trade(seller: Wallet | string, buyer: Wallet | string, quantity: bigint
   };
 }
 
-/** Settles through settleBatch (ABI-encoded trades) or settlePacked (packTrades). */
-async function settle(
-  trades: readonly Trade[],
-  netting = false,
-  via: 'settleBatch' | 'settlePacked' = 'settleBatch',
-): Promise<Outcome> {
-  const receipt =
-    via === 'settleBatch'
-      ? await send(operatorSettlement, 'settleBatch', trades, netting)
-      : await send(operatorSettlement, 'settlePacked', packTrades(trades), netting);
+/**
+ * Settles through settlePacked; the verdicts its events give (settled: the TradesSettled bits,
+ * in id order within a status word).
+ */
+async function settle(trades: readonly Trade[]): Promise<Outcome> {
+  const receipt = await send(operatorSettlement, 'settlePacked', packTrades(trades));
   const out: Outcome = { receipt, settled: [], failed: [], skipped: [] };
   for (const log of receipt.logs) {
     const ev = d.settlement.interface.parseLog(log);
     if (ev === null) continue;
     const tradeId = ev.args[0] as bigint;
-    if (ev.name === 'TradeSettled') out.settled.push(tradeId);
+    if (ev.name === 'TradesSettled') {
+      const bits = ev.args[1] as bigint;
+      for (let k = 0n; k < 128n; k++) if ((bits >> k) & 1n) out.settled.push(tradeId * 128n + k);
+    }
     if (ev.name === 'TradeFailed') out.failed.push([tradeId, decodeBytes32String(ev.args[1] as string)]);
     if (ev.name === 'TradeSkipped') out.skipped.push([tradeId, decodeBytes32String(ev.args[1] as string)]);
   }
+  out.settled.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return out;
 }
 
@@ -137,6 +138,16 @@ async function release(withdrawals: readonly Withdrawal[]) {
 
 function escrow(token: string, who: Wallet | string): Promise<bigint> {
   return call<bigint>(d.settlement, 'balanceOf', token, typeof who === 'string' ? who : who.address);
+}
+
+/** Escrow balances of `tokens` of each account, by `token/account`. */
+async function escrowed(
+  accounts: readonly string[],
+  tokens: readonly string[],
+): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const a of accounts) for (const token of tokens) out.set(`${token}/${a}`, await escrow(token, a));
+  return out;
 }
 
 /** Escrow balances of ACME and USDC of each account, as plain strings for deepEqual. */
@@ -172,6 +183,53 @@ function randomTrades(n: number, accounts: readonly Wallet[], seed: number): Tra
     );
   }
   return trades;
+}
+
+/**
+ * What a batch should do, worked out plainly in order (the oracle settlePacked is checked
+ * against): `seen` holds the verdicts before the batch (and takes the batch's), `balances` the
+ * escrow's balances by `token/account` (moved as the trades settle), `rules` a trade's refusal by
+ * the security ('' if allowed).
+ */
+function predict(
+  trades: readonly Trade[],
+  seen: Map<bigint, boolean>,
+  balances: Map<string, bigint>,
+  rules: (t: Trade) => string,
+): Pick<Outcome, 'settled' | 'failed' | 'skipped'> {
+  const out: Pick<Outcome, 'settled' | 'failed' | 'skipped'> = { settled: [], failed: [], skipped: [] };
+  const get = (token: string, a: string): bigint => balances.get(`${token}/${a}`) ?? 0n;
+  const add = (token: string, a: string, v: bigint): void =>
+    void balances.set(`${token}/${a}`, get(token, a) + v);
+  for (const t of trades) {
+    const before = seen.get(t.tradeId);
+    if (before !== undefined) {
+      out.skipped.push([t.tradeId, before ? 'ALREADY_SETTLED' : 'ALREADY_FAILED']);
+      continue;
+    }
+    const reason =
+      t.quantity === 0n || t.fee > t.cashAmount || t.security === t.cash
+        ? 'BAD_TRADE'
+        : rules(t) ||
+          (get(t.security, t.seller) < t.quantity
+            ? 'INSUFFICIENT_SECURITY'
+            : get(t.cash, t.buyer) < t.cashAmount
+              ? 'INSUFFICIENT_CASH'
+              : '');
+    seen.set(t.tradeId, reason === '');
+    if (reason !== '') {
+      out.failed.push([t.tradeId, reason]);
+      continue;
+    }
+    out.settled.push(t.tradeId);
+    add(t.security, t.seller, -t.quantity);
+    add(t.security, t.buyer, t.quantity);
+    add(t.cash, t.buyer, -t.cashAmount);
+    add(t.cash, t.seller, t.cashAmount - t.fee);
+    add(t.cash, feeAccount, t.fee);
+  }
+  out.settled.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return out;
 }
 
 /** Checks that a rejected call reverted with `contract`'s custom error `name` and these args. */
@@ -387,7 +445,7 @@ describe('EVM settlement contracts on anvil', () => {
   it('only an operator may settle: anyone else gets NotOperator; the owner allows and stops operators', async () => {
     const owner = d.settlement; // the owner is not an operator
     await assert.rejects(
-      owner.getFunction('settleBatch').send([trade(alice, bob, 1n)], false),
+      owner.getFunction('settlePacked').send(packTrades([trade(alice, bob, 1n)])),
       assertRevert(d.settlement, 'NotOperator', [deployer.address]),
     );
     await assert.rejects(
@@ -399,10 +457,10 @@ describe('EVM settlement contracts on anvil', () => {
     await send(owner, 'setOperator', second.address, true);
     assert.equal(await call<boolean>(owner, 'isOperator', second.address), true);
     const asSecond = d.settlement.connect(second) as Contract;
-    await send(asSecond, 'settleBatch', [], false);
+    await send(asSecond, 'settlePacked', packTrades([]));
     await send(owner, 'setOperator', second.address, false);
     await assert.rejects(
-      asSecond.getFunction('settleBatch').send([], false),
+      asSecond.getFunction('settlePacked').send(packTrades([])),
       assertRevert(d.settlement, 'NotOperator', [second.address]),
     );
   });
@@ -491,7 +549,7 @@ describe('EVM settlement contracts on anvil', () => {
     assert.equal(await call<bigint>(d.settlement, 'withdrawalStatus', ids[0]), 2n);
   });
 
-  it('netting on and off give the same balances, verdicts and events', async () => {
+  it('checks each trade against the balances the ones before it left, as a reference ledger predicts', async () => {
     const accounts = pool.slice(100, 112);
     const poor = wallet('poor');
     await fundEth([poor]);
@@ -505,49 +563,48 @@ describe('EVM settlement contracts on anvil', () => {
       ...randomTrades(20, [...accounts, poor], 8),
     ];
     const token = d.securities.get('ACME')!;
-    await send(token, 'setAddressFrozen', accounts[5]!.address, true);
+    const frozen = accounts[5]!.address;
+    await send(token, 'setAddressFrozen', frozen, true);
     const who = [...accounts, poor].map((w) => w.address).concat(feeAccount);
-
-    const snapshot = await anvil.rpc<string>('evm_snapshot');
-    const plain = await settle(trades, false);
-    const plainLedger = await ledger(who);
-    assert.equal(await anvil.rpc<boolean>('evm_revert', [snapshot]), true);
-    const netted = await settle(trades, true);
-    const nettedLedger = await ledger(who);
-    await send(token, 'setAddressFrozen', accounts[5]!.address, false);
-
-    assert.ok(plain.failed.length >= 3, 'the batch has failing trades');
-    assert.ok(plain.failed.some(([, r]) => r === 'INSUFFICIENT_CASH'));
-    assert.deepEqual(
-      [netted.settled, netted.failed, netted.skipped],
-      [plain.settled, plain.failed, plain.skipped],
+    const balances = await escrowed(who, [acme, usdc]);
+    const expected = predict(trades, new Map(), balances, (t) =>
+      t.seller === frozen ? 'FROM_FROZEN' : t.buyer === frozen ? 'TO_FROZEN' : '',
     );
-    assert.deepEqual(nettedLedger, plainLedger);
+    const out = await settle(trades);
+    await send(token, 'setAddressFrozen', frozen, false);
+
+    assert.ok(out.failed.length >= 3, 'the batch has failing trades');
+    assert.ok(out.failed.some(([, r]) => r === 'INSUFFICIENT_CASH'));
+    assert.deepEqual(
+      [out.settled, out.failed, out.skipped],
+      [expected.settled, expected.failed, expected.skipped],
+    );
+    assert.deepEqual(await escrowed(who, [acme, usdc]), balances);
   });
 
-  it('prints gas per trade for batches of 1, 10 and 100, with and without netting', async () => {
+  it('prints gas per trade for batches of 1, 10 and 100', async () => {
     const rows: string[] = [];
     for (const [label, accounts] of [
       ['20 active accounts', pool.slice(0, 20)],
       ['two new accounts per trade', pool],
     ] as const) {
       for (const n of [1, 10, 100]) {
-        const cells: string[] = [];
-        for (const netting of [false, true]) {
-          const trades =
-            label === '20 active accounts'
-              ? randomTrades(n, accounts, n)
-              : Array.from({ length: n }, (_, i) => trade(accounts[2 * i]!, accounts[2 * i + 1]!, 1n));
-          const snapshot = await anvil.rpc<string>('evm_snapshot');
-          const out = await settle(trades, netting);
-          await anvil.rpc('evm_revert', [snapshot]);
-          assert.equal(out.settled.length, n);
-          cells.push(String(out.receipt.gasUsed / BigInt(n)).padStart(8));
-        }
-        rows.push(`  ${label.padEnd(28)} batch ${String(n).padStart(3)}: ${cells.join('  ')}`);
+        const trades =
+          label === '20 active accounts'
+            ? randomTrades(n, accounts, n)
+            : Array.from({ length: n }, (_, i) => trade(accounts[2 * i]!, accounts[2 * i + 1]!, 1n));
+        const snapshot = await anvil.rpc<string>('evm_snapshot');
+        const out = await settle(trades);
+        await anvil.rpc('evm_revert', [snapshot]);
+        assert.equal(out.settled.length, n);
+        const bytes = (settlePackedCalldata(trades).length - 2) / 2;
+        rows.push(
+          `  ${label.padEnd(28)} batch ${String(n).padStart(3)}: ${String(out.receipt.gasUsed / BigInt(n)).padStart(8)}` +
+            `  ${String(bytes).padStart(7)} B`,
+        );
       }
     }
-    console.log(`gas per trade (transaction gas / trades)     netting off      on\n${rows.join('\n')}`);
+    console.log(`gas per trade (transaction gas / trades), calldata\n${rows.join('\n')}`);
   });
 
   it('restarts on the same port with its state file and carries on', async () => {
@@ -573,36 +630,26 @@ describe('EVM settlement contracts on anvil', () => {
     let betaAddress: string;
     let faucet: Wallet;
 
-    /** Runs `trades` on the same chain state through each way, keeping the last run's state. */
-    type Way = readonly [via: 'settleBatch' | 'settlePacked', netting: boolean];
-    const BOTH_WAYS: readonly Way[] = [
-      ['settleBatch', false],
-      ['settlePacked', false],
-    ];
-    /** In the order of the printed gas table: settleBatch off/on, then settlePacked off/on. */
-    const EVERY_WAY: readonly Way[] = [
-      ['settleBatch', false],
-      ['settleBatch', true],
-      ['settlePacked', false],
-      ['settlePacked', true],
-    ];
-
-    async function both(
+    /**
+     * Settles `trades`; asserts the verdicts and the balances of `accounts` (ACME, BETA, USDC)
+     * are what the reference ledger predicts, with `rules` the securities' refusals.
+     */
+    async function asPredicted(
       trades: readonly Trade[],
-      ways: readonly Way[],
       accounts: readonly string[],
-    ): Promise<{ out: Outcome; logs: string[]; ledger: string[] }[]> {
-      const runs: { out: Outcome; logs: string[]; ledger: string[] }[] = [];
-      for (const [k, [via, netting]] of ways.entries()) {
-        const snapshot = k < ways.length - 1 ? await anvil.rpc<string>('evm_snapshot') : null;
-        const out = await settle(trades, netting, via);
-        const logs = out.receipt.logs.map((l) => `${l.address} ${l.topics.join(' ')} ${l.data}`);
-        const rows = await ledger(accounts);
-        for (const a of accounts) rows.push(`${a} BETA ${await escrow(betaAddress, a)}`);
-        runs.push({ out, logs, ledger: rows });
-        if (snapshot !== null) assert.equal(await anvil.rpc<boolean>('evm_revert', [snapshot]), true);
+      rules: (t: Trade) => string = () => '',
+    ): Promise<Outcome> {
+      const seen = new Map<bigint, boolean>();
+      for (const t of trades) {
+        const status = await call<bigint>(d.settlement, 'tradeStatus', t.tradeId);
+        if (status !== 0n) seen.set(t.tradeId, status === 1n);
       }
-      return runs;
+      const balances = await escrowed(accounts, [acme, betaAddress, usdc]);
+      const expected = predict(trades, seen, balances, rules);
+      const out = await settle(trades);
+      assert.deepEqual(verdicts(out), verdicts({ ...out, ...expected }));
+      assert.deepEqual(await escrowed(accounts, [acme, betaAddress, usdc]), balances);
+      return out;
     }
 
     function verdicts(out: Outcome): unknown[] {
@@ -627,7 +674,7 @@ describe('EVM settlement contracts on anvil', () => {
       ]);
     });
 
-    it('settlePacked gives the verdicts, events and balances of settleBatch for a mixed batch', async () => {
+    it('a mixed batch gives the verdicts and balances the reference ledger predicts', async () => {
       const done = trade(alice, bob, 1n);
       await settle([done]);
       const ok1 = trade(alice, bob, 2n);
@@ -639,10 +686,12 @@ describe('EVM settlement contracts on anvil', () => {
       const trades = [done, ok1, frozenBuyer, poor, bad, ok1, notSecurity, ok2];
       await send(d.securities.get('ACME')!, 'setAddressFrozen', carol.address, true);
       const who = [alice.address, bob.address, carol.address, feeAccount];
-      const [abi, packed] = await both(trades, BOTH_WAYS, who);
+      const out = await asPredicted(trades, who, (t) =>
+        t.security === usdc ? 'NOT_A_SECURITY' : t.buyer === carol.address ? 'TO_FROZEN' : '',
+      );
       await send(d.securities.get('ACME')!, 'setAddressFrozen', carol.address, false);
 
-      assert.deepEqual(verdicts(packed!.out), [
+      assert.deepEqual(verdicts(out), [
         [ok1.tradeId, ok2.tradeId],
         [
           [frozenBuyer.tradeId, 'TO_FROZEN'],
@@ -655,8 +704,9 @@ describe('EVM settlement contracts on anvil', () => {
           [ok1.tradeId, 'ALREADY_SETTLED'],
         ],
       ]);
-      assert.deepEqual(packed!.logs, abi!.logs);
-      assert.deepEqual(packed!.ledger, abi!.ledger);
+      // One TradesSettled names both settled trades; each failure and skip has its own event.
+      const names = out.receipt.logs.map((l) => d.settlement.interface.parseLog(l)?.name);
+      assert.deepEqual(names.filter((n) => n === 'TradesSettled').length, 1);
       for (const [t, status] of [
         [ok2, 1n],
         [bad, 2n],
@@ -678,21 +728,20 @@ describe('EVM settlement contracts on anvil', () => {
         onBeta(trade(p1, thrifty, 2n)), // BETA: now it can pay
         onBeta(trade(p0, p2, 5n)),
       ];
-      assert.equal(packTrades(trades).length, 2 + 2 * (4 * 42 + trades.length * 96));
+      // the table of 4 accounts, 4 groups of one trade but the last of two
+      assert.equal(packTrades(trades).length, 2 + 2 * (2 + 4 * 20 + 4 * 42 + trades.length * 60));
       const who = [thrifty, p0, p1, p2].map((w) => w.address).concat(feeAccount);
-      const [abi, packed] = await both(trades, BOTH_WAYS, who);
-      assert.deepEqual(verdicts(packed!.out), [
+      const out = await asPredicted(trades, who);
+      assert.deepEqual(verdicts(out), [
         [trades[0]!.tradeId, trades[2]!.tradeId, trades[3]!.tradeId, trades[4]!.tradeId],
         [[trades[1]!.tradeId, 'INSUFFICIENT_CASH']],
         [],
       ]);
-      assert.deepEqual(packed!.logs, abi!.logs);
-      assert.deepEqual(packed!.ledger, abi!.ledger);
       assert.equal(await escrow(betaAddress, thrifty), 2n);
       assert.equal(await escrow(acme, thrifty), 10n + 2n - 4n);
     });
 
-    it('with netting on, settlePacked gives what settleBatch gives with netting off and on', async () => {
+    it('two securities, recurring accounts, a frozen one, a self-trade and a repeat: as predicted', async () => {
       const accounts = pool.slice(150, 160);
       const poorer = wallet('poorer');
       await fundEth([poorer]);
@@ -705,54 +754,74 @@ describe('EVM settlement contracts on anvil', () => {
         ...randomTrades(10, accounts, 12).map(onBeta),
         onBeta(trade(accounts[2]!, poorer, 1n, 100n)), // fails: 100.05 is more than its 80
         trade(accounts[3]!, accounts[3]!, 1n), // buyer and seller the same: settles, moves nothing but the fee
+        trade(accounts[4]!, feeAccount, 1n), // the fee account buys (it is in the table): fails, no cash
         ...randomTrades(10, [...accounts, poorer], 13),
       ];
       trades.push(trades[30]!); // a repeat of a settled trade
-      await send(d.securities.get('ACME')!, 'setAddressFrozen', accounts[4]!.address, true);
+      const frozen = accounts[4]!.address;
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', frozen, true);
       const who = [...accounts, poorer].map((w) => w.address).concat(feeAccount);
-      const runs = await both(trades, EVERY_WAY, who);
-      await send(d.securities.get('ACME')!, 'setAddressFrozen', accounts[4]!.address, false);
-      const [plain] = runs;
-      assert.ok(plain!.out.failed.length >= 3, 'the batch has failing trades');
-      assert.ok(plain!.out.failed.some(([, r]) => r === 'FROM_FROZEN' || r === 'TO_FROZEN'));
-      assert.deepEqual(plain!.out.skipped, [[trades[30]!.tradeId, 'ALREADY_SETTLED']]);
-      for (const run of runs.slice(1)) {
-        assert.deepEqual(run.logs, plain!.logs);
-        assert.deepEqual(run.ledger, plain!.ledger);
-      }
+      const out = await asPredicted(trades, who, (t) =>
+        t.security !== acme
+          ? t.buyer === feeAccount
+            ? 'TO_NOT_VERIFIED'
+            : ''
+          : t.seller === frozen
+            ? 'FROM_FROZEN'
+            : t.buyer === frozen
+              ? 'TO_FROZEN'
+              : t.buyer === feeAccount
+                ? 'TO_NOT_VERIFIED'
+                : '',
+      );
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', frozen, false);
+      assert.ok(out.failed.length >= 3, 'the batch has failing trades');
+      assert.ok(out.failed.some(([, r]) => r === 'FROM_FROZEN' || r === 'TO_FROZEN'));
+      assert.deepEqual(out.skipped, [[trades[30]!.tradeId, 'ALREADY_SETTLED']]);
     });
 
-    it('malformed packed data reverts with BadPackedData at the group that does not fit', async () => {
+    it('malformed packed data reverts with BadPackedData at the byte where it goes wrong', async () => {
       const [t1, t2, t3] = [trade(alice, bob, 1n), trade(alice, bob, 1n), trade(bob, alice, 1n)];
-      const good = packTrades([t1, t2]).slice(2); // one group: 42 + 2 x 96 = 234 bytes
-      const second = packTrades([{ ...t3, security: betaAddress }]).slice(2);
-      const zeroCount = `${good.slice(0, 80)}0000`;
+      // a table of 2 accounts (42 bytes), then one group: 42 + 2 x 60 = 162 bytes; 204 in all
+      const good = packTrades([t1, t2]).slice(2);
+      assert.equal(good.length, 2 * 204);
+      const table = good.slice(0, 84);
+      const [first, second] = [good.slice(4, 44), good.slice(44, 84)];
+      const header = good.slice(84, 168);
+      const twoGroups = packTrades([t1, t2, { ...t3, security: betaAddress }]).slice(2);
       const cases: [string, string, bigint][] = [
-        ['a trade cut short', good.slice(0, -2), 0n],
-        ['a byte too many', `${good}00`, 234n],
-        ['a header cut short', good.slice(0, 82), 0n],
-        ['an empty group', zeroCount, 0n],
-        ['an empty group after a good one', `${good}${zeroCount}`, 234n],
-        ['a count beyond the data', `${good.slice(0, 80)}0003${good.slice(84)}`, 0n],
-        ['a second group cut short', `${good}${second.slice(0, -2)}`, 234n],
+        ['no table', '', 0n],
+        ['a table cut short', good.slice(0, 60), 0n],
+        ['accounts out of order', `0002${second}${first}${good.slice(84)}`, 22n],
+        ['an account twice', `0002${first}${first}${good.slice(84)}`, 22n],
+        ['a trade cut short', good.slice(0, -2), 42n],
+        ['a byte too many', `${good}00`, 204n],
+        ['a header cut short', `${table}${header.slice(0, 80)}`, 42n],
+        ['an empty group', `${table}${header.slice(0, 80)}0000`, 42n],
+        ['an empty group after a good one', `${good}${header.slice(0, 80)}0000`, 204n],
+        ['a count beyond the data', `${table}${header.slice(0, 80)}0003${good.slice(168)}`, 42n],
+        ['a second group cut short', twoGroups.slice(0, -2), 204n],
+        // the second trade (at byte 144) names buyer 2 of a table of 2
+        ['an account beyond the table', `${good.slice(0, 304)}0002${good.slice(308)}`, 144n],
       ];
       const settlePacked = operatorSettlement.getFunction('settlePacked');
       for (const [label, hex, offset] of cases) {
         await assert.rejects(
-          settlePacked.staticCall(`0x${hex}`, false),
+          settlePacked.staticCall(`0x${hex}`),
           assertRevert(d.settlement, 'BadPackedData', [offset]),
           label,
         );
       }
-      // no trades at all is no error, as for settleBatch
-      const empty = await settle([], false, 'settlePacked');
+      // no trades at all is no error: an empty table and no group
+      assert.equal(packTrades([]), '0x0000');
+      const empty = await settle([]);
       assert.deepEqual(verdicts(empty), [[], [], []]);
       assert.equal(await call<bigint>(d.settlement, 'tradeStatus', t1.tradeId), 0n);
     });
 
     it('only the operator may call settlePacked', async () => {
       await assert.rejects(
-        d.settlement.getFunction('settlePacked').send(packTrades([trade(alice, bob, 1n)]), false),
+        d.settlement.getFunction('settlePacked').send(packTrades([trade(alice, bob, 1n)])),
         assertRevert(d.settlement, 'NotOperator', [deployer.address]),
       );
     });
@@ -810,7 +879,7 @@ describe('EVM settlement contracts on anvil', () => {
       assert.equal(await escrow(acme, stranger), 0n);
     });
 
-    it('prints gas per trade of settleBatch and settlePacked, with and without netting', async () => {
+    it('prints gas per trade and calldata of larger batches', async () => {
       const rows: string[] = [];
       const cases: [string, Trade[]][] = [
         ['20 active accounts, batch 100', randomTrades(100, pool.slice(0, 20), 100)],
@@ -821,20 +890,16 @@ describe('EVM settlement contracts on anvil', () => {
         ['50 active accounts, batch 500', randomTrades(500, pool.slice(0, 50), 501)],
       ];
       for (const [label, trades] of cases) {
-        const runs = await both(trades, EVERY_WAY, []);
-        for (const run of runs) assert.equal(run.out.settled.length, trades.length);
-        const gas = runs.map((r) => String(r.out.receipt.gasUsed / BigInt(trades.length)).padStart(9));
-        const abiBytes =
-          (d.settlement.interface.encodeFunctionData('settleBatch', [trades, false]).length - 2) / 2;
-        const packedBytes = (settlePackedCalldata(trades, false).length - 2) / 2;
+        const snapshot = await anvil.rpc<string>('evm_snapshot');
+        const out = await settle(trades);
+        assert.equal(await anvil.rpc<boolean>('evm_revert', [snapshot]), true);
+        assert.equal(out.settled.length, trades.length);
+        const bytes = (settlePackedCalldata(trades).length - 2) / 2;
         rows.push(
-          `  ${label.padEnd(38)} ${gas.join('')}   ${String(abiBytes).padStart(7)} ${String(packedBytes).padStart(7)}`,
+          `  ${label.padEnd(38)} ${String(out.receipt.gasUsed / BigInt(trades.length)).padStart(9)} ${String(bytes).padStart(9)} B`,
         );
       }
-      console.log(
-        `gas per trade                               settleBatch off/on  settlePacked off/on   ` +
-          `calldata bytes ABI/packed\n${rows.join('\n')}`,
-      );
+      console.log(`gas per trade, calldata\n${rows.join('\n')}`);
     });
   });
 });
@@ -860,41 +925,59 @@ describe('packTrades and settlePackedCalldata', () => {
   const miscased = (address: string): string =>
     address.replace(/[a-fA-F]/, (c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()));
 
-  it('lays out a group header, then each trade in fixed-width big-endian fields', () => {
+  it('lays out the account table, a group header, then each trade in fixed-width big-endian fields', () => {
     const max64 = (1n << 64n) - 1n;
     const max128 = (1n << 128n) - 1n;
     const big = { ...base, tradeId: max64, quantity: max128, cashAmount: max128, fee: 0n };
+    // the table in ascending order of address; trades name their accounts by index in it
+    const [low, high] = [bare(buyer), bare(seller)].sort();
+    const [b, s] = bare(buyer) === low ? ['0000', '0001'] : ['0001', '0000'];
     assert.equal(
-      packTrades([base, big]),
-      `0x${bare(security)}${bare(cash)}0002` +
-        `${hex(7n, 8)}${bare(buyer)}${bare(seller)}${hex(10n, 16)}${hex(250_125_000n, 16)}${hex(125_000n, 16)}` +
-        `${hex(max64, 8)}${bare(buyer)}${bare(seller)}${hex(max128, 16)}${hex(max128, 16)}${hex(0n, 16)}`,
+      packTrades([base, { ...big, buyer: seller.toLowerCase(), seller: buyer.toLowerCase() }]),
+      `0x0002${low}${high}${bare(security)}${bare(cash)}0002` +
+        `${hex(7n, 8)}${b}${s}${hex(10n, 16)}${hex(250_125_000n, 16)}${hex(125_000n, 16)}` +
+        `${hex(max64, 8)}${s}${b}${hex(max128, 16)}${hex(max128, 16)}${hex(0n, 16)}`,
     );
-    assert.equal(packTrades([]), '0x');
+    assert.equal(packTrades([]), '0x0000');
   });
 
   it('opens a group where the security or cash changes, and after 65,535 trades of one', () => {
     const other = { ...base, security: cash, cash: security };
-    const groups = (data: string): number => ((data.length - 2) / 2 - 3 * 96) / 42;
+    const table = 2 + 2 * 20;
+    const groups = (data: string): number => ((data.length - 2) / 2 - table - 3 * 60) / 42;
     assert.equal(groups(packTrades([base, other, base])), 3);
     const many = Array.from({ length: 65_536 }, (_, i) => ({ ...base, tradeId: BigInt(i) }));
     const data = packTrades(many);
-    assert.equal(data.length, 2 + 2 * (2 * 42 + 65_536 * 96));
-    const second = 2 + 2 * (42 + 65_535 * 96);
-    assert.equal(data.slice(2 + 80, 2 + 84), 'ffff');
+    assert.equal(data.length, 2 + 2 * (table + 2 * 42 + 65_536 * 60));
+    const first = 2 + 2 * table;
+    const second = first + 2 * (42 + 65_535 * 60);
+    assert.equal(data.slice(first + 80, first + 84), 'ffff');
     assert.equal(data.slice(second, second + 84), `${bare(security)}${bare(cash)}0001`);
   });
 
-  it('builds the same calldata as ethers encodes for settlePacked(packTrades(trades), netting)', async () => {
+  it('refuses a batch of more than 65,535 accounts, naming the trade that brings one too many', () => {
+    const account = (i: number): string => `0x${i.toString(16).padStart(40, '0')}`;
+    const trades = Array.from({ length: 32_768 }, (_, i) => ({
+      ...base,
+      tradeId: BigInt(i),
+      buyer: account(2 * i + 1),
+      seller: account(2 * i + 2),
+    }));
+    assert.throws(
+      () => packTrades(trades),
+      /^RangeError: trade 32767: seller 0x0+10000 is one account too many/,
+    );
+    assert.equal(packTrades(trades.slice(0, -1)).slice(2, 6), 'fffe');
+  });
+
+  it('builds the same calldata as ethers encodes for settlePacked(packTrades(trades))', async () => {
     const { abi } = (await compileContracts()).contracts.Settlement;
     const iface = new Interface(abi as InterfaceAbi);
     for (const trades of [[], [base], [base, { ...base, tradeId: 8n, security: cash, cash: security }]]) {
-      for (const netting of [false, true]) {
-        assert.equal(
-          settlePackedCalldata(trades, netting),
-          iface.encodeFunctionData('settlePacked', [packTrades(trades), netting]),
-        );
-      }
+      assert.equal(
+        settlePackedCalldata(trades),
+        iface.encodeFunctionData('settlePacked', [packTrades(trades)]),
+      );
     }
   });
 
@@ -922,7 +1005,7 @@ describe('packTrades and settlePackedCalldata', () => {
           return true;
         },
       );
-      assert.throws(() => settlePackedCalldata([t], false), RangeError);
+      assert.throws(() => settlePackedCalldata([t]), RangeError);
     }
   });
 });

@@ -3,7 +3,7 @@
  * process (`mosaic start`) on a chain the test runs, killed with a batch in the chain's pool and
  * with a batch not yet sent, then restarted on the same data folder; anvil stopped and restarted
  * under a running daemon, losing the batch in its pool; and an endpoint that does not answer at
- * start. Each time: every trade settled once on chain (one TradeSettled event, the escrow moved
+ * start. Each time: every trade settled once on chain (one TradesSettled bit, the escrow moved
  * once) and once in the engine (one verdict in the journal, nothing left pending). The same for
  * withdrawals asked of the exchange, with it killed between the engine's debit and the release,
  * and after the release before the verdict.

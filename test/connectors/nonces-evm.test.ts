@@ -24,7 +24,7 @@ import {
   NonceStore,
 } from '../../connectors/evm/index.ts';
 import { Progress, type SettlementInstruction } from '../../connectors/index.ts';
-import { acmeAsset } from '../support/evm.ts';
+import { acmeAsset, settledEvents } from '../support/evm.ts';
 import { until } from '../support/wait.ts';
 import { lineLogger } from '../../common/index.ts';
 
@@ -82,10 +82,10 @@ describe('EVM ledger nonces on anvil', () => {
     d.settlement.connect(new Wallet(DEV_KEYS[0], provider)) as Contract;
   const nonces = (progress: Progress) => new NonceStore(progress, 31337n, operator.address);
   const chainNonce = () => operator.provider!.getTransactionCount(operator.address, 'latest');
-  /** Settled on chain, by exactly one TradeSettled event. */
+  /** Settled on chain, by exactly one TradesSettled bit. */
   const settledOnce = async (id: number) => {
     assert.equal(await call<bigint>(d.settlement, 'tradeStatus', id), 1n, `trade ${id} settled`);
-    const events = await d.settlement.queryFilter(d.settlement.filters.TradeSettled!(id));
+    const events = (await settledEvents(d.settlement, BigInt(id) >> 7n)).filter((e) => e.tradeId === id);
     assert.equal(events.length, 1, `trade ${id} settled once`);
   };
   const refOf = (outcome: { ok: boolean; ref?: string } | undefined) => {

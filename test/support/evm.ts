@@ -4,7 +4,7 @@
  * says of trades and balances.
  */
 import assert from 'node:assert/strict';
-import { type Contract, Wallet } from 'ethers';
+import { type Contract, type EventLog, type Log, Wallet } from 'ethers';
 import {
   type Anvil,
   type Artifacts,
@@ -90,11 +90,29 @@ export function evmSettings(anvil: Anvil, d: Deployment, operatorKey: string = O
 }
 
 /**
- * What the chain says of each trade: its status, and how many TradeSettled, TradeFailed and
- * TradeSkipped (a batch sent again) events name it.
+ * The trade ids each TradesSettled event of the escrow names (bit k of its bits set for id
+ * word * 128 + k), with the event; `word` limits the query to one status word.
+ */
+export async function settledEvents(
+  settlement: Contract,
+  word?: bigint,
+): Promise<{ tradeId: number; event: EventLog | Log }[]> {
+  const out: { tradeId: number; event: EventLog | Log }[] = [];
+  const filter = settlement.filters.TradesSettled!(...(word === undefined ? [] : [word]));
+  for (const e of await settlement.queryFilter(filter, 0, 'latest')) {
+    const [w, bits] = (e as EventLog).args as unknown as [bigint, bigint];
+    for (let k = 0n; k < 128n; k++)
+      if ((bits >> k) & 1n) out.push({ tradeId: Number(w * 128n + k), event: e });
+  }
+  return out;
+}
+
+/**
+ * What the chain says of each trade: its status, and how many TradesSettled bits, TradeFailed
+ * and TradeSkipped (a batch sent again) events name it.
  */
 export async function onChain(settlement: Contract, tradeIds: readonly number[]) {
-  const count = async (name: 'TradeSettled' | 'TradeFailed' | 'TradeSkipped') => {
+  const count = async (name: 'TradeFailed' | 'TradeSkipped') => {
     const counts = new Map<number, number>();
     for (const e of await settlement.queryFilter(settlement.filters[name]!(), 0, 'latest')) {
       const id = Number((e as unknown as { args: { tradeId: bigint } }).args.tradeId);
@@ -102,17 +120,16 @@ export async function onChain(settlement: Contract, tradeIds: readonly number[])
     }
     return counts;
   };
-  const [settled, failed, skipped] = [
-    await count('TradeSettled'),
-    await count('TradeFailed'),
-    await count('TradeSkipped'),
-  ];
+  const settled = new Map<number, number>();
+  for (const { tradeId } of await settledEvents(settlement))
+    settled.set(tradeId, (settled.get(tradeId) ?? 0) + 1);
+  const [failed, skipped] = [await count('TradeFailed'), await count('TradeSkipped')];
   const status = await Promise.all(tradeIds.map((id) => call<bigint>(settlement, 'tradeStatus', id)));
   return { settled, failed, skipped, status: new Map(tradeIds.map((id, k) => [id, Number(status[k])])) };
 }
 
 /**
- * Every trade settled once on chain: status settled, exactly one TradeSettled, no TradeFailed,
+ * Every trade settled once on chain: status settled, exactly one TradesSettled bit, no TradeFailed,
  * nothing else settled; and no batch went out twice (none skipped as already settled): after a
  * crash the daemon follows the transaction it recorded rather than signing a second one.
  */
@@ -125,7 +142,7 @@ export async function assertSettledOnceOnChain(
   const chain = await onChain(settlement, tradeIds);
   for (const id of tradeIds) {
     assert.equal(chain.status.get(id), 1, `trade ${id}: tradeStatus`);
-    assert.equal(chain.settled.get(id), 1, `trade ${id}: TradeSettled events`);
+    assert.equal(chain.settled.get(id), 1, `trade ${id}: TradesSettled bits`);
   }
   assert.equal(chain.failed.size, 0, 'no trade failed');
   if (!resent) assert.deepEqual([...chain.skipped.keys()], [], 'no batch went out twice');

@@ -12,6 +12,12 @@ interface ITransferRules {
         external
         view
         returns (bool ok, bytes32 reason);
+
+    /// canTransfer for many transfers at once: each one's reason, 0 if allowed.
+    function canTransferBatch(address[] calldata from, address[] calldata to, uint256[] calldata amounts)
+        external
+        view
+        returns (bytes32[] memory reasons);
 }
 
 /// @title Settlement: delivery versus payment on an escrow ledger.
@@ -29,9 +35,10 @@ interface ITransferRules {
 ///
 /// Failure policy: a trade that cannot settle is reported (TradeFailed with a reason) and the
 /// rest of the batch settles, so one frozen wallet cannot hold a whole batch. Each trade id gets
-/// exactly one verdict, settled or failed, and keeps it: a trade id seen before is skipped
-/// (TradeSkipped) and moves nothing. Only an unauthorized caller (or, for settlePacked, data
-/// that is not whole groups of trades) reverts the batch.
+/// exactly one verdict, settled or failed, and keeps it (tradeStatus); the trades a transaction
+/// settles are named by one TradesSettled per status word. A trade id seen before is skipped
+/// (TradeSkipped) and moves nothing. Only an unauthorized caller or packed data that does not
+/// parse reverts the batch.
 ///
 /// Hash-locked legs (lockLegs, claimLegs, refundLegs) carry one side of a trade whose other side
 /// settles on another ledger: the leg's amount leaves its giver's balance into a lock under the
@@ -40,31 +47,40 @@ interface ITransferRules {
 /// after it. Each trade id has one leg here and keeps its state: locked, claimed, refunded, or
 /// refused at the lock with a reason.
 ///
-/// Two entry points feed the same settlement loop: settleBatch takes ABI-encoded Trade structs
-/// (self-describing, for tools), settlePacked the same trades packed into groups that share a
-/// security and a cash token (a third of the calldata, for the daemon: less to encode, sign and
-/// pay for).
+/// Trades arrive packed (settlePacked): each account of a batch once in a table, trades naming
+/// buyer and seller by their index in it, in groups that share a security and a cash token. Per
+/// group the security's rules are asked once for all its trades (canTransferBatch), and each
+/// balance is read from storage once and written once.
 contract Settlement is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
-    /// One matched trade. The buyer pays `cashAmount` (fee included), the seller receives
-    /// `cashAmount - fee` and the fee account `fee`.
-    struct Trade {
-        uint256 tradeId;
-        address security;
-        address cash;
-        address buyer;
-        address seller;
-        uint256 quantity;
-        uint256 cashAmount;
+    /// The balances a batch moves, in memory by account table entry: each read from storage at
+    /// its first use in a group of the batch and written back once at the group's end.
+    struct Book {
+        /// Entries in the account table.
+        uint256 accounts;
+        /// The fee account's entry: its index in the table, or `accounts` (an entry after them).
         uint256 fee;
+        /// Memory: the table's addresses, then the fee account's, a word each.
+        uint256 addresses;
+        /// Memory: per entry, its security balance then its cash balance, BALANCE_BYTES each.
+        uint256 balances;
+        /// Memory: the balances loaded in the current group, a word each, `loadedCount` of them.
+        uint256 loaded;
+        uint256 loadedCount;
+        /// The current group, counted from 1: a balance loaded in another is stale.
+        uint256 group;
+        /// The base slots in `_balances` of the group's security and cash.
+        uint256 securityMap;
+        uint256 cashMap;
     }
 
-    /// Where a batch's next trade is read from: a calldata offset, and for packed data the trades
-    /// left in the current group (0: a group header comes next).
-    struct Reader {
-        uint256 cursor;
-        uint256 groupLeft;
+    /// The status word of trade ids in hand (ids of a batch are mostly consecutive): its index,
+    /// its bits, and a bit per id this transaction settled in it (TradesSettled).
+    struct Status {
+        uint256 word;
+        uint256 bits;
+        uint256 settled;
     }
 
     /// One withdrawal the exchange has granted: `amount` of `token` from `account`'s escrow
@@ -92,11 +108,21 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         bool security;
     }
 
-    /// Packed layout (settlePacked), big-endian, no padding: groups, each a header
+    /// Packed layout (settlePacked), big-endian, no padding: an account table, [count 2] then
+    /// `count` addresses [account 20] in strictly ascending order; then groups, each a header
     /// [security 20][cash 20][count 2] followed by `count` (1 to 65,535) trades of
-    /// [tradeId 8][buyer 20][seller 20][quantity 16][cashAmount 16][fee 16].
+    /// [tradeId 8][buyer 2][seller 2][quantity 16][cashAmount 16][fee 16], buyer and seller
+    /// indexes into the table.
+    uint256 private constant TABLE_HEADER_BYTES = 2;
+    uint256 private constant ACCOUNT_BYTES = 20;
     uint256 private constant GROUP_HEADER_BYTES = 42;
-    uint256 private constant PACKED_TRADE_BYTES = 96;
+    uint256 private constant PACKED_TRADE_BYTES = 60;
+    /// canTransferBatch's call before its elements: selector, three offsets, three lengths.
+    uint256 private constant RULES_CALL_BYTES = 4 + 6 * 32;
+    /// A balance on the book: the group that loaded it, its storage slot, its value.
+    uint256 private constant BALANCE_BYTES = 3 * 32;
+    uint256 private constant SECURITY_LEG = 0;
+    uint256 private constant CASH_LEG = 1;
 
     /// Verdicts kept per trade id (`tradeStatus`).
     uint8 public constant UNSEEN = 0;
@@ -160,7 +186,9 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     );
     event WithdrawalRefused(uint256 indexed withdrawalId, bytes32 reason);
     event WithdrawalSkipped(uint256 indexed withdrawalId, bytes32 reason);
-    event TradeSettled(uint256 indexed tradeId);
+    /// The trades this transaction settled among ids `word * 128` to `word * 128 + 127`: bit k
+    /// set for id `word * 128 + k`. One event per status word in a row of a batch's ids.
+    event TradesSettled(uint256 indexed word, uint256 bits);
     event TradeFailed(uint256 indexed tradeId, bytes32 reason);
     event TradeSkipped(uint256 indexed tradeId, bytes32 reason);
     event LegLocked(
@@ -186,19 +214,12 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     error ZeroAmount();
     /// claimLegs: one secret per leg.
     error SecretsMismatch(uint256 legs, uint256 secrets);
-    /// settlePacked: the group starting at byte `offset` of the data is empty or runs past its end.
+    /// settlePacked: the data is not an account table and whole groups of trades; `offset` is the
+    /// byte of the data where it goes wrong (the table, an account out of order, a group that is
+    /// empty or runs past the end, a trade naming an account beyond the table).
     error BadPackedData(uint256 offset);
     /// depositFor: the security's rules refuse `account` (the reason is the token's, e.g. TO_FROZEN).
     error DepositRefused(address token, address account, bytes32 reason);
-
-    /// Balances a netted batch has read, by storage slot: an open-addressing table in memory.
-    struct Cache {
-        uint256 mask;
-        bytes32[] slots;
-        uint256[] values;
-        uint256[] used;
-        uint256 count;
-    }
 
     modifier onlyOperator() {
         if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
@@ -348,131 +369,348 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         }
     }
 
-    /// @notice Settles each trade or reports why not (see the failure policy above). With
-    /// `netting`, every balance the batch touches is read once and written once at the end;
-    /// the outcome is the same as without (and on today's EVM it costs more gas, see the docs).
-    function settleBatch(Trade[] calldata trades, bool netting) external onlyOperator {
-        uint256 start;
-        assembly ("memory-safe") {
-            start := trades.offset
-        }
-        _settleAll(trades.length, Reader(start, 0), _readAbi, netting);
-    }
-
-    /// @notice settleBatch with the trades packed (layout above and in docs/evm-contracts.md):
-    /// the same verdicts, events and netting. Reverts BadPackedData if `data` is not whole groups.
-    function settlePacked(bytes calldata data, bool netting) external onlyOperator {
-        uint256 count = _countPacked(data);
+    /// @notice Settles each trade of a packed batch (layout above and in docs/evm-contracts.md)
+    /// or reports why not (see the failure policy above). Reverts BadPackedData if `data` is not
+    /// an account table and whole groups of trades that name accounts in it.
+    function settlePacked(bytes calldata data) external onlyOperator {
+        (uint256 groups, uint256 largest) = _layout(data);
+        Book memory book = _book(data, feeAccount);
+        // Room for the rule check of the largest group: its call's arguments, then its answer.
+        uint256 ask = _alloc(RULES_CALL_BYTES + 3 * 32 * largest);
+        Status memory status = Status(type(uint256).max, 0, 0);
         uint256 start;
         assembly ("memory-safe") {
             start := data.offset
         }
-        _settleAll(count, Reader(start, 0), _readPacked, netting);
-    }
-
-    /// The settlement loop of both entry points: `read` fills `t` with each of the `count` trades
-    /// in turn, which then gets its verdict (a trade id seen before is skipped).
-    function _settleAll(
-        uint256 count,
-        Reader memory reader,
-        function(Reader memory, Trade memory) pure read,
-        bool netting
-    ) private {
-        address fees = feeAccount;
-        Cache memory cache;
-        if (netting) cache = _newCache(count);
-        // One trade in memory, overwritten by each read: memory does not grow with the batch.
-        Trade memory t;
-        // The status word in hand; ids of one batch are mostly consecutive.
-        uint256 word = type(uint256).max;
-        uint256 bits;
-        for (uint256 i = 0; i < count; ++i) {
-            read(reader, t);
-            uint256 id = t.tradeId;
-            uint256 w = id >> 7;
-            if (w != word) {
-                if (word != type(uint256).max) _status[word] = bits;
-                word = w;
-                bits = _status[w];
-            }
-            uint256 shift = (id & 127) << 1;
-            uint256 prior = (bits >> shift) & 3;
-            if (prior != UNSEEN) {
-                emit TradeSkipped(id, prior == SETTLED ? ALREADY_SETTLED : ALREADY_FAILED);
-                continue;
-            }
-            bytes32 reason = netting ? _settleNetted(t, fees, cache) : _settle(t, fees);
-            if (reason == 0) {
-                bits |= uint256(SETTLED) << shift;
-                emit TradeSettled(id);
-            } else {
-                bits |= uint256(FAILED) << shift;
-                emit TradeFailed(id, reason);
-            }
-        }
-        if (word != type(uint256).max) _status[word] = bits;
-        if (netting) _flush(cache);
-    }
-
-    /// Reads the ABI-encoded Trade at the cursor: eight words in field order, copied whole.
-    function _readAbi(Reader memory r, Trade memory t) private pure {
-        uint256 p = r.cursor;
-        assembly ("memory-safe") {
-            calldatacopy(t, p, 0x100)
-            // The ABI decoder refuses an address with bits set above its 160, and so do we.
-            let security_cash := or(mload(add(t, 0x20)), mload(add(t, 0x40)))
-            let buyer_seller := or(mload(add(t, 0x60)), mload(add(t, 0x80)))
-            if shr(160, or(security_cash, buyer_seller)) { revert(0, 0) }
-        }
-        r.cursor = p + 0x100;
-    }
-
-    /// Reads the packed trade at the cursor, after its group's header if it is the group's first.
-    /// Only called for trades _countPacked has seen whole, so it never reads past the data.
-    function _readPacked(Reader memory r, Trade memory t) private pure {
-        uint256 p = r.cursor;
-        uint256 left = r.groupLeft;
-        // Each field is the top bytes of a 32-byte load, shifted down; struct fields are 32 bytes
-        // apart in memory in declaration order (tradeId at 0x00 ... fee at 0xe0).
-        assembly ("memory-safe") {
-            if iszero(left) {
-                mstore(add(t, 0x20), shr(96, calldataload(p))) // security
-                mstore(add(t, 0x40), shr(96, calldataload(add(p, 20)))) // cash
-                left := shr(240, calldataload(add(p, 40))) // count
+        uint256 end = start + data.length;
+        for (uint256 p = start + groups; p < end;) {
+            address security;
+            address cash;
+            uint256 count;
+            assembly ("memory-safe") {
+                security := shr(96, calldataload(p))
+                cash := shr(96, calldataload(add(p, 20)))
+                count := shr(240, calldataload(add(p, 40)))
                 p := add(p, GROUP_HEADER_BYTES)
             }
-            mstore(t, shr(192, calldataload(p))) // tradeId
-            mstore(add(t, 0x60), shr(96, calldataload(add(p, 8)))) // buyer
-            mstore(add(t, 0x80), shr(96, calldataload(add(p, 28)))) // seller
-            mstore(add(t, 0xa0), shr(128, calldataload(add(p, 48)))) // quantity
-            mstore(add(t, 0xc0), shr(128, calldataload(add(p, 64)))) // cashAmount
-            mstore(add(t, 0xe0), shr(128, calldataload(add(p, 80)))) // fee
+            book.group += 1; // what the group before loaded is stale from here on
+            book.securityMap = _mapOf(security);
+            book.cashMap = _mapOf(cash);
+            uint256 length = _prepare(book, p, count, ask, start);
+            bytes32 rule = security == cash ? BAD_TRADE : _ask(security, ask, length, count);
+            _settleGroup(book, status, p, count, rule, ask + 0x40);
+            _writeBack(book);
+            unchecked {
+                p += count * PACKED_TRADE_BYTES;
+            }
         }
-        unchecked {
-            r.cursor = p + PACKED_TRADE_BYTES;
-            r.groupLeft = left - 1; // a group has at least one trade (_countPacked)
-        }
+        _putBack(status);
     }
 
-    /// The number of trades in packed data, checked to be whole groups of whole trades before
-    /// anything is read, so the loop needs no bounds checks.
-    function _countPacked(bytes calldata data) private pure returns (uint256 count) {
+    /// Checks the packed layout before anything is read, so the loops need no bounds checks: the
+    /// byte offset of the first group, and the largest group's count. The account table's order
+    /// is checked as it is read (_book), each trade's account indexes with its group (_prepare).
+    function _layout(bytes calldata data) private pure returns (uint256 groups, uint256 largest) {
         uint256 end = data.length;
-        uint256 group = 0;
+        if (end < TABLE_HEADER_BYTES) revert BadPackedData(0);
+        groups = TABLE_HEADER_BYTES + uint256(uint16(bytes2(data[0:2]))) * ACCOUNT_BYTES;
+        if (groups > end) revert BadPackedData(0);
+        uint256 group = groups;
         while (group < end) {
             if (end - group < GROUP_HEADER_BYTES) revert BadPackedData(group);
             uint256 n = uint16(bytes2(data[group + 40:group + 42])); // the header's count
             uint256 next = group + GROUP_HEADER_BYTES + n * PACKED_TRADE_BYTES;
             if (n == 0 || next > end) revert BadPackedData(group);
-            count += n;
+            if (n > largest) largest = n;
             group = next;
         }
     }
 
-    /// The trade's shape and the security's transfer rules; 0 if both allow it.
-    function _check(Trade memory t) private view returns (bytes32) {
-        if (t.quantity == 0 || t.fee > t.cashAmount || t.security == t.cash) return BAD_TRADE;
-        return _rules(t.security, t.seller, t.buyer, t.quantity);
+    /// The book of a batch: the account table's addresses (in ascending order, else
+    /// BadPackedData at the one out of order), the fee account after them unless it is one of
+    /// them, and room for two balances of each.
+    function _book(bytes calldata data, address fees) private pure returns (Book memory book) {
+        uint256 n = uint16(bytes2(data[0:2]));
+        book.fee = n;
+        book.addresses = _alloc((n + 1) * 32);
+        book.balances = _alloc((n + 1) * 2 * BALANCE_BYTES);
+        book.loaded = _alloc((n + 1) * 2 * 32);
+        uint256 least = 0; // the least the next account may be
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 at_ = TABLE_HEADER_BYTES + i * ACCOUNT_BYTES;
+            uint256 account = uint160(bytes20(data[at_:at_ + ACCOUNT_BYTES]));
+            if (account < least) revert BadPackedData(at_);
+            least = account + 1;
+            if (account == uint160(fees)) book.fee = i;
+            _store(book.addresses + i * 32, account);
+        }
+        _store(book.addresses + n * 32, uint160(fees));
+        book.accounts = n;
+    }
+
+    /// Before a group settles: writes at `ask` the call canTransferBatch(sellers, buyers,
+    /// quantities) of its `count` packed trades at `p` and returns its length; loads into the
+    /// book every balance they may move (both legs of buyer and seller, the fee account's cash),
+    /// so that settling them is arithmetic in memory. A trade naming an account beyond the table
+    /// reverts BadPackedData at its offset in the data (which starts at calldata offset `base`).
+    function _prepare(Book memory book, uint256 p, uint256 count, uint256 ask, uint256 base)
+        private
+        view
+        returns (uint256 length)
+    {
+        // Three arrays after the selector and their offsets, `stride` apart: each a length word,
+        // then its elements.
+        uint256 stride = 32 + count * 32;
+        length = 4 + 0x60 + 3 * stride;
+        bytes4 selector = ITransferRules.canTransferBatch.selector;
+        bytes4 bad = BadPackedData.selector;
+        uint256 accounts = book.accounts;
+        uint256 addresses = book.addresses;
+        _load(book, book.fee, CASH_LEG);
+        assembly ("memory-safe") {
+            mstore(ask, selector)
+            mstore(add(ask, 4), 0x60)
+            mstore(add(ask, 0x24), add(0x60, stride))
+            mstore(add(ask, 0x44), add(0x60, shl(1, stride)))
+            let from := add(ask, 0x64)
+            mstore(from, count)
+            mstore(add(from, stride), count)
+            mstore(add(from, shl(1, stride)), count)
+            for { let k := 0 } lt(k, count) { k := add(k, 1) } {
+                let t := add(p, mul(k, PACKED_TRADE_BYTES))
+                let buyer := shr(240, calldataload(add(t, 8)))
+                let seller := shr(240, calldataload(add(t, 10)))
+                if iszero(and(lt(buyer, accounts), lt(seller, accounts))) {
+                    mstore(0, bad)
+                    mstore(4, sub(t, base))
+                    revert(0, 0x24)
+                }
+                let e := add(from, shl(5, add(k, 1)))
+                mstore(e, mload(add(addresses, shl(5, seller))))
+                mstore(add(e, stride), mload(add(addresses, shl(5, buyer))))
+                mstore(add(e, shl(1, stride)), shr(128, calldataload(add(t, 12))))
+            }
+        }
+        _loadAll(book, p, count);
+    }
+
+    /// Loads into the book both balances of the buyer and the seller of each of the `count`
+    /// packed trades at `p` (see _load).
+    function _loadAll(Book memory book, uint256 p, uint256 count) private view {
+        uint256 balances = book.balances;
+        uint256 addresses = book.addresses;
+        uint256 group = book.group;
+        uint256 securityMap = book.securityMap;
+        uint256 cashMap = book.cashMap;
+        assembly ("memory-safe") {
+            // _load's work once the book has not this group's value: `entry`'s balance at `ptr`
+            function load(b, ptr, account, map) {
+                mstore(0x00, account)
+                mstore(0x20, map)
+                let slot := keccak256(0x00, 0x40)
+                mstore(ptr, mload(add(b, 0xc0))) // Book.group
+                mstore(add(ptr, 0x20), slot)
+                mstore(add(ptr, 0x40), sload(slot))
+                let n := mload(add(b, 0xa0)) // Book.loadedCount
+                mstore(add(mload(add(b, 0x80)), shl(5, n)), ptr) // Book.loaded
+                mstore(add(b, 0xa0), add(n, 1))
+            }
+            for { let end := add(p, mul(count, PACKED_TRADE_BYTES)) } lt(p, end) { p := add(p, PACKED_TRADE_BYTES) } {
+                // an entry's security balance, then its cash balance, BALANCE_BYTES each
+                let entry := shr(240, calldataload(add(p, 8))) // the buyer
+                let ptr := add(balances, mul(entry, 0xc0))
+                let account := mload(add(addresses, shl(5, entry)))
+                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, securityMap) }
+                ptr := add(ptr, 0x60)
+                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, cashMap) }
+                entry := shr(240, calldataload(add(p, 10))) // the seller
+                ptr := add(balances, mul(entry, 0xc0))
+                account := mload(add(addresses, shl(5, entry)))
+                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, securityMap) }
+                ptr := add(ptr, 0x60)
+                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, cashMap) }
+            }
+        }
+    }
+
+    /// Asks a security its rules with the canTransferBatch call of `length` bytes at `ask`
+    /// (_prepare), whose answer replaces it there: reasons from `ask + 0x40`, a word per trade
+    /// (0 if allowed). Returns 0 if the security answered, else NOT_A_SECURITY for all its
+    /// trades (a plain ERC-20, no contract at all, an answer of the wrong shape).
+    function _ask(address security, uint256 ask, uint256 length, uint256 count) private view returns (bytes32) {
+        bool ok;
+        uint256 answer = 0x40 + count * 32; // the offset and length words, then the reasons
+        assembly ("memory-safe") {
+            ok := staticcall(gas(), security, ask, length, 0, 0)
+            if lt(returndatasize(), answer) { ok := 0 }
+            if ok {
+                returndatacopy(ask, 0, answer)
+                ok := and(eq(mload(ask), 0x20), eq(mload(add(ask, 0x20)), count))
+            }
+        }
+        return ok ? bytes32(0) : NOT_A_SECURITY;
+    }
+
+    /// Loads account `entry`'s balance on `leg` (SECURITY_LEG, CASH_LEG) into the book, unless
+    /// the group loaded it already, and lists it for _writeBack. A balance on the book is three
+    /// words: the group that loaded it, its storage slot, its value.
+    function _load(Book memory book, uint256 entry, uint256 leg) private view {
+        uint256 ptr = book.balances + (entry * 2 + leg) * BALANCE_BYTES;
+        uint256 group = book.group;
+        bool loaded;
+        assembly ("memory-safe") {
+            loaded := eq(mload(ptr), group)
+        }
+        if (loaded) return;
+        uint256 account = _word(book.addresses, entry);
+        uint256 map = leg == SECURITY_LEG ? book.securityMap : book.cashMap;
+        assembly ("memory-safe") {
+            mstore(0x00, account)
+            mstore(0x20, map)
+            let slot := keccak256(0x00, 0x40)
+            mstore(ptr, group)
+            mstore(add(ptr, 0x20), slot)
+            mstore(add(ptr, 0x40), sload(slot))
+        }
+        _store(book.loaded + book.loadedCount * 32, ptr);
+        book.loadedCount += 1;
+    }
+
+    /// Settles the `count` packed trades of a group at `p`, in order, on the book (_prepare
+    /// loaded their balances). Per trade: a trade id seen before is skipped (TradeSkipped); else
+    /// a bad shape (no quantity, a fee above the amount) fails it with BAD_TRADE, then `rule` if
+    /// not 0 (the same for every trade of the group) or its own reason at `reasons`, then the
+    /// seller's security and the buyer's cash (TradeFailed); else it moves and is settled.
+    function _settleGroup(
+        Book memory book,
+        Status memory status,
+        uint256 p,
+        uint256 count,
+        bytes32 rule,
+        uint256 reasons
+    ) private {
+        uint256 balances = book.balances;
+        uint256 feeCash = _value(balances, book.fee, CASH_LEG);
+        uint256 end = p + count * PACKED_TRADE_BYTES;
+        for (; p < end; p += PACKED_TRADE_BYTES) {
+            uint256 id;
+            uint256 quantity;
+            uint256 amount;
+            uint256 fee;
+            assembly ("memory-safe") {
+                id := shr(192, calldataload(p))
+                quantity := shr(128, calldataload(add(p, 12)))
+                amount := shr(128, calldataload(add(p, 28)))
+                fee := shr(128, calldataload(add(p, 44)))
+            }
+            bytes32 reason = rule;
+            if (reason == 0) reason = bytes32(_word(reasons, 0));
+            unchecked {
+                reasons += 32;
+            }
+            if (id >> 7 != status.word) _inHand(status, id >> 7);
+            uint256 shift = (id & 127) << 1;
+            uint256 prior = (status.bits >> shift) & 3;
+            if (prior != UNSEEN) {
+                emit TradeSkipped(id, prior == SETTLED ? ALREADY_SETTLED : ALREADY_FAILED);
+                continue;
+            }
+            if (quantity == 0 || fee > amount) reason = BAD_TRADE;
+            if (reason == 0) {
+                uint256 short;
+                assembly ("memory-safe") {
+                    // values: the third word of a balance; an entry's cash balance after its security's
+                    let buyer := add(balances, add(mul(shr(240, calldataload(add(p, 8))), 0xc0), 0x40))
+                    let seller := add(balances, add(mul(shr(240, calldataload(add(p, 10))), 0xc0), 0x40))
+                    let sellerSecurity := mload(seller)
+                    let buyerCash := mload(add(buyer, 0x60))
+                    short := or(lt(sellerSecurity, quantity), shl(1, lt(buyerCash, amount)))
+                    if iszero(short) {
+                        // A token's ledger entries sum to what the escrow received: no credit overflows.
+                        mstore(seller, sub(sellerSecurity, quantity))
+                        mstore(buyer, add(mload(buyer), quantity))
+                        mstore(add(buyer, 0x60), sub(buyerCash, amount))
+                        mstore(add(seller, 0x60), add(mload(add(seller, 0x60)), sub(amount, fee)))
+                        mstore(feeCash, add(mload(feeCash), fee))
+                    }
+                }
+                if (short != 0) reason = short & 1 != 0 ? INSUFFICIENT_SECURITY : INSUFFICIENT_CASH;
+            }
+            if (reason == 0) {
+                status.bits |= uint256(SETTLED) << shift;
+                status.settled |= 1 << (shift >> 1);
+            } else {
+                status.bits |= uint256(FAILED) << shift;
+                emit TradeFailed(id, reason);
+            }
+        }
+    }
+
+    /// Writes each balance the group loaded back to storage, once.
+    function _writeBack(Book memory book) private {
+        uint256 loaded = book.loaded;
+        for (uint256 i = 0; i < book.loadedCount; ++i) {
+            uint256 ptr = _word(loaded, i);
+            assembly ("memory-safe") {
+                sstore(mload(add(ptr, 0x20)), mload(add(ptr, 0x40)))
+            }
+        }
+        book.loadedCount = 0;
+    }
+
+    /// Makes status word `word` the one in hand, putting the one before back.
+    function _inHand(Status memory status, uint256 word) private {
+        _putBack(status);
+        status.word = word;
+        status.bits = _status[word];
+        status.settled = 0;
+    }
+
+    /// Stores the status word in hand, with one TradesSettled for the trades this transaction
+    /// settled in it.
+    function _putBack(Status memory status) private {
+        uint256 word = status.word;
+        if (word == type(uint256).max) return;
+        _status[word] = status.bits;
+        if (status.settled != 0) emit TradesSettled(word, status.settled);
+    }
+
+    /// The base slot of `token`'s balances in `_balances`, as Solidity lays out nested mappings.
+    function _mapOf(address token) private pure returns (uint256 map) {
+        assembly ("memory-safe") {
+            mstore(0x00, token)
+            mstore(0x20, _balances.slot)
+            map := keccak256(0x00, 0x40)
+        }
+    }
+
+    /// The memory address of the value of account `entry`'s balance on `leg` on the book.
+    function _value(uint256 balances, uint256 entry, uint256 leg) private pure returns (uint256) {
+        unchecked {
+            return balances + (entry * 2 + leg) * BALANCE_BYTES + 0x40;
+        }
+    }
+
+    /// `bytes_` of zeroed memory.
+    function _alloc(uint256 bytes_) private pure returns (uint256 ptr) {
+        assembly ("memory-safe") {
+            ptr := mload(0x40)
+            mstore(0x40, add(ptr, bytes_))
+            calldatacopy(ptr, calldatasize(), bytes_) // past the end of calldata: zeros
+        }
+    }
+
+    /// The `k`th word from memory address `ptr`.
+    function _word(uint256 ptr, uint256 k) private pure returns (uint256 value) {
+        assembly ("memory-safe") {
+            value := mload(add(ptr, shl(5, k)))
+        }
+    }
+
+    function _store(uint256 ptr, uint256 value) private pure {
+        assembly ("memory-safe") {
+            mstore(ptr, value)
+        }
     }
 
     /// What `token`'s ERC-3643 rules say of `from` sending `amount` to `to`: 0 if allowed, else
@@ -537,107 +775,6 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
             return TRANSFER_FAILED;
         }
         return 0;
-    }
-
-    function _settle(Trade memory t, address fees) private returns (bytes32 reason) {
-        reason = _check(t);
-        if (reason != 0) return reason;
-        mapping(address => uint256) storage sec = _balances[t.security];
-        mapping(address => uint256) storage cash = _balances[t.cash];
-        address buyer = t.buyer;
-        address seller = t.seller;
-        uint256 quantity = t.quantity;
-        uint256 amount = t.cashAmount;
-        uint256 fee = t.fee;
-        uint256 sellerSecurity = sec[seller];
-        if (sellerSecurity < quantity) return INSUFFICIENT_SECURITY;
-        uint256 buyerCash = cash[buyer];
-        if (buyerCash < amount) return INSUFFICIENT_CASH;
-        // A token's ledger entries sum to what the escrow received, so credits cannot overflow.
-        unchecked {
-            sec[seller] = sellerSecurity - quantity;
-            sec[buyer] += quantity;
-            cash[buyer] = buyerCash - amount;
-            cash[seller] += amount - fee;
-            if (fee != 0) cash[fees] += fee;
-        }
-        return 0;
-    }
-
-    function _settleNetted(Trade memory t, address fees, Cache memory c)
-        private
-        view
-        returns (bytes32 reason)
-    {
-        reason = _check(t);
-        if (reason != 0) return reason;
-        uint256 quantity = t.quantity;
-        uint256 amount = t.cashAmount;
-        uint256 fee = t.fee;
-        uint256 sellerSecurity = _find(c, t.security, t.seller);
-        if (c.values[sellerSecurity] < quantity) return INSUFFICIENT_SECURITY;
-        uint256 buyerCash = _find(c, t.cash, t.buyer);
-        if (c.values[buyerCash] < amount) return INSUFFICIENT_CASH;
-        unchecked {
-            c.values[sellerSecurity] -= quantity;
-            c.values[_find(c, t.security, t.buyer)] += quantity;
-            c.values[buyerCash] -= amount;
-            c.values[_find(c, t.cash, t.seller)] += amount - fee;
-            if (fee != 0) c.values[_find(c, t.cash, fees)] += fee;
-        }
-        return 0;
-    }
-
-    /// A table with room for every balance `n` trades can touch (five each) and always one
-    /// empty entry, so probing ends.
-    function _newCache(uint256 n) private pure returns (Cache memory c) {
-        uint256 size = 8;
-        while (size <= n * 5) size <<= 1;
-        c.mask = size - 1;
-        c.slots = new bytes32[](size);
-        c.values = new uint256[](size);
-        c.used = new uint256[](n * 5);
-    }
-
-    /// The table index of `token`'s balance of `account`, loading it on first use.
-    function _find(Cache memory c, address token, address account) private view returns (uint256 i) {
-        bytes32 slot = _slotOf(token, account);
-        i = uint256(slot) & c.mask;
-        while (true) {
-            bytes32 s = c.slots[i];
-            if (s == slot) return i;
-            if (s == 0) break;
-            i = (i + 1) & c.mask;
-        }
-        uint256 value;
-        assembly ("memory-safe") {
-            value := sload(slot)
-        }
-        c.slots[i] = slot;
-        c.values[i] = value;
-        c.used[c.count++] = i;
-    }
-
-    function _flush(Cache memory c) private {
-        for (uint256 k = 0; k < c.count; ++k) {
-            uint256 i = c.used[k];
-            bytes32 slot = c.slots[i];
-            uint256 value = c.values[i];
-            assembly ("memory-safe") {
-                sstore(slot, value)
-            }
-        }
-    }
-
-    /// The storage slot of `_balances[token][account]`, as Solidity lays out nested mappings.
-    function _slotOf(address token, address account) private pure returns (bytes32 slot) {
-        assembly ("memory-safe") {
-            mstore(0x00, token)
-            mstore(0x20, _balances.slot)
-            mstore(0x20, keccak256(0x00, 0x40))
-            mstore(0x00, account)
-            slot := keccak256(0x00, 0x40)
-        }
     }
 
     function _setOperator(address operator_, bool allowed) private {
