@@ -163,7 +163,7 @@ export class SettlementContract extends Contract {
    * `config` is JSON of `Config`.
    */
   async Configure(ctx: Context, config: string): Promise<void> {
-    const current = await readJson<Config>(ctx, 'config');
+    const current = await configOf(ctx);
     const caller = callerAccount(ctx);
     const admin =
       this.#admins.accounts.includes(caller) || this.#admins.msps.includes(ctx.clientIdentity.getMSPID());
@@ -625,9 +625,16 @@ async function legacyTradesBelow(ctx: Context, create: boolean): Promise<number>
 }
 
 async function config(ctx: Context): Promise<Config> {
-  const c = await readJson<Config>(ctx, 'config');
+  const c = await configOf(ctx);
   if (c === null) throw new Error('the venue is not configured: call Configure first');
   return c;
+}
+
+/** The venue's configuration as this transaction sees it (parsed once), or null before the first. */
+async function configOf(ctx: Context): Promise<Config | null> {
+  const h = held(ctx);
+  if (h.config === undefined) h.config = await readJson<Config>(ctx, 'config');
+  return h.config;
 }
 
 async function readJson<T>(ctx: Context, key: string): Promise<T | null> {
@@ -735,7 +742,7 @@ async function feeCredits(ctx: Context, asset: string): Promise<Array<[string, b
 
 /** The venue's fee account, or null before it is configured. */
 async function feeAccountOf(ctx: Context): Promise<string | null> {
-  return (await readJson<Config>(ctx, 'config'))?.feeAccount ?? null;
+  return (await configOf(ctx))?.feeAccount ?? null;
 }
 
 // ---- identities and input ----------------------------------------------------------------------
@@ -760,6 +767,8 @@ function held(ctx: Context): {
   words: Map<string, VerdictWord>;
   dirtyWords: Set<string>;
   legacyBelow?: number;
+  /** The venue's configuration, parsed (`configOf`); dropped when the transaction writes it. */
+  config?: Config | null;
   /** Fees this transaction credits, by asset (written by `flush` under its own key), and those read. */
   feeCredits: Map<string, bigint>;
   feeCreditsRead: Map<string, Array<[string, bigint]>>;
@@ -805,7 +814,9 @@ async function prefetch(ctx: Context, keys: Iterable<string>): Promise<void> {
  */
 function stage(ctx: Context, key: string, value: Uint8Array | string | null): void {
   const bytes = value === null ? new Uint8Array() : typeof value === 'string' ? Buffer.from(value) : value;
-  held(ctx).written.set(key, bytes);
+  const h = held(ctx);
+  h.written.set(key, bytes);
+  if (key === 'config') delete h.config;
 }
 
 /** Writes each key the transaction changed, once, all sent at once. */
