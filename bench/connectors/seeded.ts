@@ -1,8 +1,8 @@
 /**
  * What the settlement benches share: the ledgers they run on (a local chain and the Fabric
- * devnet, each with 50 funded investors), seeded trades between those investors (sizes that fit
- * their holdings, so all settle), a daemon's progress store in a temporary folder, and timing
- * batches of trades, one after another.
+ * devnet, each with 50 funded investors, at the block times asked), seeded trades between those
+ * investors (sizes that fit their holdings, so all settle), a daemon's progress store in a
+ * temporary folder, and timing batches of trades, up to a number of them at once.
  */
 import { id, Wallet } from 'ethers';
 import fs from 'node:fs';
@@ -10,6 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Anvil, type Deployment, deploy, fundInvestors } from '../../connectors/evm/index.ts';
 import {
+  DEVNET_BLOCKS,
+  type DevnetBlocks,
   type FabricClient,
   fabricClient,
   makeIdentity,
@@ -45,55 +47,122 @@ export function seededTrades(investors: readonly string[], instrument: string): 
 }
 
 /**
- * Runs at least `perRun` trades (whole batches of `batch`) through `step`, each batch waited for
- * before the next; the total time and each batch's.
+ * The ledger state held by the batches in flight: a batch that shares any waits until it is free,
+ * as the daemon holds batches back (`Ledger.keysOf`: on Fabric, two transactions in flight that
+ * touch one key would fail MVCC).
  */
-export async function inBatches(
+class HeldKeys {
+  readonly #held = new Set<string>();
+  #waiting: (() => void)[] = [];
+
+  async take(keys: readonly string[]): Promise<void> {
+    while (keys.some((k) => this.#held.has(k))) await new Promise<void>((r) => this.#waiting.push(r));
+    for (const k of keys) this.#held.add(k);
+  }
+
+  give(keys: readonly string[]): void {
+    for (const k of keys) this.#held.delete(k);
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const wake of waiting) wake();
+  }
+}
+
+/** How `inBatches` sends: batches in flight at once, and the ledger state an item touches. */
+export interface Flight<T> {
+  /** Up to this many batches at once (default 1). */
+  depth?: number;
+  /** A batch waits while it shares a key with one in flight (default: none shared). */
+  keysOf?: (item: T) => readonly string[];
+}
+
+/**
+ * Runs at least `perRun` items (whole batches of `batch`) through `step`, up to `depth` batches at
+ * once: each of `depth` lanes makes its next batch once its last is done, and sends it once its
+ * keys are free. The total time, and each batch's from its sending to its end. A failed batch
+ * fails the whole, and no lane sends another.
+ */
+export async function inBatches<T>(
   batch: number,
   perRun: number,
-  next: () => SettlementInstruction,
-  step: (trades: SettlementInstruction[]) => Promise<void>,
+  next: () => T,
+  step: (items: T[]) => Promise<void>,
+  { depth = 1, keysOf }: Flight<T> = {},
 ): Promise<{ trades: number; ms: number; batchMs: number[] }> {
   const trades = Math.max(batch, Math.floor(perRun / batch) * batch);
   const batchMs: number[] = [];
+  const held = new HeldKeys();
+  let made = 0;
+  let failed = false;
+  const lane = async () => {
+    while (made < trades && !failed) {
+      made += batch;
+      const items = Array.from({ length: batch }, next);
+      const keys = keysOf === undefined ? [] : [...new Set(items.flatMap(keysOf))];
+      await held.take(keys);
+      const start = performance.now();
+      try {
+        await step(items);
+      } catch (err) {
+        failed = true;
+        throw err;
+      } finally {
+        held.give(keys);
+      }
+      batchMs.push(performance.now() - start);
+    }
+  };
   const started = performance.now();
-  for (let done = 0; done < trades; done += batch) {
-    const start = performance.now();
-    await step(Array.from({ length: batch }, next));
-    batchMs.push(performance.now() - start);
-  }
+  await Promise.all(Array.from({ length: depth }, lane));
   return { trades, ms: performance.now() - started, batchMs };
 }
 
 /**
- * Settles at least `perRun` trades (whole batches of `batch`) through `ledger`, each batch waited
- * for; throws if one fails. `afterBatch` runs after each (untimed work belongs elsewhere).
+ * Settles at least `perRun` trades (whole batches of `batch`, up to `depth` at once, those that
+ * share the ledger's state one after another) through `ledger`; throws if one fails. With the
+ * time, the gas the ledger charged them (0 where none).
  */
-export function timeBatches(
+export async function timeBatches(
   ledger: Ledger,
   batch: number,
   perRun: number,
   next: () => SettlementInstruction,
-  afterBatch: () => void = () => {},
-): Promise<{ trades: number; ms: number; batchMs: number[] }> {
-  return inBatches(batch, perRun, next, async (trades) => {
-    const outcomes = await ledger.settle(trades);
-    if (!outcomes.every((o) => o.ok))
-      throw new Error(`a trade failed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`);
-    afterBatch();
-  });
+  depth = 1,
+): Promise<{ trades: number; ms: number; batchMs: number[]; gas: number }> {
+  let gas = 0;
+  const keysOf = ledger.keysOf?.bind(ledger);
+  const timed = await inBatches(
+    batch,
+    perRun,
+    next,
+    async (trades) => {
+      const outcomes = await ledger.settle(trades);
+      if (!outcomes.every((o) => o.ok))
+        throw new Error(`a trade failed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`);
+      for (const o of outcomes) gas += o.gas ?? 0;
+    },
+    { depth, keysOf },
+  );
+  return { ...timed, gas };
 }
 
 /** Investors on each ledger. */
 export const INVESTORS = 50;
 
 /**
- * Anvil (automine, a raised block gas limit) with the contracts (security ACME, cash USD) and
- * `INVESTORS` investors, each with 10,000,000 ACME and 10^15 USD base units in the escrow.
+ * Anvil with the contracts (security ACME, cash USD) and `INVESTORS` investors, each with
+ * 10,000,000 ACME and 10^15 USD base units in the escrow. Without `blockTime`: automine (a block
+ * per transaction) and a raised block gas limit (300,000,000); with it: anvil `--block-time
+ * blockTime` and its default block gas limit (30,000,000), the setup mined at once
+ * (`evm_setAutomine`) and then the chain put back to a block every `blockTime` seconds
+ * (`evm_setIntervalMining`, the mode `--block-time` starts in).
  */
-export async function fundedChain(): Promise<{ anvil: Anvil; d: Deployment; investors: Wallet[] }> {
-  const anvil = await Anvil.start({ gasLimit: 300_000_000n });
+export async function fundedChain(
+  blockTime?: number,
+): Promise<{ anvil: Anvil; d: Deployment; investors: Wallet[] }> {
+  const anvil = await Anvil.start(blockTime === undefined ? { gasLimit: 300_000_000n } : { blockTime });
   try {
+    if (blockTime !== undefined) await anvil.rpc('evm_setAutomine', [true]);
     const deployer = anvil.devWallet(0);
     const d = await deploy({ deployer, securities: [{ symbol: 'ACME' }], cash: { symbol: 'USD' } });
     const investors = Array.from(
@@ -105,6 +174,7 @@ export async function fundedChain(): Promise<{ anvil: Anvil; d: Deployment; inve
       d,
       investors.map((wallet) => ({ wallet, securities: { ACME: 10_000_000n }, cash: 10n ** 15n })),
     );
+    if (blockTime !== undefined) await anvil.rpc('evm_setIntervalMining', [blockTime]);
     return { anvil, d, investors };
   } catch (err) {
     await anvil.stop();
@@ -113,15 +183,16 @@ export async function fundedChain(): Promise<{ anvil: Anvil; d: Deployment; inve
 }
 
 /** The devnet as `npm start` runs it: its channel, and its block cutting (its defaults, stated so tables can say so). */
-export const DEVNET = { channel: 'bank-net', venue: 'fabric:bank-net', blockMs: 10, blockSize: 100 } as const;
+export const DEVNET = { channel: 'bank-net', venue: 'fabric:bank-net', ...DEVNET_BLOCKS } as const;
 
 /**
- * The devnet with the settlement chaincode in its own process, configured with BankAMSP its one
- * member, and `INVESTORS` Fabric identities of it (`BankAMSP:investor-N`) in good standing, each
- * issued 10,000,000 ACME and 10^15 USD. Only the operator signs, so only it has a certificate (a
- * devDependency makes it, as in the tests: fine for a bench).
+ * The devnet, cutting blocks as `blocks` says (default: as `npm start` runs it), with the
+ * settlement chaincode in its own process, configured with BankAMSP its one member, and
+ * `INVESTORS` Fabric identities of it (`BankAMSP:investor-N`) in good standing, each issued
+ * 10,000,000 ACME and 10^15 USD. Only the operator signs, so only it has a certificate (made with
+ * node:crypto, as the devnet's own).
  */
-export async function fundedNetwork(): Promise<{
+export async function fundedNetwork(blocks: DevnetBlocks = DEVNET_BLOCKS): Promise<{
   client: FabricClient;
   investors: string[];
   close(): Promise<void>;
@@ -134,8 +205,7 @@ export async function fundedNetwork(): Promise<{
     channel: DEVNET.channel,
     msps: [{ mspId: 'BankAMSP', rootCerts: [ca.certificate] }],
     chaincodes: [{ name: chaincodeName, address: chaincode.address }],
-    blockMs: DEVNET.blockMs,
-    blockSize: DEVNET.blockSize,
+    ...blocks,
   });
   const operator = { mspId: 'BankAMSP', commonName: 'operator', ...operatorCert };
   const client = fabricClient(devnet.endpoint, operator, {
