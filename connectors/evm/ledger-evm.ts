@@ -48,11 +48,8 @@ export interface EvmLedgerOptions extends BatchSenderOptions {
   asset: (instrument: string) => EvmAsset | undefined;
   /** An asset's token, or undefined if it is not released here (default: none is). */
   token?: (asset: string) => EvmToken | undefined;
-  /**
-   * @deprecated Ignored: the escrow reads and writes each balance once per batch group anyway
-   * (docs/evm-contracts.md). Kept until the settlement bench stops passing it.
-   */
-  netting?: boolean;
+  /** What a batch transaction may use (default `GAS`); a batch that runs out is offered twice as much the next time. */
+  gas?: Partial<GasBound>;
 }
 
 /** Gas of the last batch, for metrics. */
@@ -82,8 +79,6 @@ interface Verdicts<I, O> {
   okBefore: string;
   /** Before the ids, names a batch in the nonce record (a trade batch and a release batch with the same ids differ). */
   tag: string;
-  /** Gas a transaction may use per instruction is this many times a trade's (`BatchSender`'s limit). */
-  weight: number;
   make(id: number, ok: boolean, reason: string, ref: string): O;
 }
 
@@ -102,7 +97,6 @@ const TRADE_VERDICTS: Verdicts<SettlementInstruction, SettlementOutcome> = {
   skipped: 'TradeSkipped',
   okBefore: 'ALREADY_SETTLED',
   tag: '',
-  weight: 1,
   make: (tradeId, ok, reason, ref) => (ok ? { tradeId, ok, ref } : { tradeId, ok, reason, ref }),
 };
 
@@ -115,11 +109,27 @@ const WITHDRAWAL_VERDICTS: Verdicts<WithdrawalInstruction, WithdrawalOutcome> = 
   skipped: 'WithdrawalSkipped',
   okBefore: 'ALREADY_RELEASED',
   tag: 'release:',
-  // A release moves a token (its rules asked, its balances written): up to twice a trade's gas.
-  weight: 2,
   make: (withdrawalId, ok, reason, ref) =>
     ok ? { withdrawalId, ok, ref } : { withdrawalId, ok, reason, ref },
 };
+
+/**
+ * What a batch transaction may use, an upper bound (unused gas is not paid, and a tight bound lets
+ * batches out at once share a block), measured on the escrow (docs/evm-contracts.md): per account
+ * of the batch, its first reads and writes at worst (two balances from zero, 22,100 gas each, and
+ * its rule reads); per trade, the loop and its share of the events; a release moves a token and
+ * asks its rules; a leg is locked, claimed or refunded whole. One that runs out is offered twice
+ * as much the next time (`BatchSender`).
+ */
+export const GAS = {
+  base: 150_000n,
+  perAccount: 50_000n,
+  perTrade: 10_000n,
+  perRelease: 180_000n,
+  perLeg: 90_000n,
+} as const;
+
+export type GasBound = { [K in keyof typeof GAS]: bigint };
 
 /** Accounts `EvmLedger` remembers as checked, at most (then it starts again). */
 const MAX_ADDRESSES = 100_000;
@@ -132,6 +142,7 @@ export class EvmLedger implements Ledger {
   #escrow: string;
   #topics: Map<string, string>;
   lastBatch: BatchGas | null = null;
+  #gas: GasBound;
   /** Accounts checked (`#address`). */
   #addresses = new Map<string, string | null>();
   /** Hash time-locks of cross-ledger trades, through the same transactions' sender. */
@@ -140,6 +151,7 @@ export class EvmLedger implements Ledger {
   constructor(options: EvmLedgerOptions) {
     this.venue = options.venue;
     this.#o = options;
+    this.#gas = { ...GAS, ...options.gas };
     this.#sender = new BatchSender(options);
     this.#escrow = String(options.settlement.target).toLowerCase();
     const events = [TRADE_VERDICTS, WITHDRAWAL_VERDICTS].flatMap((v) => [v.ok, v.refused, v.skipped]);
@@ -148,7 +160,8 @@ export class EvmLedger implements Ledger {
       venue: this.venue,
       settlement: options.settlement,
       token: (asset) => options.token?.(asset),
-      transact: (key, data, count) => this.#transact(id(key), data, count, 1),
+      transact: (key, data, count) =>
+        this.#transact(id(key), data, count, this.#gas.base + this.#gas.perLeg * BigInt(count)),
     });
   }
 
@@ -175,11 +188,15 @@ export class EvmLedger implements Ledger {
       },
     );
     const data = () => settlePackedCalldata(items);
+    const accounts = new Set(items.flatMap((t) => [t.buyer, t.seller])).size;
+    const g = this.#gas;
+    const gas = g.base + g.perAccount * BigInt(accounts) + g.perTrade * BigInt(items.length);
     return this.#run(
       TRADE_VERDICTS,
       batch,
       items.map((t) => t.tradeId),
       data,
+      gas,
       outcomes,
     );
   }
@@ -204,6 +221,7 @@ export class EvmLedger implements Ledger {
       batch,
       items.map((w) => w[0]),
       data,
+      this.#gas.base + this.#gas.perRelease * BigInt(items.length),
       outcomes,
     );
   }
@@ -227,17 +245,18 @@ export class EvmLedger implements Ledger {
 
   /**
    * Sends the transaction of the instructions `ids` (those the ledger could take; the others
-   * already have their outcomes), reads their verdicts, shares the cost among them.
+   * already have their outcomes; at most `gas`), reads their verdicts, shares the cost among them.
    */
   async #run<I, O extends SettlementOutcome | WithdrawalOutcome>(
     v: Verdicts<I, O>,
     batch: readonly I[],
     ids: readonly bigint[],
     data: () => string,
+    gas: bigint,
     outcomes: Map<number, O>,
   ): Promise<O[]> {
     if (ids.length > 0) {
-      const t = await this.#transact(id(`${v.tag}${ids.join(',')}`), data(), ids.length, v.weight);
+      const t = await this.#transact(id(`${v.tag}${ids.join(',')}`), data(), ids.length, gas);
       for (const log of t.logs) await this.#verdict(v, log, t.hash, outcomes);
       ids.forEach((i, k) => {
         const o = outcomes.get(Number(i));
@@ -248,11 +267,11 @@ export class EvmLedger implements Ledger {
   }
 
   /**
-   * Sends one batch transaction of `count` instructions (each may use `weight` times a trade's
-   * gas); its receipt, and each instruction's equal share of its cost, in whole gas and wei.
+   * Sends one batch transaction of `count` instructions (using at most `gas`); its receipt, and
+   * each instruction's equal share of its cost, in whole gas and wei.
    */
-  async #transact(key: string, data: string, count: number, weight: number): Promise<Transacted> {
-    const receipt = await this.#sender.send(key, data, count * weight);
+  async #transact(key: string, data: string, count: number, gas: bigint): Promise<Transacted> {
+    const receipt = await this.#sender.send(key, data, gas);
     const fee = receipt.gasUsed * receipt.gasPrice;
     this.lastBatch = { trades: count, gasUsed: receipt.gasUsed, fee };
     return {

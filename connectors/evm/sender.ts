@@ -122,21 +122,26 @@ export class BatchSender {
   #followers = new Map<string, Promise<Followed>>();
   /** Nonces are taken, recorded and broadcast one batch at a time, so they go out in order. */
   #signing = new OneAtATime();
+  /** The gas limit each batch's transaction was signed with, and how many times the ledger's bound a batch that ran out of gas is offered. */
+  #offered = new Map<string, bigint>();
+  #more = new Map<string, bigint>();
 
   constructor(options: BatchSenderOptions) {
     this.#o = options;
   }
 
   /**
-   * Sends the batch `key` (its call data `data`, `count` trades) as one transaction and waits
-   * until it is final; other batches may be out meanwhile, on the nonces before and after. The
-   * transaction recorded for this batch, if any, is followed (never signed again while it can
-   * still be mined); otherwise a new one is signed, recorded, then broadcast.
+   * Sends the batch `key` (its call data `data`, at most `gas` gas: an upper bound the ledger
+   * makes of it) as one transaction and waits until it is final; other batches may be out
+   * meanwhile, on the nonces before and after. The transaction recorded for this batch, if any,
+   * is followed (never signed again while it can still be mined); otherwise a new one is signed,
+   * recorded, then broadcast. A batch that ran out of gas is offered twice as much the next time
+   * it is asked (the daemon retries it).
    */
-  async send(key: string, data: string, count: number): Promise<BatchReceipt> {
+  async send(key: string, data: string, gas: bigint): Promise<BatchReceipt> {
     const op = await this.#lookUp();
     for (let lost = 0; ;) {
-      const end = await this.#followerOf(op, key, data, count);
+      const end = await this.#followerOf(op, key, data, gas);
       if (end === 'lost') {
         if (++lost >= MAX_LOST_NONCES) {
           throw makeError(
@@ -148,20 +153,33 @@ export class BatchSender {
         }
         continue;
       }
-      if (end.status !== 1) throw this.#reverted(op, end.hash, await this.#why(op, data));
+      if (end.status !== 1) {
+        const offered = this.#offered.get(key);
+        if (offered !== undefined && end.gasUsed >= offered) {
+          this.#more.set(key, (this.#more.get(key) ?? 1n) * 2n);
+          throw makeError(
+            `the batch transaction ${end.hash} ran out of gas at ${offered}; it is offered twice as much next`,
+            'BATCH_REVERTED',
+            { tx: end.hash, gas: String(offered) },
+          );
+        }
+        throw this.#reverted(op, end.hash, await this.#why(op, data));
+      }
+      this.#offered.delete(key);
+      this.#more.delete(key);
       return end;
     }
   }
 
   /** The follower of batch `key`'s transaction: the one running, else the one recorded, else a new one. */
-  #followerOf(op: Operator, key: string, data: string, count: number): Promise<Followed> {
+  #followerOf(op: Operator, key: string, data: string, gas: bigint): Promise<Followed> {
     const running = this.#followers.get(key);
     if (running !== undefined) return running;
     const recorded = op.nonces.of(key);
     const tx =
       recorded ??
       this.#signing.run(async () => {
-        const signed = await this.#sign(op, key, data, count);
+        const signed = await this.#sign(op, key, data, gas);
         await this.#broadcast(op, signed.raw);
         return signed;
       });
@@ -214,13 +232,14 @@ export class BatchSender {
   }
 
   /** Signs the batch transaction under the fee cap with the next nonce, and records it before it goes out. */
-  async #sign(op: Operator, key: string, data: string, count: number): Promise<BatchTx & { raw: string }> {
+  async #sign(op: Operator, key: string, data: string, gas: bigint): Promise<BatchTx & { raw: string }> {
     const block = await op.provider.getBlock('latest');
     const fees = newFees(block?.baseFeePerGas ?? 0n, this.#tip, this.#cap);
     if (typeof fees === 'string') throw makeError(fees, 'FEE_CAP', { venue: this.#o.venue });
     // An explicit gas limit (an upper bound; unused gas is not paid) spares an estimate, which
-    // would execute the whole batch a second time.
-    const gasLimit = min(150_000n + 90_000n * BigInt(count), block?.gasLimit ?? 30_000_000n);
+    // would execute the whole batch a second time. A tight one lets batches out at once share a block.
+    const gasLimit = min(gas * (this.#more.get(key) ?? 1n), block?.gasLimit ?? 30_000_000n);
+    this.#offered.set(key, gasLimit);
     const nonce = await this.#nextNonce(op);
     const fields = { chainId: op.chainId, to: op.escrow, data, nonce, gasLimit, ...fees };
     const tx = { batch: key, nonce, ...(await this.#signed(op, fields)) };

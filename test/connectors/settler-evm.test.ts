@@ -363,6 +363,24 @@ describe('settlement daemon on anvil', () => {
       assert.deepEqual((await capped.settle([i]))[0]!.ok, true);
     });
 
+    it('offers a batch that ran out of gas twice as much when asked again, and settles it once', async () => {
+      // A bound below what one trade takes (about 85,000 gas), above the 21,000 a transaction needs to start.
+      const tight = new EvmLedger({
+        venue: 'evm:31337',
+        settlement: d.settlement,
+        progress: ledgerProgress,
+        asset,
+        gas: { base: 60_000n, perAccount: 0n, perTrade: 0n },
+      });
+      const i = instruction(1);
+      await assert.rejects(tight.settle([i]), /ran out of gas at 60000; it is offered twice as much next/);
+      assert.equal(await call<bigint>(d.settlement, 'tradeStatus', i.tradeId), 0n, 'nothing settled');
+      const [outcome] = await tight.settle([i]);
+      assert.equal(outcome!.ok, true, JSON.stringify(outcome));
+      assert.ok(outcome!.gas! <= 120_000, `within the doubled bound: ${outcome!.gas}`);
+      assert.equal(await call<bigint>(d.settlement, 'tradeStatus', i.tradeId), 1n);
+    });
+
     it("goes on when an outside transaction has taken the operator key's next nonce", async () => {
       const operator = anvil.devWallet(0);
       const outside = await operator.sendTransaction({ to: operator.address, value: 1n });
