@@ -39,7 +39,7 @@ export const FabricSettings = {
    * chaincode as transient data and stay with the collection's members; empty: none.
    */
   privateCollection: Type.String({ pattern: '^([A-Za-z0-9_-]{1,64})?$' }),
-  batchSize: Type.Integer({ minimum: 1, maximum: 1_000 }),
+  batchSize: Type.Integer({ minimum: 1, maximum: 5_000 }),
   batchMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
   /** Batch transactions out at once, of trades and withdrawals whose keys do not meet. */
   inFlight: Type.Integer({ minimum: 1, maximum: 64 }),

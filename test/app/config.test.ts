@@ -207,6 +207,20 @@ describe('connectors: the ledgers as one list, each entry by its kind', () => {
     );
   });
 
+  it('takes a Fabric batch of up to 5,000 trades (one past the ordering preferred bytes is cut at once), and no more', () => {
+    assert.deepEqual(
+      refused({
+        connectors: [{ kind: 'fabric', venue: 'fabric:x-net', batchSize: 5_001, inFlight: 0 }],
+      }).map((p) => p.replace(/ \(in [^)]*\)/, '')),
+      ['/connectors/0/batchSize: must be <= 5000', '/connectors/0/inFlight: must be >= 1'],
+    );
+    const { config } = load({ connectors: [{ kind: 'fabric', venue: 'fabric:x-net', batchSize: 5_000 }] });
+    assert.deepEqual(
+      config.connectors.map((c) => [c.venue, (c as { batchSize?: number }).batchSize]),
+      [['fabric:x-net', 5_000]],
+    );
+  });
+
   it('refuses a devnet given an operator', () => {
     assert.deepEqual(
       refused({

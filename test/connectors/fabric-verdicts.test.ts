@@ -192,4 +192,17 @@ describe('settlement chaincode: trade verdicts kept by key', () => {
     await settle([3_000]);
     assert.equal(await balance('fees', 'USD'), fees + 11, 'a credit after the fold adds up too');
   });
+
+  // Last: it sells what the seller holds.
+  it('takes a batch of up to 5,000 trades, and refuses a longer one naming the limit', async () => {
+    const ids = (from: number, n: number) => Array.from({ length: n }, (_, k) => from + k);
+    const before = await balance('buyer', 'ACME');
+    await assert.rejects(settle(ids(100_000, 5_001)), (err: Error & { details?: { message: string }[] }) =>
+      (err.details ?? []).some((d) => /a batch is a list of at most 5000 trades/.test(d.message)),
+    );
+    assert.equal(await balance('buyer', 'ACME'), before, 'nothing moved');
+    const verdicts = await settle(ids(200_000, 5_000));
+    assert.equal(verdicts.length, 5_000);
+    assert.equal(verdicts.filter((v) => v.ok).length, (await balance('buyer', 'ACME')) - before);
+  });
 });

@@ -131,7 +131,7 @@ interface Standing {
   frozen: boolean;
 }
 
-const MAX_BATCH = 1_000;
+const MAX_BATCH = 5_000;
 const MSP = /^[A-Za-z0-9._-]{1,64}$/;
 const AMOUNT = /^(0|[1-9][0-9]{0,37})$/;
 /** 32 bytes as lowercase hex: a secret, or its SHA-256. */
