@@ -186,6 +186,23 @@ function randomTrades(n: number, accounts: readonly Wallet[], seed: number): Tra
 }
 
 /**
+ * canTransferPacked's arguments: the wallets as a table ([count 2][wallet 20]...), the transfers
+ * as a run of [to 2][from 2][amount 16] by index into it.
+ */
+function packedTransfers(
+  wallets: readonly string[],
+  transfers: readonly { to: number; from: number; amount: bigint }[],
+): [string, string] {
+  const hex = (v: bigint | number, bytes: number): string =>
+    BigInt(v)
+      .toString(16)
+      .padStart(bytes * 2, '0');
+  const table = hex(wallets.length, 2) + wallets.map((w) => w.slice(2).toLowerCase()).join('');
+  const run = transfers.map((t) => hex(t.to, 2) + hex(t.from, 2) + hex(t.amount, 16)).join('');
+  return [`0x${table}`, `0x${run}`];
+}
+
+/**
  * What a batch should do, worked out plainly in order (the oracle settlePacked is checked
  * against): `seen` holds the verdicts before the batch (and takes the batch's), `balances` the
  * escrow's balances by `token/account` (moved as the trades settle), `rules` a trade's refusal by
@@ -877,6 +894,76 @@ describe('EVM settlement contracts on anvil', () => {
       );
       await send(d.securities.get('ACME')!, 'setAddressFrozen', bob.address, false);
       assert.equal(await escrow(acme, stranger), 0n);
+    });
+
+    it('canTransferPacked answers each transfer as canTransfer does, paused or not', async () => {
+      // Wallets: verified ones, two of them frozen on BETA, and one not in the registry.
+      const stranger = wallet('packed-stranger').address;
+      const wallets = [...pool.slice(160, 166).map((w) => w.address), stranger, alice.address];
+      const frozen = [wallets[1]!, wallets[4]!];
+      for (const w of frozen) await send(beta, 'setAddressFrozen', w, true);
+      const random = rng(17);
+      const transfers = Array.from({ length: 60 }, () => ({
+        to: Math.floor(random() * wallets.length),
+        from: Math.floor(random() * wallets.length),
+        amount: BigInt(1 + Math.floor(random() * 1000)),
+      }));
+      const packed = packedTransfers(wallets, transfers);
+      for (const paused of [false, true]) {
+        if (paused) await send(beta, 'pause');
+        const expected: [bigint, string][] = [];
+        for (const [k, t] of transfers.entries()) {
+          const [ok, why] = await call<[boolean, string]>(
+            beta,
+            'canTransfer',
+            wallets[t.from]!,
+            wallets[t.to]!,
+            t.amount,
+          );
+          if (!ok) expected.push([BigInt(k), decodeBytes32String(why)]);
+        }
+        const answer = await call<[bigint, string][]>(beta, 'canTransferPacked', ...packed);
+        assert.deepEqual(
+          answer.map(([k, why]) => [k, decodeBytes32String(why)]),
+          expected,
+        );
+        assert.ok(new Set(expected.map(([, why]) => why)).size >= (paused ? 1 : 3), 'every rule is met');
+        if (paused) await send(beta, 'unpause');
+      }
+      for (const w of frozen) await send(beta, 'setAddressFrozen', w, false);
+      // Data that is not a table and whole transfers naming wallets in it.
+      const [table, run] = packed;
+      for (const bad of [
+        [table.slice(0, -2), run], // the table cut short
+        [table, `${run}00`], // a transfer cut short
+        [table, packedTransfers(wallets, [{ to: wallets.length, from: 0, amount: 1n }])[1]], // beyond the table
+      ] as const) {
+        await assert.rejects(call(beta, 'canTransferPacked', ...bad), assertRevert(beta, 'BadTransfers', []));
+      }
+    });
+
+    it("the token's refusals reach their own trades past repeats and other failures: as predicted", async () => {
+      const accounts = pool.slice(150, 156);
+      const frozen = accounts[0]!.address;
+      const refused = trade(accounts[1]!, accounts[0]!, 1n); // TO_FROZEN
+      const trades = [
+        trade(accounts[2]!, accounts[3]!, 1n),
+        refused,
+        refused, // a repeat of a refused trade, itself refused by the token: skipped
+        { ...trade(accounts[0]!, accounts[2]!, 1n), fee: 10n ** 30n }, // BAD_TRADE before FROM_FROZEN
+        trade(accounts[3]!, accounts[4]!, 10n ** 9n), // INSUFFICIENT_SECURITY
+        trade(accounts[0]!, accounts[5]!, 1n), // FROM_FROZEN
+        trade(accounts[4]!, accounts[5]!, 1n),
+        trade(accounts[5]!, accounts[0]!, 1n), // TO_FROZEN, the last trade
+      ];
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', frozen, true);
+      const who = accounts.map((w) => w.address).concat(feeAccount);
+      const out = await asPredicted(trades, who, (t) =>
+        t.seller === frozen ? 'FROM_FROZEN' : t.buyer === frozen ? 'TO_FROZEN' : '',
+      );
+      await send(d.securities.get('ACME')!, 'setAddressFrozen', frozen, false);
+      assert.deepEqual(out.skipped, [[refused.tradeId, 'ALREADY_FAILED']]);
+      assert.equal(out.settled.length, 2);
     });
 
     it('prints gas per trade and calldata of larger batches', async () => {

@@ -50,25 +50,6 @@ contract IdentityRegistry is AgentRole {
         return _investors[wallet].verified;
     }
 
-    /// isVerified of each wallet, in one call (a token checking a batch of transfers).
-    function isVerifiedBatch(address[] calldata wallets) external view returns (bool[] memory verified) {
-        uint256 n = wallets.length;
-        verified = new bool[](n);
-        for (uint256 i = 0; i < n;) {
-            address wallet;
-            assembly ("memory-safe") {
-                wallet := and(calldataload(add(wallets.offset, shl(5, i))), 0xffffffffffffffffffffffffffffffffffffffff)
-            }
-            bool v = _investors[wallet].verified;
-            assembly ("memory-safe") {
-                mstore(add(verified, shl(5, add(i, 1))), v)
-            }
-            unchecked {
-                ++i;
-            }
-        }
-    }
-
     function investorCountry(address wallet) external view returns (uint16) {
         return _investors[wallet].country;
     }

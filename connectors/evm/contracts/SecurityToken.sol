@@ -6,6 +6,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {AgentRole} from "./AgentRole.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {IdentityRegistry} from "./IdentityRegistry.sol";
+import {ITransferRules} from "./ITransferRules.sol";
 
 /// @title SecurityToken: an ERC-20 that follows ERC-3643's transfer rules.
 /// @notice A transfer needs the token unpaused, neither wallet frozen and the recipient verified
@@ -13,7 +14,7 @@ import {IdentityRegistry} from "./IdentityRegistry.sol";
 /// and force transfers. `canTransfer` answers the rules without moving anything, so an escrow
 /// that keeps its own ledger (Settlement) applies exactly the rules a transfer would.
 /// Partial freezes and pluggable compliance modules of ERC-3643 are not implemented.
-contract SecurityToken is ERC20, AgentRole, Pausable {
+contract SecurityToken is ERC20, AgentRole, Pausable, ITransferRules {
     bytes32 public constant PAUSED = "PAUSED";
     bytes32 public constant FROM_FROZEN = "FROM_FROZEN";
     bytes32 public constant TO_FROZEN = "TO_FROZEN";
@@ -29,8 +30,18 @@ contract SecurityToken is ERC20, AgentRole, Pausable {
 
     /// A transfer, mint or forced transfer the rules refuse; `reason` is one of the constants.
     error TransferNotAllowed(address from, address to, bytes32 reason);
-    /// canTransferBatch: the three arrays must be as long as each other.
-    error LengthMismatch(uint256 from, uint256 to, uint256 amounts);
+    /// canTransferPacked: the wallets are not a table, or the transfers not whole 20-byte
+    /// entries naming wallets in it.
+    error BadTransfers();
+
+    /// canTransferPacked's transfer: [to 2][from 2][amount 16].
+    uint256 private constant TRANSFER_BYTES = 20;
+    /// canTransferPacked's flags per wallet: whether it is frozen and verified, and whether
+    /// each has been read yet.
+    uint256 private constant FROZEN_READ = 1;
+    uint256 private constant FROZEN = 2;
+    uint256 private constant VERIFIED_READ = 4;
+    uint256 private constant VERIFIED = 8;
 
     constructor(
         string memory name_,
@@ -75,39 +86,105 @@ contract SecurityToken is ERC20, AgentRole, Pausable {
         ok = reason == 0;
     }
 
-    /// @notice canTransfer for many transfers at once, as an escrow settling a batch asks: the
-    /// reason each one is refused, 0 for each allowed. The same rules, read in bulk: the pause
-    /// once, and the recipients' verification in one call to the registry.
-    function canTransferBatch(
-        address[] calldata from,
-        address[] calldata to,
-        uint256[] calldata amounts
-    ) external view returns (bytes32[] memory reasons) {
-        uint256 n = from.length;
-        if (to.length != n || amounts.length != n) revert LengthMismatch(n, to.length, amounts.length);
-        reasons = new bytes32[](n);
-        if (paused()) {
-            for (uint256 i = 0; i < n; ++i) reasons[i] = PAUSED;
-            return reasons;
-        }
-        bool[] memory verified = _registry.isVerifiedBatch(to);
-        for (uint256 i = 0; i < n;) {
-            address f;
-            address t;
-            bool v;
-            assembly ("memory-safe") {
-                let mask := 0xffffffffffffffffffffffffffffffffffffffff
-                f := and(calldataload(add(from.offset, shl(5, i))), mask)
-                t := and(calldataload(add(to.offset, shl(5, i))), mask)
-                v := mload(add(verified, shl(5, add(i, 1))))
+    /// @notice canTransfer for a batch of transfers among a table of wallets, as an escrow
+    /// settling a batch asks: the same rules, answered for each transfer as if its `from` sent
+    /// its `amount` to its `to`. Packed, big-endian, no padding: `wallets` is [count 2] then
+    /// `count` addresses [wallet 20]; `transfers` is a run of [to 2][from 2][amount 16], `to`
+    /// and `from` indexes into `wallets` (an escrow's packed trades hold these 20 bytes as they
+    /// are). Returns only the transfers refused, in order, each with its reason: none when all
+    /// are allowed, so the common answer is 64 bytes whatever the batch. Reverts
+    /// `BadTransfers` on data that is not such a table and run.
+    /// @dev Gas: the rules are the pause and per wallet (frozen, verified), so each wallet's
+    /// answers are read once, when a transfer first needs them, and kept in a byte per wallet;
+    /// a transfer then costs two memory reads. The registry is asked `isVerified` of each
+    /// recipient once, through the scratch words (no allocation), and only of recipients.
+    function canTransferPacked(bytes calldata wallets, bytes calldata transfers)
+        external
+        view
+        returns (Refusal[] memory)
+    {
+        uint256 count = wallets.length < 2 ? 0 : uint16(bytes2(wallets[0:2]));
+        if (wallets.length != 2 + 20 * count || transfers.length % TRANSFER_BYTES != 0) revert BadTransfers();
+        bool stopped = paused();
+        address registry = stopped ? address(0) : address(_registry);
+        bytes32[4] memory reasons = [PAUSED, FROM_FROZEN, TO_FROZEN, TO_NOT_VERIFIED];
+        bytes4 verifiedSelector = IdentityRegistry.isVerified.selector;
+        bytes4 bad = BadTransfers.selector;
+        assembly ("memory-safe") {
+            // Wallet i's flags byte `f` with its frozen state read (if it was not): _frozen is
+            // read once per wallet.
+            function readFrozen(flags, table, i, f) -> g {
+                g := f
+                if iszero(and(g, FROZEN_READ)) {
+                    mstore(0x00, shr(96, calldataload(add(table, mul(i, 20)))))
+                    mstore(0x20, _frozen.slot)
+                    g := or(g, FROZEN_READ)
+                    if sload(keccak256(0x00, 0x40)) { g := or(g, FROZEN) }
+                    mstore8(add(flags, i), g)
+                }
             }
-            bytes32 reason = _walletRules(f, t, v);
-            assembly ("memory-safe") {
-                mstore(add(reasons, shl(5, add(i, 1))), reason)
+            // Recipient i's flags byte `f` with its frozen state and its verification (asked of
+            // the registry) read, once per wallet.
+            function readRecipient(flags, table, i, f, reg, sel) -> g {
+                g := readFrozen(flags, table, i, f)
+                mstore(0x00, sel)
+                mstore(0x04, shr(96, calldataload(add(table, mul(i, 20)))))
+                if iszero(staticcall(gas(), reg, 0x00, 0x24, 0x00, 0x20)) {
+                    returndatacopy(0x00, 0x00, returndatasize())
+                    revert(0x00, returndatasize())
+                }
+                if lt(returndatasize(), 0x20) { revert(0x00, 0x00) }
+                g := or(g, VERIFIED_READ)
+                if mload(0x00) { g := or(g, VERIFIED) }
+                mstore8(add(flags, i), g)
             }
-            unchecked {
-                ++i;
+            let table := add(wallets.offset, 2) // wallet i at table + 20 i
+            // A flags byte per wallet, zeroed (calldata past its end reads as zeros); then the
+            // answer, [0x20][m] then m pairs [transfer][reason], as Refusal[] encodes. Nothing is
+            // allocated after it, so memory grows only as far as the answer does.
+            let flags := mload(0x40)
+            calldatacopy(flags, calldatasize(), count)
+            let out := add(flags, count)
+            let m := 0
+            let end := add(transfers.offset, transfers.length)
+            for { let t := transfers.offset } lt(t, end) { t := add(t, TRANSFER_BYTES) } {
+                let w := calldataload(t)
+                let to := shr(240, w)
+                let from := and(shr(224, w), 0xffff)
+                if iszero(and(lt(to, count), lt(from, count))) {
+                    mstore(0x00, bad)
+                    revert(0x00, 0x04)
+                }
+                let k := div(sub(t, transfers.offset), TRANSFER_BYTES)
+                if stopped {
+                    // Paused: every transfer refused, the wallets not looked at.
+                    mstore(add(out, add(0x40, shl(6, m))), k)
+                    mstore(add(out, add(0x60, shl(6, m))), mload(reasons))
+                    m := add(m, 1)
+                    continue
+                }
+                // The sender's flags and the recipient's, read the first time a wallet needs
+                // them (a recipient's both, which VERIFIED_READ says).
+                let fromFlags := byte(0, mload(add(flags, from)))
+                if iszero(and(fromFlags, FROZEN_READ)) { fromFlags := readFrozen(flags, table, from, fromFlags) }
+                let toFlags := byte(0, mload(add(flags, to)))
+                if iszero(and(toFlags, VERIFIED_READ)) {
+                    toFlags := readRecipient(flags, table, to, toFlags, registry, verifiedSelector)
+                }
+                // Refused: which of `reasons`, in canTransfer's order: the sender frozen, the
+                // recipient frozen, the recipient not verified.
+                if or(and(or(fromFlags, toFlags), FROZEN), iszero(and(toFlags, VERIFIED))) {
+                    let why := 3
+                    if and(toFlags, FROZEN) { why := 2 }
+                    if and(fromFlags, FROZEN) { why := 1 }
+                    mstore(add(out, add(0x40, shl(6, m))), k)
+                    mstore(add(out, add(0x60, shl(6, m))), mload(add(reasons, shl(5, why))))
+                    m := add(m, 1)
+                }
             }
+            mstore(out, 0x20)
+            mstore(add(out, 0x20), m)
+            return(out, add(0x40, shl(6, m)))
         }
     }
 

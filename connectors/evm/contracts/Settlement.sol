@@ -5,20 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-
-/// The ERC-3643 rule check Settlement asks of a security token (SecurityToken implements it).
-interface ITransferRules {
-    function canTransfer(address from, address to, uint256 amount)
-        external
-        view
-        returns (bool ok, bytes32 reason);
-
-    /// canTransfer for many transfers at once: each one's reason, 0 if allowed.
-    function canTransferBatch(address[] calldata from, address[] calldata to, uint256[] calldata amounts)
-        external
-        view
-        returns (bytes32[] memory reasons);
-}
+import {ITransferRules} from "./ITransferRules.sol";
 
 /// @title Settlement: delivery versus payment on an escrow ledger.
 /// @notice Investors deposit security and cash tokens into this escrow, which keeps its own
@@ -55,24 +42,37 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// The balances a batch moves, in memory by account table entry: each read from storage at
-    /// its first use in a group of the batch and written back once at the group's end.
+    /// its account's first trade in a group of the batch and written back once at the group's end.
     struct Book {
         /// Entries in the account table.
         uint256 accounts;
-        /// The fee account's entry: its index in the table, or `accounts` (an entry after them).
-        uint256 fee;
-        /// Memory: the table's addresses, then the fee account's, a word each.
-        uint256 addresses;
-        /// Memory: per entry, its security balance then its cash balance, BALANCE_BYTES each.
-        uint256 balances;
-        /// Memory: the balances loaded in the current group, a word each, `loadedCount` of them.
+        /// Calldata: the table's addresses, ACCOUNT_BYTES each.
+        uint256 table;
+        /// The fee account.
+        address fee;
+        /// Memory: per table entry, ENTRY_BYTES: the group that loaded it, its security and cash
+        /// balances, their storage slots. After them an entry for the fee account, used only if
+        /// it is not in the table.
+        uint256 entries;
+        /// Memory: the fee account's cash balance in its entry (its slot two words on).
+        uint256 feeCash;
+        /// Memory: the entries loaded in the current group, a word each, `loadedCount` of them.
         uint256 loaded;
         uint256 loadedCount;
-        /// The current group, counted from 1: a balance loaded in another is stale.
+        /// The current group, counted from 1: an entry loaded in another is stale.
         uint256 group;
         /// The base slots in `_balances` of the group's security and cash.
         uint256 securityMap;
         uint256 cashMap;
+    }
+
+    /// The rule check's call (canTransferPacked), built once per batch with the account table
+    /// in it; each group writes its transfers there and asks.
+    struct Ask {
+        /// Memory: the call, from its selector.
+        uint256 call;
+        /// Memory: where the group's transfers go, 20 bytes each (their length the word before).
+        uint256 transfers;
     }
 
     /// The status word of trade ids in hand (ids of a batch are mostly consecutive): its index,
@@ -117,12 +117,10 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     uint256 private constant ACCOUNT_BYTES = 20;
     uint256 private constant GROUP_HEADER_BYTES = 42;
     uint256 private constant PACKED_TRADE_BYTES = 60;
-    /// canTransferBatch's call before its elements: selector, three offsets, three lengths.
-    uint256 private constant RULES_CALL_BYTES = 4 + 6 * 32;
-    /// A balance on the book: the group that loaded it, its storage slot, its value.
-    uint256 private constant BALANCE_BYTES = 3 * 32;
-    uint256 private constant SECURITY_LEG = 0;
-    uint256 private constant CASH_LEG = 1;
+    /// A table entry on the book: [group][security][cash][security slot][cash slot].
+    uint256 private constant ENTRY_BYTES = 5 * 32;
+    /// canTransferPacked's transfer, the bytes 8 to 27 of a packed trade: [to 2][from 2][amount 16].
+    uint256 private constant TRANSFER_BYTES = 20;
 
     /// Verdicts kept per trade id (`tradeStatus`).
     uint8 public constant UNSEEN = 0;
@@ -375,8 +373,7 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     function settlePacked(bytes calldata data) external onlyOperator {
         (uint256 groups, uint256 largest) = _layout(data);
         Book memory book = _book(data, feeAccount);
-        // Room for the rule check of the largest group: its call's arguments, then its answer.
-        uint256 ask = _alloc(RULES_CALL_BYTES + 3 * 32 * largest);
+        Ask memory ask = _askFor(data, groups, largest);
         Status memory status = Status(type(uint256).max, 0, 0);
         uint256 start;
         assembly ("memory-safe") {
@@ -396,283 +393,347 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
             book.group += 1; // what the group before loaded is stale from here on
             book.securityMap = _mapOf(security);
             book.cashMap = _mapOf(cash);
-            uint256 length = _prepare(book, p, count, ask, start);
-            bytes32 rule = security == cash ? BAD_TRADE : _ask(security, ask, length, count);
-            _settleGroup(book, status, p, count, rule, ask + 0x40);
+            _prepare(book, p, count, ask.transfers, start);
+            (bytes32 rule, uint256 refusals) = _ask(security, cash, ask, p, count);
+            _settleGroup(book, status, p, count, rule, refusals);
             _writeBack(book);
             unchecked {
                 p += count * PACKED_TRADE_BYTES;
             }
         }
-        _putBack(status);
+        _putBack(status.word, status.bits, status.settled);
     }
 
     /// Checks the packed layout before anything is read, so the loops need no bounds checks: the
     /// byte offset of the first group, and the largest group's count. The account table's order
     /// is checked as it is read (_book), each trade's account indexes with its group (_prepare).
     function _layout(bytes calldata data) private pure returns (uint256 groups, uint256 largest) {
-        uint256 end = data.length;
-        if (end < TABLE_HEADER_BYTES) revert BadPackedData(0);
-        groups = TABLE_HEADER_BYTES + uint256(uint16(bytes2(data[0:2]))) * ACCOUNT_BYTES;
-        if (groups > end) revert BadPackedData(0);
-        uint256 group = groups;
-        while (group < end) {
-            if (end - group < GROUP_HEADER_BYTES) revert BadPackedData(group);
-            uint256 n = uint16(bytes2(data[group + 40:group + 42])); // the header's count
-            uint256 next = group + GROUP_HEADER_BYTES + n * PACKED_TRADE_BYTES;
-            if (n == 0 || next > end) revert BadPackedData(group);
-            if (n > largest) largest = n;
-            group = next;
-        }
-    }
-
-    /// The book of a batch: the account table's addresses (in ascending order, else
-    /// BadPackedData at the one out of order), the fee account after them unless it is one of
-    /// them, and room for two balances of each.
-    function _book(bytes calldata data, address fees) private pure returns (Book memory book) {
-        uint256 n = uint16(bytes2(data[0:2]));
-        book.fee = n;
-        book.addresses = _alloc((n + 1) * 32);
-        book.balances = _alloc((n + 1) * 2 * BALANCE_BYTES);
-        book.loaded = _alloc((n + 1) * 2 * 32);
-        uint256 least = 0; // the least the next account may be
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 at_ = TABLE_HEADER_BYTES + i * ACCOUNT_BYTES;
-            uint256 account = uint160(bytes20(data[at_:at_ + ACCOUNT_BYTES]));
-            if (account < least) revert BadPackedData(at_);
-            least = account + 1;
-            if (account == uint160(fees)) book.fee = i;
-            _store(book.addresses + i * 32, account);
-        }
-        _store(book.addresses + n * 32, uint160(fees));
-        book.accounts = n;
-    }
-
-    /// Before a group settles: writes at `ask` the call canTransferBatch(sellers, buyers,
-    /// quantities) of its `count` packed trades at `p` and returns its length; loads into the
-    /// book every balance they may move (both legs of buyer and seller, the fee account's cash),
-    /// so that settling them is arithmetic in memory. A trade naming an account beyond the table
-    /// reverts BadPackedData at its offset in the data (which starts at calldata offset `base`).
-    function _prepare(Book memory book, uint256 p, uint256 count, uint256 ask, uint256 base)
-        private
-        view
-        returns (uint256 length)
-    {
-        // Three arrays after the selector and their offsets, `stride` apart: each a length word,
-        // then its elements.
-        uint256 stride = 32 + count * 32;
-        length = 4 + 0x60 + 3 * stride;
-        bytes4 selector = ITransferRules.canTransferBatch.selector;
         bytes4 bad = BadPackedData.selector;
-        uint256 accounts = book.accounts;
-        uint256 addresses = book.addresses;
-        _load(book, book.fee, CASH_LEG);
         assembly ("memory-safe") {
-            mstore(ask, selector)
-            mstore(add(ask, 4), 0x60)
-            mstore(add(ask, 0x24), add(0x60, stride))
-            mstore(add(ask, 0x44), add(0x60, shl(1, stride)))
-            let from := add(ask, 0x64)
-            mstore(from, count)
-            mstore(add(from, stride), count)
-            mstore(add(from, shl(1, stride)), count)
-            for { let k := 0 } lt(k, count) { k := add(k, 1) } {
-                let t := add(p, mul(k, PACKED_TRADE_BYTES))
-                let buyer := shr(240, calldataload(add(t, 8)))
-                let seller := shr(240, calldataload(add(t, 10)))
-                if iszero(and(lt(buyer, accounts), lt(seller, accounts))) {
-                    mstore(0, bad)
-                    mstore(4, sub(t, base))
-                    revert(0, 0x24)
-                }
-                let e := add(from, shl(5, add(k, 1)))
-                mstore(e, mload(add(addresses, shl(5, seller))))
-                mstore(add(e, stride), mload(add(addresses, shl(5, buyer))))
-                mstore(add(e, shl(1, stride)), shr(128, calldataload(add(t, 12))))
+            function fail(selector, offset) {
+                mstore(0x00, selector)
+                mstore(0x04, offset)
+                revert(0x00, 0x24)
+            }
+            let end := data.length
+            if lt(end, TABLE_HEADER_BYTES) { fail(bad, 0) }
+            groups := add(TABLE_HEADER_BYTES, mul(shr(240, calldataload(data.offset)), ACCOUNT_BYTES))
+            if gt(groups, end) { fail(bad, 0) }
+            for { let group := groups } lt(group, end) {} {
+                if lt(sub(end, group), GROUP_HEADER_BYTES) { fail(bad, group) }
+                let n := shr(240, calldataload(add(data.offset, add(group, 40)))) // the header's count
+                let next := add(group, add(GROUP_HEADER_BYTES, mul(n, PACKED_TRADE_BYTES)))
+                if or(iszero(n), gt(next, end)) { fail(bad, group) }
+                if gt(n, largest) { largest := n }
+                group := next
             }
         }
-        _loadAll(book, p, count);
     }
 
-    /// Loads into the book both balances of the buyer and the seller of each of the `count`
-    /// packed trades at `p` (see _load).
-    function _loadAll(Book memory book, uint256 p, uint256 count) private view {
-        uint256 balances = book.balances;
-        uint256 addresses = book.addresses;
+    /// The book of a batch: the account table checked (in ascending order, else BadPackedData
+    /// at the one out of order) and an entry for each account and one for the fee account;
+    /// the fee account's cash is that of its table entry if it has one.
+    function _book(bytes calldata data, address fees) private pure returns (Book memory book) {
+        uint256 table;
+        uint256 n;
+        assembly ("memory-safe") {
+            table := add(data.offset, TABLE_HEADER_BYTES)
+            n := shr(240, calldataload(data.offset))
+        }
+        uint256 fee = n; // the fee account's entry
+        uint256 least = 0; // the least the next account may be
+        unchecked {
+            for (uint256 i = 0; i < n; ++i) {
+                uint256 account = _account(table, i);
+                if (account < least) revert BadPackedData(TABLE_HEADER_BYTES + i * ACCOUNT_BYTES);
+                least = account + 1;
+                if (account == uint160(fees)) fee = i;
+            }
+            book.entries = _alloc((n + 1) * ENTRY_BYTES);
+            book.feeCash = book.entries + fee * ENTRY_BYTES + 0x40;
+        }
+        book.loaded = _reserve(n * 32);
+        book.accounts = n;
+        book.table = table;
+        book.fee = fees;
+    }
+
+    /// Account `i` of the table at calldata offset `table`.
+    function _account(uint256 table, uint256 i) private pure returns (uint256 account) {
+        assembly ("memory-safe") {
+            account := shr(96, calldataload(add(table, mul(i, ACCOUNT_BYTES))))
+        }
+    }
+
+    /// The canTransferPacked call of a batch, its table written once: selector, the offsets of
+    /// `wallets` and `transfers`, `wallets` (the account table as it is in `data`, its first
+    /// `groups` bytes), then `transfers`' length and room for the largest group's transfers (and
+    /// the 12 bytes the last one's word writes past them).
+    function _askFor(bytes calldata data, uint256 groups, uint256 largest) private pure returns (Ask memory ask) {
+        uint256 padded = (groups + 31) & ~uint256(31);
+        ask.call = _reserve(4 + 0x60 + padded + 0x20 + largest * TRANSFER_BYTES + 12);
+        ask.transfers = ask.call + 4 + 0x60 + padded + 0x20;
+        bytes4 selector = ITransferRules.canTransferPacked.selector;
+        uint256 at_ = ask.call;
+        assembly ("memory-safe") {
+            mstore(at_, selector)
+            mstore(add(at_, 0x04), 0x40)
+            mstore(add(at_, 0x24), add(0x60, padded))
+            mstore(add(at_, 0x44), groups)
+            calldatacopy(add(at_, 0x64), data.offset, groups)
+        }
+    }
+
+    /// Before a group settles, one pass over its `count` packed trades at `p`: writes each
+    /// one's transfer for the rule check at `transfers`, and loads into the book both balances
+    /// of its buyer and its seller (and the fee account's cash), so that settling is arithmetic
+    /// in memory. A trade naming an account beyond the table reverts BadPackedData at its offset
+    /// in the data (which starts at calldata offset `base`).
+    function _prepare(Book memory book, uint256 p, uint256 count, uint256 transfers, uint256 base) private view {
+        uint256 accounts = book.accounts;
+        uint256 table = book.table;
+        address fees = book.fee;
+        uint256 entries = book.entries;
+        uint256 loaded = book.loaded;
         uint256 group = book.group;
         uint256 securityMap = book.securityMap;
         uint256 cashMap = book.cashMap;
+        uint256 feeCash = book.feeCash;
+        uint256 n = 0;
+        bytes4 bad = BadPackedData.selector;
         assembly ("memory-safe") {
-            // _load's work once the book has not this group's value: `entry`'s balance at `ptr`
-            function load(b, ptr, account, map) {
+            // Entry `e` of `account`, loaded: the group, both balances and their slots.
+            function load(e, account, group_, securityMap_, cashMap_) {
+                mstore(e, group_)
                 mstore(0x00, account)
-                mstore(0x20, map)
+                mstore(0x20, securityMap_)
                 let slot := keccak256(0x00, 0x40)
-                mstore(ptr, mload(add(b, 0xc0))) // Book.group
-                mstore(add(ptr, 0x20), slot)
-                mstore(add(ptr, 0x40), sload(slot))
-                let n := mload(add(b, 0xa0)) // Book.loadedCount
-                mstore(add(mload(add(b, 0x80)), shl(5, n)), ptr) // Book.loaded
-                mstore(add(b, 0xa0), add(n, 1))
+                mstore(add(e, 0x20), sload(slot))
+                mstore(add(e, 0x60), slot)
+                mstore(0x20, cashMap_)
+                slot := keccak256(0x00, 0x40)
+                mstore(add(e, 0x40), sload(slot))
+                mstore(add(e, 0x80), slot)
             }
+            // The fee account's cash (and slot), untagged: if the fee account also trades in the
+            // group its entry is loaded below, reading the same value again.
+            mstore(0x00, fees)
+            mstore(0x20, cashMap)
+            let feeSlot := keccak256(0x00, 0x40)
+            mstore(feeCash, sload(feeSlot))
+            mstore(add(feeCash, 0x40), feeSlot)
             for { let end := add(p, mul(count, PACKED_TRADE_BYTES)) } lt(p, end) { p := add(p, PACKED_TRADE_BYTES) } {
-                // an entry's security balance, then its cash balance, BALANCE_BYTES each
-                let entry := shr(240, calldataload(add(p, 8))) // the buyer
-                let ptr := add(balances, mul(entry, 0xc0))
-                let account := mload(add(addresses, shl(5, entry)))
-                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, securityMap) }
-                ptr := add(ptr, 0x60)
-                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, cashMap) }
-                entry := shr(240, calldataload(add(p, 10))) // the seller
-                ptr := add(balances, mul(entry, 0xc0))
-                account := mload(add(addresses, shl(5, entry)))
-                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, securityMap) }
-                ptr := add(ptr, 0x60)
-                if iszero(eq(mload(ptr), group)) { load(book, ptr, account, cashMap) }
+                // A trade's bytes 8 to 27, [buyer 2][seller 2][quantity 16], are as they are the
+                // token's transfer [to 2][from 2][amount 16]: the seller sends to the buyer. The
+                // 12 bytes the word writes past them are the next transfer's place.
+                let w := calldataload(add(p, 8))
+                mstore(transfers, w)
+                transfers := add(transfers, TRANSFER_BYTES)
+                let buyer := shr(240, w)
+                let seller := and(shr(224, w), 0xffff)
+                if iszero(and(lt(buyer, accounts), lt(seller, accounts))) {
+                    mstore(0x00, bad)
+                    mstore(0x04, sub(p, base))
+                    revert(0x00, 0x24)
+                }
+                // An account trading in the group has both its balances loaded, so one tag says so.
+                let e := add(entries, mul(buyer, ENTRY_BYTES))
+                if iszero(eq(mload(e), group)) {
+                    load(e, shr(96, calldataload(add(table, mul(buyer, ACCOUNT_BYTES)))), group, securityMap, cashMap)
+                    mstore(add(loaded, shl(5, n)), e)
+                    n := add(n, 1)
+                }
+                e := add(entries, mul(seller, ENTRY_BYTES))
+                if iszero(eq(mload(e), group)) {
+                    load(e, shr(96, calldataload(add(table, mul(seller, ACCOUNT_BYTES)))), group, securityMap, cashMap)
+                    mstore(add(loaded, shl(5, n)), e)
+                    n := add(n, 1)
+                }
             }
         }
+        book.loadedCount = n;
     }
 
-    /// Asks a security its rules with the canTransferBatch call of `length` bytes at `ask`
-    /// (_prepare), whose answer replaces it there: reasons from `ask + 0x40`, a word per trade
-    /// (0 if allowed). Returns 0 if the security answered, else NOT_A_SECURITY for all its
-    /// trades (a plain ERC-20, no contract at all, an answer of the wrong shape).
-    function _ask(address security, uint256 ask, uint256 length, uint256 count) private view returns (bytes32) {
+    /// Asks `security` its rules for the `count` trades at `p` (their transfers written by
+    /// _prepare) with canTransferPacked. Returns the rule for all the group's trades: 0 if the
+    /// security answered, BAD_TRADE if it is also the cash, NOT_A_SECURITY if it does not answer
+    /// (a plain ERC-20, no contract at all, an answer of the wrong shape). And `refusals`: its
+    /// refusals as pairs [trade's calldata offset][reason] in trade order, then a 0 (none if the
+    /// rule is not 0).
+    function _ask(address security, address cash, Ask memory ask, uint256 p, uint256 count)
+        private
+        view
+        returns (bytes32 rule, uint256 refusals)
+    {
+        uint256 at_ = ask.call;
+        uint256 transfers = ask.transfers;
+        bytes32 refused = REFUSED;
         bool ok;
-        uint256 answer = 0x40 + count * 32; // the offset and length words, then the reasons
-        assembly ("memory-safe") {
-            ok := staticcall(gas(), security, ask, length, 0, 0)
-            if lt(returndatasize(), answer) { ok := 0 }
-            if ok {
-                returndatacopy(ask, 0, answer)
-                ok := and(eq(mload(ask), 0x20), eq(mload(add(ask, 0x20)), count))
+        if (security != cash) {
+            assembly ("memory-safe") {
+                let length := mul(count, TRANSFER_BYTES)
+                mstore(sub(transfers, 0x20), length)
+                ok := staticcall(gas(), security, at_, add(sub(transfers, at_), length), 0, 0)
             }
         }
-        return ok ? bytes32(0) : NOT_A_SECURITY;
-    }
-
-    /// Loads account `entry`'s balance on `leg` (SECURITY_LEG, CASH_LEG) into the book, unless
-    /// the group loaded it already, and lists it for _writeBack. A balance on the book is three
-    /// words: the group that loaded it, its storage slot, its value.
-    function _load(Book memory book, uint256 entry, uint256 leg) private view {
-        uint256 ptr = book.balances + (entry * 2 + leg) * BALANCE_BYTES;
-        uint256 group = book.group;
-        bool loaded;
         assembly ("memory-safe") {
-            loaded := eq(mload(ptr), group)
+            // The answer, (uint256, bytes32)[]: [0x20][m] then m pairs [index][reason], m at
+            // most count; in memory from the free pointer, with a 0 after it.
+            let answer := mload(0x40)
+            let size := returndatasize()
+            if or(lt(size, 0x40), gt(size, add(0x40, shl(6, count)))) { ok := 0 }
+            let m := 0
+            if ok {
+                returndatacopy(answer, 0, size)
+                m := mload(add(answer, 0x20))
+                ok := and(eq(mload(answer), 0x20), and(iszero(gt(m, count)), eq(size, add(0x40, shl(6, m)))))
+            }
+            if ok {
+                // Each refusal's index, strictly ascending and below count, becomes its trade's
+                // offset, which _settleGroup meets in its walk; a reason of 0 is REFUSED.
+                let next := 0 // the least the next index may be
+                for { let r := add(answer, 0x40) } lt(r, add(answer, add(0x40, shl(6, m)))) { r := add(r, 0x40) } {
+                    let i := mload(r)
+                    if or(lt(i, next), iszero(lt(i, count))) {
+                        ok := 0
+                        break
+                    }
+                    next := add(i, 1)
+                    mstore(r, add(p, mul(i, PACKED_TRADE_BYTES)))
+                    if iszero(mload(add(r, 0x20))) { mstore(add(r, 0x20), refused) }
+                }
+            }
+            if iszero(ok) { m := 0 }
+            refusals := add(answer, 0x40)
+            let last := add(refusals, shl(6, m))
+            mstore(last, 0) // no trade is at calldata offset 0
+            mstore(0x40, add(last, 0x20))
         }
-        if (loaded) return;
-        uint256 account = _word(book.addresses, entry);
-        uint256 map = leg == SECURITY_LEG ? book.securityMap : book.cashMap;
-        assembly ("memory-safe") {
-            mstore(0x00, account)
-            mstore(0x20, map)
-            let slot := keccak256(0x00, 0x40)
-            mstore(ptr, group)
-            mstore(add(ptr, 0x20), slot)
-            mstore(add(ptr, 0x40), sload(slot))
-        }
-        _store(book.loaded + book.loadedCount * 32, ptr);
-        book.loadedCount += 1;
+        if (security == cash) return (BAD_TRADE, refusals);
+        return (ok ? bytes32(0) : NOT_A_SECURITY, refusals);
     }
 
     /// Settles the `count` packed trades of a group at `p`, in order, on the book (_prepare
     /// loaded their balances). Per trade: a trade id seen before is skipped (TradeSkipped); else
     /// a bad shape (no quantity, a fee above the amount) fails it with BAD_TRADE, then `rule` if
-    /// not 0 (the same for every trade of the group) or its own reason at `reasons`, then the
-    /// seller's security and the buyer's cash (TradeFailed); else it moves and is settled.
+    /// not 0 (the same for every trade of the group) or its refusal (the next pair at
+    /// `refusal`, if it names this trade), then the seller's security and the buyer's cash
+    /// (TradeFailed); else it moves and is settled.
     function _settleGroup(
         Book memory book,
         Status memory status,
         uint256 p,
         uint256 count,
         bytes32 rule,
-        uint256 reasons
+        uint256 refusal
     ) private {
-        uint256 balances = book.balances;
-        uint256 feeCash = _value(balances, book.fee, CASH_LEG);
+        uint256 entries = book.entries;
+        uint256 feeCash = book.feeCash;
+        // The status word in hand, on the stack for the loop.
+        uint256 word = status.word;
+        uint256 bits = status.bits;
+        uint256 settled = status.settled;
         uint256 end = p + count * PACKED_TRADE_BYTES;
         for (; p < end; p += PACKED_TRADE_BYTES) {
             uint256 id;
-            uint256 quantity;
-            uint256 amount;
-            uint256 fee;
+            bytes32 reason = rule;
             assembly ("memory-safe") {
                 id := shr(192, calldataload(p))
-                quantity := shr(128, calldataload(add(p, 12)))
-                amount := shr(128, calldataload(add(p, 28)))
-                fee := shr(128, calldataload(add(p, 44)))
+                // The token's refusal of this trade if the next one names it (in trade order).
+                if eq(mload(refusal), p) {
+                    if iszero(reason) { reason := mload(add(refusal, 0x20)) }
+                    refusal := add(refusal, 0x40)
+                }
             }
-            bytes32 reason = rule;
-            if (reason == 0) reason = bytes32(_word(reasons, 0));
-            unchecked {
-                reasons += 32;
+            if (id >> 7 != word) {
+                _putBack(word, bits, settled);
+                word = id >> 7;
+                bits = _status[word];
+                settled = 0;
             }
-            if (id >> 7 != status.word) _inHand(status, id >> 7);
             uint256 shift = (id & 127) << 1;
-            uint256 prior = (status.bits >> shift) & 3;
+            uint256 prior = (bits >> shift) & 3;
             if (prior != UNSEEN) {
                 emit TradeSkipped(id, prior == SETTLED ? ALREADY_SETTLED : ALREADY_FAILED);
                 continue;
             }
-            if (quantity == 0 || fee > amount) reason = BAD_TRADE;
+            reason = _move(entries, feeCash, p, reason);
             if (reason == 0) {
-                uint256 short;
-                assembly ("memory-safe") {
-                    // values: the third word of a balance; an entry's cash balance after its security's
-                    let buyer := add(balances, add(mul(shr(240, calldataload(add(p, 8))), 0xc0), 0x40))
-                    let seller := add(balances, add(mul(shr(240, calldataload(add(p, 10))), 0xc0), 0x40))
-                    let sellerSecurity := mload(seller)
-                    let buyerCash := mload(add(buyer, 0x60))
-                    short := or(lt(sellerSecurity, quantity), shl(1, lt(buyerCash, amount)))
-                    if iszero(short) {
-                        // A token's ledger entries sum to what the escrow received: no credit overflows.
-                        mstore(seller, sub(sellerSecurity, quantity))
-                        mstore(buyer, add(mload(buyer), quantity))
-                        mstore(add(buyer, 0x60), sub(buyerCash, amount))
-                        mstore(add(seller, 0x60), add(mload(add(seller, 0x60)), sub(amount, fee)))
-                        mstore(feeCash, add(mload(feeCash), fee))
-                    }
-                }
-                if (short != 0) reason = short & 1 != 0 ? INSUFFICIENT_SECURITY : INSUFFICIENT_CASH;
-            }
-            if (reason == 0) {
-                status.bits |= uint256(SETTLED) << shift;
-                status.settled |= 1 << (shift >> 1);
+                bits |= uint256(SETTLED) << shift;
+                settled |= 1 << (shift >> 1);
             } else {
-                status.bits |= uint256(FAILED) << shift;
+                bits |= uint256(FAILED) << shift;
                 emit TradeFailed(id, reason);
             }
         }
+        status.word = word;
+        status.bits = bits;
+        status.settled = settled;
     }
 
-    /// Writes each balance the group loaded back to storage, once.
+    /// Settles the packed trade at `p` on the book, or says why not: BAD_TRADE for a bad shape,
+    /// else `reason` if not 0 (the rules'), else INSUFFICIENT_SECURITY or INSUFFICIENT_CASH; 0
+    /// once its five moves are made.
+    function _move(uint256 entries, uint256 feeCash, uint256 p, bytes32 reason) private pure returns (bytes32) {
+        uint256 quantity;
+        uint256 amount;
+        uint256 fee;
+        uint256 buyer;
+        uint256 seller;
+        assembly ("memory-safe") {
+            let w := calldataload(add(p, 8)) // [buyer 2][seller 2][quantity 16][...]
+            buyer := add(entries, mul(shr(240, w), ENTRY_BYTES))
+            seller := add(entries, mul(and(shr(224, w), 0xffff), ENTRY_BYTES))
+            quantity := and(shr(96, w), 0xffffffffffffffffffffffffffffffff)
+            amount := shr(128, calldataload(add(p, 28)))
+            fee := shr(128, calldataload(add(p, 44)))
+        }
+        if (quantity == 0 || fee > amount) return BAD_TRADE;
+        if (reason != 0) return reason;
+        uint256 short;
+        assembly ("memory-safe") {
+            // An entry's security balance at 0x20, its cash at 0x40.
+            let sellerSecurity := mload(add(seller, 0x20))
+            let buyerCash := mload(add(buyer, 0x40))
+            short := or(lt(sellerSecurity, quantity), shl(1, lt(buyerCash, amount)))
+            if iszero(short) {
+                // Each credit reads its balance after the debits, so a self-trade or the fee
+                // account trading comes out right. A token's ledger entries sum to what the
+                // escrow received: no credit overflows.
+                mstore(add(seller, 0x20), sub(sellerSecurity, quantity))
+                mstore(add(buyer, 0x20), add(mload(add(buyer, 0x20)), quantity))
+                mstore(add(buyer, 0x40), sub(buyerCash, amount))
+                mstore(add(seller, 0x40), add(mload(add(seller, 0x40)), sub(amount, fee)))
+                mstore(feeCash, add(mload(feeCash), fee))
+            }
+        }
+        if (short == 0) return 0;
+        return short & 1 != 0 ? INSUFFICIENT_SECURITY : INSUFFICIENT_CASH;
+    }
+
+    /// Writes both balances of each entry the group loaded back to storage, then the fee
+    /// account's cash (again, if it traded: the same value), once.
     function _writeBack(Book memory book) private {
         uint256 loaded = book.loaded;
-        for (uint256 i = 0; i < book.loadedCount; ++i) {
-            uint256 ptr = _word(loaded, i);
-            assembly ("memory-safe") {
-                sstore(mload(add(ptr, 0x20)), mload(add(ptr, 0x40)))
+        uint256 feeCash = book.feeCash;
+        uint256 end = loaded + book.loadedCount * 32;
+        assembly ("memory-safe") {
+            for {} lt(loaded, end) { loaded := add(loaded, 0x20) } {
+                let e := mload(loaded)
+                sstore(mload(add(e, 0x60)), mload(add(e, 0x20)))
+                sstore(mload(add(e, 0x80)), mload(add(e, 0x40)))
             }
+            sstore(mload(add(feeCash, 0x40)), mload(feeCash))
         }
         book.loadedCount = 0;
     }
 
-    /// Makes status word `word` the one in hand, putting the one before back.
-    function _inHand(Status memory status, uint256 word) private {
-        _putBack(status);
-        status.word = word;
-        status.bits = _status[word];
-        status.settled = 0;
-    }
-
-    /// Stores the status word in hand, with one TradesSettled for the trades this transaction
-    /// settled in it.
-    function _putBack(Status memory status) private {
-        uint256 word = status.word;
+    /// Stores status word `word` (none if type(uint256).max) with its bits, with one
+    /// TradesSettled for the trades this transaction settled in it.
+    function _putBack(uint256 word, uint256 bits, uint256 settled) private {
         if (word == type(uint256).max) return;
-        _status[word] = status.bits;
-        if (status.settled != 0) emit TradesSettled(word, status.settled);
+        _status[word] = bits;
+        if (settled != 0) emit TradesSettled(word, settled);
     }
 
     /// The base slot of `token`'s balances in `_balances`, as Solidity lays out nested mappings.
@@ -681,13 +742,6 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
             mstore(0x00, token)
             mstore(0x20, _balances.slot)
             map := keccak256(0x00, 0x40)
-        }
-    }
-
-    /// The memory address of the value of account `entry`'s balance on `leg` on the book.
-    function _value(uint256 balances, uint256 entry, uint256 leg) private pure returns (uint256) {
-        unchecked {
-            return balances + (entry * 2 + leg) * BALANCE_BYTES + 0x40;
         }
     }
 
@@ -700,16 +754,11 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         }
     }
 
-    /// The `k`th word from memory address `ptr`.
-    function _word(uint256 ptr, uint256 k) private pure returns (uint256 value) {
+    /// `bytes_` of memory, not cleared: for what is written before it is read.
+    function _reserve(uint256 bytes_) private pure returns (uint256 ptr) {
         assembly ("memory-safe") {
-            value := mload(add(ptr, shl(5, k)))
-        }
-    }
-
-    function _store(uint256 ptr, uint256 value) private pure {
-        assembly ("memory-safe") {
-            mstore(ptr, value)
+            ptr := mload(0x40)
+            mstore(0x40, add(ptr, bytes_))
         }
     }
 
