@@ -66,15 +66,6 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256 cashMap;
     }
 
-    /// The rule check's call (canTransferPacked), built once per batch with the account table
-    /// in it; each group writes its transfers there and asks.
-    struct Ask {
-        /// Memory: the call, from its selector.
-        uint256 call;
-        /// Memory: where the group's transfers go, 20 bytes each (their length the word before).
-        uint256 transfers;
-    }
-
     /// The status word of trade ids in hand (ids of a batch are mostly consecutive): its index,
     /// its bits, and a bit per id this transaction settled in it (TradesSettled).
     struct Status {
@@ -373,32 +364,33 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     function settlePacked(bytes calldata data) external onlyOperator {
         (uint256 groups, uint256 largest) = _layout(data);
         Book memory book = _book(data, feeAccount);
-        Ask memory ask = _askFor(data, groups, largest);
+        (uint256 ask, uint256 transfers) = _askFor(data, groups, largest);
         Status memory status = Status(type(uint256).max, 0, 0);
         uint256 start;
         assembly ("memory-safe") {
             start := data.offset
         }
-        uint256 end = start + data.length;
-        for (uint256 p = start + groups; p < end;) {
-            address security;
-            address cash;
-            uint256 count;
-            assembly ("memory-safe") {
-                security := shr(96, calldataload(p))
-                cash := shr(96, calldataload(add(p, 20)))
-                count := shr(240, calldataload(add(p, 40)))
-                p := add(p, GROUP_HEADER_BYTES)
-            }
-            book.group += 1; // what the group before loaded is stale from here on
-            book.securityMap = _mapOf(security);
-            book.cashMap = _mapOf(cash);
-            _prepare(book, p, count, ask.transfers, start);
-            (bytes32 rule, uint256 refusals) = _ask(security, cash, ask, p, count);
-            _settleGroup(book, status, p, count, rule, refusals);
-            _writeBack(book);
-            unchecked {
-                p += count * PACKED_TRADE_BYTES;
+        // Unchecked: offsets in calldata, which _layout walked, and a count of groups.
+        unchecked {
+            uint256 end = start + data.length;
+            for (uint256 p = start + groups; p < end;) {
+                address security;
+                address cash;
+                uint256 count;
+                assembly ("memory-safe") {
+                    security := shr(96, calldataload(p))
+                    cash := shr(96, calldataload(add(p, 20)))
+                    count := shr(240, calldataload(add(p, 40)))
+                }
+                uint256 first = p + GROUP_HEADER_BYTES; // the group's first trade
+                book.group += 1; // what the group before loaded is stale from here on
+                book.securityMap = _mapOf(security);
+                book.cashMap = _mapOf(cash);
+                _prepare(book, first, count, transfers, start);
+                (bytes32 rule, uint256 refusals) = _ask(security, cash, ask, transfers, first, count);
+                _settleGroup(book, status, first, count, rule, refusals);
+                _writeBack(book);
+                p = first + count * PACKED_TRADE_BYTES;
             }
         }
         _putBack(status.word, status.bits, status.settled);
@@ -465,22 +457,31 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         }
     }
 
-    /// The canTransferPacked call of a batch, its table written once: selector, the offsets of
-    /// `wallets` and `transfers`, `wallets` (the account table as it is in `data`, its first
-    /// `groups` bytes), then `transfers`' length and room for the largest group's transfers (and
-    /// the 12 bytes the last one's word writes past them).
-    function _askFor(bytes calldata data, uint256 groups, uint256 largest) private pure returns (Ask memory ask) {
-        uint256 padded = (groups + 31) & ~uint256(31);
-        ask.call = _reserve(4 + 0x60 + padded + 0x20 + largest * TRANSFER_BYTES + 12);
-        ask.transfers = ask.call + 4 + 0x60 + padded + 0x20;
+    /// The rule check's call (canTransferPacked) of a batch, in memory at `ask`, built once with
+    /// the table in it; each group writes its transfers at `transfers` (20 bytes each, their
+    /// length the word before) and asks. The call: selector, the offsets of `wallets` and
+    /// `transfers`, `wallets` (the account table as it is in `data`, its first `groups` bytes),
+    /// then `transfers`' length and room for the largest group's transfers (and the 12 bytes the
+    /// last one's word writes past them).
+    function _askFor(bytes calldata data, uint256 groups, uint256 largest)
+        private
+        pure
+        returns (uint256 ask, uint256 transfers)
+    {
+        uint256 padded;
+        unchecked {
+            // Sizes of parts of calldata: no overflow.
+            padded = (groups + 31) & ~uint256(31);
+            ask = _reserve(4 + 0x60 + padded + 0x20 + largest * TRANSFER_BYTES + 12);
+            transfers = ask + 4 + 0x60 + padded + 0x20;
+        }
         bytes4 selector = ITransferRules.canTransferPacked.selector;
-        uint256 at_ = ask.call;
         assembly ("memory-safe") {
-            mstore(at_, selector)
-            mstore(add(at_, 0x04), 0x40)
-            mstore(add(at_, 0x24), add(0x60, padded))
-            mstore(add(at_, 0x44), groups)
-            calldatacopy(add(at_, 0x64), data.offset, groups)
+            mstore(ask, selector)
+            mstore(add(ask, 0x04), 0x40)
+            mstore(add(ask, 0x24), add(0x60, padded))
+            mstore(add(ask, 0x44), groups)
+            calldatacopy(add(ask, 0x64), data.offset, groups)
         }
     }
 
@@ -560,20 +561,18 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     /// (a plain ERC-20, no contract at all, an answer of the wrong shape). And `refusals`: its
     /// refusals as pairs [trade's calldata offset][reason] in trade order, then a 0 (none if the
     /// rule is not 0).
-    function _ask(address security, address cash, Ask memory ask, uint256 p, uint256 count)
+    function _ask(address security, address cash, uint256 ask, uint256 transfers, uint256 p, uint256 count)
         private
         view
         returns (bytes32 rule, uint256 refusals)
     {
-        uint256 at_ = ask.call;
-        uint256 transfers = ask.transfers;
         bytes32 refused = REFUSED;
         bool ok;
         if (security != cash) {
             assembly ("memory-safe") {
                 let length := mul(count, TRANSFER_BYTES)
                 mstore(sub(transfers, 0x20), length)
-                ok := staticcall(gas(), security, at_, add(sub(transfers, at_), length), 0, 0)
+                ok := staticcall(gas(), security, ask, add(sub(transfers, ask), length), 0, 0)
             }
         }
         assembly ("memory-safe") {
@@ -633,37 +632,40 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256 word = status.word;
         uint256 bits = status.bits;
         uint256 settled = status.settled;
-        uint256 end = p + count * PACKED_TRADE_BYTES;
-        for (; p < end; p += PACKED_TRADE_BYTES) {
-            uint256 id;
-            bytes32 reason = rule;
-            assembly ("memory-safe") {
-                id := shr(192, calldataload(p))
-                // The token's refusal of this trade if the next one names it (in trade order).
-                if eq(mload(refusal), p) {
-                    if iszero(reason) { reason := mload(add(refusal, 0x20)) }
-                    refusal := add(refusal, 0x40)
+        // Unchecked: offsets of trades in calldata, which _layout walked.
+        unchecked {
+            uint256 end = p + count * PACKED_TRADE_BYTES;
+            for (; p < end; p += PACKED_TRADE_BYTES) {
+                uint256 id;
+                bytes32 reason = rule;
+                assembly ("memory-safe") {
+                    id := shr(192, calldataload(p))
+                    // The token's refusal of this trade if the next one names it (in trade order).
+                    if eq(mload(refusal), p) {
+                        if iszero(reason) { reason := mload(add(refusal, 0x20)) }
+                        refusal := add(refusal, 0x40)
+                    }
                 }
-            }
-            if (id >> 7 != word) {
-                _putBack(word, bits, settled);
-                word = id >> 7;
-                bits = _status[word];
-                settled = 0;
-            }
-            uint256 shift = (id & 127) << 1;
-            uint256 prior = (bits >> shift) & 3;
-            if (prior != UNSEEN) {
-                emit TradeSkipped(id, prior == SETTLED ? ALREADY_SETTLED : ALREADY_FAILED);
-                continue;
-            }
-            reason = _move(entries, feeCash, p, reason);
-            if (reason == 0) {
-                bits |= uint256(SETTLED) << shift;
-                settled |= 1 << (shift >> 1);
-            } else {
-                bits |= uint256(FAILED) << shift;
-                emit TradeFailed(id, reason);
+                if (id >> 7 != word) {
+                    _putBack(word, bits, settled);
+                    word = id >> 7;
+                    bits = _status[word];
+                    settled = 0;
+                }
+                uint256 shift = (id & 127) << 1;
+                uint256 prior = (bits >> shift) & 3;
+                if (prior != UNSEEN) {
+                    emit TradeSkipped(id, prior == SETTLED ? ALREADY_SETTLED : ALREADY_FAILED);
+                    continue;
+                }
+                reason = _move(entries, feeCash, p, reason);
+                if (reason == 0) {
+                    bits |= uint256(SETTLED) << shift;
+                    settled |= 1 << (shift >> 1);
+                } else {
+                    bits |= uint256(FAILED) << shift;
+                    emit TradeFailed(id, reason);
+                }
             }
         }
         status.word = word;
