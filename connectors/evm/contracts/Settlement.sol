@@ -676,41 +676,38 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     /// Settles the packed trade at `p` on the book, or says why not: BAD_TRADE for a bad shape,
     /// else `reason` if not 0 (the rules'), else INSUFFICIENT_SECURITY or INSUFFICIENT_CASH; 0
     /// once its five moves are made.
-    function _move(uint256 entries, uint256 feeCash, uint256 p, bytes32 reason) private pure returns (bytes32) {
-        uint256 quantity;
-        uint256 amount;
-        uint256 fee;
-        uint256 buyer;
-        uint256 seller;
+    function _move(uint256 entries, uint256 feeCash, uint256 p, bytes32 reason) private pure returns (bytes32 why) {
+        bytes32 badTrade = BAD_TRADE;
+        bytes32 shortSecurity = INSUFFICIENT_SECURITY;
+        bytes32 shortCash = INSUFFICIENT_CASH;
+        // One assembly block: Solidity would set each variable to 0 first.
         assembly ("memory-safe") {
             let w := calldataload(add(p, 8)) // [buyer 2][seller 2][quantity 16][...]
-            buyer := add(entries, mul(shr(240, w), ENTRY_BYTES))
-            seller := add(entries, mul(and(shr(224, w), 0xffff), ENTRY_BYTES))
-            quantity := and(shr(96, w), 0xffffffffffffffffffffffffffffffff)
-            amount := shr(128, calldataload(add(p, 28)))
-            fee := shr(128, calldataload(add(p, 44)))
-        }
-        if (quantity == 0 || fee > amount) return BAD_TRADE;
-        if (reason != 0) return reason;
-        uint256 short;
-        assembly ("memory-safe") {
-            // An entry's security balance at 0x20, its cash at 0x40.
-            let sellerSecurity := mload(add(seller, 0x20))
-            let buyerCash := mload(add(buyer, 0x40))
-            short := or(lt(sellerSecurity, quantity), shl(1, lt(buyerCash, amount)))
-            if iszero(short) {
-                // Each credit reads its balance after the debits, so a self-trade or the fee
-                // account trading comes out right. A token's ledger entries sum to what the
-                // escrow received: no credit overflows.
-                mstore(add(seller, 0x20), sub(sellerSecurity, quantity))
-                mstore(add(buyer, 0x20), add(mload(add(buyer, 0x20)), quantity))
-                mstore(add(buyer, 0x40), sub(buyerCash, amount))
-                mstore(add(seller, 0x40), add(mload(add(seller, 0x40)), sub(amount, fee)))
-                mstore(feeCash, add(mload(feeCash), fee))
+            let quantity := and(shr(96, w), 0xffffffffffffffffffffffffffffffff)
+            let amount := shr(128, calldataload(add(p, 28)))
+            let fee := shr(128, calldataload(add(p, 44)))
+            why := reason
+            if or(iszero(quantity), gt(fee, amount)) { why := badTrade }
+            if iszero(why) {
+                // An entry's security balance at 0x20, its cash at 0x40.
+                let buyer := add(entries, mul(shr(240, w), ENTRY_BYTES))
+                let seller := add(entries, mul(and(shr(224, w), 0xffff), ENTRY_BYTES))
+                let sellerSecurity := mload(add(seller, 0x20))
+                let buyerCash := mload(add(buyer, 0x40))
+                if lt(buyerCash, amount) { why := shortCash }
+                if lt(sellerSecurity, quantity) { why := shortSecurity }
+                if iszero(why) {
+                    // Each credit reads its balance after the debits, so a self-trade or the
+                    // fee account trading comes out right. A token's ledger entries sum to what
+                    // the escrow received: no credit overflows.
+                    mstore(add(seller, 0x20), sub(sellerSecurity, quantity))
+                    mstore(add(buyer, 0x20), add(mload(add(buyer, 0x20)), quantity))
+                    mstore(add(buyer, 0x40), sub(buyerCash, amount))
+                    mstore(add(seller, 0x40), add(mload(add(seller, 0x40)), sub(amount, fee)))
+                    mstore(feeCash, add(mload(feeCash), fee))
+                }
             }
         }
-        if (short == 0) return 0;
-        return short & 1 != 0 ? INSUFFICIENT_SECURITY : INSUFFICIENT_CASH;
     }
 
     /// Writes both balances of each entry the group loaded back to storage, then the fee
