@@ -523,7 +523,9 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
             let feeSlot := keccak256(0x00, 0x40)
             mstore(feeCash, sload(feeSlot))
             mstore(add(feeCash, 0x40), feeSlot)
-            for { let end := add(p, mul(count, PACKED_TRADE_BYTES)) } lt(p, end) { p := add(p, PACKED_TRADE_BYTES) } {
+            // Counting down: with the end as the bound the compiler read the count from calldata
+            // again each turn.
+            for { let left := count } left { left := sub(left, 1) } {
                 // A trade's bytes 8 to 27, [buyer 2][seller 2][quantity 16], are as they are the
                 // token's transfer [to 2][from 2][amount 16]: the seller sends to the buyer. The
                 // 12 bytes the word writes past them are the next transfer's place.
@@ -550,6 +552,7 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
                     mstore(add(loaded, shl(5, n)), e)
                     n := add(n, 1)
                 }
+                p := add(p, PACKED_TRADE_BYTES)
             }
         }
         book.loadedCount = n;
@@ -632,16 +635,18 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         uint256 word = status.word;
         uint256 bits = status.bits;
         uint256 settled = status.settled;
-        // Unchecked: offsets of trades in calldata, which _layout walked.
+        // Unchecked: offsets of trades in calldata, which _layout walked. Counting down: with
+        // the end as the bound the compiler read the count from calldata again each turn.
         unchecked {
-            uint256 end = p + count * PACKED_TRADE_BYTES;
-            for (; p < end; p += PACKED_TRADE_BYTES) {
+            for (uint256 left = count; left != 0; --left) {
+                uint256 at_ = p; // this trade
+                p += PACKED_TRADE_BYTES;
                 uint256 id;
                 bytes32 reason = rule;
                 assembly ("memory-safe") {
-                    id := shr(192, calldataload(p))
+                    id := shr(192, calldataload(at_))
                     // The token's refusal of this trade if the next one names it (in trade order).
-                    if eq(mload(refusal), p) {
+                    if eq(mload(refusal), at_) {
                         if iszero(reason) { reason := mload(add(refusal, 0x20)) }
                         refusal := add(refusal, 0x40)
                     }
@@ -658,7 +663,7 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
                     emit TradeSkipped(id, prior == SETTLED ? ALREADY_SETTLED : ALREADY_FAILED);
                     continue;
                 }
-                reason = _move(entries, feeCash, p, reason);
+                reason = _move(entries, feeCash, at_, reason);
                 if (reason == 0) {
                     bits |= uint256(SETTLED) << shift;
                     settled |= 1 << (shift >> 1);
