@@ -36,7 +36,7 @@ import {ITransferRules} from "./ITransferRules.sol";
 ///
 /// Trades arrive packed (settlePacked): each account of a batch once in a table, trades naming
 /// buyer and seller by their index in it, in groups that share a security and a cash token. Per
-/// group the security's rules are asked once for all its trades (canTransferBatch), and each
+/// group the security's rules are asked once for all its trades (canTransferPacked), and each
 /// balance is read from storage once and written once.
 contract Settlement is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
