@@ -38,6 +38,7 @@ import {
   settlePackedCalldata,
 } from '../../connectors/evm/index.ts';
 import { acmeAndUsdc } from '../support/evm.ts';
+import { until } from '../support/wait.ts';
 
 const USDC = 1_000_000n; // 6 decimals
 const POOL = 200; // funded investors for the large batches
@@ -416,6 +417,37 @@ describe('EVM settlement contracts on anvil', () => {
     const t4 = trade(carol, alice, 1n); // a frozen seller cannot deliver either
     assert.deepEqual((await settle([t4])).failed, [[t4.tradeId, 'FROM_FROZEN']]);
     await send(token, 'setAddressFrozen', carol.address, false);
+  });
+
+  it('on too little gas a batch reverts whole: a rule check that ran out fails no trade for good', async () => {
+    // From too little gas to start the rule check, through too little to finish it, to enough:
+    // each try either reverts (nothing moves) or settles its trade; none is NOT_A_SECURITY.
+    let reverted = 0;
+    let settled = 0;
+    for (let gasLimit = 45_000; gasLimit <= 150_000; gasLimit += 500) {
+      const t = trade(alice, bob, 1n);
+      const tx = await operatorSettlement.getFunction('settlePacked').send(packTrades([t]), { gasLimit });
+      // (polled: ethers' wait() can miss an automined block, and throws on a revert)
+      const receipt = await until(`gas ${gasLimit}: the receipt`, () =>
+        operatorSettlement.runner!.provider!.getTransactionReceipt(tx.hash).then((r) => r ?? undefined),
+      );
+      if (receipt.status !== 1) {
+        reverted++;
+        assert.equal(
+          await call<bigint>(d.settlement, 'tradeStatus', t.tradeId),
+          0n,
+          `gas ${gasLimit}: nothing kept`,
+        );
+        continue;
+      }
+      assert.equal(
+        await call<bigint>(d.settlement, 'tradeStatus', t.tradeId),
+        1n,
+        `gas ${gasLimit}: settled`,
+      );
+      settled++;
+    }
+    assert.ok(reverted > 0 && settled > 0, `${reverted} reverted, ${settled} settled`);
   });
 
   it('a paused token fails its trades until unpaused', async () => {

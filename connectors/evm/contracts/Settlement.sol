@@ -209,6 +209,10 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     error BadPackedData(uint256 offset);
     /// depositFor: the security's rules refuse `account` (the reason is the token's, e.g. TO_FROZEN).
     error DepositRefused(address token, address account, bytes32 reason);
+    /// A security's rule check failed with no more gas left than a call leaves its caller (1/64):
+    /// it may have run out of gas rather than refused, so the whole transaction reverts instead
+    /// of failing trades for good (NOT_A_SECURITY) on too low a gas limit. Send it with more gas.
+    error RuleCheckOutOfGas(address token);
 
     modifier onlyOperator() {
         if (!isOperator[msg.sender]) revert NotOperator(msg.sender);
@@ -572,11 +576,13 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
         bytes32 refused = REFUSED;
         bool ok;
         if (security != cash) {
+            uint256 before = gasleft();
             assembly ("memory-safe") {
                 let length := mul(count, TRANSFER_BYTES)
                 mstore(sub(transfers, 0x20), length)
                 ok := staticcall(gas(), security, ask, add(sub(transfers, ask), length), 0, 0)
             }
+            _notOutOfGas(ok, before, security);
         }
         assembly ("memory-safe") {
             // The answer, (uint256, bytes32)[]: [0x20][m] then m pairs [index][reason], m at
@@ -771,12 +777,21 @@ contract Settlement is Ownable, ReentrancyGuardTransient {
     /// no contract at all: a call there returns nothing to decode, which try/catch cannot catch).
     function _rules(address token, address from, address to, uint256 amount) private view returns (bytes32) {
         if (token.code.length == 0) return NOT_A_SECURITY;
+        uint256 before = gasleft();
         try ITransferRules(token).canTransfer(from, to, amount) returns (bool ok, bytes32 why) {
             if (!ok) return why == 0 ? REFUSED : why;
         } catch {
+            _notOutOfGas(false, before, token);
             return NOT_A_SECURITY;
         }
         return 0;
+    }
+
+    /// Reverts RuleCheckOutOfGas if a rule call to `token` that began with `before` gas failed
+    /// (`ok` false) leaving no more than the 1/64 a call keeps for its caller: out of gas, as far
+    /// as anyone can tell, not the token's answer.
+    function _notOutOfGas(bool ok, uint256 before, address token) private view {
+        if (!ok && gasleft() <= before / 64) revert RuleCheckOutOfGas(token);
     }
 
     /// Why a leg cannot be locked, or 0.
