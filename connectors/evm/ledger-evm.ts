@@ -126,7 +126,7 @@ export const GAS = {
   base: 150_000n,
   perAccount: 50_000n,
   perKnownAccount: 15_000n,
-  perTrade: 6_000n,
+  perTrade: 4_500n,
   perRelease: 180_000n,
   perLeg: 90_000n,
 } as const;
