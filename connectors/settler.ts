@@ -84,6 +84,9 @@ export interface SettlerStats {
   costed: number;
 }
 
+/** What the ledger is handed: trades to settle, withdrawals to release. */
+type Instruction = SettlementInstruction | WithdrawalInstruction;
+
 /** A batch ready to go to the ledger: the ledger keys it touches, and how to send it. */
 interface Send {
   keys: readonly string[];
@@ -94,8 +97,6 @@ interface Send {
 interface Lane<I, O> {
   kind: InstructionKind<I, O>;
   queue: Queue<I, O>;
-  /** The ledger's state an instruction's transaction touches (`Ledger.keysOf`). */
-  keysOf(i: I): readonly string[];
   submit(batch: readonly I[]): Promise<O[]>;
   count(o: O): void;
 }
@@ -150,7 +151,6 @@ export class Settler {
     this.#trades = {
       kind: TRADES,
       queue: progress.trades,
-      keysOf: (i) => ledger.keysOf?.(i) ?? [],
       submit: (batch) => ledger.settle(batch),
       count(o) {
         if (o.ok) stats.settled++;
@@ -165,7 +165,6 @@ export class Settler {
     this.#withdrawals = {
       kind: WITHDRAWALS,
       queue: progress.withdrawals,
-      keysOf: (i) => ledger.keysOf?.(i) ?? [],
       submit: (batch) => ledger.release(batch),
       count(o) {
         if (o.ok) stats.released++;
@@ -353,27 +352,39 @@ export class Settler {
 
   /** A batch of the next kind that has one ready, taken from its queue (now in flight). */
   #nextBatch(size: number): Send | null {
-    // What touches none of the state of the batches out (anything, when none is out).
-    const free = <I>(lane: Pick<Lane<I, unknown>, 'keysOf'>) =>
-      this.#busy.size === 0 ? undefined : (i: I) => !lane.keysOf(i).some((k) => this.#busy.has(k));
     for (let tries = 0; tries < 2; tries++) {
-      if (this.#turn++ % 2 === 0) {
-        const batch = this.#trades.queue.nextBatch(size, free(this.#trades));
-        if (batch !== null) return this.#send(this.#trades, batch);
-      } else {
-        const batch = this.#withdrawals.queue.nextBatch(size, free(this.#withdrawals));
-        if (batch !== null) return this.#send(this.#withdrawals, batch);
-      }
+      const send =
+        this.#turn++ % 2 === 0 ? this.#free(this.#trades, size) : this.#free(this.#withdrawals, size);
+      if (send !== null) return send;
     }
     return null;
   }
 
+  /** A batch of `lane`'s of instructions that touch none of the state of the batches out (any, when none is out). */
+  #free<I extends Instruction, O extends SettlementOutcome | WithdrawalOutcome>(
+    lane: Lane<I, O>,
+    size: number,
+  ): Send | null {
+    const free =
+      this.#busy.size === 0 ? undefined : (i: I) => !this.#keysOf(i).some((k) => this.#busy.has(k));
+    const batch = lane.queue.nextBatch(size, free);
+    return batch === null ? null : this.#send(lane, batch);
+  }
+
   /** A batch ready to go: the ledger keys it touches, and how it runs. */
-  #send<I, O extends SettlementOutcome | WithdrawalOutcome>(lane: Lane<I, O>, batch: Batch<I>): Send {
+  #send<I extends Instruction, O extends SettlementOutcome | WithdrawalOutcome>(
+    lane: Lane<I, O>,
+    batch: Batch<I>,
+  ): Send {
     return {
-      keys: [...new Set(batch.instructions.flatMap((i) => lane.keysOf(i)))],
+      keys: [...new Set(batch.instructions.flatMap((i) => this.#keysOf(i)))],
       run: () => this.#run(lane, batch),
     };
+  }
+
+  /** The ledger's state an instruction's transaction touches (`Ledger.keysOf`; none if it says nothing). */
+  #keysOf(i: Instruction): readonly string[] {
+    return this.#o.ledger.keysOf?.(i) ?? [];
   }
 
   #queued(): number {

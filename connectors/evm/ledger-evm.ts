@@ -133,8 +133,18 @@ export const GAS = {
 
 export type GasBound = { [K in keyof typeof GAS]: bigint };
 
-/** Accounts `EvmLedger` remembers as checked, at most (then it starts again). */
-const MAX_ADDRESSES = 100_000;
+/** Accounts `EvmLedger` remembers, at most (then it starts again). */
+const MAX_ACCOUNTS = 100_000;
+
+/**
+ * An account as the ledger has met it: its checksummed address (null: it is none), and whether a
+ * batch of its has settled since the ledger started (its balances are then not zero: a smaller
+ * gas bound).
+ */
+interface Met {
+  address: string | null;
+  settled: boolean;
+}
 
 export class EvmLedger implements Ledger {
   readonly venue: string;
@@ -145,10 +155,8 @@ export class EvmLedger implements Ledger {
   #topics: Map<string, string>;
   lastBatch: BatchGas | null = null;
   #gas: GasBound;
-  /** Accounts of batches settled (their balances likely not zero: a smaller gas bound). */
-  #known = new Set<string>();
-  /** Accounts checked (`#address`). */
-  #addresses = new Map<string, string | null>();
+  /** Accounts met (`#account`). */
+  #accounts = new Map<string, Met>();
   /** Hash time-locks of cross-ledger trades, through the same transactions' sender. */
   readonly legs: EvmLegs;
 
@@ -170,21 +178,24 @@ export class EvmLedger implements Ledger {
   }
 
   async settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    const accounts = new Set<Met>();
     const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, PackedTrade>(
       TRADES,
       batch,
       (i) => {
         const asset = this.#o.asset(i.instrument);
         if (asset === undefined) return `${i.instrument} does not settle on ${this.venue}`;
-        const buyer = this.#address(i.buyer);
-        const seller = this.#address(i.seller);
-        if (buyer === null || seller === null) return 'buyer or seller is not an Ethereum address';
+        const buyer = this.#account(i.buyer);
+        const seller = this.#account(i.seller);
+        if (buyer.address === null || seller.address === null)
+          return 'buyer or seller is not an Ethereum address';
+        accounts.add(buyer).add(seller);
         return {
           tradeId: BigInt(i.tradeId),
           security: asset.security,
           cash: asset.cash,
-          buyer,
-          seller,
+          buyer: buyer.address,
+          seller: seller.address,
           quantity: BigInt(i.quantity) * asset.lotUnits,
           cashAmount: BigInt(i.buyerCash) * asset.cashUnits,
           fee: BigInt(i.fee) * asset.cashUnits,
@@ -192,9 +203,8 @@ export class EvmLedger implements Ledger {
       },
     );
     const data = () => settlePackedCalldata(items);
-    const accounts = new Set(items.flatMap((t) => [t.buyer, t.seller]));
     let known = 0n;
-    for (const a of accounts) if (this.#known.has(a)) known++;
+    for (const a of accounts) if (a.settled) known++;
     const g = this.#gas;
     const gas =
       g.base +
@@ -209,8 +219,7 @@ export class EvmLedger implements Ledger {
       gas,
       outcomes,
     );
-    if (this.#known.size + accounts.size > MAX_ADDRESSES) this.#known.clear();
-    for (const a of accounts) this.#known.add(a);
+    for (const a of accounts) a.settled = true;
     return outcomesOf;
   }
 
@@ -222,7 +231,7 @@ export class EvmLedger implements Ledger {
       (w) => {
         const token = this.#o.token?.(w.asset);
         if (token === undefined) return `${w.asset} is not released on ${this.venue}`;
-        const account = this.#address(w.account);
+        const account = this.#account(w.account).address;
         if (account === null) return 'the account is not an Ethereum address';
         return [BigInt(w.withdrawalId), account, token.address, BigInt(w.amount) * token.units];
       },
@@ -242,18 +251,17 @@ export class EvmLedger implements Ledger {
   async close(): Promise<void> {}
 
   /**
-   * An account as a checksummed address, or null if it is none; remembered, since the same
-   * accounts trade again and again and each check hashes the address (a fifth of the daemon's
-   * time at 500-trade batches).
+   * An account as the ledger has met it, remembered: the same accounts trade again and again, and
+   * each check hashes the address (a fifth of the daemon's time at 500-trade batches).
    */
-  #address(account: string): string | null {
-    let a = this.#addresses.get(account);
-    if (a === undefined) {
-      a = isAddress(account) ? getAddress(account) : null;
-      if (this.#addresses.size >= MAX_ADDRESSES) this.#addresses.clear();
-      this.#addresses.set(account, a);
+  #account(account: string): Met {
+    let met = this.#accounts.get(account);
+    if (met === undefined) {
+      met = { address: isAddress(account) ? getAddress(account) : null, settled: false };
+      if (this.#accounts.size >= MAX_ACCOUNTS) this.#accounts.clear();
+      this.#accounts.set(account, met);
     }
-    return a;
+    return met;
   }
 
   /**

@@ -166,6 +166,7 @@ export class BatchSender {
             { tx: end.hash, gas: String(offered) },
           );
         }
+        this.#offered.delete(key);
         throw this.#reverted(op, end.hash, await this.#why(op, data));
       }
       this.#offered.delete(key);

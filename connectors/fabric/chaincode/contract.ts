@@ -681,17 +681,16 @@ function withdrawalKey(ctx: Context, withdrawalId: number): string {
  */
 async function balance(ctx: Context, asset: string, account: string): Promise<bigint> {
   const key = balanceKey(ctx, asset, account);
-  const { balances } = held(ctx);
+  const { balances, feeCredits: credited } = held(ctx);
+  const fees = account === (await feeAccountOf(ctx));
   let b = balances.get(key);
   if (b === undefined) {
     const bytes = await stateOf(ctx, key);
     b = bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
-    if (account === (await feeAccountOf(ctx))) {
-      for (const [, amount] of await feeCredits(ctx, asset)) b += amount;
-    }
+    if (fees) for (const [, amount] of await feeCredits(ctx, asset)) b += amount;
     balances.set(key, b);
   }
-  return account === (await feeAccountOf(ctx)) ? b + (held(ctx).feeCredits.get(asset) ?? 0n) : b;
+  return fees ? b + (credited.get(asset) ?? 0n) : b;
 }
 
 /**
