@@ -4,7 +4,8 @@
  * simulation semantics, MVCC, chaincode events with checkpoints, identity checks and restart on
  * the state file; private data (hashes on the ledger, MVCC by hashed key, restart); the query
  * system chaincode (chain info, blocks linked by Fabric's block hash, transactions by id); blocks
- * cut by their bytes (Fabric's PreferredMaxBytes).
+ * cut by their bytes (Fabric's PreferredMaxBytes); Fabric 3.1's batched state calls as a peer
+ * offers them, and a call per key to a peer that offers none (Fabric 2.5).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -439,6 +440,81 @@ describe('Fabric devnet', () => {
     } finally {
       other.close();
       await bytesNet.close();
+    }
+  });
+
+  it("speaks Fabric 3.1's batched state calls as offered: many keys in one call, in parts of the size offered, or a call per key to a Fabric 2.5 peer", async () => {
+    const keys = ['m1', 'm2', 'm3', 'm4', 'm5'];
+    const writes = JSON.stringify(keys.map((k) => [k, `value of ${k}`]));
+    const asked = JSON.stringify([...keys, 'never-written']);
+    const expected = [...keys.map((k) => `value of ${k}`), ''];
+    /** The state calls the chaincode made on `net` for `run`, by type. */
+    const callsOf = async (net: Devnet, run: () => Promise<unknown>): Promise<Record<string, number>> => {
+      const before = net.stateCalls();
+      await run();
+      const after = net.stateCalls();
+      return Object.fromEntries(
+        Object.entries(after)
+          .map(([type, n]) => [type, n - (before[type] ?? 0)] as const)
+          .filter(([, n]) => n > 0),
+      );
+    };
+    // the devnet offers Fabric's defaults (1,000 a call): one call reads six keys, one writes five
+    assert.deepEqual(await callsOf(devnet, () => app.contract.submitTransaction('putMany', writes)), {
+      WRITE_BATCH_STATE: 1,
+    });
+    let read: string[] = [];
+    assert.deepEqual(
+      await callsOf(devnet, async () => {
+        read = JSON.parse(text(await app.contract.evaluateTransaction('getMany', asked))) as string[];
+      }),
+      { GET_STATE_MULTIPLE: 1 },
+    );
+    assert.deepEqual(read, expected);
+    // a peer offering two a call gets three calls each way (the chaincode keeps each peer's offer)
+    const small = await startDevnet({
+      channel: CHANNEL,
+      msps: [bank.config],
+      chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+      stateCallBatches: { maxKeys: 2, maxWrites: 2 },
+    });
+    // and a Fabric 2.5 peer, which offers none: a call per key, never a batched one
+    const old = await startDevnet({
+      channel: CHANNEL,
+      msps: [bank.config],
+      chaincodes: [{ name: CHAINCODE, address: chaincode.address }],
+      stateCallBatches: false,
+    });
+    const onSmall = client(small, alice);
+    const onOld = client(old, alice);
+    try {
+      assert.deepEqual(await callsOf(small, () => onSmall.contract.submitTransaction('putMany', writes)), {
+        WRITE_BATCH_STATE: 3,
+      });
+      assert.deepEqual(
+        await callsOf(small, async () => {
+          read = JSON.parse(text(await onSmall.contract.evaluateTransaction('getMany', asked))) as string[];
+        }),
+        { GET_STATE_MULTIPLE: 3 },
+      );
+      assert.deepEqual(read, expected);
+      const deletes = JSON.stringify([['m1', ''], ...keys.slice(1).map((k) => [k, `old ${k}`])]);
+      assert.deepEqual(await callsOf(old, () => onOld.contract.submitTransaction('putMany', deletes)), {
+        DEL_STATE: 1,
+        PUT_STATE: 4,
+      });
+      assert.deepEqual(
+        await callsOf(old, async () => {
+          read = JSON.parse(text(await onOld.contract.evaluateTransaction('getMany', asked))) as string[];
+        }),
+        { GET_STATE: 6 },
+      );
+      assert.deepEqual(read, ['', ...keys.slice(1).map((k) => `old ${k}`), '']);
+    } finally {
+      onSmall.close();
+      onOld.close();
+      await small.close();
+      await old.close();
     }
   });
 

@@ -37,6 +37,7 @@
 import { createHash } from 'node:crypto';
 import { type Context, Contract } from 'fabric-contract-api';
 import { VERDICTS_PER_KEY } from './layout.ts';
+import { getStates, putStates } from './peer-stream.ts';
 
 /** One trade as the connector sends it. */
 export interface ChainTrade {
@@ -749,10 +750,10 @@ async function feeAccountOf(ctx: Context): Promise<string | null> {
 const HELD = Symbol('state read and written in this transaction');
 
 /**
- * The state as this transaction sees it: each key read from the peer once (a round trip each,
- * one after another: the shim keeps one request out per transaction, so a batch's keys are asked
- * for all at once up front, `prefetch`, to spare the chaincode's own turns between them), and
- * each key written once, when the transaction function returns (`flush`). A transaction sees its
+ * The state as this transaction sees it: each key read from the peer once (a batch's keys asked
+ * for together up front, `prefetch`: in one call where the peer takes many keys at once, else a
+ * call each), and each key written once, when the transaction function returns (`flush`: in one
+ * call where the peer takes a transaction's writes at once; `peer-stream.ts`). A transaction sees its
  * own writes, which Fabric's simulation does not show (reads see the state before the
  * transaction): several moves of one balance within a batch build on each other, and an id twice
  * in one batch gets one verdict. Balances and standings are also kept parsed.
@@ -803,7 +804,7 @@ async function stateOf(ctx: Context, key: string): Promise<Uint8Array> {
 async function prefetch(ctx: Context, keys: Iterable<string>): Promise<void> {
   const h = held(ctx);
   const missing = [...new Set(keys)].filter((k) => !h.read.has(k) && !h.written.has(k));
-  const values = await Promise.all(missing.map((k) => ctx.stub.getState(k)));
+  const values = await getStates(ctx.stub, missing);
   missing.forEach((k, i) => h.read.set(k, values[i]!));
 }
 
@@ -818,7 +819,7 @@ function stage(ctx: Context, key: string, value: Uint8Array | string | null): vo
   if (key === 'config') delete h.config;
 }
 
-/** Writes each key the transaction changed, once, all sent at once. */
+/** Writes each key the transaction changed, once, all sent together. */
 async function flush(ctx: Context): Promise<void> {
   const h = (ctx as Context & { [HELD]?: ReturnType<typeof held> })[HELD];
   if (h === undefined) return;
@@ -829,11 +830,7 @@ async function flush(ctx: Context): Promise<void> {
     stage(ctx, ctx.stub.createCompositeKey('feecredit', [asset, txId]), fee.toString());
   }
   h.feeCredits.clear();
-  await Promise.all(
-    [...h.written].map(([key, value]) =>
-      value.length === 0 ? ctx.stub.deleteState(key) : ctx.stub.putState(key, value),
-    ),
-  );
+  await putStates(ctx.stub, [...h.written]);
   h.written.clear();
 }
 

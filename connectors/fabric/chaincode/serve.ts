@@ -1,13 +1,15 @@
 /**
- * Runs contracts as a chaincode server (fabric-shim's chaincode-as-a-service), the way
- * fabric-chaincode-node's `server` command does, without its package.json lookup (which
- * `require`s the module and cannot load ES modules): the settlement contract (`main.ts`), and the
- * devnet suite's own.
+ * Runs contracts as a chaincode server (chaincode as a service), the way fabric-chaincode-node's
+ * `server` command does, without its package.json lookup (which `require`s the module and cannot
+ * load ES modules), on a gRPC server of its own (fabric-shim's binds without saying which port,
+ * and has no stop) whose peers' streams speak Fabric 3.1's batched state calls when offered
+ * (`peer-stream.ts`): the settlement contract (`main.ts`), and the devnet suite's own.
  */
 import { createRequire } from 'node:module';
-import type { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { type Contract, JSONSerializer } from 'fabric-contract-api';
-import { type ChaincodeInterface, type ChaincodeServerOpts, Shim } from 'fabric-shim';
+import type { ChaincodeInterface } from 'fabric-shim';
+import { chaincodeService } from './peer-stream.ts';
 
 const require = createRequire(import.meta.url);
 /** fabric-shim's adapter from contract classes to the chaincode interface (not in its typings). */
@@ -39,18 +41,15 @@ export async function serveChaincode(o: {
 }): Promise<ChaincodeServer> {
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
   const chaincode = new ChaincodeFromContract([...o.contracts], serializers, {}, o.title, '1.0.0');
-  // The typings make `tlsProps` required; the server takes its absence as plain text.
-  const server = Shim.server(chaincode, { ccid: o.ccid, address: o.address } as ChaincodeServerOpts);
-  // fabric-shim's `start()` binds without saying which port: its gRPC server (`_server`, with the
-  // credentials it made, `_credentials`) is bound here instead. It has no stop of its own either.
-  const inner = server as unknown as { _server: GrpcServer; _credentials: ServerCredentials };
+  const server = new Server();
+  server.addService(...chaincodeService(chaincode, o.ccid));
   const port = await new Promise<number>((resolve, reject) =>
-    inner._server.bindAsync(o.address, inner._credentials, (err, bound) =>
+    server.bindAsync(o.address, ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     ),
   );
   return {
     address: `${o.address.slice(0, o.address.lastIndexOf(':'))}:${port}`,
-    stop: () => inner._server.forceShutdown(),
+    stop: () => server.forceShutdown(),
   };
 }

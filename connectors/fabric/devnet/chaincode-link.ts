@@ -6,6 +6,11 @@
  * the transient map), txid and channel, and answers the chaincode's state calls against the
  * transaction's simulator until COMPLETED or ERROR. Many transactions share one stream, keyed by
  * channel + txid, as in Fabric's handler.
+ *
+ * As a Fabric 3.1 peer, READY carries `ChaincodeAdditionalParams`: whether the chaincode may read
+ * many keys in one call (GET_STATE_MULTIPLE) and send its writes in one (WRITE_BATCH_STATE), and
+ * how many keys or writes one call may hold (core.yaml's `chaincode.runtimeParams`). A chaincode
+ * that reads nothing there (fabric-shim 2.5, a Fabric 2.5 peer's READY) makes one call per key.
  */
 import { credentials, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ledger, peer } from '@hyperledger/fabric-protos';
@@ -42,6 +47,15 @@ interface InFlight {
   timer: NodeJS.Timeout;
 }
 
+/** How many keys one batched call may hold: core.yaml's `chaincode.runtimeParams`. */
+export interface StateCallBatches {
+  maxKeys: number;
+  maxWrites: number;
+}
+
+/** Fabric 3.1's defaults (`maxSizeGetMultipleKeys`, `maxSizeWriteBatch`). */
+export const STATE_CALL_BATCHES: Readonly<StateCallBatches> = { maxKeys: 1_000, maxWrites: 1_000 };
+
 function typeName(type: number): string {
   return Object.entries(Type).find(([, value]) => value === type)?.[0] ?? String(type);
 }
@@ -53,17 +67,28 @@ export class ChaincodeLink {
   readonly #collections: Collections;
   readonly #timeoutMs: number;
   readonly #client: peer.ChaincodeClient;
+  /** Undefined: the peer offers no batched state calls (a Fabric 2.5 peer). */
+  readonly #batches: StateCallBatches | undefined;
   #stream: ClientDuplexStream<Message, Message> | undefined;
   #ready: Promise<void> | undefined;
   #registeredAs = '';
   readonly #inFlight = new Map<string, InFlight>();
+  /** State calls answered (or refused), by message type. */
+  readonly stateCalls = new Map<string, number>();
   #closed = false;
 
-  constructor(name: string, address: string, collections: Collections, timeoutMs: number) {
+  constructor(
+    name: string,
+    address: string,
+    collections: Collections,
+    timeoutMs: number,
+    batches: StateCallBatches | undefined,
+  ) {
     this.name = name;
     this.address = address;
     this.#collections = collections;
     this.#timeoutMs = timeoutMs;
+    this.#batches = batches;
     this.#client = new peer.ChaincodeClient(address, credentials.createInsecure());
   }
 
@@ -104,7 +129,7 @@ export class ChaincodeLink {
             this.#registeredAs = peer.ChaincodeID.deserializeBinary(msg.getPayload_asU8()).getName();
             registered = true;
             stream.write(this.#message(Type.REGISTERED, '', ''));
-            stream.write(this.#message(Type.READY, '', ''));
+            stream.write(this.#message(Type.READY, '', '', this.#readyParams()));
             return resolve();
           }
           this.#onMessage(msg);
@@ -124,6 +149,18 @@ export class ChaincodeLink {
         stream.on('end', () => lost('ended'));
       });
     });
+  }
+
+  /** READY's payload: the batched state calls this peer takes (none: all false, as Fabric 2.5 says nothing). */
+  #readyParams(): Uint8Array {
+    const params = new peer.ChaincodeAdditionalParams();
+    if (this.#batches !== undefined) {
+      params.setUseGetMultipleKeys(true);
+      params.setMaxSizeGetMultipleKeys(this.#batches.maxKeys);
+      params.setUseWriteBatch(true);
+      params.setMaxSizeWriteBatch(this.#batches.maxWrites);
+    }
+    return params.serializeBinary();
   }
 
   /** Runs one transaction on the chaincode (TRANSACTION, or INIT when the input says so). */
@@ -199,6 +236,8 @@ export class ChaincodeLink {
       tx.resolve({ response: peer.Response.deserializeBinary(msg.getPayload_asU8()), event });
       return;
     }
+    const name = typeName(type);
+    this.stateCalls.set(name, (this.stateCalls.get(name) ?? 0) + 1);
     try {
       this.#reply(msg, Type.RESPONSE, this.#stateCall(type, msg.getPayload_asU8(), tx.execution));
     } catch (err) {
@@ -227,25 +266,44 @@ export class ChaincodeLink {
         this.#private(execution, call.getCollection(), 'hash');
         return sim.getPrivateDataHash(ns, call.getCollection(), call.getKey()) ?? new Uint8Array();
       }
+      case Type.GET_STATE_MULTIPLE: {
+        const call = peer.GetStateMultiple.deserializeBinary(payload);
+        const keys = call.getKeysList();
+        const max = this.#offered('GET_STATE_MULTIPLE').maxKeys;
+        if (keys.length > max)
+          throw new Error(`${keys.length} keys in one call, more than the ${max} offered`);
+        const collection = call.getCollection();
+        if (collection !== '') this.#private(execution, collection, 'read');
+        const result = new peer.GetStateMultipleResult();
+        result.setValuesList(
+          keys.map(
+            (key) =>
+              (collection === '' ? sim.getState(ns, key) : sim.getPrivateData(ns, collection, key)) ??
+              new Uint8Array(),
+          ),
+        );
+        return result.serializeBinary();
+      }
       case Type.PUT_STATE: {
         const call = peer.PutState.deserializeBinary(payload);
-        const collection = call.getCollection();
-        checkKey(call.getKey());
-        if (collection === '') sim.putState(ns, call.getKey(), call.getValue_asU8());
-        else {
-          this.#private(execution, collection, 'write');
-          sim.putPrivateData(ns, collection, call.getKey(), call.getValue_asU8());
-        }
+        this.#write(execution, call.getCollection(), call.getKey(), call.getValue_asU8());
         return new Uint8Array();
       }
       case Type.DEL_STATE: {
         const call = peer.DelState.deserializeBinary(payload);
-        const collection = call.getCollection();
-        checkKey(call.getKey());
-        if (collection === '') sim.deleteState(ns, call.getKey());
-        else {
-          this.#private(execution, collection, 'write');
-          sim.deletePrivateData(ns, collection, call.getKey());
+        this.#write(execution, call.getCollection(), call.getKey(), undefined);
+        return new Uint8Array();
+      }
+      case Type.WRITE_BATCH_STATE: {
+        const records = peer.WriteBatchState.deserializeBinary(payload).getRecList();
+        const max = this.#offered('WRITE_BATCH_STATE').maxWrites;
+        if (records.length > max)
+          throw new Error(`${records.length} writes in one call, more than the ${max} offered`);
+        for (const r of records) {
+          const put = r.getType() === peer.WriteRecord.Type.PUT_STATE;
+          if (!put && r.getType() !== peer.WriteRecord.Type.DEL_STATE)
+            throw new Error(`write type ${r.getType()} is not supported by the devnet`);
+          this.#write(execution, r.getCollection(), r.getKey(), put ? r.getValue_asU8() : undefined);
         }
         return new Uint8Array();
       }
@@ -274,6 +332,24 @@ export class ChaincodeLink {
       default:
         throw new Error(`${typeName(type)} is not supported by the devnet peer`);
     }
+  }
+
+  /** What this peer offered for a batched call; throws if it offered none (as a Fabric 2.5 peer would not know the call). */
+  #offered(call: string): StateCallBatches {
+    if (this.#batches === undefined) throw new Error(`${call} is not supported by this peer`);
+    return this.#batches;
+  }
+
+  /** Writes `value` under `key` (undefined: deletes it), in the collection if one is named. */
+  #write(execution: Execution, collection: string, key: string, value: Uint8Array | undefined): void {
+    checkKey(key);
+    const sim = execution.simulator;
+    if (collection !== '') this.#private(execution, collection, 'write');
+    if (value === undefined) {
+      if (collection === '') sim.deleteState(this.name, key);
+      else sim.deletePrivateData(this.name, collection, key);
+    } else if (collection === '') sim.putState(this.name, key, value);
+    else sim.putPrivateData(this.name, collection, key, value);
   }
 
   /** Throws unless the execution may make this private data call on the collection. */

@@ -19,7 +19,7 @@ import { gateway } from '@hyperledger/fabric-protos';
 import type { KeyObject } from 'node:crypto';
 import { BlockFile } from './block-file.ts';
 import { makePeerIdentity } from './certs.ts';
-import { ChaincodeLink } from './chaincode-link.ts';
+import { ChaincodeLink, STATE_CALL_BATCHES, type StateCallBatches } from './chaincode-link.ts';
 import { Collections, type DevnetCollection } from './collections.ts';
 import { Committer } from './committer.ts';
 import { Endorser } from './endorser.ts';
@@ -76,6 +76,12 @@ export interface DevnetOptions {
   blockBytes?: number;
   /** How long to wait for a chaincode to connect or complete a transaction; default 30 s. */
   chaincodeTimeoutMs?: number;
+  /**
+   * What the peer offers chaincodes of Fabric 3.1's batched state calls (reads of many keys in one
+   * call, writes in one call, each up to a number); default `STATE_CALL_BATCHES`, Fabric's. False:
+   * none, as a Fabric 2.5 peer, which answers one key a call.
+   */
+  stateCallBatches?: StateCallBatches | false;
   /** Default: a fresh devnet CA issues the peer a certificate at start (MSP `DevnetPeerMSP`). */
   peer?: DevnetPeerIdentity;
 }
@@ -107,6 +113,8 @@ export interface Devnet {
   peer: { mspId: string; certificate: string };
   /** The number of the next block. */
   height(): number;
+  /** How many state calls chaincodes made, by message type (`GET_STATE`, `GET_STATE_MULTIPLE`, …). */
+  stateCalls(): Record<string, number>;
   /** Stops at once (forceShutdown: open event streams would hold a graceful shutdown). */
   close(): Promise<void>;
 }
@@ -118,10 +126,12 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const msps = new MspRegistry(options.msps);
   const state = new WorldState();
   const timeoutMs = options.chaincodeTimeoutMs ?? 30_000;
+  const offered = options.stateCallBatches ?? STATE_CALL_BATCHES;
+  const batches = offered === false ? undefined : offered;
   const links = new Map(
     options.chaincodes.map((c) => [
       c.name,
-      new ChaincodeLink(c.name, c.address, new Collections(c.name, c.collections), timeoutMs),
+      new ChaincodeLink(c.name, c.address, new Collections(c.name, c.collections), timeoutMs, batches),
     ]),
   );
   const transient = new TransientStore();
@@ -169,6 +179,12 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     endpoint,
     peer: { mspId: identity.mspId, certificate: peerOptions.certificate },
     height: () => committer.height,
+    stateCalls: () => {
+      const calls: Record<string, number> = {};
+      for (const link of links.values())
+        for (const [type, n] of link.stateCalls) calls[type] = (calls[type] ?? 0) + n;
+      return calls;
+    },
     close: async () => {
       committer.close();
       for (const link of links.values()) link.close();

@@ -10,13 +10,15 @@
  * namespace, and grpc's `instanceof` checks then fail.)
  */
 import { Contract, type Context } from 'fabric-contract-api';
+import { getStates, putStates } from '../peer-stream.ts';
 import { serveChaincode } from '../serve.ts';
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'CRITICAL';
 
 /**
  * put/get/del a key, a counter with an event, a range query, a failure, Fabric's read semantics,
- * and the same on private data.
+ * and the same on private data; many keys read or written together (Fabric 3.1's batched calls
+ * where the peer offers them).
  */
 export class DevnetTestContract extends Contract {
   constructor() {
@@ -87,6 +89,18 @@ export class DevnetTestContract extends Contract {
   /** The caller's MSP id. */
   async whoami(ctx: Context): Promise<string> {
     return ctx.clientIdentity.getMSPID();
+  }
+
+  /** The values of the keys in the JSON list, as a JSON list: in as few calls as the peer allows. */
+  async getMany(ctx: Context, keys: string): Promise<string> {
+    const values = await getStates(ctx.stub, JSON.parse(keys) as string[]);
+    return JSON.stringify(values.map((v) => Buffer.from(v).toString()));
+  }
+
+  /** Writes each `[key, value]` of the JSON list (an empty value deletes): in as few calls as the peer allows. */
+  async putMany(ctx: Context, writes: string): Promise<void> {
+    const pairs = (JSON.parse(writes) as [string, string][]).map(([k, v]) => [k, Buffer.from(v)] as const);
+    await putStates(ctx.stub, pairs);
   }
 
   async fail(_ctx: Context, message: string): Promise<void> {
