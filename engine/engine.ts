@@ -8,6 +8,7 @@ import { type Account, NOBODY } from './account.ts';
 import type { BookKind, MatchHost } from './book.ts';
 import { Code } from './codes.ts';
 import type { EngineEvent, EngineListener, EventKind, WithdrawalStatus } from './events.ts';
+import { buyCap } from './band.ts';
 import { feeFor } from './fees.ts';
 import {
   applyChange,
@@ -490,12 +491,7 @@ export class Engine {
     if (risk !== null) {
       const buy = c.side === 'buy';
       if (buy) {
-        cap =
-          c.orderType === 'market'
-            ? inst.bandHigh()
-            : c.orderType === 'stop'
-              ? inst.bandHigh(c.stopPrice)
-              : c.price!;
+        cap = buyCap(c.orderType, c.price, c.stopPrice, inst);
         need = risk.buyReserve(inst, c.quantity, cap);
       } else {
         need = c.quantity;

@@ -4,7 +4,7 @@
  */
 import type { BookKind, OrderBook } from './book.ts';
 import { createBook } from './book-factory.ts';
-import { bpsFloor } from './fees.ts';
+import { bandHigh, bandLow } from './band.ts';
 import { StopBook } from './stops.ts';
 import { TouchedLevels } from './touched.ts';
 import type { InstrumentSpec, InstrumentStatus } from './types.ts';
@@ -102,15 +102,12 @@ export class Instrument {
 
   /** Lowest price admitted now (ticks). */
   bandLow(): number {
-    const ref = this.lastPrice || this.spec.referencePrice;
-    if (this.spec.bandBps === 0 || ref === 0) return 1;
-    return Math.max(1, ref - bpsFloor(ref, this.spec.bandBps));
+    return bandLow(this.lastPrice || this.spec.referencePrice, this.spec.bandBps);
   }
 
   /** Highest price admitted now (ticks), or around another reference `ref`. */
   bandHigh(ref = this.lastPrice || this.spec.referencePrice): number {
-    if (this.spec.bandBps === 0 || ref === 0) return this.spec.maxPrice;
-    return Math.min(this.spec.maxPrice, ref + bpsFloor(ref, this.spec.bandBps));
+    return bandHigh(ref, this.spec.bandBps, this.spec.maxPrice);
   }
 
   /** The venue part of the id (`evm:31337` of `ACME@evm:31337`): where the security settles. */

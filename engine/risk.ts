@@ -22,7 +22,7 @@
 
 import type { Account } from './account.ts';
 import { Code } from './codes.ts';
-import { feeFor } from './fees.ts';
+import { buyReserveNotional } from './band.ts';
 import type { Instrument } from './instrument.ts';
 import type { Order } from './order.ts';
 import { cashPerNotional, quoteUnitOf, tradeCash } from './settlement.ts';
@@ -134,8 +134,7 @@ export class RiskBook {
 
   /** Cash a buy of `qty` lots with price cap `cap` reserves (see the module comment). */
   buyReserve(inst: Instrument, qty: number, cap: number): number {
-    const notional = qty * cap;
-    return (notional + feeFor(notional, inst.spec.takerFeeBps) + qty) * this.byInstrument[inst.index]!.k;
+    return buyReserveNotional(qty, cap, inst.spec.takerFeeBps) * this.byInstrument[inst.index]!.k;
   }
 
   /**

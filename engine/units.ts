@@ -27,10 +27,11 @@ function toUnits(text: unknown, unit: BigNumber, what: string, offGrid: number):
       reason: `${what} must be a plain decimal string such as "12.5"`,
     };
   }
-  const units = value.dividedBy(unit);
-  if (!units.isInteger()) {
+  // Exact: dividedBy rounds to 20 decimal places, which took 1.000000000000000000001 for 1 lot.
+  if (!value.modulo(unit).isZero()) {
     return { ok: false, code: offGrid, reason: `${what} ${text} is not a multiple of ${unit.toFixed()}` };
   }
+  const units = value.dividedToIntegerBy(unit);
   if (units.isGreaterThan(Number.MAX_SAFE_INTEGER)) {
     return { ok: false, code: Code.NOT_SAFE_INTEGER, reason: `${what} ${text} is too large` };
   }

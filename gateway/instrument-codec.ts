@@ -1,18 +1,13 @@
 /**
  * The decimal edge of one instrument: wire decimals to integer ticks and lots, refusing what is
- * not exactly on the grid, and back to wire decimals (through the cached `Decimals`).
+ * not exactly on the grid (the rules of `order-rules.ts`, which the dashboard's ticket runs too),
+ * and back to wire decimals (through the cached `Decimals`).
  */
 import BigNumber from 'bignumber.js';
-import {
-  Code,
-  type Converted,
-  type InstrumentSpec,
-  priceToTicks,
-  quantityToLots,
-  quoteUnitOf,
-} from '../engine/index.ts';
+import { type InstrumentSpec, quoteUnitOf } from '../engine/index.ts';
 import { Decimals } from './decimals.ts';
 import { makeError } from './errors.ts';
+import { gridUnits, type OnGrid } from './order-rules.ts';
 
 export class InstrumentCodec {
   readonly spec: Readonly<InstrumentSpec>;
@@ -45,14 +40,14 @@ export class InstrumentCodec {
   ticks(text: string, field = 'price'): number {
     const fast = this.#prices.units(text);
     if (fast > 0) return fast;
-    return this.#units(priceToTicks(text, this.spec.tickSize), text, field, Code.PRICE_NOT_ON_TICK, 'tick');
+    return units(gridUnits(text, this.spec.tickSize, field, 'price'));
   }
 
   /** A wire quantity in lots; throws BAD_DECIMAL naming the field and the problem. */
   lots(text: string, field = 'quantity'): number {
     const fast = this.#sizes.units(text);
     if (fast > 0) return fast;
-    return this.#units(quantityToLots(text, this.spec.lotSize), text, field, Code.QUANTITY_NOT_ON_LOT, 'lot');
+    return units(gridUnits(text, this.spec.lotSize, field, 'quantity'));
   }
 
   /** Ticks as a wire price. */
@@ -73,15 +68,10 @@ export class InstrumentCodec {
   notional(units: number): string {
     return this.#notional.format(units);
   }
+}
 
-  #units(r: Converted, text: string, field: string, offGrid: number, unit: 'tick' | 'lot'): number {
-    if (!r.ok) {
-      const size = unit === 'tick' ? this.spec.tickSize : this.spec.lotSize;
-      const grid = r.code === offGrid ? `; ${field} must be a multiple of the ${unit} ${size}` : '';
-      throw makeError(`${field} "${text}" is not valid: ${r.reason}${grid}`, 'BAD_DECIMAL', { field });
-    }
-    if (r.value <= 0)
-      throw makeError(`${field} must be greater than 0, got "${text}"`, 'BAD_DECIMAL', { field });
-    return r.value;
-  }
+/** The units of a reading on the grid, or its refusal thrown (BAD_DECIMAL naming the field). */
+function units(r: OnGrid): number {
+  if (!r.ok) throw makeError(r.message, r.code, { field: r.field });
+  return r.units;
 }

@@ -12,7 +12,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
-import type { Identity } from './auth/index.ts';
+import type { NamedIdentity } from './auth/index.ts';
 import type { FeedClient } from './feed/index.ts';
 import { TokenBucket } from './token-bucket.ts';
 
@@ -61,7 +61,8 @@ export class Session implements FeedClient {
   readonly bucket: TokenBucket;
   /** The address it is limited by (`addressKey` of the peer). */
   readonly address: string;
-  identity: Identity | null = null;
+  /** Who logged in: the identity a signature proved, or as a bearer token names it. */
+  identity: NamedIdentity | null = null;
   account: string | null = null;
   /** A login of this connection waits for its account to be followed: its next frames wait too. */
   loggingIn = false;

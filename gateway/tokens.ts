@@ -1,6 +1,6 @@
 /**
- * Bearer tokens for REST: a login (over WebSocket or REST) yields a token that stands for the
- * identity for `ttlMs`. A token is signed, not stored: its holder (account, member names,
+ * Bearer tokens: a login (over WebSocket or REST) yields a token that stands for the identity for
+ * `ttlMs`, for REST and for a WebSocket login with it (scheme `token`). A token is signed, not stored: its holder (account, member names,
  * expiry) in base64url JSON, a dot, and an HMAC-SHA256 of that under the exchange's key. Any
  * gateway holding the key takes it (a cluster's gateways share one: `Exchange.tokenKey`), and
  * memory does not grow with the tokens issued.
@@ -16,8 +16,10 @@ export interface Holder {
   identity: string;
 }
 
-/** `Bearer <holder>.<signature>`: the holder's JSON in base64url (bounded), 43 characters of signature. */
-const BEARER = /^bearer +([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/i;
+/** `<holder>.<signature>`: the holder's JSON in base64url (bounded), 43 characters of signature. */
+const TOKEN = /^([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/;
+/** `Bearer <token>`. */
+const BEARER = /^bearer +([A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{43})$/i;
 
 export class Tokens {
   #key: Uint8Array;
@@ -55,8 +57,13 @@ export class Tokens {
         'AUTH_REQUIRED',
       );
     }
-    const [, holder, signature] = match as unknown as [string, string, string];
-    const h = this.#verified(holder, signature);
+    return this.verify(match[1]!, now);
+  }
+
+  /** The holder a token names, if this key signed it and it has not expired; throws AUTH_REQUIRED otherwise. */
+  verify(token: string, now = Date.now()): Holder {
+    const match = TOKEN.exec(token);
+    const h = match === null ? undefined : this.#verified(match[1]!, match[2]!);
     if (h === undefined || h.expiresAt <= now) {
       throw makeError('the bearer token is unknown or expired; log in again', 'AUTH_REQUIRED');
     }

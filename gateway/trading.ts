@@ -5,7 +5,7 @@
  * engine command, and the command's events come back to every session of the account as
  * execution reports (and withdrawal reports).
  */
-import type { Authenticator, Challenge, Identity, LoginProof } from './auth/index.ts';
+import type { Authenticator, Challenge, LoginProof, NamedIdentity } from './auth/index.ts';
 import { assertThat, makeError } from './errors.ts';
 import { Code, type EventOf, type PublishedEvent, type Unstamped } from '../engine/index.ts';
 import type { AccountSeed, CommandRef, Exchange } from './exchange.ts';
@@ -15,6 +15,7 @@ import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { type Holder, Tokens } from './tokens.ts';
 import { memberNameOf, type VenueLedger, venueAccess } from './venue-access.ts';
+import { priceFieldsProblem } from './order-rules.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
@@ -167,7 +168,11 @@ export class Trading {
    * identities see now.
    */
   holder(header: string | undefined): Holder {
-    const h = this.tokens.holder(header);
+    return this.#current(this.tokens.holder(header));
+  }
+
+  /** A token's holder as its account's identities stand now (AUTH_REQUIRED if its identity no longer opens it). */
+  #current(h: Holder): Holder {
     const directory = this.#exchange.identities;
     if (directory === null) return h;
     if (directory.ownerOf(h.identity) !== h.account) {
@@ -200,7 +205,10 @@ export class Trading {
       'ALREADY_LOGGED_IN',
     );
     const { op: _op, id, cancelOnDisconnect, ...proof } = msg;
-    const { identity, name, account, memberNames } = this.authenticate(proof, session.address);
+    const { identity, name, account, memberNames, token } =
+      proof.scheme === 'token'
+        ? this.#resume(proof.token, session.address)
+        : { ...this.authenticate(proof, session.address), token: undefined };
     this.#limits.session(account, this.#sessions.get(account)?.size ?? 0);
     session.loggingIn = true;
     const followed = this.#follow(account);
@@ -219,7 +227,8 @@ export class Trading {
           this.#sessions.set(account, set);
         }
         set.add(session);
-        const { token, expiresAt } = this.tokens.issue(account, memberNames, name);
+        // A login with a token keeps it, and its expiry: a token cannot make itself a longer life.
+        const { token: given, expiresAt } = token ?? this.tokens.issue(account, memberNames, name);
         session.reply({
           type: 'login',
           id,
@@ -228,7 +237,7 @@ export class Trading {
           identities: followed.names.slice(1),
           ...this.#access(followed.names, [...followed.standing.values()], session.canSee),
           cancelOnDisconnect: session.cancelOnDisconnect,
-          token,
+          token: given,
           tokenExpiresAt: expiresAt,
         });
       },
@@ -279,6 +288,33 @@ export class Trading {
   }
 
   /**
+   * A login with a bearer token an earlier login gave (RATE_LIMITED past the address's login
+   * limit; AUTH_REQUIRED for a token unknown, expired, or whose identity no longer opens its
+   * account): the identity it was issued to, as its name tells it, and the token with its expiry.
+   */
+  #resume(
+    token: string,
+    address: string,
+  ): {
+    identity: NamedIdentity;
+    name: string;
+    account: string;
+    memberNames: string[];
+    token: { token: string; expiresAt: number };
+  } {
+    this.#limits.login(address);
+    const h = this.#current(this.tokens.verify(token));
+    this.#hooks.onLogin?.(h.account, (venue) => this.#exchange.canSee(venue, h.memberNames));
+    return {
+      identity: this.#auth.named(h.identity),
+      name: h.identity,
+      account: h.account,
+      memberNames: h.memberNames,
+      token: { token, expiresAt: h.expiresAt },
+    };
+  }
+
+  /**
    * Verifies a login proof from a client at `address`: the identity, its account, and the names
    * venue membership is checked by (RATE_LIMITED past the address's login limit, before the
    * signature is checked).
@@ -286,7 +322,7 @@ export class Trading {
   authenticate(
     proof: LoginProof,
     address: string,
-  ): { identity: Identity; name: string; account: string; memberNames: string[] } {
+  ): { identity: NamedIdentity; name: string; account: string; memberNames: string[] } {
     this.#limits.login(address);
     const identity = this.#auth.verify(proof);
     const name = this.#auth.accountOf(identity);
@@ -316,28 +352,8 @@ export class Trading {
   newOrder(session: Session, msg: Message<'new'>): void {
     const account = this.#account(session);
     const codec = this.#instrument(session, msg.instrument);
-    const limitLike = msg.orderType === 'limit' || msg.orderType === 'stop-limit';
-    const stopLike = msg.orderType === 'stop' || msg.orderType === 'stop-limit';
-    assertThat(
-      !limitLike || msg.price !== undefined,
-      `new: a ${msg.orderType} order needs "price"`,
-      'BAD_MESSAGE',
-    );
-    assertThat(
-      limitLike || msg.price === undefined,
-      `new: a ${msg.orderType} order takes no "price"`,
-      'BAD_MESSAGE',
-    );
-    assertThat(
-      !stopLike || msg.stopPrice !== undefined,
-      `new: a ${msg.orderType} order needs "stopPrice"`,
-      'BAD_MESSAGE',
-    );
-    assertThat(
-      stopLike || msg.stopPrice === undefined,
-      `new: a ${msg.orderType} order takes no "stopPrice"`,
-      'BAD_MESSAGE',
-    );
+    const problem = priceFieldsProblem(msg.orderType, msg.price !== undefined, msg.stopPrice !== undefined);
+    if (problem !== null) throw makeError(problem.message, problem.code, { field: problem.field });
     const command: Unstamped = {
       type: 'new',
       instrument: msg.instrument,

@@ -6,12 +6,15 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { type ErrorCode, makeError } from './errors.ts';
+import { DECIMAL_MAX_LENGTH, DECIMAL_PATTERN, decimalSyntaxReason, shown } from './order-rules.ts';
+
+export { shown };
 
 const Id = Type.Union([
   Type.String({ minLength: 1, maxLength: 64 }),
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
 ]);
-const Decimal = Type.String({ minLength: 1, maxLength: 40, pattern: '^(0|[1-9][0-9]*)(\\.[0-9]+)?$' });
+const Decimal = Type.String({ minLength: 1, maxLength: DECIMAL_MAX_LENGTH, pattern: DECIMAL_PATTERN });
 const Name = Type.String({ minLength: 1, maxLength: 64 });
 const InstrumentId = Type.String({ minLength: 3, maxLength: 64 });
 const OrderId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
@@ -51,7 +54,15 @@ export const Messages = {
   challenge: op('challenge', {
     purpose: Type.Optional(Type.Union([Type.Literal('login'), Type.Literal('link')])),
   }),
-  login: proof('login', { cancelOnDisconnect: Type.Optional(Type.Boolean()) }),
+  /** A signed challenge, or (`scheme` "token") the bearer token an earlier login gave, for its hour. */
+  login: Type.Union([
+    ...proof('login', { cancelOnDisconnect: Type.Optional(Type.Boolean()) }).anyOf,
+    op('login', {
+      scheme: Type.Literal('token'),
+      token: Type.String({ minLength: 1, maxLength: 4096 }),
+      cancelOnDisconnect: Type.Optional(Type.Boolean()),
+    }),
+  ]),
   link: proof('link', {}),
   unlink: op('unlink', { identity: Name }),
   new: op('new', {
@@ -155,8 +166,9 @@ export function parseMessage(value: unknown): Request {
     if (scheme === undefined) throw makeError(`${name}: missing field "scheme"`, 'BAD_MESSAGE');
     check = typeof scheme === 'string' ? branches.get(scheme) : undefined;
     if (check === undefined) {
+      const schemes = [...branches.keys()].map((k) => `"${k}"`);
       throw makeError(
-        `${name}: scheme must be "eip191", "eip712" or "x509", got ${shown(scheme)}`,
+        `${name}: scheme must be ${schemes.slice(0, -1).join(', ')} or ${schemes.at(-1)}, got ${shown(scheme)}`,
         'BAD_MESSAGE',
       );
     }
@@ -201,19 +213,7 @@ function describe(value: object, errors: SchemaError[]): [ErrorCode, string] {
   const field = first.instancePath.slice(1).split('/')[0]!;
   const got = (value as Record<string, unknown>)[field];
   if (DECIMAL_FIELDS.has(field) && typeof got === 'string') {
-    return [
-      'BAD_DECIMAL',
-      `${field} must be a plain positive decimal string such as "12.5", got ${shown(got)}`,
-    ];
+    return ['BAD_DECIMAL', decimalSyntaxReason(field, got)];
   }
   return ['BAD_MESSAGE', `${field || 'message'} ${first.message}${field ? `, got ${shown(got)}` : ''}`];
-}
-
-/** A value as an error message shows it: short, and never a deep walk of what a client sent. */
-export function shown(v: unknown): string {
-  if (typeof v === 'string')
-    return v.length > 40 ? `${JSON.stringify(v.slice(0, 40))}...` : JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
-  if (v === undefined) return 'nothing';
-  return Array.isArray(v) ? 'an array' : 'an object';
 }

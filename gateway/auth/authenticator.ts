@@ -7,7 +7,7 @@ import { getAddress } from 'ethers';
 import { makeError } from '../errors.ts';
 import { type Challenge, ChallengeTable, loginMessage, loginTypedData } from './challenge.ts';
 import { verifyEvm } from './evm.ts';
-import type { Identity, LoginProof } from './identity.ts';
+import type { Identity, LoginProof, NamedIdentity } from './identity.ts';
 import { type MspConfig, MspRegistry } from './x509.ts';
 
 /** How the gateway authenticates. */
@@ -113,7 +113,7 @@ export class Authenticator {
    * `MSPID:CommonName`. Throws AUTH_FAILED when the name is not 1 to 64 characters, so an
    * identity that cannot be named cannot trade.
    */
-  accountOf(identity: Identity): string {
+  accountOf(identity: NamedIdentity): string {
     if (identity.kind === 'evm') {
       try {
         return getAddress(identity.address);
@@ -132,5 +132,12 @@ export class Authenticator {
       );
     }
     return account;
+  }
+
+  /** The identity an account name (as `accountOf` makes them) stands for: an address, or an MSP's member. */
+  named(name: string): NamedIdentity {
+    if (/^0x[0-9a-fA-F]{40}$/.test(name)) return { kind: 'evm', address: name };
+    const colon = name.indexOf(':');
+    return { kind: 'fabric', mspId: name.slice(0, colon), commonName: name.slice(colon + 1) };
   }
 }

@@ -17,6 +17,14 @@ export type Identity =
    */
   | { kind: 'fabric'; mspId: string; subject: string; commonName: string };
 
+/**
+ * An identity as its account name tells it (`0x…` or `MSPID:CommonName`): what a login with a
+ * bearer token knows of the identity the token was issued to (a token carries no certificate).
+ * Every `Identity` is one.
+ */
+export type NamedIdentity =
+  { kind: 'evm'; address: string } | { kind: 'fabric'; mspId: string; commonName: string };
+
 /** An Ethereum login: a `personal_sign` (eip191) or `signTypedData` (eip712) of the challenge. */
 export interface EvmProof {
   scheme: 'eip191' | 'eip712';

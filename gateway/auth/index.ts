@@ -6,5 +6,5 @@
  */
 export { type AuthOptions, Authenticator, MAX_ACCOUNT_CHARS } from './authenticator.ts';
 export type { Challenge } from './challenge.ts';
-export type { EvmProof, Identity, LoginProof, X509Proof } from './identity.ts';
+export type { EvmProof, Identity, LoginProof, NamedIdentity, X509Proof } from './identity.ts';
 export type { MspConfig } from './x509.ts';

@@ -8,6 +8,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { quoteUnitOf } from '../../engine/index.ts';
 import { times } from '../decimals.ts';
 import { makeError } from '../errors.ts';
 import { DEPTHS } from '../feed/index.ts';
@@ -29,11 +30,11 @@ const Depth = Type.Union(
   DEPTHS.map((n) => Type.Literal(n)),
   { description: 'levels a side', default: 10 },
 );
-/** A WebSocket login's proof, as a body: the same schema without the envelope. */
+/** A WebSocket login's signed proof, as a body: the same schema without the envelope (a token buys no other). */
 const LoginBody = Type.Union(
-  Messages.login.anyOf.map((branch) =>
-    Type.Omit(branch, ['op', 'id', 'cancelOnDisconnect'], { additionalProperties: false }),
-  ),
+  Messages.login.anyOf
+    .filter((branch) => !('token' in branch.properties))
+    .map((branch) => Type.Omit(branch, ['op', 'id', 'cancelOnDisconnect'], { additionalProperties: false })),
 );
 const InstrumentParams = Type.Object({ id: Type.String({ minLength: 3, maxLength: 64 }) });
 export const Auth = { security: [{ bearer: [] }] };
@@ -207,8 +208,21 @@ const Instrument = Type.Object({
   quantityDecimals: Type.Integer(),
   minQty: Decimal,
   maxQty: Decimal,
-  makerFeeBps: Type.Integer(),
-  takerFeeBps: Type.Integer(),
+  makerFeeBps: Type.Integer({
+    description: 'fee of a resting order that fills, basis points (negative: a rebate)',
+  }),
+  takerFeeBps: Type.Integer({ description: 'fee of an order that takes liquidity, basis points' }),
+  maxPrice: Type.String({ description: 'the highest price an order may have, a decimal string' }),
+  referencePrice: Type.Union([Decimal, Type.Null()], {
+    description: 'the price band is around the last price, or this before the first trade (null: none)',
+  }),
+  bandBps: Type.Integer({
+    description:
+      'the price band, basis points either side of the reference (0: none): limit prices must lie within it, and a market buy reserves at its high',
+  }),
+  quoteUnit: Type.String({
+    description: 'the cash unit: cash balances and reservations are whole numbers of it (0.01 for USD)',
+  }),
   quote: Type.String(),
   quoteVenue: Type.String({
     description: "the cash's venue: another than `venue` for a cross-ledger instrument",
@@ -226,13 +240,7 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
   const must = (req: FastifyRequest): Holder => trading.holder(req.headers.authorization);
   const visible = (holder: Holder | undefined, venue: string) =>
     exchange.canSee(venue, holder?.memberNames ?? []);
-  const codecOf = (req: FastifyRequest, id: string) => {
-    const codec = exchange.codec(id);
-    if (codec === undefined || !visible(who(req), codec.venue)) {
-      throw makeError(`unknown instrument "${id}"`, 'UNKNOWN_INSTRUMENT', { instrument: id });
-    }
-    return codec;
-  };
+  const codecOf = (req: FastifyRequest, id: string) => visibleInstrument(gateway, req, id);
 
   app.get(
     '/api/instruments',
@@ -259,6 +267,10 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
             maxQty: c.quantity(s.maxQty),
             makerFeeBps: s.makerFeeBps,
             takerFeeBps: s.takerFeeBps,
+            maxPrice: c.price(s.maxPrice),
+            referencePrice: s.referencePrice > 0 ? c.price(s.referencePrice) : null,
+            bandBps: s.bandBps,
+            quoteUnit: quoteUnitOf(s),
             quote: s.quote ?? 'USD',
             quoteVenue: s.quoteVenue ?? c.venue,
             lastPrice: inst.lastPrice > 0 ? c.price(inst.lastPrice) : null,
@@ -363,6 +375,12 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
         cancelOnDisconnect: _c,
         ...proof
       } = parseMessage({ ...body, op: 'login' }) as Message<'login'>;
+      if (proof.scheme === 'token') {
+        throw makeError(
+          'a token is not exchanged for another: sign a challenge (scheme eip191, eip712 or x509)',
+          'BAD_MESSAGE',
+        );
+      }
       const { account, name, memberNames } = trading.authenticate(proof, addressKey(req.ip));
       return { account, ...trading.tokens.issue(account, memberNames, name) };
     },
@@ -516,6 +534,24 @@ export default async function restPlugin(base: FastifyInstance, { gateway }: { g
       return t;
     },
   );
+}
+
+/**
+ * The codec of an instrument the caller may see (a permissioned venue's: its members only);
+ * UNKNOWN_INSTRUMENT otherwise, the same answer as for one that is not listed.
+ */
+export function visibleInstrument(
+  gateway: Gateway<Exchange>,
+  req: FastifyRequest,
+  id: string,
+): InstrumentCodec {
+  const { exchange, trading } = gateway;
+  const codec = exchange.codec(id);
+  const memberNames = trading.optionalHolder(req.headers.authorization)?.memberNames ?? [];
+  if (codec === undefined || !exchange.canSee(codec.venue, memberNames)) {
+    throw makeError(`unknown instrument "${id}"`, 'UNKNOWN_INSTRUMENT', { instrument: id });
+  }
+  return codec;
 }
 
 /** What REST shows of any order, live or finished: its ids, terms and what filled. */

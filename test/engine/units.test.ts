@@ -45,6 +45,9 @@ const PRICES: Array<[unknown, string, unknown]> = [
   ['90071992547409.92', '0.01', fail(Code.NOT_SAFE_INTEGER)],
   ['9007199254740992', '1', fail(Code.NOT_SAFE_INTEGER)],
   ['1000000000000000000000', '0.01', fail(Code.NOT_SAFE_INTEGER)],
+  // Off the tick by less than 10^-20: bignumber.js divides to 20 places, the check must not.
+  ['100.000000000000000000001', '0.01', fail(Code.PRICE_NOT_ON_TICK)],
+  ['0.00000000000000000001', '2.5', fail(Code.PRICE_NOT_ON_TICK)],
   ['1e3', '0.01', fail(Code.INVALID_DECIMAL)],
   ['-1', '0.01', fail(Code.INVALID_DECIMAL)],
   ['-0', '0.01', fail(Code.INVALID_DECIMAL)],
@@ -79,6 +82,7 @@ const QUANTITIES: Array<[unknown, string, unknown]> = [
   ['1.500', '0.001', ok(1_500)],
   ['100', '100', ok(1)],
   ['1.5', '1', fail(Code.QUANTITY_NOT_ON_LOT)],
+  ['1.000000000000000000001', '1', fail(Code.QUANTITY_NOT_ON_LOT)],
   ['150', '100', fail(Code.QUANTITY_NOT_ON_LOT)],
   ['0.0001', '0.001', fail(Code.QUANTITY_NOT_ON_LOT)],
   ['9007199254740.992', '0.001', fail(Code.NOT_SAFE_INTEGER)],

@@ -149,7 +149,7 @@ describe('decimals: reading wire decimals exactly, fast', () => {
     }
   });
 
-  it("the instrument codec gives the reference's ticks and lots, or its refusal, for any string", () => {
+  it("the instrument codec (the shared order rules) gives the reference's ticks and lots, or its refusal in its words, for any string", () => {
     fc.assert(
       fc.property(texts, units, units, (text, tickSize, lotSize) => {
         const codec = codecOf(tickSize, lotSize);
@@ -160,7 +160,9 @@ describe('decimals: reading wire decimals exactly, fast', () => {
           if (reference.ok && reference.value > 0) {
             assert.equal(read(), reference.value);
           } else {
-            assert.throws(read, (err) => isGatewayError(err, 'BAD_DECIMAL'));
+            // In the reference's words (the shared order rules must not drift from them).
+            const words = reference.ok ? 'must be greater than 0' : reference.reason;
+            assert.throws(read, (err) => isGatewayError(err, 'BAD_DECIMAL') && err.message.includes(words));
           }
         }
       }),

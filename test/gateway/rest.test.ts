@@ -49,6 +49,19 @@ describe('REST and operations', () => {
     const acme = (anon.body as Json[])[0]!;
     assert.equal(acme.tickSize, '0.01');
     assert.equal(acme.venue, 'evm:31337');
+    // What a client needs to check an order and estimate what it reserves, as the engine has them.
+    const spec = gw.exchange.engine.instrument('ACME@evm:31337')!.spec;
+    assert.deepEqual(
+      [acme.maxPrice, acme.referencePrice, acme.bandBps, acme.quoteUnit, acme.minQty, acme.maxQty],
+      [
+        (spec.maxPrice / 100).toFixed(2),
+        (spec.referencePrice / 100).toFixed(2),
+        spec.bandBps,
+        '0.01',
+        String(spec.minQty),
+        String(spec.maxQty),
+      ],
+    );
 
     const rest = await post('/api/login', proof(x509Login(member, await challenge())));
     assert.equal(rest.status, 200, JSON.stringify(rest.body));
