@@ -269,10 +269,17 @@ export class Progress {
     return this.#ledger.get(key) as T | undefined;
   }
 
-  /** Writes a ledger's record (undefined removes it), durably, in one transaction of its own. */
-  setLedgerRecord(key: string, value: unknown): void {
-    if (value === undefined) this.#ledger.removeSync(key);
-    else this.#ledger.putSync(key, value);
+  /**
+   * Writes a ledger's records, each under its key (undefined removes it), durably, in one
+   * transaction of their own.
+   */
+  setLedgerRecords(records: Readonly<Record<string, unknown>>): void {
+    this.#root.transactionSync(() => {
+      for (const [key, value] of Object.entries(records)) {
+        if (value === undefined) this.#ledger.remove(key);
+        else this.#ledger.put(key, value);
+      }
+    });
   }
 
   async close(): Promise<void> {

@@ -130,6 +130,6 @@ export class NonceStore {
 
   #write(record: NonceRecord): void {
     const { next, out, final } = record;
-    this.#progress.setLedgerRecord(this.#key, { next, out: out ?? [], final: final ?? [] });
+    this.#progress.setLedgerRecords({ [this.#key]: { next, out: out ?? [], final: final ?? [] } });
   }
 }

@@ -4,14 +4,8 @@
  */
 import type { KeyObject } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import {
-  connect,
-  type Contract,
-  type Gateway,
-  hash,
-  type Network,
-  signers,
-} from '@hyperledger/fabric-gateway';
+import { connect, type Contract, type Gateway, hash, type Network } from '@hyperledger/fabric-gateway';
+import { fabricSigner } from './signer.ts';
 
 export interface FabricIdentity {
   mspId: string;
@@ -41,8 +35,9 @@ export function fabricClient(
   const gateway = connect({
     client,
     identity: { mspId: identity.mspId, credentials: Buffer.from(identity.certificate) },
-    signer: signers.newPrivateKeySigner(identity.privateKey),
-    hash: hash.sha256,
+    // The signer hashes the messages itself (node:crypto: see signer.ts).
+    signer: fabricSigner(identity.privateKey),
+    hash: hash.none,
   });
   const network = gateway.getNetwork(where.channel);
   return {

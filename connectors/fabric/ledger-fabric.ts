@@ -218,7 +218,7 @@ export class FabricLedger implements Ledger {
       const txId = proposal.getTransactionId();
       if (recorded?.batch !== batch) {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
-        progress.setLedgerRecord(key, { batch, txId, proposal: bytes } satisfies Recorded);
+        progress.setLedgerRecords({ [key]: { batch, txId, proposal: bytes } satisfies Recorded });
       } else {
         this.#o.log?.info(
           { venue: this.venue, txId },
@@ -232,18 +232,17 @@ export class FabricLedger implements Ledger {
         if (duplicate(err)) {
           // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.
           const verdicts = await this.#verdictsOnLedger<V>(fn, ids);
-          progress.setLedgerRecord(key, undefined);
+          progress.setLedgerRecords({ [key]: undefined });
           return verdicts;
         }
         throw failed(`${fn.name} ${txId} failed: ${describe(err)}`, { venue: this.venue, txId }, err);
       }
       const status = await submitted.getStatus();
       if (status.successful) {
-        progress.setLedgerRecord(key, undefined);
-        progress.setLedgerRecord(lastTxKey(this.venue), txId);
+        progress.setLedgerRecords({ [key]: undefined, [lastTxKey(this.venue)]: txId });
         return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as V[];
       }
-      progress.setLedgerRecord(key, undefined);
+      progress.setLedgerRecords({ [key]: undefined });
       if (status.code === StatusCode.DUPLICATE_TXID) return this.#verdictsOnLedger<V>(fn, ids);
       const name = statusName(status.code);
       if (status.code === StatusCode.MVCC_READ_CONFLICT && ++conflicts < MAX_CONFLICTS) {
@@ -304,8 +303,7 @@ function adoptSingleRecord(progress: Progress, venue: string): void {
   const single = `fabric-tx:${venue}`;
   const recorded = progress.ledgerRecord<Recorded>(single);
   if (recorded === undefined) return;
-  progress.setLedgerRecord(recordKey(venue, recorded.batch), recorded);
-  progress.setLedgerRecord(single, undefined);
+  progress.setLedgerRecords({ [recordKey(venue, recorded.batch)]: recorded, [single]: undefined });
 }
 
 /** A chaincode function that gives each item of a batch its verdict once, and how to read one back. */

@@ -559,10 +559,10 @@ describe('EVM ledger nonces on anvil', () => {
       const progress = open();
       const key = `evm-nonce:31337:${operator.address}`;
       const tx = { batch: 'b', nonce: 4, hash: '0x01' };
-      progress.setLedgerRecord(key, { next: 5, last: { ...tx, raw: '0x02' } });
+      progress.setLedgerRecords({ [key]: { next: 5, last: { ...tx, raw: '0x02' } } });
       assert.deepEqual(nonces(progress).out, [{ ...tx, raw: '0x02' }]);
       assert.equal(nonces(progress).lastFinal, undefined);
-      progress.setLedgerRecord(key, { next: 5, last: tx });
+      progress.setLedgerRecords({ [key]: { next: 5, last: tx } });
       assert.deepEqual(
         [nonces(progress).out, nonces(progress).of('b'), nonces(progress).lastFinal],
         [[], tx, '0x01'],

@@ -3,9 +3,10 @@
  * the certificate must be issued directly by one of that MSP's root CAs and be within its
  * validity period; the signature is ECDSA P-256 over SHA-256, DER, low-S (Fabric refuses high-S).
  */
-import { X509Certificate, createPrivateKey, sign, verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, verify, type KeyObject } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { msp } from '@hyperledger/fabric-protos';
+import { signLowS } from '../signer.ts';
 import { DevnetError } from './errors.ts';
 
 const P256_HALF_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n / 2n;
@@ -20,6 +21,8 @@ export interface DevnetMsp {
 export interface Creator {
   mspId: string;
   certificate: X509Certificate;
+  /** The certificate's key (`certificate.publicKey` makes a new one each time it is read). */
+  publicKey: KeyObject;
   /** The serialized identity, as it travels in headers. */
   bytes: Uint8Array;
 }
@@ -40,9 +43,50 @@ function derS(der: Uint8Array): bigint | undefined {
   return BigInt(`0x${Buffer.from(der.subarray(at + 2)).toString('hex') || '0'}`);
 }
 
-/** The MSPs of the channel and the checks on their members' signatures. */
+/** How many certificates an MSP registry keeps checked (forgotten all at once past that). */
+const CHECKED_CERTIFICATES = 1_024;
+
+/** A certificate parsed and found issued by a root of its MSP, with a P-256 key. */
+interface Checked {
+  certificate: X509Certificate;
+  publicKey: KeyObject;
+  validFrom: number;
+  validTo: number;
+}
+
+/** Parses `pem` and checks who issued it and its key; refuses (PERMISSION_DENIED) with the reason. */
+function checkedCertificate(mspId: string, roots: readonly X509Certificate[], pem: Buffer): Checked {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(pem);
+  } catch (err) {
+    throw new DevnetError(status.PERMISSION_DENIED, `creator's certificate cannot be parsed (${mspId})`, [], {
+      cause: err,
+    });
+  }
+  const issued = roots.some((root) => certificate.checkIssued(root) && certificate.verify(root.publicKey));
+  if (!issued)
+    refuse(`creator's certificate "${certificate.subject}" is not issued by a root CA of ${mspId}`);
+  const publicKey = certificate.publicKey;
+  if (publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    refuse(`creator's certificate key is not ECDSA P-256 (the devnet verifies P-256 signatures only)`);
+  }
+  return {
+    certificate,
+    publicKey,
+    validFrom: Date.parse(certificate.validFrom),
+    validTo: Date.parse(certificate.validTo),
+  };
+}
+
+/**
+ * The MSPs of the channel and the checks on their members' signatures. A certificate's issuer and
+ * key are checked once (the checked ones kept, as a peer's MSP cache does), its validity period at
+ * every use.
+ */
 export class MspRegistry {
   readonly #roots = new Map<string, X509Certificate[]>();
+  readonly #checked = new Map<string, Checked>();
 
   constructor(msps: readonly DevnetMsp[]) {
     for (const { mspId, rootCerts } of msps) {
@@ -66,32 +110,22 @@ export class MspRegistry {
     const mspId = identity.getMspid();
     const roots = this.#roots.get(mspId);
     if (roots === undefined) refuse(`creator's MSP "${mspId}" is not a member of the channel`);
-    let certificate: X509Certificate;
-    try {
-      certificate = new X509Certificate(Buffer.from(identity.getIdBytes_asU8()));
-    } catch (err) {
-      throw new DevnetError(
-        status.PERMISSION_DENIED,
-        `creator's certificate cannot be parsed (${mspId})`,
-        [],
-        {
-          cause: err,
-        },
-      );
+    const pem = Buffer.from(identity.getIdBytes_asU8());
+    const key = `${mspId}\n${pem.toString('latin1')}`;
+    let checked = this.#checked.get(key);
+    if (checked === undefined) {
+      checked = checkedCertificate(mspId, roots, pem);
+      if (this.#checked.size >= CHECKED_CERTIFICATES) this.#checked.clear();
+      this.#checked.set(key, checked);
     }
-    const issued = roots.some((root) => certificate.checkIssued(root) && certificate.verify(root.publicKey));
-    if (!issued)
-      refuse(`creator's certificate "${certificate.subject}" is not issued by a root CA of ${mspId}`);
-    if (certificate.publicKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-      refuse(`creator's certificate key is not ECDSA P-256 (the devnet verifies P-256 signatures only)`);
-    }
+    const { certificate, publicKey, validFrom, validTo } = checked;
     const now = Date.now();
-    if (now < Date.parse(certificate.validFrom) || now > Date.parse(certificate.validTo)) {
+    if (now < validFrom || now > validTo) {
       refuse(
         `creator's certificate is outside its validity period (${certificate.validFrom} - ${certificate.validTo})`,
       );
     }
-    return { mspId, certificate, bytes };
+    return { mspId, certificate, publicKey, bytes };
   }
 
   /** Checks that `creator` signed `message` (ECDSA over SHA-256, DER, low-S). */
@@ -99,7 +133,7 @@ export class MspRegistry {
     const s = derS(signature);
     if (s === undefined) refuse(`signature by ${creator.mspId} is not a DER ECDSA signature`);
     if (s > P256_HALF_N) refuse(`signature by ${creator.mspId} is not in low-S form`);
-    const key = { key: creator.certificate.publicKey, dsaEncoding: 'der' as const };
+    const key = { key: creator.publicKey, dsaEncoding: 'der' as const };
     if (!verify('sha256', message, key, signature)) {
       refuse(`signature by ${creator.mspId} "${creator.certificate.subject}" does not verify`);
     }
@@ -126,24 +160,11 @@ export class SigningIdentity {
 
   /** A low-S DER ECDSA signature over SHA-256 of `message`. */
   sign(message: Uint8Array): Buffer {
-    const der = sign('sha256', message, { key: this.#key, dsaEncoding: 'der' });
-    const s = derS(der);
-    return s !== undefined && s > P256_HALF_N ? lowS(der, s) : der;
+    return signLowS(message, this.#key);
   }
 
   /** Whether `signature` over `message` is this identity's. */
   verify(message: Uint8Array, signature: Uint8Array): boolean {
     return verify('sha256', message, { key: this.certificate.publicKey, dsaEncoding: 'der' }, signature);
   }
-}
-
-function lowS(der: Buffer, s: bigint): Buffer {
-  const rLength = der[3] ?? 0;
-  const r = der.subarray(2, 4 + rLength);
-  let hex = (P256_HALF_N * 2n + 1n - s).toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  if (parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
-  const sBytes = Buffer.from(hex, 'hex');
-  const body = Buffer.concat([r, Buffer.from([0x02, sBytes.length]), sBytes]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
 }
