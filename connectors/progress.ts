@@ -274,12 +274,20 @@ export class Progress {
    * transaction of their own.
    */
   setLedgerRecords(records: Readonly<Record<string, unknown>>): void {
-    this.#root.transactionSync(() => {
-      for (const [key, value] of Object.entries(records)) {
-        if (value === undefined) this.#ledger.remove(key);
-        else this.#ledger.put(key, value);
-      }
-    });
+    this.#root.transactionSync(() => this.#putLedgerRecords(records));
+  }
+
+  /** As `setLedgerRecords`, committed off the event loop: resolves once the records are on disk. */
+  async writeLedgerRecords(records: Readonly<Record<string, unknown>>): Promise<void> {
+    await this.#root.transaction(() => this.#putLedgerRecords(records));
+    await this.#root.flushed;
+  }
+
+  #putLedgerRecords(records: Readonly<Record<string, unknown>>): void {
+    for (const [key, value] of Object.entries(records)) {
+      if (value === undefined) this.#ledger.remove(key);
+      else this.#ledger.put(key, value);
+    }
   }
 
   async close(): Promise<void> {

@@ -5,13 +5,14 @@
  * from the transaction's result.
  *
  * Exactly once: the chaincode gives each trade id (and withdrawal id) one verdict and skips it
- * afterwards, so a batch sent again moves nothing twice. Before a batch is endorsed, its proposal
- * (and so its transaction id) is recorded in the daemon's LMDB, one record per batch in flight;
- * after a crash the same batch goes out again under the same transaction id. If that transaction was committed before the crash, the peer
- * refuses the duplicate (at submit, or as DUPLICATE_TXID at commit) and the verdicts are read
- * from the chaincode (`TradeStatus`, `WithdrawalStatus`). An MVCC
- * read conflict (another transaction changed a balance this one read) is retried with a new
- * proposal; other failures throw, and the daemon retries the batch with backoff. Several batches
+ * afterwards, so a batch sent again moves nothing twice. Before a batch is submitted (while the
+ * peer endorses it), its proposal (and so its transaction id) is recorded in the daemon's LMDB,
+ * one record per batch in flight; after a crash the same batch goes out again under the same
+ * transaction id. If that transaction was committed before the crash, the peer refuses the
+ * duplicate (at submit, or as DUPLICATE_TXID at commit) and the verdicts are read from the
+ * chaincode (`TradeStatus`, `WithdrawalStatus`). An MVCC read conflict (another transaction
+ * changed a balance this one read) is retried with a new proposal; other failures throw, and the
+ * daemon retries the batch with backoff. Several batches
  * may be out at once: the daemon hands over together only batches whose keys (`keysOf`: the
  * balances they move, the trade verdict keys they write) do not meet, so none invalidates another.
  *
@@ -216,9 +217,13 @@ export class FabricLedger implements Ledger {
           ? gateway.newProposal(Buffer.from(recorded.proposal, 'base64'))
           : contract.newProposal(fn.name, args);
       const txId = proposal.getTransactionId();
+      // Recorded while the peer endorses it: on disk before it is submitted.
+      let recording: Promise<void> | undefined;
       if (recorded?.batch !== batch) {
         const bytes = Buffer.from(proposal.getBytes()).toString('base64');
-        progress.setLedgerRecords({ [key]: { batch, txId, proposal: bytes } satisfies Recorded });
+        recording = progress.writeLedgerRecords({
+          [key]: { batch, txId, proposal: bytes } satisfies Recorded,
+        });
       } else {
         this.#o.log?.info(
           { venue: this.venue, txId },
@@ -227,7 +232,8 @@ export class FabricLedger implements Ledger {
       }
       let submitted;
       try {
-        submitted = await (await proposal.endorse()).submit();
+        const [endorsed] = await Promise.all([proposal.endorse(), recording]);
+        submitted = await endorsed.submit();
       } catch (err) {
         if (duplicate(err)) {
           // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.

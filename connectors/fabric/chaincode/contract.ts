@@ -258,11 +258,11 @@ export class SettlementContract extends Contract {
    * the transient map, and each trade given its verdict here has its details written privately.
    */
   async SettleBatch(ctx: Context, batch: string): Promise<string> {
+    await prefetch(ctx, ['config', TRADE_VERDICTS]);
     const c = await config(ctx);
     requireOperator(ctx, c);
     const trades = c.privateCollection === null ? parseBatch(batch) : privateBatch(ctx, batch);
     const collection = c.privateCollection;
-    await prefetch(ctx, [TRADE_VERDICTS]);
     const legacyBelow = await legacyTradesBelow(ctx, true);
     await prefetch(
       ctx,
@@ -273,7 +273,6 @@ export class SettlementContract extends Contract {
         balanceKey(ctx, t.security, t.buyer),
         balanceKey(ctx, t.cash, t.buyer),
         balanceKey(ctx, t.cash, t.seller),
-        balanceKey(ctx, t.cash, c.feeAccount),
         standingKey(ctx, t.seller),
         standingKey(ctx, t.buyer),
       ]),
