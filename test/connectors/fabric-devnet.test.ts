@@ -165,6 +165,17 @@ describe('Fabric devnet', () => {
     }[];
     assert.equal(many.length, 120);
     assert.equal(many[119]?.key, 'p119');
+    // in the order of the keys' UTF-8 bytes, as Fabric's (a code point past U+FFFF after U+E000,
+    // where UTF-16 would put it before)
+    const keys = ['u\u{1f600}', 'u\uffff', 'u\ue000', 'u\u0800', 'u\u00e9', 'u\u007f', 'u', 'uu'];
+    for (const key of keys) await app.contract.submitTransaction('put', key, 'v');
+    const inOrder = JSON.parse(text(await app.contract.evaluateTransaction('range', 'u', 'v'))) as {
+      key: string;
+    }[];
+    assert.deepEqual(
+      inOrder.map((r) => r.key),
+      [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    );
   });
 
   it('marks the second of two transactions endorsed on the same key MVCC_READ_CONFLICT (11)', async () => {

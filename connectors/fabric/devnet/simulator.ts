@@ -13,7 +13,7 @@
  */
 import { ledger } from '@hyperledger/fabric-protos';
 import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collections.ts';
-import type { RangeEntry, Version, WorldState } from './state.ts';
+import { byteOrder, type RangeEntry, type Version, type WorldState } from './state.ts';
 
 const { kvrwset } = ledger.rwset;
 
@@ -53,10 +53,6 @@ export interface SimulationResults {
 export interface RangeIterator {
   namespace: string;
   record: RangeRecord;
-}
-
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 /** The reads and writes of one transaction proposal. */

@@ -27,8 +27,24 @@ export function sameVersion(a: Version | undefined, b: Version | undefined): boo
   return a.block === b.block && a.tx === b.tx;
 }
 
-function byteOrder(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+/**
+ * The order of two keys' UTF-8 bytes (Fabric's key order), without encoding them: UTF-16 code
+ * units order as UTF-8 bytes do, except that a surrogate (U+D800-DFFF, half of a code point past
+ * U+FFFF) must follow the units U+E000-FFFF; so at the first unit that differs, those two ranges
+ * trade places.
+ */
+export function byteOrder(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return utf8Rank(x) - utf8Rank(y);
+  }
+  return a.length - b.length;
+}
+
+function utf8Rank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit;
 }
 
 /** The committed world state of the channel. */
