@@ -230,7 +230,16 @@ export class SettlementContract extends Contract {
   async ReleaseBatch(ctx: Context, batch: string): Promise<string> {
     const c = await config(ctx);
     requireOperator(ctx, c);
-    const verdicts = await verdictsOnce(ctx, parseWithdrawals(batch), {
+    const withdrawals = parseWithdrawals(batch);
+    await prefetch(
+      ctx,
+      withdrawals.flatMap((w) => [
+        withdrawalKey(ctx, w.withdrawalId),
+        balanceKey(ctx, w.asset, w.account),
+        standingKey(ctx, w.account),
+      ]),
+    );
+    const verdicts = await verdictsOnce(ctx, withdrawals, {
       ...keyedVerdicts<ChainWithdrawal, WithdrawalVerdict>(ctx, (w) => withdrawalKey(ctx, w.withdrawalId)),
       verdict: (w, reason, txId) => ({
         withdrawalId: w.withdrawalId,
@@ -307,7 +316,16 @@ export class SettlementContract extends Contract {
     const now = txSeconds(ctx);
     const txId = ctx.stub.getTxID();
     const verdicts: LegVerdict[] = [];
-    for (const leg of parseLegs(batch)) {
+    const legs = parseLegs(batch);
+    await prefetch(
+      ctx,
+      legs.flatMap((leg) => [
+        legKey(ctx, leg.tradeId),
+        balanceKey(ctx, leg.asset, leg.from),
+        ...(leg.security ? [standingKey(ctx, leg.from), standingKey(ctx, leg.to)] : []),
+      ]),
+    );
+    for (const leg of legs) {
       const key = legKey(ctx, leg.tradeId);
       if ((await readJson<LegRecord>(ctx, key)) !== null) {
         verdicts.push(legVerdict(leg.tradeId, 'ALREADY_LOCKED', txId));
@@ -334,7 +352,8 @@ export class SettlementContract extends Contract {
   async ClaimLegs(ctx: Context, claims: string): Promise<string> {
     await config(ctx); // a venue not configured has no fee account
     const now = txSeconds(ctx);
-    return this.#finish(ctx, parseClaims(claims), 'claimed', 'LegsClaimed', async (record, claim) => {
+    const finish = { state: 'claimed', event: 'LegsClaimed', mover: (leg: ChainLeg) => leg.to } as const;
+    return this.#finish(ctx, parseClaims(claims), finish, async (record, claim) => {
       const hash = createHash('sha256').update(Buffer.from(claim.secret, 'hex')).digest('hex');
       if (hash !== record.leg.hashlock) return 'WRONG_SECRET';
       if (now >= record.leg.expiry) return 'EXPIRED';
@@ -353,7 +372,8 @@ export class SettlementContract extends Contract {
   async RefundLegs(ctx: Context, tradeIds: string): Promise<string> {
     const now = txSeconds(ctx);
     const ids = parseIds(tradeIds).map((tradeId) => ({ tradeId }));
-    return this.#finish(ctx, ids, 'refunded', 'LegsRefunded', async (record) => {
+    const finish = { state: 'refunded', event: 'LegsRefunded', mover: (leg: ChainLeg) => leg.from } as const;
+    return this.#finish(ctx, ids, finish, async (record) => {
       if (now < record.leg.expiry) return 'NOT_EXPIRED';
       await addBalance(ctx, record.leg.asset, record.leg.from, BigInt(record.leg.amount));
       return null;
@@ -422,17 +442,32 @@ export class SettlementContract extends Contract {
 
   /**
    * Claims or refunds locked legs (`state`), each by `apply` (null: done; else why not, nothing
-   * moved); a leg not locked is skipped with why. Sets `event` with the verdicts, returns them.
+   * moved), which moves the balance of the leg's `mover`; a leg not locked is skipped with why.
+   * Sets `event` with the verdicts, returns them.
    */
   async #finish<T extends { tradeId: number }>(
     ctx: Context,
     items: readonly T[],
-    state: 'claimed' | 'refunded',
-    event: string,
+    {
+      state,
+      event,
+      mover,
+    }: { state: 'claimed' | 'refunded'; event: string; mover: (leg: ChainLeg) => string },
     apply: (record: LegRecord, item: T) => Promise<string | null>,
   ): Promise<string> {
     const txId = ctx.stub.getTxID();
     const verdicts: LegVerdict[] = [];
+    await prefetch(
+      ctx,
+      items.map((item) => legKey(ctx, item.tradeId)),
+    );
+    const locked = await Promise.all(
+      items.map((item) => readJson<LegRecord>(ctx, legKey(ctx, item.tradeId))),
+    );
+    await prefetch(
+      ctx,
+      locked.flatMap((r) => (r?.state === 'locked' ? [balanceKey(ctx, r.leg.asset, mover(r.leg))] : [])),
+    );
     for (const item of items) {
       const key = legKey(ctx, item.tradeId);
       const record = await readJson<LegRecord>(ctx, key);
