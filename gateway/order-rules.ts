@@ -70,6 +70,16 @@ export function priceFieldsProblem(
   return null;
 }
 
+/** A `replace` must change something: a new `price`, a new `quantity`, or both. The problem, or null. */
+export function replaceFieldsProblem(hasPrice: boolean, hasQuantity: boolean): FieldProblem | null {
+  if (hasPrice || hasQuantity) return null;
+  return {
+    code: 'BAD_MESSAGE',
+    message: 'replace: give a new "price", a new "quantity", or both',
+    field: 'quantity',
+  };
+}
+
 /** A decimal on a grid: its whole number of units, or the server's refusal. */
 export type OnGrid = { ok: true; units: number } | ({ ok: false } & FieldProblem);
 

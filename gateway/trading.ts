@@ -15,7 +15,7 @@ import { type ExecReport, ExecReports, type RejectReport } from './reports.ts';
 import type { Session } from './session.ts';
 import { type Holder, Tokens } from './tokens.ts';
 import { memberNameOf, type VenueLedger, venueAccess } from './venue-access.ts';
-import { priceFieldsProblem } from './order-rules.ts';
+import { priceFieldsProblem, replaceFieldsProblem } from './order-rules.ts';
 import type { Message } from './wire.ts';
 import type { WithdrawalReport, Withdrawals } from './withdrawals.ts';
 
@@ -408,11 +408,8 @@ export class Trading {
   replace(session: Session, msg: Message<'replace'>): void {
     const account = this.#account(session);
     const { ref, order } = this.#orderRef(account, msg);
-    assertThat(
-      msg.price !== undefined || msg.quantity !== undefined,
-      'replace: give a new "price", a new "quantity", or both',
-      'BAD_MESSAGE',
-    );
+    const problem = replaceFieldsProblem(msg.price !== undefined, msg.quantity !== undefined);
+    if (problem !== null) throw makeError(problem.message, problem.code);
     const codec = this.#exchange.codec(order.instrument)!;
     const command: Unstamped = { type: 'replace', account, ...ref };
     if (msg.price !== undefined) command.price = codec.ticks(msg.price);

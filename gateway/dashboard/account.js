@@ -1,65 +1,71 @@
-// The visitor's own account, on the public REST API like any client: a login with an injected
-// Ethereum wallet (EIP-1193: `eth_requestAccounts`, then `eth_signTypedData_v4` of the server's
-// EIP-712 challenge), its bearer token kept in sessionStorage until it expires (a reload keeps
-// the session), and the account as the exchange holds it now (`GET /api/account`): the
-// identities linked to it and, per venue, whether it may trade there and why not.
+// The visitor's own account, on the public API like any client: a login with an injected
+// Ethereum wallet (wallet-login.js) or with a Fabric identity's certificate and key files
+// (fabric-login.js), the session kept in the tab (session.js), and the account as the exchange
+// holds it now (`GET /api/account`): the identities linked to it and, per venue, whether it may
+// trade there and why not. Errors from the server show with their code and text.
 
 import { $, el } from './dom.js';
+import { loginWithFabric } from './fabric-login.js';
+import { currentSession, endSession, getMine } from './session.js';
+import { hasWallet, loginWithWallet } from './wallet-login.js';
 
-const KEY = 'mosaic.session';
-
-/** The session kept in this tab, unless it expired. */
-function session() {
-  try {
-    const s = JSON.parse(sessionStorage.getItem(KEY) ?? 'null');
-    if (s !== null && typeof s.token === 'string' && s.expiresAt > Date.now()) return s;
-  } catch {
-    // not ours, or damaged: forgotten below
-  }
-  sessionStorage.removeItem(KEY);
-  return null;
+/** Runs a login, then redraws the panel: with the account, or with the error. */
+function attempt(login) {
+  login().then(
+    () => renderAccount(),
+    (err) => renderAccount(err.message ?? String(err)),
+  );
 }
 
-/** An error from the server as the page shows it: its code and text. */
-async function failure(res) {
-  const body = await res.json().catch(() => ({}));
-  return new Error(`${body.code ?? res.status}: ${body.message ?? res.statusText}`);
-}
+/** The text of a chosen file, or '' when none is. */
+const fileText = (input) => input.files?.[0]?.text() ?? Promise.resolve('');
 
-/** Asks the wallet for an account, signs the server's challenge with it, keeps the token. */
-async function loginWithWallet() {
-  const wallet = window.ethereum;
-  const [address] = await wallet.request({ method: 'eth_requestAccounts' });
-  const res = await fetch('/api/challenge', { method: 'POST' });
-  if (!res.ok) throw await failure(res);
-  const { nonce, typedData } = await res.json();
-  // eth_signTypedData_v4 wants the domain's own type beside the message's.
-  const domainType = [
-    { name: 'name', type: 'string' },
-    { name: 'version', type: 'string' },
-  ];
-  const data = { ...typedData, types: { EIP712Domain: domainType, ...typedData.types } };
-  const signature = await wallet.request({
-    method: 'eth_signTypedData_v4',
-    params: [address, JSON.stringify(data)],
+/** The Fabric login form: certificate and key files (read here, the key never sent), MSP id. */
+function fabricForm() {
+  const field = (label, input) => el('label', { class: 'field' }, el('span', {}, label), input);
+  const cert = el('input', {
+    type: 'file',
+    accept: '.pem,.crt,.cert',
+    'data-testid': 'fabric-cert',
+    required: true,
   });
-  const login = await fetch('/api/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ scheme: 'eip712', nonce, address, signature }),
+  const key = el('input', {
+    type: 'file',
+    accept: '.pem,.key,_sk',
+    'data-testid': 'fabric-key',
+    required: true,
   });
-  if (!login.ok) throw await failure(login);
-  const { account, token, expiresAt } = await login.json();
-  sessionStorage.setItem(KEY, JSON.stringify({ account, token, expiresAt }));
+  const msp = el('input', {
+    type: 'text',
+    'data-testid': 'fabric-msp',
+    placeholder: 'e.g. DemoInvestorsMSP',
+    autocomplete: 'organization',
+    required: true,
+  });
+  const form = el(
+    'form',
+    { class: 'fabric-login', 'data-testid': 'fabric-login' },
+    el('p', { class: 'muted' }, 'or a Fabric identity (the key signs here and is never sent)'),
+    field('Certificate (PEM)', cert),
+    field('Private key (PEM)', key),
+    field('MSP id', msp),
+    el('button', { type: 'submit', 'data-testid': 'login-fabric' }, 'Log in with the certificate'),
+  );
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    attempt(async () => loginWithFabric(await fileText(cert), await fileText(key), msp.value));
+  });
+  return form;
 }
 
-/** Renders the account panel: a login, or the account, its identities and its access per venue. */
+/** Renders the account panel: the logins, or the account, its identities and its access per venue. */
 export async function renderAccount(error = '') {
   const panel = $('[data-testid="account"]');
-  const s = session();
-  const shownError = error === '' ? [] : [el('p', { class: 'note', 'data-testid': 'account-error' }, error)];
+  const shownError =
+    error === '' ? [] : [el('p', { class: 'note', role: 'alert', 'data-testid': 'account-error' }, error)];
+  const s = currentSession();
   if (s === null) {
-    const wallet = window.ethereum !== undefined;
+    const wallet = hasWallet();
     const button = el(
       'button',
       {
@@ -72,27 +78,20 @@ export async function renderAccount(error = '') {
       },
       'Log in with a wallet',
     );
-    button.addEventListener('click', () =>
-      loginWithWallet().then(
-        () => renderAccount(),
-        (err) => renderAccount(err.message ?? String(err)),
-      ),
-    );
-    panel.replaceChildren(button, ...shownError);
+    button.addEventListener('click', () => attempt(loginWithWallet));
+    panel.replaceChildren(...shownError, button, fabricForm());
     return;
   }
-  const res = await fetch('/api/account', { headers: { authorization: `Bearer ${s.token}` } });
-  if (!res.ok) {
+  let a;
+  try {
+    a = await getMine('account');
+  } catch (err) {
     // Refused (unlinked, expired at the server, or the exchange restarted): log in again.
-    sessionStorage.removeItem(KEY);
-    return renderAccount((await failure(res)).message);
+    endSession();
+    return renderAccount(err.message);
   }
-  const a = await res.json();
   const logout = el('button', { type: 'button', 'data-testid': 'logout' }, 'Log out');
-  logout.addEventListener('click', () => {
-    sessionStorage.removeItem(KEY);
-    renderAccount();
-  });
+  logout.addEventListener('click', () => endSession());
   const identities =
     a.identities.length === 0
       ? [el('li', { class: 'muted' }, 'none linked')]
@@ -107,10 +106,10 @@ export async function renderAccount(error = '') {
     ),
   );
   panel.replaceChildren(
+    ...shownError,
     el('p', {}, 'Account ', el('strong', { 'data-testid': 'account-name' }, a.account), ' ', logout),
     el('p', { class: 'muted' }, 'Linked identities'),
     el('ul', { class: 'identities' }, ...identities),
     el('table', { class: 'access' }, el('tbody', {}, ...access)),
-    ...shownError,
   );
 }

@@ -2,12 +2,15 @@
 
 export const $ = (sel) => document.querySelector(sel);
 
-/** An element with attributes (`class`, `data-*` and `title` as attributes, others as properties). */
+/** Attributes set as such (the others are set as properties: `type`, `value`, `disabled`...). */
+const ATTRIBUTE = /^(data-|aria-)|^(title|role|for|autocomplete|inputmode|placeholder)$/;
+
+/** An element with attributes (`class`, `data-*`, `aria-*`, `title`, `role`... as attributes, others as properties). */
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
-    else if (k.startsWith('data-') || k === 'title') e.setAttribute(k, v);
+    else if (ATTRIBUTE.test(k)) e.setAttribute(k, v);
     else e[k] = v;
   }
   for (const c of children) e.append(c);

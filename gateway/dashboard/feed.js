@@ -1,22 +1,22 @@
-// The market-data feed over the WebSocket, like any client (docs/ws-protocol.md): the channels the
-// page follows and their state, every message's sequence and every book's CRC-32 checksum checked,
-// a resubscription on a gap (fromSeq) or a fresh snapshot on a mismatch, and a reconnect with
-// backoff when the socket closes or falls silent.
+// The market-data feed over the page's WebSocket (socket.js), like any client
+// (docs/ws-protocol.md): the channels the page follows and their state, every message's sequence
+// and every book's CRC-32 checksum checked, a resubscription on a gap (fromSeq) or a fresh
+// snapshot on a mismatch, and every channel subscribed again when the socket reopens.
 
 import { applyLevels, higher, lower } from './book-side.js';
 import { CHECKSUM_LEVELS, checksumText, crc32 } from './checksum.js';
 import { render } from './render.js';
+import { newId, onMessage, onOpen, send } from './socket.js';
 
 /** Levels the page subscribes to, and shows, per book. */
 export const DEPTH = 10;
 const TRADES_KEPT = 50;
+/** Resubscriptions after repeated failed checks back off between these. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
-/** Heartbeats come every second on a quiet channel: this long without any frame means a dead link. */
-const SILENCE_MS = 5000;
 
-/** What the feed tells the page: the connection's state, and errors the server sent. */
-const hooks = { status: (_state, _text) => {}, error: (_text) => {} };
+/** What the feed tells the page: errors the server sent about market data. */
+const hooks = { error: (_text) => {} };
 
 // ---------------------------------------------------------------------------------------------
 // Channels: their state, the checks, and what a message does to them.
@@ -131,9 +131,11 @@ function resubscribe(ch, resume) {
   }, delay);
 }
 
-function onMessage(msg) {
+function onFrame(msg) {
   if (msg.type === 'error') {
     const name = msg.channel ?? pending.get(msg.id);
+    // An answer to another part of the page (an order, a login) is that part's to show.
+    if (name === undefined && msg.id !== undefined) return undefined;
     const ch = name === undefined ? undefined : channels.get(name);
     if (ch !== undefined) {
       ch.state = 'error';
@@ -172,24 +174,14 @@ function onMessage(msg) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The socket: subscribe, reconnect with backoff, notice silence.
+// Subscriptions, on the page's socket.
 
-let socket = null;
-let attempts = 0;
-let nextId = 1;
 /** The server run the channels' sequences belong to (from `subscribed`). */
 let epoch = null;
-let lastFrameAt = 0;
-
-function send(msg) {
-  if (socket === null || socket.readyState !== WebSocket.OPEN) return false;
-  socket.send(JSON.stringify(msg));
-  return true;
-}
 
 /** Subscribes (again): from the last seq applied when `resume` and one is known, else for a snapshot. */
 function subscribe(ch, resume) {
-  const id = nextId++;
+  const id = newId();
   const msg = { op: 'subscribe', id, channel: ch.name };
   if (resume && ch.seq !== null && epoch !== null) {
     msg.fromSeq = ch.seq;
@@ -204,7 +196,7 @@ export function follow(want) {
   for (const name of [...channels.keys()]) {
     if (want.includes(name)) continue;
     channels.delete(name);
-    send({ op: 'unsubscribe', id: nextId++, channel: name });
+    send({ op: 'unsubscribe', id: newId(), channel: name });
   }
   for (const name of want) {
     if (channels.has(name)) continue;
@@ -214,59 +206,27 @@ export function follow(want) {
   }
 }
 
-function connect() {
-  hooks.status('connecting', 'connecting…');
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
-  socket = ws;
-  ws.onopen = () => {
-    attempts = 0;
-    lastFrameAt = Date.now();
-    hooks.status('open', 'live');
-    for (const ch of channels.values()) {
-      // Replay onto a book only if it was sound; otherwise start again from a snapshot.
-      const sound = ch.state === 'live' || ch.state === 'gap' || ch.state === 'subscribing';
-      ch.state = 'subscribing';
-      ch.streak = 0;
-      subscribe(ch, sound);
-    }
-    render('stats');
-  };
-  ws.onmessage = (ev) => {
-    lastFrameAt = Date.now();
-    let msg;
-    try {
-      msg = JSON.parse(ev.data);
-    } catch {
-      return;
-    }
-    onMessage(msg);
-  };
-  ws.onclose = (ev) => {
-    if (socket !== ws) return;
-    socket = null;
-    pending.clear();
-    const delay = Math.round(
-      Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts++) * (0.75 + Math.random() / 2),
-    );
-    const why =
-      ev.code === 1000 || ev.code === 1005 ? '' : ` (${ev.code}${ev.reason ? ` ${ev.reason}` : ''})`;
-    hooks.status('closed', `disconnected${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
-    setTimeout(connect, delay);
-  };
+/** The socket (re)opened: every channel subscribes again, replaying onto a book only if it was sound. */
+function resubscribeAll() {
+  pending.clear();
+  for (const ch of channels.values()) {
+    const sound = ch.state === 'live' || ch.state === 'gap' || ch.state === 'subscribing';
+    ch.state = 'subscribing';
+    ch.streak = 0;
+    subscribe(ch, sound);
+  }
+  render('stats');
 }
 
 /**
- * Opens the socket and keeps it open. `onStatus(state, text)` hears of the connection (`connecting`,
- * `open`, `closed`); `onError(text)` of each error the server answers.
+ * Follows market data on the page's socket; `onError(text)` hears of each error the server
+ * answers about it (or about nothing the page asked, such as a bad frame).
  */
-export function startFeed({ onStatus, onError }) {
-  hooks.status = onStatus;
+export function startFeed({ onError }) {
   hooks.error = onError;
-  setInterval(() => {
-    const quiet = Date.now() - lastFrameAt;
-    if (socket !== null && socket.readyState === WebSocket.OPEN && channels.size > 0 && quiet > SILENCE_MS) {
-      socket.close(4000, 'no heartbeat');
-    }
-  }, 1000);
-  connect();
+  onMessage(onFrame);
+  onOpen(resubscribeAll);
 }
+
+/** Whether the feed follows channels (then a silent socket is a dead one). */
+export const following = () => channels.size > 0;

@@ -4,19 +4,28 @@
 import { $, el } from './dom.js';
 import { DEPTH, follow } from './feed.js';
 import { render } from './render.js';
+import { bearer, currentSession } from './session.js';
 
 let instruments = [];
 let current = null;
 
 /** The instrument shown, or null before the list has loaded. */
 export const currentInstrument = () => current;
+/** A listed instrument by id (REST's fields), if this session sees it. */
+export const instrumentById = (id) => instruments.find((i) => i.id === id);
 /** Decimal places of the shown instrument's prices. */
 export const priceDecimals = () => current?.priceDecimals ?? 2;
 
-/** Loads the instrument list (retrying until it can) and chooses the one in the address, or the first. */
+/**
+ * Loads the instrument list (retrying until it can), as the session sees it (a member sees its
+ * permissioned venues), and chooses the one in the address, or the first.
+ */
 export async function loadInstruments() {
   try {
-    const res = await fetch('/api/instruments', { cache: 'no-store' });
+    const s = currentSession();
+    let res = await fetch('/api/instruments', { cache: 'no-store', headers: s === null ? {} : bearer(s) });
+    // A token the server refuses (the account panel says so and ends the session): as anyone.
+    if (res.status === 401) res = await fetch('/api/instruments', { cache: 'no-store' });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     instruments = await res.json();
   } catch (err) {
@@ -40,7 +49,7 @@ export function choose(id) {
   follow([`book.${DEPTH}:${id}`, `trades:${id}`, `ticker:${id}`, `consolidated.${DEPTH}:${inst.symbol}`]);
   renderTabs();
   renderInfo();
-  for (const part of ['book', 'trades', 'ticker', 'consolidated', 'stats']) render(part);
+  for (const part of ['book', 'trades', 'ticker', 'consolidated', 'stats', 'ticket']) render(part);
 }
 
 /** The instrument named by the page's address (`/#ACME@evm:31337`). */

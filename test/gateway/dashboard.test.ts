@@ -6,30 +6,18 @@
  * recovers. Every wait is bounded (10 s) and waits for a state, never for time.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
-import { type BrowserContext, type Page, type WebSocketRoute, chromium } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import type { Embedded } from '../../app/index.ts';
+import { launchBrowser, openPage } from '../support/browser.ts';
 import { testGateway } from '../support/gateway.ts';
 import { login, type Msg, reports, WsClient } from '../support/ws-client.ts';
 import { makeWallet } from '../support/identities.ts';
 import { until } from '../support/wait.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ACME = 'ACME@evm:31337';
 const WAIT = { timeout: 10_000 };
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** A channel's check counts as the page keeps them (`window.mosaicDashboard.stats()`). */
 interface ChannelStats {
@@ -51,16 +39,6 @@ async function live(page: Page, channels: number): Promise<void> {
     undefined,
     WAIT,
   );
-}
-
-/** A page that records its script errors and failed loads, to assert there were none. */
-async function openPage(context: BrowserContext, problems: string[]): Promise<Page> {
-  const page = await context.newPage();
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  return page;
 }
 
 /** Two logged-in traders with demo funds. */
@@ -111,8 +89,8 @@ async function limit(
 
 describe('live dashboard in Chromium', () => {
   let gw: Embedded;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
-  let profile: string;
   let seller: WsClient;
   let buyer: WsClient;
   const problems: string[] = [];
@@ -120,21 +98,16 @@ describe('live dashboard in Chromium', () => {
   before(async () => {
     // With the EVM connector on a local anvil, as `npm start` runs it: trades settle on chain.
     gw = await testGateway(() => {}, { settlement: true });
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mosaic-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
+    browser = await launchBrowser();
+    context = browser.context;
     [seller, buyer] = await traders(gw);
   });
 
   after(async () => {
     await seller?.close();
     await buyer?.close();
-    await context?.close();
+    await browser?.close();
     await gw?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   it('computes CRC-32 as zlib does and builds the checksum string of the protocol', async () => {
