@@ -13,12 +13,13 @@ import { $ } from './dom.js';
 import { channelList, following, startFeed } from './feed.js';
 import { renderFeedChecks } from './feed-checks.js';
 import { loadFills, onFillReport } from './fills.js';
-import { banner, choose, hashId, loadInstruments } from './instruments.js';
+import { banner, choose, currentInstrument, hashId, loadInstruments } from './instruments.js';
 import { renderLadder } from './ladder.js';
 import { loadOrders, onOrderReport } from './my-orders.js';
 import { render, setViews } from './render.js';
 import { logReport } from './reports.js';
 import { currentSession, endSession, onSessionChange, watchExpiry } from './session.js';
+import { renderPriceChart, startPriceChart } from './price-chart.js';
 import { pollSettlements, renderSettlements } from './settlement.js';
 import { onMessage, onOpen, reconnect, startSocket } from './socket.js';
 import { update as updateTicket } from './ticket.js';
@@ -35,6 +36,7 @@ setViews({
   consolidated: renderConsolidated,
   stats: renderFeedChecks,
   ticket: () => updateTicket(),
+  candles: renderPriceChart,
 });
 
 /** Shows the socket's state (`connecting`, `open`, `closed`) in the header. */
@@ -96,6 +98,11 @@ window.mosaicDashboard = {
 
 renderSettlements([]);
 renderFeedChecks();
+// A new interval: its history and its channel.
+startPriceChart(() => {
+  const inst = currentInstrument();
+  if (inst !== null) choose(inst.id);
+});
 startFeed({ onError: banner });
 startSocket({ onStatus: setConnection, busy: following });
 watchExpiry();

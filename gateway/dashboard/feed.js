@@ -28,7 +28,7 @@ const pending = new Map();
 
 /** The channels followed now, in the order they were asked for. */
 export const channelList = () => [...channels.values()];
-/** The channel followed of a kind (`book`, `trades`, `ticker`, `consolidated`), if any. */
+/** The channel followed of a kind (`book`, `trades`, `ticker`, `consolidated`, `candles`), if any. */
 export const channelOf = (kind) => channelList().find((c) => c.kind === kind);
 
 function newChannel(name) {
@@ -49,6 +49,8 @@ function newChannel(name) {
     asks: [],
     trades: [],
     ticker: null,
+    /** A candles channel's candles by open time. */
+    candles: new Map(),
     freshTrades: new Set(),
   };
 }
@@ -63,6 +65,8 @@ function onSnapshot(ch, msg) {
     if (!checksumOk(ch, msg)) return;
   } else if (ch.kind === 'trades') {
     ch.trades = msg.trades.slice(-TRADES_KEPT).reverse();
+  } else if (ch.kind === 'candles') {
+    ch.candles = new Map(msg.candles.map((c) => [c.t, c]));
   } else {
     ch.ticker = msg;
   }
@@ -87,6 +91,8 @@ function onUpdate(ch, msg) {
       ch.freshTrades.add(t.tradeId);
     }
     ch.trades.length = Math.min(ch.trades.length, TRADES_KEPT);
+  } else if (ch.kind === 'candles') {
+    for (const c of msg.candles) ch.candles.set(c.t, c); // each changed candle whole
   } else {
     ch.ticker = msg;
   }

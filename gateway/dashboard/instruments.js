@@ -1,8 +1,10 @@
 // The instruments: the list from REST, the tabs, the one chosen (named by the page's address,
-// `/#ACME@evm:31337`) with the channels that follow from it, and the info line under the tabs.
+// `/#ACME@evm:31337`) with the channels that follow from it (its candles' at the chart's
+// interval too, where the exchange serves candles), and the info line under the tabs.
 
 import { $, el } from './dom.js';
 import { DEPTH, follow } from './feed.js';
+import { candlesChannel, candlesServed, loadCandleHistory } from './price-chart.js';
 import { render } from './render.js';
 import { bearer, currentSession } from './session.js';
 
@@ -46,10 +48,26 @@ export function choose(id) {
   if (inst === undefined) return;
   current = inst;
   if (hashId() !== id) history.replaceState(null, '', `#${id}`);
-  follow([`book.${DEPTH}:${id}`, `trades:${id}`, `ticker:${id}`, `consolidated.${DEPTH}:${inst.symbol}`]);
+  follow(channelsOf(inst));
+  // The candles' channel once the exchange is known to serve candles (and at the interval shown).
+  loadCandleHistory(inst).then(() => {
+    if (current === inst) follow(channelsOf(inst));
+  });
   renderTabs();
   renderInfo();
-  for (const part of ['book', 'trades', 'ticker', 'consolidated', 'stats', 'ticket']) render(part);
+  for (const part of ['book', 'trades', 'ticker', 'consolidated', 'stats', 'ticket', 'candles']) render(part);
+}
+
+/** The channels the page follows for an instrument. */
+function channelsOf(inst) {
+  const id = inst.id;
+  const market = [
+    `book.${DEPTH}:${id}`,
+    `trades:${id}`,
+    `ticker:${id}`,
+    `consolidated.${DEPTH}:${inst.symbol}`,
+  ];
+  return candlesServed() ? [...market, candlesChannel(id)] : market;
 }
 
 /** The instrument named by the page's address (`/#ACME@evm:31337`). */

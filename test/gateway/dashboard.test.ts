@@ -91,6 +91,8 @@ describe('live dashboard in Chromium', () => {
   let gw: Embedded;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
+  /** The channels the page follows for one instrument. */
+  let channels: number;
   let seller: WsClient;
   let buyer: WsClient;
   const problems: string[] = [];
@@ -98,6 +100,9 @@ describe('live dashboard in Chromium', () => {
   before(async () => {
     // With the EVM connector on a local anvil, as `npm start` runs it: trades settle on chain.
     gw = await testGateway(() => {}, { settlement: true });
+    // The page follows the instrument's candles too where the exchange serves them (the candle API).
+    const candles = await fetch(`${gw.url}/api/candles?instrument=${ACME}&interval=1m`);
+    channels = candles.status === 404 && ((await candles.json()) as Msg).code === 'NOT_FOUND' ? 4 : 5;
     browser = await launchBrowser();
     context = browser.context;
     [seller, buyer] = await traders(gw);
@@ -134,7 +139,7 @@ describe('live dashboard in Chromium', () => {
     const page = await openPage(context, problems);
     await page.goto(`${gw.url}/#${ACME}`);
     await page.locator('[data-testid="connection-status"][data-state="open"]').waitFor(WAIT);
-    await live(page, 4);
+    await live(page, channels);
 
     // When a seller rests 7 at 101.37
     await limit(seller, 'dash-sell-1', 'sell', '101.37', '7', 'new');
@@ -179,6 +184,7 @@ describe('live dashboard in Chromium', () => {
     const all = await stats(page);
     assert.deepEqual(all.map((c) => c.name).sort(), [
       'book.10:ACME@evm:31337',
+      ...(channels === 5 ? ['candles.1m:ACME@evm:31337'] : []),
       'consolidated.10:ACME',
       'ticker:ACME@evm:31337',
       'trades:ACME@evm:31337',
@@ -239,7 +245,7 @@ describe('live dashboard in Chromium', () => {
       });
     });
     await page.goto(`${gw.url}/#${ACME}`);
-    await live(page, 4);
+    await live(page, channels);
     tamper.armed = true;
 
     // When the book and the ticker change
@@ -274,13 +280,13 @@ describe('live dashboard in Chromium', () => {
       ws.connectToServer();
     });
     await page.goto(`${gw.url}/#${ACME}`);
-    await live(page, 4);
+    await live(page, channels);
     const status = page.locator('[data-testid="connection-status"]');
     await first!.close({ code: 4001, reason: 'test' });
     await page.locator('[data-testid="connection-status"][data-state="closed"]').waitFor(WAIT);
     assert.match((await status.textContent()) ?? '', /retrying in/);
     await page.locator('[data-testid="connection-status"][data-state="open"]').waitFor(WAIT);
-    await live(page, 4);
+    await live(page, channels);
     assert.equal(sockets, 2);
     for (const c of await stats(page)) assert.equal(c.failed, 0, JSON.stringify(c));
     await page.close();
