@@ -244,7 +244,9 @@ export function update(strict = false) {
     showProblem(name, empty && !strict ? undefined : checked.problems[name]);
   }
   renderEstimate(inst, t, ticker);
-  $('[data-testid="ticket-submit"]').disabled = currentSession() === null;
+  const submit = $('[data-testid="ticket-submit"]');
+  submit.disabled = currentSession() === null;
+  submit.textContent = submit.disabled ? 'Log in to trade (Your account)' : 'Review order';
 }
 
 function renderEstimate(inst, t, ticker) {
