@@ -7,12 +7,15 @@
  * answers reads over NATS
  * request/reply. A gateway asks every shard for a page and merges them by position (an account
  * may trade on several shards' venues); `before`/`after` by id ask the shard that numbered the
- * id. Each read names the command the gateway has seen of that shard, and the shard answers once
- * its history holds it: a fill a client was told of is in the next page it reads.
+ * id; an instrument's candles, the shard of its venue. Each read names the command the gateway
+ * has seen of that shard, and the shard answers once its history holds it: a fill a client was
+ * told of is in the next page it reads.
  */
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
+  type Candle,
+  type CandleQuery,
   type Entry,
   type FillRecord,
   type HistoryKind,
@@ -27,14 +30,18 @@ import { eventBatchOf, eventsOf } from './wire-format.ts';
 import { eventObjectsOnce, type StoredEvents, withEvents } from './large-events.ts';
 import { consume } from './consume.ts';
 import { askShard, jetStreamReady } from './nats.ts';
-import type { Topology } from './topology.ts';
+import { type Topology, venueOfId } from './topology.ts';
 import type { Logger } from '../common/index.ts';
 
 type HistoryRequest =
   | { op: 'page'; query: PageQuery; atLeast: number }
-  | { op: 'position'; kind: HistoryKind; account: string; id: number; atLeast: number };
+  | { op: 'position'; kind: HistoryKind; account: string; id: number; atLeast: number }
+  | { op: 'candles'; query: CandleQuery; atLeast: number };
 type HistoryAnswer =
-  { entries: Entry<FillRecord | OrderRecord>[] } | { pos: Position | null } | { error: string };
+  | { entries: Entry<FillRecord | OrderRecord>[] }
+  | { pos: Position | null }
+  | { candles: Candle[] }
+  | { error: string };
 
 /** How long a shard's history may take to hold what a gateway has seen; the request waits a little longer. */
 const CATCH_UP_MS = 10_000;
@@ -139,6 +146,7 @@ export class ShardHistory {
   async #answer(r: HistoryRequest): Promise<HistoryAnswer> {
     try {
       if (r.op === 'page') return { entries: await this.store.page(r.query, r.atLeast, CATCH_UP_MS) };
+      if (r.op === 'candles') return { candles: await this.store.candles(r.query, r.atLeast, CATCH_UP_MS) };
       return { pos: (await this.store.position(r.kind, r.account, r.id, r.atLeast)) ?? null };
     } catch (err) {
       return { error: (err as Error).message };
@@ -184,6 +192,13 @@ export class ClusterHistory implements HistoryReader {
     if (shard >= this.#topology.shards) return undefined;
     const a = await this.#ask(shard, { op: 'position', kind, account, id, atLeast: this.#seen(shard) });
     return 'pos' in a && a.pos !== null ? a.pos : undefined;
+  }
+
+  /** The candles of the shard of the instrument's venue, once it holds `atLeast` and what this gateway heard of. */
+  async candles(query: CandleQuery, atLeast: number): Promise<Candle[]> {
+    const shard = this.#topology.shardOfVenue(venueOfId(query.instrument)) ?? 0;
+    const a = await this.#ask(shard, { op: 'candles', query, atLeast: Math.max(atLeast, this.#seen(shard)) });
+    return 'candles' in a ? a.candles : [];
   }
 
   #ask(shard: number, request: HistoryRequest): Promise<Exclude<HistoryAnswer, { error: string }>> {

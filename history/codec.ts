@@ -1,11 +1,12 @@
 /**
- * The bytes of a fill, of a finished order and of where an id's entry is, on disk: numbers as float64, small enumerations
+ * The bytes of a fill, of a finished order, of a candle and of where an id's entry is, on disk: numbers as float64, small enumerations
  * in one byte each, strings as u16 length + UTF-8; the time is in the key, not here. Written by
  * hand because a general encoder (msgpack records) took three times as long per entry, on the
  * thread that also runs the engine. Each value gets its own buffer: LMDB reads it after `put`
  * returns.
  */
 import type { OrderType, Side, TimeInForce } from '../engine/index.ts';
+import type { Candle } from './candles.ts';
 import type { FillRecord, FinalStatus, OrderRecord } from './records.ts';
 
 const SIDES: readonly (Side | null)[] = ['buy', 'sell', null];
@@ -159,5 +160,32 @@ export function decodeOrder(bytes: Uint8Array, ts: number): OrderRecord {
     code,
     createdAt,
     ts,
+  };
+}
+
+/** A candle without its open time (in the key). */
+export function encodeCandle(c: Candle): Buffer {
+  return new Out(7, 0, [])
+    .num(c.open)
+    .num(c.high)
+    .num(c.low)
+    .num(c.close)
+    .num(c.volume)
+    .num(c.trades)
+    .num(c.lastTradeId).buf;
+}
+
+export function decodeCandle(bytes: Uint8Array, t: number): Candle {
+  const r = new In(bytes);
+  // Properties are evaluated in the order written: the order of the bytes.
+  return {
+    t,
+    open: r.num(),
+    high: r.num(),
+    low: r.num(),
+    close: r.num(),
+    volume: r.num(),
+    trades: r.num(),
+    lastTradeId: r.num(),
   };
 }

@@ -1,14 +1,26 @@
 /**
  * The history's LMDB files and its reads: each account's fills and finished orders keyed by
  * account and position (a page is one range read), the index from trade id and order id to
- * position, the live orders the recorder follows, and `meta` (the shard, the last command
- * committed, the last checkpoint). Opened by the writer thread (`SyncHistoryWriter`) and by the
+ * position, each instrument's candles keyed by instrument, interval and open time, the live
+ * orders the recorder follows, and `meta` (the shard, the last command committed, the last
+ * checkpoint). Opened by the writer thread (`SyncHistoryWriter`) and by the
  * readers beside it (`ThreadedHistory`): LMDB lets one process's threads share the files, each
  * reader seeing the last commit.
  */
 import fs from 'node:fs';
 import { type Database, open, type RootDatabase } from 'lmdb';
-import { decodeAt, decodeFill, decodeOrder, encodeAt, encodeFill, encodeOrder } from './codec.ts';
+import type { CandleKey, CandleRecorder } from './candle-recorder.ts';
+import { type Candle, CANDLE_INTERVALS, type CandleQuery } from './candles.ts';
+import {
+  decodeAt,
+  decodeCandle,
+  decodeFill,
+  decodeOrder,
+  encodeAt,
+  encodeCandle,
+  encodeFill,
+  encodeOrder,
+} from './codec.ts';
 import { type Entry, type HistoryKind, localBound, type PageQuery, type Position } from './query.ts';
 import type { FillRecord, LiveOrder, OrderRecord, RecordSink } from './records.ts';
 
@@ -24,6 +36,7 @@ export class HistoryDb {
   readonly entries: Record<HistoryKind, Database<Buffer, EntryKey>>;
   /** Trade id or order id to its `ts` and event seq (a trade's one entry serves both its fills). */
   readonly ids: Record<HistoryKind, Database<Buffer, number>>;
+  readonly candles: Database<Buffer, CandleKey>;
   readonly live: Database<LiveOrder, number>;
   readonly meta: Database<number, string>;
 
@@ -42,6 +55,7 @@ export class HistoryDb {
       fills: this.root.openDB({ name: 'fill-ids', encoding: 'binary' }),
       orders: this.root.openDB({ name: 'order-ids', encoding: 'binary' }),
     };
+    this.candles = this.root.openDB({ name: 'candles', encoding: 'binary' });
     this.live = this.root.openDB({ name: 'live' });
     this.meta = this.root.openDB({ name: 'meta' });
     const stored = this.meta.get('shard');
@@ -89,14 +103,49 @@ export class HistoryDb {
     return this.entries[kind].doesExist([account, ts, seq]) ? [ts, this.shard, seq] : undefined;
   }
 
-  /** The recorder's writes as puts, through `put` (this turn's transaction, or a synchronous one). */
-  sink(put: <K extends EntryKey | number, V>(db: Database<V, K>, key: K, value: V) => void): RecordSink {
+  /** The candles of `q.interval` with open times within [from, to], the last `q.limit`, oldest first, as committed now. */
+  candleRange(q: CandleQuery): Candle[] {
+    const ms = CANDLE_INTERVALS[q.interval];
+    const range = this.candles.getRange({
+      start: [q.instrument, ms, q.to ?? Number.MAX_SAFE_INTEGER],
+      end: [q.instrument, ms, (q.from ?? 0) - 1],
+      reverse: true,
+      limit: q.limit,
+    });
+    const out: Candle[] = [];
+    for (const { key, value } of range) out.push(decodeCandle(value, key[2]));
+    return out.reverse();
+  }
+
+  /** A candle as the store holds it (within the writer's transaction: as written so far). */
+  candle(key: CandleKey): Candle | undefined {
+    const bytes = this.candles.get(key);
+    return bytes === undefined ? undefined : decodeCandle(bytes, key[2]);
+  }
+
+  /** Writes the candles `candles` changed since it was last asked, through `put`. */
+  putCandles(
+    candles: CandleRecorder,
+    put: (db: Database<Buffer, CandleKey>, key: CandleKey, value: Buffer) => void,
+  ): void {
+    for (const [key, c] of candles.take()) put(this.candles, key, encodeCandle(c));
+  }
+
+  /**
+   * The recorder's writes as puts, through `put` (this turn's transaction, or a synchronous one);
+   * each trade is counted in `candles` too, which `putCandles` writes.
+   */
+  sink(
+    put: <K extends EntryKey | number, V>(db: Database<V, K>, key: K, value: V) => void,
+    candles: CandleRecorder,
+  ): RecordSink {
     const { entries, ids } = this;
     return {
       fills: ([ts, , seq], [taker, t], [maker, m]) => {
         put(entries.fills, [taker, ts, seq], encodeFill(t));
         put(entries.fills, [maker, ts, seq], encodeFill(m));
         put(ids.fills, t.tradeId, encodeAt(ts, seq));
+        candles.trade(t.instrument, t);
       },
       finished: (account, [ts, , seq], order) => {
         put(entries.orders, [account, ts, seq], encodeOrder(order));

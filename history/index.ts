@@ -2,8 +2,20 @@
  * history/: the trading history that survives a restart. A read model built from the durable
  * events of each command (an `EventReader` of the journal, or a shard's event stream): every
  * account's fills and finished orders on disk (LMDB), read in pages by position, a position
- * being time, shard and event. The engine knows nothing of it. The only door other folders use.
+ * being time, shard and event; and every instrument's price candles per interval. The engine
+ * knows nothing of it. The only door other folders use.
  */
+export {
+  addTrade,
+  type Candle,
+  CANDLE_INTERVAL_NAMES,
+  CANDLE_INTERVALS,
+  type CandleInterval,
+  type CandleQuery,
+  type CandleTrade,
+  firstCandle,
+  openTime,
+} from './candles.ts';
 export {
   comparePositions,
   cursorOf,

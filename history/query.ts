@@ -4,6 +4,7 @@
  * across shards and never tie, so a page is an exclusive range of positions in one direction,
  * and the pages of several shards merge by position into one.
  */
+import type { Candle, CandleQuery } from './candles.ts';
 import type { FillRecord, OrderRecord } from './records.ts';
 
 /** Where an entry stands: `[ts, shard, event seq]`, compared in that order. */
@@ -39,6 +40,11 @@ export interface HistoryReader {
   page(q: PageQuery): Promise<Entry<FillRecord | OrderRecord>[]>;
   /** Where an account's fill (trade id) or finished order (order id) stands; undefined if it has none. */
   position(kind: HistoryKind, account: string, id: number): Promise<Position | undefined>;
+  /**
+   * An instrument's candles (candles.ts), once every command the reader knows of is in, and
+   * command `atLeast` of the instrument's engine (a cluster: its shard's command message).
+   */
+  candles(q: CandleQuery, atLeast: number): Promise<Candle[]>;
 }
 
 /** Below every shard and event seq: the bound for "before time `ts`" (`-1` travels as JSON). */

@@ -2,7 +2,7 @@
  * The history's writer as its own thread runs it: each batch of commands' events (bytes, see
  * journal/event-codec.ts; the kinds it records taken, the others passed over; consecutive
  * commands under one sequence, a cluster's command message, recorded as one) recorded in one
- * synchronous LMDB transaction, with the last command
+ * synchronous LMDB transaction, with the candles its trades changed, the last command
  * applied and, about once a second, a checkpoint (the live orders changed since the last one,
  * and its command: where the next start picks up). Synchronous, so that between batches no
  * transaction is open: LMDB's cleanup of a thread stopped inside one (at process exit) waits for
@@ -11,22 +11,25 @@
 import type { Logger } from '../common/index.ts';
 import type { PublishedEvent } from '../engine/index.ts';
 import { readEventBatch } from '../journal/index.ts';
+import { CandleRecorder } from './candle-recorder.ts';
 import { CHECKPOINT_MS, HistoryDb } from './db.ts';
 import { RECORDED_KINDS, Recorder } from './records.ts';
 
 export class SyncHistoryWriter {
   #db: HistoryDb;
   #recorder: Recorder;
+  #candles: CandleRecorder;
   #durable: number;
   #checkpointAt = Date.now();
 
   constructor(dir: string, shard: number, log: Logger) {
     this.#db = new HistoryDb(dir, shard);
     this.#durable = this.#db.checkpoint;
+    this.#candles = new CandleRecorder((key) => this.#db.candle(key));
     this.#recorder = new Recorder(
       shard,
       this.#db.liveOrders(),
-      this.#db.sink((db, key, value) => db.putSync(key, value)),
+      this.#db.sink((db, key, value) => db.putSync(key, value), this.#candles),
       this.#durable,
       log,
     );
@@ -72,6 +75,7 @@ export class SyncHistoryWriter {
     const { root, live, meta } = this.#db;
     root.transactionSync(() => {
       record();
+      this.#db.putCandles(this.#candles, (db, key, value) => db.putSync(key, value));
       meta.putSync('seq', this.#recorder.applied);
       if (!checkpoint) return;
       for (const [orderId, order] of this.#recorder.takeChanged()) {

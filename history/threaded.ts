@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { lineLogger, type Logger } from '../common/index.ts';
 import type { PublishedEvent } from '../engine/index.ts';
 import { EventBatchWriter, type EventReader } from '../journal/index.ts';
+import type { Candle, CandleQuery } from './candles.ts';
 import { Committed } from './committed.ts';
 import { HistoryDb } from './db.ts';
 import type { Entry, HistoryKind, HistoryReader, PageQuery, Position } from './query.ts';
@@ -113,6 +114,12 @@ export class ThreadedHistory implements EventReader, HistoryReader {
   async position(kind: HistoryKind, account: string, id: number, atLeast = 0): Promise<Position | undefined> {
     await this.#committed.reached(Math.max(atLeast, this.#applied), 10_000);
     return this.#db.position(kind, account, id);
+  }
+
+  /** An instrument's candles, once every command applied so far (and `atLeast`) is committed. */
+  async candles(q: CandleQuery, atLeast = 0, timeoutMs = 10_000): Promise<Candle[]> {
+    await this.#committed.reached(Math.max(atLeast, this.#applied), timeoutMs);
+    return this.#db.candleRange(q);
   }
 
   /** Takes one command's events for the writer; a command seen before is skipped. */

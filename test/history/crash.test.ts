@@ -5,7 +5,8 @@
  * over; each life starts by catching its history up from the journal. At the end, opened once
  * more in this process: every trade the engine made has exactly its two fills (a taker's and a
  * maker's), and every order it accepted is either live in the engine or finished in the history
- * exactly once, with as much filled, at as much notional, as its fills add up to.
+ * exactly once, with as much filled, at as much notional, as its fills add up to; and the
+ * candles of every interval count each trade once, as the trades' fills give them.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { XorShift32 } from '../../bench/prng.ts';
 import { type FillRecord, ThreadedHistory, type OrderRecord } from '../../history/index.ts';
 import { DurableEngine, listSegments, listSnapshots } from '../../journal/index.ts';
 import { liveAndDie, tempDir, Workload } from '../journal/support.ts';
+import { candlesOf, type Interval, INTERVALS, type SeenTrade, storedCandles } from '../support/candles.ts';
 import { lineLogger } from '../../common/index.ts';
 
 const CYCLES = 12;
@@ -109,6 +111,19 @@ describe('history across SIGKILLs under load', () => {
         ended += records.length;
       }
       assert.equal(finished.size, ended, 'no finished order the engine did not number');
+      // And the candles of every interval count each trade once: the trade of each taker's fill
+      const trades: SeenTrade[] = [...byTrade.values()].map((pair) => {
+        const f = pair.find((x) => x.liquidity === 'taker')!;
+        return { tradeId: f.tradeId, price: String(f.price), quantity: String(f.quantity), ts: f.ts };
+      });
+      const instrument = byTrade.get(1)![0]!.instrument;
+      for (const interval of Object.keys(INTERVALS) as Interval[]) {
+        assert.deepEqual(
+          await storedCandles(store, instrument, interval),
+          candlesOf(trades, interval),
+          interval,
+        );
+      }
       t.diagnostic(
         `${acks} acknowledged, ${orderSeq} orders (${ended} finished), ${tradeSeq} trades, ${snapshots.size} snapshots; history at ${store.appliedSeq}`,
       );
