@@ -29,6 +29,8 @@ export interface StartOptions {
    * (they reconcile with what it recovered first).
    */
   connect?: (exchange: LocalExchange, log: ChildLogger) => Promise<Connector[]>;
+  /** The sequencer's clock, ms since the epoch (default `Date.now`): tests choose the times of commands with it. */
+  now?: () => number;
 }
 
 /** Starts the exchange and its gateway from a validated configuration. */
@@ -45,6 +47,7 @@ export async function startExchange(config: Config, options: StartOptions = {}):
     risk: config.risk,
     log: engineLog,
     venues: config.venues,
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   // Before the connectors start: verdicts they send at start (trades settled and withdrawals
   // released before a restart) must find their trades and withdrawals.

@@ -13,6 +13,7 @@ import { Limits } from './limits.ts';
 import { Metrics } from './metrics.ts';
 import dashboardPlugin from './plugins/dashboard.ts';
 import docsPlugin, { registerOpenApi } from './plugins/docs.ts';
+import candlesPlugin from './plugins/candles.ts';
 import historyPlugin from './plugins/history.ts';
 import opsPlugin, { installErrorHandlers } from './plugins/ops.ts';
 import restPlugin from './plugins/rest.ts';
@@ -85,7 +86,11 @@ export async function serveExchange<E extends Exchange>(
   const withdrawals = o.withdrawals ?? new Withdrawals(exchange);
   const auth = new Authenticator({ msps: config.msps, perAddress: config.limits.challengeBurst });
   const limits = new Limits(config.limits);
-  const feed = new MarketData(exchange.market, { ...config.feed, hardBytes: config.limits.maxUnsentBytes });
+  const feed = new MarketData(
+    exchange.market,
+    { ...config.feed, hardBytes: config.limits.maxUnsentBytes },
+    exchange.history,
+  );
   exchange.onPublished(feed.publish);
   let metrics: Metrics | null = null;
   const trading = new Trading(exchange, auth, withdrawals, limits, {
@@ -127,6 +132,7 @@ export async function serveExchange<E extends Exchange>(
   await app.register(opsPlugin, { gateway });
   await app.register(restPlugin, { gateway });
   await app.register(historyPlugin, { gateway });
+  await app.register(candlesPlugin, { gateway });
   await app.register(dashboardPlugin, { gateway });
   await app.register(wsPlugin, { gateway });
   try {

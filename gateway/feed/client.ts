@@ -31,6 +31,8 @@ export interface FeedOptions {
   now?: () => number;
   /** Trades kept per instrument for snapshots and REST (default 50). */
   trades?: number;
+  /** Candles kept per instrument and interval, once asked for, for snapshots (default 200; at least 1). */
+  candles?: number;
   /**
    * A source that follows instruments on first use stops following one that no subscription and
    * no REST read used for this long (default 60,000 ms).

@@ -1,10 +1,14 @@
 /**
  * What the feed keeps of one instrument between commands: its L2 book, its recent trades, last
- * price and volume, and its channels (created on first subscribe and kept).
+ * price and volume, its candles once asked for, and its channels (created on first subscribe and
+ * kept).
  */
 import type { InstrumentSpec } from '../../engine/index.ts';
+import type { CandleInterval } from '../../history/index.ts';
 import type { BookChannel } from './book-channel.ts';
+import type { CandlesChannel } from './candles-channel.ts';
 import { Decimals } from '../decimals.ts';
+import type { InstrumentCandles } from './instrument-candles.ts';
 import { L2Book } from './l2-book.ts';
 import type { TickerChannel, TradesChannel } from './trade-channels.ts';
 
@@ -49,6 +53,11 @@ export class InstrumentFeed {
   readonly books = new Map<number, BookChannel>();
   trades: TradesChannel | null = null;
   ticker: TickerChannel | null = null;
+  /** Its candles, from their first use on (a candle channel, a REST read): seeded from the history, then kept. */
+  candles: InstrumentCandles | null = null;
+  /** The candles' seed being read (or read). */
+  candlesLoading: Promise<void> | null = null;
+  readonly candleChannels = new Map<CandleInterval, CandlesChannel>();
   #recent: Trade[] = [];
   #keep: number;
   #next = 0;
@@ -69,7 +78,7 @@ export class InstrumentFeed {
   /** When a subscription or REST read last used it, or the feed last saw it watched (feed's clock). */
   lastUse = 0;
 
-  /** Forgets what it followed (its book, trades and volume): its source no longer feeds it. */
+  /** Forgets what it followed (its book, trades, volume and candles): its source no longer feeds it. */
   forget(): void {
     this.ready = false;
     this.following = null;
@@ -79,6 +88,8 @@ export class InstrumentFeed {
     this.#next = 0;
     this.volume = 0;
     this.ts = -1;
+    this.candles = null;
+    this.candlesLoading = null;
   }
 
   /** Records a trade of the command being published. */
@@ -94,6 +105,7 @@ export class InstrumentFeed {
     this.volume += lots;
     this.pending.push(t);
     this.tickerTouched = true;
+    this.candles?.trade({ tradeId, price: ticks, quantity: lots, ts });
     if (this.#keep === 0) return;
     if (this.#recent.length < this.#keep) this.#recent.push(t);
     else {

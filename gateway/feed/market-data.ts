@@ -1,22 +1,26 @@
 /**
  * The market-data side of the gateway: keeps each instrument's published book, trades and
- * ticker from the durable engine's events, and fans channel messages out to clients. One
- * `publish` call is one durable command: at most one update per affected channel, serialized
- * once. The embedded engine's events reach it for every instrument from the start; a cluster's
+ * ticker from the durable engine's events (and its candles, seeded from the history store once
+ * asked for), and fans channel messages out to clients. One `publish` call is one durable
+ * command: at most one update per affected channel, serialized once. The embedded engine's
+ * events reach it for every instrument from the start; a cluster's
  * gateway follows an instrument's market data from its first use (a subscription, a REST read),
  * its book as its shard held it then. See docs/ws-protocol.md, "Channels and market data" to
  * "Slow consumers".
  */
+import { CANDLE_INTERVAL_NAMES, type CandleInterval, type HistoryReader } from '../../history/index.ts';
 import type { ExchangeView } from '../exchange.ts';
 import type { EventSubscriber } from '../../journal/index.ts';
-import { makeError } from '../errors.ts';
+import { isGatewayError, makeError } from '../errors.ts';
 import { BookChannel } from './book-channel.ts';
 import { CHECKSUM_LEVELS } from './levels-channel.ts';
+import { CandlesChannel, type CandleWire, candleWire } from './candles-channel.ts';
 import type { Channel, Retained } from './channel.ts';
 import { viewChecksum } from './checksum.ts';
 import type { FeedClient, FeedOptions } from './client.ts';
 import { ConsolidatedChannel, consolidatedKey } from './consolidated.ts';
 import { Fanout } from './fanout.ts';
+import { InstrumentCandles } from './instrument-candles.ts';
 import { InstrumentFeed, type Trade } from './instrument-feed.ts';
 import { type ChannelName, parseChannel } from './names.ts';
 import { TickerChannel, TradesChannel } from './trade-channels.ts';
@@ -50,6 +54,20 @@ export interface BookView {
   bids: Array<[string, string]>;
   asks: Array<[string, string]>;
   checksum: number;
+}
+
+/** An instrument's candles of one interval for REST, with the `candles.I` channel's `seq` and `epoch` (as `BookView`'s). */
+export interface CandlesView {
+  seq: number;
+  epoch: number;
+  candles: CandleWire[];
+}
+
+/** Which candles REST asks for: open times within [from, to], the last `limit`. */
+export interface CandleRange {
+  from?: number;
+  to?: number;
+  limit: number;
 }
 
 /** An instrument's book as of a command, where its market data starts from. */
@@ -96,6 +114,9 @@ export class MarketData {
   #retain: number;
   #heartbeatMs: number;
   #keepTrades: number;
+  #keepCandles: number;
+  /** Where candles are read from (none: no candle channels). */
+  #history: Pick<HistoryReader, 'candles'> | undefined;
   #lingerMs: number;
   #lastSweep = 0;
   #now: () => number;
@@ -114,11 +135,15 @@ export class MarketData {
   /** Subscriptions waiting for books, per client. */
   #joining = new Map<FeedClient, Set<Joining>>();
 
-  constructor(source: MarketSource, options: FeedOptions = {}) {
+  /** `history`: where an instrument's candles are read from on their first use. */
+  constructor(source: MarketSource, options: FeedOptions = {}, history?: Pick<HistoryReader, 'candles'>) {
     this.#source = source;
+    this.#history = history;
     this.#retain = count(options.retain ?? 10_000, 'retain');
     this.#heartbeatMs = count(options.heartbeatMs ?? 1000, 'heartbeatMs');
     this.#keepTrades = count(options.trades ?? 50, 'trades');
+    this.#keepCandles = count(options.candles ?? 200, 'candles');
+    if (this.#keepCandles === 0) throw makeError('candles must be at least 1', 'BAD_CONFIG');
     this.#lingerMs = count(options.lingerMs ?? 60_000, 'lingerMs');
     const slowBytes = count(options.slowBytes ?? 4 * MiB, 'slowBytes');
     const hardBytes = count(options.hardBytes ?? 64 * MiB, 'hardBytes');
@@ -166,8 +191,8 @@ export class MarketData {
    * after `fromSeq` or a snapshot. Throws, having sent nothing, UNKNOWN_CHANNEL for a name that
    * is not of the protocol and UNKNOWN_INSTRUMENT for an instrument (or symbol) that does not
    * exist or whose venue `canSee` refuses. When an instrument's book is still to be read (its
-   * first use at a cluster's gateway), returns a promise of the subscription, which rejects with
-   * UNAVAILABLE, having sent nothing, when the book cannot be read.
+   * first use at a cluster's gateway), or its candles (their first use), returns a promise of the
+   * subscription, which rejects with UNAVAILABLE, having sent nothing, when they cannot be read.
    */
   subscribe(
     client: FeedClient,
@@ -189,7 +214,7 @@ export class MarketData {
       this.#fanout.join(client, ch, fromSeq, ack);
       for (const feed of feeds) feed.lastUse = this.#now();
     };
-    const ready = this.#ready(feeds);
+    const ready = name.kind === 'candles' ? this.#candlesReady(feeds[0]!) : this.#ready(feeds);
     if (ready === undefined) {
       join();
       return undefined;
@@ -274,6 +299,27 @@ export class MarketData {
     };
   }
 
+  /**
+   * An instrument's candles of one interval from the history (for REST), with the sequence of its
+   * `candles.<interval>` channel (made now if nobody subscribed to it yet) taken before they are
+   * read: the history answers once it holds every command that sequence reflects, so the candles
+   * are as of that sequence or later (an update after it carries each candle it changes whole).
+   * The caller checks visibility.
+   */
+  async candles(instrument: string, interval: CandleInterval, range: CandleRange): Promise<CandlesView> {
+    const feed = this.#feed(instrument);
+    await this.#candlesReady(feed);
+    feed.lastUse = this.#now();
+    const name = `candles.${interval}:${instrument}`;
+    const channel = this.#channelFor(name, { kind: 'candles', depth: 0, target: instrument, interval }, feed);
+    const seq = channel.seq;
+    const read = this.#history!.candles({ instrument, interval, ...range }, feed.seq);
+    const list = await read.catch((err: Error) => {
+      throw isGatewayError(err) ? err : unreadable(feed, err);
+    });
+    return { seq, epoch: this.epoch, candles: list.map((c) => candleWire(c, feed.book)) };
+  }
+
   /** The last trades kept of an instrument, oldest first (for REST). */
   async trades(instrument: string): Promise<Trade[]> {
     const feed = this.#feed(instrument);
@@ -312,6 +358,13 @@ export class MarketData {
         const frame = feed.trades.refresh(feed.pending, now);
         if (frame !== null) fanout.deliver(feed.trades, frame);
       }
+      if (feed.pending.length > 0 && feed.candles !== null) {
+        for (const ch of feed.candleChannels.values()) {
+          const frame = ch.refresh(now);
+          if (frame !== null) fanout.deliver(ch, frame);
+        }
+        feed.candles.clearChanged();
+      }
       if ((feed.tickerTouched || feed.pending.length > 0) && feed.ticker !== null) {
         fanout.deliver(feed.ticker, feed.ticker.refresh(ts, now));
       }
@@ -344,6 +397,45 @@ export class MarketData {
     return feeds.sort((a, b) => (a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
   }
 
+  /**
+   * Undefined when the instrument's candles are kept, else a promise of them (its book first, at
+   * a cluster's gateway): each interval's last ones read from the history, once it holds the last
+   * command the feed has of the instrument, the trades published meanwhile counted after them.
+   * UNAVAILABLE when they cannot be read.
+   */
+  #candlesReady(feed: InstrumentFeed): Promise<void> | undefined {
+    if (feed.candles?.seeded === true) return undefined;
+    const book = this.#ready([feed]);
+    if (book !== undefined) return book.then(() => this.#candlesReady(feed));
+    return (feed.candlesLoading ??= this.#loadCandles(feed));
+  }
+
+  #loadCandles(feed: InstrumentFeed): Promise<void> {
+    const history = this.#history;
+    if (history === undefined) {
+      return Promise.reject(makeError(`the candles of ${feed.id} are not kept here`, 'UNAVAILABLE'));
+    }
+    const candles = new InstrumentCandles(this.#keepCandles);
+    feed.candles = candles;
+    feed.lastUse = this.#now();
+    const reads = CANDLE_INTERVAL_NAMES.map((interval) =>
+      history.candles({ instrument: feed.id, interval, limit: this.#keepCandles }, feed.seq),
+    );
+    return Promise.all(reads).then(
+      (seeds) => {
+        if (feed.candles !== candles) return; // forgotten meanwhile
+        candles.seed(seeds);
+      },
+      (err: Error) => {
+        if (feed.candles === candles) {
+          feed.candles = null;
+          feed.candlesLoading = null;
+        }
+        throw unreadable(feed, err);
+      },
+    );
+  }
+
   /** Undefined when every one of `feeds` has its book, else a promise of their books (UNAVAILABLE when one cannot be read). */
   #ready(feeds: InstrumentFeed[]): Promise<void> | undefined {
     const waits: Array<Promise<void>> = [];
@@ -359,7 +451,12 @@ export class MarketData {
   #sweep(now: number, source: { unfollowBook(instrument: string): void }): void {
     for (const feed of this.#instruments.values()) {
       if (!feed.ready) continue;
-      const channels = [...feed.books.values(), feed.trades, feed.ticker].filter((c) => c !== null);
+      const channels = [
+        ...feed.books.values(),
+        feed.trades,
+        feed.ticker,
+        ...feed.candleChannels.values(),
+      ].filter((c) => c !== null);
       const consolidated = (this.#bySymbol.get(feed.symbol) ?? []).filter((c) => c.feeds.includes(feed));
       if ([...channels, ...consolidated].some((c) => c.subs.length > 0)) feed.lastUse = now;
       if (now - feed.lastUse < this.#lingerMs) continue;
@@ -408,6 +505,14 @@ export class MarketData {
         feed.books.set(name.depth, book);
         ch = book;
         this.#channels.push(ch);
+      }
+    } else if (name.kind === 'candles') {
+      const interval = name.interval!;
+      ch = feed.candleChannels.get(interval);
+      if (ch === undefined) {
+        const candles = new CandlesChannel(channel, this.#retain, this.#retained, now, feed, interval);
+        feed.candleChannels.set(interval, this.#add(candles));
+        ch = candles;
       }
     } else if (name.kind === 'trades') {
       ch = feed.trades ??= this.#add(new TradesChannel(channel, this.#retain, this.#retained, now, feed));
@@ -464,6 +569,16 @@ function unknownInstrument(target: string, channel?: string): Error {
       'it is not listed, or not on a venue this session may see',
     'UNKNOWN_INSTRUMENT',
     channel === undefined ? { instrument: target } : { instrument: target, channel },
+  );
+}
+
+/** A read of an instrument's candles that failed (the history does not answer, or not in time). */
+function unreadable(feed: InstrumentFeed, err: Error): Error {
+  return makeError(
+    `the candles of ${feed.id} cannot be read now: ${err.message}`,
+    'UNAVAILABLE',
+    { instrument: feed.id },
+    err,
   );
 }
 

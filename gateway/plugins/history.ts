@@ -258,17 +258,20 @@ async function read<T>(what: () => Promise<T>): Promise<T> {
   }
 }
 
-/** A query parameter that fails its schema, named in the message and as `parameter`. */
-function parameterError(errors: FastifySchemaValidationError[], dataVar: string): Error {
+/** A query parameter that fails its schema (or is missing), named in the message and as `parameter`. */
+export function parameterError(errors: FastifySchemaValidationError[], dataVar: string): Error {
   const e = errors[0]!;
   const extra = e.params.additionalProperty as string | undefined;
-  const parameter = extra ?? e.instancePath.replace(/^\//, '');
+  const missing = e.params.missingProperty as string | undefined;
+  const parameter = extra ?? missing ?? e.instancePath.replace(/^\//, '');
   const allowed = e.params.allowedValues as unknown[] | undefined;
   const problem =
     extra !== undefined
       ? 'is not a parameter of this route'
-      : allowed !== undefined
-        ? `must be one of ${allowed.join(', ')}`
-        : (e.message ?? 'is not valid');
+      : missing !== undefined
+        ? 'is required'
+        : allowed !== undefined
+          ? `must be one of ${allowed.join(', ')}`
+          : (e.message ?? 'is not valid');
   return makeError(`${dataVar} parameter ${parameter} ${problem}`, 'BAD_MESSAGE', { parameter });
 }

@@ -1,9 +1,10 @@
 /**
  * The history on a cluster, every part its own process on a real nats-server: two engine shards
  * (the EVM venue, and the rest) each keep the history of their venues; any gateway serves an
- * account's fills and finished orders from both, merged by time and paged across shards; a
- * gateway killed with SIGKILL and started again serves the same; a shard that lost its history
- * folder (a fresh machine) rebuilds it from its event stream.
+ * account's fills and finished orders from both, merged by time and paged across shards, and
+ * each instrument's candles from its shard; a gateway killed with SIGKILL and started again
+ * serves the same; a shard that lost its history folder (a fresh machine) rebuilds it from its
+ * event stream.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ID_SPAN } from '../../cluster/index.ts';
+import { candlesOf, ClientCandles, type Interval, INTERVALS, type SeenTrade } from '../support/candles.ts';
 import { clusterConfigFile, READY, type TestNats, testNats } from '../support/cluster.ts';
 import { killAll, MosaicProcess } from '../support/exchange-process.ts';
 import { makeWallet } from '../support/identities.ts';
@@ -52,6 +54,31 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
     assert.equal(res.status, 200, JSON.stringify(body));
     return body;
   };
+  /** Every interval's candles of both instruments over REST at `url`, by `interval:instrument`. */
+  const candles = async (url: string) => {
+    const out: Record<string, unknown> = {};
+    for (const instrument of [EVM, FABRIC]) {
+      for (const interval of Object.keys(INTERVALS) as Interval[]) {
+        const res = await fetch(`${url}/api/candles?instrument=${instrument}&interval=${interval}`);
+        const body = (await res.json()) as Json;
+        assert.equal(res.status, 200, JSON.stringify(body));
+        out[`${interval}:${instrument}`] = body.candles;
+      }
+    }
+    return out;
+  };
+  /** The candles the buyer's fills give (every trade is one of the buyer's), as `candles` keys them. */
+  const candlesOfFills = (fills: Json) => {
+    const out: Record<string, unknown> = {};
+    for (const instrument of [EVM, FABRIC]) {
+      const trades = (fills.fills as Array<SeenTrade & { instrument: string }>).filter(
+        (f) => f.instrument === instrument,
+      );
+      for (const interval of Object.keys(INTERVALS) as Interval[])
+        out[`${interval}:${instrument}`] = candlesOf(trades, interval);
+    }
+    return out;
+  };
   const exec = (c: WsClient, clientOrderId: string, status: string) =>
     c.next((m) => m.type === 'exec' && m.clientOrderId === clientOrderId && m.status === status, 20_000);
   const order = (instrument: string, side: 'buy' | 'sell', clientOrderId: string, quantity: string) => ({
@@ -64,7 +91,7 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
     clientOrderId,
   });
 
-  it('serves fills and finished orders of both shards through any gateway, after a gateway restart, and after a shard loses its folder', async () => {
+  it('serves fills, finished orders and candles of both shards through any gateway, after a gateway restart, and after a shard loses its folder', async () => {
     // Given two shards, each its own process, and two gateways
     const shard0 = await spawn(['engine', '--shard', '0', '--port', '0']);
     let shard1 = await spawn(['engine', '--shard', '1', '--port', '0']);
@@ -102,6 +129,13 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
     );
     const aToken = (await signIn(a.url, buyer)).token;
     assert.deepEqual(await read(a.url, aToken, '/api/fills'), fills);
+    // And both gateways serve the candles of each shard's instrument, as the fills give them, the channel's snapshot too
+    const wanted = candlesOfFills(fills);
+    assert.deepEqual(await candles(b.url), wanted);
+    assert.deepEqual(await candles(a.url), wanted);
+    await bu.c.request({ op: 'subscribe', channel: `candles.1m:${FABRIC}` });
+    const snap = await bu.c.next((m) => m.type === 'snapshot' && m.channel === `candles.1m:${FABRIC}`);
+    assert.deepEqual(snap.candles, wanted[`1m:${FABRIC}`]);
     // And pages cross shards: two at a time, by cursor, or before a trade of the other shard
     const seen: unknown[] = [];
     let page = await read(a.url, aToken, '/api/fills?limit=2');
@@ -153,6 +187,7 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
     // Then it serves the same history
     const again = (await signIn(a.url, buyer)).token;
     assert.deepEqual(await read(a.url, again, '/api/fills'), fills);
+    assert.deepEqual(await candles(a.url), wanted);
     assert.deepEqual(await read(a.url, again, '/api/orders/history'), bought);
 
     // When shard 1 is killed and its history folder lost, as on a fresh machine
@@ -162,6 +197,22 @@ describe('history on a cluster', { timeout: 240_000 }, () => {
     // Then it rebuilds the history from its event stream, and gateways serve all of it again
     assert.deepEqual(await read(a.url, again, '/api/fills'), fills);
     assert.deepEqual(await read(b.url, bu.token, '/api/orders/history'), bought);
+    assert.deepEqual(await candles(a.url), wanted);
     assert.ok(shard0.child.exitCode === null && shard1.child.exitCode === null);
+
+    // And a trade after it reaches a candle subscriber at a gateway as an update, counted once
+    const channel = `candles.1h:${FABRIC}`;
+    const copy = new ClientCandles();
+    await bu.c.request({ op: 'subscribe', channel });
+    copy.apply(await bu.c.next((m) => m.type === 'snapshot' && m.channel === channel));
+    const s2 = await signIn(b.url, seller);
+    s2.c.send(order(FABRIC, 'sell', 'sf2', '2'));
+    await exec(s2.c, 'sf2', 'new');
+    bu.c.send(order(FABRIC, 'buy', 'b9', '2'));
+    await exec(bu.c, 'b9', 'filled');
+    copy.apply(await bu.c.next((m) => m.type === 'update' && m.channel === channel, 20_000));
+    const now = candlesOfFills(await read(b.url, bu.token, '/api/fills'));
+    assert.deepEqual(copy.candles, now[`1h:${FABRIC}`]);
+    assert.deepEqual(await candles(a.url), now);
   });
 });

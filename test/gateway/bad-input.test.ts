@@ -704,6 +704,7 @@ describe('instruments', () => {
         [`trades:${GILT}`, 'trades:GILX@fabric:club-net'],
         [`ticker:${GILT}`, 'ticker:GILX@fabric:club-net'],
         ['consolidated.10:GILT', 'consolidated.10:GILX'],
+        [`candles.1m:${GILT}`, 'candles.1m:GILX@fabric:club-net'],
       ] as const) {
         const target = (name: string) => name.slice(name.indexOf(':') + 1);
         const a = await answers(client, hidden, target(hidden));
@@ -1015,6 +1016,9 @@ describe('market data channels', () => {
     'BOOK.10:ACME@evm:31337',
     'consolidated.3:ACME',
     'quotes:ACME@evm:31337',
+    'candles.2m:ACME@evm:31337',
+    'candles:ACME@evm:31337',
+    'candles.1M:ACME@evm:31337',
   ];
   for (const channel of unknownChannels) {
     it(`subscribe to ${JSON.stringify(channel)}: UNKNOWN_CHANNEL naming it, and no "subscribed"`, async () => {
@@ -1034,6 +1038,7 @@ describe('market data channels', () => {
     'trades:ACME',
     'ticker:ACME@evm:1',
     'consolidated.5:NOPE',
+    'candles.1m:NOPE@evm:31337',
   ]) {
     it(`subscribe to ${JSON.stringify(channel)}: UNKNOWN_INSTRUMENT, and no "subscribed"`, async () => {
       await refused(

@@ -11,116 +11,18 @@ import {
   type Command,
   Engine,
   eventToObject,
-  type InstrumentSpec,
   lotsToQuantity,
   type PublishedEvent,
-  type Side,
   ticksToPrice,
 } from '../../engine/index.ts';
 import { isGatewayError } from '../../gateway/errors.ts';
-import {
-  bookChecksum,
-  crc32,
-  type FeedClient,
-  type FeedOptions,
-  MarketData,
-} from '../../gateway/feed/index.ts';
+import { bookChecksum, crc32, MarketData } from '../../gateway/feed/index.ts';
 import { Decimals } from '../../gateway/decimals.ts';
 import { spec } from '../support/engine.ts';
+import { ACME, ALL, type Level, Market, type Msg, TestClient } from '../support/feed.ts';
 import { LISTINGS, RandomCommands } from '../support/random-commands.ts';
 
-// ---- harness ------------------------------------------------------------------------------
-
-type Level = [string, string, ...unknown[]];
-
-interface Msg {
-  type: string;
-  channel: string;
-  seq: number;
-  bids?: Level[];
-  asks?: Level[];
-  checksum?: number;
-  trades?: Array<{ tradeId: number; price: string; quantity: string; side: string; ts: number }>;
-  bid?: [string, string] | null;
-  ask?: [string, string] | null;
-  last?: string | null;
-  volume?: string;
-  ts?: number;
-}
-
-/** A connection that keeps what it is sent and can pretend to have a full buffer. */
-class TestClient implements FeedClient {
-  bufferedAmount = 0;
-  closed: [number, string] | null = null;
-  frames: Buffer[] = [];
-  #read = 0;
-
-  send(frame: Buffer): void {
-    this.frames.push(frame);
-  }
-
-  close(code: number, reason: string): void {
-    this.closed = [code, reason];
-  }
-
-  /** Messages received since the last call. */
-  take(): Msg[] {
-    const out = this.frames.slice(this.#read).map((f) => JSON.parse(f.toString('utf8')) as Msg);
-    this.#read = this.frames.length;
-    return out;
-  }
-}
-
-const ALL = (): boolean => true;
-const ACME = 'ACME@evm:31337';
-
-/** A real engine whose commands' events reach the feed one publish per command. */
-class Market {
-  readonly engine = new Engine();
-  readonly feed: MarketData;
-  clock = 1_000_000;
-  #ts = 0;
-  #events: PublishedEvent[] = [];
-  #orders = 0;
-
-  constructor(specs: InstrumentSpec[], options: FeedOptions = {}, listFirst = false) {
-    this.engine.addListener({ onEvent: (e) => this.#events.push(eventToObject(e)) });
-    if (listFirst) for (const s of specs) this.engine.execute({ type: 'list-instrument', ts: 0, spec: s });
-    this.feed = new MarketData(this.engine, { now: () => this.clock, ...options });
-    if (!listFirst) for (const s of specs) this.run({ type: 'list-instrument', ts: 0, spec: s });
-  }
-
-  run(cmd: Command): void {
-    this.#events = [];
-    this.engine.execute(cmd);
-    this.feed.publish(this.engine.commandSeq, this.#events);
-  }
-
-  /** A GTC limit order; returns its order id. */
-  limit(account: string, side: Side, qty: number, price: number, instrument = ACME): number {
-    this.run({
-      type: 'new',
-      ts: ++this.#ts,
-      instrument,
-      account,
-      clientOrderId: `c${++this.#orders}`,
-      side,
-      orderType: 'limit',
-      quantity: qty,
-      price,
-    });
-    return this.engine.commandSeq; // not the order id: use `cancel` by client order id
-  }
-
-  cancel(account: string, n: number): void {
-    this.run({ type: 'cancel', ts: ++this.#ts, account, clientOrderId: `c${n}` });
-  }
-
-  /** Client order number of the last order entered. */
-  get lastOrder(): number {
-    return this.#orders;
-  }
-}
+// ---- harness (the clients and the market: ../support/feed.ts) ------------------------------
 
 /** A client-side L2 book for one channel, kept as the protocol says, with every check it allows. */
 class ClientBook {

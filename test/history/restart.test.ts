@@ -1,7 +1,8 @@
 /**
  * `mosaic start` killed with SIGKILL right after its clients were told of their fills: started
  * again on the same data folder, it serves every fill and finished order from before, each once
- * (what its history store had not committed comes back from the journal), and goes on recording.
+ * (what its history store had not committed comes back from the journal), and the same candles
+ * of every interval over REST and in each channel's snapshot, and goes on recording.
  */
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
@@ -9,9 +10,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { candlesOf, type Interval, INTERVALS, type SeenTrade, type WireCandle } from '../support/candles.ts';
 import { killAll, MosaicProcess, Traders } from '../support/exchange-process.ts';
 import { makeWallet } from '../support/identities.ts';
-import { login } from '../support/ws-client.ts';
+import { login, WsClient } from '../support/ws-client.ts';
 
 type Json = Record<string, unknown>;
 const ACME = 'ACME@evm:31337';
@@ -46,6 +48,28 @@ describe('history across a SIGKILL of the exchange', { timeout: 120_000 }, () =>
       assert.equal(res.status, 200, await res.clone().text());
       return (await res.json()) as Json;
     };
+    /** Per interval, ACME's candles over REST and in a new subscriber's snapshot, checked to be the same. */
+    const candles = async (t: Traders) => {
+      const c = await WsClient.connect(t.urls.buyer);
+      const out: Array<[Interval, WireCandle[]]> = [];
+      for (const interval of Object.keys(INTERVALS) as Interval[]) {
+        const res = await fetch(`${t.urls.buyer}/api/candles?instrument=${ACME}&interval=${interval}`);
+        const rest = ((await res.json()) as { candles: WireCandle[] }).candles;
+        await c.request({ op: 'subscribe', channel: `candles.${interval}:${ACME}` });
+        const snap = await c.next(
+          (m) => m.type === 'snapshot' && m.channel === `candles.${interval}:${ACME}`,
+        );
+        assert.deepEqual(snap.candles, rest, interval);
+        out.push([interval, rest]);
+      }
+      await c.close();
+      return new Map(out);
+    };
+    /** The candles the buyer's fills give (every trade is one of the buyer's). */
+    const expected = (fills: Json) =>
+      new Map(
+        (Object.keys(INTERVALS) as Interval[]).map((i) => [i, candlesOf(fills.fills as SeenTrade[], i)]),
+      );
     const history = async (t: Traders) => ({
       bought: await read(t, 'buyer', '/api/fills'),
       sold: await read(t, 'seller', '/api/fills'),
@@ -56,6 +80,8 @@ describe('history across a SIGKILL of the exchange', { timeout: 120_000 }, () =>
     let exchange = await MosaicProcess.start(configFile, running);
     let traders = await Traders.connect(exchange.url, ACME, signIn);
     const first = await traders.trade([1, 2, 3, 4]);
+    const before = await candles(traders);
+    assert.deepEqual(before, expected(await read(traders, 'buyer', '/api/fills')));
     // When the exchange is killed outright, at once
     assert.equal(await exchange.kill('SIGKILL'), null);
     await traders.close();
@@ -73,16 +99,20 @@ describe('history across a SIGKILL of the exchange', { timeout: 120_000 }, () =>
     );
     assert.deepEqual(ids(seen.orders, 'orders'), ['b5', 'b4', 'b3', 'b2']);
     assert.equal(seen.bought.next, null);
+    // And the same candles of every interval, over REST and in each channel's snapshot
+    assert.deepEqual(await candles(traders), before);
 
     // And what comes after is recorded too, and survives a second kill with the rest
     const second = await traders.trade([5, 6]);
-    const expected = [...first, ...second].reverse();
-    assert.deepEqual(ids(await read(traders, 'buyer', '/api/fills')), expected);
+    const all = [...first, ...second].reverse();
+    assert.deepEqual(ids(await read(traders, 'buyer', '/api/fills')), all);
     assert.equal(await exchange.kill('SIGKILL'), null);
     await traders.close();
     exchange = await MosaicProcess.start(configFile, running);
     traders = await Traders.connect(exchange.url, ACME, signIn, traders);
-    assert.deepEqual(ids(await read(traders, 'buyer', '/api/fills')), expected);
+    const bought = await read(traders, 'buyer', '/api/fills');
+    assert.deepEqual(ids(bought), all);
+    assert.deepEqual(await candles(traders), expected(bought));
     const sold = await read(traders, 'seller', '/api/orders/history');
     assert.deepEqual(
       (sold.orders as Json[]).map((o) => [o.clientOrderId, o.status, o.cumQty]),

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import BigNumber from 'bignumber.js';
+import type { CandleWire } from '../../gateway/feed/candles-channel.ts';
 import type { HistoryReader } from '../../history/index.ts';
 
 /** A trade as a client saw it: the `trades` channel's shape (prices and quantities as on the wire). */
@@ -17,15 +18,7 @@ export interface SeenTrade {
 }
 
 /** A candle as the wire carries it. */
-export interface WireCandle {
-  t: number;
-  open: string;
-  high: string;
-  low: string;
-  close: string;
-  volume: string;
-  trades: number;
-}
+export type WireCandle = CandleWire;
 
 /** The protocol's intervals, in ms, written out here rather than taken from the exchange. */
 export const INTERVALS = { '1s': 1_000, '1m': 60_000, '5m': 300_000, '1h': 3_600_000 } as const;

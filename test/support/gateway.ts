@@ -12,11 +12,12 @@ import { lineLogger } from '../../common/index.ts';
 /**
  * Starts an exchange with the demo instruments, no market maker, quiet logs, on port 0; its
  * `close` also removes the data folder. With `settlement`, the configured connectors run too
- * (as under `mosaic start`: the EVM one on a local anvil); without, no ledger settles.
+ * (as under `mosaic start`: the EVM one on a local anvil); without, no ledger settles. `now`
+ * is the sequencer's clock: the times of the commands.
  */
 export async function testGateway(
   adjust: (c: Config) => void = () => {},
-  options: { settlement?: boolean; log?: (line: string) => void } = {},
+  options: { settlement?: boolean; log?: (line: string) => void; now?: () => number } = {},
 ): Promise<Embedded> {
   const config = defaultConfig();
   config.port = 0;
@@ -27,6 +28,7 @@ export async function testGateway(
   const gw = await startExchange(config, {
     ...(options.settlement === true ? { connect: connectSettlement(config) } : {}),
     ...(options.log === undefined ? {} : { log: lineLogger(options.log) }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   const close = gw.close.bind(gw);
   return Object.assign(gw, {
