@@ -14,7 +14,8 @@
  * Beside each row, the network's limit at that block cutting: empty transactions committed per
  * second (`BalanceOf` of an account that holds nothing, submitted as a transaction: it reads one
  * key and writes none; 1,000 of them, 100 in flight, through the same client), times the row's
- * batch size: trades per second if a settlement transaction cost no more than an empty one.
+ * batch size: trades per second if a settlement transaction cost no more than an empty one; and
+ * the chaincode's state calls per batch (each a round trip to the peer, counted by the devnet).
  * Every row says how long it ran and the machine's load at its start and end; with `--runs N`,
  * the median of N runs. The trades are seeded, between 50 Fabric identities of BankAMSP
  * (`BankAMSP:investor-N`) that the operator registered with `SetStanding` and funded with
@@ -59,6 +60,8 @@ interface Row extends Omit<RowRun, 'gasPerTrade'> {
   emptyTxPerSecond: number;
   /** `emptyTxPerSecond` times the batch size. */
   limitTradesPerSecond: number;
+  /** The chaincode's state calls to the devnet per batch (reads and writes; each a round trip), over all runs. */
+  stateCallsPerBatch: number;
   runsTradesPerSecond: number[];
 }
 
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
 /** The rows of one block cutting, on a fresh devnet. */
 async function cuttingRows(cutting: string, o: SettlementRowOptions): Promise<Row[]> {
   const { blocks, timed } = CUTTINGS[cutting]!;
-  const { client, investors, close } = await fundedNetwork(blocks);
+  const { client, investors, stateCalls, close } = await fundedNetwork(blocks);
   const { gateway, contract } = client;
   const { progress, remove } = tempProgress('fabric');
   try {
@@ -103,10 +106,12 @@ async function cuttingRows(cutting: string, o: SettlementRowOptions): Promise<Ro
           progress,
           asset: (instrument) => (instrument === ACME ? { security: 'ACME', cash: 'USD' } : undefined),
         });
+      const callsBefore = stateCalls();
       // The network charges no gas: its rows leave gas out.
       const { gasPerTrade: _none, ...run } = await medianRun(o.runs, () =>
         settleRow(ledger(), batch, o.depth, perRun, next),
       );
+      const batches = o.runs * Math.ceil(perRun / batch);
       rows.push({
         cutting,
         blockMs: blocks.blockMs,
@@ -117,6 +122,7 @@ async function cuttingRows(cutting: string, o: SettlementRowOptions): Promise<Ro
         ...run,
         emptyTxPerSecond,
         limitTradesPerSecond: emptyTxPerSecond * batch,
+        stateCallsPerBatch: Math.round(((stateCalls() - callsBefore) / batches) * 10) / 10,
       });
     }
     return rows;
@@ -150,7 +156,8 @@ function print(rows: readonly Row[], depth: number): void {
       `until committed; up to ${depth} batch${depth === 1 ? '' : 'es'} in flight). A block is cut ` +
       'block ms after its first transaction, at block size transactions or at block bytes. ' +
       'empty tx/s: empty transactions committed per second at that cutting; limit/s: that times ' +
-      "the batch size. load: 1-minute load average at the row's start and end.\n",
+      "the batch size. calls/batch: the chaincode's state calls to the peer per batch (each a round " +
+      "trip). load: 1-minute load average at the row's start and end.\n",
   );
   const f = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
   printTable(
@@ -166,6 +173,7 @@ function print(rows: readonly Row[], depth: number): void {
       ['ms/batch', 9],
       ['empty tx/s', 10],
       ['limit/s', 8],
+      ['calls/batch', 11],
       ['load', 11],
     ],
     rows.map((r) => [
@@ -180,6 +188,7 @@ function print(rows: readonly Row[], depth: number): void {
       f(r.msPerBatch, 1),
       f(r.emptyTxPerSecond),
       f(r.limitTradesPerSecond),
+      f(r.stateCallsPerBatch, 1),
       `${r.load.start}-${r.load.end}`,
     ]),
   );

@@ -195,6 +195,8 @@ export const DEVNET = { channel: 'bank-net', venue: 'fabric:bank-net', ...DEVNET
 export async function fundedNetwork(blocks: DevnetBlocks = DEVNET_BLOCKS): Promise<{
   client: FabricClient;
   investors: string[];
+  /** How many state calls the chaincode has made of the devnet so far, all types together. */
+  stateCalls(): number;
   close(): Promise<void>;
 }> {
   const chaincodeName = 'mosaic-settlement';
@@ -237,7 +239,8 @@ export async function fundedNetwork(blocks: DevnetBlocks = DEVNET_BLOCKS): Promi
         await contract.submitTransaction('Issue', account, 'USD', String(10n ** 15n));
       }),
     );
-    return { client, investors, close };
+    const stateCalls = () => Object.values(devnet.stateCalls()).reduce((a, b) => a + b, 0);
+    return { client, investors, stateCalls, close };
   } catch (err) {
     await close();
     throw err;
