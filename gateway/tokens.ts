@@ -1,9 +1,9 @@
 /**
  * Bearer tokens: a login (over WebSocket or REST) yields a token that stands for the identity for
- * `ttlMs`, for REST and for a WebSocket login with it (scheme `token`). A token is signed, not stored: its holder (account, member names,
- * expiry) in base64url JSON, a dot, and an HMAC-SHA256 of that under the exchange's key. Any
- * gateway holding the key takes it (a cluster's gateways share one: `Exchange.tokenKey`), and
- * memory does not grow with the tokens issued.
+ * `ttlMs`, for REST and for a WebSocket login with it (scheme `token`). A token is signed, not
+ * stored: its holder (account, member names, expiry) in base64url JSON, a dot, and an HMAC-SHA256
+ * of that under the exchange's key. Any gateway holding the key takes it (a cluster's gateways
+ * share one: `Exchange.tokenKey`), and memory does not grow with the tokens issued.
  */
 import crypto from 'node:crypto';
 import { makeError } from './errors.ts';

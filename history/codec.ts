@@ -1,9 +1,9 @@
 /**
- * The bytes of a fill, of a finished order, of a candle and of where an id's entry is, on disk: numbers as float64, small enumerations
- * in one byte each, strings as u16 length + UTF-8; the time is in the key, not here. Written by
- * hand because a general encoder (msgpack records) took three times as long per entry, on the
- * thread that also runs the engine. Each value gets its own buffer: LMDB reads it after `put`
- * returns.
+ * The bytes of a fill, of a finished order, of a candle and of where an id's entry is, on disk:
+ * numbers as float64, small enumerations in one byte each, strings as u16 length + UTF-8; the time
+ * is in the key, not here. Written by hand because a general encoder (msgpack records) took three
+ * times as long per entry, on the thread that also runs the engine. Each value gets its own buffer:
+ * LMDB reads it after `put` returns.
  */
 import type { OrderType, Side, TimeInForce } from '../engine/index.ts';
 import type { Candle } from './candles.ts';

@@ -1,13 +1,13 @@
 /**
- * The history with its writer on a thread of its own, for the process that also runs the
- * engine: recording a trade is about seven LMDB writes, which cost the engine's thread more than
- * the engine itself. Here each durable command's events of the kinds the history records are
- * written as bytes (journal/event-codec.ts) and handed to the writer thread (writer-thread.ts)
- * at the end of the event-loop turn, or, while it commits the batch before (each commit waits
- * for the disk), once it has, and COMMIT_GAP_MS after the batch before at the earliest: so a
- * commit takes all that came meanwhile, however few commands come at a time, and reads are answered on this thread from the same files, once the
- * writer has committed every command applied before them. The thread holds the process open
- * only while it has commands to commit.
+ * The history with its writer on a thread of its own, for the process that also runs the engine:
+ * recording a trade is about seven LMDB writes, which cost the engine's thread more than the engine
+ * itself. Here each durable command's events of the kinds the history records are written as bytes
+ * (journal/event-codec.ts) and handed to the writer thread (writer-thread.ts) at the end of the
+ * event-loop turn, or, while it commits the batch before (each commit waits for the disk), once it
+ * has, and COMMIT_GAP_MS after the batch before at the earliest: so a commit takes all that came
+ * meanwhile, however few commands come at a time, and reads are answered on this thread from the
+ * same files, once the writer has committed every command applied before them. The thread holds the
+ * process open only while it has commands to commit.
  */
 import { Worker } from 'node:worker_threads';
 import { lineLogger, type Logger } from '../common/index.ts';

@@ -85,8 +85,9 @@ export class Authenticator {
   }
 
   /**
-   * The identity `proof` proves (with `linkTo`: signing the link to that account). Throws CHALLENGE_EXPIRED for an unknown, used or expired
-   * nonce and AUTH_FAILED for a proof that does not verify, each naming the problem.
+   * The identity `proof` proves (with `linkTo`: signing the link to that account). Throws
+   * CHALLENGE_EXPIRED for an unknown, used or expired nonce and AUTH_FAILED for a proof that does
+   * not verify, each naming the problem.
    */
   verify(proof: LoginProof, linkTo?: string): Identity {
     const now = this.#now();
