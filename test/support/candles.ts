@@ -35,7 +35,9 @@ export function candlesOf(
   const groups = new Map<number, SeenTrade[]>();
   for (const trade of [...trades].sort((a, b) => a.tradeId - b.tradeId)) {
     const t = Math.floor(trade.ts / ms) * ms;
-    groups.set(t, [...(groups.get(t) ?? []), trade]);
+    const group = groups.get(t);
+    if (group === undefined) groups.set(t, [trade]);
+    else group.push(trade);
   }
   const price = (trade: SeenTrade) => new BigNumber(trade.price);
   return [...groups.entries()]
