@@ -34,6 +34,7 @@
  * the fee account; `RefundLegs` (anyone, from the expiry on) returns it. The clock is the
  * transaction's timestamp. Each trade id has one leg and keeps its state (`LegState`).
  */
+import './quiet-logs.ts';
 import { createHash } from 'node:crypto';
 import { type Context, Contract } from 'fabric-contract-api';
 import { VERDICTS_PER_KEY } from './layout.ts';

@@ -11,6 +11,7 @@
  *   CHAINCODE_ID=mosaic:abc… CHAINCODE_SERVER_ADDRESS=0.0.0.0:9999 CHAINCODE_ADMIN=BankAMSP:admin \
  *     node dist/connectors/fabric/chaincode/main.js
  */
+import './quiet-logs.ts';
 import { parseAdmins, SettlementContract } from './contract.ts';
 import { serveChaincode } from './serve.ts';
 
