@@ -50,14 +50,23 @@ export const onMessage = (listener) => listeners.push(listener);
 /** Calls `opened()` each time the socket opens (after its login, if any, was sent). */
 export const onOpen = (opened) => openers.push(opened);
 
+/**
+ * Answers every request still waiting, UNAVAILABLE (`local`: the page's own answer, not the
+ * server's): taken off the list first, so that what an answer sets off (a reconnection) finds
+ * none of them.
+ */
+function failWaiting(message) {
+  const pending = [...waiting.values()];
+  waiting.clear();
+  for (const resolve of pending) resolve({ type: 'error', code: 'UNAVAILABLE', message, local: true });
+}
+
 /** Closes the socket and opens a new one at once: after a login or a logout, to be that session. */
 export function reconnect() {
   const old = socket;
   socket = null;
   attempts = 0;
-  for (const resolve of waiting.values())
-    resolve({ type: 'error', code: 'UNAVAILABLE', message: 'reconnecting' });
-  waiting.clear();
+  failWaiting('reconnecting');
   if (old !== null) old.close(1000, 'session changed');
   connect();
 }
@@ -74,9 +83,10 @@ function connect() {
     const s = currentSession();
     if (s !== null) {
       const id = newId();
-      // A refused token (expired, or the exchange restarted): the account's part of the page hears of it.
+      // A refused token (expired, or the exchange restarted): the account's part of the page hears
+      // of it. A connection closed before the answer is no refusal: the next one logs in again.
       waiting.set(id, (answer) => {
-        if (answer.type !== 'login') dispatch({ ...answer, type: 'login-error' });
+        if (answer.type !== 'login' && answer.local !== true) dispatch({ ...answer, type: 'login-error' });
       });
       send({ op: 'login', id, scheme: 'token', token: s.token });
     }
@@ -101,9 +111,7 @@ function connect() {
   ws.onclose = (ev) => {
     if (socket !== ws) return;
     socket = null;
-    for (const resolve of waiting.values())
-      resolve({ type: 'error', code: 'UNAVAILABLE', message: 'the connection closed' });
-    waiting.clear();
+    failWaiting('the connection closed');
     const delay = Math.round(
       Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts++) * (0.75 + Math.random() / 2),
     );
