@@ -4,7 +4,7 @@
 
 import { $, el } from './dom.js';
 import { DEPTH, follow } from './feed.js';
-import { candlesChannel, candlesServed, loadCandleHistory } from './price-chart.js';
+import { candlesChannel, loadCandleHistory } from './price-chart.js';
 import { render } from './render.js';
 import { bearer, currentSession } from './session.js';
 
@@ -61,13 +61,13 @@ export function choose(id) {
 /** The channels the page follows for an instrument. */
 function channelsOf(inst) {
   const id = inst.id;
-  const market = [
+  return [
     `book.${DEPTH}:${id}`,
     `trades:${id}`,
     `ticker:${id}`,
     `consolidated.${DEPTH}:${inst.symbol}`,
+    candlesChannel(id),
   ];
-  return candlesServed() ? [...market, candlesChannel(id)] : market;
 }
 
 /** The instrument named by the page's address (`/#ACME@evm:31337`). */

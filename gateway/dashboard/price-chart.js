@@ -74,14 +74,7 @@ export function startPriceChart(changed) {
   chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 }
 
-/** Whether the exchange serves candles: null until asked, then true or false (no such route). */
-let served = null;
-export const candlesServed = () => served === true;
-
-/**
- * Reads the history of the chosen instrument at the chosen interval, then draws. An exchange
- * without the candle API (no route) leaves the chart's place with a note.
- */
+/** Reads the history of the chosen instrument at the chosen interval, then draws. */
 export async function loadCandleHistory(inst) {
   const key = `${inst.id} ${interval}`;
   history = { key, byTime: new Map() };
@@ -90,11 +83,6 @@ export async function loadCandleHistory(inst) {
   try {
     const res = await fetch(url, { cache: 'no-store', headers: s === null ? {} : bearer(s) });
     const body = await res.json();
-    served = !(res.status === 404 && body.code === 'NOT_FOUND');
-    if (!served) {
-      note('this exchange serves no candles (GET /api/candles)');
-      return;
-    }
     if (!res.ok) throw new Error(`${body.code ?? res.status}: ${body.message ?? res.statusText}`);
     if (history.key !== key) return; // another instrument or interval meanwhile
     for (const c of body.candles) history.byTime.set(c.t, c);

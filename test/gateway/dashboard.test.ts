@@ -91,8 +91,8 @@ describe('live dashboard in Chromium', () => {
   let gw: Embedded;
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
-  /** The channels the page follows for one instrument. */
-  let channels: number;
+  /** The channels the page follows for one instrument: book, trades, ticker, consolidated, candles. */
+  const channels = 5;
   let seller: WsClient;
   let buyer: WsClient;
   const problems: string[] = [];
@@ -100,9 +100,6 @@ describe('live dashboard in Chromium', () => {
   before(async () => {
     // With the EVM connector on a local anvil, as `npm start` runs it: trades settle on chain.
     gw = await testGateway(() => {}, { settlement: true });
-    // The page follows the instrument's candles too where the exchange serves them (the candle API).
-    const candles = await fetch(`${gw.url}/api/candles?instrument=${ACME}&interval=1m`);
-    channels = candles.status === 404 && ((await candles.json()) as Msg).code === 'NOT_FOUND' ? 4 : 5;
     browser = await launchBrowser();
     context = browser.context;
     [seller, buyer] = await traders(gw);
@@ -135,7 +132,7 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('shows a trade between two identities, the book, the ticker and the consolidated book, all checks passing', async () => {
-    // Given the page following ACME on the EVM chain, live on its four channels
+    // Given the page following ACME on the EVM chain, live on its five channels
     const page = await openPage(context, problems);
     await page.goto(`${gw.url}/#${ACME}`);
     await page.locator('[data-testid="connection-status"][data-state="open"]').waitFor(WAIT);
@@ -184,7 +181,7 @@ describe('live dashboard in Chromium', () => {
     const all = await stats(page);
     assert.deepEqual(all.map((c) => c.name).sort(), [
       'book.10:ACME@evm:31337',
-      ...(channels === 5 ? ['candles.1m:ACME@evm:31337'] : []),
+      'candles.1m:ACME@evm:31337',
       'consolidated.10:ACME',
       'ticker:ACME@evm:31337',
       'trades:ACME@evm:31337',
