@@ -58,8 +58,17 @@ function fabricForm() {
   return form;
 }
 
-/** Renders the account panel: the logins, or the account, its identities and its access per venue. */
+/** How soon the panel asks again while a venue has not yet made the account eligible. */
+const RECHECK_MS = 2000;
+let recheck = 0;
+
+/**
+ * Renders the account panel: the logins, or the account, its identities and its access per venue
+ * (asked again every 2 s while a venue says `not-eligible`: the demo's faucet enrolls a new
+ * account within seconds of its login, without telling the page).
+ */
 export async function renderAccount(error = '') {
+  clearTimeout(recheck);
   const panel = $('[data-testid="account"]');
   const shownError =
     error === '' ? [] : [el('p', { class: 'note', role: 'alert', 'data-testid': 'account-error' }, error)];
@@ -105,6 +114,8 @@ export async function renderAccount(error = '') {
       el('td', { class: 'muted' }, v.message ?? ''),
     ),
   );
+  if (a.access.some((v) => v.reason === 'not-eligible'))
+    recheck = setTimeout(() => renderAccount(error), RECHECK_MS);
   panel.replaceChildren(
     ...shownError,
     el('p', {}, 'Account ', el('strong', { 'data-testid': 'account-name' }, a.account), ' ', logout),
