@@ -5,14 +5,18 @@
  * words (each case sent to the server too, and its answer compared); an order is placed,
  * replaced and canceled from the page with its execution reports shown as they come; a fill
  * shows its fee, then its settlement on chain (the ledger's reference and gas, as REST has them)
- * and the balances move; a reload keeps the session and the page still trades; and the layout
- * keeps every panel in the window at 1440x900 and fits a 390x844 phone (screenshots kept in
- * test-artifacts/). Every wait is for a state, never for time.
+ * and the balances move; a fill whose trade the chain refuses (its buyer frozen by the token's
+ * agent before the batch is mined) shows reversed with the ledger's reason, and the balances come
+ * back; a reload keeps the session and the page still trades; and the layout keeps every panel in
+ * the window at 1440x900 and fits a 390x844 phone (screenshots kept in test-artifacts/). Every
+ * wait is for a state, never for time.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Contract, type InterfaceAbi, JsonRpcProvider, Network as EthNetwork, Wallet } from 'ethers';
 import type { Page } from 'playwright-core';
 import type { Embedded } from '../../app/index.ts';
+import { compileContracts, DEV_KEYS, type EvmConnector, send } from '../../connectors/evm/index.ts';
 import { artifactPath, injectWallet, launchBrowser, openPage } from '../support/browser.ts';
 import { testGateway } from '../support/gateway.ts';
 import { makeWallet } from '../support/identities.ts';
@@ -32,6 +36,8 @@ describe('trading from the dashboard', () => {
   /** A third, to trade with the second and fill the trades list. */
   let third: WsClient;
   const wallet = makeWallet();
+  /** The second and third investors' wallets. */
+  const investors = [makeWallet(), makeWallet()] as const;
   const problems: string[] = [];
 
   /** The balance row of an asset as the page shows it. */
@@ -74,9 +80,8 @@ describe('trading from the dashboard', () => {
     await injectWallet(browser.context, () => wallet);
     page = await openPage(browser.context, problems);
     [other, third] = (await Promise.all(
-      [0, 1].map(async () => {
+      investors.map(async (w) => {
         const c = await WsClient.connect(gw.url);
-        const w = makeWallet();
         await login(c, w);
         await until(
           'the faucet funding an investor',
@@ -294,6 +299,95 @@ describe('trading from the dashboard', () => {
     });
     const usd = await balance('USD@evm:31337');
     assert.equal(usd.pendingIn, '0.00');
+    assert.deepEqual(problems, []);
+  });
+
+  it("shows a fill whose trade the chain refuses reversed, with the ledger's reason, and the balances back", async (t) => {
+    // Given the chain, and the ACME token as its agent (the deployer) holds it
+    const evm = gw.connectors.find((c) => c.venue === 'evm:31337') as EvmConnector;
+    const chain = new JsonRpcProvider(evm.rpcUrl, EthNetwork.from(31337), { staticNetwork: true });
+    t.after(() => chain.destroy());
+    const abi = (await compileContracts()).contracts.SecurityToken.abi as InterfaceAbi;
+    const token = new Contract(evm.contracts.securities.ACME!, abi, new Wallet(DEV_KEYS[0], chain));
+    const buyer = investors[0].address;
+    const frozen = () => gw.exchange.engine.standing(buyer).find((s) => s.venue === 'evm:31337')?.frozen;
+    const inPool = async () => {
+      const pool = await chain.send('txpool_content', []);
+      const txs = Object.values(pool.pending as Record<string, Record<string, { to: string }>>);
+      return txs
+        .flatMap((byNonce) => Object.values(byNonce))
+        .some((tx) => tx.to === evm.contracts.settlement.toLowerCase());
+    };
+    // and the balances with nothing reserved or pending
+    const idle = (b: Awaited<ReturnType<typeof balance>>) =>
+      [b.reserved, b.pendingIn, b.pendingOut].every((v) => Number(v) === 0) && b;
+    const before = {
+      acme: await until('ACME with nothing pending', async () => idle(await balance(ACME))),
+      usd: await until('USD with nothing pending', async () => idle(await balance('USD@evm:31337'))),
+    };
+    // and the page's sell of 3 at 102.00 resting, the chain mining only when told
+    await ticket({ side: 'sell', type: 'limit', tif: 'GTC', quantity: '3', price: '102.00' });
+    await place();
+    await page.locator('[data-testid="order-row"][data-price="102.00"]').waitFor(WAIT);
+    await evm.faucet?.idle();
+    await chain.send('evm_setAutomine', [false]);
+    let tradeId: number;
+    try {
+      // When the other investor buys it
+      const answer = await other.request({
+        op: 'new',
+        instrument: ACME,
+        clientOrderId: 'taker-frozen',
+        side: 'buy',
+        orderType: 'limit',
+        quantity: '3',
+        price: '102.00',
+      });
+      assert.equal(answer.status, 'pending-new', JSON.stringify(answer));
+      tradeId = (await other.next((m) => m.clientOrderId === 'taker-frozen' && m.status === 'filled'))
+        .tradeId as number;
+
+      // Then the page shows the fill pending, its lots pending out
+      const row = page.locator(`[data-testid="fill-row"][data-trade-id="${tradeId}"]`);
+      await row.locator('[data-testid="fill-settlement"][data-status="pending"]').waitFor(WAIT);
+      await until('3 ACME pending out', async () => (await balance(ACME)).pendingOut === '3');
+
+      // When, its batch waiting in the pool, the token's agent freezes the buyer, with a higher
+      // tip than the operator's (1 gwei) so that the block orders the freeze first
+      await until('the batch transaction in the pool', inPool);
+      const freeze = await token
+        .getFunction('setAddressFrozen')
+        .send(buyer, true, { maxPriorityFeePerGas: 10n ** 10n, maxFeePerGas: 10n ** 11n });
+      await chain.send('evm_mine', []);
+      assert.equal((await chain.getTransactionReceipt(freeze.hash))?.status, 1, 'the freeze mined');
+    } finally {
+      await chain.send('evm_setAutomine', [true]);
+    }
+
+    // Then REST has the trade failed with the ledger's reason, and the page shows it reversed with it
+    const reversed = page.locator(
+      `[data-testid="fill-row"][data-trade-id="${tradeId}"] [data-testid="fill-settlement"][data-status="reversed"]`,
+    );
+    await reversed.waitFor(SETTLED);
+    const rest = (await (await fetch(`${gw.url}/api/trades/${tradeId}/settlement`)).json()) as {
+      status: string;
+      reason: string;
+    };
+    assert.deepEqual([rest.status, rest.reason], ['failed', 'TO_FROZEN']);
+    assert.match((await reversed.textContent()) ?? '', new RegExp(`^reversed\\s+${rest.reason}$`));
+
+    // And the balances are back where they were, nothing pending for the trade
+    await until(
+      'the balances back as before the trade',
+      async () =>
+        JSON.stringify({ acme: await balance(ACME), usd: await balance('USD@evm:31337') }) ===
+        JSON.stringify(before),
+    );
+
+    // And the engine hears of the freeze from the chain; the agent lifts it for the tests after
+    await until('the engine to hear of the freeze', () => frozen() === true);
+    await send(token, 'setAddressFrozen', buyer, false);
+    await until('the engine to hear the freeze lifted', () => frozen() === false);
     assert.deepEqual(problems, []);
   });
 
