@@ -58,7 +58,9 @@ const { ChaincodeMessageHandler } = shim('./lib/handler.js') as {
   ChaincodeMessageHandler: new (stream: unknown, chaincode: ChaincodeInterface) => ShimHandler;
 };
 const shimProtos = (shim('@hyperledger/fabric-protos') as ShimProtos).peer;
-const { BinaryReader, BinaryWriter } = shim('google-protobuf') as {
+// google-protobuf as the shim's protos have it (a dependency of theirs, not of the shim's).
+const shimProtosRequire = createRequire(shim.resolve('@hyperledger/fabric-protos'));
+const { BinaryReader, BinaryWriter } = shimProtosRequire('google-protobuf') as {
   BinaryReader: new (bytes: Uint8Array) => Reader;
   BinaryWriter: new () => Writer;
 };
