@@ -120,6 +120,19 @@ describe('hash-locked legs of the settlement chaincode on the devnet', () => {
     ]);
   });
 
+  it('claims a leg named twice in one batch once: the second sees the first', async () => {
+    const k = key();
+    const security = leg({ from: seller, to: buyer, asset: 'ACME', amount: 3, security: true }, k.hashlock);
+    await submit('LockLegs', [security]);
+    const before = await n.holding(buyer, 'ACME');
+    const claim = { tradeId: security.tradeId, secret: k.secret };
+    assert.deepEqual(await submit('ClaimLegs', [claim, claim]), [
+      [security.tradeId, true],
+      [security.tradeId, false, 'ALREADY_CLAIMED'],
+    ]);
+    assert.equal(await n.holding(buyer, 'ACME'), before + 3n);
+  });
+
   it('returns a leg to its giver once its expiry has come, and not before; the secret is no use then', async () => {
     const k = key();
     const security = leg(

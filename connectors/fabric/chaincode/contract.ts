@@ -471,6 +471,7 @@ export class SettlementContract extends Contract {
     );
     for (const item of items) {
       const key = legKey(ctx, item.tradeId);
+      // Read again, not taken from `locked`: a trade id twice in the batch sees its first claim.
       const record = await readJson<LegRecord>(ctx, key);
       const reason =
         record === null || record.state === 'refused'
