@@ -193,6 +193,31 @@ describe('settlement chaincode: trade verdicts kept by key', () => {
     assert.equal(await balance('fees', 'USD'), fees + 11, 'a credit after the fold adds up too');
   });
 
+  it('settles trades of the fee account itself within a batch, its fee credits counted once', async () => {
+    // Given the fee account in good standing, holding ACME, with fee credits not folded in yet
+    await client.contract.submitTransaction('SetStanding', account('fees'), 'true', 'false');
+    await client.contract.submitTransaction('Issue', account('fees'), 'ACME', '5');
+    await settle([3_100]);
+    const fees = await balance('fees', 'USD');
+    // When one batch has it sell, then buy, between trades of others that pay fees
+    const batch = [
+      trade(3_101),
+      trade(3_102, ['buyer', 'fees']),
+      trade(3_103, ['fees', 'seller']),
+      trade(3_104),
+    ];
+    const verdicts = JSON.parse(
+      Buffer.from(await client.contract.submitTransaction('SettleBatch', JSON.stringify(batch))).toString(),
+    ) as Verdict[];
+    // Then every trade settles; its cash: +100 for the sale, -101 for the purchase, +1 per fee
+    assert.deepEqual(
+      verdicts.map((v) => v.ok),
+      [true, true, true, true],
+    );
+    assert.equal(await balance('fees', 'USD'), fees + 100 - 101 + 4);
+    assert.equal(await balance('fees', 'ACME'), 5);
+  });
+
   // Last: it sells what the seller holds.
   it('takes a batch of up to 5,000 trades, and refuses a longer one naming the limit', async () => {
     const ids = (from: number, n: number) => Array.from({ length: n }, (_, k) => from + k);

@@ -268,23 +268,31 @@ export class SettlementContract extends Contract {
    * the transient map, and each trade given its verdict here has its details written privately.
    */
   async SettleBatch(ctx: Context, batch: string): Promise<string> {
-    await prefetch(ctx, ['config', TRADE_VERDICTS]);
+    // The batch's keys are read with the configuration, in one call: the trades taken as a venue
+    // that settles privately sends them if the transient map has them, else as a public venue's.
+    // The configuration then decides how they are read; a wrong guess costs a second call only.
+    const privately = ctx.stub.getTransient().has(TRANSIENT_TRADES);
+    const guess = attempt(() => (privately ? privateBatch(ctx, batch) : parseBatch(batch)));
+    await prefetch(ctx, [
+      'config',
+      TRADE_VERDICTS,
+      ...(guess === null ? [] : guess.flatMap((t) => tradeKeys(ctx, t))),
+    ]);
     const c = await config(ctx);
     requireOperator(ctx, c);
-    const trades = c.privateCollection === null ? parseBatch(batch) : privateBatch(ctx, batch);
     const collection = c.privateCollection;
+    const trades =
+      guess !== null && privately === (collection !== null)
+        ? guess
+        : collection === null
+          ? parseBatch(batch)
+          : privateBatch(ctx, batch);
     const legacyBelow = await legacyTradesBelow(ctx, true);
     await prefetch(
       ctx,
       trades.flatMap((t) => [
         ...(t.tradeId < legacyBelow ? [tradeKey(ctx, t.tradeId)] : []),
-        verdictWordKey(ctx, t.tradeId),
-        balanceKey(ctx, t.security, t.seller),
-        balanceKey(ctx, t.security, t.buyer),
-        balanceKey(ctx, t.cash, t.buyer),
-        balanceKey(ctx, t.cash, t.seller),
-        standingKey(ctx, t.seller),
-        standingKey(ctx, t.buyer),
+        ...(trades === guess ? [] : tradeKeys(ctx, t)),
       ]),
     );
     const verdicts = await verdictsOnce(ctx, trades, {
@@ -494,12 +502,21 @@ export class SettlementContract extends Contract {
     if (qty === 0n || fee > pay || t.buyer === t.seller || t.security === t.cash) return 'BAD_TRADE';
     const refused = await refusal(ctx, c, t.seller, t.buyer);
     if (refused !== null) return refused;
-    if ((await balance(ctx, t.security, t.seller)) < qty) return 'INSUFFICIENT_SECURITY';
-    if ((await balance(ctx, t.cash, t.buyer)) < pay) return 'INSUFFICIENT_CASH';
-    await addBalance(ctx, t.security, t.seller, -qty);
-    await addBalance(ctx, t.security, t.buyer, qty);
-    await addBalance(ctx, t.cash, t.buyer, -pay);
-    await addBalance(ctx, t.cash, t.seller, pay - fee);
+    // Each balance as held (SettleBatch read them up front), read only if not: no await then.
+    const securitySeller = balanceOf(ctx, t.security, t.seller);
+    const cashBuyer = balanceOf(ctx, t.cash, t.buyer);
+    const securityBuyer = balanceOf(ctx, t.security, t.buyer);
+    const cashSeller = balanceOf(ctx, t.cash, t.seller);
+    const sold = balanceHeld(ctx, securitySeller) ?? (await readBalance(ctx, securitySeller));
+    if (sold < qty) return 'INSUFFICIENT_SECURITY';
+    const paid = balanceHeld(ctx, cashBuyer) ?? (await readBalance(ctx, cashBuyer));
+    if (paid < pay) return 'INSUFFICIENT_CASH';
+    const bought = balanceHeld(ctx, securityBuyer) ?? (await readBalance(ctx, securityBuyer));
+    const received = balanceHeld(ctx, cashSeller) ?? (await readBalance(ctx, cashSeller));
+    setBalance(ctx, securitySeller, sold - qty);
+    setBalance(ctx, securityBuyer, bought + qty);
+    setBalance(ctx, cashBuyer, paid - pay);
+    setBalance(ctx, cashSeller, received + pay - fee);
     creditFee(ctx, t.cash, fee);
     return null;
   }
@@ -515,7 +532,7 @@ async function refusal(ctx: Context, c: Config, from: string, to: string): Promi
   ] as const) {
     const msp = who.slice(0, who.indexOf(':'));
     if (c.members.length > 0 && !c.members.includes(msp)) return `${side}_NOT_MEMBER`;
-    const s = await standingOf(ctx, who);
+    const s = held(ctx).standings.get(who) ?? (await standingOf(ctx, who));
     if (s.frozen) return `${side}_FROZEN`;
     if (side === 'TO' && !s.eligible) return 'TO_NOT_VERIFIED';
   }
@@ -601,14 +618,17 @@ function verdictWordKey(ctx: Context, tradeId: number): string {
 
 /** A trade's verdict, or null if it has none. `create`: on a ledger without the marker, write it (a transaction that settles). */
 async function tradeVerdict(ctx: Context, tradeId: number, create: boolean): Promise<Verdict | null> {
-  const word = await verdictWord(ctx, tradeId);
-  const kept = word?.v[String(tradeId)];
+  const h = held(ctx);
+  const key = verdictWordKey(ctx, tradeId);
+  // Held once read (most of a batch's ids share a key): no await then.
+  const word = h.words.get(key) ?? (await verdictWord(ctx, key));
+  const kept = word.v[String(tradeId)];
   if (kept !== undefined) {
     const [tx, reason] = kept;
-    const txId = word!.tx[tx]!;
+    const txId = word.tx[tx]!;
     return reason === undefined ? { tradeId, ok: true, txId } : { tradeId, ok: false, reason, txId };
   }
-  if (tradeId >= (await legacyTradesBelow(ctx, create))) return null;
+  if (tradeId >= (h.legacyBelow ?? (await legacyTradesBelow(ctx, create)))) return null;
   return readJson<Verdict>(ctx, tradeKey(ctx, tradeId));
 }
 
@@ -616,7 +636,7 @@ async function tradeVerdict(ctx: Context, tradeId: number, create: boolean): Pro
 function keepTradeVerdict(ctx: Context, v: Verdict): void {
   const h = held(ctx);
   const key = verdictWordKey(ctx, v.tradeId);
-  const word = h.words.get(key) ?? { tx: [], v: {} };
+  const word = h.words.get(key) ?? emptyWord();
   let tx = word.tx.indexOf(v.txId);
   if (tx < 0) tx = word.tx.push(v.txId) - 1;
   word.v[String(v.tradeId)] = v.ok ? [tx] : [tx, v.reason ?? 'FAILED'];
@@ -624,17 +644,19 @@ function keepTradeVerdict(ctx: Context, v: Verdict): void {
   h.dirtyWords.add(key);
 }
 
-async function verdictWord(ctx: Context, tradeId: number): Promise<VerdictWord | null> {
-  const key = verdictWordKey(ctx, tradeId);
+/** The verdicts kept under `key` (none yet: an empty word), held from then on. */
+async function verdictWord(ctx: Context, key: string): Promise<VerdictWord> {
   const h = held(ctx);
   let word = h.words.get(key);
   if (word === undefined) {
-    const read = await readJson<VerdictWord>(ctx, key);
-    if (read === null) return null;
-    word = read;
+    word = (await readJson<VerdictWord>(ctx, key)) ?? emptyWord();
     h.words.set(key, word);
   }
   return word;
+}
+
+function emptyWord(): VerdictWord {
+  return { tx: [], v: {} };
 }
 
 /**
@@ -717,34 +739,61 @@ function withdrawalKey(ctx: Context, withdrawalId: number): string {
  * fee credits of every transaction since it was last folded in (`creditFee`).
  */
 async function balance(ctx: Context, asset: string, account: string): Promise<bigint> {
-  const key = balanceKey(ctx, asset, account);
-  const { balances, feeCredits: credited } = held(ctx);
-  const fees = account === (await feeAccountOf(ctx));
-  let b = balances.get(key);
-  if (b === undefined) {
-    const bytes = await stateOf(ctx, key);
-    b = bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
-    if (fees) for (const [, amount] of await feeCredits(ctx, asset)) b += amount;
-    balances.set(key, b);
+  const b = balanceOf(ctx, asset, account);
+  return balanceHeld(ctx, b) ?? (await readBalance(ctx, b));
+}
+
+/** One account's balance of one asset, and its key. */
+interface BalanceRef {
+  asset: string;
+  account: string;
+  key: string;
+}
+
+function balanceOf(ctx: Context, asset: string, account: string): BalanceRef {
+  return { asset, account, key: balanceKey(ctx, asset, account) };
+}
+
+/** `balance` if this transaction holds it (read before, with the configuration): no call, no await. */
+function balanceHeld(ctx: Context, { asset, account, key }: BalanceRef): bigint | undefined {
+  const h = held(ctx);
+  const b = h.balances.get(key);
+  if (b === undefined || h.config === undefined) return undefined;
+  return account === h.config?.feeAccount ? b + (h.feeCredits.get(asset) ?? 0n) : b;
+}
+
+/** Reads a balance into what the transaction holds (the fee account's with its fee credits); `balance`. */
+async function readBalance(ctx: Context, b: BalanceRef): Promise<bigint> {
+  const h = held(ctx);
+  const fees = b.account === (await feeAccountOf(ctx));
+  if (!h.balances.has(b.key)) {
+    const bytes = await stateOf(ctx, b.key);
+    let value = bytes.length === 0 ? 0n : BigInt(Buffer.from(bytes).toString('utf8'));
+    if (fees) for (const [, amount] of await feeCredits(ctx, b.asset)) value += amount;
+    h.balances.set(b.key, value);
   }
-  return fees ? b + (credited.get(asset) ?? 0n) : b;
+  return balanceHeld(ctx, b)!;
+}
+
+/** Adds `delta` to a balance (see `setBalance`). */
+async function addBalance(ctx: Context, asset: string, account: string, delta: bigint): Promise<void> {
+  const b = balanceOf(ctx, asset, account);
+  setBalance(ctx, b, (balanceHeld(ctx, b) ?? (await readBalance(ctx, b))) + delta);
 }
 
 /**
- * Adds `delta` to a balance; it may not go below zero. Written once, at the transaction's end
- * (`flush`). A change of the fee account's balance folds its fee credits into it.
+ * Sets a balance held (`balanceHeld`); it may not go below zero. Written once, at the
+ * transaction's end (`flush`). A change of the fee account's balance folds its fee credits into it.
  */
-async function addBalance(ctx: Context, asset: string, account: string, delta: bigint): Promise<void> {
-  const key = balanceKey(ctx, asset, account);
-  const next = (await balance(ctx, asset, account)) + delta;
+function setBalance(ctx: Context, { asset, account, key }: BalanceRef, next: bigint): void {
   if (next < 0n) throw new Error(`${account} would hold ${next} ${asset}`);
   const h = held(ctx);
-  if (account === (await feeAccountOf(ctx))) {
-    for (const [credit] of await feeCredits(ctx, asset)) stage(ctx, credit, null);
+  if (account === h.config?.feeAccount) {
+    for (const [credit] of h.feeCreditsRead.get(asset)!) stage(ctx, credit, null);
     h.feeCredits.delete(asset);
   }
   h.balances.set(key, next);
-  stage(ctx, key, next.toString());
+  h.dirtyBalances.add(key);
 }
 
 /**
@@ -797,9 +846,11 @@ const HELD = Symbol('state read and written in this transaction');
 function held(ctx: Context): {
   read: Map<string, Uint8Array>;
   written: Map<string, Uint8Array>;
+  /** Balances read or changed, parsed; those changed are written by `flush`. */
   balances: Map<string, bigint>;
+  dirtyBalances: Set<string>;
   standings: Map<string, Standing>;
-  /** Trade verdict keys read or changed, parsed; those changed are written by `flush`. */
+  /** Trade verdict keys read (empty if none) or changed, parsed; those changed are written by `flush`. */
   words: Map<string, VerdictWord>;
   dirtyWords: Set<string>;
   legacyBelow?: number;
@@ -814,6 +865,7 @@ function held(ctx: Context): {
     read: new Map(),
     written: new Map(),
     balances: new Map(),
+    dirtyBalances: new Set(),
     standings: new Map(),
     words: new Map(),
     dirtyWords: new Set(),
@@ -861,6 +913,8 @@ async function flush(ctx: Context): Promise<void> {
   if (h === undefined) return;
   for (const key of h.dirtyWords) stage(ctx, key, json(h.words.get(key)));
   h.dirtyWords.clear();
+  for (const key of h.dirtyBalances) stage(ctx, key, h.balances.get(key)!.toString());
+  h.dirtyBalances.clear();
   const txId = ctx.stub.getTxID();
   for (const [asset, fee] of h.feeCredits) {
     stage(ctx, ctx.stub.createCompositeKey('feecredit', [asset, txId]), fee.toString());
@@ -935,6 +989,28 @@ function privateBatch(ctx: Context, batch: string): ChainTrade[] {
     throw new Error('the transient trades are not the trades of the ids given, in that order');
   }
   return trades;
+}
+
+/** The keys settling `t` reads and may write. */
+function tradeKeys(ctx: Context, t: ChainTrade): string[] {
+  return [
+    verdictWordKey(ctx, t.tradeId),
+    balanceKey(ctx, t.security, t.seller),
+    balanceKey(ctx, t.security, t.buyer),
+    balanceKey(ctx, t.cash, t.buyer),
+    balanceKey(ctx, t.cash, t.seller),
+    standingKey(ctx, t.seller),
+    standingKey(ctx, t.buyer),
+  ];
+}
+
+/** `f()`, or null if it throws. */
+function attempt<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
 }
 
 function parseBatch(text: string): ChainTrade[] {
