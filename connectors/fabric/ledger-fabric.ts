@@ -245,7 +245,14 @@ export class FabricLedger implements Ledger {
       }
       const status = await submitted.getStatus();
       if (status.successful) {
-        progress.setLedgerRecords({ [key]: undefined, [lastTxKey(this.venue)]: txId });
+        // Written off the event loop, not waited for: lost in a crash, the batch is sent again under
+        // its recorded proposal, which the peer knows (its verdicts are then read from the
+        // chaincode), and the check at start meets an older transaction of the daemon's.
+        progress
+          .writeLedgerRecords({ [key]: undefined, [lastTxKey(this.venue)]: txId })
+          .catch((err: unknown) =>
+            this.#o.log?.warn({ venue: this.venue, txId, err }, `${this.venue}: recording ${txId} failed`),
+          );
         return JSON.parse(Buffer.from(submitted.getResult()).toString('utf8')) as V[];
       }
       progress.setLedgerRecords({ [key]: undefined });

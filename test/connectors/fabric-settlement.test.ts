@@ -366,7 +366,8 @@ describe('settlement on Fabric (devnet)', () => {
     const blocks = new FabricBlocks(n.operator.network);
     // Given a batch settled, its transaction kept, and the change checkpoint at the last block
     const [outcome] = await ledgerOn(n, progress).settle([trade(n, seller, buyer)]);
-    const tx = FabricLedger.lastBatchTx(progress, VENUE);
+    // (recorded off the event loop, after the outcomes)
+    const tx = await until('the batch transaction recorded', () => FabricLedger.lastBatchTx(progress, VENUE));
     assert.equal(tx, outcome!.ref);
     const head = await blocks.head();
     assert.equal(head, n.devnet.height() - 1);
