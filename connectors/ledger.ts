@@ -92,11 +92,5 @@ export interface Ledger {
   release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]>;
   /** Hash time-locks for the legs of cross-ledger trades, where the ledger has them. */
   readonly legs?: LegLedger;
-  /**
-   * The ledger's state an instruction's transaction reads and changes, where two transactions in
-   * flight at once must not share any (on Fabric a transaction endorsed before another that
-   * changed what it read commits invalid: MVCC). Without it, any batches may be in flight at once.
-   */
-  keysOf?(i: SettlementInstruction | WithdrawalInstruction): readonly string[];
   close(): Promise<void>;
 }

@@ -88,18 +88,11 @@ export class Queue<I, O> {
     });
   }
 
-  /**
-   * Takes up to `max` queued instructions, in id order, into a new batch (those `accept` takes,
-   * when given: the others stay queued); null if none.
-   */
-  nextBatch(max: number, accept?: (i: I) => boolean): Batch<I> | null {
+  /** Takes up to `max` queued instructions, in id order, into a new batch; null if none. */
+  nextBatch(max: number): Batch<I> | null {
     return this.#root.transactionSync(() => {
       const ids: number[] = [];
-      for (const { key } of this.#queued.getRange(accept === undefined ? { limit: max } : {})) {
-        if (accept !== undefined && !accept(this.#items.get(key)!.instruction)) continue;
-        ids.push(key);
-        if (ids.length === max) break;
-      }
+      for (const { key } of this.#queued.getRange({ limit: max })) ids.push(key);
       if (ids.length === 0) return null;
       const id = ((this.#meta.get(this.#batchKey) as number | undefined) ?? 0) + 1;
       this.#meta.putSync(this.#batchKey, id);

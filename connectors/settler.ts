@@ -87,11 +87,8 @@ export interface SettlerStats {
 /** What the ledger is handed: trades to settle, withdrawals to release. */
 type Instruction = SettlementInstruction | WithdrawalInstruction;
 
-/** A batch ready to go to the ledger: the ledger keys it touches, and how to send it. */
-interface Send {
-  keys: readonly string[];
-  run(): Promise<void>;
-}
+/** A batch ready to go to the ledger: sends it. */
+type Send = () => Promise<void>;
 
 /** One kind of instruction through the loop: its queue, how the ledger takes a batch, what its outcomes count. */
 interface Lane<I, O> {
@@ -113,8 +110,6 @@ export class Settler {
   #running = new Set<Promise<void>>();
   /** Batches left in flight by the daemon before (sent again first, in order), until taken. */
   #resend: Send[] = [];
-  /** The ledger keys of the batches handed to it (`Ledger.keysOf`): a batch sharing one waits. */
-  #busy = new Map<string, number>();
   /** The next kind to take a batch of: trades and withdrawals take turns. */
   #turn = 0;
   #stopped = false;
@@ -323,25 +318,17 @@ export class Settler {
 
   /**
    * Hands the ledger batches until `inFlight` are out: those left in flight by the daemon before
-   * first, in order, then what is queued, a batch of each kind in turn, of instructions that
-   * touch none of the ledger's state the batches out touch (the others wait their turn). Each
+   * first, in order, then what is queued, a batch of each kind in turn (a ledger on which
+   * batches that touch the same state must not overlap, as on Fabric, orders them itself). Each
    * answered batch makes room for the next; what is queued but short of a batch waits for the
    * batch time.
    */
   #pump(): void {
     const { batchSize, inFlight } = this.#o;
     while (!this.#stopped && this.#running.size < inFlight) {
-      const resend = this.#resend[0];
-      if (resend !== undefined && resend.keys.some((k) => this.#busy.has(k))) return;
-      const send = resend === undefined ? this.#nextBatch(batchSize) : this.#resend.shift()!;
+      const send = this.#resend.shift() ?? this.#nextBatch(batchSize);
       if (send === null) return;
-      for (const k of send.keys) this.#busy.set(k, (this.#busy.get(k) ?? 0) + 1);
-      const running = send.run().finally(() => {
-        for (const k of send.keys) {
-          const n = this.#busy.get(k)! - 1;
-          if (n === 0) this.#busy.delete(k);
-          else this.#busy.set(k, n);
-        }
+      const running = send().finally(() => {
         this.#running.delete(running);
         if (this.#resend.length > 0 || this.#queued() >= batchSize) this.#kick(true);
         else if (this.#queued() > 0) this.#kick(this.#running.size === 0);
@@ -354,37 +341,26 @@ export class Settler {
   #nextBatch(size: number): Send | null {
     for (let tries = 0; tries < 2; tries++) {
       const send =
-        this.#turn++ % 2 === 0 ? this.#free(this.#trades, size) : this.#free(this.#withdrawals, size);
+        this.#turn++ % 2 === 0 ? this.#batchOf(this.#trades, size) : this.#batchOf(this.#withdrawals, size);
       if (send !== null) return send;
     }
     return null;
   }
 
-  /** A batch of `lane`'s of instructions that touch none of the state of the batches out (any, when none is out). */
-  #free<I extends Instruction, O extends SettlementOutcome | WithdrawalOutcome>(
+  /** A batch of `lane`'s, taken from its queue. */
+  #batchOf<I extends Instruction, O extends SettlementOutcome | WithdrawalOutcome>(
     lane: Lane<I, O>,
     size: number,
   ): Send | null {
-    const free =
-      this.#busy.size === 0 ? undefined : (i: I) => !this.#keysOf(i).some((k) => this.#busy.has(k));
-    const batch = lane.queue.nextBatch(size, free);
+    const batch = lane.queue.nextBatch(size);
     return batch === null ? null : this.#send(lane, batch);
   }
 
-  /** A batch ready to go: the ledger keys it touches, and how it runs. */
   #send<I extends Instruction, O extends SettlementOutcome | WithdrawalOutcome>(
     lane: Lane<I, O>,
     batch: Batch<I>,
   ): Send {
-    return {
-      keys: [...new Set(batch.instructions.flatMap((i) => this.#keysOf(i)))],
-      run: () => this.#run(lane, batch),
-    };
-  }
-
-  /** The ledger's state an instruction's transaction touches (`Ledger.keysOf`; none if it says nothing). */
-  #keysOf(i: Instruction): readonly string[] {
-    return this.#o.ledger.keysOf?.(i) ?? [];
+    return () => this.#run(lane, batch);
   }
 
   #queued(): number {

@@ -2,8 +2,9 @@
  * Settlement on the Fabric devnet: trades settled per second through `FabricLedger` (one
  * `SettleBatch` transaction per batch, endorsed by the settlement chaincode in its own process,
  * submitted and waited for until committed), for batch sizes 1, 10 and 100, up to `--depth`
- * batches in flight at once, as the daemon sends them: a batch that touches a key of one in flight
- * (`keysOf`: a balance, a verdict key) waits for it. On two block cuttings, each a fresh devnet:
+ * batches in flight at once, as the daemon sends them: the ledger makes a batch that shares a key
+ * (a balance, a verdict key) with one before it once that one is submitted, and endorses it once
+ * that one is committed. On two block cuttings, each a fresh devnet:
  *
  * - `fast`: the devnet's defaults, as `npm start` runs it (a block 10 ms after its first
  *   transaction or at 100 transactions: the network as fast as it goes), `--trades` trades a row;
@@ -145,7 +146,7 @@ async function emptyTransactions(contract: Contract): Promise<number> {
       const status = await (await contract.submitAsync('BalanceOf', { arguments: args! })).getStatus();
       if (!status.successful) throw new Error(`an empty transaction failed: code ${status.code}`);
     },
-    { depth: EMPTY_IN_FLIGHT },
+    EMPTY_IN_FLIGHT,
   );
   return trades / (ms / 1000);
 }

@@ -47,67 +47,33 @@ export function seededTrades(investors: readonly string[], instrument: string): 
 }
 
 /**
- * The ledger state held by the batches in flight: a batch that shares any waits until it is free,
- * as the daemon holds batches back (`Ledger.keysOf`: on Fabric, two transactions in flight that
- * touch one key would fail MVCC).
- */
-class HeldKeys {
-  readonly #held = new Set<string>();
-  #waiting: (() => void)[] = [];
-
-  async take(keys: readonly string[]): Promise<void> {
-    while (keys.some((k) => this.#held.has(k))) await new Promise<void>((r) => this.#waiting.push(r));
-    for (const k of keys) this.#held.add(k);
-  }
-
-  give(keys: readonly string[]): void {
-    for (const k of keys) this.#held.delete(k);
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const wake of waiting) wake();
-  }
-}
-
-/** How `inBatches` sends: batches in flight at once, and the ledger state an item touches. */
-export interface Flight<T> {
-  /** Up to this many batches at once (default 1). */
-  depth?: number;
-  /** A batch waits while it shares a key with one in flight (default: none shared). */
-  keysOf?: (item: T) => readonly string[];
-}
-
-/**
  * Runs at least `perRun` items (whole batches of `batch`) through `step`, up to `depth` batches at
- * once: each of `depth` lanes makes its next batch once its last is done, and sends it once its
- * keys are free. The total time, and each batch's from its sending to its end. A failed batch
- * fails the whole, and no lane sends another.
+ * once (as the daemon hands them over: a ledger orders those that must not overlap itself): each
+ * of `depth` lanes makes and sends its next batch once its last is done. The total time, and
+ * each batch's from its sending to its end. A failed batch fails the whole, and no lane sends
+ * another.
  */
 export async function inBatches<T>(
   batch: number,
   perRun: number,
   next: () => T,
   step: (items: T[]) => Promise<void>,
-  { depth = 1, keysOf }: Flight<T> = {},
+  depth = 1,
 ): Promise<{ trades: number; ms: number; batchMs: number[] }> {
   const trades = Math.max(batch, Math.floor(perRun / batch) * batch);
   const batchMs: number[] = [];
-  const held = new HeldKeys();
   let made = 0;
   let failed = false;
   const lane = async () => {
     while (made < trades && !failed) {
       made += batch;
       const items = Array.from({ length: batch }, next);
-      const keys = keysOf === undefined ? [] : [...new Set(items.flatMap(keysOf))];
-      await held.take(keys);
       const start = performance.now();
       try {
         await step(items);
       } catch (err) {
         failed = true;
         throw err;
-      } finally {
-        held.give(keys);
       }
       batchMs.push(performance.now() - start);
     }
@@ -130,7 +96,6 @@ export async function timeBatches(
   depth = 1,
 ): Promise<{ trades: number; ms: number; batchMs: number[]; gas: number }> {
   let gas = 0;
-  const keysOf = ledger.keysOf?.bind(ledger);
   const timed = await inBatches(
     batch,
     perRun,
@@ -141,7 +106,7 @@ export async function timeBatches(
         throw new Error(`a trade failed: ${JSON.stringify(outcomes.find((o) => !o.ok))}`);
       for (const o of outcomes) gas += o.gas ?? 0;
     },
-    { depth, keysOf },
+    depth,
   );
   return { ...timed, gas };
 }

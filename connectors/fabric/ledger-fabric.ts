@@ -12,9 +12,11 @@
  * duplicate (at submit, or as DUPLICATE_TXID at commit) and the verdicts are read from the
  * chaincode (`TradeStatus`, `WithdrawalStatus`). An MVCC read conflict (another transaction
  * changed a balance this one read) is retried with a new proposal; other failures throw, and the
- * daemon retries the batch with backoff. Several batches
- * may be out at once: the daemon hands over together only batches whose keys (`keysOf`: the
- * balances they move, the trade verdict keys they write) do not meet, so none invalidates another.
+ * daemon retries the batch with backoff. Several batches may be out at once: those whose keys
+ * (`keysOf`: the balances they move, the trade verdict keys they write) do not meet go at once;
+ * one that shares a key with a batch handed over before it is made (proposal built, signed,
+ * recorded) once that one is submitted and endorsed once it is committed (`KeyOrder`), so none
+ * invalidates another.
  *
  * On a venue whose chaincode keeps trade details in a private data collection
  * (`privateCollection`), the proposal's argument is the trade ids and the trades go as transient
@@ -49,6 +51,7 @@ import {
   VERDICTS_PER_KEY,
   type WithdrawalVerdict,
 } from 'mosaic-settlement-chaincode';
+import { KeyOrder, type Turn } from './key-order.ts';
 import { ACCOUNT, FabricLegs, legVerdictOf } from './legs-fabric.ts';
 
 /** Where an instrument settles on the network: its asset names in the chaincode. */
@@ -93,6 +96,8 @@ export class FabricLedger implements Ledger {
   #o: FabricLedgerOptions;
   /** Legs go out one transaction at a time (batches of trades and withdrawals may be several). */
   #legs = new OneAtATime();
+  /** Batches of trades and withdrawals that share keys go one after another. */
+  #order = new KeyOrder();
   /** Hash time-locks of cross-ledger trades, sent as the batches are. */
   readonly legs: FabricLegs;
 
@@ -127,7 +132,7 @@ export class FabricLedger implements Ledger {
    * verdict key (fees go to keys of each transaction's own; standings and the venue's
    * configuration are only read); a withdrawal's, its balance.
    */
-  keysOf(i: SettlementInstruction | WithdrawalInstruction): readonly string[] {
+  #keysOf(i: SettlementInstruction | WithdrawalInstruction): readonly string[] {
     if ('tradeId' in i) {
       const asset = this.#o.asset(i.instrument);
       if (asset === undefined) return [];
@@ -143,7 +148,30 @@ export class FabricLedger implements Ledger {
     return [`balance/${i.asset.slice(0, i.asset.indexOf('@'))}/${i.account}`];
   }
 
-  async settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+  settle(batch: readonly SettlementInstruction[]): Promise<SettlementOutcome[]> {
+    return this.#inTurn(batch, (turn) => this.#settle(batch, turn));
+  }
+
+  release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
+    return this.#inTurn(batch, (turn) => this.#release(batch, turn));
+  }
+
+  async close(): Promise<void> {}
+
+  /** Runs `send` in the batch's turn (`KeyOrder`), taken now, in the order batches are handed over. */
+  async #inTurn<I extends SettlementInstruction | WithdrawalInstruction, O>(
+    batch: readonly I[],
+    send: (turn: Turn) => Promise<O>,
+  ): Promise<O> {
+    const turn = this.#order.take(batch.flatMap((i) => this.#keysOf(i)));
+    try {
+      return await send(turn);
+    } finally {
+      turn.done();
+    }
+  }
+
+  async #settle(batch: readonly SettlementInstruction[], turn: Turn): Promise<SettlementOutcome[]> {
     const { items, outcomes } = sortOut<SettlementInstruction, SettlementOutcome, ChainTrade>(
       TRADES,
       batch,
@@ -167,14 +195,14 @@ export class FabricLedger implements Ledger {
     );
     if (items.length > 0) {
       const ids = items.map((t) => t.tradeId);
-      const verdicts = await this.#submit<Verdict>(SETTLE, ids, this.#batchArguments(items));
+      const verdicts = await this.#submit<Verdict>(SETTLE, ids, this.#batchArguments(items), turn);
       for (const v of verdicts) outcomes.set(v.tradeId, { tradeId: v.tradeId, ...outcomeOf(v) });
     }
     return inBatchOrder(TRADES, batch, outcomes);
   }
 
   /** Releases withdrawals with one `ReleaseBatch` transaction, exactly once as a batch settles. */
-  async release(batch: readonly WithdrawalInstruction[]): Promise<WithdrawalOutcome[]> {
+  async #release(batch: readonly WithdrawalInstruction[], turn: Turn): Promise<WithdrawalOutcome[]> {
     const { items, outcomes } = sortOut<WithdrawalInstruction, WithdrawalOutcome, ChainWithdrawal>(
       WITHDRAWALS,
       batch,
@@ -188,24 +216,31 @@ export class FabricLedger implements Ledger {
     );
     if (items.length > 0) {
       const ids = items.map((w) => w.withdrawalId);
-      const verdicts = await this.#submit<WithdrawalVerdict>(RELEASE, ids, {
-        arguments: [JSON.stringify(items)],
-      });
+      const verdicts = await this.#submit<WithdrawalVerdict>(
+        RELEASE,
+        ids,
+        { arguments: [JSON.stringify(items)] },
+        turn,
+      );
       for (const v of verdicts)
         outcomes.set(v.withdrawalId, { withdrawalId: v.withdrawalId, ...outcomeOf(v) });
     }
     return inBatchOrder(WITHDRAWALS, batch, outcomes);
   }
 
-  async close(): Promise<void> {}
-
-  /** Endorses, submits and waits for the batch transaction of the items `ids`; their verdicts. */
+  /**
+   * Endorses, submits and waits for the batch transaction of the items `ids`; their verdicts. In
+   * `turn`: made once the batches before it that share a key are submitted, endorsed once they
+   * are done.
+   */
   async #submit<V>(
     fn: BatchFunction,
     ids: readonly number[],
     args: { arguments: string[]; transientData?: Record<string, string> },
+    turn?: Turn,
   ): Promise<V[]> {
     const { gateway, contract, progress } = this.#o;
+    await turn?.submittedBefore;
     const batch = createHash('sha256')
       .update(fn.tag + ids.join(','))
       .digest('hex');
@@ -232,8 +267,11 @@ export class FabricLedger implements Ledger {
       }
       let submitted;
       try {
-        const [endorsed] = await Promise.all([proposal.endorse(), recording]);
+        const endorsing =
+          turn === undefined ? proposal.endorse() : turn.doneBefore.then(() => proposal.endorse());
+        const [endorsed] = await Promise.all([endorsing, recording]);
         submitted = await endorsed.submit();
+        turn?.submitted();
       } catch (err) {
         if (duplicate(err)) {
           // Committed (or at least ordered) before a crash: the chaincode knows the verdicts.
@@ -245,6 +283,7 @@ export class FabricLedger implements Ledger {
       }
       const status = await submitted.getStatus();
       if (status.successful) {
+        turn?.done();
         // Written off the event loop, not waited for: lost in a crash, the batch is sent again under
         // its recorded proposal, which the peer knows (its verdicts are then read from the
         // chaincode), and the check at start meets an older transaction of the daemon's.
