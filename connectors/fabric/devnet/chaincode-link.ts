@@ -16,6 +16,7 @@ import { credentials, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import type { Collections } from './collections.ts';
 import { DevnetError } from './errors.ts';
+import { ProtoWriter } from './proto-writer.ts';
 import type { RangeEntry } from './state.ts';
 import type { TxSimulator } from './simulator.ts';
 
@@ -274,15 +275,12 @@ export class ChaincodeLink {
           throw new Error(`${keys.length} keys in one call, more than the ${max} offered`);
         const collection = call.getCollection();
         if (collection !== '') this.#private(execution, collection, 'read');
-        const result = new peer.GetStateMultipleResult();
-        result.setValuesList(
+        return stateMultipleResult(
           keys.map(
             (key) =>
-              (collection === '' ? sim.getState(ns, key) : sim.getPrivateData(ns, collection, key)) ??
-              new Uint8Array(),
+              (collection === '' ? sim.getState(ns, key) : sim.getPrivateData(ns, collection, key)) ?? EMPTY,
           ),
         );
-        return result.serializeBinary();
       }
       case Type.PUT_STATE: {
         const call = peer.PutState.deserializeBinary(payload);
@@ -372,6 +370,20 @@ export class ChaincodeLink {
     }
     this.#client.close();
   }
+}
+
+const EMPTY = new Uint8Array();
+
+/**
+ * A `GetStateMultipleResult` (values: repeated bytes, field 1, an empty one for a key not found),
+ * as google-protobuf writes it, without its objects.
+ */
+export function stateMultipleResult(values: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const value of values) size += value.length + 6;
+  const w = new ProtoWriter(size);
+  for (const value of values) w.bytes(1, value);
+  return w.finish();
 }
 
 function noCollection(collection: string): void {

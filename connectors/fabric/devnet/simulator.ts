@@ -13,7 +13,10 @@
  */
 import { ledger } from '@hyperledger/fabric-protos';
 import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collections.ts';
+import { hasSurrogate } from './proto-writer.ts';
+import { encodeRwSets } from './rwset-encode.ts';
 import { byteOrder, type RangeEntry, type Version, type WorldState } from './state.ts';
+import type { NamespaceRwSet } from './transaction.ts';
 
 const { kvrwset } = ledger.rwset;
 
@@ -45,6 +48,11 @@ interface CollectionSet {
 export interface SimulationResults {
   /** `TxReadWriteSet`, private data as hashes only. */
   readWriteSet: Uint8Array;
+  /**
+   * What reading `readWriteSet` back gives, for the committer to take instead of reading it
+   * again; undefined when only the bytes say it (a key with a UTF-16 surrogate).
+   */
+  rwSets: NamespaceRwSet[] | undefined;
   /** `TxPvtReadWriteSet` of the collections written, or undefined. */
   privateData: Uint8Array | undefined;
 }
@@ -179,40 +187,35 @@ export class TxSimulator {
    */
   results(): SimulationResults {
     const privateSet = this.#privateSet();
-    const txSet = new ledger.rwset.TxReadWriteSet();
-    txSet.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
-    for (const namespace of [...this.#sets.keys()].sort(byteOrder)) {
+    const rwSets: NamespaceRwSet[] = [];
+    for (const namespace of sortedKeys(this.#sets)) {
       const set = this.#set(namespace);
-      const kv = new kvrwset.KVRWSet();
-      for (const key of [...set.reads.keys()].sort(byteOrder)) {
-        kv.addReads(kvRead(key, set.reads.get(key)));
-      }
-      for (const range of set.ranges) {
-        const info = new kvrwset.RangeQueryInfo();
-        info.setStartKey(range.startKey);
-        info.setEndKey(range.endKey);
-        info.setItrExhausted(range.exhausted);
-        const reads = new kvrwset.QueryReads();
-        reads.setKvReadsList(range.entries.slice(0, range.consumed).map((e) => kvRead(e.key, e.versioned)));
-        info.setRawReads(reads);
-        kv.addRangeQueriesInfo(info);
-      }
-      for (const key of [...set.writes.keys()].sort(byteOrder))
-        kv.addWrites(kvWrite(key, set.writes.get(key)));
-      const nsSet = new ledger.rwset.NsReadWriteSet();
-      nsSet.setNamespace(namespace);
-      nsSet.setRwset(kv.serializeBinary());
-      for (const [collection, collected] of byKey(set.collections)) {
-        const collSet = new ledger.rwset.CollectionHashedReadWriteSet();
-        collSet.setCollectionName(collection);
-        collSet.setHashedRwset(hashedSet(collected).serializeBinary());
-        const privateHash = privateSet.hashes.get(namespace)?.get(collection);
-        if (privateHash !== undefined) collSet.setPvtRwsetHash(privateHash);
-        nsSet.addCollectionHashedRwset(collSet);
-      }
-      txSet.addNsRwset(nsSet);
+      rwSets.push({
+        namespace,
+        reads: sortedKeys(set.reads).map((key) => ({ key, version: set.reads.get(key) })),
+        ranges: set.ranges.map((range) => ({
+          startKey: range.startKey,
+          endKey: range.endKey,
+          exhausted: range.exhausted,
+          reads: range.entries.slice(0, range.consumed).map(({ key, versioned }) => ({
+            key,
+            version: { block: versioned.block, tx: versioned.tx },
+          })),
+        })),
+        writes: sortedKeys(set.writes).map((key) => ({ key, value: set.writes.get(key) })),
+        collections: byKey(set.collections).map(([collection, collected]) => ({
+          collection,
+          reads: byKey(collected.reads).map(([key, version]) => ({ keyHash: keyHash(key), version })),
+          writes: byKey(collected.writes).map(([key, value]) => ({
+            keyHash: keyHash(key),
+            valueHash: value === undefined ? undefined : sha256(value),
+          })),
+          privateHash: privateSet.hashes.get(namespace)?.get(collection) ?? new Uint8Array(),
+        })),
+      });
     }
-    return { readWriteSet: txSet.serializeBinary(), privateData: privateSet.bytes };
+    const { bytes, exact } = encodeRwSets(rwSets);
+    return { readWriteSet: bytes, rwSets: exact ? rwSets : undefined, privateData: privateSet.bytes };
   }
 
   /** The `TxPvtReadWriteSet` of the collections written, and each one's rwset hash. */
@@ -243,28 +246,18 @@ export class TxSimulator {
   }
 }
 
+/**
+ * A map's keys in byte order: the native sort (UTF-16 code units) where no key holds a surrogate,
+ * as then UTF-16 order is UTF-8's.
+ */
+function sortedKeys(map: ReadonlyMap<string, unknown>): string[] {
+  const keys = [...map.keys()];
+  return keys.some(hasSurrogate) ? keys.sort(byteOrder) : keys.sort();
+}
+
 /** A map's entries in the byte order of their keys. */
 function byKey<V>(map: ReadonlyMap<string, V>): [string, V][] {
   return [...map].sort(([a], [b]) => byteOrder(a, b));
-}
-
-/** A collection's reads and writes as hashes (sorted by key, as Fabric's builder sorts them). */
-function hashedSet(set: CollectionSet): InstanceType<typeof kvrwset.HashedRWSet> {
-  const hashed = new kvrwset.HashedRWSet();
-  for (const [key, version] of byKey(set.reads)) {
-    const read = new kvrwset.KVReadHash();
-    read.setKeyHash(sha256(key));
-    if (version !== undefined) read.setVersion(kvVersion(version));
-    hashed.addHashedReads(read);
-  }
-  for (const [key, value] of byKey(set.writes)) {
-    const write = new kvrwset.KVWriteHash();
-    write.setKeyHash(sha256(key));
-    write.setIsDelete(value === undefined);
-    if (value !== undefined) write.setValueHash(sha256(value));
-    hashed.addHashedWrites(write);
-  }
-  return hashed;
 }
 
 function kvWrite(key: string, value: Uint8Array | undefined): InstanceType<typeof kvrwset.KVWrite> {
@@ -273,18 +266,4 @@ function kvWrite(key: string, value: Uint8Array | undefined): InstanceType<typeo
   write.setIsDelete(value === undefined);
   if (value !== undefined) write.setValue(value);
   return write;
-}
-
-function kvVersion(version: Version): InstanceType<typeof kvrwset.Version> {
-  const v = new kvrwset.Version();
-  v.setBlockNum(version.block);
-  v.setTxNum(version.tx);
-  return v;
-}
-
-function kvRead(key: string, version: Version | undefined): InstanceType<typeof kvrwset.KVRead> {
-  const read = new kvrwset.KVRead();
-  read.setKey(key);
-  if (version !== undefined) read.setVersion(kvVersion(version));
-  return read;
 }

@@ -79,13 +79,26 @@ export function readTransaction(envelopeBytes: Uint8Array): EndorsedTransaction 
   const endorsed = actionPayload.getAction();
   if (endorsed === undefined) throw new Error('missing endorsed action');
   const responsePayload = endorsed.getProposalResponsePayload_asU8();
+  const proposed = actionPayload.getChaincodeProposalPayload_asU8();
+  const expectedHash = proposalHash(header, proposed);
   const prp = peer.ProposalResponsePayload.deserializeBinary(responsePayload);
   const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
-  const expectedHash = proposalHash(header, actionPayload.getChaincodeProposalPayload_asU8());
   const eventBytes = action.getEvents_asU8();
+  return {
+    txId: channelHeader.getTxId(),
+    chaincodeName: action.getChaincodeId()?.getName() ?? '',
+    event: eventBytes.length > 0 ? peer.ChaincodeEvent.deserializeBinary(eventBytes) : undefined,
+    rwSets: readRwSets(action.getResults_asU8()),
+    endorsements: endorsed.getEndorsementsList(),
+    responsePayload,
+    hashMatches: Buffer.compare(prp.getProposalHash_asU8(), expectedHash) === 0,
+  };
+}
 
+/** The read-write sets of a serialized `TxReadWriteSet`, per namespace; throws when it is not one. */
+export function readRwSets(bytes: Uint8Array): NamespaceRwSet[] {
   const rwSets: NamespaceRwSet[] = [];
-  const txSet = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+  const txSet = ledger.rwset.TxReadWriteSet.deserializeBinary(bytes);
   for (const nsSet of txSet.getNsRwsetList()) {
     const kv = kvrwset.KVRWSet.deserializeBinary(nsSet.getRwset_asU8());
     rwSets.push({
@@ -120,13 +133,5 @@ export function readTransaction(envelopeBytes: Uint8Array): EndorsedTransaction 
       }),
     });
   }
-  return {
-    txId: channelHeader.getTxId(),
-    chaincodeName: action.getChaincodeId()?.getName() ?? '',
-    event: eventBytes.length > 0 ? peer.ChaincodeEvent.deserializeBinary(eventBytes) : undefined,
-    rwSets,
-    endorsements: endorsed.getEndorsementsList(),
-    responsePayload,
-    hashMatches: Buffer.from(prp.getProposalHash_asU8()).equals(expectedHash),
-  };
+  return rwSets;
 }

@@ -1,0 +1,190 @@
+/**
+ * The devnet's hand-written protobuf (`ProtoWriter`): the read-write sets and batched state
+ * answers it writes are byte for byte what google-protobuf writes for the same messages, at every
+ * varint and length boundary and for random sets; a simulation's read-write sets, as the committer
+ * takes them from an endorsement, are what reading its bytes back gives; and its keys are in
+ * Fabric's byte order.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ledger, peer } from '@hyperledger/fabric-protos';
+import { stateMultipleResult } from '../../connectors/fabric/devnet/chaincode-link.ts';
+import { ProtoWriter } from '../../connectors/fabric/devnet/proto-writer.ts';
+import { encodeRwSets, kvRwSet, kvRwSetReference } from '../../connectors/fabric/devnet/rwset-encode.ts';
+import { TxSimulator } from '../../connectors/fabric/devnet/simulator.ts';
+import { byteOrder, WorldState } from '../../connectors/fabric/devnet/state.ts';
+import { readRwSets, type NamespaceRwSet } from '../../connectors/fabric/devnet/transaction.ts';
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
+
+/** `x` with every byte array as its hex (Buffer or Uint8Array alike), for deep comparison. */
+const plain = (x: unknown): unknown =>
+  x instanceof Uint8Array
+    ? `bytes:${hex(x)}`
+    : Array.isArray(x)
+      ? x.map(plain)
+      : x !== null && typeof x === 'object'
+        ? Object.fromEntries(Object.entries(x).map(([k, v]) => [k, plain(v)]))
+        : x;
+
+/** A namespace's set with only what `kvRwSet` writes. */
+const kvSet = (set: Partial<NamespaceRwSet>): NamespaceRwSet => ({
+  namespace: 'ns',
+  reads: [],
+  ranges: [],
+  writes: [],
+  collections: [],
+  ...set,
+});
+
+/** Keys without surrogates (what `kvRwSet` takes): ASCII, NUL-separated composite keys, BMP text. */
+const plainKey = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc
+    .array(fc.string({ maxLength: 6 }), { maxLength: 4 })
+    .map((parts) => `\u0000${parts.join('\u0000')}\u0000`),
+  fc.string({ unit: 'binary', maxLength: 8 }).map((s) => s.replace(/[\uD800-\uDFFF]/g, 'x')),
+);
+const version = fc.option(
+  fc.record({
+    block: fc.oneof(fc.nat(300), fc.constantFrom(127, 128, 16_383, 16_384, 2 ** 32, 2 ** 53 - 1)),
+    tx: fc.nat(1_000),
+  }),
+  { nil: undefined },
+);
+const value = fc.option(fc.uint8Array({ maxLength: 200 }), { nil: undefined });
+const kvSets = fc.record({
+  reads: fc.array(fc.record({ key: plainKey, version }), { maxLength: 20 }),
+  ranges: fc.array(
+    fc.record({
+      startKey: plainKey,
+      endKey: plainKey,
+      exhausted: fc.boolean(),
+      reads: fc.array(fc.record({ key: plainKey, version }), { maxLength: 5 }),
+    }),
+    { maxLength: 3 },
+  ),
+  writes: fc.array(fc.record({ key: plainKey, value }), { maxLength: 20 }),
+});
+
+describe('Devnet protobuf writer', () => {
+  it('writes a KVRWSet byte for byte as google-protobuf does, for random sets', () => {
+    fc.assert(
+      fc.property(kvSets, (set) => {
+        assert.equal(hex(kvRwSet(kvSet(set))), hex(kvRwSetReference(kvSet(set))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes varints and message lengths across every byte boundary as google-protobuf does', () => {
+    const lengths = [0, 1, 100, 120, 127, 128, 129, 16_383, 16_384, 16_400, 70_000];
+    for (const n of lengths) {
+      // a write whose value takes the KVWrite's length (and the set's) across each boundary
+      const set = kvSet({ writes: [{ key: 'k', value: Buffer.alloc(n, 7) }] });
+      assert.equal(hex(kvRwSet(set)), hex(kvRwSetReference(set)), `a value of ${n} bytes`);
+    }
+    for (const n of [1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1]) {
+      const w = new ProtoWriter(1);
+      w.uint64(1, n);
+      const reference = new ledger.rwset.kvrwset.Version();
+      reference.setBlockNum(n);
+      assert.equal(hex(w.finish()), hex(reference.serializeBinary()), `uint64 ${n}`);
+    }
+  });
+
+  it('answers GET_STATE_MULTIPLE as google-protobuf does, an empty value for a key not found', () => {
+    const cases = [[], [new Uint8Array()], [Buffer.from('ab'), new Uint8Array(), Buffer.alloc(300, 1)]];
+    for (const values of cases) {
+      const reference = new peer.GetStateMultipleResult();
+      reference.setValuesList(values);
+      assert.equal(hex(stateMultipleResult(values)), hex(reference.serializeBinary()));
+    }
+  });
+
+  it('leaves a key with a surrogate to google-protobuf, and says reading the bytes back may not give it', () => {
+    const lone = kvSet({
+      reads: [{ key: 'a\uD800b', version: undefined }],
+      writes: [{ key: '\uDC00', value: Buffer.from('v') }],
+    });
+    const encoded = encodeRwSets([lone]);
+    assert.equal(encoded.exact, false);
+    const nsSet = ledger.rwset.TxReadWriteSet.deserializeBinary(encoded.bytes).getNsRwsetList()[0]!;
+    assert.equal(hex(nsSet.getRwset_asU8()), hex(kvRwSetReference(lone)));
+    assert.equal(encodeRwSets([kvSet({ reads: [{ key: 'plain', version: undefined }] })]).exact, true);
+  });
+});
+
+describe('Devnet simulation results', () => {
+  /** Keys mostly plain; now and then any code point, a surrogate pair among them. */
+  const key = fc.oneof(
+    { arbitrary: fc.string({ maxLength: 6 }), weight: 9 },
+    { arbitrary: fc.string({ unit: 'binary', maxLength: 6 }), weight: 1 },
+  );
+  /** Random operations on a simulator over a state with some keys committed. */
+  const operation = fc.oneof(
+    fc.record({ op: fc.constant('get' as const), key }),
+    fc.record({ op: fc.constant('put' as const), key, value: fc.uint8Array({ maxLength: 8 }) }),
+    fc.record({ op: fc.constant('delete' as const), key }),
+    fc.record({
+      op: fc.constant('range' as const),
+      start: fc.string({ maxLength: 2 }),
+      end: fc.string({ maxLength: 2 }),
+      pages: fc.nat(2),
+    }),
+    fc.record({
+      op: fc.constant('private' as const),
+      key: fc.string({ maxLength: 4 }),
+      value: fc.option(fc.uint8Array({ maxLength: 4 })),
+    }),
+  );
+  const committed = fc.array(
+    fc.record({ key, value: fc.uint8Array({ minLength: 1, maxLength: 8 }), block: fc.nat(5), tx: fc.nat(3) }),
+    { maxLength: 60 },
+  );
+
+  it("gives the committer what reading its read-write set back gives, keys in Fabric's byte order", () => {
+    let exact = 0;
+    fc.assert(
+      fc.property(committed, fc.array(operation, { maxLength: 30 }), (keys, operations) => {
+        const state = new WorldState();
+        for (const k of keys) state.apply('cc', k.key, k.value, k);
+        const sim = new TxSimulator(state);
+        for (const o of operations) {
+          if (o.op === 'get') sim.getState('cc', o.key);
+          else if (o.op === 'put') sim.putState('cc', o.key, o.value);
+          else if (o.op === 'delete') sim.deleteState('cc', o.key);
+          else if (o.op === 'private') {
+            sim.getPrivateData('cc', 'secrets', o.key);
+            if (o.value !== null) sim.putPrivateData('cc', 'secrets', o.key, o.value);
+          } else {
+            const { id, hasMore } = sim.openRange('cc', o.start, o.end);
+            for (let page = 0, more = hasMore; more && page < o.pages; page++)
+              more = sim.nextPage(id).hasMore;
+          }
+        }
+        const { readWriteSet, rwSets } = sim.results();
+        const read = readRwSets(readWriteSet);
+        if (rwSets === undefined) {
+          // only a key with a surrogate (read, written or scanned) leaves the bytes alone to say it
+          const named = [...keys, ...operations].map((o) => ('key' in o ? o.key : ''));
+          assert.ok(named.some((key) => /[\uD800-\uDFFF]/.test(key)));
+          return;
+        }
+        assert.deepEqual(plain(rwSets), plain(read));
+        exact++;
+        for (const set of rwSets) {
+          for (const keys of [set.reads.map((r) => r.key), set.writes.map((w) => w.key)]) {
+            assert.deepEqual(keys, [...keys].sort(byteOrder));
+          }
+        }
+        // each namespace's KVRWSet is google-protobuf's
+        const nsSets = ledger.rwset.TxReadWriteSet.deserializeBinary(readWriteSet).getNsRwsetList();
+        rwSets.forEach((set, i) => assert.equal(hex(nsSets[i]!.getRwset_asU8()), hex(kvRwSetReference(set))));
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(exact > 150, `${exact} of 300 simulations checked against their bytes read back`);
+  });
+});
