@@ -24,7 +24,7 @@ import {
   type GatewayError,
   type Network,
 } from '@hyperledger/fabric-gateway';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, gateway, ledger, peer } from '@hyperledger/fabric-protos';
 import { issue, makeMsp, type FabricMember, type Msp } from '../support/identities.ts';
 import { startTestChaincode, type TestChaincode } from '../support/fabric.ts';
 import { blockHash, startDevnet, type Devnet } from '../../connectors/fabric/index.ts';
@@ -60,6 +60,60 @@ function client(devnet: Devnet, member: FabricMember, signWith = member.privateK
     },
   };
 }
+
+/**
+ * A prepared transaction (`gateway.PreparedTransaction`) with its chaincode action payload changed
+ * by `edit`, as a client could send it (the client signs the envelope after).
+ */
+function rewritten(prepared: Uint8Array, edit: (action: peer.ChaincodeActionPayload) => void): Uint8Array {
+  const tx = gateway.PreparedTransaction.deserializeBinary(prepared);
+  const envelope = tx.getEnvelope()!;
+  const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
+  const transaction = peer.Transaction.deserializeBinary(payload.getData_asU8());
+  const txAction = transaction.getActionsList()[0]!;
+  const actionPayload = peer.ChaincodeActionPayload.deserializeBinary(txAction.getPayload_asU8());
+  edit(actionPayload);
+  txAction.setPayload(actionPayload.serializeBinary());
+  payload.setData(transaction.serializeBinary());
+  envelope.setPayload(payload.serializeBinary());
+  return tx.serializeBinary();
+}
+
+/** Every value the read-write set writes replaced by `value`; the peer's endorsement left as it was. */
+const rewriteWrites =
+  (value: string) =>
+  (actionPayload: peer.ChaincodeActionPayload): void => {
+    const endorsed = actionPayload.getAction()!;
+    const response = peer.ProposalResponsePayload.deserializeBinary(
+      endorsed.getProposalResponsePayload_asU8(),
+    );
+    const action = peer.ChaincodeAction.deserializeBinary(response.getExtension_asU8());
+    const rwSet = ledger.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+    for (const nsSet of rwSet.getNsRwsetList()) {
+      const kv = ledger.rwset.kvrwset.KVRWSet.deserializeBinary(nsSet.getRwset_asU8());
+      for (const write of kv.getWritesList()) write.setValue(Buffer.from(value));
+      nsSet.setRwset(kv.serializeBinary());
+    }
+    action.setResults(rwSet.serializeBinary());
+    response.setExtension$(action.serializeBinary());
+    endorsed.setProposalResponsePayload(response.serializeBinary());
+  };
+
+/** The proposal's arguments replaced by `args` (the endorsed response, hashing the original, kept). */
+const rewriteArguments =
+  (args: string[]) =>
+  (actionPayload: peer.ChaincodeActionPayload): void => {
+    const proposed = peer.ChaincodeProposalPayload.deserializeBinary(
+      actionPayload.getChaincodeProposalPayload_asU8(),
+    );
+    const spec = peer.ChaincodeInvocationSpec.deserializeBinary(proposed.getInput_asU8());
+    spec
+      .getChaincodeSpec()!
+      .getInput()!
+      .setArgsList(args.map((a) => Buffer.from(a)));
+    proposed.setInput(spec.serializeBinary());
+    actionPayload.setChaincodeProposalPayload(proposed.serializeBinary());
+  };
 
 async function refusal(promise: Promise<unknown>): Promise<GatewayError> {
   try {
@@ -191,6 +245,44 @@ describe('Fabric devnet', () => {
     // then one commits and the other is invalidated
     assert.deepEqual(statuses.map((s) => s.code).sort(), [0, 11]);
     assert.equal(text(await app.contract.evaluateTransaction('get', 'race')), '1');
+  });
+
+  it('commits the read-write set the submitted endorsement carries, not the last one made under its id', async () => {
+    // given a proposal endorsed, the key it reads changed, and the same proposal endorsed again
+    await app.contract.submitTransaction('put', 'again-endorsed', '1');
+    const stale = app.contract.newProposal('increment', { arguments: ['again-endorsed'] });
+    const staleFirst = await stale.endorse();
+    const fresh = app.contract.newProposal('increment', { arguments: ['again-endorsed'] });
+    const freshFirst = await fresh.endorse();
+    await app.contract.submitTransaction('put', 'again-endorsed', '5');
+    await app.gateway.newProposal(stale.getBytes()).endorse();
+    const freshSecond = await app.gateway.newProposal(fresh.getBytes()).endorse();
+    assert.equal(freshFirst.getTransactionId(), freshSecond.getTransactionId());
+    // when the first endorsement of one and the second of the other are submitted
+    const staleStatus = await (await staleFirst.submit()).getStatus();
+    const freshStatus = await (await freshSecond.submit()).getStatus();
+    // then the first is judged on what it read (the key before it changed), the second commits its write
+    assert.equal(staleStatus.code, 11);
+    assert.equal(freshStatus.code, 0);
+    assert.equal(text(await app.contract.evaluateTransaction('get', 'again-endorsed')), '6');
+  });
+
+  it('marks a transaction whose writes or arguments the client rewrote after endorsement ENDORSEMENT_POLICY_FAILURE (10)', async () => {
+    for (const [what, edit] of [
+      ['writes', rewriteWrites('forged')],
+      ['arguments', rewriteArguments(['put', 'rewritten', 'forged'])],
+    ] as const) {
+      // given an endorsed put that the client changes before signing and submitting it
+      const endorsed = await app.contract
+        .newProposal('put', { arguments: ['rewritten', 'endorsed'] })
+        .endorse();
+      const forged = app.gateway.newTransaction(rewritten(endorsed.getBytes(), edit));
+      // when it is submitted
+      const status = await (await forged.submit()).getStatus();
+      // then the peer's endorsement does not cover it, and nothing is written
+      assert.equal(status.code, 10, what);
+      assert.equal(text(await app.contract.evaluateTransaction('get', 'rewritten')), '', what);
+    }
   });
 
   it('marks a range read that a later commit changed PHANTOM_READ_CONFLICT (12)', async () => {

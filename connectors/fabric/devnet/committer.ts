@@ -18,6 +18,10 @@
  * private read-write set applies only if its sha256 is the hash the transaction carries (else
  * the values are missing, as on a peer that did not receive them). The private data committed
  * with a block is stored with it; the transient store forgets the block's transactions.
+ *
+ * A transaction this peer endorsed is read with its endorsement (`Endorsements`): if it carries
+ * the response payload signed here, its read-write sets are taken as the simulator built them
+ * rather than read back from the bytes; every check above runs on it all the same.
  */
 import { createHash } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
@@ -28,7 +32,12 @@ import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collection
 import { DevnetError } from './errors.ts';
 import type { SigningIdentity } from './identity.ts';
 import { sameVersion, type WorldState } from './state.ts';
-import { readTransaction, type EndorsedTransaction, type RangeRead } from './transaction.ts';
+import {
+  readTransaction,
+  type EndorsedTransaction,
+  type Endorsements,
+  type RangeRead,
+} from './transaction.ts';
 import type { TransientStore } from './transient-store.ts';
 
 const { kvrwset } = ledger.rwset;
@@ -77,6 +86,7 @@ export class Committer {
   readonly #identity: SigningIdentity;
   readonly #file: BlockFile | undefined;
   readonly #transient: TransientStore;
+  readonly #endorsements: Endorsements;
   readonly #options: CommitterOptions;
   readonly #blocks: CommittedBlock[] = [{ number: 0, txs: [] }];
   readonly #statuses = new Map<string, TxStatus>();
@@ -102,12 +112,14 @@ export class Committer {
     identity: SigningIdentity,
     options: CommitterOptions,
     transient: TransientStore,
+    endorsements: Endorsements,
     file?: { file: BlockFile; blocks: common.Block[]; privateData: ReadonlyMap<number, BlockPrivateData> },
   ) {
     this.#state = state;
     this.#identity = identity;
     this.#options = options;
     this.#transient = transient;
+    this.#endorsements = endorsements;
     this.#file = file?.file;
     for (const block of file?.blocks ?? []) this.#replay(block, file?.privateData);
   }
@@ -237,7 +249,7 @@ export class Committer {
       seen.add(txId);
       let tx: EndorsedTransaction | undefined;
       try {
-        tx = readTransaction(envelope);
+        tx = readTransaction(envelope, this.#endorsements.take(txId));
       } catch {
         tx = undefined;
       }

@@ -10,6 +10,10 @@
  * read-write set of an endorsed proposal goes to the transient store, keyed by transaction id,
  * where the committer takes it (Fabric's endorser hands it to gossip and its transient store).
  * An evaluation keeps nothing.
+ *
+ * An endorsement is also kept by transaction id with the read-write sets the simulator built
+ * (`Endorsements`), so the committer need not read them back from a submitted envelope that
+ * carries the very response payload signed here.
  */
 import { status } from '@grpc/grpc-js';
 import { common, peer } from '@hyperledger/fabric-protos';
@@ -19,6 +23,7 @@ import type { SigningIdentity } from './identity.ts';
 import type { CheckedProposal } from './proposal.ts';
 import { TxSimulator } from './simulator.ts';
 import type { WorldState } from './state.ts';
+import type { Endorsements, NamespaceRwSet } from './transaction.ts';
 import type { TransientStore } from './transient-store.ts';
 
 /** Fabric's threshold: a chaincode status at or above 400 is an error. */
@@ -29,6 +34,8 @@ export interface Simulation {
   response: peer.Response;
   event: peer.ChaincodeEvent | undefined;
   readWriteSet: Uint8Array;
+  /** What reading `readWriteSet` back gives (undefined: only the bytes say it). */
+  rwSets: NamespaceRwSet[] | undefined;
   /** The private read-write set (`TxPvtReadWriteSet`), if the chaincode wrote private data. */
   privateData: Uint8Array | undefined;
 }
@@ -39,6 +46,7 @@ export class Endorser {
   readonly #links: ReadonlyMap<string, ChaincodeLink>;
   readonly #identity: SigningIdentity;
   readonly #transient: TransientStore;
+  readonly #endorsements: Endorsements;
   readonly #height: () => number;
 
   constructor(
@@ -46,12 +54,14 @@ export class Endorser {
     links: ReadonlyMap<string, ChaincodeLink>,
     identity: SigningIdentity,
     transient: TransientStore,
+    endorsements: Endorsements,
     height: () => number,
   ) {
     this.#state = state;
     this.#links = links;
     this.#identity = identity;
     this.#transient = transient;
+    this.#endorsements = endorsements;
     this.#height = height;
   }
 
@@ -78,8 +88,8 @@ export class Endorser {
       event.setChaincodeId(proposal.chaincodeName);
       event.setTxId(proposal.txId);
     }
-    const { readWriteSet, privateData } = simulator.results();
-    return { response, event, readWriteSet, privateData };
+    const { readWriteSet, rwSets, privateData } = simulator.results();
+    return { response, event, readWriteSet, rwSets, privateData };
   }
 
   /** Throws the gateway's error for a chaincode response at or above 400. */
@@ -95,7 +105,8 @@ export class Endorser {
 
   /**
    * The endorsed transaction envelope, unsigned (the client signs its payload); the private
-   * read-write set, if any, is kept in the transient store for the committer.
+   * read-write set, if any, is kept in the transient store for the committer, and the
+   * endorsement with its read-write sets in `Endorsements`.
    */
   endorse(proposal: CheckedProposal, simulation: Simulation): common.Envelope {
     if (simulation.privateData !== undefined) {
@@ -103,7 +114,8 @@ export class Endorser {
     }
     const action = new peer.ChaincodeAction();
     action.setResults(simulation.readWriteSet);
-    if (simulation.event !== undefined) action.setEvents(simulation.event.serializeBinary());
+    const eventBytes = simulation.event?.serializeBinary();
+    if (eventBytes !== undefined) action.setEvents(eventBytes);
     action.setResponse(simulation.response);
     const chaincodeId = new peer.ChaincodeID();
     chaincodeId.setName(proposal.chaincodeName);
@@ -113,6 +125,21 @@ export class Endorser {
     responsePayload.setProposalHash(proposal.proposalHash);
     responsePayload.setExtension$(action.serializeBinary());
     const responsePayloadBytes = responsePayload.serializeBinary();
+    if (simulation.rwSets !== undefined) {
+      this.#endorsements.put(proposal.txId, {
+        responsePayload: responsePayloadBytes,
+        proposalHash: proposal.proposalHash,
+        hashed: [
+          proposal.header.getChannelHeader_asU8(),
+          proposal.header.getSignatureHeader_asU8(),
+          proposal.payloadForTx,
+        ],
+        chaincodeName: proposal.chaincodeName,
+        // As reading the action back gives it: no event where its bytes are empty.
+        event: eventBytes !== undefined && eventBytes.length > 0 ? simulation.event : undefined,
+        rwSets: simulation.rwSets,
+      });
+    }
 
     const endorsement = new peer.Endorsement();
     endorsement.setEndorser(this.#identity.serialized);

@@ -26,6 +26,7 @@ import { Endorser } from './endorser.ts';
 import { gatewayService } from './gateway-service.ts';
 import { MspRegistry, SigningIdentity, type DevnetMsp } from './identity.ts';
 import { WorldState } from './state.ts';
+import { Endorsements } from './transaction.ts';
 import { TransientStore } from './transient-store.ts';
 
 export { blockHash } from './block-hash.ts';
@@ -135,6 +136,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     ]),
   );
   const transient = new TransientStore();
+  const endorsements = new Endorsements();
   const stored = options.stateFile === undefined ? undefined : BlockFile.open(options.stateFile);
   const committer = new Committer(
     state,
@@ -145,6 +147,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       blockBytes: options.blockBytes ?? Number.POSITIVE_INFINITY,
     },
     transient,
+    endorsements,
     stored,
   );
   const host = options.host ?? '127.0.0.1';
@@ -155,7 +158,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     gatewayService({
       channel: options.channel,
       msps,
-      endorser: new Endorser(state, links, identity, transient, () => committer.height),
+      endorser: new Endorser(state, links, identity, transient, endorsements, () => committer.height),
       committer,
       address: () => endpoint,
       peerMspId: identity.mspId,

@@ -3,6 +3,12 @@
  * file need it: transaction id, chaincode, the endorsements and proposal hash to check, the
  * chaincode event, and the read-write set per namespace, with its collections' hashed
  * read-write sets.
+ *
+ * What this peer endorsed lately is kept by transaction id (`Endorsements`): its response payload
+ * and that payload's contents as the simulator built them. A submitted envelope is untrusted and
+ * read in full down to its response payload; when that payload is the very bytes this peer
+ * endorsed, its contents are known and are not read again (the endorsement's signature over those
+ * bytes is still checked by the committer, as for any other).
  */
 import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { proposalHash } from './proposal.ts';
@@ -63,8 +69,53 @@ function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** Parses an endorsed transaction envelope; throws when it is not one. */
-export function readTransaction(envelopeBytes: Uint8Array): EndorsedTransaction {
+/**
+ * What this peer endorsed under a transaction id: the ProposalResponsePayload it signed and what
+ * that payload holds, as reading it back would give it.
+ */
+export interface Endorsement {
+  responsePayload: Uint8Array;
+  proposalHash: Uint8Array;
+  /** What `proposalHash` hashes: the proposal's channel and signature headers, its payload for the transaction. */
+  hashed: readonly [Uint8Array, Uint8Array, Uint8Array];
+  chaincodeName: string;
+  event: peer.ChaincodeEvent | undefined;
+  rwSets: NamespaceRwSet[];
+}
+
+/** The endorsements of the last `limit` transaction ids endorsed and not yet taken, by id. */
+export class Endorsements {
+  readonly #byTxId = new Map<string, Endorsement>();
+  readonly #limit: number;
+
+  constructor(limit = 256) {
+    this.#limit = limit;
+  }
+
+  /** Keeps an endorsement (a transaction id endorsed again keeps its last). */
+  put(txId: string, endorsement: Endorsement): void {
+    this.#byTxId.delete(txId);
+    this.#byTxId.set(txId, endorsement);
+    if (this.#byTxId.size > this.#limit) {
+      const oldest = this.#byTxId.keys().next();
+      if (oldest.done !== true) this.#byTxId.delete(oldest.value);
+    }
+  }
+
+  /** The endorsement kept under `txId`, forgotten as it is taken. */
+  take(txId: string): Endorsement | undefined {
+    const endorsement = this.#byTxId.get(txId);
+    this.#byTxId.delete(txId);
+    return endorsement;
+  }
+}
+
+/**
+ * Parses an endorsed transaction envelope; throws when it is not one. `known`: what this peer
+ * endorsed under the transaction's id, taken for the response payload's contents if the envelope
+ * carries that very payload.
+ */
+export function readTransaction(envelopeBytes: Uint8Array, known?: Endorsement): EndorsedTransaction {
   const envelope = common.Envelope.deserializeBinary(envelopeBytes);
   const payload = common.Payload.deserializeBinary(envelope.getPayload_asU8());
   const header = payload.getHeader();
@@ -80,16 +131,35 @@ export function readTransaction(envelopeBytes: Uint8Array): EndorsedTransaction 
   if (endorsed === undefined) throw new Error('missing endorsed action');
   const responsePayload = endorsed.getProposalResponsePayload_asU8();
   const proposed = actionPayload.getChaincodeProposalPayload_asU8();
+  const txId = channelHeader.getTxId();
+  const endorsements = endorsed.getEndorsementsList();
+  if (known !== undefined && Buffer.compare(known.responsePayload, responsePayload) === 0) {
+    // The bytes this peer hashed hash the same: only other bytes need hashing.
+    const [channel, signature, payloadForTx] = known.hashed;
+    const sameBytes =
+      Buffer.compare(channel, header.getChannelHeader_asU8()) === 0 &&
+      Buffer.compare(signature, header.getSignatureHeader_asU8()) === 0 &&
+      Buffer.compare(payloadForTx, proposed) === 0;
+    return {
+      txId,
+      chaincodeName: known.chaincodeName,
+      event: known.event,
+      rwSets: known.rwSets,
+      endorsements,
+      responsePayload,
+      hashMatches: sameBytes || Buffer.compare(known.proposalHash, proposalHash(header, proposed)) === 0,
+    };
+  }
   const expectedHash = proposalHash(header, proposed);
   const prp = peer.ProposalResponsePayload.deserializeBinary(responsePayload);
   const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
   const eventBytes = action.getEvents_asU8();
   return {
-    txId: channelHeader.getTxId(),
+    txId,
     chaincodeName: action.getChaincodeId()?.getName() ?? '',
     event: eventBytes.length > 0 ? peer.ChaincodeEvent.deserializeBinary(eventBytes) : undefined,
     rwSets: readRwSets(action.getResults_asU8()),
-    endorsements: endorsed.getEndorsementsList(),
+    endorsements,
     responsePayload,
     hashMatches: Buffer.compare(prp.getProposalHash_asU8(), expectedHash) === 0,
   };
