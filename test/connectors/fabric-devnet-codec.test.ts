@@ -1,15 +1,22 @@
 /**
- * The devnet's hand-written protobuf (`ProtoWriter`): the read-write sets and batched state
- * answers it writes are byte for byte what google-protobuf writes for the same messages, at every
- * varint and length boundary and for random sets; a simulation's read-write sets, as the committer
- * takes them from an endorsement, are what reading its bytes back gives; and its keys are in
- * Fabric's byte order.
+ * The devnet's hand-written protobuf (`ProtoWriter`, `proto-reader.ts`): the read-write sets and
+ * batched state answers it writes are byte for byte what google-protobuf writes for the same
+ * messages, at every varint and length boundary and for random sets; the batched state calls it
+ * reads read as google-protobuf reads them, random ones and damaged ones (or are left to it); a
+ * simulation's read-write sets, as the committer takes them from an endorsement, are what reading
+ * its bytes back gives; and its keys are in Fabric's byte order.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import { stateMultipleResult } from '../../connectors/fabric/devnet/chaincode-link.ts';
+import {
+  getStateMultiple,
+  readGetStateMultiple,
+  readWriteBatchState,
+  writeBatchState,
+} from '../../connectors/fabric/devnet/proto-reader.ts';
 import { ProtoWriter } from '../../connectors/fabric/devnet/proto-writer.ts';
 import { encodeRwSets, kvRwSet, kvRwSetReference } from '../../connectors/fabric/devnet/rwset-encode.ts';
 import { TxSimulator } from '../../connectors/fabric/devnet/simulator.ts';
@@ -113,6 +120,129 @@ describe('Devnet protobuf writer', () => {
     const nsSet = ledger.rwset.TxReadWriteSet.deserializeBinary(encoded.bytes).getNsRwsetList()[0]!;
     assert.equal(hex(nsSet.getRwset_asU8()), hex(kvRwSetReference(lone)));
     assert.equal(encodeRwSets([kvSet({ reads: [{ key: 'plain', version: undefined }] })]).exact, true);
+  });
+});
+
+describe('Devnet protobuf reader', () => {
+  /** What google-protobuf reads, or 'throws'. */
+  const library = <T>(read: () => T): T | 'throws' => {
+    try {
+      return read();
+    } catch {
+      return 'throws';
+    }
+  };
+  type RecordType = (typeof peer.WriteRecord.Type)[keyof typeof peer.WriteRecord.Type];
+  const { PUT_STATE, DEL_STATE } = peer.WriteRecord.Type;
+  /** Mostly ASCII (the plain form), now and then any code point. */
+  const anyString = fc.oneof(
+    { arbitrary: fc.string({ maxLength: 10 }), weight: 4 },
+    { arbitrary: fc.string({ unit: 'binary', maxLength: 6 }), weight: 1 },
+  );
+  const getStateMultiples = fc
+    .record({ keys: fc.array(anyString, { maxLength: 12 }), collection: anyString })
+    .map(({ keys, collection }) => {
+      const call = new peer.GetStateMultiple();
+      call.setKeysList(keys);
+      call.setCollection(collection);
+      return call.serializeBinary();
+    });
+  const writeBatches = fc
+    .array(
+      fc.record({
+        key: anyString,
+        value: fc.uint8Array({ maxLength: 200 }),
+        collection: anyString,
+        type: fc.oneof(
+          { arbitrary: fc.constantFrom(0, PUT_STATE, DEL_STATE), weight: 8 },
+          { arbitrary: fc.integer(), weight: 1 },
+        ),
+        metadata: fc.oneof(
+          { arbitrary: fc.constant(false), weight: 8 },
+          { arbitrary: fc.constant(true), weight: 1 },
+        ),
+      }),
+      { maxLength: 8 },
+    )
+    .map((records) => {
+      const batch = new peer.WriteBatchState();
+      for (const r of records) {
+        const record = new peer.WriteRecord();
+        record.setKey(r.key);
+        record.setValue(r.value);
+        record.setCollection(r.collection);
+        record.setType(r.type as RecordType);
+        if (r.metadata) record.setMetadata(new peer.StateMetadata());
+        batch.addRec(record);
+      }
+      return batch.serializeBinary();
+    });
+  /** A message with bytes cut, flipped or spliced in. */
+  const damaged = (messages: fc.Arbitrary<Uint8Array>) =>
+    fc
+      .tuple(messages, fc.nat(), fc.nat(255), fc.constantFrom('cut', 'flip', 'insert'))
+      .map(([m, at, byte, how]) => {
+        const i = m.length === 0 ? 0 : at % m.length;
+        if (how === 'cut') return m.subarray(0, i);
+        const copy = Buffer.from(m);
+        if (how === 'flip' && copy.length > 0) copy[i] = byte;
+        return how === 'insert'
+          ? Buffer.concat([copy.subarray(0, i), Buffer.from([byte]), copy.subarray(i)])
+          : copy;
+      });
+
+  it('reads GET_STATE_MULTIPLE as google-protobuf does, the plain form itself, and leaves the rest to it', () => {
+    let plainRead = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof({ arbitrary: getStateMultiples, weight: 2 }, damaged(getStateMultiples)),
+        (bytes) => {
+          const read = readGetStateMultiple(bytes);
+          if (read === undefined) return;
+          plainRead++;
+          assert.deepEqual(
+            read,
+            library(() => getStateMultiple(bytes)),
+          );
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+    assert.ok(plainRead > 500, `${plainRead} of 2,000 read in the plain form`);
+  });
+
+  it('reads WRITE_BATCH_STATE as google-protobuf does, the plain form itself, and leaves the rest to it', () => {
+    let plainRead = 0;
+    fc.assert(
+      fc.property(fc.oneof({ arbitrary: writeBatches, weight: 2 }, damaged(writeBatches)), (bytes) => {
+        const read = readWriteBatchState(bytes);
+        if (read === undefined) return;
+        plainRead++;
+        assert.deepEqual(plain(read), plain(library(() => writeBatchState(bytes))));
+      }),
+      { numRuns: 2_000 },
+    );
+    assert.ok(plainRead > 250, `${plainRead} of 2,000 read in the plain form`);
+  });
+
+  it('reads the form fabric-shim writes: ASCII composite keys, puts and deletes', () => {
+    const batch = new peer.WriteBatchState();
+    const records = [
+      ['\u0000balance\u0000ACME\u0000BankAMSP:investor-1\u0000', PUT_STATE],
+      ['gone', DEL_STATE],
+    ] as const;
+    for (const [key, type] of records) {
+      const record = new peer.WriteRecord();
+      record.setKey(key);
+      if (type === PUT_STATE) record.setValue(Buffer.from('10'));
+      record.setType(type);
+      batch.addRec(record);
+    }
+    const bytes = batch.serializeBinary();
+    assert.deepEqual(plain(readWriteBatchState(bytes)), plain(writeBatchState(bytes)));
+    const call = new peer.GetStateMultiple();
+    call.setKeysList(['config', '\u0000balance\u0000USD\u0000BankAMSP:investor-2\u0000']);
+    assert.deepEqual(readGetStateMultiple(call.serializeBinary()), getStateMultiple(call.serializeBinary()));
   });
 });
 

@@ -16,6 +16,12 @@ import { credentials, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { ledger, peer } from '@hyperledger/fabric-protos';
 import type { Collections } from './collections.ts';
 import { DevnetError } from './errors.ts';
+import {
+  getStateMultiple,
+  readGetStateMultiple,
+  readWriteBatchState,
+  writeBatchState,
+} from './proto-reader.ts';
 import { ProtoWriter } from './proto-writer.ts';
 import type { RangeEntry } from './state.ts';
 import type { TxSimulator } from './simulator.ts';
@@ -268,12 +274,10 @@ export class ChaincodeLink {
         return sim.getPrivateDataHash(ns, call.getCollection(), call.getKey()) ?? new Uint8Array();
       }
       case Type.GET_STATE_MULTIPLE: {
-        const call = peer.GetStateMultiple.deserializeBinary(payload);
-        const keys = call.getKeysList();
+        const { keys, collection } = readGetStateMultiple(payload) ?? getStateMultiple(payload);
         const max = this.#offered('GET_STATE_MULTIPLE').maxKeys;
         if (keys.length > max)
           throw new Error(`${keys.length} keys in one call, more than the ${max} offered`);
-        const collection = call.getCollection();
         if (collection !== '') this.#private(execution, collection, 'read');
         return stateMultipleResult(
           keys.map(
@@ -293,15 +297,15 @@ export class ChaincodeLink {
         return new Uint8Array();
       }
       case Type.WRITE_BATCH_STATE: {
-        const records = peer.WriteBatchState.deserializeBinary(payload).getRecList();
+        const records = readWriteBatchState(payload) ?? writeBatchState(payload);
         const max = this.#offered('WRITE_BATCH_STATE').maxWrites;
         if (records.length > max)
           throw new Error(`${records.length} writes in one call, more than the ${max} offered`);
         for (const r of records) {
-          const put = r.getType() === peer.WriteRecord.Type.PUT_STATE;
-          if (!put && r.getType() !== peer.WriteRecord.Type.DEL_STATE)
-            throw new Error(`write type ${r.getType()} is not supported by the devnet`);
-          this.#write(execution, r.getCollection(), r.getKey(), put ? r.getValue_asU8() : undefined);
+          const put = r.type === peer.WriteRecord.Type.PUT_STATE;
+          if (!put && r.type !== peer.WriteRecord.Type.DEL_STATE)
+            throw new Error(`write type ${r.type} is not supported by the devnet`);
+          this.#write(execution, r.collection, r.key, put ? r.value : undefined);
         }
         return new Uint8Array();
       }
