@@ -18,7 +18,12 @@ import {
   writeBatchState,
 } from '../../connectors/fabric/devnet/proto-reader.ts';
 import { ProtoWriter } from '../../connectors/fabric/devnet/proto-writer.ts';
-import { encodeRwSets, kvRwSet, kvRwSetReference } from '../../connectors/fabric/devnet/rwset-encode.ts';
+import {
+  encodeRwSets,
+  kvRwSet,
+  kvRwSetReference,
+  txRwSetReference,
+} from '../../connectors/fabric/devnet/rwset-encode.ts';
 import { TxSimulator } from '../../connectors/fabric/devnet/simulator.ts';
 import { byteOrder, WorldState } from '../../connectors/fabric/devnet/state.ts';
 import { readRwSets, type NamespaceRwSet } from '../../connectors/fabric/devnet/transaction.ts';
@@ -91,6 +96,21 @@ describe('Devnet protobuf writer', () => {
       // a write whose value takes the KVWrite's length (and the set's) across each boundary
       const set = kvSet({ writes: [{ key: 'k', value: Buffer.alloc(n, 7) }] });
       assert.equal(hex(kvRwSet(set)), hex(kvRwSetReference(set)), `a value of ${n} bytes`);
+    }
+    for (const key of [
+      'k'.repeat(127),
+      'k'.repeat(128),
+      'é'.repeat(63),
+      'é'.repeat(64),
+      '€'.repeat(43),
+      'k'.repeat(16_384),
+    ]) {
+      // a key whose UTF-8 takes its string's length, and its read's, across a boundary
+      const set = kvSet({
+        reads: [{ key, version: { block: 1, tx: 2 } }],
+        writes: [{ key, value: undefined }],
+      });
+      assert.equal(hex(kvRwSet(set)), hex(kvRwSetReference(set)), `a key of ${Buffer.byteLength(key)} bytes`);
     }
     for (const n of [1, 127, 128, 16_383, 16_384, 2 ** 21, 2 ** 28, 2 ** 31, 2 ** 32 + 5, 2 ** 53 - 1]) {
       const w = new ProtoWriter(1);
@@ -252,11 +272,13 @@ describe('Devnet simulation results', () => {
     { arbitrary: fc.string({ maxLength: 6 }), weight: 9 },
     { arbitrary: fc.string({ unit: 'binary', maxLength: 6 }), weight: 1 },
   );
+  /** Two namespaces: the chaincode's, where keys are committed, and another. */
+  const ns = fc.constantFrom('cc', 'cc', 'other');
   /** Random operations on a simulator over a state with some keys committed. */
   const operation = fc.oneof(
-    fc.record({ op: fc.constant('get' as const), key }),
-    fc.record({ op: fc.constant('put' as const), key, value: fc.uint8Array({ maxLength: 8 }) }),
-    fc.record({ op: fc.constant('delete' as const), key }),
+    fc.record({ op: fc.constant('get' as const), ns, key }),
+    fc.record({ op: fc.constant('put' as const), ns, key, value: fc.uint8Array({ maxLength: 8 }) }),
+    fc.record({ op: fc.constant('delete' as const), ns, key }),
     fc.record({
       op: fc.constant('range' as const),
       start: fc.string({ maxLength: 2 }),
@@ -265,6 +287,7 @@ describe('Devnet simulation results', () => {
     }),
     fc.record({
       op: fc.constant('private' as const),
+      ns: fc.constantFrom('cc', 'private-only'),
       key: fc.string({ maxLength: 4 }),
       value: fc.option(fc.uint8Array({ maxLength: 4 })),
     }),
@@ -282,12 +305,12 @@ describe('Devnet simulation results', () => {
         for (const k of keys) state.apply('cc', k.key, k.value, k);
         const sim = new TxSimulator(state);
         for (const o of operations) {
-          if (o.op === 'get') sim.getState('cc', o.key);
-          else if (o.op === 'put') sim.putState('cc', o.key, o.value);
-          else if (o.op === 'delete') sim.deleteState('cc', o.key);
+          if (o.op === 'get') sim.getState(o.ns, o.key);
+          else if (o.op === 'put') sim.putState(o.ns, o.key, o.value);
+          else if (o.op === 'delete') sim.deleteState(o.ns, o.key);
           else if (o.op === 'private') {
-            sim.getPrivateData('cc', 'secrets', o.key);
-            if (o.value !== null) sim.putPrivateData('cc', 'secrets', o.key, o.value);
+            sim.getPrivateData(o.ns, 'secrets', o.key);
+            if (o.value !== null) sim.putPrivateData(o.ns, 'secrets', o.key, o.value);
           } else {
             const { id, hasMore } = sim.openRange('cc', o.start, o.end);
             for (let page = 0, more = hasMore; more && page < o.pages; page++)
@@ -309,9 +332,8 @@ describe('Devnet simulation results', () => {
             assert.deepEqual(keys, [...keys].sort(byteOrder));
           }
         }
-        // each namespace's KVRWSet is google-protobuf's
-        const nsSets = ledger.rwset.TxReadWriteSet.deserializeBinary(readWriteSet).getNsRwsetList();
-        rwSets.forEach((set, i) => assert.equal(hex(nsSets[i]!.getRwset_asU8()), hex(kvRwSetReference(set))));
+        // the bytes are google-protobuf's
+        assert.equal(hex(readWriteSet), hex(txRwSetReference(rwSets)));
       }),
       { numRuns: 300 },
     );

@@ -75,11 +75,10 @@ export class ProtoWriter {
 
   /** A string as UTF-8, even empty; `s` must hold no surrogate (see `hasSurrogate`). */
   string(field: number, s: string): void {
-    this.#tag(field, LENGTH_DELIMITED);
-    const n = Buffer.byteLength(s, 'utf8');
-    this.#room(5 + n);
-    this.#varint(n);
-    this.#at += this.#buf.write(s, this.#at, n, 'utf8');
+    const mark = this.begin(field); // written first, its length after: no byteLength pass
+    this.#room(3 * s.length);
+    this.#at += this.#buf.write(s, this.#at, 'utf8');
+    this.end(mark);
   }
 
   /** Bytes, even empty. */

@@ -1,10 +1,10 @@
 /**
  * A simulation's read-write sets as the proposal response carries them: a `TxReadWriteSet` with,
  * per namespace, the `KVRWSet` of its reads, range scans and writes and its collections' hashed
- * read-write sets. The `KVRWSet`, a message per key, is written by `ProtoWriter`, byte for byte
- * what google-protobuf writes (`kvRwSetReference`, the obviously right builder kept beside it for
- * strings it cannot take and for the tests); the rest, a message per namespace or collection,
- * through google-protobuf.
+ * read-write sets. It is written by `ProtoWriter` into one buffer, byte for byte what
+ * google-protobuf writes (`txRwSetReference` and `kvRwSetReference`, the obviously right builders
+ * kept beside it for strings it cannot take and for the tests); only a collection's hashed set, a
+ * message per collection and rare, is built by google-protobuf.
  */
 import { ledger } from '@hyperledger/fabric-protos';
 import { ProtoWriter, hasSurrogate } from './proto-writer.ts';
@@ -25,25 +25,52 @@ export interface EncodedRwSets {
 
 /** The `TxReadWriteSet` of `rwSets` (namespaces and keys already in Fabric's order). */
 export function encodeRwSets(rwSets: readonly NamespaceRwSet[]): EncodedRwSets {
-  let exact = true;
+  const plain = rwSets.every((set) => !hasSurrogate(set.namespace) && plainKeys(set));
+  return { bytes: plain ? txRwSet(rwSets) : txRwSetReference(rwSets), exact: plain };
+}
+
+/** The `TxReadWriteSet` (ns_rwset 2; data_model 1 is KV, the default, left out), field by field. */
+function txRwSet(rwSets: readonly NamespaceRwSet[]): Uint8Array {
+  let size = 16;
+  for (const set of rwSets) size += kvSize(set) + 64;
+  const w = new ProtoWriter(size);
+  for (const set of rwSets) {
+    const nsSet = w.begin(2);
+    if (set.namespace !== '') w.string(1, set.namespace);
+    if (set.reads.length > 0 || set.ranges.length > 0 || set.writes.length > 0) {
+      const rwset = w.begin(2); // an empty KVRWSet, an empty bytes field, is left out
+      writeKvRwSet(w, set);
+      w.end(rwset);
+    }
+    for (const collection of set.collections) w.bytes(3, collectionSet(collection).serializeBinary());
+    w.end(nsSet);
+  }
+  return w.finish();
+}
+
+/** The `TxReadWriteSet` built with google-protobuf, for namespaces or keys `ProtoWriter` cannot take. */
+export function txRwSetReference(rwSets: readonly NamespaceRwSet[]): Uint8Array {
   const txSet = new ledger.rwset.TxReadWriteSet();
   txSet.setDataModel(ledger.rwset.TxReadWriteSet.DataModel.KV);
   for (const set of rwSets) {
-    const plain = !hasSurrogate(set.namespace) && plainKeys(set);
-    exact &&= plain;
     const nsSet = new ledger.rwset.NsReadWriteSet();
     nsSet.setNamespace(set.namespace);
-    nsSet.setRwset(plain ? kvRwSet(set) : kvRwSetReference(set));
-    for (const collection of set.collections) {
-      const collSet = new ledger.rwset.CollectionHashedReadWriteSet();
-      collSet.setCollectionName(collection.collection);
-      collSet.setHashedRwset(hashedRwSet(collection));
-      if (collection.privateHash.length > 0) collSet.setPvtRwsetHash(collection.privateHash);
-      nsSet.addCollectionHashedRwset(collSet);
-    }
+    nsSet.setRwset(kvRwSetReference(set));
+    for (const collection of set.collections) nsSet.addCollectionHashedRwset(collectionSet(collection));
     txSet.addNsRwset(nsSet);
   }
-  return { bytes: txSet.serializeBinary(), exact };
+  return txSet.serializeBinary();
+}
+
+/** A collection's `CollectionHashedReadWriteSet`, built with google-protobuf (a message per collection). */
+function collectionSet(
+  collection: CollectionHashedRwSet,
+): InstanceType<typeof ledger.rwset.CollectionHashedReadWriteSet> {
+  const collSet = new ledger.rwset.CollectionHashedReadWriteSet();
+  collSet.setCollectionName(collection.collection);
+  collSet.setHashedRwset(hashedRwSet(collection));
+  if (collection.privateHash.length > 0) collSet.setPvtRwsetHash(collection.privateHash);
+  return collSet;
 }
 
 /** Whether no key of the set holds a surrogate (so `ProtoWriter` writes them as google-protobuf does). */
@@ -59,10 +86,20 @@ function plainKeys(set: NamespaceRwSet): boolean {
 
 /** A namespace's `KVRWSet`, written field by field; no key may hold a surrogate. */
 export function kvRwSet(set: NamespaceRwSet): Uint8Array {
+  const w = new ProtoWriter(kvSize(set));
+  writeKvRwSet(w, set);
+  return w.finish();
+}
+
+/** About the bytes of a set's `KVRWSet`, so its writer rarely grows. */
+function kvSize(set: NamespaceRwSet): number {
   let size = 16;
   for (const read of set.reads) size += read.key.length + 24;
   for (const write of set.writes) size += write.key.length + 8 + (write.value?.length ?? 0);
-  const w = new ProtoWriter(size);
+  return size;
+}
+
+function writeKvRwSet(w: ProtoWriter, set: NamespaceRwSet): void {
   for (const read of set.reads) writeRead(w, 1, read.key, read.version);
   for (const range of set.ranges) {
     const info = w.begin(2);
@@ -81,7 +118,6 @@ export function kvRwSet(set: NamespaceRwSet): Uint8Array {
     else if (write.value.length > 0) w.bytes(3, write.value);
     w.end(kvWrite);
   }
-  return w.finish();
 }
 
 /** A `KVRead` (key 1, version 2: block_num 1, tx_num 2), proto3 defaults left out. */
