@@ -1,16 +1,23 @@
 /**
- * The devnet's hand-written protobuf (`ProtoWriter`, `proto-reader.ts`): the read-write sets and
- * batched state answers it writes are byte for byte what google-protobuf writes for the same
- * messages, at every varint and length boundary and for random sets; the batched state calls it
- * reads read as google-protobuf reads them, random ones and damaged ones (or are left to it); a
- * simulation's read-write sets, as the committer takes them from an endorsement, are what reading
- * its bytes back gives; and its keys are in Fabric's byte order.
+ * The devnet's hand-written protobuf (`ProtoWriter`, `proto-reader.ts`): the read-write sets,
+ * batched state answers and endorsed transactions it writes are byte for byte what
+ * google-protobuf writes for the same messages, at every varint and length boundary and for
+ * random ones; the batched state calls it reads read as google-protobuf reads them, random ones
+ * and damaged ones (or are left to it); a simulation's read-write sets, as the committer takes
+ * them from an endorsement, are what reading its bytes back gives; and its keys are in Fabric's
+ * byte order.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ledger, peer } from '@hyperledger/fabric-protos';
+import { common, ledger, peer } from '@hyperledger/fabric-protos';
 import { stateMultipleResult } from '../../connectors/fabric/devnet/chaincode-link.ts';
+import {
+  responsePayload,
+  responsePayloadReference,
+  transactionPayload,
+  transactionPayloadReference,
+} from '../../connectors/fabric/devnet/endorsed-tx.ts';
 import {
   getStateMultiple,
   readGetStateMultiple,
@@ -140,6 +147,68 @@ describe('Devnet protobuf writer', () => {
     const nsSet = ledger.rwset.TxReadWriteSet.deserializeBinary(encoded.bytes).getNsRwsetList()[0]!;
     assert.equal(hex(nsSet.getRwset_asU8()), hex(kvRwSetReference(lone)));
     assert.equal(encodeRwSets([kvSet({ reads: [{ key: 'plain', version: undefined }] })]).exact, true);
+  });
+});
+
+describe('Devnet endorsed transaction bytes', () => {
+  /** Bytes of sizes around the length boundaries, empty ones among them. */
+  const someBytes = fc.oneof(
+    fc.uint8Array({ maxLength: 140 }),
+    fc.constantFrom(0, 127, 128, 16_383, 16_384, 20_000).map((n) => Buffer.alloc(n, 5)),
+  );
+  const response = fc
+    .record({
+      status: fc.oneof(fc.constantFrom(0, 200, 500), fc.integer()),
+      message: fc.string(),
+      payload: someBytes,
+    })
+    .map(({ status, message, payload }) => {
+      const r = new peer.Response();
+      r.setStatus(status);
+      r.setMessage(message);
+      r.setPayload(payload);
+      return r;
+    });
+  const header = fc.record({ channel: someBytes, signature: someBytes }).map(({ channel, signature }) => {
+    const h = new common.Header();
+    h.setChannelHeader(channel);
+    h.setSignatureHeader(signature);
+    return h;
+  });
+
+  it('writes the response payload the peer signs as google-protobuf does', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          proposalHash: fc.oneof(
+            fc.constant(new Uint8Array()),
+            fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          ),
+          results: someBytes,
+          events: someBytes,
+          response,
+          chaincodeName: fc.string({ unit: 'binary', maxLength: 12 }),
+        }),
+        (parts) => assert.equal(hex(responsePayload(parts)), hex(responsePayloadReference(parts))),
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes the transaction payload the client signs as google-protobuf does', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          header,
+          payloadForTx: someBytes,
+          responsePayload: someBytes,
+          endorser: someBytes,
+          signature: someBytes,
+        }),
+        (parts) => assert.equal(hex(transactionPayload(parts)), hex(transactionPayloadReference(parts))),
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  * hash and a `ChaincodeAction`: read-write set, chaincode event, response, chaincode id) and the
  * transaction envelope the gateway client signs and submits: `Payload{header: the proposal's
  * header, data: Transaction{ChaincodeActionPayload{proposal payload without transient data,
- * ChaincodeEndorsedAction{response payload, endorsements}}}}`.
+ * ChaincodeEndorsedAction{response payload, endorsements}}}}` (their bytes: `endorsed-tx.ts`).
  *
  * Private data stays out of both: the read-write set carries its hashes, and the private
  * read-write set of an endorsed proposal goes to the transient store, keyed by transaction id,
@@ -16,7 +16,8 @@
  * carries the very response payload signed here.
  */
 import { status } from '@grpc/grpc-js';
-import { common, peer } from '@hyperledger/fabric-protos';
+import { common, type peer } from '@hyperledger/fabric-protos';
+import { responsePayload, transactionPayload } from './endorsed-tx.ts';
 import { DevnetError } from './errors.ts';
 import type { ChaincodeLink } from './chaincode-link.ts';
 import type { SigningIdentity } from './identity.ts';
@@ -112,19 +113,14 @@ export class Endorser {
     if (simulation.privateData !== undefined) {
       this.#transient.put(proposal.txId, simulation.privateData, this.#height());
     }
-    const action = new peer.ChaincodeAction();
-    action.setResults(simulation.readWriteSet);
-    const eventBytes = simulation.event?.serializeBinary();
-    if (eventBytes !== undefined) action.setEvents(eventBytes);
-    action.setResponse(simulation.response);
-    const chaincodeId = new peer.ChaincodeID();
-    chaincodeId.setName(proposal.chaincodeName);
-    action.setChaincodeId(chaincodeId);
-
-    const responsePayload = new peer.ProposalResponsePayload();
-    responsePayload.setProposalHash(proposal.proposalHash);
-    responsePayload.setExtension$(action.serializeBinary());
-    const responsePayloadBytes = responsePayload.serializeBinary();
+    const eventBytes = simulation.event?.serializeBinary() ?? new Uint8Array();
+    const responsePayloadBytes = responsePayload({
+      proposalHash: proposal.proposalHash,
+      results: simulation.readWriteSet,
+      events: eventBytes,
+      response: simulation.response,
+      chaincodeName: proposal.chaincodeName,
+    });
     if (simulation.rwSets !== undefined) {
       this.#endorsements.put(proposal.txId, {
         responsePayload: responsePayloadBytes,
@@ -136,35 +132,22 @@ export class Endorser {
         ],
         chaincodeName: proposal.chaincodeName,
         // As reading the action back gives it: no event where its bytes are empty.
-        event: eventBytes !== undefined && eventBytes.length > 0 ? simulation.event : undefined,
+        event: eventBytes.length > 0 ? simulation.event : undefined,
         rwSets: simulation.rwSets,
       });
     }
 
-    const endorsement = new peer.Endorsement();
-    endorsement.setEndorser(this.#identity.serialized);
-    endorsement.setSignature(
-      this.#identity.sign(Buffer.concat([responsePayloadBytes, this.#identity.serialized])),
-    );
-
-    const endorsed = new peer.ChaincodeEndorsedAction();
-    endorsed.setProposalResponsePayload(responsePayloadBytes);
-    endorsed.setEndorsementsList([endorsement]);
-    const actionPayload = new peer.ChaincodeActionPayload();
-    actionPayload.setChaincodeProposalPayload(proposal.payloadForTx);
-    actionPayload.setAction(endorsed);
-
-    const txAction = new peer.TransactionAction();
-    txAction.setHeader(proposal.header.getSignatureHeader_asU8());
-    txAction.setPayload(actionPayload.serializeBinary());
-    const transaction = new peer.Transaction();
-    transaction.setActionsList([txAction]);
-
-    const payload = new common.Payload();
-    payload.setHeader(proposal.header);
-    payload.setData(transaction.serializeBinary());
+    const serialized = this.#identity.serialized;
     const envelope = new common.Envelope();
-    envelope.setPayload(payload.serializeBinary());
+    envelope.setPayload(
+      transactionPayload({
+        header: proposal.header,
+        payloadForTx: proposal.payloadForTx,
+        responsePayload: responsePayloadBytes,
+        endorser: serialized,
+        signature: this.#identity.sign(Buffer.concat([responsePayloadBytes, serialized])),
+      }),
+    );
     return envelope;
   }
 }

@@ -18,6 +18,13 @@ export function hasSurrogate(s: string): boolean {
   return SURROGATE.test(s);
 }
 
+/** The bytes a varint of `n` (a non-negative safe integer) takes. */
+export function varintSize(n: number): number {
+  let size = 1;
+  for (; n > 0x7f; n = Math.floor(n / 0x80)) size++;
+  return size;
+}
+
 /** Field wire types. */
 const VARINT = 0;
 const LENGTH_DELIMITED = 2;
@@ -88,6 +95,13 @@ export class ProtoWriter {
     this.#varint(bytes.length);
     this.#buf.set(bytes, this.#at);
     this.#at += bytes.length;
+  }
+
+  /** The tag and length of a length-delimited field whose `length` bytes the caller writes next. */
+  delimited(field: number, length: number): void {
+    this.#tag(field, LENGTH_DELIMITED);
+    this.#room(5 + length);
+    this.#varint(length);
   }
 
   /** Opens an embedded message; its fields follow, then `end` with what this returned. */
