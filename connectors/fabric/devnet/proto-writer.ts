@@ -1,10 +1,11 @@
 /**
- * A protobuf writer for the messages the devnet builds per key on every transaction (the
- * read-write set, a batched state call's answer): fields go into one growing buffer in the order
- * the caller writes them, with none of google-protobuf's objects per field, which cost more than
- * the rest of a simulation's results. The caller writes fields in field-number order and skips
- * proto3 defaults where google-protobuf's generated code skips them, and gets the bytes that code
- * writes; `test/connectors/fabric-devnet-codec.test.ts` checks them against it byte for byte.
+ * A protobuf writer for the messages the devnet builds on every transaction (the read-write set,
+ * a batched state call's answer, the endorsed transaction): fields go into one growing buffer in
+ * the order the caller writes them, with none of google-protobuf's objects per field and copies
+ * per level, which cost more than the rest of a simulation's results. The caller writes fields in
+ * field-number order and skips proto3 defaults where google-protobuf's generated code skips them,
+ * and gets the bytes that code writes; `test/connectors/fabric-devnet-codec.test.ts` checks them
+ * against it byte for byte.
  *
  * One exception: google-protobuf encodes a UTF-16 surrogate its own way (a lone one is not
  * replaced by U+FFFD as Node's encoder replaces it), so a string with one (`hasSurrogate`) goes

@@ -9,7 +9,8 @@
  * with its version, sha256 of each key and value written) and the hash of the collection's
  * private read-write set; the private read-write set (the written keys and values, no reads)
  * travels apart. `results()` gives both: the `TxReadWriteSet` that goes into the proposal
- * response and the `TxPvtReadWriteSet` for the transient store.
+ * response and the `TxPvtReadWriteSet` for the transient store; and the public one as the
+ * committer reads it (`NamespaceRwSet`s), built first and encoded from (`rwset-encode.ts`).
  */
 import { ledger } from '@hyperledger/fabric-protos';
 import { hashedNamespace, keyHash, privateNamespace, sha256 } from './collections.ts';
