@@ -56,7 +56,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
    * configured and funded, a gateway proxy in front of it, and a configuration of the exchange
    * settling through the proxy.
    */
-  const networkAndConfig = async () => {
+  const networkAndConfig = async (connector: Record<string, unknown> = {}) => {
     const n = await Network.start(500);
     networks.push(n);
     await n.configure();
@@ -71,7 +71,7 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       logLevel: 'info',
       demo: { instruments: true, marketMaker: false, fundAccounts: false },
       msps: [n.msp.config],
-      connectors: [{ kind: 'fabric', ...n.settings(proxy.endpoint) }],
+      connectors: [{ kind: 'fabric', ...n.settings(proxy.endpoint), ...connector }],
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
     return { n, proxy, configFile };
@@ -456,6 +456,72 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       assert.equal(await pair.holder.units('seller', ACME), HOLDER_LOTS - 7n);
       await pair.traders.close();
       await pair.holder.close();
+      assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
+    });
+  });
+  describe('batches that share balances in flight together, the exchange killed and restarted', () => {
+    let n: Network;
+    let proxy: GatewayProxy;
+    let configFile: string;
+
+    before(async () => {
+      // A batch per trade, four out at once: every one shares the pair's balances
+      ({ n, proxy, configFile } = await networkAndConfig({ batchSize: 1, inFlight: 4 }));
+    });
+
+    it('endorses each after the one before it committed, and settles each trade once after a SIGKILL', async () => {
+      // Given the exchange running on the test's devnet, the investors' issuances credited
+      let exchange = await MosaicProcess.start(configFile, running);
+      let traders = await Traders.connect(exchange.url, ACME, fabricLogin(n));
+      clients.push(traders);
+      await until(
+        'the issuances to reach the engine',
+        async () =>
+          (await traders.units('seller', ACME)) === SELLER_LOTS &&
+          (await traders.units('buyer', USD)) === BUYER_CENTS,
+        () => exchange.output,
+      );
+
+      // When three trades of the pair go out as three batches at once, endorsements held
+      proxy.hold();
+      const [first] = await traders.trade([2, 1, 3]);
+      await until(
+        'the first batch at endorsement',
+        () => proxy.held >= 1,
+        () => exchange.output,
+      );
+      // and the first let through while the next endorsement is held again
+      proxy.release();
+      proxy.hold();
+      await until(
+        'the second batch at endorsement',
+        () => proxy.held >= 1,
+        () => exchange.output,
+      );
+      // Then the second was endorsed only once the first was committed
+      assert.equal(
+        (await n.verdict(first!))?.ok,
+        true,
+        'the first batch committed before the second endorsed',
+      );
+      // and when the exchange is killed with the second at endorsement and the third waiting
+      exchange.child.kill('SIGKILL');
+      assert.equal(await exchange.exited, null, 'killed');
+      proxy.release();
+      await traders.close();
+
+      // the restarted exchange settles every trade once
+      exchange = await MosaicProcess.start(configFile, running);
+      traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), traders);
+      clients.push(traders);
+      await until(
+        'pending settlements to drain',
+        () => traders.drained(),
+        () => exchange.output,
+        90_000,
+      );
+      await n.assertSettledOnce(traders.tradeIds, BigInt(traders.bought.reduce((a, b) => a + b, 0)));
+      await traders.close();
       assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
     });
   });
