@@ -390,6 +390,13 @@ export function stateMultipleResult(values: readonly Uint8Array[]): Uint8Array {
   return w.finish();
 }
 
+/** `stateMultipleResult`, built with google-protobuf (the reference the tests and the bench compare with). */
+export function stateMultipleResultReference(values: readonly Uint8Array[]): Uint8Array {
+  const result = new peer.GetStateMultipleResult();
+  result.setValuesList([...values]);
+  return result.serializeBinary();
+}
+
 function noCollection(collection: string): void {
   if (collection !== '')
     throw new Error(
