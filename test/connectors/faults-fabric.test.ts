@@ -77,6 +77,33 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
     return { n, proxy, configFile };
   };
 
+  /** The exchange started on `configFile` and the pair connected to it (as `from` was, after a restart). */
+  const startPair = async (configFile: string, n: Network, from?: Traders) => {
+    const exchange = await MosaicProcess.start(configFile, running);
+    const traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), from);
+    clients.push(traders);
+    return { exchange, traders };
+  };
+
+  /** Waits for the pair's issuances to reach the engine. */
+  const issuancesCredited = (traders: Traders, exchange: MosaicProcess) =>
+    until(
+      'the issuances to reach the engine',
+      async () =>
+        (await traders.units('seller', ACME)) === SELLER_LOTS &&
+        (await traders.units('buyer', USD)) === BUYER_CENTS,
+      () => exchange.output,
+    );
+
+  /** Waits for the pair's trades to be settled (or failed) in the engine. */
+  const drained = (traders: Traders, exchange: MosaicProcess) =>
+    until(
+      'pending settlements to drain',
+      () => traders.drained(),
+      () => exchange.output,
+      90_000,
+    );
+
   describe('the devnet restarted under the daemon', () => {
     let n: Network;
     let gw: Embedded;
@@ -306,16 +333,8 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
 
     it('settles every trade exactly once after a SIGKILL the moment the peer accepted a batch', async () => {
       // Given the exchange running on the test's devnet, the investors' issuances credited
-      let exchange = await MosaicProcess.start(configFile, running);
-      let traders = await Traders.connect(exchange.url, ACME, fabricLogin(n));
-      clients.push(traders);
-      await until(
-        'the issuances to reach the engine',
-        async () =>
-          (await traders.units('seller', ACME)) === SELLER_LOTS &&
-          (await traders.units('buyer', USD)) === BUYER_CENTS,
-        () => exchange.output,
-      );
+      let { exchange, traders } = await startPair(configFile, n);
+      await issuancesCredited(traders, exchange);
       // and trades settled as usual
       const first = await traders.trade([1, 2, 3]);
       await until(
@@ -353,15 +372,8 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       );
 
       // Then the restarted exchange sends the recorded batch again, learns its verdicts, settles the rest
-      exchange = await MosaicProcess.start(configFile, running);
-      traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), traders);
-      clients.push(traders);
-      await until(
-        'pending settlements to drain',
-        () => traders.drained(),
-        () => exchange.output,
-        90_000,
-      );
+      ({ exchange, traders } = await startPair(configFile, n, traders));
+      await drained(traders, exchange);
       // (its REST knows the trades pending at the restart; those settled before are in the journal)
       for (const id of midBatch) assert.equal(await traders.status(id), 'settled', `trade ${id}`);
       assert.ok(
@@ -471,16 +483,8 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
 
     it('endorses each after the one before it committed, and settles each trade once after a SIGKILL', async () => {
       // Given the exchange running on the test's devnet, the investors' issuances credited
-      let exchange = await MosaicProcess.start(configFile, running);
-      let traders = await Traders.connect(exchange.url, ACME, fabricLogin(n));
-      clients.push(traders);
-      await until(
-        'the issuances to reach the engine',
-        async () =>
-          (await traders.units('seller', ACME)) === SELLER_LOTS &&
-          (await traders.units('buyer', USD)) === BUYER_CENTS,
-        () => exchange.output,
-      );
+      let { exchange, traders } = await startPair(configFile, n);
+      await issuancesCredited(traders, exchange);
 
       // When three trades of the pair go out as three batches at once, endorsements held
       proxy.hold();
@@ -511,15 +515,8 @@ describe('Fabric settlement under faults', { timeout: 240_000 }, () => {
       await traders.close();
 
       // the restarted exchange settles every trade once
-      exchange = await MosaicProcess.start(configFile, running);
-      traders = await Traders.connect(exchange.url, ACME, fabricLogin(n), traders);
-      clients.push(traders);
-      await until(
-        'pending settlements to drain',
-        () => traders.drained(),
-        () => exchange.output,
-        90_000,
-      );
+      ({ exchange, traders } = await startPair(configFile, n, traders));
+      await drained(traders, exchange);
       await n.assertSettledOnce(traders.tradeIds, BigInt(traders.bought.reduce((a, b) => a + b, 0)));
       await traders.close();
       assert.equal(await exchange.kill('SIGTERM'), 0, exchange.output);
