@@ -112,7 +112,8 @@ function legCell(l) {
 
 const GWEI = 1_000_000_000n;
 const whole = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const gweiFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+/** Five significant digits: 94,799 gwei on a busy chain, 0.081289 gwei on a quiet one (the title has the exact wei). */
+const gweiFormat = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 5 });
 
 /** Average gas and fee (in gwei) per trade whose cost was reported, or "—" if none was. */
 function costCell(p) {
@@ -133,7 +134,10 @@ function costCell(p) {
       'data-fee': fee.toString(),
       title: `${p.costed} trades with a reported cost: ${whole.format(p.gas)} gas, ${p.gasFee} wei in all`,
     },
-    `${whole.format(gas)} gas · ${gweiFormat.format(gwei)} gwei`,
+    // A line each (the separator shows only in the text, for readers and copies).
+    el('span', { class: 'part' }, `${whole.format(gas)} gas`),
+    el('span', { class: 'sep' }, ' · '),
+    el('span', { class: 'part' }, `${gweiFormat.format(gwei)} gwei`),
   );
 }
 
