@@ -4,10 +4,11 @@
  * `/metrics` on an operations port, and a clean stop on SIGTERM or SIGINT (exit 0).
  */
 import Fastify from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Gauge, type Registry } from 'prom-client';
 import { connectNats, ensureStreams, Topology } from '../cluster/index.ts';
+import { stdoutLogger } from '../common/index.ts';
 import { type Config, loadConfig } from './config.ts';
 
 export class StartError extends Error {
@@ -19,15 +20,9 @@ export function processConfig(file: string | undefined): Config {
   return loadConfig(process.env, file ?? process.env.MOSAIC_CONFIG);
 }
 
-/** A JSON logger to standard output at the configured level, each line naming the process. */
+/** A JSON logger to standard output at the configured level (`stdoutLogger`), each line naming the process. */
 export function processLogger(config: Config, bindings: Record<string, string | number>): Logger {
-  // Written synchronously: a process whose standard output is gone (its parent killed) then stops
-  // logging at the first EPIPE, where an asynchronous stream would retry its unwritten lines at
-  // exit for ever and keep the process alive.
-  return pino(
-    { level: config.logLevel, base: { pid: process.pid, ...bindings } },
-    pino.destination({ dest: 1, sync: true }),
-  );
+  return stdoutLogger(config.logLevel, { pid: process.pid, ...bindings });
 }
 
 export interface Health {

@@ -14,5 +14,5 @@ export {
 } from './errors.ts';
 export { makeRoom } from './bounded.ts';
 export { makeOnce } from './files.ts';
-export { type ChildLogger, type LogFn, lineLogger, type Logger, silentLogger } from './log.ts';
+export { type ChildLogger, type LogFn, lineLogger, type Logger, silentLogger, stdoutLogger } from './log.ts';
 export { Backoff, type BackoffOptions, retry, type RetryOptions, sleep } from './retry.ts';

@@ -3,6 +3,17 @@
  * logger (`logger.child({ venue })`) is one as it is, and the fields stay fields in the JSON line
  * instead of being pasted into the text.
  */
+import { type Logger as PinoLogger, pino } from 'pino';
+
+/**
+ * pino's JSON lines to standard output at `level`, written synchronously: a process whose standard
+ * output is gone (its parent killed) then stops logging at the first EPIPE, where an asynchronous
+ * stream would retry its unwritten lines at exit for ever and keep the process alive. `base`: the
+ * fields every line carries (default pino's: pid and hostname).
+ */
+export function stdoutLogger(level: string, base?: Record<string, unknown>): PinoLogger {
+  return pino({ level, ...(base === undefined ? {} : { base }) }, pino.destination({ dest: 1, sync: true }));
+}
 
 export interface LogFn {
   (message: string): void;

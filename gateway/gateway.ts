@@ -3,7 +3,8 @@
  * and metrics, then the fastify server with one plugin per feature. `close` takes it down in
  * order (no new connections, sockets closed, then what the caller closes: connectors, exchange).
  */
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { stdoutLogger } from '../common/index.ts';
 import { Authenticator } from './auth/index.ts';
 import type { GatewayConfig } from './config.ts';
 import type { Exchange } from './exchange.ts';
@@ -43,7 +44,10 @@ export interface Gateway<E extends Exchange = Exchange> {
 /** A fastify server as the gateway runs it. */
 export function makeApp(config: GatewayConfig): FastifyInstance {
   return Fastify({
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // Synchronous lines (`stdoutLogger`): a process whose standard output is gone still exits.
+    ...(config.logLevel === 'silent'
+      ? { logger: false }
+      : { loggerInstance: stdoutLogger(config.logLevel) as FastifyBaseLogger }),
     bodyLimit: 64 * 1024,
     // A request (headers and body) must arrive in full within the limit, checked every second:
     // a client sending a body a byte at a time holds a connection for that long at most.
