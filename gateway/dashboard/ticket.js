@@ -259,6 +259,12 @@ function renderEstimate(inst, t, ticker) {
   const approx = e.approximate ? '≈ ' : '';
   const available = availableOf(e.reserveAsset);
   const short = available !== null && compare(available, e.reserve) < 0;
+  // A post-only order priced at or through the best price on the other side would take: the
+  // engine refuses it (POST_ONLY_WOULD_TAKE). Said here, not enforced: the book may move first.
+  const takes =
+    t.postOnly &&
+    near !== null &&
+    (t.side === 'buy' ? compare(t.price, near) >= 0 : compare(t.price, near) <= 0);
   const row = (label, value, attrs = {}) => [
     el('dt', {}, label),
     el('dd', { class: 'num', ...attrs }, value),
@@ -280,6 +286,13 @@ function renderEstimate(inst, t, ticker) {
       'data-testid': 'estimate-available',
       title: short ? 'less than the order reserves: the engine will refuse it' : '',
     }),
+    ...(takes
+      ? row('Post-only', `would take at ${near}`, {
+          class: 'num ask',
+          'data-testid': 'estimate-post-only',
+          title: `a post-only order would take liquidity (best ${t.side === 'buy' ? 'ask' : 'bid'} ${near}): the engine will refuse it`,
+        })
+      : []),
   );
   return undefined;
 }

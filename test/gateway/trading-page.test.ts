@@ -242,6 +242,47 @@ describe('trading from the dashboard', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('says in the estimate when a post-only order would take liquidity, which the engine refuses', async () => {
+    // Given the other investor's sell of 1 at 103.00, the best ask
+    const ask = await other.request({
+      op: 'new',
+      instrument: ACME,
+      clientOrderId: 'ask-103',
+      side: 'sell',
+      orderType: 'limit',
+      quantity: '1',
+      price: '103.00',
+    });
+    assert.equal(ask.status, 'pending-new', JSON.stringify(ask));
+    await page.locator('[data-testid="ticker-ask"]', { hasText: '103.00' }).waitFor(WAIT);
+    const takes = page.locator('[data-testid="estimate-post-only"]');
+    const postOnly = page.locator('[data-testid="ticket-post-only"]');
+
+    // When the ticket is a post-only buy below it, nothing is said
+    await ticket({ side: 'buy', type: 'limit', tif: 'GTC', quantity: '1', price: '102.99' });
+    await postOnly.check();
+    await page.locator('[data-testid="estimate-fee"]').waitFor(WAIT);
+    assert.equal(await takes.count(), 0);
+    // When its price reaches the ask, the estimate says it would take
+    await ticket({ price: '103.00' });
+    await takes.waitFor(WAIT);
+    assert.equal(await takes.textContent(), 'would take at 103.00');
+
+    // Then, sent all the same, the engine refuses it as the estimate said
+    await place();
+    const refused = report('rejected');
+    await refused.waitFor(WAIT);
+    assert.match((await refused.textContent()) ?? '', /a post-only order would take liquidity/);
+    assert.equal(gw.exchange.engine.openOrders(wallet.address).length, 0);
+
+    // And without post-only the warning goes (the other's ask withdrawn for the tests after)
+    await postOnly.uncheck();
+    await takes.waitFor({ state: 'detached', ...WAIT });
+    await other.request({ op: 'cancel', clientOrderId: 'ask-103' });
+    await other.next((m) => m.clientOrderId === 'ask-103' && m.status === 'canceled');
+    assert.deepEqual(problems, []);
+  });
+
   it('shows a fill with its fee, then its settlement on chain (reference and gas) and the balances moved', async () => {
     const before = await balance(ACME);
     // Given the page's sell of 2 at 101.00 resting
